@@ -1,0 +1,39 @@
+# The two commands a new user needs: `make demo` and `make test`. Everything else is for maintainers.
+SHELL := /bin/bash
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' && { echo $$p; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test test-fast lint bench clean
+
+$(STAMP): pyproject.toml requirements/lock.txt package.json
+	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements/lock.txt -e '.[dev,embedded]'
+	npm ci --ignore-scripts --no-audit --no-fund --silent
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/python manage.py demo --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+
+test-fast: install
+	$(BIN)/python -m pytest -q -m 'not browser and not slow'
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy .
+
+bench: install
+	$(BIN)/python -m spapi_sim bench
+
+clean:
+	rm -rf $(VENV) node_modules .devdb build
