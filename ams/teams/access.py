@@ -1,0 +1,78 @@
+"""How a team page resolves who is asking and what they may do.
+
+``@team_view(read=..., write=...)`` takes the team from the URL and the user's membership of it,
+enters the team's scope for the whole view, and refuses:
+- anonymous users (redirect to sign in),
+- users who are not members (404, the same as a team that does not exist),
+- members below ``read`` (403), and unsafe methods from members below ``write`` (403).
+The declared roles are kept on the view, so the route-by-persona probe reads them from there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, TypeVar
+
+import structlog
+from allauth.mfa.models import Authenticator
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+from ams.accounts.models import User
+from ams.core.tenancy import team_scope
+from ams.teams.models import Membership, Role, Team
+from ams.teams.selectors import access_membership
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class TeamRequest(HttpRequest):
+    user: User
+    team: Team
+    membership: Membership
+
+
+@dataclass(frozen=True)
+class TeamAccess:
+    read: Role
+    write: Role | None  # None: the view accepts no unsafe method
+
+
+View = TypeVar("View", bound=Callable[..., HttpResponse])
+
+
+def team_view(*, read: Role = Role.VIEWER, write: Role | None = None) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, team_slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+            assert isinstance(request.user, User)
+            team, membership = access_membership(request.user, team_slug)
+            role = membership.role_enum
+            if not role.at_least(read):
+                raise PermissionDenied("Your role cannot open this page.")
+            if request.method not in SAFE_METHODS and (write is None or not role.at_least(write)):
+                raise PermissionDenied("Your role cannot make this change.")
+            if team.require_owner_2fa and role is Role.OWNER and not _has_totp(request.user):
+                messages.warning(request, f"{team.name} requires its owner to use two-factor authentication.")
+                return redirect("mfa_activate_totp")
+            team_request: TeamRequest = request  # type: ignore[assignment]
+            team_request.team = team
+            team_request.membership = membership
+            structlog.contextvars.bind_contextvars(team_id=team.id)
+            with team_scope(team.id):
+                return view(team_request, *args, **kwargs)
+
+        protected = login_required(wrapped)
+        protected.team_access = TeamAccess(read=read, write=write)  # type: ignore[attr-defined]
+        return protected
+
+    return decorator
+
+
+def _has_totp(user: User) -> bool:
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from ams.core.tenancy import TenantModel
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    ADMIN = "admin", "Admin"
+    MEMBER = "member", "Member"
+    VIEWER = "viewer", "Viewer"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+    def at_least(self, other: Role) -> bool:
+        return self.rank >= other.rank
+
+
+_RANK = {Role.VIEWER: 0, Role.MEMBER: 1, Role.ADMIN: 2, Role.OWNER: 3}
+
+
+class Team(models.Model):
+    """The tenant. Every row of a team's data carries its id and is guarded by row-level security.
+
+    The team row itself holds only its name and settings, so it is readable without a scope: the
+    request needs it to find the scope in the first place.
+    """
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=60, unique=True)
+    require_owner_2fa = models.BooleanField(
+        default=False, help_text="Owners must use two-factor authentication to open this team."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(TenantModel):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "user"], name="membership_one_per_user"),
+            models.UniqueConstraint(fields=["team"], condition=Q(role="owner"), name="membership_one_owner"),
+        ]
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)
+
+    def __str__(self) -> str:
+        return f"{self.user_id}@{self.team_id}:{self.role}"
+
+
+def _new_nonce() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class Invitation(TenantModel):
+    """An invitation by email. Its link is signed, expires, and works once."""
+
+    email = models.EmailField()
+    role = models.CharField(
+        max_length=10, choices=[c for c in Role.choices if c[0] != Role.OWNER], default=Role.MEMBER
+    )
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    nonce = models.CharField(max_length=32, default=_new_nonce, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "email"],
+                condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_open_per_email",
+            )
+        ]
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None

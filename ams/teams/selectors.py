@@ -1,0 +1,36 @@
+"""Reads of teams and memberships. The first argument says whose view of the data it is."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from ams.accounts.models import User
+from ams.core.tenancy import team_scope, user_scope
+from ams.teams.models import Invitation, Membership, Team
+
+
+def user_memberships(user: User) -> list[Membership]:
+    """The user's memberships in every team, for the team switcher."""
+    with user_scope(user.id):
+        return list(Membership.objects.filter(user=user).select_related("team").order_by("team__name", "team_id"))
+
+
+def access_membership(user: User, team_slug: str) -> tuple[Team, Membership]:
+    """The user's membership of the team, or a 404 that looks the same for 'missing' and 'not yours'."""
+    team = Team.objects.filter(slug=team_slug).first()
+    if team is None:
+        raise Http404("No such team")
+    with team_scope(team.id):
+        membership = Membership.objects.filter(team=team, user=user).first()
+    if membership is None:
+        raise Http404("No such team")
+    return team, membership
+
+
+def team_members(team: Team) -> QuerySet[Membership]:
+    return Membership.objects.filter(team=team).select_related("user").order_by("user__name", "id")
+
+
+def team_open_invitations(team: Team) -> QuerySet[Invitation]:
+    return Invitation.objects.filter(team=team, accepted_at__isnull=True, revoked_at__isnull=True).order_by("-created_at")

@@ -1,0 +1,204 @@
+"""Writes to teams, memberships and invitations. Each takes the team explicitly and enters its scope."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from ams.accounts.models import User
+from ams.core.events import usage_event_record
+from ams.core.tenancy import team_scope
+from ams.teams import emails
+from ams.teams.models import Invitation, Membership, Role, Team
+
+_INVITATION_SALT = "ams.teams.invitation"
+
+
+class InvitationInvalid(ValidationError):
+    pass
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:40] or "team"
+    slug = base
+    suffix = 1
+    while Team.objects.filter(slug=slug).exists():
+        suffix += 1
+        slug = f"{base}-{suffix}"
+    return slug
+
+
+@transaction.atomic
+def team_create(*, owner: User, name: str) -> Team:
+    team = Team.objects.create(name=name.strip()[:120] or "My team", slug=_unique_slug(name))
+    with team_scope(team.id):
+        Membership.objects.create(team=team, user=owner, role=Role.OWNER)
+    usage_event_record(team_id=team.id, user_id=owner.id, kind="team.created")
+    return team
+
+
+@transaction.atomic
+def team_update(*, team: Team, actor: Membership, name: str, require_owner_2fa: bool) -> Team:
+    if actor.role_enum is not Role.OWNER:
+        raise PermissionDenied("only the owner changes the team's settings")
+    team.name = name.strip()[:120] or team.name
+    team.require_owner_2fa = require_owner_2fa
+    team.save(update_fields=["name", "require_owner_2fa"])
+    usage_event_record(team_id=team.id, user_id=actor.user_id, kind="team.updated")
+    return team
+
+
+def _require_manager(actor: Membership) -> None:
+    if not actor.role_enum.at_least(Role.ADMIN):
+        raise PermissionDenied("only owners and admins manage members")
+
+
+def invitation_token(invitation: Invitation) -> str:
+    return signing.dumps({"i": invitation.id, "t": invitation.team_id, "n": invitation.nonce}, salt=_INVITATION_SALT)
+
+
+@transaction.atomic
+def invitation_create(*, team: Team, actor: Membership, email: str, role: Role) -> Invitation:
+    _require_manager(actor)
+    if role is Role.OWNER:
+        raise ValidationError("Ownership is transferred, not given by invitation.")
+    if role is Role.ADMIN and actor.role_enum is not Role.OWNER:
+        raise PermissionDenied("only the owner invites admins")
+    email = email.strip().lower()
+    with team_scope(team.id):
+        if Membership.objects.filter(team=team, user__email__iexact=email).exists():
+            raise ValidationError("That person is already a member of this team.")
+        try:
+            with transaction.atomic():
+                invitation = Invitation.objects.create(team=team, email=email, role=role, invited_by=actor.user)
+        except IntegrityError:
+            raise ValidationError("That address already has an open invitation.") from None
+    token = invitation_token(invitation)
+    transaction.on_commit(lambda: emails.send_invitation(invitation=invitation, team=team, token=token))
+    usage_event_record(team_id=team.id, user_id=actor.user_id, kind="invitation.created", invitation_id=invitation.id)
+    return invitation
+
+
+@transaction.atomic
+def invitation_revoke(*, team: Team, actor: Membership, invitation_id: int) -> None:
+    _require_manager(actor)
+    with team_scope(team.id):
+        updated = Invitation.objects.filter(
+            team=team, id=invitation_id, accepted_at__isnull=True, revoked_at__isnull=True
+        ).update(revoked_at=timezone.now())
+    if not updated:
+        raise InvitationInvalid("That invitation is no longer open.")
+    usage_event_record(team_id=team.id, user_id=actor.user_id, kind="invitation.revoked", invitation_id=invitation_id)
+
+
+def invitation_from_token(token: str) -> tuple[Team, Invitation]:
+    """Read an invitation from its link, or raise InvitationInvalid with a reason a person understands."""
+    try:
+        payload = signing.loads(token, salt=_INVITATION_SALT, max_age=settings.INVITATION_MAX_AGE_SECONDS)
+        invitation_id, team_id, nonce = int(payload["i"]), int(payload["t"]), str(payload["n"])
+    except signing.SignatureExpired:
+        raise InvitationInvalid("This invitation has expired. Ask for a new one.") from None
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise InvitationInvalid("This invitation link is not valid.") from None
+    team = Team.objects.filter(id=team_id).first()
+    if team is None:
+        raise InvitationInvalid("This invitation link is not valid.")
+    with team_scope(team_id):
+        invitation = Invitation.objects.filter(id=invitation_id, team_id=team_id, nonce=nonce).first()
+    if invitation is None:
+        raise InvitationInvalid("This invitation link is not valid.")
+    if invitation.revoked_at is not None:
+        raise InvitationInvalid("This invitation was withdrawn.")
+    if invitation.accepted_at is not None:
+        raise InvitationInvalid("This invitation has already been used.")
+    return team, invitation
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, user: User) -> Membership:
+    team, invitation = invitation_from_token(token)
+    if invitation.email.lower() != user.email.lower():
+        raise InvitationInvalid(
+            "This invitation was sent to another email address. Sign in with that address to accept it."
+        )
+    with team_scope(team.id):
+        # Lock the row so two clicks on the same link cannot both succeed.
+        locked = Invitation.objects.select_for_update().get(id=invitation.id)
+        if not locked.is_open:
+            raise InvitationInvalid("This invitation has already been used.")
+        locked.accepted_at = timezone.now()
+        locked.save(update_fields=["accepted_at"])
+        membership, created = Membership.objects.get_or_create(
+            team=team, user=user, defaults={"role": locked.role}
+        )
+    if created:
+        usage_event_record(team_id=team.id, user_id=user.id, kind="membership.joined", role=membership.role)
+    return membership
+
+
+def _member(team: Team, membership_id: int) -> Membership:
+    from django.http import Http404
+
+    membership = Membership.objects.filter(team=team, id=membership_id).select_related("user").first()
+    if membership is None:
+        raise Http404("No such member")
+    return membership
+
+
+@transaction.atomic
+def membership_set_role(*, team: Team, actor: Membership, membership_id: int, role: Role) -> Membership:
+    _require_manager(actor)
+    with team_scope(team.id):
+        target = _member(team, membership_id)
+        if role is Role.OWNER or target.role_enum is Role.OWNER:
+            raise ValidationError("Use 'transfer ownership' to change who owns the team.")
+        if actor.role_enum is not Role.OWNER and (role is Role.ADMIN or target.role_enum is Role.ADMIN):
+            raise PermissionDenied("only the owner appoints or changes admins")
+        target.role = role
+        target.save(update_fields=["role"])
+    usage_event_record(team_id=team.id, user_id=actor.user_id, kind="membership.role_changed",
+                       membership_id=target.id, role=role.value)
+    return target
+
+
+@transaction.atomic
+def membership_remove(*, team: Team, actor: Membership, membership_id: int) -> None:
+    _require_manager(actor)
+    with team_scope(team.id):
+        target = _member(team, membership_id)
+        if target.role_enum is Role.OWNER:
+            raise ValidationError("The owner cannot be removed. Transfer ownership first.")
+        if actor.role_enum is not Role.OWNER and target.role_enum is Role.ADMIN:
+            raise PermissionDenied("only the owner removes admins")
+        target.delete()
+    usage_event_record(team_id=team.id, user_id=actor.user_id, kind="membership.removed", membership_id=membership_id)
+
+
+@transaction.atomic
+def membership_leave(*, team: Team, membership: Membership) -> None:
+    if membership.role_enum is Role.OWNER:
+        raise ValidationError("Transfer ownership to another member before you leave.")
+    with team_scope(team.id):
+        Membership.objects.filter(team=team, id=membership.id).delete()
+    usage_event_record(team_id=team.id, user_id=membership.user_id, kind="membership.left")
+
+
+@transaction.atomic
+def ownership_transfer(*, team: Team, actor: Membership, membership_id: int) -> Membership:
+    if actor.role_enum is not Role.OWNER:
+        raise PermissionDenied("only the owner transfers ownership")
+    with team_scope(team.id):
+        target = _member(team, membership_id)
+        if target.id == actor.id:
+            raise ValidationError("You already own this team.")
+        # Step down first: at most one owner may exist at any moment (a unique index says so).
+        Membership.objects.filter(id=actor.id).update(role=Role.ADMIN)
+        Membership.objects.filter(id=target.id).update(role=Role.OWNER)
+        target.refresh_from_db()
+    usage_event_record(team_id=team.id, user_id=actor.user_id, kind="team.ownership_transferred",
+                       membership_id=target.id)
+    return target

@@ -1,0 +1,264 @@
+"""AMS settings: one module, every environment; production differs by environment values only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+import django_stubs_ext
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import load_env
+from config.logging import logging_config
+
+django_stubs_ext.monkeypatch()
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+ENV = load_env()
+APP_ENV = ENV.app_env
+PRODUCTION = APP_ENV == "prod"
+TESTING = APP_ENV == "test"
+
+_secret = ENV.secret_key.get_secret_value()
+if not _secret:
+    if PRODUCTION:
+        raise ImproperlyConfigured("SECRET_KEY is required")
+    # Dev, test and demo sign nothing that outlives the machine.
+    _secret = "insecure-local-only-" + "x" * 40  # noqa: S105
+SECRET_KEY = _secret
+DEBUG = ENV.debug
+ALLOWED_HOSTS = ENV.allowed_hosts
+SITE_URL = ENV.site_url.rstrip("/")
+
+INSTALLED_APPS = [
+    "ams.core",
+    "ams.accounts",
+    "ams.teams",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "django_htmx",
+    "csp",
+    "anymail",
+    "procrastinate.contrib.django",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "django_structlog.middlewares.RequestMiddleware",
+    "ams.core.middleware.PrivatePagesMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",
+                "ams.teams.context_processors.teams",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------------
+
+
+def _database(url: str) -> dict[str, object]:
+    config: dict[str, object] = dict(
+        dj_database_url.parse(url, conn_max_age=0, conn_health_checks=True)
+    )
+    config["ATOMIC_REQUESTS"] = True
+    if ENV.database_ssl_require:
+        options = dict(config.get("OPTIONS") or {})  # type: ignore[call-overload]
+        options.setdefault("sslmode", "verify-full")
+        config["OPTIONS"] = options
+    return config
+
+
+if ENV.database_url is not None:
+    _app_url = ENV.database_url.get_secret_value()
+    _owner_url = (ENV.migration_database_url or ENV.database_url).get_secret_value()
+    _worker_url = (ENV.worker_database_url or ENV.database_url).get_secret_value()
+else:
+    if PRODUCTION:
+        raise ImproperlyConfigured("DATABASE_URL is required in production")
+    from ams.core import embedded_postgres
+
+    _urls = embedded_postgres.start(BASE_DIR / ".devdb")
+    _app_url, _owner_url, _worker_url = _urls.app, _urls.owner, _urls.worker
+
+DATABASES = {"default": _database(_app_url)}
+# Credentials of the other roles; connections switch to them explicitly (see ams.core.db_roles).
+DATABASE_ROLES = {
+    "owner": _database(_owner_url),
+    "worker": _database(_worker_url),
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache (rate limits must be shared by every process) -----------------------------------------
+
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        if TESTING
+        else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "ams_cache"}
+    )
+}
+
+# --- Accounts -------------------------------------------------------------------------------------
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "home"
+
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_SIGNUP_FORM_CLASS = "ams.accounts.forms.SignupForm"
+ACCOUNT_ADAPTER = "ams.accounts.adapter.AccountAdapter"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[AMS] "
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_SESSION_REMEMBER = None
+# Amazon's Data Protection Policy: lock an account out after 10 failed logins. The admin signs in
+# through this same view (config.urls), so the limit covers every login surface.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "10/m/ip,10/900s/key",
+}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "AMS"
+
+# --- Email ----------------------------------------------------------------------------------------
+
+DEFAULT_FROM_EMAIL = ENV.default_from_email
+SERVER_EMAIL = ENV.default_from_email
+if ENV.email_backend:
+    EMAIL_BACKEND = ENV.email_backend
+elif PRODUCTION:
+    EMAIL_BACKEND = "anymail.backends.resend.EmailBackend"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+ANYMAIL = {
+    "RESEND_API_KEY": ENV.resend_api_key.get_secret_value() if ENV.resend_api_key else "",
+    "RESEND_SIGNING_SECRET": (
+        ENV.resend_signing_secret.get_secret_value() if ENV.resend_signing_secret else ""
+    ),
+}
+if PRODUCTION and EMAIL_BACKEND.startswith("anymail.backends.resend") and not ANYMAIL["RESEND_API_KEY"]:
+    raise ImproperlyConfigured("RESEND_API_KEY is required to send email in production")
+
+# --- Static files ---------------------------------------------------------------------------------
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "build" / "static"
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("vendor/pico", BASE_DIR / "node_modules" / "@picocss" / "pico" / "css"),
+    ("vendor/chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist"),
+]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+
+# --- Security -------------------------------------------------------------------------------------
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    # The __Host- prefix pins the cookies to this exact host, path / and HTTPS.
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+    SECURE_SSL_REDIRECT = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 31_536_000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    CSRF_TRUSTED_ORIGINS = [SITE_URL]
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
+# --- Jobs, logging, misc --------------------------------------------------------------------------
+
+USAGE_EVENT_RETENTION_DAYS = ENV.usage_event_retention_days
+INVITATION_MAX_AGE_SECONDS = 7 * 24 * 3600
+LOGGING = logging_config(level=ENV.log_level, json=ENV.log_json and not TESTING)
+DJANGO_STRUCTLOG_CELERY_ENABLED = False
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True

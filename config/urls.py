@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from ams.accounts import views as account_views
+from ams.teams import views as team_views
+from config.admin_login import admin_login
+
+admin.site.login = admin_login  # type: ignore[method-assign]
+admin.site.site_header = "AMS staff"
+
+urlpatterns = [
+    path("", team_views.home, name="home"),
+    path("accounts/profile/", account_views.profile, name="profile"),
+    path("accounts/", include("allauth.urls")),
+    path("teams/new/", team_views.team_create, name="team_create"),
+    path("invitations/<str:token>/", team_views.invitation_accept, name="invitation_accept"),
+    path("t/<slug:team_slug>/", include("ams.teams.urls")),
+    path("admin/", admin.site.urls),
+]
