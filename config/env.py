@@ -7,6 +7,8 @@ them.
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, model_validator
@@ -65,6 +67,11 @@ class Env(BaseSettings):
 
 def load_env() -> Env:
     from django.core.exceptions import ImproperlyConfigured
+
+    # Under pytest the environment is "test" unless said otherwise: the in-memory outbox, a local
+    # cache, no JSON logs.
+    if "APP_ENV" not in os.environ and "pytest" in sys.modules:
+        os.environ["APP_ENV"] = "test"
 
     try:
         return Env()

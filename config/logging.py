@@ -17,9 +17,12 @@ _SECRET_PATTERNS = [
     re.compile(r"whsec_[0-9A-Za-z+/=]+"),  # webhook signing secrets
     re.compile(r"\bre_[0-9A-Za-z_]{16,}"),  # Resend keys
     re.compile(r"X-Amz-Signature=[0-9a-f]+", re.IGNORECASE),
+    # Secrets carried in a query string, as in OAuth callbacks and invitation links.
+    re.compile(r"(?<=[?&])(spapi_oauth_code|code|state|token|refresh_token|access_token|session_id)=[^&\s'\"]+"),
+    re.compile(r"/invitations/[A-Za-z0-9_:.-]{20,}/"),
 ]
 _SECRET_KEYS = re.compile(
-    r"pass(word)?|secret|token|authorization|cookie|session|csrf|card|cvc|api[_-]?key|code",
+    r"pass(word)?|secret|token|authorization|cookie|^session|csrf|card|cvc|api[_-]?key|oauth_code|^auth_code$",
     re.IGNORECASE,
 )
 REDACTED = "[redacted]"

@@ -1,4 +1,7 @@
+from allauth.mfa.models import Authenticator
 from django.contrib import admin
+from django.contrib.auth.models import Group
+from procrastinate.contrib.django.models import ProcrastinateJob
 from django.urls import include, path
 
 from ams.accounts import views as account_views
@@ -6,6 +9,10 @@ from ams.teams import views as team_views
 from config.admin_login import admin_login
 
 admin.site.login = admin_login  # type: ignore[method-assign]
+# Staff manage accounts and teams, nothing else: no second factors, no jobs, never Amazon data.
+for _model in (Group, Authenticator, ProcrastinateJob):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
 admin.site.site_header = "AMS staff"
 
 urlpatterns = [

@@ -35,5 +35,5 @@ def connected_as(role: Role, alias: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
 
 
 def role_name(role: Role | Literal["app"]) -> str:
-    config = settings.DATABASES["default"] if role == "app" else settings.DATABASE_ROLES[role]
-    return str(config["USER"])
+    # From the role table, not the live connection, which connected_as() may have switched.
+    return str(settings.DATABASE_ROLES[role]["USER"])

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -87,11 +88,13 @@ def invitation_create(*, team: Team, actor: Membership, email: str, role: Role) 
 def invitation_revoke(*, team: Team, actor: Membership, invitation_id: int) -> None:
     _require_manager(actor)
     with team_scope(team.id):
-        updated = Invitation.objects.filter(
-            team=team, id=invitation_id, accepted_at__isnull=True, revoked_at__isnull=True
-        ).update(revoked_at=timezone.now())
-    if not updated:
-        raise InvitationInvalid("That invitation is no longer open.")
+        invitation = Invitation.objects.select_for_update().filter(team=team, id=invitation_id).first()
+        if invitation is None:
+            raise Http404("No such invitation")
+        if not invitation.is_open:
+            raise InvitationInvalid("That invitation is no longer open.")
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
     usage_event_record(team_id=team.id, user_id=actor.user_id, kind="invitation.revoked", invitation_id=invitation_id)
 
 
@@ -141,8 +144,6 @@ def invitation_accept(*, token: str, user: User) -> Membership:
 
 
 def _member(team: Team, membership_id: int) -> Membership:
-    from django.http import Http404
-
     membership = Membership.objects.filter(team=team, id=membership_id).select_related("user").first()
     if membership is None:
         raise Http404("No such member")

@@ -115,6 +115,7 @@ else:
 DATABASES = {"default": _database(_app_url)}
 # Credentials of the other roles; connections switch to them explicitly (see ams.core.db_roles).
 DATABASE_ROLES = {
+    "app": _database(_app_url),
     "owner": _database(_owner_url),
     "worker": _database(_worker_url),
 }
@@ -198,6 +199,10 @@ STATICFILES_DIRS = [
     ("vendor/pico", BASE_DIR / "node_modules" / "@picocss" / "pico" / "css"),
     ("vendor/chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist"),
 ]
+if not PRODUCTION:
+    # Served straight from the finders in dev and tests; production serves collectstatic's output.
+    WHITENOISE_USE_FINDERS = True
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -254,7 +259,7 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 USAGE_EVENT_RETENTION_DAYS = ENV.usage_event_retention_days
 INVITATION_MAX_AGE_SECONDS = 7 * 24 * 3600
-LOGGING = logging_config(level=ENV.log_level, json=ENV.log_json and not TESTING)
+LOGGING = logging_config(level="WARNING" if TESTING else ENV.log_level, json=ENV.log_json and not TESTING)
 DJANGO_STRUCTLOG_CELERY_ENABLED = False
 DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
 

@@ -1,0 +1,205 @@
+"""Every URL, tried as every persona.
+
+The routes come from the URL resolver, and what each team route allows comes from the roles its
+view declares with ``@team_view``, so a new route is probed without editing this file. Object ids
+in a route are filled with an object of the probed team, found by the kwarg's name
+(``membership_id`` → a Membership), so a new tenant model is covered the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from ams.core.tenancy import TenantModel, team_scope
+from ams.teams.access import TeamAccess
+from ams.teams.models import Invitation, Membership, Role
+from ams.teams.services import invitation_create
+from tests.factories import Personas, make_personas
+
+PERSONAS = ["anonymous", "outsider", "viewer", "member", "admin", "owner"]
+ROLE_OF = {"viewer": Role.VIEWER, "member": Role.MEMBER, "admin": Role.ADMIN, "owner": Role.OWNER}
+# Routes of other packages, probed for "no crash, no leak" rather than by role.
+THIRD_PARTY = ("accounts/", "admin/")
+
+
+@dataclass(frozen=True)
+class Route:
+    pattern: str
+    name: str
+    callback: Any
+
+    @property
+    def access(self) -> TeamAccess | None:
+        return getattr(self.callback, "team_access", None)
+
+    @property
+    def kwargs(self) -> list[str]:
+        return re.findall(r"<(?:\w+:)?(\w+)>", self.pattern)
+
+
+def _walk(patterns: list[Any], prefix: str = "") -> Iterator[Route]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield Route(prefix + str(entry.pattern), entry.name or "", entry.callback)
+
+
+ALL_ROUTES = list(_walk(get_resolver().url_patterns))
+TEAM_ROUTES = [r for r in ALL_ROUTES if "team_slug" in r.kwargs]
+OWN_ROUTES = [r for r in ALL_ROUTES if not r.pattern.startswith(THIRD_PARTY) and "team_slug" not in r.kwargs]
+
+
+def _model_for_kwarg(kwarg: str) -> type[TenantModel]:
+    wanted = kwarg.removesuffix("_id").replace("_", "")
+    for model in apps.get_models():
+        if issubclass(model, TenantModel) and model._meta.model_name == wanted:
+            return model
+    raise LookupError(f"The probe cannot fill <{kwarg}>: name object kwargs after a tenant model (<model>_id).")
+
+
+def _team_objects(p: Personas) -> None:
+    invitation_create(team=p.team, actor=_membership(p, p.owner), email="invitee@example.test", role=Role.MEMBER)
+
+
+def _membership(p: Personas, user: Any) -> Membership:
+    with team_scope(p.team.id):
+        return Membership.objects.get(team=p.team, user=user)
+
+
+def _fill(route: Route, p: Personas, team_slug: str) -> str:
+    values: dict[str, Any] = {"team_slug": team_slug}
+    for kwarg in route.kwargs:
+        if kwarg == "team_slug":
+            continue
+        model = _model_for_kwarg(kwarg)
+        with team_scope(p.team.id):
+            if model is Membership:
+                obj = Membership.objects.get(team=p.team, user=p.member)
+            else:
+                obj = model.objects.filter(team=p.team).order_by("id").first()
+        assert obj is not None, f"no {model.__name__} of the probed team to fill <{kwarg}>"
+        values[kwarg] = obj.pk
+    return reverse(route.name, kwargs=values)
+
+
+def _client(p: Personas, persona: str) -> Client:
+    client = Client()
+    user = p.user_for(persona)
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def test_every_team_route_declares_its_roles():
+    assert TEAM_ROUTES, "no team routes found"
+    undeclared = [r.pattern for r in TEAM_ROUTES if r.access is None]
+    assert undeclared == [], "team routes must use @team_view(read=..., write=...)"
+
+
+def _expected(route: Route, persona: str, method: str) -> str:
+    access = route.access
+    assert access is not None
+    if persona == "anonymous":
+        return "login"
+    if persona == "outsider":
+        return "404"
+    role = ROLE_OF[persona]
+    if not role.at_least(access.read):
+        return "403"
+    if method == "POST" and (access.write is None or not role.at_least(access.write)):
+        return "403"
+    return "allowed"
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("route", TEAM_ROUTES, ids=lambda r: r.name)
+@pytest.mark.django_db
+def test_team_route_by_persona(route: Route, persona: str, method: str):
+    p = make_personas("CANARY-A")
+    _team_objects(p)
+    url = _fill(route, p, p.team.slug)
+    response = getattr(_client(p, persona), method.lower())(url)
+    expected = _expected(route, persona, method)
+    if expected == "login":
+        assert response.status_code == 302 and response["Location"].startswith(reverse("account_login"))
+    elif expected == "404":
+        assert response.status_code == 404
+    elif expected == "403":
+        assert response.status_code == 403
+    else:
+        assert response.status_code in (200, 302, 400, 405), response.status_code
+    if persona in ("anonymous", "outsider"):
+        assert b"CANARY-A" not in response.content
+
+
+@pytest.mark.parametrize("route", [r for r in TEAM_ROUTES if len(r.kwargs) > 1], ids=lambda r: r.name)
+@pytest.mark.django_db
+def test_another_teams_object_under_your_url_is_a_404(route: Route):
+    p = make_personas("CANARY-A")
+    _team_objects(p)
+    # The outsider owns their own team and aims at team A's objects through it.
+    url = _fill(route, p, p.outsider_team.slug)
+    with team_scope(p.team.id):
+        before = sorted(Membership.objects.values_list("id", "role", "team_id")) + sorted(
+            Invitation.objects.values_list("id", "revoked_at", "accepted_at")
+        )
+    response = _client(p, "outsider").post(url, {"role": "viewer"})
+    assert response.status_code == 404
+    with team_scope(p.team.id):
+        after = sorted(Membership.objects.values_list("id", "role", "team_id")) + sorted(
+            Invitation.objects.values_list("id", "revoked_at", "accepted_at")
+        )
+    assert after == before
+
+
+@pytest.mark.django_db
+def test_a_forged_team_slug_is_a_404_like_a_missing_team():
+    p = make_personas("a")
+    client = _client(p, "owner")
+    assert client.get("/t/no-such-team/").status_code == 404
+    assert client.get(f"/t/{p.outsider_team.slug}/").status_code == 404
+    assert client.get("/t/%3Cscript%3E/").status_code == 404
+
+
+@pytest.mark.parametrize("route", OWN_ROUTES, ids=lambda r: r.name)
+@pytest.mark.parametrize("persona", ["anonymous", "outsider", "viewer"])
+@pytest.mark.django_db
+def test_user_level_routes_never_leak_a_team(route: Route, persona: str):
+    p = make_personas("CANARY-A")
+    values = {k: "not-a-real-token" for k in route.kwargs}
+    response = _client(p, persona).get(reverse(route.name, kwargs=values))
+    assert response.status_code in (200, 302, 400), response.status_code
+    if persona in ("anonymous", "outsider"):
+        assert b"CANARY-A" not in response.content
+
+
+@pytest.mark.parametrize("route", [r for r in ALL_ROUTES if r.pattern.startswith(THIRD_PARTY)], ids=lambda r: r.pattern)
+@pytest.mark.django_db
+def test_third_party_routes_do_not_fail_or_leak_for_an_outsider(route: Route):
+    if route.kwargs:
+        pytest.skip("needs a key only its own flow can produce")
+    p = make_personas("CANARY-A")
+    path = "/" + route.pattern.replace("^", "").replace("$", "")
+    response = _client(p, "outsider").get(path)
+    assert response.status_code < 500
+    assert b"CANARY-A" not in response.content
+
+
+@pytest.mark.django_db
+def test_the_admin_is_for_staff_only():
+    p = make_personas("a")
+    assert _client(p, "anonymous").get("/admin/").status_code == 302
+    assert _client(p, "owner").get("/admin/").status_code in (302, 403)
+    p.admin.is_staff = True
+    p.admin.save(update_fields=["is_staff"])
+    assert _client(p, "admin").get("/admin/").status_code == 200

@@ -1,0 +1,162 @@
+"""Row-level security, proven against the real database as the app's role."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import DatabaseError, connection, transaction
+
+from ams.core.audit import tenancy_audit
+from ams.core.checks import app_role_cannot_bypass_rls
+from ams.core.db_roles import connected_as
+from ams.core.models import UsageEvent
+from ams.core.tenancy import TenantModel, current_team_id, team_scope
+from ams.teams.models import Invitation, Membership, Role
+from tests.factories import make_personas, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def tenant_models() -> list[type[TenantModel]]:
+    return [m for m in apps.get_models() if issubclass(m, TenantModel)]
+
+
+def tenant_tables() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_schema || '.' || table_name FROM information_schema.columns "
+            "WHERE column_name = 'team_id' AND table_schema NOT IN ('pg_catalog', 'information_schema')"
+        )
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def test_the_suite_connects_as_the_app_role_which_cannot_bypass_rls():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+        user, superuser, bypass = cursor.fetchone()
+    assert user == "ams_app"
+    assert (superuser, bypass) == (False, False)
+
+
+def test_with_no_team_set_every_tenant_table_reads_zero_rows():
+    make_personas("a")
+    make_personas("b")
+    assert current_team_id() is None
+    for model in tenant_models():
+        assert model.objects.count() == 0, model
+    with connection.cursor() as cursor:
+        for table in tenant_tables():
+            cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608  (names from the catalog)
+            assert cursor.fetchone()[0] == 0, table
+
+
+def test_team_a_cannot_see_team_b_rows():
+    a, b = make_personas("a"), make_personas("b")
+    with team_scope(b.team.id):
+        b_membership_ids = set(Membership.objects.filter(team=b.team).values_list("id", flat=True))
+        assert len(b_membership_ids) == 4
+    with team_scope(a.team.id):
+        assert Membership.objects.filter(id__in=b_membership_ids).count() == 0
+        assert set(Membership.objects.values_list("team_id", flat=True)) == {a.team.id}
+        assert UsageEvent.objects.exclude(team_id=a.team.id).count() == 0
+
+
+def test_a_write_into_another_team_fails():
+    a, b = make_personas("a"), make_personas("b")
+    intruder = make_user()
+    with team_scope(a.team.id), pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
+        Membership.objects.create(team=b.team, user=intruder, role=Role.OWNER)
+    with team_scope(a.team.id):
+        # Updates and deletes aimed at team B touch nothing.
+        assert Membership.objects.filter(team=b.team).update(role=Role.VIEWER) == 0
+        assert Invitation.objects.filter(team=b.team).delete()[0] == 0
+    with team_scope(b.team.id):
+        assert Membership.objects.filter(team=b.team, role=Role.VIEWER).count() == 1
+
+
+def test_moving_a_row_to_another_team_fails():
+    a, b = make_personas("a"), make_personas("b")
+    with team_scope(a.team.id), pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
+        Membership.objects.filter(team=a.team, user=a.member).update(team=b.team)
+
+
+def test_the_scope_ends_with_the_block_and_nests():
+    a, b = make_personas("a"), make_personas("b")
+    with team_scope(a.team.id):
+        assert current_team_id() == a.team.id
+        with team_scope(b.team.id):
+            assert current_team_id() == b.team.id
+        assert current_team_id() == a.team.id
+    assert current_team_id() is None
+
+
+@pytest.mark.parametrize("bad", [0, -1, "1", None, True])
+def test_team_scope_refuses_anything_but_a_positive_id(bad):
+    with pytest.raises(ValueError, match="positive integer"), team_scope(bad):
+        pass
+
+
+def test_every_tenant_table_is_protected_and_audited():
+    report = tenancy_audit()
+    audited = sorted(f"{t.schema}.{t.table}" for t in report.tenant_tables)
+    assert audited == tenant_tables()
+    for model in tenant_models():
+        assert f"public.{model._meta.db_table}" in audited
+    assert report.unprotected == []
+    assert report.ok
+
+
+def test_tenancy_audit_prints_json_and_exits_zero(capsys):
+    call_command("tenancy_audit")
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] is True
+    assert report["app_role"]["can_bypass_rls"] is False
+    assert {"public.teams_membership", "public.teams_invitation", "public.core_usageevent"} <= {
+        f"{t['schema']}.{t['table']}" for t in report["tenant_tables"]
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tenancy_audit_fails_on_a_table_without_a_forced_policy(capsys):
+    with connected_as("owner"), connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE forgot_rls (id bigserial primary key, team_id bigint not null)")
+        cursor.execute("CREATE INDEX ON forgot_rls (team_id)")
+        cursor.execute("GRANT SELECT ON forgot_rls TO ams_app")
+    try:
+        with pytest.raises(CommandError, match="forgot_rls"):
+            call_command("tenancy_audit")
+        report = json.loads(capsys.readouterr().out)
+        assert report["ok"] is False
+        assert report["unprotected_tables"] == ["public.forgot_rls"]
+    finally:
+        with connected_as("owner"), connection.cursor() as cursor:
+            cursor.execute("DROP TABLE forgot_rls")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_system_check_refuses_a_role_that_owns_the_tables():
+    assert app_role_cannot_bypass_rls() == []
+    with connected_as("owner"):
+        errors = app_role_cannot_bypass_rls()
+    assert [e.id for e in errors] == ["ams.E001"]
+    assert "ams_owner" in errors[0].msg
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_setting_does_not_outlive_its_transaction():
+    a = make_personas("a")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    with team_scope(a.team.id):
+        assert Membership.objects.count() == 4
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid(), current_setting('ams.team_id', true)")
+        same_pid, setting = cursor.fetchone()
+    assert same_pid == pid
+    assert setting in ("", None)
+    assert Membership.objects.count() == 0
