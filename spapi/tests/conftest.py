@@ -82,7 +82,13 @@ class FakeAmazon:
         if not queue:
             return httpx.Response(404, json={"errors": [{"code": "NotFound", "message": f"no route {path}"}]})
         item = queue.pop(0) if len(queue) > 1 else queue[0]
-        return item(request) if callable(item) else item
+        if callable(item):
+            return item(request)
+        if item.is_stream_consumed:
+            # A Response built from bytes is already "read" and cannot be streamed, and a
+            # route may serve the same one twice: hand out a fresh, streamable copy.
+            return httpx.Response(item.status_code, headers=item.headers, content=iter([b"".join(item.stream)]))  # type: ignore[arg-type]
+        return item
 
     def calls(self, path: str) -> list[httpx.Request]:
         return [r for r in self.requests if r.url.path == path]
