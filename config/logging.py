@@ -67,7 +67,7 @@ class RedactingFilter(logging.Filter):
 
 
 def logging_config(*, level: str, json: bool) -> dict[str, Any]:
-    shared = [
+    shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,

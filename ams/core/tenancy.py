@@ -44,7 +44,7 @@ def _swap_setting(name: str, value: str) -> str:
 
 @contextmanager
 def _scoped_setting(name: str, value: int) -> Iterator[None]:
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+    if type(value) is not int or value <= 0:  # bool is an int; an id is not
         raise ValueError(f"{name} must be a positive integer id")
     with transaction.atomic():
         previous = _swap_setting(name, str(value))

@@ -75,4 +75,4 @@ def team_view(*, read: Role = Role.VIEWER, write: Role | None = None) -> Callabl
 
 
 def _has_totp(user: User) -> bool:
-    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    return bool(Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists())

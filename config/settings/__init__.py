@@ -24,7 +24,7 @@ if not _secret:
     if PRODUCTION:
         raise ImproperlyConfigured("SECRET_KEY is required")
     # Dev, test and demo sign nothing that outlives the machine.
-    _secret = "insecure-local-only-" + "x" * 40  # noqa: S105
+    _secret = "insecure-local-only-" + "x" * 40
 SECRET_KEY = _secret
 DEBUG = ENV.debug
 ALLOWED_HOSTS = ENV.allowed_hosts
@@ -267,3 +267,6 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+
+PROCRASTINATE_ON_APP_READY = None
+PROCRASTINATE_WORKER_DEFAULTS = {"install_signal_handlers": True}

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import structlog
+from procrastinate import RetryStrategy
+
+from ams.core.events import usage_events_prune
+from ams.core.jobs import app
+from ams.teams.models import Team
+
+log = structlog.get_logger(__name__)
+
+# A worker heartbeats every few seconds; one silent for this long has died (SIGKILL, lost host).
+STALLED_AFTER_SECONDS = 60
+
+
+@app.periodic(cron="* * * * *")
+@app.task(queue="maintenance", queueing_lock="retry_stalled_jobs", pass_context=False)
+def retry_stalled_jobs(timestamp: int) -> None:
+    """Put the jobs of dead workers back in the queue, so their locks do not hold forever."""
+    manager = app.job_manager
+    stalled = manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER_SECONDS)
+    for job in stalled:
+        manager.retry_job(job)
+        log.warning("job.stalled_retried", job_id=job.id, task=job.task_name)
+
+
+@app.periodic(cron="17 3 * * *")
+@app.task(queue="maintenance", queueing_lock="prune_usage_events", retry=RetryStrategy(max_attempts=3))
+def prune_usage_events(timestamp: int) -> None:
+    deleted = usage_events_prune(team_ids=list(Team.objects.values_list("id", flat=True)))
+    log.info("usage_events.pruned", deleted=deleted)
