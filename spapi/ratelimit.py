@@ -15,6 +15,7 @@ That keeps state to two numbers and a single atomic read-modify-write, with no p
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -119,8 +120,9 @@ class MemoryLimiter:
     """A thread-safe in-process limiter.
 
     Correct only when this process is the only caller for its sellers (tests, a single
-    worker, the CLI).  ``rate_scale`` multiplies every default rate, for a simulator that runs
-    its usage plans faster than real time.  ``clock`` and ``sleep`` are injectable for tests.
+    worker, the CLI).  ``rate_scale`` multiplies the rate and the burst (rounded down, at least
+    1) of every default plan, the way the simulator's ``rate_scale`` does, so a test can run
+    usage plans faster than real time.  ``clock`` and ``sleep`` are injectable for tests.
     """
 
     def __init__(
@@ -131,6 +133,8 @@ class MemoryLimiter:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        if rate_scale <= 0:
+            raise ValueError("rate_scale must be positive; use NullLimiter to switch limiting off")
         self._rate_scale = rate_scale
         self._plans = dict(plans or {})
         self._clock = clock
@@ -143,8 +147,9 @@ class MemoryLimiter:
         bucket = self._buckets.get(key)
         if bucket is None:
             plan = self._plans.get(operation) or usage_plan(operation)
+            burst = max(1.0, float(math.floor(plan.burst * self._rate_scale)))
             # A new bucket starts full, as Amazon's does.
-            bucket = _Bucket(plan.burst, now, plan.rate * self._rate_scale, plan.burst)
+            bucket = _Bucket(burst, now, plan.rate * self._rate_scale, burst)
             self._buckets[key] = bucket
         return bucket
 

@@ -120,12 +120,13 @@ def test_drain_makes_the_next_caller_wait_a_full_interval():
 
 def test_rate_scale_speeds_up_every_plan():
     clock = FakeClock(0.0)
-    limiter = MemoryLimiter(rate_scale=100.0, clock=clock, sleep=clock.sleep)
+    limiter = MemoryLimiter(rate_scale=0.1, clock=clock, sleep=clock.sleep)
 
-    for _ in range(21):
+    for _ in range(3):
         limiter.acquire("S1", "orders_2026-01-01.searchOrders")  # 0.0056 rps, burst 20
 
-    assert clock.slept == [pytest.approx(1 / 0.56)]
+    # Scaled like the simulator: rate 0.00056/s, burst 2.
+    assert clock.slept == [pytest.approx(1 / 0.00056)]
 
 
 def test_memory_limiter_is_thread_safe():
