@@ -1,9 +1,22 @@
 from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
+from django import forms
 from django.http import HttpRequest
+
+from ams.accounts.models import User
+
+EMAIL_MAX_LENGTH = User._meta.get_field("email").max_length or 254
 
 
 class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
     def get_login_redirect_url(self, request: HttpRequest) -> str:
         return "/"
+
+    def clean_email(self, email: str) -> str:
+        # allauth would otherwise cut an over-long address to fit the column, and sign the person
+        # up under an address that is not theirs. RFC 5321 caps the local part at 64.
+        local, _, _ = email.rpartition("@")
+        if len(email) > EMAIL_MAX_LENGTH or len(local) > 64:
+            raise forms.ValidationError("This email address is too long.")
+        return str(super().clean_email(email))

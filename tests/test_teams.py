@@ -1,0 +1,209 @@
+"""Teams: invitations, roles, ownership, leaving and switching, with an outsider always present."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+from django.test import Client, TestCase
+from django.utils import timezone
+
+from ams.core.tenancy import team_scope
+from ams.teams.models import Invitation, Membership, Role
+from tests.factories import Personas, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def invite(p: Personas, email: str, role: str = "member", by=None) -> str:
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client_for(by or p.owner).post(f"/t/{p.team.slug}/members/", {"email": email, "role": role})
+    assert response.status_code == 302, response.content
+    message = mail.outbox[-1]
+    assert message.to == [email]
+    match = re.search(r"https?://[^/\s]+(/invitations/[^/\s]+/)", message.body)
+    assert match, message.body
+    return match.group(1)
+
+
+def members_of(p: Personas) -> dict[str, str]:
+    with team_scope(p.team.id):
+        return {m.user.email: m.role for m in Membership.objects.filter(team=p.team).select_related("user")}
+
+
+def test_invite_and_accept(personas: Personas):
+    path = invite(personas, "new@example.test", "viewer")
+    message = mail.outbox[-1]
+    html = message.alternatives[0][0]  # type: ignore[attr-defined]
+    assert "Accept the invitation" in html and personas.team.name in message.subject
+    invitee = make_user(email="new@example.test")
+    client = client_for(invitee)
+    assert b"Join" in client.get(path).content
+    response = client.post(path)
+    assert response.status_code == 302
+    assert members_of(personas)["new@example.test"] == Role.VIEWER
+    # The outsider's team is untouched.
+    with team_scope(personas.outsider_team.id):
+        assert Membership.objects.filter(team=personas.outsider_team).count() == 1
+
+
+def test_an_invitation_works_once(personas: Personas):
+    path = invite(personas, "new@example.test")
+    invitee = make_user(email="new@example.test")
+    client = client_for(invitee)
+    client.post(path)
+    response = client.post(path)
+    assert response.status_code == 400
+    assert b"already been used" in response.content
+    assert list(members_of(personas).keys()).count("new@example.test") == 1
+
+
+def test_an_expired_invitation_is_refused(personas: Personas):
+    path = invite(personas, "late@example.test")
+    invitee = make_user(email="late@example.test")
+    with time_machine.travel(timezone.now() + timedelta(days=8)):
+        response = client_for(invitee).post(path)
+    assert response.status_code == 400
+    assert b"expired" in response.content
+    assert "late@example.test" not in members_of(personas)
+
+
+@pytest.mark.parametrize("forge", [lambda t: t[:-3] + "abc", lambda t: "x" + t, lambda t: "garbage"])
+def test_a_forged_invitation_is_refused(personas: Personas, forge):
+    path = invite(personas, "new@example.test")
+    token = path.split("/")[2]
+    invitee = make_user(email="new@example.test")
+    response = client_for(invitee).post(f"/invitations/{forge(token)}/")
+    assert response.status_code == 400
+    assert b"not valid" in response.content
+    assert "new@example.test" not in members_of(personas)
+
+
+def test_an_invitation_is_only_for_the_address_it_was_sent_to(personas: Personas):
+    path = invite(personas, "intended@example.test")
+    response = client_for(personas.outsider).post(path)
+    assert response.status_code == 400
+    assert personas.outsider.email not in members_of(personas)
+
+
+def test_a_withdrawn_invitation_is_refused(personas: Personas):
+    path = invite(personas, "new@example.test")
+    with team_scope(personas.team.id):
+        invitation = Invitation.objects.get(email="new@example.test")
+    client_for(personas.admin).post(f"/t/{personas.team.slug}/invitations/{invitation.id}/revoke/")
+    response = client_for(make_user(email="new@example.test")).post(path)
+    assert response.status_code == 400
+    assert b"withdrawn" in response.content
+
+
+def test_signed_out_visitors_are_told_how_to_accept(personas: Personas):
+    path = invite(personas, "new@example.test")
+    response = Client().get(path)
+    assert response.status_code == 200
+    assert b"Create account" in response.content
+
+
+def test_an_admin_invites_members_but_not_admins(personas: Personas):
+    invite(personas, "m@example.test", "member", by=personas.admin)
+    response = client_for(personas.admin).post(f"/t/{personas.team.slug}/members/", {"email": "a@example.test", "role": "admin"})
+    assert response.status_code == 403
+
+
+def test_inviting_an_existing_member_or_twice_gives_a_clear_error(personas: Personas):
+    client = client_for(personas.owner)
+    response = client.post(f"/t/{personas.team.slug}/members/", {"email": personas.member.email, "role": "member"})
+    assert response.status_code == 400
+    assert b"already a member" in response.content
+    invite(personas, "twice@example.test")
+    response = client.post(f"/t/{personas.team.slug}/members/", {"email": "twice@example.test", "role": "member"})
+    assert response.status_code == 400
+    assert b"open invitation" in response.content
+
+
+def _membership(p: Personas, user) -> Membership:
+    with team_scope(p.team.id):
+        return Membership.objects.get(team=p.team, user=user)
+
+
+def test_roles_change_within_the_rules(personas: Personas):
+    p = personas
+    member = _membership(p, p.member)
+    url = f"/t/{p.team.slug}/members/{member.id}/role/"
+    client_for(p.admin).post(url, {"role": "viewer"})
+    assert members_of(p)[p.member.email] == Role.VIEWER
+    # An admin cannot appoint admins; the owner can.
+    assert client_for(p.admin).post(url, {"role": "admin"}).status_code == 403
+    client_for(p.owner).post(url, {"role": "admin"})
+    assert members_of(p)[p.member.email] == Role.ADMIN
+    # Nobody makes an owner by role change.
+    client_for(p.owner).post(url, {"role": "owner"})
+    assert members_of(p)[p.member.email] == Role.ADMIN
+
+
+def test_members_are_removed_but_never_the_owner(personas: Personas):
+    p = personas
+    client_for(p.admin).post(f"/t/{p.team.slug}/members/{_membership(p, p.viewer).id}/remove/")
+    assert p.viewer.email not in members_of(p)
+    owner = _membership(p, p.owner)
+    client_for(p.owner).post(f"/t/{p.team.slug}/members/{owner.id}/remove/")
+    assert members_of(p)[p.owner.email] == Role.OWNER
+    # A removed member no longer sees the team.
+    assert client_for(p.viewer).get(f"/t/{p.team.slug}/").status_code == 404
+
+
+def test_ownership_transfer(personas: Personas):
+    p = personas
+    target = _membership(p, p.member)
+    response = client_for(p.owner).post(f"/t/{p.team.slug}/members/{target.id}/transfer/")
+    assert response.status_code == 302
+    roles = members_of(p)
+    assert roles[p.member.email] == Role.OWNER
+    assert roles[p.owner.email] == Role.ADMIN
+    assert list(roles.values()).count(Role.OWNER) == 1
+    # Only the owner could do that.
+    again = client_for(p.owner).post(f"/t/{p.team.slug}/members/{_membership(p, p.viewer).id}/transfer/")
+    assert again.status_code == 403
+
+
+def test_members_leave_but_the_owner_must_transfer_first(personas: Personas):
+    p = personas
+    assert client_for(p.viewer).post(f"/t/{p.team.slug}/leave/").status_code == 302
+    assert p.viewer.email not in members_of(p)
+    client_for(p.owner).post(f"/t/{p.team.slug}/leave/")
+    assert members_of(p)[p.owner.email] == Role.OWNER
+
+
+def test_a_user_in_several_teams_switches_between_them(personas: Personas):
+    p = personas
+    with team_scope(p.outsider_team.id):
+        Membership.objects.create(team=p.outsider_team, user=p.member, role=Role.VIEWER)
+    client = client_for(p.member)
+    page = client.get(f"/t/{p.team.slug}/").content.decode()
+    assert p.team.name in page and "Outsider&#x27;s team" in page
+    assert client.get(f"/t/{p.outsider_team.slug}/").status_code == 200
+
+
+def test_a_new_team_can_be_created(personas: Personas):
+    response = client_for(personas.viewer).post("/teams/new/", {"name": "Second brand"})
+    assert response.status_code == 302
+    assert client_for(personas.viewer).get(response["Location"]).status_code == 200
+
+
+def test_a_team_can_require_its_owner_to_use_two_factor(personas: Personas):
+    p = personas
+    client = client_for(p.owner)
+    client.post(f"/t/{p.team.slug}/settings/", {"name": p.team.name, "require_owner_2fa": "on"})
+    response = client.get(f"/t/{p.team.slug}/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/2fa/totp/activate/"
+    # Other roles are not affected.
+    assert client_for(p.member).get(f"/t/{p.team.slug}/").status_code == 200
