@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "ams.core",
     "ams.accounts",
     "ams.teams",
+    "ams.amazon",
+    "ams.billing",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -80,6 +82,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "ams.teams.context_processors.teams",
+                "ams.billing.context_processors.billing",
             ],
         },
     },
@@ -190,6 +193,25 @@ ANYMAIL = {
 if PRODUCTION and EMAIL_BACKEND.startswith("anymail.backends.resend") and not ANYMAIL["RESEND_API_KEY"]:
     raise ImproperlyConfigured("RESEND_API_KEY is required to send email in production")
 
+# --- Billing (ams.billing; Stripe is called only from ams/billing/gateway.py) -------------------
+
+# Outside production: Stripe test-mode-shaped keys and the local fake of Stripe's API, in the
+# process under tests (no sockets) and on loopback for dev and the demo (manage.py fake_stripe).
+STRIPE_API_KEY = ENV.stripe_api_key.get_secret_value() if ENV.stripe_api_key else "sk_test_local_fake"
+STRIPE_WEBHOOK_SECRET = (
+    ENV.stripe_webhook_secret.get_secret_value() if ENV.stripe_webhook_secret else "whsec_local_fake"
+)
+STRIPE_API_BASE: str | None = ENV.stripe_api_base or (
+    None if PRODUCTION else "inprocess" if TESTING else "http://127.0.0.1:12111"
+)
+TRIAL_DAYS = ENV.trial_days
+try:
+    from ams.billing.plans import parse_plans
+
+    BILLING_PLANS = parse_plans(ENV.billing_plans)
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from exc
+
 # --- Static files ---------------------------------------------------------------------------------
 
 STATIC_URL = "/static/"
@@ -249,7 +271,14 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "frame-ancestors": ["'none'"],
-        "form-action": ["'self'"],
+        # Billing forms answer with a redirect to Stripe's hosted Checkout or Customer Portal, and
+        # form-action also governs where a form's redirect may go.
+        "form-action": [
+            "'self'",
+            "https://checkout.stripe.com",
+            "https://billing.stripe.com",
+            *([STRIPE_API_BASE] if STRIPE_API_BASE and STRIPE_API_BASE.startswith("http://127.0.0.1") else []),
+        ],
     }
 }
 

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AmazonConfig(AppConfig):
+    name = "ams.amazon"
+    label = "amazon"
+    verbose_name = "Amazon seller connections"
