@@ -22,5 +22,9 @@ def grant_runtime_privileges(connection: BaseDatabaseWrapper) -> None:
         sql.SQL("REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON django_migrations FROM {}").format(app),
     ]
     with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user")
+        (current,) = cursor.fetchone()
+        if current == role_name("app"):
+            raise RuntimeError("grants must be applied by the owner role, not by the app role itself")
         for statement in statements:
             cursor.execute(statement.as_string(cursor.connection))

@@ -75,7 +75,7 @@ class Migration(migrations.Migration):
             model_name='connectionmarketplace',
             constraint=models.UniqueConstraint(fields=('team', 'connection', 'marketplace_id'), name='connection_marketplace_unique'),
         ),
-            EnableTeamRLS("sellerconnection"),
+        EnableTeamRLS("sellerconnection"),
         EnableTeamRLS("connectionmarketplace"),
         EnableTeamRLS("deletionrecord"),
     ]
