@@ -177,7 +177,9 @@ class MemoryLimiter:
             # Settle the balance at the old rate before switching.
             bucket.tokens = min(bucket.burst, bucket.tokens + max(0.0, now - bucket.last) * bucket.rate)
             bucket.last = now
-            bucket.rate = rate * self._rate_scale
+            # Taken as is, not scaled: it is what the server enforces (a simulator running
+            # scaled plans reports its scaled rate).
+            bucket.rate = rate
 
     def drain(self, seller_id: str, operation: str) -> None:
         with self._lock:

@@ -127,6 +127,9 @@ def test_rate_scale_speeds_up_every_plan():
 
     # Scaled like the simulator: rate 0.00056/s, burst 2.
     assert clock.slept == [pytest.approx(1 / 0.00056)]
+    # A rate the server reports is what it enforces: not scaled again.
+    limiter.update_rate("S1", "orders_2026-01-01.searchOrders", 0.5)
+    assert limiter.rate("S1", "orders_2026-01-01.searchOrders") == 0.5
 
 
 def test_memory_limiter_is_thread_safe():
