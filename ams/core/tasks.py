@@ -15,12 +15,11 @@ STALLED_AFTER_SECONDS = 60
 
 @app.periodic(cron="* * * * *")
 @app.task(queue="maintenance", queueing_lock="retry_stalled_jobs", pass_context=False)
-def retry_stalled_jobs(timestamp: int) -> None:
+async def retry_stalled_jobs(timestamp: int) -> None:
     """Put the jobs of dead workers back in the queue, so their locks do not hold forever."""
     manager = app.job_manager
-    stalled = manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER_SECONDS)
-    for job in stalled:
-        manager.retry_job(job)
+    for job in await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER_SECONDS):
+        await manager.retry_job(job)
         log.warning("job.stalled_retried", job_id=job.id, task=job.task_name)
 
 
