@@ -78,9 +78,11 @@ def call_with_retries(
 
 @dataclass(frozen=True, slots=True)
 class HttpResponse:
+    """A complete response.  Headers and body stay out of the repr: an LWA body is a token."""
+
     status: int
-    headers: Mapping[str, str]  # case-insensitive
-    content: bytes
+    headers: Mapping[str, str] = field(repr=False)  # case-insensitive
+    content: bytes = field(repr=False)
     url: str = field(repr=False)
 
     @property

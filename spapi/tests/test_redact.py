@@ -92,3 +92,11 @@ def test_no_secret_in_logs_or_errors_of_a_full_exchange(
         for secret in secrets:
             assert secret not in text
     assert "getReport" in caplog.text  # the logs are still useful
+
+
+def test_an_http_response_repr_shows_no_body(http):
+    from spapi.http import HttpResponse
+
+    response = HttpResponse(200, {"x": "y"}, b'{"access_token":"opaque-secret-value"}', "https://x")
+
+    assert "opaque-secret-value" not in repr(response)
