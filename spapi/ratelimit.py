@@ -27,6 +27,11 @@ from spapi.redact import get_logger
 
 logger = get_logger(__name__)
 
+# Extra seconds added to every non-zero wait.  Amazon's bucket starts when our first request
+# *arrives*, ours when it is sent; a later request that travels faster than the first would
+# otherwise reach Amazon a few milliseconds before its token exists.
+SAFETY_MARGIN = 0.05
+
 # For operations whose model states no plan: one request per second, no burst.
 DEFAULT_RATE = 1.0
 DEFAULT_BURST = 1
@@ -132,6 +137,7 @@ class MemoryLimiter:
         plans: dict[str, UsagePlan] | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        margin: float = SAFETY_MARGIN,
     ) -> None:
         if rate_scale <= 0:
             raise ValueError("rate_scale must be positive; use NullLimiter to switch limiting off")
@@ -139,6 +145,7 @@ class MemoryLimiter:
         self._plans = dict(plans or {})
         self._clock = clock
         self._sleep = sleep
+        self._margin = margin
         self._buckets: dict[tuple[str, str], _Bucket] = {}
         self._lock = threading.Lock()
 
@@ -165,6 +172,7 @@ class MemoryLimiter:
     def acquire(self, seller_id: str, operation: str) -> None:
         wait = self.reserve(seller_id, operation)
         if wait > 0:
+            wait += self._margin
             logger.debug("rate limit: waiting %.2fs for %s", wait, operation)
             self._sleep(wait)
 

@@ -52,6 +52,9 @@ class Sim:
         seller = self.info["sellers"][0]
         self.seller_id: str = seller["selling_partner_id"]
         self.marketplace_ids: list[str] = [m["id"] for m in seller["marketplaces"]]
+        # One limiter for every client of this simulator, as production shares one per machine
+        # (or fleet): the simulator's buckets outlive any single client.
+        self.limiter = MemoryLimiter()
 
     @property
     def token_url(self) -> str:
@@ -96,7 +99,7 @@ class Sim:
             self.lwa(http),
             self.seller_id,
             refresh_token_provider,
-            limiter=limiter if limiter is not None else MemoryLimiter(),
+            limiter=limiter if limiter is not None else self.limiter,
             token_cache=MemoryTokenCache(),
             http=http,
             timeout=timeout,
@@ -108,7 +111,7 @@ class Sim:
         self.control.post("/_sim/faults", json=config).raise_for_status()
 
     def clear_faults(self) -> None:
-        self.faults(error_rate=0.0, kinds=[], next=[])
+        self.faults(clear=True)
 
     def stats(self, operation: str) -> dict[str, int]:
         ops: dict[str, dict[str, int]] = self.control.get("/_sim/stats").json()["operations"]

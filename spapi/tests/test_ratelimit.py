@@ -76,7 +76,7 @@ def test_every_operation_the_client_calls_is_in_the_table():
 
 def test_memory_limiter_paces_calls_to_the_plan():
     clock = FakeClock(0.0)
-    limiter = MemoryLimiter(clock=clock, sleep=clock.sleep)
+    limiter = MemoryLimiter(clock=clock, sleep=clock.sleep, margin=0.0)
 
     for _ in range(5):
         limiter.acquire("S1", "fbaInventory.getInventorySummaries")  # 2 rps, burst 2
@@ -87,7 +87,7 @@ def test_memory_limiter_paces_calls_to_the_plan():
 
 def test_buckets_are_per_seller_and_operation():
     clock = FakeClock(0.0)
-    limiter = MemoryLimiter(clock=clock, sleep=clock.sleep)
+    limiter = MemoryLimiter(clock=clock, sleep=clock.sleep, margin=0.0)
 
     limiter.acquire("S1", "productPricingV0.getPricing")  # burst 1
     limiter.acquire("S2", "productPricingV0.getPricing")
@@ -98,7 +98,7 @@ def test_buckets_are_per_seller_and_operation():
 
 def test_update_rate_takes_the_header_value():
     clock = FakeClock(0.0)
-    limiter = MemoryLimiter(clock=clock, sleep=clock.sleep)
+    limiter = MemoryLimiter(clock=clock, sleep=clock.sleep, margin=0.0)
 
     limiter.update_rate("S1", "productPricingV0.getPricing", 5.0)
     limiter.acquire("S1", "productPricingV0.getPricing")
@@ -110,7 +110,7 @@ def test_update_rate_takes_the_header_value():
 
 def test_drain_makes_the_next_caller_wait_a_full_interval():
     clock = FakeClock(0.0)
-    limiter = MemoryLimiter(clock=clock, sleep=clock.sleep)
+    limiter = MemoryLimiter(clock=clock, sleep=clock.sleep, margin=0.0)
 
     limiter.drain("S1", "reports_2021-06-30.getReport")  # 2 rps, burst 15
     limiter.acquire("S1", "reports_2021-06-30.getReport")
@@ -120,7 +120,7 @@ def test_drain_makes_the_next_caller_wait_a_full_interval():
 
 def test_rate_scale_speeds_up_every_plan():
     clock = FakeClock(0.0)
-    limiter = MemoryLimiter(rate_scale=0.1, clock=clock, sleep=clock.sleep)
+    limiter = MemoryLimiter(rate_scale=0.1, clock=clock, sleep=clock.sleep, margin=0.0)
 
     for _ in range(3):
         limiter.acquire("S1", "orders_2026-01-01.searchOrders")  # 0.0056 rps, burst 20
@@ -152,3 +152,13 @@ def test_memory_limiter_is_thread_safe():
         t.join()
 
     assert sorted(waits) == [2.0 * i for i in range(200)]
+
+
+def test_waits_carry_a_safety_margin_for_network_skew():
+    clock = FakeClock(0.0)
+    limiter = MemoryLimiter(clock=clock, sleep=clock.sleep, margin=0.05)
+
+    limiter.acquire("S1", "productPricingV0.getPricing")  # 0.5 rps, burst 1: no wait
+    limiter.acquire("S1", "productPricingV0.getPricing")
+
+    assert clock.slept == [pytest.approx(2.05)]

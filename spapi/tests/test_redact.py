@@ -10,6 +10,7 @@ import pytest
 
 from spapi.client import SpApiClient
 from spapi.errors import AuthorizationRevoked, SpApiError, Unauthorized
+from spapi.http import HttpResponse
 from spapi.redact import RedactingFilter, redact, register_secret
 
 from .conftest import CLIENT_SECRET, REFRESH_TOKEN, FakeAmazon, recorded
@@ -94,9 +95,7 @@ def test_no_secret_in_logs_or_errors_of_a_full_exchange(
     assert "getReport" in caplog.text  # the logs are still useful
 
 
-def test_an_http_response_repr_shows_no_body(http):
-    from spapi.http import HttpResponse
-
+def test_an_http_response_repr_shows_no_body():
     response = HttpResponse(200, {"x": "y"}, b'{"access_token":"opaque-secret-value"}', "https://x")
 
     assert "opaque-secret-value" not in repr(response)
