@@ -40,6 +40,24 @@ class Env(BaseSettings):
     resend_signing_secret: SecretStr | None = None
     default_from_email: str = "AMS <no-reply@ams.localhost>"
 
+    # Amazon SP-API. Unset outside production: the local simulator (spapi_sim) on port 8100, whose
+    # app id and LWA credentials the demo command passes in. In production the regional Amazon
+    # endpoints apply unless overridden.
+    spapi_base_url: str | None = None
+    lwa_token_url: str | None = None
+    seller_central_url: str | None = None
+    spapi_application_id: str = ""
+    lwa_client_id: str = ""
+    lwa_client_secret: SecretStr = SecretStr("")
+    # A Draft app must send version=beta on the consent URL.
+    spapi_app_is_draft: bool = False
+    # The token vault's key-encryption keys: a JSON object of key id -> base64 of 32 bytes, and
+    # the id new secrets are sealed with. Outside production a fixed development key applies.
+    vault_keys: SecretStr | None = None
+    vault_active_key_id: str | None = None
+    # Days between a disconnect and the purge of the connection's Amazon data (promise: <= 30).
+    amazon_purge_grace_days: int = Field(default=3, ge=0, le=30)
+
     # Usage events are kept this long, then pruned.
     usage_event_retention_days: int = Field(default=90, ge=1, le=730)
     log_level: str = "INFO"
@@ -58,6 +76,10 @@ class Env(BaseSettings):
             problems.append("MIGRATION_DATABASE_URL is required in production")
         if self.debug:
             problems.append("DEBUG must be off in production")
+        if self.vault_keys is None or not self.vault_active_key_id:
+            problems.append("VAULT_KEYS and VAULT_ACTIVE_KEY_ID are required in production")
+        if not (self.spapi_application_id and self.lwa_client_id and self.lwa_client_secret.get_secret_value()):
+            problems.append("SPAPI_APPLICATION_ID, LWA_CLIENT_ID and LWA_CLIENT_SECRET are required in production")
         if not self.site_url.startswith("https://"):
             problems.append("SITE_URL must be https:// in production")
         if problems:

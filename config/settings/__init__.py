@@ -212,6 +212,37 @@ try:
 except ValueError as exc:
     raise ImproperlyConfigured(str(exc)) from exc
 
+# --- Amazon (ams.amazon; SP-API is called only through ams/amazon/clients.py) -------------------
+
+# Outside production, unset URLs mean the local simulator (python -m spapi_sim, port 8100); its app
+# id and LWA credentials come from the environment too (manage.py demo passes them), never from code.
+_SPAPI_SIMULATOR = "http://127.0.0.1:8100"
+SPAPI_BASE_URL: str | None = ENV.spapi_base_url or (None if PRODUCTION else _SPAPI_SIMULATOR)
+LWA_TOKEN_URL: str | None = ENV.lwa_token_url or (None if PRODUCTION else f"{_SPAPI_SIMULATOR}/auth/o2/token")
+SELLER_CENTRAL_URL: str | None = ENV.seller_central_url or (None if PRODUCTION else _SPAPI_SIMULATOR)
+# Seller Central per region when no override is set (authorization is regional).
+SELLER_CENTRAL_URLS = {
+    "NA": SELLER_CENTRAL_URL or "https://sellercentral.amazon.com",
+    "EU": SELLER_CENTRAL_URL or "https://sellercentral-europe.amazon.com",
+    "FE": SELLER_CENTRAL_URL or "https://sellercentral.amazon.co.jp",
+}
+SPAPI_APPLICATION_ID = ENV.spapi_application_id
+LWA_CLIENT_ID = ENV.lwa_client_id
+LWA_CLIENT_SECRET = ENV.lwa_client_secret.get_secret_value()
+SPAPI_APP_IS_DRAFT = ENV.spapi_app_is_draft
+AMAZON_PURGE_GRACE_DAYS = ENV.amazon_purge_grace_days
+# Key-encryption keys of the token vault (ams.amazon.vault). Outside production a fixed, public
+# development key: base64 of 32 bytes of "ams-development-vault-key-000000". It protects nothing
+# and must never be used in production, where VAULT_KEYS is required.
+try:
+    from ams.amazon.keys import parse_vault_keys
+
+    VAULT_KEYS, VAULT_ACTIVE_KEY_ID = parse_vault_keys(
+        ENV.vault_keys.get_secret_value() if ENV.vault_keys else None, ENV.vault_active_key_id
+    )
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from exc
+
 # --- Static files ---------------------------------------------------------------------------------
 
 STATIC_URL = "/static/"
@@ -278,6 +309,8 @@ CONTENT_SECURITY_POLICY = {
             "https://checkout.stripe.com",
             "https://billing.stripe.com",
             *([STRIPE_API_BASE] if STRIPE_API_BASE and STRIPE_API_BASE.startswith("http://127.0.0.1") else []),
+            # Connect answers with a redirect to Seller Central's consent page.
+            *sorted({url.rstrip("/") for url in SELLER_CENTRAL_URLS.values()}),
         ],
     }
 }

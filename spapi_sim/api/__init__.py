@@ -1,0 +1,1 @@
+"""SP-API operations, one module per API, each registering its routes on the router."""

@@ -1,0 +1,66 @@
+"""The simulated clock: starts at the configured anchor and runs at ``speed`` times real time."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable
+
+
+class SimClock:
+    def __init__(
+        self,
+        anchor: dt.datetime,
+        speed: float = 1.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._lock = threading.Lock()
+        self._monotonic = monotonic
+        # The simulated time at the real instant _base_real; re-based on every speed change so
+        # a new speed never rewrites the past.
+        self._base_sim = anchor
+        self._base_real = monotonic()
+        self._speed = speed
+        self.anchor = anchor
+
+    @property
+    def speed(self) -> float:
+        return self._speed
+
+    def now(self) -> dt.datetime:
+        with self._lock:
+            elapsed = (self._monotonic() - self._base_real) * self._speed
+            return self._base_sim + dt.timedelta(seconds=elapsed)
+
+    def advance(self, seconds: float) -> dt.datetime:
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        with self._lock:
+            self._base_sim += dt.timedelta(seconds=seconds)
+        return self.now()
+
+    def set_speed(self, speed: float) -> None:
+        if speed < 0:
+            raise ValueError("speed must not be negative")
+        current = self.now()
+        with self._lock:
+            self._base_sim = current
+            self._base_real = self._monotonic()
+            self._speed = speed
+
+
+def iso(moment: dt.datetime) -> str:
+    """ISO 8601 in UTC with a Z, seconds precision, as SP-API writes timestamps."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(text: str) -> dt.datetime:
+    """Parse the ISO 8601 forms clients send (Z or offset, with or without fraction)."""
+    value = text.strip()
+    if value.endswith(("Z", "z")):
+        value = value[:-1] + "+00:00"
+    parsed = dt.datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC)

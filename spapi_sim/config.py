@@ -1,0 +1,107 @@
+"""Configuration of a simulated Amazon: the world's size and shape, its clock, usage plans and faults."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+# Request-level faults fire on SP-API calls; the others fire where they make sense (document
+# download, report processing, LWA).
+FAULT_KINDS: tuple[str, ...] = (
+    "500",
+    "503",
+    "slow",
+    "timeout",
+    "truncated_document",
+    "expired_url",
+    "report_fatal",
+    "report_cancelled",
+)
+
+
+def default_anchor() -> dt.datetime:
+    """Today's UTC midnight: the moment the simulated history ends and the live clock starts."""
+    today = dt.datetime.now(dt.UTC).date()
+    return dt.datetime(today.year, today.month, today.day, tzinfo=dt.UTC)
+
+
+@dataclass
+class FaultConfig:
+    """Faults that fire at random (``error_rate``) or on demand (``next``).
+
+    ``error_rate`` is the probability that each enabled kind fires at its hook: every SP-API
+    request for 500/503/slow/timeout, every document download for truncated_document, every
+    getReportDocument for expired_url, every createReport for report_fatal/report_cancelled.
+    ``next`` holds one-shot rules, e.g. ``{"operation": "getOrders", "status": 503, "count": 3}``
+    or ``{"operation": "*", "kind": "timeout", "count": 1}``.
+    """
+
+    error_rate: float = 0.0
+    kinds: list[str] = field(default_factory=list)
+    slow_seconds: float = 2.0
+    timeout_seconds: float = 30.0
+    next: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FaultConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown fault options: {sorted(unknown)}")
+        config = cls(**data)
+        config.validate()
+        return config
+
+    def validate(self) -> None:
+        if not 0.0 <= self.error_rate <= 1.0:
+            raise ValueError("error_rate must be between 0 and 1")
+        bad = [k for k in self.kinds if k not in FAULT_KINDS]
+        if bad:
+            raise ValueError(f"unknown fault kinds {bad}; known: {list(FAULT_KINDS)}")
+
+
+@dataclass
+class SimConfig:
+    """Everything that shapes a simulated Amazon. Same values, same world (byte for byte).
+
+    ``anchor`` is the simulated "now" at start-up and the end of the generated history; it
+    defaults to today's UTC midnight, so pass a fixed value when a test needs the exact same
+    world on another day. ``clock_speed`` is simulated seconds per real second (0 freezes the
+    clock). ``rate_scale`` multiplies both the refill rate and the burst of every usage plan
+    (burst rounded down, at least 1); 0 switches rate limiting off.
+    """
+
+    seed: int = 42
+    sellers: int = 2
+    skus_per_seller: int = 300
+    marketplaces: tuple[str, ...] = ("US", "CA", "MX")
+    history_days: int = 400
+    anchor: dt.datetime = field(default_factory=default_anchor)
+    clock_speed: float = 1.0
+    rate_scale: float = 1.0
+    faults: FaultConfig = field(default_factory=FaultConfig)
+    # The simulated application, as registered in Seller Central's Developer Console.
+    redirect_uris: tuple[str, ...] = (
+        "http://127.0.0.1:8000/amazon/callback/",
+        "http://localhost:8000/amazon/callback/",
+    )
+    # Accept any http://127.0.0.1… or http://localhost… redirect URI, so a dev server on any
+    # port can connect. Amazon itself only accepts registered https URIs.
+    allow_loopback_redirects: bool = True
+    # A draft app needs version=beta on the consent URL (error MD1000 otherwise).
+    app_is_draft: bool = False
+    # getReport calls a report takes to reach DONE (IN_QUEUE, IN_PROGRESS, …, DONE).
+    report_polls: int = 2
+
+    def __post_init__(self) -> None:
+        if isinstance(self.faults, dict):
+            self.faults = FaultConfig.from_dict(self.faults)
+        self.marketplaces = tuple(m.upper() for m in self.marketplaces)
+        if self.anchor.tzinfo is None:
+            raise ValueError("anchor must be timezone-aware (UTC)")
+        if self.sellers < 1 or self.skus_per_seller < 1 or self.history_days < 1:
+            raise ValueError("sellers, skus_per_seller and history_days must be positive")
+        if self.clock_speed < 0 or self.rate_scale < 0:
+            raise ValueError("clock_speed and rate_scale must not be negative")

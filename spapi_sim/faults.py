@@ -1,0 +1,100 @@
+"""Faults on demand: random (error_rate × kinds) or one-shot rules queued under ``next``."""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from spapi_sim.config import FAULT_KINDS, FaultConfig
+
+REQUEST_KINDS = ("500", "503", "slow", "timeout")
+
+
+@dataclass(frozen=True)
+class Fault:
+    kind: str  # one of config.FAULT_KINDS
+    status: int | None = None
+
+
+class FaultInjector:
+    def __init__(self, config: FaultConfig, seed: int) -> None:
+        self._lock = threading.Lock()
+        self._random = random.Random(seed ^ 0xFA17)
+        self.config = config
+        self.fired: dict[str, int] = {}
+
+    def update(self, data: dict[str, Any]) -> FaultConfig:
+        """Replace the random part and append one-shot rules; ``{"clear": true}`` resets all."""
+        with self._lock:
+            if data.get("clear"):
+                self.config = FaultConfig()
+            rest = {k: v for k, v in data.items() if k != "clear"}
+            rules = list(rest.pop("next", []))
+            merged = {
+                "error_rate": self.config.error_rate,
+                "kinds": list(self.config.kinds),
+                "slow_seconds": self.config.slow_seconds,
+                "timeout_seconds": self.config.timeout_seconds,
+                "next": list(self.config.next),
+                **rest,
+            }
+            for rule in rules:
+                merged["next"].append(_normalise_rule(rule))
+            self.config = FaultConfig.from_dict(merged)
+            return self.config
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            c = self.config
+            return {
+                "error_rate": c.error_rate,
+                "kinds": list(c.kinds),
+                "slow_seconds": c.slow_seconds,
+                "timeout_seconds": c.timeout_seconds,
+                "next": [dict(r) for r in c.next],
+                "fired": dict(self.fired),
+            }
+
+    def draw(self, operation: str, kinds: tuple[str, ...]) -> Fault | None:
+        """The fault to apply now, if any; ``kinds`` are those that make sense at the call site."""
+        with self._lock:
+            for rule in self.config.next:
+                if rule["kind"] not in kinds:
+                    continue
+                if rule["operation"] not in ("*", operation):
+                    continue
+                rule["count"] -= 1
+                if rule["count"] <= 0:
+                    self.config.next.remove(rule)
+                return self._fire(Fault(rule["kind"], rule.get("status")))
+            enabled = [k for k in self.config.kinds if k in kinds]
+            if enabled and self.config.error_rate > 0 and self._random.random() < self.config.error_rate:
+                kind = enabled[self._random.randrange(len(enabled))]
+                return self._fire(Fault(kind))
+        return None
+
+    def _fire(self, fault: Fault) -> Fault:
+        self.fired[fault.kind] = self.fired.get(fault.kind, 0) + 1
+        return fault
+
+
+def _normalise_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """Accept {"operation", "status": 503} or {"operation", "kind": "timeout"}, with a count."""
+    if not isinstance(rule, dict):
+        raise ValueError("each 'next' rule must be an object")
+    kind = rule.get("kind")
+    status = rule.get("status")
+    if kind is None:
+        if status is None:
+            raise ValueError("a 'next' rule needs a 'kind' or a 'status'")
+        kind = str(status)
+    if kind not in FAULT_KINDS:
+        raise ValueError(f"unknown fault kind {kind!r}")
+    if kind in ("500", "503"):
+        status = int(kind)
+    count = int(rule.get("count", 1))
+    if count < 1:
+        raise ValueError("count must be at least 1")
+    return {"operation": str(rule.get("operation", "*")), "kind": kind, "status": status, "count": count}

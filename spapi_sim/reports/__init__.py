@@ -1,0 +1,1 @@
+"""Reports API 2021-06-30: report lifecycle, documents and their expiring download URLs."""

@@ -1,0 +1,215 @@
+"""Report lifecycle (IN_QUEUE → IN_PROGRESS → DONE/CANCELLED/FATAL), settlement reports on
+Amazon's schedule, and presigned, expiring document URLs."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+import zlib
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from spapi_sim import ids
+from spapi_sim.reports import columns as C
+from spapi_sim.reports.documents import DocumentSpec, has_data
+from spapi_sim.world.finances import SettlementPeriod
+from spapi_sim.world.history import DAY
+from spapi_sim.world.seller import SellerWorld
+
+if TYPE_CHECKING:
+    from spapi_sim.state import SimState
+
+URL_SECONDS = 300
+# Simulated seconds per processing step when nobody polls (IN_QUEUE → IN_PROGRESS → DONE).
+STEP_SECONDS = 30
+# getReports only sees the last 90 days.
+LISTING_DAYS = 90
+_MAX_REPORTS = 5000
+# Amazon posts the settlement report a couple of hours after the period closes.
+SETTLEMENT_DELAY = 2 * 3600
+
+
+@dataclass
+class Report:
+    report_id: str
+    seller: str
+    report_type: str
+    marketplace_ids: list[str]
+    spec: DocumentSpec
+    created: int  # seconds on the seller's clock
+    outcome: str  # the final status: DONE, CANCELLED or FATAL
+    document_id: str | None
+    data_start_given: bool
+    data_end_given: bool
+    polls: int = 0
+    cancelled: bool = False
+    options: dict[str, str] = field(default_factory=dict)
+
+    def status(self, now: int, report_polls: int) -> str:
+        if self.cancelled:
+            return "CANCELLED"
+        step = max(self.polls, (now - self.created) // STEP_SECONDS)
+        if step <= 0:
+            return "IN_QUEUE"
+        if step < report_polls:
+            return "IN_PROGRESS"
+        return self.outcome
+
+
+class ReportStore:
+    def __init__(self, state: SimState) -> None:
+        self.state = state
+        self._lock = threading.Lock()
+        self._reports: OrderedDict[str, Report] = OrderedDict()
+        self._documents: dict[str, Report] = {}
+        self._counter = 0
+        self._key = hashlib.sha256(f"{state.config.seed}|documents".encode()).digest()
+
+    # -- requested reports ------------------------------------------------------------------
+
+    def create(self, world: SellerWorld, report_type: str, marketplace_ids: list[str], spec: DocumentSpec,
+               outcome: str | None, data_start_given: bool, data_end_given: bool,
+               options: dict[str, str]) -> Report:
+        with self._lock:
+            self._counter += 1
+            number = self._counter
+        report_id = str(50_000_000_000 + ids.derive(self.state.config.seed, "report", number) % 49_999_999_999)
+        if outcome is None:
+            outcome = "DONE" if has_data(world, spec) else "CANCELLED"
+        document_id = self._document_id(world, report_id) if outcome == "DONE" else None
+        report = Report(
+            report_id=report_id,
+            seller=world.selling_partner_id,
+            report_type=report_type,
+            marketplace_ids=marketplace_ids,
+            spec=spec,
+            created=spec.as_of,
+            outcome=outcome,
+            document_id=document_id,
+            data_start_given=data_start_given,
+            data_end_given=data_end_given,
+            options=options,
+        )
+        with self._lock:
+            self._reports[report_id] = report
+            if document_id:
+                self._documents[document_id] = report
+            while len(self._reports) > _MAX_REPORTS:
+                _, old = self._reports.popitem(last=False)
+                if old.document_id:
+                    self._documents.pop(old.document_id, None)
+        return report
+
+    def _document_id(self, world: SellerWorld, report_id: str) -> str:
+        region = world.region.lower()
+        return f"amzn1.spdoc.1.4.{region}.{ids.uuid_like(ids.derive(0, report_id))}.T{ids.alnum(int(report_id), 13)}.{report_id[-4:]}"
+
+    def get(self, world: SellerWorld, report_id: str) -> Report | None:
+        with self._lock:
+            report = self._reports.get(report_id)
+        if report is not None:
+            return report if report.seller == world.selling_partner_id else None
+        settlements = self.settlement_reports(world, by_id=report_id)
+        return settlements[0] if settlements else None
+
+    def list(self, world: SellerWorld) -> list[Report]:
+        with self._lock:
+            mine = [r for r in self._reports.values() if r.seller == world.selling_partner_id]
+        return mine + self.settlement_reports(world)
+
+    # -- settlement reports -----------------------------------------------------------------
+
+    def settlement_reports(self, world: SellerWorld, by_id: str | None = None) -> list[Report]:
+        """Settlement reports Amazon has generated in the last 90 days (closed periods only)."""
+        now = self.state.now_seconds(world)
+        result = []
+        for period in world.ledger.periods(now):
+            created = period.end + SETTLEMENT_DELAY
+            if created > now or created < now - LISTING_DAYS * DAY:
+                continue
+            report_id = self.settlement_report_id(period)
+            if by_id is not None and by_id != report_id:
+                continue
+            spec = DocumentSpec(C.SETTLEMENT_V2, (world.marketplaces.index(period.marketplace),),
+                                period.start, period.end, created, period)
+            document_id = self._document_id(world, report_id)
+            report = Report(report_id, world.selling_partner_id, C.SETTLEMENT_V2, [period.marketplace.id],
+                            spec, created, "DONE", document_id, True, True, polls=99)
+            with self._lock:
+                self._documents[document_id] = report
+            result.append(report)
+        return result
+
+    @staticmethod
+    def settlement_report_id(period: SettlementPeriod) -> str:
+        return str(10_000_000_000 + int(period.settlement_id) % 9_999_999_999)
+
+    # -- documents --------------------------------------------------------------------------
+
+    def document(self, world: SellerWorld, document_id: str) -> Report | None:
+        with self._lock:
+            report = self._documents.get(document_id)
+        if report is None or report.seller != world.selling_partner_id:
+            return None
+        return report
+
+    def signed_url(self, document_id: str, now_ms: int, *, expired: bool, content_encoding: bool) -> str:
+        issued = now_ms // 1000 - (URL_SECONDS + 1 if expired else 0)
+        flag = "1" if content_encoding else "0"
+        signature = self._sign(document_id, issued, flag)
+        return (
+            f"{self.state.base_url}/documents/{document_id}?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+            f"&X-Amz-Date={issued}&X-Amz-Expires={URL_SECONDS}&X-Amz-SignedHeaders=host"
+            f"&x-sim-encoding={flag}&X-Amz-Signature={signature}"
+        )
+
+    def _sign(self, document_id: str, issued: int, flag: str) -> str:
+        message = f"{document_id}|{issued}|{flag}".encode()
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+
+    def verify(self, document_id: str, issued: str, flag: str, signature: str, now_ms: int) -> str | None:
+        """None when the URL is valid, else S3's error code."""
+        if not issued.isdigit() or not hmac.compare_digest(self._sign(document_id, int(issued), flag), signature):
+            return "SignatureDoesNotMatch"
+        if int(issued) + URL_SECONDS < now_ms // 1000:
+            return "AccessDenied"
+        return None
+
+    def find_document(self, document_id: str) -> tuple[SellerWorld, Report] | None:
+        with self._lock:
+            report = self._documents.get(document_id)
+        if report is None:
+            return None
+        return self.state.sellers[report.seller], report
+
+
+def gzip_stream(lines: Iterator[list[str]], truncate: bool = False) -> Iterator[bytes]:
+    """Gzip the TSV rows as they are produced; ``truncate`` stops midway without the trailer."""
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 31)
+    buffer: list[str] = []
+    size = 0
+    emitted = 0
+    for row in lines:
+        text = "\t".join(row) + "\n"
+        buffer.append(text)
+        size += len(text)
+        if size >= 64 * 1024:
+            chunk = compressor.compress("".join(buffer).encode("utf-8"))
+            buffer.clear()
+            size = 0
+            if chunk:
+                emitted += 1
+                yield chunk
+                if truncate and emitted >= 1:
+                    return
+    tail = compressor.compress("".join(buffer).encode("utf-8"))
+    if truncate:
+        # Cut the stream in the middle of the data: a download that broke off.
+        data = tail + compressor.flush(zlib.Z_SYNC_FLUSH)
+        yield data[: max(10, len(data) // 2)]
+        return
+    yield tail + compressor.flush()
+

@@ -1,0 +1,235 @@
+"""What "Amazon" holds for a seller, totalled, so tests can compare AMS's copy with it.
+
+Every figure here is what an exact copy of the data served by the API would add up to at the
+current simulated instant. Money is always a decimal string.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from spapi_sim.clock import iso
+from spapi_sim.money import ZERO, q, s
+from spapi_sim.reports.store import SETTLEMENT_DELAY
+from spapi_sim.world.catalog import LISTING_ACTIVE
+from spapi_sim.world.finances import summarize
+from spapi_sim.world.history import DAY, FLAG_PROMO
+from spapi_sim.world.orders import CANCELED, PENDING
+from spapi_sim.world.seller import SellerWorld
+
+FAMILIES = ("orders", "inventory", "listings", "settlements", "fees", "reimbursements")
+
+
+def truth(
+    world: SellerWorld,
+    now_moment: dt.datetime,
+    first: dt.date | None,
+    last: dt.date | None,
+    families: set[str] | None = None,
+) -> dict[str, Any]:
+    now = world.seconds(now_moment)
+    world.history.ensure_day(max(0, now) // DAY)
+    first = first or world.history.start_date
+    last = last or now_moment.date()
+    lo = world.seconds(dt.datetime(first.year, first.month, first.day, tzinfo=dt.UTC))
+    hi = min(now + 1, world.seconds(dt.datetime(last.year, last.month, last.day, tzinfo=dt.UTC)) + DAY)
+    wanted = families or set(FAMILIES)
+    result: dict[str, Any] = {
+        "selling_partner_id": world.selling_partner_id,
+        "as_of": iso(now_moment),
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "history_start": world.history.start_date.isoformat(),
+    }
+    if "orders" in wanted:
+        result["orders"] = _orders(world, lo, hi, now)
+    if "inventory" in wanted:
+        result["inventory"] = _inventory(world, now)
+    if "listings" in wanted:
+        result["listings"] = _listings(world)
+    if "settlements" in wanted:
+        result["settlements"] = _settlements(world, lo, hi, now)
+    if "fees" in wanted or "reimbursements" in wanted:
+        fees, reimbursements = _money(world, lo, hi, now)
+        if "fees" in wanted:
+            result["fees"] = fees
+        if "reimbursements" in wanted:
+            result["reimbursements"] = reimbursements
+    return result
+
+
+def _orders(world: SellerWorld, lo: int, hi: int, now: int) -> dict[str, Any]:
+    """Orders by purchase time in [lo, hi).
+
+    Revenue is the item price (unit price × quantity, before promotions) of orders AMS can see
+    priced: those neither Pending nor Canceled, exactly as the Orders API and reports show them.
+    """
+    h = world.history
+    book = world.book
+    by_status: dict[str, dict[str, int]] = {}
+    by_day: dict[str, dict[str, int]] = {}
+    by_local_day: dict[str, dict[str, dict[str, int]]] = {}
+    by_marketplace: dict[str, dict[str, Any]] = {}
+    revenue: dict[str, Decimal] = {}
+    discounts: dict[str, Decimal] = {}
+    price_cache: dict[tuple[int, int], Decimal] = {}
+    count = units_total = 0
+    for index in h.orders_between(lo, hi):
+        mi = h.o_mkt[index]
+        m = world.marketplaces[mi]
+        status, _updated = book.status(index, now)
+        units = 0
+        price = ZERO
+        for item in h.order_items(index):
+            sku = h.i_sku[item]
+            qty = h.i_qty[item]
+            units += qty
+            unit = price_cache.get((sku, mi))
+            if unit is None:
+                unit = price_cache[(sku, mi)] = world.products[sku].price_in(m)
+            price += unit * qty
+        count += 1
+        units_total += units
+        bucket = by_status.setdefault(status, {"orders": 0, "units": 0})
+        bucket["orders"] += 1
+        bucket["units"] += units
+        t = h.o_time[index]
+        day = (h.start_date + dt.timedelta(days=t // DAY)).isoformat()
+        d = by_day.setdefault(day, {"orders": 0, "units": 0})
+        d["orders"] += 1
+        d["units"] += units
+        local = m.local_date(world.moment(t)).isoformat()
+        ld = by_local_day.setdefault(m.country_code, {}).setdefault(local, {"orders": 0, "units": 0})
+        ld["orders"] += 1
+        ld["units"] += units
+        mk = by_marketplace.setdefault(m.country_code, {"marketplace_id": m.id, "currency": m.currency, "orders": 0, "units": 0})
+        mk["orders"] += 1
+        mk["units"] += units
+        if status not in (PENDING, CANCELED):
+            revenue[m.currency] = revenue.get(m.currency, ZERO) + price
+            if h.o_flags[index] & FLAG_PROMO:
+                first_item = h.o_item[index]
+                sku = h.i_sku[first_item]
+                discount = q(price_cache[(sku, mi)] * h.i_qty[first_item] * h.promo_discount_rate(sku), m.currency)
+                discounts[m.currency] = discounts.get(m.currency, ZERO) + discount
+    return {
+        "count": count,
+        "units": units_total,
+        "by_status": dict(sorted(by_status.items())),
+        "by_day": by_day,
+        "by_local_day": by_local_day,
+        "by_marketplace": by_marketplace,
+        "revenue": {c: s(v) for c, v in sorted(revenue.items())},
+        "promotion_discounts": {c: s(v) for c, v in sorted(discounts.items())},
+        "lost_sales_units": sum(h.lost_units[max(0, lo // DAY) : max(0, (hi - 1) // DAY + 1)]),
+    }
+
+
+def _inventory(world: SellerWorld, now: int) -> dict[str, Any]:
+    stock = world.stock(now)
+    fba: dict[str, dict[str, dict[str, int]]] = {}
+    fbm: dict[str, dict[str, int]] = {}
+    totals = {"fulfillable": 0, "reserved": 0, "unfulfillable": 0, "inbound_working": 0,
+              "inbound_shipped": 0, "inbound_receiving": 0, "researching": 0, "total": 0, "fbm": 0}
+    for mi, m in enumerate(world.marketplaces):
+        for sku_index, level in stock[mi].items():
+            p = world.products[sku_index]
+            if p.channel == "AFN":
+                row = {
+                    "fulfillable": level.fulfillable,
+                    "reserved": level.reserved,
+                    "unfulfillable": level.unfulfillable,
+                    "inbound_working": level.inbound_working,
+                    "inbound_shipped": level.inbound_shipped,
+                    "inbound_receiving": level.inbound_receiving,
+                    "researching": level.researching,
+                    "total": level.total,
+                }
+                fba.setdefault(p.sku, {})[m.country_code] = row
+                for key, value in row.items():
+                    totals[key] += value
+            else:
+                fbm.setdefault(p.sku, {})[m.country_code] = level.fulfillable
+                totals["fbm"] += level.fulfillable
+    return {"fba": fba, "fbm": fbm, "totals": totals}
+
+
+def _listings(world: SellerWorld) -> dict[str, Any]:
+    by_marketplace: dict[str, dict[str, int]] = {}
+    for m in world.marketplaces:
+        counts = {"ACTIVE": 0, "INACTIVE": 0, "SUPPRESSED": 0}
+        for p in world.products:
+            status = p.status_in(m.country_code)
+            if status is not None:
+                counts[status] += 1
+        by_marketplace[m.country_code] = counts
+    total = {k: sum(c[k] for c in by_marketplace.values()) for k in ("ACTIVE", "INACTIVE", "SUPPRESSED")}
+    return {
+        "skus": len(world.products),
+        "by_status": total,
+        "by_marketplace": by_marketplace,
+        "buyable": sum(1 for p in world.products for _c, st in p.listing_status if st == LISTING_ACTIVE),
+    }
+
+
+def _settlements(world: SellerWorld, lo: int, hi: int, now: int) -> list[dict[str, Any]]:
+    result = []
+    for period in world.ledger.periods(now):
+        if period.end <= lo or period.start >= hi:
+            continue
+        summary = summarize(world.ledger, period, now)
+        closed = period.end <= now
+        result.append(
+            {
+                "settlement_id": period.settlement_id,
+                "financial_event_group_id": period.group_id,
+                "marketplace_id": period.marketplace.id,
+                "currency": period.marketplace.currency,
+                "start": iso(world.moment(period.start)),
+                "end": iso(world.moment(period.end)),
+                "deposit_date": iso(world.moment(period.deposit)),
+                "processing_status": "Closed" if closed else "Open",
+                "report_available": closed and period.end + SETTLEMENT_DELAY <= now,
+                "total": s(summary.total),
+                "lines": summary.lines,
+                "events": summary.events,
+            }
+        )
+    return result
+
+
+def _money(world: SellerWorld, lo: int, hi: int, now: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Fee sums by type and currency, and reimbursements, for events posted in [lo, hi)."""
+    fees: dict[str, dict[str, Decimal]] = {}
+    charges: dict[str, dict[str, Decimal]] = {}
+    events_by_kind: dict[str, int] = {}
+    reimbursed: dict[str, Decimal] = {}
+    reimbursed_units = reimbursement_count = 0
+    for event in world.ledger.events_between(lo, hi, now):
+        events_by_kind[event.kind] = events_by_kind.get(event.kind, 0) + 1
+        currency = event.marketplace.currency
+        for charge in event.all_charges():
+            key = f"{charge.amount_type}/{charge.description}"
+            bucket = charges.setdefault(key, {})
+            bucket[currency] = bucket.get(currency, ZERO) + charge.amount
+            if charge.amount_type in ("ItemFees", "other-transaction"):
+                fee = fees.setdefault(charge.description, {})
+                fee[currency] = fee.get(currency, ZERO) + charge.amount
+        if event.kind == "Adjustment":
+            reimbursement_count += 1
+            reimbursed_units += sum(i.quantity for i in event.items)
+            reimbursed[currency] = reimbursed.get(currency, ZERO) + event.total
+    return (
+        {
+            "by_type": {k: {c: s(v) for c, v in sorted(d.items())} for k, d in sorted(fees.items())},
+            "charges": {k: {c: s(v) for c, v in sorted(d.items())} for k, d in sorted(charges.items())},
+            "events_by_kind": dict(sorted(events_by_kind.items())),
+        },
+        {
+            "count": reimbursement_count,
+            "units": reimbursed_units,
+            "amount": {c: s(v) for c, v in sorted(reimbursed.items())},
+        },
+    )

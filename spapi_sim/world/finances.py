@@ -1,0 +1,368 @@
+"""Money: one list of financial events from which Finances v0, Finances 2024-06-19 and the V2
+settlement flat file are all rendered, so the three always agree to the cent."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+from spapi_sim import ids
+from spapi_sim.marketplaces import Marketplace
+from spapi_sim.money import ZERO, q
+from spapi_sim.world.history import DAY
+from spapi_sim.world.orders import OrderBook, OrderView
+
+SETTLEMENT_DAYS = 14
+
+# Amount types as the V2 settlement flat file writes them.
+ITEM_PRICE = "ItemPrice"
+ITEM_FEES = "ItemFees"
+ITEM_WITHHELD_TAX = "ItemWithheldTax"
+PROMOTION = "Promotion"
+OTHER = "other-transaction"
+REIMBURSEMENT = "FBA Inventory Reimbursement"
+
+
+@dataclass(frozen=True)
+class Charge:
+    amount_type: str
+    description: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class EventItem:
+    sku: str
+    asin: str
+    quantity: int
+    order_item_id: str
+    adjustment_item_id: str
+    charges: tuple[Charge, ...]
+    promotion_id: str
+
+
+@dataclass(frozen=True)
+class FinanceEvent:
+    kind: str  # Order (a shipment), Refund, ServiceFee, Adjustment
+    event_id: str
+    posted: int
+    marketplace: Marketplace
+    order_id: str
+    shipment_id: str
+    adjustment_id: str
+    fulfillment: str  # AFN / MFN / ""
+    items: tuple[EventItem, ...]
+    charges: tuple[Charge, ...]  # event-level charges (service fees, reimbursements)
+    reason: str = ""
+
+    def all_charges(self) -> Iterator[Charge]:
+        for item in self.items:
+            yield from item.charges
+        yield from self.charges
+
+    @property
+    def total(self) -> Decimal:
+        return sum((c.amount for c in self.all_charges()), ZERO)
+
+
+@dataclass(frozen=True)
+class SettlementPeriod:
+    marketplace: Marketplace
+    number: int
+    start: int  # seconds since history start, inclusive
+    end: int  # exclusive
+    settlement_id: str
+    group_id: str
+
+    @property
+    def deposit(self) -> int:
+        return self.end + DAY
+
+
+class Ledger:
+    def __init__(self, book: OrderBook, seed: int, seller_index: int, settlement_offset_days: int) -> None:
+        self.book = book
+        self.history = book.history
+        self.seed = seed
+        self.seller_index = seller_index
+        # The first period starts before the history does, so every event has a settlement.
+        self._offset = (settlement_offset_days - SETTLEMENT_DAYS) * DAY
+        self.summaries: dict[tuple[str, int], SettlementSummary] = {}
+        # Units a storage fee is charged on: the usual stock level of the FBA catalogue.
+        self._stored_units = [
+            sum(
+                point
+                for sku, point in enumerate(self.history.reorder_point[mi])
+                if self.history.products[sku].channel == "AFN"
+            )
+            for mi in range(len(self.history.marketplaces))
+        ]
+
+    # -- events ---------------------------------------------------------------------------
+
+    def shipment_event(self, order: OrderView) -> FinanceEvent:
+        assert order.ship_second is not None
+        m = order.marketplace
+        items = []
+        for ln in order.lines:
+            charges = [Charge(ITEM_PRICE, "Principal", ln.item_price)]
+            if ln.item_tax:
+                charges.append(Charge(ITEM_PRICE, "Tax", ln.item_tax))
+            if ln.shipping_price:
+                charges.append(Charge(ITEM_PRICE, "Shipping", ln.shipping_price))
+                if ln.shipping_tax:
+                    charges.append(Charge(ITEM_PRICE, "ShippingTax", ln.shipping_tax))
+            withheld = ln.item_tax + ln.shipping_tax
+            if withheld:
+                # Marketplace facilitator tax: Amazon collects it and remits it, so it nets out.
+                charges.append(Charge(ITEM_WITHHELD_TAX, "MarketplaceFacilitatorTax-Principal", -withheld))
+            if ln.promotion_discount:
+                charges.append(Charge(PROMOTION, "Principal", -ln.promotion_discount))
+            charges.append(
+                Charge(ITEM_FEES, "Commission", -ln.product.referral_fee(ln.net_sales + ln.shipping_price, m))
+            )
+            if order.channel == "AFN":
+                charges.append(Charge(ITEM_FEES, "FBAPerUnitFulfillmentFee", -ln.product.fba_fee(m) * ln.quantity))
+            items.append(
+                EventItem(
+                    sku=ln.product.sku,
+                    asin=ln.product.asin,
+                    quantity=ln.quantity,
+                    order_item_id=ln.order_item_id,
+                    adjustment_item_id="",
+                    charges=tuple(charges),
+                    promotion_id=order.promotion_id or "" if ln.promotion_discount else "",
+                )
+            )
+        return FinanceEvent(
+            kind="Order",
+            event_id=f"S{order.index}",
+            posted=order.ship_second,
+            marketplace=m,
+            order_id=order.order_id,
+            shipment_id=ids.alnum(ids.derive(self.seed, "shipment", self.seller_index, order.index), 9),
+            adjustment_id="",
+            fulfillment=order.channel,
+            items=tuple(items),
+            charges=(),
+        )
+
+    def refund_event(self, order: OrderView) -> FinanceEvent:
+        assert order.refund_second is not None
+        m = order.marketplace
+        items = []
+        for ln in order.lines:
+            referral = ln.product.referral_fee(ln.net_sales + ln.shipping_price, m)
+            # Amazon keeps 20 % of the referral fee (at most $5.00) as a refund administration fee.
+            admin_fee = min(q(referral * Decimal("0.2"), m.currency), q(Decimal("5") * m.fx, m.currency))
+            charges = [Charge(ITEM_PRICE, "Principal", -ln.item_price)]
+            if ln.item_tax:
+                charges.append(Charge(ITEM_PRICE, "Tax", -ln.item_tax))
+            if ln.shipping_price:
+                charges.append(Charge(ITEM_PRICE, "Shipping", -ln.shipping_price))
+                if ln.shipping_tax:
+                    charges.append(Charge(ITEM_PRICE, "ShippingTax", -ln.shipping_tax))
+            withheld = ln.item_tax + ln.shipping_tax
+            if withheld:
+                charges.append(Charge(ITEM_WITHHELD_TAX, "MarketplaceFacilitatorTax-Principal", withheld))
+            if ln.promotion_discount:
+                charges.append(Charge(PROMOTION, "Principal", ln.promotion_discount))
+            charges.append(Charge(ITEM_FEES, "Commission", referral))
+            charges.append(Charge(ITEM_FEES, "RefundCommission", -admin_fee))
+            items.append(
+                EventItem(
+                    sku=ln.product.sku,
+                    asin=ln.product.asin,
+                    quantity=ln.quantity,
+                    order_item_id=ln.order_item_id,
+                    adjustment_item_id=f"{ids.derive(self.seed, 'adj-item', ln.item_index) % 10**14:014d}",
+                    charges=tuple(charges),
+                    promotion_id=order.promotion_id or "" if ln.promotion_discount else "",
+                )
+            )
+        return FinanceEvent(
+            kind="Refund",
+            event_id=f"R{order.index}",
+            posted=order.refund_second,
+            marketplace=m,
+            order_id=order.order_id,
+            shipment_id="",
+            adjustment_id=f"{ids.derive(self.seed, 'adjustment', self.seller_index, order.index) % 10**14:014d}",
+            fulfillment=order.channel,
+            items=tuple(items),
+            charges=(),
+        )
+
+    def _service_fees(self, day: int) -> Iterator[FinanceEvent]:
+        h = self.history
+        date = h.start_date + dt.timedelta(days=day)
+        if date.day == 2:
+            m = h.marketplaces[0]
+            yield FinanceEvent(
+                kind="ServiceFee",
+                event_id=f"F{day}",
+                posted=day * DAY + 4 * 3600,
+                marketplace=m,
+                order_id="",
+                shipment_id="",
+                adjustment_id="",
+                fulfillment="",
+                items=(),
+                charges=(Charge(OTHER, "Subscription Fee", -q(Decimal("39.99") * m.fx, m.currency)),),
+                reason="Subscription Fee",
+            )
+        if date.day == 7:
+            for mi, m in enumerate(h.marketplaces):
+                # Monthly storage fee: a few cents per stored unit, three times as much in Q4.
+                units = self._stored_units[mi]
+                if not units:
+                    continue
+                rate = Decimal("0.09") if date.month in (11, 12, 1) else Decimal("0.03")
+                yield FinanceEvent(
+                    kind="ServiceFee",
+                    event_id=f"G{day}-{mi}",
+                    posted=day * DAY + 5 * 3600,
+                    marketplace=m,
+                    order_id="",
+                    shipment_id="",
+                    adjustment_id="",
+                    fulfillment="",
+                    items=(),
+                    charges=(Charge(OTHER, "Storage Fee", -q(rate * units * m.fx, m.currency)),),
+                    reason="FBA Inventory Storage Fee",
+                )
+
+    def reimbursement_event(self, shipment: int, day: int) -> FinanceEvent:
+        h = self.history
+        m = h.marketplaces[h.s_mkt[shipment]]
+        product = h.products[h.s_sku[shipment]]
+        qty = h.s_lost[shipment]
+        per_unit = q(product.price_usd * Decimal("0.55") * m.fx, m.currency)
+        return FinanceEvent(
+            kind="Adjustment",
+            event_id=f"A{shipment}",
+            posted=day * DAY + 7 * 3600 + shipment % 3600,
+            marketplace=m,
+            order_id="",
+            shipment_id="",
+            adjustment_id=self.reimbursement_id(shipment),
+            fulfillment="AFN",
+            items=(
+                EventItem(
+                    sku=product.sku,
+                    asin=product.asin,
+                    quantity=qty,
+                    order_item_id="",
+                    adjustment_item_id="",
+                    charges=(Charge(REIMBURSEMENT, "WAREHOUSE_LOST", per_unit * qty),),
+                    promotion_id="",
+                ),
+            ),
+            charges=(),
+            reason="WAREHOUSE_LOST",
+        )
+
+    def reimbursement_id(self, shipment: int) -> str:
+        return f"{ids.derive(self.seed, 'reimbursement', self.seller_index, shipment) % 10**10:010d}"
+
+    def events_on_day(self, day: int, now: int) -> list[FinanceEvent]:
+        """Every event posted on ``day`` (UTC) at or before ``now``, in posting order."""
+        h = self.history
+        if day < 0 or day * DAY > now:
+            return []
+        h.ensure_day(day)
+        events: list[FinanceEvent] = []
+        # Orders ship within about two days of purchase.
+        for index in h.orders_between((day - 3) * DAY, (day + 1) * DAY):
+            order = self.book.view(index)
+            if order.ship_second is not None and day * DAY <= order.ship_second < (day + 1) * DAY:
+                events.append(self.shipment_event(order))
+        for index in h.refunds_by_day.get(day, ()):
+            events.append(self.refund_event(self.book.view(index)))
+        for shipment in h.reimbursements_by_day.get(day, ()):
+            events.append(self.reimbursement_event(shipment, day))
+        events.extend(self._service_fees(day))
+        events = [e for e in events if e.posted <= now]
+        events.sort(key=lambda e: (e.posted, e.event_id))
+        return events
+
+    def events_between(self, first: int, end: int, now: int) -> Iterator[FinanceEvent]:
+        end = min(end, now + 1)
+        for day in range(max(0, first // DAY), (end - 1) // DAY + 1 if end > 0 else 0):
+            for event in self.events_on_day(day, now):
+                if first <= event.posted < end:
+                    yield event
+
+    def events_for_order(self, order: OrderView, now: int) -> list[FinanceEvent]:
+        events = []
+        if order.ship_second is not None and order.ship_second <= now:
+            events.append(self.shipment_event(order))
+        if order.refund_second is not None and order.refund_second <= now:
+            events.append(self.refund_event(order))
+        return events
+
+    # -- settlements ----------------------------------------------------------------------
+
+    def periods(self, now: int) -> list[SettlementPeriod]:
+        """Settlement periods per marketplace that have started by ``now`` (the last is open)."""
+        result = []
+        for mi in range(len(self.history.marketplaces)):
+            number = 0
+            start = self._offset
+            while start <= now:
+                result.append(self.period(mi, number))
+                number += 1
+                start = self._offset + number * SETTLEMENT_DAYS * DAY
+        result.sort(key=lambda p: (p.start, p.marketplace.id))
+        return result
+
+    def period_of(self, marketplace: Marketplace, posted: int) -> SettlementPeriod:
+        mi = self.history.marketplaces.index(marketplace)
+        return self.period(mi, (posted - self._offset) // (SETTLEMENT_DAYS * DAY))
+
+    def period(self, mi: int, number: int) -> SettlementPeriod:
+        m = self.history.marketplaces[mi]
+        start = self._offset + number * SETTLEMENT_DAYS * DAY
+        key = ids.derive(self.seed, "settlement", self.seller_index, mi, number)
+        return SettlementPeriod(
+            marketplace=m,
+            number=number,
+            start=start,
+            end=start + SETTLEMENT_DAYS * DAY,
+            settlement_id=str(10_000_000_000 + key % 89_999_999_999),
+            group_id=ids.alnum(key, 43),
+        )
+
+    def settlement_events(self, period: SettlementPeriod, now: int) -> Iterator[FinanceEvent]:
+        for event in self.events_between(period.start, period.end, now):
+            if event.marketplace.id == period.marketplace.id:
+                yield event
+
+
+@dataclass(frozen=True)
+class SettlementSummary:
+    total: Decimal
+    lines: int
+    events: int
+
+
+def summarize(ledger: Ledger, period: SettlementPeriod, now: int) -> SettlementSummary:
+    """Total and size of a settlement; closed periods never change, so they are cached."""
+    closed = period.end <= now
+    key = (period.marketplace.id, period.number)
+    if closed and key in ledger.summaries:
+        return ledger.summaries[key]
+    total = ZERO
+    lines = 0
+    events = 0
+    for event in ledger.settlement_events(period, now):
+        events += 1
+        for charge in event.all_charges():
+            total += charge.amount
+            lines += 1
+    summary = SettlementSummary(total, lines, events)
+    if closed:
+        ledger.summaries[key] = summary
+    return summary

@@ -1,0 +1,324 @@
+"""The day-by-day simulation of one seller: demand meets stock, orders, refunds, inbound shipments.
+
+Everything that later days depend on (stock, what sold, what was lost, what came back) is decided
+here, in one pass, and kept in compact arrays: about 15 bytes per order. Details nobody else
+depends on (exact ship time, ids) are derived lazily from a hash of the order's index, so serving
+history never allocates per-order objects that live on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import threading
+from array import array
+from bisect import bisect_right
+from decimal import Decimal
+
+from spapi_sim import ids
+from spapi_sim.marketplaces import Marketplace
+from spapi_sim.world.catalog import CATEGORIES, LISTING_ACTIVE, Product
+from spapi_sim.world.demand import (
+    WEEKDAY_FACTOR,
+    event_factor,
+    poisson,
+    seasonal_factor,
+    trend_factor,
+)
+
+DAY = 86400
+
+FLAG_CANCELLED = 1
+FLAG_REFUNDED = 2
+FLAG_PROMO = 4
+
+
+class History:
+    def __init__(
+        self,
+        *,
+        seed: int,
+        seller_index: int,
+        products: list[Product],
+        marketplaces: tuple[Marketplace, ...],
+        start: dt.datetime,
+    ) -> None:
+        self.seed = seed
+        self.seller_index = seller_index
+        self.products = products
+        self.marketplaces = marketplaces
+        self.start = start
+        self.start_date = start.date()
+        self._lock = threading.RLock()
+        n = len(products)
+        mcount = len(marketplaces)
+        setup = ids.rng(seed, "history-setup", seller_index)
+        self.growth = [setup.uniform(-0.1, 0.6) for _ in CATEGORIES]
+
+        # Demand: per marketplace, one weighted table per category of the SKUs that can sell.
+        self.rate = [array("d", bytes(8 * n)) for _ in range(mcount)]
+        self.listed = [bytearray(n) for _ in range(mcount)]
+        self.tables: list[list[tuple[list[int], list[float], float]]] = []
+        for m, marketplace in enumerate(marketplaces):
+            per_category: list[tuple[list[int], list[float], float]] = []
+            for c in range(len(CATEGORIES)):
+                skus: list[int] = []
+                cum: list[float] = []
+                total = 0.0
+                for p in products:
+                    if p.category_index != c:
+                        continue
+                    status = p.status_in(marketplace.country_code)
+                    if status is None:
+                        continue
+                    self.listed[m][p.index] = 1
+                    if status != LISTING_ACTIVE:
+                        continue
+                    r = p.base_rate * marketplace.demand_share
+                    self.rate[m][p.index] = r
+                    total += r
+                    skus.append(p.index)
+                    cum.append(total)
+                per_category.append((skus, cum, total))
+            self.tables.append(per_category)
+
+        # Promotions: a third of the SKUs run 3-10 day deals a couple of times a year.
+        self.promo_pct = array("d", bytes(8 * n))
+        self.promos_by_day: dict[int, list[int]] = {}
+        # Stock per marketplace: sellable units, unsellable returns, and the pending inbound
+        # shipment (index into the shipment arrays, -1 when none).
+        self.stock = [array("l", bytes(8 * n)) for _ in range(mcount)]
+        self.unfulfillable = [array("l", bytes(8 * n)) for _ in range(mcount)]
+        self.pending = [array("l", [-1]) * n for _ in range(mcount)]
+        self.reorder_point = [array("l", bytes(8 * n)) for _ in range(mcount)]
+        for p in products:
+            if setup.random() < 0.33:
+                self.promo_pct[p.index] = round(setup.uniform(0.1, 0.3), 2)
+            for m in range(mcount):
+                r = self.rate[m][p.index]
+                if not self.listed[m][p.index]:
+                    continue
+                self.reorder_point[m][p.index] = max(1, math.ceil(r * 30))
+                if p.launch_day <= 0:
+                    self.stock[m][p.index] = max(
+                        setup.randint(0, 3), math.ceil(r * setup.uniform(20, 90))
+                    )
+        self.days_planned = 0
+
+        # Orders, in purchase-time order, and their items.
+        self.day_start = array("l", [0])
+        self.o_time = array("l")
+        self.o_mkt = array("B")
+        self.o_item = array("l")
+        self.o_nitems = array("B")
+        self.o_flags = array("B")
+        self.i_sku = array("l")
+        self.i_qty = array("B")
+        self.refund_day: dict[int, int] = {}
+        self.refunds_by_day: dict[int, list[int]] = {}
+        self.lost_units = array("l")
+        # Inbound shipments (AFN) and merchant restocks (MFN).
+        self.s_created = array("l")
+        self.s_arrival = array("l")
+        self.s_mkt = array("B")
+        self.s_sku = array("l")
+        self.s_qty = array("l")
+        self.s_lost = array("l")
+        self.arrivals_by_day: dict[int, list[int]] = {}
+        self.reimbursements_by_day: dict[int, list[int]] = {}
+        # Customer returns arriving at a warehouse: (marketplace, sku, qty, sellable, order).
+        self.returns_by_day: dict[int, list[tuple[int, int, int, bool, int]]] = {}
+        # Stock at the start of the latest simulated day, before its orders: with the day's
+        # orders up to "now" it gives the stock at any instant of that day.
+        self.stock_start_of_day = [a[:] for a in self.stock]
+        self.unfulfillable_start_of_day = [a[:] for a in self.unfulfillable]
+        self.days = 0
+        self._plan_promotions(0)
+        for p in products:
+            if p.launch_day > 0:
+                for m in range(mcount):
+                    if self.listed[m][p.index]:
+                        qty = max(5, math.ceil(self.rate[m][p.index] * 60))
+                        self._add_shipment(m, p.index, max(0, p.launch_day - 20), p.launch_day, qty, 0)
+
+    # -- building -------------------------------------------------------------------------
+
+    def _plan_promotions(self, until_day: int) -> None:
+        """Plan promotions a year at a time so an extending clock keeps having deals."""
+        while self.days_planned <= until_day:
+            year_start = self.days_planned
+            r = ids.rng(self.seed, "promotions", self.seller_index, year_start)
+            for p in self.products:
+                if self.promo_pct[p.index] == 0:
+                    continue
+                for _ in range(r.randint(1, 3)):
+                    first = year_start + r.randrange(365)
+                    for day in range(first, first + r.randint(3, 10)):
+                        self.promos_by_day.setdefault(day, []).append(p.index)
+            self.days_planned += 365
+
+    def _add_shipment(self, m: int, sku: int, created: int, arrival: int, qty: int, lost: int) -> int:
+        index = len(self.s_created)
+        self.s_created.append(created)
+        self.s_arrival.append(arrival)
+        self.s_mkt.append(m)
+        self.s_sku.append(sku)
+        self.s_qty.append(qty)
+        self.s_lost.append(lost)
+        self.arrivals_by_day.setdefault(arrival, []).append(index)
+        self.pending[m][sku] = index
+        return index
+
+    def ensure_day(self, day: int) -> None:
+        """Simulate every day up to and including ``day`` (no-op when already done)."""
+        if day < self.days:
+            return
+        with self._lock:
+            while self.days <= day:
+                self._simulate_day(self.days)
+                self.days += 1
+
+    def _simulate_day(self, d: int) -> None:
+        products = self.products
+        date = self.start_date + dt.timedelta(days=d)
+        if d + 30 >= self.days_planned:
+            self._plan_promotions(d + 30)
+        for s in self.arrivals_by_day.get(d, ()):
+            m = self.s_mkt[s]
+            sku = self.s_sku[s]
+            self.stock[m][sku] += self.s_qty[s] - self.s_lost[s]
+            if self.pending[m][sku] == s:
+                self.pending[m][sku] = -1
+        for m, sku, qty, sellable, _order in self.returns_by_day.get(d, ()):
+            if sellable:
+                self.stock[m][sku] += qty
+            else:
+                self.unfulfillable[m][sku] += qty
+        self.stock_start_of_day = [a[:] for a in self.stock]
+        self.unfulfillable_start_of_day = [a[:] for a in self.unfulfillable]
+
+        weekday = WEEKDAY_FACTOR[date.weekday()] * event_factor(date)
+        base = d * DAY
+        candidates: list[tuple[int, int, int, int, int]] = []
+        promoted = self.promos_by_day.get(d, ())
+        for m in range(len(self.marketplaces)):
+            r = ids.rng(self.seed, "orders", self.seller_index, d, m)
+            for c, (skus, cum, total) in enumerate(self.tables[m]):
+                if total <= 0:
+                    continue
+                season = weekday * seasonal_factor(CATEGORIES[c], date) * trend_factor(self.growth[c], d)
+                n = poisson(r, total * season)
+                if n:
+                    for sku in r.choices(skus, cum_weights=cum, k=n):
+                        candidates.append((base + int(r.random() * DAY), m, sku, c, 0))
+            for sku in promoted:
+                rate = self.rate[m][sku]
+                if rate <= 0:
+                    continue
+                c = products[sku].category_index
+                season = weekday * seasonal_factor(CATEGORIES[c], date)
+                for _ in range(poisson(r, 2.0 * rate * season)):
+                    candidates.append((base + int(r.random() * DAY), m, sku, c, FLAG_PROMO))
+        candidates.sort()
+        promo_today = set(promoted)
+        fate = ids.rng(self.seed, "fate", self.seller_index, d)
+        lost = 0
+        for t, m, sku, c, flags in candidates:
+            product = products[sku]
+            if product.launch_day > d:
+                continue
+            roll = fate.random()
+            qty = 1 if roll < 0.88 else 2 if roll < 0.97 else 3
+            stock = self.stock[m]
+            if stock[sku] <= 0:
+                # Out of stock: the buyer goes elsewhere. A lost sale, never negative stock.
+                lost += qty
+                continue
+            qty = min(qty, stock[sku])
+            if sku in promo_today:
+                flags |= FLAG_PROMO
+            afn = product.channel == "AFN"
+            if fate.random() < (0.012 if afn else 0.03):
+                flags |= FLAG_CANCELLED
+            items = [(sku, qty)]
+            if fate.random() < 0.06:
+                skus, cum, _total = self.tables[m][c]
+                other = fate.choices(skus, cum_weights=cum, k=1)[0]
+                # Amazon splits FBA and merchant-fulfilled items into separate orders.
+                if (
+                    other != sku
+                    and stock[other] > 0
+                    and products[other].launch_day <= d
+                    and products[other].channel == product.channel
+                ):
+                    items.append((other, 1))
+            order = len(self.o_time)
+            self.o_time.append(t)
+            self.o_mkt.append(m)
+            self.o_item.append(len(self.i_sku))
+            self.o_nitems.append(len(items))
+            for item_sku, item_qty in items:
+                self.i_sku.append(item_sku)
+                self.i_qty.append(item_qty)
+            if not flags & FLAG_CANCELLED:
+                for item_sku, item_qty in items:
+                    stock[item_sku] -= item_qty
+                    self._maybe_reorder(m, item_sku, d)
+                if fate.random() < (0.035 if afn else 0.02):
+                    flags |= FLAG_REFUNDED
+                    refund_day = d + 3 + min(57, int(fate.expovariate(0.1)))
+                    self.refund_day[order] = refund_day
+                    self.refunds_by_day.setdefault(refund_day, []).append(order)
+                    for item_sku, item_qty in items:
+                        if products[item_sku].channel == "AFN":
+                            sellable = fate.random() < 0.7
+                            self.returns_by_day.setdefault(refund_day + 1, []).append(
+                                (m, item_sku, item_qty, sellable, order)
+                            )
+            self.o_flags.append(flags)
+        self.lost_units.append(lost)
+        self.day_start.append(len(self.o_time))
+
+    def _maybe_reorder(self, m: int, sku: int, d: int) -> None:
+        if self.stock[m][sku] > self.reorder_point[m][sku] or self.pending[m][sku] >= 0:
+            return
+        # A separate stream per reorder keeps the order fates stable if this logic changes.
+        r = ids.rng(self.seed, "reorder", self.seller_index, m, sku, d)
+        rate = self.rate[m][sku]
+        qty = max(3, math.ceil(rate * r.uniform(45, 100)))
+        if self.products[sku].channel == "AFN":
+            lead = r.randint(14, 35) + (r.randint(10, 30) if r.random() < 0.1 else 0)
+            lost = r.randint(1, 2) if qty > 4 and r.random() < 0.05 else 0
+        else:
+            lead = r.randint(4, 10)
+            lost = 0
+        shipment = self._add_shipment(m, sku, d, d + lead, qty, lost)
+        if lost:
+            self.reimbursements_by_day.setdefault(d + lead + r.randint(15, 45), []).append(shipment)
+
+    # -- reading --------------------------------------------------------------------------
+
+    def seconds(self, moment: dt.datetime) -> int:
+        return int((moment - self.start).total_seconds())
+
+    def moment(self, seconds: int) -> dt.datetime:
+        return self.start + dt.timedelta(seconds=seconds)
+
+    def orders_between(self, first_second: int, end_second: int) -> range:
+        """Indices of orders purchased in [first_second, end_second), simulating as needed."""
+        if end_second <= 0:
+            return range(0)
+        first_second = max(0, first_second)
+        self.ensure_day((end_second - 1) // DAY)
+        first_day = first_second // DAY
+        last_day = (end_second - 1) // DAY
+        lo = bisect_right(self.o_time, first_second - 1, self.day_start[first_day], self.day_start[first_day + 1])
+        hi = bisect_right(self.o_time, end_second - 1, self.day_start[last_day], self.day_start[last_day + 1])
+        return range(lo, hi)
+
+    def order_items(self, order: int) -> range:
+        first = self.o_item[order]
+        return range(first, first + self.o_nitems[order])
+
+    def promo_discount_rate(self, sku: int) -> Decimal:
+        return Decimal(str(self.promo_pct[sku]))
