@@ -7,7 +7,7 @@ is purged without anyone having to remember it.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -17,6 +17,8 @@ from ams.core.tenancy import TenantModel
 
 # Amazon asks public apps' sellers to re-authorize every 365 days.
 AUTHORIZATION_LIFETIME = timedelta(days=365)
+# How early the connection starts asking to be re-authorized.
+REAUTHORIZE_WARNING = timedelta(days=30)
 
 
 class Region(models.TextChoices):
@@ -64,8 +66,12 @@ class SellerConnection(TenantModel):
         return self.name or f"{self.selling_partner_id} ({self.region})"
 
     @property
-    def authorization_expires_at(self):  # type: ignore[no-untyped-def]
+    def authorization_expires_at(self) -> datetime:
         return self.authorized_at + AUTHORIZATION_LIFETIME
+
+    def authorization_expires_soon(self, now: datetime) -> bool:
+        """Within REAUTHORIZE_WARNING of Amazon's 365-day limit: time to ask the owner to renew."""
+        return self.is_live and now >= self.authorization_expires_at - REAUTHORIZE_WARNING
 
     @property
     def is_live(self) -> bool:
