@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from spapi.client import SpApiClient
+from spapi.client import SpApiClient, fees_estimate_request
 from spapi.errors import (
     AuthorizationRevoked,
     DocumentTruncated,
@@ -450,3 +450,63 @@ def test_settlement_reports_are_listed_and_add_up(sim: Sim, client: SpApiClient)
 
     total = Decimal(rows[0]["total-amount"].strip())
     assert sum((Decimal(r["amount"].strip()) for r in rows[1:] if r["amount"].strip()), Decimal(0)) == total
+
+
+# --- every typed method -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ids(sim: Sim, refresh_token: str) -> dict[str, str]:
+    """Real identifiers from the simulated seller, for the calls that need one."""
+    client = sim.client(lambda: refresh_token)
+    listing = client.search_listings_items(marketplace_ids=sim.marketplace_ids[:1], included_data=["summaries"], page_size=1)["items"][0]
+    orders = client.search_orders(marketplace_ids=sim.marketplace_ids[:1], created_after=datetime.now(UTC) - timedelta(days=29))
+    return {
+        "sku": listing["sku"],
+        "asin": listing["summaries"][0]["asin"],
+        "order_id": orders["orders"][0]["orderId"],
+        "marketplace_id": sim.marketplace_ids[0],
+        "currency": sim.info["sellers"][0]["marketplaces"][0]["currency"],
+    }
+
+
+TYPED_CALLS: dict[str, Callable[[SpApiClient, dict[str, str]], Any]] = {
+    "get_marketplace_participations": lambda c, i: c.get_marketplace_participations(),
+    "get_order": lambda c, i: c.get_order(i["order_id"]),
+    "get_orders": lambda c, i: c.get_orders(
+        marketplace_ids=[i["marketplace_id"]], created_after=datetime.now(UTC) - timedelta(days=5)
+    ),
+    "get_order_items": lambda c, i: c.get_order_items(i["order_id"]),
+    "get_listings_item": lambda c, i: c.get_listings_item(i["sku"], marketplace_ids=[i["marketplace_id"]]),
+    "search_catalog_items": lambda c, i: c.search_catalog_items(
+        marketplace_ids=[i["marketplace_id"]], identifiers=[i["asin"]], identifiers_type="ASIN"
+    ),
+    "get_catalog_item": lambda c, i: c.get_catalog_item(i["asin"], marketplace_ids=[i["marketplace_id"]]),
+    "get_pricing": lambda c, i: c.get_pricing(marketplace_id=i["marketplace_id"], skus=[i["sku"]]),
+    "get_competitive_pricing": lambda c, i: c.get_competitive_pricing(marketplace_id=i["marketplace_id"], asins=[i["asin"]]),
+    "get_listing_offers": lambda c, i: c.get_listing_offers(i["sku"], marketplace_id=i["marketplace_id"]),
+    "get_item_offers": lambda c, i: c.get_item_offers(i["asin"], marketplace_id=i["marketplace_id"]),
+    "get_my_fees_estimate_for_sku": lambda c, i: c.get_my_fees_estimate_for_sku(
+        i["sku"],
+        fees_estimate_request(marketplace_id=i["marketplace_id"], price="20.00", currency=i["currency"], identifier="t-1"),
+    ),
+    "get_my_fees_estimates": lambda c, i: c.get_my_fees_estimates(
+        [("SellerSKU", i["sku"], fees_estimate_request(marketplace_id=i["marketplace_id"], price="20.00", currency=i["currency"], identifier="t-2"))]
+    ),
+    "list_financial_event_groups": lambda c, i: c.list_financial_event_groups(
+        started_after=datetime.now(UTC) - timedelta(days=29)
+    ),
+    "list_financial_events": lambda c, i: c.list_financial_events(posted_after=datetime.now(UTC) - timedelta(days=3)),
+    "list_financial_events_by_order_id": lambda c, i: c.list_financial_events_by_order_id(i["order_id"]),
+    "list_transactions": lambda c, i: c.list_transactions(posted_after=datetime.now(UTC) - timedelta(days=3)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TYPED_CALLS))
+def test_every_typed_method_is_understood_by_the_simulator(
+    sim: Sim, client: SpApiClient, ids: dict[str, str], name: str
+):
+    body = TYPED_CALLS[name](client, ids)
+
+    assert body is not None
+    assert not (isinstance(body, dict) and body.get("errors"))
