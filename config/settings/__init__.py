@@ -173,6 +173,9 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "AMS"
+# One 30-second step either way: phones' clocks drift, and a code typed at the turn of a step
+# would otherwise fail.
+MFA_TOTP_TOLERANCE = 1
 
 # --- Email ----------------------------------------------------------------------------------------
 

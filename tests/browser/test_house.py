@@ -78,6 +78,9 @@ def test_sign_up_invite_accept_role_and_two_factor(live_server, watched, browser
 
     # Ada turns on two-factor authentication with her authenticator app.
     page.goto(f"{base}/accounts/2fa/totp/activate/")
+    # Enrolling a second factor asks for the password again, however recent the sign-in.
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
     secret = page.locator("#authenticator_secret").input_value()
     page.fill("input[name=code]", format_hotp_value(hotp_value(secret, int(time.time()) // 30)))
     page.click("button[type=submit]")
