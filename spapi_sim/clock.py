@@ -1,4 +1,4 @@
-"""The simulated clock: starts at the configured anchor and runs at ``speed`` times real time."""
+"""The simulated clock: starts at ``clock_start`` and runs at ``speed`` times real time."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from collections.abc import Callable
 class SimClock:
     def __init__(
         self,
-        anchor: dt.datetime,
+        start: dt.datetime,
         speed: float = 1.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -19,10 +19,10 @@ class SimClock:
         self._monotonic = monotonic
         # The simulated time at the real instant _base_real; re-based on every speed change so
         # a new speed never rewrites the past.
-        self._base_sim = anchor
+        self._base_sim = start
         self._base_real = monotonic()
         self._speed = speed
-        self.anchor = anchor
+        self.start = start
 
     @property
     def speed(self) -> float:

@@ -66,10 +66,12 @@ class FaultConfig:
 class SimConfig:
     """Everything that shapes a simulated Amazon. Same values, same world (byte for byte).
 
-    ``anchor`` is the simulated "now" at start-up and the end of the generated history; it
-    defaults to today's UTC midnight, so pass a fixed value when a test needs the exact same
-    world on another day. ``clock_speed`` is simulated seconds per real second (0 freezes the
-    clock). ``rate_scale`` multiplies both the refill rate and the burst of every usage plan
+    ``anchor`` is where the generated history ends; it defaults to today's UTC midnight, so pass
+    a fixed value when a test needs the exact same world on another day. ``clock_start`` is the
+    simulated instant the clock starts at: by default the real current time when the anchor is
+    today's midnight (so the simulator's clock agrees with the caller's, as Amazon's does), else
+    the anchor itself. The world is the same either way; the clock only decides how much of it
+    is visible. ``clock_speed`` is simulated seconds per real second (0 freezes the clock). ``rate_scale`` multiplies both the refill rate and the burst of every usage plan
     (burst rounded down, at least 1); 0 switches rate limiting off.
     """
 
@@ -79,6 +81,7 @@ class SimConfig:
     marketplaces: tuple[str, ...] = ("US", "CA", "MX")
     history_days: int = 400
     anchor: dt.datetime = field(default_factory=default_anchor)
+    clock_start: dt.datetime | None = None
     clock_speed: float = 1.0
     rate_scale: float = 1.0
     faults: FaultConfig = field(default_factory=FaultConfig)
@@ -101,6 +104,13 @@ class SimConfig:
         self.marketplaces = tuple(m.upper() for m in self.marketplaces)
         if self.anchor.tzinfo is None:
             raise ValueError("anchor must be timezone-aware (UTC)")
+        if self.clock_start is None:
+            if self.anchor == default_anchor():
+                self.clock_start = dt.datetime.now(dt.UTC).replace(microsecond=0)
+            else:
+                self.clock_start = self.anchor
+        if self.clock_start.tzinfo is None or self.clock_start < self.anchor:
+            raise ValueError("clock_start must be timezone-aware and not before the anchor")
         if self.sellers < 1 or self.skus_per_seller < 1 or self.history_days < 1:
             raise ValueError("sellers, skus_per_seller and history_days must be positive")
         if self.clock_speed < 0 or self.rate_scale < 0:

@@ -80,7 +80,7 @@ def set_faults(state: SimState, request: Request) -> Response:
 
 
 def _clock(state: SimState) -> dict[str, Any]:
-    return {"now": iso(state.clock.now()), "anchor": iso(state.clock.anchor), "speed": state.clock.speed}
+    return {"now": iso(state.clock.now()), "anchor": iso(state.config.anchor), "speed": state.clock.speed}
 
 
 def get_clock(state: SimState, request: Request) -> Response:

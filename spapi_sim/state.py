@@ -45,7 +45,8 @@ class Stats:
 class SimState:
     def __init__(self, config: SimConfig) -> None:
         self.config = config
-        self.clock = SimClock(config.anchor, config.clock_speed)
+        assert config.clock_start is not None
+        self.clock = SimClock(config.clock_start, config.clock_speed)
         self.application_id = ids.application_id(config.seed)
         self.lwa = Lwa(config.seed, ids.client_id(config.seed), ids.client_secret(config.seed), self.application_id)
         self.limiter = RateLimiter(config.rate_scale)
