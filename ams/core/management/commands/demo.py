@@ -39,7 +39,7 @@ class Command(BaseCommand):
         env = {**os.environ, "APP_ENV": os.environ.get("APP_ENV", "demo"), "SITE_URL": f"http://{options['host']}:{options['port']}"}
         python = sys.executable
         processes: list[subprocess.Popen[bytes]] = [
-            subprocess.Popen(
+            subprocess.Popen(  # noqa: S603  (a fixed command line: this interpreter, our own modules)
                 [
                     python, "-m", "gunicorn", "config.wsgi",
                     "--bind", f"{options['host']}:{options['port']}",
@@ -49,7 +49,8 @@ class Command(BaseCommand):
             )
         ]
         if not options["no_worker"]:
-            processes.append(subprocess.Popen([python, "manage.py", "worker"], env=env, cwd=settings.BASE_DIR))
+            worker = [python, "manage.py", "worker"]
+            processes.append(subprocess.Popen(worker, env=env, cwd=settings.BASE_DIR))  # noqa: S603
 
         url = f"http://{options['host']}:{options['port']}/"
         self.stdout.write(
