@@ -40,6 +40,15 @@ class Env(BaseSettings):
     resend_signing_secret: SecretStr | None = None
     default_from_email: str = "AMS <no-reply@ams.localhost>"
 
+    # Billing. Outside production the keys are test values and the API is the local fake
+    # (ams.billing.fake_stripe): in-process under tests, on loopback for dev and the demo.
+    stripe_api_key: SecretStr | None = None
+    stripe_webhook_secret: SecretStr | None = None
+    stripe_api_base: str | None = None
+    # JSON list of plans; unset means the built-in plans in ams.billing.plans.
+    billing_plans: str | None = None
+    trial_days: int = Field(default=7, ge=0, le=90)
+
     # Amazon SP-API. Unset outside production: the local simulator (spapi_sim) on port 8100, whose
     # app id and LWA credentials the demo command passes in. In production the regional Amazon
     # endpoints apply unless overridden.
@@ -76,6 +85,10 @@ class Env(BaseSettings):
             problems.append("MIGRATION_DATABASE_URL is required in production")
         if self.debug:
             problems.append("DEBUG must be off in production")
+        if self.stripe_api_key is None or not self.stripe_api_key.get_secret_value():
+            problems.append("STRIPE_API_KEY is required in production")
+        if self.stripe_webhook_secret is None or not self.stripe_webhook_secret.get_secret_value():
+            problems.append("STRIPE_WEBHOOK_SECRET is required in production")
         if self.vault_keys is None or not self.vault_active_key_id:
             problems.append("VAULT_KEYS and VAULT_ACTIVE_KEY_ID are required in production")
         if not (self.spapi_application_id and self.lwa_client_id and self.lwa_client_secret.get_secret_value()):

@@ -1,10 +1,12 @@
 from allauth.mfa.models import Authenticator
+from anymail.webhooks.resend import ResendTrackingWebhookView
 from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.urls import include, path
 from procrastinate.contrib.django.models import ProcrastinateJob
 
 from ams.accounts import views as account_views
+from ams.billing import urls as billing_urls
 from ams.teams import views as team_views
 from config.admin_login import admin_login
 
@@ -22,5 +24,8 @@ urlpatterns = [
     path("teams/new/", team_views.team_create, name="team_create"),
     path("invitations/<str:token>/", team_views.invitation_accept, name="invitation_accept"),
     path("t/<slug:team_slug>/", include("ams.teams.urls")),
+    path("t/<slug:team_slug>/billing/", include(billing_urls.team_urlpatterns)),
+    path("billing/", include("ams.billing.urls")),
+    path("anymail/resend/tracking/", ResendTrackingWebhookView.as_view(), name="anymail_resend_tracking"),
     path("admin/", admin.site.urls),
 ]

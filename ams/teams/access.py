@@ -4,7 +4,9 @@
 enters the team's scope for the whole view, and refuses:
 - anonymous users (redirect to sign in),
 - users who are not members (404, the same as a team that does not exist),
-- members below ``read`` (403), and unsafe methods from members below ``write`` (403).
+- members below ``read`` (403), and unsafe methods from members below ``write`` (403),
+- unsafe methods while the team's subscription has ended (403 saying how to resume), except on
+  views declared ``while_lapsed=True`` (billing, so the owner can resume).
 The declared roles are kept on the view, so the route-by-persona probe reads them from there.
 """
 
@@ -21,9 +23,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 
 from ams.accounts.models import User
+from ams.billing.entitlements import Action, may
 from ams.core.tenancy import team_scope
 from ams.teams.models import Membership, Role, Team
 from ams.teams.selectors import access_membership
@@ -46,7 +49,7 @@ class TeamAccess:
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 
 
-def team_view(*, read: Role = Role.VIEWER, write: Role | None = None) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+def team_view(*, read: Role = Role.VIEWER, write: Role | None = None, while_lapsed: bool = False) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapped(request: HttpRequest, team_slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -65,6 +68,10 @@ def team_view(*, read: Role = Role.VIEWER, write: Role | None = None) -> Callabl
             team_request.membership = membership
             structlog.contextvars.bind_contextvars(team_id=team.id)
             with team_scope(team.id):
+                if request.method not in SAFE_METHODS and not while_lapsed:
+                    decision = may(team, Action.WRITE)
+                    if not decision:
+                        return render(request, "billing/read_only.html", {"reason": decision.reason}, status=403)
                 return view(team_request, *args, **kwargs)
 
         protected = login_required(wrapped)

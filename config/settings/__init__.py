@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "ams.teams",
     "ams.amazon",
     "ams.billing",
+    "ams.sync",
+    "ams.orders",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -189,8 +191,10 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 ANYMAIL = {
     "RESEND_API_KEY": ENV.resend_api_key.get_secret_value() if ENV.resend_api_key else "",
+    # Outside production a fixed local secret, so the tracking webhook always verifies signatures.
     "RESEND_SIGNING_SECRET": (
-        ENV.resend_signing_secret.get_secret_value() if ENV.resend_signing_secret else ""
+        ENV.resend_signing_secret.get_secret_value() if ENV.resend_signing_secret
+        else "" if PRODUCTION else "whsec_bG9jYWwtZmFrZS1yZXNlbmQtc2lnbmluZw=="
     ),
 }
 if PRODUCTION and EMAIL_BACKEND.startswith("anymail.backends.resend") and not ANYMAIL["RESEND_API_KEY"]:
