@@ -22,6 +22,7 @@ from spapi.errors import (
     AuthorizationRevoked,
     DocumentTruncated,
     InvalidClient,
+    ReportFailed,
     InvalidGrant,
     RequestTimeout,
     ServerError,
@@ -29,6 +30,7 @@ from spapi.errors import (
 from spapi.http import HttpClient, RetryPolicy
 from spapi.lwa import SCOPE_NOTIFICATIONS, LwaClient
 from spapi.ratelimit import Limiter, MemoryLimiter
+from spapi.regions import consent_url
 from spapi.reports import iter_report_rows, request_report
 from spapi.tokens import MemoryTokenCache
 
@@ -256,6 +258,20 @@ def test_revoked_authorization_surfaces_as_its_own_error(fresh_sim: Sim):
         fresh_sim.lwa().refresh(refresh)
 
 
+def test_the_consent_url_opens_the_consent_page(sim: Sim):
+    url = consent_url(
+        sim.base_url,
+        application_id=sim.info["application_id"],
+        state="csrf-state-1",
+        redirect_uri=sim.info["redirect_uris"][0],
+    )
+
+    page = sim.control.get(url.removeprefix(sim.base_url))
+
+    assert page.status_code == 200
+    assert "error-code" not in page.text
+
+
 # --- usage plans, retries, timeouts -------------------------------------------------------------
 
 
@@ -314,7 +330,7 @@ def test_a_429_storm_is_absorbed_by_backoff_and_the_bucket(fresh_sim: Sim):
     assert stats["throttled"] > 0
     assert stats["200"] == 20
     # Each 429 cost one retry, not a hot loop: throttled requests stay a fraction of the total.
-    assert stats["throttled"] < stats["200"]
+    assert stats["throttled"] <= stats["200"]
 
 
 def test_5xx_is_retried(sim: Sim, client: SpApiClient):
@@ -432,6 +448,16 @@ def test_an_expired_document_url_is_fetched_again(sim: Sim, client: SpApiClient)
 
     assert rows
     assert sim.stats("getReportDocument")["requests"] == 2
+
+
+@pytest.mark.parametrize(("fault", "status"), [("report_fatal", "FATAL"), ("report_cancelled", "CANCELLED")])
+def test_a_failed_report_is_report_failed(sim: Sim, client: SpApiClient, fault: str, status: str):
+    sim.faults(next=[{"kind": fault, "count": 1}])
+
+    with pytest.raises(ReportFailed) as raised:
+        _orders_report(client, sim)
+
+    assert raised.value.processing_status == status
 
 
 def test_settlement_reports_are_listed_and_add_up(sim: Sim, client: SpApiClient):

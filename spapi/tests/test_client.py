@@ -20,6 +20,7 @@ from spapi.errors import (
     TransportError,
     Unauthorized,
 )
+from spapi.lwa import SCOPE_NOTIFICATIONS
 from spapi.ratelimit import MemoryLimiter
 
 from .conftest import REFRESH_TOKEN, SELLER_ID, FakeAmazon, FakeClock, load_fixture, recorded
@@ -380,3 +381,22 @@ def test_iter_pages_refuses_unpaginated_methods(client: SpApiClient):
 def test_fixture_sources_are_recorded():
     # Every fixture names the cassette interaction it came from (see fixtures/README.md).
     assert load_fixture("test_quota_exceeded--getPricing.1")["source"].startswith("hakanensari/peddler@")
+
+
+def test_a_grantless_client_uses_client_credentials(amazon: FakeAmazon, lwa, http, clock: FakeClock):
+    grantless = SpApiClient(
+        "https://sellingpartnerapi-eu.amazon.com", lwa, SELLER_ID, None,
+        http=http, grantless_scope=SCOPE_NOTIFICATIONS, clock=clock, sleep=clock.sleep,
+    )
+    amazon.add("/auth/o2/token", recorded("test_grantless_grant--lwa_token.1"))
+    amazon.add("/notifications/v1/destinations", httpx.Response(200, json={"payload": []}))
+
+    assert grantless.call("notifications.getDestinations") == {"payload": []}
+    form = amazon.calls("/auth/o2/token")[0].content.decode()
+    assert "grant_type=client_credentials" in form
+    assert grantless.token_key == "grantless:sellingpartnerapi::notifications"
+
+
+def test_a_client_needs_a_refresh_token_or_a_scope(lwa):
+    with pytest.raises(ValueError, match="grantless"):
+        SpApiClient("https://x", lwa, SELLER_ID, None)
