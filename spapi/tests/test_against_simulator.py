@@ -22,8 +22,8 @@ from spapi.errors import (
     AuthorizationRevoked,
     DocumentTruncated,
     InvalidClient,
-    ReportFailed,
     InvalidGrant,
+    ReportFailed,
     RequestTimeout,
     ServerError,
 )
