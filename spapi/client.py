@@ -35,7 +35,13 @@ from spapi.lwa import LwaClient
 from spapi.operations import get_operation
 from spapi.ratelimit import Limiter, MemoryLimiter
 from spapi.redact import get_logger, register_secret
-from spapi.tokens import AccessToken, MemoryTokenCache, TokenCache, cached_token
+from spapi.tokens import (
+    AccessToken,
+    MemoryTokenCache,
+    TokenCache,
+    cached_token,
+    invalidate_if_current,
+)
 
 logger = get_logger(__name__)
 
@@ -275,7 +281,7 @@ class SpApiClient:
                     # rotated): mint a new one and try once more before giving up.
                     logger.info("%s: 403 with a cached token; retrying with a new one", operation)
                     token_retried = True
-                    self.token_cache.invalidate(self.token_key)
+                    invalidate_if_current(self.token_cache, self.token_key, token)
                     continue
                 if 200 <= response.status < 300:
                     return response.json()

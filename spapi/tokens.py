@@ -114,3 +114,15 @@ def cached_token(
         token = fetch()
         cache.set(key, token)
         return token, True
+
+
+def invalidate_if_current(cache: TokenCache, key: str, token: AccessToken) -> None:
+    """Drop ``token`` from the cache unless another caller has already replaced it.
+
+    Many workers can receive a 403 for the same stale token at once; only the first should
+    throw it away, or each would discard the replacement the previous one just minted.
+    """
+    with cache.lock(key):
+        current = cache.get(key)
+        if current is not None and current.value == token.value:
+            cache.invalidate(key)

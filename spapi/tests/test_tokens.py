@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from spapi.tokens import AccessToken, MemoryTokenCache, cached_token
+from spapi.tokens import AccessToken, MemoryTokenCache, cached_token, invalidate_if_current
 
 
 def test_a_token_is_stale_sixty_seconds_before_expiry():
@@ -80,3 +80,16 @@ def test_reprs_hide_the_token():
     assert "secret" not in repr(token)
     assert "secret" not in str(token)
     assert "secret" not in repr(cache)
+
+
+def test_a_stale_token_is_invalidated_only_if_still_current():
+    cache = MemoryTokenCache()
+    stale = AccessToken("Atza|stale", time.time() + 3600)
+    replacement = AccessToken("Atza|replacement", time.time() + 3600)
+    cache.set("S1", replacement)
+
+    invalidate_if_current(cache, "S1", stale)
+    assert cache.get("S1") == replacement
+
+    invalidate_if_current(cache, "S1", replacement)
+    assert cache.get("S1") is None
