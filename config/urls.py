@@ -6,6 +6,7 @@ from django.urls import include, path
 from procrastinate.contrib.django.models import ProcrastinateJob
 
 from ams.accounts import views as account_views
+from ams.amazon import views as amazon_views
 from ams.billing import urls as billing_urls
 from ams.teams import views as team_views
 from config.admin_login import admin_login
@@ -27,5 +28,7 @@ urlpatterns = [
     path("t/<slug:team_slug>/billing/", include(billing_urls.team_urlpatterns)),
     path("billing/", include("ams.billing.urls")),
     path("anymail/resend/tracking/", ResendTrackingWebhookView.as_view(), name="anymail_resend_tracking"),
+    path("t/<slug:team_slug>/amazon/", include("ams.amazon.urls")),
+    path("amazon/callback/", amazon_views.callback, name="amazon_callback"),
     path("admin/", admin.site.urls),
 ]

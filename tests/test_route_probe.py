@@ -22,6 +22,7 @@ from ams.core.tenancy import TenantModel, team_scope
 from ams.teams.access import TeamAccess
 from ams.teams.models import Invitation, Membership, Role
 from ams.teams.services import invitation_create
+from tests.amazon.factories import make_connection
 from tests.factories import Personas, make_personas
 
 PERSONAS = ["anonymous", "outsider", "viewer", "member", "admin", "owner"]
@@ -68,6 +69,7 @@ def _model_for_kwarg(kwarg: str) -> type[TenantModel]:
 
 def _team_objects(p: Personas) -> None:
     invitation_create(team=p.team, actor=_membership(p, p.owner), email="invitee@example.test", role=Role.MEMBER)
+    make_connection(p.team)
 
 
 def _membership(p: Personas, user: Any) -> Membership:

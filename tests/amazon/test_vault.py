@@ -20,8 +20,8 @@ from tests.factories import make_personas
 TOKEN = "Atzr|IwEBI-vault-test-token"
 
 
-def _sealed(**ids):
-    return vault.seal(TOKEN, **{"team_id": 1, "connection_id": 2, "kind": "refresh", **ids})
+def _sealed(team_id: int = 1, connection_id: int = 2) -> vault.Sealed:
+    return vault.seal(TOKEN, team_id=team_id, connection_id=connection_id, kind="refresh")
 
 
 def test_a_sealed_token_round_trips():
