@@ -13,6 +13,7 @@ from spapi_sim.api.common import (
     marketplace_indices,
     not_found,
 )
+from spapi_sim.api.listings import image_url
 from spapi_sim.http import Response, Router, json_response
 from spapi_sim.state import Context
 from spapi_sim.world.catalog import SIZE_TIERS, Product
@@ -62,6 +63,8 @@ def item_json(ctx: Context, p: Product, markets: list[int], included: set[str]) 
                 "modelNumber": p.sku,
                 "packageQuantity": 1,
                 "partNumber": p.sku,
+                "size": "One Size",
+                "style": "Standard",
                 "tradeInEligible": False,
                 "websiteDisplayGroup": category.website_display_group,
                 "websiteDisplayGroupName": category.name,
@@ -86,11 +89,10 @@ def item_json(ctx: Context, p: Product, markets: list[int], included: set[str]) 
             {"marketplaceId": m.id, "identifiers": [{"identifierType": "EAN", "identifier": ean}]} for m in listed
         ]
     if "images" in included:
-        image = ids.alnum(ids.derive(0, "image", p.asin), 11)
         item["images"] = [
             {
                 "marketplaceId": m.id,
-                "images": [{"variant": "MAIN", "link": f"https://m.media-amazon.com/images/I/{image}.jpg", "height": 500, "width": 500}],
+                "images": [{"variant": "MAIN", "link": image_url(p), "height": 500, "width": 500}],
             }
             for m in listed
         ]

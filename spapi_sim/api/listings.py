@@ -46,6 +46,10 @@ def _included(ctx: Context) -> set[str]:
     return values
 
 
+def image_url(p: Product) -> str:
+    return f"https://m.media-amazon.com/images/I/{ids.alnum(ids.derive(0, 'image', p.asin), 11)}.jpg"
+
+
 def _issues(p: Product, status: str, marketplace_id: str) -> list[dict[str, Any]]:
     if status == LISTING_SUPPRESSED:
         return [
@@ -93,6 +97,7 @@ def item_json(ctx: Context, p: Product, marketplace_indices: list[int], included
                 "itemName": p.title,
                 "createdDate": iso_seconds(ctx, created),
                 "lastUpdatedDate": iso_seconds(ctx, updated),
+                "mainImage": {"link": image_url(p), "height": 500, "width": 500},
             }
             for _mi, m in listed
         ]
@@ -107,16 +112,19 @@ def item_json(ctx: Context, p: Product, marketplace_indices: list[int], included
         item["issues"] = [i for _mi, m in listed for i in _issues(p, p.status_in(m.country_code) or "", m.id)]
     if "offers" in included:
         item["offers"] = [
-            {"marketplaceId": m.id, "offerType": "B2C", "price": money_2026(p.price_in(m), m.currency)}
+            {
+                "marketplaceId": m.id,
+                "offerType": "B2C",
+                "price": money_2026(p.price_in(m), m.currency),
+                "audience": {"value": "ALL", "displayName": "Sell on Amazon"},
+            }
             for _mi, m in listed
         ]
     if "fulfillmentAvailability" in included:
-        if p.channel == "AFN":
-            item["fulfillmentAvailability"] = [{"fulfillmentChannelCode": "AMAZON_NA" if world.region == "NA" else f"AMAZON_{world.region}"}]
-        else:
-            stock = world.stock(ctx.now)
-            quantity = sum(stock[mi][p.index].fulfillable for mi, _m in listed if p.index in stock[mi])
-            item["fulfillmentAvailability"] = [{"fulfillmentChannelCode": "DEFAULT", "quantity": quantity}]
+        stock = world.stock(ctx.now)
+        quantity = sum(stock[mi][p.index].fulfillable for mi, _m in listed if p.index in stock[mi])
+        code = f"AMAZON_{world.region}" if p.channel == "AFN" else "DEFAULT"
+        item["fulfillmentAvailability"] = [{"fulfillmentChannelCode": code, "quantity": quantity}]
     if "procurement" in included:
         item["procurement"] = []
     if "relationships" in included:

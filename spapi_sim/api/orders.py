@@ -130,6 +130,8 @@ def _order_v0(ctx: Context, order: OrderView) -> dict[str, Any]:
         "IsIBA": False,
         "IsISPU": False,
         "IsAccessPointOrder": False,
+        "AutomatedShippingSettings": {"HasAutomatedShippingSettings": False},
+        "ElectronicInvoiceStatus": "NotRequired",
     }
     # Amazon leaves the total out while an order is Pending or once it is cancelled.
     if status not in (PENDING, CANCELED):
