@@ -41,6 +41,8 @@ class SpApiError(Exception):
         self.request_id = request_id
         self.operation = operation
         self.details = redact(details) if details else details
+        # How many attempts the client made before giving up (set by the retry loop).
+        self.attempts = 1
         super().__init__(self.message)
 
     def __str__(self) -> str:

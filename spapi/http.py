@@ -61,13 +61,16 @@ def call_with_retries(
 ) -> T:
     """Run ``attempt(n)`` until it returns, raising the last error once retries run out.
 
-    Only errors with ``retryable = True`` are retried (429, 5xx, transport failures).
+    Only errors with ``retryable = True`` are retried (429, 5xx, transport failures).  That
+    includes POSTs: those the client sends are read-only (fee estimates) or harmless to repeat
+    (a second createReport makes a second report), and a 429 was never processed at all.
     """
     n = 0
     while True:
         try:
             return attempt(n)
         except SpApiError as exc:
+            exc.attempts = n + 1
             if not exc.retryable or n + 1 >= policy.max_attempts:
                 raise
             delay = policy.backoff(n, rng)

@@ -147,6 +147,7 @@ def test_5xx_gives_up_after_max_attempts(amazon: FakeAmazon, client: SpApiClient
         client.get_report("1234567")
 
     assert raised.value.code == "ServiceUnavailable"
+    assert raised.value.attempts == 4
     assert len(amazon.calls(GET_REPORT)) == 4
 
 
