@@ -1,0 +1,127 @@
+"""The orders read models, refreshed incrementally after each ingest.
+
+Pages read these small tables, never the raw lines (DESIGN.md, "Read models"): per marketplace
+and local day (``OrderDay``) and per marketplace and SKU over the standard windows
+(``SkuSummary``). A refresh rebuilds only the days a batch touched, in the batch's transaction,
+so the rollup never disagrees with the lines it summarises.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from django.db import connection
+from psycopg import sql
+
+from ams.core.tenancy import require_team_scope
+from ams.orders.timezones import zone, zone_name
+
+_DAYS_DELETE = """
+DELETE FROM orders_orderday
+WHERE team_id = %(team)s AND connection_id = %(connection)s AND marketplace_id = %(marketplace)s
+  AND day BETWEEN %(first_day)s AND %(last_day)s
+"""
+
+_DAYS_INSERT = """
+INSERT INTO orders_orderday (team_id, connection_id, marketplace_id, day, currency, orders,
+    cancelled_orders, units, sales, item_price, shipping_price, tax, promotion_discount)
+SELECT team_id, connection_id, marketplace_id, (purchased_at AT TIME ZONE %(zone)s)::date, currency,
+    count(DISTINCT amazon_order_id),
+    count(DISTINCT amazon_order_id) FILTER (WHERE status = 'cancelled'),
+    sum(quantity),
+    coalesce(sum(item_price - coalesce(promotion_discount, 0)), 0),
+    coalesce(sum(item_price), 0),
+    coalesce(sum(shipping_price), 0),
+    coalesce(sum(tax), 0),
+    coalesce(sum(promotion_discount), 0)
+FROM orders_orderline
+WHERE team_id = %(team)s AND connection_id = %(connection)s AND marketplace_id = %(marketplace)s
+  AND purchased_at >= %(start)s AND purchased_at < %(end)s
+GROUP BY team_id, connection_id, marketplace_id, 4, currency
+"""
+
+
+def order_days_refresh(*, connection_id: int, marketplace_id: str, first: datetime, last: datetime) -> None:
+    """Rebuild the local days that contain the instants ``first`` … ``last``."""
+    team_id = require_team_scope()
+    tz = zone(marketplace_id)
+    first_day = first.astimezone(tz).date()
+    last_day = last.astimezone(tz).date()
+    start = datetime.combine(first_day, time.min, tzinfo=tz).astimezone(UTC)
+    end = datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=tz).astimezone(UTC)
+    params: dict[str, Any] = {
+        "team": team_id,
+        "connection": connection_id,
+        "marketplace": marketplace_id,
+        "first_day": first_day,
+        "last_day": last_day,
+        "start": start,
+        "end": end,
+        "zone": zone_name(marketplace_id),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_DAYS_DELETE, params)
+        cursor.execute(_DAYS_INSERT, params)
+
+
+def order_days_refresh_from_stage(*, connection_id: int, staged: str) -> None:
+    """Rebuild the days of the orders in a staging table (columns marketplace_id, purchased_at)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql.SQL(
+                "SELECT marketplace_id, min(purchased_at), max(purchased_at) FROM {} GROUP BY marketplace_id"
+            )
+            .format(sql.Identifier(staged))
+            .as_string(cursor.cursor.connection)
+        )
+        ranges = cursor.fetchall()
+    for marketplace_id, first, last in ranges:
+        if first is not None:
+            order_days_refresh(connection_id=connection_id, marketplace_id=marketplace_id, first=first, last=last)
+
+
+_SUMMARY_DELETE = "DELETE FROM orders_skusummary WHERE team_id = %(team)s AND connection_id = %(connection)s AND marketplace_id = %(marketplace)s"
+
+_SUMMARY_INSERT = """
+INSERT INTO orders_skusummary (team_id, connection_id, marketplace_id, sku, currency, as_of,
+    units_7d, units_30d, units_90d, units_mtd, sales_7d, sales_30d, sales_90d, sales_mtd)
+SELECT team_id, connection_id, marketplace_id, sku, currency, %(today)s,
+    coalesce(sum(quantity) FILTER (WHERE purchased_at >= %(d7)s), 0),
+    coalesce(sum(quantity) FILTER (WHERE purchased_at >= %(d30)s), 0),
+    coalesce(sum(quantity), 0),
+    coalesce(sum(quantity) FILTER (WHERE purchased_at >= %(mtd)s), 0),
+    coalesce(sum(item_price - coalesce(promotion_discount, 0)) FILTER (WHERE purchased_at >= %(d7)s), 0),
+    coalesce(sum(item_price - coalesce(promotion_discount, 0)) FILTER (WHERE purchased_at >= %(d30)s), 0),
+    coalesce(sum(item_price - coalesce(promotion_discount, 0)), 0),
+    coalesce(sum(item_price - coalesce(promotion_discount, 0)) FILTER (WHERE purchased_at >= %(mtd)s), 0)
+FROM orders_orderline
+WHERE team_id = %(team)s AND connection_id = %(connection)s AND marketplace_id = %(marketplace)s
+  AND purchased_at >= %(d90)s AND status <> 'cancelled'
+GROUP BY team_id, connection_id, marketplace_id, sku, currency
+"""
+
+
+def sku_summaries_refresh(*, connection_id: int, marketplace_id: str, now: datetime) -> None:
+    """Rebuild one marketplace's SKU windows: the last 7/30/90 local days including today, and
+    the month to date. Cancelled lines are left out; pending ones count as units."""
+    team_id = require_team_scope()
+    tz = zone(marketplace_id)
+    today: date = now.astimezone(tz).date()
+
+    def day_start(d: date) -> datetime:
+        return datetime.combine(d, time.min, tzinfo=tz).astimezone(UTC)
+
+    params: dict[str, Any] = {
+        "team": team_id,
+        "connection": connection_id,
+        "marketplace": marketplace_id,
+        "today": today,
+        "d7": day_start(today - timedelta(days=6)),
+        "d30": day_start(today - timedelta(days=29)),
+        "d90": day_start(today - timedelta(days=89)),
+        "mtd": day_start(today.replace(day=1)),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_SUMMARY_DELETE, params)
+        cursor.execute(_SUMMARY_INSERT, params)

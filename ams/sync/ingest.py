@@ -1,0 +1,169 @@
+"""Bulk ingest: COPY into a temporary staging table, then one set-based upsert per target table.
+
+Row-at-a-time ORM saves are not an ingest path (DESIGN.md, "The data path" 4). A batch goes:
+
+1. ``CREATE TEMP TABLE … ON COMMIT DROP`` with the batch's columns: nothing to purge, nothing
+   another team can see, gone with the transaction whatever happens;
+2. ``COPY … FROM STDIN`` of the parsed rows;
+3. per target table, ``INSERT … SELECT DISTINCT ON (natural key) … ON CONFLICT (team, connection,
+   natural key) DO UPDATE … WHERE`` the incoming row is not older than the stored one **and**
+   differs from it. So an older payload never overwrites a newer one, and a row that did not
+   change is not rewritten (no dead tuple, no WAL, and ``synced_at`` keeps meaning "last change").
+
+The caller runs the batch inside ``team_scope(team_id)``: row-level security checks every
+inserted and updated row (WITH CHECK), and the cursor that the batch advances is saved in the
+same transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.db import connection
+from psycopg import sql
+
+from ams.core.tenancy import require_team_scope
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    sql_type: str
+
+
+@dataclass(frozen=True)
+class Target:
+    """A table rows are upserted into. ``key`` excludes team_id and connection_id, which lead it."""
+
+    table: str
+    columns: tuple[str, ...]
+    key: tuple[str, ...]
+    # The column that orders versions of a row ("last updated"); None: the newest batch wins.
+    version: str | None = None
+    # Columns set by the database on insert and on every real change.
+    touch: tuple[str, ...] = ("synced_at",)
+    # Expressions over the staging table's columns, for target columns not staged under that name.
+    expressions: dict[str, str] = field(default_factory=dict)
+    # A filter on the staged rows this target takes (SQL over the staging table).
+    where: str = ""
+
+
+@dataclass
+class MergeResult:
+    inserted: int = 0
+    updated: int = 0
+
+    @property
+    def changed(self) -> int:
+        return self.inserted + self.updated
+
+    def add(self, other: MergeResult) -> None:
+        self.inserted += other.inserted
+        self.updated += other.updated
+
+
+_stage_counter = 0
+
+
+def stage(columns: Sequence[Column], rows: Iterable[Sequence[object]]) -> tuple[str, int]:
+    """Create a temporary staging table and COPY ``rows`` into it; returns (name, row count)."""
+    global _stage_counter
+    _stage_counter += 1
+    name = f"_stage_{os.getpid()}_{_stage_counter}"
+    definition = sql.SQL(", ").join(
+        sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.sql_type)) for c in columns
+    )
+    names = sql.SQL(", ").join(sql.Identifier(c.name) for c in columns)
+    count = 0
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        raw.execute(sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(sql.Identifier(name), definition))
+        with raw.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(name), names)) as copy:
+            for row in rows:
+                copy.write_row(row)
+                count += 1
+    return name, count
+
+
+def merge(target: Target, staged: str, *, connection_id: int) -> MergeResult:
+    """Upsert the staged rows into ``target`` for the current team and ``connection_id``."""
+    team_id = require_team_scope()
+    ident = sql.Identifier
+    key = [ident(k) for k in target.key]
+    data = [c for c in target.columns if c not in target.key]
+
+    def source(column: str) -> sql.Composable:
+        expression = target.expressions.get(column)
+        return sql.SQL(expression) if expression else sql.SQL("s.") + ident(column)
+
+    selected = sql.SQL(", ").join(sql.SQL("{} AS {}").format(source(c), ident(c)) for c in target.columns)
+    version_order = (
+        sql.SQL(", {} DESC").format(ident(target.version)) if target.version is not None else sql.SQL("")
+    )
+    where_clause = sql.SQL("WHERE " + target.where) if target.where else sql.SQL("")
+    insert_columns = [ident("team_id"), ident("connection_id"), *(ident(c) for c in target.columns)]
+    insert_columns += [ident(c) for c in target.touch]
+    updates = [sql.SQL("{} = EXCLUDED.{}").format(ident(c), ident(c)) for c in data]
+    updates += [sql.SQL("{} = now()").format(ident(c)) for c in target.touch]
+    conditions: list[sql.Composable] = []
+    if target.version is not None:
+        conditions.append(sql.SQL("EXCLUDED.{v} >= t.{v}").format(v=ident(target.version)))
+    if data:
+        conditions.append(
+            sql.SQL("({}) IS DISTINCT FROM ({})").format(
+                sql.SQL(", ").join(sql.SQL("t.") + ident(c) for c in data),
+                sql.SQL(", ").join(sql.SQL("EXCLUDED.") + ident(c) for c in data),
+            )
+        )
+    on_conflict = (
+        sql.SQL("DO UPDATE SET {} WHERE {}").format(sql.SQL(", ").join(updates), sql.SQL(" AND ").join(conditions))
+        if data
+        else sql.SQL("DO NOTHING")
+    )
+    statement = sql.SQL(
+        """
+        WITH src AS (
+            SELECT DISTINCT ON ({key}) {selected}
+            FROM {staged} s {where_clause}
+            ORDER BY {key}{version_order}
+        ), up AS (
+            INSERT INTO {table} AS t ({insert_columns})
+            SELECT %(team)s, %(connection)s, src.*{touch_values} FROM src
+            ON CONFLICT (team_id, connection_id, {key}) {on_conflict}
+            RETURNING (xmax = 0) AS inserted
+        )
+        SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up
+        """
+    ).format(
+        key=sql.SQL(", ").join(key),
+        selected=selected,
+        staged=ident(staged),
+        where_clause=where_clause,
+        version_order=version_order,
+        table=ident(target.table),
+        insert_columns=sql.SQL(", ").join(insert_columns),
+        touch_values=sql.SQL("").join(sql.SQL(", now()") for _ in target.touch),
+        on_conflict=on_conflict,
+    )
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        raw.execute(statement, {"team": team_id, "connection": connection_id})
+        row = raw.fetchone()
+    assert row is not None
+    return MergeResult(inserted=int(row[0]), updated=int(row[1]))
+
+
+def drop_stage(staged: str) -> None:
+    """Drop a staging table before the transaction ends (when one transaction stages twice)."""
+    with connection.cursor() as cursor:
+        cursor.cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(staged)))
+
+
+def test_pause() -> None:
+    """A pause between batches, set only by the crash-recovery test to kill a worker mid-ingest."""
+    delay = os.environ.get("AMS_SYNC_TEST_BATCH_PAUSE")
+    if delay:
+        time.sleep(float(delay))

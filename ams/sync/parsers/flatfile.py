@@ -1,0 +1,273 @@
+"""Amazon's tab-separated flat files, streamed line by line and read by header name.
+
+Memory stays flat whatever the document's size: bytes are decompressed, cut into lines and
+decoded one line at a time. A line that cannot be decoded, has more cells than the header, or
+has a cell a converter refuses becomes a :class:`Rejected` with a reason, and the rest of the
+file goes on; a document without a column the converter needs is refused whole
+(:class:`MissingColumns`), because every row of it would be wrong the same way.
+
+Amazon adds columns without notice and, with a localised account, can rename them; unknown
+columns are ignored.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Generic, TypeVar
+
+from spapi import reports as spapi_reports
+from spapi.client import SpApiClient
+from spapi.errors import BadResponse, DocumentExpired, NotFound, ServerError
+
+T = TypeVar("T")
+
+RAW_LIMIT = 1000
+
+
+class RowError(ValueError):
+    """A cell a converter cannot read; the message is the quarantine reason."""
+
+
+class MissingColumns(ValueError):
+    def __init__(self, missing: Sequence[str]) -> None:
+        self.missing = list(missing)
+        super().__init__("the report has no column " + ", ".join(f"'{m}'" for m in self.missing))
+
+
+@dataclass(frozen=True)
+class Rejected:
+    line_number: int
+    reason: str
+    raw: str
+
+
+@dataclass(frozen=True)
+class Line:
+    number: int
+    text: str
+
+
+# --- bytes → lines ---------------------------------------------------------------------------
+
+
+def split_lines(chunks: Iterable[bytes], encoding: str | None = None) -> Iterator[Line | Rejected]:
+    """Cut a byte stream into decoded lines; a line that cannot be decoded is rejected alone.
+
+    With no declared charset a line that is not UTF-8 is read as cp1252, what Amazon's NA and
+    EU files use when they are not UTF-8. A partial last line of a stream that breaks off is
+    never yielded: the caller learns of the break from the exception.
+    """
+    pending = b""
+    number = 0
+    for chunk in chunks:
+        pending += chunk
+        if b"\n" not in chunk:
+            continue
+        *complete, pending = pending.split(b"\n")
+        for raw in complete:
+            number += 1
+            yield _decode_line(number, raw, encoding)
+    if pending:
+        number += 1
+        yield _decode_line(number, pending, encoding)
+
+
+def _decode_line(number: int, raw: bytes, encoding: str | None) -> Line | Rejected:
+    raw = raw.removesuffix(b"\r")
+    if number == 1:
+        raw = raw.removeprefix(codecs.BOM_UTF8)
+    try:
+        return Line(number, raw.decode(encoding or "utf-8"))
+    except UnicodeDecodeError as exc:
+        if encoding is None:
+            return Line(number, raw.decode("cp1252", errors="replace"))
+        return Rejected(number, f"not valid {encoding} at byte {exc.start}", raw[:RAW_LIMIT].decode("latin-1"))
+
+
+def report_lines(client: SpApiClient, report_document_id: str) -> Iterator[Line | Rejected]:
+    """getReportDocument, then stream the document's lines (gunzipped, decoded)."""
+    payload = client.get_report_document(report_document_id)
+    document = spapi_reports.ReportDocument.from_payload(payload)
+    with client.http.stream(document.url, timeout=client.timeout) as response:
+        if response.status != 200:
+            _raise_for_status(response.status, document.report_document_id)
+        charset = spapi_reports.charset_from_content_type(response.headers.get("content-type"))
+        chunks: Iterable[bytes] = _guarded(response.iter_raw())
+        gzip = (document.compression_algorithm or "").upper() == "GZIP" or (
+            response.headers.get("content-encoding", "").lower() == "gzip"
+        )
+        if gzip:
+            chunks = spapi_reports.gunzip(chunks)
+        yield from split_lines(chunks, charset)
+
+
+def _guarded(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    from spapi.errors import DocumentTruncated, TransportError
+
+    try:
+        yield from chunks
+    except TransportError as exc:
+        raise DocumentTruncated(f"report document download stopped: {exc.message}") from None
+
+
+def _raise_for_status(status: int, document_id: str) -> None:
+    operation = "downloadReportDocument"
+    if status in (400, 403):
+        raise DocumentExpired(f"report document URL rejected ({status})", status=status, operation=operation)
+    if status == 404:
+        raise NotFound(f"report document {document_id} not found", status=status, operation=operation)
+    if status >= 500:
+        raise ServerError(f"report document download failed ({status})", status=status, operation=operation)
+    raise BadResponse(f"report document download answered {status}", status=status, operation=operation)
+
+
+# --- lines → rows ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Parsed(Generic[T]):
+    line_number: int
+    value: T
+
+
+def parse(
+    lines: Iterable[Line | Rejected],
+    *,
+    required: Sequence[str],
+    convert: Callable[[Mapping[str, str]], T | None],
+    delimiter: str = "\t",
+) -> Iterator[Parsed[T] | Rejected]:
+    """Rows of a flat file, converted; ``convert`` may return None to skip a row silently."""
+    header: list[str] | None = None
+    for line in lines:
+        if isinstance(line, Rejected):
+            if header is None:
+                raise MissingColumns(list(required))
+            yield line
+            continue
+        if header is None:
+            if not line.text.strip():
+                continue
+            header = [name.strip() for name in line.text.split(delimiter)]
+            missing = [name for name in required if name not in header]
+            if missing:
+                raise MissingColumns(missing)
+            continue
+        if not line.text.strip():
+            continue
+        cells = line.text.split(delimiter)
+        if len(cells) > len(header):
+            yield Rejected(line.number, f"{len(cells)} cells where the header has {len(header)}", line.text[:RAW_LIMIT])
+            continue
+        if len(cells) < len(header):
+            cells.extend([""] * (len(header) - len(cells)))
+        row = dict(zip(header, cells, strict=True))
+        try:
+            value = convert(row)
+        except RowError as exc:
+            yield Rejected(line.number, str(exc), line.text[:RAW_LIMIT])
+            continue
+        if value is not None:
+            yield Parsed(line.number, value)
+
+
+# --- cells -----------------------------------------------------------------------------------
+
+
+def text(row: Mapping[str, str], name: str, *, limit: int = 200) -> str:
+    return row.get(name, "").strip()[:limit]
+
+
+def required_text(row: Mapping[str, str], name: str, *, limit: int = 200) -> str:
+    value = text(row, name, limit=limit)
+    if not value:
+        raise RowError(f"'{name}' is empty")
+    return value
+
+
+def money(row: Mapping[str, str], name: str) -> Decimal | None:
+    """An amount, or None when the cell is empty. Accepts a decimal comma (EU files)."""
+    raw = row.get(name, "").strip()
+    if not raw:
+        return None
+    cleaned = raw.replace(",", ".") if "," in raw and "." not in raw else raw.replace(",", "")
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise RowError(f"'{name}' is not an amount: {raw[:40]!r}") from None
+    if not value.is_finite():
+        raise RowError(f"'{name}' is not an amount: {raw[:40]!r}")
+    return value
+
+
+def integer(row: Mapping[str, str], name: str, *, default: int | None = None) -> int:
+    raw = row.get(name, "").strip()
+    if not raw:
+        if default is None:
+            raise RowError(f"'{name}' is empty")
+        return default
+    try:
+        return int(Decimal(raw))
+    except (InvalidOperation, ValueError):
+        raise RowError(f"'{name}' is not a number: {raw[:40]!r}") from None
+
+
+def optional_integer(row: Mapping[str, str], name: str) -> int | None:
+    raw = row.get(name, "").strip()
+    return None if not raw else integer(row, name)
+
+
+_DATE_FORMATS = ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S %Z", "%Y-%m-%dT%H:%M:%S.%f%z", "%d.%m.%Y %H:%M:%S %Z")
+
+
+def timestamp(row: Mapping[str, str], name: str) -> datetime:
+    raw = row.get(name, "").strip()
+    if not raw:
+        raise RowError(f"'{name}' is empty")
+    value = parse_timestamp(raw)
+    if value is None:
+        raise RowError(f"'{name}' is not a date: {raw[:40]!r}")
+    return value
+
+
+def optional_timestamp(row: Mapping[str, str], name: str) -> datetime | None:
+    raw = row.get(name, "").strip()
+    return None if not raw else timestamp(row, name)
+
+
+def parse_timestamp(raw: str) -> datetime | None:
+    value: datetime | None
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" UTC", "+00:00"))
+    except ValueError:
+        value = None
+        for fmt in _DATE_FORMATS:
+            try:
+                value = datetime.strptime(raw, fmt)  # noqa: DTZ007  (tz handled below)
+                break
+            except ValueError:
+                continue
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def optional_date(row: Mapping[str, str], name: str) -> date | None:
+    raw = row.get(name, "").strip()
+    if not raw:
+        return None
+    for fmt in ("%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(raw[:10], fmt).date()  # noqa: DTZ007  (a calendar date)
+        except ValueError:
+            continue
+    stamp = parse_timestamp(raw)
+    if stamp is None:
+        raise RowError(f"'{name}' is not a date: {raw[:40]!r}")
+    return stamp.date()

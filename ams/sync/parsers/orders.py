@@ -1,0 +1,276 @@
+"""Orders from the all-orders flat file and from Orders v2026-01-01, in one staged row shape.
+
+Both sources produce the same tuple (``LINE_COLUMNS``), one per order line, so the same upsert
+serves the backfill and the incremental sync, and a row read from both is identical when
+nothing changed. Nothing about the buyer is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from ams.sync import ingest
+from ams.sync.parsers.flatfile import (
+    RowError,
+    integer,
+    money,
+    parse_timestamp,
+    required_text,
+    text,
+    timestamp,
+)
+from spapi.regions import MARKETPLACES
+
+REPORT_TYPE = "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL"
+REQUIRED = ("amazon-order-id", "purchase-date", "last-updated-date", "order-status", "sku", "quantity")
+
+LINE_COLUMNS = (
+    ingest.Column("amazon_order_id", "text"),
+    ingest.Column("marketplace_id", "text"),
+    ingest.Column("purchased_at", "timestamptz"),
+    ingest.Column("last_updated_at", "timestamptz"),
+    ingest.Column("status", "text"),
+    ingest.Column("fulfillment_channel", "text"),
+    ingest.Column("sales_channel", "text"),
+    ingest.Column("currency", "text"),
+    ingest.Column("sku", "text"),
+    ingest.Column("asin", "text"),
+    ingest.Column("quantity", "integer"),
+    ingest.Column("item_price", "numeric(18,2)"),
+    ingest.Column("shipping_price", "numeric(18,2)"),
+    ingest.Column("tax", "numeric(18,2)"),
+    ingest.Column("promotion_discount", "numeric(18,2)"),
+    ingest.Column("promotion_ids", "text"),
+)
+
+ORDERS = ingest.Target(
+    table="orders_order",
+    columns=(
+        "amazon_order_id", "marketplace_id", "purchased_at", "last_updated_at", "status",
+        "fulfillment_channel", "sales_channel", "currency",
+    ),
+    key=("amazon_order_id",),
+    version="last_updated_at",
+)
+LINES = ingest.Target(
+    table="orders_orderline",
+    columns=(
+        "amazon_order_id", "sku", "marketplace_id", "asin", "purchased_at", "last_updated_at", "status",
+        "fulfillment_channel", "quantity", "currency", "item_price", "shipping_price", "tax",
+        "promotion_discount", "promotion_ids",
+    ),
+    key=("amazon_order_id", "sku"),
+    version="last_updated_at",
+)
+
+# Amazon's words for an order's state, in both APIs and the reports, to AMS's.
+_STATUS = {
+    "pending": "pending",
+    "pendingavailability": "pending",
+    "pending_availability": "pending",
+    "unshipped": "unshipped",
+    "partiallyshipped": "partially_shipped",
+    "partially_shipped": "partially_shipped",
+    "shipped": "shipped",
+    "shipping": "shipped",
+    "canceled": "cancelled",
+    "cancelled": "cancelled",
+    "unfulfillable": "unfulfillable",
+    "invoiceunconfirmed": "unshipped",
+    "complete": "shipped",
+}
+_CHANNEL = {"amazon": "AFN", "afn": "AFN", "merchant": "MFN", "mfn": "MFN", "seller": "MFN"}
+
+# The sales channel the reports name, to the marketplace (Amazon's storefront domains).
+SALES_CHANNELS = {
+    "amazon.com": "ATVPDKIKX0DER",
+    "amazon.ca": "A2EUQ1WTGCTBG2",
+    "amazon.com.mx": "A1AM78C64UM0Y8",
+    "amazon.com.br": "A2Q3Y263D00KWC",
+    "amazon.co.uk": "A1F83G8C2ARO7P",
+    "amazon.de": "A1PA6795UKMFR9",
+    "amazon.fr": "A13V1IB3VIYZZH",
+    "amazon.it": "APJ6JRA9NG5V4",
+    "amazon.es": "A1RKKUPIHCS9HS",
+    "amazon.nl": "A1805IZSGTT6HS",
+    "amazon.com.be": "AMEN7PMS3EDWL",
+    "amazon.ie": "A28R8C7NBKEWEA",
+    "amazon.se": "A2NODRKZP88ZB9",
+    "amazon.pl": "A1C3SOZRARQ6R3",
+    "amazon.com.tr": "A33AVAJ2PDY3EV",
+    "amazon.ae": "A2VIGQ35RCS4UG",
+    "amazon.sa": "A17E79C6D8DWNP",
+    "amazon.eg": "ARBP9OOSHTCHU",
+    "amazon.in": "A21TJRUUN4KGV",
+    "amazon.co.za": "AE08WJ6YKNBMC",
+    "amazon.co.jp": "A1VC38T7YXB528",
+    "amazon.com.au": "A39IBJ37TRP1C6",
+    "amazon.sg": "A19VAU5U5O7RUS",
+}
+
+
+def status(raw: str) -> str:
+    value = _STATUS.get(raw.strip().lower().replace(" ", ""))
+    if value is None:
+        raise RowError(f"unknown order status {raw[:30]!r}")
+    return value
+
+
+def channel(raw: str) -> str:
+    value = _CHANNEL.get(raw.strip().lower())
+    if value is None:
+        raise RowError(f"unknown fulfilment channel {raw[:30]!r}")
+    return value
+
+
+def default_currency(marketplace_id: str) -> str:
+    known = MARKETPLACES.get(marketplace_id)
+    return known.currency if known else ""
+
+
+def _discount(*amounts: Decimal | None) -> Decimal | None:
+    present = [abs(a) for a in amounts if a is not None]
+    return sum(present, Decimal(0)) if present else None
+
+
+def _tax(*amounts: Decimal | None) -> Decimal | None:
+    present = [a for a in amounts if a is not None]
+    return sum(present, Decimal(0)) if present else None
+
+
+def _amounts(
+    item: Decimal | None, shipping: Decimal | None, tax: Decimal | None, discount: Decimal | None
+) -> tuple[Decimal | None, ...]:
+    """All four amounts, or none: a priced line reads an absent figure as zero (the report
+    writes 0.00 where the API leaves the breakdown out), an unpriced one has no figures."""
+    if item is None:
+        return (None, None, None, None)
+    zero = Decimal(0)
+    return (item, shipping or zero, tax or zero, discount or zero)
+
+
+def report_converter(marketplace_ids: set[str]) -> Callable[[Mapping[str, str]], tuple[object, ...]]:
+    """A converter for one connection: rows of other sales channels are refused, not guessed."""
+    single = next(iter(marketplace_ids)) if len(marketplace_ids) == 1 else None
+
+    def convert(row: Mapping[str, str]) -> tuple[object, ...]:
+        sales_channel = text(row, "sales-channel", limit=40)
+        marketplace_id = SALES_CHANNELS.get(sales_channel.lower()) or single
+        if marketplace_id is None or marketplace_id not in marketplace_ids:
+            raise RowError(f"sales channel {sales_channel[:40]!r} is not a marketplace of this connection")
+        item_price = money(row, "item-price")
+        return (
+            required_text(row, "amazon-order-id", limit=40),
+            marketplace_id,
+            timestamp(row, "purchase-date"),
+            timestamp(row, "last-updated-date"),
+            status(row.get("order-status", "")),
+            channel(row.get("fulfillment-channel", "")),
+            sales_channel,
+            text(row, "currency", limit=3) or default_currency(marketplace_id),
+            required_text(row, "sku", limit=64),
+            text(row, "asin", limit=16),
+            integer(row, "quantity"),
+            *_amounts(
+                item_price,
+                money(row, "shipping-price"),
+                _tax(money(row, "item-tax"), money(row, "shipping-tax")),
+                _discount(money(row, "item-promotion-discount"), money(row, "ship-promotion-discount")),
+            ),
+            text(row, "promotion-ids", limit=300),
+        )
+
+    return convert
+
+
+# --- Orders v2026-01-01 ----------------------------------------------------------------------------
+
+_FULFILLED_BY = {"AMAZON": "AFN", "MERCHANT": "MFN"}
+
+
+def _amount(value: Any) -> tuple[Decimal, str] | None:
+    if not isinstance(value, dict) or value.get("amount") in (None, ""):
+        return None
+    try:
+        return Decimal(str(value["amount"])), str(value.get("currencyCode") or "")
+    except ArithmeticError:
+        raise RowError(f"not an amount: {str(value.get('amount'))[:30]!r}") from None
+
+
+def _breakdown(proceeds: Any, kind: str) -> Decimal | None:
+    if not isinstance(proceeds, dict):
+        return None
+    found = None
+    for part in proceeds.get("breakdowns") or []:
+        if isinstance(part, dict) and part.get("type") == kind:
+            amount = _amount(part.get("subtotal"))
+            if amount is not None:
+                found = (found or Decimal(0)) + amount[0]
+    return found
+
+
+def _time(value: Any, name: str) -> datetime:
+    parsed = parse_timestamp(str(value or ""))
+    if parsed is None:
+        raise RowError(f"'{name}' is not a date: {str(value)[:40]!r}")
+    return parsed
+
+
+def api_rows(order: Mapping[str, Any], marketplace_ids: set[str]) -> list[tuple[object, ...]]:
+    """The staged rows of one order from searchOrders (includedData PROCEEDS, FULFILLMENT, …)."""
+    order_id = str(order.get("orderId") or "")
+    if not order_id:
+        raise RowError("order without orderId")
+    channel_info = order.get("salesChannel") or {}
+    marketplace_id = str(channel_info.get("marketplaceId") or "")
+    if marketplace_id not in marketplace_ids:
+        raise RowError(f"marketplace {marketplace_id[:20]!r} is not one of this connection's")
+    fulfillment = order.get("fulfillment") or {}
+    order_status = status(str(fulfillment.get("fulfillmentStatus") or ""))
+    fulfilled_by = _FULFILLED_BY.get(str(fulfillment.get("fulfilledBy") or ""))
+    if fulfilled_by is None:
+        fulfilled_by = "AFN" if "PRIME" in (order.get("programs") or []) else "MFN"
+    created = _time(order.get("createdTime"), "createdTime")
+    updated = _time(order.get("lastUpdatedTime"), "lastUpdatedTime")
+    sales_channel = str(channel_info.get("marketplaceName") or "")[:40]
+    rows: list[tuple[object, ...]] = []
+    for item in order.get("orderItems") or []:
+        product = item.get("product") or {}
+        sku = str(product.get("sellerSku") or "")[:64]
+        if not sku:
+            raise RowError(f"order {order_id}: an item without sellerSku")
+        unit = _amount((product.get("price") or {}).get("unitPrice"))
+        proceeds = item.get("proceeds")
+        currency = (unit[1] if unit else "") or default_currency(marketplace_id)
+        discount = _breakdown(proceeds, "DISCOUNT")
+        promotion_ids = ",".join(
+            str(p.get("promotionId"))
+            for p in ((item.get("promotion") or {}).get("breakdowns") or [])
+            if isinstance(p, dict) and p.get("promotionId")
+        )
+        rows.append(
+            (
+                order_id,
+                marketplace_id,
+                created,
+                updated,
+                order_status,
+                fulfilled_by,
+                sales_channel,
+                currency[:3],
+                sku,
+                str(product.get("asin") or "")[:16],
+                int(item.get("quantityOrdered") or 0),
+                *_amounts(
+                    _breakdown(proceeds, "ITEM"),
+                    _breakdown(proceeds, "SHIPPING"),
+                    _breakdown(proceeds, "TAX"),
+                    abs(discount) if discount is not None else None,
+                ),
+                promotion_ids[:300],
+            )
+        )
+    return rows

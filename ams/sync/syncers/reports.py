@@ -1,0 +1,125 @@
+"""Requesting a report and ingesting its document, with the retries each failure deserves.
+
+* ``FATAL``: Amazon failed to build it; request it again.
+* ``CANCELLED``: usually "no data" — but a report can also be cancelled for other reasons, so
+  only several in a row are taken as an empty window.
+* a truncated download: the complete rows read so far are committed, the cursor is not moved,
+  and the report is fetched again.
+* a document without a column AMS needs: nothing can fix it by retrying; the document is
+  quarantined whole with the missing column named, and the sync moves on, reporting it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import structlog
+from django.conf import settings
+
+from ams.sync import ingest
+from ams.sync.context import SyncContext
+from ams.sync.parsers.flatfile import MissingColumns, Rejected, parse, parse_timestamp, report_lines
+from spapi import reports
+from spapi.errors import DocumentExpired, DocumentTruncated, ReportFailed
+
+log = structlog.get_logger(__name__)
+
+ATTEMPTS = 3
+
+
+class IncompleteDocument(Exception):
+    """A report document could not be read to its end after several downloads."""
+
+
+def poll_seconds() -> float:
+    return float(getattr(settings, "SYNC_REPORT_POLL_SECONDS", 10.0))
+
+
+def request(
+    ctx: SyncContext,
+    report_type: str,
+    *,
+    marketplace_ids: Sequence[str],
+    start: datetime | None = None,
+    end: datetime | None = None,
+    options: Mapping[str, str] | None = None,
+) -> dict[str, Any] | None:
+    """createReport and wait for it; None when Amazon has no data for it."""
+    cancelled = 0
+    for _attempt in range(ATTEMPTS):
+        ctx.checkpoint()
+        try:
+            return reports.request_report(
+                ctx.client,
+                report_type,
+                marketplace_ids=marketplace_ids,
+                data_start_time=start,
+                data_end_time=end,
+                report_options=options,
+                poll_interval=poll_seconds(),
+                max_poll_interval=max(poll_seconds(), 60.0 if poll_seconds() >= 1 else poll_seconds()),
+            )
+        except ReportFailed as exc:
+            log.info("sync.report_failed", report_type=report_type, status=exc.processing_status)
+            if exc.processing_status == reports.CANCELLED:
+                cancelled += 1
+    if cancelled == ATTEMPTS:
+        return None
+    raise ReportFailed(
+        f"{report_type} failed {ATTEMPTS} times on Amazon's side", report_id="", processing_status=reports.FATAL
+    )
+
+
+def ingest_document(
+    ctx: SyncContext,
+    report_type: str,
+    *,
+    report: dict[str, Any],
+    required: Sequence[str],
+    convert: Callable[[Mapping[str, str]], Sequence[object] | None],
+    columns: Sequence[ingest.Column],
+    targets: Sequence[ingest.Target],
+    after_merge: Callable[[str], None] | None = None,
+    cursor: dict[str, Any] | None = None,
+) -> bool:
+    """Stream a DONE report's document into the targets; True if it was read to the end, False
+    if it was refused whole (a missing column). Raises IncompleteDocument when the download
+    keeps breaking off: the caller must not move past it."""
+    document_id = str(report.get("reportDocumentId") or "")
+    report_id = str(report.get("reportId") or "")
+    for _attempt in range(ATTEMPTS):
+        try:
+            ctx.ingest(
+                parse(report_lines(ctx.client, document_id), required=required, convert=convert),
+                columns=columns,
+                targets=targets,
+                source=report_type,
+                document=report_id,
+                after_merge=after_merge,
+                cursor=cursor,
+            )
+            return True
+        except MissingColumns as exc:
+            reason = f"{report_type}: {exc}; this report was not imported"
+            ctx.quarantine([Rejected(0, str(exc), "")], source=report_type, document=report_id)
+            ctx.problem(reason)
+            if cursor is not None:
+                ctx.save_cursor(cursor)
+            return False
+        except (DocumentTruncated, DocumentExpired) as exc:
+            log.warning("sync.document_incomplete", report_type=report_type, error=str(exc))
+            ctx.quarantine(
+                [Rejected(0, f"document incomplete ({exc.message[:120]}); fetched again", "")],
+                source=report_type,
+                document=report_id,
+            )
+    raise IncompleteDocument(
+        f"The {report_type} download kept breaking off; the rows read were kept and the rest will be retried."
+    )
+
+
+def covered_until(report: Mapping[str, Any], fallback: datetime) -> datetime:
+    """The end of the data the report covers, by Amazon's clock (it clamps a future end)."""
+    return parse_timestamp(str(report.get("dataEndTime") or "")) or fallback

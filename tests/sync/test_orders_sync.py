@@ -1,0 +1,80 @@
+"""Orders: after a full sync AMS's copy equals the simulator's truth; a second sync changes nothing."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+import pytest
+from django.db.models import Count, Sum
+
+from ams.amazon.models import SellerConnection
+from ams.core.tenancy import team_scope
+from ams.orders.models import Order, OrderDay, OrderLine
+from ams.sync.models import Family, SyncState, SyncStatus
+from ams.sync.services import sync_run
+from tests.sync.harness import SimSeller
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+STATUS_NAMES = {"Pending": "pending", "Unshipped": "unshipped", "Shipped": "shipped", "Canceled": "cancelled"}
+
+
+def orders_snapshot(connection: SellerConnection) -> dict[str, object]:
+    with team_scope(connection.team_id):
+        lines = OrderLine.objects.filter(connection=connection)
+        orders = Order.objects.filter(connection=connection)
+        revenue = {
+            row["currency"]: row["total"]
+            for row in lines.values("currency").annotate(total=Sum("item_price")).order_by()
+            if row["total"] is not None
+        }
+        discounts = {
+            row["currency"]: row["total"]
+            for row in lines.exclude(promotion_discount=0).values("currency").annotate(total=Sum("promotion_discount")).order_by()
+            if row["total"] is not None
+        }
+        by_status = {
+            row["status"]: row["n"] for row in orders.values("status").annotate(n=Count("id")).order_by()
+        }
+        days: dict[str, dict[str, dict[str, int]]] = defaultdict(dict)
+        for day in OrderDay.objects.filter(connection=connection):
+            days[day.marketplace_id][day.day.isoformat()] = {"orders": day.orders, "units": day.units}
+        return {
+            "count": orders.count(),
+            "units": lines.aggregate(u=Sum("quantity"))["u"] or 0,
+            "by_status": by_status,
+            "revenue": revenue,
+            "discounts": discounts,
+            "days": dict(days),
+            "synced": sorted(orders.values_list("amazon_order_id", "synced_at")),
+        }
+
+
+def test_a_full_orders_sync_converges_on_the_truth_and_a_second_changes_nothing(
+    connection: SellerConnection, seller: SimSeller, sim_zones: None, fast_sync: None
+):
+    assert sync_run(team_id=connection.team_id, connection_id=connection.id, family=Family.ORDERS) == SyncStatus.DONE
+    truth = seller.truth()["orders"]
+    ours = orders_snapshot(connection)
+    assert truth["count"] > 200
+
+    assert ours["count"] == truth["count"]
+    assert ours["units"] == truth["units"]
+    assert ours["by_status"] == {STATUS_NAMES[k]: v["orders"] for k, v in truth["by_status"].items()}
+    assert ours["revenue"] == {c: Decimal(v) for c, v in truth["revenue"].items()}
+    assert ours["discounts"] == {c: Decimal(v) for c, v in truth["promotion_discounts"].items() if Decimal(v)}
+    ids = {m["country_code"]: m["id"] for m in seller.info["sellers"][0]["marketplaces"]}
+    expected_days = {
+        ids[country]: {day: {"orders": v["orders"], "units": v["units"]} for day, v in days.items()}
+        for country, days in truth["by_local_day"].items()
+    }
+    assert ours["days"] == expected_days
+
+    with team_scope(connection.team_id):
+        state = SyncState.objects.get(connection=connection, family=Family.ORDERS)
+    assert state.cursor["backfill_done"] is True
+    assert state.last_completed_at is not None
+
+    assert sync_run(team_id=connection.team_id, connection_id=connection.id, family=Family.ORDERS) == SyncStatus.DONE
+    assert orders_snapshot(connection) == ours
