@@ -135,11 +135,20 @@ class History:
         self.days = 0
         self._plan_promotions(0)
         for p in products:
-            if p.launch_day > 0:
-                for m in range(mcount):
-                    if self.listed[m][p.index]:
-                        qty = max(5, math.ceil(self.rate[m][p.index] * 60))
-                        self._add_shipment(m, p.index, max(0, p.launch_day - 20), p.launch_day, qty, 0)
+            for m in range(mcount):
+                if not self.listed[m][p.index]:
+                    continue
+                if p.launch_day > 0:
+                    qty = max(5, math.ceil(self.rate[m][p.index] * 60))
+                    self._add_shipment(m, p.index, max(0, p.launch_day - 20), p.launch_day, qty, 0)
+                elif p.channel == "AFN" and setup.random() < 0.2:
+                    # Shipments already on their way when the history starts.
+                    qty = max(3, math.ceil(self.rate[m][p.index] * setup.uniform(30, 60)))
+                    arrival = setup.randint(1, 30)
+                    lost = setup.randint(1, 2) if qty > 2 and setup.random() < 0.12 else 0
+                    shipment = self._add_shipment(m, p.index, arrival - setup.randint(14, 30), arrival, qty, lost)
+                    if lost:
+                        self.reimbursements_by_day.setdefault(arrival + setup.randint(7, 30), []).append(shipment)
 
     # -- building -------------------------------------------------------------------------
 
@@ -288,13 +297,14 @@ class History:
         qty = max(3, math.ceil(rate * r.uniform(45, 100)))
         if self.products[sku].channel == "AFN":
             lead = r.randint(14, 35) + (r.randint(10, 30) if r.random() < 0.1 else 0)
-            lost = r.randint(1, 2) if qty > 4 and r.random() < 0.05 else 0
+            # Some units of an inbound shipment go missing at the warehouse; Amazon reimburses them.
+            lost = r.randint(1, 2) if qty > 2 and r.random() < 0.12 else 0
         else:
             lead = r.randint(4, 10)
             lost = 0
         shipment = self._add_shipment(m, sku, d, d + lead, qty, lost)
         if lost:
-            self.reimbursements_by_day.setdefault(d + lead + r.randint(15, 45), []).append(shipment)
+            self.reimbursements_by_day.setdefault(d + lead + r.randint(7, 30), []).append(shipment)
 
     # -- reading --------------------------------------------------------------------------
 
