@@ -1,0 +1,267 @@
+"""Disconnect (token gone at once, work cancelled) and the purge after the grace period."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.db import connection as db
+from django.test import Client
+from django.utils import timezone
+from procrastinate.contrib.django.models import ProcrastinateJob
+from psycopg import sql
+
+from ams.amazon import purge, services, vault
+from ams.amazon.models import ConnectionStatus, DeletionRecord, SellerConnection
+from ams.amazon.signals import connection_disconnected
+from ams.amazon.tasks import purge_connection, purge_due_connections
+from ams.core.db_roles import connected_as, role_name
+from ams.core.models import UsageEvent
+from ams.core.tenancy import rls_statements, team_scope
+from ams.teams.models import Membership
+from tests.amazon.factories import make_connection
+from tests.factories import Personas, make_personas
+
+
+def _membership(p: Personas, user) -> Membership:
+    with team_scope(p.team.id):
+        return Membership.objects.get(team=p.team, user=user)
+
+
+def _client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _secret_kinds(team_id: int, connection_id: int) -> list[str]:
+    with team_scope(team_id), db.cursor() as cursor:
+        cursor.execute("SELECT kind FROM vault.spapi_credential WHERE connection_id = %s ORDER BY kind", [connection_id])
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.mark.django_db
+def test_disconnect_deletes_the_token_at_once_cancels_work_and_tells_the_user_about_seller_central(
+    personas, django_capture_on_commit_callbacks
+):
+    conn = make_connection(personas.team)
+    other = make_connection(personas.team)
+    for c in (conn, other):
+        vault.refresh_token_store(team_id=personas.team.id, connection_id=c.id, refresh_token="Atzr|IwEBI-x")
+    queued = purge_connection.defer(team_id=personas.team.id, connection_id=conn.id)
+    untouched = purge_connection.defer(team_id=personas.team.id, connection_id=other.id)
+    seen: list[tuple[str, list[str]]] = []
+
+    def receiver(sender, connection, **kwargs):
+        # Inside the transaction: the token is already gone and the status already says so.
+        seen.append((connection.status, _secret_kinds(connection.team_id, connection.id)))
+
+    connection_disconnected.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = _client(personas.admin).post(
+                f"/t/{personas.team.slug}/amazon/{conn.id}/disconnect/", follow=True
+            )
+    finally:
+        connection_disconnected.disconnect(receiver)
+    page = response.content.decode()
+    assert "Manage Your Apps" in page
+    assert "refresh token deleted" in page
+    assert seen == [(ConnectionStatus.DISCONNECTED, [])]
+    assert _secret_kinds(personas.team.id, conn.id) == []
+    assert _secret_kinds(personas.team.id, other.id) == ["refresh"]
+    with team_scope(personas.team.id):
+        conn.refresh_from_db()
+        record = DeletionRecord.objects.get(team=personas.team, connection_ref=conn.id)
+        assert UsageEvent.objects.filter(kind="amazon.disconnected", data__connection_id=conn.id).count() == 1
+    assert conn.status == ConnectionStatus.DISCONNECTED
+    assert conn.disconnected_at is not None
+    assert conn.purge_due_at == conn.disconnected_at + timedelta(days=3)
+    assert record.due_at == conn.purge_due_at
+    assert record.verified is False
+    assert ProcrastinateJob.objects.get(id=queued).status == "cancelled"
+    assert ProcrastinateJob.objects.get(id=untouched).status == "todo"
+    # The purge is scheduled for the end of the grace period.
+    scheduled = ProcrastinateJob.objects.filter(task_name__endswith="purge_connection", status="todo", args__connection_id=conn.id)
+    assert [j.scheduled_at for j in scheduled] == [conn.purge_due_at]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", ["member", "viewer"])
+def test_members_and_viewers_cannot_disconnect(personas, persona):
+    conn = make_connection(personas.team)
+    response = _client(getattr(personas, persona)).post(f"/t/{personas.team.slug}/amazon/{conn.id}/disconnect/")
+    assert response.status_code == 403
+    with team_scope(personas.team.id):
+        conn.refresh_from_db()
+    assert conn.is_live
+
+
+@pytest.mark.django_db
+def test_the_grace_period_is_configurable(personas, settings):
+    settings.AMAZON_PURGE_GRACE_DAYS = 0
+    conn = make_connection(personas.team)
+    services.connection_disconnect(connection=conn, actor=_membership(personas, personas.owner))
+    with team_scope(personas.team.id):
+        conn.refresh_from_db()
+    assert conn.purge_due_at == conn.disconnected_at
+
+
+@pytest.mark.django_db
+def test_a_live_connection_is_never_purged(personas):
+    conn = make_connection(personas.team)
+    with pytest.raises(purge.PurgeRefused):
+        purge.connection_purge(connection=conn)
+
+
+# --- the purge, as the worker runs it ---------------------------------------------------------------
+
+PARENT = "amazon_test_purge_rows"
+CHILD = "amazon_test_purge_children"
+
+
+@pytest.fixture
+def extra_tables(empty_vault) -> Iterator[None]:
+    """Two throwaway tenant tables with a connection key (the child references the parent),
+    created as the owner with forced RLS, as a migration would."""
+    app = sql.Identifier(role_name("app"))
+    with connected_as("owner"), db.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE {PARENT} (id bigserial PRIMARY KEY, team_id bigint NOT NULL, "
+            "connection_id bigint NOT NULL, payload text NOT NULL)"
+        )
+        cursor.execute(
+            f"CREATE TABLE {CHILD} (id bigserial PRIMARY KEY, team_id bigint NOT NULL, "
+            f"connection_id bigint NOT NULL, parent_id bigint NOT NULL REFERENCES {PARENT}(id))"
+        )
+        for table in (PARENT, CHILD):
+            cursor.execute(f"CREATE INDEX {table}_team ON {table} (team_id, connection_id)")
+            for statement in rls_statements(table):
+                cursor.execute(statement)
+            grant = sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {}").format(sql.Identifier(table), app)
+            cursor.execute(grant.as_string(cursor.connection))
+            seq = sql.SQL("GRANT USAGE ON SEQUENCE {} TO {}").format(sql.Identifier(f"{table}_id_seq"), app)
+            cursor.execute(seq.as_string(cursor.connection))
+    try:
+        yield
+    finally:
+        with connected_as("owner"), db.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {CHILD}, {PARENT}")
+
+
+def _add_rows(team_id: int, connection_id: int, parents: int, children: int) -> None:
+    with team_scope(team_id), db.cursor() as cursor:
+        ids = []
+        for n in range(parents):
+            cursor.execute(
+                f"INSERT INTO {PARENT} (team_id, connection_id, payload) VALUES (%s, %s, %s) RETURNING id",  # noqa: S608
+                [team_id, connection_id, f"row {n}"],
+            )
+            ids.append(cursor.fetchone()[0])
+        for n in range(children):
+            cursor.execute(
+                f"INSERT INTO {CHILD} (team_id, connection_id, parent_id) VALUES (%s, %s, %s)",  # noqa: S608
+                [team_id, connection_id, ids[n % len(ids)]],
+            )
+
+
+def _counts(team_id: int, connection_id: int) -> dict[str, int]:
+    with team_scope(team_id):
+        return {t.label: purge._count(t, team_id, connection_id) for t in purge.connection_tables()}
+
+
+def _world() -> tuple[Personas, SellerConnection, SellerConnection, SellerConnection]:
+    p = make_personas("purge")
+    gone, kept = make_connection(p.team), make_connection(p.team)
+    elsewhere = make_connection(p.outsider_team)
+    for c in (gone, kept, elsewhere):
+        vault.refresh_token_store(team_id=c.team_id, connection_id=c.id, refresh_token=f"Atzr|IwEBI-{c.id}")
+    _add_rows(p.team.id, gone.id, parents=3, children=2)
+    _add_rows(p.team.id, kept.id, parents=2, children=1)
+    _add_rows(p.outsider_team.id, elsewhere.id, parents=2, children=2)
+    return p, gone, kept, elsewhere
+
+
+def test_after_the_grace_period_every_table_has_zero_rows_of_the_connection(extra_tables):
+    p, gone, kept, elsewhere = _world()
+    kept_before, elsewhere_before = _counts(p.team.id, kept.id), _counts(p.outsider_team.id, elsewhere.id)
+    assert f"public.{PARENT}" in kept_before
+    assert "vault.spapi_credential" in kept_before
+    assert "public.amazon_connectionmarketplace" in kept_before
+    services.connection_disconnect(connection=gone, actor=_membership(p, p.owner))
+
+    with connected_as("worker"):
+        purge_due_connections(timestamp=0)  # not due yet: nothing happens
+    assert _counts(p.team.id, gone.id)[f"public.{PARENT}"] == 3
+
+    with time_machine.travel(timezone.now() + timedelta(days=3, minutes=1), tick=False), connected_as("worker"):
+        purge_due_connections(timestamp=0)
+
+    after = _counts(p.team.id, gone.id)
+    assert after
+    assert set(after.values()) == {0}, after
+    assert _counts(p.team.id, kept.id) == kept_before
+    assert _counts(p.outsider_team.id, elsewhere.id) == elsewhere_before
+    with team_scope(p.team.id):
+        record = DeletionRecord.objects.get(team=p.team, connection_ref=gone.id)
+        tombstone = SellerConnection.objects.get(id=gone.id)
+    assert record.verified is True
+    assert record.completed_at is not None
+    assert record.rows_remaining == after
+    assert set(record.rows_deleted) == set(after)
+    assert record.rows_deleted[f"public.{PARENT}"] == 3
+    assert record.rows_deleted[f"public.{CHILD}"] == 2
+    assert record.rows_deleted["public.amazon_connectionmarketplace"] == 1
+    # The refresh token went at disconnect, before the purge.
+    assert record.rows_deleted["vault.spapi_credential"] == 0
+    assert tombstone.purged_at is not None
+    assert tombstone.selling_partner_id == ""
+    with connected_as("worker"):
+        assert vault.refresh_token_read(team_id=p.team.id, connection_id=kept.id) == f"Atzr|IwEBI-{kept.id}"
+        assert vault.refresh_token_read(team_id=p.outsider_team.id, connection_id=elsewhere.id) == f"Atzr|IwEBI-{elsewhere.id}"
+
+    # The owner sees the record.
+    page = _client(p.owner).get(f"/t/{p.team.slug}/amazon/").content.decode()
+    assert f"deletion-{record.id}" in page
+    assert "yes, 0 rows remain" in page
+
+    # Idempotent: a second run finds nothing and verifies again.
+    with connected_as("worker"):
+        again = purge.connection_purge(connection=tombstone)
+    assert again.id == record.id
+    assert again.verified is True
+    assert again.rows_deleted == record.rows_deleted
+
+
+def test_a_purge_killed_half_way_resumes_and_counts_every_row(extra_tables, monkeypatch):
+    p, gone, _kept, _elsewhere = _world()
+    services.connection_disconnect(connection=gone, actor=_membership(p, p.owner))
+    monkeypatch.setattr(purge, "BATCH_SIZE", 1)
+    real = purge._delete_batch
+    calls = {"n": 0}
+
+    def dying(table, team_id, connection_id):
+        calls["n"] += 1
+        if calls["n"] > 3:
+            raise RuntimeError("worker killed")
+        return real(table, team_id, connection_id)
+
+    monkeypatch.setattr(purge, "_delete_batch", dying)
+    with connected_as("worker"), pytest.raises(RuntimeError):
+        purge.connection_purge(connection=gone)
+    monkeypatch.setattr(purge, "_delete_batch", real)
+    with connected_as("worker"):
+        record = purge.connection_purge(connection=gone)
+    assert record.verified is True
+    assert record.rows_deleted[f"public.{PARENT}"] == 3
+    assert record.rows_deleted[f"public.{CHILD}"] == 2
+    assert set(_counts(p.team.id, gone.id).values()) == {0}
+
+
+def test_tables_are_found_from_the_catalog_children_first(extra_tables):
+    labels = [t.label for t in purge.connection_tables()]
+    assert labels.index(f"public.{CHILD}") < labels.index(f"public.{PARENT}")
+    assert "vault.spapi_credential" in labels
+    assert "public.amazon_sellerconnection" not in labels  # the tombstone stays
