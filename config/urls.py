@@ -29,6 +29,7 @@ urlpatterns = [
     path("billing/", include("ams.billing.urls")),
     path("anymail/resend/tracking/", ResendTrackingWebhookView.as_view(), name="anymail_resend_tracking"),
     path("t/<slug:team_slug>/amazon/", include("ams.amazon.urls")),
+    path("t/<slug:team_slug>/sync/", include("ams.sync.urls")),
     path("amazon/callback/", amazon_views.callback, name="amazon_callback"),
     path("admin/", admin.site.urls),
 ]

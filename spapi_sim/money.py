@@ -27,6 +27,7 @@ def s(amount: Decimal) -> str:
 def charm_price(amount: Decimal, currency: str) -> Decimal:
     """A shelf price: x.99 for cent currencies, whole units for the others."""
     if currency in ZERO_DECIMAL_CURRENCIES or currency == "MXN":
-        return max(Decimal("1"), amount.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+        # Whole pesos/yen on the shelf, still written with the currency's minor unit.
+        return q(max(Decimal("1"), amount.quantize(Decimal("1"), rounding=ROUND_HALF_UP)), currency)
     whole = amount.quantize(Decimal("1"), rounding=ROUND_HALF_UP)
     return max(Decimal("0.99"), whole - Decimal("0.01"))

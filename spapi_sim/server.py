@@ -107,6 +107,10 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "Server"
     sys_version = ""
+    # Headers and body leave in one segment, without waiting on Nagle and delayed ACKs (which
+    # otherwise cost 40 ms per keep-alive request).
+    disable_nagle_algorithm = True
+    wbufsize = 64 * 1024
     app: App
 
     def _dispatch(self) -> None:

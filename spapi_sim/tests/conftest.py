@@ -66,6 +66,11 @@ class Api:
         data: dict[str, Any] = response.json()
         return data
 
+    def renew(self) -> None:
+        """A fresh access token, e.g. after moving the clock past the old one's hour."""
+        self.tokens = self.exchange(self.authorize())
+        self.headers = {"x-amz-access-token": self.tokens["access_token"]}
+
     def get(self, path: str, **params: Any) -> httpx.Response:
         return self.http.get(path, params=params, headers=self.headers)
 
