@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 from procrastinate import RetryStrategy
 from procrastinate.exceptions import AlreadyEnqueued
 
@@ -94,7 +94,9 @@ def sync_defer(*, team_id: int, connection_id: int, family: str) -> bool:
     """Queue a family's sync; False when one is already waiting (the queueing lock)."""
     lock = lock_for(connection_id, family)
     try:
-        TASKS[family].configure(lock=lock, queueing_lock=lock).defer(team_id=team_id, connection_id=connection_id)
+        # A savepoint: the refused insert must not abort the caller's transaction.
+        with transaction.atomic():
+            TASKS[family].configure(lock=lock, queueing_lock=lock).defer(team_id=team_id, connection_id=connection_id)
     except AlreadyEnqueued:
         return False
     services.sync_state_mark_queued(team_id=team_id, connection_id=connection_id, family=family)

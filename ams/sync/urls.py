@@ -1,0 +1,7 @@
+from django.urls import path
+
+from ams.sync import views
+
+urlpatterns = [
+    path("", views.sync_status, name="sync_status"),
+]
