@@ -19,6 +19,7 @@ import html
 import itertools
 import json
 import secrets
+import string
 import threading
 import time
 import urllib.request
@@ -34,8 +35,12 @@ API_VERSION = "2026-10-28.endive"
 MONTH = 30 * 86400
 
 
+_ID_ALPHABET = string.ascii_letters + string.digits
+
+
 def _id(prefix: str) -> str:
-    return f"{prefix}_{secrets.token_hex(12)}"
+    # Mixed case like Stripe's ids, so no long digit run could pass for a card number in a scan.
+    return f"{prefix}_{''.join(secrets.choice(_ID_ALPHABET) for _ in range(24))}"
 
 
 def decode_form(body: str) -> dict[str, Any]:
