@@ -19,7 +19,7 @@ from collections.abc import Callable
 import structlog
 from django.db import connection, transaction
 
-from spapi.ratelimit import drained, take, usage_plan
+from spapi.ratelimit import SAFETY_MARGIN, drained, take, usage_plan
 
 log = structlog.get_logger(__name__)
 
@@ -75,7 +75,9 @@ class PostgresLimiter:
     def acquire(self, seller_id: str, operation: str) -> None:
         wait = self.reserve(seller_id, operation)
         if wait > 0:
-            # Sleep after the commit, so the row is not held while waiting.
+            # Sleep after the commit, so the row is not held while waiting. The margin covers the
+            # network: Amazon's bucket counts from when the request arrives, not when it is sent.
+            wait += SAFETY_MARGIN
             log.debug("spapi.rate_wait", operation=operation, seconds=round(wait, 2))
             self._sleep(wait)
 
@@ -86,7 +88,8 @@ class PostgresLimiter:
             tokens, last, old_rate, burst, now = self._locked(seller_id, operation)
             # Settle the balance at the old rate before switching.
             tokens = min(burst, tokens + max(0.0, now - last) * old_rate)
-            self._save(seller_id, operation, tokens, now, rate * self._rate_scale)
+            # The header reports the rate in force, already scaled where a simulator scales it.
+            self._save(seller_id, operation, tokens, now, rate)
 
     def drain(self, seller_id: str, operation: str) -> None:
         with transaction.atomic():
