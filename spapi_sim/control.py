@@ -124,9 +124,10 @@ def get_truth(state: SimState, request: Request) -> Response:
     world = state.sellers.get(spid)
     if world is None:
         return _error(404, f"unknown selling_partner_id {spid!r}")
+    first_text, last_text = request.arg("from"), request.arg("to")
     try:
-        first = dt.date.fromisoformat(request.arg("from")) if request.arg("from") else None
-        last = dt.date.fromisoformat(request.arg("to")) if request.arg("to") else None
+        first = dt.date.fromisoformat(first_text) if first_text else None
+        last = dt.date.fromisoformat(last_text) if last_text else None
     except ValueError:
         return _error(400, "from and to must be YYYY-MM-DD dates")
     families = set(request.args("families"))

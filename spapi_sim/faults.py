@@ -1,4 +1,4 @@
-"""Faults on demand: random (error_rate × kinds) or one-shot rules queued under ``next``."""
+"""Faults on demand: random (error_rate, kinds) or one-shot rules queued under ``next``."""
 
 from __future__ import annotations
 

@@ -63,7 +63,7 @@ def truth(
 def _orders(world: SellerWorld, lo: int, hi: int, now: int) -> dict[str, Any]:
     """Orders by purchase time in [lo, hi).
 
-    Revenue is the item price (unit price × quantity, before promotions) of orders AMS can see
+    Revenue is the item price (unit price times quantity, before promotions) of orders AMS can see
     priced: those neither Pending nor Canceled, exactly as the Orders API and reports show them.
     """
     h = world.history

@@ -54,8 +54,7 @@ def _scan(
     by_update = state["mode"] == "updated"
     lo, hi = state["after"], state["before"]
     scan_lo = lo - _UPDATE_HORIZON if by_update else lo
-    scan_hi = hi + 1 if not by_update else hi + 1
-    orders = h.orders_between(scan_lo, min(scan_hi, now + 1))
+    orders = h.orders_between(scan_lo, min(hi + 1, now + 1))
     position = max(state.get("p", orders.start), orders.start)
     markets = set(state["m"])
     statuses = set(state.get("st") or [])

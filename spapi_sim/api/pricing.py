@@ -97,7 +97,7 @@ def get_pricing(ctx: Context) -> Response:
     mi = _marketplace(ctx)
     world = ctx.seller
     m = world.marketplaces[mi]
-    payload = []
+    payload: list[dict[str, Any]] = []
     for kind, value, p in _items(ctx):
         key = "ASIN" if kind == "Asin" else "SellerSKU"
         if p is None or p.status_in(m.country_code) is None:
@@ -131,27 +131,26 @@ def get_competitive_pricing(ctx: Context) -> Response:
     mi = _marketplace(ctx)
     world = ctx.seller
     m = world.marketplaces[mi]
-    payload = []
+    payload: list[dict[str, Any]] = []
     for kind, value, p in _items(ctx):
         key = "ASIN" if kind == "Asin" else "SellerSKU"
         if p is None or p.status_in(m.country_code) is None:
             payload.append({"status": "ClientError", key: value})
             continue
         offers = offers_for(world, p, mi, ctx.now)
-        prices = []
-        for o in offers:
-            if o.buy_box:
-                prices.append(
-                    {
-                        "CompetitivePriceId": "1",
-                        "Price": {"LandedPrice": _money(o.price + o.shipping, m), "ListingPrice": _money(o.price, m), "Shipping": _money(o.shipping, m)},
-                        "condition": "New",
-                        "subcondition": "New",
-                        "offerType": "B2C",
-                        "sellerId": o.seller_id,
-                        "belongsToRequester": o.mine,
-                    }
-                )
+        prices = [
+            {
+                "CompetitivePriceId": "1",
+                "Price": {"LandedPrice": _money(o.price + o.shipping, m), "ListingPrice": _money(o.price, m), "Shipping": _money(o.shipping, m)},
+                "condition": "New",
+                "subcondition": "New",
+                "offerType": "B2C",
+                "sellerId": o.seller_id,
+                "belongsToRequester": o.mine,
+            }
+            for o in offers
+            if o.buy_box
+        ]
         payload.append(
             {
                 "status": "Success",

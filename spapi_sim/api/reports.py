@@ -154,7 +154,7 @@ def get_reports(ctx: Context) -> Response:
             "o": 0,
         }
     matches = []
-    for report in ctx.state.reports.list(world):
+    for report in ctx.state.reports.all_for(world):
         if report.report_type not in state["t"]:
             continue
         if not state["a"] <= report.created <= state["b"]:

@@ -23,7 +23,7 @@ _ORDER_COLUMNS = (
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     ORDERS_BY_LAST_UPDATE: _ORDER_COLUMNS,
-    ORDERS_BY_ORDER_DATE: _ORDER_COLUMNS[:28] + ("cpf",) + _ORDER_COLUMNS[28:],
+    ORDERS_BY_ORDER_DATE: (*_ORDER_COLUMNS[:28], "cpf", *_ORDER_COLUMNS[28:]),
     MERCHANT_LISTINGS: (
         "item-name", "item-description", "listing-id", "seller-sku", "price", "quantity", "open-date",
         "image-url", "item-is-marketplace", "product-id-type", "zshop-shipping-fee", "item-note",

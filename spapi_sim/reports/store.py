@@ -115,7 +115,7 @@ class ReportStore:
         settlements = self.settlement_reports(world, by_id=report_id)
         return settlements[0] if settlements else None
 
-    def list(self, world: SellerWorld) -> list[Report]:
+    def all_for(self, world: SellerWorld) -> list[Report]:
         with self._lock:
             mine = [r for r in self._reports.values() if r.seller == world.selling_partner_id]
         return mine + self.settlement_reports(world)

@@ -57,8 +57,8 @@ def test_timeouts_hang_then_drop_the_connection(fresh: Api):
     fresh.control("/_sim/faults", {"timeout_seconds": 1.0, "next": [{"kind": "timeout"}]})
     with pytest.raises(httpx.ReadTimeout):
         fresh.http.get(PARTICIPATIONS, headers=fresh.headers, timeout=0.3)
+    fresh.control("/_sim/faults", {"next": [{"kind": "timeout"}]})
     with pytest.raises(httpx.RemoteProtocolError):
-        fresh.control("/_sim/faults", {"next": [{"kind": "timeout"}]})
         fresh.http.get(PARTICIPATIONS, headers=fresh.headers, timeout=5)
 
 

@@ -23,13 +23,14 @@ def test_authorization_code_gives_amazon_shaped_tokens(api: Api):
 
 def test_a_code_works_once(api: Api):
     code = api.authorize()
-    status, _body, _headers = _token(api, grant_type="authorization_code", code=code)
-    assert status == 200
+    first_status, _body, _headers = _token(api, grant_type="authorization_code", code=code)
+    assert first_status == 200
     status, body, _headers = _token(api, grant_type="authorization_code", code=code)
     assert status == 400
     assert body["error"] == "invalid_grant"
     assert body["error_description"] == "The request has an invalid grant parameter : code"
-    assert body["error_index"] and body["request_id"]
+    assert body["error_index"]
+    assert body["request_id"]
 
 
 def test_a_code_expires_after_five_minutes(fresh: Api):

@@ -57,11 +57,11 @@ def test_rate_scale_multiplies_rate_and_burst():
 
 def test_the_plans_are_the_models_plans():
     rows = (shared_or_skip() / "models" / "rate_limits_all_ops.tsv").read_text().splitlines()
-    table = {}
+    table: dict[str, set[tuple[str, float, int]]] = {}
     for row in rows:
-        model, operation, _method, _path, rate, burst = row.split("\t")
-        if rate.replace(".", "").isdigit():
-            table.setdefault(operation, set()).add((model, float(rate), int(burst)))
+        model, operation, _method, _path, rate_text, burst_text = row.split("\t")
+        if rate_text.replace(".", "").isdigit():
+            table.setdefault(operation, set()).add((model, float(rate_text), int(burst_text)))
     for operation, (rate, burst) in USAGE_PLANS.items():
         name = "getOrder" if operation == "getOrder2026" else operation
         assert any(r == rate and b == burst for _m, r, b in table[name]), operation

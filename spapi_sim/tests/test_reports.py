@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import itertools
 import json
 from decimal import Decimal
 from typing import Any
@@ -112,7 +113,8 @@ def test_get_reports_pages_and_refuses_filters_with_a_token(api: Api):
     for _ in range(3):
         _create(api, C.MERCHANT_LISTINGS)
     first = api.ok("/reports/2021-06-30/reports", reportTypes=C.MERCHANT_LISTINGS, pageSize=2)
-    assert len(first["reports"]) == 2 and first["nextToken"]
+    assert len(first["reports"]) == 2
+    assert first["nextToken"]
     second = api.ok("/reports/2021-06-30/reports", nextToken=first["nextToken"])
     assert {r["reportId"] for r in first["reports"]}.isdisjoint(r["reportId"] for r in second["reports"])
     bad = api.get("/reports/2021-06-30/reports", nextToken=first["nextToken"], reportTypes=C.MERCHANT_LISTINGS)
@@ -135,7 +137,7 @@ def test_settlements_come_every_14_days_and_are_listed_for_90_days(api: Api):
 
     for starts in by_marketplace.values():
         days = sorted(dt.datetime.fromisoformat(s) for s in starts)
-        assert {(b - a).days for a, b in zip(days, days[1:], strict=False)} <= {14}
+        assert {(b - a).days for a, b in itertools.pairwise(days)} <= {14}
     # 75 days of history: at least four closed periods per marketplace are older than today.
     assert max(len(v) for v in by_marketplace.values()) >= 4
 
@@ -148,7 +150,7 @@ def test_every_settlement_file_sums_to_its_total_and_matches_the_truth(api: Api)
         summary, lines = rows[0], rows[1:]
         total = Decimal(summary["total-amount"])
         assert sum((Decimal(r["amount"].strip()) for r in lines), Decimal("0")) == total
-        assert all(Decimal(r["amount"]).as_tuple().exponent >= -2 for r in lines)
+        assert all(len(r["amount"].strip().partition(".")[2]) <= 2 for r in lines)
         expected = truth[summary["settlement-id"]]
         assert (expected["total"], expected["lines"], expected["currency"]) == (summary["total-amount"], len(lines), summary["currency"])
         assert {r["transaction-type"] for r in lines} >= {"Order"}
@@ -161,7 +163,7 @@ def test_settlement_totals_agree_with_finances_v0_and_transactions(api: Api):
     events_total = Decimal("0")
     token = None
     while True:
-        params = {"NextToken": token} if token else {"MaxResultsPerPage": 100}
+        params: dict[str, Any] = {"NextToken": token} if token else {"MaxResultsPerPage": 100}
         body = api.ok(f"/finances/v0/financialEventGroups/{group_id}/financialEvents", **params)
         events_total += _sum_amounts(body["payload"]["FinancialEvents"])
         token = body["payload"].get("NextToken")

@@ -37,9 +37,11 @@ def _fingerprint(config: SimConfig) -> str:
 
 
 def test_same_seed_same_world():
-    config = {"seed": 5, "sellers": 2, "skus_per_seller": 30, "history_days": 60, "anchor": ANCHOR, "clock_speed": 0}
-    assert _fingerprint(SimConfig(**config)) == _fingerprint(SimConfig(**config))
-    assert _fingerprint(SimConfig(**config)) != _fingerprint(SimConfig(**{**config, "seed": 6}))
+    def config(seed: int) -> SimConfig:
+        return SimConfig(seed=seed, sellers=2, skus_per_seller=30, history_days=60, anchor=ANCHOR, clock_speed=0)
+
+    assert _fingerprint(config(5)) == _fingerprint(config(5))
+    assert _fingerprint(config(5)) != _fingerprint(config(6))
 
 
 def test_the_world_does_not_depend_on_when_it_is_read():

@@ -279,10 +279,8 @@ class Ledger:
             order = self.book.view(index)
             if order.ship_second is not None and day * DAY <= order.ship_second < (day + 1) * DAY:
                 events.append(self.shipment_event(order))
-        for index in h.refunds_by_day.get(day, ()):
-            events.append(self.refund_event(self.book.view(index)))
-        for shipment in h.reimbursements_by_day.get(day, ()):
-            events.append(self.reimbursement_event(shipment, day))
+        events.extend(self.refund_event(self.book.view(index)) for index in h.refunds_by_day.get(day, ()))
+        events.extend(self.reimbursement_event(shipment, day) for shipment in h.reimbursements_by_day.get(day, ()))
         events.extend(self._service_fees(day))
         events = [e for e in events if e.posted <= now]
         events.sort(key=lambda e: (e.posted, e.event_id))

@@ -218,16 +218,15 @@ class History:
                 season = weekday * seasonal_factor(CATEGORIES[c], date) * trend_factor(self.growth[c], d)
                 n = poisson(r, total * season)
                 if n:
-                    for sku in r.choices(skus, cum_weights=cum, k=n):
-                        candidates.append((base + int(r.random() * DAY), m, sku, c, 0))
+                    candidates.extend((base + int(r.random() * DAY), m, sku, c, 0) for sku in r.choices(skus, cum_weights=cum, k=n))
             for sku in promoted:
                 rate = self.rate[m][sku]
                 if rate <= 0:
                     continue
                 c = products[sku].category_index
                 season = weekday * seasonal_factor(CATEGORIES[c], date)
-                for _ in range(poisson(r, 2.0 * rate * season)):
-                    candidates.append((base + int(r.random() * DAY), m, sku, c, FLAG_PROMO))
+                extra = poisson(r, 2.0 * rate * season)
+                candidates.extend((base + int(r.random() * DAY), m, sku, c, FLAG_PROMO) for _ in range(extra))
         candidates.sort()
         promo_today = set(promoted)
         fate = ids.rng(self.seed, "fate", self.seller_index, d)
