@@ -25,6 +25,8 @@ class Env(BaseSettings):
     debug: bool = False
     allowed_hosts: list[str] = Field(default_factory=lambda: ["127.0.0.1", "localhost", "testserver"])
     site_url: str = "http://127.0.0.1:8000"
+    # Where collectstatic writes; build/static under the project by default.
+    static_root: str | None = None
 
     # The app's login role (not owner, not superuser, no BYPASSRLS).
     database_url: SecretStr | None = None

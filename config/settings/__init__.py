@@ -253,7 +253,7 @@ except ValueError as exc:
 # --- Static files ---------------------------------------------------------------------------------
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "build" / "static"
+STATIC_ROOT = Path(ENV.static_root) if ENV.static_root else BASE_DIR / "build" / "static"
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/pico", BASE_DIR / "node_modules" / "@picocss" / "pico" / "css"),
