@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "ams.teams",
     "ams.amazon",
     "ams.billing",
+    "ams.procurement",
     "ams.sync",
     "ams.orders",
     "django.contrib.admin",
