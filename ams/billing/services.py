@@ -284,7 +284,10 @@ def _apply_subscription(subscription: Subscription, obj: dict[str, Any], created
     if status in (Status.ACTIVE, Status.TRIALING):
         subscription.payment_failed_at = None
     subscription.last_event_created = created
-    subscription.save()
+    subscription.save(update_fields=[
+        "status", "stripe_subscription_id", "stripe_customer_id", "plan", "trial_end", "current_period_end",
+        "cancel_at_period_end", "payment_failed_at", "last_event_created", "updated_at",
+    ])
     return True
 
 
