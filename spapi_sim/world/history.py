@@ -104,6 +104,9 @@ class History:
                         setup.randint(0, 3), math.ceil(r * setup.uniform(20, 90))
                     )
         self.days_planned = 0
+        self._launch_day = array("l", [p.launch_day for p in products])
+        self._afn = bytearray(1 if p.channel == "AFN" else 0 for p in products)
+        self._reorder_salt = ids.derive(seed, "reorder", seller_index)
 
         # Orders, in purchase-time order, and their items.
         self.day_start = array("l", [0])
@@ -188,7 +191,6 @@ class History:
                 self.days += 1
 
     def _simulate_day(self, d: int) -> None:
-        products = self.products
         date = self.start_date + dt.timedelta(days=d)
         if d + 30 >= self.days_planned:
             self._plan_promotions(d + 30)
@@ -223,87 +225,97 @@ class History:
                 rate = self.rate[m][sku]
                 if rate <= 0:
                     continue
-                c = products[sku].category_index
+                c = self.products[sku].category_index
                 season = weekday * seasonal_factor(CATEGORIES[c], date)
                 extra = poisson(r, 2.0 * rate * season)
                 candidates.extend((base + int(r.random() * DAY), m, sku, c, FLAG_PROMO) for _ in range(extra))
         candidates.sort()
         promo_today = set(promoted)
         fate = ids.rng(self.seed, "fate", self.seller_index, d)
+        rand = fate.random
+        launch = self._launch_day
+        afn_flags = self._afn
+        o_time, o_mkt, o_item, o_nitems, o_flags = self.o_time, self.o_mkt, self.o_item, self.o_nitems, self.o_flags
+        i_sku, i_qty = self.i_sku, self.i_qty
         lost = 0
+        # The hot loop of the whole simulator: one pass per would-be order, so it sticks to
+        # local names and plain arrays.
         for t, m, sku, c, flags in candidates:
-            product = products[sku]
-            if product.launch_day > d:
+            if launch[sku] > d:
                 continue
-            roll = fate.random()
+            roll = rand()
             qty = 1 if roll < 0.88 else 2 if roll < 0.97 else 3
             stock = self.stock[m]
-            if stock[sku] <= 0:
+            available = stock[sku]
+            if available <= 0:
                 # Out of stock: the buyer goes elsewhere. A lost sale, never negative stock.
                 lost += qty
                 continue
-            qty = min(qty, stock[sku])
+            if qty > available:
+                qty = available
             if sku in promo_today:
                 flags |= FLAG_PROMO
-            afn = product.channel == "AFN"
-            if fate.random() < (0.012 if afn else 0.03):
+            afn = afn_flags[sku]
+            if rand() < (0.012 if afn else 0.03):
                 flags |= FLAG_CANCELLED
             items = [(sku, qty)]
-            if fate.random() < 0.06:
+            if rand() < 0.06:
                 skus, cum, _total = self.tables[m][c]
                 other = fate.choices(skus, cum_weights=cum, k=1)[0]
                 # Amazon splits FBA and merchant-fulfilled items into separate orders.
-                if (
-                    other != sku
-                    and stock[other] > 0
-                    and products[other].launch_day <= d
-                    and products[other].channel == product.channel
-                ):
+                if other != sku and stock[other] > 0 and launch[other] <= d and afn_flags[other] == afn:
                     items.append((other, 1))
-            order = len(self.o_time)
-            self.o_time.append(t)
-            self.o_mkt.append(m)
-            self.o_item.append(len(self.i_sku))
-            self.o_nitems.append(len(items))
+            order = len(o_time)
+            o_time.append(t)
+            o_mkt.append(m)
+            o_item.append(len(i_sku))
+            o_nitems.append(len(items))
             for item_sku, item_qty in items:
-                self.i_sku.append(item_sku)
-                self.i_qty.append(item_qty)
+                i_sku.append(item_sku)
+                i_qty.append(item_qty)
             if not flags & FLAG_CANCELLED:
+                reorder_point = self.reorder_point[m]
+                pending = self.pending[m]
                 for item_sku, item_qty in items:
                     stock[item_sku] -= item_qty
-                    self._maybe_reorder(m, item_sku, d)
-                if fate.random() < (0.035 if afn else 0.02):
+                    if stock[item_sku] <= reorder_point[item_sku] and pending[item_sku] < 0:
+                        self._reorder(m, item_sku, d)
+                if rand() < (0.035 if afn else 0.02):
                     flags |= FLAG_REFUNDED
                     refund_day = d + 3 + min(57, int(fate.expovariate(0.1)))
                     self.refund_day[order] = refund_day
                     self.refunds_by_day.setdefault(refund_day, []).append(order)
                     for item_sku, item_qty in items:
-                        if products[item_sku].channel == "AFN":
-                            sellable = fate.random() < 0.7
+                        if afn_flags[item_sku]:
+                            sellable = rand() < 0.7
                             self.returns_by_day.setdefault(refund_day + 1, []).append(
                                 (m, item_sku, item_qty, sellable, order)
                             )
-            self.o_flags.append(flags)
+            o_flags.append(flags)
         self.lost_units.append(lost)
-        self.day_start.append(len(self.o_time))
+        self.day_start.append(len(o_time))
 
-    def _maybe_reorder(self, m: int, sku: int, d: int) -> None:
-        if self.stock[m][sku] > self.reorder_point[m][sku] or self.pending[m][sku] >= 0:
-            return
-        # A separate stream per reorder keeps the order fates stable if this logic changes.
-        r = ids.rng(self.seed, "reorder", self.seller_index, m, sku, d)
+    def _reorder(self, m: int, sku: int, d: int) -> None:
+        """Send a replenishment: an FBA inbound shipment, or the merchant's own restock."""
+        # Hash-derived draws, separate from the order stream, so order fates never depend on
+        # how replenishment is modelled (and no generator has to be seeded per reorder).
+        key = self._reorder_salt ^ ((m * 1_000_003 + sku) * 100_003 + d)
+
+        def draw(slot: int) -> float:
+            return ids.unit(ids.mix64(key + slot * 0x9E3779B97F4A7C15))
+
         rate = self.rate[m][sku]
-        qty = max(3, math.ceil(rate * r.uniform(45, 100)))
-        if self.products[sku].channel == "AFN":
-            lead = r.randint(14, 35) + (r.randint(10, 30) if r.random() < 0.1 else 0)
+        qty = max(3, math.ceil(rate * (45 + 55 * draw(1))))
+        if self._afn[sku]:
+            lead = 14 + int(22 * draw(2)) + (10 + int(21 * draw(4)) if draw(3) < 0.1 else 0)
             # Some units of an inbound shipment go missing at the warehouse; Amazon reimburses them.
-            lost = r.randint(1, 2) if qty > 2 and r.random() < 0.12 else 0
+            lost = 1 + int(2 * draw(6)) if qty > 2 and draw(5) < 0.12 else 0
         else:
-            lead = r.randint(4, 10)
+            lead = 4 + int(7 * draw(2))
             lost = 0
         shipment = self._add_shipment(m, sku, d, d + lead, qty, lost)
         if lost:
-            self.reimbursements_by_day.setdefault(d + lead + r.randint(7, 30), []).append(shipment)
+            self.reimbursements_by_day.setdefault(d + lead + 7 + int(24 * draw(7)), []).append(shipment)
 
     # -- reading --------------------------------------------------------------------------
 
