@@ -12,7 +12,14 @@ from spapi_sim.world.catalog import Product
 from spapi_sim.world.history import DAY, FLAG_CANCELLED, FLAG_PROMO, FLAG_REFUNDED, History
 
 # Order ids are 3-7-7 digits; the first group depends on the marketplace.
-_ORDER_PREFIX = {"US": ("111", "112", "113", "114"), "CA": ("701", "702"), "MX": ("701", "702")}
+_ORDER_PREFIX = {
+    "US": ("111", "112", "113", "114"),
+    "CA": ("701", "702"),
+    "MX": ("701", "702"),
+    "UK": ("202", "203", "204", "205", "206"),
+    "DE": ("302", "303", "304", "305", "306"),
+    "JP": ("249", "250", "503"),
+}
 _MODULUS = 10**14
 _ORDER_MULTIPLIER = 48_271_989_017
 _ITEM_MULTIPLIER = 69_621_305_911
