@@ -11,6 +11,9 @@ from django.test import Client
 
 from ams.core.db_roles import connected_as
 
+# The browser suite's fixtures (system Chromium, console/CSP watching) for the connect test here.
+from tests.browser.conftest import browser_type_launch_args, page_problems, watched  # noqa: F401
+
 
 @pytest.fixture
 def empty_vault(transactional_db: None) -> Iterator[None]:

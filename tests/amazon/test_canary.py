@@ -75,7 +75,7 @@ def _database_hits(secrets: list[str]) -> list[str]:
 
 
 def _body(response: HttpResponseBase) -> str:
-    raw = b"".join(response.streaming_content) if response.streaming else response.content  # type: ignore[attr-defined, arg-type]
+    raw = b"".join(response.streaming_content) if response.streaming else response.content  # type: ignore[attr-defined]
     return raw.decode(errors="replace") + repr(dict(response.items()))
 
 
