@@ -1,9 +1,113 @@
-"""inventory: not synced yet."""
+"""Inventory: FBA buckets from getInventorySummaries, merchant-fulfilled quantities from the
+listings report, a daily snapshot, and Amazon's replenishment advice (restock and planning
+reports, at most every ``ADVICE_HOURS``: Amazon regenerates them a few times a day).
+
+Every run reads the whole current state, so the cursor only remembers when the advice reports
+were last read.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import connection
+
+from ams.core.tenancy import team_scope
 from ams.sync.context import SyncContext
+from ams.sync.parsers import inventory as parser
+from ams.sync.parsers.flatfile import Parsed, Rejected, RowError, parse_timestamp
+from ams.sync.syncers import reports
+
+ADVICE_HOURS = 4
+
+_SNAPSHOT = """
+INSERT INTO inventory_stocksnapshot AS t (team_id, connection_id, marketplace_id, sku, day, fulfillable,
+    inbound, reserved, unfulfillable, total)
+SELECT team_id, connection_id, marketplace_id, sku, %(day)s, fulfillable,
+    inbound_working + inbound_shipped + inbound_receiving, reserved, unfulfillable, total
+FROM inventory_stocklevel
+WHERE team_id = %(team)s AND connection_id = %(connection)s AND marketplace_id = %(marketplace)s
+ON CONFLICT (team_id, connection_id, marketplace_id, sku, day) DO UPDATE SET
+    fulfillable = EXCLUDED.fulfillable, inbound = EXCLUDED.inbound, reserved = EXCLUDED.reserved,
+    unfulfillable = EXCLUDED.unfulfillable, total = EXCLUDED.total
+WHERE (t.fulfillable, t.inbound, t.reserved, t.unfulfillable, t.total)
+    IS DISTINCT FROM (EXCLUDED.fulfillable, EXCLUDED.inbound, EXCLUDED.reserved, EXCLUDED.unfulfillable, EXCLUDED.total)
+"""
 
 
 def run(ctx: SyncContext) -> str:
-    return "none"
+    cursor = ctx.cursor()
+    last_advice = parse_timestamp(str(cursor.get("advice_at") or ""))
+    advice_due = last_advice is None or ctx.now() - last_advice >= timedelta(hours=ADVICE_HOURS)
+    steps = len(ctx.marketplaces) * (3 if advice_due else 2)
+    done = 0
+    for marketplace in ctx.marketplaces:
+        ctx.checkpoint()
+        fba_stock(ctx, marketplace.marketplace_id)
+        done += 1
+        merchant_stock(ctx, marketplace.marketplace_id)
+        done += 1
+        snapshot(ctx, marketplace.marketplace_id, ctx.now())
+        if advice_due:
+            advice(ctx, marketplace.marketplace_id)
+            done += 1
+        ctx.progress(done, steps)
+    if advice_due:
+        ctx.save_cursor({**cursor, "advice_at": ctx.now().isoformat()})
+    return "full"
+
+
+def fba_stock(ctx: SyncContext, marketplace_id: str) -> None:
+    # The page token lives 30 seconds: read every page first, then ingest.
+    items: list[Parsed[Any] | Rejected] = []
+    pages = ctx.client.iter_pages(ctx.client.get_inventory_summaries, marketplace_id=marketplace_id, details=True)
+    for page in pages:
+        for summary in (page.get("payload") or {}).get("inventorySummaries") or []:
+            try:
+                items.append(Parsed(0, parser.summary_row(marketplace_id, summary)))
+            except RowError as exc:
+                items.append(Rejected(0, str(exc), str(summary.get("sellerSku") or "")[:64]))
+    ctx.ingest(items, columns=parser.STOCK_COLUMNS, targets=[parser.STOCK], source="getInventorySummaries")
+
+
+def merchant_stock(ctx: SyncContext, marketplace_id: str) -> None:
+    report = reports.request(ctx, parser.LISTINGS_REPORT, marketplace_ids=[marketplace_id])
+    if report is None:
+        return
+    reports.ingest_document(
+        ctx,
+        parser.LISTINGS_REPORT,
+        report=report,
+        required=parser.LISTINGS_REQUIRED,
+        convert=parser.merchant_stock_converter(marketplace_id),
+        columns=parser.STOCK_COLUMNS,
+        targets=[parser.STOCK],
+    )
+
+
+def snapshot(ctx: SyncContext, marketplace_id: str, now: datetime) -> None:
+    with team_scope(ctx.team_id), connection.cursor() as cursor:
+        cursor.execute(
+            _SNAPSHOT,
+            {"team": ctx.team_id, "connection": ctx.connection_id, "marketplace": marketplace_id, "day": now.date()},
+        )
+
+
+def advice(ctx: SyncContext, marketplace_id: str) -> None:
+    for report_type, required, converter, columns, target in (
+        (parser.RESTOCK_REPORT, parser.RESTOCK_REQUIRED, parser.restock_converter, parser.RESTOCK_COLUMNS, parser.RESTOCK),
+        (parser.PLANNING_REPORT, parser.PLANNING_REQUIRED, parser.planning_converter, parser.PLANNING_COLUMNS, parser.PLANNING),
+    ):
+        report = reports.request(ctx, report_type, marketplace_ids=[marketplace_id])
+        if report is None:
+            continue
+        reports.ingest_document(
+            ctx,
+            report_type,
+            report=report,
+            required=required,
+            convert=converter(marketplace_id),
+            columns=columns,
+            targets=[target],
+        )

@@ -1,0 +1,111 @@
+"""Money: settlements (Amazon's payouts) with every line, and financial transactions with their
+charges and fees. Amounts are exact decimals with their currency, never floats."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from ams.core.tenancy import TenantModel
+
+
+class Settlement(TenantModel):
+    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")
+    settlement_id = models.CharField(max_length=40)
+    report_id = models.CharField(max_length=80, blank=True)
+    starts_at = models.DateTimeField(null=True)
+    ends_at = models.DateTimeField(null=True)
+    deposit_at = models.DateTimeField(null=True)
+    currency = models.CharField(max_length=3)
+    total_amount = models.DecimalField(max_digits=18, decimal_places=2)
+    # Reconciliation, recomputed after each ingest: Σ lines = total, and Σ of the transactions
+    # AMS holds for the period = total (None while AMS holds none of them).
+    line_count = models.IntegerField(db_default=0)
+    lines_total = models.DecimalField(max_digits=18, decimal_places=2, db_default=0)
+    lines_reconciled = models.BooleanField(db_default=False)
+    transactions_total = models.DecimalField(max_digits=18, decimal_places=2, null=True)
+    transactions_reconciled = models.BooleanField(null=True)
+    reserve_amount = models.DecimalField(max_digits=18, decimal_places=2, db_default=0)
+    synced_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "connection", "settlement_id"], name="settlement_key")
+        ]
+
+
+class SettlementLine(TenantModel):
+    """One amount of a settlement report, keyed by its line in the (immutable) report."""
+
+    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")
+    settlement_id = models.CharField(max_length=40)
+    line_number = models.IntegerField()
+    transaction_type = models.CharField(max_length=80, blank=True)
+    order_id = models.CharField(max_length=40, blank=True)
+    adjustment_id = models.CharField(max_length=40, blank=True)
+    shipment_id = models.CharField(max_length=40, blank=True)
+    marketplace_name = models.CharField(max_length=60, blank=True)
+    amount_type = models.CharField(max_length=80, blank=True)
+    amount_description = models.CharField(max_length=120, blank=True)
+    amount = models.DecimalField(max_digits=18, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    fulfillment_id = models.CharField(max_length=8, blank=True)
+    posted_at = models.DateTimeField(null=True)
+    order_item_code = models.CharField(max_length=40, blank=True)
+    sku = models.CharField(max_length=64, blank=True)
+    quantity = models.IntegerField(null=True)
+    promotion_id = models.CharField(max_length=80, blank=True)
+    synced_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "connection", "settlement_id", "line_number"], name="settlement_line_key"
+            )
+        ]
+
+
+class Transaction(TenantModel):
+    """A financial transaction (Finances 2024-06-19): a shipment, refund, fee, adjustment…"""
+
+    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")
+    transaction_id = models.CharField(max_length=80)
+    transaction_type = models.CharField(max_length=60)
+    status = models.CharField(max_length=24)
+    description = models.CharField(max_length=200, blank=True)
+    posted_at = models.DateTimeField()
+    marketplace_id = models.CharField(max_length=20, blank=True)
+    currency = models.CharField(max_length=3)
+    total_amount = models.DecimalField(max_digits=18, decimal_places=2)
+    order_id = models.CharField(max_length=40, blank=True)
+    event_group_id = models.CharField(max_length=80, blank=True)
+    settlement_id = models.CharField(max_length=40, blank=True)
+    synced_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "connection", "transaction_id"], name="transaction_key")
+        ]
+        indexes = [models.Index(fields=["team", "connection", "posted_at"], name="transaction_team_posted")]
+
+
+class Charge(TenantModel):
+    """One amount of a transaction by kind: sales (principal, tax…), each Amazon fee by type,
+    refunds, reimbursements, storage and subscription fees."""
+
+    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")
+    transaction_id = models.CharField(max_length=80)
+    position = models.IntegerField()
+    posted_at = models.DateTimeField()
+    sku = models.CharField(max_length=64, blank=True)
+    # Amazon's breakdown path, top to leaf: e.g. Expenses / AmazonFees / FBAPerUnitFulfillmentFee.
+    category = models.CharField(max_length=40)
+    kind = models.CharField(max_length=60)
+    description = models.CharField(max_length=120)
+    amount = models.DecimalField(max_digits=18, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    synced_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "connection", "transaction_id", "position"], name="charge_key")
+        ]

@@ -1,0 +1,105 @@
+"""Stock per SKU and marketplace, its daily history, and Amazon's replenishment advice.
+
+Amazon's shapes are translated by ``ams.sync``; here quantities are plain counts per bucket.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from ams.core.tenancy import TenantModel
+
+
+class StockLevel(TenantModel):
+    """Current stock of one SKU in one marketplace. FBA (AFN) SKUs fill every bucket; merchant
+    fulfilled (MFN) SKUs have only ``fulfillable``, the quantity the seller offers."""
+
+    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")
+    marketplace_id = models.CharField(max_length=20)
+    sku = models.CharField(max_length=64)
+    fulfillment_channel = models.CharField(max_length=3)
+    fnsku = models.CharField(max_length=16, blank=True)
+    asin = models.CharField(max_length=16, blank=True)
+    fulfillable = models.IntegerField()
+    inbound_working = models.IntegerField()
+    inbound_shipped = models.IntegerField()
+    inbound_receiving = models.IntegerField()
+    reserved = models.IntegerField()
+    unfulfillable = models.IntegerField()
+    researching = models.IntegerField()
+    total = models.IntegerField()
+    # When these quantities last changed (a run that sees the same numbers does not touch it).
+    synced_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "connection", "marketplace_id", "sku"], name="stock_level_key")
+        ]
+
+
+class StockSnapshot(TenantModel):
+    """The stock of each SKU at the end of each UTC day (the last sync of the day), for charts."""
+
+    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")
+    marketplace_id = models.CharField(max_length=20)
+    sku = models.CharField(max_length=64)
+    day = models.DateField()
+    fulfillable = models.IntegerField()
+    inbound = models.IntegerField()
+    reserved = models.IntegerField()
+    unfulfillable = models.IntegerField()
+    total = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "connection", "marketplace_id", "sku", "day"], name="stock_snapshot_key"
+            )
+        ]
+
+
+class RestockAdvice(TenantModel):
+    """Amazon's restock recommendation for an FBA SKU (the restock inventory report)."""
+
+    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")
+    marketplace_id = models.CharField(max_length=20)
+    sku = models.CharField(max_length=64)
+    recommended_quantity = models.IntegerField(null=True)
+    recommended_ship_date = models.DateField(null=True)
+    recommended_action = models.CharField(max_length=100, blank=True)
+    alert = models.CharField(max_length=40, blank=True)
+    days_of_supply_total = models.IntegerField(null=True)
+    days_of_supply_amazon = models.IntegerField(null=True)
+    units_sold_30d = models.IntegerField(null=True)
+    synced_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "connection", "marketplace_id", "sku"], name="restock_advice_key")
+        ]
+
+
+class InventoryHealth(TenantModel):
+    """Amazon's view of an FBA SKU's health (the inventory planning report): supply, excess, age."""
+
+    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")
+    marketplace_id = models.CharField(max_length=20)
+    sku = models.CharField(max_length=64)
+    snapshot_date = models.DateField(null=True)
+    days_of_supply = models.IntegerField(null=True)
+    excess_quantity = models.IntegerField(null=True)
+    healthy_level = models.IntegerField(null=True)
+    age_0_90 = models.IntegerField(null=True)
+    age_91_180 = models.IntegerField(null=True)
+    age_181_270 = models.IntegerField(null=True)
+    age_271_365 = models.IntegerField(null=True)
+    age_365_plus = models.IntegerField(null=True)
+    units_shipped_30d = models.IntegerField(null=True)
+    alert = models.CharField(max_length=40, blank=True)
+    recommended_action = models.CharField(max_length=100, blank=True)
+    synced_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "connection", "marketplace_id", "sku"], name="inventory_health_key")
+        ]

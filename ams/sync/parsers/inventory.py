@@ -1,0 +1,185 @@
+"""Stock from FBA inventory summaries and the listings report; advice from the restock and
+planning reports. One staged shape per target table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ams.sync import ingest
+from ams.sync.parsers.flatfile import (
+    RowError,
+    integer,
+    optional_date,
+    optional_integer,
+    required_text,
+    text,
+)
+
+LISTINGS_REPORT = "GET_MERCHANT_LISTINGS_ALL_DATA"
+RESTOCK_REPORT = "GET_RESTOCK_INVENTORY_RECOMMENDATIONS_REPORT"
+PLANNING_REPORT = "GET_FBA_INVENTORY_PLANNING_DATA"
+
+STOCK_COLUMNS = (
+    ingest.Column("marketplace_id", "text"),
+    ingest.Column("sku", "text"),
+    ingest.Column("fulfillment_channel", "text"),
+    ingest.Column("fnsku", "text"),
+    ingest.Column("asin", "text"),
+    ingest.Column("fulfillable", "integer"),
+    ingest.Column("inbound_working", "integer"),
+    ingest.Column("inbound_shipped", "integer"),
+    ingest.Column("inbound_receiving", "integer"),
+    ingest.Column("reserved", "integer"),
+    ingest.Column("unfulfillable", "integer"),
+    ingest.Column("researching", "integer"),
+    ingest.Column("total", "integer"),
+)
+STOCK = ingest.Target(
+    table="inventory_stocklevel",
+    columns=tuple(c.name for c in STOCK_COLUMNS),
+    key=("marketplace_id", "sku"),
+)
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, dict):
+        value = next((v for k, v in value.items() if k.startswith("total")), 0)
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        raise RowError(f"not a quantity: {str(value)[:30]!r}") from None
+
+
+def summary_row(marketplace_id: str, summary: Mapping[str, Any]) -> tuple[object, ...]:
+    """One getInventorySummaries entry (details=true) as a staged stock row."""
+    sku = str(summary.get("sellerSku") or "")[:64]
+    if not sku:
+        raise RowError("an inventory summary without sellerSku")
+    details = summary.get("inventoryDetails") or {}
+    return (
+        marketplace_id,
+        sku,
+        "AFN",
+        str(summary.get("fnSku") or "")[:16],
+        str(summary.get("asin") or "")[:16],
+        _int(details.get("fulfillableQuantity")),
+        _int(details.get("inboundWorkingQuantity")),
+        _int(details.get("inboundShippedQuantity")),
+        _int(details.get("inboundReceivingQuantity")),
+        _int(details.get("reservedQuantity")),
+        _int(details.get("unfulfillableQuantity")),
+        _int(details.get("researchingQuantity")),
+        _int(summary.get("totalQuantity")),
+    )
+
+
+LISTINGS_REQUIRED = ("seller-sku", "quantity", "fulfillment-channel")
+
+
+def merchant_stock_converter(marketplace_id: str) -> Callable[[Mapping[str, str]], tuple[object, ...] | None]:
+    """The listings report's quantity of merchant-fulfilled SKUs (FBA rows are skipped: their
+    stock comes from the inventory summaries)."""
+
+    def convert(row: Mapping[str, str]) -> tuple[object, ...] | None:
+        channel = text(row, "fulfillment-channel").upper()
+        if channel.startswith("AMAZON") or channel == "AFN":
+            return None
+        quantity = integer(row, "quantity", default=0)
+        return (
+            marketplace_id,
+            required_text(row, "seller-sku", limit=64),
+            "MFN",
+            "",
+            text(row, "asin1", limit=16),
+            quantity, 0, 0, 0, 0, 0, 0, quantity,
+        )
+
+    return convert
+
+
+RESTOCK_REQUIRED = ("Merchant SKU", "Recommended replenishment qty")
+RESTOCK_COLUMNS = (
+    ingest.Column("marketplace_id", "text"),
+    ingest.Column("sku", "text"),
+    ingest.Column("recommended_quantity", "integer"),
+    ingest.Column("recommended_ship_date", "date"),
+    ingest.Column("recommended_action", "text"),
+    ingest.Column("alert", "text"),
+    ingest.Column("days_of_supply_total", "integer"),
+    ingest.Column("days_of_supply_amazon", "integer"),
+    ingest.Column("units_sold_30d", "integer"),
+)
+RESTOCK = ingest.Target(
+    table="inventory_restockadvice", columns=tuple(c.name for c in RESTOCK_COLUMNS), key=("marketplace_id", "sku")
+)
+
+
+def _first(row: Mapping[str, str], *names: str) -> str:
+    for name in names:
+        if name in row:
+            return name
+    return names[0]
+
+
+def restock_converter(marketplace_id: str) -> Callable[[Mapping[str, str]], tuple[object, ...]]:
+    def convert(row: Mapping[str, str]) -> tuple[object, ...]:
+        return (
+            marketplace_id,
+            required_text(row, "Merchant SKU", limit=64),
+            optional_integer(row, "Recommended replenishment qty"),
+            optional_date(row, "Recommended ship date"),
+            text(row, "Recommended action", limit=100),
+            text(row, "Alert", limit=40),
+            optional_integer(
+                row, _first(row, "Total Days of Supply (including units from open shipments)", "Total Days of Supply")
+            ),
+            optional_integer(row, "Days of Supply at Amazon Fulfillment Network"),
+            optional_integer(row, "Units Sold Last 30 Days"),
+        )
+
+    return convert
+
+
+PLANNING_REQUIRED = ("sku",)
+PLANNING_COLUMNS = (
+    ingest.Column("marketplace_id", "text"),
+    ingest.Column("sku", "text"),
+    ingest.Column("snapshot_date", "date"),
+    ingest.Column("days_of_supply", "integer"),
+    ingest.Column("excess_quantity", "integer"),
+    ingest.Column("healthy_level", "integer"),
+    ingest.Column("age_0_90", "integer"),
+    ingest.Column("age_91_180", "integer"),
+    ingest.Column("age_181_270", "integer"),
+    ingest.Column("age_271_365", "integer"),
+    ingest.Column("age_365_plus", "integer"),
+    ingest.Column("units_shipped_30d", "integer"),
+    ingest.Column("alert", "text"),
+    ingest.Column("recommended_action", "text"),
+)
+PLANNING = ingest.Target(
+    table="inventory_inventoryhealth", columns=tuple(c.name for c in PLANNING_COLUMNS), key=("marketplace_id", "sku")
+)
+
+
+def planning_converter(marketplace_id: str) -> Callable[[Mapping[str, str]], tuple[object, ...]]:
+    def convert(row: Mapping[str, str]) -> tuple[object, ...]:
+        return (
+            marketplace_id,
+            required_text(row, "sku", limit=64),
+            optional_date(row, "snapshot-date"),
+            optional_integer(row, "days-of-supply"),
+            optional_integer(row, "estimated-excess-quantity"),
+            optional_integer(row, "healthy-inventory-level"),
+            optional_integer(row, "inv-age-0-to-90-days"),
+            optional_integer(row, "inv-age-91-to-180-days"),
+            optional_integer(row, "inv-age-181-to-270-days"),
+            optional_integer(row, "inv-age-271-to-365-days"),
+            optional_integer(row, "inv-age-365-plus-days"),
+            optional_integer(row, "units-shipped-t30"),
+            text(row, "alert", limit=40),
+            text(row, "recommended-action", limit=100),
+        )
+
+    return convert
