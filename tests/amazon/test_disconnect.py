@@ -265,3 +265,17 @@ def test_tables_are_found_from_the_catalog_children_first(extra_tables):
     assert labels.index(f"public.{CHILD}") < labels.index(f"public.{PARENT}")
     assert "vault.spapi_credential" in labels
     assert "public.amazon_sellerconnection" not in labels  # the tombstone stays
+
+
+@pytest.mark.django_db
+def test_every_table_with_a_connection_key_has_a_team_key():
+    """The purge clears tables by (team_id, connection_id) in the team's scope: a table keyed by
+    connection alone would be invisible to it."""
+    with db.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.table_schema || '.' || c.table_name FROM information_schema.columns c "
+            "WHERE c.column_name = 'connection_id' AND c.table_schema NOT IN ('pg_catalog', 'information_schema') "
+            "AND NOT EXISTS (SELECT 1 FROM information_schema.columns t WHERE t.table_schema = c.table_schema "
+            "AND t.table_name = c.table_name AND t.column_name = 'team_id')"
+        )
+        assert cursor.fetchall() == []
