@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection as db
+from django.views.decorators.debug import sensitive_variables
 
 from ams.amazon import vault
 from ams.amazon.models import Region, SellerConnection
@@ -76,11 +77,13 @@ def consent_url(*, region: Region | str, state: str) -> str:
     )
 
 
+@sensitive_variables()
 def exchange_code(code: str) -> TokenResponse:
     """Trade the consent callback's one-time code for tokens. Raises spapi.InvalidGrant if refused."""
     return lwa_client().exchange_code(code, redirect_uri=redirect_uri())
 
 
+@sensitive_variables()
 def participations_with_new_token(*, region: str, seller_id: str, tokens: TokenResponse) -> list[dict[str, Any]]:
     """getMarketplaceParticipations right after the exchange, with the tokens still in memory."""
     assert tokens.refresh_token is not None

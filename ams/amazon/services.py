@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 from procrastinate.contrib.django.models import ProcrastinateJob
 
 import spapi
@@ -118,6 +119,7 @@ def _manager_team(pending: PendingAuthorization, user: User) -> Team:
     return team
 
 
+@sensitive_variables()
 def connection_authorize(
     *, pending: PendingAuthorization, user: User, selling_partner_id: str, code: str
 ) -> SellerConnection:
@@ -155,6 +157,7 @@ def connection_authorize(
     )
 
 
+@sensitive_variables()
 def _connection_store(
     *, team: Team, user: User, pending: PendingAuthorization, selling_partner_id: str,
     refresh_token: str, participations: list[dict[str, Any]],

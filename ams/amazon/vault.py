@@ -9,7 +9,8 @@ decrypts: the tag check fails.
 The table sits in its own schema. The web role may insert and delete rows but not read the key or
 the ciphertext (the grants are in migration 0002); reads run as the worker role, in the sync worker
 or inside ``connected_as("worker")``. Every function here works inside ``team_scope`` of the team
-it names (row-level security is forced on the table too).
+it names (row-level security is forced on the table too). Functions that hold a plaintext secret
+are marked ``sensitive_variables`` so Django's error reports never print their locals.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.db import connection
+from django.views.decorators.debug import sensitive_variables
 
 from ams.core.tenancy import team_scope
 
@@ -69,6 +71,7 @@ def _kek(kek_id: str) -> bytes:
         raise VaultError(f"the vault key {kek_id!r} is not configured (VAULT_KEYS)") from None
 
 
+@sensitive_variables()
 def seal(plaintext: str, *, team_id: int, connection_id: int, kind: Kind, kek_id: str | None = None) -> Sealed:
     kek_id = kek_id or settings.VAULT_ACTIVE_KEY_ID
     aad = associated_data(team_id=team_id, connection_id=connection_id, kind=kind, kek_id=kek_id)
@@ -79,6 +82,7 @@ def seal(plaintext: str, *, team_id: int, connection_id: int, kind: Kind, kek_id
     return Sealed(kek_id, wrapped_dek, dek_nonce, nonce, ciphertext)
 
 
+@sensitive_variables()
 def unseal(sealed: Sealed, *, team_id: int, connection_id: int, kind: Kind) -> str:
     aad = associated_data(team_id=team_id, connection_id=connection_id, kind=kind, kek_id=sealed.kek_id)
     try:
@@ -92,6 +96,7 @@ def unseal(sealed: Sealed, *, team_id: int, connection_id: int, kind: Kind) -> s
 # --- storage --------------------------------------------------------------------------------------
 
 
+@sensitive_variables()
 def _insert(*, team_id: int, connection_id: int, kind: Kind, secret: str, expires_at: datetime | None) -> None:
     sealed = seal(secret, team_id=team_id, connection_id=connection_id, kind=kind)
     with connection.cursor() as cursor:
@@ -108,6 +113,7 @@ def _insert(*, team_id: int, connection_id: int, kind: Kind, secret: str, expire
         )
 
 
+@sensitive_variables()
 def _read(*, team_id: int, connection_id: int, kind: Kind) -> tuple[str, datetime | None]:
     with team_scope(team_id), connection.cursor() as cursor:
         cursor.execute(
@@ -123,6 +129,7 @@ def _read(*, team_id: int, connection_id: int, kind: Kind) -> tuple[str, datetim
     return unseal(sealed, team_id=team_id, connection_id=connection_id, kind=kind), expires_at
 
 
+@sensitive_variables()
 def refresh_token_store(*, team_id: int, connection_id: int, refresh_token: str) -> None:
     """Replace the connection's refresh token (and drop its cached access token). Web role may call."""
     with team_scope(team_id):
@@ -135,6 +142,7 @@ def refresh_token_read(*, team_id: int, connection_id: int) -> str:
     return _read(team_id=team_id, connection_id=connection_id, kind="refresh")[0]
 
 
+@sensitive_variables()
 def access_token_store(*, team_id: int, connection_id: int, access_token: str, expires_at: datetime) -> None:
     with team_scope(team_id):
         _insert(team_id=team_id, connection_id=connection_id, kind="access", secret=access_token, expires_at=expires_at)
@@ -175,6 +183,7 @@ def rows_per_key(*, team_ids: list[int]) -> dict[str, int]:
     return counts
 
 
+@sensitive_variables()
 def rotate(*, team_ids: list[int]) -> int:
     """Re-seal every row not under the active key with the active key; returns how many rows.
 
