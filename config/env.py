@@ -62,6 +62,8 @@ class Env(BaseSettings):
     lwa_client_secret: SecretStr = SecretStr("")
     # A Draft app must send version=beta on the consent URL.
     spapi_app_is_draft: bool = False
+    # Multiplies Amazon's usage plans in the shared limiter, to match a simulator run faster.
+    spapi_rate_scale: float = Field(default=1.0, gt=0, le=1000)
     # The token vault's key-encryption keys: a JSON object of key id -> base64 of 32 bytes, and
     # the id new secrets are sealed with. Outside production a fixed development key applies.
     vault_keys: SecretStr | None = None

@@ -29,6 +29,8 @@ from spapi.regions import Region as SpapiRegion
 from spapi.regions import consent_url as spapi_consent_url
 
 USER_AGENT = "AMS/1.0 (Language=Python/3.11; Platform=Linux)"
+# The longest the consent callback waits for the rate limiter before giving up (seconds).
+CALLBACK_MAX_WAIT = 5.0
 
 _http_lock = threading.Lock()
 _http: HttpClient | None = None
@@ -96,7 +98,8 @@ def participations_with_new_token(*, region: str, seller_id: str, tokens: TokenR
         lwa=lwa,
         seller_id=seller_id,
         refresh_token_provider=lambda: refresh_token,
-        limiter=PostgresLimiter(),
+        # A web request: rather than sleep for a refill, say "try again later".
+        limiter=PostgresLimiter(rate_scale=settings.SPAPI_RATE_SCALE, max_wait=CALLBACK_MAX_WAIT),
         token_cache=cache,
         http=http_client(),
         user_agent=USER_AGENT,
@@ -158,7 +161,7 @@ def spapi_client_for(connection: SellerConnection) -> SpApiClient:
         lwa=lwa_client(),
         seller_id=connection.selling_partner_id,
         refresh_token_provider=refresh_token,
-        limiter=PostgresLimiter(),
+        limiter=PostgresLimiter(rate_scale=settings.SPAPI_RATE_SCALE),
         token_cache=VaultTokenCache(team_id=team_id, connection_id=connection_id),
         http=http_client(),
         user_agent=USER_AGENT,

@@ -19,6 +19,7 @@ from collections.abc import Callable
 import structlog
 from django.db import connection, transaction
 
+from spapi.errors import Throttled
 from spapi.ratelimit import SAFETY_MARGIN, drained, take, usage_plan
 
 log = structlog.get_logger(__name__)
@@ -39,14 +40,23 @@ class PostgresLimiter:
     """``spapi.Limiter`` on the ``amazon_spapi_rate_bucket`` table.
 
     ``rate_scale`` multiplies the default plans' rate and burst, as the simulator's does, so a
-    test against a faster simulator can run faster too.
+    test against a faster simulator can run faster too. ``max_wait`` (seconds) is for callers that
+    must not sleep long, such as a web request: a longer wait raises ``spapi.Throttled`` instead,
+    and the token is not taken.
     """
 
-    def __init__(self, *, rate_scale: float = 1.0, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        *,
+        rate_scale: float = 1.0,
+        sleep: Callable[[float], None] = time.sleep,
+        max_wait: float | None = None,
+    ) -> None:
         if rate_scale <= 0:
             raise ValueError("rate_scale must be positive")
         self._rate_scale = rate_scale
         self._sleep = sleep
+        self._max_wait = max_wait
 
     def _locked(self, seller_id: str, operation: str) -> tuple[float, float, float, float, float]:
         plan = usage_plan(operation)
@@ -69,6 +79,10 @@ class PostgresLimiter:
         with transaction.atomic():
             tokens, last, rate, burst, now = self._locked(seller_id, operation)
             tokens, wait = take(tokens, last, now, rate, burst)
+            if self._max_wait is not None and wait > self._max_wait:
+                raise Throttled(
+                    f"{operation}: the next request is {wait:.0f}s away", code="QuotaExceeded", operation=operation
+                )
             self._save(seller_id, operation, tokens, now, rate)
         return wait
 

@@ -241,6 +241,7 @@ SPAPI_APPLICATION_ID = ENV.spapi_application_id
 LWA_CLIENT_ID = ENV.lwa_client_id
 LWA_CLIENT_SECRET = ENV.lwa_client_secret.get_secret_value()
 SPAPI_APP_IS_DRAFT = ENV.spapi_app_is_draft
+SPAPI_RATE_SCALE = ENV.spapi_rate_scale
 AMAZON_PURGE_GRACE_DAYS = ENV.amazon_purge_grace_days
 # Key-encryption keys of the token vault (ams.amazon.vault). Outside production a fixed, public
 # development key: base64 of 32 bytes of "ams-development-vault-key-000000". It protects nothing

@@ -21,12 +21,16 @@ def empty_vault(transactional_db: None) -> Iterator[None]:
 
     def truncate() -> None:
         with connected_as("owner"), connection.cursor() as cursor:
-            # TRUNCATE is not subject to row-level security; only the owner may run it.
-            cursor.execute("TRUNCATE vault.spapi_credential")
+            # TRUNCATE is not subject to row-level security; only the owner may run it. The rate
+            # buckets are no Django model either, so flush leaves them too.
+            cursor.execute("TRUNCATE vault.spapi_credential, amazon_spapi_rate_bucket")
 
     truncate()
     yield
     truncate()
+
+
+RATE_SCALE = 100.0
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +38,9 @@ def simulator() -> Iterator[Any]:
     """A local Amazon for the whole session: two NA sellers, a small world."""
     from spapi_sim import SimConfig, start_server
 
-    server = start_server(SimConfig(seed=42, sellers=2, skus_per_seller=10, history_days=7), host="127.0.0.1", port=0)
+    # Usage plans a hundred times Amazon's, on both sides, so the suite never waits for a refill.
+    config = SimConfig(seed=42, sellers=2, skus_per_seller=10, history_days=7, rate_scale=RATE_SCALE)
+    server = start_server(config, host="127.0.0.1", port=0)
     try:
         yield server
     finally:
@@ -89,6 +95,7 @@ def amazon(simulator: Any, settings: Any) -> Amazon:
     settings.SPAPI_APPLICATION_ID = sim.info["application_id"]
     settings.LWA_CLIENT_ID = sim.info["client_id"]
     settings.LWA_CLIENT_SECRET = sim.info["client_secret"]
+    settings.SPAPI_RATE_SCALE = RATE_SCALE
     return sim
 
 

@@ -73,3 +73,20 @@ def test_the_web_role_cannot_use_the_worker_client(personas, amazon: Amazon):
         conn = SellerConnection.objects.get(team=personas.team)
     with pytest.raises(DatabaseError, match=r"permission denied|current transaction is aborted"):
         spapi_client_for(conn).get_marketplace_participations()
+
+
+@pytest.mark.django_db
+def test_a_limiter_with_a_max_wait_refuses_instead_of_sleeping():
+    from ams.amazon.ratelimit import PostgresLimiter
+
+    sleeps: list[float] = []
+    limiter = PostgresLimiter(sleep=sleeps.append, max_wait=5)
+    operation = "sellers.getMarketplaceParticipations"  # burst 15, one token a minute
+    for _ in range(15):
+        limiter.acquire("A1WEBSELLER", operation)
+    for _ in range(2):
+        with pytest.raises(spapi.Throttled):
+            limiter.acquire("A1WEBSELLER", operation)
+    assert sleeps == []
+    # The refused requests took no token: a patient caller queues for the first refill only.
+    assert 55 < PostgresLimiter(sleep=sleeps.append).reserve("A1WEBSELLER", operation) < 65
