@@ -169,8 +169,11 @@ class SyncContext:
             if cursor is not None:
                 self._save_cursor(cursor)
 
-    def quarantine(self, rejected: Sequence[Rejected], *, source: str, document: str = "") -> None:
-        """Record refused rows (inside the caller's transaction when there is one)."""
+    def quarantine(
+        self, rejected: Sequence[Rejected], *, source: str, document: str = "", counted: bool = True
+    ) -> None:
+        """Record refused rows (inside the caller's transaction when there is one). ``counted``
+        False: a note about a document (a broken download) rather than a row that was lost."""
         with team_scope(self.team_id):
             QuarantinedRow.objects.bulk_create(
                 QuarantinedRow(
@@ -185,4 +188,5 @@ class SyncContext:
                 )
                 for r in rejected
             )
-        self.stats.quarantined += len(rejected)
+        if counted:
+            self.stats.quarantined += len(rejected)

@@ -114,6 +114,7 @@ def ingest_document(
                 [Rejected(0, f"document incomplete ({exc.message[:120]}); fetched again", "")],
                 source=report_type,
                 document=report_id,
+                counted=False,
             )
     raise IncompleteDocument(
         f"The {report_type} download kept breaking off; the rows read were kept and the rest will be retried."
