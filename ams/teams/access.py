@@ -22,7 +22,7 @@ from allauth.mfa.models import Authenticator
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 
 from ams.accounts.models import User
@@ -49,10 +49,11 @@ class TeamAccess:
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 
 
-def team_view(*, read: Role = Role.VIEWER, write: Role | None = None, while_lapsed: bool = False) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+# Views may stream (exports): any response, not only HttpResponse.
+def team_view(*, read: Role = Role.VIEWER, write: Role | None = None, while_lapsed: bool = False) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
+    def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @wraps(view)
-        def wrapped(request: HttpRequest, team_slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, team_slug: str, *args: Any, **kwargs: Any) -> HttpResponseBase:
             assert isinstance(request.user, User)
             team, membership = access_membership(request.user, team_slug)
             role = membership.role_enum

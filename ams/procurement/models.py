@@ -1,0 +1,52 @@
+"""Product costs: what a unit of a SKU costs the seller, as dated records.
+
+A cost is valid from ``effective_from`` until the next record of the same SKU (and marketplace)
+starts, so a price change never rewrites the profit of orders sold before it. A record without a
+marketplace applies to every marketplace; a marketplace's own record takes precedence over it.
+
+A SKU without a record has no cost, which is not the same as a cost of zero (a free sample can
+cost zero): profit for such a SKU is unknown and flagged, never computed as if the goods were
+free. Later, costs from purchase-order receipts (cost batches) will sit in front of these
+hand-entered ones; these stay the fallback.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from ams.core.tenancy import TenantModel
+
+MAX_UNIT_COST_DIGITS = 14
+UNIT_COST_PLACES = 4
+
+
+class ProductCost(TenantModel):
+    # The SKU as the seller knows it in Seller Central (case-sensitive, as Amazon treats it).
+    sku = models.CharField(max_length=64)
+    # NULL: every marketplace. NULL rather than "" so that "no marketplace" can never equal one.
+    marketplace_id = models.CharField(max_length=20, null=True, blank=True)  # noqa: DJ001
+    currency = models.CharField(max_length=3)
+    unit_cost = models.DecimalField(max_digits=MAX_UNIT_COST_DIGITS, decimal_places=UNIT_COST_PLACES)
+    effective_from = models.DateField()
+    note = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            # NULLS NOT DISTINCT: two "every marketplace" records of a SKU on one day are a duplicate.
+            models.UniqueConstraint(
+                fields=["team", "sku", "marketplace_id", "effective_from"],
+                name="product_cost_key",
+                nulls_distinct=False,
+            ),
+            models.CheckConstraint(condition=Q(unit_cost__gte=0), name="product_cost_not_negative"),
+            models.CheckConstraint(condition=Q(currency__regex=r"^[A-Z]{3}$"), name="product_cost_currency_code"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku} {self.unit_cost} {self.currency} from {self.effective_from}"

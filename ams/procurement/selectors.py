@@ -1,0 +1,200 @@
+"""Reads of product costs: the cost valid on a day, the list page, the SKUs a team sells."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from django.apps import apps
+from django.db import connection
+from django.db.models import Count, QuerySet
+
+from ams.procurement.models import ProductCost
+from ams.teams.models import Team
+
+
+class CostKey(NamedTuple):
+    """What a cost is looked up for: a SKU sold in a marketplace on a (marketplace-local) day.
+
+    With ``currency`` set, a cost in another currency counts as missing: AMS has no exchange rates.
+    """
+
+    sku: str
+    marketplace_id: str | None
+    day: date
+    currency: str | None = None
+
+
+@dataclass(frozen=True)
+class CostLookup:
+    key: CostKey
+    unit_cost: Decimal | None = None
+    currency: str | None = None
+    effective_from: date | None = None
+    cost_id: int | None = None
+    # Why there is no usable cost; empty when there is one.
+    missing_reason: str = ""
+
+    @property
+    def missing(self) -> bool:
+        return self.unit_cost is None
+
+
+NO_COST = "no cost on or before this day"
+
+
+def cost_for(team: Team, sku: str, marketplace_id: str | None, day: date, *, currency: str | None = None) -> CostLookup:
+    """The unit cost of ``sku`` valid on ``day`` in the marketplace, or a missing one with the reason."""
+    key = CostKey(sku, marketplace_id, day, currency)
+    return costs_for(team, [key])[key]
+
+
+_LOOKUP = """
+SELECT k.i, c.id, c.unit_cost, c.currency, c.effective_from
+FROM unnest(%(skus)s::text[], %(marketplaces)s::text[], %(days)s::date[]) WITH ORDINALITY
+     AS k(sku, marketplace_id, day, i)
+LEFT JOIN LATERAL (
+    SELECT c.id, c.unit_cost, c.currency, c.effective_from
+    FROM procurement_productcost c
+    WHERE c.team_id = %(team)s AND c.sku = k.sku AND c.effective_from <= k.day
+      AND (c.marketplace_id = k.marketplace_id OR c.marketplace_id IS NULL)
+    -- The marketplace's own history first, then the one for every marketplace; newest first.
+    ORDER BY (c.marketplace_id IS NULL), c.effective_from DESC
+    LIMIT 1
+) c ON true
+"""
+
+
+def costs_for(team: Team, keys: Iterable[CostKey]) -> dict[CostKey, CostLookup]:
+    """The cost valid for each key, in one query (an index probe per distinct key).
+
+    A marketplace's own dated records take precedence over the records for every marketplace,
+    whatever their dates: a seller who enters a German cost means it for Germany.
+    """
+    unique = list(dict.fromkeys(keys))
+    if not unique:
+        return {}
+    params: dict[str, Any] = {
+        "team": team.id,
+        "skus": [k.sku for k in unique],
+        "marketplaces": [k.marketplace_id for k in unique],
+        "days": [k.day for k in unique],
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_LOOKUP, params)
+        found = {int(row[0]): row[1:] for row in cursor.fetchall()}
+    result: dict[CostKey, CostLookup] = {}
+    for i, key in enumerate(unique, start=1):
+        cost_id, unit_cost, currency, effective_from = found.get(i, (None, None, None, None))
+        if cost_id is None:
+            result[key] = CostLookup(key, missing_reason=NO_COST)
+        elif key.currency is not None and currency != key.currency:
+            result[key] = CostLookup(
+                key, currency=currency, effective_from=effective_from, cost_id=cost_id,
+                missing_reason=f"the cost is in {currency}, the sale in {key.currency}",
+            )
+        else:
+            result[key] = CostLookup(key, unit_cost, currency, effective_from, cost_id)
+    return result
+
+
+# --- Which SKUs the team sells ------------------------------------------------------------------
+
+# Synced tables that name the team's SKUs, smallest first; each is read only if its app is installed.
+SKU_SOURCES: list[tuple[str, str]] = [
+    ("catalog", "Listing"),
+    ("orders", "SkuSummary"),
+]
+
+
+def synced_skus(team: Team) -> set[str] | None:
+    """The SKUs Amazon knows for the team, or None when nothing is synced yet (nothing to check against)."""
+    skus: set[str] = set()
+    for app_label, model_name in SKU_SOURCES:
+        try:
+            model = apps.get_model(app_label, model_name)
+        except LookupError:
+            continue
+        skus.update(model._default_manager.filter(team=team).values_list("sku", flat=True).distinct())
+    return skus or None
+
+
+def costed_skus(team: Team) -> set[str]:
+    return set(ProductCost.objects.filter(team=team).values_list("sku", flat=True).distinct())
+
+
+def known_skus(team: Team) -> set[str]:
+    """Every SKU the team has: synced from Amazon, or given a cost by hand."""
+    return (synced_skus(team) or set()) | costed_skus(team)
+
+
+def default_currency(team: Team) -> str:
+    """The currency a new cost most likely has: the one the team's costs use most, else its sales'."""
+    counted = (
+        ProductCost.objects.filter(team=team).values("currency").annotate(n=Count("id")).order_by("-n", "currency").first()
+    )
+    if counted:
+        return str(counted["currency"])
+    try:
+        summary = apps.get_model("orders", "SkuSummary")
+    except LookupError:
+        return "USD"
+    sold = summary._default_manager.filter(team=team).values("currency").annotate(n=Count("id")).order_by("-n").first()
+    return str(sold["currency"]) if sold else "USD"
+
+
+def skus_without_cost(team: Team) -> list[str]:
+    return sorted((synced_skus(team) or set()) - costed_skus(team))
+
+
+# --- The cost list ------------------------------------------------------------------------------
+
+
+def cost_records(team: Team, *, sku_contains: str = "", marketplace_id: str = "") -> QuerySet[ProductCost]:
+    """Every dated record that matches the filters, as the export writes them."""
+    qs = ProductCost.objects.filter(team=team)
+    if sku_contains:
+        qs = qs.filter(sku__icontains=sku_contains)
+    if marketplace_id == "all":
+        qs = qs.filter(marketplace_id__isnull=True)
+    elif marketplace_id:
+        qs = qs.filter(marketplace_id=marketplace_id)
+    return qs.select_related("created_by").order_by("sku", "marketplace_id", "-effective_from", "id")
+
+
+@dataclass
+class SkuCosts:
+    """One SKU on the list page: the record in force per marketplace today, and the full history."""
+
+    sku: str
+    current: list[ProductCost] = field(default_factory=list)
+    upcoming: list[ProductCost] = field(default_factory=list)
+    history: list[ProductCost] = field(default_factory=list)
+
+
+def sku_costs(records: Iterable[ProductCost], *, today: date) -> list[SkuCosts]:
+    """Group records (ordered by SKU, marketplace, newest first) per SKU."""
+    by_sku: dict[str, SkuCosts] = {}
+    seen_scope: set[tuple[str, str | None]] = set()
+    for record in records:
+        entry = by_sku.setdefault(record.sku, SkuCosts(record.sku))
+        entry.history.append(record)
+        if record.effective_from > today:
+            entry.upcoming.append(record)
+        elif (record.sku, record.marketplace_id) not in seen_scope:
+            seen_scope.add((record.sku, record.marketplace_id))
+            entry.current.append(record)
+    return list(by_sku.values())
+
+
+def cost_skus_page(team: Team, *, sku_contains: str, marketplace_id: str) -> QuerySet[ProductCost, str]:
+    """The distinct SKUs with records matching the filters, for paginating the list by SKU."""
+    return (
+        cost_records(team, sku_contains=sku_contains, marketplace_id=marketplace_id)
+        .order_by("sku")
+        .values_list("sku", flat=True)
+        .distinct()
+    )

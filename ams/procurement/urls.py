@@ -1,0 +1,11 @@
+from django.urls import path
+
+from ams.procurement import views
+
+urlpatterns = [
+    path("", views.cost_list, name="procurement_costs"),
+    path("add/", views.cost_add, name="procurement_cost_add"),
+    path("delete/", views.cost_delete, name="procurement_cost_delete"),
+    path("import/", views.cost_import, name="procurement_cost_import"),
+    path("export/", views.cost_export, name="procurement_cost_export"),
+]
