@@ -39,6 +39,14 @@ WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
 ORDER BY n.nspname, c.relname
 """
 _FOREIGN_KEYS = "SELECT conrelid, confrelid FROM pg_constraint WHERE contype = 'f' AND conrelid <> confrelid"
+_PRIMARY_KEYS = """
+SELECT i.indrelid, array_agg(a.attname ORDER BY k.ord)
+FROM pg_index i
+CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
+JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+WHERE i.indisprimary
+GROUP BY i.indrelid
+"""
 
 
 class PurgeRefused(Exception):
@@ -49,6 +57,8 @@ class PurgeRefused(Exception):
 class Table:
     schema: str
     name: str
+    # Batches are chosen by primary key (the web role may read the vault's, not its ctid).
+    primary_key: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -63,7 +73,10 @@ def connection_tables() -> list[Table]:
     """Every table holding a connection's rows, children before the tables they reference."""
     with db.cursor() as cursor:
         cursor.execute(_TABLES)
-        found = {oid: Table(schema, name) for schema, name, oid in cursor.fetchall()}
+        rows = cursor.fetchall()
+        cursor.execute(_PRIMARY_KEYS)
+        keys = {oid: tuple(columns) for oid, columns in cursor.fetchall()}
+        found = {oid: Table(schema, name, keys.get(oid, ())) for schema, name, oid in rows}
         cursor.execute(_FOREIGN_KEYS)
         references: dict[int, set[int]] = {oid: set() for oid in found}
         for child, parent in cursor.fetchall():
@@ -91,12 +104,15 @@ def connection_tables() -> list[Table]:
 
 
 def _delete_batch(table: Table, team_id: int, connection_id: int) -> int:
+    key = sql.SQL(", ").join(sql.Identifier(c) for c in table.primary_key or ("ctid",))
     statement = sql.SQL(
-        "DELETE FROM {t} WHERE ctid = ANY(ARRAY("
-        "SELECT ctid FROM {t} WHERE team_id = %s AND connection_id = %s LIMIT %s))"
-    ).format(t=table.identifier)
+        "DELETE FROM {t} WHERE team_id = %s AND connection_id = %s AND ({key}) IN ("
+        "SELECT {key} FROM {t} WHERE team_id = %s AND connection_id = %s LIMIT %s)"
+    ).format(t=table.identifier, key=key)
     with db.cursor() as cursor:
-        cursor.execute(statement.as_string(cursor.connection), [team_id, connection_id, BATCH_SIZE])
+        cursor.execute(
+            statement.as_string(cursor.connection), [team_id, connection_id, team_id, connection_id, BATCH_SIZE]
+        )
         return int(cursor.rowcount)
 
 
@@ -113,8 +129,9 @@ def _count(table: Table, team_id: int, connection_id: int) -> int:
 def connection_purge(*, connection: SellerConnection) -> DeletionRecord:
     """Delete every row of the connection's data, verify none is left, and record the proof.
 
-    Idempotent: a second run deletes nothing and verifies again. Run it outside a transaction
-    (each batch commits on its own), as the worker role, which can also clear the vault.
+    Idempotent: a second run deletes nothing and verifies again. Run it outside a transaction so
+    each batch commits on its own; the worker runs it, and the web role could too (it may delete
+    vault rows, by primary key, without reading them).
     """
     team_id, connection_id = connection.team_id, connection.id
     with team_scope(team_id):

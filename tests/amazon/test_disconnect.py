@@ -279,3 +279,16 @@ def test_every_table_with_a_connection_key_has_a_team_key():
             "AND t.table_name = c.table_name AND t.column_name = 'team_id')"
         )
         assert cursor.fetchall() == []
+
+
+@pytest.mark.django_db
+def test_the_web_role_can_run_the_purge_too(personas):
+    """Team or account deletion may start from a request: the purge needs no vault read."""
+    conn = make_connection(personas.team)
+    services.connection_disconnect(connection=conn, actor=_membership(personas, personas.owner))
+    # A vault row the disconnect did not see is purged with the rest.
+    vault.refresh_token_store(team_id=personas.team.id, connection_id=conn.id, refresh_token="Atzr|IwEBI-late")
+    record = purge.connection_purge(connection=conn)
+    assert record.verified is True
+    assert record.rows_deleted["vault.spapi_credential"] == 1
+    assert record.rows_deleted["public.amazon_connectionmarketplace"] == 1
