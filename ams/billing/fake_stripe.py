@@ -29,7 +29,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from ams.billing.gateway import webhook_signature
+from ams.billing.gateway import webhook_secrets, webhook_signature
 
 API_VERSION = "2026-10-28.endive"
 MONTH = 30 * 86400
@@ -300,7 +300,7 @@ def default_fake() -> FakeStripe:
             from django.conf import settings
 
             _default = FakeStripe(
-                webhook_secret=settings.STRIPE_WEBHOOK_SECRET,
+                webhook_secret=webhook_secrets()[0],
                 prices={p.price_id: int(p.amount * 100) for p in settings.BILLING_PLANS},
                 currency=settings.BILLING_PLANS[0].currency,
             )
@@ -309,7 +309,7 @@ def default_fake() -> FakeStripe:
 
 # --- The HTTP server (dev and demo) ---------------------------------------------------------
 
-_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title><link rel="icon" href="data:,">
 <style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;line-height:1.5}}
 button{{font-size:1rem;padding:.5rem 1rem;margin:.25rem 0}}.note{{color:#666;font-size:.9rem}}</style></head>
 <body><h1>{title}</h1><p class="note">A local stand-in for Stripe, for development and the demo.

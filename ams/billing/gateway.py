@@ -149,15 +149,32 @@ def webhook_event(payload: bytes, signature_header: str | None) -> dict[str, Any
         raise WebhookInvalid("missing Stripe-Signature header")
     try:
         text = payload.decode("utf-8")
-        stripe.WebhookSignature.verify_header(
-            text, signature_header, settings.STRIPE_WEBHOOK_SECRET, WEBHOOK_TOLERANCE_SECONDS
-        )
+        _verify_with_any(text, signature_header)
         event = json.loads(text)
     except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as exc:
         raise WebhookInvalid(type(exc).__name__) from exc
     if not isinstance(event, dict) or not str(event.get("id", "")).startswith("evt_"):
         raise WebhookInvalid("not an event")
     return event
+
+
+def webhook_secrets() -> list[str]:
+    """``STRIPE_WEBHOOK_SECRET`` may hold two secrets, comma-separated, while one is rotated."""
+    return [part.strip() for part in settings.STRIPE_WEBHOOK_SECRET.split(",") if part.strip()]
+
+
+def _verify_with_any(payload: str, signature_header: str) -> None:
+    error: stripe.SignatureVerificationError | None = None
+    for secret in webhook_secrets():
+        try:
+            stripe.WebhookSignature.verify_header(payload, signature_header, secret, WEBHOOK_TOLERANCE_SECONDS)
+        except stripe.SignatureVerificationError as exc:
+            error = exc
+        else:
+            return
+    if error is None:
+        raise WebhookInvalid("no webhook secret configured")
+    raise error
 
 
 def webhook_signature(payload: str, secret: str, timestamp: int | None = None) -> str:

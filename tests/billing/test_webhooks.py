@@ -185,3 +185,12 @@ def test_the_same_event_twice_at_once_is_processed_once(personas, fake):
     assert ProcrastinateJob.objects.get(args__event_id=events[1]["id"]).status == "succeeded"
     assert _subscription(personas).status == Status.TRIALING
     connection.close()
+
+
+def test_two_secrets_work_while_one_is_rotated(personas, fake, settings):
+    settings.STRIPE_WEBHOOK_SECRET = "whsec_new_one, whsec_local_fake"
+    old, new = fake.event("ping.old", {}), fake.event("ping.new", {})
+    assert post_event(Client(), fake, old, secret="whsec_local_fake").status_code == 200
+    assert post_event(Client(), fake, new, secret="whsec_new_one").status_code == 200
+    assert post_event(Client(), fake, fake.event("ping.x", {}), secret="whsec_retired").status_code == 400
+    assert StripeEvent.objects.count() == 2

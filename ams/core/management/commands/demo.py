@@ -13,6 +13,7 @@ import sys
 import time
 from types import FrameType
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.management import call_command
@@ -51,6 +52,11 @@ class Command(BaseCommand):
         if not options["no_worker"]:
             worker = [python, "manage.py", "worker"]
             processes.append(subprocess.Popen(worker, env=env, cwd=settings.BASE_DIR))  # noqa: S603
+        fake_stripe = urlsplit(settings.STRIPE_API_BASE or "")
+        if fake_stripe.hostname == "127.0.0.1":
+            # Stripe's local stand-in (ams.billing.fake_stripe): Checkout, Portal and signed webhooks.
+            command = [python, "manage.py", "fake_stripe", "--port", str(fake_stripe.port)]
+            processes.append(subprocess.Popen(command, env=env, cwd=settings.BASE_DIR))  # noqa: S603
 
         url = f"http://{options['host']}:{options['port']}/"
         self.stdout.write(
