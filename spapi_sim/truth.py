@@ -70,6 +70,7 @@ def _orders(world: SellerWorld, lo: int, hi: int, now: int) -> dict[str, Any]:
     book = world.book
     by_status: dict[str, dict[str, int]] = {}
     by_day: dict[str, dict[str, int]] = {}
+    by_day_status: dict[str, dict[str, dict[str, int]]] = {}
     by_local_day: dict[str, dict[str, dict[str, int]]] = {}
     by_marketplace: dict[str, dict[str, Any]] = {}
     revenue: dict[str, Decimal] = {}
@@ -100,6 +101,9 @@ def _orders(world: SellerWorld, lo: int, hi: int, now: int) -> dict[str, Any]:
         d = by_day.setdefault(day, {"orders": 0, "units": 0})
         d["orders"] += 1
         d["units"] += units
+        ds = by_day_status.setdefault(day, {}).setdefault(status, {"orders": 0, "units": 0})
+        ds["orders"] += 1
+        ds["units"] += units
         local = m.local_date(world.moment(t)).isoformat()
         ld = by_local_day.setdefault(m.country_code, {}).setdefault(local, {"orders": 0, "units": 0})
         ld["orders"] += 1
@@ -119,6 +123,7 @@ def _orders(world: SellerWorld, lo: int, hi: int, now: int) -> dict[str, Any]:
         "units": units_total,
         "by_status": dict(sorted(by_status.items())),
         "by_day": by_day,
+        "by_day_and_status": by_day_status,
         "by_local_day": by_local_day,
         "by_marketplace": by_marketplace,
         "revenue": {c: s(v) for c, v in sorted(revenue.items())},

@@ -14,6 +14,7 @@ from spapi_sim.api.common import (
     iso_seconds,
     money_2026,
     not_found,
+    parse_time,
 )
 from spapi_sim.http import Response, Router, json_response
 from spapi_sim.state import Context
@@ -50,6 +51,14 @@ def image_url(p: Product) -> str:
     return f"https://m.media-amazon.com/images/I/{ids.alnum(ids.derive(0, 'image', p.asin), 11)}.jpg"
 
 
+def listing_dates(ctx: Context, p: Product) -> tuple[int, int]:
+    """When the listing was created and last edited (seconds on the seller's clock)."""
+    created = p.launch_day * DAY + 9 * 3600
+    anchor = ctx.seller.anchor_second
+    updated = created + ids.derive(0, "listing-updated", p.sku) % max(1, anchor - created)
+    return created, updated
+
+
 def _issues(p: Product, status: str, marketplace_id: str) -> list[dict[str, Any]]:
     if status == LISTING_SUPPRESSED:
         return [
@@ -82,8 +91,7 @@ def item_json(ctx: Context, p: Product, marketplace_indices: list[int], included
     listed = [(mi, world.marketplaces[mi]) for mi in marketplace_indices if p.status_in(world.marketplaces[mi].country_code)]
     if not listed:
         return None
-    created = max(0, p.launch_day) * DAY + 9 * 3600
-    updated = max(created, ctx.now - (ids.derive(0, p.sku) % (60 * DAY)))
+    created, updated = listing_dates(ctx, p)
     item: dict[str, Any] = {"sku": p.sku}
     if "summaries" in included:
         item["summaries"] = [
@@ -190,6 +198,20 @@ def search_listings_items(ctx: Context) -> Response:
         return not (severities and not {i["severity"] for i in _issues(p, status, m.id)} & severities)
 
     products = [p for p in products if keep(p)]
+    for name, index, lower in (
+        ("createdAfter", 0, True),
+        ("createdBefore", 0, False),
+        ("lastUpdatedAfter", 1, True),
+        ("lastUpdatedBefore", 1, False),
+    ):
+        bound = parse_time(req.arg(name), name)
+        if bound is None:
+            continue
+        limit = world.seconds(bound)
+        products = [
+            p for p in products
+            if (listing_dates(ctx, p)[index] >= limit) == lower
+        ]
     sort_by = req.arg("sortBy") or "lastUpdatedDate"
     if sort_by not in ("sku", "createdDate", "lastUpdatedDate"):
         raise invalid("Invalid sortBy.")
@@ -197,7 +219,8 @@ def search_listings_items(ctx: Context) -> Response:
     if sort_by == "sku":
         products.sort(key=lambda p: p.sku, reverse=descending)
     else:
-        products.sort(key=lambda p: (max(0, p.launch_day), p.sku), reverse=descending)
+        slot = 0 if sort_by == "createdDate" else 1
+        products.sort(key=lambda p: (listing_dates(ctx, p)[slot], p.sku), reverse=descending)
     offset = 0
     token = req.arg("pageToken")
     if token:

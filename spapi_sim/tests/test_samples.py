@@ -107,7 +107,7 @@ def responses(api: Api) -> dict[str, Any]:
     items = listings["items"]
     sku = items[0]["sku"]
     asin = items[0]["summaries"][0]["asin"]
-    suppressed = next(i["sku"] for i in items if i["summaries"][0]["status"] != ["BUYABLE", "DISCOVERABLE"])
+    suppressed = api.ok(f"/listings/2021-08-01/items/{api.spid}", marketplaceIds=US, withoutStatus="BUYABLE,DISCOVERABLE")["items"][0]["sku"]
     groups = api.ok("/finances/v0/financialEventGroups", MaxResultsPerPage=2)
     group = groups["payload"]["FinancialEventGroupList"][-1]["FinancialEventGroupId"]
     created = api.post("/reports/2021-06-30/reports", {"reportType": "GET_MERCHANT_LISTINGS_ALL_DATA", "marketplaceIds": [US]}).json()

@@ -214,3 +214,20 @@ def test_no_buyer_pii_is_served(api: Api):
     new = api.ok(f"/orders/2026-01-01/orders/{order_id}", includedData="BUYER,RECIPIENT")["order"]
     assert new["buyer"] == {}
     assert set(new["recipient"]["deliveryAddress"]) == {"countryCode", "addressType"}
+
+
+def test_listings_filter_and_sort_by_their_dates(api: Api):
+    params = {"marketplaceIds": US, "pageSize": 20, "sortBy": "lastUpdatedDate", "sortOrder": "ASC"}
+    items = api.ok(f"/listings/2021-08-01/items/{api.spid}", **params)["items"]
+    updated = [i["summaries"][0]["lastUpdatedDate"] for i in items]
+    assert updated == sorted(updated)
+    middle = updated[len(updated) // 2]
+    later = api.ok(f"/listings/2021-08-01/items/{api.spid}", marketplaceIds=US, pageSize=20, lastUpdatedAfter=middle)
+    assert all(i["summaries"][0]["lastUpdatedDate"] >= middle for i in later["items"])
+    assert 0 < later["numberOfResults"] < api.truth(families="listings")["listings"]["by_marketplace"]["US"]["ACTIVE"] + 100
+
+
+def test_the_truth_splits_days_by_status(api: Api):
+    orders = api.truth(**{"from": "2026-05-28", "to": "2026-05-31"})["orders"]
+    for day, total in orders["by_day"].items():
+        assert sum(s["orders"] for s in orders["by_day_and_status"][day].values()) == total["orders"]

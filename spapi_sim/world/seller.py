@@ -80,6 +80,8 @@ class SellerWorld:
             start=start,
         )
         self.book = OrderBook(self.history, config.seed, index)
+        # Seconds from the history start to the anchor (where generated history ends).
+        self.anchor_second = self.history.seconds(config.anchor)
         offset = ids.derive(config.seed, "settlement-offset", index) % 14
         self.ledger = Ledger(self.book, config.seed, index, int(offset))
 
