@@ -18,7 +18,13 @@ from spapi_sim.api.common import (
 )
 from spapi_sim.http import Response, Router, json_response
 from spapi_sim.state import Context
-from spapi_sim.world.catalog import LISTING_ACTIVE, LISTING_INACTIVE, LISTING_SUPPRESSED, Product
+from spapi_sim.world.catalog import (
+    LISTING_ACTIVE,
+    LISTING_INACTIVE,
+    LISTING_SUPPRESSED,
+    SIZE_TIERS,
+    Product,
+)
 from spapi_sim.world.history import DAY
 
 _INCLUDED = {"summaries", "attributes", "issues", "offers", "fulfillmentAvailability", "procurement", "relationships", "productTypes"}
@@ -110,11 +116,29 @@ def item_json(ctx: Context, p: Product, marketplace_indices: list[int], included
             for _mi, m in listed
         ]
     if "attributes" in included:
+        side = SIZE_TIERS[p.size_tier][3]
         item["attributes"] = {
             "item_name": [{"value": p.title, "language_tag": "en_US", "marketplace_id": listed[0][1].id}],
             "brand": [{"value": p.brand, "marketplace_id": listed[0][1].id}],
             "color": [{"value": p.colour, "language_tag": "en_US", "marketplace_id": listed[0][1].id}],
             "condition_type": [{"value": "new_new", "marketplace_id": listed[0][1].id}],
+            "purchasable_offer": [
+                {
+                    "marketplace_id": m.id,
+                    "currency": m.currency,
+                    "our_price": [{"schedule": [{"value_with_tax": float(p.price_in(m))}]}],
+                }
+                for _mi, m in listed
+            ],
+            "item_package_dimensions": [
+                {
+                    "length": {"unit": "centimeters", "value": side},
+                    "width": {"unit": "centimeters", "value": side},
+                    "height": {"unit": "centimeters", "value": side},
+                    "marketplace_id": listed[0][1].id,
+                }
+            ],
+            "item_package_weight": [{"unit": "grams", "value": float(p.weight_grams), "marketplace_id": listed[0][1].id}],
         }
     if "issues" in included:
         item["issues"] = [i for _mi, m in listed for i in _issues(p, p.status_in(m.country_code) or "", m.id)]

@@ -103,6 +103,7 @@ def _order_v0(ctx: Context, order: OrderView) -> dict[str, Any]:
     units = order.units
     result: dict[str, Any] = {
         "AmazonOrderId": order.order_id,
+        "SellerOrderId": order.order_id,
         "PurchaseDate": iso_seconds(ctx, order.purchase_second),
         "LastUpdateDate": iso_seconds(ctx, order.last_update(now)),
         "OrderStatus": status,

@@ -274,3 +274,34 @@ def test_success_headers_carry_request_id_and_rate_limit(api: Api):
         response = Api(server).get("/reports/2021-06-30/reports", reportTypes="GET_MERCHANT_LISTINGS_ALL_DATA")
     assert response.headers["x-amzn-ratelimit-limit"] == recorded[0][1]["x-amzn-ratelimit-limit"][0] == "0.0222"
     assert re.fullmatch(r"[0-9a-f-]{36}", response.headers["x-amzn-requestid"])
+
+
+# -- Amazon's code-recipe responses (amzn/selling-partner-api-samples, MIT-0) -----------------------
+
+RECIPES = {
+    "orders-getOrder.json": ("ordersV0__getOrder", {"/payload/OrderChannel": "multi-channel fulfilment orders only"}),
+    "orders-getOrderItems.json": ("ordersV0__getOrderItems", {}),
+    "listings-getListingsItem.json": ("listingsItems_2021-08-01__getListingsItem", {}),
+    # This recipe writes purchasable_offer as one object; the Listings API's attributes (and the
+    # listings recipe) are always lists of values, so only the key's place is compared here.
+    "pricing-getListingsItem.json": ("listingsItems_2021-08-01__getListingsItem", {"kind:/attributes/purchasable_offer": "object in this recipe only"}),
+    "pricing-getPricing.json": ("productPricingV0__getPricing", {}),
+    "catalogitems-getCatalogItem.json": ("catalogItems_2022-04-01__getCatalogItem", {"/attributes/*": "product-type attributes are open-ended"}),
+    "reports-getReport.json": ("reports_2021-06-30__getReport", {}),
+    "reports-getReportDocument.json": ("reports_2021-06-30__getReportDocument", {}),
+}
+
+
+@pytest.mark.parametrize("recipe", sorted(RECIPES))
+def test_amazons_code_recipe_responses_have_our_shape(responses: dict[str, Any], recipe: str):
+    name, omitted = RECIPES[recipe]
+    omitted = {**OMITTED.get(name, {}), **omitted}
+    sample = _paths(json.loads((shared_or_skip() / "samples" / "amzn-samples-code-recipes" / recipe).read_text()))
+    mine = _union(responses[name])
+
+    def excused(path: str) -> bool:
+        return any(path == o or (o.endswith("/*") and path.startswith(o[:-1])) for o in omitted)
+
+    assert sorted(p for p in sample if p.count("/") <= 2 and p not in mine and not excused(p)) == []
+    clashes = {p for p in sample.keys() & mine.keys() if "null" not in mine[p] and not sample[p] & mine[p]}
+    assert {p for p in clashes if f"kind:{p}" not in omitted} == set()
