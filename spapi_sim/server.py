@@ -59,6 +59,11 @@ class App:
                 return sp_error(405, "MethodNotAllowed", "Method not allowed.")
             return sp_error(404, "NotFound", "Resource not found.")
         request.params = {k: unquote(v) for k, v in params.items()}
+        if route.kind == "lwa":
+            # Counted too, so tests can check that clients cache their access tokens.
+            response = route.handler(self.state, request)
+            self.state.stats.record("lwaToken", response.status)
+            return response
         if route.kind != "spapi":
             return route.handler(self.state, request)
         response = self._spapi(route, request)

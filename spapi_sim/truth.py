@@ -14,7 +14,7 @@ from spapi_sim.clock import iso
 from spapi_sim.money import ZERO, q, s
 from spapi_sim.reports.store import SETTLEMENT_DELAY
 from spapi_sim.world.catalog import LISTING_ACTIVE
-from spapi_sim.world.finances import summarize
+from spapi_sim.world.finances import summarize, totals_between
 from spapi_sim.world.history import DAY, FLAG_PROMO
 from spapi_sim.world.orders import CANCELED, PENDING
 from spapi_sim.world.seller import SellerWorld
@@ -212,20 +212,21 @@ def _money(world: SellerWorld, lo: int, hi: int, now: int) -> tuple[dict[str, An
     events_by_kind: dict[str, int] = {}
     reimbursed: dict[str, Decimal] = {}
     reimbursed_units = reimbursement_count = 0
-    for event in world.ledger.events_between(lo, hi, now):
-        events_by_kind[event.kind] = events_by_kind.get(event.kind, 0) + 1
-        currency = event.marketplace.currency
-        for charge in event.all_charges():
-            key = f"{charge.amount_type}/{charge.description}"
-            bucket = charges.setdefault(key, {})
-            bucket[currency] = bucket.get(currency, ZERO) + charge.amount
-            if charge.amount_type in ("ItemFees", "other-transaction"):
-                fee = fees.setdefault(charge.description, {})
-                fee[currency] = fee.get(currency, ZERO) + charge.amount
-        if event.kind == "Adjustment":
-            reimbursement_count += 1
-            reimbursed_units += sum(i.quantity for i in event.items)
-            reimbursed[currency] = reimbursed.get(currency, ZERO) + event.total
+    currencies = {m.id: m.currency for m in world.marketplaces}
+    for market, totals in totals_between(world.ledger, lo, hi, now).items():
+        currency = currencies[market]
+        for kind, count in totals.kinds.items():
+            events_by_kind[kind] = events_by_kind.get(kind, 0) + count
+        for (amount_type, description), amount in totals.charges.items():
+            bucket = charges.setdefault(f"{amount_type}/{description}", {})
+            bucket[currency] = bucket.get(currency, ZERO) + amount
+            if amount_type in ("ItemFees", "other-transaction"):
+                fee = fees.setdefault(description, {})
+                fee[currency] = fee.get(currency, ZERO) + amount
+        if totals.reimbursements:
+            reimbursement_count += totals.reimbursements
+            reimbursed_units += totals.reimbursed_units
+            reimbursed[currency] = reimbursed.get(currency, ZERO) + totals.reimbursed
     return (
         {
             "by_type": {k: {c: s(v) for c, v in sorted(d.items())} for k, d in sorted(fees.items())},

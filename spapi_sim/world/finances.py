@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from spapi_sim import ids
@@ -90,6 +90,7 @@ class Ledger:
         # The first period starts before the history does, so every event has a settlement.
         self._offset = (settlement_offset_days - SETTLEMENT_DAYS) * DAY
         self.summaries: dict[tuple[str, int], SettlementSummary] = {}
+        self.day_cache: dict[int, dict[str, MarketDay]] = {}
         # Units a storage fee is charged on: the usual stock level of the FBA catalogue.
         self._stored_units = [
             sum(
@@ -276,9 +277,10 @@ class Ledger:
         events: list[FinanceEvent] = []
         # Orders ship within about two days of purchase.
         for index in h.orders_between((day - 3) * DAY, (day + 1) * DAY):
-            order = self.book.view(index)
-            if order.ship_second is not None and day * DAY <= order.ship_second < (day + 1) * DAY:
-                events.append(self.shipment_event(order))
+            # Cheap timing first: only orders shipping today are expanded.
+            ship = self.book.times(index)[2]
+            if ship is not None and day * DAY <= ship < (day + 1) * DAY:
+                events.append(self.shipment_event(self.book.view(index)))
         events.extend(self.refund_event(self.book.view(index)) for index in h.refunds_by_day.get(day, ()))
         events.extend(self.reimbursement_event(shipment, day) for shipment in h.reimbursements_by_day.get(day, ()))
         events.extend(self._service_fees(day))
@@ -346,21 +348,91 @@ class SettlementSummary:
     events: int
 
 
+@dataclass
+class MarketDay:
+    """One marketplace's financial events of one day, totalled."""
+
+    total: Decimal = ZERO
+    lines: int = 0
+    events: int = 0
+    charges: dict[tuple[str, str], Decimal] = field(default_factory=dict)
+    kinds: dict[str, int] = field(default_factory=dict)
+    reimbursements: int = 0
+    reimbursed_units: int = 0
+    reimbursed: Decimal = ZERO
+
+    def add_event(self, event: FinanceEvent) -> None:
+        self.events += 1
+        self.kinds[event.kind] = self.kinds.get(event.kind, 0) + 1
+        for charge in event.all_charges():
+            self.total += charge.amount
+            self.lines += 1
+            key = (charge.amount_type, charge.description)
+            self.charges[key] = self.charges.get(key, ZERO) + charge.amount
+        if event.kind == "Adjustment":
+            self.reimbursements += 1
+            self.reimbursed_units += sum(i.quantity for i in event.items)
+            self.reimbursed += event.total
+
+    def merge(self, other: MarketDay) -> None:
+        self.total += other.total
+        self.lines += other.lines
+        self.events += other.events
+        for key, amount in other.charges.items():
+            self.charges[key] = self.charges.get(key, ZERO) + amount
+        for kind, count in other.kinds.items():
+            self.kinds[kind] = self.kinds.get(kind, 0) + count
+        self.reimbursements += other.reimbursements
+        self.reimbursed_units += other.reimbursed_units
+        self.reimbursed += other.reimbursed
+
+
+def day_totals(ledger: Ledger, day: int, now: int) -> dict[str, MarketDay]:
+    """Per marketplace id, the totals of a day's events posted by ``now``.
+
+    A day that is over never changes, so its totals are kept: a few numbers per day, which lets
+    the truth and settlement summaries answer without re-deriving every event.
+    """
+    finished = (day + 1) * DAY <= now
+    if finished and day in ledger.day_cache:
+        return ledger.day_cache[day]
+    totals: dict[str, MarketDay] = {}
+    for event in ledger.events_on_day(day, now):
+        totals.setdefault(event.marketplace.id, MarketDay()).add_event(event)
+    if finished:
+        ledger.day_cache[day] = totals
+    return totals
+
+
+def totals_between(ledger: Ledger, first: int, end: int, now: int, marketplace_id: str | None = None) -> dict[str, MarketDay]:
+    """Totals of the events posted in [first, end), per marketplace id (day-aligned bounds)."""
+    result: dict[str, MarketDay] = {}
+    end = min(end, now + 1)
+    if end <= 0:
+        return result
+    for day in range(max(0, first // DAY), (end - 1) // DAY + 1):
+        if day * DAY >= first and (day + 1) * DAY <= end:
+            days = day_totals(ledger, day, now)
+        else:
+            # A partial day at the edge: total only the events inside the bounds.
+            days = {}
+            for event in ledger.events_on_day(day, now):
+                if first <= event.posted < end:
+                    days.setdefault(event.marketplace.id, MarketDay()).add_event(event)
+        for market, summary in days.items():
+            if marketplace_id is None or market == marketplace_id:
+                result.setdefault(market, MarketDay()).merge(summary)
+    return result
+
+
 def summarize(ledger: Ledger, period: SettlementPeriod, now: int) -> SettlementSummary:
     """Total and size of a settlement; closed periods never change, so they are cached."""
     closed = period.end <= now
     key = (period.marketplace.id, period.number)
     if closed and key in ledger.summaries:
         return ledger.summaries[key]
-    total = ZERO
-    lines = 0
-    events = 0
-    for event in ledger.settlement_events(period, now):
-        events += 1
-        for charge in event.all_charges():
-            total += charge.amount
-            lines += 1
-    summary = SettlementSummary(total, lines, events)
+    totals = totals_between(ledger, period.start, period.end, now, period.marketplace.id).get(period.marketplace.id, MarketDay())
+    summary = SettlementSummary(totals.total, totals.lines, totals.events)
     if closed:
         ledger.summaries[key] = summary
     return summary
