@@ -11,6 +11,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+import spapi
 from ams.amazon import services
 from ams.amazon.models import ConnectionStatus, SellerConnection
 from ams.amazon.signals import connection_authorized
@@ -300,3 +301,33 @@ def test_another_teams_connection_cannot_be_re_authorized_or_disconnected(person
     for action in ("reauthorize", "disconnect"):
         assert outsider.post(f"/t/{personas.outsider_team.slug}/amazon/{conn.id}/{action}/").status_code == 404
     assert _connections(personas)[0].status == ConnectionStatus.ACTIVE
+
+
+def test_marketplaces_amazon_cannot_tell_store_nothing(personas, amazon: Amazon, monkeypatch):
+    from ams.amazon import clients
+
+    def unavailable(**kwargs):
+        raise spapi.ServerError("InternalFailure", status=503, operation="sellers.getMarketplaceParticipations")
+
+    monkeypatch.setattr(clients, "participations_with_new_token", unavailable)
+    client = _client(personas.owner)
+    _refused(client.get(amazon.approve(start_connect(client, personas.team.slug))), "did not tell us your marketplaces")
+    _nothing_stored(personas)
+
+
+def test_connect_says_so_when_no_amazon_app_is_configured(personas, settings):
+    settings.SPAPI_APPLICATION_ID = ""
+    response = _client(personas.owner).post(f"/t/{personas.team.slug}/amazon/connect/", {"region": "NA"}, follow=True)
+    assert "no Amazon app configured" in response.content.decode()
+
+
+def test_connect_needs_a_region(personas, amazon: Amazon):
+    response = _client(personas.owner).post(f"/t/{personas.team.slug}/amazon/connect/", {"region": "XX"}, follow=True)
+    assert "Choose a region" in response.content.decode()
+
+
+def test_the_content_security_policy_lets_connect_redirect_to_seller_central(settings):
+    # Chromium applies form-action to the redirect that answers a form POST.
+    form_action = settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"]
+    for url in settings.SELLER_CENTRAL_URLS.values():
+        assert url.rstrip("/") in form_action

@@ -292,3 +292,24 @@ def test_the_web_role_can_run_the_purge_too(personas):
     assert record.verified is True
     assert record.rows_deleted["vault.spapi_credential"] == 1
     assert record.rows_deleted["public.amazon_connectionmarketplace"] == 1
+
+
+@pytest.mark.django_db
+def test_a_failing_disconnect_receiver_rolls_the_whole_disconnect_back(personas):
+    conn = make_connection(personas.team)
+    vault.refresh_token_store(team_id=personas.team.id, connection_id=conn.id, refresh_token="Atzr|IwEBI-x")
+
+    def broken(sender, connection, **kwargs):
+        raise RuntimeError("could not cancel the jobs")
+
+    connection_disconnected.connect(broken)
+    try:
+        with pytest.raises(RuntimeError):
+            services.connection_disconnect(connection=conn, actor=_membership(personas, personas.owner))
+    finally:
+        connection_disconnected.disconnect(broken)
+    with team_scope(personas.team.id):
+        conn.refresh_from_db()
+        assert not DeletionRecord.objects.filter(connection_ref=conn.id).exists()
+    assert conn.is_live
+    assert _secret_kinds(personas.team.id, conn.id) == ["refresh"]
