@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 
+import structlog
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -18,6 +19,8 @@ from ams.amazon.services import AuthorizationRefused
 from ams.core.tenancy import team_scope
 from ams.teams.access import TeamRequest, team_view
 from ams.teams.models import Role, Team
+
+log = structlog.get_logger(__name__)
 
 REMOVE_IN_SELLER_CENTRAL = (
     "To revoke the authorization at Amazon too, remove the app in Seller Central: "
@@ -127,6 +130,8 @@ def callback(request: HttpRequest) -> HttpResponse:
             code=request.GET.get("spapi_oauth_code", ""),
         )
     except AuthorizationRefused as exc:
+        # A security event (forged or replayed state, refused code): logged, never with the code.
+        log.warning("amazon.authorization_refused", reason=str(exc), team_id=team.id if team else None)
         response = render(request, "amazon/callback_error.html", {"reason": str(exc), "team": team}, status=400)
     else:
         assert team is not None
