@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import structlog
 from procrastinate import RetryStrategy
+from procrastinate.exceptions import UniqueViolation
+from procrastinate.jobs import Status
 
 from ams.core.events import usage_events_prune
 from ams.core.jobs import app
@@ -19,7 +21,14 @@ async def retry_stalled_jobs(timestamp: int) -> None:
     """Put the jobs of dead workers back in the queue, so their locks do not hold forever."""
     manager = app.job_manager
     for job in await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER_SECONDS):
-        await manager.retry_job(job)
+        try:
+            await manager.retry_job(job)
+        except UniqueViolation:
+            # A newer job with the same queueing lock already waits (the schedule queued it while
+            # this one was stuck): end the dead one, which frees its lock for the waiting one.
+            await manager.finish_job(job, status=Status.FAILED, delete_job=False)
+            log.warning("job.stalled_superseded", job_id=job.id, task=job.task_name)
+            continue
         log.warning("job.stalled_retried", job_id=job.id, task=job.task_name)
 
 

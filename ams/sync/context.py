@@ -57,7 +57,8 @@ class SyncContext:
     run_id: int
     now: Callable[[], datetime] = timezone.now
     stats: RunStats = field(default_factory=RunStats)
-    batch_rows: int = BATCH_ROWS
+    # 0: BATCH_ROWS, read when a batch is cut (tests lower it to cut many).
+    batch_rows: int = 0
 
     @property
     def marketplace_ids(self) -> list[str]:
@@ -135,7 +136,7 @@ class SyncContext:
                 rejected.append(item)
             else:
                 rows.append(item.value)
-            if len(rows) >= self.batch_rows:
+            if len(rows) >= (self.batch_rows or BATCH_ROWS):
                 self._flush(rows, rejected, columns, targets, source, document, after_merge, None)
                 rows, rejected = [], []
                 bulk.test_pause()

@@ -26,6 +26,8 @@ from ams.sync.syncers import reports
 BACKFILL_DAYS = 730
 WINDOW_DAYS = 30
 OVERLAP = timedelta(minutes=10)
+# Amazon answers with whole seconds; an end earlier than asked by more than this was clamped.
+CLAMP_TOLERANCE = timedelta(minutes=1)
 INCLUDED_DATA = ("PROCEEDS", "FULFILLMENT", "PROMOTION", "CANCELLATION")
 TARGETS = (parser.ORDERS, parser.LINES)
 
@@ -57,7 +59,7 @@ def _refresh_days(ctx: SyncContext) -> Any:
 
 
 def backfill(ctx: SyncContext, cursor: dict[str, Any]) -> None:
-    now = ctx.now()
+    now = ctx.now().replace(microsecond=0)
     until = _moment(cursor.get("backfill_until")) or now
     start = _moment(cursor.get("backfill_through")) or until - timedelta(days=BACKFILL_DAYS)
     cursor = {**cursor, "backfill_until": _iso(until), "backfill_through": _iso(start)}
@@ -77,7 +79,7 @@ def backfill(ctx: SyncContext, cursor: dict[str, Any]) -> None:
         through = reports.covered_until(report, b) if report is not None else b
         # Amazon clamps a window that reaches past its own clock: nothing newer exists yet, and
         # the incremental sync takes over from there.
-        last = done == len(windows) - 1 or through < b
+        last = done == len(windows) - 1 or through < b - CLAMP_TOLERANCE
         next_cursor = {**cursor, "backfill_through": _iso(through)}
         if last:
             # Amazon's clock decides where the incremental sync picks up.
