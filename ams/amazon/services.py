@@ -151,6 +151,13 @@ def connection_authorize(
     except spapi.SpApiError as exc:
         log.warning("amazon.participations_failed", error=exc.__class__.__name__, code=exc.code)
         raise AuthorizationRefused("Amazon did not tell us your marketplaces. Please try again later.") from None
+    regions = {clients.marketplace_region(str((p.get("marketplace") or {}).get("id") or "")) for p in participations}
+    if participations and pending.region not in regions:
+        # Authorization is regional: an account of another region would be called at the wrong endpoint.
+        raise AuthorizationRefused(
+            f"The account you authorized sells in no {Region(pending.region).label} marketplace. "
+            "Connect it again and choose its region."
+        )
     return _connection_store(
         team=team, user=user, pending=pending, selling_partner_id=selling_partner_id,
         refresh_token=tokens.refresh_token, participations=participations,

@@ -331,3 +331,11 @@ def test_the_content_security_policy_lets_connect_redirect_to_seller_central(set
     form_action = settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"]
     for url in settings.SELLER_CENTRAL_URLS.values():
         assert url.rstrip("/") in form_action
+
+
+def test_an_account_of_another_region_is_refused(personas, amazon: Amazon):
+    client = _client(personas.owner)
+    # The simulated seller sells in North America; the owner chose Europe.
+    consent = start_connect(client, personas.team.slug, region="EU")
+    _refused(client.get(amazon.approve(consent)), "sells in no Europe marketplace")
+    _nothing_stored(personas)
