@@ -93,6 +93,8 @@ class Env(BaseSettings):
             problems.append("STRIPE_API_KEY is required in production")
         if self.stripe_webhook_secret is None or not self.stripe_webhook_secret.get_secret_value():
             problems.append("STRIPE_WEBHOOK_SECRET is required in production")
+        if self.stripe_api_base and not self.stripe_api_base.startswith("https://"):
+            problems.append("STRIPE_API_BASE must be unset (Stripe) or https:// in production, never the local fake")
         if self.vault_keys is None or not self.vault_active_key_id:
             problems.append("VAULT_KEYS and VAULT_ACTIVE_KEY_ID are required in production")
         if not (self.spapi_application_id and self.lwa_client_id and self.lwa_client_secret.get_secret_value()):

@@ -49,6 +49,9 @@ def test_production_requires_the_stripe_keys(monkeypatch):
     with pytest.raises(ValueError, match="STRIPE_API_KEY is required") as error:
         Env()
     assert "STRIPE_WEBHOOK_SECRET is required" in str(error.value)
+    monkeypatch.setenv("STRIPE_API_BASE", "inprocess")
+    with pytest.raises(ValueError, match="never the local fake"):
+        Env()
 
 
 @pytest.mark.django_db

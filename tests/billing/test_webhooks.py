@@ -194,3 +194,24 @@ def test_two_secrets_work_while_one_is_rotated(personas, fake, settings):
     assert post_event(Client(), fake, new, secret="whsec_new_one").status_code == 200
     assert post_event(Client(), fake, fake.event("ping.x", {}), secret="whsec_retired").status_code == 400
     assert StripeEvent.objects.count() == 2
+
+
+def test_a_plan_change_in_the_portal_changes_the_plan_and_its_limits(personas, fake):
+    events = _subscribed(personas, fake)
+    for event in events:
+        post_event(Client(), fake, event)
+    process_received()
+    changed = dict(events[1]["data"]["object"])
+    changed["items"] = {"object": "list", "data": [{
+        **changed["items"]["data"][0], "price": {"id": "price_scale_monthly", "object": "price"},
+    }]}
+    changed["status"] = "active"
+    changed["cancel_at_period_end"] = True
+    post_event(Client(), fake, fake.event("customer.subscription.updated", changed, created=events[1]["created"] + 5))
+    process_received()
+    subscription = _subscription(personas)
+    assert (subscription.plan, subscription.status, subscription.cancel_at_period_end) == ("scale", Status.ACTIVE, True)
+    from ams.billing.entitlements import Action, may
+
+    with team_scope(personas.team.id):
+        assert may(personas.team, Action.CONNECT_ACCOUNT, in_use=9)
