@@ -280,7 +280,7 @@ def _ledger(world: SellerWorld, spec: DocumentSpec) -> Iterator[Row]:
 
     def row(t: int, p: Product, kind: str, ref: str, qty: int, disposition: str, reason: str, mi: int) -> None:
         events.append((t, [
-            _ts(world, t), p.fnsku, p.asin, p.sku, p.title, kind, ref, str(qty), fc, disposition,
+            world.moment(t).strftime("%Y-%m-%dT%H:%M:%SZ"), p.fnsku, p.asin, p.sku, p.title, kind, ref, str(qty), fc, disposition,
             reason, world.marketplaces[mi].country_code, str(abs(qty)), "0",
         ]))
 

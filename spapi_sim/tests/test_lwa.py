@@ -134,3 +134,11 @@ def test_refresh_tokens_survive_a_restart_with_the_same_seed(api: Api):
             },
         )
     assert response.status_code == 200
+
+
+def test_no_token_or_a_garbage_token_is_403(api: Api):
+    for headers in ({}, {"x-amz-access-token": "garbage"}, {"x-amz-access-token": api.tokens["refresh_token"]}):
+        response = api.http.get("/sellers/v1/marketplaceParticipations", headers=headers)
+        assert response.status_code == 403
+        assert response.json()["errors"][0]["code"] == "Unauthorized"
+        assert response.headers["x-amzn-errortype"] == "AccessDeniedException"

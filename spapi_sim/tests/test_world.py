@@ -231,3 +231,15 @@ def test_the_truth_splits_days_by_status(api: Api):
     orders = api.truth(**{"from": "2026-05-28", "to": "2026-05-31"})["orders"]
     for day, total in orders["by_day"].items():
         assert sum(s["orders"] for s in orders["by_day_and_status"][day].values()) == total["orders"]
+
+
+def test_stock_of_an_earlier_day_is_rebuilt_exactly():
+    """A report created yesterday and downloaded today still shows yesterday's stock."""
+    config = small_config(sellers=1, skus_per_seller=40, history_days=60)
+    then = SellerWorld(config, 0)
+    moment = 50 * DAY + 13 * 3600
+    expected = then.stock(moment)
+    later = SellerWorld(config, 0)
+    later.history.ensure_day(70)
+    assert later.stock(moment) == expected
+    assert later.stock(70 * DAY + 100) != expected

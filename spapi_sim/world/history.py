@@ -317,6 +317,32 @@ class History:
         if lost:
             self.reimbursements_by_day.setdefault(d + lead + 7 + int(24 * draw(7)), []).append(shipment)
 
+    def levels_at_day_start(self, day: int) -> tuple[list[array[int]], list[array[int]]]:
+        """Sellable and unsellable stock at the start of ``day`` (after its arrivals), as copies.
+
+        The simulation keeps only the latest day's levels; earlier days are rebuilt by undoing
+        the days in between (their sales, arrivals and returns).
+        """
+        with self._lock:
+            latest = self.days - 1
+            stock = [a[:] for a in self.stock_start_of_day]
+            unsellable = [a[:] for a in self.unfulfillable_start_of_day]
+        for k in range(latest - 1, day - 1, -1):
+            for s in self.arrivals_by_day.get(k + 1, ()):
+                stock[self.s_mkt[s]][self.s_sku[s]] -= self.s_qty[s] - self.s_lost[s]
+            for m, sku, qty, sellable, _order in self.returns_by_day.get(k + 1, ()):
+                if sellable:
+                    stock[m][sku] -= qty
+                else:
+                    unsellable[m][sku] -= qty
+            for order in range(self.day_start[k], self.day_start[k + 1]):
+                if self.o_flags[order] & FLAG_CANCELLED:
+                    continue
+                m = self.o_mkt[order]
+                for item in self.order_items(order):
+                    stock[m][self.i_sku[item]] += self.i_qty[item]
+        return stock, unsellable
+
     # -- reading --------------------------------------------------------------------------
 
     def seconds(self, moment: dt.datetime) -> int:

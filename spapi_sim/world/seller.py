@@ -102,46 +102,38 @@ class SellerWorld:
         return None
 
     def stock(self, now: int) -> list[dict[int, StockLevel]]:
-        """Stock per marketplace index and SKU index at ``now`` (listed SKUs only)."""
+        """Stock per marketplace index and SKU index at ``now`` (listed SKUs only).
+
+        ``now`` may lie in an earlier day than the simulation has reached (a report created
+        yesterday and downloaded today): the levels are then rebuilt backwards from the latest.
+        """
         h = self.history
         day = max(0, now // DAY)
         h.ensure_day(day)
-        with h._lock:
-            fulfillable = [a[:] for a in h.stock_start_of_day]
-            unfulfillable = [a[:] for a in h.unfulfillable_start_of_day]
-            day_first = h.day_start[day]
+        fulfillable, unfulfillable = h.levels_at_day_start(day)
+        day_first = h.day_start[day]
         reserved = [dict[int, int]() for _ in self.marketplaces]
-        # Today's orders up to now take stock; orders placed but not shipped are reserved.
+        # The day's orders up to now take stock; orders placed but not shipped are reserved.
         for index in h.orders_between((day - 3) * DAY, now + 1):
             if h.o_flags[index] & FLAG_CANCELLED:
                 continue
             m = h.o_mkt[index]
-            view = None
+            ship = self.book.times(index)[2]
             for item in h.order_items(index):
                 sku = h.i_sku[item]
                 qty = h.i_qty[item]
                 if index >= day_first:
                     fulfillable[m][sku] -= qty
-                if self.products[sku].channel != "AFN":
-                    continue
-                view = view or self.book.view(index)
-                if view.ship_second is not None and view.ship_second > now:
+                if self.products[sku].channel == "AFN" and ship is not None and ship > now:
                     reserved[m][sku] = reserved[m].get(sku, 0) + qty
+        inbound = self._inbound(day)
         result: list[dict[int, StockLevel]] = []
         for m in range(len(self.marketplaces)):
             levels: dict[int, StockLevel] = {}
             for p in self.products:
                 if not h.listed[m][p.index]:
                     continue
-                working = shipped = receiving = 0
-                s = h.pending[m][p.index]
-                if p.channel == "AFN" and s >= 0 and h.s_arrival[s] > day:
-                    if day < h.s_created[s] + 2:
-                        working = h.s_qty[s]
-                    elif day < h.s_arrival[s] - 3:
-                        shipped = h.s_qty[s]
-                    else:
-                        receiving = h.s_qty[s]
+                working, shipped, receiving = inbound.get((m, p.index), (0, 0, 0))
                 levels[p.index] = StockLevel(
                     fulfillable=max(0, fulfillable[m][p.index]),
                     reserved=reserved[m].get(p.index, 0),
@@ -151,4 +143,25 @@ class SellerWorld:
                     inbound_receiving=receiving,
                 )
             result.append(levels)
+        return result
+
+    def _inbound(self, day: int) -> dict[tuple[int, int], tuple[int, int, int]]:
+        """FBA units on their way on ``day``: (working, shipped, receiving) per (market, SKU)."""
+        h = self.history
+        result: dict[tuple[int, int], tuple[int, int, int]] = {}
+        # Shipments take at most about two months, so only arrivals in that window matter.
+        for arrival in range(day + 1, day + 90):
+            for s in h.arrivals_by_day.get(arrival, ()):
+                sku = h.s_sku[s]
+                if self.products[sku].channel != "AFN" or h.s_created[s] > day:
+                    continue
+                key = (h.s_mkt[s], sku)
+                working, shipped, receiving = result.get(key, (0, 0, 0))
+                if day < h.s_created[s] + 2:
+                    working += h.s_qty[s]
+                elif day < arrival - 3:
+                    shipped += h.s_qty[s]
+                else:
+                    receiving += h.s_qty[s]
+                result[key] = (working, shipped, receiving)
         return result
