@@ -23,6 +23,8 @@ def register(router: Router) -> None:
     router.add("GET", "/products/pricing/v0/competitivePrice", get_competitive_pricing, operation="getCompetitivePricing")
     router.add("GET", "/products/pricing/v0/items/{Asin}/offers", get_item_offers, operation="getItemOffers")
     router.add("GET", "/products/pricing/v0/listings/{SellerSKU}/offers", get_listing_offers, operation="getListingOffers")
+    router.add("POST", "/batches/products/pricing/v0/itemOffers", get_item_offers_batch, operation="getItemOffersBatch")
+    router.add("POST", "/batches/products/pricing/2022-05-01/items/competitiveSummary", get_competitive_summary, operation="getCompetitiveSummary")
 
 
 @dataclass(frozen=True)
@@ -268,3 +270,107 @@ def get_listing_offers(ctx: Context) -> Response:
     if p is None:
         raise not_found("The requested SKU was not found.")
     return json_response(200, {"payload": _offers_payload(ctx, p, mi, by_sku=True)})
+
+
+# -- batches ----------------------------------------------------------------------------------
+
+
+def _batch_requests(ctx: Context) -> list[dict[str, Any]]:
+    try:
+        body = ctx.request.json()
+    except ValueError:
+        raise invalid("The request body is not valid JSON.") from None
+    requests = body.get("requests") if isinstance(body, dict) else None
+    if not isinstance(requests, list) or not 1 <= len(requests) <= 20:
+        raise invalid("requests must list between 1 and 20 requests.")
+    if not all(isinstance(r, dict) for r in requests):
+        raise invalid("Each request must be an object.")
+    return requests
+
+
+def get_item_offers_batch(ctx: Context) -> Response:
+    """getItemOffers for up to 20 ASINs; each answer carries its own status, like Amazon's."""
+    world = ctx.seller
+    responses = []
+    for request in _batch_requests(ctx):
+        uri = str(request.get("uri", ""))
+        asin = uri.rstrip("/").split("/")[-2] if uri.endswith("/offers") else ""
+        mi = world.marketplace_index(str(request.get("MarketplaceId", "")))
+        p = world.by_asin.get(asin)
+        echo = {k: request[k] for k in ("MarketplaceId", "ItemCondition", "CustomerType") if k in request}
+        headers = {"x-amzn-RequestId": ctx.request.request_id, "Date": ctx.seller.moment(ctx.now).strftime("%a, %d %b %Y %H:%M:%S GMT")}
+        if mi is None or p is None:
+            responses.append({
+                "status": {"statusCode": 400 if mi is None else 404, "reasonPhrase": "Bad Request" if mi is None else "Not Found"},
+                "body": {"errors": [{"code": "InvalidInput" if mi is None else "NotFound", "message": f"Unknown ASIN or marketplace for {uri}", "details": ""}]},
+                "headers": headers,
+                "request": {**echo, "Asin": asin},
+            })
+            continue
+        responses.append({
+            "status": {"statusCode": 200, "reasonPhrase": "OK"},
+            "body": {"payload": _offers_payload(ctx, p, mi, by_sku=False)},
+            "headers": headers,
+            "request": {**echo, "Asin": asin},
+        })
+    return json_response(200, {"responses": responses})
+
+
+def _money_2022(amount: Decimal, m: Marketplace) -> dict[str, Any]:
+    return {"amount": float(amount), "currencyCode": m.currency}
+
+
+def _offer_2022(o: Offer, m: Marketplace) -> dict[str, Any]:
+    return {
+        "sellerId": o.seller_id,
+        "condition": "New",
+        "subCondition": "New",
+        "fulfillmentType": "AFN" if o.fba else "MFN",
+        "listingPrice": _money_2022(o.price, m),
+        "shippingOptions": [{"shippingOptionType": "DEFAULT", "price": _money_2022(o.shipping, m)}],
+        "primeDetails": {"eligibility": "NATIONAL" if o.fba else "NONE"},
+    }
+
+
+def get_competitive_summary(ctx: Context) -> Response:
+    """Pricing 2022-05-01: featured offer (buy box), reference prices and lowest offers."""
+    world = ctx.seller
+    responses = []
+    for request in _batch_requests(ctx):
+        asin = str(request.get("asin", ""))
+        marketplace_id = str(request.get("marketplaceId", ""))
+        mi = world.marketplace_index(marketplace_id)
+        p = world.by_asin.get(asin)
+        if mi is None or p is None:
+            responses.append({
+                "status": {"statusCode": 404, "reasonPhrase": "Not Found"},
+                "body": {"asin": asin, "marketplaceId": marketplace_id, "errors": [{"code": "NotFound", "message": "Item not found.", "details": ""}]},
+            })
+            continue
+        m = world.marketplaces[mi]
+        offers = offers_for(world, p, mi, ctx.now)
+        included = set(request.get("includedData") or ["featuredBuyingOptions"])
+        body: dict[str, Any] = {"asin": asin, "marketplaceId": m.id}
+
+        if "featuredBuyingOptions" in included:
+            winner = next((o for o in offers if o.buy_box), None)
+            segmented = []
+            if winner is not None:
+                segment = {"customerMembership": "DEFAULT", "segmentDetails": {"glanceViewWeightPercentage": 100}}
+                segmented.append({**_offer_2022(winner, m), "featuredOfferSegments": [segment]})
+            body["featuredBuyingOptions"] = [{"buyingOptionType": "New", "segmentedFeaturedOffers": segmented}]
+        if "referencePrices" in included and offers:
+            lowest = min(o.price + o.shipping for o in offers)
+            body["referencePrices"] = [
+                {"name": "CompetitivePrice", "price": _money_2022(lowest, m)},
+                {"name": "WasPrice", "price": _money_2022(p.price_in(m), m)},
+            ]
+        if "lowestPricedOffers" in included:
+            cheapest = sorted(offers, key=lambda o: o.price + o.shipping)[:20]
+            body["lowestPricedOffers"] = [
+                {"lowestPricedOffersInput": {"itemCondition": "New", "offerType": "Consumer"}, "offers": [_offer_2022(o, m) for o in cheapest]}
+            ]
+        if "similarItems" in included:
+            body["similarItems"] = []
+        responses.append({"status": {"statusCode": 200, "reasonPhrase": "Success"}, "body": body})
+    return json_response(200, {"responses": responses})

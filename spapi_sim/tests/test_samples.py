@@ -154,6 +154,13 @@ def responses(api: Api) -> dict[str, Any]:
             api.ok("/products/pricing/v0/competitivePrice", MarketplaceId=US, ItemType="Sku", Skus=sku),
         ],
         "productPricingV0__getItemOffers": api.ok(f"/products/pricing/v0/items/{asin}/offers", MarketplaceId=US, ItemCondition="New"),
+        "productPricingV0__getItemOffersBatch": api.post("/batches/products/pricing/v0/itemOffers", {"requests": [
+            {"uri": f"/products/pricing/v0/items/{asin}/offers", "method": "GET", "MarketplaceId": US, "ItemCondition": "New", "CustomerType": "Consumer"}
+        ]}).json(),
+        "productPricing_2022-05-01__getCompetitiveSummary": api.post("/batches/products/pricing/2022-05-01/items/competitiveSummary", {"requests": [
+            {"asin": asin, "marketplaceId": US, "includedData": ["featuredBuyingOptions", "referencePrices", "lowestPricedOffers", "similarItems"],
+             "lowestPricedOffersInputs": [{"itemCondition": "New", "offerType": "Consumer"}], "uri": "/products/pricing/2022-05-01/items/competitiveSummary", "method": "GET"}
+        ]}).json(),
         "productPricingV0__getListingOffers": api.ok(f"/products/pricing/v0/listings/{sku}/offers", MarketplaceId=US, ItemCondition="New"),
     }
 
@@ -181,6 +188,8 @@ SAMPLES = [
     "productPricingV0__getCompetitivePricing",
     "productPricingV0__getItemOffers",
     "productPricingV0__getListingOffers",
+    "productPricingV0__getItemOffersBatch",
+    "productPricing_2022-05-01__getCompetitiveSummary",
 ]
 
 

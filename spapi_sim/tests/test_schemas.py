@@ -83,6 +83,20 @@ def test_pricing(api: Api):
     for item in items:
         validate("productPricingV0", "GetOffersResponse", api.ok(f"/products/pricing/v0/listings/{item['sku']}/offers", MarketplaceId=US, ItemCondition="New"))
     validate("productPricingV0", "GetOffersResponse", api.ok(f"/products/pricing/v0/items/{asin}/offers", MarketplaceId=US, ItemCondition="New"))
+    batch_requests = [
+        {"uri": f"/products/pricing/v0/items/{a}/offers", "method": "GET", "MarketplaceId": US, "ItemCondition": "New", "CustomerType": "Consumer"}
+        for a in (asin, "B000000000")
+    ]
+    batch = api.post("/batches/products/pricing/v0/itemOffers", {"requests": batch_requests})
+    validate("productPricingV0", "GetItemOffersBatchResponse", batch.json())
+    assert [r["status"]["statusCode"] for r in batch.json()["responses"]] == [200, 404]
+    summary_requests = [
+        {"asin": a, "marketplaceId": US, "includedData": ["featuredBuyingOptions", "referencePrices", "lowestPricedOffers", "similarItems"],
+         "lowestPricedOffersInputs": [{"itemCondition": "New", "offerType": "Consumer"}], "uri": "/products/pricing/2022-05-01/items/competitiveSummary", "method": "GET"}
+        for a in (asin, "B000000000")
+    ]
+    summary = api.post("/batches/products/pricing/2022-05-01/items/competitiveSummary", {"requests": summary_requests})
+    validate("productPricing_2022-05-01", "CompetitiveSummaryBatchResponse", summary.json())
 
 
 def test_fees(api: Api):
