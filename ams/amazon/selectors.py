@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
-from ams.amazon.models import DeletionRecord, SellerConnection
+from ams.amazon.models import (
+    AUTHORIZATION_LIFETIME,
+    REAUTHORIZE_WARNING,
+    ConnectionStatus,
+    DeletionRecord,
+    SellerConnection,
+)
 from ams.teams.models import Team
 
 
@@ -28,3 +35,13 @@ def access_connection(team: Team, connection_id: int) -> SellerConnection:
     if connection is None:
         raise Http404("No such connection")
     return connection
+
+
+def team_connections_to_renew(team: Team) -> list[SellerConnection]:
+    """Live connections Amazon refused, or whose 365-day authorization ends within the warning."""
+    renew_before = timezone.now() - AUTHORIZATION_LIFETIME + REAUTHORIZE_WARNING
+    return list(
+        SellerConnection.objects.filter(team=team, disconnected_at__isnull=True)
+        .filter(Q(status=ConnectionStatus.NEEDS_REAUTHORIZATION) | Q(authorized_at__lte=renew_before))
+        .order_by("id")
+    )

@@ -89,6 +89,7 @@ TEMPLATES = [
                 "csp.context_processors.nonce",
                 "ams.teams.context_processors.teams",
                 "ams.billing.context_processors.billing",
+                "ams.amazon.context_processors.amazon",
             ],
         },
     },

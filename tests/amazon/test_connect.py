@@ -249,6 +249,9 @@ def test_a_revoked_connection_is_flagged_and_re_authorized_in_one_click(
     page = client.get(f"/t/{personas.team.slug}/amazon/").content.decode()
     assert "Needs re-authorization" in page
     assert "Amazon refused the refresh token." in page
+    # Every team page reminds the owner and admins; members cannot act on it and see nothing.
+    assert "amazon-banner" in client.get(f"/t/{personas.team.slug}/").content.decode()
+    assert "amazon-banner" not in _client(personas.member).get(f"/t/{personas.team.slug}/").content.decode()
 
     sent: list[bool] = []
 
@@ -290,6 +293,7 @@ def test_an_authorization_near_its_365_days_asks_for_renewal(personas, amazon: A
         SellerConnection.objects.filter(team=personas.team).update(authorized_at=timezone.now() - timedelta(days=340))
     page = client.get(f"/t/{personas.team.slug}/amazon/").content.decode()
     assert "Renew soon" in page
+    assert "amazon-banner" in page
     assert 'type="submit">Re-authorize</button>' in page
 
 
