@@ -14,7 +14,6 @@ import hmac
 import json
 import secrets
 import threading
-import uuid
 from dataclasses import dataclass
 
 from spapi_sim import ids
@@ -65,7 +64,6 @@ class Lwa:
         self._lock = threading.Lock()
         self._codes: dict[str, _Code] = {}
         self._revoked_ms: dict[str, int] = {}
-        self._seed = seed
 
     # -- tokens ---------------------------------------------------------------------------
 
@@ -142,9 +140,6 @@ class Lwa:
     def revoke(self, spid: str, now_ms: int) -> None:
         with self._lock:
             self._revoked_ms[spid] = now_ms
-
-    def is_revoked(self, spid: str) -> bool:
-        return spid in self._revoked_ms
 
     # -- the token endpoint ---------------------------------------------------------------
 
@@ -225,7 +220,3 @@ def _lwa_headers(request: Request) -> list[tuple[str, str]]:
         ("Pragma", "no-cache"),
         ("X-Amzn-Requestid", request.request_id),
     ]
-
-
-def new_request_id() -> str:
-    return str(uuid.uuid4())

@@ -27,10 +27,6 @@ class Marketplace:
     # (US, CA, MX). Elsewhere prices include VAT, so nothing is added.
     tax_rate: Decimal
 
-    @property
-    def settlement_name(self) -> str:
-        return self.name
-
     def local_date(self, moment: dt.datetime) -> dt.date:
         return (moment + dt.timedelta(hours=self.utc_offset_hours)).date()
 

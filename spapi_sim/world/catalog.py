@@ -85,10 +85,6 @@ class Product:
     def weight_grams(self) -> int:
         return SIZE_TIERS[self.size_tier][2]
 
-    @property
-    def size_tier_name(self) -> str:
-        return SIZE_TIERS[self.size_tier][0]
-
     def status_in(self, country: str) -> str | None:
         for code, status in self.listing_status:
             if code == country:
