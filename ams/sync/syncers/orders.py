@@ -1,8 +1,8 @@
 """Orders: a two-year backfill through the all-orders report, then Orders v2026-01-01.
 
-Backfill: the all-orders report by last update, in windows of ``WINDOW_DAYS``, oldest first,
+Backfill: the all-orders report by last update, in windows of ``WINDOW_DAYS``, newest first,
 every marketplace of the connection in one report (createReport has the scarcest usage plan). The
-cursor ``backfill_through`` moves to a window's end in the transaction of its last batch.
+cursor ``backfill_from`` moves back to a window's start in the transaction of its last batch.
 
 Incremental: ``searchOrders`` with ``lastUpdatedAfter`` = the watermark less ``OVERLAP`` (an
 order updated while the previous run read may have been missed; reading it twice is harmless),
@@ -12,6 +12,7 @@ watermark, again in the transaction of the last batch.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,12 +23,14 @@ from ams.sync.context import SyncContext
 from ams.sync.parsers import orders as parser
 from ams.sync.parsers.flatfile import Parsed, Rejected, RowError, parse_timestamp
 from ams.sync.syncers import reports
+from spapi.errors import ReportFailed
+from spapi.reports import CANCELLED
 
 BACKFILL_DAYS = 730
 WINDOW_DAYS = 30
 OVERLAP = timedelta(minutes=10)
-# Amazon answers with whole seconds; an end earlier than asked by more than this was clamped.
-CLAMP_TOLERANCE = timedelta(minutes=1)
+# Reports in flight at once during the backfill.
+PIPELINE = 3
 INCLUDED_DATA = ("PROCEEDS", "FULFILLMENT", "PROMOTION", "CANCELLATION")
 TARGETS = (parser.ORDERS, parser.LINES)
 
@@ -58,32 +61,82 @@ def _refresh_days(ctx: SyncContext) -> Any:
     return after_merge
 
 
+def _windows(newest_end: datetime, earliest: datetime) -> Iterator[tuple[datetime, datetime]]:
+    b = newest_end
+    while b > earliest:
+        a = max(earliest, b - timedelta(days=WINDOW_DAYS))
+        yield a, b
+        b = a
+
+
+def _nothing_before(ctx: SyncContext, earliest: datetime, end: datetime, newest: bool) -> bool:
+    """True if the seller has no order created between ``earliest`` and ``end``: one cheap
+    searchOrders call instead of a report per empty window back to the start of the backfill."""
+    page = ctx.client.search_orders(
+        marketplace_ids=ctx.marketplace_ids,
+        created_after=earliest,
+        # The newest window ends "now" by AMS's clock, which may run ahead of Amazon's.
+        created_before=None if newest else end,
+        max_results_per_page=1,
+    )
+    return not page.get("orders")
+
+
 def backfill(ctx: SyncContext, cursor: dict[str, Any]) -> None:
-    now = ctx.now().replace(microsecond=0)
-    until = _moment(cursor.get("backfill_until")) or now
-    start = _moment(cursor.get("backfill_through")) or until - timedelta(days=BACKFILL_DAYS)
-    cursor = {**cursor, "backfill_until": _iso(until), "backfill_through": _iso(start)}
+    """Report windows from the newest back to ``BACKFILL_DAYS`` ago, ``PIPELINE`` reports in
+    flight: createReport's usage plan (one a minute after a burst of 15) is the bound, so the
+    next reports are being built by Amazon while the current one is ingested. The newest window
+    comes first so recent orders are there within minutes; the cursor ``backfill_from`` moves
+    back window by window, each time with the window's last batch."""
+    until = _moment(cursor.get("backfill_until")) or ctx.now().replace(microsecond=0)
+    earliest = until - timedelta(days=BACKFILL_DAYS)
+    done_from = _moment(cursor.get("backfill_from")) or until
+    cursor = {**cursor, "backfill_until": _iso(until)}
     ctx.save_cursor(cursor)
-    windows: list[tuple[datetime, datetime]] = []
-    a = start
-    while a < until:
-        b = min(a + timedelta(days=WINDOW_DAYS), until)
-        windows.append((a, b))
-        a = b
+    windows = _windows(done_from, earliest)
+    total = sum(1 for _ in _windows(done_from, earliest))
     convert = parser.report_converter(set(ctx.marketplace_ids))
-    for done, (a, b) in enumerate(windows):
+    pending: deque[tuple[datetime, datetime, str, int]] = deque()
+
+    def submit(a: datetime, b: datetime, attempt: int, *, front: bool = False) -> None:
+        report_id = reports.create(ctx, parser.REPORT_TYPE, marketplace_ids=ctx.marketplace_ids, start=a, end=b)
+        if front:
+            pending.appendleft((a, b, report_id, attempt))
+        else:
+            pending.append((a, b, report_id, attempt))
+
+    def refill() -> None:
+        while len(pending) < PIPELINE:
+            window = next(windows, None)
+            if window is None:
+                return
+            submit(*window, 0)
+
+    refill()
+    finished = 0
+    while pending:
         ctx.checkpoint()
-        report = reports.request(
-            ctx, parser.REPORT_TYPE, marketplace_ids=ctx.marketplace_ids, start=a, end=b
-        )
-        through = reports.covered_until(report, b) if report is not None else b
-        # Amazon clamps a window that reaches past its own clock: nothing newer exists yet, and
-        # the incremental sync takes over from there.
-        last = done == len(windows) - 1 or through < b - CLAMP_TOLERANCE
-        next_cursor = {**cursor, "backfill_through": _iso(through)}
-        if last:
-            # Amazon's clock decides where the incremental sync picks up.
-            next_cursor.update(backfill_done=True, updated_after=_iso(min(through, b)))
+        a, b, report_id, attempt = pending.popleft()
+        newest = b == until
+        try:
+            report: dict[str, Any] | None = reports.wait(ctx, report_id)
+        except ReportFailed as exc:
+            if exc.processing_status == CANCELLED and _nothing_before(ctx, earliest, b, newest):
+                # No order at all before this window's end: the backfill is complete.
+                pending.clear()
+                report, a = None, earliest
+            elif attempt + 1 < reports.ATTEMPTS:
+                submit(a, b, attempt + 1, front=True)
+                continue
+            elif exc.processing_status == CANCELLED:
+                report = None  # a gap in the seller's history
+            else:
+                raise
+        next_cursor = {**cursor, "backfill_from": _iso(a), "backfill_done": a <= earliest}
+        if "updated_after" not in next_cursor:
+            # Amazon's clock (the report's covered end) decides where the incremental sync starts.
+            covered = reports.covered_until(report, b) if report is not None else earliest
+            next_cursor["updated_after"] = _iso(min(covered, b))
         if report is None:
             ctx.save_cursor(next_cursor)
         else:
@@ -99,9 +152,10 @@ def backfill(ctx: SyncContext, cursor: dict[str, Any]) -> None:
                 cursor=next_cursor,
             )
         cursor = next_cursor
-        ctx.progress(done + 1, len(windows))
-        if last:
-            break
+        finished += 1
+        ctx.progress(finished, total)
+        if not cursor["backfill_done"]:
+            refill()
 
 
 def incremental(ctx: SyncContext) -> None:

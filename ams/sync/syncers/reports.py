@@ -22,7 +22,7 @@ from ams.sync import ingest
 from ams.sync.context import SyncContext
 from ams.sync.parsers.flatfile import MissingColumns, Rejected, parse, parse_timestamp, report_lines
 from spapi import reports
-from spapi.errors import DocumentExpired, DocumentTruncated, ReportFailed
+from spapi.errors import BadResponse, DocumentExpired, DocumentTruncated, ReportFailed
 
 log = structlog.get_logger(__name__)
 
@@ -37,6 +37,41 @@ def poll_seconds() -> float:
     return float(getattr(settings, "SYNC_REPORT_POLL_SECONDS", 10.0))
 
 
+def create(
+    ctx: SyncContext,
+    report_type: str,
+    *,
+    marketplace_ids: Sequence[str],
+    start: datetime | None = None,
+    end: datetime | None = None,
+    options: Mapping[str, str] | None = None,
+) -> str:
+    """createReport; returns the report id."""
+    ctx.checkpoint()
+    created = ctx.client.create_report(
+        report_type,
+        marketplace_ids=marketplace_ids,
+        data_start_time=start,
+        data_end_time=end,
+        report_options=options,
+    )
+    report_id = created.get("reportId")
+    if not isinstance(report_id, str):
+        raise BadResponse("createReport response without reportId", operation="createReport")
+    return report_id
+
+
+def wait(ctx: SyncContext, report_id: str) -> dict[str, Any]:
+    """Poll getReport until DONE; raises ReportFailed (CANCELLED or FATAL)."""
+    interval = poll_seconds()
+    return reports.wait_for_report(
+        ctx.client,
+        report_id,
+        poll_interval=interval,
+        max_poll_interval=max(interval, 60.0) if interval >= 1 else interval,
+    )
+
+
 def request(
     ctx: SyncContext,
     report_type: str,
@@ -49,18 +84,11 @@ def request(
     """createReport and wait for it; None when Amazon has no data for it."""
     cancelled = 0
     for _attempt in range(ATTEMPTS):
-        ctx.checkpoint()
+        report_id = create(
+            ctx, report_type, marketplace_ids=marketplace_ids, start=start, end=end, options=options
+        )
         try:
-            return reports.request_report(
-                ctx.client,
-                report_type,
-                marketplace_ids=marketplace_ids,
-                data_start_time=start,
-                data_end_time=end,
-                report_options=options,
-                poll_interval=poll_seconds(),
-                max_poll_interval=max(poll_seconds(), 60.0 if poll_seconds() >= 1 else poll_seconds()),
-            )
+            return wait(ctx, report_id)
         except ReportFailed as exc:
             log.info("sync.report_failed", report_type=report_type, status=exc.processing_status)
             if exc.processing_status == reports.CANCELLED:
