@@ -243,3 +243,28 @@ def test_stock_of_an_earlier_day_is_rebuilt_exactly():
     later.history.ensure_day(70)
     assert later.stock(moment) == expected
     assert later.stock(70 * DAY + 100) != expected
+
+
+def test_the_world_is_byte_identical_across_processes():
+    """No dependence on Python's per-process hash seed (set or dict order of strings)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import datetime as dt\n"
+        "from spapi_sim.config import SimConfig\n"
+        "from spapi_sim.tests.test_world import _fingerprint\n"
+        "print(_fingerprint(SimConfig(seed=9, sellers=1, skus_per_seller=20, history_days=40,"
+        " anchor=dt.datetime(2026, 6, 1, tzinfo=dt.UTC), clock_speed=0)))\n"
+    )
+    outputs = set()
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        result = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env,
+            cwd=Path(__file__).resolve().parents[2], timeout=120,
+        )
+        outputs.add(result.stdout.strip())
+    assert len(outputs) == 1
