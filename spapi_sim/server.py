@@ -116,6 +116,8 @@ class _Handler(BaseHTTPRequestHandler):
     # otherwise cost 40 ms per keep-alive request).
     disable_nagle_algorithm = True
     wbufsize = 64 * 1024
+    # Idle keep-alive connections give their thread back after two minutes.
+    timeout = 120
     app: App
 
     def _dispatch(self) -> None:
