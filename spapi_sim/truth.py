@@ -126,8 +126,8 @@ def _orders(world: SellerWorld, lo: int, hi: int, now: int) -> dict[str, Any]:
         "by_day_and_status": by_day_status,
         "by_local_day": by_local_day,
         "by_marketplace": by_marketplace,
-        "revenue": {c: s(v) for c, v in sorted(revenue.items())},
-        "promotion_discounts": {c: s(v) for c, v in sorted(discounts.items())},
+        "revenue": {c: s(q(v, c)) for c, v in sorted(revenue.items())},
+        "promotion_discounts": {c: s(q(v, c)) for c, v in sorted(discounts.items())},
         "lost_sales_units": sum(h.lost_units[max(0, lo // DAY) : max(0, (hi - 1) // DAY + 1)]),
     }
 
@@ -197,7 +197,7 @@ def _settlements(world: SellerWorld, lo: int, hi: int, now: int) -> list[dict[st
                 "deposit_date": iso(world.moment(period.deposit)),
                 "processing_status": "Closed" if closed else "Open",
                 "report_available": closed and period.end + SETTLEMENT_DELAY <= now,
-                "total": s(summary.total),
+                "total": s(q(summary.total, period.marketplace.currency)),
                 "lines": summary.lines,
                 "events": summary.events,
             }
@@ -229,13 +229,13 @@ def _money(world: SellerWorld, lo: int, hi: int, now: int) -> tuple[dict[str, An
             reimbursed[currency] = reimbursed.get(currency, ZERO) + totals.reimbursed
     return (
         {
-            "by_type": {k: {c: s(v) for c, v in sorted(d.items())} for k, d in sorted(fees.items())},
-            "charges": {k: {c: s(v) for c, v in sorted(d.items())} for k, d in sorted(charges.items())},
+            "by_type": {k: {c: s(q(v, c)) for c, v in sorted(d.items())} for k, d in sorted(fees.items())},
+            "charges": {k: {c: s(q(v, c)) for c, v in sorted(d.items())} for k, d in sorted(charges.items())},
             "events_by_kind": dict(sorted(events_by_kind.items())),
         },
         {
             "count": reimbursement_count,
             "units": reimbursed_units,
-            "amount": {c: s(v) for c, v in sorted(reimbursed.items())},
+            "amount": {c: s(q(v, c)) for c, v in sorted(reimbursed.items())},
         },
     )

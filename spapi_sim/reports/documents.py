@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from spapi_sim import ids
 from spapi_sim.marketplaces import Marketplace
-from spapi_sim.money import s
+from spapi_sim.money import q, s
 from spapi_sim.reports import columns as C
 from spapi_sim.world.catalog import LISTING_ACTIVE, Product
 from spapi_sim.world.finances import SettlementPeriod, summarize
@@ -355,7 +355,7 @@ def _settlement(world: SellerWorld, spec: DocumentSpec) -> Iterator[Row]:
     m = period.marketplace
     yield [
         period.settlement_id, _utc(world, period.start), _utc(world, period.end - 1),
-        _utc(world, period.deposit), s(summary.total), m.currency,
+        _utc(world, period.deposit), s(q(summary.total, m.currency)), m.currency,
     ] + [""] * 18
     market_name = settlement_market_name(m)
     for event in world.ledger.settlement_events(period, spec.as_of):
