@@ -313,3 +313,19 @@ def test_a_failing_disconnect_receiver_rolls_the_whole_disconnect_back(personas)
         assert not DeletionRecord.objects.filter(connection_ref=conn.id).exists()
     assert conn.is_live
     assert _secret_kinds(personas.team.id, conn.id) == ["refresh"]
+
+
+@pytest.mark.django_db
+def test_the_scheduled_purge_job_waits_for_the_due_date(personas):
+    conn = make_connection(personas.team)
+    services.connection_disconnect(connection=conn, actor=_membership(personas, personas.owner))
+    purge_connection(team_id=personas.team.id, connection_id=conn.id)
+    with team_scope(personas.team.id):
+        conn.refresh_from_db()
+    assert conn.purged_at is None
+    with time_machine.travel(timezone.now() + timedelta(days=3, seconds=1), tick=False):
+        purge_connection(team_id=personas.team.id, connection_id=conn.id)
+    with team_scope(personas.team.id):
+        conn.refresh_from_db()
+        assert DeletionRecord.objects.get(connection_ref=conn.id).verified is True
+    assert conn.purged_at is not None
