@@ -40,8 +40,8 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--simulator-port", type=int, default=8100)
         parser.add_argument(
-            "--clock-speed", type=float, default=60.0,
-            help="Simulated seconds per real second: 60 makes an hour of orders arrive every minute.",
+            "--clock-speed", type=float, default=10.0,
+            help="Simulated seconds per real second: 10 makes an hour of orders arrive every six minutes.",
         )
         parser.add_argument(
             "--rate-scale", type=float, default=10.0,
@@ -92,8 +92,14 @@ class Command(BaseCommand):
             # Stripe's local stand-in (ams.billing.fake_stripe): Checkout, Portal and signed webhooks.
             commands.append([python, "manage.py", "fake_stripe", "--port", str(fake_stripe.port)])
 
-        # Fixed command lines: this interpreter and our own modules.
-        processes = [subprocess.Popen(c, env=env, cwd=settings.BASE_DIR) for c in commands]  # noqa: S603
+        # Fixed command lines: this interpreter and our own modules. The simulator's start-up
+        # banner repeats its (fake) LWA secret, so only its errors reach the console.
+        processes = [
+            subprocess.Popen(  # noqa: S603
+                c, env=env, cwd=settings.BASE_DIR, stdout=subprocess.DEVNULL if c[2] == "spapi_sim" else None
+            )
+            for c in commands
+        ]
         stopping = False
 
         def stop(signum: int, frame: FrameType | None) -> None:
@@ -127,13 +133,24 @@ class Command(BaseCommand):
             # Last started, first stopped: the worker and the web server finish their requests
             # while the simulator still answers them.
             for p in reversed(processes):
-                if p.poll() is None:
-                    p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+                self._stop(p)
             self.stdout.write("AMS stopped.")
+
+    @staticmethod
+    def _stop(process: subprocess.Popen[bytes]) -> None:
+        # A first signal lets the worker finish its jobs; a second aborts them, which is safe
+        # because sync commits its cursors with the rows they cover and resumes where it was.
+        for _ in range(2):
+            if process.poll() is not None:
+                return
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                continue
+        if process.poll() is None:
+            process.kill()
+            process.wait()
 
     def _simulator_info(self, python: str) -> dict[str, Any]:
         result = subprocess.run(  # noqa: S603  (a fixed command line)
