@@ -11,7 +11,7 @@ off the proceeds.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
@@ -93,3 +93,31 @@ def profit_totals(lines: Iterable[LineProfit]) -> dict[str, ProfitTotal]:
         cur: ProfitTotal(cur, sums[cur], counts[cur], missing.get(cur, 0), tuple(sorted(missing_skus[cur])))
         for cur in counts
     }
+
+
+@dataclass(frozen=True)
+class OrderProfit:
+    """Profit of one order: its lines' profit less Amazon's fees on the order.
+
+    None with a reason when a line has no cost or the fees are not known; ``fees_estimated``
+    says the fees are Amazon's per-unit estimate because none are posted yet.
+    """
+
+    currency: str
+    profit: Decimal | None
+    fees: Decimal | None
+    fees_estimated: bool
+    skus_missing_cost: tuple[str, ...]
+    missing_reason: str = ""
+
+
+def order_profit(lines: Sequence[LineProfit], *, currency: str, fees: Decimal | None, fees_estimated: bool = False) -> OrderProfit:
+    """``lines`` are computed with zero fees each: Amazon posts fees per order, not per line."""
+    missing = tuple(sorted({line.sku for line in lines if line.missing_cost}))
+    if missing:
+        reason = f"no cost for {', '.join(missing)}"
+        return OrderProfit(currency, None, fees, fees_estimated, missing, reason)
+    if fees is None:
+        return OrderProfit(currency, None, None, False, (), "Amazon's fees are not known yet")
+    total = sum((line.profit for line in lines if line.profit is not None), Decimal(0))
+    return OrderProfit(currency, total - fees, fees, fees_estimated, ())

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "ams.amazon",
     "ams.billing",
     "ams.procurement",
+    "ams.dashboard",
     "ams.sync",
     "ams.orders",
     "ams.inventory",

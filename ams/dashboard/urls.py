@@ -1,0 +1,11 @@
+from django.urls import path
+
+from ams.dashboard import views
+
+urlpatterns = [
+    path("orders/", views.orders, name="orders"),
+    path("inventory/", views.inventory, name="inventory"),
+    path("listings/", views.listings, name="listings"),
+    path("settlements/", views.settlements, name="settlements"),
+    path("settlements/lines/", views.settlement_lines, name="settlement_lines"),
+]
