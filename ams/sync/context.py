@@ -157,6 +157,9 @@ class SyncContext:
         if not rows and not rejected and cursor is None:
             return
         with team_scope(self.team_id):
+            # The cursor commits with the rows it covers, so a commit lost in a database crash
+            # loses both together and the batch is read again: no need to wait for the flush.
+            bulk.commit_without_flush_wait()
             if rows:
                 staged, count = bulk.stage(columns, rows)
                 self.stats.rows_read += count

@@ -156,6 +156,13 @@ def merge(target: Target, staged: str, *, connection_id: int) -> MergeResult:
     return MergeResult(inserted=int(row[0]), updated=int(row[1]))
 
 
+def commit_without_flush_wait() -> None:
+    """This transaction's commit returns before its WAL reaches the disk (never less safe
+    for other transactions; see the caller for why it is safe for this one)."""
+    with connection.cursor() as cursor:
+        cursor.cursor.execute("SET LOCAL synchronous_commit TO off")
+
+
 def drop_stage(staged: str) -> None:
     """Drop a staging table before the transaction ends (when one transaction stages twice)."""
     with connection.cursor() as cursor:
