@@ -54,12 +54,35 @@ class FaultConfig:
         config.validate()
         return config
 
+    def __post_init__(self) -> None:
+        self.next = [normalise_rule(rule) for rule in self.next]
+
     def validate(self) -> None:
         if not 0.0 <= self.error_rate <= 1.0:
             raise ValueError("error_rate must be between 0 and 1")
         bad = [k for k in self.kinds if k not in FAULT_KINDS]
         if bad:
             raise ValueError(f"unknown fault kinds {bad}; known: {list(FAULT_KINDS)}")
+
+
+def normalise_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """Accept {"operation", "status": 503} or {"operation", "kind": "timeout"}, with a count."""
+    if not isinstance(rule, dict):
+        raise ValueError("each 'next' rule must be an object")
+    kind = rule.get("kind")
+    status = rule.get("status")
+    if kind is None:
+        if status is None:
+            raise ValueError("a 'next' rule needs a 'kind' or a 'status'")
+        kind = str(status)
+    if kind not in FAULT_KINDS:
+        raise ValueError(f"unknown fault kind {kind!r}")
+    if kind in ("500", "503"):
+        status = int(kind)
+    count = int(rule.get("count", 1))
+    if count < 1:
+        raise ValueError("count must be at least 1")
+    return {"operation": str(rule.get("operation", "*")), "kind": kind, "status": status, "count": count}
 
 
 @dataclass
@@ -84,7 +107,8 @@ class SimConfig:
     clock_start: dt.datetime | None = None
     clock_speed: float = 1.0
     rate_scale: float = 1.0
-    faults: FaultConfig = field(default_factory=FaultConfig)
+    # A FaultConfig or the same fields as a dict (the shape POST /_sim/faults takes).
+    faults: FaultConfig | dict[str, Any] = field(default_factory=FaultConfig)
     # The simulated application, as registered in Seller Central's Developer Console.
     redirect_uris: tuple[str, ...] = (
         "http://127.0.0.1:8000/amazon/callback/",
@@ -98,9 +122,15 @@ class SimConfig:
     # getReport calls a report takes to reach DONE (IN_QUEUE, IN_PROGRESS, …, DONE).
     report_polls: int = 2
 
+    @property
+    def fault_config(self) -> FaultConfig:
+        assert isinstance(self.faults, FaultConfig)  # converted in __post_init__
+        return self.faults
+
     def __post_init__(self) -> None:
         if isinstance(self.faults, dict):
             self.faults = FaultConfig.from_dict(self.faults)
+        self.faults.validate()
         self.marketplaces = tuple(m.upper() for m in self.marketplaces)
         if self.anchor.tzinfo is None:
             raise ValueError("anchor must be timezone-aware (UTC)")

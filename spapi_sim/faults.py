@@ -7,7 +7,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from spapi_sim.config import FAULT_KINDS, FaultConfig
+from spapi_sim.config import FaultConfig
 
 REQUEST_KINDS = ("500", "503", "slow", "timeout")
 
@@ -40,8 +40,7 @@ class FaultInjector:
                 "next": list(self.config.next),
                 **rest,
             }
-            for rule in rules:
-                merged["next"].append(_normalise_rule(rule))
+            merged["next"].extend(rules)
             self.config = FaultConfig.from_dict(merged)
             return self.config
 
@@ -78,23 +77,3 @@ class FaultInjector:
     def _fire(self, fault: Fault) -> Fault:
         self.fired[fault.kind] = self.fired.get(fault.kind, 0) + 1
         return fault
-
-
-def _normalise_rule(rule: dict[str, Any]) -> dict[str, Any]:
-    """Accept {"operation", "status": 503} or {"operation", "kind": "timeout"}, with a count."""
-    if not isinstance(rule, dict):
-        raise ValueError("each 'next' rule must be an object")
-    kind = rule.get("kind")
-    status = rule.get("status")
-    if kind is None:
-        if status is None:
-            raise ValueError("a 'next' rule needs a 'kind' or a 'status'")
-        kind = str(status)
-    if kind not in FAULT_KINDS:
-        raise ValueError(f"unknown fault kind {kind!r}")
-    if kind in ("500", "503"):
-        status = int(kind)
-    count = int(rule.get("count", 1))
-    if count < 1:
-        raise ValueError("count must be at least 1")
-    return {"operation": str(rule.get("operation", "*")), "kind": kind, "status": status, "count": count}

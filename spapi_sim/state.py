@@ -50,7 +50,7 @@ class SimState:
         self.application_id = ids.application_id(config.seed)
         self.lwa = Lwa(config.seed, ids.client_id(config.seed), ids.client_secret(config.seed), self.application_id)
         self.limiter = RateLimiter(config.rate_scale)
-        self.faults = FaultInjector(config.faults, config.seed)
+        self.faults = FaultInjector(config.fault_config, config.seed)
         self.stats = Stats()
         self.sellers: dict[str, SellerWorld] = {}
         for index in range(config.sellers):

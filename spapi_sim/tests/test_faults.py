@@ -107,3 +107,10 @@ def test_clear_resets_everything(fresh: Api):
     fresh.control("/_sim/faults", {"error_rate": 1, "kinds": ["503"], "next": [{"status": 500}]})
     fresh.control("/_sim/faults", {"clear": True})
     assert fresh.get(PARTICIPATIONS).status_code == 200
+
+
+def test_faults_can_be_given_as_a_dict_in_the_config():
+    config = small_config(sellers=1, skus_per_seller=5, history_days=5, faults={"next": [{"operation": "getMarketplaceParticipations", "status": 503, "count": 2}]})
+    with start_server(config) as server:
+        api = Api(server)
+        assert [api.get(PARTICIPATIONS).status_code for _ in range(3)] == [503, 503, 200]
