@@ -61,7 +61,7 @@ def test_search_orders_pages_without_repeats(api: Api):
 
 
 def test_bad_parameters_are_invalid_input(api: Api):
-    cases = [
+    cases: list[tuple[str, dict[str, Any]]] = [
         ("/orders/v0/orders", {"MarketplaceIds": US}),
         ("/orders/v0/orders", {"MarketplaceIds": US, "CreatedAfter": "yesterday"}),
         ("/orders/v0/orders", {"MarketplaceIds": "A1NOTAMARKET", "CreatedAfter": "2026-05-01T00:00:00Z"}),
