@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -10,7 +11,8 @@ from django.db.models import Count, Sum
 
 from ams.amazon.models import SellerConnection
 from ams.core.tenancy import team_scope
-from ams.orders.models import Order, OrderDay, OrderLine
+from ams.orders.models import Order, OrderDay, OrderLine, SkuSummary
+from ams.orders.timezones import zone
 from ams.sync.models import Family, SyncState, SyncStatus
 from ams.sync.services import sync_run
 from tests.sync.harness import SimSeller
@@ -70,6 +72,12 @@ def test_a_full_orders_sync_converges_on_the_truth_and_a_second_changes_nothing(
         for country, days in truth["by_local_day"].items()
     }
     assert ours["days"] == expected_days
+    with team_scope(connection.team_id):
+        day_revenue = {
+            r["currency"]: r["t"]
+            for r in OrderDay.objects.filter(connection=connection).values("currency").annotate(t=Sum("item_price")).order_by()
+        }
+    assert day_revenue == {c: Decimal(v) for c, v in truth["revenue"].items()}
 
     with team_scope(connection.team_id):
         state = SyncState.objects.get(connection=connection, family=Family.ORDERS)
@@ -78,3 +86,19 @@ def test_a_full_orders_sync_converges_on_the_truth_and_a_second_changes_nothing(
 
     assert sync_run(team_id=connection.team_id, connection_id=connection.id, family=Family.ORDERS) == SyncStatus.DONE
     assert orders_snapshot(connection) == ours
+
+
+def test_the_sku_windows_summarise_the_lines(connection: SellerConnection, fast_sync: None):
+    sync_run(team_id=connection.team_id, connection_id=connection.id, family=Family.ORDERS)
+    with team_scope(connection.team_id):
+        summaries = list(SkuSummary.objects.filter(connection=connection))
+        assert summaries
+        for summary in summaries[:10]:
+            lines = OrderLine.objects.filter(
+                connection=connection, marketplace_id=summary.marketplace_id, sku=summary.sku
+            ).exclude(status="cancelled")
+            start = datetime.combine(summary.as_of - timedelta(days=29), time.min, tzinfo=zone(summary.marketplace_id))
+            recent = lines.filter(purchased_at__gte=start)
+            assert summary.units_30d == (recent.aggregate(u=Sum("quantity"))["u"] or 0)
+            sales = sum(((x.item_price or 0) - (x.promotion_discount or 0) for x in recent), Decimal(0))
+            assert summary.sales_30d == sales
