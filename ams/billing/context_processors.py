@@ -12,5 +12,8 @@ def billing(request: HttpRequest) -> dict[str, Any]:
     if team is None or membership is None:
         return {}
     from ams.billing.selectors import billing_banner
+    from ams.core.tenancy import team_scope
 
-    return {"billing_banner": billing_banner(team, membership)}
+    # An error page raised inside a team view renders after the view left the team's scope.
+    with team_scope(team.id):
+        return {"billing_banner": billing_banner(team, membership)}

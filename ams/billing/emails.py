@@ -43,15 +43,13 @@ class Receipt:
 
     @classmethod
     def from_invoice(cls, invoice: dict[str, Any]) -> Receipt:
-        lines = (invoice.get("lines") or {}).get("data") or []
-        period = (lines[0].get("period") if lines else None) or {}
         currency = str(invoice.get("currency") or "usd")
         return cls(
             number=str(invoice.get("number") or invoice.get("id", "")),
             amount=money(int(invoice.get("amount_paid") or 0), currency),
             currency=currency.upper(),
-            period_start=_date(period.get("start") or invoice.get("period_start")),
-            period_end=_date(period.get("end") or invoice.get("period_end")),
+            period_start=_date(invoice.get("period_start")),
+            period_end=_date(invoice.get("period_end")),
             url=str(invoice.get("hosted_invoice_url") or ""),
         )
 
@@ -72,6 +70,35 @@ class PaymentFailure:
             next_attempt=_date(invoice.get("next_payment_attempt")),
             url=str(invoice.get("hosted_invoice_url") or ""),
         )
+
+
+def invoice_summary(invoice: dict[str, Any]) -> dict[str, Any]:
+    """What the emails need from a Stripe invoice, small enough to travel as a job's arguments."""
+    lines = (invoice.get("lines") or {}).get("data") or []
+    period = (lines[0].get("period") if lines else None) or {}
+    return {
+        "id": invoice.get("id"), "number": invoice.get("number"), "currency": invoice.get("currency"),
+        "amount_paid": invoice.get("amount_paid"), "amount_due": invoice.get("amount_due"),
+        "period_start": period.get("start") or invoice.get("period_start"),
+        "period_end": period.get("end") or invoice.get("period_end"),
+        "hosted_invoice_url": invoice.get("hosted_invoice_url"),
+        "next_payment_attempt": invoice.get("next_payment_attempt"),
+    }
+
+
+def dispatch(*, team: Team, kind: str, to: list[str], data: dict[str, Any]) -> None:
+    """Send one billing email by kind, from a job's arguments."""
+    if kind == "receipt":
+        send_receipt(to=to, team=team, receipt=Receipt.from_invoice(data["invoice"]))
+    elif kind == "payment_failed":
+        send_payment_failed(to=to, team=team, failure=PaymentFailure.from_invoice(data["invoice"]))
+    elif kind == "trial_reminder":
+        trial_end = datetime.fromisoformat(data["trial_end"])
+        send_trial_reminder(to=to, team=team, trial_end=trial_end, subscribed=bool(data["subscribed"]))
+    elif kind == "cancelled":
+        send_cancelled(to=to, team=team)
+    else:
+        raise ValueError(f"unknown billing email {kind!r}")
 
 
 def _send(*, template: str, subject: str, to: list[str], team: Team, **context: Any) -> None:

@@ -103,12 +103,9 @@ def _send_trial_reminder(team: Team, subscription: Subscription) -> bool:
         return False
     subscription.trial_reminder_sent_for = subscription.trial_end
     subscription.save(update_fields=["trial_reminder_sent_for", "updated_at"])
-    recipients = _billing_recipients(team)
-    trial_end = subscription.trial_end
-    subscribed = subscription.status == Status.TRIALING
-    transaction.on_commit(lambda: emails.send_trial_reminder(
-        to=recipients, team=team, trial_end=trial_end, subscribed=subscribed
-    ))
+    _email_later(team, "trial_reminder", {
+        "trial_end": subscription.trial_end.isoformat(), "subscribed": subscription.status == Status.TRIALING,
+    })
     return True
 
 
@@ -306,8 +303,7 @@ def _on_subscription_changed(team: Team, subscription: Subscription, obj: dict[s
 def _on_subscription_deleted(team: Team, subscription: Subscription, obj: dict[str, Any], created: datetime) -> None:
     was = subscription.status
     if _apply_subscription(subscription, obj, created) and was != subscription.status:
-        recipients = _billing_recipients(team)
-        transaction.on_commit(lambda: emails.send_cancelled(to=recipients, team=team))
+        _email_later(team, "cancelled", {})
 
 
 def _on_trial_will_end(team: Team, subscription: Subscription, obj: dict[str, Any], created: datetime) -> None:
@@ -321,18 +317,14 @@ def _on_invoice_paid(team: Team, subscription: Subscription, obj: dict[str, Any]
         subscription.save(update_fields=["payment_failed_at", "updated_at"])
     if int(obj.get("amount_paid") or 0) <= 0:
         return  # the zero invoice that opens a trial is not a payment
-    receipt = emails.Receipt.from_invoice(obj)
-    recipients = _billing_recipients(team)
-    transaction.on_commit(lambda: emails.send_receipt(to=recipients, team=team, receipt=receipt))
+    _email_later(team, "receipt", {"invoice": emails.invoice_summary(obj)})
 
 
 def _on_payment_failed(team: Team, subscription: Subscription, obj: dict[str, Any], created: datetime) -> None:
     if subscription.payment_failed_at is None or created > subscription.payment_failed_at:
         subscription.payment_failed_at = created
         subscription.save(update_fields=["payment_failed_at", "updated_at"])
-    failure = emails.PaymentFailure.from_invoice(obj)
-    recipients = _billing_recipients(team)
-    transaction.on_commit(lambda: emails.send_payment_failed(to=recipients, team=team, failure=failure))
+    _email_later(team, "payment_failed", {"invoice": emails.invoice_summary(obj)})
 
 
 _Handler = Callable[[Team, Subscription, dict[str, Any], datetime], None]
@@ -348,6 +340,16 @@ _HANDLERS: dict[str, _Handler] = {
     "invoice.payment_failed": _on_payment_failed,
 }
 assert set(_HANDLERS) == HANDLED_EVENTS
+
+
+def _email_later(team: Team, kind: str, data: dict[str, Any]) -> None:
+    """Send a billing email from a job deferred in this transaction: it exists only if the change
+    that caused it commits, and a mail server that is briefly away gets retried."""
+    from ams.billing.tasks import send_billing_email as send_billing_email_task
+
+    recipients = _billing_recipients(team)
+    if recipients:
+        send_billing_email_task.defer(team_id=team.id, kind=kind, to=recipients, data=data)
 
 
 def _billing_recipients(team: Team) -> list[str]:

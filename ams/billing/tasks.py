@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import structlog
 from django.conf import settings
@@ -10,7 +11,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 from procrastinate import RetryStrategy
 
-from ams.billing import services
+from ams.billing import emails, services
 from ams.core.jobs import app, team_task
 from ams.teams.models import Team
 
@@ -28,6 +29,11 @@ def process_stripe_event(event_id: str) -> None:
     finally:
         close_old_connections()
     log.info("stripe.event_processed", event_id=event_id, status=status)
+
+
+@team_task(queue="billing", retry=RetryStrategy(max_attempts=6, exponential_wait=10))
+def send_billing_email(*, team_id: int, kind: str, to: list[str], data: dict[str, Any]) -> None:
+    emails.dispatch(team=Team.objects.get(id=team_id), kind=kind, to=to, data=data)
 
 
 @team_task(queue="billing", retry=RetryStrategy(max_attempts=3))

@@ -7,10 +7,14 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
+from procrastinate.contrib.django.models import ProcrastinateJob
 
+from ams.billing import emails
 from ams.billing.fake_stripe import FakeStripe, default_fake
 from ams.billing.models import EventStatus, StripeEvent
 from ams.billing.services import stripe_event_process
+from ams.core.tenancy import team_scope
+from ams.teams.models import Team
 from tests.factories import Personas
 
 WEBHOOK = "/billing/stripe/webhook/"
@@ -35,10 +39,26 @@ def process_received() -> list[str]:
     return [stripe_event_process(event_id=i) for i in ids]
 
 
+def run_email_jobs() -> int:
+    """Run the billing email jobs still waiting, as the worker would (without its connection handling)."""
+    jobs = ProcrastinateJob.objects.filter(task_name="ams.billing.tasks.send_billing_email", status="todo").order_by("id")
+    ran = 0
+    for job in jobs:
+        args = dict(job.args)
+        team_id = int(args.pop("team_id"))
+        with team_scope(team_id):
+            emails.dispatch(team=Team.objects.get(id=team_id), **args)
+        ProcrastinateJob.objects.filter(id=job.id).update(status="succeeded")
+        ran += 1
+    return ran
+
+
 def deliver(client: Client, fake: FakeStripe, events: list[dict[str, Any]]) -> None:
+    """POST the events as Stripe would, then run the jobs they deferred."""
     for event in events:
         assert post_event(client, fake, event).status_code == 200
     process_received()
+    run_email_jobs()
 
 
 def billing_url(p: Personas) -> str:

@@ -17,7 +17,7 @@ from ams.billing.models import Status, Subscription
 from ams.billing.services import trial_reminder_send
 from ams.core.tenancy import team_scope
 from ams.teams.models import Invitation
-from tests.billing.conftest import as_user, billing_url, deliver
+from tests.billing.conftest import as_user, billing_url, deliver, run_email_jobs
 from tests.factories import Personas
 
 pytestmark = pytest.mark.django_db
@@ -51,11 +51,10 @@ def _checkout_params(fake: FakeStripe) -> dict[str, Any]:
     return next(r.params for r in reversed(fake.requests) if r.path == "/v1/checkout/sessions")
 
 
-def test_trial_subscribe_invoice_paid_receipt(personas, fake, mailoutbox, django_capture_on_commit_callbacks):
+def test_trial_subscribe_invoice_paid_receipt(personas, fake, mailoutbox):
     _set_trial_end(personas, timedelta(days=1))  # under 48 hours: Stripe allows no trial, pay now
-    with django_capture_on_commit_callbacks(execute=True):
-        events = _subscribe(personas, fake)
-        deliver(Client(), fake, events)
+    events = _subscribe(personas, fake)
+    deliver(Client(), fake, events)
 
     params = _checkout_params(fake)
     assert params["mode"] == "subscription"
@@ -87,12 +86,11 @@ def test_trial_subscribe_invoice_paid_receipt(personas, fake, mailoutbox, django
     assert b"29.00 USD on" in page.content
 
 
-def test_the_rest_of_the_trial_carries_into_checkout(personas, fake, mailoutbox, django_capture_on_commit_callbacks):
+def test_the_rest_of_the_trial_carries_into_checkout(personas, fake, mailoutbox):
     _set_trial_end(personas, timedelta(days=5))
     trial_end = _subscription(personas).trial_end
     assert trial_end is not None
-    with django_capture_on_commit_callbacks(execute=True):
-        deliver(Client(), fake, _subscribe(personas, fake, plan="growth"))
+    deliver(Client(), fake, _subscribe(personas, fake, plan="growth"))
     assert _checkout_params(fake)["subscription_data"]["trial_end"] == str(int(trial_end.timestamp()))
     subscription = _subscription(personas)
     assert (subscription.status, subscription.plan) == (Status.TRIALING, "growth")
@@ -100,27 +98,27 @@ def test_the_rest_of_the_trial_carries_into_checkout(personas, fake, mailoutbox,
     assert not [m for m in mailoutbox if m.subject.startswith("Receipt")]
 
 
-def test_trial_will_end_sends_one_reminder(personas, fake, mailoutbox, django_capture_on_commit_callbacks):
+def test_trial_will_end_sends_one_reminder(personas, fake, mailoutbox):
     _set_trial_end(personas, timedelta(days=5))
-    with django_capture_on_commit_callbacks(execute=True):
-        events = _subscribe(personas, fake)
-        deliver(Client(), fake, events)
-        reminder = fake.trial_will_end(events[1]["data"]["object"]["id"])
-        deliver(Client(), fake, reminder)
-        deliver(Client(), fake, fake.trial_will_end(events[1]["data"]["object"]["id"]))  # a second, distinct event
+    events = _subscribe(personas, fake)
+    deliver(Client(), fake, events)
+    reminder = fake.trial_will_end(events[1]["data"]["object"]["id"])
+    deliver(Client(), fake, reminder)
+    deliver(Client(), fake, fake.trial_will_end(events[1]["data"]["object"]["id"]))  # a second, distinct event
     (sent,) = [m for m in mailoutbox if "trial" in m.subject]
     assert sent.to == [personas.owner.email]
     assert "first payment is taken when the trial ends" in sent.body
 
 
-def test_a_card_less_trial_gets_its_reminder_three_days_before_it_ends(personas, mailoutbox, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True), team_scope(personas.team.id):
+def test_a_card_less_trial_gets_its_reminder_three_days_before_it_ends(personas, mailoutbox):
+    with team_scope(personas.team.id):
         assert trial_reminder_send(team=personas.team) is False  # seven days left: not yet
         _set_trial_end(personas, timedelta(days=2, hours=23))
         assert trial_reminder_send(team=personas.team) is True
         assert trial_reminder_send(team=personas.team) is False  # once per trial
-    with django_capture_on_commit_callbacks(execute=True), team_scope(personas.outsider_team.id):
+    with team_scope(personas.outsider_team.id):
         assert trial_reminder_send(team=personas.outsider_team) is False
+    run_email_jobs()
     (sent,) = mailoutbox
     assert sent.to == [personas.owner.email]
     assert "Subscribe before then" in sent.body
@@ -136,12 +134,11 @@ def test_a_card_less_trial_gets_its_reminder_three_days_before_it_ends(personas,
     assert b"free trial ends" not in outsider_page.content
 
 
-def test_payment_failed_banner_and_email(personas, fake, mailoutbox, django_capture_on_commit_callbacks):
+def test_payment_failed_banner_and_email(personas, fake, mailoutbox):
     _set_trial_end(personas, timedelta(hours=1))
-    with django_capture_on_commit_callbacks(execute=True):
-        events = _subscribe(personas, fake)
-        deliver(Client(), fake, events)
-        deliver(Client(), fake, fake.renew(events[1]["data"]["object"]["id"], paid=False))
+    events = _subscribe(personas, fake)
+    deliver(Client(), fake, events)
+    deliver(Client(), fake, fake.renew(events[1]["data"]["object"]["id"], paid=False))
     assert _subscription(personas).status == Status.PAST_DUE
     (failed,) = [m for m in mailoutbox if m.subject.startswith("Payment failed")]
     assert failed.to == [personas.owner.email]
@@ -153,18 +150,16 @@ def test_payment_failed_banner_and_email(personas, fake, mailoutbox, django_capt
     # Past due is not the end: Stripe retries and the team keeps working.
     assert _may(personas, Action.SYNC)
     # A paid retry clears the banner.
-    with django_capture_on_commit_callbacks(execute=True):
-        deliver(Client(), fake, fake.renew(events[1]["data"]["object"]["id"], paid=True))
+    deliver(Client(), fake, fake.renew(events[1]["data"]["object"]["id"], paid=True))
     page = as_user(personas.member).get(reverse("team_dashboard", args=[personas.team.slug]))
     assert b"payment for this team failed" not in page.content
 
 
-def test_cancelled_then_resubscribed(personas, fake, mailoutbox, django_capture_on_commit_callbacks):
+def test_cancelled_then_resubscribed(personas, fake, mailoutbox):
     _set_trial_end(personas, timedelta(hours=1))
-    with django_capture_on_commit_callbacks(execute=True):
-        events = _subscribe(personas, fake)
-        deliver(Client(), fake, events)
-        deliver(Client(), fake, fake.cancel(events[1]["data"]["object"]["id"]))
+    events = _subscribe(personas, fake)
+    deliver(Client(), fake, events)
+    deliver(Client(), fake, fake.cancel(events[1]["data"]["object"]["id"]))
     assert _subscription(personas).status == Status.CANCELED
     (ended,) = [m for m in mailoutbox if "has ended" in m.subject]
     assert "Nothing was deleted" in ended.body
@@ -192,8 +187,7 @@ def test_cancelled_then_resubscribed(personas, fake, mailoutbox, django_capture_
     assert outsider_post.status_code == 302
 
     # Resubscribe: billing stays reachable, and sync resumes once Stripe says so.
-    with django_capture_on_commit_callbacks(execute=True):
-        deliver(Client(), fake, _subscribe(personas, fake))
+    deliver(Client(), fake, _subscribe(personas, fake))
     subscription = _subscription(personas)
     assert subscription.status == Status.ACTIVE
     assert subscription.stripe_subscription_id != events[1]["data"]["object"]["id"]
@@ -202,13 +196,12 @@ def test_cancelled_then_resubscribed(personas, fake, mailoutbox, django_capture_
     assert len([m for m in mailoutbox if m.subject.startswith("Receipt")]) == 2
 
 
-def test_an_ended_trial_is_read_only_until_the_owner_subscribes(personas, fake, django_capture_on_commit_callbacks):
+def test_an_ended_trial_is_read_only_until_the_owner_subscribes(personas, fake):
     _set_trial_end(personas, timedelta(seconds=-1))
     settings_url = reverse("team_settings", args=[personas.team.slug])
     assert as_user(personas.owner).post(settings_url, {"name": "Renamed"}).status_code == 403
     assert not _may(personas, Action.SYNC)
-    with django_capture_on_commit_callbacks(execute=True):
-        deliver(Client(), fake, _subscribe(personas, fake))
+    deliver(Client(), fake, _subscribe(personas, fake))
     assert _may(personas, Action.SYNC)
     assert as_user(personas.owner).post(settings_url, {"name": "Renamed"}).status_code == 302
 

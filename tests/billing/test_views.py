@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from ams.billing.models import Status, Subscription
 from ams.core.tenancy import team_scope
+from ams.teams.models import Team
 from tests.billing.conftest import as_user, billing_url, deliver
 
 pytestmark = pytest.mark.django_db
@@ -40,15 +41,14 @@ def test_the_owner_sees_plan_trial_and_status(personas, fake):
     assert b"Manage billing" not in page.content  # nothing to manage before the first checkout
 
 
-def test_manage_and_cancel_open_the_customer_portal(personas, fake, django_capture_on_commit_callbacks):
+def test_manage_and_cancel_open_the_customer_portal(personas, fake):
     owner = as_user(personas.owner)
     # Before subscribing there is no customer to manage.
     response = owner.post(reverse("billing_manage", args=[personas.team.slug]))
     assert response.status_code == 302
     assert response["Location"] == billing_url(personas)
     subscribe = owner.post(reverse("billing_subscribe", args=[personas.team.slug]), {"plan": "starter"})
-    with django_capture_on_commit_callbacks(execute=True):
-        deliver(Client(), fake, fake.complete_checkout(subscribe["Location"].rsplit("/", 1)[1]))
+    deliver(Client(), fake, fake.complete_checkout(subscribe["Location"].rsplit("/", 1)[1]))
 
     manage = owner.post(reverse("billing_manage", args=[personas.team.slug]))
     assert manage["Location"].startswith(f"{fake.public_url}/portal/bps_")
@@ -101,3 +101,13 @@ def test_when_stripe_is_unreachable_the_owner_is_told_and_nothing_changes(person
     with team_scope(personas.team.id):
         assert Subscription.objects.get(team=personas.team).stripe_customer_id == ""
     assert "sk_test_local_fake" not in caplog.text
+
+
+def test_an_error_page_inside_a_team_shows_the_teams_real_billing_state(personas):
+    # An active team older than any trial: outside its scope it would look like an ended trial.
+    Team.objects.filter(id=personas.team.id).update(created_at=timezone.now() - timedelta(days=60))
+    with team_scope(personas.team.id):
+        Subscription.objects.filter(team=personas.team).update(status=Status.ACTIVE)
+    response = as_user(personas.owner).post(reverse("team_member_remove", args=[personas.team.slug, 999999]))
+    assert response.status_code == 404
+    assert b"read-only" not in response.content
