@@ -4,6 +4,8 @@ settlement flat file are all rendered, so the three always agree to the cent."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -15,6 +17,8 @@ from spapi_sim.world.history import DAY
 from spapi_sim.world.orders import OrderBook, OrderView
 
 SETTLEMENT_DAYS = 14
+# Finished days whose events are kept for paging clients (bounded, so memory stays flat).
+_RECENT_DAYS = 8
 
 # Amount types as the V2 settlement flat file writes them.
 ITEM_PRICE = "ItemPrice"
@@ -91,6 +95,8 @@ class Ledger:
         self._offset = (settlement_offset_days - SETTLEMENT_DAYS) * DAY
         self.summaries: dict[tuple[str, int], SettlementSummary] = {}
         self.day_cache: dict[int, dict[str, MarketDay]] = {}
+        self._recent_days: OrderedDict[int, list[FinanceEvent]] = OrderedDict()
+        self._cache_lock = threading.Lock()
         # Units a storage fee is charged on: the usual stock level of the FBA catalogue.
         self._stored_units = [
             sum(
@@ -269,10 +275,30 @@ class Ledger:
         return f"{ids.derive(self.seed, 'reimbursement', self.seller_index, shipment) % 10**10:010d}"
 
     def events_on_day(self, day: int, now: int) -> list[FinanceEvent]:
-        """Every event posted on ``day`` (UTC) at or before ``now``, in posting order."""
-        h = self.history
+        """Every event posted on ``day`` (UTC) at or before ``now``, in posting order.
+
+        A finished day never changes; the last few are kept because clients page through a
+        day's events a hundred at a time.
+        """
         if day < 0 or day * DAY > now:
             return []
+        finished = (day + 1) * DAY <= now
+        if finished:
+            with self._cache_lock:
+                cached = self._recent_days.get(day)
+                if cached is not None:
+                    self._recent_days.move_to_end(day)
+                    return cached
+        events = self._derive_day(day, now)
+        if finished:
+            with self._cache_lock:
+                self._recent_days[day] = events
+                while len(self._recent_days) > _RECENT_DAYS:
+                    self._recent_days.popitem(last=False)
+        return events
+
+    def _derive_day(self, day: int, now: int) -> list[FinanceEvent]:
+        h = self.history
         h.ensure_day(day)
         events: list[FinanceEvent] = []
         # Orders ship within about two days of purchase.
