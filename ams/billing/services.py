@@ -359,6 +359,30 @@ def _billing_recipients(team: Team) -> list[str]:
     )
 
 
+# --- Reconciliation -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def subscription_reconcile(*, team: Team) -> bool:
+    """Take the subscription's state straight from Stripe, in case a webhook never arrived.
+
+    Stamped with the time of asking: any event created before that is older than this state, and
+    one created after it is newer, so the ordering rule keeps holding. Returns True on drift.
+    """
+    with team_scope(team.id):
+        subscription = _locked_subscription(team)
+        if not subscription.stripe_subscription_id:
+            return False
+        before = (subscription.status, subscription.plan, subscription.current_period_end)
+        asked_at = timezone.now()
+        remote = gateway.subscription_retrieve(subscription.stripe_subscription_id)
+        _apply_subscription(subscription, remote, asked_at)
+        drift = before != (subscription.status, subscription.plan, subscription.current_period_end)
+    if drift:
+        log.warning("billing.reconcile_drift", team_id=team.id, was=before[0], now=subscription.status)
+    return drift
+
+
 # --- Email delivery feedback (Resend, through Anymail) --------------------------------------
 
 

@@ -49,3 +49,16 @@ def trial_reminders(timestamp: int) -> None:
     since = timezone.now() - timedelta(days=settings.TRIAL_DAYS + 1)
     for team_id in Team.objects.filter(created_at__gte=since).values_list("id", flat=True):
         send_trial_reminder.defer(team_id=team_id)
+
+
+@team_task(queue="billing", retry=RetryStrategy(max_attempts=3, exponential_wait=60))
+def reconcile_subscription(*, team_id: int) -> None:
+    services.subscription_reconcile(team=Team.objects.get(id=team_id))
+
+
+@app.periodic(cron="41 4 * * *")
+@app.task(queue="billing", queueing_lock="billing_reconcile", pass_context=False)
+def reconcile_subscriptions(timestamp: int) -> None:
+    """Nightly: compare every team's subscription with Stripe (a job per team, each in its scope)."""
+    for team_id in Team.objects.values_list("id", flat=True):
+        reconcile_subscription.defer(team_id=team_id)

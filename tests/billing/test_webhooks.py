@@ -215,3 +215,26 @@ def test_a_plan_change_in_the_portal_changes_the_plan_and_its_limits(personas, f
 
     with team_scope(personas.team.id):
         assert may(personas.team, Action.CONNECT_ACCOUNT, in_use=9)
+
+
+def test_nightly_reconciliation_repairs_a_missed_webhook(personas, fake):
+    from ams.billing.services import subscription_reconcile
+
+    events = _subscribed(personas, fake)
+    for event in events:
+        post_event(Client(), fake, event)
+    process_received()
+    assert subscription_reconcile(team=personas.team) is False
+    # Stripe cancels, but the webhook is lost.
+    fake.cancel(events[1]["data"]["object"]["id"])
+    assert subscription_reconcile(team=personas.team) is True
+    assert _subscription(personas).status == Status.CANCELED
+    # A late event from before the reconciliation cannot undo what it found.
+    late = fake.event("customer.subscription.updated", events[1]["data"]["object"], created=events[1]["created"])
+    post_event(Client(), fake, late)
+    assert process_received() == ["processed"]
+    assert _subscription(personas).status == Status.CANCELED
+    # Teams that never subscribed are left alone, with no call to Stripe.
+    calls = len(fake.requests)
+    assert subscription_reconcile(team=personas.outsider_team) is False
+    assert len(fake.requests) == calls
