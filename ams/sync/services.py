@@ -17,6 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from ams.amazon.models import ConnectionMarketplace, ConnectionStatus, SellerConnection
+from ams.amazon.services import connection_mark_needs_reauthorization
+from ams.billing.entitlements import Action, may
 from ams.core.tenancy import team_scope
 from ams.sync import clients
 from ams.sync.context import MarketplaceInfo, SyncContext, SyncStopped
@@ -79,8 +81,6 @@ def _user_reason(exc: BaseException) -> str:
 
 def sync_allowed(team: Team) -> tuple[bool, str]:
     """The one call site of billing's entitlement check for sync."""
-    from ams.billing.entitlements import Action, may
-
     decision = may(team, Action.SYNC)
     return bool(decision), decision.reason
 
@@ -131,18 +131,11 @@ def _finish(ctx: SyncContext, status: SyncStatus, reason: str, *, completed: dat
         )
 
 
-def connection_mark_needs_reauthorization(*, team_id: int, connection_id: int, reason: str) -> None:
-    """Hand the revoked authorization to the connections app (which owns that state)."""
+def _mark_needs_reauthorization(*, team_id: int, connection_id: int) -> None:
+    """Hand the revoked authorization to the connections app, which owns that state."""
     with team_scope(team_id):
         connection = SellerConnection.objects.get(id=connection_id)
-        try:
-            from ams.amazon import services as amazon_services
-        except ImportError:  # pragma: no cover - until the connections app provides the service
-            connection.status = ConnectionStatus.NEEDS_REAUTHORIZATION
-            connection.status_reason = reason[:300]
-            connection.save(update_fields=["status", "status_reason"])
-            return
-        amazon_services.connection_mark_needs_reauthorization(connection=connection, reason=reason)
+    connection_mark_needs_reauthorization(connection=connection, reason=REAUTHORIZE_REASON)
 
 
 def sync_run(
@@ -196,7 +189,7 @@ def sync_run(
         return SyncStatus.PAUSED
     except AuthorizationRevoked:
         # No retry: every attempt would fail the same way until the seller re-authorizes.
-        connection_mark_needs_reauthorization(team_id=team_id, connection_id=connection_id, reason=REAUTHORIZE_REASON)
+        _mark_needs_reauthorization(team_id=team_id, connection_id=connection_id)
         _finish(ctx, SyncStatus.PAUSED, REAUTHORIZE_REASON, completed=None)
         log.warning("sync.authorization_revoked", connection_id=connection_id, family=family)
         return SyncStatus.PAUSED
