@@ -43,6 +43,15 @@ def test_settlements_and_fees_converge_and_reconcile(connection: SellerConnectio
 
     assert dict(fees) == {k: {c: Decimal(v) for c, v in d.items()} for k, d in truth["fees"]["by_type"].items()}
     assert dict(kinds) == truth["fees"]["events_by_kind"]
+    with team_scope(team_id):
+        reimbursed = {
+            r["currency"]: r["t"]
+            for r in Transaction.objects.filter(connection=connection, transaction_type="Adjustment")
+            .values("currency")
+            .annotate(t=Sum("total_amount"))
+            .order_by()
+        }
+    assert reimbursed == {c: Decimal(v) for c, v in truth["reimbursements"]["amount"].items()}
 
     published = [s for s in truth["settlements"] if s["report_available"]]
     assert published, "the simulated history has closed settlements"
