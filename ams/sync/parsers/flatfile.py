@@ -221,8 +221,12 @@ def integer(row: Mapping[str, str], name: str, *, default: int | None = None) ->
             raise RowError(f"'{name}' is empty")
         return default
     try:
-        return int(Decimal(raw))
-    except (InvalidOperation, ValueError):
+        return int(raw)
+    except ValueError:
+        pass
+    try:
+        return int(Decimal(raw))  # "2.0", as some reports write counts
+    except (InvalidOperation, ValueError, OverflowError):
         raise RowError(f"'{name}' is not a number: {raw[:40]!r}") from None
 
 

@@ -1,0 +1,63 @@
+"""The flat-file parser: by header name, tolerant of new columns, strict about bad cells."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from ams.sync.parsers import flatfile
+from ams.sync.parsers.flatfile import Line, MissingColumns, Parsed, Rejected, parse, split_lines
+
+
+def _rows(text: bytes, required=("a",)):
+    def convert(row):
+        return (flatfile.required_text(row, "a"), flatfile.money(row, "m"), flatfile.integer(row, "n", default=0))
+
+    return list(parse(split_lines([text]), required=required, convert=convert))
+
+
+def test_columns_are_read_by_name_and_unknown_ones_ignored():
+    rows = _rows(b"new\tn\ta\tm\r\nx\t2\tA\t 1.50 \n")
+    assert rows == [Parsed(2, ("A", Decimal("1.50"), 2))]
+
+
+def test_bad_cells_are_rejected_with_a_reason_and_the_rest_kept():
+    rows = _rows(b"a\tm\tn\nA\tabc\t1\nB\t1\tx\nC\t2\t3\textra\nD\t,5\t\n")
+    assert [type(r) for r in rows] == [Rejected, Rejected, Rejected, Parsed]
+    reasons = [r.reason for r in rows if isinstance(r, Rejected)]
+    assert reasons == ["'m' is not an amount: 'abc'", "'n' is not a number: 'x'", "4 cells where the header has 3"]
+    assert rows[3] == Parsed(5, ("D", Decimal("0.5"), 0))
+
+
+def test_a_missing_column_refuses_the_document():
+    with pytest.raises(MissingColumns, match="'a'"):
+        _rows(b"b\tm\n1\t2\n")
+
+
+def test_a_line_in_another_encoding_is_rejected_when_the_charset_is_declared():
+    lines = list(split_lines([b"a\nCaf\xe9\nok\n"], "utf-8"))
+    assert isinstance(lines[1], Rejected)
+    assert lines[2] == Line(3, "ok")
+    # Without a declared charset, cp1252 is what Amazon's NA and EU files use.
+    assert list(split_lines([b"Caf\xe9\n"]))[0] == Line(1, "Café")
+
+
+def test_a_partial_last_line_is_not_yielded_when_the_stream_breaks():
+    def chunks():
+        yield b"a\nfirst\nsec"
+        raise OSError("connection reset")
+
+    seen = []
+    with pytest.raises(OSError):
+        seen.extend(split_lines(chunks()))
+    assert seen == [Line(1, "a"), Line(2, "first")]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["2026-01-02T03:04:05+00:00", "2026-01-02 03:04:05 UTC", "2026-01-01T19:04:05-08:00", "2026-01-02T03:04:05Z"],
+)
+def test_timestamps_in_amazons_formats_are_read_as_utc(raw):
+    assert flatfile.parse_timestamp(raw) == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
