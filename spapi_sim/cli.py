@@ -18,7 +18,7 @@ def _add_world_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--sellers", type=int, default=defaults.sellers)
     parser.add_argument("--skus", type=int, default=defaults.skus_per_seller, help="SKUs per seller")
-    parser.add_argument("--marketplaces", default=",".join(defaults.marketplaces), help="e.g. US,CA,MX or UK,DE,FR,IT,ES or both")
+    parser.add_argument("--marketplaces", default=",".join(defaults.marketplaces), help="country codes or regions, e.g. US,CA,MX or NA,EU")
     parser.add_argument("--history-days", type=int, default=defaults.history_days)
     parser.add_argument("--anchor", default=None, help="ISO date-time where history ends (default: today 00:00 UTC)")
 

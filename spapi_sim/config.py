@@ -21,6 +21,13 @@ FAULT_KINDS: tuple[str, ...] = (
 )
 
 
+REGION_MARKETPLACES: dict[str, tuple[str, ...]] = {
+    "NA": ("US", "CA", "MX"),
+    "EU": ("UK", "DE", "FR", "IT", "ES"),
+    "FE": ("JP", "AU"),
+}
+
+
 def default_anchor() -> dt.datetime:
     """Today's UTC midnight: the moment the simulated history ends and the live clock starts."""
     today = dt.datetime.now(dt.UTC).date()
@@ -131,7 +138,13 @@ class SimConfig:
         if isinstance(self.faults, dict):
             self.faults = FaultConfig.from_dict(self.faults)
         self.faults.validate()
-        self.marketplaces = tuple(m.upper() for m in self.marketplaces)
+        # Region names stand for their main marketplaces: ("NA", "EU") = US, CA, MX, UK, DE, ….
+        expanded: list[str] = []
+        for code in (m.upper() for m in self.marketplaces):
+            for country in REGION_MARKETPLACES.get(code, (code,)):
+                if country not in expanded:
+                    expanded.append(country)
+        self.marketplaces = tuple(expanded)
         if self.anchor.tzinfo is None:
             raise ValueError("anchor must be timezone-aware (UTC)")
         if self.clock_start is None:

@@ -47,3 +47,10 @@ def test_an_eu_seller_sells_in_gbp_and_eur_and_settles_to_the_cent():
         assert orders[0]["AmazonOrderId"][:3] in {"202", "203", "204", "205", "206"}
         for settlement in truth["settlements"]:
             assert Decimal(settlement["total"]) == Decimal(settlement["total"]).quantize(Decimal("0.01"))
+
+
+def test_regions_stand_for_their_marketplaces():
+    from spapi_sim import SimConfig
+
+    assert SimConfig(marketplaces=("NA", "EU")).marketplaces == ("US", "CA", "MX", "UK", "DE", "FR", "IT", "ES")
+    assert SimConfig(marketplaces=("us", "NA")).marketplaces == ("US", "CA", "MX")
