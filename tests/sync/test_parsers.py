@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -41,16 +42,16 @@ def test_a_line_in_another_encoding_is_rejected_when_the_charset_is_declared():
     assert isinstance(lines[1], Rejected)
     assert lines[2] == Line(3, "ok")
     # Without a declared charset, cp1252 is what Amazon's NA and EU files use.
-    assert list(split_lines([b"Caf\xe9\n"]))[0] == Line(1, "Café")
+    assert next(iter(split_lines([b"Caf\xe9\n"]))) == Line(1, "Café")
 
 
 def test_a_partial_last_line_is_not_yielded_when_the_stream_breaks():
-    def chunks():
+    def chunks() -> Iterator[bytes]:
         yield b"a\nfirst\nsec"
         raise OSError("connection reset")
 
-    seen = []
-    with pytest.raises(OSError):
+    seen: list[Line | Rejected] = []
+    with pytest.raises(OSError, match="connection reset"):
         seen.extend(split_lines(chunks()))
     assert seen == [Line(1, "a"), Line(2, "first")]
 
