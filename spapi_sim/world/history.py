@@ -238,6 +238,9 @@ class History:
         o_time, o_mkt, o_item, o_nitems, o_flags = self.o_time, self.o_mkt, self.o_item, self.o_nitems, self.o_flags
         i_sku, i_qty = self.i_sku, self.i_qty
         lost = 0
+        stocks = self.stock
+        reorder_points = self.reorder_point
+        pendings = self.pending
         # The hot loop of the whole simulator: one pass per would-be order, so it sticks to
         # local names and plain arrays.
         for t, m, sku, c, flags in candidates:
@@ -245,7 +248,7 @@ class History:
                 continue
             roll = rand()
             qty = 1 if roll < 0.88 else 2 if roll < 0.97 else 3
-            stock = self.stock[m]
+            stock = stocks[m]
             available = stock[sku]
             if available <= 0:
                 # Out of stock: the buyer goes elsewhere. A lost sale, never negative stock.
@@ -274,8 +277,8 @@ class History:
                 i_sku.append(item_sku)
                 i_qty.append(item_qty)
             if not flags & FLAG_CANCELLED:
-                reorder_point = self.reorder_point[m]
-                pending = self.pending[m]
+                reorder_point = reorder_points[m]
+                pending = pendings[m]
                 for item_sku, item_qty in items:
                     stock[item_sku] -= item_qty
                     if stock[item_sku] <= reorder_point[item_sku] and pending[item_sku] < 0:
