@@ -89,13 +89,17 @@ def orders(request: TeamRequest) -> HttpResponseBase:
     fmt = _export_format(request)
     if fmt:
         def rows() -> Iterator[Sequence[Cell]]:
-            for line in selectors.order_lines(team, filters).iterator(chunk_size=2000):
+            # Tuples, not model instances: the largest export, and twice as fast this way.
+            columns = (
+                "amazon_order_id", "purchased_at", "marketplace_id", "status", "fulfillment_channel", "sku", "asin",
+                "quantity", "currency", "item_price", "shipping_price", "tax", "promotion_discount",
+            )
+            zones = {m: zone(m) for m, _label in selectors.team_marketplaces(team)}
+            for order_id, purchased, marketplace_id, *rest in selectors.order_lines(team, filters).values_list(*columns).iterator(chunk_size=5000):
+                tz = zones.get(marketplace_id) or zone(marketplace_id)
                 yield (
-                    line.amazon_order_id, _utc(line.purchased_at),
-                    line.purchased_at.astimezone(zone(line.marketplace_id)).date(),
-                    selectors.marketplace_label(line.marketplace_id), line.status, line.fulfillment_channel,
-                    line.sku, line.asin, line.quantity, line.currency,
-                    line.item_price, line.shipping_price, line.tax, line.promotion_discount,
+                    order_id, purchased.astimezone(UTC), purchased.astimezone(tz).date(),
+                    selectors.marketplace_label(marketplace_id), *rest,
                 )
 
         return export_response(fmt, team_id=team.id, team_slug=team.slug, table="orders", header=ORDER_HEADER, rows=rows)

@@ -1,0 +1,182 @@
+"""How fast the data pages answer over a large seller: a team of its own is filled set-based
+(generate_series), every page is requested through the full middleware stack, and the team is
+removed afterwards.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any, cast
+
+from django.conf import settings
+from django.db import connection
+from django.http import StreamingHttpResponse
+from django.test import Client
+from psycopg import sql
+
+from ams.accounts.models import User
+from ams.amazon.models import ConnectionMarketplace, SellerConnection
+from ams.core.db_roles import connected_as
+from ams.core.tenancy import team_scope
+from ams.orders.rollups import order_days_refresh
+from ams.sync.models import Family, SyncState, SyncStatus
+from ams.teams.models import Membership, Role, Team
+
+US = "ATVPDKIKX0DER"
+
+_FILL = [
+    # Orders: one every `spacing` seconds back from now, with 1 or 2 lines.
+    """
+    INSERT INTO orders_order (team_id, connection_id, marketplace_id, amazon_order_id, purchased_at, last_updated_at,
+        status, fulfillment_channel, sales_channel, currency, synced_at)
+    SELECT %(team)s, %(conn)s, %(mkt)s, 'B-' || lpad(i::text, 9, '0'), now() - make_interval(secs => i * %(spacing)s),
+        now() - make_interval(secs => i * %(spacing)s), CASE WHEN i %% 50 = 0 THEN 'cancelled' ELSE 'shipped' END,
+        CASE WHEN i %% 5 = 0 THEN 'MFN' ELSE 'AFN' END, 'Amazon.com', 'USD', now()
+    FROM generate_series(1, %(orders)s) AS i
+    """,
+    """
+    INSERT INTO orders_orderline (team_id, connection_id, marketplace_id, amazon_order_id, sku, asin, purchased_at,
+        last_updated_at, status, fulfillment_channel, quantity, currency, item_price, shipping_price, tax,
+        promotion_discount, promotion_ids, synced_at)
+    SELECT o.team_id, o.connection_id, o.marketplace_id, o.amazon_order_id,
+        'SKU-' || lpad(((n * 7919 + k * 104729) %% %(skus)s)::text, 5, '0'), 'B0TEST', o.purchased_at, o.last_updated_at,
+        o.status, o.fulfillment_channel, 1 + (n %% 3), 'USD', 19.99, 0, 1.40, 0, '', now()
+    FROM (SELECT *, substr(amazon_order_id, 3)::int AS n FROM orders_order WHERE team_id = %(team)s) AS o
+    CROSS JOIN generate_series(1, 2) AS k
+    WHERE k = 1 OR o.n %% 3 = 0
+    """,
+    """
+    INSERT INTO orders_skusummary (team_id, connection_id, marketplace_id, sku, currency, as_of, units_7d, units_30d,
+        units_90d, units_mtd, sales_7d, sales_30d, sales_90d, sales_mtd)
+    SELECT %(team)s, %(conn)s, %(mkt)s, 'SKU-' || lpad(s::text, 5, '0'), 'USD', current_date, s %% 7, s %% 60, s %% 180,
+        s %% 20, 0, 0, 0, 0
+    FROM generate_series(0, %(skus)s - 1) AS s
+    """,
+    """
+    INSERT INTO inventory_stocklevel (team_id, connection_id, marketplace_id, sku, fulfillment_channel, fnsku, asin,
+        fulfillable, inbound_working, inbound_shipped, inbound_receiving, reserved, unfulfillable, researching, total, synced_at)
+    SELECT %(team)s, %(conn)s, %(mkt)s, 'SKU-' || lpad(s::text, 5, '0'), CASE WHEN s %% 5 = 0 THEN 'MFN' ELSE 'AFN' END,
+        '', '', s %% 200, 0, s %% 30, 0, 2, 0, 0, s %% 200 + s %% 30 + 2, now()
+    FROM generate_series(0, %(skus)s - 1) AS s
+    """,
+    """
+    INSERT INTO catalog_listing (team_id, connection_id, marketplace_id, sku, asin, title, status, fulfillment_channel,
+        currency, price, quantity, issues, issue_summary, image_url, buy_box_price, buy_box_is_mine, estimated_fees, synced_at)
+    SELECT %(team)s, %(conn)s, %(mkt)s, 'SKU-' || lpad(s::text, 5, '0'), 'B0TEST', 'Product ' || s,
+        CASE WHEN s %% 97 = 0 THEN 'suppressed' ELSE 'active' END, 'AFN', 'USD', 19.99, NULL,
+        CASE WHEN s %% 97 = 0 THEN 1 ELSE 0 END, CASE WHEN s %% 97 = 0 THEN 'Missing main image' ELSE '' END, '',
+        19.99, true, 5.10, now()
+    FROM generate_series(0, %(skus)s - 1) AS s
+    """,
+    """
+    INSERT INTO procurement_productcost (team_id, sku, marketplace_id, currency, unit_cost, effective_from, note, created_at)
+    SELECT %(team)s, 'SKU-' || lpad(s::text, 5, '0'), NULL, 'USD', 4 + (s %% 5), current_date - 400 + k * 90, '', now()
+    FROM generate_series(0, %(skus)s - 1) AS s CROSS JOIN generate_series(0, 3) AS k
+    WHERE s %% 10 <> 0
+    """,
+    """
+    INSERT INTO finance_settlement (team_id, connection_id, settlement_id, report_id, starts_at, ends_at, deposit_at,
+        currency, total_amount, line_count, lines_total, lines_reconciled, transactions_total, transactions_reconciled,
+        reserve_amount, synced_at)
+    SELECT %(team)s, %(conn)s, 'S' || i, '', now() - make_interval(days => 14 * i + 14), now() - make_interval(days => 14 * i),
+        now() - make_interval(days => 14 * i - 1), 'USD', 1000 + i, 200, 1000 + i, true, 1000 + i, true, 0, now()
+    FROM generate_series(1, 50) AS i
+    """,
+    """
+    INSERT INTO finance_settlementline (team_id, connection_id, settlement_id, line_number, transaction_type, order_id,
+        adjustment_id, shipment_id, marketplace_name, amount_type, amount_description, amount, currency, fulfillment_id,
+        posted_at, order_item_code, sku, quantity, promotion_id, synced_at)
+    SELECT %(team)s, %(conn)s, 'S' || i, n, 'Order', '', '', '', 'Amazon.com', 'ItemPrice', 'Principal',
+        CASE WHEN n = 1 THEN 1000 + i - 199 * 5 ELSE 5 END, 'USD', '', now(), '', '', 1, '', now()
+    FROM generate_series(1, 50) AS i CROSS JOIN generate_series(1, 200) AS n
+    """,
+]
+
+PAGES = {
+    "costs": "costs/",
+    "orders": "orders/",
+    "orders, last 7 days": "orders/?date_from={week_ago}",
+    "orders, one SKU": "orders/?sku=SKU-00042",
+    "inventory": "inventory/",
+    "inventory, low cover": "inventory/?low=on",
+    "listings": "listings/",
+    "listings, suppressed": "listings/?status=suppressed",
+    "settlements": "settlements/",
+}
+_TABLES = (
+    "orders_orderline", "orders_order", "orders_orderday", "orders_skusummary", "inventory_stocklevel",
+    "catalog_listing", "procurement_productcost", "finance_settlementline", "finance_settlement",
+    "sync_syncstate", "amazon_connectionmarketplace", "teams_membership",
+)
+
+
+def _host() -> str:
+    return next((h for h in settings.ALLOWED_HOSTS if h and "*" not in h and not h.startswith(".")), "localhost")
+
+
+def bench_pages(*, orders: int = 200_000, skus: int = 5000, runs: int = 7) -> dict[str, Any]:
+    stamp = str(int(time.time() * 1000))
+    team = Team.objects.create(name=f"Benchmark {stamp}", slug=f"bench-pages-{stamp}")
+    user = User.objects.create_user(email=f"bench-{stamp}@example.invalid", password=None, name="Benchmark")
+    try:
+        started = time.perf_counter()
+        with team_scope(team.id):
+            Membership.objects.create(team=team, user=user, role=Role.VIEWER)
+            conn = SellerConnection.objects.create(
+                team=team, selling_partner_id=f"BENCH{stamp}", region="NA", name="Benchmark", authorized_at=team.created_at
+            )
+            ConnectionMarketplace.objects.create(team=team, connection=conn, marketplace_id=US, country_code="US", currency="USD")
+            for family in Family:
+                SyncState.objects.create(team=team, connection=conn, family=family, status=SyncStatus.DONE, last_completed_at=team.created_at)
+            params: dict[str, Any] = {"team": team.id, "conn": conn.id, "mkt": US, "orders": orders, "skus": skus, "spacing": 120}
+            with connection.cursor() as cursor:
+                for statement in _FILL:
+                    cursor.execute(statement, params)
+                cursor.execute("SELECT min(purchased_at), max(purchased_at) FROM orders_order WHERE team_id = %s", [team.id])
+                first, last = cursor.fetchone()
+            order_days_refresh(connection_id=conn.id, marketplace_id=US, first=first, last=last)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM orders_orderline WHERE team_id = %s", [team.id])
+                (lines,) = cursor.fetchone()
+        # Fresh statistics, as autovacuum would have them on a live seller (only the owner may ANALYZE).
+        with connected_as("owner"), connection.cursor() as cursor:
+            for table in _TABLES[:-3]:
+                cursor.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)).as_string(cursor.cursor.connection))
+        fill_seconds = round(time.perf_counter() - started, 1)
+
+        client = Client(HTTP_HOST=_host())
+        client.force_login(user)
+        week_ago = (last - timedelta(days=7)).date().isoformat()
+        timings: dict[str, dict[str, float]] = {}
+        for name, path in PAGES.items():
+            url = f"/t/{team.slug}/" + path.format(week_ago=week_ago)
+            samples = []
+            for _ in range(runs):
+                t0 = time.perf_counter()
+                response = client.get(url)
+                samples.append((time.perf_counter() - t0) * 1000)
+                assert response.status_code == 200, (url, response.status_code)
+            timings[name] = {"p50_ms": round(statistics.median(samples), 1), "max_ms": round(max(samples), 1)}
+        t0 = time.perf_counter()
+        download = cast(StreamingHttpResponse, client.get(f"/t/{team.slug}/orders/?format=csv"))
+        exported = 0
+        for chunk in cast(Iterator[bytes], download.streaming_content):
+            exported += len(chunk)
+        export_seconds = round(time.perf_counter() - t0, 2)
+        return {
+            "orders": orders,
+            "order_lines": lines,
+            "skus": skus,
+            "fill_seconds": fill_seconds,
+            "pages": timings,
+            "orders_csv_export": {"rows": lines, "bytes": exported, "seconds": export_seconds},
+        }
+    finally:
+        with team_scope(team.id), connection.cursor() as cursor:
+            for table in _TABLES:
+                cursor.execute(sql.SQL("DELETE FROM {} WHERE team_id = %s").format(sql.Identifier(table)), [team.id])
+            team.delete()
+        user.delete()
