@@ -33,6 +33,17 @@ class SimClock:
             elapsed = (self._monotonic() - self._base_real) * self._speed
             return self._base_sim + dt.timedelta(seconds=elapsed)
 
+    def wall_ms(self, seconds: float) -> int:
+        """Simulated milliseconds that pass in ``seconds`` of real time.
+
+        Amazon's expiries (page tokens, access tokens, authorization codes, presigned URLs) are
+        wall-clock durations: under a clock running ten times faster they must span ten times as
+        many simulated milliseconds, or a client would see a 30-second token die in three.
+        A frozen clock never reaches an expiry, so it counts one for one.
+        """
+        speed = self._speed if self._speed > 0 else 1.0
+        return int(seconds * 1000 * speed)
+
     def advance(self, seconds: float) -> dt.datetime:
         if seconds < 0:
             raise ValueError("the clock only moves forward")

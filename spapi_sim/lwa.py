@@ -14,6 +14,7 @@ import hmac
 import json
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from spapi_sim import ids
@@ -56,7 +57,16 @@ class LwaError(Exception):
 
 
 class Lwa:
-    def __init__(self, seed: int, client_id: str, client_secret: str, application_id: str) -> None:
+    def __init__(
+        self,
+        seed: int,
+        client_id: str,
+        client_secret: str,
+        application_id: str,
+        wall_ms: Callable[[float], int] = lambda seconds: int(seconds * 1000),
+    ) -> None:
+        # Lifetimes of codes and access tokens are real time, whatever the clock's speed.
+        self._wall_ms = wall_ms
         self.client_id = client_id
         self.client_secret = client_secret
         self.application_id = application_id
@@ -108,7 +118,7 @@ class Lwa:
                 "s": principal.selling_partner_id,
                 "g": principal.scope,
                 "i": self._issue_ms(now_ms, principal.selling_partner_id),
-                "e": now_ms + ACCESS_TOKEN_SECONDS * 1000,
+                "e": now_ms + self._wall_ms(ACCESS_TOKEN_SECONDS),
                 "n": secrets.token_hex(6),
             },
         )
@@ -134,7 +144,7 @@ class Lwa:
         code = "AN" + ids.alnum(int.from_bytes(secrets.token_bytes(16), "big"), 18)
         with self._lock:
             self._codes = {k: v for k, v in self._codes.items() if v.expires_ms > now_ms}
-            self._codes[code] = _Code(spid, redirect_uri, now_ms + CODE_SECONDS * 1000)
+            self._codes[code] = _Code(spid, redirect_uri, now_ms + self._wall_ms(CODE_SECONDS))
         return code
 
     def revoke(self, spid: str, now_ms: int) -> None:

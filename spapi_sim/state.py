@@ -48,7 +48,10 @@ class SimState:
         assert config.clock_start is not None
         self.clock = SimClock(config.clock_start, config.clock_speed)
         self.application_id = ids.application_id(config.seed)
-        self.lwa = Lwa(config.seed, ids.client_id(config.seed), ids.client_secret(config.seed), self.application_id)
+        self.lwa = Lwa(
+            config.seed, ids.client_id(config.seed), ids.client_secret(config.seed), self.application_id,
+            wall_ms=lambda seconds: self.clock.wall_ms(seconds),
+        )
         self.limiter = RateLimiter(config.rate_scale)
         self.faults = FaultInjector(config.fault_config, config.seed)
         self.stats = Stats()
@@ -71,6 +74,10 @@ class SimState:
 
     def now_ms(self) -> int:
         return int(self.clock.now().timestamp() * 1000)
+
+    def wall_ms(self, seconds: float) -> int:
+        """See SimClock.wall_ms: a real-time duration in simulated milliseconds."""
+        return self.clock.wall_ms(seconds)
 
     def info(self) -> dict[str, Any]:
         return {

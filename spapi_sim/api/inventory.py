@@ -113,5 +113,5 @@ def get_inventory_summaries(ctx: Context) -> Response:
         }
     }
     if offset + PAGE_SIZE < len(candidates):
-        body["pagination"] = {"nextToken": encode_token({"k": "inventory", "o": offset + PAGE_SIZE, "x": now_ms + TOKEN_MS})}
+        body["pagination"] = {"nextToken": encode_token({"k": "inventory", "o": offset + PAGE_SIZE, "x": now_ms + ctx.state.wall_ms(TOKEN_MS / 1000)})}
     return json_response(200, body)

@@ -377,7 +377,7 @@ def search_orders(ctx: Context) -> Response:
             "m": markets,
             "st": [reverse[w] for w in wanted if w in reverse] or (["none"] if wanted else []),
             "fc": [{"AMAZON": "AFN", "MERCHANT": "MFN"}.get(b, b) for b in by],
-            "x": now_ms + _TOKEN_SECONDS_2026 * 1000,
+            "x": now_ms + ctx.state.wall_ms(_TOKEN_SECONDS_2026),
         }
     limit = int_arg(ctx, "maxResultsPerPage", 100, 1, 100)
     included = _included(ctx)

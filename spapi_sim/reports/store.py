@@ -157,7 +157,8 @@ class ReportStore:
         return report
 
     def signed_url(self, document_id: str, now_ms: int, *, expired: bool, content_encoding: bool) -> str:
-        issued = now_ms // 1000 - (URL_SECONDS + 1 if expired else 0)
+        # X-Amz-Date counts simulated seconds; the 300-second life is real time (see wall_ms).
+        issued = now_ms // 1000 - (self.state.wall_ms(URL_SECONDS) // 1000 + 1 if expired else 0)
         flag = "1" if content_encoding else "0"
         signature = self._sign(document_id, issued, flag)
         return (
@@ -174,7 +175,7 @@ class ReportStore:
         """None when the URL is valid, else S3's error code."""
         if not issued.isdigit() or not hmac.compare_digest(self._sign(document_id, int(issued), flag), signature):
             return "SignatureDoesNotMatch"
-        if int(issued) + URL_SECONDS < now_ms // 1000:
+        if int(issued) + self.state.wall_ms(URL_SECONDS) // 1000 < now_ms // 1000:
             return "AccessDenied"
         return None
 
