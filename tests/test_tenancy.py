@@ -160,3 +160,11 @@ def test_the_setting_does_not_outlive_its_transaction():
     assert same_pid == pid
     assert setting in ("", None)
     assert Membership.objects.count() == 0
+
+
+def test_an_error_inside_a_scope_surfaces_as_itself():
+    a = make_personas("a")
+    with pytest.raises(DatabaseError) as caught, team_scope(a.team.id), connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM vault.spapi_credential")
+    assert "permission denied" in str(caught.value)
+    assert current_team_id() is None

@@ -48,12 +48,11 @@ def _scoped_setting(name: str, value: int) -> Iterator[None]:
         raise ValueError(f"{name} must be a positive integer id")
     with transaction.atomic():
         previous = _swap_setting(name, str(value))
-        try:
-            yield
-        finally:
-            # A nested scope hands the outer one back; a broken transaction rolls back anyway.
-            if not connection.needs_rollback:
-                _swap_setting(name, previous)
+        yield
+        # A nested scope hands the outer one back. On an exception there is nothing to do, and
+        # nothing may be done: the savepoint's rollback restores the setting, and a query on a
+        # failed transaction would only hide the real error behind "transaction is aborted".
+        _swap_setting(name, previous)
 
 
 @contextmanager

@@ -50,8 +50,12 @@ class PageProblems:
     def __init__(self) -> None:
         self.items: list[str] = []
 
+    def _console(self, message: Any) -> None:
+        if message.type == "error":
+            self.items.append(f"console: {message.text}")
+
     def watch(self, page: Any) -> Any:
-        page.on("console", lambda msg: msg.type == "error" and self.items.append(f"console: {msg.text}"))
+        page.on("console", self._console)
         page.on("pageerror", lambda exc: self.items.append(f"pageerror: {exc}"))
         # securitypolicyviolation events do not reach the console in every build: listen directly.
         page.add_init_script(
