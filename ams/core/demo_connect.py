@@ -68,4 +68,4 @@ def connect_through_consent(
         response = web.get(callback)
         if response.status_code != 302:
             raise DemoConnectError(f"the callback refused the authorization (HTTP {response.status_code})")
-        return urljoin(site_url, response.headers.get("Location", "/"))
+        return urljoin(site_url, str(response.headers.get("Location", "/")))

@@ -18,7 +18,7 @@ PASSWORD = "correct horse battery staple 7"
 
 
 def _link_from_last_email(path: str) -> str:
-    body = mail.outbox[-1].body
+    body = str(mail.outbox[-1].body)
     match = re.search(r"https?://\S*?(" + re.escape(path) + r"\S*)", body)
     assert match, body
     return match.group(1).rstrip(".")
