@@ -5,12 +5,13 @@ from __future__ import annotations
 import base64
 import json
 import os
+from typing import Any
 
 from django.conf import settings
 
 
 def app_database_url() -> str:
-    db = settings.DATABASE_ROLES["app"]
+    db: dict[str, Any] = settings.DATABASE_ROLES["app"]
     host = db["HOST"] or (db.get("OPTIONS") or {}).get("host", "")
     return f"postgresql://{db['USER']}@/{db['NAME']}?host={host}"
 
