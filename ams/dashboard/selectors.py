@@ -35,7 +35,7 @@ from ams.inventory.models import StockLevel
 from ams.orders.models import Order, OrderDay, OrderLine, SkuSummary
 from ams.orders.timezones import zone
 from ams.procurement.profit import OrderProfit, line_profit, order_profit
-from ams.procurement.selectors import CostKey, costs_for
+from ams.procurement.selectors import CostKey, costs_for, skus_without_cost
 from ams.teams.models import Team
 from spapi.regions import MARKETPLACES
 
@@ -342,3 +342,38 @@ def order_profits(team: Team, rows: list[OrderRow]) -> dict[int, OrderProfit]:
                 estimated = True
         result[r.order.id] = order_profit(lines, currency=r.order.currency, fees=fees, fees_estimated=estimated)
     return result
+
+
+# --- Overview ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Overview:
+    since: date
+    sales: list[SalesTotal]
+    low_cover: int
+    out_of_stock: int
+    suppressed: int
+    skus_without_cost: int
+    last_settlement: Settlement | None
+    settlements_not_adding_up: int
+    has_connection: bool
+
+
+def overview(team: Team, *, today: date, days: int = 30) -> Overview:
+    """The team's headline numbers, each from a read model or a small table."""
+    since = today - timedelta(days=days - 1)
+    stock_levels = stock(team, {})
+    return Overview(
+        since=since,
+        sales=order_totals(team, {"date_from": since, "date_to": today}) or [],
+        low_cover=stock_levels.filter(Q(days_of_cover__lt=LOW_COVER_DAYS)).count(),
+        out_of_stock=stock_levels.filter(Q(fulfillable=0) & Q(units_30d__gt=0)).count(),
+        suppressed=Listing.objects.filter(team=team, status="suppressed").count(),
+        skus_without_cost=len(skus_without_cost(team)),
+        last_settlement=Settlement.objects.filter(team=team, deposit_at__isnull=False).order_by("-deposit_at").first(),
+        settlements_not_adding_up=Settlement.objects.filter(team=team)
+        .filter(Q(lines_reconciled=False) | Q(transactions_reconciled=False))
+        .count(),
+        has_connection=ConnectionMarketplace.objects.filter(team=team).exists(),
+    )

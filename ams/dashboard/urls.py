@@ -3,6 +3,7 @@ from django.urls import path
 from ams.dashboard import views
 
 urlpatterns = [
+    path("overview/", views.overview, name="overview"),
     path("orders/", views.orders, name="orders"),
     path("inventory/", views.inventory, name="inventory"),
     path("listings/", views.listings, name="listings"),

@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from ams.core.exports import FORMATS, Cell, export_response
@@ -239,4 +240,21 @@ def settlement_lines(request: TeamRequest) -> HttpResponseBase:
         "export_xlsx": urlencode({"settlement": settlement.id, "format": "xlsx"}),
     }
     template = "dashboard/_settlement_lines.html" if getattr(request, "htmx", False) else "dashboard/settlement_lines.html"
+    return render(request, template, context)
+
+
+# --- Overview -----------------------------------------------------------------------------------
+
+
+@team_view(read=Role.VIEWER)
+@require_GET
+def overview(request: TeamRequest) -> HttpResponseBase:
+    """The headline numbers; the team's home page loads this section with htmx."""
+    team = request.team
+    context = {
+        "overview": selectors.overview(team, today=timezone.now().date()),
+        "freshness": [(family.label, last_synced(team=team, family=family)) for family in Family],
+        "low_cover_days": selectors.LOW_COVER_DAYS,
+    }
+    template = "dashboard/_overview.html" if getattr(request, "htmx", False) else "dashboard/overview.html"
     return render(request, template, context)

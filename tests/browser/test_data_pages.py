@@ -97,3 +97,17 @@ def test_data_pages_at_phone_width(live_server, watched, name: str):
     assert page.locator("table").count() >= 1
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(page, f"data-phone-{name}")
+
+
+def test_the_team_home_loads_the_overview(live_server, watched):
+    p = f.seed(make_personas("Data"))
+    page = watched
+    _sign_in(page, live_server, p.viewer)
+    page.goto(f"{live_server.url}/t/{p.team.slug}/")
+    page.wait_for_selector("#overview-attention")
+    assert "suppressed" in page.locator("#overview-attention").inner_text()
+    screenshot(page, "data-06-overview")
+    page.click("#overview-attention a[href$='status=suppressed']")
+    page.wait_for_url(re.compile(r".*/listings/\?status=suppressed"))
+    assert _attr(page, "tr.listing", "sku") == ["LAMP-1"]
+    screenshot(page, "data-07-overview-to-listings")

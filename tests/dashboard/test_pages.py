@@ -207,3 +207,25 @@ def test_order_profit_uses_the_cost_of_the_local_day_and_flags_a_missing_cost(da
     assert _profit_cell(page(data, "orders"), "111-0000001-0000001").strip() == "25.00 USD"
     # A USD cost for an order in euros is no cost at all: no exchange rates.
     assert "no cost for LAMP-1" in _profit_cell(page(data, "orders"), "302-0000003-0000001")
+
+
+def test_overview_headline_numbers(data: Personas):
+    import time_machine
+
+    with time_machine.travel(date(2026, 2, 10), tick=False):
+        html = page(data, "overview")
+    sales = html.split('id="overview-sales"')[1].split('id="overview-attention"')[0]
+    assert "65.00" in sales  # USD: 55.00 + 10.00 from the day rollup
+    assert "30.00" in sales  # EUR
+    attention = html.split('id="overview-attention"')[1]
+    assert '?low=on">1</a>' in attention  # MUG-1 at 10 days
+    assert '?status=suppressed">1</a>' in attention
+    assert "10.00 USD" in attention  # the latest deposit
+    assert "1 settlement not adding up" in attention
+    assert "SECRET" not in html
+
+
+def test_overview_of_a_team_without_amazon_says_how_to_connect(personas: Personas):
+    assert "No Seller Central account is connected yet" in page(personas, "overview")
+    home = client_for(personas.viewer).get(f"/t/{personas.team.slug}/").content.decode()
+    assert f'hx-get="/t/{personas.team.slug}/overview/"' in home
