@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -22,6 +23,7 @@ from ams.procurement.models import MAX_UNIT_COST_DIGITS, UNIT_COST_PLACES
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 50_000
+MAX_XLSX_UNPACKED_BYTES = 100 * 1024 * 1024
 REQUIRED = ("sku", "currency", "unit_cost", "effective_from")
 OPTIONAL = ("marketplace", "note")
 COLUMNS = ("sku", "marketplace", "currency", "unit_cost", "effective_from", "note")
@@ -132,6 +134,14 @@ def _csv_rows(data: bytes) -> Iterator[list[Any]]:
 def _xlsx_rows(data: bytes) -> Iterator[list[Any]]:
     from openpyxl import load_workbook
 
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except zipfile.BadZipFile:
+        raise ImportFileError("The file is not a readable Excel workbook (.xlsx).") from None
+    # A workbook is a zip: refuse one that would unpack to far more than any cost sheet needs.
+    if unpacked > MAX_XLSX_UNPACKED_BYTES:
+        raise ImportFileError(f"The workbook unpacks to more than {MAX_XLSX_UNPACKED_BYTES // (1024 * 1024)} MB: split it into smaller files.")
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged or foreign file

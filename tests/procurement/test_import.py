@@ -109,6 +109,15 @@ def test_xlsx_rows_with_typed_cells():
     assert "XYZ" in rejected[3].reason
 
 
+def test_a_workbook_that_unpacks_to_too_much_is_refused(monkeypatch):
+    from ams.procurement import importing
+
+    monkeypatch.setattr(importing, "MAX_XLSX_UNPACKED_BYTES", 1000)
+    data = _xlsx([["sku", "currency", "unit_cost", "effective_from"], *([["MUG-1", "USD", 1, "2026-01-01"]] * 200)])
+    with pytest.raises(ImportFileError, match="unpacks to more than"):
+        _check(data, "costs.xlsx")
+
+
 def test_a_damaged_workbook_is_refused():
     with pytest.raises(ImportFileError, match="not a readable Excel workbook"):
         _check(b"PK\x03\x04 not really a zip", "costs.xlsx")
