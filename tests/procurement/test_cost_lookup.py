@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 
 from ams.core.tenancy import team_scope
 from ams.procurement.models import ProductCost
@@ -75,7 +75,7 @@ def test_one_record_per_sku_marketplace_and_day_even_for_all_marketplaces(person
     add_cost(personas.team, "MUG-1", "4.40", date(2026, 1, 1))  # replaces, does not duplicate
     with team_scope(personas.team.id):
         assert list(ProductCost.objects.values_list("unit_cost", flat=True)) == [Decimal("4.4000")]
-        with pytest.raises(IntegrityError):
+        with pytest.raises(IntegrityError), transaction.atomic():
             ProductCost.objects.create(
                 team=personas.team, sku="MUG-1", marketplace_id=None, currency="USD",
                 unit_cost=Decimal(1), effective_from=date(2026, 1, 1),
