@@ -9,10 +9,12 @@ read-model refresh and (on the last batch of a unit of work) the cursor in one t
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.db import connections
 from django.utils import timezone
 
 from ams.amazon.models import ConnectionStatus, SellerConnection
@@ -24,6 +26,40 @@ from ams.sync.parsers.flatfile import RAW_LIMIT, Parsed, Rejected
 from spapi.client import SpApiClient
 
 BATCH_ROWS = 20_000
+
+
+class _Flusher:
+    """Writes batch k on a thread of its own while the caller parses batch k+1.
+
+    Parsing is Python and holds the GIL; the database work waits on a socket and does not, so
+    the two overlap. One batch at a time, in order: ``submit`` first waits for the previous
+    batch (and raises its error, if any). The thread has its own database connection (Django's
+    are per thread), closed when the ingest ends.
+    """
+
+    def __init__(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest")
+        self._pending: Future[None] | None = None
+
+    def submit(self, fn: Callable[..., None], *args: Any) -> None:
+        self.wait()
+        self._pending = self._executor.submit(fn, *args)
+
+    def wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def __enter__(self) -> _Flusher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self._pending is not None and not self._pending.done():
+                self._pending.exception()  # let an in-flight batch finish (or fail) first
+        finally:
+            self._executor.submit(connections.close_all).result()
+            self._executor.shutdown()
 
 
 class SyncStopped(Exception):
@@ -124,24 +160,27 @@ class SyncContext:
         rows: list[Sequence[object]] = []
         rejected: list[Rejected] = []
         iterator: Iterator[Parsed[Any] | Rejected] = iter(items)
-        while True:
-            try:
-                item = next(iterator)
-            except StopIteration:
-                break
-            except BaseException:
-                self._flush(rows, rejected, columns, targets, source, document, after_merge, None)
-                raise
-            if isinstance(item, Rejected):
-                rejected.append(item)
-            else:
-                rows.append(item.value)
-            if len(rows) >= (self.batch_rows or BATCH_ROWS):
-                self._flush(rows, rejected, columns, targets, source, document, after_merge, None)
-                rows, rejected = [], []
-                bulk.test_pause()
-        final = cursor() if callable(cursor) else cursor
-        self._flush(rows, rejected, columns, targets, source, document, after_merge, final)
+        with _Flusher() as flusher:
+            while True:
+                try:
+                    item = next(iterator)
+                except StopIteration:
+                    break
+                except BaseException:
+                    flusher.submit(self._flush, rows, rejected, columns, targets, source, document, after_merge, None)
+                    flusher.wait()
+                    raise
+                if isinstance(item, Rejected):
+                    rejected.append(item)
+                else:
+                    rows.append(item.value)
+                if len(rows) >= (self.batch_rows or BATCH_ROWS):
+                    flusher.submit(self._flush, rows, rejected, columns, targets, source, document, after_merge, None)
+                    rows, rejected = [], []
+                    bulk.test_pause()
+            final = cursor() if callable(cursor) else cursor
+            flusher.submit(self._flush, rows, rejected, columns, targets, source, document, after_merge, final)
+            flusher.wait()
 
     def _flush(
         self,
