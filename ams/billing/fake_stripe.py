@@ -95,8 +95,10 @@ class FakeStripe:
         self.invoices: dict[str, dict[str, Any]] = {}
 
     def reset(self) -> None:
+        """Forget every object and request, and go back to the real clock."""
         with self.lock:
             self.__post_init__()
+            self.clock = time.time
 
     def now(self) -> int:
         return int(self.clock())

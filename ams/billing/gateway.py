@@ -12,6 +12,7 @@ no socket (tests).
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -83,12 +84,18 @@ def _call(description: str, func: Any, *args: Any, **kwargs: Any) -> Any:
         raise BillingUnavailable(f"Stripe {description} failed: {type(exc).__name__} {exc.code or ''}".strip()) from exc
 
 
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
+
+
 def customer_create(*, team_id: int, name: str, email: str) -> str:
     customer = _call(
         "customer create",
         client().v1.customers.create,
         params={"name": name, "email": email, "metadata": {"team_id": str(team_id)}},
-        options={"idempotency_key": f"ams-team-{team_id}-customer"},
+        # A retry after a rolled-back checkout finds the same customer; Stripe refuses a reused key
+        # with other parameters, so the key changes with them.
+        options={"idempotency_key": f"ams-team-{team_id}-customer-{_digest(name, email)}"},
     )
     return str(customer.id)
 

@@ -88,14 +88,15 @@ def subscription_start_trial(*, team: Team) -> Subscription:
 
 @transaction.atomic
 def trial_reminder_send(*, team: Team, now: datetime | None = None) -> bool:
-    """Remind the owner three days before a card-less trial ends; once per trial. Inside team scope."""
+    """Remind the owner three days before a card-less trial ends; once per trial."""
     now = now or timezone.now()
-    subscription = _locked_subscription(team)
-    if subscription.status != Status.TRIAL or subscription.trial_end is None:
-        return False
-    if not now < subscription.trial_end <= now + REMINDER_BEFORE_TRIAL_END:
-        return False
-    return _send_trial_reminder(team, subscription)
+    with team_scope(team.id):
+        subscription = _locked_subscription(team)
+        if subscription.status != Status.TRIAL or subscription.trial_end is None:
+            return False
+        if not now < subscription.trial_end <= now + REMINDER_BEFORE_TRIAL_END:
+            return False
+        return _send_trial_reminder(team, subscription)
 
 
 def _send_trial_reminder(team: Team, subscription: Subscription) -> bool:
