@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import UTC
 from decimal import Decimal
+from itertools import islice
 from typing import Any
 from urllib.parse import urlencode
 
@@ -26,6 +27,7 @@ from ams.dashboard.forms import (
     SettlementFilterForm,
 )
 from ams.orders.timezones import zone
+from ams.procurement.selectors import CostKey, costs_for
 from ams.sync.models import Family
 from ams.sync.selectors import last_synced
 from ams.teams.access import TeamRequest, team_view
@@ -78,8 +80,9 @@ def _utc(value: Any) -> Any:
 
 ORDER_HEADER = (
     "order_id", "purchased_at_utc", "local_day", "marketplace", "status", "channel", "sku", "asin", "quantity",
-    "currency", "item_price", "shipping_price", "tax", "promotion_discount",
+    "currency", "item_price", "shipping_price", "tax", "promotion_discount", "unit_cost", "cost", "missing_cost",
 )
+EXPORT_BATCH = 2000
 
 
 @team_view(read=Role.VIEWER)
@@ -96,12 +99,26 @@ def orders(request: TeamRequest) -> HttpResponseBase:
                 "quantity", "currency", "item_price", "shipping_price", "tax", "promotion_discount",
             )
             zones = {m: zone(m) for m, _label in selectors.team_marketplaces(team)}
-            for order_id, purchased, marketplace_id, *rest in selectors.order_lines(team, filters).values_list(*columns).iterator(chunk_size=5000):
-                tz = zones.get(marketplace_id) or zone(marketplace_id)
-                yield (
-                    order_id, purchased.astimezone(UTC), purchased.astimezone(tz).date(),
-                    selectors.marketplace_label(marketplace_id), *rest,
-                )
+            lines = selectors.order_lines(team, filters).values_list(*columns).iterator(chunk_size=EXPORT_BATCH)
+            # The cost valid on each line's local day, looked up one batch of lines at a time.
+            while batch := list(islice(lines, EXPORT_BATCH)):
+                keyed = []
+                for order_id, purchased, marketplace_id, status, channel, sku, asin, quantity, currency, *amounts in batch:
+                    day = purchased.astimezone(zones.get(marketplace_id) or zone(marketplace_id)).date()
+                    key = CostKey(sku, marketplace_id, day, currency)
+                    keyed.append((key, (
+                        order_id, purchased.astimezone(UTC), day, selectors.marketplace_label(marketplace_id), status,
+                        channel, sku, asin, quantity, currency, *amounts,
+                    )))
+                costs = costs_for(team, [key for key, _row in keyed])
+                for key, row in keyed:
+                    cost = costs[key]
+                    quantity = row[8]
+                    assert isinstance(quantity, int)
+                    if cost.unit_cost is None:
+                        yield (*row, None, None, cost.missing_reason)
+                    else:
+                        yield (*row, cost.unit_cost, (cost.unit_cost * quantity).quantize(Decimal("0.01")), "")
 
         return export_response(fmt, team_id=team.id, team_slug=team.slug, table="orders", header=ORDER_HEADER, rows=rows)
     context = _page_context(request, form, filters, selectors.orders(team, filters), Family.ORDERS)

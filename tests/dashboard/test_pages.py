@@ -229,3 +229,19 @@ def test_overview_of_a_team_without_amazon_says_how_to_connect(personas: Persona
     assert "No Seller Central account is connected yet" in page(personas, "overview")
     home = client_for(personas.viewer).get(f"/t/{personas.team.slug}/").content.decode()
     assert f'hx-get="/t/{personas.team.slug}/overview/"' in home
+
+
+def test_orders_export_carries_the_cost_of_each_lines_local_day(data: Personas):
+    from tests.procurement.helpers import add_cost
+
+    add_cost(data.team, "MUG-1", "4.00", date(2026, 1, 1))
+    add_cost(data.team, "MUG-1", "5.00", date(2026, 2, 2))
+    rows = csv_rows(client_for(data.viewer).get(f"/t/{data.team.slug}/orders/", {"format": "csv", "marketplace": f.US}))
+    header = rows[0]
+    assert header[-3:] == ["unit_cost", "cost", "missing_cost"]
+    got = sorted((r[0], r[6], r[-3], r[-2], r[-1]) for r in rows[1:])
+    assert got == [
+        ("111-0000001-0000001", "LAMP-1", "", "", "no cost on or before this day"),
+        ("111-0000001-0000001", "MUG-1", "4.0000", "8.00", ""),  # 1 Feb in Los Angeles
+        ("111-0000002-0000001", "MUG-1", "5.0000", "5.00", ""),
+    ]
