@@ -6,6 +6,9 @@ Both run against the configured database in a team of their own, removed afterwa
 from __future__ import annotations
 
 import resource
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -205,21 +208,30 @@ def bench_backfill(*, skus: int = 5000, days: int = 95, seed: int = 7) -> dict[s
     from ams.sync.services import sync_run
     from spapi import LwaClient, SpApiClient
     from spapi.ratelimit import MemoryLimiter, usage_plan
-    from spapi_sim import SimConfig, start_server
 
-    config = SimConfig(seed=seed, sellers=1, skus_per_seller=skus, history_days=days, clock_speed=60, rate_scale=1)
-    server = start_server(config)
+    # The simulator runs in a process of its own, so its document generation does not compete
+    # with the sync for this process's interpreter lock.
+    port = _free_port()
+    server = subprocess.Popen(  # noqa: S603  (our own interpreter and module)
+        [
+            sys.executable, "-m", "spapi_sim", "serve", "--port", str(port), "--seed", str(seed), "--sellers", "1",
+            "--skus", str(skus), "--history-days", str(days), "--clock-speed", "60", "--rate-scale", "1",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base_url = f"http://127.0.0.1:{port}"
     team, conn = _bench_team("backfill")
     try:
-        info = server.info()
+        http = httpx.Client(base_url=base_url, timeout=60)
+        info = _wait_for(http)
         seller = info["sellers"][0]
-        http = httpx.Client(base_url=server.base_url, timeout=60)
         code = http.post("/_sim/authorize", json={"selling_partner_id": seller["selling_partner_id"]}).json()["code"]
-        lwa = LwaClient(f"{server.base_url}/auth/o2/token", info["client_id"], info["client_secret"])
+        lwa = LwaClient(f"{base_url}/auth/o2/token", info["client_id"], info["client_secret"])
         refresh = lwa.exchange_code(code).refresh_token
         assert refresh is not None
         client = SpApiClient(
-            base_url=server.base_url, lwa=lwa, seller_id=seller["selling_partner_id"],
+            base_url=base_url, lwa=lwa, seller_id=seller["selling_partner_id"],
             refresh_token_provider=lambda: refresh, limiter=MemoryLimiter(),
         )
         with team_scope(team.id):
@@ -257,7 +269,8 @@ def bench_backfill(*, skus: int = 5000, days: int = 95, seed: int = 7) -> dict[s
         bound = max(waits.values(), default=0.0) + lines / copy_rate
     finally:
         _drop_team(team)
-        server.stop()
+        server.terminate()
+        server.wait(10)
     return {
         "status": str(status),
         "skus": skus,
@@ -273,6 +286,24 @@ def bench_backfill(*, skus: int = 5000, days: int = 95, seed: int = 7) -> dict[s
         "report_poll_seconds": POLL_SECONDS,
         "peak_rss_mb": peak_rss_mb(),
     }
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_for(http: Any) -> dict[str, Any]:
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            info: dict[str, Any] = http.get("/_sim/info").json()
+            return info
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 # The simulator's operation names → the client's, for their usage plans.
