@@ -22,8 +22,11 @@ install: $(STAMP)
 demo: install
 	$(BIN)/python manage.py demo --port $(PORT)
 
+# Browser tests run in a process of their own: Playwright keeps an event loop running in the
+# process that drives Chromium, and the job worker the other tests run would trip over it.
 test: install
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -q -n 2 -m "not browser"
+	$(BIN)/python -m pytest -q -m browser
 
 test-fast: install
 	$(BIN)/python -m pytest -q -m 'not browser and not slow'
