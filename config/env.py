@@ -99,6 +99,9 @@ class Env(BaseSettings):
             problems.append("VAULT_KEYS and VAULT_ACTIVE_KEY_ID are required in production")
         if not (self.spapi_application_id and self.lwa_client_id and self.lwa_client_secret.get_secret_value()):
             problems.append("SPAPI_APPLICATION_ID, LWA_CLIENT_ID and LWA_CLIENT_SECRET are required in production")
+        if self.resend_signing_secret is None or not self.resend_signing_secret.get_secret_value():
+            # Without it the delivery webhook refuses every event, and bounces go unnoticed.
+            problems.append("RESEND_SIGNING_SECRET is required in production")
         if not self.site_url.startswith("https://"):
             problems.append("SITE_URL must be https:// in production")
         if problems:

@@ -26,6 +26,7 @@ def production_env(**overrides: str) -> dict[str, str]:
         SITE_URL="https://ams.example.com",
         ALLOWED_HOSTS='["ams.example.com"]',
         RESEND_API_KEY="re_test_key_for_the_deploy_check",
+        RESEND_SIGNING_SECRET="whsec_for_the_deploy_check",
         STRIPE_API_KEY="sk_test_for_the_deploy_check",
         STRIPE_WEBHOOK_SECRET="whsec_for_the_deploy_check",
         VAULT_KEYS=json.dumps({"2026-11": base64.b64encode(b"k" * 32).decode()}),
