@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import connections
+from django.db import connection, connections
 from django.utils import timezone
+from psycopg import sql
 
 from ams.amazon.models import ConnectionStatus, SellerConnection
 from ams.core.tenancy import team_scope
@@ -136,6 +137,20 @@ class SyncContext:
             )
         if status != ConnectionStatus.ACTIVE:
             raise SyncStopped(f"connection is {status or 'disconnected'}")
+
+    def forget_unseen(self, table: str, *, marketplace_id: str, seen: set[str], channel: str | None = None) -> int:
+        """After a complete read of a marketplace's current state, delete the SKUs Amazon no
+        longer lists (a removed listing, a SKU with no FBA stock record any more)."""
+        query = sql.SQL(
+            "DELETE FROM {} WHERE team_id = %s AND connection_id = %s AND marketplace_id = %s AND NOT (sku = ANY(%s))"
+        ).format(sql.Identifier(table))
+        params: list[Any] = [self.team_id, self.connection_id, marketplace_id, sorted(seen)]
+        if channel is not None:
+            query = query + sql.SQL(" AND fulfillment_channel = %s")
+            params.append(channel)
+        with team_scope(self.team_id), connection.cursor() as cursor:
+            cursor.execute(query.as_string(cursor.cursor.connection), params)
+            return int(cursor.rowcount)
 
     def problem(self, message: str) -> None:
         if message not in self.stats.problems:

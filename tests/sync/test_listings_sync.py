@@ -41,3 +41,15 @@ def test_listings_converge_on_the_truth(connection: SellerConnection, seller: Si
     assert sync_run(team_id=connection.team_id, connection_id=connection.id, family=Family.LISTINGS) == SyncStatus.DONE
     with team_scope(connection.team_id):
         assert sorted(Listing.objects.filter(connection=connection).values_list("id", "synced_at")) == before
+
+
+def test_a_listing_amazon_no_longer_has_is_removed(connection: SellerConnection, fast_sync: None):
+    with team_scope(connection.team_id):
+        Listing.objects.create(
+            team_id=connection.team_id, connection=connection, marketplace_id="ATVPDKIKX0DER", sku="GONE-1",
+            status="active", fulfillment_channel="MFN", issues=0, synced_at=connection.authorized_at,
+        )
+    assert sync_run(team_id=connection.team_id, connection_id=connection.id, family=Family.LISTINGS) == SyncStatus.DONE
+    with team_scope(connection.team_id):
+        assert not Listing.objects.filter(connection=connection, sku="GONE-1").exists()
+        assert Listing.objects.filter(connection=connection).exists()

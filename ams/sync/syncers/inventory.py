@@ -69,6 +69,9 @@ def fba_stock(ctx: SyncContext, marketplace_id: str) -> None:
             except RowError as exc:
                 items.append(Rejected(0, str(exc), str(summary.get("sellerSku") or "")[:64]))
     ctx.ingest(items, columns=parser.STOCK_COLUMNS, targets=[parser.STOCK], source="getInventorySummaries")
+    if all(isinstance(i, Parsed) for i in items):
+        seen = {str(i.value[1]) for i in items if isinstance(i, Parsed)}
+        ctx.forget_unseen("inventory_stocklevel", marketplace_id=marketplace_id, seen=seen, channel="AFN")
 
 
 def merchant_stock(ctx: SyncContext, marketplace_id: str) -> None:

@@ -64,6 +64,9 @@ def run(ctx: SyncContext) -> str:
 
 
 def listings(ctx: SyncContext, mp: str) -> None:
+    seen: set[str] = set()
+    refused: list[str] = []
+
     def items() -> Iterator[Parsed[Any] | Rejected]:
         pages = ctx.client.iter_pages(
             ctx.client.search_listings_items,
@@ -73,11 +76,18 @@ def listings(ctx: SyncContext, mp: str) -> None:
         for page in pages:
             for item in page.get("items") or []:
                 try:
-                    yield Parsed(0, parser.listing_row(mp, item))
+                    row = parser.listing_row(mp, item)
                 except RowError as exc:
+                    refused.append(str(exc))
                     yield Rejected(0, str(exc), str(item.get("sku") or "")[:64])
+                    continue
+                seen.add(str(row[1]))
+                yield Parsed(0, row)
 
     ctx.ingest(items(), columns=parser.LISTING_COLUMNS, targets=[parser.LISTINGS], source="searchListingsItems")
+    # Only after a complete, clean read: a refused row's SKU must not look removed.
+    if not refused:
+        ctx.forget_unseen("catalog_listing", marketplace_id=mp, seen=seen)
 
 
 def products(ctx: SyncContext, mp: str, rows: list[Any]) -> None:
