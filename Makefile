@@ -35,8 +35,12 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy .
 
+# Numbers, not tests: each line prints one JSON object. The full set takes a while on 2 cores.
 bench: install
 	$(BIN)/python -m spapi_sim bench
+	$(BIN)/python manage.py bench ingest
+	$(BIN)/python manage.py bench backfill
+	$(BIN)/python manage.py bench pages
 
 clean:
 	rm -rf $(VENV) node_modules .devdb build

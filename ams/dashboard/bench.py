@@ -5,6 +5,7 @@ removed afterwards.
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
 from collections.abc import Iterator
@@ -159,7 +160,13 @@ def bench_pages(*, orders: int = 200_000, skus: int = 5000, runs: int = 7) -> di
                 response = client.get(url)
                 samples.append((time.perf_counter() - t0) * 1000)
                 assert response.status_code == 200, (url, response.status_code)
-            timings[name] = {"p50_ms": round(statistics.median(samples), 1), "max_ms": round(max(samples), 1)}
+            # Nearest-rank 95th percentile: with 20 runs, the 19th fastest.
+            p95 = sorted(samples)[max(0, math.ceil(0.95 * len(samples)) - 1)]
+            timings[name] = {
+                "p50_ms": round(statistics.median(samples), 1),
+                "p95_ms": round(p95, 1),
+                "max_ms": round(max(samples), 1),
+            }
         t0 = time.perf_counter()
         download = cast(StreamingHttpResponse, client.get(f"/t/{team.slug}/orders/?format=csv"))
         exported = 0
