@@ -32,6 +32,7 @@ from ams.amazon.models import (
     SellerConnection,
 )
 from ams.amazon.signals import connection_authorized, connection_disconnected
+from ams.billing.entitlements import Action, may
 from ams.core.events import usage_event_record
 from ams.core.jobs import app
 from ams.core.tenancy import team_scope
@@ -71,6 +72,12 @@ def authorization_begin(
         raise AuthorizationRefused("Only the team's owner and admins can connect Amazon accounts.")
     if region not in Region.values:
         raise AuthorizationRefused("Choose a region.")
+    if connection is None:
+        with team_scope(team.id):
+            live = SellerConnection.objects.filter(team=team, disconnected_at__isnull=True).count()
+            decision = may(team, Action.CONNECT_ACCOUNT, in_use=live)
+        if not decision:
+            raise AuthorizationRefused(decision.reason)
     state = secrets.token_urlsafe(32)
     pending: dict[str, dict[str, Any]] = dict(session.get(SESSION_KEY) or {})
     now = time.time()

@@ -25,8 +25,12 @@ def plans() -> tuple[Plan, ...]:
 
 
 def default_plan() -> Plan:
-    """The plan a new team's trial runs on: the first plan in the configuration."""
-    return plans()[0]
+    """The plan a new team's trial runs on: the most generous one, so a trial shows the whole
+    product. From checkout on, the chosen plan's limits apply; what the team already has stays."""
+    return max(
+        plans(),
+        key=lambda p: (p.limits.seller_accounts, p.limits.marketplaces, p.limits.seats, p.limits.history_months),
+    )
 
 
 def subscription_for(team: Team) -> Subscription:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from ams.accounts.models import User
+from ams.billing.entitlements import Action, may
 from ams.core.events import usage_event_record
 from ams.core.tenancy import team_scope
 from ams.teams import emails
@@ -73,6 +74,12 @@ def invitation_create(*, team: Team, actor: Membership, email: str, role: Role) 
     with team_scope(team.id):
         if Membership.objects.filter(team=team, user__email__iexact=email).exists():
             raise ValidationError("That person is already a member of this team.")
+        seats_in_use = Membership.objects.filter(team=team).count() + Invitation.objects.filter(
+            team=team, accepted_at__isnull=True, revoked_at__isnull=True
+        ).count()
+        decision = may(team, Action.INVITE_MEMBER, in_use=seats_in_use)
+        if not decision:
+            raise ValidationError(decision.reason)
         try:
             with transaction.atomic():
                 invitation = Invitation.objects.create(team=team, email=email, role=role, invited_by=actor.user)

@@ -186,8 +186,9 @@ def test_cancelled_then_resubscribed(personas, fake, mailoutbox):
     )
     assert outsider_post.status_code == 302
 
-    # Resubscribe: billing stays reachable, and sync resumes once Stripe says so.
-    deliver(Client(), fake, _subscribe(personas, fake))
+    # Resubscribe (on a plan with seats for the four members): billing stays reachable, and sync
+    # resumes once Stripe says so.
+    deliver(Client(), fake, _subscribe(personas, fake, plan="growth"))
     subscription = _subscription(personas)
     assert subscription.status == Status.ACTIVE
     assert subscription.stripe_subscription_id != events[1]["data"]["object"]["id"]
