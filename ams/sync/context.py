@@ -8,7 +8,11 @@ read-model refresh and (on the last batch of a unit of work) the cursor in one t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import functools
+import itertools
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,50 +21,101 @@ from typing import Any
 from django.db import connection, connections
 from django.utils import timezone
 from psycopg import sql
+from psycopg.errors import DeadlockDetected
 
 from ams.amazon.models import ConnectionStatus, SellerConnection
 from ams.core.tenancy import team_scope
 from ams.sync import ingest as bulk
+from ams.sync.convert_sql import Conversion
 from ams.sync.ingest import Column, Target
 from ams.sync.models import QuarantinedRow, SyncRun, SyncState
-from ams.sync.parsers.flatfile import RAW_LIMIT, Parsed, Rejected
+from ams.sync.parsers.flatfile import (
+    RAW_LIMIT,
+    Block,
+    BlockReader,
+    Line,
+    MissingColumns,
+    Parsed,
+    Rejected,
+    parse,
+)
 from spapi.client import SpApiClient
 
 BATCH_ROWS = 20_000
+# Blocks of a flat file written at once, each by its own database connection (see _Flusher).
+INGEST_WORKERS = 2
 
 
 class _Flusher:
-    """Writes batch k on a thread of its own while the caller parses batch k+1.
+    """Writes batches on threads of their own while the caller reads the next ones.
 
     Parsing is Python and holds the GIL; the database work waits on a socket and does not, so
-    the two overlap. One batch at a time, in order: ``submit`` first waits for the previous
-    batch (and raises its error, if any). The thread has its own database connection (Django's
-    are per thread), closed when the ingest ends.
+    the two overlap. With ``workers`` > 1, that many batches are written at once, each in its
+    own transaction on its own connection (Django's are per thread), so the database uses more
+    than one core; ``submit`` waits while that many are in flight, and raises the first error.
+    The connections are closed when the ingest ends.
     """
 
-    def __init__(self) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest")
-        self._pending: Future[None] | None = None
+    def __init__(self, workers: int = 1) -> None:
+        self._workers = workers
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest")
+        self._pending: deque[Future[None]] = deque()
 
     def submit(self, fn: Callable[..., None], *args: Any) -> None:
-        self.wait()
-        self._pending = self._executor.submit(fn, *args)
+        while len(self._pending) >= self._workers:
+            self._pending.popleft().result()
+        self._pending.append(self._executor.submit(fn, *args))
 
     def wait(self) -> None:
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.result()
+        while self._pending:
+            self._pending.popleft().result()
 
     def __enter__(self) -> _Flusher:
         return self
 
     def __exit__(self, *exc: object) -> None:
         try:
-            if self._pending is not None and not self._pending.done():
-                self._pending.exception()  # let an in-flight batch finish (or fail) first
+            for pending in self._pending:
+                pending.exception()  # let in-flight batches finish (or fail) first
         finally:
-            self._executor.submit(connections.close_all).result()
+            # One close per thread: the barrier keeps each of them on a thread of its own.
+            barrier = threading.Barrier(self._workers)
+
+            def close() -> None:
+                barrier.wait(timeout=60)
+                connections.close_all()
+
+            for closing in [self._executor.submit(close) for _ in range(self._workers)]:
+                closing.result()
             self._executor.shutdown()
+
+
+@dataclass(frozen=True)
+class _BlockJob:
+    """What every block of one flat file is converted with."""
+
+    header: list[str]
+    header_line: str
+    conversion: Conversion
+    types: dict[str, str]
+    required: Sequence[str]
+    convert: Callable[[Mapping[str, str]], Sequence[object] | None]
+    columns: Sequence[Column]
+
+    def convert_in_python(
+        self, block: Block, declined: list[tuple[int, str]]
+    ) -> tuple[list[tuple[object, ...]], list[Rejected]]:
+        """The lines SQL declined, through the Python converter: rows (each with its row number
+        in the block, for the staging table) and the lines it refused, with their reasons."""
+        lines = [Line(0, self.header_line), *(Line(block.first_line + n - 1, text) for n, text in declined)]
+        rows: list[tuple[object, ...]] = []
+        refused: list[Rejected] = []
+        for item in parse(lines, required=self.required, convert=self.convert):
+            if isinstance(item, Rejected):
+                refused.append(item)
+            else:
+                rows.append((*item.value, item.line_number - block.first_line + 1))
+        return rows, refused
 
 
 class SyncStopped(Exception):
@@ -96,6 +151,7 @@ class SyncContext:
     stats: RunStats = field(default_factory=RunStats)
     # 0: BATCH_ROWS, read when a batch is cut (tests lower it to cut many).
     batch_rows: int = 0
+    _stats_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def marketplace_ids(self) -> list[str]:
@@ -226,6 +282,116 @@ class SyncContext:
                 self.quarantine(rejected, source=source, document=document)
             if cursor is not None:
                 self._save_cursor(cursor)
+
+    def ingest_blocks(
+        self,
+        reader: BlockReader,
+        *,
+        conversion: Conversion,
+        required: Sequence[str],
+        convert: Callable[[Mapping[str, str]], Sequence[object] | None],
+        columns: Sequence[Column],
+        targets: Sequence[Target],
+        source: str,
+        document: str = "",
+        after_merge: Callable[[str], None] | None = None,
+        cursor: dict[str, Any] | Callable[[], dict[str, Any]] | None = None,
+    ) -> None:
+        """:meth:`ingest` for a flat file converted in the database (ams/sync/convert_sql.py):
+        block by block, the same transactions, quarantine and cursor rules."""
+        missing = [name for name in required if name not in reader.header]
+        if missing:
+            raise MissingColumns(missing)
+        reader.lines_per_block = self.batch_rows or BATCH_ROWS
+        types = {c.name: c.sql_type for c in columns}
+        job = _BlockJob(reader.header, reader.header_line, conversion, types, required, convert, columns)
+        flush = functools.partial(self._flush_block, job, targets=targets, source=source, document=document, after_merge=after_merge)
+        # Blocks are written INGEST_WORKERS at a time; the last one waits for all the others, so
+        # that the cursor commits with it and after every row it covers.
+        last: Block | None = None
+        with _Flusher(INGEST_WORKERS) as flusher:
+            try:
+                for block in reader:
+                    if last is not None:
+                        flusher.submit(flush, last, None)
+                        bulk.test_pause()
+                    last = block
+            except BaseException:
+                if last is not None:
+                    flusher.submit(flush, last, None)
+                flusher.wait()
+                raise
+            flusher.wait()
+            final = cursor() if callable(cursor) else cursor
+            flusher.submit(flush, last, final)
+            flusher.wait()
+
+    def _flush_block(
+        self,
+        job: _BlockJob,
+        block: Block | None,
+        cursor: dict[str, Any] | None,
+        *,
+        targets: Sequence[Target],
+        source: str,
+        document: str,
+        after_merge: Callable[[str], None] | None,
+    ) -> None:
+        if block is None and cursor is None:
+            return
+        for attempt in itertools.count(1):
+            try:
+                self._write_block(job, block, cursor, targets, source, document, after_merge)
+                return
+            except Exception as exc:
+                # Two blocks written at once can, rarely, wait on each other's rows (an order
+                # at the border of both); PostgreSQL then cancels one, which is written again.
+                deadlock = isinstance(exc, DeadlockDetected) or isinstance(exc.__cause__, DeadlockDetected)
+                if not deadlock or attempt == 3:
+                    raise
+
+    def _write_block(
+        self,
+        job: _BlockJob,
+        block: Block | None,
+        cursor: dict[str, Any] | None,
+        targets: Sequence[Target],
+        source: str,
+        document: str,
+        after_merge: Callable[[str], None] | None,
+    ) -> None:
+        read = changed = 0
+        with team_scope(self.team_id):
+            bulk.commit_without_flush_wait()  # see _flush
+            rejected: list[Rejected] = []
+            if block is not None and block.lines:
+                rejected.extend(block.rejected)
+                lines = bulk.stage_lines(block.data)
+                staged, count = bulk.stage_converted(job.columns, job.conversion.select(job.header, job.types, lines, odd_whitespace=block.odd_whitespace))
+                declined = bulk.declined_lines(lines, staged)
+                if declined:
+                    rows, refused = job.convert_in_python(block, declined)
+                    count += bulk.stage_more(staged, job.columns, rows)
+                    rejected.extend(refused)
+                read = count
+                if count:
+                    for target in targets:
+                        changed += bulk.merge(target, staged, connection_id=self.connection_id).changed
+                    if after_merge is not None:
+                        # Read models are rebuilt from the rows of whole days: one block at a
+                        # time per connection, each seeing the blocks committed before it.
+                        bulk.lock_read_models(self.connection_id)
+                        after_merge(staged)
+                bulk.drop_stage(staged)
+                bulk.drop_stage(lines)
+            if rejected:
+                self.quarantine(rejected, source=source, document=document, counted=False)
+            if cursor is not None:
+                self._save_cursor(cursor)
+        with self._stats_lock:
+            self.stats.rows_read += read
+            self.stats.rows_changed += changed
+            self.stats.quarantined += len(rejected)
 
     def quarantine(
         self, rejected: Sequence[Rejected], *, source: str, document: str = "", counted: bool = True

@@ -17,6 +17,7 @@ same transaction.
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from collections.abc import Iterable, Sequence
@@ -65,14 +66,19 @@ class MergeResult:
         self.updated += other.updated
 
 
-_stage_counter = 0
+# Names for staging tables, unique in the process (next() on a count is atomic).
+_stage_numbers = itertools.count(1)
+# COPY data goes to the server in pieces of this size.
+_COPY_CHUNK = 1 << 20
+
+
+def _stage_name() -> str:
+    return f"_stage_{os.getpid()}_{next(_stage_numbers)}"
 
 
 def stage(columns: Sequence[Column], rows: Iterable[Sequence[object]]) -> tuple[str, int]:
     """Create a temporary staging table and COPY ``rows`` into it; returns (name, row count)."""
-    global _stage_counter
-    _stage_counter += 1
-    name = f"_stage_{os.getpid()}_{_stage_counter}"
+    name = _stage_name()
     definition = sql.SQL(", ").join(
         sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.sql_type)) for c in columns
     )
@@ -86,6 +92,66 @@ def stage(columns: Sequence[Column], rows: Iterable[Sequence[object]]) -> tuple[
                 copy.write_row(row)
                 count += 1
     return name, count
+
+
+def stage_lines(data: bytes) -> str:
+    """A temporary table ``(n, line)`` of a block's rows, given in COPY text format; ``n``
+    numbers them from 1 in the order given."""
+    name = _stage_name()
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        raw.execute(
+            sql.SQL("CREATE TEMP TABLE {} (n integer GENERATED ALWAYS AS IDENTITY, line text) ON COMMIT DROP").format(
+                sql.Identifier(name)
+            )
+        )
+        with raw.copy(sql.SQL("COPY {} (line) FROM STDIN").format(sql.Identifier(name))) as copy:
+            for start in range(0, len(data), _COPY_CHUNK):
+                copy.write(data[start : start + _COPY_CHUNK])
+    return name
+
+
+def stage_converted(columns: Sequence[Column], select: sql.Composable) -> tuple[str, int]:
+    """A staging table of ``columns`` plus the line number ``_n``, filled by ``select``;
+    returns (name, row count)."""
+    name = _stage_name()
+    definition = sql.SQL(", ").join(
+        sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.sql_type)) for c in columns
+    )
+    names = sql.SQL(", ").join(sql.Identifier(c.name) for c in columns)
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        raw.execute(
+            sql.SQL("CREATE TEMP TABLE {} ({}, _n integer) ON COMMIT DROP").format(sql.Identifier(name), definition)
+        )
+        raw.execute(sql.SQL("INSERT INTO {} ({}, _n) {}").format(sql.Identifier(name), names, select))
+        count = raw.rowcount
+    return name, count
+
+
+def declined_lines(lines: str, staged: str) -> list[tuple[int, str]]:
+    """The rows of ``lines`` that did not reach ``staged``, in order."""
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        raw.execute(
+            sql.SQL(
+                "SELECT n, line FROM {} l WHERE NOT EXISTS (SELECT FROM {} s WHERE s._n = l.n) ORDER BY n"
+            ).format(sql.Identifier(lines), sql.Identifier(staged))
+        )
+        return [(int(n), str(line)) for n, line in raw.fetchall()]
+
+
+def stage_more(staged: str, columns: Sequence[Column], rows: Iterable[Sequence[object]]) -> int:
+    """COPY rows (each ending with its line number) into a staging table of stage_converted."""
+    names = sql.SQL(", ").join(sql.Identifier(c.name) for c in columns)
+    count = 0
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        with raw.copy(sql.SQL("COPY {} ({}, _n) FROM STDIN").format(sql.Identifier(staged), names)) as copy:
+            for row in rows:
+                copy.write_row(row)
+                count += 1
+    return count
 
 
 def merge(target: Target, staged: str, *, connection_id: int) -> MergeResult:
@@ -154,6 +220,14 @@ def merge(target: Target, staged: str, *, connection_id: int) -> MergeResult:
         row = raw.fetchone()
     assert row is not None
     return MergeResult(inserted=int(row[0]), updated=int(row[1]))
+
+
+def lock_read_models(connection_id: int) -> None:
+    """Until this transaction ends, the only one refreshing ``connection_id``'s read models."""
+    with connection.cursor() as cursor:
+        cursor.cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended('ams.sync.read_models', %s))", [connection_id]
+        )
 
 
 def commit_without_flush_wait() -> None:

@@ -24,19 +24,25 @@ Mangle = Callable[[list[bytes]], bytes]
 
 def _serve(monkeypatch: pytest.MonkeyPatch, mangle: Mangle, *, times: int = 1000) -> None:
     """Serve every order report's document through ``mangle`` (its lines as bytes → gzip bytes),
-    then through the real byte path: gunzip, line splitting, decoding."""
-    real = flatfile.report_lines
+    declared as UTF-8, then through the real byte path: gunzip, blocks, decoding."""
+    real = flatfile.ReportDownload
     calls = {"n": 0}
 
-    def report_lines(client, document_id) -> Iterator[flatfile.Line | flatfile.Rejected]:
-        lines = [line.text.encode("utf-8") for line in real(client, document_id) if isinstance(line, flatfile.Line)]
-        if not lines or b"amazon-order-id" not in lines[0] or calls["n"] >= times:
-            return iter([flatfile.Line(i + 1, t.decode()) for i, t in enumerate(lines)])
-        calls["n"] += 1
-        body = mangle(lines)
-        return flatfile.split_lines(spapi_reports.gunzip(body[i : i + 4096] for i in range(0, len(body), 4096)), "utf-8")
+    class Mangled(real):  # type: ignore[misc, valid-type]
+        def __iter__(self) -> Iterator[bytes]:
+            body = b"".join(super().__iter__())
+            lines = body.split(b"\n")
+            if lines and not lines[-1]:
+                lines.pop()
+            if not lines or b"amazon-order-id" not in lines[0] or calls["n"] >= times:
+                yield body
+                return
+            calls["n"] += 1
+            self.charset = "utf-8"
+            mangled = mangle(lines)
+            yield from spapi_reports.gunzip(mangled[i : i + 4096] for i in range(0, len(mangled), 4096))
 
-    monkeypatch.setattr(reports, "report_lines", report_lines)
+    monkeypatch.setattr(reports, "ReportDownload", Mangled)
 
 
 def _orders(connection: SellerConnection) -> int:

@@ -13,6 +13,8 @@ columns are ignored.
 from __future__ import annotations
 
 import codecs
+import itertools
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -26,6 +28,13 @@ from spapi.errors import BadResponse, DocumentExpired, NotFound, ServerError
 T = TypeVar("T")
 
 RAW_LIMIT = 1000
+# The whitespace str.strip() removes, besides space and the separators tab and newline.
+ODD_WHITESPACE = "\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+_ODD_WHITESPACE = re.compile("[" + re.escape(ODD_WHITESPACE) + "]")
+# Amounts and counts beyond these are not real report values, and would not fit the columns
+# (numeric(18,2), integer): a row holding one is refused, not the whole batch.
+MONEY_LIMIT = Decimal(10) ** 12
+INTEGER_LIMIT = 2**31
 
 
 class RowError(ValueError):
@@ -88,21 +97,41 @@ def _decode_line(number: int, raw: bytes, encoding: str | None) -> Line | Reject
         return Rejected(number, f"not valid {encoding} at byte {exc.start}", raw[:RAW_LIMIT].decode("latin-1"))
 
 
+class ReportDownload:
+    """A report document's bytes, gunzipped, as they arrive (getReportDocument, then the
+    download). ``charset`` is the one the download declares, known once iteration has begun."""
+
+    def __init__(self, client: SpApiClient, report_document_id: str) -> None:
+        self.client = client
+        self.report_document_id = report_document_id
+        self.charset: str | None = None
+
+    def declared_charset(self) -> str | None:
+        return self.charset
+
+    def __iter__(self) -> Iterator[bytes]:
+        client = self.client
+        payload = client.get_report_document(self.report_document_id)
+        document = spapi_reports.ReportDocument.from_payload(payload)
+        with client.http.stream(document.url, timeout=client.timeout) as response:
+            if response.status != 200:
+                _raise_for_status(response.status, document.report_document_id)
+            self.charset = spapi_reports.charset_from_content_type(response.headers.get("content-type"))
+            chunks: Iterable[bytes] = _guarded(response.iter_raw())
+            gzip = (document.compression_algorithm or "").upper() == "GZIP" or (
+                response.headers.get("content-encoding", "").lower() == "gzip"
+            )
+            if gzip:
+                chunks = spapi_reports.gunzip(chunks)
+            yield from chunks
+
+
 def report_lines(client: SpApiClient, report_document_id: str) -> Iterator[Line | Rejected]:
     """getReportDocument, then stream the document's lines (gunzipped, decoded)."""
-    payload = client.get_report_document(report_document_id)
-    document = spapi_reports.ReportDocument.from_payload(payload)
-    with client.http.stream(document.url, timeout=client.timeout) as response:
-        if response.status != 200:
-            _raise_for_status(response.status, document.report_document_id)
-        charset = spapi_reports.charset_from_content_type(response.headers.get("content-type"))
-        chunks: Iterable[bytes] = _guarded(response.iter_raw())
-        gzip = (document.compression_algorithm or "").upper() == "GZIP" or (
-            response.headers.get("content-encoding", "").lower() == "gzip"
-        )
-        if gzip:
-            chunks = spapi_reports.gunzip(chunks)
-        yield from split_lines(chunks, charset)
+    download = ReportDownload(client, report_document_id)
+    chunks = iter(download)
+    first = next(chunks, b"")  # the download declares its charset as it starts
+    yield from split_lines(itertools.chain([first], chunks), download.charset)
 
 
 def _guarded(chunks: Iterator[bytes]) -> Iterator[bytes]:
@@ -123,6 +152,145 @@ def _raise_for_status(status: int, document_id: str) -> None:
     if status >= 500:
         raise ServerError(f"report document download failed ({status})", status=status, operation=operation)
     raise BadResponse(f"report document download answered {status}", status=status, operation=operation)
+
+
+# --- bytes → blocks of COPY rows (the in-database path) ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Block:
+    """Complete lines of a flat file in PostgreSQL's COPY text format, one line a row, UTF-8.
+
+    The block's first row is line ``first_line`` of the file. A line refused before the database
+    sees it (not decodable in the charset the download declares) is in ``rejected`` and an empty
+    row in ``data``, so row *k* of the block is always line ``first_line + k - 1``.
+    """
+
+    first_line: int
+    lines: int
+    data: bytes
+    rejected: tuple[Rejected, ...] = ()
+    # Whether a line may hold whitespace other than spaces around a cell (see ODD_WHITESPACE).
+    odd_whitespace: bool = True
+
+
+class BlockReader:
+    """A flat file cut into blocks of about ``lines_per_block`` lines for ``COPY … FROM STDIN``.
+
+    The work per byte is a handful of C-level passes over each block (split at the last newline,
+    validate or transcode, escape), never a Python step per line, unless a block holds bytes that
+    are not valid in its encoding: then that block is decoded line by line as :func:`split_lines`
+    does. The header is read on construction (``header``, ``header_line``), so a document without
+    a column the caller needs is refused before anything is written.
+
+    A stream that breaks off yields the complete lines read so far as a last block, then raises:
+    the partial last line is never yielded.
+    """
+
+    def __init__(
+        self, chunks: Iterable[bytes], encoding: str | Callable[[], str | None] | None = None, *, lines_per_block: int = 20_000
+    ) -> None:
+        self._chunks = iter(chunks)
+        self._encoding = encoding
+        self.lines_per_block = max(1, lines_per_block)
+        self._pending = b""
+        self.header_line = ""
+        self.header: list[str] = []
+        self._read_header()
+
+    @property
+    def encoding(self) -> str | None:
+        return self._encoding() if callable(self._encoding) else self._encoding
+
+    def _read_header(self) -> None:
+        """The first non-blank line. Leaves ``_pending`` at the start of the next line."""
+        number = 0
+        while True:
+            while b"\n" not in self._pending:
+                chunk = next(self._chunks, None)
+                if chunk is None:
+                    break
+                self._pending += chunk
+            raw, newline, self._pending = self._pending.partition(b"\n")
+            number += 1
+            line = _decode_line(number, raw, self.encoding)
+            if isinstance(line, Rejected):
+                raise MissingColumns(["a readable header"])
+            if line.text.strip() or not newline:
+                self.header_line = line.text
+                self.header = [name.strip() for name in line.text.split("\t")]
+                self._next_line = number + 1
+                return
+
+    def __iter__(self) -> Iterator[Block]:
+        lines: list[bytes] = []
+        count = 0
+        try:
+            # The empty chunk first: what reading the header left over is cut like any chunk.
+            for chunk in itertools.chain([b""], self._chunks):
+                self._pending += chunk
+                cut = self._pending.rfind(b"\n")
+                if cut < 0:
+                    continue
+                complete, self._pending = self._pending[: cut + 1], self._pending[cut + 1 :]
+                lines.append(complete)
+                count += complete.count(b"\n")
+                if count >= self.lines_per_block:
+                    yield self._block(b"".join(lines), count)
+                    lines, count = [], 0
+        except Exception:
+            if lines:
+                yield self._block(b"".join(lines), count)
+            raise
+        if self._pending:
+            lines.append(self._pending + b"\n")
+            count += 1
+            self._pending = b""
+        if lines:
+            yield self._block(b"".join(lines), count)
+
+    def _block(self, data: bytes, count: int) -> Block:
+        first = self._next_line
+        self._next_line += count
+        encoding = self.encoding
+        try:
+            text = data.decode(encoding or "utf-8")
+        except (UnicodeDecodeError, LookupError):
+            return self._block_by_line(data, first, count, encoding)
+        if "\x00" in text:
+            return self._block_by_line(data, first, count, encoding)
+        if encoding is not None and codecs.lookup(encoding).name != "utf-8":
+            data = text.encode("utf-8")
+        # "\r\n" ends a line like "\n"; any other CR is odd whitespace inside a line.
+        odd = _ODD_WHITESPACE.search(text.replace("\r\n", "\n") if "\r" in text else text) is not None
+        return Block(first, count, _copy_escape(data), odd_whitespace=odd)
+
+    def _block_by_line(self, data: bytes, first: int, count: int, encoding: str | None) -> Block:
+        rows: list[bytes] = []
+        rejected: list[Rejected] = []
+        for offset, raw in enumerate(data.split(b"\n")[:count]):
+            line = _decode_line(first + offset, raw, encoding)
+            if isinstance(line, Rejected):
+                rejected.append(line)
+                rows.append(b"")
+            elif "\x00" in line.text:
+                rejected.append(Rejected(line.number, "the line holds a NUL byte", line.text[:RAW_LIMIT].replace("\x00", "")))
+                rows.append(b"")
+            else:
+                rows.append(line.text.encode("utf-8"))
+        return Block(first, count, _copy_escape(b"\n".join(rows) + b"\n"), tuple(rejected))
+
+
+def _copy_escape(data: bytes) -> bytes:
+    """Lines → one-column COPY text rows: a backslash is COPY's escape character, a tab its
+    column delimiter, a carriage return ends a row. A CR before a newline is dropped as
+    :func:`split_lines` drops it; any other is kept."""
+    if b"\\" in data:
+        data = data.replace(b"\\", b"\\\\")
+    data = data.replace(b"\t", b"\\t")
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\\r")
+    return data
 
 
 # --- lines → rows ----------------------------------------------------------------------------
@@ -202,6 +370,8 @@ def money(row: Mapping[str, str], name: str) -> Decimal | None:
         value = _money_slow(raw, name)
     if not value.is_finite():
         raise RowError(f"'{name}' is not an amount: {raw[:40]!r}")
+    if abs(value) >= MONEY_LIMIT:
+        raise RowError(f"'{name}' is out of range: {raw[:40]!r}")
     return value
 
 
@@ -221,13 +391,15 @@ def integer(row: Mapping[str, str], name: str, *, default: int | None = None) ->
             raise RowError(f"'{name}' is empty")
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
-        pass
-    try:
-        return int(Decimal(raw))  # "2.0", as some reports write counts
-    except (InvalidOperation, ValueError, OverflowError):
-        raise RowError(f"'{name}' is not a number: {raw[:40]!r}") from None
+        try:
+            value = int(Decimal(raw))  # "2.0", as some reports write counts
+        except (InvalidOperation, ValueError, OverflowError):
+            raise RowError(f"'{name}' is not a number: {raw[:40]!r}") from None
+    if abs(value) >= INTEGER_LIMIT:
+        raise RowError(f"'{name}' is out of range: {raw[:40]!r}")
+    return value
 
 
 def optional_integer(row: Mapping[str, str], name: str) -> int | None:

@@ -12,7 +12,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from ams.sync import ingest
+from psycopg import sql
+
+from ams.sync import convert_sql, ingest
 from ams.sync.parsers.flatfile import (
     RowError,
     integer,
@@ -184,6 +186,75 @@ def report_converter(marketplace_ids: set[str]) -> Callable[[Mapping[str, str]],
         )
 
     return convert
+
+
+def report_sql(marketplace_ids: set[str]) -> convert_sql.Conversion:
+    """The same conversion as :func:`report_converter`, in SQL, for the lines it can take
+    exactly (see ams/sync/convert_sql.py); every other line goes through the converter."""
+    single = next(iter(marketplace_ids)) if len(marketplace_ids) == 1 else None
+    currencies = {m: default_currency(m) for m in sorted(marketplace_ids)}
+
+    def plan(cell: convert_sql.Cells) -> convert_sql.Plan:
+        q = convert_sql
+        sales = q.text(cell("sales-channel"), 40)
+        marketplace = sql.SQL("coalesce({}, {})").format(q.lookup(sql.SQL("lower({})").format(sales), SALES_CHANNELS), sql.Literal(single))
+        status_key = sql.SQL("lower(replace(btrim({}), ' ', ''))").format(cell("order-status"))
+        channel_key = sql.SQL("lower(btrim({}))").format(cell("fulfillment-channel"))
+        item, shipping = q.amount(cell("item-price")), q.amount(cell("shipping-price"))
+        item_tax, shipping_tax = q.amount(cell("item-tax")), q.amount(cell("shipping-tax"))
+        item_discount, ship_discount = q.amount(cell("item-promotion-discount")), q.amount(cell("ship-promotion-discount"))
+
+        def priced(expression: sql.Composable) -> sql.Composable:
+            # _amounts: all four figures, or none when the line has no item price.
+            return sql.SQL("CASE WHEN {} IS NULL THEN NULL ELSE {} END").format(item, expression)
+
+        return convert_sql.Plan(
+            derived={"marketplace": marketplace},
+            columns={
+                "amazon_order_id": q.text(cell("amazon-order-id"), 40),
+                "marketplace_id": sql.SQL("marketplace"),
+                "purchased_at": q.timestamp(cell("purchase-date")),
+                "last_updated_at": q.timestamp(cell("last-updated-date")),
+                "status": q.lookup(status_key, _STATUS),
+                "fulfillment_channel": q.lookup(channel_key, _CHANNEL),
+                "sales_channel": sales,
+                "currency": sql.SQL("coalesce(nullif({}, ''), {}, '')").format(
+                    q.text(cell("currency"), 3), q.lookup(sql.SQL("marketplace"), currencies)
+                ),
+                "sku": q.text(cell("sku"), 64),
+                "asin": q.text(cell("asin"), 16),
+                "quantity": q.integer(cell("quantity")),
+                "item_price": item,
+                "shipping_price": priced(sql.SQL("coalesce({}, 0)").format(shipping)),
+                "tax": priced(sql.SQL("coalesce({}, 0) + coalesce({}, 0)").format(item_tax, shipping_tax)),
+                "promotion_discount": priced(
+                    sql.SQL("abs(coalesce({}, 0)) + abs(coalesce({}, 0))").format(item_discount, ship_discount)
+                ),
+                "promotion_ids": q.text(cell("promotion-ids"), 300),
+            },
+            accept=[
+                q.is_ascii(cell("sales-channel")),
+                sql.SQL("marketplace = ANY({})").format(sql.Literal(sorted(marketplace_ids))),
+                sql.SQL("{} <> ''").format(q.text(cell("amazon-order-id"), 40)),
+                sql.SQL("{} <> ''").format(q.text(cell("sku"), 64)),
+                q.is_timestamp(cell("purchase-date")),
+                q.is_timestamp(cell("last-updated-date")),
+                q.is_ascii(cell("order-status")),
+                sql.SQL("{} IS NOT NULL").format(q.lookup(status_key, _STATUS)),
+                q.is_ascii(cell("fulfillment-channel")),
+                sql.SQL("{} IS NOT NULL").format(q.lookup(channel_key, _CHANNEL)),
+                q.is_integer(cell("quantity")),
+                *(
+                    q.is_amount(cell(name))
+                    for name in (
+                        "item-price", "shipping-price", "item-tax", "shipping-tax", "item-promotion-discount",
+                        "ship-promotion-discount",
+                    )
+                ),
+            ],
+        )
+
+    return convert_sql.Conversion(plan)
 
 
 # --- Orders v2026-01-01 ----------------------------------------------------------------------------

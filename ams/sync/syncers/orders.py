@@ -96,6 +96,7 @@ def backfill(ctx: SyncContext, cursor: dict[str, Any]) -> None:
     windows = _windows(done_from, earliest)
     total = sum(1 for _ in _windows(done_from, earliest))
     convert = parser.report_converter(set(ctx.marketplace_ids))
+    in_database = parser.report_sql(set(ctx.marketplace_ids))
     pending: deque[tuple[datetime, datetime, str, int]] = deque()
 
     def submit(a: datetime, b: datetime, attempt: int, *, front: bool = False) -> None:
@@ -150,6 +151,7 @@ def backfill(ctx: SyncContext, cursor: dict[str, Any]) -> None:
                 targets=TARGETS,
                 after_merge=_refresh_days(ctx),
                 cursor=next_cursor,
+                conversion=in_database,
             )
         cursor = next_cursor
         finished += 1

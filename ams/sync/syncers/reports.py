@@ -20,7 +20,16 @@ from django.conf import settings
 
 from ams.sync import ingest
 from ams.sync.context import SyncContext
-from ams.sync.parsers.flatfile import MissingColumns, Rejected, parse, parse_timestamp, report_lines
+from ams.sync.convert_sql import Conversion
+from ams.sync.parsers.flatfile import (
+    BlockReader,
+    MissingColumns,
+    Rejected,
+    ReportDownload,
+    parse,
+    parse_timestamp,
+    report_lines,
+)
 from spapi import reports
 from spapi.errors import BadResponse, DocumentExpired, DocumentTruncated, ReportFailed
 
@@ -111,23 +120,40 @@ def ingest_document(
     targets: Sequence[ingest.Target],
     after_merge: Callable[[str], None] | None = None,
     cursor: dict[str, Any] | None = None,
+    conversion: Conversion | None = None,
 ) -> bool:
     """Stream a DONE report's document into the targets; True if it was read to the end, False
-    if it was refused whole (a missing column). Raises IncompleteDocument when the download
+    if it was refused whole (a missing column). With ``conversion`` the rows are converted in the
+    database (ams/sync/convert_sql.py), ``convert`` taking only the lines it declines. Raises IncompleteDocument when the download
     keeps breaking off: the caller must not move past it."""
     document_id = str(report.get("reportDocumentId") or "")
     report_id = str(report.get("reportId") or "")
     for _attempt in range(ATTEMPTS):
         try:
-            ctx.ingest(
-                parse(report_lines(ctx.client, document_id), required=required, convert=convert),
-                columns=columns,
-                targets=targets,
-                source=report_type,
-                document=report_id,
-                after_merge=after_merge,
-                cursor=cursor,
-            )
+            if conversion is None:
+                ctx.ingest(
+                    parse(report_lines(ctx.client, document_id), required=required, convert=convert),
+                    columns=columns,
+                    targets=targets,
+                    source=report_type,
+                    document=report_id,
+                    after_merge=after_merge,
+                    cursor=cursor,
+                )
+            else:
+                download = ReportDownload(ctx.client, document_id)
+                ctx.ingest_blocks(
+                    BlockReader(download, download.declared_charset),
+                    conversion=conversion,
+                    required=required,
+                    convert=convert,
+                    columns=columns,
+                    targets=targets,
+                    source=report_type,
+                    document=report_id,
+                    after_merge=after_merge,
+                    cursor=cursor,
+                )
             return True
         except MissingColumns as exc:
             reason = f"{report_type}: {exc}; this report was not imported"

@@ -1,0 +1,196 @@
+"""Converting a flat file's rows inside PostgreSQL: the fast path of the bulk ingest.
+
+A block of raw lines is COPYed as it is into a one-column temporary table; one ``INSERT …
+SELECT`` then splits, checks and casts every line that is plainly well formed into the typed
+staging table the upserts read. Python does no work per line.
+
+The Python converter stays the definition of a row. A line the SQL declines (an unusual date
+format, a decimal comma, an unknown status, a cell with odd whitespace, too many cells, …) is
+handed to it, and it converts the line or quarantines it with its reason. So the SQL only has
+to be *exact where it accepts*: a row it converts is the row Python would have made
+(tests/sync/test_convert_sql.py compares the two over generated lines), and the slow path costs
+only for odd lines.
+
+The helpers below build that SQL from the header of the file: ``cells(name)`` is the text of a
+named column, ``''`` when the file has no such column or the line is short, as in the Python
+parser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from psycopg import sql
+
+from ams.sync.parsers.flatfile import ODD_WHITESPACE
+
+# A line holding whitespace that Python's str.strip() removes besides space and tab goes to
+# Python, so btrim() (spaces only) can stand in for strip() on the lines SQL takes.
+_ODD_WHITESPACE_CLASS = "[" + "".join(f"\\u{ord(c):04x}" for c in ODD_WHITESPACE) + "]"
+
+# Shapes, with every digit written as 0 (translate() is far cheaper than a regular expression).
+# Timestamps: the ISO 8601 forms Amazon writes, with an offset or " UTC".
+_TIMESTAMP_SHAPES = tuple(
+    f"0000-00-00{separator}00:00:00{zone}"
+    for separator in ("T", " ")
+    for zone in ("+00:00", "-00:00", "Z", " UTC")
+)
+_DIGITS = "0123456789"
+
+
+class Cells:
+    """A file's header, turned into SQL for a named cell of the current line (``c``)."""
+
+    def __init__(self, header: Sequence[str]) -> None:
+        # The last of duplicate names wins, as in the Python parser's dict(zip(header, cells)).
+        self.index = {name: position + 1 for position, name in enumerate(header)}
+        self.width = len(header)
+
+    def __call__(self, name: str) -> sql.Composable:
+        position = self.index.get(name)
+        if position is None:
+            return sql.Literal("")
+        return sql.SQL("coalesce(c[{}], '')").format(sql.Literal(position))
+
+
+# --- expressions --------------------------------------------------------------------------------
+
+
+def trimmed(cell: sql.Composable) -> sql.Composable:
+    return sql.SQL("btrim({})").format(cell)
+
+
+def text(cell: sql.Composable, limit: int) -> sql.Composable:
+    """flatfile.text: stripped, cut to ``limit`` characters."""
+    return sql.SQL("left(btrim({}), {})").format(cell, sql.Literal(limit))
+
+
+def digits_as_zero(expression: sql.Composable) -> sql.Composable:
+    return sql.SQL("translate({}, '123456789', '000000000')").format(expression)
+
+
+def is_timestamp(cell: sql.Composable) -> sql.Composable:
+    """A timestamp both readers take alike: one of Amazon's shapes, valid for PostgreSQL, and
+    none of what PostgreSQL takes and Python refuses (hour 24, second 60, year 0)."""
+    value = trimmed(cell)
+    return sql.SQL(
+        "({shape} IN ({shapes}) AND substr({v}, 12, 2) < '24' AND substr({v}, 15, 2) < '60' "
+        "AND substr({v}, 18, 2) < '60' "
+        "AND substr({v}, 1, 4) > '0000' AND pg_input_is_valid({v}, 'timestamptz'))"
+    ).format(
+        shape=digits_as_zero(value),
+        shapes=sql.SQL(", ").join(sql.Literal(s) for s in _TIMESTAMP_SHAPES),
+        v=value,
+    )
+
+
+def timestamp(cell: sql.Composable) -> sql.Composable:
+    return sql.SQL("btrim({})::timestamptz").format(cell)
+
+
+def is_amount(cell: sql.Composable) -> sql.Composable:
+    """Empty, or plain digits with an optional sign and point: at most 12 before the point (so
+    sums of two stay inside numeric(18,2), and flatfile.money takes it) and 10 after (so sums are
+    exact in both readers)."""
+    value = trimmed(cell)
+    return sql.SQL(
+        "({v} = '' OR (translate({v}, {digits}, '') IN ('', '.', '-', '-.', '+', '+.') "
+        "AND length(split_part(ltrim({v}, '+-'), '.', 1)) <= 12 AND length(split_part({v}, '.', 2)) <= 10 "
+        "AND pg_input_is_valid({v}, 'numeric')))"
+    ).format(v=value, digits=sql.Literal(_DIGITS))
+
+
+def amount(cell: sql.Composable) -> sql.Composable:
+    """flatfile.money: an exact numeric, NULL for an empty cell."""
+    return sql.SQL("nullif(btrim({}), '')::numeric").format(cell)
+
+
+def is_integer(cell: sql.Composable) -> sql.Composable:
+    """Up to 9 digits with an optional sign (flatfile.integer takes those alike)."""
+    value = trimmed(cell)
+    return sql.SQL(
+        "(translate({v}, {digits}, '') IN ('', '-', '+') AND length(ltrim({v}, '+-')) BETWEEN 1 AND 9 "
+        "AND pg_input_is_valid({v}, 'integer'))"
+    ).format(v=value, digits=sql.Literal(_DIGITS))
+
+
+def integer(cell: sql.Composable) -> sql.Composable:
+    return sql.SQL("btrim({})::integer").format(cell)
+
+
+def is_ascii(cell: sql.Composable) -> sql.Composable:
+    """Only single-byte (ASCII) characters: lower() then means the same in both readers."""
+    return sql.SQL("(octet_length({c}) = length({c}))").format(c=cell)
+
+
+def lookup(expression: sql.Composable, mapping: Mapping[str, str]) -> sql.Composable:
+    """The value ``mapping`` gives ``expression``, NULL for a key it does not have."""
+    cases = sql.SQL(" ").join(
+        sql.SQL("WHEN {} THEN {}").format(sql.Literal(key), sql.Literal(value)) for key, value in mapping.items()
+    )
+    return sql.SQL("(CASE {} {} END)").format(expression, cases)
+
+
+# --- a conversion -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a conversion makes of one file's header.
+
+    ``derived``: named values computed once per line, which ``columns`` and ``accept`` may
+    name; ``columns``: the staged column → its expression (cast to the column's type by the
+    caller); ``accept``: the conditions for SQL to take a line (all must hold).
+    """
+
+    columns: Mapping[str, sql.Composable]
+    accept: Sequence[sql.Composable]
+    derived: Mapping[str, sql.Composable] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """A family's in-database conversion: ``plan(cells)`` for the header of the file at hand."""
+
+    plan: Callable[[Cells], Plan]
+
+    def select(
+        self, header: Sequence[str], types: Mapping[str, str], raw: str, *, odd_whitespace: bool = True
+    ) -> sql.Composable:
+        """SELECT the converted columns (and the line number ``n``) of the lines SQL takes from
+        the raw table ``raw`` (``n``, ``line``)."""
+        cells = Cells(header)
+        plan = self.plan(cells)
+        derived = sql.SQL("").join(
+            sql.SQL(", {} AS {}").format(expression, sql.Identifier(name)) for name, expression in plan.derived.items()
+        )
+        columns = sql.SQL(", ").join(
+            sql.SQL("CAST({} AS {})").format(expression, sql.SQL(types[name])) for name, expression in plan.columns.items()
+        )
+        accept = [
+            # Blank lines and lines with more cells than the header: Python's. (Lines with odd
+            # whitespace too, but the caller checks that per block, see ``odd_whitespace``.)
+            sql.SQL("btrim(line, E' \\t') <> ''"),
+            sql.SQL("cardinality(c) <= {}").format(sql.Literal(cells.width)),
+            *plan.accept,
+        ]
+        if odd_whitespace:
+            accept.append(sql.SQL("line !~ {}").format(sql.Literal(_ODD_WHITESPACE_CLASS)))
+        # OFFSET 0 keeps each level a level of its own: flattened, the planner would copy the
+        # string_to_array() and the derived values into every expression that names them.
+        return sql.SQL(
+            """
+            SELECT {columns}, n FROM (
+                SELECT n, line, c{derived} FROM (
+                    SELECT n, line, string_to_array(line, E'\\t') AS c FROM {raw} OFFSET 0
+                ) AS split OFFSET 0
+            ) AS line
+            WHERE {accept}
+            """
+        ).format(
+            columns=columns,
+            derived=derived,
+            raw=sql.Identifier(raw),
+            accept=sql.SQL(" AND ").join(sql.SQL("({})").format(a) for a in accept),
+        )

@@ -1,0 +1,203 @@
+"""The all-orders report converted in the database is exactly what the Python converter makes.
+
+The SQL only takes lines it can convert exactly and hands every other one to Python, so the
+property is: for each line the SQL takes, its row equals Python's row for that line (after the
+rounding the staging column applies to both), and a line Python refuses is never taken. Lines
+are built at random, with a fixed seed, from cells Amazon writes and cells it should not.
+"""
+
+from __future__ import annotations
+
+import random
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import pytest
+from django.db import connection, transaction
+
+from ams.sync import ingest as bulk
+from ams.sync.bench import HEADER
+from ams.sync.context import _BlockJob
+from ams.sync.parsers import orders as parser
+from ams.sync.parsers.flatfile import BlockReader, Parsed, Rejected, parse, split_lines
+
+pytestmark = pytest.mark.django_db
+
+US, CA = "ATVPDKIKX0DER", "A2EUQ1WTGCTBG2"
+
+DATES = [
+    "2024-01-01T00:00:00+00:00", "2024-02-29T23:59:59-08:00", "2024-01-01 00:00:00 UTC", "2024-01-01T08:00:00Z",
+    "2024-03-10T02:30:00+05:30", " 2024-01-01T00:00:00+00:00 ", "2024-01-01T24:00:00+00:00",
+    "2024-01-01T23:59:60+00:00", "2023-02-29T00:00:00+00:00", "0000-01-01T00:00:00+00:00", "01.02.2024 10:00:00 UTC",
+    "2024-01-01T00:00:00.123+00:00", "2024-01-01T00:00:00+16:00", "2024-01-01T00:60:00+00:00",
+    "2024-13-01T00:00:00+00:00", "2024-01-01T00:00:00+00:60", "", "yesterday", "2024-01-01",
+]
+AMOUNTS = [
+    "19.99", "", " 1.50 ", "0", "-0.00", "+3.5", ".5", "5.", "-.5", "0.005", "0.015", "-0.005", "1.12345678901",
+    "999999999999.99", "1000000000000", "1,5", "1.234,56", "1e3", "NaN", "Infinity", "1_000", "abc", "+", "-", ".",
+    "\u0661\u0662", "\xa01.0", "12 ",
+]
+QUANTITIES = ["1", "0", "+2", "-1", "007", "2.0", "", "x", "999999999", "1000000000", "2147483648", " 3 ", "1_0", "0x1F"]
+STATUSES = [
+    "Shipped", "shipped", "Pending Availability", "PendingAvailability", "Canceled", "Cancelled", "Complete",
+    "InvoiceUnconfirmed", "Shipping", " Shipped ", "unknown", "", "SH\u0130PPED",
+]
+CHANNELS = ["Amazon", "Merchant", "AFN", "mfn", "Seller", "other", "", "\u212aAmazon"]
+SALES_CHANNELS = ["Amazon.com", "amazon.ca", "Amazon.com.mx", "Non-Amazon", "", "amazon.de", "AMAZON.COM ", "Amazon.\u212a"]
+ORDER_IDS = ["111-0000000-0000001", "112-1234567-7654321", "", "   ", "x" * 50]
+SKUS = ["SKU-1", "sku 2", "", "\u00fcn\u00efc\u00f6d\u00e9-sku", "a" * 70, " padded ", "back\\slash", "quote'sku", "tab\u2003"]
+CURRENCIES = ["USD", "", "CAD", "usd", "EURO"]
+PROMOTIONS = ["", "PROMO1,PROMO2", "p" * 400]
+ASINS = ["B000000001", "", "B" * 20]
+
+
+def _cells(rng: random.Random) -> dict[str, str]:
+    return {
+        "amazon-order-id": rng.choice(ORDER_IDS),
+        "purchase-date": rng.choice(DATES),
+        "last-updated-date": rng.choice(DATES),
+        "order-status": rng.choice(STATUSES),
+        "fulfillment-channel": rng.choice(CHANNELS),
+        "sales-channel": rng.choice(SALES_CHANNELS),
+        "sku": rng.choice(SKUS),
+        "asin": rng.choice(ASINS),
+        "quantity": rng.choice(QUANTITIES),
+        "currency": rng.choice(CURRENCIES),
+        "item-price": rng.choice(AMOUNTS),
+        "item-tax": rng.choice(AMOUNTS),
+        "shipping-price": rng.choice(AMOUNTS),
+        "shipping-tax": rng.choice(AMOUNTS),
+        "item-promotion-discount": rng.choice(AMOUNTS),
+        "ship-promotion-discount": rng.choice(AMOUNTS),
+        "promotion-ids": rng.choice(PROMOTIONS),
+    }
+
+
+def _canonical(rng: random.Random) -> dict[str, str]:
+    """A line as Amazon writes it: the SQL must take these."""
+    return {
+        "amazon-order-id": f"111-{rng.randrange(10**7):07d}-{rng.randrange(10**7):07d}",
+        "purchase-date": "2024-05-01T10:00:00+00:00",
+        "last-updated-date": "2024-05-02T11:30:00-07:00",
+        "order-status": rng.choice(["Shipped", "Pending", "Cancelled"]),
+        "fulfillment-channel": rng.choice(["Amazon", "Merchant"]),
+        "sales-channel": "Amazon.com",
+        "sku": f"SKU-{rng.randrange(1000)}",
+        "asin": "B000000001",
+        "quantity": str(rng.randrange(1, 5)),
+        "currency": "USD",
+        "item-price": f"{rng.randrange(100, 10000) / 100:.2f}",
+        "item-tax": "1.40",
+        "shipping-price": "",
+        "shipping-tax": "0.00",
+        "item-promotion-discount": "-2.00",
+        "ship-promotion-discount": "",
+        "promotion-ids": "",
+    }
+
+
+def _document(rng: random.Random, count: int) -> tuple[list[str], bytes, set[int]]:
+    """The header, the document, and the line numbers of the lines written as Amazon does."""
+    header = HEADER.split("\t")
+    lines = []
+    clean = set()
+    for i in range(count):
+        cells = _canonical(rng)
+        if i % 4:
+            # One or two cells of any kind in an otherwise good line: each odd value gets its
+            # chance to be the only thing wrong.
+            odd = _cells(rng)
+            for name in rng.sample(sorted(odd), rng.choice((1, 1, 2))):
+                cells[name] = odd[name]
+        line = "\t".join(cells.get(name, "") for name in header)
+        shape = rng.random()
+        if i % 4 == 0 and shape >= 0.10:
+            clean.add(i + 2)
+        if shape < 0.03:
+            line += "\tsurplus"
+        elif shape < 0.06:
+            line = "\t".join(line.split("\t")[: rng.randrange(1, len(header))])
+        elif shape < 0.08:
+            line = rng.choice(["", "   ", "\t\t"])
+        elif shape < 0.10:
+            line = line.replace("\t", "\t\r", 1)
+        lines.append(line + ("\r\n" if rng.random() < 0.1 else "\n"))
+    return header, (HEADER + "\n" + "".join(lines)).encode("utf-8"), clean
+
+
+def _python_rows(document: bytes, marketplaces: set[str]) -> dict[int, Parsed[Any] | Rejected]:
+    convert = parser.report_converter(marketplaces)
+    return {item.line_number: item for item in parse(split_lines([document]), required=parser.REQUIRED, convert=convert)}
+
+
+def _staged_like_python(value: tuple[object, ...]) -> tuple[object, ...]:
+    """What the staging column makes of a Python value: numeric(18,2) rounds half away from 0."""
+    return tuple(v.quantize(Decimal("0.01"), ROUND_HALF_UP) if isinstance(v, Decimal) else v for v in value)
+
+
+@pytest.mark.parametrize("marketplaces", [{US}, {US, CA}], ids=["one marketplace", "two marketplaces"])
+def test_the_rows_sql_takes_are_the_rows_python_makes(marketplaces: set[str]):
+    rng = random.Random(20261127)
+    header, document, clean = _document(rng, 3000)
+    python = _python_rows(document, marketplaces)
+    reader = BlockReader([document], lines_per_block=10_000)
+    (block,) = list(reader)
+    types = {c.name: c.sql_type for c in parser.LINE_COLUMNS}
+    names = [c.name for c in parser.LINE_COLUMNS]
+    with transaction.atomic():
+        lines = bulk.stage_lines(block.data)
+        select = parser.report_sql(marketplaces).select(header, types, lines, odd_whitespace=block.odd_whitespace)
+        staged, count = bulk.stage_converted(parser.LINE_COLUMNS, select)
+        declined = bulk.declined_lines(lines, staged)
+        with connection.cursor() as cursor:
+            cursor.execute(f'SELECT _n, {", ".join(names)} FROM "{staged}" ORDER BY _n')  # noqa: S608  (our own names)
+            taken = {block.first_line + row[0] - 1: tuple(row[1:]) for row in cursor.fetchall()}
+        transaction.set_rollback(True)
+
+    assert count == len(taken)
+    assert len(taken) + len(declined) == block.lines
+    assert clean <= set(taken)  # every line as Amazon writes it
+    assert len(taken) > len(clean)  # and some others
+    for number, row in taken.items():
+        item = python.get(number)
+        assert isinstance(item, Parsed), f"line {number}: SQL took a line Python refuses: {item}"
+        assert row == _staged_like_python(item.value), f"line {number}"
+    refused = [n for n, item in python.items() if isinstance(item, Rejected)]
+    assert refused
+    assert not set(refused) & set(taken)
+
+
+def test_a_block_gets_sqls_rows_and_pythons_for_the_lines_sql_declines():
+    """A block as the ingest writes it: every line converted once, by SQL or by Python, with
+    Python's reasons, at the right line numbers, for the lines refused."""
+    rng = random.Random(7)
+    header, document, _clean = _document(rng, 400)
+    python = _python_rows(document, {US})
+    reader = BlockReader((document[i : i + 4096] for i in range(0, len(document), 4096)), lines_per_block=150)
+    types = {c.name: c.sql_type for c in parser.LINE_COLUMNS}
+    names = [c.name for c in parser.LINE_COLUMNS]
+    job = _BlockJob(
+        reader.header, reader.header_line, parser.report_sql({US}), types, parser.REQUIRED,
+        parser.report_converter({US}), parser.LINE_COLUMNS,
+    )
+    staged_rows: dict[int, tuple[object, ...]] = {}
+    rejected: dict[int, str] = {}
+    blocks = list(reader)
+    assert len(blocks) > 1
+    with transaction.atomic():
+        for block in blocks:
+            lines = bulk.stage_lines(block.data)
+            select = job.conversion.select(header, types, lines, odd_whitespace=block.odd_whitespace)
+            staged, _count = bulk.stage_converted(parser.LINE_COLUMNS, select)
+            rows, refused = job.convert_in_python(block, bulk.declined_lines(lines, staged))
+            bulk.stage_more(staged, parser.LINE_COLUMNS, rows)
+            with connection.cursor() as cursor:
+                cursor.execute(f'SELECT _n, {", ".join(names)} FROM "{staged}"')  # noqa: S608  (our own names)
+                staged_rows.update({block.first_line + row[0] - 1: tuple(row[1:]) for row in cursor.fetchall()})
+            rejected.update({r.line_number: r.reason for r in refused})
+        transaction.set_rollback(True)
+
+    assert staged_rows == {
+        n: _staged_like_python(item.value) for n, item in python.items() if isinstance(item, Parsed)
+    }
+    assert rejected == {n: item.reason for n, item in python.items() if isinstance(item, Rejected)}
