@@ -58,7 +58,9 @@ class _Flusher:
 
     def __init__(self, workers: int = 1) -> None:
         self._workers = workers
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest")
+        self._executor = ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="ingest", initializer=_room_for_staging
+        )
         self._pending: deque[Future[None]] = deque()
 
     def submit(self, fn: Callable[..., None], *args: Any) -> None:
@@ -88,6 +90,13 @@ class _Flusher:
             for closing in [self._executor.submit(close) for _ in range(self._workers)]:
                 closing.result()
             self._executor.shutdown()
+
+
+def _room_for_staging() -> None:
+    """A flush thread's own connection (new, no temporary table used yet, the only time this
+    can be set): room in memory for a block's staging tables, which otherwise spill to disk."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET temp_buffers = '64MB'")
 
 
 @dataclass(frozen=True)
@@ -366,9 +375,18 @@ class SyncContext:
             rejected: list[Rejected] = []
             if block is not None and block.lines:
                 rejected.extend(block.rejected)
-                lines = bulk.stage_lines(block.data)
-                staged, count = bulk.stage_converted(job.columns, job.conversion.select(job.header, job.types, lines, odd_whitespace=block.odd_whitespace))
-                declined = bulk.declined_lines(lines, staged)
+                width = len(job.header)
+                # COPY splits the cells itself when every line has one per column (the usual
+                # case, and the fast one); otherwise the block goes in as whole lines.
+                lines = bulk.stage_cells(block.data, width) if not block.odd_whitespace and width > 1 else None
+                split = lines is not None
+                if lines is None:
+                    lines = bulk.stage_lines(block.data)
+                select = job.conversion.select(
+                    job.header, job.types, lines, split=split, odd_whitespace=block.odd_whitespace
+                )
+                staged, count = bulk.stage_converted(job.columns, select)
+                declined = bulk.declined_lines(lines, staged, width=width if split else None)
                 if declined:
                     rows, refused = job.convert_in_python(block, declined)
                     count += bulk.stage_more(staged, job.columns, rows)

@@ -40,17 +40,25 @@ _DIGITS = "0123456789"
 
 
 class Cells:
-    """A file's header, turned into SQL for a named cell of the current line (``c``)."""
+    """A file's header, turned into SQL for a named cell of the current line.
 
-    def __init__(self, header: Sequence[str]) -> None:
+    Two shapes of raw table: ``cells`` (one text column ``c1`` … ``cN`` per header column,
+    when COPY could split every line of the block itself) or ``lines`` (the whole line in
+    ``line``, split here into the array ``c``).
+    """
+
+    def __init__(self, header: Sequence[str], *, split: bool) -> None:
         # The last of duplicate names wins, as in the Python parser's dict(zip(header, cells)).
         self.index = {name: position + 1 for position, name in enumerate(header)}
         self.width = len(header)
+        self.split = split
 
     def __call__(self, name: str) -> sql.Composable:
         position = self.index.get(name)
         if position is None:
             return sql.Literal("")
+        if self.split:
+            return sql.Identifier(f"c{position}")
         return sql.SQL("coalesce(c[{}], '')").format(sql.Literal(position))
 
 
@@ -156,11 +164,21 @@ class Conversion:
     plan: Callable[[Cells], Plan]
 
     def select(
-        self, header: Sequence[str], types: Mapping[str, str], raw: str, *, odd_whitespace: bool = True
+        self,
+        header: Sequence[str],
+        types: Mapping[str, str],
+        raw: str,
+        *,
+        split: bool = False,
+        odd_whitespace: bool = True,
     ) -> sql.Composable:
         """SELECT the converted columns (and the line number ``n``) of the lines SQL takes from
-        the raw table ``raw`` (``n``, ``line``)."""
-        cells = Cells(header)
+        the raw table ``raw``: ``(n, c1 … cN)`` with ``split``, else ``(n, line)``.
+
+        ``odd_whitespace`` False: the caller knows no line of the block holds any (a split
+        block must not: its lines are not kept whole to be checked here).
+        """
+        cells = Cells(header, split=split)
         plan = self.plan(cells)
         derived = sql.SQL("").join(
             sql.SQL(", {} AS {}").format(expression, sql.Identifier(name)) for name, expression in plan.derived.items()
@@ -168,29 +186,28 @@ class Conversion:
         columns = sql.SQL(", ").join(
             sql.SQL("CAST({} AS {})").format(expression, sql.SQL(types[name])) for name, expression in plan.columns.items()
         )
-        accept = [
-            # Blank lines and lines with more cells than the header: Python's. (Lines with odd
-            # whitespace too, but the caller checks that per block, see ``odd_whitespace``.)
-            sql.SQL("btrim(line, E' \\t') <> ''"),
-            sql.SQL("cardinality(c) <= {}").format(sql.Literal(cells.width)),
-            *plan.accept,
-        ]
-        if odd_whitespace:
-            accept.append(sql.SQL("line !~ {}").format(sql.Literal(_ODD_WHITESPACE_CLASS)))
-        # OFFSET 0 keeps each level a level of its own: flattened, the planner would copy the
-        # string_to_array() and the derived values into every expression that names them.
-        return sql.SQL(
-            """
-            SELECT {columns}, n FROM (
-                SELECT n, line, c{derived} FROM (
-                    SELECT n, line, string_to_array(line, E'\\t') AS c FROM {raw} OFFSET 0
-                ) AS split OFFSET 0
-            ) AS line
-            WHERE {accept}
-            """
-        ).format(
+        accept = list(plan.accept)
+        if split:
+            if odd_whitespace:
+                raise ValueError("a block with odd whitespace is staged as whole lines")
+            # COPY gave every line exactly one cell per header column.
+            raw_columns = sql.SQL(", ").join(sql.Identifier(f"c{i}") for i in range(1, cells.width + 1))
+            level = sql.SQL("SELECT n, {}{} FROM {} OFFSET 0").format(raw_columns, derived, sql.Identifier(raw))
+        else:
+            # Blank lines and lines with more cells than the header are Python's.
+            accept += [
+                sql.SQL("btrim(line, E' \\t') <> ''"),
+                sql.SQL("cardinality(c) <= {}").format(sql.Literal(cells.width)),
+            ]
+            if odd_whitespace:
+                accept.append(sql.SQL("line !~ {}").format(sql.Literal(_ODD_WHITESPACE_CLASS)))
+            # OFFSET 0 keeps each level a level of its own: flattened, the planner would copy
+            # the string_to_array() and the derived values into every expression naming them.
+            level = sql.SQL(
+                "SELECT n, line, c{} FROM (SELECT n, line, string_to_array(line, E'\\t') AS c FROM {} OFFSET 0) AS split OFFSET 0"
+            ).format(derived, sql.Identifier(raw))
+        return sql.SQL("SELECT {columns}, n FROM ({level}) AS line WHERE {accept}").format(
             columns=columns,
-            derived=derived,
-            raw=sql.Identifier(raw),
+            level=level,
             accept=sql.SQL(" AND ").join(sql.SQL("({})").format(a) for a in accept),
         )

@@ -23,7 +23,8 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from django.db import connection
+import psycopg
+from django.db import connection, transaction
 from psycopg import sql
 
 from ams.core.tenancy import require_team_scope
@@ -94,9 +95,31 @@ def stage(columns: Sequence[Column], rows: Iterable[Sequence[object]]) -> tuple[
     return name, count
 
 
+def stage_cells(data: bytes, width: int) -> str | None:
+    """A temporary table ``(n, c1 … c<width>)`` of a block's rows, given in COPY text format
+    with tabs between cells, if every row has ``width`` cells; None if one has not (COPY refuses
+    the block, and nothing of it stays)."""
+    name = _stage_name()
+    cells = [sql.Identifier(f"c{i}") for i in range(1, width + 1)]
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            raw = cursor.cursor
+            raw.execute(
+                sql.SQL("CREATE TEMP TABLE {} (n integer GENERATED ALWAYS AS IDENTITY, {}) ON COMMIT DROP").format(
+                    sql.Identifier(name), sql.SQL(", ").join(sql.SQL("{} text").format(c) for c in cells)
+                )
+            )
+            with raw.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(name), sql.SQL(", ").join(cells))) as copy:
+                for start in range(0, len(data), _COPY_CHUNK):
+                    copy.write(data[start : start + _COPY_CHUNK])
+    except psycopg.errors.BadCopyFileFormat:
+        return None
+    return name
+
+
 def stage_lines(data: bytes) -> str:
-    """A temporary table ``(n, line)`` of a block's rows, given in COPY text format; ``n``
-    numbers them from 1 in the order given."""
+    """A temporary table ``(n, line)`` of a block's rows, given in COPY text format (a tab in
+    a line is a character of it here); ``n`` numbers them from 1 in the order given."""
     name = _stage_name()
     with connection.cursor() as cursor:
         raw = cursor.cursor
@@ -107,7 +130,7 @@ def stage_lines(data: bytes) -> str:
         )
         with raw.copy(sql.SQL("COPY {} (line) FROM STDIN").format(sql.Identifier(name))) as copy:
             for start in range(0, len(data), _COPY_CHUNK):
-                copy.write(data[start : start + _COPY_CHUNK])
+                copy.write(data[start : start + _COPY_CHUNK].replace(b"\t", b"\\t"))
     return name
 
 
@@ -129,16 +152,22 @@ def stage_converted(columns: Sequence[Column], select: sql.Composable) -> tuple[
     return name, count
 
 
-def declined_lines(lines: str, staged: str) -> list[tuple[int, str]]:
-    """The rows of ``lines`` that did not reach ``staged``, in order."""
-    with connection.cursor() as cursor:
-        raw = cursor.cursor
-        raw.execute(
-            sql.SQL(
-                "SELECT n, line FROM {} l WHERE NOT EXISTS (SELECT FROM {} s WHERE s._n = l.n) ORDER BY n"
-            ).format(sql.Identifier(lines), sql.Identifier(staged))
+def declined_lines(raw: str, staged: str, *, width: int | None = None) -> list[tuple[int, str]]:
+    """The rows of ``raw`` that did not reach ``staged``, in order, as lines: the raw table of
+    :func:`stage_lines`, or of :func:`stage_cells` with ``width`` (its cells joined again)."""
+    line: sql.Composable = sql.SQL("line")
+    if width is not None:
+        line = sql.SQL("concat_ws(E'\\t', {})").format(
+            sql.SQL(", ").join(sql.Identifier(f"c{i}") for i in range(1, width + 1))
         )
-        return [(int(n), str(line)) for n, line in raw.fetchall()]
+    with connection.cursor() as cursor:
+        raw_cursor = cursor.cursor
+        raw_cursor.execute(
+            sql.SQL(
+                "SELECT n, {} FROM {} l WHERE NOT EXISTS (SELECT FROM {} s WHERE s._n = l.n) ORDER BY n"
+            ).format(line, sql.Identifier(raw), sql.Identifier(staged))
+        )
+        return [(int(n), str(text)) for n, text in raw_cursor.fetchall()]
 
 
 def stage_more(staged: str, columns: Sequence[Column], rows: Iterable[Sequence[object]]) -> int:
@@ -157,6 +186,16 @@ def stage_more(staged: str, columns: Sequence[Column], rows: Iterable[Sequence[o
 def merge(target: Target, staged: str, *, connection_id: int) -> MergeResult:
     """Upsert the staged rows into ``target`` for the current team and ``connection_id``."""
     team_id = require_team_scope()
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        raw.execute(merge_statement(target, staged), {"team": team_id, "connection": connection_id})
+        row = raw.fetchone()
+    assert row is not None
+    return MergeResult(inserted=int(row[0]), updated=int(row[1]))
+
+
+def merge_statement(target: Target, staged: str) -> sql.Composable:
+    """The upsert of :func:`merge`; parameters ``team`` and ``connection``."""
     ident = sql.Identifier
     key = [ident(k) for k in target.key]
     data = [c for c in target.columns if c not in target.key]
@@ -189,7 +228,7 @@ def merge(target: Target, staged: str, *, connection_id: int) -> MergeResult:
         if data
         else sql.SQL("DO NOTHING")
     )
-    statement = sql.SQL(
+    return sql.SQL(
         """
         WITH src AS (
             SELECT DISTINCT ON ({key}) {selected}
@@ -214,12 +253,6 @@ def merge(target: Target, staged: str, *, connection_id: int) -> MergeResult:
         touch_values=sql.SQL("").join(sql.SQL(", now()") for _ in target.touch),
         on_conflict=on_conflict,
     )
-    with connection.cursor() as cursor:
-        raw = cursor.cursor
-        raw.execute(statement, {"team": team_id, "connection": connection_id})
-        row = raw.fetchone()
-    assert row is not None
-    return MergeResult(inserted=int(row[0]), updated=int(row[1]))
 
 
 def lock_read_models(connection_id: int) -> None:

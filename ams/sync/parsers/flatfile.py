@@ -159,7 +159,7 @@ def _raise_for_status(status: int, document_id: str) -> None:
 
 @dataclass(frozen=True)
 class Block:
-    """Complete lines of a flat file in PostgreSQL's COPY text format, one line a row, UTF-8.
+    """Complete lines of a flat file in PostgreSQL's COPY text format, UTF-8, tabs between cells.
 
     The block's first row is line ``first_line`` of the file. A line refused before the database
     sees it (not decodable in the charset the download declares) is in ``rejected`` and an empty
@@ -282,12 +282,11 @@ class BlockReader:
 
 
 def _copy_escape(data: bytes) -> bytes:
-    """Lines → one-column COPY text rows: a backslash is COPY's escape character, a tab its
-    column delimiter, a carriage return ends a row. A CR before a newline is dropped as
+    """Lines → COPY text rows, tabs between cells as in the file: a backslash is COPY's escape
+    character, a carriage return ends a row. A CR before a newline is dropped as
     :func:`split_lines` drops it; any other is kept."""
     if b"\\" in data:
         data = data.replace(b"\\", b"\\\\")
-    data = data.replace(b"\t", b"\\t")
     if b"\r" in data:
         data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\\r")
     return data
