@@ -57,6 +57,16 @@ def has_data(world: SellerWorld, spec: DocumentSpec) -> bool:
     return False
 
 
+def estimated_rows(world: SellerWorld, spec: DocumentSpec) -> int:
+    """Roughly how many rows the document will hold, without generating it: the orders in its
+    date range for the order reports, one row per SKU and marketplace for the others. It sets
+    the report's simulated processing time, so it only has to grow with the real size."""
+    if spec.report_type in (C.ORDERS_BY_LAST_UPDATE, C.ORDERS_BY_ORDER_DATE):
+        end = min(spec.data_end, spec.as_of)
+        return len(world.history.orders_between(spec.data_start, end + 1))
+    return len(world.products) * max(1, len(spec.marketplaces))
+
+
 # -- orders ---------------------------------------------------------------------------------
 
 
