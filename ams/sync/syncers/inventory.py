@@ -8,6 +8,7 @@ were last read.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -75,18 +76,34 @@ def fba_stock(ctx: SyncContext, marketplace_id: str) -> None:
 
 
 def merchant_stock(ctx: SyncContext, marketplace_id: str) -> None:
+    """Merchant-fulfilled quantities from the listings report. The report lists every SKU the
+    seller has, so after a whole read with no row set aside, an MFN SKU it no longer lists (a
+    deleted listing) is deleted too. A report cancelled for want of data deletes nothing: Amazon
+    also cancels for other reasons."""
     report = reports.request(ctx, parser.LISTINGS_REPORT, marketplace_ids=[marketplace_id])
     if report is None:
         return
-    reports.ingest_document(
+    convert = parser.merchant_stock_converter(marketplace_id)
+    seen: set[str] = set()
+
+    def converting(row: Mapping[str, str]) -> tuple[object, ...] | None:
+        value = convert(row)
+        if value is not None:
+            seen.add(str(value[1]))
+        return value
+
+    quarantined = ctx.stats.quarantined
+    whole = reports.ingest_document(
         ctx,
         parser.LISTINGS_REPORT,
         report=report,
         required=parser.LISTINGS_REQUIRED,
-        convert=parser.merchant_stock_converter(marketplace_id),
+        convert=converting,
         columns=parser.STOCK_COLUMNS,
         targets=[parser.STOCK],
     )
+    if whole and ctx.stats.quarantined == quarantined:
+        ctx.forget_unseen("inventory_stocklevel", marketplace_id=marketplace_id, seen=seen, channel="MFN")
 
 
 def snapshot(ctx: SyncContext, marketplace_id: str, now: datetime) -> None:
