@@ -5,6 +5,7 @@ Both run against the configured database in a team of their own, removed afterwa
 
 from __future__ import annotations
 
+import os
 import resource
 import socket
 import subprocess
@@ -256,9 +257,13 @@ def bench_backfill(*, skus: int = 5000, days: int = 110, seed: int = 7) -> dict[
         spent = _Stopwatch()
         try:
             with spent.watching():
+                sim_cpu = _cpu_seconds(server.pid)
+                own_cpu = time.process_time()
                 started = time.perf_counter()
                 status = sync_run(team_id=team.id, connection_id=conn.id, family=Family.ORDERS)
                 elapsed = time.perf_counter() - started
+                own_cpu = time.process_time() - own_cpu
+                sim_cpu = _cpu_seconds(server.pid) - sim_cpu
         finally:
             clients.client_for = original
         stats = http.get("/_sim/stats").json()["operations"]
@@ -299,6 +304,9 @@ def bench_backfill(*, skus: int = 5000, days: int = 110, seed: int = 7) -> dict[
             "waiting_for_reports": round(waiting, 2),
             "other": round(elapsed - spent.seconds["ingest"] - waiting, 2),
         },
+        # CPU seconds during the run: the sync's process (parsing, on two threads) and the
+        # simulator's (mostly rendering documents), which share this machine's cores.
+        "cpu_seconds": {"sync": round(own_cpu, 2), "simulator": round(sim_cpu, 2)},
         "requests": {op: c["requests"] for op, c in sorted(stats.items())},
         "throttled": sum(c["throttled"] for c in stats.values()),
         "clock_speed": CLOCK_SPEED,
@@ -345,6 +353,16 @@ class _Stopwatch:
         finally:
             SyncContext.ingest = original_ingest  # type: ignore[method-assign]
             reports.wait, reports.create, orders._nothing_before = original_wait, original_create, original_check
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds of a process so far (Linux /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _build_seconds(client: Any, report_id: str) -> float:
