@@ -135,6 +135,9 @@ class SimConfig:
     # step (IN_QUEUE → IN_PROGRESS → … → final) and it is final after that many calls,
     # whatever the clock says. 0: only time builds a report, as on Amazon.
     report_polls: int = 0
+    # Country codes whose FBA inventory getInventorySummaries does not serve (400 InvalidInput):
+    # a client then reads the FBA buckets from the GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA report.
+    inventory_api_unavailable: tuple[str, ...] = ()
 
     @property
     def fault_config(self) -> FaultConfig:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from ams.amazon.models import SellerConnection
 from ams.core.tenancy import team_scope
 from ams.inventory.models import InventoryHealth, RestockAdvice, StockLevel, StockSnapshot
+from ams.sync import clients
 from ams.sync.models import Family, QuarantinedRow, SyncStatus
 from ams.sync.parsers import flatfile
 from ams.sync.parsers import inventory as inventory_parser
@@ -18,7 +19,7 @@ from ams.sync.services import sync_run
 from ams.sync.syncers import reports
 from ams.teams.models import Team
 from tests.factories import Personas
-from tests.sync.harness import SimSeller
+from tests.sync.harness import SimSeller, connect, small_config
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -124,3 +125,34 @@ def test_a_listings_report_with_a_row_set_aside_deletes_nothing(
     with team_scope(personas.team.id):
         assert QuarantinedRow.objects.filter(connection=connection, source=inventory_parser.LISTINGS_REPORT).exists()
     assert _has(personas.team, "DELISTED-FBM")
+
+
+def test_fba_stock_comes_from_the_myi_report_where_the_inventory_api_refuses_the_marketplace(
+    personas: Personas, fast_sync: None, monkeypatch: pytest.MonkeyPatch
+):
+    seller = SimSeller.start(small_config(inventory_api_unavailable=("CA",)))
+    try:
+        connection = connect(personas.team, seller)
+        monkeypatch.setattr(clients, "client_for", lambda _connection: seller.client())
+        ca = next(m["id"] for m in seller.info["sellers"][0]["marketplaces"] if m["country_code"] == "CA")
+        with team_scope(personas.team.id):
+            StockLevel.objects.create(
+                team=personas.team, connection=connection, marketplace_id=ca, sku="GONE-FBA", fulfillment_channel="AFN",
+                fulfillable=3, inbound_working=0, inbound_shipped=0, inbound_receiving=0, reserved=0, unfulfillable=0,
+                researching=0, total=3, synced_at=timezone.now(),
+            )
+        _stale_fbm_row(personas.outsider_team, _outsider_connection(personas), "GONE-FBA")
+
+        assert sync_run(team_id=connection.team_id, connection_id=connection.id, family=Family.INVENTORY) == SyncStatus.DONE
+
+        truth = seller.truth()["inventory"]
+        assert any("CA" in by_country for by_country in truth["fba"].values())
+        assert seller.stats()["operations"]["getInventorySummaries"]["400"] >= 1
+    finally:
+        seller.stop()
+    countries = {m["id"]: m["country_code"] for m in seller.info["sellers"][0]["marketplaces"]}
+    fba, fbm = stock(connection, countries)
+    assert fba == truth["fba"]
+    assert fbm == truth["fbm"]
+    assert not _has(personas.team, "GONE-FBA")
+    assert _has(personas.outsider_team, "GONE-FBA")
