@@ -47,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8100)
     serve.add_argument("--clock-speed", type=float, default=1.0, help="simulated seconds per real second (0 freezes)")
     serve.add_argument("--rate-scale", type=float, default=1.0, help="multiplies usage-plan rates and bursts; 0 disables")
+    serve.add_argument("--report-seconds", type=float, default=20.0, help="simulated seconds a report takes, before its size part")
+    serve.add_argument("--report-polls", type=int, default=0, help="getReport calls that also finish a report (0: only time does)")
     serve.add_argument("--error-rate", type=float, default=0.0, help="probability each enabled fault fires")
     serve.add_argument("--faults", default="", help=f"comma-separated fault kinds: {','.join(FAULT_KINDS)}")
     serve.add_argument("--redirect-uri", action="append", default=None, help="registered OAuth redirect URI (repeatable)")
@@ -76,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         "rate_scale": args.rate_scale,
         "faults": FaultConfig(error_rate=args.error_rate, kinds=[k for k in args.faults.split(",") if k]),
         "app_is_draft": args.draft,
+        "report_seconds": args.report_seconds,
+        "report_polls": args.report_polls,
     }
     if args.redirect_uri:
         extra["redirect_uris"] = tuple(args.redirect_uri)

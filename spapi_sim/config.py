@@ -126,8 +126,18 @@ class SimConfig:
     allow_loopback_redirects: bool = True
     # A draft app needs version=beta on the consent URL (error MD1000 otherwise).
     app_is_draft: bool = False
-    # getReport calls a report takes to reach DONE (IN_QUEUE, IN_PROGRESS, …, DONE).
-    report_polls: int = 2
+    # Report processing, in simulated seconds from createReport to the final status: a base
+    # plus a part that grows with the rows the report covers (reports/store.py). It runs on the
+    # simulated clock, so --clock-speed 60 builds a one-minute report in one real second.
+    report_seconds: float = 20.0
+    report_seconds_per_1000_rows: float = 2.0
+    # For tests with a frozen clock: when above 0, every getReport call also moves a report one
+    # step (IN_QUEUE → IN_PROGRESS → … → final) and it is final after that many calls,
+    # whatever the clock says. 0: only time builds a report, as on Amazon.
+    report_polls: int = 0
+    # Country codes whose FBA inventory getInventorySummaries does not serve (400 InvalidInput):
+    # a client then reads the FBA buckets from the GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA report.
+    inventory_api_unavailable: tuple[str, ...] = ()
 
     @property
     def fault_config(self) -> FaultConfig:
@@ -158,3 +168,5 @@ class SimConfig:
             raise ValueError("sellers, skus_per_seller and history_days must be positive")
         if self.clock_speed < 0 or self.rate_scale < 0:
             raise ValueError("clock_speed and rate_scale must not be negative")
+        if self.report_seconds < 0 or self.report_seconds_per_1000_rows < 0 or self.report_polls < 0:
+            raise ValueError("report_seconds, report_seconds_per_1000_rows and report_polls must not be negative")

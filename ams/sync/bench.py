@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import IO, Any
@@ -32,9 +33,13 @@ from ams.sync.parsers.flatfile import BlockReader
 from ams.teams.models import Team
 
 US = "ATVPDKIKX0DER"
-# The simulator builds a report in two polls whatever their spacing; Amazon takes seconds to
-# minutes, and the sync polls every 10 s by default.
-POLL_SECONDS = 2.0
+# The backfill's simulator runs its clock this many times faster than real time, so a report
+# Amazon builds in a minute is built in a second; the usage plans stay at Amazon's real rates.
+CLOCK_SPEED = 60.0
+# The sync's own polling schedule (a first poll after 1 s, then at most every 10 s), in the
+# simulator's time: polling a 60x clock every real second would be polling Amazon every minute.
+FIRST_POLL_SECONDS = 1.0 / CLOCK_SPEED
+POLL_SECONDS = 10.0 / CLOCK_SPEED
 HEADER = (
     "amazon-order-id\tmerchant-order-id\tpurchase-date\tlast-updated-date\torder-status\tfulfillment-channel\t"
     "sales-channel\torder-channel\tship-service-level\tproduct-name\tsku\tasin\titem-status\tquantity\tcurrency\t"
@@ -247,16 +252,17 @@ def bench_ingest(rows: int = 1_000_000) -> dict[str, Any]:
     }
 
 
-def bench_backfill(*, skus: int = 5000, days: int = 95, seed: int = 7) -> dict[str, Any]:
-    """An orders backfill of a simulated seller at Amazon's real usage plans, timed, beside the
-    lower bound: the waits the usage plans impose on the calls made (beyond each burst) plus a
-    plain COPY of the same number of rows."""
+def bench_backfill(*, skus: int = 5000, days: int = 110, seed: int = 7) -> dict[str, Any]:
+    """An orders backfill of a simulated seller at Amazon's real usage plans, timed, beside its
+    lower bound (docs/sync.md, "The backfill's bound"): no client can finish before the usage
+    plans allow the calls it needs, nor before the first report exists plus the time a plain
+    binary COPY of the same rows takes."""
     import httpx
 
     from ams.sync import clients
     from ams.sync.services import sync_run
     from spapi import LwaClient, SpApiClient
-    from spapi.ratelimit import MemoryLimiter, usage_plan
+    from spapi.ratelimit import MemoryLimiter
 
     # The simulator runs in a process of its own, so its document generation does not compete
     # with the sync for this process's interpreter lock.
@@ -264,7 +270,7 @@ def bench_backfill(*, skus: int = 5000, days: int = 95, seed: int = 7) -> dict[s
     server = subprocess.Popen(  # noqa: S603  (our own interpreter and module)
         [
             sys.executable, "-m", "spapi_sim", "serve", "--port", str(port), "--seed", str(seed), "--sellers", "1",
-            "--skus", str(skus), "--history-days", str(days), "--clock-speed", "60", "--rate-scale", "1",
+            "--skus", str(skus), "--history-days", str(days), "--clock-speed", str(CLOCK_SPEED), "--rate-scale", "1",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -291,35 +297,40 @@ def bench_backfill(*, skus: int = 5000, days: int = 95, seed: int = 7) -> dict[s
                     team=team, connection=conn, marketplace_id=m["id"], country_code=m["country_code"],
                     currency=m["currency"], name=m["country_code"],
                 )
+        http.post("/_sim/stats/reset")
         original = clients.client_for
         clients.client_for = lambda _c: client  # type: ignore[assignment]
+        settings.SYNC_REPORT_FIRST_POLL_SECONDS = FIRST_POLL_SECONDS
         settings.SYNC_REPORT_POLL_SECONDS = POLL_SECONDS
+        spent = _Stopwatch()
         try:
-            started = time.perf_counter()
-            status = sync_run(team_id=team.id, connection_id=conn.id, family=Family.ORDERS)
-            elapsed = time.perf_counter() - started
+            with spent.watching():
+                sim_cpu = _cpu_seconds(server.pid)
+                own_cpu = time.process_time()
+                started = time.perf_counter()
+                status = sync_run(team_id=team.id, connection_id=conn.id, family=Family.ORDERS)
+                elapsed = time.perf_counter() - started
+                own_cpu = time.process_time() - own_cpu
+                sim_cpu = _cpu_seconds(server.pid) - sim_cpu
         finally:
             clients.client_for = original
         stats = http.get("/_sim/stats").json()["operations"]
         truth = http.get(f"/_sim/truth/{seller['selling_partner_id']}", params={"families": "orders"}).json()
+        first_report = _build_seconds(client, spent.report_ids[0]) / CLOCK_SPEED if spent.report_ids else 0.0
         with team_scope(team.id):
             from ams.orders.models import Order, OrderLine
 
             orders = Order.objects.filter(connection=conn).count()
             lines = OrderLine.objects.filter(connection=conn).count()
-        waits = {}
-        for operation, counts in stats.items():
-            name = _OPERATIONS.get(operation)
-            if name is None:
-                continue
-            plan = usage_plan(name)
-            waits[operation] = max(0.0, (counts["requests"] - plan.burst) / plan.rate)
+        plan_seconds = _usage_plan_seconds({op: c["requests"] for op, c in stats.items()})
         copy_rate = plain_copy(max(lines, 1), team, conn)
-        bound = max(waits.values(), default=0.0) + lines / copy_rate
+        copy_seconds = lines / copy_rate
+        bound = max(plan_seconds, first_report + copy_seconds)
     finally:
         _drop_team(team)
         server.terminate()
         server.wait(10)
+    waiting = spent.seconds["report_waits"] + spent.seconds["empty_history_check"]
     return {
         "status": str(status),
         "skus": skus,
@@ -330,11 +341,104 @@ def bench_backfill(*, skus: int = 5000, days: int = 95, seed: int = 7) -> dict[s
         "sim_seconds": round(elapsed, 2),
         "bound_seconds": round(bound, 2),
         "ratio": round(elapsed / bound, 2) if bound else None,
+        "bound_parts": {
+            "usage_plans": round(plan_seconds, 2),
+            "first_report": round(first_report, 2),
+            "copy": round(copy_seconds, 2),
+            "copy_rows_per_s": round(copy_rate),
+        },
+        "time_parts": {
+            "ingest": round(spent.seconds["ingest"], 2),
+            "waiting_for_reports": round(waiting, 2),
+            "sku_summaries": round(spent.seconds["summaries"], 2),
+            "other": round(elapsed - spent.seconds["ingest"] - waiting - spent.seconds["summaries"], 2),
+        },
+        # CPU seconds during the run: the sync's process (parsing, on two threads) and the
+        # simulator's (mostly rendering documents), which share this machine's cores.
+        "cpu_seconds": {"sync": round(own_cpu, 2), "simulator": round(sim_cpu, 2)},
         "requests": {op: c["requests"] for op, c in sorted(stats.items())},
         "throttled": sum(c["throttled"] for c in stats.values()),
-        "report_poll_seconds": POLL_SECONDS,
+        "clock_speed": CLOCK_SPEED,
+        "report_poll_seconds": [round(FIRST_POLL_SECONDS, 3), round(POLL_SECONDS, 3)],
         "peak_rss_mb": peak_rss_mb(),
     }
+
+
+class _Stopwatch:
+    """Seconds the backfill spends inside ingest and waiting for reports, and the reports it
+    created in order: the bench wraps the functions for the length of one run."""
+
+    def __init__(self) -> None:
+        self.seconds = {"ingest": 0.0, "report_waits": 0.0, "empty_history_check": 0.0, "summaries": 0.0}
+        self.report_ids: list[str] = []
+
+    def _timed(self, name: str, fn: Any) -> Any:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.seconds[name] += time.perf_counter() - started
+
+        return timed
+
+    @contextmanager
+    def watching(self) -> Iterator[None]:
+        from ams.sync.syncers import orders, reports
+
+        def create(*args: Any, **kwargs: Any) -> str:
+            report_id = original_create(*args, **kwargs)
+            self.report_ids.append(report_id)
+            return report_id
+
+        original_ingest, original_wait, original_create = SyncContext.ingest, reports.wait, reports.create
+        original_check, original_summaries = orders._nothing_before, orders.refresh_summaries
+        SyncContext.ingest = self._timed("ingest", original_ingest)  # type: ignore[method-assign]
+        reports.wait = self._timed("report_waits", original_wait)
+        reports.create = create
+        orders._nothing_before = self._timed("empty_history_check", original_check)
+        orders.refresh_summaries = self._timed("summaries", original_summaries)
+        try:
+            yield
+        finally:
+            SyncContext.ingest = original_ingest  # type: ignore[method-assign]
+            reports.wait, reports.create, orders._nothing_before = original_wait, original_create, original_check
+            orders.refresh_summaries = original_summaries
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds of a process so far (Linux /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _build_seconds(client: Any, report_id: str) -> float:
+    """Simulated seconds Amazon took to build the report, by its own timestamps."""
+    report = client.get_report(report_id)
+    created = datetime.fromisoformat(report["createdTime"])
+    return (datetime.fromisoformat(report["processingEndTime"]) - created).total_seconds()
+
+
+def _usage_plan_seconds(requests: dict[str, int]) -> float:
+    """The least time Amazon's usage plans allow for these calls: each operation's calls past
+    its burst at its rate, the slowest operation deciding. getReport counts one call per report
+    (a client that knew when each is ready): polling more must not make the bound looser."""
+    from spapi.ratelimit import usage_plan
+
+    needed = dict(requests)
+    if "getReport" in needed:
+        needed["getReport"] = min(needed["getReport"], needed.get("createReport", 0))
+    waits = [0.0]
+    for operation, count in needed.items():
+        name = _OPERATIONS.get(operation)
+        if name is not None:
+            plan = usage_plan(name)
+            waits.append(max(0.0, (count - plan.burst) / plan.rate))
+    return max(waits)
 
 
 def _free_port() -> int:

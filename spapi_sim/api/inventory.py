@@ -42,6 +42,8 @@ def get_inventory_summaries(ctx: Context) -> Response:
     mi = world.marketplace_index(granularity_id)
     if mi is None:
         raise invalid(f"Invalid granularityId {granularity_id}.")
+    if world.marketplaces[mi].country_code in ctx.state.config.inventory_api_unavailable:
+        raise invalid(f"The FBA Inventory API does not support marketplace {granularity_id}.")
     markets = req.args("marketplaceIds")
     if not markets:
         raise invalid("Missing required parameter marketplaceIds.")

@@ -15,8 +15,8 @@ from spapi_sim.api.common import (
 )
 from spapi_sim.http import Request, Response, Router, json_response
 from spapi_sim.reports import columns as C
-from spapi_sim.reports.documents import DocumentSpec, rows
-from spapi_sim.reports.store import LISTING_DAYS, Report, gzip_stream
+from spapi_sim.reports.documents import DocumentSpec
+from spapi_sim.reports.store import LISTING_DAYS, Report
 from spapi_sim.state import Context, SimState
 from spapi_sim.world.history import DAY
 
@@ -51,9 +51,9 @@ def _report_json(ctx: Context, report: Report) -> dict[str, Any]:
     if status == "IN_QUEUE":
         del body["processingStartTime"]
     else:
-        body["processingStartTime"] = _ts(ctx, report.created + 5)
+        body["processingStartTime"] = _ts(ctx, min(report.started, ctx.now))
     if status in ("DONE", "CANCELLED", "FATAL"):
-        body["processingEndTime"] = _ts(ctx, report.created + 20)
+        body["processingEndTime"] = _ts(ctx, min(report.ready, ctx.now))
     else:
         del body["processingEndTime"]
     if status == "DONE" and report.document_id:
@@ -217,6 +217,6 @@ def download_document(state: SimState, request: Request) -> Response:
     headers = [("Content-Type", "text/plain"), ("x-amz-request-id", request.request_id[:16].upper())]
     if request.arg("x-sim-encoding") == "1":
         headers.append(("Content-Encoding", "gzip"))
-    body = gzip_stream(rows(world, report.spec), truncate=fault is not None)
+    body = state.reports.document_body(world, report, truncate=fault is not None)
     headers.append(("Last-Modified", time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime())))
     return Response(200, body, headers)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import queue
 import threading
 import zlib
 from collections import OrderedDict
@@ -14,22 +15,26 @@ from typing import TYPE_CHECKING
 
 from spapi_sim import ids
 from spapi_sim.reports import columns as C
-from spapi_sim.reports.documents import DocumentSpec, has_data
+from spapi_sim.reports.documents import DocumentSpec, estimated_rows, has_data, rows
 from spapi_sim.world.finances import SettlementPeriod
 from spapi_sim.world.history import DAY
 from spapi_sim.world.seller import SellerWorld
 
 if TYPE_CHECKING:
+    from spapi_sim.config import SimConfig
     from spapi_sim.state import SimState
 
 URL_SECONDS = 300
-# Simulated seconds per processing step when nobody polls (IN_QUEUE → IN_PROGRESS → DONE).
-STEP_SECONDS = 30
+# The share of a report's processing time it spends IN_QUEUE before IN_PROGRESS.
+QUEUE_SHARE = 0.25
 # getReports only sees the last 90 days.
 LISTING_DAYS = 90
 _MAX_REPORTS = 5000
 # Amazon posts the settlement report a couple of hours after the period closes.
 SETTLEMENT_DELAY = 2 * 3600
+# Rendered documents kept for download; past this the oldest are dropped and rendered again
+# on demand.
+RENDERED_BYTES = 256 * 1024 * 1024
 
 
 @dataclass
@@ -47,16 +52,76 @@ class Report:
     polls: int = 0
     cancelled: bool = False
     options: dict[str, str] = field(default_factory=dict)
+    # Seconds on the seller's clock when processing starts (IN_PROGRESS) and ends (final).
+    started: int = 0
+    ready: int = 0
 
     def status(self, now: int, report_polls: int) -> str:
+        """Amazon builds a report in time, whether or not anyone polls. ``report_polls`` > 0
+        (tests with a frozen clock) also lets each getReport call move it one step."""
         if self.cancelled:
             return "CANCELLED"
-        step = max(self.polls, (now - self.created) // STEP_SECONDS)
-        if step <= 0:
-            return "IN_QUEUE"
-        if step < report_polls:
+        polled = report_polls > 0
+        if now >= self.ready or (polled and self.polls >= report_polls):
+            return self.outcome
+        if now >= self.started or (polled and self.polls >= 1):
             return "IN_PROGRESS"
-        return self.outcome
+        return "IN_QUEUE"
+
+
+def processing_seconds(config: SimConfig, world: SellerWorld, spec: DocumentSpec, outcome: str) -> int:
+    """Simulated seconds from createReport to the final status: a base plus a part that grows
+    with the rows. A report that fails or has no data ends after the base alone."""
+    seconds = config.report_seconds
+    if outcome == "DONE":
+        seconds += config.report_seconds_per_1000_rows * estimated_rows(world, spec) / 1000
+    return max(0, round(seconds))
+
+
+class Rendering:
+    """A document's gzip bytes as one background thread renders them. Amazon writes the file
+    while it processes the report and a download then only moves bytes; a download that comes
+    while the file is still being written follows it chunk by chunk."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        self.size = 0
+        self.done = False
+        self.failed = False
+        self._chunks: list[bytes] = []
+        self._changed = threading.Condition()
+
+    def render(self, world: SellerWorld) -> None:
+        try:
+            for chunk in gzip_stream(rows(world, self.report.spec)):
+                with self._changed:
+                    self._chunks.append(chunk)
+                    self.size += len(chunk)
+                    self._changed.notify_all()
+        except Exception:
+            with self._changed:
+                self.failed = True
+                self._changed.notify_all()
+            raise
+        with self._changed:
+            self.done = True
+            self._changed.notify_all()
+
+    def follow(self) -> Iterator[bytes]:
+        index = 0
+        while True:
+            with self._changed:
+                while index >= len(self._chunks) and not (self.done or self.failed):
+                    self._changed.wait(1.0)
+                if index < len(self._chunks):
+                    chunk = self._chunks[index]
+                elif self.failed:
+                    # Stop without the gzip trailer: the client sees a download that broke off.
+                    return
+                else:
+                    return
+            index += 1
+            yield chunk
 
 
 class ReportStore:
@@ -67,6 +132,11 @@ class ReportStore:
         self._documents: dict[str, Report] = {}
         self._counter = 0
         self._key = hashlib.sha256(f"{state.config.seed}|documents".encode()).digest()
+        # Documents render one at a time, in the order their reports were requested (the order
+        # a client needs them), on a thread started with the first report.
+        self._renderings: OrderedDict[str, Rendering] = OrderedDict()
+        self._to_render: queue.Queue[Rendering] = queue.Queue()
+        self._renderer: threading.Thread | None = None
 
     # -- requested reports ------------------------------------------------------------------
 
@@ -80,6 +150,7 @@ class ReportStore:
         if outcome is None:
             outcome = "DONE" if has_data(world, spec) else "CANCELLED"
         document_id = self._document_id(world, report_id) if outcome == "DONE" else None
+        processing = processing_seconds(self.state.config, world, spec, outcome)
         report = Report(
             report_id=report_id,
             seller=world.selling_partner_id,
@@ -92,6 +163,8 @@ class ReportStore:
             data_start_given=data_start_given,
             data_end_given=data_end_given,
             options=options,
+            started=spec.as_of + round(processing * QUEUE_SHARE),
+            ready=spec.as_of + processing,
         )
         with self._lock:
             self._reports[report_id] = report
@@ -101,7 +174,46 @@ class ReportStore:
                 _, old = self._reports.popitem(last=False)
                 if old.document_id:
                     self._documents.pop(old.document_id, None)
+                    self._renderings.pop(old.document_id, None)
+        if document_id:
+            self._queue_rendering(report)
         return report
+
+    # -- rendering --------------------------------------------------------------------------
+
+    def _queue_rendering(self, report: Report) -> None:
+        with self._lock:
+            if self._renderer is None:
+                self._renderer = threading.Thread(target=self._render_forever, name="spapi-sim-documents", daemon=True)
+                self._renderer.start()
+        self._to_render.put(Rendering(report))
+
+    def _render_forever(self) -> None:
+        while True:
+            rendering = self._to_render.get()
+            assert rendering.report.document_id is not None
+            with self._lock:
+                self._renderings[rendering.report.document_id] = rendering
+            try:
+                rendering.render(self.state.sellers[rendering.report.seller])
+            except Exception:  # dropped: a download renders it on demand instead
+                with self._lock:
+                    self._renderings.pop(rendering.report.document_id, None)
+                continue
+            with self._lock:
+                total = sum(r.size for r in self._renderings.values())
+                while total > RENDERED_BYTES and len(self._renderings) > 1:
+                    _, dropped = self._renderings.popitem(last=False)
+                    total -= dropped.size
+
+    def document_body(self, world: SellerWorld, report: Report, *, truncate: bool) -> Iterator[bytes]:
+        """The document's gzip bytes: the rendered file (or the part written so far), else
+        rendered now as it streams."""
+        with self._lock:
+            rendering = self._renderings.get(report.document_id or "")
+        if rendering is None or truncate:
+            return gzip_stream(rows(world, report.spec), truncate=truncate)
+        return rendering.follow()
 
     def _document_id(self, world: SellerWorld, report_id: str) -> str:
         region = world.region.lower()
@@ -137,7 +249,8 @@ class ReportStore:
                                 period.start, period.end, created, period)
             document_id = self._document_id(world, report_id)
             report = Report(report_id, world.selling_partner_id, C.SETTLEMENT_V2, [period.marketplace.id],
-                            spec, created, "DONE", document_id, True, True, polls=99)
+                            spec, created, "DONE", document_id, True, True, polls=99,
+                            started=created, ready=created)
             with self._lock:
                 self._documents[document_id] = report
             result.append(report)

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import gzip
 import io
 import itertools
 import json
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
 
+from spapi_sim import start_server
 from spapi_sim.reports import columns as C
-from spapi_sim.tests.conftest import US, Api, load_json, shared_or_skip
+from spapi_sim.tests.conftest import US, Api, load_json, shared_or_skip, small_config
 
 
 def _create(api: Api, report_type: str, **extra: Any) -> str:
@@ -246,3 +249,63 @@ def test_amazon_sample_document_shapes():
     sample = load_json(shared_or_skip() / "samples" / "amzn-samples-code-recipes" / "reports-getReportDocument.json")
     assert set(sample) == {"reportDocumentId", "url", "compressionAlgorithm"}
     json.dumps(sample)
+
+
+# -- processing in time ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def timed() -> Iterator[Api]:
+    """A simulator that builds reports in time only, as Amazon does (the clock is frozen, so
+    only an advance moves it)."""
+    config = small_config(
+        sellers=1, skus_per_seller=20, history_days=40, report_polls=0, report_seconds=20, report_seconds_per_1000_rows=100
+    )
+    with start_server(config) as running:
+        client = Api(running)
+        yield client
+        client.http.close()
+
+
+def _status(api: Api, report_id: str) -> str:
+    return str(api.ok(f"/reports/2021-06-30/reports/{report_id}")["processingStatus"])
+
+
+def _seconds_to_build(report: dict[str, Any]) -> float:
+    created = dt.datetime.fromisoformat(report["createdTime"])
+    return (dt.datetime.fromisoformat(report["processingEndTime"]) - created).total_seconds()
+
+
+def test_a_report_is_built_in_time_not_by_polls(timed: Api):
+    report_id = _create(timed, C.MERCHANT_LISTINGS)
+    assert {_status(timed, report_id) for _ in range(10)} == {"IN_QUEUE"}
+    timed.control("/_sim/clock", {"advance_seconds": 10})
+    assert _status(timed, report_id) == "IN_PROGRESS"
+    timed.control("/_sim/clock", {"advance_seconds": 30})
+    report = timed.ok(f"/reports/2021-06-30/reports/{report_id}")
+    assert report["processingStatus"] == "DONE"
+    # The 20-second base; 20 rows at 100 s per 1,000 add 2 seconds.
+    assert _seconds_to_build(report) == 22
+    assert _download(timed, report["reportDocumentId"]).status_code == 200
+
+
+def test_a_report_is_not_done_before_its_time_and_bigger_reports_take_longer(timed: Api):
+    day = _create(timed, C.ORDERS_BY_LAST_UPDATE, dataStartTime="2026-05-31T00:00:00Z", dataEndTime="2026-06-01T00:00:00Z")
+    month = _create(timed, C.ORDERS_BY_LAST_UPDATE, dataStartTime="2026-04-25T00:00:00Z", dataEndTime="2026-06-01T00:00:00Z")
+    waited = 0
+    while _status(timed, day) != "DONE":
+        assert waited < 600, "the one-day report never finished"
+        timed.control("/_sim/clock", {"advance_seconds": 1})
+        waited += 1
+    assert waited >= 20
+    assert _status(timed, month) == "IN_PROGRESS"
+    timed.control("/_sim/clock", {"advance_seconds": 3000})
+    assert _status(timed, month) == "DONE"
+    built = {name: _seconds_to_build(timed.ok(f"/reports/2021-06-30/reports/{rid}")) for name, rid in (("day", day), ("month", month))}
+    assert built["month"] > built["day"] >= 20
+def test_a_fault_ends_a_timed_report_fatal_after_its_base_time(timed: Api):
+    timed.control("/_sim/faults", {"next": [{"operation": "createReport", "kind": "report_fatal"}]})
+    report_id = _create(timed, C.MERCHANT_LISTINGS)
+    assert _status(timed, report_id) == "IN_QUEUE"
+    timed.control("/_sim/clock", {"advance_seconds": 20})
+    assert _status(timed, report_id) == "FATAL"

@@ -104,6 +104,8 @@ class OrderBook:
         self._order_salt = ids.derive(seed, "order-id", seller_index) % _MODULUS
         self._item_salt = ids.derive(seed, "item-id", seller_index) % _MODULUS
         self._order_inverse = pow(_ORDER_MULTIPLIER, -1, _MODULUS)
+        # Unit prices per (SKU index, marketplace): fixed, and a report prices every line.
+        self._prices: dict[tuple[int, str], Decimal] = {}
 
     def order_id(self, index: int) -> str:
         inner = self.seller_index * _PER_SELLER + index
@@ -172,7 +174,9 @@ class OrderBook:
         for position, item in enumerate(h.order_items(index)):
             product = h.products[h.i_sku[item]]
             qty = h.i_qty[item]
-            unit = product.price_in(marketplace)
+            unit = self._prices.get((product.index, marketplace.id))
+            if unit is None:
+                unit = self._prices[(product.index, marketplace.id)] = product.price_in(marketplace)
             item_price = unit * qty
             discount = ZERO
             if position == 0 and flags & FLAG_PROMO:

@@ -30,6 +30,8 @@ def small_config(**overrides: Any) -> SimConfig:
         "history_days": 60,
         "clock_speed": 0,
         "rate_scale": 0,
+        # The clock is frozen: reports are built by polls instead (DONE on the third getReport).
+        "report_polls": 2,
     }
     values.update(overrides)
     return SimConfig(**values)

@@ -19,6 +19,7 @@ from ams.sync.parsers.flatfile import (
 LISTINGS_REPORT = "GET_MERCHANT_LISTINGS_ALL_DATA"
 RESTOCK_REPORT = "GET_RESTOCK_INVENTORY_RECOMMENDATIONS_REPORT"
 PLANNING_REPORT = "GET_FBA_INVENTORY_PLANNING_DATA"
+MYI_REPORT = "GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA"
 
 STOCK_COLUMNS = (
     ingest.Column("marketplace_id", "text"),
@@ -93,6 +94,38 @@ def merchant_stock_converter(marketplace_id: str) -> Callable[[Mapping[str, str]
             "",
             text(row, "asin1", limit=16),
             quantity, 0, 0, 0, 0, 0, 0, quantity,
+        )
+
+    return convert
+
+
+MYI_REQUIRED = ("sku", "afn-fulfillable-quantity", "afn-reserved-quantity", "afn-unsellable-quantity")
+
+
+def myi_converter(marketplace_id: str) -> Callable[[Mapping[str, str]], tuple[object, ...] | None]:
+    """The FBA buckets of the MYI report (GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA), where the
+    inventory summaries API does not serve the marketplace. Its ``afn-total-quantity`` leaves
+    out the units being researched, which the summaries' ``totalQuantity`` counts: they are
+    added back so both sources give the same total. Rows without an FBA listing are skipped."""
+
+    def convert(row: Mapping[str, str]) -> tuple[object, ...] | None:
+        if text(row, "afn-listing-exists").lower() == "no":
+            return None
+        fulfillable = integer(row, "afn-fulfillable-quantity", default=0)
+        reserved = integer(row, "afn-reserved-quantity", default=0)
+        unfulfillable = integer(row, "afn-unsellable-quantity", default=0)
+        working = integer(row, "afn-inbound-working-quantity", default=0)
+        shipped = integer(row, "afn-inbound-shipped-quantity", default=0)
+        receiving = integer(row, "afn-inbound-receiving-quantity", default=0)
+        researching = integer(row, "afn-researching-quantity", default=0)
+        total = integer(row, "afn-total-quantity", default=fulfillable + reserved + unfulfillable + working + shipped + receiving)
+        return (
+            marketplace_id,
+            required_text(row, "sku", limit=64),
+            "AFN",
+            text(row, "fnsku", limit=16),
+            text(row, "asin", limit=16),
+            fulfillable, working, shipped, receiving, reserved, unfulfillable, researching, total + researching,
         )
 
     return convert

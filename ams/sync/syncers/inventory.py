@@ -1,6 +1,7 @@
-"""Inventory: FBA buckets from getInventorySummaries, merchant-fulfilled quantities from the
-listings report, a daily snapshot, and Amazon's replenishment advice (restock and planning
-reports, at most every ``ADVICE_HOURS``: Amazon regenerates them a few times a day).
+"""Inventory: FBA buckets from getInventorySummaries (from the MYI report where that API refuses
+the marketplace), merchant-fulfilled quantities from the listings report, a daily snapshot, and
+Amazon's replenishment advice (restock and planning reports, at most every ``ADVICE_HOURS``:
+Amazon regenerates them a few times a day).
 
 Every run reads the whole current state, so the cursor only remembers when the advice reports
 were last read.
@@ -8,9 +9,11 @@ were last read.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+import structlog
 from django.db import connection
 
 from ams.core.tenancy import team_scope
@@ -18,6 +21,9 @@ from ams.sync.context import SyncContext
 from ams.sync.parsers import inventory as parser
 from ams.sync.parsers.flatfile import Parsed, Rejected, RowError, parse_timestamp
 from ams.sync.syncers import reports
+from spapi.errors import InvalidInput
+
+log = structlog.get_logger(__name__)
 
 ADVICE_HOURS = 4
 
@@ -62,12 +68,19 @@ def fba_stock(ctx: SyncContext, marketplace_id: str) -> None:
     # The page token lives 30 seconds: read every page first, then ingest.
     items: list[Parsed[Any] | Rejected] = []
     pages = ctx.client.iter_pages(ctx.client.get_inventory_summaries, marketplace_id=marketplace_id, details=True)
-    for page in pages:
-        for summary in (page.get("payload") or {}).get("inventorySummaries") or []:
-            try:
-                items.append(Parsed(0, parser.summary_row(marketplace_id, summary)))
-            except RowError as exc:
-                items.append(Rejected(0, str(exc), str(summary.get("sellerSku") or "")[:64]))
+    try:
+        for page in pages:
+            for summary in (page.get("payload") or {}).get("inventorySummaries") or []:
+                try:
+                    items.append(Parsed(0, parser.summary_row(marketplace_id, summary)))
+                except RowError as exc:
+                    items.append(Rejected(0, str(exc), str(summary.get("sellerSku") or "")[:64]))
+    except InvalidInput as exc:
+        # Amazon refuses the marketplace itself (the API does not serve it): the MYI report
+        # has the same buckets.
+        log.info("sync.inventory_summaries_refused", marketplace_id=marketplace_id, error=str(exc))
+        fba_stock_from_report(ctx, marketplace_id)
+        return
     ctx.ingest(items, columns=parser.STOCK_COLUMNS, targets=[parser.STOCK], source="getInventorySummaries")
     if all(isinstance(i, Parsed) for i in items):
         seen = {str(i.value[1]) for i in items if isinstance(i, Parsed)}
@@ -75,18 +88,58 @@ def fba_stock(ctx: SyncContext, marketplace_id: str) -> None:
 
 
 def merchant_stock(ctx: SyncContext, marketplace_id: str) -> None:
+    """Merchant-fulfilled quantities from the listings report. The report lists every SKU the
+    seller has, so after a whole read with no row set aside, an MFN SKU it no longer lists (a
+    deleted listing) is deleted too. A report cancelled for want of data deletes nothing: Amazon
+    also cancels for other reasons."""
     report = reports.request(ctx, parser.LISTINGS_REPORT, marketplace_ids=[marketplace_id])
     if report is None:
         return
-    reports.ingest_document(
+    _stock_report(ctx, marketplace_id, report, parser.LISTINGS_REPORT, parser.LISTINGS_REQUIRED,
+                  parser.merchant_stock_converter(marketplace_id), channel="MFN")
+
+
+def fba_stock_from_report(ctx: SyncContext, marketplace_id: str) -> None:
+    """FBA buckets from the MYI report, for a marketplace the inventory summaries API refuses."""
+    report = reports.request(ctx, parser.MYI_REPORT, marketplace_ids=[marketplace_id])
+    if report is None:
+        return
+    _stock_report(ctx, marketplace_id, report, parser.MYI_REPORT, parser.MYI_REQUIRED,
+                  parser.myi_converter(marketplace_id), channel="AFN")
+
+
+def _stock_report(
+    ctx: SyncContext,
+    marketplace_id: str,
+    report: dict[str, Any],
+    report_type: str,
+    required: Sequence[str],
+    convert: Callable[[Mapping[str, str]], tuple[object, ...] | None],
+    *,
+    channel: str,
+) -> None:
+    """Ingest a report that lists a channel's whole stock in the marketplace; after a whole
+    read with no row set aside, delete that channel's SKUs it no longer lists."""
+    seen: set[str] = set()
+
+    def converting(row: Mapping[str, str]) -> tuple[object, ...] | None:
+        value = convert(row)
+        if value is not None:
+            seen.add(str(value[1]))
+        return value
+
+    quarantined = ctx.stats.quarantined
+    whole = reports.ingest_document(
         ctx,
-        parser.LISTINGS_REPORT,
+        report_type,
         report=report,
-        required=parser.LISTINGS_REQUIRED,
-        convert=parser.merchant_stock_converter(marketplace_id),
+        required=required,
+        convert=converting,
         columns=parser.STOCK_COLUMNS,
         targets=[parser.STOCK],
     )
+    if whole and ctx.stats.quarantined == quarantined:
+        ctx.forget_unseen("inventory_stocklevel", marketplace_id=marketplace_id, seen=seen, channel=channel)
 
 
 def snapshot(ctx: SyncContext, marketplace_id: str, now: datetime) -> None:

@@ -42,8 +42,20 @@ class IncompleteDocument(Exception):
     """A report document could not be read to its end after several downloads."""
 
 
+# The first getReport poll comes this soon; the interval then grows by half each poll up to
+# SYNC_REPORT_POLL_SECONDS. Amazon builds a small report in well under a minute, so a fixed
+# long interval would add most of itself to every report; getReport's usage plan (2/s, burst
+# 15) has room for the early polls, and the shared limiter keeps them inside it.
+FIRST_POLL_SECONDS = 1.0
+
+
 def poll_seconds() -> float:
+    """The longest interval between two polls of one report."""
     return float(getattr(settings, "SYNC_REPORT_POLL_SECONDS", 10.0))
+
+
+def first_poll_seconds() -> float:
+    return min(float(getattr(settings, "SYNC_REPORT_FIRST_POLL_SECONDS", FIRST_POLL_SECONDS)), poll_seconds())
 
 
 def create(
@@ -71,13 +83,10 @@ def create(
 
 
 def wait(ctx: SyncContext, report_id: str) -> dict[str, Any]:
-    """Poll getReport until DONE; raises ReportFailed (CANCELLED or FATAL)."""
-    interval = poll_seconds()
+    """Poll getReport until DONE, soon at first, then backing off; raises ReportFailed
+    (CANCELLED or FATAL)."""
     return reports.wait_for_report(
-        ctx.client,
-        report_id,
-        poll_interval=interval,
-        max_poll_interval=max(interval, 60.0) if interval >= 1 else interval,
+        ctx.client, report_id, poll_interval=first_poll_seconds(), max_poll_interval=poll_seconds()
     )
 
 

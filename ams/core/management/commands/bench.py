@@ -22,7 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("which", choices=["ingest", "backfill", "pages"])
         parser.add_argument("--rows", type=int, default=1_000_000, help="ingest: order-item rows")
         parser.add_argument("--skus", type=int, default=None, help="backfill: 5,000; pages: 10,000")
-        parser.add_argument("--days", type=int, default=95, help="backfill: days of history (about 100,000 orders at 5,000 SKUs)")
+        parser.add_argument("--days", type=int, default=110, help="backfill: days of history (about 100,000 orders at 5,000 SKUs)")
         # Generated orders carry one or two lines: 670,000 orders are about 1,000,000 order items.
         parser.add_argument("--orders", type=int, default=670_000, help="pages: orders of the generated seller")
         parser.add_argument("--runs", type=int, default=20, help="pages: requests per page")
