@@ -29,15 +29,6 @@ from ams.sync.parsers.flatfile import ODD_WHITESPACE
 # Python, so btrim() (spaces only) can stand in for strip() on the lines SQL takes.
 _ODD_WHITESPACE_CLASS = "[" + "".join(f"\\u{ord(c):04x}" for c in ODD_WHITESPACE) + "]"
 
-# Shapes, with every digit written as 0 (translate() is far cheaper than a regular expression).
-# Timestamps: the ISO 8601 forms Amazon writes, with an offset or " UTC".
-_TIMESTAMP_SHAPES = tuple(
-    f"0000-00-00{separator}00:00:00{zone}"
-    for separator in ("T", " ")
-    for zone in ("+00:00", "-00:00", "Z", " UTC")
-)
-_DIGITS = "0123456789"
-
 
 class Cells:
     """A file's header, turned into SQL for a named cell of the current line.
@@ -65,66 +56,75 @@ class Cells:
 # --- expressions --------------------------------------------------------------------------------
 
 
-def trimmed(cell: sql.Composable) -> sql.Composable:
-    return sql.SQL("btrim({})").format(cell)
-
-
 def text(cell: sql.Composable, limit: int) -> sql.Composable:
     """flatfile.text: stripped, cut to ``limit`` characters."""
     return sql.SQL("left(btrim({}), {})").format(cell, sql.Literal(limit))
 
 
-def digits_as_zero(expression: sql.Composable) -> sql.Composable:
-    return sql.SQL("translate({}, '123456789', '000000000')").format(expression)
+def _when_valid(cell: sql.Composable, type_name: str, then: sql.Composable) -> sql.Composable:
+    """``then`` (which may cast ``cell``) only for a cell PostgreSQL can read as ``type_name``:
+    CASE fixes the order of evaluation, AND does not."""
+    return sql.SQL("(CASE WHEN pg_input_is_valid({c}, {t}) THEN {then} ELSE false END)").format(
+        c=cell, t=sql.Literal(type_name), then=then
+    )
 
 
 def is_timestamp(cell: sql.Composable) -> sql.Composable:
-    """A timestamp both readers take alike: one of Amazon's shapes, valid for PostgreSQL, and
-    none of what PostgreSQL takes and Python refuses (hour 24, second 60, year 0)."""
-    value = trimmed(cell)
-    return sql.SQL(
-        "({shape} IN ({shapes}) AND substr({v}, 12, 2) < '24' AND substr({v}, 15, 2) < '60' "
-        "AND substr({v}, 18, 2) < '60' "
-        "AND substr({v}, 1, 4) > '0000' AND pg_input_is_valid({v}, 'timestamptz'))"
-    ).format(
-        shape=digits_as_zero(value),
-        shapes=sql.SQL(", ").join(sql.Literal(s) for s in _TIMESTAMP_SHAPES),
-        v=value,
+    """A timestamp written exactly as Amazon writes them, in UTC: ``2024-05-01T10:00:00+00:00``.
+
+    The check is that PostgreSQL reads it and writes it back the same, character for
+    character: no hour 24, no leap second, no year 0, no space, no other shape (Python's
+    reader takes all of these alike). Any other form, an offset other than UTC included, is
+    Python's to read.
+    """
+    return sql.SQL("({c} LIKE {shape} AND {check})").format(
+        c=cell,
+        shape=sql.Literal("____-__-__T__:__:__+00:00"),
+        check=_when_valid(
+            cell,
+            "timestamptz",
+            sql.SQL("""to_char({c}::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"') = {c}""").format(
+                c=cell
+            ),
+        ),
     )
 
 
 def timestamp(cell: sql.Composable) -> sql.Composable:
-    return sql.SQL("btrim({})::timestamptz").format(cell)
+    """For a cell :func:`is_timestamp` took (no surrounding space to trim)."""
+    return sql.SQL("{}::timestamptz").format(cell)
 
 
 def is_amount(cell: sql.Composable) -> sql.Composable:
-    """Empty, or plain digits with an optional sign and point: at most 12 before the point (so
-    sums of two stay inside numeric(18,2), and flatfile.money takes it) and 10 after (so sums are
-    exact in both readers)."""
-    value = trimmed(cell)
-    return sql.SQL(
-        "({v} = '' OR (translate({v}, {digits}, '') IN ('', '.', '-', '-.', '+', '+.') "
-        "AND length(split_part(ltrim({v}, '+-'), '.', 1)) <= 12 AND length(split_part({v}, '.', 2)) <= 10 "
-        "AND pg_input_is_valid({v}, 'numeric')))"
-    ).format(v=value, digits=sql.Literal(_DIGITS))
+    """Empty, or an amount PostgreSQL writes back the same (plain digits, a point, a minus: no
+    exponent, no spaces, no underscores), under 10^12 (flatfile.money's limit, and sums of two
+    stay inside numeric(18,2); NaN and Infinity are not under it), with at most 10 decimals (so
+    that sums are exact in both readers)."""
+    return sql.SQL("({c} = '' OR {check})").format(
+        c=cell,
+        check=_when_valid(
+            cell,
+            "numeric",
+            sql.SQL("{c}::numeric::text = {c} AND abs({c}::numeric) < 1e12 AND scale({c}::numeric) <= 10").format(c=cell),
+        ),
+    )
 
 
 def amount(cell: sql.Composable) -> sql.Composable:
-    """flatfile.money: an exact numeric, NULL for an empty cell."""
-    return sql.SQL("nullif(btrim({}), '')::numeric").format(cell)
+    """flatfile.money for a cell :func:`is_amount` took: an exact numeric, NULL when empty."""
+    return sql.SQL("nullif({}, '')::numeric").format(cell)
 
 
 def is_integer(cell: sql.Composable) -> sql.Composable:
-    """Up to 9 digits with an optional sign (flatfile.integer takes those alike)."""
-    value = trimmed(cell)
-    return sql.SQL(
-        "(translate({v}, {digits}, '') IN ('', '-', '+') AND length(ltrim({v}, '+-')) BETWEEN 1 AND 9 "
-        "AND pg_input_is_valid({v}, 'integer'))"
-    ).format(v=value, digits=sql.Literal(_DIGITS))
+    """A count PostgreSQL writes back the same (no sign, space or leading zero) of at most 9
+    digits (flatfile.integer takes those alike)."""
+    return sql.SQL("(length({c}) <= 9 AND {check})").format(
+        c=cell, check=_when_valid(cell, "integer", sql.SQL("{c}::integer::text = {c}").format(c=cell))
+    )
 
 
 def integer(cell: sql.Composable) -> sql.Composable:
-    return sql.SQL("btrim({})::integer").format(cell)
+    return sql.SQL("{}::integer").format(cell)
 
 
 def is_ascii(cell: sql.Composable) -> sql.Composable:

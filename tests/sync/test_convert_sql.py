@@ -85,7 +85,7 @@ def _canonical(rng: random.Random) -> dict[str, str]:
     return {
         "amazon-order-id": f"111-{rng.randrange(10**7):07d}-{rng.randrange(10**7):07d}",
         "purchase-date": "2024-05-01T10:00:00+00:00",
-        "last-updated-date": "2024-05-02T11:30:00-07:00",
+        "last-updated-date": "2024-05-02T18:30:00+00:00",
         "order-status": rng.choice(["Shipped", "Pending", "Cancelled"]),
         "fulfillment-channel": rng.choice(["Amazon", "Merchant"]),
         "sales-channel": "Amazon.com",
