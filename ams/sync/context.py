@@ -42,6 +42,9 @@ from ams.sync.parsers.flatfile import (
 from spapi.client import SpApiClient
 
 BATCH_ROWS = 20_000
+# Lines of a flat file per block of the in-database path: smaller than a batch, so that a
+# report of a few tens of thousands of lines still has blocks to write side by side.
+BLOCK_LINES = 10_000
 # Blocks of a flat file written at once, each by its own database connection (see _Flusher).
 INGEST_WORKERS = 2
 
@@ -280,6 +283,7 @@ class SyncContext:
             # loses both together and the batch is read again: no need to wait for the flush.
             bulk.commit_without_flush_wait()
             if rows:
+                bulk.hold_connection(self.connection_id)
                 staged, count = bulk.stage(columns, rows)
                 self.stats.rows_read += count
                 for target in targets:
@@ -311,7 +315,7 @@ class SyncContext:
         missing = [name for name in required if name not in reader.header]
         if missing:
             raise MissingColumns(missing)
-        reader.lines_per_block = self.batch_rows or BATCH_ROWS
+        reader.lines_per_block = self.batch_rows or BLOCK_LINES
         types = {c.name: c.sql_type for c in columns}
         job = _BlockJob(reader.header, reader.header_line, conversion, types, required, convert, columns)
         flush = functools.partial(self._flush_block, job, targets=targets, source=source, document=document, after_merge=after_merge)
@@ -374,6 +378,7 @@ class SyncContext:
             bulk.commit_without_flush_wait()  # see _flush
             rejected: list[Rejected] = []
             if block is not None and block.lines:
+                bulk.hold_connection(self.connection_id)
                 rejected.extend(block.rejected)
                 width = len(job.header)
                 # COPY splits the cells itself when every line has one per column (the usual

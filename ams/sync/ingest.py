@@ -255,6 +255,22 @@ def merge_statement(target: Target, staged: str) -> sql.Composable:
     )
 
 
+class ConnectionGone(Exception):
+    """The connection a batch belongs to is no longer there (or not the team's)."""
+
+
+def hold_connection(connection_id: int) -> None:
+    """Check that ``connection_id`` is the current team's and keep it from being deleted until
+    this transaction ends: what a foreign key would check row by row (the order tables have
+    none, see ams/orders/models.py), once for the batch."""
+    with connection.cursor() as cursor:
+        cursor.cursor.execute(
+            "SELECT FROM amazon_sellerconnection WHERE id = %s FOR KEY SHARE", [connection_id]
+        )
+        if cursor.cursor.fetchone() is None:
+            raise ConnectionGone(f"connection {connection_id} is not this team's or no longer exists")
+
+
 def lock_read_models(connection_id: int) -> None:
     """Until this transaction ends, the only one refreshing ``connection_id``'s read models."""
     with connection.cursor() as cursor:
