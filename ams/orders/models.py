@@ -10,22 +10,20 @@ No buyer personal data: no names, addresses, e-mails or phone numbers, by design
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import models
 
 from ams.core.tenancy import TenantModel
+
 
 # The two big tables of a seller's history are written hundreds of thousands of rows at a time,
 # and a foreign key is checked row by row: instead, the ingest locks and checks the connection
 # once per batch, and a trigger refuses to delete a connection whose orders remain (migration
 # 0002). The natural key's index, which starts with team and connection, serves lookups by them.
-_FOREIGN_KEY: dict[str, Any] = {"on_delete": models.CASCADE, "related_name": "+", "db_constraint": False, "db_index": False}
-
-
 class Order(TenantModel):
-    team = models.ForeignKey("teams.Team", **_FOREIGN_KEY)
-    connection = models.ForeignKey("amazon.SellerConnection", **_FOREIGN_KEY)
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False)
+    connection = models.ForeignKey(
+        "amazon.SellerConnection", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
     marketplace_id = models.CharField(max_length=20)
     amazon_order_id = models.CharField(max_length=40)
     purchased_at = models.DateTimeField()
@@ -57,8 +55,10 @@ class OrderLine(TenantModel):
     ``promotion_discount`` is positive: what promotions took off the item and its shipping.
     """
 
-    team = models.ForeignKey("teams.Team", **_FOREIGN_KEY)
-    connection = models.ForeignKey("amazon.SellerConnection", **_FOREIGN_KEY)
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False)
+    connection = models.ForeignKey(
+        "amazon.SellerConnection", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
     marketplace_id = models.CharField(max_length=20)
     amazon_order_id = models.CharField(max_length=40)
     sku = models.CharField(max_length=64)
