@@ -61,70 +61,56 @@ def text(cell: sql.Composable, limit: int) -> sql.Composable:
     return sql.SQL("left(btrim({}), {})").format(cell, sql.Literal(limit))
 
 
-def _when_valid(cell: sql.Composable, type_name: str, then: sql.Composable) -> sql.Composable:
-    """``then`` (which may cast ``cell``) only for a cell PostgreSQL can read as ``type_name``:
-    CASE fixes the order of evaluation, AND does not."""
-    return sql.SQL("(CASE WHEN pg_input_is_valid({c}, {t}) THEN {then} ELSE false END)").format(
-        c=cell, t=sql.Literal(type_name), then=then
-    )
+# Readings: a cell read once per line into a value of its type (NULL when PostgreSQL cannot
+# read it), as a derived value of the plan; then a check that the value is the one Python's
+# reader would make of the cell, which the columns use as it is.
 
 
-def is_timestamp(cell: sql.Composable) -> sql.Composable:
+def read_timestamp(cell: sql.Composable) -> sql.Composable:
+    return sql.SQL(
+        "CASE WHEN {c} LIKE '____-__-__T__:__:__+00:00' AND pg_input_is_valid({c}, 'timestamptz') "
+        "THEN {c}::timestamptz END"
+    ).format(c=cell)
+
+
+def is_timestamp(cell: sql.Composable, value: sql.Composable) -> sql.Composable:
     """A timestamp written exactly as Amazon writes them, in UTC: ``2024-05-01T10:00:00+00:00``.
 
-    The check is that PostgreSQL reads it and writes it back the same, character for
+    The check is that PostgreSQL writes the value it read back the same, character for
     character: no hour 24, no leap second, no year 0, no space, no other shape (Python's
     reader takes all of these alike). Any other form, an offset other than UTC included, is
     Python's to read.
     """
-    return sql.SQL("({c} LIKE {shape} AND {check})").format(
-        c=cell,
-        shape=sql.Literal("____-__-__T__:__:__+00:00"),
-        check=_when_valid(
-            cell,
-            "timestamptz",
-            sql.SQL("""to_char({c}::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"') = {c}""").format(
-                c=cell
-            ),
-        ),
-    )
+    return sql.SQL(
+        """({v} IS NOT NULL AND to_char({v} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"') = {c})"""
+    ).format(v=value, c=cell)
 
 
-def timestamp(cell: sql.Composable) -> sql.Composable:
-    """For a cell :func:`is_timestamp` took (no surrounding space to trim)."""
-    return sql.SQL("{}::timestamptz").format(cell)
+def read_amount(cell: sql.Composable) -> sql.Composable:
+    """NULL for an empty cell, as flatfile.money."""
+    return sql.SQL("CASE WHEN pg_input_is_valid({c}, 'numeric') THEN {c}::numeric END").format(c=cell)
 
 
-def is_amount(cell: sql.Composable) -> sql.Composable:
+def is_amount(cell: sql.Composable, value: sql.Composable) -> sql.Composable:
     """Empty, or an amount PostgreSQL writes back the same (plain digits, a point, a minus: no
     exponent, no spaces, no underscores), under 10^12 (flatfile.money's limit, and sums of two
     stay inside numeric(18,2); NaN and Infinity are not under it), with at most 10 decimals (so
     that sums are exact in both readers)."""
-    return sql.SQL("({c} = '' OR {check})").format(
-        c=cell,
-        check=_when_valid(
-            cell,
-            "numeric",
-            sql.SQL("{c}::numeric::text = {c} AND abs({c}::numeric) < 1e12 AND scale({c}::numeric) <= 10").format(c=cell),
-        ),
+    return sql.SQL(
+        "({c} = '' OR ({v} IS NOT NULL AND {v}::text = {c} AND abs({v}) < 1e12 AND scale({v}) <= 10))"
+    ).format(c=cell, v=value)
+
+
+def read_integer(cell: sql.Composable) -> sql.Composable:
+    return sql.SQL("CASE WHEN length({c}) <= 9 AND pg_input_is_valid({c}, 'integer') THEN {c}::integer END").format(
+        c=cell
     )
 
 
-def amount(cell: sql.Composable) -> sql.Composable:
-    """flatfile.money for a cell :func:`is_amount` took: an exact numeric, NULL when empty."""
-    return sql.SQL("nullif({}, '')::numeric").format(cell)
-
-
-def is_integer(cell: sql.Composable) -> sql.Composable:
+def is_integer(cell: sql.Composable, value: sql.Composable) -> sql.Composable:
     """A count PostgreSQL writes back the same (no sign, space or leading zero) of at most 9
     digits (flatfile.integer takes those alike)."""
-    return sql.SQL("(length({c}) <= 9 AND {check})").format(
-        c=cell, check=_when_valid(cell, "integer", sql.SQL("{c}::integer::text = {c}").format(c=cell))
-    )
-
-
-def integer(cell: sql.Composable) -> sql.Composable:
-    return sql.SQL("{}::integer").format(cell)
+    return sql.SQL("({v} IS NOT NULL AND {v}::text = {c})").format(c=cell, v=value)
 
 
 def is_ascii(cell: sql.Composable) -> sql.Composable:

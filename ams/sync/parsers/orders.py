@@ -197,24 +197,37 @@ def report_sql(marketplace_ids: set[str]) -> convert_sql.Conversion:
     def plan(cell: convert_sql.Cells) -> convert_sql.Plan:
         q = convert_sql
         sales = q.text(cell("sales-channel"), 40)
-        marketplace = sql.SQL("coalesce({}, {})").format(q.lookup(sql.SQL("lower({})").format(sales), SALES_CHANNELS), sql.Literal(single))
+        marketplace = sql.SQL("coalesce({}, {})").format(
+            q.lookup(sql.SQL("lower({})").format(sales), SALES_CHANNELS), sql.Literal(single)
+        )
         status_key = sql.SQL("lower(replace(btrim({}), ' ', ''))").format(cell("order-status"))
         channel_key = sql.SQL("lower(btrim({}))").format(cell("fulfillment-channel"))
-        item, shipping = q.amount(cell("item-price")), q.amount(cell("shipping-price"))
-        item_tax, shipping_tax = q.amount(cell("item-tax")), q.amount(cell("shipping-tax"))
-        item_discount, ship_discount = q.amount(cell("item-promotion-discount")), q.amount(cell("ship-promotion-discount"))
+        # Each of these cells is read once per line, as the derived value of the same name.
+        timestamps = {"purchased": "purchase-date", "updated": "last-updated-date"}
+        amounts = {
+            "item": "item-price", "shipping": "shipping-price", "item_tax": "item-tax",
+            "shipping_tax": "shipping-tax", "item_discount": "item-promotion-discount",
+            "ship_discount": "ship-promotion-discount",
+        }
+        value = {name: sql.Identifier(name) for name in (*timestamps, *amounts, "quantity")}
+        item = value["item"]
 
         def priced(expression: sql.Composable) -> sql.Composable:
             # _amounts: all four figures, or none when the line has no item price.
             return sql.SQL("CASE WHEN {} IS NULL THEN NULL ELSE {} END").format(item, expression)
 
         return convert_sql.Plan(
-            derived={"marketplace": marketplace},
+            derived={
+                "marketplace": marketplace,
+                **{name: q.read_timestamp(cell(header)) for name, header in timestamps.items()},
+                **{name: q.read_amount(cell(header)) for name, header in amounts.items()},
+                "quantity": q.read_integer(cell("quantity")),
+            },
             columns={
                 "amazon_order_id": q.text(cell("amazon-order-id"), 40),
                 "marketplace_id": sql.SQL("marketplace"),
-                "purchased_at": q.timestamp(cell("purchase-date")),
-                "last_updated_at": q.timestamp(cell("last-updated-date")),
+                "purchased_at": value["purchased"],
+                "last_updated_at": value["updated"],
                 "status": q.lookup(status_key, _STATUS),
                 "fulfillment_channel": q.lookup(channel_key, _CHANNEL),
                 "sales_channel": sales,
@@ -223,12 +236,14 @@ def report_sql(marketplace_ids: set[str]) -> convert_sql.Conversion:
                 ),
                 "sku": q.text(cell("sku"), 64),
                 "asin": q.text(cell("asin"), 16),
-                "quantity": q.integer(cell("quantity")),
+                "quantity": value["quantity"],
                 "item_price": item,
-                "shipping_price": priced(sql.SQL("coalesce({}, 0)").format(shipping)),
-                "tax": priced(sql.SQL("coalesce({}, 0) + coalesce({}, 0)").format(item_tax, shipping_tax)),
+                "shipping_price": priced(sql.SQL("coalesce({}, 0)").format(value["shipping"])),
+                "tax": priced(sql.SQL("coalesce({}, 0) + coalesce({}, 0)").format(value["item_tax"], value["shipping_tax"])),
                 "promotion_discount": priced(
-                    sql.SQL("abs(coalesce({}, 0)) + abs(coalesce({}, 0))").format(item_discount, ship_discount)
+                    sql.SQL("abs(coalesce({}, 0)) + abs(coalesce({}, 0))").format(
+                        value["item_discount"], value["ship_discount"]
+                    )
                 ),
                 "promotion_ids": q.text(cell("promotion-ids"), 300),
             },
@@ -237,20 +252,13 @@ def report_sql(marketplace_ids: set[str]) -> convert_sql.Conversion:
                 sql.SQL("marketplace = ANY({})").format(sql.Literal(sorted(marketplace_ids))),
                 sql.SQL("{} <> ''").format(q.text(cell("amazon-order-id"), 40)),
                 sql.SQL("{} <> ''").format(q.text(cell("sku"), 64)),
-                q.is_timestamp(cell("purchase-date")),
-                q.is_timestamp(cell("last-updated-date")),
+                *(q.is_timestamp(cell(header), value[name]) for name, header in timestamps.items()),
                 q.is_ascii(cell("order-status")),
                 sql.SQL("{} IS NOT NULL").format(q.lookup(status_key, _STATUS)),
                 q.is_ascii(cell("fulfillment-channel")),
                 sql.SQL("{} IS NOT NULL").format(q.lookup(channel_key, _CHANNEL)),
-                q.is_integer(cell("quantity")),
-                *(
-                    q.is_amount(cell(name))
-                    for name in (
-                        "item-price", "shipping-price", "item-tax", "shipping-tax", "item-promotion-discount",
-                        "ship-promotion-discount",
-                    )
-                ),
+                q.is_integer(cell("quantity"), value["quantity"]),
+                *(q.is_amount(cell(header), value[name]) for name, header in amounts.items()),
             ],
         )
 
