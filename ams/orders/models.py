@@ -125,3 +125,30 @@ class SkuSummary(TenantModel):
                 fields=["team", "connection", "marketplace_id", "sku", "currency"], name="sku_summary_key"
             )
         ]
+
+
+class SkuDay(TenantModel):
+    """Read model: one SKU's units and sales on one marketplace-local day, cancelled lines left out.
+
+    Feeds what needs any period per SKU (the overview's top and falling SKUs, cost of goods);
+    refreshed with ``OrderDay`` for the same days (see ams.orders.rollups).
+    """
+
+    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")
+    marketplace_id = models.CharField(max_length=20)
+    day = models.DateField()
+    sku = models.CharField(max_length=64)
+    currency = models.CharField(max_length=3)
+    orders = models.IntegerField()
+    units = models.IntegerField()
+    # As in OrderDay: item price less promotions, tax excluded.
+    sales = models.DecimalField(max_digits=18, decimal_places=2)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "connection", "marketplace_id", "day", "sku", "currency"], name="sku_day_key"
+            )
+        ]
+        # Pages read a date range of every marketplace at once.
+        indexes = [models.Index(fields=["team", "day"], name="sku_day_team_day")]

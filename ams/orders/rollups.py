@@ -1,8 +1,8 @@
 """The orders read models, refreshed incrementally after each ingest.
 
 Pages read these small tables, never the raw lines (DESIGN.md, "Read models"): per marketplace
-and local day (``OrderDay``) and per marketplace and SKU over the standard windows
-(``SkuSummary``). A refresh rebuilds only the days a batch touched, in the batch's transaction,
+and local day (``OrderDay``), per marketplace, SKU and local day (``SkuDay``, for any period's
+top SKUs and cost of goods) and per marketplace and SKU over the standard windows (``SkuSummary``). A refresh rebuilds only the days a batch touched, in the batch's transaction,
 so the rollup never disagrees with the lines it summarises.
 """
 
@@ -41,9 +41,28 @@ WHERE team_id = %(team)s AND connection_id = %(connection)s AND marketplace_id =
 GROUP BY team_id, connection_id, marketplace_id, 4, currency
 """
 
+_SKU_DAYS_DELETE = """
+DELETE FROM orders_skuday
+WHERE team_id = %(team)s AND connection_id = %(connection)s AND marketplace_id = %(marketplace)s
+  AND day BETWEEN %(first_day)s AND %(last_day)s
+"""
+
+# Cancelled lines are left out, as in SkuSummary: they sold nothing and cost no goods.
+_SKU_DAYS_INSERT = """
+INSERT INTO orders_skuday (team_id, connection_id, marketplace_id, day, sku, currency, orders, units, sales)
+SELECT team_id, connection_id, marketplace_id, (purchased_at AT TIME ZONE %(zone)s)::date, sku, currency,
+    count(DISTINCT amazon_order_id),
+    sum(quantity),
+    coalesce(sum(item_price - coalesce(promotion_discount, 0)), 0)
+FROM orders_orderline
+WHERE team_id = %(team)s AND connection_id = %(connection)s AND marketplace_id = %(marketplace)s
+  AND purchased_at >= %(start)s AND purchased_at < %(end)s AND status <> 'cancelled'
+GROUP BY team_id, connection_id, marketplace_id, 4, sku, currency
+"""
+
 
 def order_days_refresh(*, connection_id: int, marketplace_id: str, first: datetime, last: datetime) -> None:
-    """Rebuild the local days that contain the instants ``first`` … ``last``."""
+    """Rebuild the local days (``OrderDay`` and ``SkuDay``) that contain the instants ``first`` … ``last``."""
     team_id = require_team_scope()
     tz = zone(marketplace_id)
     first_day = first.astimezone(tz).date()
@@ -63,6 +82,8 @@ def order_days_refresh(*, connection_id: int, marketplace_id: str, first: dateti
     with connection.cursor() as cursor:
         cursor.execute(_DAYS_DELETE, params)
         cursor.execute(_DAYS_INSERT, params)
+        cursor.execute(_SKU_DAYS_DELETE, params)
+        cursor.execute(_SKU_DAYS_INSERT, params)
 
 
 def order_days_refresh_from_stage(*, connection_id: int, staged: str) -> None:
