@@ -3,6 +3,7 @@ URL with ``format=csv`` or ``format=xlsx`` downloads the filtered table."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, timedelta
@@ -35,7 +36,7 @@ from ams.dashboard.forms import (
 )
 from ams.finance.models import Settlement
 from ams.orders.timezones import zone, zone_name
-from ams.procurement.selectors import CostKey, costs_for, skus_without_cost
+from ams.procurement.selectors import CostKey, costs_for
 from ams.sync.models import Family
 from ams.sync.selectors import last_synced
 from ams.teams.access import TeamRequest, team_view
@@ -335,9 +336,12 @@ def overview(request: TeamRequest) -> HttpResponseBase:
     values = form.values()
     marketplace = values.get("marketplace", "")
     period, preset = ov.chosen_period(values, today=_today(marketplaces, marketplace))
-    figures = ov.figures(team, period, marketplace)
+    # The standard windows read per-SKU figures from the SKU summary; a custom period from the SKU days.
+    window = preset if preset in ov.WINDOWS else None
+    figures = ov.figures(team, period, marketplace, window=window)
     series = ov.daily_series(team, period, marketplace)
-    moves = ov.sku_moves(team, period, marketplace)
+    moves = ov.sku_moves(team, period, marketplace, window=window)
+    synced = ov.freshness(team)
     health = ov.stock_health(team, marketplace)
     currencies = sorted({f.currency for f in figures} | set(ov.team_currencies(team, marketplace)))
     context = {
@@ -355,20 +359,20 @@ def overview(request: TeamRequest) -> HttpResponseBase:
             (f, _figure_rows(team.slug, f, period, marketplace), f.currency in series, moves.get(f.currency))
             for f in figures
         ],
-        "series": series,
+        "series_json": json.dumps(series),
         "health": health,
         "alerts": [(alert, alert.replace("_", " "), n) for alert, n in health.alerts],
         "lead_time_days": ov.DEFAULT_LEAD_TIME_DAYS,
         "orders_link": _orders_link(team.slug, period, marketplace),
         "marketplace_query": urlencode({"marketplace": marketplace}) if marketplace else "",
+        "summary_as_of": ov.summary_as_of(team, marketplace) if window else None,
         "suppressed": Listing.objects.filter(team=team, status="suppressed").count(),
-        "skus_without_cost": len(skus_without_cost(team)),
         "last_settlement": Settlement.objects.filter(team=team, deposit_at__isnull=False).order_by("-deposit_at").first(),
         "settlements_not_adding_up": Settlement.objects.filter(team=team)
         .filter(Q(lines_reconciled=False) | Q(transactions_reconciled=False))
         .count(),
-        "synced": {family.value: last_synced(team=team, family=family) for family in Family},
-        "freshness": [(family.label, last_synced(team=team, family=family)) for family in Family],
+        "synced": synced,
+        "freshness": [(family.label, synced[family.value]) for family in Family],
     }
     template = "dashboard/_overview.html" if getattr(request, "htmx", False) else "dashboard/overview.html"
     return render(request, template, context)

@@ -1,5 +1,6 @@
 // Charts of the overview and the stock history, drawn with Chart.js from data the page carries in
-// <script type="application/json"> elements (the Content Security Policy forbids inline script).
+// <script type="application/json"> elements or, where htmx swaps the content in (htmx drops
+// <script> elements there), in a data-json attribute: the Content Security Policy forbids inline script.
 // The overview arrives by htmx, so charts are drawn on htmx:load as well as on page load.
 (function () {
   "use strict";
@@ -20,7 +21,7 @@
       return null;
     }
     try {
-      return JSON.parse(element.textContent);
+      return JSON.parse(element.dataset.json !== undefined ? element.dataset.json : element.textContent);
     } catch (error) {
       return null;
     }

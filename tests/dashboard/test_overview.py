@@ -21,7 +21,7 @@ from ams.finance.models import Charge, Transaction
 from ams.finance.rollups import charge_days_refresh
 from ams.inventory.models import InventoryHealth, RestockAdvice, StockSnapshot
 from ams.orders.models import OrderLine, SkuDay
-from ams.orders.rollups import order_days_refresh
+from ams.orders.rollups import order_days_refresh, sku_summaries_refresh
 from ams.procurement.selectors import CostKey, costs_for
 from ams.teams.models import Team
 from tests.dashboard import factories as f
@@ -67,6 +67,7 @@ def refresh(team: Team, c: SellerConnection) -> None:
         for marketplace_id in (f.US, f.DE):
             order_days_refresh(connection_id=c.id, marketplace_id=marketplace_id, first=at(20, 0, 1), last=at(11, 0))
             charge_days_refresh(connection_id=c.id, marketplace_id=marketplace_id, first=at(20, 0, 1), last=at(11, 0))
+            sku_summaries_refresh(connection_id=c.id, marketplace_id=marketplace_id, now=at(10, 12))
 
 
 def seed(p: Personas) -> SellerConnection:
@@ -124,9 +125,13 @@ def overview_html(p: Personas, params: dict[str, str] | None = None, user=None) 
 
 
 def figures(p: Personas, marketplace: str = "") -> dict[str, ov.CurrencyFigures]:
+    """The figures of the last 7 days; the SKU summary's window gives the same as the SKU days."""
     period = ov.preset_period("7d", today=TODAY)
     with team_scope(p.team.id):
-        return {x.currency: x for x in ov.figures(p.team, period, marketplace)}
+        from_days = {x.currency: x for x in ov.figures(p.team, period, marketplace)}
+        from_window = {x.currency: x for x in ov.figures(p.team, period, marketplace, window="7d")}
+    assert from_window == from_days
+    return from_days
 
 
 def row(html: str, currency: str, key: str) -> str:
@@ -225,6 +230,7 @@ def test_profit_needs_a_cost_for_every_sku_sold_and_uses_the_cost_of_each_day(da
 def test_top_and_falling_skus_link_to_their_orders(data: Personas):
     with team_scope(data.team.id):
         moves = ov.sku_moves(data.team, ov.preset_period("7d", today=TODAY))
+        assert ov.sku_moves(data.team, ov.preset_period("7d", today=TODAY), window="7d") == moves
     assert [m.sku for m in moves["USD"]["top"]] == ["MUG-1", "LAMP-1"]
     assert [(m.sku, m.units_change) for m in moves["USD"]["falling"]] == [("MUG-1", -3)]
     html = overview_html(data)
@@ -257,22 +263,22 @@ def test_charts_carry_the_days_of_both_periods(data: Personas):
     assert usd["units"] == [0, 2, 1, 0, 0, 0, 0]  # Feb 5 and Feb 6 (US local days)
     assert usd["previous_units"] == [0, 0, 6, 0, 0, 0, 0]  # Jan 30 is the 3rd day of Jan 28 … Feb 3
     html = overview_html(data)
-    assert 'id="overview-series"' in html
+    assert 'id="overview-series" hidden data-json=' in html
     assert html.count('class="overview-chart"') == 4  # sales and units, per currency
 
 
 def test_stock_health_counts_and_the_inventory_filters_behind_them(data: Personas):
     team = data.team
     c = seller_connection(team)
-    f.sku_summary(team, c, "MUG-1", units_30d=60)
-    f.sku_summary(team, c, "LAMP-1", units_30d=3)
+    f.sku_summary(team, c, "SAFE-1", units_30d=60)
+    f.sku_summary(team, c, "SLOW-1", units_30d=3)
     f.sku_summary(team, c, "RISK-1", units_30d=30)
-    f.stock(team, c, "MUG-1", fulfillable=20, inbound=100)  # (20 + 100) / 2 a day = 60 days: safe
-    f.stock(team, c, "LAMP-1", fulfillable=30)  # 300 days
+    f.stock(team, c, "SAFE-1", fulfillable=20, inbound=100)  # (20 + 100) / 2 a day = 60 days: safe
+    f.stock(team, c, "SLOW-1", fulfillable=30)  # 300 days
     f.stock(team, c, "RISK-1", fulfillable=5, inbound=10)  # 15 days < 30: at risk
     with team_scope(team.id):
         now = timezone.now()
-        InventoryHealth.objects.create(team=team, connection=c, marketplace_id=f.US, sku="LAMP-1", excess_quantity=25,
+        InventoryHealth.objects.create(team=team, connection=c, marketplace_id=f.US, sku="SLOW-1", excess_quantity=25,
                                        alert="", synced_at=now)
         RestockAdvice.objects.create(team=team, connection=c, marketplace_id=f.US, sku="RISK-1", alert="low_stock",
                                      recommended_action="Create shipping plan", synced_at=now)
@@ -293,7 +299,7 @@ def test_stock_health_counts_and_the_inventory_filters_behind_them(data: Persona
         return re.findall(r'<tr class="stock" data-sku="([^"]+)"', page)
 
     assert inventory_skus({"risk": "on"}) == ["RISK-1"]
-    assert inventory_skus({"excess": "on"}) == ["LAMP-1"]
+    assert inventory_skus({"excess": "on"}) == ["SLOW-1"]
     assert inventory_skus({"alert": "low_stock"}) == ["RISK-1"]
 
 
@@ -333,6 +339,7 @@ def test_the_day_rollups_match_the_rows_after_an_order_changes(data: Personas):
         # A later batch: the Feb 5 order is cancelled and a refund is posted the same day.
         OrderLine.objects.filter(team=team, amazon_order_id="111-0000001-0000001").update(status="cancelled")
         order_days_refresh(connection_id=c.id, marketplace_id=f.US, first=at(5), last=at(5))
+        sku_summaries_refresh(connection_id=c.id, marketplace_id=f.US, now=at(10, 12))
     transaction(team, c, "T-REFUND-2", posted=at(9, 13), kind="Refund", charges=[("Sales", "ProductCharges", "Principal", "-5.00")])
     with team_scope(team.id):
         charge_days_refresh(connection_id=c.id, marketplace_id=f.US, first=at(9, 13), last=at(9, 13))
@@ -340,6 +347,7 @@ def test_the_day_rollups_match_the_rows_after_an_order_changes(data: Personas):
     assert usd.refunds.current == Decimal("25.00")
     with team_scope(team.id):
         moves = ov.sku_moves(team, ov.preset_period("7d", today=TODAY))
+        assert ov.sku_moves(team, ov.preset_period("7d", today=TODAY), window="7d") == moves
         units = SkuDay.objects.filter(team=team, sku="MUG-1", day=date(2026, 2, 5)).aggregate(u=Sum("units"))["u"]
     assert units is None  # cancelled lines sold nothing
     assert [m.sku for m in moves["USD"]["top"]] == ["LAMP-1"]
