@@ -134,6 +134,10 @@ def figures(p: Personas, marketplace: str = "") -> dict[str, ov.CurrencyFigures]
     return from_days
 
 
+def first_href(html: str) -> str:
+    return re.findall(r'href="([^"]+)"', html)[0]
+
+
 def row(html: str, currency: str, key: str) -> str:
     article = html.split(f'data-currency="{currency}"')[1].split("</article>")[0]
     return article.split(f'data-figure="{key}"')[1].split("</tr>")[0]
@@ -183,13 +187,13 @@ def test_the_page_shows_the_comparison_and_says_currencies_are_not_added(data: P
 
 def test_a_figure_links_to_the_rows_behind_it(data: Personas):
     html = overview_html(data, {"marketplace": f.US})
-    link = unescape(re.search(r'href="([^"]+)"', row(html, "USD", "orders")).group(1))
+    link = unescape(first_href(row(html, "USD", "orders")))
     assert link == f"/t/{data.team.slug}/orders/?date_from=2026-02-04&date_to=2026-02-10&marketplace={f.US}"
     orders = client_for(data.viewer).get(link).content.decode()
     assert re.findall(r'data-order="([^"]+)"', orders) == ["111-0000002-0000001", "111-0000001-0000001"]
     previous = unescape(re.findall(r'href="([^"]+)"', row(html, "USD", "orders"))[1])
     assert "date_from=2026-01-28&date_to=2026-02-03" in previous
-    fees = unescape(re.search(r'href="([^"]+)"', row(html, "USD", "fees")).group(1))
+    fees = unescape(first_href(row(html, "USD", "fees")))
     assert fees.startswith(f"/t/{data.team.slug}/settlements/?deposit_from=2026-02-04&currency=USD")
 
 
@@ -236,7 +240,7 @@ def test_top_and_falling_skus_link_to_their_orders(data: Personas):
     html = overview_html(data)
     top = html.split('id="top-skus-USD"')[1].split("</table>")[0]
     assert re.findall(r'data-sku="([^"]+)"', top) == ["MUG-1", "LAMP-1"]
-    link = unescape(re.search(r'href="([^"]+)"', top).group(1))
+    link = unescape(first_href(top))
     assert link == f"/t/{data.team.slug}/orders/?date_from=2026-02-04&date_to=2026-02-10&sku=MUG-1"
     orders = client_for(data.viewer).get(link).content.decode()
     assert re.findall(r'data-order="([^"]+)"', orders) == ["111-0000001-0000001"]
