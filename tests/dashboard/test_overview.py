@@ -135,7 +135,8 @@ def figures(p: Personas, marketplace: str = "") -> dict[str, ov.CurrencyFigures]
 
 
 def first_href(html: str) -> str:
-    return re.findall(r'href="([^"]+)"', html)[0]
+    found: list[str] = re.findall(r'href="([^"]+)"', html)
+    return found[0]
 
 
 def row(html: str, currency: str, key: str) -> str:
