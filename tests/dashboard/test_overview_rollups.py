@@ -44,11 +44,11 @@ def charge_days_recounted(connection: SellerConnection) -> dict[tuple[object, ..
 
 def snapshot(connection: SellerConnection) -> tuple[dict[tuple[object, ...], tuple[int, Decimal]], dict[tuple[object, ...], Decimal]]:
     with team_scope(connection.team_id):
-        sku_days = {
+        sku_days: dict[tuple[object, ...], tuple[int, Decimal]] = {
             (d.marketplace_id, d.day, d.sku, d.currency): (d.units, d.sales) for d in SkuDay.objects.filter(connection=connection)
         }
         assert sku_days == sku_days_recounted(connection)
-        charge_days = {
+        charge_days: dict[tuple[object, ...], Decimal] = {
             (d.marketplace_id, d.day, d.currency, d.transaction_type, d.category, d.kind): d.amount
             for d in ChargeDay.objects.filter(connection=connection)
         }

@@ -103,9 +103,9 @@ def test_the_pages_show_the_simulators_truth(
         c: (v["orders"], v["units"]) for c, v in expected_orders.items()
     }
     discounts = {c: Decimal(v) for c, v in truth["orders"]["promotion_discounts"].items()}
-    for currency, revenue in truth["orders"]["revenue"].items():
+    for currency, item_price in truth["orders"]["revenue"].items():
         assert figures[currency].promotions.current == discounts.get(currency, Decimal(0))
-        assert figures[currency].sales.current == Decimal(revenue) - discounts.get(currency, Decimal(0))
+        assert figures[currency].sales.current == Decimal(item_price) - discounts.get(currency, Decimal(0))
     fees: dict[str, Decimal] = defaultdict(Decimal)
     for per_currency in truth["fees"]["by_type"].values():
         for currency, amount in per_currency.items():
