@@ -69,7 +69,7 @@ class OverviewFilterForm(FilterForm):
 
     period = forms.ChoiceField(
         required=False,
-        choices=[("7d", "Last 7 days"), ("30d", "Last 30 days"), ("90d", "Last 90 days"), ("mtd", "Month to date"), ("custom", "From … to …")],
+        choices=[("7d", "Last 7 days"), ("30d", "Last 30 days"), ("90d", "Last 90 days"), ("mtd", "Month to date"), ("custom", "Custom: from … to …")],
     )
     date_from = _date("From")
     date_to = _date("To")

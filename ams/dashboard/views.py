@@ -336,6 +336,11 @@ def overview(request: TeamRequest) -> HttpResponseBase:
     values = form.values()
     marketplace = values.get("marketplace", "")
     period, preset = ov.chosen_period(values, today=_today(marketplaces, marketplace))
+    # The form shows the period in force, the default one too (an empty field would show the first choice).
+    shown = request.GET.copy()
+    shown["period"] = preset
+    form = OverviewFilterForm(shown, marketplaces=marketplaces)
+    form.is_valid()
     # The standard windows read per-SKU figures from the SKU summary; a custom period from the SKU days.
     window = preset if preset in ov.WINDOWS else None
     figures = ov.figures(team, period, marketplace, window=window)
@@ -350,7 +355,7 @@ def overview(request: TeamRequest) -> HttpResponseBase:
         "period": period,
         "previous": period.previous(),
         "preset": preset,
-        "preset_label": ov.PRESETS.get(preset, "From … to …"),
+        "preset_label": ov.PRESETS.get(preset, "Custom period"),
         "marketplace": marketplace,
         "marketplace_label": selectors.marketplace_label(marketplace) if marketplace else "All marketplaces",
         "mixed_currencies": not marketplace and len(currencies) > 1,

@@ -13,7 +13,7 @@ from django.utils import timezone
 from ams.core.tenancy import team_scope
 from ams.finance.rollups import charge_days_refresh
 from ams.inventory.models import StockSnapshot
-from ams.orders.rollups import order_days_refresh
+from ams.orders.rollups import order_days_refresh, sku_summaries_refresh
 from tests.browser.conftest import screenshot
 from tests.browser.test_costs import _sign_in
 from tests.dashboard import factories as f
@@ -38,12 +38,12 @@ def _seed() -> Personas:
     transaction(team, c, "T-1", posted=now - timedelta(days=3), kind="Shipment", charges=[
         ("Sales", "ProductCharges", "Principal", "60.00"), ("Expenses", "AmazonFees", "Commission", "-9.00"),
     ])
-    f.sku_summary(team, c, "MUG-1", units_30d=60)
     f.stock(team, c, "MUG-1", fulfillable=20, inbound=10)
     with team_scope(team.id):
         for marketplace_id in (f.US, f.DE):
             order_days_refresh(connection_id=c.id, marketplace_id=marketplace_id, first=now - timedelta(days=45), last=now)
             charge_days_refresh(connection_id=c.id, marketplace_id=marketplace_id, first=now - timedelta(days=45), last=now)
+            sku_summaries_refresh(connection_id=c.id, marketplace_id=marketplace_id, now=now)
         for n in range(30):
             StockSnapshot.objects.create(team=team, connection=c, marketplace_id=f.US, sku="MUG-1", day=now.date() - timedelta(days=n),
                                          fulfillable=20 + n, inbound=10 if n < 10 else 0, reserved=2, unfulfillable=n % 3,
@@ -68,6 +68,7 @@ def test_the_overview_on_the_home_page_with_charts_period_marketplace_and_drill_
     page.goto(f"{live_server.url}/t/{p.team.slug}/")
     page.wait_for_selector("#overview-filters")
     assert "Last 30 days" in page.locator("#overview-period").inner_text()
+    assert page.locator("#filter_period").input_value() == "30d"
     assert page.locator("#mixed-currencies").is_visible()
     page.wait_for_function("() => document.querySelectorAll('canvas.overview-chart[data-drawn]').length === 4")
     assert _charts_drawn(page) == 4  # sales and units, in USD and EUR
