@@ -104,7 +104,9 @@
       return;
     }
     root.querySelectorAll("canvas[data-series]").forEach(function (canvas) {
-      if (canvas.dataset.drawn) {
+      // Ask Chart.js, not the attribute: a page htmx restores from its history cache carries the
+      // attribute but not the chart.
+      if (window.Chart.getChart(canvas)) {
         return;
       }
       canvas.dataset.drawn = "yes";
@@ -124,5 +126,8 @@
   });
   document.addEventListener("htmx:afterSwap", function (event) {
     draw(event.target);
+  });
+  document.addEventListener("htmx:historyRestore", function () {
+    draw(document);
   });
 })();

@@ -99,6 +99,12 @@ def test_the_overview_on_the_home_page_with_charts_period_marketplace_and_drill_
     assert page.locator("tbody.order").count() == expected
     screenshot(page, "overview-03-drill-down")
 
+    # Back to the overview: its charts are drawn again.
+    page.go_back()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('canvas.overview-chart')].filter(c => window.Chart && window.Chart.getChart(c)).length === 2"
+    )
+
 
 def test_the_overview_at_phone_width(live_server, watched):
     p = _seed()
