@@ -226,20 +226,26 @@ def stock(team: Team, filters: dict[str, Any]) -> QuerySet[StockLevel]:
     return qs.order_by(F("days_of_cover").asc(nulls_last=True), "sku", "marketplace_id")
 
 
-def stock_history(team: Team, sku: str, marketplace: str, *, since: date) -> list[StockSnapshot]:
-    """The SKU's end-of-day stock since ``since``, summed over connections per marketplace and day
-    when no marketplace is given (one row per day)."""
+@dataclass(frozen=True)
+class StockDay:
+    day: date
+    fulfillable: int
+    inbound: int
+    reserved: int
+    unfulfillable: int
+    total: int
+
+
+def stock_history(team: Team, sku: str, marketplace: str, *, since: date) -> list[StockDay]:
+    """The SKU's end-of-day stock since ``since``; with no marketplace given, the marketplaces'
+    stock added per day (units, not money: they add up)."""
     qs = StockSnapshot.objects.filter(team=team, sku=sku, day__gte=since)
     if marketplace:
         qs = qs.filter(marketplace_id=marketplace)
     rows = qs.values("day").annotate(
         f=Sum("fulfillable"), i=Sum("inbound"), r=Sum("reserved"), u=Sum("unfulfillable"), t=Sum("total")
     ).order_by("day")
-    return [
-        StockSnapshot(sku=sku, marketplace_id=marketplace, day=r["day"], fulfillable=r["f"], inbound=r["i"], reserved=r["r"],
-                      unfulfillable=r["u"], total=r["t"])
-        for r in rows
-    ]
+    return [StockDay(r["day"], r["f"], r["i"], r["r"], r["u"], r["t"]) for r in rows]
 
 
 # --- Listings ---------------------------------------------------------------------------------------
