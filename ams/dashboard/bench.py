@@ -22,7 +22,7 @@ from ams.accounts.models import User
 from ams.amazon.models import ConnectionMarketplace, SellerConnection
 from ams.core.db_roles import connected_as
 from ams.core.tenancy import team_scope
-from ams.orders.rollups import order_days_refresh
+from ams.orders.rollups import order_days_refresh, sku_summaries_refresh
 from ams.sync.models import Family, SyncState, SyncStatus
 from ams.teams.models import Membership, Role, Team
 
@@ -43,18 +43,11 @@ _FILL = [
         last_updated_at, status, fulfillment_channel, quantity, currency, item_price, shipping_price, tax,
         promotion_discount, promotion_ids, synced_at)
     SELECT o.team_id, o.connection_id, o.marketplace_id, o.amazon_order_id,
-        'SKU-' || lpad(((n * 7919 + k * 104729) %% %(skus)s)::text, 5, '0'), 'B0TEST', o.purchased_at, o.last_updated_at,
+        'SKU-' || lpad(((n::bigint * 7919 + k * 104729) %% %(skus)s)::text, 5, '0'), 'B0TEST', o.purchased_at, o.last_updated_at,
         o.status, o.fulfillment_channel, 1 + (n %% 3), 'USD', 19.99, 0, 1.40, 0, '', now()
     FROM (SELECT *, substr(amazon_order_id, 3)::int AS n FROM orders_order WHERE team_id = %(team)s) AS o
     CROSS JOIN generate_series(1, 2) AS k
     WHERE k = 1 OR o.n %% 3 = 0
-    """,
-    """
-    INSERT INTO orders_skusummary (team_id, connection_id, marketplace_id, sku, currency, as_of, units_7d, units_30d,
-        units_90d, units_mtd, sales_7d, sales_30d, sales_90d, sales_mtd)
-    SELECT %(team)s, %(conn)s, %(mkt)s, 'SKU-' || lpad(s::text, 5, '0'), 'USD', current_date, s %% 7, s %% 60, s %% 180,
-        s %% 20, 0, 0, 0, 0
-    FROM generate_series(0, %(skus)s - 1) AS s
     """,
     """
     INSERT INTO inventory_stocklevel (team_id, connection_id, marketplace_id, sku, fulfillment_channel, fnsku, asin,
@@ -79,6 +72,41 @@ _FILL = [
     WHERE s %% 10 <> 0
     """,
     """
+    INSERT INTO finance_chargeday (team_id, connection_id, marketplace_id, day, currency, transaction_type, category,
+        kind, charges, amount)
+    SELECT %(team)s, %(conn)s, %(mkt)s, current_date - d, 'USD', t.type, t.category, t.kind, 40 + d %% 7,
+        t.amount * (40 + d %% 7)
+    FROM generate_series(0, 729) AS d
+    CROSS JOIN (VALUES ('Shipment', 'Sales', 'ProductCharges', 19.99), ('Shipment', 'Sales', 'Promotion', -1.00),
+        ('Shipment', 'Expenses', 'AmazonFees', -5.10), ('Shipment', 'Expenses', 'Tax', -0.40),
+        ('Refund', 'Sales', 'ProductCharges', -1.99), ('Refund', 'Expenses', 'AmazonFees', 0.30),
+        ('ServiceFee', 'Expenses', 'AmazonFees', -0.50), ('Adjustment', 'Reimbursements', 'Reimbursements', 0.20))
+        AS t(type, category, kind, amount)
+    """,
+    """
+    INSERT INTO inventory_inventoryhealth (team_id, connection_id, marketplace_id, sku, snapshot_date, days_of_supply,
+        excess_quantity, healthy_level, units_shipped_30d, alert, recommended_action, synced_at)
+    SELECT %(team)s, %(conn)s, %(mkt)s, 'SKU-' || lpad(s::text, 5, '0'), current_date, s %% 120,
+        CASE WHEN s %% 13 = 0 THEN s %% 90 ELSE 0 END, 50, s %% 60,
+        CASE WHEN s %% 200 = 0 THEN 'out_of_stock' ELSE '' END, '', now()
+    FROM generate_series(0, %(skus)s - 1) AS s WHERE s %% 5 <> 0
+    """,
+    """
+    INSERT INTO inventory_restockadvice (team_id, connection_id, marketplace_id, sku, recommended_quantity,
+        recommended_action, alert, units_sold_30d, synced_at)
+    SELECT %(team)s, %(conn)s, %(mkt)s, 'SKU-' || lpad(s::text, 5, '0'), s %% 40,
+        CASE WHEN s %% 7 = 0 THEN 'Create shipping plan' ELSE '' END,
+        CASE WHEN s %% 200 = 0 THEN 'out_of_stock' WHEN s %% 7 = 0 THEN 'low_stock' ELSE '' END, s %% 60, now()
+    FROM generate_series(0, %(skus)s - 1) AS s WHERE s %% 5 <> 0
+    """,
+    """
+    INSERT INTO inventory_stocksnapshot (team_id, connection_id, marketplace_id, sku, day, fulfillable, inbound, reserved,
+        unfulfillable, total)
+    SELECT %(team)s, %(conn)s, %(mkt)s, 'SKU-' || lpad(s::text, 5, '0'), current_date - d, (s + d) %% 200, s %% 30, 2, 0,
+        (s + d) %% 200 + s %% 30 + 2
+    FROM generate_series(0, %(skus)s - 1) AS s CROSS JOIN generate_series(0, 29) AS d
+    """,
+    """
     INSERT INTO finance_settlement (team_id, connection_id, settlement_id, report_id, starts_at, ends_at, deposit_at,
         currency, total_amount, line_count, lines_total, lines_reconciled, transactions_total, transactions_reconciled,
         reserve_amount, synced_at)
@@ -97,6 +125,11 @@ _FILL = [
 ]
 
 PAGES = {
+    "overview": "overview/",
+    "overview, last 7 days": "overview/?period=7d",
+    "overview, last 90 days": "overview/?period=90d",
+    "overview, a year from-to": "overview/?period=custom&date_from={year_ago}&date_to={today}",
+    "stock history of a SKU": "inventory/history/?sku=SKU-00042",
     "costs": "costs/",
     "orders": "orders/",
     "orders, last 7 days": "orders/?date_from={week_ago}",
@@ -108,8 +141,9 @@ PAGES = {
     "settlements": "settlements/",
 }
 _TABLES = (
-    "orders_orderline", "orders_order", "orders_orderday", "orders_skusummary", "inventory_stocklevel",
-    "catalog_listing", "procurement_productcost", "finance_settlementline", "finance_settlement",
+    "orders_orderline", "orders_order", "orders_orderday", "orders_skuday", "orders_skusummary", "inventory_stocklevel",
+    "inventory_inventoryhealth", "inventory_restockadvice", "inventory_stocksnapshot", "catalog_listing",
+    "procurement_productcost", "finance_chargeday", "finance_settlementline", "finance_settlement",
     "sync_syncstate", "amazon_connectionmarketplace", "teams_membership",
 )
 
@@ -139,6 +173,7 @@ def bench_pages(*, orders: int = 200_000, skus: int = 5000, runs: int = 7) -> di
                 cursor.execute("SELECT min(purchased_at), max(purchased_at) FROM orders_order WHERE team_id = %s", [team.id])
                 first, last = cursor.fetchone()
             order_days_refresh(connection_id=conn.id, marketplace_id=US, first=first, last=last)
+            sku_summaries_refresh(connection_id=conn.id, marketplace_id=US, now=last)
             with connection.cursor() as cursor:
                 cursor.execute("SELECT count(*) FROM orders_orderline WHERE team_id = %s", [team.id])
                 (lines,) = cursor.fetchone()
@@ -151,9 +186,11 @@ def bench_pages(*, orders: int = 200_000, skus: int = 5000, runs: int = 7) -> di
         client = Client(HTTP_HOST=_host())
         client.force_login(user)
         week_ago = (last - timedelta(days=7)).date().isoformat()
+        today = last.date()
+        dates = {"week_ago": week_ago, "year_ago": (today - timedelta(days=364)).isoformat(), "today": today.isoformat()}
         timings: dict[str, dict[str, float]] = {}
         for name, path in PAGES.items():
-            url = f"/t/{team.slug}/" + path.format(week_ago=week_ago)
+            url = f"/t/{team.slug}/" + path.format(**dates)
             samples = []
             for _ in range(runs):
                 t0 = time.perf_counter()

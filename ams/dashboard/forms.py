@@ -41,6 +41,9 @@ class InventoryFilterForm(FilterForm):
     channel = forms.ChoiceField(required=False, choices=CHANNELS)
     sku = forms.CharField(required=False, max_length=64, label="SKU")
     low = forms.BooleanField(required=False, label="Under 30 days of cover")
+    risk = forms.BooleanField(required=False, label="At risk of stockout within the 30-day lead time")
+    excess = forms.BooleanField(required=False, label="Excess stock")
+    alert = forms.CharField(required=False, max_length=40, label="Amazon's alert")
 
 
 class ListingFilterForm(FilterForm):
@@ -58,3 +61,16 @@ class SettlementFilterForm(FilterForm):
         choices=[("", "Any"), ("reconciled", "Reconciled"), ("mismatch", "Does not add up"), ("pending", "Transactions not synced yet")],
     )
     currency = forms.CharField(required=False, max_length=3)
+
+
+class OverviewFilterForm(FilterForm):
+    """The overview's period (a standard window or from/to) and marketplace; a bad value falls back
+    to the default window rather than failing the team's home page."""
+
+    period = forms.ChoiceField(
+        required=False,
+        choices=[("7d", "Last 7 days"), ("30d", "Last 30 days"), ("90d", "Last 90 days"), ("mtd", "Month to date"), ("custom", "Custom: from … to …")],
+    )
+    date_from = _date("From")
+    date_to = _date("To")
+    marketplace = forms.ChoiceField(required=False)

@@ -17,6 +17,7 @@ from django.db.models import (
     Case,
     Count,
     DecimalField,
+    Exists,
     ExpressionWrapper,
     F,
     OuterRef,
@@ -31,11 +32,11 @@ from django.db.models import (
 from ams.amazon.models import ConnectionMarketplace
 from ams.catalog.models import Listing
 from ams.finance.models import Charge, Settlement, SettlementLine, Transaction
-from ams.inventory.models import StockLevel
+from ams.inventory.models import InventoryHealth, RestockAdvice, StockLevel, StockSnapshot
 from ams.orders.models import Order, OrderDay, OrderLine, SkuSummary
 from ams.orders.timezones import zone
 from ams.procurement.profit import OrderProfit, line_profit, order_profit
-from ams.procurement.selectors import CostKey, costs_for, skus_without_cost
+from ams.procurement.selectors import CostKey, costs_for
 from ams.teams.models import Team
 from spapi.regions import MARKETPLACES
 
@@ -177,6 +178,8 @@ def order_totals(team: Team, filters: dict[str, Any]) -> list[SalesTotal] | None
 # --- Inventory --------------------------------------------------------------------------------------
 
 LOW_COVER_DAYS = 30
+# No per-SKU supplier lead time yet: one default for "at risk of stockout" (the overview's too).
+STOCKOUT_LEAD_DAYS = 30
 
 
 def stock(team: Team, filters: dict[str, Any]) -> QuerySet[StockLevel]:
@@ -202,9 +205,47 @@ def stock(team: Team, filters: dict[str, Any]) -> QuerySet[StockLevel]:
         qs = qs.filter(fulfillment_channel=filters["channel"])
     if filters.get("sku"):
         qs = qs.filter(sku__icontains=filters["sku"])
+    if filters.get("sku_exact"):
+        qs = qs.filter(sku=filters["sku_exact"])
     if filters.get("low"):
         qs = qs.filter(days_of_cover__lt=LOW_COVER_DAYS)
+    if filters.get("risk"):
+        # The overview's "at risk of stockout": available and inbound cover fewer days than the lead time.
+        lead = STOCKOUT_LEAD_DAYS
+        qs = qs.alias(risk_gap=(F("fulfillable") + F("inbound")) * 30 - F("units_30d") * lead).filter(
+            units_30d__gt=0, risk_gap__lt=0
+        )
+    same_sku = {"team": team, "connection_id": OuterRef("connection_id"), "marketplace_id": OuterRef("marketplace_id"), "sku": OuterRef("sku")}
+    if filters.get("excess"):
+        qs = qs.filter(Exists(InventoryHealth.objects.filter(**same_sku, excess_quantity__gt=0)))
+    if filters.get("alert"):
+        alert = filters["alert"]
+        qs = qs.filter(
+            Exists(RestockAdvice.objects.filter(**same_sku, alert=alert)) | Exists(InventoryHealth.objects.filter(**same_sku, alert=alert))
+        )
     return qs.order_by(F("days_of_cover").asc(nulls_last=True), "sku", "marketplace_id")
+
+
+@dataclass(frozen=True)
+class StockDay:
+    day: date
+    fulfillable: int
+    inbound: int
+    reserved: int
+    unfulfillable: int
+    total: int
+
+
+def stock_history(team: Team, sku: str, marketplace: str, *, since: date) -> list[StockDay]:
+    """The SKU's end-of-day stock since ``since``; with no marketplace given, the marketplaces'
+    stock added per day (units, not money: they add up)."""
+    qs = StockSnapshot.objects.filter(team=team, sku=sku, day__gte=since)
+    if marketplace:
+        qs = qs.filter(marketplace_id=marketplace)
+    rows = qs.values("day").annotate(
+        f=Sum("fulfillable"), i=Sum("inbound"), r=Sum("reserved"), u=Sum("unfulfillable"), t=Sum("total")
+    ).order_by("day")
+    return [StockDay(r["day"], r["f"], r["i"], r["r"], r["u"], r["t"]) for r in rows]
 
 
 # --- Listings ---------------------------------------------------------------------------------------
@@ -342,38 +383,3 @@ def order_profits(team: Team, rows: list[OrderRow]) -> dict[int, OrderProfit]:
                 estimated = True
         result[r.order.id] = order_profit(lines, currency=r.order.currency, fees=fees, fees_estimated=estimated)
     return result
-
-
-# --- Overview ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Overview:
-    since: date
-    sales: list[SalesTotal]
-    low_cover: int
-    out_of_stock: int
-    suppressed: int
-    skus_without_cost: int
-    last_settlement: Settlement | None
-    settlements_not_adding_up: int
-    has_connection: bool
-
-
-def overview(team: Team, *, today: date, days: int = 30) -> Overview:
-    """The team's headline numbers, each from a read model or a small table."""
-    since = today - timedelta(days=days - 1)
-    stock_levels = stock(team, {})
-    return Overview(
-        since=since,
-        sales=order_totals(team, {"date_from": since, "date_to": today}) or [],
-        low_cover=stock_levels.filter(Q(days_of_cover__lt=LOW_COVER_DAYS)).count(),
-        out_of_stock=stock_levels.filter(Q(fulfillable=0) & Q(units_30d__gt=0)).count(),
-        suppressed=Listing.objects.filter(team=team, status="suppressed").count(),
-        skus_without_cost=len(skus_without_cost(team)),
-        last_settlement=Settlement.objects.filter(team=team, deposit_at__isnull=False).order_by("-deposit_at").first(),
-        settlements_not_adding_up=Settlement.objects.filter(team=team)
-        .filter(Q(lines_reconciled=False) | Q(transactions_reconciled=False))
-        .count(),
-        has_connection=ConnectionMarketplace.objects.filter(team=team).exists(),
-    )

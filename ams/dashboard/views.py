@@ -3,30 +3,39 @@ URL with ``format=csv`` or ``format=xlsx`` downloads the filtered table."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
-from datetime import UTC
+from dataclasses import dataclass
+from datetime import UTC, date, timedelta
 from decimal import Decimal
 from itertools import islice
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from ams.catalog.models import Listing
 from ams.core.exports import FORMATS, Cell, export_response
+from ams.dashboard import overview as ov
 from ams.dashboard import selectors
 from ams.dashboard.forms import (
     FilterForm,
     InventoryFilterForm,
     ListingFilterForm,
     OrderFilterForm,
+    OverviewFilterForm,
     SettlementFilterForm,
 )
-from ams.orders.timezones import zone
+from ams.finance.models import Settlement
+from ams.orders.timezones import zone, zone_name
 from ams.procurement.selectors import CostKey, costs_for
 from ams.sync.models import Family
 from ams.sync.selectors import last_synced
@@ -263,15 +272,146 @@ def settlement_lines(request: TeamRequest) -> HttpResponseBase:
 # --- Overview -----------------------------------------------------------------------------------
 
 
+def _today(team_marketplaces: list[tuple[str, str]], marketplace: str) -> date:
+    """Today in the marketplace's zone; for "all", in the zone they share, else in UTC."""
+    zones = {zone_name(m) for m in ([marketplace] if marketplace else [m for m, _label in team_marketplaces])}
+    moment = timezone.now()
+    return moment.astimezone(ZoneInfo(zones.pop())).date() if len(zones) == 1 else moment.astimezone(UTC).date()
+
+
+def _orders_link(team_slug: str, period: ov.Period, marketplace: str, **extra: str) -> str:
+    params = {"date_from": period.first.isoformat(), "date_to": period.last.isoformat(), **extra}
+    if marketplace:
+        params["marketplace"] = marketplace
+    return f"{reverse('orders', args=[team_slug])}?{urlencode(params)}"
+
+
+def _money_link(team_slug: str, period: ov.Period, currency: str) -> str:
+    """The settlements paid out from the period on, in the currency: where the money figures' rows are."""
+    params = {"deposit_from": period.first.isoformat(), "currency": currency}
+    return f"{reverse('settlements', args=[team_slug])}?{urlencode(params)}"
+
+
+@dataclass(frozen=True)
+class FigureRow:
+    key: str
+    label: str
+    figure: ov.Figure
+    link: str
+    previous_link: str
+    explanation: str
+    # A rise is bad news for money out (fees, refunds, promotions): the change is coloured the other way.
+    lower_is_better: bool = False
+
+
+def _figure_rows(team_slug: str, f: ov.CurrencyFigures, period: ov.Period, marketplace: str) -> list[FigureRow]:
+    previous = period.previous()
+    orders_now = _orders_link(team_slug, period, marketplace)
+    orders_before = _orders_link(team_slug, previous, marketplace)
+    money_now = _money_link(team_slug, period, f.currency)
+    money_before = _money_link(team_slug, previous, f.currency)
+    costs = reverse("procurement_costs", args=[team_slug])
+    return [
+        FigureRow("sales", "Sales", f.sales, orders_now, orders_before, "Item price less promotions, tax excluded, of the orders placed in the period (cancelled lines have no price)."),
+        FigureRow("units", "Units", f.units, orders_now, orders_before, "Units ordered, every status."),
+        FigureRow("orders", "Orders", f.orders, orders_now, orders_before, "Orders placed, every status."),
+        FigureRow("average_price", "Average price", f.average_price, orders_now, orders_before, "Sales ÷ units."),
+        FigureRow("promotions", "Promotions", f.promotions, orders_now, orders_before, "What promotions took off the orders' items and shipping.", lower_is_better=True),
+        FigureRow("refunds", "Refunds", f.refunds, money_now, money_before, "The sales side of the refund transactions Amazon posted in the period.", lower_is_better=True),
+        FigureRow("fees", "Amazon fees", f.fees, money_now, money_before, "Amazon's fees posted in the period, less the fees it gave back with refunds.", lower_is_better=True),
+        FigureRow("net_proceeds", "Net proceeds", f.net_proceeds, money_now, money_before, "Everything Amazon posted in the period: sales, refunds, fees, reimbursements, adjustments."),
+        FigureRow("cost_of_goods", "Cost of goods", f.cost_of_goods, costs, costs, "Units sold (not cancelled) at the cost valid on each order's day, for the SKUs that have one.", lower_is_better=True),
+        FigureRow("profit", "Profit", f.profit, costs, costs, "Net proceeds minus cost of goods; only when every SKU sold has a cost."),
+    ]
+
+
 @team_view(read=Role.VIEWER)
 @require_GET
 def overview(request: TeamRequest) -> HttpResponseBase:
-    """The headline numbers; the team's home page loads this section with htmx."""
+    """The period's figures against the previous period, charts, top and falling SKUs, stock
+    health; the team's home page loads this section with htmx."""
     team = request.team
+    marketplaces = selectors.team_marketplaces(team)
+    form = OverviewFilterForm(request.GET, marketplaces=marketplaces)
+    values = form.values()
+    marketplace = values.get("marketplace", "")
+    period, preset = ov.chosen_period(values, today=_today(marketplaces, marketplace))
+    # The form shows the period in force, the default one too (an empty field would show the first choice).
+    shown = request.GET.copy()
+    shown["period"] = preset
+    form = OverviewFilterForm(shown, marketplaces=marketplaces)
+    form.is_valid()
+    # The standard windows read per-SKU figures from the SKU summary; a custom period from the SKU days.
+    window = preset if preset in ov.WINDOWS else None
+    figures = ov.figures(team, period, marketplace, window=window)
+    series = ov.daily_series(team, period, marketplace)
+    moves = ov.sku_moves(team, period, marketplace, window=window)
+    synced = ov.freshness(team)
+    health = ov.stock_health(team, marketplace)
+    currencies = sorted({f.currency for f in figures} | set(ov.team_currencies(team, marketplace)))
     context = {
-        "overview": selectors.overview(team, today=timezone.now().date()),
-        "freshness": [(family.label, last_synced(team=team, family=family)) for family in Family],
-        "low_cover_days": selectors.LOW_COVER_DAYS,
+        "form": form,
+        "has_connection": bool(marketplaces),
+        "period": period,
+        "previous": period.previous(),
+        "preset": preset,
+        "preset_label": ov.PRESETS.get(preset, "Custom period"),
+        "marketplace": marketplace,
+        "marketplace_label": selectors.marketplace_label(marketplace) if marketplace else "All marketplaces",
+        "mixed_currencies": not marketplace and len(currencies) > 1,
+        "currencies": currencies,
+        "figures": [
+            (f, _figure_rows(team.slug, f, period, marketplace), f.currency in series, moves.get(f.currency))
+            for f in figures
+        ],
+        "series_json": json.dumps(series),
+        "health": health,
+        "alerts": [(alert, alert.replace("_", " "), n) for alert, n in health.alerts],
+        "lead_time_days": ov.DEFAULT_LEAD_TIME_DAYS,
+        "orders_link": _orders_link(team.slug, period, marketplace),
+        "marketplace_query": urlencode({"marketplace": marketplace}) if marketplace else "",
+        "summary_as_of": ov.summary_as_of(team, marketplace) if window else None,
+        "suppressed": Listing.objects.filter(team=team, status="suppressed").count(),
+        "last_settlement": Settlement.objects.filter(team=team, deposit_at__isnull=False).order_by("-deposit_at").first(),
+        "settlements_not_adding_up": Settlement.objects.filter(team=team)
+        .filter(Q(lines_reconciled=False) | Q(transactions_reconciled=False))
+        .count(),
+        "synced": synced,
+        "freshness": [(family.label, synced[family.value]) for family in Family],
     }
     template = "dashboard/_overview.html" if getattr(request, "htmx", False) else "dashboard/overview.html"
     return render(request, template, context)
+
+
+# --- Stock history of one SKU ---------------------------------------------------------------------
+
+HISTORY_DAYS = 365
+
+
+@team_view(read=Role.VIEWER)
+@require_GET
+def stock_history(request: TeamRequest) -> HttpResponseBase:
+    """One SKU's daily stock (``?sku=…&marketplace=…``) over the last year, drawn as a chart."""
+    sku = request.GET.get("sku", "").strip()
+    if not sku:
+        return HttpResponse("Which SKU?", status=400)
+    team = request.team
+    marketplace = request.GET.get("marketplace", "")
+    since = timezone.now().date() - timedelta(days=HISTORY_DAYS)
+    days = selectors.stock_history(team, sku, marketplace, since=since)
+    context = {
+        "sku": sku,
+        "marketplace": marketplace,
+        "days": days,
+        "series": {
+            "days": [d.day.isoformat() for d in days],
+            "fulfillable": [d.fulfillable for d in days],
+            "inbound": [d.inbound for d in days],
+            "reserved": [d.reserved for d in days],
+            "unfulfillable": [d.unfulfillable for d in days],
+        },
+        "levels": selectors.stock(team, {"sku_exact": sku, **({"marketplace": marketplace} if marketplace else {})}),
+        "last_synced": last_synced(team=team, family=Family.INVENTORY),
+        "history_days": HISTORY_DAYS,
+    }
+    return render(request, "dashboard/stock_history.html", context)

@@ -109,3 +109,29 @@ class Charge(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["team", "connection", "transaction_id", "position"], name="charge_key")
         ]
+
+
+class ChargeDay(TenantModel):
+    """Read model: the charges posted on one local day, per marketplace (that of the transaction,
+    blank when Amazon names none: such days are UTC days), currency, transaction type and
+    Amazon's breakdown (category / kind). Refreshed after each finances ingest by
+    ``ams.finance.rollups``; the overview reads it instead of scanning every charge."""
+
+    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")
+    marketplace_id = models.CharField(max_length=20, blank=True)
+    day = models.DateField()
+    currency = models.CharField(max_length=3)
+    transaction_type = models.CharField(max_length=60)
+    category = models.CharField(max_length=40)
+    kind = models.CharField(max_length=60)
+    charges = models.IntegerField()
+    amount = models.DecimalField(max_digits=18, decimal_places=2)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "connection", "marketplace_id", "day", "currency", "transaction_type", "category", "kind"],
+                name="charge_day_key",
+            )
+        ]
+        indexes = [models.Index(fields=["team", "day"], name="charge_day_team_day")]

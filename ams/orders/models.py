@@ -128,10 +128,51 @@ class SkuSummary(TenantModel):
     sales_30d = models.DecimalField(max_digits=18, decimal_places=2)
     sales_90d = models.DecimalField(max_digits=18, decimal_places=2)
     sales_mtd = models.DecimalField(max_digits=18, decimal_places=2)
+    # The same windows one period earlier (the 7 days before the last 7, …; for the month to date,
+    # as many days before the 1st), so the overview ranks rising and falling SKUs from 10,000 rows
+    # instead of summing a (SKU, day) rollup as large as the order lines.
+    units_prev_7d = models.IntegerField(db_default=0)
+    units_prev_30d = models.IntegerField(db_default=0)
+    units_prev_90d = models.IntegerField(db_default=0)
+    units_prev_mtd = models.IntegerField(db_default=0)
+    sales_prev_7d = models.DecimalField(max_digits=18, decimal_places=2, db_default=0)
+    sales_prev_30d = models.DecimalField(max_digits=18, decimal_places=2, db_default=0)
+    sales_prev_90d = models.DecimalField(max_digits=18, decimal_places=2, db_default=0)
+    sales_prev_mtd = models.DecimalField(max_digits=18, decimal_places=2, db_default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["team", "connection", "marketplace_id", "sku", "currency"], name="sku_summary_key"
             )
+        ]
+
+
+class SkuDay(TenantModel):
+    """Read model: one SKU's units and sales on one marketplace-local day, cancelled lines left out.
+
+    Feeds what needs any period per SKU (the overview's top and falling SKUs, cost of goods);
+    refreshed with ``OrderDay`` for the same days (see ams.orders.rollups).
+    """
+
+    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")
+    marketplace_id = models.CharField(max_length=20)
+    day = models.DateField()
+    sku = models.CharField(max_length=64)
+    currency = models.CharField(max_length=3)
+    orders = models.IntegerField()
+    units = models.IntegerField()
+    # As in OrderDay: item price less promotions, tax excluded.
+    sales = models.DecimalField(max_digits=18, decimal_places=2)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "connection", "marketplace_id", "day", "sku", "currency"], name="sku_day_key"
+            )
+        ]
+        # Pages read a date range of every marketplace at once, or the days of a few SKUs.
+        indexes = [
+            models.Index(fields=["team", "day"], name="sku_day_team_day"),
+            models.Index(fields=["team", "sku", "day"], name="sku_day_team_sku_day"),
         ]

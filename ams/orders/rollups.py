@@ -1,8 +1,8 @@
 """The orders read models, refreshed incrementally after each ingest.
 
 Pages read these small tables, never the raw lines (DESIGN.md, "Read models"): per marketplace
-and local day (``OrderDay``) and per marketplace and SKU over the standard windows
-(``SkuSummary``). A refresh rebuilds only the days a batch touched, in the batch's transaction,
+and local day (``OrderDay``), per marketplace, SKU and local day (``SkuDay``, for any period's
+top SKUs and cost of goods) and per marketplace and SKU over the standard windows (``SkuSummary``). A refresh rebuilds only the days a batch touched, in the batch's transaction,
 so the rollup never disagrees with the lines it summarises.
 """
 
@@ -41,9 +41,28 @@ WHERE team_id = %(team)s AND connection_id = %(connection)s AND marketplace_id =
 GROUP BY team_id, connection_id, marketplace_id, 4, currency
 """
 
+_SKU_DAYS_DELETE = """
+DELETE FROM orders_skuday
+WHERE team_id = %(team)s AND connection_id = %(connection)s AND marketplace_id = %(marketplace)s
+  AND day BETWEEN %(first_day)s AND %(last_day)s
+"""
+
+# Cancelled lines are left out, as in SkuSummary: they sold nothing and cost no goods.
+_SKU_DAYS_INSERT = """
+INSERT INTO orders_skuday (team_id, connection_id, marketplace_id, day, sku, currency, orders, units, sales)
+SELECT team_id, connection_id, marketplace_id, (purchased_at AT TIME ZONE %(zone)s)::date, sku, currency,
+    count(DISTINCT amazon_order_id),
+    sum(quantity),
+    coalesce(sum(item_price - coalesce(promotion_discount, 0)), 0)
+FROM orders_orderline
+WHERE team_id = %(team)s AND connection_id = %(connection)s AND marketplace_id = %(marketplace)s
+  AND purchased_at >= %(start)s AND purchased_at < %(end)s AND status <> 'cancelled'
+GROUP BY team_id, connection_id, marketplace_id, 4, sku, currency
+"""
+
 
 def order_days_refresh(*, connection_id: int, marketplace_id: str, first: datetime, last: datetime) -> None:
-    """Rebuild the local days that contain the instants ``first`` … ``last``."""
+    """Rebuild the local days (``OrderDay`` and ``SkuDay``) that contain the instants ``first`` … ``last``."""
     team_id = require_team_scope()
     tz = zone(marketplace_id)
     first_day = first.astimezone(tz).date()
@@ -63,6 +82,8 @@ def order_days_refresh(*, connection_id: int, marketplace_id: str, first: dateti
     with connection.cursor() as cursor:
         cursor.execute(_DAYS_DELETE, params)
         cursor.execute(_DAYS_INSERT, params)
+        cursor.execute(_SKU_DAYS_DELETE, params)
+        cursor.execute(_SKU_DAYS_INSERT, params)
 
 
 def order_days_refresh_from_stage(*, connection_id: int, staged: str) -> None:
@@ -85,26 +106,37 @@ _SUMMARY_DELETE = "DELETE FROM orders_skusummary WHERE team_id = %(team)s AND co
 
 _SUMMARY_INSERT = """
 INSERT INTO orders_skusummary (team_id, connection_id, marketplace_id, sku, currency, as_of,
-    units_7d, units_30d, units_90d, units_mtd, sales_7d, sales_30d, sales_90d, sales_mtd)
+    units_7d, units_30d, units_90d, units_mtd, sales_7d, sales_30d, sales_90d, sales_mtd,
+    units_prev_7d, units_prev_30d, units_prev_90d, units_prev_mtd,
+    sales_prev_7d, sales_prev_30d, sales_prev_90d, sales_prev_mtd)
 SELECT team_id, connection_id, marketplace_id, sku, currency, %(today)s,
     coalesce(sum(quantity) FILTER (WHERE purchased_at >= %(d7)s), 0),
     coalesce(sum(quantity) FILTER (WHERE purchased_at >= %(d30)s), 0),
-    coalesce(sum(quantity), 0),
+    coalesce(sum(quantity) FILTER (WHERE purchased_at >= %(d90)s), 0),
     coalesce(sum(quantity) FILTER (WHERE purchased_at >= %(mtd)s), 0),
     coalesce(sum(item_price - coalesce(promotion_discount, 0)) FILTER (WHERE purchased_at >= %(d7)s), 0),
     coalesce(sum(item_price - coalesce(promotion_discount, 0)) FILTER (WHERE purchased_at >= %(d30)s), 0),
-    coalesce(sum(item_price - coalesce(promotion_discount, 0)), 0),
-    coalesce(sum(item_price - coalesce(promotion_discount, 0)) FILTER (WHERE purchased_at >= %(mtd)s), 0)
+    coalesce(sum(item_price - coalesce(promotion_discount, 0)) FILTER (WHERE purchased_at >= %(d90)s), 0),
+    coalesce(sum(item_price - coalesce(promotion_discount, 0)) FILTER (WHERE purchased_at >= %(mtd)s), 0),
+    coalesce(sum(quantity) FILTER (WHERE purchased_at >= %(p7)s AND purchased_at < %(d7)s), 0),
+    coalesce(sum(quantity) FILTER (WHERE purchased_at >= %(p30)s AND purchased_at < %(d30)s), 0),
+    coalesce(sum(quantity) FILTER (WHERE purchased_at >= %(p90)s AND purchased_at < %(d90)s), 0),
+    coalesce(sum(quantity) FILTER (WHERE purchased_at >= %(pmtd)s AND purchased_at < %(mtd)s), 0),
+    coalesce(sum(item_price - coalesce(promotion_discount, 0)) FILTER (WHERE purchased_at >= %(p7)s AND purchased_at < %(d7)s), 0),
+    coalesce(sum(item_price - coalesce(promotion_discount, 0)) FILTER (WHERE purchased_at >= %(p30)s AND purchased_at < %(d30)s), 0),
+    coalesce(sum(item_price - coalesce(promotion_discount, 0)) FILTER (WHERE purchased_at >= %(p90)s AND purchased_at < %(d90)s), 0),
+    coalesce(sum(item_price - coalesce(promotion_discount, 0)) FILTER (WHERE purchased_at >= %(pmtd)s AND purchased_at < %(mtd)s), 0)
 FROM orders_orderline
 WHERE team_id = %(team)s AND connection_id = %(connection)s AND marketplace_id = %(marketplace)s
-  AND purchased_at >= %(d90)s AND status <> 'cancelled'
+  AND purchased_at >= %(p90)s AND status <> 'cancelled'
 GROUP BY team_id, connection_id, marketplace_id, sku, currency
 """
 
 
 def sku_summaries_refresh(*, connection_id: int, marketplace_id: str, now: datetime) -> None:
     """Rebuild one marketplace's SKU windows: the last 7/30/90 local days including today, and
-    the month to date. Cancelled lines are left out; pending ones count as units."""
+    the month to date, each with the window of the same length just before it. Cancelled lines
+    are left out; pending ones count as units."""
     team_id = require_team_scope()
     tz = zone(marketplace_id)
     today: date = now.astimezone(tz).date()
@@ -112,6 +144,7 @@ def sku_summaries_refresh(*, connection_id: int, marketplace_id: str, now: datet
     def day_start(d: date) -> datetime:
         return datetime.combine(d, time.min, tzinfo=tz).astimezone(UTC)
 
+    month_start = today.replace(day=1)
     params: dict[str, Any] = {
         "team": team_id,
         "connection": connection_id,
@@ -120,7 +153,11 @@ def sku_summaries_refresh(*, connection_id: int, marketplace_id: str, now: datet
         "d7": day_start(today - timedelta(days=6)),
         "d30": day_start(today - timedelta(days=29)),
         "d90": day_start(today - timedelta(days=89)),
-        "mtd": day_start(today.replace(day=1)),
+        "mtd": day_start(month_start),
+        "p7": day_start(today - timedelta(days=13)),
+        "p30": day_start(today - timedelta(days=59)),
+        "p90": day_start(today - timedelta(days=179)),
+        "pmtd": day_start(month_start - timedelta(days=today.day)),
     }
     with connection.cursor() as cursor:
         cursor.execute(_SUMMARY_DELETE, params)

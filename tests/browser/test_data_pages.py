@@ -107,10 +107,10 @@ def test_the_team_home_loads_the_overview(live_server, watched):
     page = watched
     _sign_in(page, live_server, p.viewer)
     page.goto(f"{live_server.url}/t/{p.team.slug}/")
-    page.wait_for_selector("#overview-attention")
-    assert "suppressed" in page.locator("#overview-attention").inner_text()
+    page.wait_for_selector("#overview-more")
+    assert "suppressed" in page.locator("#overview-more").inner_text()
     screenshot(page, "data-06-overview")
-    page.click("#overview-attention a[href$='status=suppressed']")
+    page.click("#overview-more a[href$='status=suppressed']")
     page.wait_for_url(re.compile(r".*/listings/\?status=suppressed"))
     assert _attr(page, "tr.listing", "sku") == ["LAMP-1"]
     screenshot(page, "data-07-overview-to-listings")

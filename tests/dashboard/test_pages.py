@@ -214,14 +214,14 @@ def test_overview_headline_numbers(data: Personas):
 
     with time_machine.travel(date(2026, 2, 10), tick=False):
         html = page(data, "overview")
-    sales = html.split('id="overview-sales"')[1].split('id="overview-attention"')[0]
-    assert "65.00" in sales  # USD: 55.00 + 10.00 from the day rollup
-    assert "30.00" in sales  # EUR
-    attention = html.split('id="overview-attention"')[1]
-    assert '?low=on">1</a>' in attention  # MUG-1 at 10 days
-    assert '?status=suppressed">1</a>' in attention
-    assert "10.00 USD" in attention  # the latest deposit
-    assert "1 settlement not adding up" in attention
+    assert ">65.00</a>" in html.split('data-currency="USD"')[1].split("</article>")[0]  # 55.00 + 10.00 from the day rollup
+    assert ">30.00</a>" in html.split('data-currency="EUR"')[1].split("</article>")[0]
+    # MUG-1: (20 available + 100 inbound) at 2 a day is 60 days, more than the 30-day lead time.
+    assert '?risk=on">0</a>' in html.split('id="overview-attention"')[1]
+    more = html.split('id="overview-more"')[1]
+    assert '?status=suppressed">1</a>' in more
+    assert "10.00 USD" in more  # the latest deposit
+    assert "1 settlement not adding up" in more
     assert "SECRET" not in html
 
 

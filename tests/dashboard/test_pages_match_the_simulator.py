@@ -6,12 +6,15 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter, defaultdict
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from django.test import Client
 
 from ams.amazon.models import SellerConnection
+from ams.core.tenancy import team_scope
+from ams.dashboard import overview as ov
 from ams.sync.models import Family, SyncStatus
 from ams.sync.services import sync_run
 from ams.teams.models import Team
@@ -86,3 +89,30 @@ def test_the_pages_show_the_simulators_truth(
         assert int(ours["lines"]) == expected["lines"]
         assert ours["lines_reconciled"] == "yes"
         assert ours["transactions_reconciled"] == "yes"
+
+    # Overview: over the whole history, per currency, its figures are the simulator's.
+    first = date.fromisoformat(truth["history_start"]) - timedelta(days=1)
+    last = date.fromisoformat(truth["as_of"][:10]) + timedelta(days=1)
+    with team_scope(team.id):
+        figures = {f.currency: f for f in ov.figures(team, ov.Period(first, last))}
+    expected_orders: dict[str, Counter[str]] = defaultdict(Counter)
+    for market in truth["orders"]["by_marketplace"].values():
+        expected_orders[market["currency"]]["orders"] += market["orders"]
+        expected_orders[market["currency"]]["units"] += market["units"]
+    assert {c: (f.orders.current, f.units.current) for c, f in figures.items()} == {
+        c: (v["orders"], v["units"]) for c, v in expected_orders.items()
+    }
+    discounts = {c: Decimal(v) for c, v in truth["orders"]["promotion_discounts"].items()}
+    for currency, item_price in truth["orders"]["revenue"].items():
+        assert figures[currency].promotions.current == discounts.get(currency, Decimal(0))
+        assert figures[currency].sales.current == Decimal(item_price) - discounts.get(currency, Decimal(0))
+    fees: dict[str, Decimal] = defaultdict(Decimal)
+    for per_currency in truth["fees"]["by_type"].values():
+        for currency, amount in per_currency.items():
+            fees[currency] -= Decimal(amount)
+    net: dict[str, Decimal] = defaultdict(Decimal)
+    for per_currency in truth["fees"]["charges"].values():
+        for currency, amount in per_currency.items():
+            net[currency] += Decimal(amount)
+    assert {c: f.fees.current for c, f in figures.items() if f.fees.current} == dict(fees)
+    assert {c: f.net_proceeds.current for c, f in figures.items() if f.net_proceeds.current} == dict(net)

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ams.core.tenancy import team_scope
+from ams.finance import rollups
 from ams.finance.reconcile import settlements_reconcile
 from ams.sync.context import SyncContext
 from ams.sync.parsers import finance as parser
@@ -46,11 +47,16 @@ def run(ctx: SyncContext) -> str:
         through = latest.get("posted") or seen
         return {**cursor, "posted_through": through.isoformat() if through else None}
 
+    def after_merge(staged: str) -> None:
+        # The day rollup of the charges, in the batch's transaction: never behind the charges.
+        rollups.charge_days_refresh_from_stage(connection_id=ctx.connection_id, staged=staged)
+
     ctx.ingest(
         items(),
         columns=parser.TRANSACTION_COLUMNS,
         targets=[parser.TRANSACTIONS, parser.CHARGES],
         source="listTransactions",
+        after_merge=after_merge,
         cursor=final_cursor,
     )
     with team_scope(ctx.team_id):
