@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('amazon', '0003_rate_bucket'),
-        ('orders', '0002_sku_day'),
+        ('orders', '0003_sku_day'),
         ('teams', '0001_initial'),
     ]
 

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('amazon', '0003_rate_bucket'),
-        ('orders', '0001_initial'),
+        ('orders', '0002_one_foreign_key_per_row'),
         ('teams', '0001_initial'),
     ]
 
