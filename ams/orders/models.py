@@ -151,8 +151,10 @@ class SkuSummary(TenantModel):
 class SkuDay(TenantModel):
     """Read model: one SKU's units and sales on one marketplace-local day, cancelled lines left out.
 
-    Feeds what needs any period per SKU (the overview's top and falling SKUs, cost of goods);
-    refreshed with ``OrderDay`` for the same days (see ams.orders.rollups).
+    Feeds what needs any period per SKU (the overview's top and falling SKUs, cost of goods).
+    On a long-tail catalogue it has nearly a row per order line, so the ingest does not rebuild it
+    batch by batch: each batch notes its days in ``SkuDayBacklog``, in its own transaction, and the
+    end of the sync run rebuilds them once (see ams.orders.rollups).
     """
 
     connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")
@@ -175,4 +177,20 @@ class SkuDay(TenantModel):
         indexes = [
             models.Index(fields=["team", "day"], name="sku_day_team_day"),
             models.Index(fields=["team", "sku", "day"], name="sku_day_team_sku_day"),
+        ]
+
+
+class SkuDayBacklog(TenantModel):
+    """The local days of one marketplace whose ``SkuDay`` rows are behind the order lines: widened
+    in the transaction of each ingest batch, rebuilt and cleared at the end of the sync run. A run
+    that stops early leaves them to the next one."""
+
+    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")
+    marketplace_id = models.CharField(max_length=20)
+    first_day = models.DateField()
+    last_day = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "connection", "marketplace_id"], name="sku_day_backlog_key")
         ]

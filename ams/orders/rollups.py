@@ -2,8 +2,11 @@
 
 Pages read these small tables, never the raw lines (DESIGN.md, "Read models"): per marketplace
 and local day (``OrderDay``), per marketplace, SKU and local day (``SkuDay``, for any period's
-top SKUs and cost of goods) and per marketplace and SKU over the standard windows (``SkuSummary``). A refresh rebuilds only the days a batch touched, in the batch's transaction,
-so the rollup never disagrees with the lines it summarises.
+top SKUs and cost of goods) and per marketplace and SKU over the standard windows
+(``SkuSummary``). ``OrderDay`` is rebuilt for the days a batch touched, in the batch's
+transaction, so it never disagrees with the lines it summarises. ``SkuDay``, nearly a row per
+line on a long-tail catalogue, is rebuilt once per sync run for the days its batches noted
+(``SkuDayBacklog``, noted in each batch's transaction), with ``SkuSummary``.
 """
 
 from __future__ import annotations
@@ -61,24 +64,29 @@ GROUP BY team_id, connection_id, marketplace_id, 4, sku, currency
 """
 
 
-def order_days_refresh(*, connection_id: int, marketplace_id: str, first: datetime, last: datetime) -> None:
-    """Rebuild the local days (``OrderDay`` and ``SkuDay``) that contain the instants ``first`` … ``last``."""
-    team_id = require_team_scope()
+def _day_params(connection_id: int, marketplace_id: str, first_day: date, last_day: date) -> dict[str, Any]:
     tz = zone(marketplace_id)
-    first_day = first.astimezone(tz).date()
-    last_day = last.astimezone(tz).date()
-    start = datetime.combine(first_day, time.min, tzinfo=tz).astimezone(UTC)
-    end = datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=tz).astimezone(UTC)
-    params: dict[str, Any] = {
-        "team": team_id,
+    return {
+        "team": require_team_scope(),
         "connection": connection_id,
         "marketplace": marketplace_id,
         "first_day": first_day,
         "last_day": last_day,
-        "start": start,
-        "end": end,
+        "start": datetime.combine(first_day, time.min, tzinfo=tz).astimezone(UTC),
+        "end": datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=tz).astimezone(UTC),
         "zone": zone_name(marketplace_id),
     }
+
+
+def _local_days(marketplace_id: str, first: datetime, last: datetime) -> tuple[date, date]:
+    tz = zone(marketplace_id)
+    return first.astimezone(tz).date(), last.astimezone(tz).date()
+
+
+def order_days_refresh(*, connection_id: int, marketplace_id: str, first: datetime, last: datetime) -> None:
+    """Rebuild the local days (``OrderDay`` and ``SkuDay``) that contain the instants ``first`` … ``last``."""
+    first_day, last_day = _local_days(marketplace_id, first, last)
+    params = _day_params(connection_id, marketplace_id, first_day, last_day)
     with connection.cursor() as cursor:
         cursor.execute(_DAYS_DELETE, params)
         cursor.execute(_DAYS_INSERT, params)
@@ -86,8 +94,19 @@ def order_days_refresh(*, connection_id: int, marketplace_id: str, first: dateti
         cursor.execute(_SKU_DAYS_INSERT, params)
 
 
+_BACKLOG_WIDEN = """
+INSERT INTO orders_skudaybacklog (team_id, connection_id, marketplace_id, first_day, last_day)
+VALUES (%(team)s, %(connection)s, %(marketplace)s, %(first_day)s, %(last_day)s)
+ON CONFLICT (team_id, connection_id, marketplace_id) DO UPDATE
+SET first_day = least(orders_skudaybacklog.first_day, excluded.first_day),
+    last_day = greatest(orders_skudaybacklog.last_day, excluded.last_day)
+"""
+
+
 def order_days_refresh_from_stage(*, connection_id: int, staged: str) -> None:
-    """Rebuild the days of the orders in a staging table (columns marketplace_id, purchased_at)."""
+    """After an ingest batch (columns marketplace_id, purchased_at of its staging table): rebuild
+    its days of ``OrderDay``, and note them for ``SkuDay``, which :func:`sku_days_catch_up`
+    rebuilds at the end of the sync run."""
     with connection.cursor() as cursor:
         cursor.execute(
             sql.SQL(
@@ -98,8 +117,30 @@ def order_days_refresh_from_stage(*, connection_id: int, staged: str) -> None:
         )
         ranges = cursor.fetchall()
     for marketplace_id, first, last in ranges:
-        if first is not None:
-            order_days_refresh(connection_id=connection_id, marketplace_id=marketplace_id, first=first, last=last)
+        if first is None:
+            continue
+        params = _day_params(connection_id, marketplace_id, *_local_days(marketplace_id, first, last))
+        with connection.cursor() as cursor:
+            cursor.execute(_DAYS_DELETE, params)
+            cursor.execute(_DAYS_INSERT, params)
+            cursor.execute(_BACKLOG_WIDEN, params)
+
+
+def sku_days_catch_up(*, connection_id: int) -> None:
+    """Rebuild the ``SkuDay`` days the ingest noted for ``connection_id`` and clear the note, in
+    the caller's transaction (the note's row stays locked until it ends)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM orders_skudaybacklog WHERE team_id = %s AND connection_id = %s "
+            "RETURNING marketplace_id, first_day, last_day",
+            [require_team_scope(), connection_id],
+        )
+        backlog = cursor.fetchall()
+    for marketplace_id, first_day, last_day in backlog:
+        params = _day_params(connection_id, marketplace_id, first_day, last_day)
+        with connection.cursor() as cursor:
+            cursor.execute(_SKU_DAYS_DELETE, params)
+            cursor.execute(_SKU_DAYS_INSERT, params)
 
 
 _SUMMARY_DELETE = "DELETE FROM orders_skusummary WHERE team_id = %(team)s AND connection_id = %(connection)s AND marketplace_id = %(marketplace)s"

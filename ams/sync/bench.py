@@ -70,7 +70,7 @@ def _bench_team(label: str) -> tuple[Team, SellerConnection]:
 def _drop_team(team: Team) -> None:
     """Delete set-based first: the ORM's cascade would load every row into memory."""
     with team_scope(team.id), connection.cursor() as cursor:
-        for table in ("orders_orderline", "orders_order", "orders_orderday", "orders_skuday", "orders_skusummary", "sync_quarantinedrow", "sync_syncrun", "sync_syncstate", "amazon_connectionmarketplace"):
+        for table in ("orders_orderline", "orders_order", "orders_orderday", "orders_skuday", "orders_skudaybacklog", "orders_skusummary", "sync_quarantinedrow", "sync_syncrun", "sync_syncstate", "amazon_connectionmarketplace"):
             cursor.execute(sql.SQL("DELETE FROM {} WHERE team_id = %s").format(sql.Identifier(table)), [team.id])
     with team_scope(team.id):
         team.delete()

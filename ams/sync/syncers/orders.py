@@ -205,6 +205,8 @@ def incremental(ctx: SyncContext) -> None:
 
 def refresh_summaries(ctx: SyncContext) -> None:
     now = ctx.now()
+    with team_scope(ctx.team_id):
+        rollups.sku_days_catch_up(connection_id=ctx.connection_id)
     for marketplace_id in ctx.marketplace_ids:
         with team_scope(ctx.team_id):
             rollups.sku_summaries_refresh(connection_id=ctx.connection_id, marketplace_id=marketplace_id, now=now)
