@@ -4,6 +4,7 @@ its days for SkuDay, in its transaction; the end of the run rebuilds the noted d
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -52,9 +53,9 @@ def test_a_batch_notes_its_days_and_the_run_rebuilds_them_once(personas: Persona
         rollups.sku_days_catch_up(connection_id=mine.id)
         days = {(d.day, d.sku): (d.units, d.sales) for d in SkuDay.objects.filter(connection=mine)}
         assert days == {
-            (date(2026, 3, 1), "MUG"): (2, 10),  # item price is the line's, for its quantity
-            (date(2026, 3, 3), "MUG"): (1, 10),
-            (date(2026, 3, 3), "LAMP"): (1, 30),
+            (date(2026, 3, 1), "MUG"): (2, Decimal("10.00")),  # item price is the line's, for its quantity
+            (date(2026, 3, 3), "MUG"): (1, Decimal("10.00")),
+            (date(2026, 3, 3), "LAMP"): (1, Decimal("30.00")),
         }
         assert not SkuDayBacklog.objects.filter(connection=mine).exists()
         assert not SkuDayBacklog.objects.filter(connection=theirs).exists()  # not visible here
