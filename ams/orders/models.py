@@ -16,7 +16,10 @@ from ams.core.tenancy import TenantModel
 
 
 class Order(TenantModel):
-    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")
+    # No single-column indexes on team and connection: the natural key (team, connection, …)
+    # serves every lookup by them (purges included), and each index costs the ingest a write.
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="+", db_index=False)
+    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+", db_index=False)
     marketplace_id = models.CharField(max_length=20)
     amazon_order_id = models.CharField(max_length=40)
     purchased_at = models.DateTimeField()
@@ -35,6 +38,8 @@ class Order(TenantModel):
         ]
         indexes = [
             models.Index(fields=["team", "connection", "marketplace_id", "purchased_at"], name="order_team_mkt_purchased"),
+            # The orders page lists newest first over all connections and marketplaces.
+            models.Index(fields=["team", "purchased_at", "id"], name="order_team_purchased"),
         ]
 
     def __str__(self) -> str:
@@ -48,7 +53,9 @@ class OrderLine(TenantModel):
     ``promotion_discount`` is positive: what promotions took off the item and its shipping.
     """
 
-    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")
+    # As on Order: the natural key covers team and connection.
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="+", db_index=False)
+    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+", db_index=False)
     marketplace_id = models.CharField(max_length=20)
     amazon_order_id = models.CharField(max_length=40)
     sku = models.CharField(max_length=64)
@@ -74,6 +81,8 @@ class OrderLine(TenantModel):
         ]
         indexes = [
             models.Index(fields=["team", "connection", "marketplace_id", "purchased_at"], name="order_line_team_mkt_purch"),
+            # The orders page's SKU filter: the SKUs that match, resolved first, then their lines.
+            models.Index(fields=["team", "sku", "purchased_at"], name="order_line_team_sku"),
         ]
 
 
@@ -118,6 +127,17 @@ class SkuSummary(TenantModel):
     sales_30d = models.DecimalField(max_digits=18, decimal_places=2)
     sales_90d = models.DecimalField(max_digits=18, decimal_places=2)
     sales_mtd = models.DecimalField(max_digits=18, decimal_places=2)
+    # No column: the SKU's stock level in the same marketplace, joined on the natural key both
+    # tables share, so the inventory page gets each SKU's rate of sale in one hash join instead of
+    # a sub-select per stock row (``StockLevel.objects.annotate(Sum("sku_summaries__units_30d"))``).
+    stock_level = models.ForeignObject(
+        "inventory.StockLevel",
+        on_delete=models.DO_NOTHING,
+        from_fields=["team", "connection", "marketplace_id", "sku"],
+        to_fields=["team", "connection", "marketplace_id", "sku"],
+        related_name="sku_summaries",
+        null=True,
+    )
 
     class Meta:
         constraints = [
