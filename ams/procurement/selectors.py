@@ -174,14 +174,15 @@ def skus_without_cost_page(team: Team, *, sku_contains: str = "", limit: int = 1
     synced = sql.SQL(" UNION ").join(
         sql.SQL("SELECT sku FROM {} WHERE team_id = %(team)s").format(sql.Identifier(table)) for table in tables
     )
+    contains = sql.SQL("AND s.sku ILIKE %(pattern)s") if sku_contains else sql.SQL("")
     query = sql.SQL("""
         SELECT s.sku, count(*) OVER ()
         FROM ({synced}) AS s(sku)
-        WHERE s.sku ILIKE %(pattern)s
-          AND NOT EXISTS (SELECT 1 FROM procurement_productcost c WHERE c.team_id = %(team)s AND c.sku = s.sku)
+        WHERE NOT EXISTS (SELECT 1 FROM procurement_productcost c WHERE c.team_id = %(team)s AND c.sku = s.sku)
+          {contains}
         ORDER BY s.sku
         LIMIT %(limit)s
-    """).format(synced=synced)
+    """).format(synced=synced, contains=contains)
     with connection.cursor() as cursor:
         cursor.execute(
             query.as_string(cursor.cursor.connection),
