@@ -216,10 +216,12 @@ def order_totals(team: Team, filters: dict[str, Any]) -> list[SalesTotal] | None
 LOW_COVER_DAYS = 30
 
 
-def stock_levels(team: Team, filters: dict[str, Any]) -> QuerySet[StockLevel] | None:
-    """The rows ``stock`` lists, without its join, to count them; None when a filter needs the join."""
-    if filters.get("low"):
-        return None
+# The inventory filters on the days of cover: they need the join with the SKU summary.
+COVER_FILTERS = ("low",)
+
+
+def _stock_rows(team: Team, filters: dict[str, Any]) -> QuerySet[StockLevel]:
+    """The stock rows the filters on their own columns keep, before any join."""
     qs = StockLevel.objects.filter(team=team)
     if filters.get("marketplace"):
         qs = qs.filter(marketplace_id=filters["marketplace"])
@@ -230,6 +232,14 @@ def stock_levels(team: Team, filters: dict[str, Any]) -> QuerySet[StockLevel] | 
     return qs
 
 
+def stock_levels(team: Team, filters: dict[str, Any]) -> QuerySet[StockLevel] | None:
+    """The rows ``stock`` lists, without its join, to count them; None when a filter is on the
+    days of cover (then only the join can tell)."""
+    if any(filters.get(name) for name in COVER_FILTERS):
+        return None
+    return _stock_rows(team, filters)
+
+
 def stock(team: Team, filters: dict[str, Any]) -> QuerySet[StockLevel]:
     """Stock per SKU and marketplace with the last 30 days' units (SKU summary) and days of cover.
 
@@ -237,7 +247,7 @@ def stock(team: Team, filters: dict[str, Any]) -> QuerySet[StockLevel]:
     stock row: measured, a sub-select per stock row costs 5-10 times more at 10,000 SKUs, and the
     page sorts and filters on the days of cover of every row.
     """
-    qs = StockLevel.objects.filter(team=team).annotate(
+    qs = _stock_rows(team, filters).annotate(
         units_30d=Sum("sku_summaries__units_30d"),
         inbound=F("inbound_working") + F("inbound_shipped") + F("inbound_receiving"),
     ).annotate(
@@ -249,12 +259,6 @@ def stock(team: Team, filters: dict[str, Any]) -> QuerySet[StockLevel]:
             output_field=DecimalField(max_digits=12, decimal_places=1),
         )
     )
-    if filters.get("marketplace"):
-        qs = qs.filter(marketplace_id=filters["marketplace"])
-    if filters.get("channel"):
-        qs = qs.filter(fulfillment_channel=filters["channel"])
-    if filters.get("sku"):
-        qs = qs.filter(sku__icontains=filters["sku"])
     if filters.get("low"):
         qs = qs.filter(days_of_cover__lt=LOW_COVER_DAYS)
     return qs.order_by(F("days_of_cover").asc(nulls_last=True), "sku", "marketplace_id")

@@ -15,6 +15,7 @@ from ams.core import pagination
 from ams.core.pagination import CappedPaginator
 from ams.core.tenancy import team_scope
 from ams.dashboard import selectors, views
+from ams.orders.models import SkuSummary
 from ams.teams.models import Team
 from tests.dashboard import factories as f
 from tests.factories import Personas
@@ -173,3 +174,24 @@ def test_the_export_with_a_sku_filter_holds_only_the_matching_lines(mugs: Person
     skus = sorted(line.split(",")[6] for line in text.splitlines()[1:])
     assert skus == ["BIG-MUG-2", "MUG-1", "MUG-1"]  # LAMP-1 of the first order left out
 
+
+
+# --- Inventory ---------------------------------------------------------------------------------
+
+
+def test_stock_sums_a_skus_sales_over_its_currencies_and_counts_without_the_join(data: Personas):
+    with team_scope(data.team.id):
+        # MUG-1 sold 60 in USD; 30 more in CAD (an unusual second currency) make 90: 20 units cover 6 days
+        # (whole days, as the page has always computed them).
+        mug = SkuSummary.objects.get(team=data.team, sku="MUG-1")
+        mug.pk = None
+        mug.currency, mug.units_30d = "CAD", 30
+        mug.save()
+        rows = {s.sku: (s.units_30d, s.days_of_cover) for s in selectors.stock(data.team, {})}  # type: ignore[attr-defined]
+        assert rows["MUG-1"][0] == 90
+        assert rows["MUG-1"][1] == 20 * 30 // 90
+        assert rows["CASE-1"] == (None, None)  # no sales
+        assert selectors.stock_levels(data.team, {"channel": "AFN"}).count() == 2  # type: ignore[union-attr]
+        assert selectors.stock_levels(data.team, {"low": True}) is None
+        assert [s.sku for s in selectors.stock(data.team, {"low": True})] == ["MUG-1"]
+    assert "SECRET-SKU" not in get(data, "inventory")
