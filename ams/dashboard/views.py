@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
@@ -24,6 +23,7 @@ from django.views.decorators.http import require_GET
 
 from ams.catalog.models import Listing
 from ams.core.exports import FORMATS, Cell, export_response
+from ams.core.pagination import CappedPaginator
 from ams.dashboard import overview as ov
 from ams.dashboard import selectors
 from ams.dashboard.forms import (
@@ -64,8 +64,11 @@ def _export_format(request: TeamRequest) -> str | None:
     return fmt
 
 
-def _page_context(request: TeamRequest, form: FilterForm, filters: dict[str, Any], qs: Any, family: Family) -> dict[str, Any]:
-    page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
+def _page_context(
+    request: TeamRequest, form: FilterForm, filters: dict[str, Any], qs: Any, family: Family, *,
+    count: int | None = None, count_from: Any = None,
+) -> dict[str, Any]:
+    page = CappedPaginator(qs, PER_PAGE, count=count, count_from=count_from).get_page(request.GET.get("page"))
     return {
         "form": form,
         "page": page,
@@ -130,7 +133,9 @@ def orders(request: TeamRequest) -> HttpResponseBase:
                         yield (*row, cost.unit_cost, (cost.unit_cost * quantity).quantize(Decimal("0.01")), "")
 
         return export_response(fmt, team_id=team.id, team_slug=team.slug, table="orders", header=ORDER_HEADER, rows=rows)
-    context = _page_context(request, form, filters, selectors.orders(team, filters), Family.ORDERS)
+    context = _page_context(
+        request, form, filters, selectors.orders(team, filters), Family.ORDERS, count=selectors.order_count(team, filters)
+    )
     page_rows = selectors.order_rows(team, context["page"].object_list)
     profits = selectors.order_profits(team, page_rows)
     context["rows"] = [(row, profits.get(row.order.id)) for row in page_rows]
@@ -163,7 +168,10 @@ def inventory(request: TeamRequest) -> HttpResponseBase:
                 )
 
         return export_response(fmt, team_id=team.id, team_slug=team.slug, table="inventory", header=STOCK_HEADER, rows=rows)
-    context = _page_context(request, form, filters, selectors.stock(team, filters), Family.INVENTORY)
+    context = _page_context(
+        request, form, filters, selectors.stock(team, filters), Family.INVENTORY,
+        count_from=selectors.stock_levels(team, filters),
+    )
     context["low_cover_days"] = selectors.LOW_COVER_DAYS
     return render(request, "dashboard/inventory.html", context)
 
@@ -257,7 +265,7 @@ def settlement_lines(request: TeamRequest) -> HttpResponseBase:
 
         table = f"settlement-{settlement.settlement_id}"
         return export_response(fmt, team_id=team.id, team_slug=team.slug, table=table, header=LINE_HEADER, rows=rows)
-    page = Paginator(selectors.settlement_lines(team, settlement), 200).get_page(request.GET.get("page"))
+    page = CappedPaginator(selectors.settlement_lines(team, settlement), 200).get_page(request.GET.get("page"))
     context = {
         "settlement": settlement,
         "summary": selectors.settlement_line_summary(team, settlement),

@@ -42,6 +42,8 @@ class Order(TenantModel):
         ]
         indexes = [
             models.Index(fields=["team", "connection", "marketplace_id", "purchased_at"], name="order_team_mkt_purchased"),
+            # The orders page lists newest first over all connections and marketplaces.
+            models.Index(fields=["team", "purchased_at", "id"], name="order_team_purchased"),
         ]
 
     def __str__(self) -> str:
@@ -84,6 +86,8 @@ class OrderLine(TenantModel):
         ]
         indexes = [
             models.Index(fields=["team", "connection", "marketplace_id", "purchased_at"], name="order_line_team_mkt_purch"),
+            # The orders page's SKU filter: the SKUs that match, resolved first, then their lines.
+            models.Index(fields=["team", "sku", "purchased_at"], name="order_line_team_sku"),
         ]
 
 
@@ -139,6 +143,17 @@ class SkuSummary(TenantModel):
     sales_prev_30d = models.DecimalField(max_digits=18, decimal_places=2, db_default=0)
     sales_prev_90d = models.DecimalField(max_digits=18, decimal_places=2, db_default=0)
     sales_prev_mtd = models.DecimalField(max_digits=18, decimal_places=2, db_default=0)
+    # No column: the SKU's stock level in the same marketplace, joined on the natural key both
+    # tables share, so the inventory page gets each SKU's rate of sale in one hash join instead of
+    # a sub-select per stock row (``StockLevel.objects.annotate(Sum("sku_summaries__units_30d"))``).
+    stock_level = models.ForeignObject(
+        "inventory.StockLevel",
+        on_delete=models.DO_NOTHING,
+        from_fields=["team", "connection", "marketplace_id", "sku"],
+        to_fields=["team", "connection", "marketplace_id", "sku"],
+        related_name="sku_summaries",
+        null=True,
+    )
 
     class Meta:
         constraints = [

@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 from django.apps import apps
 from django.db import connection
 from django.db.models import Count, QuerySet
+from psycopg import sql
 
 from ams.procurement.models import ProductCost
 from ams.teams.models import Team
@@ -148,6 +149,47 @@ def default_currency(team: Team) -> str:
 
 def skus_without_cost(team: Team) -> list[str]:
     return sorted((synced_skus(team) or set()) - costed_skus(team))
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def skus_without_cost_page(team: Team, *, sku_contains: str = "", limit: int = 100) -> tuple[int, list[str]]:
+    """How many synced SKUs (containing ``sku_contains``, any case) have no cost, and the first
+    ``limit`` of them in SKU order.
+
+    One anti-join in the database: measured at 10,000 SKUs, reading the synced and the costed
+    SKUs into Python sets (three DISTINCT queries) took most of the cost page's time.
+    """
+    tables = []
+    for app_label, model_name in SKU_SOURCES:
+        try:
+            tables.append(apps.get_model(app_label, model_name)._meta.db_table)
+        except LookupError:
+            continue
+    if not tables:
+        return 0, []
+    synced = sql.SQL(" UNION ").join(
+        sql.SQL("SELECT sku FROM {} WHERE team_id = %(team)s").format(sql.Identifier(table)) for table in tables
+    )
+    contains = sql.SQL("AND s.sku ILIKE %(pattern)s") if sku_contains else sql.SQL("")
+    query = sql.SQL("""
+        SELECT s.sku, count(*) OVER ()
+        FROM ({synced}) AS s(sku)
+        WHERE NOT EXISTS (SELECT 1 FROM procurement_productcost c WHERE c.team_id = %(team)s AND c.sku = s.sku)
+          {contains}
+        ORDER BY s.sku
+        LIMIT %(limit)s
+    """).format(synced=synced, contains=contains)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            query.as_string(cursor.cursor.connection),
+            {"team": team.id, "pattern": _like_pattern(sku_contains), "limit": limit},
+        )
+        rows = cursor.fetchall()
+    return (int(rows[0][1]) if rows else 0), [str(row[0]) for row in rows]
 
 
 # --- The cost list ------------------------------------------------------------------------------

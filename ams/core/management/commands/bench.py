@@ -23,8 +23,8 @@ class Command(BaseCommand):
         parser.add_argument("--rows", type=int, default=1_000_000, help="ingest: order-item rows")
         parser.add_argument("--skus", type=int, default=None, help="backfill: 5,000; pages: 10,000")
         parser.add_argument("--days", type=int, default=110, help="backfill: days of history (about 100,000 orders at 5,000 SKUs)")
-        # Generated orders carry one or two lines: 670,000 orders are about 1,000,000 order items.
-        parser.add_argument("--orders", type=int, default=670_000, help="pages: orders of the generated seller")
+        # Generated orders carry one line, every third one two: 750,000 orders are 1,000,000 order items.
+        parser.add_argument("--orders", type=int, default=750_000, help="pages: orders of the generated seller")
         parser.add_argument("--runs", type=int, default=20, help="pages: requests per page")
 
     def handle(self, *args: Any, **options: Any) -> None:
