@@ -12,12 +12,16 @@ from typing import Any
 
 from ams.core.tenancy import team_scope
 from ams.finance.reconcile import settlements_reconcile
+from ams.finance.rollups import ChargeMonthsRefresh, charge_months_rebuild
 from ams.sync.context import SyncContext
 from ams.sync.parsers import finance as parser
 from ams.sync.parsers.flatfile import Parsed, Rejected, RowError, parse_timestamp
 
 BACKFILL_DAYS = 730
 OVERLAP = timedelta(days=2)
+# Set in the cursor once the charges rollup covers every charge held: a connection synced before
+# the rollup existed has it built once, in full, then kept by deltas.
+ROLLUP_MARK = "charge_months"
 
 
 def run(ctx: SyncContext) -> str:
@@ -25,6 +29,9 @@ def run(ctx: SyncContext) -> str:
     seen = parse_timestamp(str(cursor.get("posted_through") or ""))
     after = seen - OVERLAP if seen else ctx.now() - timedelta(days=BACKFILL_DAYS)
     latest: dict[str, datetime] = {}
+    if not cursor.get(ROLLUP_MARK):
+        with team_scope(ctx.team_id):
+            charge_months_rebuild(connection_id=ctx.connection_id)
 
     def items() -> Iterator[Parsed[Any] | Rejected]:
         for page in ctx.client.iter_pages(ctx.client.list_transactions, posted_after=after):
@@ -44,14 +51,17 @@ def run(ctx: SyncContext) -> str:
 
     def final_cursor() -> dict[str, Any]:
         through = latest.get("posted") or seen
-        return {**cursor, "posted_through": through.isoformat() if through else None}
+        return {**cursor, "posted_through": through.isoformat() if through else None, ROLLUP_MARK: True}
 
+    rollup = ChargeMonthsRefresh(connection_id=ctx.connection_id)
     ctx.ingest(
         items(),
         columns=parser.TRANSACTION_COLUMNS,
         targets=[parser.TRANSACTIONS, parser.CHARGES],
         source="listTransactions",
         cursor=final_cursor,
+        before_merge=rollup.retract,
+        after_merge=rollup.add,
     )
     with team_scope(ctx.team_id):
         settlements_reconcile(connection_id=ctx.connection_id)
