@@ -322,6 +322,11 @@ class OrderMoney:
         return dict(result)
 
 
+def _paid_out_order(found: OrderSettlement) -> tuple[bool, float, str]:
+    deposit = found.settlement.deposit_at if found.settlement is not None else None
+    return (deposit is None, deposit.timestamp() if deposit is not None else 0.0, found.settlement_id)
+
+
 def order_money(team: Team, *, connection_id: int, amazon_order_id: str) -> OrderMoney:
     posted = list(
         Transaction.objects.filter(team=team, connection_id=connection_id, order_id=amazon_order_id).order_by("posted_at", "id")
@@ -345,6 +350,8 @@ def order_money(team: Team, *, connection_id: int, amazon_order_id: str) -> Orde
     }
     settlements = [
         OrderSettlement(known.get(s), s, c, r["amount"] if r["amount"] is not None else Decimal(0), r["lines"])
-        for (s, c), r in sorted(found.items())
+        for (s, c), r in found.items()
     ]
+    # In the order the money was paid out; settlements not read yet last.
+    settlements.sort(key=_paid_out_order)
     return OrderMoney(posted, charges_by_transaction(team, posted), settlements)

@@ -18,7 +18,7 @@ from ams.teams.models import Team
 from tests.dashboard import factories as f
 from tests.factories import Personas
 
-ORDER = "111-0000001-0000001"  # MUG-1 x2 at 20.00, LAMP-1 x1 at 35.00; US local day 2026-02-01
+ORDER = "111-0000001-0000001"  # MUG-1 x2 for 20.00, LAMP-1 x1 for 35.00; US local day 2026-02-01
 _ids = itertools.count(1)
 
 PRINCIPAL = ("Sales", "ProductCharges", "Principal")
@@ -58,7 +58,7 @@ def seed_money(personas: Personas) -> Personas:
         c = SellerConnection.objects.get(team=team)
         ProductCost.objects.create(team=team, sku="MUG-1", currency="USD", unit_cost=Decimal("5.00"), effective_from=date(2026, 1, 1))
     transaction(team, c, at=datetime(2026, 2, 3, 10, 0, tzinfo=UTC), kind="Shipment", order_id=ORDER, settlement_id="S-OK", charges=[
-        ("MUG-1", PRINCIPAL, "40.00"), ("MUG-1", COMMISSION, "-6.00"), ("MUG-1", FBA_FEE, "-6.40"),
+        ("MUG-1", PRINCIPAL, "20.00"), ("MUG-1", COMMISSION, "-3.00"), ("MUG-1", FBA_FEE, "-3.40"),
         ("LAMP-1", PRINCIPAL, "35.00"), ("LAMP-1", COMMISSION, "-5.25"), ("LAMP-1", FBA_FEE, "-4.10"),
     ])
     transaction(team, c, at=datetime(2026, 2, 10, 12, 0, tzinfo=UTC), kind="Refund", order_id=ORDER, charges=[
