@@ -125,6 +125,11 @@ def transactions(team: Team, filters: dict[str, Any]) -> QuerySet[Transaction]:
     return qs.order_by("-posted_at", "-id")
 
 
+def _amount(value: Decimal | None) -> Decimal:
+    """A sum, with its cents (``or Decimal(0)`` would turn 0.00 into 0)."""
+    return Decimal("0.00") if value is None else value
+
+
 @dataclass(frozen=True)
 class CurrencyTotal:
     currency: str
@@ -135,7 +140,7 @@ class CurrencyTotal:
 def transaction_totals(team: Team, filters: dict[str, Any]) -> list[CurrencyTotal]:
     """Number and net amount of the filtered transactions, per currency."""
     rows = transactions(team, filters).order_by().values("currency").annotate(n=Count("id"), amount=Sum("total_amount"))
-    return [CurrencyTotal(r["currency"], r["n"], r["amount"] or Decimal(0)) for r in rows.order_by("currency")]
+    return [CurrencyTotal(r["currency"], r["n"], _amount(r["amount"])) for r in rows.order_by("currency")]
 
 
 def matching_charge_totals(team: Team, filters: dict[str, Any]) -> list[CurrencyTotal] | None:
@@ -146,7 +151,7 @@ def matching_charge_totals(team: Team, filters: dict[str, Any]) -> list[Currency
         return None
     matched = charges.filter(transaction_id__in=transactions(team, filters).values("transaction_id"))
     rows = matched.order_by().values("currency").annotate(n=Count("id"), amount=Sum("amount")).order_by("currency")
-    return [CurrencyTotal(r["currency"], r["n"], r["amount"] or Decimal(0)) for r in rows]
+    return [CurrencyTotal(r["currency"], r["n"], _amount(r["amount"])) for r in rows]
 
 
 def charges_by_transaction(team: Team, page: Iterable[Transaction]) -> dict[tuple[int, str], list[Charge]]:
@@ -240,7 +245,7 @@ def fee_breakdown(team: Team, filters: dict[str, Any], *, first_month: date, las
         rollup = rollup.filter(currency=filters["currency"].upper())
     fees = rollup.filter(kind=FEE_KIND)
     by_type = [
-        FeeType(r["currency"], r["category"], r["kind"], r["description"], r["amount"] or Decimal(0), r["charges"] or 0)
+        FeeType(r["currency"], r["category"], r["kind"], r["description"], _amount(r["amount"]), r["charges"] or 0)
         for r in fees.values("currency", "category", "kind", "description")
         .annotate(amount=Sum("amount"), charges=Sum("charges"))
         .order_by("currency", "amount", "description")
@@ -252,11 +257,11 @@ def fee_breakdown(team: Team, filters: dict[str, Any], *, first_month: date, las
     skus: dict[tuple[str, str], SkuFees] = {}
     for r in fees.values("currency", "sku", "description").annotate(amount=Sum("amount")).order_by():
         row = skus.setdefault((r["currency"], r["sku"]), SkuFees(r["currency"], r["sku"]))
-        row.by_type[r["description"]] = r["amount"] or Decimal(0)
-        row.total += r["amount"] or Decimal(0)
+        row.by_type[r["description"]] = _amount(r["amount"])
+        row.total += _amount(r["amount"])
     sales: dict[str, Decimal] = defaultdict(Decimal)
     for r in rollup.filter(**SALES).values("currency", "sku").annotate(amount=Sum("amount")).order_by():
-        amount = r["amount"] or Decimal(0)
+        amount = _amount(r["amount"])
         sales[r["currency"]] += amount
         if (r["currency"], r["sku"]) in skus:
             skus[(r["currency"], r["sku"])].sales = amount
