@@ -102,11 +102,14 @@ _FILL = [
     INSERT INTO finance_transaction (team_id, connection_id, transaction_id, transaction_type, status, description,
         posted_at, marketplace_id, currency, total_amount, order_id, event_group_id, settlement_id, synced_at)
     SELECT team_id, connection_id, 'TX-' || amazon_order_id, 'Shipment', 'RELEASED', 'Shipment',
-        purchased_at + interval '1 day', marketplace_id, 'USD', 0, amazon_order_id, '',
+        purchased_at + interval '1 day', marketplace_id, 'USD',
+        (SELECT sum(l.item_price + l.tax - round(l.item_price * 0.15, 2) - 3.22 * l.quantity) FROM orders_orderline l
+         WHERE l.team_id = o.team_id AND l.connection_id = o.connection_id AND l.amazon_order_id = o.amazon_order_id),
+        amazon_order_id, '',
         CASE WHEN purchased_at + interval '1 day' < now() - interval '14 days'
              THEN 'S' || floor(extract(epoch FROM now() - purchased_at - interval '1 day') / (14 * 86400))::int ELSE '' END,
         now()
-    FROM orders_order WHERE team_id = %(team)s AND status <> 'cancelled'
+    FROM orders_order o WHERE team_id = %(team)s AND status <> 'cancelled'
     """,
     """
     INSERT INTO finance_charge (team_id, connection_id, transaction_id, position, posted_at, sku, category, kind,
@@ -127,8 +130,11 @@ _FILL = [
     INSERT INTO finance_transaction (team_id, connection_id, transaction_id, transaction_type, status, description,
         posted_at, marketplace_id, currency, total_amount, order_id, event_group_id, settlement_id, synced_at)
     SELECT team_id, connection_id, 'RF-' || order_id, 'Refund', 'RELEASED', 'Refund',
-        posted_at + interval '5 days', marketplace_id, 'USD', 0, order_id, '', '', now()
-    FROM finance_transaction
+        posted_at + interval '5 days', marketplace_id, 'USD',
+        (SELECT sum(-l.item_price - l.tax + round(l.item_price * 0.15, 2) - 1.00) FROM orders_orderline l
+         WHERE l.team_id = t.team_id AND l.connection_id = t.connection_id AND l.amazon_order_id = t.order_id),
+        order_id, '', '', now()
+    FROM finance_transaction t
     WHERE team_id = %(team)s AND transaction_type = 'Shipment' AND substr(order_id, 3)::int %% 50 = 25
     """,
     """
@@ -154,11 +160,6 @@ _FILL = [
     SELECT team_id, connection_id, transaction_id, 0, posted_at, '', 'Expenses', 'AmazonFees', 'Storage Fee', -250.00,
         'USD', now()
     FROM finance_transaction WHERE team_id = %(team)s AND transaction_type = 'ServiceFee'
-    """,
-    """
-    UPDATE finance_transaction t SET total_amount = c.total
-    FROM (SELECT transaction_id, sum(amount) AS total FROM finance_charge WHERE team_id = %(team)s GROUP BY transaction_id) c
-    WHERE t.team_id = %(team)s AND t.transaction_id = c.transaction_id
     """,
 ]
 

@@ -19,6 +19,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -163,14 +164,14 @@ def fees(request: TeamRequest) -> HttpResponseBase:
         "date_to": money.month_end(last).isoformat(),
         **{k: str(filters[k]) for k in ("marketplace",) if filters.get(k)},
     }
-    page = Paginator(breakdown.by_sku, PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(breakdown.sku_totals, PER_PAGE).get_page(request.GET.get("page"))
+    skus = money.sku_fees(team, filters, first_month=first, last_month=last, page=page.object_list)
     context = {
         "form": form,
         "breakdown": breakdown,
         "page": page,
-        "sku_rows": [
-            (s, [(d, s.by_type.get(d)) for d in breakdown.types]) for s in page.object_list
-        ],
+        "sku_rows": [(s, [(d, s.by_type.get(d)) for d in breakdown.types]) for s in skus],
+        "transactions_url": reverse("transactions", args=[team.slug]),
         "drill": urlencode(drill),
         "fee_kind": money.FEE_KIND,
         "query": urlencode(kept),

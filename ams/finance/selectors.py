@@ -219,7 +219,7 @@ class FeeBreakdown:
     totals: list[CurrencyTotal]
     sales: dict[str, Decimal]
     by_type: list[FeeType]
-    by_sku: list[SkuFees]
+    sku_totals: QuerySet[ChargeSkuMonth, dict[str, Any]]
     types: list[str]  # the fee types of the period, largest first: the columns of the SKU table
 
     def share(self, currency: str) -> Decimal | None:
@@ -236,13 +236,20 @@ def month_end(month: date) -> date:
     return following - timedelta(days=1)
 
 
-def fee_breakdown(team: Team, filters: dict[str, Any], *, first_month: date, last_month: date) -> FeeBreakdown:
-    """Amazon's fees over whole local months, by type and by SKU, from the charges rollup."""
+def _period(team: Team, filters: dict[str, Any], first_month: date, last_month: date) -> QuerySet[ChargeSkuMonth]:
     rollup = ChargeSkuMonth.objects.filter(team=team, month__gte=first_month, month__lte=last_month)
     if filters.get("marketplace"):
         rollup = rollup.filter(marketplace_id=filters["marketplace"])
     if filters.get("currency"):
         rollup = rollup.filter(currency=filters["currency"].upper())
+    return rollup
+
+
+def fee_breakdown(team: Team, filters: dict[str, Any], *, first_month: date, last_month: date) -> FeeBreakdown:
+    """Amazon's fees over whole local months, by type, from the charges rollup; ``sku_totals`` is
+    the per-SKU table to paginate in SQL (a long-tail catalogue has thousands of rows), whose
+    page ``sku_fees`` then splits by type."""
+    rollup = _period(team, filters, first_month, last_month)
     fees = rollup.filter(kind=FEE_KIND)
     by_type = [
         FeeType(r["currency"], r["category"], r["kind"], r["description"], _amount(r["amount"]), r["charges"] or 0)
@@ -254,17 +261,10 @@ def fee_breakdown(team: Team, filters: dict[str, Any], *, first_month: date, las
     for t in by_type:
         before = totals.get(t.currency, CurrencyTotal(t.currency, 0, Decimal(0)))
         totals[t.currency] = CurrencyTotal(t.currency, before.count + t.charges, before.amount + t.amount)
-    skus: dict[tuple[str, str], SkuFees] = {}
-    for r in fees.values("currency", "sku", "description").annotate(amount=Sum("amount")).order_by():
-        row = skus.setdefault((r["currency"], r["sku"]), SkuFees(r["currency"], r["sku"]))
-        row.by_type[r["description"]] = _amount(r["amount"])
-        row.total += _amount(r["amount"])
-    sales: dict[str, Decimal] = defaultdict(Decimal)
-    for r in rollup.filter(**SALES).values("currency", "sku").annotate(amount=Sum("amount")).order_by():
-        amount = _amount(r["amount"])
-        sales[r["currency"]] += amount
-        if (r["currency"], r["sku"]) in skus:
-            skus[(r["currency"], r["sku"])].sales = amount
+    sales = {
+        r["currency"]: _amount(r["amount"])
+        for r in rollup.filter(**SALES).values("currency").annotate(amount=Sum("amount")).order_by()
+    }
     type_totals: dict[str, Decimal] = defaultdict(Decimal)
     for t in by_type:
         type_totals[t.description] += abs(t.amount)
@@ -272,12 +272,31 @@ def fee_breakdown(team: Team, filters: dict[str, Any], *, first_month: date, las
         first_month=first_month,
         last_month=last_month,
         totals=[totals[c] for c in sorted(totals)],
-        sales=dict(sales),
+        sales=sales,
         by_type=by_type,
         # Largest fees first (fees are negative amounts).
-        by_sku=sorted(skus.values(), key=lambda s: (s.currency, s.total, s.sku)),
+        sku_totals=fees.values("currency", "sku").annotate(total=Sum("amount")).order_by("currency", "total", "sku"),
         types=sorted(type_totals, key=lambda d: (-type_totals[d], d)),
     )
+
+
+def sku_fees(
+    team: Team, filters: dict[str, Any], *, first_month: date, last_month: date, page: Iterable[dict[str, Any]]
+) -> list[SkuFees]:
+    """One page of the per-SKU table: each SKU's fees by type and its product sales."""
+    rows = {(r["currency"], r["sku"]): SkuFees(r["currency"], r["sku"], total=_amount(r["total"])) for r in page}
+    if not rows:
+        return []
+    rollup = _period(team, filters, first_month, last_month).filter(sku__in={sku for _c, sku in rows})
+    for r in rollup.filter(kind=FEE_KIND).values("currency", "sku", "description").annotate(amount=Sum("amount")).order_by():
+        row = rows.get((r["currency"], r["sku"]))
+        if row is not None:
+            row.by_type[r["description"]] = _amount(r["amount"])
+    for r in rollup.filter(**SALES).values("currency", "sku").annotate(amount=Sum("amount")).order_by():
+        row = rows.get((r["currency"], r["sku"]))
+        if row is not None:
+            row.sales = _amount(r["amount"])
+    return list(rows.values())
 
 
 def fee_rows(team: Team, filters: dict[str, Any], *, first_month: date, last_month: date) -> QuerySet[ChargeSkuMonth]:
