@@ -118,8 +118,11 @@ class Charge(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["team", "connection", "transaction_id", "position"], name="charge_key")
         ]
-        # A SKU's charges over a period: the drill-down from the fee breakdown.
-        indexes = [models.Index(fields=["team", "sku", "posted_at"], name="charge_team_sku_posted")]
+        # A SKU's or a fee type's charges over a period: the drill-downs from the fee breakdown.
+        indexes = [
+            models.Index(fields=["team", "sku", "posted_at"], name="charge_team_sku_posted"),
+            models.Index(fields=["team", "description", "posted_at"], name="charge_team_type_posted"),
+        ]
 
 
 class ChargeSkuMonth(TenantModel):
