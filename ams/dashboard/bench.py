@@ -22,6 +22,8 @@ from ams.accounts.models import User
 from ams.amazon.models import ConnectionMarketplace, SellerConnection
 from ams.core.db_roles import connected_as
 from ams.core.tenancy import team_scope
+from ams.finance.fee_rollups import charge_months_rebuild
+from ams.finance.selectors import month_end
 from ams.orders.rollups import order_days_refresh, sku_summaries_refresh
 from ams.sync.models import Family, SyncState, SyncStatus
 from ams.teams.models import Membership, Role, Team
@@ -122,6 +124,75 @@ _FILL = [
         CASE WHEN n = 1 THEN 1000 + i - 199 * 5 ELSE 5 END, 'USD', '', now(), '', '', 1, '', now()
     FROM generate_series(1, 50) AS i CROSS JOIN generate_series(1, 200) AS n
     """,
+    # Money: a shipment per order posted a day after purchase, with four charges per order item
+    # (principal, tax, commission, FBA fee); a refund of every 50th order; a monthly storage fee.
+    """
+    INSERT INTO finance_transaction (team_id, connection_id, transaction_id, transaction_type, status, description,
+        posted_at, marketplace_id, currency, total_amount, order_id, event_group_id, settlement_id, synced_at)
+    SELECT team_id, connection_id, 'TX-' || amazon_order_id, 'Shipment', 'RELEASED', 'Shipment',
+        purchased_at + interval '1 day', marketplace_id, 'USD',
+        -- The sum of its charges, from the order number as the lines were made (no join: no statistics yet).
+        (CASE WHEN substr(amazon_order_id, 3)::int %% 3 = 0 THEN 2 ELSE 1 END)
+            * (19.99 + 1.40 - 3.00 - 3.22 * (1 + substr(amazon_order_id, 3)::int %% 3)),
+        amazon_order_id, '',
+        CASE WHEN purchased_at + interval '1 day' < now() - interval '14 days'
+             THEN 'S' || floor(extract(epoch FROM now() - purchased_at - interval '1 day') / (14 * 86400))::int ELSE '' END,
+        now()
+    FROM orders_order o WHERE team_id = %(team)s AND status <> 'cancelled'
+    """,
+    """
+    INSERT INTO finance_charge (team_id, connection_id, transaction_id, position, posted_at, sku, category, kind,
+        description, amount, currency, synced_at)
+    SELECT l.team_id, l.connection_id, 'TX-' || l.amazon_order_id,
+        row_number() OVER (PARTITION BY l.amazon_order_id ORDER BY l.sku, c.k) - 1, l.purchased_at + interval '1 day',
+        l.sku, c.category, c.kind, c.description,
+        CASE c.k WHEN 1 THEN l.item_price WHEN 2 THEN l.tax WHEN 3 THEN -round(l.item_price * 0.15, 2)
+             ELSE -3.22 * l.quantity END,
+        'USD', now()
+    FROM orders_orderline l
+    CROSS JOIN (VALUES (1, 'Sales', 'ProductCharges', 'Principal'), (2, 'Sales', 'ProductCharges', 'Tax'),
+        (3, 'Expenses', 'AmazonFees', 'Commission'), (4, 'Expenses', 'AmazonFees', 'FBAPerUnitFulfillmentFee'))
+        AS c(k, category, kind, description)
+    WHERE l.team_id = %(team)s AND l.status <> 'cancelled'
+    """,
+    """
+    INSERT INTO finance_transaction (team_id, connection_id, transaction_id, transaction_type, status, description,
+        posted_at, marketplace_id, currency, total_amount, order_id, event_group_id, settlement_id, synced_at)
+    SELECT team_id, connection_id, 'RF-' || order_id, 'Refund', 'RELEASED', 'Refund',
+        posted_at + interval '5 days', marketplace_id, 'USD',
+        (CASE WHEN substr(order_id, 3)::int %% 3 = 0 THEN 2 ELSE 1 END) * (-19.99 - 1.40 + 3.00 - 1.00),
+        order_id, '', '', now()
+    FROM finance_transaction t
+    WHERE team_id = %(team)s AND transaction_type = 'Shipment' AND substr(order_id, 3)::int %% 50 = 25
+    """,
+    """
+    INSERT INTO finance_charge (team_id, connection_id, transaction_id, position, posted_at, sku, category, kind,
+        description, amount, currency, synced_at)
+    SELECT l.team_id, l.connection_id, 'RF-' || l.amazon_order_id,
+        row_number() OVER (PARTITION BY l.amazon_order_id ORDER BY l.sku, c.k) - 1, l.purchased_at + interval '6 days',
+        l.sku, c.category, c.kind, c.description,
+        CASE c.k WHEN 1 THEN -l.item_price WHEN 2 THEN -l.tax WHEN 3 THEN round(l.item_price * 0.15, 2) ELSE -1.00 END,
+        'USD', now()
+    FROM orders_orderline l
+    CROSS JOIN (VALUES (1, 'Sales', 'ProductCharges', 'Principal'), (2, 'Sales', 'ProductCharges', 'Tax'),
+        (3, 'Expenses', 'AmazonFees', 'Commission'), (4, 'Expenses', 'AmazonFees', 'RefundCommission'))
+        AS c(k, category, kind, description)
+    WHERE l.team_id = %(team)s AND l.status <> 'cancelled' AND substr(l.amazon_order_id, 3)::int %% 50 = 25
+    """,
+    """
+    INSERT INTO finance_transaction (team_id, connection_id, transaction_id, transaction_type, status, description,
+        posted_at, marketplace_id, currency, total_amount, order_id, event_group_id, settlement_id, synced_at)
+    SELECT %(team)s, %(conn)s, 'SF-' || m, 'ServiceFee', 'RELEASED', 'FBA Inventory Storage Fee',
+        date_trunc('month', now()) - make_interval(months => m) + interval '6 days', %(mkt)s, 'USD', -250.00, '', '', '', now()
+    FROM generate_series(0, 24) AS m
+    """,
+    """
+    INSERT INTO finance_charge (team_id, connection_id, transaction_id, position, posted_at, sku, category, kind,
+        description, amount, currency, synced_at)
+    SELECT team_id, connection_id, transaction_id, 0, posted_at, '', 'Expenses', 'AmazonFees', 'Storage Fee', -250.00,
+        'USD', now()
+    FROM finance_transaction WHERE team_id = %(team)s AND transaction_type = 'ServiceFee'
+    """,
 ]
 
 PAGES = {
@@ -139,12 +210,21 @@ PAGES = {
     "listings": "listings/",
     "listings, suppressed": "listings/?status=suppressed",
     "settlements": "settlements/",
+    "transactions (last 30 days)": "transactions/",
+    "transactions, one SKU's commission in a month (fee drill-down)":
+        "transactions/?date_from={month_start}&date_to={month_end}&kind=AmazonFees&charge=Commission&sku=SKU-00042",
+    "transactions, one fee type in a month (fee drill-down)":
+        "transactions/?date_from={month_start}&date_to={month_end}&kind=AmazonFees&charge=FBAPerUnitFulfillmentFee",
+    "transactions, one order": "transactions/?order=B-000000075",
+    "fees (last 3 months)": "fees/",
+    "fees, one month": "fees/?month_from={month}&month_to={month}",
+    "order detail (shipped, refunded, settled)": "orders/detail/?order={refunded_order}",
 }
 _TABLES = (
     "orders_orderline", "orders_order", "orders_orderday", "orders_skuday", "orders_skusummary", "inventory_stocklevel",
     "inventory_inventoryhealth", "inventory_restockadvice", "inventory_stocksnapshot", "catalog_listing",
-    "procurement_productcost", "finance_chargeday", "finance_settlementline", "finance_settlement",
-    "sync_syncstate", "amazon_connectionmarketplace", "teams_membership",
+    "procurement_productcost", "finance_chargeday", "finance_chargeskumonth", "finance_charge", "finance_transaction",
+    "finance_settlementline", "finance_settlement", "sync_syncstate", "amazon_connectionmarketplace", "teams_membership",
 )
 
 
@@ -177,17 +257,38 @@ def bench_pages(*, orders: int = 200_000, skus: int = 5000, runs: int = 7) -> di
             with connection.cursor() as cursor:
                 cursor.execute("SELECT count(*) FROM orders_orderline WHERE team_id = %s", [team.id])
                 (lines,) = cursor.fetchone()
+                cursor.execute("SELECT count(*) FROM finance_transaction WHERE team_id = %s", [team.id])
+                (transactions,) = cursor.fetchone()
+                cursor.execute("SELECT count(*) FROM finance_charge WHERE team_id = %s", [team.id])
+                (charges,) = cursor.fetchone()
         # Fresh statistics, as autovacuum would have them on a live seller (only the owner may ANALYZE).
         with connected_as("owner"), connection.cursor() as cursor:
             for table in _TABLES[:-3]:
                 cursor.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)).as_string(cursor.cursor.connection))
+        t0 = time.perf_counter()
+        with team_scope(team.id):
+            charge_months_rebuild(connection_id=conn.id)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM finance_chargeskumonth WHERE team_id = %s", [team.id])
+                (rollup_rows,) = cursor.fetchone()
+        rollup_seconds = round(time.perf_counter() - t0, 2)
+        with connected_as("owner"), connection.cursor() as cursor:
+            cursor.execute("ANALYZE finance_chargeskumonth")
         fill_seconds = round(time.perf_counter() - started, 1)
 
         client = Client(HTTP_HOST=_host())
         client.force_login(user)
         week_ago = (last - timedelta(days=7)).date().isoformat()
         today = last.date()
-        dates = {"week_ago": week_ago, "year_ago": (today - timedelta(days=364)).isoformat(), "today": today.isoformat()}
+        # The last whole month of the data, for the month-wide money pages.
+        month_start = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+        dates = {
+            "week_ago": week_ago, "year_ago": (today - timedelta(days=364)).isoformat(), "today": today.isoformat(),
+            "month": month_start.strftime("%Y-%m"), "month_start": month_start.isoformat(),
+            "month_end": month_end(month_start).isoformat(),
+            # Every 50th order (n % 50 = 25) is refunded; past 16 days old it is in a closed settlement.
+            "refunded_order": f"B-{min(orders - (orders - 25) % 50, 11_525):09d}",
+        }
         timings: dict[str, dict[str, float]] = {}
         for name, path in PAGES.items():
             url = f"/t/{team.slug}/" + path.format(**dates)
@@ -217,6 +318,10 @@ def bench_pages(*, orders: int = 200_000, skus: int = 5000, runs: int = 7) -> di
             "orders": orders,
             "order_lines": lines,
             "skus": skus,
+            "transactions": transactions,
+            "charges": charges,
+            "charge_rollup_rows": rollup_rows,
+            "charge_rollup_rebuild_seconds": rollup_seconds,
             "fill_seconds": fill_seconds,
             "pages": timings,
             "orders_csv_export": {"rows": lines, "bytes": exported, "seconds": export_seconds},

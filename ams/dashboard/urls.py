@@ -1,13 +1,16 @@
 from django.urls import path
 
-from ams.dashboard import views
+from ams.dashboard import money_views, views
 
 urlpatterns = [
     path("overview/", views.overview, name="overview"),
     path("orders/", views.orders, name="orders"),
+    path("orders/detail/", money_views.order_detail, name="order_detail"),
     path("inventory/", views.inventory, name="inventory"),
     path("inventory/history/", views.stock_history, name="stock_history"),
     path("listings/", views.listings, name="listings"),
     path("settlements/", views.settlements, name="settlements"),
     path("settlements/lines/", views.settlement_lines, name="settlement_lines"),
+    path("transactions/", money_views.transactions, name="transactions"),
+    path("fees/", money_views.fees, name="fees"),
 ]

@@ -62,6 +62,8 @@ class SettlementLine(TenantModel):
                 fields=["team", "connection", "settlement_id", "line_number"], name="settlement_line_key"
             )
         ]
+        # Where an order's money settled (the order page).
+        indexes = [models.Index(fields=["team", "order_id"], name="settlement_line_team_order")]
 
 
 class Transaction(TenantModel):
@@ -85,7 +87,14 @@ class Transaction(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["team", "connection", "transaction_id"], name="transaction_key")
         ]
-        indexes = [models.Index(fields=["team", "connection", "posted_at"], name="transaction_team_posted")]
+        indexes = [
+            models.Index(fields=["team", "connection", "posted_at"], name="transaction_team_posted"),
+            # The transactions page lists every connection's rows newest first; the order page and
+            # the settlement links look transactions up by their Amazon ids.
+            models.Index(fields=["team", "posted_at"], name="transaction_team_posted_at"),
+            models.Index(fields=["team", "order_id"], name="transaction_team_order"),
+            models.Index(fields=["team", "settlement_id"], name="transaction_team_settlement"),
+        ]
 
 
 class Charge(TenantModel):
@@ -109,6 +118,40 @@ class Charge(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["team", "connection", "transaction_id", "position"], name="charge_key")
         ]
+        # A SKU's or a fee type's charges over a period: the drill-downs from the fee breakdown.
+        indexes = [
+            models.Index(fields=["team", "sku", "posted_at"], name="charge_team_sku_posted"),
+            models.Index(fields=["team", "description", "posted_at"], name="charge_team_type_posted"),
+        ]
+
+
+class ChargeSkuMonth(TenantModel):
+    """Read model: the charges of one marketplace-local month, by type and SKU (see
+    ams.finance.fee_rollups). ``sku`` is empty for charges of no single SKU (storage, subscription).
+
+    Months, not days: a (SKU, day) table of a long-tail catalogue is barely smaller than the
+    charges themselves (DESIGN.md, "Read models"); per month it is a fraction of them.
+    """
+
+    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")
+    marketplace_id = models.CharField(max_length=20, blank=True)
+    month = models.DateField()  # the first day of the marketplace-local month
+    currency = models.CharField(max_length=3)
+    category = models.CharField(max_length=40)
+    kind = models.CharField(max_length=60)
+    description = models.CharField(max_length=120)
+    sku = models.CharField(max_length=64, blank=True)
+    amount = models.DecimalField(max_digits=18, decimal_places=2)
+    charges = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "connection", "marketplace_id", "month", "currency", "category", "kind", "description", "sku"],
+                name="charge_sku_month_key",
+            )
+        ]
+        indexes = [models.Index(fields=["team", "month"], name="charge_sku_month_team_month")]
 
 
 class ChargeDay(TenantModel):

@@ -236,6 +236,7 @@ class SyncContext:
         document: str = "",
         after_merge: Callable[[str], None] | None = None,
         cursor: dict[str, Any] | Callable[[], dict[str, Any]] | None = None,
+        before_merge: Callable[[str], None] | None = None,
     ) -> None:
         """Ingest a stream in batches. ``cursor`` is saved with the last batch, only if the stream
         ends normally: an exception (a truncated download) leaves the cursor where it was, after
@@ -250,7 +251,7 @@ class SyncContext:
                 except StopIteration:
                     break
                 except BaseException:
-                    flusher.submit(self._flush, rows, rejected, columns, targets, source, document, after_merge, None)
+                    flusher.submit(self._flush, rows, rejected, columns, targets, source, document, (before_merge, after_merge), None)
                     flusher.wait()
                     raise
                 if isinstance(item, Rejected):
@@ -258,11 +259,11 @@ class SyncContext:
                 else:
                     rows.append(item.value)
                 if len(rows) >= (self.batch_rows or BATCH_ROWS):
-                    flusher.submit(self._flush, rows, rejected, columns, targets, source, document, after_merge, None)
+                    flusher.submit(self._flush, rows, rejected, columns, targets, source, document, (before_merge, after_merge), None)
                     rows, rejected = [], []
                     bulk.test_pause()
             final = cursor() if callable(cursor) else cursor
-            flusher.submit(self._flush, rows, rejected, columns, targets, source, document, after_merge, final)
+            flusher.submit(self._flush, rows, rejected, columns, targets, source, document, (before_merge, after_merge), final)
             flusher.wait()
 
     def _flush(
@@ -273,9 +274,12 @@ class SyncContext:
         targets: Sequence[Target],
         source: str,
         document: str,
-        after_merge: Callable[[str], None] | None,
+        hooks: tuple[Callable[[str], None] | None, Callable[[str], None] | None],
         cursor: dict[str, Any] | None,
     ) -> None:
+        # Read models refresh in the batch's transaction: ``before_merge`` sees the rows as they
+        # were (to take out what the batch replaces), ``after_merge`` as they are now.
+        before_merge, after_merge = hooks
         if not rows and not rejected and cursor is None:
             return
         with team_scope(self.team_id):
@@ -286,6 +290,8 @@ class SyncContext:
                 bulk.hold_connection(self.connection_id)
                 staged, count = bulk.stage(columns, rows)
                 self.stats.rows_read += count
+                if before_merge is not None:
+                    before_merge(staged)
                 for target in targets:
                     self.stats.rows_changed += bulk.merge(target, staged, connection_id=self.connection_id).changed
                 if after_merge is not None:

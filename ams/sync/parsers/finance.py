@@ -96,6 +96,42 @@ def _related(identifiers: Any, name: str) -> str:
     return ""
 
 
+def _item_sku(item: Mapping[str, Any]) -> str:
+    for context in item.get("contexts") or []:
+        if isinstance(context, dict) and context.get("sku"):
+            return str(context["sku"])
+    return ""
+
+
+def _charges(
+    transaction_id: str, transaction: Mapping[str, Any], currency: str
+) -> Iterator[tuple[str, tuple[str, ...], Decimal]]:
+    """(SKU, breakdown path, amount) of each charge: the items' breakdowns first, each under its
+    item's SKU, then whatever of the transaction's own breakdown the items do not account for
+    (service fees, or amounts Amazon gives only at the top), without a SKU. So the charges add
+    up to the transaction's breakdown exactly, and fees split by SKU wherever Amazon says which."""
+    remainder: dict[tuple[str, ...], Decimal] = {}
+    for path, amount in _leaves(transaction.get("breakdowns")):
+        value, charge_currency = _money(amount)
+        if charge_currency and charge_currency != currency:
+            raise RowError(f"transaction {transaction_id}: charges in {charge_currency}, total in {currency}")
+        remainder[path] = remainder.get(path, Decimal(0)) + value
+    for item in transaction.get("items") or []:
+        if not isinstance(item, dict):
+            continue
+        sku = _item_sku(item)
+        for path, amount in _leaves(item.get("breakdowns")):
+            value, charge_currency = _money(amount)
+            if charge_currency and charge_currency != currency:
+                raise RowError(f"transaction {transaction_id}: charges in {charge_currency}, total in {currency}")
+            if path in remainder:
+                remainder[path] -= value
+            yield sku, path, value
+    for path, value in remainder.items():
+        if value:
+            yield "", path, value
+
+
 def transaction_rows(transaction: Mapping[str, Any]) -> list[tuple[object, ...]]:
     transaction_id = str(transaction.get("transactionId") or "")[:80]
     if not transaction_id:
@@ -110,13 +146,6 @@ def transaction_rows(transaction: Mapping[str, Any]) -> list[tuple[object, ...]]
         or (transaction.get("sellingPartnerMetadata") or {}).get("marketplaceId")
         or ""
     )[:20]
-    skus = {
-        str(c.get("sku"))
-        for item in transaction.get("items") or []
-        for c in (item.get("contexts") or [])
-        if isinstance(c, dict) and c.get("sku")
-    }
-    sku = next(iter(skus))[:64] if len(skus) == 1 else ""
     head = (
         transaction_id,
         str(transaction.get("transactionType") or "")[:60],
@@ -131,15 +160,12 @@ def transaction_rows(transaction: Mapping[str, Any]) -> list[tuple[object, ...]]
         _related(related, "SETTLEMENT_ID")[:40],
     )
     rows: list[tuple[object, ...]] = []
-    for position, (path, amount) in enumerate(_leaves(transaction.get("breakdowns"))):
-        value, charge_currency = _money(amount)
+    for sku, path, value in _charges(transaction_id, transaction, currency):
         category = path[0] if path else ""
         kind = path[-2] if len(path) >= 2 else category
-        rows.append((*head, position, sku, category[:40], kind[:60], path[-1][:120], value))
-        if charge_currency and charge_currency != currency:
-            raise RowError(f"transaction {transaction_id}: charges in {charge_currency}, total in {currency}")
+        rows.append((*head, len(rows), sku[:64], category[:40], kind[:60], path[-1][:120], value))
     if not rows:
-        rows.append((*head, -1, sku, "", "", "", Decimal(0)))
+        rows.append((*head, -1, "", "", "", "", Decimal(0)))
     return rows
 
 

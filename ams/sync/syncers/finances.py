@@ -12,6 +12,7 @@ from typing import Any
 
 from ams.core.tenancy import team_scope
 from ams.finance import rollups
+from ams.finance.fee_rollups import ChargeMonthsRefresh, charge_months_rebuild
 from ams.finance.reconcile import settlements_reconcile
 from ams.sync.context import SyncContext
 from ams.sync.parsers import finance as parser
@@ -19,6 +20,9 @@ from ams.sync.parsers.flatfile import Parsed, Rejected, RowError, parse_timestam
 
 BACKFILL_DAYS = 730
 OVERLAP = timedelta(days=2)
+# Set in the cursor once the charges rollup covers every charge held: a connection synced before
+# the rollup existed has it built once, in full, then kept by deltas.
+ROLLUP_MARK = "charge_months"
 
 
 def run(ctx: SyncContext) -> str:
@@ -26,6 +30,9 @@ def run(ctx: SyncContext) -> str:
     seen = parse_timestamp(str(cursor.get("posted_through") or ""))
     after = seen - OVERLAP if seen else ctx.now() - timedelta(days=BACKFILL_DAYS)
     latest: dict[str, datetime] = {}
+    if not cursor.get(ROLLUP_MARK):
+        with team_scope(ctx.team_id):
+            charge_months_rebuild(connection_id=ctx.connection_id)
 
     def items() -> Iterator[Parsed[Any] | Rejected]:
         for page in ctx.client.iter_pages(ctx.client.list_transactions, posted_after=after):
@@ -45,19 +52,23 @@ def run(ctx: SyncContext) -> str:
 
     def final_cursor() -> dict[str, Any]:
         through = latest.get("posted") or seen
-        return {**cursor, "posted_through": through.isoformat() if through else None}
+        return {**cursor, "posted_through": through.isoformat() if through else None, ROLLUP_MARK: True}
+
+    fees = ChargeMonthsRefresh(connection_id=ctx.connection_id)
 
     def after_merge(staged: str) -> None:
-        # The day rollup of the charges, in the batch's transaction: never behind the charges.
+        # Both charge rollups in the batch's transaction: never behind the charges.
         rollups.charge_days_refresh_from_stage(connection_id=ctx.connection_id, staged=staged)
+        fees.add(staged)
 
     ctx.ingest(
         items(),
         columns=parser.TRANSACTION_COLUMNS,
         targets=[parser.TRANSACTIONS, parser.CHARGES],
         source="listTransactions",
-        after_merge=after_merge,
         cursor=final_cursor,
+        before_merge=fees.retract,
+        after_merge=after_merge,
     )
     with team_scope(ctx.team_id):
         settlements_reconcile(connection_id=ctx.connection_id)
