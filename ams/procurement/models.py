@@ -50,3 +50,38 @@ class ProductCost(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.sku} {self.unit_cost} {self.currency} from {self.effective_from}"
+
+
+class SkuWindowCost(TenantModel):
+    """Read model: the cost of goods sold of one SKU row of ``orders.SkuSummary`` over a standard
+    window ("7d", "30d", "90d", "mtd") and the window before it, priced by the rule of
+    ``selectors.costs_for`` (the cost valid on each day sold). Rebuilt with the SKU summary and
+    whenever costs are saved or deleted (``ams.procurement.window_costs``), so the overview adds
+    10,000 numbers instead of looking up the cost in force among every dated record.
+    """
+
+    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")
+    marketplace_id = models.CharField(max_length=20)
+    sku = models.CharField(max_length=64)
+    currency = models.CharField(max_length=3)
+    window = models.CharField(max_length=3)
+    # The day the window ends on: the summary's as_of when this row was priced.
+    as_of = models.DateField()
+    units = models.IntegerField()
+    units_before = models.IntegerField()
+    # Units sold times the cost valid on their day, for the units whose cost is in the sale's currency.
+    cost = models.DecimalField(max_digits=24, decimal_places=4)
+    cost_before = models.DecimalField(max_digits=24, decimal_places=4)
+    # Units without a cost on their day (or with one in another currency): never priced as free.
+    units_missing = models.IntegerField()
+    units_missing_before = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "window", "connection", "marketplace_id", "sku", "currency"], name="sku_window_cost_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku} {self.window} {self.cost} {self.currency}"
