@@ -289,14 +289,29 @@ FROM totals t LEFT JOIN missing m ON m.currency = t.currency AND m.now = t.now
 # the window ending on the period's last day; otherwise (a summary not refreshed today, costs
 # written around the services) the live queries above answer, with the same figures.
 _PRICED_WINDOWS = """
-SELECT currency, sum(units), sum(units_before), sum(cost), sum(cost_before),
-    sum(units_missing), sum(units_missing_before),
-    count(DISTINCT sku) FILTER (WHERE units_missing > 0), count(DISTINCT sku) FILTER (WHERE units_missing_before > 0),
-    bool_and(as_of = %(last)s), count(*),
+WITH priced AS (
+    SELECT currency, sku, as_of, units_{window} AS units, units_prev_{window} AS units_before,
+        cost_{window} AS cost, cost_prev_{window} AS cost_before,
+        missing_{window} AS units_missing, missing_prev_{window} AS units_missing_before
+    FROM procurement_skuwindowcost
+    WHERE team_id = %(team)s {marketplace}
+), totals AS (
+    SELECT currency, sum(units) AS units, sum(units_before) AS units_before, sum(cost) AS cost,
+        sum(cost_before) AS cost_before, sum(units_missing) AS missing, sum(units_missing_before) AS missing_before,
+        bool_and(as_of = %(last)s) AS fresh, count(*) AS rows
+    FROM priced
+    GROUP BY currency
+), missing AS (
+    -- Apart from the totals: a DISTINCT count sorts its rows, here only those without a cost.
+    SELECT currency, count(DISTINCT sku) FILTER (WHERE units_missing > 0) AS skus,
+        count(DISTINCT sku) FILTER (WHERE units_missing_before > 0) AS skus_before
+    FROM priced WHERE units_missing > 0 OR units_missing_before > 0
+    GROUP BY currency
+)
+SELECT t.currency, t.units, t.units_before, t.cost, t.cost_before, t.missing, t.missing_before,
+    coalesce(m.skus, 0), coalesce(m.skus_before, 0), t.fresh, t.rows,
     (SELECT count(*) FROM orders_skusummary WHERE team_id = %(team)s {marketplace})
-FROM procurement_skuwindowcost
-WHERE team_id = %(team)s AND "window" = %(window)s {marketplace}
-GROUP BY currency
+FROM totals t LEFT JOIN missing m ON m.currency = t.currency
 """
 
 
@@ -305,9 +320,9 @@ def _priced_windows(
 ) -> dict[tuple[str, bool], tuple[Decimal, int, int]] | None:
     """The window's cost of goods from the read model, or None when it was not priced for it."""
     where = "AND marketplace_id = %(marketplace)s" if marketplace else ""
-    params: dict[str, Any] = {"team": team.id, "last": period.last, "marketplace": marketplace, "window": WINDOWS[window]}
+    params: dict[str, Any] = {"team": team.id, "last": period.last, "marketplace": marketplace}
     with connection.cursor() as cursor:
-        cursor.execute(_PRICED_WINDOWS.format(marketplace=where), params)
+        cursor.execute(_PRICED_WINDOWS.format(marketplace=where, window=WINDOWS[window]), params)
         rows = cursor.fetchall()
     if not rows or not all(r[9] for r in rows) or sum(r[10] for r in rows) != rows[0][11]:
         return None

@@ -33,77 +33,97 @@ def window_bounds(window: str, as_of: date) -> tuple[date, date]:
 
 # The rule of ams.procurement.selectors.costs_for (a marketplace's own records first, whatever their
 # dates, then those for every marketplace; the newest on or before the day), as in the overview's
-# live query: SKUs whose cost held through both windows are priced from the summary at the cost of
-# the earlier window's first day, the others day by day from SkuDay.
-_PRICE = """
-WITH summary AS (
-    SELECT connection_id, marketplace_id, sku, currency, units_{window} AS units_now, units_prev_{window} AS units_before
-    FROM orders_skusummary
-    WHERE team_id = %(team)s AND connection_id = %(connection)s AND marketplace_id = %(marketplace)s {skus}
-), changed AS (
+# live query: per window, SKUs whose cost held through it and the window before are priced from the
+# summary at the cost of the earlier window's first day, the others day by day from SkuDay.
+_WINDOW = """
+changed_{w} AS (
     SELECT DISTINCT sku FROM procurement_productcost
-    WHERE team_id = %(team)s AND effective_from > %(previous_first)s AND effective_from <= %(last)s {skus}
-), held_from AS (
+    WHERE team_id = %(team)s AND effective_from > %(previous_first_{w})s AND effective_from <= %(last)s {skus}
+), held_from_{w} AS (
     SELECT sku, coalesce(marketplace_id, '') AS scope, max(effective_from) AS effective_from
     FROM procurement_productcost
-    WHERE team_id = %(team)s AND effective_from <= %(previous_first)s {skus}
+    WHERE team_id = %(team)s AND effective_from <= %(previous_first_{w})s {skus}
     GROUP BY sku, coalesce(marketplace_id, '')
-), held AS (
+), held_{w} AS (
     SELECT c.sku, c.marketplace_id, c.unit_cost, c.currency
     FROM procurement_productcost c
-    JOIN held_from h ON c.sku = h.sku AND coalesce(c.marketplace_id, '') = h.scope AND c.effective_from = h.effective_from
+    JOIN held_from_{w} h ON c.sku = h.sku AND coalesce(c.marketplace_id, '') = h.scope AND c.effective_from = h.effective_from
     WHERE c.team_id = %(team)s
-), windows AS (
-    SELECT w.connection_id, w.marketplace_id, w.sku, w.currency, w.units_now, w.units_before,
+), windows_{w} AS (
+    SELECT w.connection_id, w.marketplace_id, w.sku, w.currency, w.units_{w} AS units_now, w.units_prev_{w} AS units_before,
         CASE WHEN own.sku IS NOT NULL THEN own.unit_cost ELSE every.unit_cost END AS unit_cost,
         CASE WHEN own.sku IS NOT NULL THEN own.currency ELSE every.currency END AS cost_currency
     FROM summary w
-    LEFT JOIN held own ON own.sku = w.sku AND own.marketplace_id = w.marketplace_id
-    LEFT JOIN held every ON every.sku = w.sku AND every.marketplace_id IS NULL
-    WHERE w.sku NOT IN (SELECT sku FROM changed)
-), sold AS (
-    SELECT connection_id, marketplace_id, sku, currency, day, units, day >= %(first)s AS now
+    LEFT JOIN held_{w} own ON own.sku = w.sku AND own.marketplace_id = w.marketplace_id
+    LEFT JOIN held_{w} every ON every.sku = w.sku AND every.marketplace_id IS NULL
+    WHERE w.sku NOT IN (SELECT sku FROM changed_{w})
+), sold_{w} AS (
+    SELECT connection_id, marketplace_id, sku, currency, day, units, day >= %(first_{w})s AS now
     FROM orders_skuday
     WHERE team_id = %(team)s AND connection_id = %(connection)s AND marketplace_id = %(marketplace)s
-      AND sku IN (SELECT sku FROM changed) AND day BETWEEN %(previous_first)s AND %(last)s AND units > 0
-), costs AS (
+      AND sku IN (SELECT sku FROM changed_{w}) AND day BETWEEN %(previous_first_{w})s AND %(last)s AND units > 0
+), costs_{w} AS (
     SELECT sku, marketplace_id, currency, unit_cost, effective_from,
         lead(effective_from) OVER (PARTITION BY sku, marketplace_id ORDER BY effective_from) AS until
     FROM procurement_productcost
-    WHERE team_id = %(team)s AND sku IN (SELECT sku FROM changed)
-), priced AS (
+    WHERE team_id = %(team)s AND sku IN (SELECT sku FROM changed_{w})
+), priced_{w} AS (
     SELECT connection_id, marketplace_id, sku, currency, units_now AS units, true AS now, unit_cost, cost_currency
-    FROM windows WHERE units_now > 0
+    FROM windows_{w} WHERE units_now > 0
     UNION ALL
     SELECT connection_id, marketplace_id, sku, currency, units_before, false, unit_cost, cost_currency
-    FROM windows WHERE units_before > 0
+    FROM windows_{w} WHERE units_before > 0
     UNION ALL
     SELECT s.connection_id, s.marketplace_id, s.sku, s.currency, s.units, s.now,
         CASE WHEN own.sku IS NOT NULL THEN own.unit_cost ELSE every.unit_cost END,
         CASE WHEN own.sku IS NOT NULL THEN own.currency ELSE every.currency END
-    FROM sold s
-    LEFT JOIN costs own ON own.sku = s.sku AND own.marketplace_id = s.marketplace_id
+    FROM sold_{w} s
+    LEFT JOIN costs_{w} own ON own.sku = s.sku AND own.marketplace_id = s.marketplace_id
         AND own.effective_from <= s.day AND (own.until IS NULL OR s.day < own.until)
-    LEFT JOIN costs every ON every.sku = s.sku AND every.marketplace_id IS NULL
+    LEFT JOIN costs_{w} every ON every.sku = s.sku AND every.marketplace_id IS NULL
         AND every.effective_from <= s.day AND (every.until IS NULL OR s.day < every.until)
-), per_sku AS (
+), per_sku_{w} AS (
     SELECT connection_id, marketplace_id, sku, currency,
         sum(units * unit_cost) FILTER (WHERE now AND cost_currency = currency) AS cost,
         sum(units * unit_cost) FILTER (WHERE NOT now AND cost_currency = currency) AS cost_before,
         sum(units) FILTER (WHERE now AND cost_currency IS DISTINCT FROM currency) AS missing,
         sum(units) FILTER (WHERE NOT now AND cost_currency IS DISTINCT FROM currency) AS missing_before
-    FROM priced
+    FROM priced_{w}
     GROUP BY connection_id, marketplace_id, sku, currency
-)
-INSERT INTO procurement_skuwindowcost (team_id, connection_id, marketplace_id, sku, currency, "window", as_of,
-    units, units_before, cost, cost_before, units_missing, units_missing_before)
-SELECT %(team)s, s.connection_id, s.marketplace_id, s.sku, s.currency, %(window)s, %(last)s,
-    s.units_now, s.units_before, coalesce(p.cost, 0), coalesce(p.cost_before, 0),
-    coalesce(p.missing, 0), coalesce(p.missing_before, 0)
+)"""
+
+
+_PRICE = """
+WITH summary AS (
+    SELECT connection_id, marketplace_id, sku, currency, {units}
+    FROM orders_skusummary
+    WHERE team_id = %(team)s AND connection_id = %(connection)s AND marketplace_id = %(marketplace)s {skus}
+), {windows}
+INSERT INTO procurement_skuwindowcost (team_id, connection_id, marketplace_id, sku, currency, as_of, {columns})
+SELECT %(team)s, s.connection_id, s.marketplace_id, s.sku, s.currency, %(last)s, {values}
 FROM summary s
-LEFT JOIN per_sku p ON p.connection_id = s.connection_id AND p.marketplace_id = s.marketplace_id
-    AND p.sku = s.sku AND p.currency = s.currency
+{joins}
 """
+
+
+def _price(skus: str) -> str:
+    """One statement: the summary rows of a connection and marketplace, priced over every window."""
+    return _PRICE.format(
+        units=", ".join(f"units_{w}, units_prev_{w}" for w in WINDOWS),
+        skus=skus,
+        windows=", ".join(_WINDOW.format(w=w, skus=skus).strip() for w in WINDOWS),
+        columns=", ".join(f"units_{w}, units_prev_{w}, cost_{w}, cost_prev_{w}, missing_{w}, missing_prev_{w}" for w in WINDOWS),
+        values=", ".join(
+            f"s.units_{w}, s.units_prev_{w}, coalesce(p_{w}.cost, 0), coalesce(p_{w}.cost_before, 0), "
+            f"coalesce(p_{w}.missing, 0), coalesce(p_{w}.missing_before, 0)"
+            for w in WINDOWS
+        ),
+        joins="\n".join(
+            f"LEFT JOIN per_sku_{w} p_{w} ON p_{w}.connection_id = s.connection_id AND p_{w}.marketplace_id = s.marketplace_id"
+            f" AND p_{w}.sku = s.sku AND p_{w}.currency = s.currency"
+            for w in WINDOWS
+        ),
+    )
 
 
 def sku_window_costs_refresh(
@@ -131,12 +151,10 @@ def sku_window_costs_refresh(
         )
         groups = cursor.fetchall()
         for group_connection, group_marketplace, as_of in groups:
+            bounds: dict[str, Any] = {}
             for window in WINDOWS:
-                first, previous_first = window_bounds(window, as_of)
-                cursor.execute(
-                    _PRICE.format(window=window, skus=sku_filter),
-                    {
-                        **params, "connection": group_connection, "marketplace": group_marketplace, "window": window,
-                        "first": first, "previous_first": previous_first, "last": as_of,
-                    },
-                )
+                bounds[f"first_{window}"], bounds[f"previous_first_{window}"] = window_bounds(window, as_of)
+            cursor.execute(
+                _price(sku_filter),
+                {**params, **bounds, "connection": group_connection, "marketplace": group_marketplace, "last": as_of},
+            )
