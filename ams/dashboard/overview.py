@@ -20,7 +20,6 @@ from django.db.models import Max, Q, Sum
 from ams.amazon.models import ConnectionMarketplace, SellerConnection
 from ams.dashboard.selectors import STOCKOUT_LEAD_DAYS
 from ams.finance.models import ChargeDay
-from ams.inventory.models import InventoryHealth, RestockAdvice
 from ams.orders.models import OrderDay, SkuSummary
 from ams.sync.models import Family, SyncState
 from ams.teams.models import Team
@@ -551,7 +550,8 @@ class StockHealth:
 _STOCK_HEALTH = """
 WITH sold AS (
     SELECT connection_id, marketplace_id, sku, sum(units_30d) AS units_30d
-    FROM orders_skusummary WHERE team_id = %(team)s {marketplace}
+    -- Only SKUs that sold: both tests below need a rate of sale, and the summary keeps 180 days.
+    FROM orders_skusummary WHERE team_id = %(team)s AND units_30d > 0 {marketplace}
     GROUP BY connection_id, marketplace_id, sku
 ), excess AS (
     SELECT connection_id, marketplace_id, sku, excess_quantity
@@ -566,7 +566,18 @@ SELECT count(*),
         + s.inbound_receiving) * 30 < %(lead)s * d.units_30d),
     count(*) FILTER (WHERE s.fulfillable = 0 AND d.units_30d > 0),
     count(e.sku),
-    coalesce(sum(e.excess_quantity), 0)
+    coalesce(sum(e.excess_quantity), 0),
+    -- Amazon's alerts from the restock and the inventory planning reports, a SKU counted once per
+    -- alert and marketplace even when both reports raise it; in the same round trip.
+    (SELECT coalesce(json_agg(json_build_array(alert, skus)), '[]') FROM (
+        SELECT alert, count(*) AS skus FROM (
+            SELECT alert, connection_id, marketplace_id, sku FROM inventory_restockadvice
+            WHERE team_id = %(team)s AND alert <> '' {marketplace}
+            UNION
+            SELECT alert, connection_id, marketplace_id, sku FROM inventory_inventoryhealth
+            WHERE team_id = %(team)s AND alert <> '' {marketplace}
+        ) flagged GROUP BY alert
+    ) counted)
 FROM inventory_stocklevel s
 LEFT JOIN sold d ON d.connection_id = s.connection_id AND d.marketplace_id = s.marketplace_id AND d.sku = s.sku
 LEFT JOIN excess e ON e.connection_id = s.connection_id AND e.marketplace_id = s.marketplace_id AND e.sku = s.sku
@@ -582,24 +593,11 @@ def stock_health(team: Team, marketplace: str = "", *, lead_time_days: int = DEF
         cursor.execute(query, params)
         row = cursor.fetchone()
     assert row is not None
-    skus, available, inbound, reserved, unfulfillable, at_risk, out_of_stock, excess_skus, excess_units = row
+    skus, available, inbound, reserved, unfulfillable, at_risk, out_of_stock, excess_skus, excess_units, alerts = row
     return StockHealth(
         skus, available, inbound, reserved, unfulfillable, at_risk, out_of_stock, excess_skus, excess_units,
-        alerts=replenishment_alerts(team, marketplace),
+        alerts=sorted(((str(alert), int(n)) for alert, n in alerts), key=lambda pair: (-pair[1], pair[0])),
     )
-
-
-def replenishment_alerts(team: Team, marketplace: str = "") -> list[tuple[str, int]]:
-    """Amazon's alerts from the restock and the inventory planning reports, SKUs counted once per
-    alert and marketplace even when both reports raise it."""
-    flagged: dict[str, set[tuple[int, str, str]]] = {}
-    for model in (RestockAdvice, InventoryHealth):
-        qs = model._default_manager.filter(team=team).exclude(alert="")
-        if marketplace:
-            qs = qs.filter(marketplace_id=marketplace)
-        for alert, connection_id, marketplace_id, sku in qs.values_list("alert", "connection_id", "marketplace_id", "sku"):
-            flagged.setdefault(alert, set()).add((connection_id, marketplace_id, sku))
-    return sorted(((alert, len(skus)) for alert, skus in flagged.items()), key=lambda pair: (-pair[1], pair[0]))
 
 
 def team_currencies(team: Team, marketplace: str = "") -> list[str]:
