@@ -223,8 +223,9 @@ PAGES = {
 _TABLES = (
     "orders_orderline", "orders_order", "orders_orderday", "orders_skuday", "orders_skusummary", "inventory_stocklevel",
     "inventory_inventoryhealth", "inventory_restockadvice", "inventory_stocksnapshot", "catalog_listing",
-    "procurement_productcost", "finance_chargeday", "finance_chargeskumonth", "finance_charge", "finance_transaction",
-    "finance_settlementline", "finance_settlement", "sync_syncstate", "amazon_connectionmarketplace", "teams_membership",
+    "procurement_productcost", "procurement_skuwindowcost", "finance_chargeday", "finance_chargeskumonth",
+    "finance_charge", "finance_transaction", "finance_settlementline", "finance_settlement", "sync_syncstate",
+    "amazon_connectionmarketplace", "teams_membership",
 )
 
 

@@ -20,7 +20,6 @@ from django.db.models import Max, Q, Sum
 from ams.amazon.models import ConnectionMarketplace, SellerConnection
 from ams.dashboard.selectors import STOCKOUT_LEAD_DAYS
 from ams.finance.models import ChargeDay
-from ams.inventory.models import InventoryHealth, RestockAdvice
 from ams.orders.models import OrderDay, SkuSummary
 from ams.sync.models import Family, SyncState
 from ams.teams.models import Team
@@ -284,9 +283,63 @@ FROM totals t LEFT JOIN missing m ON m.currency = t.currency AND m.now = t.now
 """
 
 
+# The standard windows as priced ahead by ams.procurement.window_costs (one row per SKU summary
+# row and window): sums of 10,000 numbers. Used only when every summary row has its priced row for
+# the window ending on the period's last day; otherwise (a summary not refreshed today, costs
+# written around the services) the live queries above answer, with the same figures.
+_PRICED_WINDOWS = """
+WITH priced AS (
+    SELECT currency, sku, as_of, units_{window} AS units, units_prev_{window} AS units_before,
+        cost_{window} AS cost, cost_prev_{window} AS cost_before,
+        missing_{window} AS units_missing, missing_prev_{window} AS units_missing_before
+    FROM procurement_skuwindowcost
+    WHERE team_id = %(team)s {marketplace}
+), totals AS (
+    SELECT currency, sum(units) AS units, sum(units_before) AS units_before, sum(cost) AS cost,
+        sum(cost_before) AS cost_before, sum(units_missing) AS missing, sum(units_missing_before) AS missing_before,
+        bool_and(as_of = %(last)s) AS fresh, count(*) AS rows
+    FROM priced
+    GROUP BY currency
+), missing AS (
+    -- Apart from the totals: a DISTINCT count sorts its rows, here only those without a cost.
+    SELECT currency, count(DISTINCT sku) FILTER (WHERE units_missing > 0) AS skus,
+        count(DISTINCT sku) FILTER (WHERE units_missing_before > 0) AS skus_before
+    FROM priced WHERE units_missing > 0 OR units_missing_before > 0
+    GROUP BY currency
+)
+SELECT t.currency, t.units, t.units_before, t.cost, t.cost_before, t.missing, t.missing_before,
+    coalesce(m.skus, 0), coalesce(m.skus_before, 0), t.fresh, t.rows,
+    (SELECT count(*) FROM orders_skusummary WHERE team_id = %(team)s {marketplace})
+FROM totals t LEFT JOIN missing m ON m.currency = t.currency
+"""
+
+
+def _priced_windows(
+    team: Team, period: Period, marketplace: str, window: str
+) -> dict[tuple[str, bool], tuple[Decimal, int, int]] | None:
+    """The window's cost of goods from the read model, or None when it was not priced for it."""
+    where = "AND marketplace_id = %(marketplace)s" if marketplace else ""
+    params: dict[str, Any] = {"team": team.id, "last": period.last, "marketplace": marketplace}
+    with connection.cursor() as cursor:
+        cursor.execute(_PRICED_WINDOWS.format(marketplace=where, window=WINDOWS[window]), params)
+        rows = cursor.fetchall()
+    if not rows or not all(r[9] for r in rows) or sum(r[10] for r in rows) != rows[0][11]:
+        return None
+    result: dict[tuple[str, bool], tuple[Decimal, int, int]] = {}
+    for currency, units, units_before, cost, cost_before, missing, missing_before, skus, skus_before, *_check in rows:
+        # As the live query: a side appears only when something was sold in it.
+        if units:
+            result[(currency, True)] = (Decimal(cost).quantize(CENT), skus, missing)
+        if units_before:
+            result[(currency, False)] = (Decimal(cost_before).quantize(CENT), skus_before, missing_before)
+    return result
+
+
 def _cost_of_goods(
     team: Team, period: Period, previous: Period, marketplace: str, window: str | None
 ) -> dict[tuple[str, bool], tuple[Decimal, int, int]]:
+    if window is not None and (priced := _priced_windows(team, period, marketplace, window)) is not None:
+        return priced
     params: dict[str, Any] = {
         "team": team.id, "first": period.first, "last": period.last, "previous_first": previous.first,
         "marketplace": marketplace,
@@ -497,7 +550,8 @@ class StockHealth:
 _STOCK_HEALTH = """
 WITH sold AS (
     SELECT connection_id, marketplace_id, sku, sum(units_30d) AS units_30d
-    FROM orders_skusummary WHERE team_id = %(team)s {marketplace}
+    -- Only SKUs that sold: both tests below need a rate of sale, and the summary keeps 180 days.
+    FROM orders_skusummary WHERE team_id = %(team)s AND units_30d > 0 {marketplace}
     GROUP BY connection_id, marketplace_id, sku
 ), excess AS (
     SELECT connection_id, marketplace_id, sku, excess_quantity
@@ -512,7 +566,18 @@ SELECT count(*),
         + s.inbound_receiving) * 30 < %(lead)s * d.units_30d),
     count(*) FILTER (WHERE s.fulfillable = 0 AND d.units_30d > 0),
     count(e.sku),
-    coalesce(sum(e.excess_quantity), 0)
+    coalesce(sum(e.excess_quantity), 0),
+    -- Amazon's alerts from the restock and the inventory planning reports, a SKU counted once per
+    -- alert and marketplace even when both reports raise it; in the same round trip.
+    (SELECT coalesce(json_agg(json_build_array(alert, skus)), '[]') FROM (
+        SELECT alert, count(*) AS skus FROM (
+            SELECT alert, connection_id, marketplace_id, sku FROM inventory_restockadvice
+            WHERE team_id = %(team)s AND alert <> '' {marketplace}
+            UNION
+            SELECT alert, connection_id, marketplace_id, sku FROM inventory_inventoryhealth
+            WHERE team_id = %(team)s AND alert <> '' {marketplace}
+        ) flagged GROUP BY alert
+    ) counted)
 FROM inventory_stocklevel s
 LEFT JOIN sold d ON d.connection_id = s.connection_id AND d.marketplace_id = s.marketplace_id AND d.sku = s.sku
 LEFT JOIN excess e ON e.connection_id = s.connection_id AND e.marketplace_id = s.marketplace_id AND e.sku = s.sku
@@ -528,24 +593,11 @@ def stock_health(team: Team, marketplace: str = "", *, lead_time_days: int = DEF
         cursor.execute(query, params)
         row = cursor.fetchone()
     assert row is not None
-    skus, available, inbound, reserved, unfulfillable, at_risk, out_of_stock, excess_skus, excess_units = row
+    skus, available, inbound, reserved, unfulfillable, at_risk, out_of_stock, excess_skus, excess_units, alerts = row
     return StockHealth(
         skus, available, inbound, reserved, unfulfillable, at_risk, out_of_stock, excess_skus, excess_units,
-        alerts=replenishment_alerts(team, marketplace),
+        alerts=sorted(((str(alert), int(n)) for alert, n in alerts), key=lambda pair: (-pair[1], pair[0])),
     )
-
-
-def replenishment_alerts(team: Team, marketplace: str = "") -> list[tuple[str, int]]:
-    """Amazon's alerts from the restock and the inventory planning reports, SKUs counted once per
-    alert and marketplace even when both reports raise it."""
-    flagged: dict[str, set[tuple[int, str, str]]] = {}
-    for model in (RestockAdvice, InventoryHealth):
-        qs = model._default_manager.filter(team=team).exclude(alert="")
-        if marketplace:
-            qs = qs.filter(marketplace_id=marketplace)
-        for alert, connection_id, marketplace_id, sku in qs.values_list("alert", "connection_id", "marketplace_id", "sku"):
-            flagged.setdefault(alert, set()).add((connection_id, marketplace_id, sku))
-    return sorted(((alert, len(skus)) for alert, skus in flagged.items()), key=lambda pair: (-pair[1], pair[0]))
 
 
 def team_currencies(team: Team, marketplace: str = "") -> list[str]:

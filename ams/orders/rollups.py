@@ -19,6 +19,7 @@ from psycopg import sql
 
 from ams.core.tenancy import require_team_scope
 from ams.orders.timezones import zone, zone_name
+from ams.procurement.window_costs import sku_window_costs_refresh
 
 _DAYS_DELETE = """
 DELETE FROM orders_orderday
@@ -203,3 +204,5 @@ def sku_summaries_refresh(*, connection_id: int, marketplace_id: str, now: datet
     with connection.cursor() as cursor:
         cursor.execute(_SUMMARY_DELETE, params)
         cursor.execute(_SUMMARY_INSERT, params)
+    # The cost of goods of the same rows and windows, in the same transaction (the overview reads both).
+    sku_window_costs_refresh(connection_id=connection_id, marketplace_id=marketplace_id)

@@ -12,6 +12,8 @@ hand-entered ones; these stay the fallback.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -50,3 +52,60 @@ class ProductCost(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.sku} {self.unit_cost} {self.currency} from {self.effective_from}"
+
+
+def _cost() -> models.DecimalField[Any, Any]:
+    return models.DecimalField(max_digits=24, decimal_places=UNIT_COST_PLACES)
+
+
+class SkuWindowCost(TenantModel):
+    """Read model: the cost of goods sold of one row of ``orders.SkuSummary`` over each standard
+    window (7, 30, 90 days, month to date) and the window before it, priced by the rule of
+    ``selectors.costs_for`` (the cost valid on each day sold). Rebuilt with the SKU summary and
+    whenever costs are saved or deleted (``ams.procurement.window_costs``), so the overview adds
+    10,000 numbers instead of looking up the cost in force among every dated record.
+    """
+
+    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")
+    marketplace_id = models.CharField(max_length=20)
+    sku = models.CharField(max_length=64)
+    currency = models.CharField(max_length=3)
+    # The day the windows end on: the summary's as_of when this row was priced.
+    as_of = models.DateField()
+    # Per window, as in the summary: units sold and, times the cost valid on their day, for the units whose cost is in the
+    # sale's currency; and the units without a cost on their day (or with one in another currency),
+    # never priced as free. The "prev" columns are the window before.
+    units_7d = models.IntegerField()
+    units_prev_7d = models.IntegerField()
+    units_30d = models.IntegerField()
+    units_prev_30d = models.IntegerField()
+    units_90d = models.IntegerField()
+    units_prev_90d = models.IntegerField()
+    units_mtd = models.IntegerField()
+    units_prev_mtd = models.IntegerField()
+    cost_7d = _cost()
+    cost_prev_7d = _cost()
+    cost_30d = _cost()
+    cost_prev_30d = _cost()
+    cost_90d = _cost()
+    cost_prev_90d = _cost()
+    cost_mtd = _cost()
+    cost_prev_mtd = _cost()
+    missing_7d = models.IntegerField()
+    missing_prev_7d = models.IntegerField()
+    missing_30d = models.IntegerField()
+    missing_prev_30d = models.IntegerField()
+    missing_90d = models.IntegerField()
+    missing_prev_90d = models.IntegerField()
+    missing_mtd = models.IntegerField()
+    missing_prev_mtd = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "connection", "marketplace_id", "sku", "currency"], name="sku_window_cost_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku} {self.currency} as of {self.as_of}"

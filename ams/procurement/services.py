@@ -10,6 +10,7 @@ from django.db import transaction
 from ams.accounts.models import User
 from ams.procurement.importing import CostRow, Rejection
 from ams.procurement.models import ProductCost
+from ams.procurement.window_costs import sku_window_costs_refresh
 from ams.teams.models import Team
 
 _KEY = ["team", "sku", "marketplace_id", "effective_from"]
@@ -41,6 +42,8 @@ def product_costs_save(*, team: Team, actor: User | None, rows: Sequence[CostRow
         unique_fields=_KEY,
         update_fields=_REPLACED,
     )
+    # The overview's cost of goods per SKU and window, priced again at the new costs.
+    sku_window_costs_refresh(skus=sorted({row.sku for row in rows}))
     return len(rows)
 
 
@@ -57,4 +60,5 @@ def product_cost_delete(*, team: Team, cost_id: int) -> ProductCost:
     """Delete one dated record of the team; ProductCost.DoesNotExist for another team's id."""
     record = ProductCost.objects.select_for_update().get(team=team, id=cost_id)
     record.delete()
+    sku_window_costs_refresh(skus=[record.sku])
     return record
