@@ -1,8 +1,9 @@
 """Converting a flat file's rows inside PostgreSQL: the fast path of the bulk ingest.
 
-A block of raw lines is COPYed as it is into a one-column temporary table; one ``INSERT …
-SELECT`` then splits, checks and casts every line that is plainly well formed into the typed
-staging table the upserts read. Python does no work per line.
+A block of raw lines is COPYed as it is into a temporary table (a text column per header column
+when every line has one cell per column, else one column for the whole line); one ``INSERT …
+SELECT`` then checks and casts every line that is plainly well formed into the typed staging
+table the upserts read. Python does no work per line.
 
 The Python converter stays the definition of a row. A line the SQL declines (an unusual date
 format, a decimal comma, an unknown status, a cell with odd whitespace, too many cells, …) is
