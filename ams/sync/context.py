@@ -293,7 +293,7 @@ class SyncContext:
                 if before_merge is not None:
                     before_merge(staged)
                 for target in targets:
-                    self.stats.rows_changed += bulk.merge(target, staged, connection_id=self.connection_id).changed
+                    self.stats.rows_changed += bulk.merge(target, staged, connection_id=self.connection_id)
                 if after_merge is not None:
                     after_merge(staged)
                 bulk.drop_stage(staged)
@@ -393,10 +393,10 @@ class SyncContext:
                 split = lines is not None
                 if lines is None:
                     lines = bulk.stage_lines(block.data)
-                select = job.conversion.select(
-                    job.header, job.types, lines, split=split, odd_whitespace=block.odd_whitespace
+                select = functools.partial(
+                    job.conversion.select, job.header, job.types, lines, split=split, odd_whitespace=block.odd_whitespace
                 )
-                staged, count = bulk.stage_converted(job.columns, select)
+                staged, count = bulk.stage_converted(job.columns, lambda guarded: select(guarded=guarded))
                 declined = bulk.declined_lines(lines, staged, width=width if split else None)
                 if declined:
                     rows, refused = job.convert_in_python(block, declined)
@@ -405,7 +405,7 @@ class SyncContext:
                 read = count
                 if count:
                     for target in targets:
-                        changed += bulk.merge(target, staged, connection_id=self.connection_id).changed
+                        changed += bulk.merge(target, staged, connection_id=self.connection_id)
                     if after_merge is not None:
                         # Read models are rebuilt from the rows of whole days: one block at a
                         # time per connection, each seeing the blocks committed before it.

@@ -8,12 +8,15 @@ are built at random, with a fixed seed, from cells Amazon writes and cells it sh
 
 from __future__ import annotations
 
+import functools
 import random
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+import psycopg
 import pytest
 from django.db import connection, transaction
+from psycopg import sql
 
 from ams.sync import ingest as bulk
 from ams.sync.bench import HEADER
@@ -58,24 +61,40 @@ PROMOTIONS = ["", "PROMO1,PROMO2", "p" * 400]
 ASINS = ["B000000001", "", "B" * 20]
 
 
-def _cells(rng: random.Random) -> dict[str, str]:
+def _readable(values: list[str], sql_type: str, *, cast_when: str) -> list[str]:
+    """The values an unguarded conversion casts without failing: those it does not cast
+    (``cast_when`` false) and those PostgreSQL reads as ``sql_type``."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT v FROM unnest(%s::text[]) AS v WHERE NOT ({cast_when}) OR pg_input_is_valid(v, %s)",  # noqa: S608
+            [values, sql_type],
+        )
+        return [v for (v,) in cursor.fetchall()]
+
+
+def _cells(rng: random.Random, *, readable: bool = False) -> dict[str, str]:
+    dates, amounts, quantities = DATES, AMOUNTS, QUANTITIES
+    if readable:
+        dates = _readable(DATES, "timestamptz", cast_when="v LIKE '____-__-__T__:__:__+00:00'")
+        amounts = _readable(AMOUNTS, "numeric", cast_when="v <> ''")
+        quantities = _readable(QUANTITIES, "integer", cast_when="length(v) BETWEEN 1 AND 9")
     return {
         "amazon-order-id": rng.choice(ORDER_IDS),
-        "purchase-date": rng.choice(DATES),
-        "last-updated-date": rng.choice(DATES),
+        "purchase-date": rng.choice(dates),
+        "last-updated-date": rng.choice(dates),
         "order-status": rng.choice(STATUSES),
         "fulfillment-channel": rng.choice(CHANNELS),
         "sales-channel": rng.choice(SALES_CHANNELS),
         "sku": rng.choice(SKUS),
         "asin": rng.choice(ASINS),
-        "quantity": rng.choice(QUANTITIES),
+        "quantity": rng.choice(quantities),
         "currency": rng.choice(CURRENCIES),
-        "item-price": rng.choice(AMOUNTS),
-        "item-tax": rng.choice(AMOUNTS),
-        "shipping-price": rng.choice(AMOUNTS),
-        "shipping-tax": rng.choice(AMOUNTS),
-        "item-promotion-discount": rng.choice(AMOUNTS),
-        "ship-promotion-discount": rng.choice(AMOUNTS),
+        "item-price": rng.choice(amounts),
+        "item-tax": rng.choice(amounts),
+        "shipping-price": rng.choice(amounts),
+        "shipping-tax": rng.choice(amounts),
+        "item-promotion-discount": rng.choice(amounts),
+        "ship-promotion-discount": rng.choice(amounts),
         "promotion-ids": rng.choice(PROMOTIONS),
     }
 
@@ -103,8 +122,9 @@ def _canonical(rng: random.Random) -> dict[str, str]:
     }
 
 
-def _document(rng: random.Random, count: int) -> tuple[list[str], bytes, set[int]]:
-    """The header, the document, and the line numbers of the lines written as Amazon does."""
+def _document(rng: random.Random, count: int, *, readable: bool = False) -> tuple[list[str], bytes, set[int]]:
+    """The header, the document, and the line numbers of the lines written as Amazon does;
+    ``readable``: only cells an unguarded conversion can cast."""
     header = HEADER.split("\t")
     lines = []
     clean = set()
@@ -113,7 +133,7 @@ def _document(rng: random.Random, count: int) -> tuple[list[str], bytes, set[int
         if i % 4:
             # One or two cells of any kind in an otherwise good line: each odd value gets its
             # chance to be the only thing wrong.
-            odd = _cells(rng)
+            odd = _cells(rng, readable=readable)
             for name in rng.sample(sorted(odd), rng.choice((1, 1, 2))):
                 cells[name] = odd[name]
         line = "\t".join(cells.get(name, "") for name in header)
@@ -152,11 +172,14 @@ def _splittable(document: bytes, width: int) -> bytes:
     return ("\n".join([header, *keep]) + "\n").encode()
 
 
+@pytest.mark.parametrize("guarded", [True, False], ids=["guarded", "unguarded"])
 @pytest.mark.parametrize("split", [False, True], ids=["whole lines", "cells split by COPY"])
 @pytest.mark.parametrize("marketplaces", [{US}, {US, CA}], ids=["one marketplace", "two marketplaces"])
-def test_the_rows_sql_takes_are_the_rows_python_makes(marketplaces: set[str], split: bool):
+def test_the_rows_sql_takes_are_the_rows_python_makes(marketplaces: set[str], split: bool, guarded: bool):
+    """Both kinds of conversion: guarded over any cells, unguarded over the cells it can cast
+    (on others it fails, and the block is converted again guarded: the next test)."""
     rng = random.Random(20261127)
-    header, document, clean = _document(rng, 3000)
+    header, document, clean = _document(rng, 3000, readable=not guarded)
     if split:
         document = _splittable(document, len(header))
         clean = set()  # line numbers changed; the canonical lines are checked without split
@@ -170,9 +193,9 @@ def test_the_rows_sql_takes_are_the_rows_python_makes(marketplaces: set[str], sp
         raw = bulk.stage_cells(block.data, len(header)) if split else bulk.stage_lines(block.data)
         assert raw is not None
         select = parser.report_sql(marketplaces).select(
-            header, types, raw, split=split, odd_whitespace=block.odd_whitespace
+            header, types, raw, split=split, odd_whitespace=block.odd_whitespace, guarded=guarded
         )
-        staged, count = bulk.stage_converted(parser.LINE_COLUMNS, select)
+        staged, count = bulk.stage_converted(parser.LINE_COLUMNS, lambda _guarded: select)
         declined = bulk.declined_lines(raw, staged, width=len(header) if split else None)
         with connection.cursor() as cursor:
             cursor.execute(f'SELECT _n, {", ".join(names)} FROM "{staged}" ORDER BY _n')  # noqa: S608  (our own names)
@@ -194,6 +217,27 @@ def test_the_rows_sql_takes_are_the_rows_python_makes(marketplaces: set[str], sp
     assert all(text == lines[n - 1].removesuffix("\r") for n, text in ((block.first_line + n - 1, t) for n, t in declined))
 
 
+def test_a_cell_postgresql_cannot_read_sends_the_block_to_the_guarded_conversion():
+    rng = random.Random(3)
+    header = HEADER.split("\t")
+    rows = [_canonical(rng) for _ in range(4)]
+    rows[2]["item-price"] = "1,50"  # a decimal comma: no cast reads it
+    document = (HEADER + "\n" + "".join("\t".join(r.get(n, "") for n in header) + "\n" for r in rows)).encode()
+    (block,) = list(BlockReader([document]))
+    types = {c.name: c.sql_type for c in parser.LINE_COLUMNS}
+    conversion = parser.report_sql({US})
+    with transaction.atomic():
+        raw = bulk.stage_cells(block.data, len(header))
+        assert raw is not None
+        select = functools.partial(conversion.select, header, types, raw, split=True, odd_whitespace=False)
+        with pytest.raises(psycopg.DataError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.cursor.execute(select(guarded=False))
+        staged, count = bulk.stage_converted(parser.LINE_COLUMNS, lambda guarded: select(guarded=guarded))
+        assert count == 3
+        assert [n for n, _line in bulk.declined_lines(raw, staged, width=len(header))] == [3]
+        transaction.set_rollback(True)
+
+
 def test_a_block_with_a_short_line_goes_in_as_whole_lines():
     header = HEADER.split("\t")
     document = (HEADER + "\n" + "a\\b\tc\n").encode()
@@ -202,7 +246,10 @@ def test_a_block_with_a_short_line_goes_in_as_whole_lines():
     with transaction.atomic():
         assert bulk.stage_cells(block.data, len(header)) is None
         raw = bulk.stage_lines(block.data)
-        staged, count = bulk.stage_converted(parser.LINE_COLUMNS, parser.report_sql({US}).select(header, types, raw))
+        conversion = parser.report_sql({US})
+        staged, count = bulk.stage_converted(
+            parser.LINE_COLUMNS, lambda guarded: conversion.select(header, types, raw, guarded=guarded)
+        )
         assert count == 0
         assert bulk.declined_lines(raw, staged) == [(1, "a\\b\tc")]
         transaction.set_rollback(True)
@@ -228,7 +275,10 @@ def test_a_block_gets_sqls_rows_and_pythons_for_the_lines_sql_declines():
     with transaction.atomic():
         for block in blocks:
             lines = bulk.stage_lines(block.data)
-            select = job.conversion.select(header, types, lines, odd_whitespace=block.odd_whitespace)
+
+            def select(guarded: bool, lines: str = lines, odd: bool = block.odd_whitespace) -> sql.Composable:
+                return job.conversion.select(header, types, lines, odd_whitespace=odd, guarded=guarded)
+
             staged, _count = bulk.stage_converted(parser.LINE_COLUMNS, select)
             rows, refused = job.convert_in_python(block, bulk.declined_lines(lines, staged))
             bulk.stage_more(staged, parser.LINE_COLUMNS, rows)

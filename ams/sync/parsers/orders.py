@@ -66,6 +66,7 @@ LINES = ingest.Target(
     ),
     key=("amazon_order_id", "sku"),
     version="last_updated_at",
+    seldom_repeated=True,
 )
 
 # Amazon's words for an order's state, in both APIs and the reports, to AMS's.
@@ -209,7 +210,9 @@ def report_sql(marketplace_ids: set[str]) -> convert_sql.Conversion:
             "shipping_tax": "shipping-tax", "item_discount": "item-promotion-discount",
             "ship_discount": "ship-promotion-discount",
         }
-        value = {name: sql.Identifier(name) for name in (*timestamps, *amounts, "quantity")}
+        value = {
+            name: sql.Identifier(name) for name in (*timestamps, *amounts, "quantity", "order_id", "sku", "status", "channel")
+        }
         item = value["item"]
 
         def priced(expression: sql.Composable) -> sql.Composable:
@@ -219,22 +222,27 @@ def report_sql(marketplace_ids: set[str]) -> convert_sql.Conversion:
         return convert_sql.Plan(
             derived={
                 "marketplace": marketplace,
-                **{name: q.read_timestamp(cell(header)) for name, header in timestamps.items()},
-                **{name: q.read_amount(cell(header)) for name, header in amounts.items()},
-                "quantity": q.read_integer(cell("quantity")),
+                **{name: q.read_timestamp(cell(header), guarded=cell.guarded) for name, header in timestamps.items()},
+                **{name: q.read_amount(cell(header), guarded=cell.guarded) for name, header in amounts.items()},
+                "quantity": q.read_integer(cell("quantity"), guarded=cell.guarded),
+                # Named once: the columns and the checks both use them.
+                "order_id": q.text(cell("amazon-order-id"), 40),
+                "sku": q.text(cell("sku"), 64),
+                "status": q.lookup(status_key, _STATUS),
+                "channel": q.lookup(channel_key, _CHANNEL),
             },
             columns={
-                "amazon_order_id": q.text(cell("amazon-order-id"), 40),
+                "amazon_order_id": value["order_id"],
                 "marketplace_id": sql.SQL("marketplace"),
                 "purchased_at": value["purchased"],
                 "last_updated_at": value["updated"],
-                "status": q.lookup(status_key, _STATUS),
-                "fulfillment_channel": q.lookup(channel_key, _CHANNEL),
+                "status": value["status"],
+                "fulfillment_channel": value["channel"],
                 "sales_channel": sales,
                 "currency": sql.SQL("coalesce(nullif({}, ''), {}, '')").format(
                     q.text(cell("currency"), 3), q.lookup(sql.SQL("marketplace"), currencies)
                 ),
-                "sku": q.text(cell("sku"), 64),
+                "sku": value["sku"],
                 "asin": q.text(cell("asin"), 16),
                 "quantity": value["quantity"],
                 "item_price": item,
@@ -250,13 +258,13 @@ def report_sql(marketplace_ids: set[str]) -> convert_sql.Conversion:
             accept=[
                 q.is_ascii(cell("sales-channel")),
                 sql.SQL("marketplace = ANY({})").format(sql.Literal(sorted(marketplace_ids))),
-                sql.SQL("{} <> ''").format(q.text(cell("amazon-order-id"), 40)),
-                sql.SQL("{} <> ''").format(q.text(cell("sku"), 64)),
+                sql.SQL("{} <> ''").format(value["order_id"]),
+                sql.SQL("{} <> ''").format(value["sku"]),
                 *(q.is_timestamp(cell(header), value[name]) for name, header in timestamps.items()),
                 q.is_ascii(cell("order-status")),
-                sql.SQL("{} IS NOT NULL").format(q.lookup(status_key, _STATUS)),
+                sql.SQL("{} IS NOT NULL").format(value["status"]),
                 q.is_ascii(cell("fulfillment-channel")),
-                sql.SQL("{} IS NOT NULL").format(q.lookup(channel_key, _CHANNEL)),
+                sql.SQL("{} IS NOT NULL").format(value["channel"]),
                 q.is_integer(cell("quantity"), value["quantity"]),
                 *(q.is_amount(cell(header), value[name]) for name, header in amounts.items()),
             ],

@@ -1,0 +1,93 @@
+"""The set-based upsert (ams.sync.ingest.merge): the newest version of a row wins, within a batch
+and across batches, a row seen again unchanged is not rewritten, and another team's rows with
+the same natural key are never touched."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+
+from ams.core.tenancy import team_scope
+from ams.orders.models import Order, OrderLine
+from ams.sync import ingest as bulk
+from ams.sync.parsers import orders as order_parser
+from tests.dashboard import factories as f
+from tests.factories import Personas
+
+pytestmark = pytest.mark.django_db
+
+BOUGHT = datetime(2026, 3, 1, 9, tzinfo=UTC)
+
+
+def _line(order: str, sku: str, *, updated_hours: int, quantity: int, price: str = "10.00") -> tuple[object, ...]:
+    return (
+        order, f.US, BOUGHT, BOUGHT + timedelta(hours=updated_hours), "shipped", "AFN", "Amazon.com", "USD", sku,
+        "B0TEST", quantity, Decimal(price), Decimal(0), Decimal(0), Decimal(0), "",
+    )
+
+
+def _merge(team_id: int, connection_id: int, rows: list[tuple[object, ...]]) -> list[int]:
+    """Stage ``rows`` and upsert them into orders and lines, as one ingest batch does."""
+    with team_scope(team_id), transaction.atomic():
+        staged, _ = bulk.stage(order_parser.LINE_COLUMNS, rows)
+        return [bulk.merge(target, staged, connection_id=connection_id) for target in (order_parser.ORDERS, order_parser.LINES)]
+
+
+def _quantities(team_id: int) -> dict[tuple[str, str], int]:
+    with team_scope(team_id):
+        return {(line.amazon_order_id, line.sku): line.quantity for line in OrderLine.objects.all()}
+
+
+def test_the_newest_version_wins_whatever_the_order_of_the_batch(personas: Personas):
+    connection = f.connected(personas.team)
+    theirs = f.connected(personas.outsider_team)
+    their_rows = [_line("111-0000001-0000001", "MUG", updated_hours=1, quantity=9)]
+    _merge(personas.outsider_team.id, theirs.id, their_rows)
+
+    # The same line twice in one batch, the newer first, then the newer last.
+    changed = _merge(personas.team.id, connection.id, [
+        _line("111-0000001-0000001", "MUG", updated_hours=5, quantity=2),
+        _line("111-0000001-0000001", "MUG", updated_hours=1, quantity=1),
+        _line("111-0000002-0000001", "CUP", updated_hours=1, quantity=1),
+        _line("111-0000002-0000001", "CUP", updated_hours=5, quantity=3),
+        _line("111-0000003-0000001", "BOWL", updated_hours=1, quantity=4),
+    ])
+
+    assert changed == [3, 3]
+    assert _quantities(personas.team.id) == {
+        ("111-0000001-0000001", "MUG"): 2,
+        ("111-0000002-0000001", "CUP"): 3,
+        ("111-0000003-0000001", "BOWL"): 4,
+    }
+    # The outsider's line with the same order id and SKU is theirs, untouched.
+    assert _quantities(personas.outsider_team.id) == {("111-0000001-0000001", "MUG"): 9}
+
+
+def test_an_older_version_never_overwrites_and_an_unchanged_row_is_not_rewritten(personas: Personas):
+    connection = f.connected(personas.team)
+    _merge(personas.team.id, connection.id, [
+        _line("111-0000001-0000001", "MUG", updated_hours=5, quantity=2),
+        _line("111-0000002-0000001", "CUP", updated_hours=5, quantity=3),
+    ])
+    with team_scope(personas.team.id):
+        synced = {line.sku: line.synced_at for line in OrderLine.objects.all()}
+
+    changed = _merge(personas.team.id, connection.id, [
+        _line("111-0000001-0000001", "MUG", updated_hours=1, quantity=7),  # older: refused
+        _line("111-0000002-0000001", "CUP", updated_hours=5, quantity=3),  # the same: left alone
+    ])
+
+    assert changed == [0, 0]
+    assert _quantities(personas.team.id) == {("111-0000001-0000001", "MUG"): 2, ("111-0000002-0000001", "CUP"): 3}
+    with team_scope(personas.team.id):
+        assert {line.sku: line.synced_at for line in OrderLine.objects.all()} == synced
+        assert Order.objects.get(amazon_order_id="111-0000001-0000001").last_updated_at == BOUGHT + timedelta(hours=5)
+
+    changed = _merge(personas.team.id, connection.id, [
+        _line("111-0000002-0000001", "CUP", updated_hours=6, quantity=5, price="12.00"),  # newer: taken
+    ])
+    assert changed == [1, 1]
+    assert _quantities(personas.team.id)[("111-0000002-0000001", "CUP")] == 5
