@@ -104,11 +104,14 @@ def read_amount(cell: sql.Composable, *, guarded: bool = True) -> sql.Composable
 
 def is_amount(cell: sql.Composable, value: sql.Composable) -> sql.Composable:
     """Empty, or an amount PostgreSQL writes back the same (plain digits, a point, a minus: no
-    exponent, no spaces, no underscores), under 10^12 (flatfile.money's limit, and sums of two
-    stay inside numeric(18,2); NaN and Infinity are not under it), with at most 10 decimals (so
-    that sums are exact in both readers)."""
+    exponent, no spaces, no underscores) in at most 12 characters.
+
+    Written back, an amount has a digit before any point, so 12 characters hold at most 12
+    digits and 10 decimals: it is under 10^12 (flatfile.money's limit, and sums of two stay
+    inside numeric(18,2)), and sums are exact in both readers. NaN and Infinity are written back
+    as they came: the bounds leave them out. Longer amounts are Python's to read."""
     return sql.SQL(
-        "({c} = '' OR ({v} IS NOT NULL AND {v}::text = {c} AND abs({v}) < 1e12 AND scale({v}) <= 10))"
+        "({c} = '' OR (octet_length({c}) <= 12 AND {v}::text = {c} AND {v} BETWEEN -1e12 AND 1e12))"
     ).format(c=cell, v=value)
 
 
