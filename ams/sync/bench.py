@@ -211,12 +211,12 @@ def parsed_ingest(rows: int, team: Team, conn: SellerConnection, report: IO[byte
 
     started = time.perf_counter()
     ctx.ingest_blocks(
-        BlockReader(_read(report)),
+        BlockReader(_read(report), keep_together="amazon-order-id"),
         conversion=order_parser.report_sql({US}),
         required=order_parser.REQUIRED,
         convert=order_parser.report_converter({US}),
         columns=order_parser.LINE_COLUMNS,
-        targets=[order_parser.ORDERS, order_parser.LINES],
+        targets=[order_parser.ORDERS, order_parser.REPORT_LINES],
         source="bench",
         after_merge=after_merge,
     )

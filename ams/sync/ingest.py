@@ -55,6 +55,11 @@ class Target:
     # are upserted as they come, and sorted by key to keep the newest of each only in the rare
     # batch where PostgreSQL finds a repeat. Sorting every batch cost a fifth of the upsert.
     seldom_repeated: bool = False
+    # Columns added up over staged rows with the same key and version: distinct items of one
+    # document that the key cannot tell apart (an order with two items of one SKU, which the
+    # all-orders report lists as two lines). The other columns of such rows are the same.
+    # Only for a source that lists each item once: a repeat is then never the same item twice.
+    summed: tuple[str, ...] = ()
 
 
 # Names for staging tables, unique in the process (next() on a count is atomic).
@@ -238,17 +243,26 @@ def merge_statement(target: Target, staged: str, *, distinct: bool = True) -> sq
         if data
         else sql.SQL("DO NOTHING")
     )
+    rows: sql.Composable = sql.SQL("{} s {}").format(ident(staged), where_clause)
+    if distinct and target.summed:
+        if target.expressions or target.version is None:
+            raise ValueError("summed columns need a version and the staged columns as they are")
+        grouped = [*target.key, target.version]
+        rows = sql.SQL("(SELECT {}, {} FROM {} GROUP BY {}) s").format(
+            sql.SQL(", ").join(ident(c) for c in grouped),
+            sql.SQL(", ").join(
+                sql.SQL("{}({}) AS {}").format(sql.SQL("sum" if c in target.summed else "max"), ident(c), ident(c))
+                for c in target.columns
+                if c not in grouped
+            ),
+            rows,
+            sql.SQL(", ").join(ident(c) for c in grouped),
+        )
     source_rows = (
-        sql.SQL("SELECT DISTINCT ON ({key}) {selected} FROM {staged} s {where_clause} ORDER BY {key}{version_order}")
+        sql.SQL("SELECT DISTINCT ON ({key}) {selected} FROM {rows} ORDER BY {key}{version_order}")
         if distinct
-        else sql.SQL("SELECT {selected} FROM {staged} s {where_clause}")
-    ).format(
-        key=sql.SQL(", ").join(key),
-        selected=selected,
-        staged=ident(staged),
-        where_clause=where_clause,
-        version_order=version_order,
-    )
+        else sql.SQL("SELECT {selected} FROM {rows}")
+    ).format(key=sql.SQL(", ").join(key), selected=selected, rows=rows, version_order=version_order)
     return sql.SQL(
         """
         INSERT INTO {table} AS t ({insert_columns})

@@ -62,3 +62,27 @@ def test_a_partial_last_line_is_not_yielded_when_the_stream_breaks():
 )
 def test_timestamps_in_amazons_formats_are_read_as_utc(raw):
     assert flatfile.parse_timestamp(raw) == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+def test_a_block_ends_where_a_group_of_lines_ends():
+    """An order's lines stay in one block; lines are neither lost nor renumbered."""
+    body = [b"A\t1", b"B\t1", b"B\t2", b"C\t1", b"C\t2", b"C\t3", b"C\t4", b"C\t5", b"D\t1"]
+    # A line per chunk: without keep_together, blocks would be cut every two lines.
+    chunks = [b"order\tn\n", *(line + b"\n" for line in body)]
+    reader = flatfile.BlockReader(chunks, lines_per_block=2, keep_together="order")
+
+    blocks = [(block.first_line, block.data.decode().splitlines()) for block in reader]
+
+    # A run longer than a block (C) is one block of its own, bigger than asked.
+    assert [[line.split("\t")[0] for line in lines] for _first, lines in blocks] == [
+        ["A"], ["B", "B"], ["C", "C", "C", "C", "C"], ["D"],
+    ]
+    assert [first for first, _lines in blocks] == [2, 3, 5, 10]
+    assert [line for _first, lines in blocks for line in lines] == [line.decode() for line in body]
+
+    unkept = flatfile.BlockReader(list(chunks), lines_per_block=2, keep_together="no such column")
+    assert [block.lines for block in unkept] == [2, 2, 2, 2, 1]
+    # A column that never changes does not make the whole file one block.
+    same = [b"order\tn\n", *(b"X\t%d\n" % i for i in range(20))]
+    bounded = flatfile.BlockReader(same, lines_per_block=2, keep_together="order")
+    assert [block.lines for block in bounded] == [8, 8, 4]

@@ -174,6 +174,10 @@ class Block:
     odd_whitespace: bool = True
 
 
+# How many times its size a block may grow to keep a group of lines together.
+GROUP_LIMIT = 4
+
+
 class BlockReader:
     """A flat file cut into blocks of about ``lines_per_block`` lines for ``COPY … FROM STDIN``.
 
@@ -185,10 +189,18 @@ class BlockReader:
 
     A stream that breaks off yields the complete lines read so far as a last block, then raises:
     the partial last line is never yielded.
+
+    ``keep_together`` names a column whose consecutive equal values stay in one block (the
+    lines of an order), so that rows the upsert adds up are staged together.
     """
 
     def __init__(
-        self, chunks: Iterable[bytes], encoding: str | Callable[[], str | None] | None = None, *, lines_per_block: int = 20_000
+        self,
+        chunks: Iterable[bytes],
+        encoding: str | Callable[[], str | None] | None = None,
+        *,
+        lines_per_block: int = 20_000,
+        keep_together: str | None = None,
     ) -> None:
         self._chunks = iter(chunks)
         self._encoding = encoding
@@ -197,6 +209,8 @@ class BlockReader:
         self.header_line = ""
         self.header: list[str] = []
         self._read_header()
+        # The position of the column (the last of that name, as rows are read), if the file has it.
+        self._together = max((i for i, name in enumerate(self.header) if name == keep_together), default=None)
 
     @property
     def encoding(self) -> str | None:
@@ -236,8 +250,18 @@ class BlockReader:
                 lines.append(complete)
                 count += complete.count(b"\n")
                 if count >= self.lines_per_block:
-                    yield self._block(b"".join(lines), count)
-                    lines, count = [], 0
+                    data = b"".join(lines)
+                    cut = self._group_start(data)
+                    if cut == 0:
+                        # One group so far: the block grows until it ends, within a bound
+                        # (a column that never changes must not hold the whole file).
+                        if count < GROUP_LIMIT * self.lines_per_block:
+                            lines = [data]
+                            continue
+                        cut = len(data)
+                    yield self._block(data[:cut], count - data.count(b"\n", cut))
+                    lines = [data[cut:]] if cut < len(data) else []
+                    count = data.count(b"\n", cut)
         except Exception:
             if lines:
                 yield self._block(b"".join(lines), count)
@@ -248,6 +272,27 @@ class BlockReader:
             self._pending = b""
         if lines:
             yield self._block(b"".join(lines), count)
+
+    def _group_start(self, data: bytes) -> int:
+        """Where the last run of lines sharing the ``keep_together`` cell begins in ``data``
+        (whole lines): 0 when that run is all of it, the end when there is no such column."""
+        position = self._together
+        if position is None:
+            return len(data)
+
+        def cell(line: bytes) -> bytes:
+            cells = line.rstrip(b"\r").split(b"\t", position + 1)
+            return cells[position] if len(cells) > position else b""
+
+        end = len(data) - 1  # the newline ending the last line
+        start = data.rfind(b"\n", 0, end) + 1
+        value = cell(data[start:end])
+        while start > 0:
+            before = data.rfind(b"\n", 0, start - 1) + 1
+            if cell(data[before : start - 1]) != value:
+                return start
+            start = before
+        return 0
 
     def _block(self, data: bytes, count: int) -> Block:
         first = self._next_line

@@ -7,6 +7,7 @@ nothing changed. Nothing about the buyer is read.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -67,6 +68,11 @@ LINES = ingest.Target(
     key=("amazon_order_id", "sku"),
     version="last_updated_at",
     seldom_repeated=True,
+)
+# The all-orders report lists each item of an order once, but has no order item id: two items
+# of one SKU are two lines with the same key, which together are the order's line for that SKU.
+REPORT_LINES = dataclasses.replace(
+    LINES, summed=("quantity", "item_price", "shipping_price", "tax", "promotion_discount")
 )
 
 # Amazon's words for an order's state, in both APIs and the reports, to AMS's.
@@ -323,7 +329,7 @@ def api_rows(order: Mapping[str, Any], marketplace_ids: set[str]) -> list[tuple[
     created = _time(order.get("createdTime"), "createdTime")
     updated = _time(order.get("lastUpdatedTime"), "lastUpdatedTime")
     sales_channel = str(channel_info.get("marketplaceName") or "")[:40]
-    rows: list[tuple[object, ...]] = []
+    rows: dict[str, tuple[object, ...]] = {}
     for item in order.get("orderItems") or []:
         product = item.get("product") or {}
         sku = str(product.get("sellerSku") or "")[:64]
@@ -338,26 +344,47 @@ def api_rows(order: Mapping[str, Any], marketplace_ids: set[str]) -> list[tuple[
             for p in ((item.get("promotion") or {}).get("breakdowns") or [])
             if isinstance(p, dict) and p.get("promotionId")
         )
-        rows.append(
-            (
-                order_id,
-                marketplace_id,
-                created,
-                updated,
-                order_status,
-                fulfilled_by,
-                sales_channel,
-                currency[:3],
-                sku,
-                str(product.get("asin") or "")[:16],
-                int(item.get("quantityOrdered") or 0),
-                *_amounts(
-                    _breakdown(proceeds, "ITEM"),
-                    _breakdown(proceeds, "SHIPPING"),
-                    _breakdown(proceeds, "TAX"),
-                    abs(discount) if discount is not None else None,
-                ),
-                promotion_ids[:300],
-            )
+        row = (
+            order_id,
+            marketplace_id,
+            created,
+            updated,
+            order_status,
+            fulfilled_by,
+            sales_channel,
+            currency[:3],
+            sku,
+            str(product.get("asin") or "")[:16],
+            int(item.get("quantityOrdered") or 0),
+            *_amounts(
+                _breakdown(proceeds, "ITEM"),
+                _breakdown(proceeds, "SHIPPING"),
+                _breakdown(proceeds, "TAX"),
+                abs(discount) if discount is not None else None,
+            ),
+            promotion_ids[:300],
         )
-    return rows
+        # Two items of one SKU (the key has no order item id) are the order's line for it.
+        rows[sku] = _added(rows[sku], row) if sku in rows else row
+    return list(rows.values())
+
+
+# Positions in LINE_COLUMNS of what two items of one SKU add up.
+_SUMMED = tuple(i for i, c in enumerate(LINE_COLUMNS) if c.name in REPORT_LINES.summed)
+
+
+def _added(first: tuple[object, ...], second: tuple[object, ...]) -> tuple[object, ...]:
+    """Two items of one SKU as one line, as the upsert adds up the report's (REPORT_LINES):
+    quantities and amounts summed (an absent amount counts as none), the greater of any other
+    value that differs."""
+
+    def both(i: int) -> Any:
+        a: Any = first[i]
+        b: Any = second[i]
+        if i not in _SUMMED:
+            return max(a, b)
+        if a is None or b is None:
+            return b if a is None else a
+        return a + b
+
+    return tuple(both(i) for i in range(len(first)))

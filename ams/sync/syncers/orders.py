@@ -33,6 +33,7 @@ OVERLAP = timedelta(minutes=10)
 PIPELINE = 3
 INCLUDED_DATA = ("PROCEEDS", "FULFILLMENT", "PROMOTION", "CANCELLATION")
 TARGETS = (parser.ORDERS, parser.LINES)
+REPORT_TARGETS = (parser.ORDERS, parser.REPORT_LINES)
 
 
 def _iso(moment: datetime) -> str:
@@ -148,10 +149,11 @@ def backfill(ctx: SyncContext, cursor: dict[str, Any]) -> None:
                 required=parser.REQUIRED,
                 convert=convert,
                 columns=parser.LINE_COLUMNS,
-                targets=TARGETS,
+                targets=REPORT_TARGETS,
                 after_merge=_refresh_days(ctx),
                 cursor=next_cursor,
                 conversion=in_database,
+                keep_together="amazon-order-id",
             )
         cursor = next_cursor
         finished += 1

@@ -130,11 +130,14 @@ def ingest_document(
     after_merge: Callable[[str], None] | None = None,
     cursor: dict[str, Any] | None = None,
     conversion: Conversion | None = None,
+    keep_together: str | None = None,
 ) -> bool:
     """Stream a DONE report's document into the targets; True if it was read to the end, False
     if it was refused whole (a missing column). With ``conversion`` the rows are converted in the
-    database (ams/sync/convert_sql.py), ``convert`` taking only the lines it declines. Raises IncompleteDocument when the download
-    keeps breaking off: the caller must not move past it."""
+    database (ams/sync/convert_sql.py), ``convert`` taking only the lines it declines, and
+    consecutive lines with the same ``keep_together`` column (an order's items) go in the same
+    batch. Raises IncompleteDocument when the download keeps breaking off: the caller must not
+    move past it."""
     document_id = str(report.get("reportDocumentId") or "")
     report_id = str(report.get("reportId") or "")
     for _attempt in range(ATTEMPTS):
@@ -152,7 +155,7 @@ def ingest_document(
             else:
                 download = ReportDownload(ctx.client, document_id)
                 ctx.ingest_blocks(
-                    BlockReader(download, download.declared_charset),
+                    BlockReader(download, download.declared_charset, keep_together=keep_together),
                     conversion=conversion,
                     required=required,
                     convert=convert,
