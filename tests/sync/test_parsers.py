@@ -64,6 +64,17 @@ def test_timestamps_in_amazons_formats_are_read_as_utc(raw):
     assert flatfile.parse_timestamp(raw) == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
+@pytest.mark.parametrize(
+    ("raw", "amount"),
+    [
+        ("19.99", "19.99"), (" 19.99 ", "19.99"), ("19,99", "19.99"), ("-0,50", "-0.50"),
+        ("1.234,56", "1234.56"), ("1,234.56", "1234.56"), ("1.234.567,8", "1234567.8"), ("", None),
+    ],
+)
+def test_amounts_are_read_with_either_decimal_separator(raw, amount):
+    assert flatfile.money({"price": raw}, "price") == (Decimal(amount) if amount else None)
+
+
 def test_a_block_ends_where_a_group_of_lines_ends():
     """An order's lines stay in one block; lines are neither lost nor renumbered."""
     body = [b"A\t1", b"B\t1", b"B\t2", b"C\t1", b"C\t2", b"C\t3", b"C\t4", b"C\t5", b"D\t1"]

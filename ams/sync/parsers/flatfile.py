@@ -420,8 +420,13 @@ def money(row: Mapping[str, str], name: str) -> Decimal | None:
 
 
 def _money_slow(raw: str, name: str) -> Decimal:
+    """An amount with a decimal comma ("12,34") or grouped thousands: whichever of point and
+    comma comes last is the decimal separator ("1.234,56" and "1,234.56" are both 1234.56)."""
     cleaned = raw.strip()
-    cleaned = cleaned.replace(",", ".") if "," in cleaned and "." not in cleaned else cleaned.replace(",", "")
+    if cleaned.rfind(",") > cleaned.rfind("."):
+        cleaned = cleaned.replace(".", "").replace(",", ".")
+    else:
+        cleaned = cleaned.replace(",", "")
     try:
         return Decimal(cleaned)
     except InvalidOperation:
