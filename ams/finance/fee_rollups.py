@@ -103,10 +103,12 @@ def charge_months_rebuild(*, connection_id: int) -> None:
         raw.execute(
             "DELETE FROM finance_chargeskumonth WHERE team_id = %(team)s AND connection_id = %(connection)s", params
         )
+        # Written month by month, as the batches of a running sync write them: the pages read
+        # a month's rows together (in hash order, a month's rows lay two to a page).
         raw.execute(
             sql.SQL(
                 "INSERT INTO finance_chargeskumonth (team_id, connection_id, marketplace_id, month, currency, category,"
-                " kind, description, sku, amount, charges) {}"
+                " kind, description, sku, amount, charges) {} ORDER BY month, marketplace_id, currency"
             ).format(buckets),
             params,
         )
