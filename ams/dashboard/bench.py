@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import statistics
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from typing import Any, cast
 
@@ -233,7 +233,50 @@ def _host() -> str:
     return next((h for h in settings.ALLOWED_HOSTS if h and "*" not in h and not h.startswith(".")), "localhost")
 
 
-def bench_pages(*, orders: int = 200_000, skus: int = 5000, runs: int = 7) -> dict[str, Any]:
+def bench_pages(
+    *, orders: int = 200_000, skus: int = 5000, runs: int = 7, keep: bool = False, team: str = "",
+    only: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Seed a team (or reuse the kept team ``team``), time its pages and remove it unless ``keep``.
+
+    ``only`` keeps the pages whose name contains one of its words ("overview", "orders export").
+    A kept team is seeded once and timed again and again while a page is being worked on; its data
+    is dated from the moment it was seeded, so it serves that day.
+    """
+    if team:
+        kept = Team.objects.get(slug=team)
+        result = _reused(kept)
+    else:
+        kept, result = _seed(orders=orders, skus=skus)
+    user = _bench_user(kept)
+    try:
+        result.update(_time_pages(kept, user, runs=runs, only=only))
+    finally:
+        if not keep and not team:
+            remove_bench_team(kept)
+    if keep or team:
+        result["kept_team"] = {"slug": kept.slug, "login": user.email, "path": f"/t/{kept.slug}/overview/"}
+    return result
+
+
+def _stats(team: Team) -> dict[str, Any]:
+    with team_scope(team.id), connection.cursor() as cursor:
+        counts = {}
+        for name, table in (
+            ("orders", "orders_order"), ("order_lines", "orders_orderline"), ("skus", "inventory_stocklevel"),
+            ("transactions", "finance_transaction"), ("charges", "finance_charge"),
+            ("charge_rollup_rows", "finance_chargeskumonth"),
+        ):
+            cursor.execute(sql.SQL("SELECT count(*) FROM {} WHERE team_id = %s").format(sql.Identifier(table)), [team.id])
+            (counts[name],) = cursor.fetchone()
+    return counts
+
+
+def _reused(team: Team) -> dict[str, Any]:
+    return {**_stats(team), "reused_team": team.slug}
+
+
+def _seed(*, orders: int, skus: int) -> tuple[Team, dict[str, Any]]:
     stamp = str(int(time.time() * 1000))
     team = Team.objects.create(name=f"Benchmark {stamp}", slug=f"bench-pages-{stamp}")
     user = User.objects.create_user(email=f"bench-{stamp}@example.invalid", password=None, name="Benchmark")
@@ -255,13 +298,6 @@ def bench_pages(*, orders: int = 200_000, skus: int = 5000, runs: int = 7) -> di
                 first, last = cursor.fetchone()
             order_days_refresh(connection_id=conn.id, marketplace_id=US, first=first, last=last)
             sku_summaries_refresh(connection_id=conn.id, marketplace_id=US, now=last)
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT count(*) FROM orders_orderline WHERE team_id = %s", [team.id])
-                (lines,) = cursor.fetchone()
-                cursor.execute("SELECT count(*) FROM finance_transaction WHERE team_id = %s", [team.id])
-                (transactions,) = cursor.fetchone()
-                cursor.execute("SELECT count(*) FROM finance_charge WHERE team_id = %s", [team.id])
-                (charges,) = cursor.fetchone()
         # Fresh statistics, as autovacuum would have them on a live seller (only the owner may ANALYZE).
         with connected_as("owner"), connection.cursor() as cursor:
             for table in _TABLES[:-3]:
@@ -269,67 +305,85 @@ def bench_pages(*, orders: int = 200_000, skus: int = 5000, runs: int = 7) -> di
         t0 = time.perf_counter()
         with team_scope(team.id):
             charge_months_rebuild(connection_id=conn.id)
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT count(*) FROM finance_chargeskumonth WHERE team_id = %s", [team.id])
-                (rollup_rows,) = cursor.fetchone()
         rollup_seconds = round(time.perf_counter() - t0, 2)
         with connected_as("owner"), connection.cursor() as cursor:
             cursor.execute("ANALYZE finance_chargeskumonth")
         fill_seconds = round(time.perf_counter() - started, 1)
+    except BaseException:
+        remove_bench_team(team)
+        User.objects.filter(id=user.id).delete()
+        raise
+    return team, {**_stats(team), "charge_rollup_rebuild_seconds": rollup_seconds, "fill_seconds": fill_seconds}
 
-        client = Client(HTTP_HOST=_host())
-        client.force_login(user)
-        week_ago = (last - timedelta(days=7)).date().isoformat()
-        today = last.date()
-        # The last whole month of the data, for the month-wide money pages.
-        month_start = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
-        dates = {
-            "week_ago": week_ago, "year_ago": (today - timedelta(days=364)).isoformat(), "today": today.isoformat(),
-            "month": month_start.strftime("%Y-%m"), "month_start": month_start.isoformat(),
-            "month_end": month_end(month_start).isoformat(),
-            # Every 50th order (n % 50 = 25) is refunded; past 16 days old it is in a closed settlement.
-            "refunded_order": f"B-{min(orders - (orders - 25) % 50, 11_525):09d}",
+
+def _time_pages(team: Team, user: User, *, runs: int, only: Sequence[str]) -> dict[str, Any]:
+    def chosen(name: str) -> bool:
+        return not only or any(word in name for word in only)
+
+    with team_scope(team.id), connection.cursor() as cursor:
+        cursor.execute("SELECT count(*), max(purchased_at) FROM orders_order WHERE team_id = %s", [team.id])
+        orders, last = cursor.fetchone()
+        cursor.execute("SELECT count(*) FROM orders_orderline WHERE team_id = %s", [team.id])
+        (lines,) = cursor.fetchone()
+    client = Client(HTTP_HOST=_host())
+    client.force_login(user)
+    week_ago = (last - timedelta(days=7)).date().isoformat()
+    today = last.date()
+    # The last whole month of the data, for the month-wide money pages.
+    month_start = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    dates = {
+        "week_ago": week_ago, "year_ago": (today - timedelta(days=364)).isoformat(), "today": today.isoformat(),
+        "month": month_start.strftime("%Y-%m"), "month_start": month_start.isoformat(),
+        "month_end": month_end(month_start).isoformat(),
+        # Every 50th order (n % 50 = 25) is refunded; past 16 days old it is in a closed settlement.
+        "refunded_order": f"B-{min(orders - (orders - 25) % 50, 11_525):09d}",
+    }
+    timings: dict[str, dict[str, float]] = {}
+    for name, path in PAGES.items():
+        if not chosen(name):
+            continue
+        url = f"/t/{team.slug}/" + path.format(**dates)
+        # One untimed request first: a fresh process compiles templates and warms caches on
+        # its first request of each page, which a running server did long ago.
+        assert client.get(url).status_code == 200, url
+        samples = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            response = client.get(url)
+            samples.append((time.perf_counter() - t0) * 1000)
+            assert response.status_code == 200, (url, response.status_code)
+        # Nearest-rank 95th percentile: with 20 runs, the 19th fastest.
+        p95 = sorted(samples)[max(0, math.ceil(0.95 * len(samples)) - 1)]
+        timings[name] = {
+            "p50_ms": round(statistics.median(samples), 1),
+            "p95_ms": round(p95, 1),
+            "max_ms": round(max(samples), 1),
         }
-        timings: dict[str, dict[str, float]] = {}
-        for name, path in PAGES.items():
-            url = f"/t/{team.slug}/" + path.format(**dates)
-            # One untimed request first: a fresh process compiles templates and warms caches on
-            # its first request of each page, which a running server did long ago.
-            assert client.get(url).status_code == 200, url
-            samples = []
-            for _ in range(runs):
-                t0 = time.perf_counter()
-                response = client.get(url)
-                samples.append((time.perf_counter() - t0) * 1000)
-                assert response.status_code == 200, (url, response.status_code)
-            # Nearest-rank 95th percentile: with 20 runs, the 19th fastest.
-            p95 = sorted(samples)[max(0, math.ceil(0.95 * len(samples)) - 1)]
-            timings[name] = {
-                "p50_ms": round(statistics.median(samples), 1),
-                "p95_ms": round(p95, 1),
-                "max_ms": round(max(samples), 1),
-            }
+    result: dict[str, Any] = {"pages": timings}
+    if chosen("orders export"):
         t0 = time.perf_counter()
         download = cast(StreamingHttpResponse, client.get(f"/t/{team.slug}/orders/?format=csv"))
         exported = 0
         for chunk in cast(Iterator[bytes], download.streaming_content):
             exported += len(chunk)
-        export_seconds = round(time.perf_counter() - t0, 2)
-        return {
-            "orders": orders,
-            "order_lines": lines,
-            "skus": skus,
-            "transactions": transactions,
-            "charges": charges,
-            "charge_rollup_rows": rollup_rows,
-            "charge_rollup_rebuild_seconds": rollup_seconds,
-            "fill_seconds": fill_seconds,
-            "pages": timings,
-            "orders_csv_export": {"rows": lines, "bytes": exported, "seconds": export_seconds},
-        }
-    finally:
-        with team_scope(team.id), connection.cursor() as cursor:
-            for table in _TABLES:
-                cursor.execute(sql.SQL("DELETE FROM {} WHERE team_id = %s").format(sql.Identifier(table)), [team.id])
-            team.delete()
+        result["orders_csv_export"] = {"rows": lines, "bytes": exported, "seconds": round(time.perf_counter() - t0, 2)}
+    return result
+
+
+def remove_bench_team(team: Team) -> None:
+    """Delete a benchmark team, its rows and its user (a kept team, once its work is done)."""
+    if not team.slug.startswith("bench-pages-"):
+        raise ValueError(f"{team.slug} is not a benchmark team")
+    with team_scope(team.id):
+        users = [m.user for m in Membership.objects.select_related("user").filter(team=team)]
+    with team_scope(team.id), connection.cursor() as cursor:
+        for table in _TABLES:
+            cursor.execute(sql.SQL("DELETE FROM {} WHERE team_id = %s").format(sql.Identifier(table)), [team.id])
+        team.delete()
+    for user in users:
         user.delete()
+
+
+def _bench_user(team: Team) -> User:
+    with team_scope(team.id):
+        return Membership.objects.select_related("user").get(team=team).user

@@ -26,6 +26,16 @@ class Command(BaseCommand):
         # Generated orders carry one line, every third one two: 750,000 orders are 1,000,000 order items.
         parser.add_argument("--orders", type=int, default=750_000, help="pages: orders of the generated seller")
         parser.add_argument("--runs", type=int, default=20, help="pages: requests per page")
+        parser.add_argument(
+            "--keep", action="store_true",
+            help="pages: keep the seeded team and print its slug and login, to time it again with --team",
+        )
+        parser.add_argument("--team", default="", help="pages: time the team kept by --keep instead of seeding one")
+        parser.add_argument(
+            "--only", default="",
+            help="pages: comma-separated words; time only the pages whose name contains one (overview,orders export)",
+        )
+        parser.add_argument("--drop", default="", help="pages: delete the kept team with this slug, and its rows")
 
     def handle(self, *args: Any, **options: Any) -> None:
         which = options["which"]
@@ -38,7 +48,16 @@ class Command(BaseCommand):
 
             result = bench_backfill(skus=options["skus"] or 5000, days=options["days"])
         else:
-            from ams.dashboard.bench import bench_pages
+            from ams.dashboard.bench import bench_pages, remove_bench_team
+            from ams.teams.models import Team
 
-            result = bench_pages(orders=options["orders"], skus=options["skus"] or 10_000, runs=options["runs"])
+            if options["drop"]:
+                remove_bench_team(Team.objects.get(slug=options["drop"]))
+                result = {"dropped": options["drop"]}
+            else:
+                only = [word.strip() for word in options["only"].split(",") if word.strip()]
+                result = bench_pages(
+                    orders=options["orders"], skus=options["skus"] or 10_000, runs=options["runs"],
+                    keep=options["keep"], team=options["team"], only=only,
+                )
         self.stdout.write(json.dumps(result))
