@@ -15,12 +15,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Q, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Q, Sum
 
 from ams.amazon.models import ConnectionMarketplace
 from ams.dashboard.selectors import STOCKOUT_LEAD_DAYS
-from ams.finance.models import ChargeDay, Settlement
+from ams.finance.models import ChargeDay
 from ams.orders.models import OrderDay
 from ams.sync.models import Family
 from ams.teams.models import Team
@@ -131,26 +130,35 @@ def _both(value_now: Any, value_before: Any, zero: Decimal | int) -> Figure:
     return Figure(value_now if value_now is not None else zero, value_before if value_before is not None else zero)
 
 
-def _sales(team: Team, period: Period, previous: Period, marketplace: str) -> dict[str, dict[str, Any]]:
+# The order-day measures of the figures, by their names in the figures.
+_DAY_MEASURES = {"orders": "orders", "units": "units", "sales": "sales", "promotions": "promotion_discount"}
+
+
+def order_days(team: Team, period: Period, marketplace: str = "") -> list[dict[str, Any]]:
+    """Per currency and day of the period and the previous one, the order-day measures: the
+    figures add them up and the chart draws them, from one query."""
+    previous = period.previous()
     qs = OrderDay.objects.filter(team=team, day__gte=previous.first, day__lte=period.last)
     if marketplace:
         qs = qs.filter(marketplace_id=marketplace)
-    now = Q(day__gte=period.first)
-    before = Q(day__lte=previous.last)
-    measures = {"orders": "orders", "units": "units", "sales": "sales", "promotions": "promotion_discount"}
-    sums = {}
-    for name, column in measures.items():
-        # Named apart from the columns: an annotation called "orders" would shadow the column.
-        sums[f"now_{name}"] = Sum(column, filter=now)
-        sums[f"before_{name}"] = Sum(column, filter=before)
-    rows = qs.values("currency").annotate(**sums).order_by("currency")
-    return {
-        r["currency"]: {
-            **{name: r[f"now_{name}"] for name in measures},
-            **{f"{name}_before": r[f"before_{name}"] for name in measures},
-        }
-        for r in rows
-    }
+    # Named apart from the columns: an annotation called "orders" would shadow the column.
+    sums = {f"day_{name}": Sum(column) for name, column in _DAY_MEASURES.items()}
+    return list(qs.values("currency", "day").annotate(**sums).order_by())
+
+
+def _sales(period: Period, days: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per currency, each measure of the period and of the previous period (``<name>_before``);
+    None where no day of that period has a row, as a SQL sum of no rows."""
+    result: dict[str, dict[str, Any]] = {}
+    for r in days:
+        sums = result.setdefault(r["currency"], {})
+        suffix = "" if r["day"] >= period.first else "_before"
+        for name in _DAY_MEASURES:
+            value = r[f"day_{name}"]
+            if value is not None:
+                key = name + suffix
+                sums[key] = value if sums.get(key) is None else sums[key] + value
+    return result
 
 
 def _money(team: Team, period: Period, previous: Period, marketplace: str) -> dict[str, dict[str, Decimal]]:
@@ -361,11 +369,15 @@ def _cost_of_goods(
         }
 
 
-def figures(team: Team, period: Period, marketplace: str = "", *, window: str | None = None) -> list[CurrencyFigures]:
+def figures(
+    team: Team, period: Period, marketplace: str = "", *, window: str | None = None,
+    days: list[dict[str, Any]] | None = None,
+) -> list[CurrencyFigures]:
     """The period's figures per currency. ``window`` names the standard window (a key of
-    ``PRESETS``) the period is, so per-SKU figures can come from the SKU summary."""
+    ``PRESETS``) the period is, so per-SKU figures can come from the SKU summary; ``days`` are
+    the ``order_days`` of the period when the caller has read them already."""
     previous = period.previous()
-    sales = _sales(team, period, previous, marketplace)
+    sales = _sales(period, order_days(team, period, marketplace) if days is None else days)
     money = _money(team, period, previous, marketplace)
     goods = _cost_of_goods(team, period, previous, marketplace, window)
     result = []
@@ -401,21 +413,21 @@ def figures(team: Team, period: Period, marketplace: str = "", *, window: str | 
 # --- Charts: sales and units by day -----------------------------------------------------------
 
 
-def daily_series(team: Team, period: Period, marketplace: str = "") -> dict[str, dict[str, list[Any]]]:
+def daily_series(
+    team: Team, period: Period, marketplace: str = "", *, days: list[dict[str, Any]] | None = None
+) -> dict[str, dict[str, list[Any]]]:
     """Per currency: the period's days, their sales and units, and the previous period's, aligned
-    day by day (the first day against the first day of the previous period)."""
+    day by day (the first day against the first day of the previous period). ``days``: the
+    period's ``order_days``, when the caller has read them already."""
     previous = period.previous()
-    qs = OrderDay.objects.filter(team=team, day__gte=previous.first, day__lte=period.last)
-    if marketplace:
-        qs = qs.filter(marketplace_id=marketplace)
-    rows = qs.values("currency", "day").annotate(day_units=Sum("units"), day_sales=Sum("sales")).order_by()
-    days = [period.first + timedelta(days=i) for i in range(period.days)]
+    rows = order_days(team, period, marketplace) if days is None else days
+    days_shown = [period.first + timedelta(days=i) for i in range(period.days)]
     series: dict[str, dict[str, list[Any]]] = {}
     for r in rows:
         # Made once per currency, not per row: setdefault would build its default for every day.
         if (data := series.get(r["currency"])) is None:
             data = series[r["currency"]] = {
-                "days": [d.isoformat() for d in days],
+                "days": [d.isoformat() for d in days_shown],
                 "sales": [0.0] * period.days, "units": [0] * period.days,
                 "previous_sales": [0.0] * period.days, "previous_units": [0] * period.days,
             }
@@ -630,23 +642,44 @@ def team_currencies(markets: list[tuple[str, str]], marketplace: str = "") -> li
     return sorted({currency for m, currency in markets if not marketplace or m == marketplace})
 
 
-def last_payout(team: Team) -> Settlement | None:
-    """The last settlement deposited, with ``not_adding_up``: how many of the team's settlements
-    do not reconcile (counted in the same query; the page shows it beside the payout)."""
-    unreconciled = (
-        Settlement.objects.filter(team=team)
-        .filter(Q(lines_reconciled=False) | Q(transactions_reconciled=False))
-        .order_by()
-        .values("team")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
-    return (
-        Settlement.objects.filter(team=team, deposit_at__isnull=False)
-        .annotate(not_adding_up=Coalesce(Subquery(unreconciled), 0))
-        .order_by("-deposit_at")
-        .first()
-    )
+@dataclass(frozen=True)
+class Payout:
+    id: int
+    total_amount: Decimal
+    currency: str
+    deposit_at: datetime
+    not_adding_up: int  # the team's settlements that do not reconcile
+
+
+@dataclass(frozen=True)
+class Counts:
+    suppressed: int  # listings Amazon suppressed
+    payout: Payout | None  # the last settlement deposited
+
+
+# The page's small counts in one round trip: each is an index probe or a count of a few rows.
+_COUNTS = """
+SELECT
+    (SELECT count(*) FROM catalog_listing WHERE team_id = %(team)s AND status = 'suppressed'),
+    p.id, p.total_amount, p.currency, p.deposit_at,
+    (SELECT count(*) FROM finance_settlement
+     WHERE team_id = %(team)s AND (NOT lines_reconciled OR NOT transactions_reconciled))
+FROM (SELECT 1) AS one
+LEFT JOIN LATERAL (
+    SELECT id, total_amount, currency, deposit_at FROM finance_settlement
+    WHERE team_id = %(team)s AND deposit_at IS NOT NULL ORDER BY deposit_at DESC LIMIT 1
+) p ON true
+"""
+
+
+def counts(team: Team) -> Counts:
+    with connection.cursor() as cursor:
+        cursor.execute(_COUNTS, {"team": team.id})
+        row = cursor.fetchone()
+    assert row is not None
+    suppressed, payout_id, total, currency, deposit_at, not_adding_up = row
+    payout = Payout(payout_id, total, currency, deposit_at, not_adding_up) if payout_id is not None else None
+    return Counts(suppressed=suppressed, payout=payout)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from ams.catalog.models import Listing
 from ams.core.exports import FORMATS, Cell, export_response
 from ams.core.pagination import CappedPaginator
 from ams.dashboard import overview as ov
@@ -350,12 +349,14 @@ def overview(request: TeamRequest) -> HttpResponseBase:
     form.is_valid()
     # The standard windows read per-SKU figures from the SKU summary; a custom period from the SKU days.
     window = preset if preset in ov.WINDOWS else None
-    figures = ov.figures(team, period, marketplace, window=window)
-    series = ov.daily_series(team, period, marketplace)
+    days = ov.order_days(team, period, marketplace)
+    figures = ov.figures(team, period, marketplace, window=window, days=days)
+    series = ov.daily_series(team, period, marketplace, days=days)
     summary = ov.summary_state(team, marketplace) if window else None
     moves = ov.sku_moves(team, period, marketplace, window=window, one_source=bool(summary and summary.one_source))
     synced = ov.freshness(team)
     health = ov.stock_health(team, marketplace)
+    page_counts = ov.counts(team)
     currencies = sorted({f.currency for f in figures} | set(ov.team_currencies(markets, marketplace)))
     context = {
         "form": form,
@@ -379,8 +380,8 @@ def overview(request: TeamRequest) -> HttpResponseBase:
         "orders_link": _orders_link(team.slug, period, marketplace),
         "marketplace_query": urlencode({"marketplace": marketplace}) if marketplace else "",
         "summary_as_of": summary.as_of if summary else None,
-        "suppressed": Listing.objects.filter(team=team, status="suppressed").count(),
-        "last_settlement": ov.last_payout(team),
+        "suppressed": page_counts.suppressed,
+        "last_settlement": page_counts.payout,
         "synced": synced,
         "freshness": [(family.label, synced[family.value]) for family in Family],
     }
