@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from contextlib import AbstractContextManager
 
 import pytest
 from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from ams.core.audit import tenancy_audit
 from ams.core.checks import app_role_cannot_bypass_rls
@@ -92,6 +94,52 @@ def test_the_scope_ends_with_the_block_and_nests():
             assert current_team_id() == b.team.id
         assert current_team_id() == a.team.id
     assert current_team_id() is None
+
+
+def test_a_scope_entered_again_inside_itself_costs_no_query():
+    a = make_personas("a")
+    with team_scope(a.team.id):
+        with CaptureQueriesContext(connection) as inner, team_scope(a.team.id):
+            assert Membership.objects.count() == 4
+        assert current_team_id() == a.team.id
+    assert len(inner) == 1
+    assert current_team_id() is None
+
+
+def test_a_scope_takes_one_query_to_enter_and_one_to_leave():
+    a = make_personas("a")
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries, team_scope(a.team.id):
+        pass
+    statements = [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]
+    assert len(statements) == 2, statements
+
+
+def test_an_inner_scope_that_fails_hands_the_outer_one_back():
+    a, b = make_personas("a"), make_personas("b")
+    with team_scope(a.team.id):
+        with pytest.raises(ZeroDivisionError):
+            _fail_inside(team_scope(b.team.id))
+        assert current_team_id() == a.team.id
+        # The outer scope is known again: entering it once more still reads its rows.
+        with team_scope(a.team.id):
+            assert set(Membership.objects.values_list("team_id", flat=True)) == {a.team.id}
+        with team_scope(b.team.id):
+            assert set(Membership.objects.values_list("team_id", flat=True)) == {b.team.id}
+    assert current_team_id() is None
+
+
+def _fail_inside(scope: AbstractContextManager[None]) -> None:
+    with scope:
+        _ = 1 / 0
+
+
+def test_a_scope_entered_after_its_block_ended_sets_the_team_again():
+    a = make_personas("a")
+    with team_scope(a.team.id):
+        pass
+    with team_scope(a.team.id):
+        assert current_team_id() == a.team.id
+        assert Membership.objects.count() == 4
 
 
 @pytest.mark.parametrize("bad", [0, -1, "1", None, True])

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 
 def amazon(request: HttpRequest) -> dict[str, Any]:
@@ -16,4 +17,5 @@ def amazon(request: HttpRequest) -> dict[str, Any]:
 
     if not membership.role_enum.at_least(MANAGER_ROLE):
         return {}
-    return {"amazon_to_renew": team_connections_to_renew(team)}
+    # Lazy: only the full page shows the banner, not an htmx partial.
+    return {"amazon_to_renew": SimpleLazyObject(lambda: team_connections_to_renew(team))}

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 
 def billing(request: HttpRequest) -> dict[str, Any]:
@@ -14,6 +15,10 @@ def billing(request: HttpRequest) -> dict[str, Any]:
     from ams.billing.selectors import billing_banner
     from ams.core.tenancy import team_scope
 
-    # An error page raised inside a team view renders after the view left the team's scope.
-    with team_scope(team.id):
-        return {"billing_banner": billing_banner(team, membership)}
+    def banner() -> object:
+        # An error page raised inside a team view renders after the view left the team's scope.
+        with team_scope(team.id):
+            return billing_banner(team, membership)
+
+    # Lazy: only the full page shows the banner, not an htmx partial.
+    return {"billing_banner": SimpleLazyObject(banner)}

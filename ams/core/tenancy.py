@@ -33,26 +33,57 @@ class NoTeamScope(RuntimeError):
     """Raised by code that must run inside a team's scope but was called outside one."""
 
 
+# The setting's new value and the one it replaces in one round trip: the materialized CTE is read
+# before the row it feeds is projected, so ``previous`` is the value before ``set_config``.
+_SWAP = """
+WITH previous AS MATERIALIZED (SELECT coalesce(current_setting(%(name)s, true), '') AS value)
+SELECT value, set_config(%(name)s, %(value)s, true) FROM previous
+"""
+
+
 def _swap_setting(name: str, value: str) -> str:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting(%s, true)", [name])
+        cursor.execute(_SWAP, {"name": name, "value": value})
         row = cursor.fetchone()
-        previous = (row[0] if row else None) or ""
-        cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
-    return str(previous)
+    return str(row[0]) if row else ""
+
+
+def _in_force() -> dict[str, int]:
+    """The scopes this connection's open transaction is inside, as entered by ``_scoped_setting``:
+    what the setting holds until the block that set it ends (a savepoint rolled back restores the
+    setting and leaves the block). A request enters its team's scope in the view and again in the
+    template's context processors: the inner one then costs no query at all."""
+    scopes: dict[str, int] | None = getattr(connection, "ams_scopes", None)
+    if scopes is None:
+        scopes = {}
+        connection.ams_scopes = scopes  # type: ignore[attr-defined]
+    return scopes
 
 
 @contextmanager
 def _scoped_setting(name: str, value: int) -> Iterator[None]:
     if type(value) is not int or value <= 0:  # bool is an int; an id is not
         raise ValueError(f"{name} must be a positive integer id")
+    scopes = _in_force()
+    outer = scopes.get(name)
+    if outer == value and connection.in_atomic_block:
+        yield
+        return
     with transaction.atomic():
         previous = _swap_setting(name, str(value))
-        yield
+        scopes[name] = value
+        try:
+            yield
+        finally:
+            if outer is None:
+                scopes.pop(name, None)
+            else:
+                scopes[name] = outer
         # A nested scope hands the outer one back. On an exception there is nothing to do, and
         # nothing may be done: the savepoint's rollback restores the setting, and a query on a
         # failed transaction would only hide the real error behind "transaction is aborted".
-        _swap_setting(name, previous)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config(%s, %s, true)", [name, previous])
 
 
 @contextmanager

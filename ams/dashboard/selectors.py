@@ -42,7 +42,10 @@ from spapi.regions import MARKETPLACES
 
 def team_marketplaces(team: Team) -> list[tuple[str, str]]:
     """(marketplace id, label) of the team's connected marketplaces, for the filters."""
-    ids = set(ConnectionMarketplace.objects.filter(team=team).values_list("marketplace_id", flat=True))
+    return labelled_marketplaces(set(ConnectionMarketplace.objects.filter(team=team).values_list("marketplace_id", flat=True)))
+
+
+def labelled_marketplaces(ids: set[str]) -> list[tuple[str, str]]:
     labelled = [(m, MARKETPLACES[m].country_code if m in MARKETPLACES else m) for m in ids]
     return sorted(labelled, key=lambda pair: pair[1])
 

@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
@@ -21,7 +20,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from ams.catalog.models import Listing
 from ams.core.exports import FORMATS, Cell, export_response
 from ams.core.pagination import CappedPaginator
 from ams.dashboard import overview as ov
@@ -34,7 +32,6 @@ from ams.dashboard.forms import (
     OverviewFilterForm,
     SettlementFilterForm,
 )
-from ams.finance.models import Settlement
 from ams.orders.timezones import zone, zone_name
 from ams.procurement.selectors import CostKey, costs_for
 from ams.sync.models import Family
@@ -339,7 +336,8 @@ def overview(request: TeamRequest) -> HttpResponseBase:
     """The period's figures against the previous period, charts, top and falling SKUs, stock
     health; the team's home page loads this section with htmx."""
     team = request.team
-    marketplaces = selectors.team_marketplaces(team)
+    markets = ov.team_markets(team)
+    marketplaces = selectors.labelled_marketplaces({m for m, _currency in markets})
     form = OverviewFilterForm(request.GET, marketplaces=marketplaces)
     values = form.values()
     marketplace = values.get("marketplace", "")
@@ -351,12 +349,15 @@ def overview(request: TeamRequest) -> HttpResponseBase:
     form.is_valid()
     # The standard windows read per-SKU figures from the SKU summary; a custom period from the SKU days.
     window = preset if preset in ov.WINDOWS else None
-    figures = ov.figures(team, period, marketplace, window=window)
-    series = ov.daily_series(team, period, marketplace)
-    moves = ov.sku_moves(team, period, marketplace, window=window)
+    days = ov.order_days(team, period, marketplace)
+    figures = ov.figures(team, period, marketplace, window=window, days=days)
+    series = ov.daily_series(team, period, marketplace, days=days)
+    summary = ov.summary_state(team, marketplace) if window else None
+    moves = ov.sku_moves(team, period, marketplace, window=window, one_source=bool(summary and summary.one_source))
     synced = ov.freshness(team)
     health = ov.stock_health(team, marketplace)
-    currencies = sorted({f.currency for f in figures} | set(ov.team_currencies(team, marketplace)))
+    page_counts = ov.counts(team)
+    currencies = sorted({f.currency for f in figures} | set(ov.team_currencies(markets, marketplace)))
     context = {
         "form": form,
         "has_connection": bool(marketplaces),
@@ -378,12 +379,9 @@ def overview(request: TeamRequest) -> HttpResponseBase:
         "lead_time_days": ov.DEFAULT_LEAD_TIME_DAYS,
         "orders_link": _orders_link(team.slug, period, marketplace),
         "marketplace_query": urlencode({"marketplace": marketplace}) if marketplace else "",
-        "summary_as_of": ov.summary_as_of(team, marketplace) if window else None,
-        "suppressed": Listing.objects.filter(team=team, status="suppressed").count(),
-        "last_settlement": Settlement.objects.filter(team=team, deposit_at__isnull=False).order_by("-deposit_at").first(),
-        "settlements_not_adding_up": Settlement.objects.filter(team=team)
-        .filter(Q(lines_reconciled=False) | Q(transactions_reconciled=False))
-        .count(),
+        "summary_as_of": summary.as_of if summary else None,
+        "suppressed": page_counts.suppressed,
+        "last_settlement": page_counts.payout,
         "synced": synced,
         "freshness": [(family.label, synced[family.value]) for family in Family],
     }

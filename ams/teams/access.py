@@ -29,7 +29,7 @@ from ams.accounts.models import User
 from ams.billing.entitlements import Action, may
 from ams.core.tenancy import team_scope
 from ams.teams.models import Membership, Role, Team
-from ams.teams.selectors import access_membership
+from ams.teams.selectors import access_membership, access_team
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -55,20 +55,23 @@ def team_view(*, read: Role = Role.VIEWER, write: Role | None = None, while_laps
         @wraps(view)
         def wrapped(request: HttpRequest, team_slug: str, *args: Any, **kwargs: Any) -> HttpResponseBase:
             assert isinstance(request.user, User)
-            team, membership = access_membership(request.user, team_slug)
-            role = membership.role_enum
-            if not role.at_least(read):
-                raise PermissionDenied("Your role cannot open this page.")
-            if request.method not in SAFE_METHODS and (write is None or not role.at_least(write)):
-                raise PermissionDenied("Your role cannot make this change.")
-            if team.require_owner_2fa and role is Role.OWNER and not _has_totp(request.user):
-                messages.warning(request, f"{team.name} requires its owner to use two-factor authentication.")
-                return redirect("mfa_activate_totp")
-            team_request: TeamRequest = request  # type: ignore[assignment]
-            team_request.team = team
-            team_request.membership = membership
-            structlog.contextvars.bind_contextvars(team_id=team.id)
+            team = access_team(team_slug)
+            # One scope for the membership, the view and its template (whose context processors
+            # enter the same scope again at no cost): every scope entered is a savepoint and a query.
             with team_scope(team.id):
+                membership = access_membership(request.user, team)
+                role = membership.role_enum
+                if not role.at_least(read):
+                    raise PermissionDenied("Your role cannot open this page.")
+                if request.method not in SAFE_METHODS and (write is None or not role.at_least(write)):
+                    raise PermissionDenied("Your role cannot make this change.")
+                if team.require_owner_2fa and role is Role.OWNER and not _has_totp(request.user):
+                    messages.warning(request, f"{team.name} requires its owner to use two-factor authentication.")
+                    return redirect("mfa_activate_totp")
+                team_request: TeamRequest = request  # type: ignore[assignment]
+                team_request.team = team
+                team_request.membership = membership
+                structlog.contextvars.bind_contextvars(team_id=team.id)
                 if request.method not in SAFE_METHODS and not while_lapsed:
                     decision = may(team, Action.WRITE)
                     if not decision:

@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from ams.accounts.models import User
-from ams.core.tenancy import team_scope, user_scope
+from ams.core.tenancy import user_scope
 from ams.teams.models import Invitation, Membership, Team
 
 
@@ -16,16 +16,21 @@ def user_memberships(user: User) -> list[Membership]:
         return list(Membership.objects.filter(user=user).select_related("team").order_by("team__name", "team_id"))
 
 
-def access_membership(user: User, team_slug: str) -> tuple[Team, Membership]:
-    """The user's membership of the team, or a 404 that looks the same for 'missing' and 'not yours'."""
+def access_team(team_slug: str) -> Team:
+    """The team of a URL, or a 404 (``access_membership`` then says whether the user may see it)."""
     team = Team.objects.filter(slug=team_slug).first()
     if team is None:
         raise Http404("No such team")
-    with team_scope(team.id):
-        membership = Membership.objects.filter(team=team, user=user).first()
+    return team
+
+
+def access_membership(user: User, team: Team) -> Membership:
+    """The user's membership of the team, or a 404 that looks the same for 'missing' and 'not
+    yours'. Inside the team's scope, which the caller keeps for what the membership allows."""
+    membership = Membership.objects.filter(team=team, user=user).first()
     if membership is None:
         raise Http404("No such team")
-    return team, membership
+    return membership
 
 
 def team_members(team: Team) -> QuerySet[Membership]:

@@ -32,8 +32,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--team", default="", help="pages: time the team kept by --keep instead of seeding one")
         parser.add_argument(
-            "--only", default="",
-            help="pages: comma-separated words; time only the pages whose name contains one (overview,orders export)",
+            "--only", action="append", default=[],
+            help=(
+                "pages: time only this page, by its name in the output ('overview, last 7 days'), or every page "
+                "whose name contains it when no page has that name ('orders'); repeatable; 'orders export' is the export"
+            ),
         )
         parser.add_argument("--drop", default="", help="pages: delete the kept team with this slug, and its rows")
 
@@ -55,7 +58,7 @@ class Command(BaseCommand):
                 remove_bench_team(Team.objects.get(slug=options["drop"]))
                 result = {"dropped": options["drop"]}
             else:
-                only = [word.strip() for word in options["only"].split(",") if word.strip()]
+                only = [name.strip() for name in options["only"] if name.strip()]
                 result = bench_pages(
                     orders=options["orders"], skus=options["skus"] or 10_000, runs=options["runs"],
                     keep=options["keep"], team=options["team"], only=only,
