@@ -26,6 +26,18 @@ APP_ROLE = "ams_app"
 # The sync worker's role: the only one allowed to read the token vault.
 WORKER_ROLE = "ams_worker"
 
+# The server's settings for AMS's load, beyond the defaults (docs/deploy.md, "Server settings").
+# A sync writes hundreds of thousands of rows at a time: with the default 1 GB of WAL between
+# checkpoints, a million-row ingest forced a checkpoint every few seconds, and each one made the
+# next change to every page write the whole page to the WAL again (measured: 0.41 → 0.47 of a
+# plain COPY's rate). The buffer settings apply from the server's next start.
+SERVER_SETTINGS = {
+    "max_wal_size": "4GB",
+    "checkpoint_timeout": "30min",
+    "shared_buffers": "1GB",
+    "wal_buffers": "16MB",
+}
+
 
 @dataclass(frozen=True)
 class EmbeddedUrls:
@@ -88,6 +100,7 @@ def _bootstrap(superuser_url: str) -> None:
         for role, attributes in wanted.items():
             if role not in existing:
                 conn.execute(sql.SQL("CREATE ROLE {} " + attributes).format(sql.Identifier(role)))
+        _configure(conn)
         # The worker does everything the web role does, and reads the vault.
         conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(APP_ROLE), sql.Identifier(WORKER_ROLE)))
         has_db = conn.execute("select 1 from pg_database where datname = %s", [DATABASE_NAME]).fetchone()
@@ -97,3 +110,17 @@ def _bootstrap(superuser_url: str) -> None:
                     sql.Identifier(DATABASE_NAME), sql.Identifier(OWNER_ROLE)
                 )
             )
+
+
+def _configure(conn: psycopg.Connection[Any]) -> None:
+    """SERVER_SETTINGS, written once into the server's own configuration (ALTER SYSTEM)."""
+    changed = False
+    for name, value in SERVER_SETTINGS.items():
+        current = conn.execute("SELECT current_setting(%s)", [name]).fetchone()
+        # Written already, and waiting for a restart?
+        written = conn.execute("SELECT 1 FROM pg_file_settings WHERE name = %s AND setting = %s", [name, value]).fetchone()
+        if current is not None and current[0] != value and written is None:
+            conn.execute(sql.SQL("ALTER SYSTEM SET {} = {}").format(sql.Identifier(name), sql.Literal(value)))
+            changed = True
+    if changed:
+        conn.execute("SELECT pg_reload_conf()")
