@@ -24,6 +24,7 @@ from ams.core.db_roles import connected_as
 from ams.core.tenancy import team_scope
 from ams.finance.fee_rollups import charge_months_rebuild
 from ams.finance.selectors import month_end
+from ams.inventory.stock_health import stock_health_refresh
 from ams.orders.rollups import order_days_refresh, sku_summaries_refresh
 from ams.sync.models import Family, SyncState, SyncStatus
 from ams.teams.models import Membership, Role, Team
@@ -222,7 +223,8 @@ PAGES = {
 }
 _TABLES = (
     "orders_orderline", "orders_order", "orders_orderday", "orders_skuday", "orders_skusummary", "inventory_stocklevel",
-    "inventory_inventoryhealth", "inventory_restockadvice", "inventory_stocksnapshot", "catalog_listing",
+    "inventory_inventoryhealth", "inventory_restockadvice", "inventory_stocksnapshot", "inventory_stockhealthsummary",
+    "catalog_listing",
     "procurement_productcost", "procurement_skuwindowcost", "finance_chargeday", "finance_chargeskumonth",
     "finance_charge", "finance_transaction", "finance_settlementline", "finance_settlement", "sync_syncstate",
     "amazon_connectionmarketplace", "teams_membership",
@@ -299,6 +301,7 @@ def _seed(*, orders: int, skus: int) -> tuple[Team, dict[str, Any]]:
                 first, last = cursor.fetchone()
             order_days_refresh(connection_id=conn.id, marketplace_id=US, first=first, last=last)
             sku_summaries_refresh(connection_id=conn.id, marketplace_id=US, now=last)
+            stock_health_refresh(connection_id=conn.id, marketplace_ids=[US])
         # Fresh statistics, as autovacuum would have them on a live seller (only the owner may ANALYZE).
         with connected_as("owner"), connection.cursor() as cursor:
             for table in _TABLES[:-3]:

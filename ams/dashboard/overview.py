@@ -18,8 +18,9 @@ from django.db import connection
 from django.db.models import Q, Sum
 
 from ams.amazon.models import ConnectionMarketplace
-from ams.dashboard.selectors import STOCKOUT_LEAD_DAYS
 from ams.finance.models import ChargeDay
+from ams.inventory import stock_health as inventory_health
+from ams.inventory.stock_health import StockHealth
 from ams.orders.models import OrderDay
 from ams.sync.models import Family
 from ams.teams.models import Team
@@ -27,7 +28,7 @@ from ams.teams.models import Team
 CENT = Decimal("0.01")
 # AMS has no per-SKU supplier lead time yet: a SKU is at risk when its stock (available and
 # inbound) covers fewer days than this at the last 30 days' rate of sale.
-DEFAULT_LEAD_TIME_DAYS = STOCKOUT_LEAD_DAYS
+DEFAULT_LEAD_TIME_DAYS = inventory_health.DEFAULT_LEAD_TIME_DAYS
 TOP_SKUS = 10
 
 # How the finances sync files Amazon's breakdown (see ams.sync.parsers.finance): category is the
@@ -561,75 +562,14 @@ def sku_moves(
 # --- Inventory health -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class StockHealth:
-    skus: int
-    available: int
-    inbound: int
-    reserved: int
-    unfulfillable: int
-    at_risk: int
-    out_of_stock: int
-    excess_skus: int
-    excess_units: int
-    # Amazon's replenishment alerts: (alert, SKUs), most frequent first.
-    alerts: list[tuple[str, int]]
-
-
-# Days of cover = (available + inbound) / (units of the last 30 days / 30), as the inventory
-# page's "at risk" filter computes it (ams.dashboard.selectors.stock). One pass with hash joins:
-# a correlated subquery per SKU costs a probe per row on a 10,000-SKU account.
-_STOCK_HEALTH = """
-WITH sold AS (
-    SELECT connection_id, marketplace_id, sku, sum(units_30d) AS units_30d
-    -- Only SKUs that sold: both tests below need a rate of sale, and the summary keeps 180 days.
-    FROM orders_skusummary WHERE team_id = %(team)s AND units_30d > 0 {marketplace}
-    GROUP BY connection_id, marketplace_id, sku
-), excess AS (
-    SELECT connection_id, marketplace_id, sku, excess_quantity
-    FROM inventory_inventoryhealth WHERE team_id = %(team)s AND excess_quantity > 0 {marketplace}
-)
-SELECT count(*),
-    coalesce(sum(s.fulfillable), 0),
-    coalesce(sum(s.inbound_working + s.inbound_shipped + s.inbound_receiving), 0),
-    coalesce(sum(s.reserved), 0),
-    coalesce(sum(s.unfulfillable), 0),
-    count(*) FILTER (WHERE d.units_30d > 0 AND (s.fulfillable + s.inbound_working + s.inbound_shipped
-        + s.inbound_receiving) * 30 < %(lead)s * d.units_30d),
-    count(*) FILTER (WHERE s.fulfillable = 0 AND d.units_30d > 0),
-    count(e.sku),
-    coalesce(sum(e.excess_quantity), 0),
-    -- Amazon's alerts from the restock and the inventory planning reports, a SKU counted once per
-    -- alert and marketplace even when both reports raise it; in the same round trip.
-    (SELECT coalesce(json_agg(json_build_array(alert, skus)), '[]') FROM (
-        SELECT alert, count(*) AS skus FROM (
-            SELECT alert, connection_id, marketplace_id, sku FROM inventory_restockadvice
-            WHERE team_id = %(team)s AND alert <> '' {marketplace}
-            UNION
-            SELECT alert, connection_id, marketplace_id, sku FROM inventory_inventoryhealth
-            WHERE team_id = %(team)s AND alert <> '' {marketplace}
-        ) flagged GROUP BY alert
-    ) counted)
-FROM inventory_stocklevel s
-LEFT JOIN sold d ON d.connection_id = s.connection_id AND d.marketplace_id = s.marketplace_id AND d.sku = s.sku
-LEFT JOIN excess e ON e.connection_id = s.connection_id AND e.marketplace_id = s.marketplace_id AND e.sku = s.sku
-WHERE s.team_id = %(team)s {marketplace_s}
-"""
-
-
 def stock_health(team: Team, marketplace: str = "", *, lead_time_days: int = DEFAULT_LEAD_TIME_DAYS) -> StockHealth:
-    params: dict[str, Any] = {"team": team.id, "marketplace": marketplace, "lead": lead_time_days}
-    where = "AND marketplace_id = %(marketplace)s" if marketplace else ""
-    query = _STOCK_HEALTH.format(marketplace=where, marketplace_s=where.replace("marketplace_id", "s.marketplace_id"))
-    with connection.cursor() as cursor:
-        cursor.execute(query, params)
-        row = cursor.fetchone()
-    assert row is not None
-    skus, available, inbound, reserved, unfulfillable, at_risk, out_of_stock, excess_skus, excess_units, alerts = row
-    return StockHealth(
-        skus, available, inbound, reserved, unfulfillable, at_risk, out_of_stock, excess_skus, excess_units,
-        alerts=sorted(((str(alert), int(n)) for alert, n in alerts), key=lambda pair: (-pair[1], pair[0])),
-    )
+    """Stock at a glance (ams.inventory.stock_health): the read model at the default lead time,
+    computed from the SKU rows for another lead time or before a sync has built it."""
+    if lead_time_days == DEFAULT_LEAD_TIME_DAYS:
+        kept = inventory_health.stock_health(team.id, marketplace)
+        if kept is not None:
+            return kept
+    return inventory_health.stock_health_live(team.id, marketplace, lead_time_days=lead_time_days)
 
 
 def team_markets(team: Team) -> list[tuple[str, str]]:

@@ -32,6 +32,7 @@ from ams.amazon.models import ConnectionMarketplace
 from ams.catalog.models import Listing
 from ams.finance.models import Charge, Settlement, SettlementLine, Transaction
 from ams.inventory.models import InventoryHealth, RestockAdvice, StockLevel, StockSnapshot
+from ams.inventory.stock_health import DEFAULT_LEAD_TIME_DAYS
 from ams.orders.models import Order, OrderDay, OrderLine, SkuSummary
 from ams.orders.timezones import zone
 from ams.procurement.profit import OrderProfit, line_profit, order_profit
@@ -220,7 +221,7 @@ def order_totals(team: Team, filters: dict[str, Any]) -> list[SalesTotal] | None
 
 LOW_COVER_DAYS = 30
 # No per-SKU supplier lead time yet: one default for "at risk of stockout" (the overview's too).
-STOCKOUT_LEAD_DAYS = 30
+STOCKOUT_LEAD_DAYS = DEFAULT_LEAD_TIME_DAYS
 
 
 # The inventory filters on the days of cover: they need the join with the SKU summary.

@@ -103,3 +103,31 @@ class InventoryHealth(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["team", "connection", "marketplace_id", "sku"], name="inventory_health_key")
         ]
+
+
+class StockHealthSummary(TenantModel):
+    """Read model: one marketplace's stock at a glance, as the overview shows it (available,
+    inbound, reserved, unfulfillable, SKUs at risk within the default lead time, out of stock,
+    excess, Amazon's alerts). Rebuilt after every inventory, listings and orders run of the
+    connection (ams.inventory.stock_health), so the page adds up a row per marketplace instead of
+    joining every SKU's stock with its sales."""
+
+    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")
+    marketplace_id = models.CharField(max_length=20)
+    skus = models.IntegerField()
+    available = models.BigIntegerField()
+    inbound = models.BigIntegerField()
+    reserved = models.BigIntegerField()
+    unfulfillable = models.BigIntegerField()
+    at_risk = models.IntegerField()
+    out_of_stock = models.IntegerField()
+    excess_skus = models.IntegerField()
+    excess_units = models.BigIntegerField()
+    # {alert: SKUs}
+    alerts = models.JSONField(default=dict)
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "connection", "marketplace_id"], name="stock_health_summary_key")
+        ]

@@ -20,6 +20,7 @@ from ams.amazon.models import ConnectionMarketplace, ConnectionStatus, SellerCon
 from ams.amazon.services import connection_mark_needs_reauthorization
 from ams.billing.entitlements import Action, may
 from ams.core.tenancy import team_scope
+from ams.inventory.stock_health import stock_health_refresh
 from ams.sync import clients
 from ams.sync.context import MarketplaceInfo, SyncContext, SyncStopped
 from ams.sync.models import Family, SyncRun, SyncState, SyncStatus
@@ -138,6 +139,23 @@ def _mark_needs_reauthorization(*, team_id: int, connection_id: int) -> None:
     connection_mark_needs_reauthorization(connection=connection, reason=REAUTHORIZE_REASON)
 
 
+# The families whose runs change what the overview's stock at a glance reads: stock levels and
+# Amazon's advice (inventory), merchant-fulfilled quantities (listings), rates of sale (orders).
+_STOCK_FAMILIES = frozenset({Family.INVENTORY, Family.LISTINGS, Family.ORDERS})
+
+
+def _refresh_stock_health(ctx: SyncContext) -> None:
+    """Rebuild the connection's stock at a glance (ams.inventory.stock_health) after a run that
+    may have changed it. A failure here is logged, not the run's."""
+    if ctx.family not in _STOCK_FAMILIES:
+        return
+    try:
+        with team_scope(ctx.team_id):
+            stock_health_refresh(connection_id=ctx.connection_id, marketplace_ids=ctx.marketplace_ids)
+    except Exception:
+        log.exception("sync.stock_health_failed", connection_id=ctx.connection_id, family=ctx.family)
+
+
 def sync_run(
     *, team_id: int, connection_id: int, family: str, client: SpApiClient | None = None
 ) -> SyncStatus:
@@ -194,10 +212,12 @@ def sync_run(
         log.warning("sync.authorization_revoked", connection_id=connection_id, family=family)
         return SyncStatus.PAUSED
     except _RETRYABLE as exc:
+        _refresh_stock_health(ctx)  # what the run wrote before it failed is kept
         _finish(ctx, SyncStatus.FAILED, _user_reason(exc), completed=None)
         log.warning("sync.failed_retryable", connection_id=connection_id, family=family, error=repr(exc))
         raise RetryableSyncError(str(exc)) from exc
     except Exception as exc:
+        _refresh_stock_health(ctx)
         _finish(ctx, SyncStatus.FAILED, _user_reason(exc), completed=None)
         log.exception("sync.failed", connection_id=connection_id, family=family)
         raise
@@ -207,6 +227,7 @@ def sync_run(
             f"{ctx.stats.quarantined} row(s) could not be read and were set aside; everything else was imported."
         )
     status = SyncStatus.PARTIAL if problems else SyncStatus.DONE
+    _refresh_stock_health(ctx)
     _finish(ctx, status, " ".join(problems), completed=timezone.now())
     with team_scope(team_id):
         SyncRun.objects.filter(id=run.id).update(mode=mode)

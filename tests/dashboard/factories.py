@@ -14,6 +14,7 @@ from ams.catalog.models import Listing
 from ams.core.tenancy import team_scope
 from ams.finance.models import Settlement, SettlementLine
 from ams.inventory.models import StockLevel
+from ams.inventory.stock_health import stock_health_refresh
 from ams.orders.models import Order, OrderDay, OrderLine, SkuSummary
 from ams.sync.models import Family, SyncState, SyncStatus
 from ams.teams.models import Team
@@ -81,6 +82,7 @@ def sku_summary(team: Team, connection: SellerConnection, sku: str, *, units_30d
             units_7d=0, units_30d=units_30d, units_90d=units_30d, units_mtd=0,
             sales_7d=zero, sales_30d=zero, sales_90d=zero, sales_mtd=zero,
         )
+    stock_health(team, connection)
 
 
 def stock(team: Team, connection: SellerConnection, sku: str, *, fulfillable: int, channel: str = "AFN",
@@ -91,6 +93,14 @@ def stock(team: Team, connection: SellerConnection, sku: str, *, fulfillable: in
             fulfillable=fulfillable, inbound_working=0, inbound_shipped=inbound, inbound_receiving=0, reserved=1,
             unfulfillable=0, researching=0, total=fulfillable + inbound + 1, synced_at=timezone.now(),
         )
+    stock_health(team, connection)
+
+
+def stock_health(team: Team, connection: SellerConnection) -> None:
+    """Rebuild the stock-at-a-glance read model, as the sync does after each run."""
+    with team_scope(team.id):
+        marketplaces = list(ConnectionMarketplace.objects.filter(connection=connection).values_list("marketplace_id", flat=True))
+        stock_health_refresh(connection_id=connection.id, marketplace_ids=marketplaces or [US])
 
 
 def listing(team: Team, connection: SellerConnection, sku: str, *, status: str = "active", issue: str = "",

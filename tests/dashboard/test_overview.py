@@ -19,6 +19,7 @@ from ams.core.tenancy import team_scope
 from ams.dashboard import overview as ov
 from ams.finance.models import Charge, Transaction
 from ams.finance.rollups import charge_days_refresh
+from ams.inventory import stock_health as inventory_health
 from ams.inventory.models import InventoryHealth, RestockAdvice, StockSnapshot
 from ams.orders.models import OrderLine, SkuDay
 from ams.orders.rollups import order_days_refresh, sku_summaries_refresh
@@ -289,7 +290,15 @@ def test_stock_health_counts_and_the_inventory_filters_behind_them(data: Persona
                                      recommended_action="Create shipping plan", synced_at=now)
         InventoryHealth.objects.create(team=team, connection=c, marketplace_id=f.US, sku="RISK-1", alert="low_stock",
                                        synced_at=now)
+    # The outsider's stock, summarised as well, counts in nothing of the team's.
+    outsider = data.outsider_team
+    f.stock(outsider, seller_connection(outsider), "RISK-1", fulfillable=500)
+    f.stock_health(team, c)  # as the inventory sync does after its run
+    with team_scope(team.id):
         health = ov.stock_health(team)
+        # The read model the page adds up is what the SKU rows give.
+        assert health == inventory_health.stock_health_live(team.id)
+        assert inventory_health.stock_health(team.id) == health
     assert (health.available, health.inbound, health.reserved, health.skus) == (55, 110, 3, 3)
     assert (health.at_risk, health.excess_skus, health.excess_units) == (1, 1, 25)
     assert health.alerts == [("low_stock", 1)]  # one SKU, though both reports raise it
