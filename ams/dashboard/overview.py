@@ -186,21 +186,13 @@ def _money(team: Team, period: Period, previous: Period, marketplace: str) -> di
     return result
 
 
-# The unit cost valid on each SKU's day, by the rule of ams.procurement.selectors.costs_for (a
-# marketplace's own records first, whatever their dates, then those for every marketplace; the
-# newest on or before the day), as range joins: one pass over the period's SKU days instead of
-# an index probe per (SKU, day). tests/dashboard/test_overview.py checks it against costs_for.
-_COST_OF_GOODS = """
-WITH sold AS (
-    SELECT marketplace_id, sku, currency, day, units, day >= %(first)s AS now
-    FROM orders_skuday
-    WHERE team_id = %(team)s AND day BETWEEN %(previous_first)s AND %(last)s AND units > 0 {marketplace}
-), costs AS (
-    SELECT sku, marketplace_id, currency, unit_cost, effective_from,
-        lead(effective_from) OVER (PARTITION BY sku, marketplace_id ORDER BY effective_from) AS until
-    FROM procurement_productcost
-    WHERE team_id = %(team)s
-), priced AS (
+# The rows of ``sold`` (a SKU's units on a day) with the unit cost valid that day, from ``costs``
+# (each record with the day the next one takes over), by the rule of
+# ams.procurement.selectors.costs_for (a marketplace's own records first, whatever their dates,
+# then those for every marketplace; the newest on or before the day), as range joins: one pass
+# over the SKU days instead of an index probe per (SKU, day). tests/dashboard/test_overview.py
+# checks it against costs_for.
+_PRICED_DAY_BY_DAY = """
     SELECT s.currency, s.sku, s.units, s.now,
         CASE WHEN own.sku IS NOT NULL THEN own.unit_cost ELSE every.unit_cost END AS unit_cost,
         CASE WHEN own.sku IS NOT NULL THEN own.currency ELSE every.currency END AS cost_currency
@@ -209,6 +201,10 @@ WITH sold AS (
         AND own.effective_from <= s.day AND (own.until IS NULL OR s.day < own.until)
     LEFT JOIN costs every ON every.sku = s.sku AND every.marketplace_id IS NULL
         AND every.effective_from <= s.day AND (every.until IS NULL OR s.day < every.until)
+"""
+
+# Per currency and period (``now``): the cost of goods, and the units and SKUs without a cost.
+_COST_TOTALS = """
 ), totals AS (
     SELECT currency, now,
         sum(units * unit_cost) FILTER (WHERE cost_currency = currency) AS cost,
@@ -225,12 +221,26 @@ SELECT t.currency, t.now, t.cost, coalesce(m.skus, 0), t.units_missing
 FROM totals t LEFT JOIN missing m ON m.currency = t.currency AND m.now = t.now
 """
 
+# A period's cost of goods and the one before it, every SKU priced day by day.
+_SOLD_IN_BOTH_PERIODS = """
+WITH sold AS (
+    SELECT marketplace_id, sku, currency, day, units, day >= %(first)s AS now
+    FROM orders_skuday
+    WHERE team_id = %(team)s AND day BETWEEN %(previous_first)s AND %(last)s AND units > 0 {marketplace}
+), costs AS (
+    SELECT sku, marketplace_id, currency, unit_cost, effective_from,
+        lead(effective_from) OVER (PARTITION BY sku, marketplace_id ORDER BY effective_from) AS until
+    FROM procurement_productcost
+    WHERE team_id = %(team)s
+), priced AS ("""
+_COST_OF_GOODS = _SOLD_IN_BOTH_PERIODS + _PRICED_DAY_BY_DAY + _COST_TOTALS
+
 
 # The standard windows read the SKU summary (one row per SKU) for every SKU whose cost held through
 # both periods, priced at the cost valid on their first day; only the SKUs whose cost changed in
 # between are priced day by day from the SKU days, as above. Measured at 10,000 SKUs and 1M order
 # items: the (SKU, day) rollup of 60 days is ~56,000 rows and pricing it alone took ~0.5 s.
-_WINDOW_COST_OF_GOODS = """
+_WINDOWS_AND_CHANGED_SKUS = """
 WITH changed AS (
     SELECT DISTINCT sku FROM procurement_productcost
     WHERE team_id = %(team)s AND effective_from > %(previous_first)s AND effective_from <= %(last)s
@@ -267,30 +277,8 @@ WITH changed AS (
     SELECT currency, sku, units_now AS units, true AS now, unit_cost, cost_currency FROM windows WHERE units_now > 0
     UNION ALL
     SELECT currency, sku, units_before, false, unit_cost, cost_currency FROM windows WHERE units_before > 0
-    UNION ALL
-    SELECT s.currency, s.sku, s.units, s.now,
-        CASE WHEN own.sku IS NOT NULL THEN own.unit_cost ELSE every.unit_cost END,
-        CASE WHEN own.sku IS NOT NULL THEN own.currency ELSE every.currency END
-    FROM sold s
-    LEFT JOIN costs own ON own.sku = s.sku AND own.marketplace_id = s.marketplace_id
-        AND own.effective_from <= s.day AND (own.until IS NULL OR s.day < own.until)
-    LEFT JOIN costs every ON every.sku = s.sku AND every.marketplace_id IS NULL
-        AND every.effective_from <= s.day AND (every.until IS NULL OR s.day < every.until)
-), totals AS (
-    SELECT currency, now,
-        sum(units * unit_cost) FILTER (WHERE cost_currency = currency) AS cost,
-        coalesce(sum(units) FILTER (WHERE cost_currency IS DISTINCT FROM currency), 0) AS units_missing
-    FROM priced
-    GROUP BY currency, now
-), missing AS (
-    -- Apart from the totals: a DISTINCT count sorts its rows, here only those without a cost.
-    SELECT currency, now, count(DISTINCT sku) AS skus
-    FROM priced WHERE cost_currency IS DISTINCT FROM currency
-    GROUP BY currency, now
-)
-SELECT t.currency, t.now, t.cost, coalesce(m.skus, 0), t.units_missing
-FROM totals t LEFT JOIN missing m ON m.currency = t.currency AND m.now = t.now
-"""
+    UNION ALL"""
+_WINDOW_COST_OF_GOODS = _WINDOWS_AND_CHANGED_SKUS + _PRICED_DAY_BY_DAY + _COST_TOTALS
 
 
 # The standard windows as priced ahead by ams.procurement.window_costs (one row per SKU summary
