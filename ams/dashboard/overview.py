@@ -447,41 +447,14 @@ class SkuMove:
         return self.units - self.units_before
 
 
-# Both lists in one pass over the two periods' SKU days, ranked per currency in the database.
+# Both lists in one pass, ranked per currency in the database, over ``per_sku``: each SKU's units
+# and sales in the period and the one before, from the SKU days (``_SKU_DAYS_ADDED``) or, for a
+# standard window, from the SKU summary's window and previous-window columns (10,000 rows at
+# most). The summary has a row per connection, marketplace, SKU and currency, so a SKU's rows are
+# added up (``_SKU_ROWS_ADDED``); ``_SKU_ROWS`` ranks the rows as they are when they all come from
+# one connection and marketplace (a seller with one marketplace, or the filter on one): measured
+# at 10,000 SKUs, grouping them was ~15-25 ms of the ~30 ms this query took.
 _SKU_MOVES = """
-WITH per_sku AS (
-    SELECT sku, currency,
-        coalesce(sum(units) FILTER (WHERE day >= %(first)s), 0) AS units,
-        coalesce(sum(units) FILTER (WHERE day < %(first)s), 0) AS units_before,
-        coalesce(sum(sales) FILTER (WHERE day >= %(first)s), 0) AS sales,
-        coalesce(sum(sales) FILTER (WHERE day < %(first)s), 0) AS sales_before
-    FROM orders_skuday
-    WHERE team_id = %(team)s AND day BETWEEN %(previous_first)s AND %(last)s {marketplace}
-    GROUP BY sku, currency
-), currencies AS (
-    SELECT DISTINCT currency FROM per_sku
-)
--- The first few per currency by a bounded sort each, rather than ranking every SKU twice.
-SELECT top.sku, top.currency, top.units, top.units_before, top.sales, top.sales_before, true, false
-FROM currencies c, LATERAL (
-    SELECT * FROM per_sku p WHERE p.currency = c.currency AND p.units > 0
-    ORDER BY p.sales DESC, p.units DESC, p.sku COLLATE "C" LIMIT %(n)s
-) top
-UNION ALL
-SELECT fall.sku, fall.currency, fall.units, fall.units_before, fall.sales, fall.sales_before, false, true
-FROM currencies c, LATERAL (
-    SELECT * FROM per_sku p WHERE p.currency = c.currency AND p.units < p.units_before
-    ORDER BY p.units - p.units_before, p.sales - p.sales_before, p.sku COLLATE "C" LIMIT %(n)s
-) fall
-"""
-
-
-# The same from the SKU summary's window and previous-window columns: 10,000 rows at most. The
-# summary has a row per connection, marketplace, SKU and currency, so a SKU's rows are added up;
-# ``_ROW_PER_SKU`` ranks the rows as they are when they all come from one connection and marketplace
-# (a seller with one marketplace, or the filter on one): measured at 10,000 SKUs, grouping them was
-# ~15-25 ms of the ~30 ms this query took.
-_WINDOW_SKU_MOVES = """
 WITH per_sku AS ({per_sku}), currencies AS (
     SELECT DISTINCT currency FROM per_sku
 )
@@ -497,6 +470,16 @@ FROM currencies c, LATERAL (
     SELECT * FROM per_sku p WHERE p.currency = c.currency AND p.units < p.units_before
     ORDER BY p.units - p.units_before, p.sales - p.sales_before, p.sku COLLATE "C" LIMIT %(n)s
 ) fall
+"""
+_SKU_DAYS_ADDED = """
+    SELECT sku, currency,
+        coalesce(sum(units) FILTER (WHERE day >= %(first)s), 0) AS units,
+        coalesce(sum(units) FILTER (WHERE day < %(first)s), 0) AS units_before,
+        coalesce(sum(sales) FILTER (WHERE day >= %(first)s), 0) AS sales,
+        coalesce(sum(sales) FILTER (WHERE day < %(first)s), 0) AS sales_before
+    FROM orders_skuday
+    WHERE team_id = %(team)s AND day BETWEEN %(previous_first)s AND %(last)s {marketplace}
+    GROUP BY sku, currency
 """
 _SKU_ROWS_ADDED = """
     SELECT sku, currency, sum(units_{window}) AS units, sum(units_prev_{window}) AS units_before,
@@ -527,10 +510,10 @@ def sku_moves(
     }
     where = "AND marketplace_id = %(marketplace)s" if marketplace else ""
     if window is None:
-        query = _SKU_MOVES.format(marketplace=where)
+        per_sku = _SKU_DAYS_ADDED.format(marketplace=where)
     else:
         per_sku = (_SKU_ROWS if one_source else _SKU_ROWS_ADDED).format(window=WINDOWS[window], marketplace=where)
-        query = _WINDOW_SKU_MOVES.format(per_sku=per_sku)
+    query = _SKU_MOVES.format(per_sku=per_sku)
     result: dict[str, dict[str, list[SkuMove]]] = {}
     with connection.cursor() as cursor:
         cursor.execute(query, params)
