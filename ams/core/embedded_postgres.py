@@ -116,10 +116,9 @@ def _configure(conn: psycopg.Connection[Any]) -> None:
     """SERVER_SETTINGS, written once into the server's own configuration (ALTER SYSTEM)."""
     changed = False
     for name, value in SERVER_SETTINGS.items():
-        current = conn.execute("SELECT current_setting(%s)", [name]).fetchone()
-        # Written already, and waiting for a restart?
+        # In a configuration file already (in effect, or from the next start for the buffers)?
         written = conn.execute("SELECT 1 FROM pg_file_settings WHERE name = %s AND setting = %s", [name, value]).fetchone()
-        if current is not None and current[0] != value and written is None:
+        if written is None:
             conn.execute(sql.SQL("ALTER SYSTEM SET {} = {}").format(sql.Identifier(name), sql.Literal(value)))
             changed = True
     if changed:
