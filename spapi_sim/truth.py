@@ -10,6 +10,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from spapi_sim.api.finances import POSTED_LATENCY
 from spapi_sim.clock import iso
 from spapi_sim.money import ZERO, q, s
 from spapi_sim.reports.store import SETTLEMENT_DELAY
@@ -52,7 +53,8 @@ def truth(
     if "settlements" in wanted:
         result["settlements"] = _settlements(world, lo, hi, now)
     if "fees" in wanted or "reimbursements" in wanted:
-        fees, reimbursements = _money(world, lo, hi, now)
+        # What the finances API lists: it refuses a PostedBefore later than two minutes ago.
+        fees, reimbursements = _money(world, lo, min(hi, now - POSTED_LATENCY), now)
         if "fees" in wanted:
             result["fees"] = fees
         if "reimbursements" in wanted:

@@ -40,7 +40,7 @@ from spapi_sim.world.history import DAY
 _CHARGE_TYPES = {"Principal": "Principal", "Tax": "Tax", "Shipping": "ShippingCharge", "ShippingTax": "ShippingTax"}
 _SERVICE_FEE_TYPES = {"Subscription Fee": "Subscription", "Storage Fee": "FBAStorageFee"}
 # Amazon refuses PostedBefore later than two minutes before the request.
-_LATENCY = 120
+POSTED_LATENCY = 120
 
 
 def register(router: Router) -> None:
@@ -273,7 +273,7 @@ def _posted_window(ctx: Context, after_name: str, before_name: str, default_afte
         raise invalid(f"{after_name} is required.")
     # Amazon refuses a PostedBefore later than two minutes ago; the simulator clamps it, since
     # its clock may lag the caller's.
-    hi = min(now - _LATENCY, world.seconds(before)) if before else now - _LATENCY
+    hi = min(now - POSTED_LATENCY, world.seconds(before)) if before else now - POSTED_LATENCY
     if lo >= hi:
         raise invalid(f"{after_name} must be before {before_name}.")
     return lo, hi
@@ -300,7 +300,7 @@ def list_events(ctx: Context) -> Response:
     if token:
         return _events_response(ctx, decode_token(token, "events"), "events")
     # Without PostedAfter Amazon returns the last 48 hours.
-    lo, hi = _posted_window(ctx, "PostedAfter", "PostedBefore", ctx.now - _LATENCY - 2 * DAY)
+    lo, hi = _posted_window(ctx, "PostedAfter", "PostedBefore", ctx.now - POSTED_LATENCY - 2 * DAY)
     state = {"k": "events", "a": lo, "b": hi, "m": None, "n": int_arg(ctx, "MaxResultsPerPage", 100, 1, 100)}
     return _events_response(ctx, state, "events")
 
