@@ -20,6 +20,7 @@ def _add_world_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--skus", type=int, default=defaults.skus_per_seller, help="SKUs per seller")
     parser.add_argument("--marketplaces", default=",".join(defaults.marketplaces), help="country codes or regions, e.g. US,CA,MX or NA,EU")
     parser.add_argument("--history-days", type=int, default=defaults.history_days)
+    parser.add_argument("--demand-scale", type=float, default=defaults.demand_scale, help="multiplies every SKU's rate of sale")
     parser.add_argument("--anchor", default=None, help="ISO date-time where history ends (default: today 00:00 UTC)")
 
 
@@ -30,6 +31,7 @@ def _config(args: argparse.Namespace, **extra: object) -> SimConfig:
         "skus_per_seller": args.skus,
         "marketplaces": tuple(m.strip() for m in args.marketplaces.split(",") if m.strip()),
         "history_days": args.history_days,
+        "demand_scale": args.demand_scale,
         **extra,
     }
     if args.anchor:

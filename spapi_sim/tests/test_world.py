@@ -90,6 +90,15 @@ def test_demand_has_weekly_seasonal_and_long_tail_shape():
     assert len(units_per_sku) < len(world.products) or min(ranked) <= 5  # intermittent SKUs exist
 
 
+def test_the_demand_scale_sells_less_of_the_same_catalogue():
+    full = _world(days=120, skus=150)
+    scaled = SellerWorld(small_config(sellers=1, skus_per_seller=150, history_days=120, demand_scale=0.25), 0)
+    scaled.build(ANCHOR)
+    assert [p.sku for p in scaled.products] == [p.sku for p in full.products]
+    ratio = len(scaled.history.o_time) / len(full.history.o_time)
+    assert 0.15 < ratio < 0.35
+
+
 def test_orders_have_cancellations_refunds_fba_and_fbm():
     world = _world()
     h = world.history

@@ -42,6 +42,7 @@ class History:
         products: list[Product],
         marketplaces: tuple[Marketplace, ...],
         start: dt.datetime,
+        demand_scale: float = 1.0,
     ) -> None:
         self.seed = seed
         self.seller_index = seller_index
@@ -74,7 +75,7 @@ class History:
                     self.listed[m][p.index] = 1
                     if status != LISTING_ACTIVE:
                         continue
-                    r = p.base_rate * marketplace.demand_share
+                    r = p.base_rate * marketplace.demand_share * demand_scale
                     self.rate[m][p.index] = r
                     total += r
                     skus.append(p.index)

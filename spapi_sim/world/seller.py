@@ -78,6 +78,7 @@ class SellerWorld:
             products=self.products,
             marketplaces=self.marketplaces,
             start=start,
+            demand_scale=config.demand_scale,
         )
         self.book = OrderBook(self.history, config.seed, index)
         # Seconds from the history start to the anchor (where generated history ends).

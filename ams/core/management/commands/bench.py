@@ -22,7 +22,11 @@ class Command(BaseCommand):
         parser.add_argument("which", choices=["ingest", "backfill", "pages"])
         parser.add_argument("--rows", type=int, default=1_000_000, help="ingest: order-item rows")
         parser.add_argument("--skus", type=int, default=None, help="backfill: 5,000; pages: 10,000")
-        parser.add_argument("--days", type=int, default=110, help="backfill: days of history (about 100,000 orders at 5,000 SKUs)")
+        parser.add_argument("--days", type=int, default=730, help="backfill: days of the seller's history (the backfill reads two years)")
+        parser.add_argument(
+            "--demand-scale", type=float, default=None,
+            help="backfill: the simulator's demand scale (default: about 100,000 orders over the history at 5,000 SKUs)",
+        )
         # Generated orders carry one line, every third one two: 750,000 orders are 1,000,000 order items.
         parser.add_argument("--orders", type=int, default=750_000, help="pages: orders of the generated seller")
         parser.add_argument("--runs", type=int, default=20, help="pages: requests per page")
@@ -49,7 +53,7 @@ class Command(BaseCommand):
         elif which == "backfill":
             from ams.sync.bench import bench_backfill
 
-            result = bench_backfill(skus=options["skus"] or 5000, days=options["days"])
+            result = bench_backfill(skus=options["skus"] or 5000, days=options["days"], demand_scale=options["demand_scale"])
         else:
             from ams.dashboard.bench import bench_pages, remove_bench_team
             from ams.teams.models import Team
