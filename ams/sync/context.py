@@ -397,7 +397,9 @@ class SyncContext:
                     job.conversion.select, job.header, job.types, lines, split=split, odd_whitespace=block.odd_whitespace
                 )
                 staged, count = bulk.stage_converted(job.columns, lambda guarded: select(guarded=guarded))
-                declined = bulk.declined_lines(lines, staged, width=width if split else None)
+                # Every row of the raw table is one line of the block: when all were converted,
+                # there is nothing to look for.
+                declined = [] if count == block.lines else bulk.declined_lines(lines, staged, width=width if split else None)
                 if declined:
                     rows, refused = job.convert_in_python(block, declined)
                     count += bulk.stage_more(staged, job.columns, rows)

@@ -24,6 +24,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import psycopg
 from django.db import connection, transaction
@@ -192,6 +193,18 @@ def merge(target: Target, staged: str, *, connection_id: int) -> int:
     params = {"team": require_team_scope(), "connection": connection_id}
     with connection.cursor() as cursor:
         raw = cursor.cursor
+        if _looks_new(raw, target, staged, params):
+            # A batch of rows the table does not hold yet (a backfill's) goes in by a plain
+            # INSERT: an upsert's speculative insertion checks every key first, a quarter of its
+            # cost. A key the table holds after all, or one staged twice, fails the INSERT; the
+            # batch is then upserted, sorted, as a batch with repeated keys must be.
+            try:
+                with transaction.atomic():
+                    raw.execute(merge_statement(target, staged, distinct=not target.seldom_repeated, new_only=True), params)
+                return int(raw.rowcount)
+            except psycopg.errors.UniqueViolation:
+                raw.execute(merge_statement(target, staged), params)
+                return int(raw.rowcount)
         if target.seldom_repeated and target.version is not None and _updates(target):
             # A key staged twice makes the upsert touch its row twice, which PostgreSQL
             # refuses (whichever version comes first): then the batch is sorted after all.
@@ -205,23 +218,51 @@ def merge(target: Target, staged: str, *, connection_id: int) -> int:
         return int(raw.rowcount)
 
 
+def _looks_new(raw: psycopg.Cursor[Any], target: Target, staged: str, params: dict[str, int]) -> bool:
+    """Whether the first staged row's key is missing from ``target``: one index lookup that
+    tells a batch of new rows from one of rows the table holds (a sync that updates them)."""
+    ident = sql.Identifier
+    where_clause = sql.SQL("WHERE " + target.where) if target.where else sql.SQL("")
+    raw.execute(
+        sql.SQL("SELECT {} FROM {} s {} LIMIT 1").format(
+            sql.SQL(", ").join(_source(target, k) for k in target.key), ident(staged), where_clause
+        )
+    )
+    first = raw.fetchone()
+    if first is None or None in first:
+        return False
+    # The key's values as parameters: the planner then looks them up in the table's unique
+    # index, where a join to the staged row would be planned from the team's statistics.
+    raw.execute(
+        sql.SQL("SELECT NOT EXISTS (SELECT FROM {} WHERE team_id = %s AND connection_id = %s AND {})").format(
+            ident(target.table), sql.SQL(" AND ").join(sql.SQL("{} = %s").format(ident(k)) for k in target.key)
+        ),
+        [params["team"], params["connection"], *first],
+    )
+    row = raw.fetchone()
+    return bool(row and row[0])
+
+
+def _source(target: Target, column: str) -> sql.Composable:
+    """The staged value of a target column: its expression, or the staged column of its name."""
+    expression = target.expressions.get(column)
+    return sql.SQL(expression) if expression else sql.SQL("s.") + sql.Identifier(column)
+
+
 def _updates(target: Target) -> list[str]:
     """The columns an upsert into ``target`` sets on a conflict (all but the key's)."""
     return [c for c in target.columns if c not in target.key]
 
 
-def merge_statement(target: Target, staged: str, *, distinct: bool = True) -> sql.Composable:
+def merge_statement(target: Target, staged: str, *, distinct: bool = True, new_only: bool = False) -> sql.Composable:
     """The upsert of :func:`merge`; parameters ``team`` and ``connection``. ``distinct`` False:
-    the staged rows as they come, for a batch whose keys are all different."""
+    the staged rows as they come, for a batch whose keys are all different. ``new_only``: a
+    plain INSERT, which fails on any key the table already holds."""
     ident = sql.Identifier
     key = [ident(k) for k in target.key]
     data = _updates(target)
 
-    def source(column: str) -> sql.Composable:
-        expression = target.expressions.get(column)
-        return sql.SQL(expression) if expression else sql.SQL("s.") + ident(column)
-
-    selected = sql.SQL(", ").join(sql.SQL("{} AS {}").format(source(c), ident(c)) for c in target.columns)
+    selected = sql.SQL(", ").join(sql.SQL("{} AS {}").format(_source(target, c), ident(c)) for c in target.columns)
     version_order = (
         sql.SQL(", {} DESC").format(ident(target.version)) if target.version is not None else sql.SQL("")
     )
@@ -240,10 +281,11 @@ def merge_statement(target: Target, staged: str, *, distinct: bool = True) -> sq
                 sql.SQL(", ").join(sql.SQL("EXCLUDED.") + ident(c) for c in data),
             )
         )
-    on_conflict = (
+    on_conflict = sql.SQL("ON CONFLICT (team_id, connection_id, {}) {}").format(
+        sql.SQL(", ").join(key),
         sql.SQL("DO UPDATE SET {} WHERE {}").format(sql.SQL(", ").join(updates), sql.SQL(" AND ").join(conditions))
         if data
-        else sql.SQL("DO NOTHING")
+        else sql.SQL("DO NOTHING"),
     )
     rows: sql.Composable = sql.SQL("{} s {}").format(ident(staged), where_clause)
     if distinct and target.summed:
@@ -269,15 +311,14 @@ def merge_statement(target: Target, staged: str, *, distinct: bool = True) -> sq
         """
         INSERT INTO {table} AS t ({insert_columns})
         SELECT %(team)s, %(connection)s, src.*{touch_values} FROM ({source_rows}) AS src
-        ON CONFLICT (team_id, connection_id, {key}) {on_conflict}
+        {on_conflict}
         """
     ).format(
-        key=sql.SQL(", ").join(key),
         source_rows=source_rows,
         table=ident(target.table),
         insert_columns=sql.SQL(", ").join(insert_columns),
         touch_values=sql.SQL("").join(sql.SQL(", now()") for _ in target.touch),
-        on_conflict=on_conflict,
+        on_conflict=sql.SQL("") if new_only else on_conflict,
     )
 
 

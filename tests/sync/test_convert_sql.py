@@ -53,7 +53,7 @@ STATUSES = [
     "InvoiceUnconfirmed", "Shipping", " Shipped ", "unknown", "", "SH\u0130PPED",
 ]
 CHANNELS = ["Amazon", "Merchant", "AFN", "mfn", "Seller", "other", "", "\u212aAmazon"]
-SALES_CHANNELS = ["Amazon.com", "amazon.ca", "Amazon.com.mx", "Non-Amazon", "", "amazon.de", "AMAZON.COM ", "Amazon.\u212a"]
+SALES_CHANNELS = ["Amazon.com", "amazon.ca", "Amazon.com.mx", "Non-Amazon", "", "amazon.de", "AMAZON.COM ", "Amazon.\u212a", "amazon.co.u\u212a"]
 ORDER_IDS = ["111-0000000-0000001", "112-1234567-7654321", "", "   ", "x" * 50]
 SKUS = ["SKU-1", "sku 2", "", "\u00fcn\u00efc\u00f6d\u00e9-sku", "a" * 70, " padded ", "back\\slash", "quote'sku", "tab\u2003"]
 CURRENCIES = ["USD", "", "CAD", "usd", "EURO"]

@@ -91,3 +91,52 @@ def test_an_older_version_never_overwrites_and_an_unchanged_row_is_not_rewritten
     ])
     assert changed == [1, 1]
     assert _quantities(personas.team.id)[("111-0000002-0000001", "CUP")] == 5
+
+
+def test_a_batch_that_looks_new_but_holds_a_known_row_is_upserted(personas: Personas):
+    """The first staged row is new, so the batch is tried as a plain INSERT; a later row the
+    table holds makes it fail, and the batch is upserted instead: the new rows go in once, the
+    older version of the known row is refused, a newer one taken."""
+    connection = f.connected(personas.team)
+    theirs = f.connected(personas.outsider_team)
+    _merge(personas.outsider_team.id, theirs.id, [_line("111-0000009-0000001", "NEW", updated_hours=1, quantity=9)])
+    _merge(personas.team.id, connection.id, [
+        _line("111-0000001-0000001", "MUG", updated_hours=5, quantity=2),
+        _line("111-0000002-0000001", "CUP", updated_hours=1, quantity=3),
+    ])
+
+    changed = _merge(personas.team.id, connection.id, [
+        _line("111-0000009-0000001", "NEW", updated_hours=1, quantity=1),  # the outsider's key: new here
+        _line("111-0000001-0000001", "MUG", updated_hours=1, quantity=7),  # older: refused
+        _line("111-0000002-0000001", "CUP", updated_hours=4, quantity=6),  # newer: taken
+        _line("111-0000010-0000001", "BOWL", updated_hours=1, quantity=4),
+    ])
+
+    assert changed == [3, 3]
+    assert _quantities(personas.team.id) == {
+        ("111-0000001-0000001", "MUG"): 2,
+        ("111-0000002-0000001", "CUP"): 6,
+        ("111-0000009-0000001", "NEW"): 1,
+        ("111-0000010-0000001", "BOWL"): 4,
+    }
+    assert _quantities(personas.outsider_team.id) == {("111-0000009-0000001", "NEW"): 9}
+    with team_scope(personas.team.id):
+        assert Order.objects.count() == 4
+
+
+def test_new_rows_of_a_summed_target_add_up_their_repeated_keys(personas: Personas):
+    """A fresh batch with two items of one SKU in one order (the report's shape): the plain
+    INSERT refuses the repeat and the sorted upsert adds the two up."""
+    connection = f.connected(personas.team)
+    with team_scope(personas.team.id), transaction.atomic():
+        staged, _ = bulk.stage(order_parser.LINE_COLUMNS, [
+            _line("111-0000001-0000001", "MUG", updated_hours=1, quantity=1, price="10.00"),
+            _line("111-0000002-0000001", "CUP", updated_hours=1, quantity=1),
+            _line("111-0000001-0000001", "MUG", updated_hours=1, quantity=2, price="20.00"),
+        ])
+        changed = bulk.merge(order_parser.REPORT_LINES, staged, connection_id=connection.id)
+
+    assert changed == 2
+    with team_scope(personas.team.id):
+        mug = OrderLine.objects.get(sku="MUG")
+    assert (mug.quantity, mug.item_price) == (3, Decimal("30.00"))

@@ -205,10 +205,12 @@ def report_sql(marketplace_ids: set[str]) -> convert_sql.Conversion:
         q = convert_sql
         sales = q.text(cell("sales-channel"), 40)
         marketplace = sql.SQL("coalesce({}, {})").format(
-            q.lookup(sql.SQL("lower({})").format(sales), SALES_CHANNELS), sql.Literal(single)
+            q.lookup(q.ascii_lower(sales), SALES_CHANNELS), sql.Literal(single)
         )
-        status_key = sql.SQL("lower(replace(btrim({}), ' ', ''))").format(cell("order-status"))
-        channel_key = sql.SQL("lower(btrim({}))").format(cell("fulfillment-channel"))
+        # A status or channel matches an ASCII key only if its cell is ASCII (see ascii_lower),
+        # where Python's lower() says the same; any other is NULL, which declines the line.
+        status_key = q.ascii_lower(sql.SQL("replace(btrim({}), ' ', '')").format(cell("order-status")))
+        channel_key = q.ascii_lower(sql.SQL("btrim({})").format(cell("fulfillment-channel")))
         # Each of these cells is read once per line, as the derived value of the same name.
         timestamps = {"purchased": "purchase-date", "updated": "last-updated-date"}
         amounts = {
@@ -262,14 +264,14 @@ def report_sql(marketplace_ids: set[str]) -> convert_sql.Conversion:
                 "promotion_ids": q.text(cell("promotion-ids"), 300),
             },
             accept=[
+                # Python's lower() makes some non-ASCII letters ASCII (the Kelvin sign a "k"):
+                # a channel it could read as another marketplace is its to read.
                 q.is_ascii(cell("sales-channel")),
                 sql.SQL("marketplace = ANY({})").format(sql.Literal(sorted(marketplace_ids))),
                 sql.SQL("{} <> ''").format(value["order_id"]),
                 sql.SQL("{} <> ''").format(value["sku"]),
                 *(q.is_timestamp(cell(header), value[name]) for name, header in timestamps.items()),
-                q.is_ascii(cell("order-status")),
                 sql.SQL("{} IS NOT NULL").format(value["status"]),
-                q.is_ascii(cell("fulfillment-channel")),
                 sql.SQL("{} IS NOT NULL").format(value["channel"]),
                 q.is_integer(cell("quantity"), value["quantity"]),
                 *(q.is_amount(cell(header), value[name]) for name, header in amounts.items()),
