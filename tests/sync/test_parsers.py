@@ -97,3 +97,16 @@ def test_a_block_ends_where_a_group_of_lines_ends():
     same = [b"order\tn\n", *(b"X\t%d\n" % i for i in range(20))]
     bounded = flatfile.BlockReader(same, lines_per_block=2, keep_together="order")
     assert [block.lines for block in bounded] == [8, 8, 4]
+
+
+@pytest.mark.parametrize("odd", list(flatfile.ODD_WHITESPACE))
+@pytest.mark.parametrize("around", ["ascii", "non-ascii"])
+def test_every_odd_whitespace_is_found_in_ascii_text_and_in_any_other(odd: str, around: str):
+    line = "111-1\tSKU-1\t10.00" if around == "ascii" else "111-1\tSKÜ-1\t10.00"
+    assert not flatfile.has_odd_whitespace(line + "\r\n" + line + "\n")
+    assert flatfile.has_odd_whitespace(line + odd + "\r\n" + line + "\n")
+    assert flatfile.has_odd_whitespace(line + "\n" + line.replace("\t", odd + "\t", 1) + "\n")
+    # The reader's block says the same.
+    inside = line.replace("\t", odd + "\t", 1)
+    block = next(iter(flatfile.BlockReader([f"a\tb\tc\n{line}\n{inside}\n".encode()])))
+    assert block.odd_whitespace
