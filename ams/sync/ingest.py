@@ -10,7 +10,8 @@ Row-at-a-time ORM saves are not an ingest path (DESIGN.md, "The data path" 4). A
    differs from it. So an older payload never overwrites a newer one, and a row that did not
    change is not rewritten (no dead tuple, no WAL, and ``synced_at`` keeps meaning "last change").
    A target whose staged rows seldom repeat a key skips the sort until a repeat is found, and
-   one with ``summed`` columns adds up the rows a key cannot tell apart (see ``Target``).
+   one with ``summed`` columns adds up the rows a key cannot tell apart (see ``Target``). A
+   batch of rows the table does not hold yet goes in by a plain INSERT (see ``merge``).
 
 The caller runs the batch inside ``team_scope(team_id)``: row-level security checks every
 inserted and updated row (WITH CHECK), and the cursor that the batch advances is saved in the
