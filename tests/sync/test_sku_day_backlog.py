@@ -64,3 +64,40 @@ def test_a_batch_notes_its_days_and_the_run_rebuilds_them_once(personas: Persona
         # The other team's note is its own, untouched by this team's run.
         assert SkuDayBacklog.objects.filter(connection=theirs).count() == 1
         assert not SkuDay.objects.filter(connection=theirs).exists()
+
+
+def test_a_batch_spread_over_months_rebuilds_only_the_days_it_has_lines_on(personas: Personas):
+    """A report by last update mixes recent orders with an old one: the batch rebuilds the old
+    order's day and the recent days, not every day between, and still notes the whole span for
+    SkuDay."""
+    team, outsider = personas.team, personas.outsider_team
+    mine, theirs = f.connected(team), f.connected(outsider)
+    old = f.order(team, mine, at=datetime(2026, 1, 10, 18, tzinfo=UTC), lines=[("MUG", 1, "10.00")])
+    between = f.order(team, mine, at=datetime(2026, 2, 10, 18, tzinfo=UTC), lines=[("LAMP", 1, "30.00")])
+    recent = [
+        f.order(team, mine, at=datetime(2026, 3, day, 18, tzinfo=UTC), lines=[("MUG", day, "10.00")]) for day in (1, 2, 3, 5)
+    ]
+    foreign = f.order(outsider, theirs, at=datetime(2026, 2, 10, 18, tzinfo=UTC), lines=[("MUG", 5, "10.00")])
+    with team_scope(outsider.id):
+        _batch(theirs.id, [foreign.amazon_order_id])
+    with team_scope(team.id):
+        _batch(mine.id, [between.amazon_order_id])
+        untouched = OrderDay.objects.get(connection=mine, day=date(2026, 2, 10))
+
+        _batch(mine.id, [old.amazon_order_id, *(o.amazon_order_id for o in recent)])
+
+        days = {d.day: (d.orders, d.units) for d in OrderDay.objects.filter(connection=mine)}
+        assert days == {
+            date(2026, 1, 10): (1, 1),
+            date(2026, 2, 10): (1, 1),
+            date(2026, 3, 1): (1, 1),
+            date(2026, 3, 2): (1, 2),
+            date(2026, 3, 3): (1, 3),
+            date(2026, 3, 5): (1, 5),
+        }
+        # The day between was not summed again: the same row.
+        assert OrderDay.objects.get(connection=mine, day=date(2026, 2, 10)).id == untouched.id
+        backlog = SkuDayBacklog.objects.get(connection=mine)
+        assert (backlog.first_day, backlog.last_day) == (date(2026, 1, 10), date(2026, 3, 5))
+    with team_scope(outsider.id):
+        assert OrderDay.objects.get(connection=theirs).units == 5
