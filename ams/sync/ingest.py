@@ -196,9 +196,9 @@ def merge(target: Target, staged: str, *, connection_id: int) -> int:
         raw = cursor.cursor
         if _looks_new(raw, target, staged, params):
             # A batch of rows the table does not hold yet (a backfill's) goes in by a plain
-            # INSERT: an upsert's speculative insertion checks every key first, a quarter of its
-            # cost. A key the table holds after all, or one staged twice, fails the INSERT; the
-            # batch is then upserted, sorted, as a batch with repeated keys must be.
+            # INSERT: an upsert's speculative insertion checks every key first, a quarter to a
+            # third of its cost. A key the table holds after all, or one staged twice, fails the
+            # INSERT; the batch is then upserted, sorted, as a batch with repeated keys must be.
             try:
                 with transaction.atomic():
                     raw.execute(merge_statement(target, staged, distinct=not target.seldom_repeated, new_only=True), params)
