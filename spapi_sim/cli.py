@@ -39,6 +39,14 @@ def _config(args: argparse.Namespace, **extra: object) -> SimConfig:
     return SimConfig(**kwargs)  # type: ignore[arg-type]
 
 
+def _checked_config(parser: argparse.ArgumentParser, args: argparse.Namespace, **extra: object) -> SimConfig:
+    """The configuration, or the usage and the reason on stderr (exit status 2) for a value it refuses."""
+    try:
+        return _config(args, **extra)
+    except ValueError as exc:
+        parser.error(str(exc))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m spapi_sim", description="A local Amazon SP-API, LWA and consent simulator.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -66,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     if args.command == "info":
-        print(json.dumps(SimState(_config(args)).info(), indent=2))
+        print(json.dumps(SimState(_checked_config(parser, args)).info(), indent=2))
         return 0
     if args.command == "bench":
         from spapi_sim.bench import run
@@ -87,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         extra["redirect_uris"] = tuple(args.redirect_uri)
     from spapi_sim.server import create_server
 
-    server = create_server(_config(args, **extra), args.host, args.port)
+    server = create_server(_checked_config(parser, args, **extra), args.host, args.port)
     print(f"spapi_sim listening on {server.base_url}", file=sys.stderr)
     print(json.dumps(server.info(), indent=2))
     sys.stdout.flush()

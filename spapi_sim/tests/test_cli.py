@@ -8,6 +8,8 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from spapi_sim import start_server
 from spapi_sim.cli import main
 from spapi_sim.tests.conftest import Api, small_config
@@ -34,6 +36,15 @@ def test_info_depends_only_on_the_seed(capsys):
     first = json.loads(capsys.readouterr().out)
     main(["info", "--seed", "7", "--skus", "20", "--history-days", "9"])
     assert json.loads(capsys.readouterr().out) == first
+
+
+def test_a_value_the_world_refuses_is_a_usage_error_not_a_traceback(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["info", "--demand-scale", "0"])
+    assert exited.value.code == 2
+    error = capsys.readouterr().err
+    assert "demand_scale must be positive" in error
+    assert "Traceback" not in error
 
 
 def test_an_eu_seller_sells_in_gbp_and_eur_and_settles_to_the_cent():
