@@ -50,7 +50,7 @@ HEADER = (
 START = datetime(2024, 1, 1, tzinfo=UTC)
 # The backfill's seller: 5,000 SKUs with two years of history (what the backfill reads) and
 # demand scaled so the two years hold about 100,000 orders (99,000 at 0.12, 103,000 at 0.125).
-BACKFILL_DAYS = 730
+HISTORY_DAYS = 730
 DEMAND_SCALE = 0.122
 
 
@@ -263,7 +263,7 @@ def bench_ingest(rows: int = 1_000_000) -> dict[str, Any]:
 
 
 def bench_backfill(
-    *, skus: int = 5000, days: int = BACKFILL_DAYS, demand_scale: float | None = None, seed: int = 7
+    *, skus: int = 5000, days: int = HISTORY_DAYS, demand_scale: float | None = None, seed: int = 7
 ) -> dict[str, Any]:
     """An orders backfill of a simulated seller at Amazon's real usage plans, timed, beside its
     lower bound (docs/sync.md, "The backfill's bound"): no client can finish before the usage
