@@ -110,7 +110,7 @@ class SimConfig:
     skus_per_seller: int = 300
     marketplaces: tuple[str, ...] = ("US", "CA", "MX")
     history_days: int = 400
-    # Multiplies every SKU's rate of sale: 0.15 gives 5,000 SKUs about 100,000 orders over two
+    # Multiplies every SKU's rate of sale: 0.122 gives 5,000 SKUs about 100,000 orders over two
     # years instead of over 110 days. 1.0 is the world every test knows.
     demand_scale: float = 1.0
     anchor: dt.datetime = field(default_factory=default_anchor)
