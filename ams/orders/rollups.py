@@ -37,10 +37,9 @@ WHERE team_id = %(team)s AND connection_id = %(connection)s AND marketplace_id =
   AND day BETWEEN %(first_day)s AND %(last_day)s
 """
 
-_DAYS_INSERT = """
-INSERT INTO orders_orderday (team_id, connection_id, marketplace_id, day, currency, orders,
-    cancelled_orders, units, sales, item_price, shipping_price, tax, promotion_discount)
-SELECT team_id, connection_id, marketplace_id, (purchased_at AT TIME ZONE %(zone)s)::date, currency,
+# An OrderDay row's figures from order lines (the table's or staged ones), after team and
+# connection, grouped by marketplace, local day and currency.
+_DAY_FIGURES = """marketplace_id, (purchased_at AT TIME ZONE %(zone)s)::date, currency,
     count(DISTINCT amazon_order_id),
     count(DISTINCT amazon_order_id) FILTER (WHERE status = 'cancelled'),
     sum(quantity),
@@ -49,9 +48,30 @@ SELECT team_id, connection_id, marketplace_id, (purchased_at AT TIME ZONE %(zone
     coalesce(sum(shipping_price), 0),
     coalesce(sum(tax), 0),
     coalesce(sum(promotion_discount), 0)
+"""
+
+_DAYS_INSERT = """
+INSERT INTO orders_orderday (team_id, connection_id, marketplace_id, day, currency, orders,
+    cancelled_orders, units, sales, item_price, shipping_price, tax, promotion_discount)
+SELECT team_id, connection_id, """ + _DAY_FIGURES + """
 FROM orders_orderline
 WHERE """ + _LINES_PURCHASED_IN + """
 GROUP BY team_id, connection_id, marketplace_id, 4, currency
+"""
+
+# The staged lines of one marketplace added to its days (see order_days_refresh_from_stage).
+_DAYS_ADD = """
+INSERT INTO orders_orderday AS d (team_id, connection_id, marketplace_id, day, currency, orders,
+    cancelled_orders, units, sales, item_price, shipping_price, tax, promotion_discount)
+SELECT %(team)s, %(connection)s, """ + _DAY_FIGURES + """
+FROM {stage}
+WHERE marketplace_id = %(marketplace)s
+GROUP BY marketplace_id, 4, currency
+ON CONFLICT (team_id, connection_id, marketplace_id, day, currency) DO UPDATE
+SET orders = d.orders + excluded.orders, cancelled_orders = d.cancelled_orders + excluded.cancelled_orders,
+    units = d.units + excluded.units, sales = d.sales + excluded.sales, item_price = d.item_price + excluded.item_price,
+    shipping_price = d.shipping_price + excluded.shipping_price, tax = d.tax + excluded.tax,
+    promotion_discount = d.promotion_discount + excluded.promotion_discount
 """
 
 _SKU_DAYS_DELETE = """
@@ -112,10 +132,16 @@ SET first_day = least(orders_skudaybacklog.first_day, excluded.first_day),
 """
 
 
-def order_days_refresh_from_stage(*, connection_id: int, staged: str) -> None:
-    """After an ingest batch (columns marketplace_id, purchased_at of its staging table): rebuild
-    its days of ``OrderDay``, and note them for ``SkuDay``, which :func:`sku_days_catch_up`
-    rebuilds at the end of the sync run."""
+def order_days_refresh_from_stage(*, connection_id: int, staged: str, added_only: bool = False) -> None:
+    """After an ingest batch (its staging table, of the order lines' columns): bring its days of
+    ``OrderDay`` up to date, and note them for ``SkuDay``, which :func:`sku_days_catch_up`
+    rebuilds at the end of the sync run.
+
+    ``added_only`` (ams.sync.ingest.Merged): the batch's orders were all new, and each staged
+    line became a new line. Its figures are then added to its days, read from the staging table
+    alone: an order counted on a day is one none of the day's earlier lines belonged to (its
+    lines are all in this batch). A backfill goes this way, block after block; any other batch
+    has its days summed again from all their lines."""
     with connection.cursor() as cursor:
         cursor.execute(
             sql.SQL(
@@ -129,16 +155,36 @@ def order_days_refresh_from_stage(*, connection_id: int, staged: str) -> None:
         if first is None:
             continue
         first_day, last_day = _local_days(marketplace_id, first, last)
-        runs = [(first_day, last_day)]
-        if (last_day - first_day).days > SPREAD_DAYS:
-            runs = _day_runs(_staged_days(staged, marketplace_id))
-        for run_first, run_last in runs:
-            params = _day_params(connection_id, marketplace_id, run_first, run_last)
-            with connection.cursor() as cursor:
-                cursor.execute(_DAYS_DELETE, params)
-                cursor.execute(_DAYS_INSERT, params)
+        if added_only:
+            _add_staged_days(connection_id, marketplace_id, staged)
+        else:
+            _rebuild_staged_days(connection_id, marketplace_id, staged, first_day, last_day)
+        _note_sku_days(connection_id, marketplace_id, first_day, last_day)
+
+
+def _add_staged_days(connection_id: int, marketplace_id: str, staged: str) -> None:
+    params: dict[str, Any] = {
+        "team": require_team_scope(), "connection": connection_id, "marketplace": marketplace_id, "zone": zone_name(marketplace_id),
+    }
+    with connection.cursor() as cursor:
+        statement = sql.SQL(_DAYS_ADD).format(stage=sql.Identifier(staged))
+        cursor.execute(statement.as_string(cursor.cursor.connection), params)
+
+
+def _rebuild_staged_days(connection_id: int, marketplace_id: str, staged: str, first_day: date, last_day: date) -> None:
+    runs = [(first_day, last_day)]
+    if (last_day - first_day).days > SPREAD_DAYS:
+        runs = _day_runs(_staged_days(staged, marketplace_id))
+    for run_first, run_last in runs:
+        params = _day_params(connection_id, marketplace_id, run_first, run_last)
         with connection.cursor() as cursor:
-            cursor.execute(_BACKLOG_WIDEN, _day_params(connection_id, marketplace_id, first_day, last_day))
+            cursor.execute(_DAYS_DELETE, params)
+            cursor.execute(_DAYS_INSERT, params)
+
+
+def _note_sku_days(connection_id: int, marketplace_id: str, first_day: date, last_day: date) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(_BACKLOG_WIDEN, _day_params(connection_id, marketplace_id, first_day, last_day))
 
 
 # A batch whose lines span more days than this rebuilds only the days it has lines on: a

@@ -210,8 +210,8 @@ def parsed_ingest(rows: int, team: Team, conn: SellerConnection, report: IO[byte
 
     ctx = _context(team, conn)
 
-    def after_merge(staged: str) -> None:
-        rollups.order_days_refresh_from_stage(connection_id=conn.id, staged=staged)
+    def after_merge(staged: str, added_only: bool) -> None:
+        rollups.order_days_refresh_from_stage(connection_id=conn.id, staged=staged, added_only=added_only)
 
     started = time.perf_counter()
     ctx.ingest_blocks(

@@ -27,7 +27,7 @@ from ams.amazon.models import ConnectionStatus, SellerConnection
 from ams.core.tenancy import team_scope
 from ams.sync import ingest as bulk
 from ams.sync.convert_sql import Conversion
-from ams.sync.ingest import Column, Target
+from ams.sync.ingest import AfterMerge, Column, Target
 from ams.sync.models import QuarantinedRow, SyncRun, SyncState
 from ams.sync.parsers.flatfile import (
     RAW_LIMIT,
@@ -234,7 +234,7 @@ class SyncContext:
         targets: Sequence[Target],
         source: str,
         document: str = "",
-        after_merge: Callable[[str], None] | None = None,
+        after_merge: AfterMerge | None = None,
         cursor: dict[str, Any] | Callable[[], dict[str, Any]] | None = None,
         before_merge: Callable[[str], None] | None = None,
     ) -> None:
@@ -274,7 +274,7 @@ class SyncContext:
         targets: Sequence[Target],
         source: str,
         document: str,
-        hooks: tuple[Callable[[str], None] | None, Callable[[str], None] | None],
+        hooks: tuple[Callable[[str], None] | None, AfterMerge | None],
         cursor: dict[str, Any] | None,
     ) -> None:
         # Read models refresh in the batch's transaction: ``before_merge`` sees the rows as they
@@ -292,10 +292,10 @@ class SyncContext:
                 self.stats.rows_read += count
                 if before_merge is not None:
                     before_merge(staged)
-                for target in targets:
-                    self.stats.rows_changed += bulk.merge(target, staged, connection_id=self.connection_id)
+                merged = bulk.merge_all(targets, staged, connection_id=self.connection_id)
+                self.stats.rows_changed += merged.changed
                 if after_merge is not None:
-                    after_merge(staged)
+                    after_merge(staged, merged.added_only)
                 bulk.drop_stage(staged)
             if rejected:
                 self.quarantine(rejected, source=source, document=document)
@@ -313,7 +313,7 @@ class SyncContext:
         targets: Sequence[Target],
         source: str,
         document: str = "",
-        after_merge: Callable[[str], None] | None = None,
+        after_merge: AfterMerge | None = None,
         cursor: dict[str, Any] | Callable[[], dict[str, Any]] | None = None,
     ) -> None:
         """:meth:`ingest` for a flat file converted in the database (ams/sync/convert_sql.py):
@@ -354,7 +354,7 @@ class SyncContext:
         targets: Sequence[Target],
         source: str,
         document: str,
-        after_merge: Callable[[str], None] | None,
+        after_merge: AfterMerge | None,
     ) -> None:
         if block is None and cursor is None:
             return
@@ -377,7 +377,7 @@ class SyncContext:
         targets: Sequence[Target],
         source: str,
         document: str,
-        after_merge: Callable[[str], None] | None,
+        after_merge: AfterMerge | None,
     ) -> None:
         read = changed = 0
         with team_scope(self.team_id):
@@ -406,13 +406,13 @@ class SyncContext:
                     rejected.extend(refused)
                 read = count
                 if count:
-                    for target in targets:
-                        changed += bulk.merge(target, staged, connection_id=self.connection_id)
+                    merged = bulk.merge_all(targets, staged, connection_id=self.connection_id)
+                    changed = merged.changed
                     if after_merge is not None:
                         # Read models are rebuilt from the rows of whole days: one block at a
                         # time per connection, each seeing the blocks committed before it.
                         bulk.lock_read_models(self.connection_id)
-                        after_merge(staged)
+                        after_merge(staged, merged.added_only)
                 bulk.drop_stage(staged)
                 bulk.drop_stage(lines)
             if rejected:

@@ -188,9 +188,43 @@ def stage_more(staged: str, columns: Sequence[Column], rows: Iterable[Sequence[o
     return count
 
 
+@dataclass(frozen=True)
+class Merged:
+    """What the upserts of one batch did."""
+
+    # Rows inserted or changed, over all targets.
+    changed: int
+    # Every target took the batch by a plain INSERT (see merge): no target held any of the
+    # batch's keys, so the batch added rows and changed none, and a target that is not sorted
+    # (``seldom_repeated``) gained exactly one row per staged row. A read model can then add
+    # the batch to its sums instead of summing its days again.
+    added_only: bool
+
+
+# A hook run after a batch's upserts, in its transaction: the staging table, and whether the
+# batch only added rows (Merged.added_only).
+AfterMerge = Callable[[str, bool], None]
+
+
+def merge_all(targets: Sequence[Target], staged: str, *, connection_id: int) -> Merged:
+    """:func:`merge` of the staged rows into each target in turn."""
+    changed = 0
+    added_only = True
+    for target in targets:
+        rows, added = _merge(target, staged, connection_id=connection_id)
+        changed += rows
+        added_only = added_only and added
+    return Merged(changed, added_only)
+
+
 def merge(target: Target, staged: str, *, connection_id: int) -> int:
     """Upsert the staged rows into ``target`` for the current team and ``connection_id``;
     returns how many rows were inserted or changed."""
+    return _merge(target, staged, connection_id=connection_id)[0]
+
+
+def _merge(target: Target, staged: str, *, connection_id: int) -> tuple[int, bool]:
+    """:func:`merge`; also whether the rows went in by the plain INSERT (all of them new)."""
     params = {"team": require_team_scope(), "connection": connection_id}
     with connection.cursor() as cursor:
         raw = cursor.cursor
@@ -202,21 +236,21 @@ def merge(target: Target, staged: str, *, connection_id: int) -> int:
             try:
                 with transaction.atomic():
                     raw.execute(merge_statement(target, staged, distinct=not target.seldom_repeated, new_only=True), params)
-                return int(raw.rowcount)
+                return int(raw.rowcount), True
             except psycopg.errors.UniqueViolation:
                 raw.execute(merge_statement(target, staged), params)
-                return int(raw.rowcount)
+                return int(raw.rowcount), False
         if target.seldom_repeated and target.version is not None and _updates(target):
             # A key staged twice makes the upsert touch its row twice, which PostgreSQL
             # refuses (whichever version comes first): then the batch is sorted after all.
             try:
                 with transaction.atomic():
                     raw.execute(merge_statement(target, staged, distinct=False), params)
-                return int(raw.rowcount)
+                return int(raw.rowcount), False
             except psycopg.errors.CardinalityViolation:
                 pass
         raw.execute(merge_statement(target, staged), params)
-        return int(raw.rowcount)
+        return int(raw.rowcount), False
 
 
 def _looks_new(raw: psycopg.Cursor[Any], target: Target, staged: str, params: dict[str, int]) -> bool:

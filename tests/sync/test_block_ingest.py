@@ -54,7 +54,9 @@ def _ingest(connection: SellerConnection, lines: list[str]) -> None:
         columns=parser.LINE_COLUMNS,
         targets=[parser.ORDERS, parser.REPORT_LINES],
         source="test",
-        after_merge=lambda staged: rollups.order_days_refresh_from_stage(connection_id=connection.id, staged=staged),
+        after_merge=lambda staged, added_only: rollups.order_days_refresh_from_stage(
+            connection_id=connection.id, staged=staged, added_only=added_only
+        ),
     )
 
 

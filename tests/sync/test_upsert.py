@@ -140,3 +140,35 @@ def test_new_rows_of_a_summed_target_add_up_their_repeated_keys(personas: Person
     with team_scope(personas.team.id):
         mug = OrderLine.objects.get(sku="MUG")
     assert (mug.quantity, mug.item_price) == (3, Decimal("30.00"))
+
+
+def test_a_batch_says_whether_it_only_added_rows(personas: Personas):
+    """merge_all's added_only: every target took the batch by a plain INSERT, none of its keys
+    known. The outsider's row with the same key is not the team's: it does not count as known."""
+    connection = f.connected(personas.team)
+    theirs = f.connected(personas.outsider_team)
+    _merge(personas.outsider_team.id, theirs.id, [_line("111-0000002-0000001", "CUP", updated_hours=1, quantity=9)])
+
+    def merged(rows: list[tuple[object, ...]]) -> bulk.Merged:
+        with team_scope(personas.team.id), transaction.atomic():
+            staged, _ = bulk.stage(order_parser.LINE_COLUMNS, rows)
+            return bulk.merge_all([order_parser.ORDERS, order_parser.LINES], staged, connection_id=connection.id)
+
+    first = merged([
+        _line("111-0000001-0000001", "MUG", updated_hours=1, quantity=1),
+        _line("111-0000002-0000001", "CUP", updated_hours=1, quantity=1),
+    ])
+    assert first == bulk.Merged(changed=4, added_only=True)
+    # A new order beside one the table holds: rows were changed, not only added.
+    second = merged([
+        _line("111-0000003-0000001", "BOWL", updated_hours=1, quantity=1),
+        _line("111-0000001-0000001", "MUG", updated_hours=2, quantity=2),
+    ])
+    assert second == bulk.Merged(changed=4, added_only=False)
+    # A new order's new line, but the order's other line known: the orders target upserts.
+    third = merged([_line("111-0000003-0000001", "LAMP", updated_hours=3, quantity=1)])
+    assert third.added_only is False
+    assert _quantities(personas.team.id) == {
+        ("111-0000001-0000001", "MUG"): 2, ("111-0000002-0000001", "CUP"): 1,
+        ("111-0000003-0000001", "BOWL"): 1, ("111-0000003-0000001", "LAMP"): 1,
+    }

@@ -56,7 +56,7 @@ def run(ctx: SyncContext) -> str:
 
     fees = ChargeMonthsRefresh(connection_id=ctx.connection_id)
 
-    def after_merge(staged: str) -> None:
+    def after_merge(staged: str, added_only: bool) -> None:
         # Both charge rollups in the batch's transaction: never behind the charges.
         rollups.charge_days_refresh_from_stage(connection_id=ctx.connection_id, staged=staged)
         fees.add(staged)

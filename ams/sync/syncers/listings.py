@@ -112,7 +112,7 @@ def products(ctx: SyncContext, mp: str, rows: list[Any]) -> None:
 
 
 def _update_from(template: str, ctx: SyncContext) -> Any:
-    def after_merge(staged: str) -> None:
+    def after_merge(staged: str, added_only: bool) -> None:
         with connection.cursor() as cursor:
             statement = sql.SQL(template).format(stage=sql.Identifier(staged))
             cursor.execute(

@@ -56,8 +56,8 @@ def run(ctx: SyncContext) -> str:
 
 
 def _refresh_days(ctx: SyncContext) -> Any:
-    def after_merge(staged: str) -> None:
-        rollups.order_days_refresh_from_stage(connection_id=ctx.connection_id, staged=staged)
+    def after_merge(staged: str, added_only: bool) -> None:
+        rollups.order_days_refresh_from_stage(connection_id=ctx.connection_id, staged=staged, added_only=added_only)
 
     return after_merge
 

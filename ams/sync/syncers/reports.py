@@ -127,7 +127,7 @@ def ingest_document(
     convert: Callable[[Mapping[str, str]], Sequence[object] | None],
     columns: Sequence[ingest.Column],
     targets: Sequence[ingest.Target],
-    after_merge: Callable[[str], None] | None = None,
+    after_merge: ingest.AfterMerge | None = None,
     cursor: dict[str, Any] | None = None,
     conversion: Conversion | None = None,
     keep_together: str | None = None,
