@@ -11,8 +11,8 @@ from __future__ import annotations
 import functools
 import itertools
 import threading
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent import futures
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -55,8 +55,9 @@ class _Flusher:
     Parsing is Python and holds the GIL; the database work waits on a socket and does not, so
     the two overlap. With ``workers`` > 1, that many batches are written at once, each in its
     own transaction on its own connection (Django's are per thread), so the database uses more
-    than one core; ``submit`` waits while that many are in flight, and raises the first error.
-    The connections are closed when the ingest ends.
+    than one core; ``submit`` waits while that many are in flight, until any of them ends (not
+    the oldest: a thread that finished first would wait idle for it), and raises the first
+    error. The connections are closed when the ingest ends.
     """
 
     def __init__(self, workers: int = 1) -> None:
@@ -64,16 +65,19 @@ class _Flusher:
         self._executor = ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix="ingest", initializer=_room_for_staging
         )
-        self._pending: deque[Future[None]] = deque()
+        self._pending: set[Future[None]] = set()
 
     def submit(self, fn: Callable[..., None], *args: Any) -> None:
         while len(self._pending) >= self._workers:
-            self._pending.popleft().result()
-        self._pending.append(self._executor.submit(fn, *args))
+            done, self._pending = futures.wait(self._pending, return_when=futures.FIRST_COMPLETED)
+            for finished in done:
+                finished.result()
+        self._pending.add(self._executor.submit(fn, *args))
 
     def wait(self) -> None:
-        while self._pending:
-            self._pending.popleft().result()
+        for finished in futures.as_completed(list(self._pending)):
+            self._pending.discard(finished)
+            finished.result()
 
     def __enter__(self) -> _Flusher:
         return self

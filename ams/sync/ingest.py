@@ -254,28 +254,45 @@ def _merge(target: Target, staged: str, *, connection_id: int) -> tuple[int, boo
 
 
 def _looks_new(raw: psycopg.Cursor[Any], target: Target, staged: str, params: dict[str, int]) -> bool:
-    """Whether the first staged row's key is missing from ``target``: one index lookup that
-    tells a batch of new rows from one of rows the table holds (a sync that updates them)."""
+    """Whether the first staged row's key is missing from ``target``: what tells a batch of new
+    rows from one of rows the table holds (a sync that updates them). The row is inserted, if
+    its key is missing, and taken out again at once (see :func:`key_probe`)."""
+    savepoint = transaction.savepoint()
+    try:
+        raw.execute(key_probe(target, staged), params)
+        return raw.rowcount == 1
+    except (psycopg.IntegrityError, psycopg.DataError):
+        return False  # a row the table refuses (a missing key): the upsert says why
+    finally:
+        transaction.savepoint_rollback(savepoint)
+
+
+def key_probe(target: Target, staged: str) -> sql.Composed:
+    """An INSERT of the first staged row into ``target`` that does nothing if its key is there.
+
+    The unique index answers, as the arbiter of ON CONFLICT: a query would be planned from the
+    team's statistics, and for a new seller (whom they estimate to have no rows) the planner
+    took any index that starts with the team, reading all the seller's rows at each batch as
+    the backfill filled them in. The caller undoes the insert.
+    """
     ident = sql.Identifier
     where_clause = sql.SQL("WHERE " + target.where) if target.where else sql.SQL("")
-    raw.execute(
-        sql.SQL("SELECT {} FROM {} s {} LIMIT 1").format(
-            sql.SQL(", ").join(_source(target, k) for k in target.key), ident(staged), where_clause
-        )
+    insert_columns = [ident(c) for c in ("team_id", "connection_id", *target.columns, *target.touch)]
+    return sql.SQL(
+        """
+        INSERT INTO {table} ({insert_columns})
+        SELECT %(team)s, %(connection)s, {selected}{touch_values} FROM {staged} s {where} LIMIT 1
+        ON CONFLICT (team_id, connection_id, {key}) DO NOTHING
+        """
+    ).format(
+        table=ident(target.table),
+        insert_columns=sql.SQL(", ").join(insert_columns),
+        selected=sql.SQL(", ").join(_source(target, c) for c in target.columns),
+        touch_values=sql.SQL("").join(sql.SQL(", now()") for _ in target.touch),
+        staged=ident(staged),
+        where=where_clause,
+        key=sql.SQL(", ").join(ident(k) for k in target.key),
     )
-    first = raw.fetchone()
-    if first is None or None in first:
-        return False
-    # The key's values as parameters: the planner then looks them up in the table's unique
-    # index, where a join to the staged row would be planned from the team's statistics.
-    raw.execute(
-        sql.SQL("SELECT NOT EXISTS (SELECT FROM {} WHERE team_id = %s AND connection_id = %s AND {})").format(
-            ident(target.table), sql.SQL(" AND ").join(sql.SQL("{} = %s").format(ident(k)) for k in target.key)
-        ),
-        [params["team"], params["connection"], *first],
-    )
-    row = raw.fetchone()
-    return bool(row and row[0])
 
 
 def _source(target: Target, column: str) -> sql.Composable:
