@@ -21,6 +21,7 @@ from typing import Any
 from django.db import connection
 from psycopg import sql
 
+from ams.core.planning import CONNECTION, TEAM
 from ams.core.tenancy import require_team_scope
 from ams.orders.timezones import DEFAULT_ZONE, TIME_ZONES
 
@@ -35,7 +36,7 @@ JOIN finance_transaction t
   ON t.team_id = c.team_id AND t.connection_id = c.connection_id AND t.transaction_id = c.transaction_id
 LEFT JOIN unnest(%(zone_ids)s::text[], %(zone_names)s::text[]) AS z(marketplace_id, name)
   ON z.marketplace_id = t.marketplace_id
-WHERE c.team_id = %(team)s AND c.connection_id = %(connection)s {selected}
+WHERE c.team_id = """ + TEAM + " AND c.connection_id = " + CONNECTION + """ {selected}
 GROUP BY c.team_id, c.connection_id, t.marketplace_id, 4, c.currency, c.category, c.kind, c.description, c.sku
 """
 

@@ -15,6 +15,7 @@ from typing import Any
 from django.db import connection
 from psycopg import sql
 
+from ams.core.planning import CONNECTION, TEAM
 from ams.core.tenancy import require_team_scope
 from ams.orders.timezones import zone, zone_name
 
@@ -31,7 +32,7 @@ SELECT t.team_id, t.connection_id, t.marketplace_id, (t.posted_at AT TIME ZONE %
     t.transaction_type, c.category, c.kind, count(*), sum(c.amount)
 FROM finance_transaction t
 JOIN finance_charge c ON c.team_id = t.team_id AND c.connection_id = t.connection_id AND c.transaction_id = t.transaction_id
-WHERE t.team_id = %(team)s AND t.connection_id = %(connection)s AND t.marketplace_id = %(marketplace)s
+WHERE t.team_id = """ + TEAM + " AND t.connection_id = " + CONNECTION + """ AND t.marketplace_id = %(marketplace)s
   AND t.posted_at >= %(start)s AND t.posted_at < %(end)s
 GROUP BY t.team_id, t.connection_id, t.marketplace_id, 4, c.currency, t.transaction_type, c.category, c.kind
 """
