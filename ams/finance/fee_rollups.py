@@ -46,12 +46,15 @@ INSERT INTO finance_chargeskumonth AS r (team_id, connection_id, marketplace_id,
 {buckets}
 ON CONFLICT (team_id, connection_id, marketplace_id, month, currency, category, kind, description, sku)
 DO UPDATE SET amount = r.amount + EXCLUDED.amount, charges = r.charges + EXCLUDED.charges
-RETURNING month
+RETURNING marketplace_id, month
 """
 
+# The buckets of the months a batch touched that fell to zero charges. The marketplaces are named
+# too: the key's index then goes straight to each marketplace's month.
 _DROP_EMPTY = """
 DELETE FROM finance_chargeskumonth
-WHERE team_id = %(team)s AND connection_id = %(connection)s AND month = ANY(%(months)s) AND charges = 0
+WHERE team_id = """ + TEAM + " AND connection_id = " + CONNECTION + """
+  AND marketplace_id = ANY(%(marketplaces)s) AND month = ANY(%(months)s) AND charges = 0
 """
 
 
@@ -66,14 +69,16 @@ def _params(connection_id: int) -> dict[str, Any]:
     }
 
 
-def _apply(connection_id: int, staged: str, sign: int) -> set[date]:
+def _apply(connection_id: int, staged: str, sign: int) -> set[tuple[str, date]]:
+    """Add the charges of the staged transactions to the rollup, times ``sign``; returns the
+    (marketplace, month) buckets touched."""
     selected = sql.SQL("AND c.transaction_id IN (SELECT DISTINCT transaction_id FROM {})").format(sql.Identifier(staged))
     buckets = sql.SQL(_BUCKETS).format(sign=sql.SQL(str(sign)), selected=selected)
     statement = sql.SQL(_APPLY).format(buckets=buckets)
     with connection.cursor() as cursor:
         raw = cursor.cursor
         raw.execute(statement, _params(connection_id))
-        return {row[0] for row in raw.fetchall()}
+        return {(row[0], row[1]) for row in raw.fetchall()}
 
 
 class ChargeMonthsRefresh:
@@ -82,17 +87,19 @@ class ChargeMonthsRefresh:
 
     def __init__(self, *, connection_id: int) -> None:
         self.connection_id = connection_id
-        self._retracted: set[date] = set()
+        self._retracted: set[tuple[str, date]] = set()
 
     def retract(self, staged: str) -> None:
         self._retracted = _apply(self.connection_id, staged, -1)
 
     def add(self, staged: str) -> None:
-        months = self._retracted | _apply(self.connection_id, staged, 1)
+        buckets = self._retracted | _apply(self.connection_id, staged, 1)
         self._retracted = set()
-        if months:
+        if buckets:
+            marketplaces = sorted({marketplace for marketplace, _ in buckets})
+            months = sorted({month for _, month in buckets})
             with connection.cursor() as cursor:
-                cursor.execute(_DROP_EMPTY, {**_params(self.connection_id), "months": sorted(months)})
+                cursor.execute(_DROP_EMPTY, {**_params(self.connection_id), "marketplaces": marketplaces, "months": months})
 
 
 def charge_months_rebuild(*, connection_id: int) -> None:
