@@ -3,8 +3,9 @@
 Pages read these small tables, never the raw lines (DESIGN.md, "Read models"): per marketplace
 and local day (``OrderDay``), per marketplace, SKU and local day (``SkuDay``, for any period's
 top SKUs and cost of goods) and per marketplace and SKU over the standard windows
-(``SkuSummary``). ``OrderDay`` is rebuilt for the days a batch touched, in the batch's
-transaction, so it never disagrees with the lines it summarises. ``SkuDay``, nearly a row per
+(``SkuSummary``). ``OrderDay`` is brought up to date for the days a batch touched, in the
+batch's transaction, so it never disagrees with the lines it summarises: a batch of new orders
+is added to its days, any other batch has its days rebuilt. ``SkuDay``, nearly a row per
 line on a long-tail catalogue, is rebuilt once per sync run for the days its batches noted
 (``SkuDayBacklog``, noted in each batch's transaction), with ``SkuSummary``.
 """
