@@ -257,14 +257,21 @@ def _looks_new(raw: psycopg.Cursor[Any], target: Target, staged: str, params: di
     """Whether the first staged row's key is missing from ``target``: what tells a batch of new
     rows from one of rows the table holds (a sync that updates them). The row is inserted, if
     its key is missing, and taken out again at once (see :func:`key_probe`)."""
-    savepoint = transaction.savepoint()
     try:
-        raw.execute(key_probe(target, staged), params)
-        return raw.rowcount == 1
+        with transaction.atomic():
+            raw.execute(key_probe(target, staged), params)
+            raise _Undo(raw.rowcount == 1)
+    except _Undo as undone:
+        return undone.missing
     except (psycopg.IntegrityError, psycopg.DataError):
         return False  # a row the table refuses (a missing key): the upsert says why
-    finally:
-        transaction.savepoint_rollback(savepoint)
+
+
+class _Undo(Exception):
+    """Rolls back the probe's insert (whatever the caller's transaction) with what it found."""
+
+    def __init__(self, missing: bool) -> None:
+        self.missing = missing
 
 
 def key_probe(target: Target, staged: str) -> sql.Composed:
