@@ -10,15 +10,11 @@ import pytest
 
 from ams.amazon.models import SellerConnection
 from ams.core.tenancy import team_scope
-from ams.orders import rollups
 from ams.orders.models import Order, OrderDay, OrderLine
 from ams.sync import bench, context
-from ams.sync.context import SyncContext
-from ams.sync.models import Family, SyncRun
-from ams.sync.parsers import orders as parser
-from ams.sync.parsers.flatfile import BlockReader
 from tests.dashboard import factories as f
 from tests.factories import Personas
+from tests.sync.orders_report import ingest_orders_report
 
 BOUGHT = datetime(2026, 3, 1, 10, tzinfo=UTC)
 
@@ -35,29 +31,7 @@ def _line(order: str, sku: str, *, updated_hours: int, quantity: int) -> str:
 
 
 def _ingest(connection: SellerConnection, lines: list[str]) -> None:
-    with team_scope(connection.team_id):
-        run = SyncRun.objects.create(
-            team_id=connection.team_id, connection=connection, family=Family.ORDERS, mode="test",
-            started_at=datetime.now(UTC),
-        )
-    ctx = SyncContext(
-        team_id=connection.team_id, connection_id=connection.id, selling_partner_id=connection.selling_partner_id,
-        family=Family.ORDERS, client=None,  # type: ignore[arg-type]  # ingest never calls Amazon
-        marketplaces=[], run_id=run.id,
-    )
-    ctx.batch_rows = 1  # a block per order
-    ctx.ingest_blocks(
-        BlockReader([("\n".join([bench.HEADER, *lines]) + "\n").encode()], keep_together="amazon-order-id"),
-        conversion=parser.report_sql({f.US}),
-        required=parser.REQUIRED,
-        convert=parser.report_converter({f.US}),
-        columns=parser.LINE_COLUMNS,
-        targets=[parser.ORDERS, parser.REPORT_LINES],
-        source="test",
-        after_merge=lambda staged, added_only: rollups.order_days_refresh_from_stage(
-            connection_id=connection.id, staged=staged, added_only=added_only
-        ),
-    )
+    ingest_orders_report(connection, lines, marketplaces={f.US})
 
 
 @pytest.mark.django_db(transaction=True)

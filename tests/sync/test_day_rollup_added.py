@@ -15,12 +15,9 @@ from ams.core.tenancy import team_scope
 from ams.orders import rollups
 from ams.orders.models import OrderDay
 from ams.sync import bench
-from ams.sync.context import SyncContext
-from ams.sync.models import Family, SyncRun
-from ams.sync.parsers import orders as parser
-from ams.sync.parsers.flatfile import BlockReader
 from tests.dashboard import factories as f
 from tests.factories import Personas
+from tests.sync.orders_report import ingest_orders_report
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,31 +42,7 @@ def _line(order: str, sku: str, *, at: datetime = NEAR_MIDNIGHT, quantity: int =
 
 
 def _ingest(connection: SellerConnection, lines: list[str]) -> None:
-    """A report, an order a block, through the backfill's path: blocks, SQL conversion, upserts, day rollup."""
-    with team_scope(connection.team_id):
-        run = SyncRun.objects.create(
-            team_id=connection.team_id, connection=connection, family=Family.ORDERS, mode="test",
-            started_at=datetime.now(UTC),
-        )
-    ctx = SyncContext(
-        team_id=connection.team_id, connection_id=connection.id, selling_partner_id=connection.selling_partner_id,
-        family=Family.ORDERS, client=None,  # type: ignore[arg-type]  # ingest never calls Amazon
-        marketplaces=[], run_id=run.id,
-    )
-    ctx.batch_rows = 1
-    ctx.ingest_blocks(
-        # A line a chunk: the reader cuts a block at each new order.
-        BlockReader([f"{line}\n".encode() for line in (bench.HEADER, *lines)], keep_together="amazon-order-id"),
-        conversion=parser.report_sql({f.US, f.DE}),
-        required=parser.REQUIRED,
-        convert=parser.report_converter({f.US, f.DE}),
-        columns=parser.LINE_COLUMNS,
-        targets=[parser.ORDERS, parser.REPORT_LINES],
-        source="test",
-        after_merge=lambda staged, added_only: rollups.order_days_refresh_from_stage(
-            connection_id=connection.id, staged=staged, added_only=added_only
-        ),
-    )
+    ingest_orders_report(connection, lines, marketplaces={f.US, f.DE})
 
 
 def _days(team_id: int, connection: SellerConnection) -> dict[tuple[str, date, str], tuple[Any, ...]]:
