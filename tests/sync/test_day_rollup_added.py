@@ -113,9 +113,12 @@ def test_blocks_of_new_orders_are_added_to_their_days_as_a_rebuild_sums_them(per
 
 
 def test_a_block_that_sees_an_order_again_rebuilds_its_days(personas: Personas, added: list[str]):
-    mine = f.connected(personas.team)
+    mine, theirs = f.connected(personas.team), f.connected(personas.outsider_team)
+    # The outsider holds the same order id: for this team it is still new.
+    _ingest(theirs, [_line("111-0000001-0000001", "MUG", quantity=50)])
+    theirs_before = _days(personas.outsider_team.id, theirs)
     _ingest(mine, [_line("111-0000001-0000001", "MUG", quantity=2)])
-    assert added == [f.US]
+    assert added == [f.US, f.US]
 
     added.clear()
     # The same order, updated: two more units of MUG, and a new SKU. Added, it would count twice.
@@ -128,3 +131,4 @@ def test_a_block_that_sees_an_order_again_rebuilds_its_days(personas: Personas, 
     days = _days(personas.team.id, mine)
     assert days[(f.US, date(2026, 3, 1), "USD")][:3] == (1, 0, 5)
     assert days == _rebuilt(personas.team.id, mine)
+    assert _days(personas.outsider_team.id, theirs) == theirs_before
