@@ -196,8 +196,8 @@ class Merged:
     changed: int
     # Every target took the batch by a plain INSERT (see merge): no target held any of the
     # batch's keys, so the batch added rows and changed none, and a target that is not sorted
-    # (``seldom_repeated``) gained exactly one row per staged row. A read model can then add
-    # the batch to its sums instead of summing its days again.
+    # (``seldom_repeated``) gained exactly one row per staged row it takes (its ``where``). A
+    # read model can then add the batch to its sums instead of summing its days again.
     added_only: bool
 
 
