@@ -64,6 +64,9 @@ class Marketplace:
     currency: str  # the marketplace's default currency (ISO 4217)
     region: Region
     seller_central_url: str
+    # Seller Central counts a marketplace's sales by its local calendar day, in this zone.
+    time_zone: str
+    name: str
 
 
 _EUROPE = "https://sellercentral-europe.amazon.com"
@@ -71,29 +74,29 @@ _EUROPE = "https://sellercentral-europe.amazon.com"
 MARKETPLACES: dict[str, Marketplace] = {
     m.id: m
     for m in (
-        Marketplace("ATVPDKIKX0DER", "US", "USD", Region.NA, "https://sellercentral.amazon.com"),
-        Marketplace("A2EUQ1WTGCTBG2", "CA", "CAD", Region.NA, "https://sellercentral.amazon.ca"),
-        Marketplace("A1AM78C64UM0Y8", "MX", "MXN", Region.NA, "https://sellercentral.amazon.com.mx"),
-        Marketplace("A2Q3Y263D00KWC", "BR", "BRL", Region.NA, "https://sellercentral.amazon.com.br"),
-        Marketplace("A1F83G8C2ARO7P", "GB", "GBP", Region.EU, _EUROPE),
-        Marketplace("A1PA6795UKMFR9", "DE", "EUR", Region.EU, _EUROPE),
-        Marketplace("A13V1IB3VIYZZH", "FR", "EUR", Region.EU, _EUROPE),
-        Marketplace("APJ6JRA9NG5V4", "IT", "EUR", Region.EU, _EUROPE),
-        Marketplace("A1RKKUPIHCS9HS", "ES", "EUR", Region.EU, _EUROPE),
-        Marketplace("A1805IZSGTT6HS", "NL", "EUR", Region.EU, "https://sellercentral.amazon.nl"),
-        Marketplace("AMEN7PMS3EDWL", "BE", "EUR", Region.EU, "https://sellercentral.amazon.com.be"),
-        Marketplace("A28R8C7NBKEWEA", "IE", "EUR", Region.EU, "https://sellercentral.amazon.ie"),
-        Marketplace("A2NODRKZP88ZB9", "SE", "SEK", Region.EU, "https://sellercentral.amazon.se"),
-        Marketplace("A1C3SOZRARQ6R3", "PL", "PLN", Region.EU, "https://sellercentral.amazon.pl"),
-        Marketplace("A33AVAJ2PDY3EV", "TR", "TRY", Region.EU, "https://sellercentral.amazon.com.tr"),
-        Marketplace("A2VIGQ35RCS4UG", "AE", "AED", Region.EU, "https://sellercentral.amazon.ae"),
-        Marketplace("A17E79C6D8DWNP", "SA", "SAR", Region.EU, "https://sellercentral.amazon.sa"),
-        Marketplace("ARBP9OOSHTCHU", "EG", "EGP", Region.EU, "https://sellercentral.amazon.eg"),
-        Marketplace("A21TJRUUN4KGV", "IN", "INR", Region.EU, "https://sellercentral.amazon.in"),
-        Marketplace("AE08WJ6YKNBMC", "ZA", "ZAR", Region.EU, "https://sellercentral.amazon.co.za"),
-        Marketplace("A1VC38T7YXB528", "JP", "JPY", Region.FE, "https://sellercentral.amazon.co.jp"),
-        Marketplace("A39IBJ37TRP1C6", "AU", "AUD", Region.FE, "https://sellercentral.amazon.com.au"),
-        Marketplace("A19VAU5U5O7RUS", "SG", "SGD", Region.FE, "https://sellercentral.amazon.sg"),
+        Marketplace("ATVPDKIKX0DER", "US", "USD", Region.NA, "https://sellercentral.amazon.com", "America/Los_Angeles", "United States"),
+        Marketplace("A2EUQ1WTGCTBG2", "CA", "CAD", Region.NA, "https://sellercentral.amazon.ca", "America/Toronto", "Canada"),
+        Marketplace("A1AM78C64UM0Y8", "MX", "MXN", Region.NA, "https://sellercentral.amazon.com.mx", "America/Mexico_City", "Mexico"),
+        Marketplace("A2Q3Y263D00KWC", "BR", "BRL", Region.NA, "https://sellercentral.amazon.com.br", "America/Sao_Paulo", "Brazil"),
+        Marketplace("A1F83G8C2ARO7P", "GB", "GBP", Region.EU, _EUROPE, "Europe/London", "United Kingdom"),
+        Marketplace("A1PA6795UKMFR9", "DE", "EUR", Region.EU, _EUROPE, "Europe/Berlin", "Germany"),
+        Marketplace("A13V1IB3VIYZZH", "FR", "EUR", Region.EU, _EUROPE, "Europe/Paris", "France"),
+        Marketplace("APJ6JRA9NG5V4", "IT", "EUR", Region.EU, _EUROPE, "Europe/Rome", "Italy"),
+        Marketplace("A1RKKUPIHCS9HS", "ES", "EUR", Region.EU, _EUROPE, "Europe/Madrid", "Spain"),
+        Marketplace("A1805IZSGTT6HS", "NL", "EUR", Region.EU, "https://sellercentral.amazon.nl", "Europe/Amsterdam", "Netherlands"),
+        Marketplace("AMEN7PMS3EDWL", "BE", "EUR", Region.EU, "https://sellercentral.amazon.com.be", "Europe/Brussels", "Belgium"),
+        Marketplace("A28R8C7NBKEWEA", "IE", "EUR", Region.EU, "https://sellercentral.amazon.ie", "Europe/Dublin", "Ireland"),
+        Marketplace("A2NODRKZP88ZB9", "SE", "SEK", Region.EU, "https://sellercentral.amazon.se", "Europe/Stockholm", "Sweden"),
+        Marketplace("A1C3SOZRARQ6R3", "PL", "PLN", Region.EU, "https://sellercentral.amazon.pl", "Europe/Warsaw", "Poland"),
+        Marketplace("A33AVAJ2PDY3EV", "TR", "TRY", Region.EU, "https://sellercentral.amazon.com.tr", "Europe/Istanbul", "Türkiye"),
+        Marketplace("A2VIGQ35RCS4UG", "AE", "AED", Region.EU, "https://sellercentral.amazon.ae", "Asia/Dubai", "United Arab Emirates"),
+        Marketplace("A17E79C6D8DWNP", "SA", "SAR", Region.EU, "https://sellercentral.amazon.sa", "Asia/Riyadh", "Saudi Arabia"),
+        Marketplace("ARBP9OOSHTCHU", "EG", "EGP", Region.EU, "https://sellercentral.amazon.eg", "Africa/Cairo", "Egypt"),
+        Marketplace("A21TJRUUN4KGV", "IN", "INR", Region.EU, "https://sellercentral.amazon.in", "Asia/Kolkata", "India"),
+        Marketplace("AE08WJ6YKNBMC", "ZA", "ZAR", Region.EU, "https://sellercentral.amazon.co.za", "Africa/Johannesburg", "South Africa"),
+        Marketplace("A1VC38T7YXB528", "JP", "JPY", Region.FE, "https://sellercentral.amazon.co.jp", "Asia/Tokyo", "Japan"),
+        Marketplace("A39IBJ37TRP1C6", "AU", "AUD", Region.FE, "https://sellercentral.amazon.com.au", "Australia/Sydney", "Australia"),
+        Marketplace("A19VAU5U5O7RUS", "SG", "SGD", Region.FE, "https://sellercentral.amazon.sg", "Asia/Singapore", "Singapore"),
     )
 }
 

@@ -24,7 +24,7 @@ from ams.amazon.models import Region, SellerConnection
 from ams.amazon.ratelimit import PostgresLimiter
 from ams.core.tenancy import team_scope
 from spapi import AccessToken, HttpClient, LwaClient, MemoryTokenCache, SpApiClient, TokenResponse
-from spapi.regions import MARKETPLACES, REGIONS
+from spapi.regions import REGIONS
 from spapi.regions import Region as SpapiRegion
 from spapi.regions import consent_url as spapi_consent_url
 
@@ -51,12 +51,6 @@ def http_client() -> HttpClient:
 
 def endpoint(region: str) -> str:
     return settings.SPAPI_BASE_URL or REGIONS[SpapiRegion(region)].endpoint
-
-
-def marketplace_region(marketplace_id: str) -> str | None:
-    """NA, EU or FE for an Amazon marketplace id; None for ids Amazon's list does not have."""
-    found = MARKETPLACES.get(marketplace_id)
-    return str(found.region) if found else None
 
 
 def lwa_client() -> LwaClient:

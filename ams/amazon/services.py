@@ -33,6 +33,7 @@ from ams.amazon.models import (
 )
 from ams.amazon.signals import connection_authorized, connection_disconnected
 from ams.billing.entitlements import Action, may
+from ams.core import marketplaces
 from ams.core.events import usage_event_record
 from ams.core.jobs import app
 from ams.core.tenancy import team_scope
@@ -158,7 +159,7 @@ def connection_authorize(
     except spapi.SpApiError as exc:
         log.warning("amazon.participations_failed", error=exc.__class__.__name__, code=exc.code)
         raise AuthorizationRefused("Amazon did not tell us your marketplaces. Please try again later.") from None
-    regions = {clients.marketplace_region(str((p.get("marketplace") or {}).get("id") or "")) for p in participations}
+    regions = {marketplaces.region(str((p.get("marketplace") or {}).get("id") or "")) for p in participations}
     if participations and pending.region not in regions:
         # Authorization is regional: an account of another region would be called at the wrong endpoint.
         raise AuthorizationRefused(

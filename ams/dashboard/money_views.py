@@ -23,7 +23,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from ams.core import marketplaces
 from ams.core.exports import Cell, export_response
+from ams.core.marketplaces import zone
 from ams.dashboard import selectors
 from ams.dashboard.money_forms import (
     FeeFilterForm,
@@ -35,7 +37,6 @@ from ams.dashboard.views import PER_PAGE, _export_format, _query, _utc
 from ams.finance import selectors as money
 from ams.finance.models import Charge
 from ams.orders.models import Order, OrderLine
-from ams.orders.timezones import zone
 from ams.procurement.profit import LineProfit, OrderProfit, line_profit, order_profit
 from ams.procurement.selectors import CostKey, CostLookup, costs_for
 from ams.sync.models import Family
@@ -118,7 +119,7 @@ def _transaction_rows(team: Team, page: list[Any]) -> Iterator[Sequence[Cell]]:
     for t in page:
         head = (
             t.transaction_id, _utc(t.posted_at), _local_day(t.posted_at, t.marketplace_id), t.transaction_type,
-            t.status, selectors.marketplace_label(t.marketplace_id) if t.marketplace_id else "", t.currency,
+            t.status, marketplaces.label(t.marketplace_id) if t.marketplace_id else "", t.currency,
             t.total_amount, t.order_id, t.settlement_id,
         )
         found: list[Charge] = charges.get((t.connection_id, t.transaction_id), [])
@@ -153,7 +154,7 @@ def fees(request: TeamRequest) -> HttpResponseBase:
         def rows() -> Iterator[Sequence[Cell]]:
             for r in money.fee_rows(team, filters, first_month=first, last_month=last).iterator(chunk_size=2000):
                 yield (
-                    _month(r.month), selectors.marketplace_label(r.marketplace_id) if r.marketplace_id else "", r.currency,
+                    _month(r.month), marketplaces.label(r.marketplace_id) if r.marketplace_id else "", r.currency,
                     r.category, r.kind, r.description, r.sku, r.charges, r.amount,
                 )
 

@@ -30,30 +30,20 @@ from django.db.models import (
 
 from ams.amazon.models import ConnectionMarketplace
 from ams.catalog.models import Listing
+from ams.core import marketplaces
+from ams.core.marketplaces import zone
 from ams.finance.models import Charge, Settlement, SettlementLine, Transaction
 from ams.inventory.models import InventoryHealth, RestockAdvice, StockLevel, StockSnapshot
 from ams.inventory.stock_health import DEFAULT_LEAD_TIME_DAYS
 from ams.orders.models import Order, OrderDay, OrderLine, SkuSummary
-from ams.orders.timezones import zone
 from ams.procurement.profit import OrderProfit, line_profit, order_profit
 from ams.procurement.selectors import CostKey, costs_for
 from ams.teams.models import Team
-from spapi.regions import MARKETPLACES
 
 
 def team_marketplaces(team: Team) -> list[tuple[str, str]]:
     """(marketplace id, label) of the team's connected marketplaces, for the filters."""
-    return labelled_marketplaces(set(ConnectionMarketplace.objects.filter(team=team).values_list("marketplace_id", flat=True)))
-
-
-def labelled_marketplaces(ids: set[str]) -> list[tuple[str, str]]:
-    labelled = [(m, MARKETPLACES[m].country_code if m in MARKETPLACES else m) for m in ids]
-    return sorted(labelled, key=lambda pair: pair[1])
-
-
-def marketplace_label(marketplace_id: str) -> str:
-    known = MARKETPLACES.get(marketplace_id)
-    return known.country_code if known else marketplace_id
+    return marketplaces.labelled(ConnectionMarketplace.objects.filter(team=team).values_list("marketplace_id", flat=True))
 
 
 # --- Orders ---------------------------------------------------------------------------------------

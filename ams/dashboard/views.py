@@ -20,7 +20,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from ams.core import marketplaces
 from ams.core.exports import FORMATS, Cell, export_response
+from ams.core.marketplaces import zone, zone_name
 from ams.core.pagination import CappedPaginator
 from ams.dashboard import overview as ov
 from ams.dashboard import selectors
@@ -32,7 +34,6 @@ from ams.dashboard.forms import (
     OverviewFilterForm,
     SettlementFilterForm,
 )
-from ams.orders.timezones import zone, zone_name
 from ams.procurement.selectors import CostKey, costs_for
 from ams.sync.models import Family
 from ams.sync.selectors import last_synced
@@ -116,7 +117,7 @@ def orders(request: TeamRequest) -> HttpResponseBase:
                     day = purchased.astimezone(zones.get(marketplace_id) or zone(marketplace_id)).date()
                     key = CostKey(sku, marketplace_id, day, currency)
                     keyed.append((key, (
-                        order_id, purchased.astimezone(UTC), day, selectors.marketplace_label(marketplace_id), status,
+                        order_id, purchased.astimezone(UTC), day, marketplaces.label(marketplace_id), status,
                         channel, sku, asin, quantity, currency, *amounts,
                     )))
                 costs = costs_for(team, [key for key, _row in keyed])
@@ -158,7 +159,7 @@ def inventory(request: TeamRequest) -> HttpResponseBase:
         def rows() -> Iterator[Sequence[Cell]]:
             for s in selectors.stock(team, filters).iterator(chunk_size=2000):
                 yield (
-                    s.sku, selectors.marketplace_label(s.marketplace_id), s.fulfillment_channel, s.fnsku, s.asin,
+                    s.sku, marketplaces.label(s.marketplace_id), s.fulfillment_channel, s.fnsku, s.asin,
                     s.fulfillable, s.inbound_working, s.inbound_shipped, s.inbound_receiving, s.reserved,
                     s.unfulfillable, s.researching, s.total, s.units_30d,  # type: ignore[attr-defined]
                     _one_decimal(s.days_of_cover),  # type: ignore[attr-defined]
@@ -191,7 +192,7 @@ def listings(request: TeamRequest) -> HttpResponseBase:
         def rows() -> Iterator[Sequence[Cell]]:
             for li in selectors.listings(team, filters).iterator(chunk_size=2000):
                 yield (
-                    li.sku, li.asin, li.title, selectors.marketplace_label(li.marketplace_id), li.status, li.issues,
+                    li.sku, li.asin, li.title, marketplaces.label(li.marketplace_id), li.status, li.issues,
                     li.issue_summary, li.fulfillment_channel, li.currency, li.price, li.quantity, li.buy_box_price,
                     "" if li.buy_box_is_mine is None else ("yes" if li.buy_box_is_mine else "no"), li.estimated_fees,
                 )
@@ -337,15 +338,15 @@ def overview(request: TeamRequest) -> HttpResponseBase:
     health; the team's home page loads this section with htmx."""
     team = request.team
     markets = ov.team_markets(team)
-    marketplaces = selectors.labelled_marketplaces({m for m, _currency in markets})
-    form = OverviewFilterForm(request.GET, marketplaces=marketplaces)
+    team_marketplaces = marketplaces.labelled({m for m, _currency in markets})
+    form = OverviewFilterForm(request.GET, marketplaces=team_marketplaces)
     values = form.values()
     marketplace = values.get("marketplace", "")
-    period, preset = ov.chosen_period(values, today=_today(marketplaces, marketplace))
+    period, preset = ov.chosen_period(values, today=_today(team_marketplaces, marketplace))
     # The form shows the period in force, the default one too (an empty field would show the first choice).
     shown = request.GET.copy()
     shown["period"] = preset
-    form = OverviewFilterForm(shown, marketplaces=marketplaces)
+    form = OverviewFilterForm(shown, marketplaces=team_marketplaces)
     form.is_valid()
     # The standard windows read per-SKU figures from the SKU summary; a custom period from the SKU days.
     window = preset if preset in ov.WINDOWS else None
@@ -360,13 +361,13 @@ def overview(request: TeamRequest) -> HttpResponseBase:
     currencies = sorted({f.currency for f in figures} | set(ov.team_currencies(markets, marketplace)))
     context = {
         "form": form,
-        "has_connection": bool(marketplaces),
+        "has_connection": bool(team_marketplaces),
         "period": period,
         "previous": period.previous(),
         "preset": preset,
         "preset_label": ov.PRESETS.get(preset, "Custom period"),
         "marketplace": marketplace,
-        "marketplace_label": selectors.marketplace_label(marketplace) if marketplace else "All marketplaces",
+        "marketplace_label": marketplaces.label(marketplace) if marketplace else "All marketplaces",
         "mixed_currencies": not marketplace and len(currencies) > 1,
         "currencies": currencies,
         "figures": [

@@ -9,7 +9,7 @@ rollup (``charge_months_retract``); after it, the charges they now have are adde
 backfill costs the same per batch as an incremental run, and a bucket that falls to zero
 charges is deleted.
 
-Months are marketplace-local (``ams.orders.timezones``); a transaction without a marketplace
+Months are marketplace-local (``ams.core.marketplaces``); a transaction without a marketplace
 counts in UTC.
 """
 
@@ -21,9 +21,9 @@ from typing import Any
 from django.db import connection
 from psycopg import sql
 
+from ams.core.marketplaces import DEFAULT_ZONE, TIME_ZONES
 from ams.core.planning import CONNECTION, TEAM
 from ams.core.tenancy import require_team_scope
-from ams.orders.timezones import DEFAULT_ZONE, TIME_ZONES
 
 # The charges of the selected transactions, grouped into the rollup's buckets, times a sign.
 _BUCKETS = """

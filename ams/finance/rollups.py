@@ -15,9 +15,9 @@ from typing import Any
 from django.db import connection
 from psycopg import sql
 
+from ams.core.marketplaces import zone, zone_name
 from ams.core.planning import CONNECTION, TEAM
 from ams.core.tenancy import require_team_scope
-from ams.orders.timezones import zone, zone_name
 
 _DELETE = """
 DELETE FROM finance_chargeday

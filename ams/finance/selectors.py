@@ -32,8 +32,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast
 
+from ams.core.marketplaces import DEFAULT_ZONE, TIME_ZONES
 from ams.finance.models import Charge, ChargeSkuMonth, Settlement, SettlementLine, Transaction
-from ams.orders.timezones import DEFAULT_ZONE, TIME_ZONES
 from ams.teams.models import Team
 
 # Amazon's fees, as the finances sync files them: Expenses / AmazonFees / <fee type>.

@@ -18,8 +18,8 @@ from typing import Any
 from django.db import connection
 from psycopg import sql
 
+from ams.core.marketplaces import zone, zone_name
 from ams.core.tenancy import require_team_scope
-from ams.orders.timezones import zone, zone_name
 from ams.procurement.window_costs import sku_window_costs_refresh
 
 # The lines of one connection and marketplace purchased in [start, end), written as one range

@@ -4,8 +4,9 @@ from typing import Any
 
 from django import forms
 
+from ams.core.marketplaces import SALE_CURRENCIES
+from ams.core.marketplaces import choices as marketplace_choices
 from ams.procurement.importing import CostRow, RowError, check_row
-from ams.procurement.marketplaces import SALE_CURRENCIES, marketplace_choices
 
 
 def _marketplace_filter_choices() -> list[tuple[str, str]]:

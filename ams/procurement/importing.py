@@ -18,7 +18,8 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
-from ams.procurement.marketplaces import SALE_CURRENCIES, find_marketplace
+from ams.core.marketplaces import SALE_CURRENCIES
+from ams.core.marketplaces import find as find_marketplace
 from ams.procurement.models import MAX_UNIT_COST_DIGITS, UNIT_COST_PLACES
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024

@@ -15,11 +15,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ams.core.exports import FORMATS, Cell, export_response
+from ams.core.marketplaces import label as marketplace_label
 from ams.core.pagination import CappedPaginator
 from ams.procurement import selectors, services
 from ams.procurement.forms import CostFilterForm, CostImportForm, ProductCostForm
 from ams.procurement.importing import COLUMNS, ImportFileError, check_rows, read_rows
-from ams.procurement.marketplaces import marketplace_label
 from ams.procurement.models import ProductCost
 from ams.procurement.templatetags.procurement import unit_amount
 from ams.teams.access import TeamRequest, team_view

@@ -13,11 +13,11 @@ import pytest
 from django.test import Client
 
 from ams.amazon.models import SellerConnection
+from ams.core import marketplaces as timezones
 from ams.core.tenancy import team_scope
 from ams.finance.fee_rollups import charge_months_rebuild
 from ams.finance.models import Charge, ChargeSkuMonth
 from ams.finance.selectors import month_end
-from ams.orders import timezones
 from ams.sync.models import Family, SyncStatus
 from ams.sync.services import sync_run
 from tests.factories import Personas

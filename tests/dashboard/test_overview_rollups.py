@@ -10,10 +10,10 @@ from decimal import Decimal
 import pytest
 
 from ams.amazon.models import SellerConnection
+from ams.core.marketplaces import zone
 from ams.core.tenancy import team_scope
 from ams.finance.models import Charge, ChargeDay, Transaction
 from ams.orders.models import Order, OrderLine, SkuDay
-from ams.orders.timezones import zone
 from ams.sync.models import Family, SyncStatus
 from ams.sync.services import sync_run
 from tests.sync.harness import SimSeller

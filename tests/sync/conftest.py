@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import pytest
 
 from ams.amazon.models import SellerConnection
-from ams.orders import timezones
+from ams.core import marketplaces as timezones
 from ams.sync import clients
 from ams.sync.syncers import orders as orders_syncer
 from tests.factories import Personas

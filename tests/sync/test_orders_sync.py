@@ -10,9 +10,9 @@ import pytest
 from django.db.models import Count, Sum
 
 from ams.amazon.models import SellerConnection
+from ams.core.marketplaces import zone
 from ams.core.tenancy import team_scope
 from ams.orders.models import Order, OrderDay, OrderLine, SkuSummary
-from ams.orders.timezones import zone
 from ams.sync.models import Family, SyncState, SyncStatus
 from ams.sync.services import sync_run
 from tests.sync.harness import SimSeller

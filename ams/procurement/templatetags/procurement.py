@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django import template
 
-from ams.procurement.marketplaces import marketplace_label
+from ams.core.marketplaces import label as marketplace_label
 
 register = template.Library()
 

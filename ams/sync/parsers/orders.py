@@ -15,6 +15,7 @@ from typing import Any
 
 from psycopg import sql
 
+from ams.core import marketplaces
 from ams.sync import convert_sql, ingest
 from ams.sync.parsers.flatfile import (
     RowError,
@@ -25,7 +26,6 @@ from ams.sync.parsers.flatfile import (
     text,
     timestamp,
 )
-from spapi.regions import MARKETPLACES
 
 REPORT_TYPE = "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL"
 REQUIRED = ("amazon-order-id", "purchase-date", "last-updated-date", "order-status", "sku", "quantity")
@@ -135,11 +135,6 @@ def channel(raw: str) -> str:
     return value
 
 
-def default_currency(marketplace_id: str) -> str:
-    known = MARKETPLACES.get(marketplace_id)
-    return known.currency if known else ""
-
-
 def _discount(*amounts: Decimal | None) -> Decimal | None:
     present = [abs(a) for a in amounts if a is not None]
     return sum(present, Decimal(0)) if present else None
@@ -179,7 +174,7 @@ def report_converter(marketplace_ids: set[str]) -> Callable[[Mapping[str, str]],
             status(row.get("order-status", "")),
             channel(row.get("fulfillment-channel", "")),
             sales_channel,
-            text(row, "currency", limit=3) or default_currency(marketplace_id),
+            text(row, "currency", limit=3) or marketplaces.currency(marketplace_id),
             required_text(row, "sku", limit=64),
             text(row, "asin", limit=16),
             integer(row, "quantity"),
@@ -199,7 +194,7 @@ def report_sql(marketplace_ids: set[str]) -> convert_sql.Conversion:
     """The same conversion as :func:`report_converter`, in SQL, for the lines it can take
     exactly (see ams/sync/convert_sql.py); every other line goes through the converter."""
     single = next(iter(marketplace_ids)) if len(marketplace_ids) == 1 else None
-    currencies = {m: default_currency(m) for m in sorted(marketplace_ids)}
+    currencies = {m: marketplaces.currency(m) for m in sorted(marketplace_ids)}
 
     def plan(cell: convert_sql.Cells) -> convert_sql.Plan:
         q = convert_sql
@@ -339,7 +334,7 @@ def api_rows(order: Mapping[str, Any], marketplace_ids: set[str]) -> list[tuple[
             raise RowError(f"order {order_id}: an item without sellerSku")
         unit = _amount((product.get("price") or {}).get("unitPrice"))
         proceeds = item.get("proceeds")
-        currency = (unit[1] if unit else "") or default_currency(marketplace_id)
+        currency = (unit[1] if unit else "") or marketplaces.currency(marketplace_id)
         discount = _breakdown(proceeds, "DISCOUNT")
         promotion_ids = ",".join(
             str(p.get("promotionId"))
