@@ -34,6 +34,7 @@ test-fast: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy .
+	$(BIN)/lint-imports
 
 # Numbers, not tests: each line prints one JSON object. The full set takes a while on 2 cores.
 bench: install

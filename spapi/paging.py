@@ -1,6 +1,6 @@
 """Where each paginated operation keeps its page token, and which parameter sends it back.
 
-Amazon is not consistent across APIs (from the models; see ``shared/spapi/README.md``):
+Amazon is not consistent across APIs (from the models in ``spapi_sim/tests/amazon/models``):
 
 =========================================  ==========================  ===================
 operation                                  token in the response       request parameter

@@ -2,7 +2,7 @@
 
 Authorization is regional: one consent covers every marketplace of NA, EU or FE, and calls
 for all of them go to that region's endpoint.  Sources: SP-API docs "SP-API Endpoints",
-"Marketplace IDs", "Website Authorization Workflow" (via ``shared/spapi/README.md`` §4).
+"Marketplace IDs", "Website Authorization Workflow" .
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Amazon's default usage plans and the method/path of every SP-API operation in the models.
 
 Generated from the operation descriptions of the official selling-partner-api-models
-(Apache-2.0), through ``shared/spapi/models/rate_limits_all_ops.tsv``, and shipped inside the
-package so nothing reads ``shared/`` at run time.  ``None`` means the model states no plan;
+(Apache-2.0), through the table kept as test data in
+``spapi_sim/tests/amazon/models/rate_limits_all_ops.tsv``, and shipped inside the package so nothing
+reads test data at run time.  ``None`` means the model states no plan;
 :mod:`spapi.ratelimit` then uses a conservative default.  The ``x-amzn-RateLimit-Limit``
 response header overrides ``rate`` at run time (big sellers get more).
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 # (rate per second, burst) per operation, from the operation descriptions in the official models
-# (see ../shared/spapi/models/rate_limits_all_ops.tsv).
+# (see spapi_sim/tests/amazon/models/rate_limits_all_ops.tsv).
 USAGE_PLANS: dict[str, tuple[float, int]] = {
     "getMarketplaceParticipations": (0.016, 15),
     "getAccount": (0.016, 15),

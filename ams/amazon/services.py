@@ -32,11 +32,11 @@ from ams.amazon.models import (
     SellerConnection,
 )
 from ams.amazon.signals import connection_authorized, connection_disconnected
-from ams.billing.entitlements import Action, may
 from ams.core import marketplaces
 from ams.core.events import usage_event_record
 from ams.core.jobs import app
 from ams.core.tenancy import team_scope
+from ams.teams.entitlements import Action, may
 from ams.teams.models import Membership, Role, Team
 
 log = structlog.get_logger(__name__)

@@ -7,3 +7,8 @@ class BillingConfig(AppConfig):
 
     def ready(self) -> None:
         from ams.billing import receivers  # noqa: F401  (the trial for new teams, email suppression)
+        from ams.billing.entitlements import may
+        from ams.teams.entitlements import policy_install
+
+        # The team gate and team services ask ams.teams.entitlements, which sits below billing.
+        policy_install(may)

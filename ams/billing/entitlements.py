@@ -4,29 +4,22 @@ Billing never takes away what a team already has: reading is always allowed, and
 deleted when a trial or subscription ends (deletion follows the privacy rules only). What stops
 is change: edits, sync and growth (accounts, marketplaces, seats) until the owner resumes.
 
-Callers are inside the team's scope (a ``@team_view`` or a ``@team_task``).
+Callers are inside the team's scope (a ``@team_view`` or a ``@team_task``). ``Action`` and
+``Decision`` are defined in ``ams.teams.entitlements``, which asks this module's ``may`` through
+the policy installed by ``BillingConfig.ready``, so teams never import billing.
 """
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils import timezone
 
 from ams.billing.selectors import in_good_standing, subscription_for, subscription_plan
+from ams.teams.entitlements import ALLOWED, Action, Decision
 from ams.teams.models import Team
 
-
-class Action(enum.Enum):
-    READ = "read"
-    WRITE = "write"
-    SYNC = "sync"
-    CONNECT_ACCOUNT = "connect_account"
-    ADD_MARKETPLACE = "add_marketplace"
-    INVITE_MEMBER = "invite_member"
-    MANAGE_BILLING = "manage_billing"
+__all__ = ["ALLOWED", "Action", "Decision", "history_months", "may"]
 
 
 # Actions capped by a plan limit, and the limit that caps each.
@@ -38,19 +31,6 @@ _LIMIT_OF = {
 _ALWAYS = frozenset({Action.READ, Action.MANAGE_BILLING})
 
 
-@dataclass(frozen=True)
-class Decision:
-    allowed: bool
-    # Why not, in words an owner or member can act on; empty when allowed.
-    reason: str = ""
-    # Machine-readable: "", "lapsed" or "limit".
-    code: str = ""
-
-    def __bool__(self) -> bool:
-        return self.allowed
-
-
-ALLOWED = Decision(True)
 LAPSED = Decision(
     False,
     "This team's subscription has ended, so AMS is read-only and sync is paused. "

@@ -1,13 +1,10 @@
 from __future__ import annotations
 
 import structlog
-from procrastinate import RetryStrategy
 from procrastinate.exceptions import UniqueViolation
 from procrastinate.jobs import Status
 
-from ams.core.events import usage_events_prune
 from ams.core.jobs import app
-from ams.teams.models import Team
 
 log = structlog.get_logger(__name__)
 
@@ -31,9 +28,3 @@ async def retry_stalled_jobs(timestamp: int) -> None:
             continue
         log.warning("job.stalled_retried", job_id=job.id, task=job.task_name)
 
-
-@app.periodic(cron="17 3 * * *")
-@app.task(queue="maintenance", queueing_lock="prune_usage_events", retry=RetryStrategy(max_attempts=3))
-def prune_usage_events(timestamp: int) -> None:
-    deleted = usage_events_prune(team_ids=list(Team.objects.values_list("id", flat=True)))
-    log.info("usage_events.pruned", deleted=deleted)

@@ -26,8 +26,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 
 from ams.accounts.models import User
-from ams.billing.entitlements import Action, may
 from ams.core.tenancy import team_scope
+from ams.teams.entitlements import Action, may
 from ams.teams.models import Membership, Role, Team
 from ams.teams.selectors import access_membership, access_team
 

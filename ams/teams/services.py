@@ -11,10 +11,10 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from ams.accounts.models import User
-from ams.billing.entitlements import Action, may
 from ams.core.events import usage_event_record
 from ams.core.tenancy import team_scope
 from ams.teams import emails
+from ams.teams.entitlements import Action, may
 from ams.teams.models import Invitation, Membership, Role, Team
 
 _INVITATION_SALT = "ams.teams.invitation"

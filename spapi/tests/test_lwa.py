@@ -19,7 +19,7 @@ from spapi.lwa import SCOPE_NOTIFICATIONS, LwaClient
 
 from .conftest import CLIENT_SECRET, LWA_URL, REFRESH_TOKEN, FakeAmazon, recorded
 
-# Amazon's documented invalid_grant body (shared/spapi/README.md §4.3); no real recording exists.
+# Amazon's documented invalid_grant body (LWA's "Access token errors" page); no real recording exists.
 INVALID_GRANT_REFRESH = {
     "error_index": "abc",
     "error_description": "The request has an invalid grant parameter : refresh_token. "

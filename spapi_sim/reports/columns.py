@@ -1,4 +1,5 @@
-"""Column lists of the report documents, as Amazon documents them (see ../shared/spapi/README.md §5)."""
+"""Column lists of the report documents, as Amazon documents them (Amazon's report type pages; the
+tests hold them against ``spapi_sim/tests/amazon/documented_columns.json`` and Amazon's own sandbox)."""
 
 from __future__ import annotations
 

@@ -16,8 +16,8 @@ from spapi_sim import SimConfig, SimServer, start_server
 ANCHOR = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
 US = "ATVPDKIKX0DER"
 CA = "A2EUQ1WTGCTBG2"
-# Tests read Amazon's models and samples from the shared folder beside the repository clone.
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "spapi"
+# Amazon's models and samples, kept as test data with their licences (amazon/LICENSES.md).
+AMAZON = Path(__file__).resolve().parent / "amazon"
 
 
 def small_config(**overrides: Any) -> SimConfig:
@@ -116,10 +116,8 @@ def fresh() -> Iterator[Api]:
         client.http.close()
 
 
-def shared_or_skip() -> Path:
-    if not SHARED.is_dir():
-        pytest.skip(f"Amazon's models and samples are expected in {SHARED.resolve()} (shared/ beside the repo)")
-    return SHARED
+def amazon_data() -> Path:
+    return AMAZON
 
 
 def load_json(path: Path) -> Any:

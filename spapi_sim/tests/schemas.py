@@ -8,7 +8,7 @@ from typing import Any
 
 import jsonschema
 
-from spapi_sim.tests.conftest import load_json, shared_or_skip
+from spapi_sim.tests.conftest import amazon_data, load_json
 
 # Where Amazon's own samples break a model's "required" list, the simulator still keeps it:
 # nothing is dropped today. List (model, definition, field) here, with the sample, if one must go.
@@ -34,7 +34,7 @@ def _strict(node: Any, model: str, name: str | None = None, composed: bool = Fal
 
 @functools.cache
 def _definitions(model: str) -> dict[str, Any]:
-    swagger = load_json(shared_or_skip() / "models" / f"{model}.json")
+    swagger = load_json(amazon_data() / "models" / f"{model}.json")
     definitions = copy.deepcopy(swagger["definitions"])
     strict = {name: _strict(schema, model, name) for name, schema in definitions.items()}
     # Definitions that take part in an allOf only see their own properties: keep them open.

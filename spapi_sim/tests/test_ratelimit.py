@@ -8,7 +8,7 @@ import pytest
 
 from spapi_sim import start_server
 from spapi_sim.ratelimit import USAGE_PLANS, Plan, RateLimiter, plan_for
-from spapi_sim.tests.conftest import US, Api, shared_or_skip, small_config
+from spapi_sim.tests.conftest import US, Api, amazon_data, small_config
 
 
 class FakeTime:
@@ -56,7 +56,7 @@ def test_rate_scale_multiplies_rate_and_burst():
 
 
 def test_the_plans_are_the_models_plans():
-    rows = (shared_or_skip() / "models" / "rate_limits_all_ops.tsv").read_text().splitlines()
+    rows = (amazon_data() / "models" / "rate_limits_all_ops.tsv").read_text().splitlines()
     table: dict[str, set[tuple[str, float, int]]] = {}
     for row in rows:
         model, operation, _method, _path, rate_text, burst_text = row.split("\t")

@@ -17,7 +17,7 @@ import pytest
 
 from spapi_sim import start_server
 from spapi_sim.reports import columns as C
-from spapi_sim.tests.conftest import US, Api, load_json, shared_or_skip, small_config
+from spapi_sim.tests.conftest import US, Api, amazon_data, load_json, small_config
 
 
 def _create(api: Api, report_type: str, **extra: Any) -> str:
@@ -73,14 +73,14 @@ def test_documents_parse_by_header_with_the_documented_columns(api: Api, report_
 
 
 def test_the_columns_are_the_readme_lists():
-    # The README's tables (from Amazon's docs) and Amazon's local sandbox agree with ours.
-    sandbox = load_json(shared_or_skip() / "models" / "report_headers_from_amzn_local_ai_sandbox.json")
+    # Amazon's documented columns and Amazon's local sandbox agree with ours.
+    sandbox = load_json(amazon_data() / "models" / "report_headers_from_amzn_local_ai_sandbox.json")
     assert sandbox[C.FBA_MYI] == list(C.COLUMNS[C.FBA_MYI])
     assert sandbox[C.LEDGER_DETAIL] == list(C.COLUMNS[C.LEDGER_DETAIL])
     assert set(sandbox[C.FBA_PLANNING]) <= set(C.COLUMNS[C.FBA_PLANNING])
-    readme = (shared_or_skip() / "README.md").read_text()
-    assert ", ".join(C.COLUMNS[C.SETTLEMENT_V2]) in readme.replace("\n  ", " ").replace("`", "")
-    assert ", ".join(C.COLUMNS[C.MERCHANT_LISTINGS]) in readme
+    documented = load_json(amazon_data() / "documented_columns.json")
+    assert documented[C.SETTLEMENT_V2] == list(C.COLUMNS[C.SETTLEMENT_V2])
+    assert documented[C.MERCHANT_LISTINGS] == list(C.COLUMNS[C.MERCHANT_LISTINGS])
 
 
 def test_order_report_rows_match_the_orders_api(api: Api):
@@ -205,7 +205,7 @@ def _sum_amounts(node: Any) -> Decimal:
 
 
 def test_the_v2_sample_parses_like_ours():
-    sample = (shared_or_skip() / "samples" / "synthetic-by-others" / "settlement_v2_flat_file_sample_xieyi138.txt").read_text()
+    sample = (amazon_data() / "samples" / "synthetic-by-others" / "settlement_v2_flat_file_sample_xieyi138.txt").read_text()
     header = sample.splitlines()[0].split("\t")
     assert header == list(C.COLUMNS[C.SETTLEMENT_V2])
 
@@ -246,7 +246,7 @@ def test_cancel_report_only_while_queued(fresh: Api):
 
 
 def test_amazon_sample_document_shapes():
-    sample = load_json(shared_or_skip() / "samples" / "amzn-samples-code-recipes" / "reports-getReportDocument.json")
+    sample = load_json(amazon_data() / "samples" / "amzn-samples-code-recipes" / "reports-getReportDocument.json")
     assert set(sample) == {"reportDocumentId", "url", "compressionAlgorithm"}
     json.dumps(sample)
 

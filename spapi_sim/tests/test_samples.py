@@ -1,6 +1,6 @@
 """The simulator's shapes match Amazon's recorded exchanges and Amazon-authored samples.
 
-Samples: ../shared/spapi/samples (peddler cassettes, MIT; the models' sandbox examples,
+Samples: spapi_sim/tests/amazon/samples (peddler cassettes, MIT; the models' sandbox examples,
 Apache-2.0; see its README). For each operation: the sample's keys down to two levels exist at
 the same places in the simulator's answer, except the fields listed in OMITTED with the reason;
 and wherever both have a key, both hold the same kind of JSON value (object, array, string,
@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from spapi_sim.tests.conftest import US, Api, shared_or_skip
+from spapi_sim.tests.conftest import US, Api, amazon_data
 
 # Sample keys the simulator leaves out on purpose.
 PII = "buyer and address data need a restricted data token; the simulator serves no PII"
@@ -86,7 +86,7 @@ def _union(responses: Any) -> dict[str, set[str]]:
 
 
 def _sample_paths(name: str) -> dict[str, set[str]]:
-    data = json.loads((shared_or_skip() / "samples" / "amzn-models-sandbox-examples" / f"{name}.json").read_text())
+    data = json.loads((amazon_data() / "samples" / "amzn-models-sandbox-examples" / f"{name}.json").read_text())
     merged: dict[str, set[str]] = {}
     for example in data["examples"]:
         if not str(example["status"]).startswith("2"):
@@ -233,7 +233,7 @@ def _cassette_bodies(path: Path) -> list[tuple[int, dict[str, list[str]], str]]:
 
 
 def _cassette(*parts: str) -> list[tuple[int, dict[str, list[str]], str]]:
-    return _cassette_bodies(shared_or_skip().joinpath("samples", "peddler-vcr-cassettes", "Peddler", *parts))
+    return _cassette_bodies(amazon_data().joinpath("samples", "peddler-vcr-cassettes", "Peddler", *parts))
 
 
 def test_a_429_is_amazons_429():
@@ -305,7 +305,7 @@ RECIPES = {
 def test_amazons_code_recipe_responses_have_our_shape(responses: dict[str, Any], recipe: str):
     name, omitted = RECIPES[recipe]
     omitted = {**OMITTED.get(name, {}), **omitted}
-    sample = _paths(json.loads((shared_or_skip() / "samples" / "amzn-samples-code-recipes" / recipe).read_text()))
+    sample = _paths(json.loads((amazon_data() / "samples" / "amzn-samples-code-recipes" / recipe).read_text()))
     mine = _union(responses[name])
 
     def excused(path: str) -> bool:

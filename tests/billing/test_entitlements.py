@@ -90,3 +90,21 @@ def test_a_team_that_predates_billing_gets_the_trial_it_would_have_had(personas)
     assert _may(personas.team, Action.SYNC)
     personas.team.created_at = timezone.now() - timedelta(days=8)
     assert not _may(personas.team, Action.SYNC)
+
+
+def test_the_team_gate_asks_billing_and_refuses_to_guess_without_it(personas, monkeypatch):
+    """ams.teams sits below billing: it asks through ams.teams.entitlements, answered by billing's
+    policy; with no policy installed it raises rather than allowing everything."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from ams.teams import entitlements as team_entitlements
+
+    _set(personas.team, trial_end=timezone.now() - timedelta(seconds=1))
+    with team_scope(personas.team.id):
+        assert team_entitlements.may(personas.team, Action.WRITE).code == "lapsed"
+    with team_scope(personas.outsider_team.id):
+        assert team_entitlements.may(personas.outsider_team, Action.WRITE)
+
+    monkeypatch.setattr(team_entitlements, "_policy", [])
+    with team_scope(personas.outsider_team.id), pytest.raises(ImproperlyConfigured):
+        team_entitlements.may(personas.outsider_team, Action.READ)

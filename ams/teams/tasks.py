@@ -1,0 +1,19 @@
+"""The teams' periodic jobs: work over every team, each in its own scope."""
+
+from __future__ import annotations
+
+import structlog
+from procrastinate import RetryStrategy
+
+from ams.core.events import usage_events_prune
+from ams.core.jobs import app
+from ams.teams.models import Team
+
+log = structlog.get_logger(__name__)
+
+
+@app.periodic(cron="17 3 * * *")
+@app.task(queue="maintenance", queueing_lock="prune_usage_events", retry=RetryStrategy(max_attempts=3))
+def prune_usage_events(timestamp: int) -> None:
+    deleted = usage_events_prune(team_ids=list(Team.objects.values_list("id", flat=True)))
+    log.info("usage_events.pruned", deleted=deleted)
