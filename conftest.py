@@ -15,6 +15,15 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    from ams.billing import gateway
+    from devtools.fake_stripe import default_fake
+
+    # Under tests STRIPE_API_BASE is "inprocess": Stripe's local stand-in answers the SDK's
+    # requests in this process, without a socket.
+    gateway.use_in_process(default_fake())
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(
     request: pytest.FixtureRequest,

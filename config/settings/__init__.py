@@ -57,6 +57,10 @@ INSTALLED_APPS = [
     "anymail",
     "procrastinate.contrib.django",
 ]
+if not PRODUCTION:
+    # The demo, the benchmarks and Stripe's local stand-in (manage.py demo, bench, fake_stripe):
+    # tooling the product never imports, installed outside production only.
+    INSTALLED_APPS.append("devtools")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -209,7 +213,8 @@ if PRODUCTION and EMAIL_BACKEND.startswith("anymail.backends.resend") and not AN
 # --- Billing (ams.billing; Stripe is called only from ams/billing/gateway.py) -------------------
 
 # Outside production: Stripe test-mode-shaped keys and the local fake of Stripe's API, in the
-# process under tests (no sockets) and on loopback for dev and the demo (manage.py fake_stripe).
+# process under tests (no sockets; conftest.py installs it in the gateway) and on loopback for dev
+# and the demo (manage.py fake_stripe).
 STRIPE_API_KEY = ENV.stripe_api_key.get_secret_value() if ENV.stripe_api_key else "sk_test_local_fake"
 STRIPE_WEBHOOK_SECRET = (
     ENV.stripe_webhook_secret.get_secret_value() if ENV.stripe_webhook_secret else "whsec_local_fake"
