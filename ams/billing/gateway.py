@@ -63,7 +63,7 @@ def use_in_process(stripe_api: InProcessStripe | None) -> None:
 class _InProcessHTTPClient(stripe.HTTPClient):
     """Hands the SDK's encoded requests to the installed handler instead of a socket."""
 
-    name = "ams-inprocess"
+    name = "ams-inprocess-fake"
 
     def request(
         self, method: str, url: str, headers: Mapping[str, str] | None, post_data: Any = None, *,
