@@ -43,7 +43,7 @@ class Env(BaseSettings):
     default_from_email: str = "AMS <no-reply@ams.localhost>"
 
     # Billing. Outside production the keys are test values and the API is the local fake
-    # (ams.billing.fake_stripe): in-process under tests, on loopback for dev and the demo.
+    # (devtools.fake_stripe): in-process under tests, on loopback for dev and the demo.
     stripe_api_key: SecretStr | None = None
     stripe_webhook_secret: SecretStr | None = None
     stripe_api_base: str | None = None

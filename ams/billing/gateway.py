@@ -4,9 +4,9 @@ Card data never passes through AMS: subscribing happens on Stripe's hosted Check
 cards, invoices, plan changes and cancellation on Stripe's Customer Portal. AMS keeps ids only.
 
 ``STRIPE_API_BASE`` chooses where requests go: unset means Stripe; an http://127.0.0.1 address
-means the local fake (``ams.billing.fake_stripe``, for dev and the demo); ``inprocess`` means the
-same fake called inside this process through the SDK's own request and response handling, with
-no socket (tests).
+means the local fake (``manage.py fake_stripe``, for dev and the demo); ``inprocess`` means
+whatever the test run installed with ``use_in_process`` (the same fake), called inside this
+process through the SDK's own request and response handling, with no socket.
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import stripe
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 # Stripe rejects a Checkout trial that ends less than 48 hours from now.
 MIN_CHECKOUT_TRIAL_SECONDS = 48 * 3600
@@ -40,8 +41,27 @@ class HostedPage:
     url: str
 
 
+class InProcessStripe(Protocol):
+    """Answers an encoded Stripe API request with its HTTP status and JSON body."""
+
+    def handle(self, method: str, url: str, headers: dict[str, str], body: bytes) -> tuple[int, str]: ...
+
+
+_in_process: InProcessStripe | None = None
+
+
+def use_in_process(stripe_api: InProcessStripe | None) -> None:
+    """Answer requests with ``stripe_api`` when ``STRIPE_API_BASE`` is ``inprocess``.
+
+    The test run installs the local fake here (conftest.py); the fake is tooling that the product
+    never imports, so the gateway is handed it instead of looking it up.
+    """
+    global _in_process
+    _in_process = stripe_api
+
+
 class _InProcessHTTPClient(stripe.HTTPClient):
-    """Hands the SDK's encoded requests to the fake's handler instead of a socket."""
+    """Hands the SDK's encoded requests to the installed handler instead of a socket."""
 
     name = "ams-inprocess-fake"
 
@@ -49,10 +69,13 @@ class _InProcessHTTPClient(stripe.HTTPClient):
         self, method: str, url: str, headers: Mapping[str, str] | None, post_data: Any = None, *,
         _usage: list[str] | None = None,
     ) -> tuple[str, int, Mapping[str, str]]:
-        from ams.billing.fake_stripe import default_fake
-
+        if _in_process is None:
+            raise ImproperlyConfigured(
+                "STRIPE_API_BASE is 'inprocess' but nothing answers it: install a handler with "
+                "ams.billing.gateway.use_in_process() (the test run installs the local fake)"
+            )
         body = post_data.encode() if isinstance(post_data, str) else (post_data or b"")
-        status, content = default_fake().handle(method.upper(), url, dict(headers or {}), body)
+        status, content = _in_process.handle(method.upper(), url, dict(headers or {}), body)
         return content, status, {"request-id": "req_inprocess"}
 
     def close(self) -> None:

@@ -1,6 +1,8 @@
 """The embedded PostgreSQL used by dev, test and demo when DATABASE_URL is unset.
 
-This module is the only place that knows which pip wheel provides the server, so swapping it is a
+The settings never start it: the entry points (manage.py and the test run's conftest.py) call
+``environ_ensure`` before Django loads the settings, which then read its URLs from the environment
+like any other server's. This module is the only place that knows which pip wheel provides the server, so swapping it is a
 one-line change. It also creates the two roles the app needs, the same way an operator would on a
 managed Postgres (see docs/deploy.md): an owner that runs migrations, and the app's login role,
 which owns nothing and can never bypass row-level security.
@@ -85,6 +87,25 @@ def start(pgdata: Path) -> EmbeddedUrls:
         owner=_url(OWNER_ROLE, socket_dir, DATABASE_NAME),
         worker=_url(WORKER_ROLE, socket_dir, DATABASE_NAME),
         superuser=superuser_url,
+    )
+
+
+def environ_ensure(pgdata: Path) -> None:
+    """Unless DATABASE_URL names a server, start (or attach to) the one under ``pgdata`` and set it.
+
+    Sets the three roles' URLs (see config/env.py), and ``EMBEDDED_DATABASE_DIR`` to say where they
+    came from. Child processes (the demo's web server and worker, a test's subprocess) inherit
+    them and use the same server; it stops when the last process that started it exits. Production
+    sets DATABASE_URL; with APP_ENV=prod nothing starts here, and the settings say what is missing.
+    """
+    if os.environ.get("DATABASE_URL") or os.environ.get("APP_ENV") == "prod":
+        return
+    urls = start(pgdata)
+    os.environ.update(
+        DATABASE_URL=urls.app,
+        MIGRATION_DATABASE_URL=urls.owner,
+        WORKER_DATABASE_URL=urls.worker,
+        EMBEDDED_DATABASE_DIR=str(pgdata),
     )
 
 

@@ -57,6 +57,10 @@ INSTALLED_APPS = [
     "anymail",
     "procrastinate.contrib.django",
 ]
+if not PRODUCTION:
+    # The demo, the benchmarks and Stripe's local stand-in (manage.py demo, bench, fake_stripe):
+    # tooling the product never imports, installed outside production only.
+    INSTALLED_APPS.append("devtools")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -111,17 +115,18 @@ def _database(url: str) -> dict[str, object]:
     return config
 
 
-if ENV.database_url is not None:
-    _app_url = ENV.database_url.get_secret_value()
-    _owner_url = (ENV.migration_database_url or ENV.database_url).get_secret_value()
-    _worker_url = (ENV.worker_database_url or ENV.database_url).get_secret_value()
-else:
+# Settings only read the environment. Outside production the entry points (manage.py, the test
+# run's conftest.py) start the embedded PostgreSQL under .devdb/ and put its URLs here first.
+if ENV.database_url is None:
     if PRODUCTION:
         raise ImproperlyConfigured("DATABASE_URL is required in production")
-    from ams.core import embedded_postgres
-
-    _urls = embedded_postgres.start(BASE_DIR / ".devdb")
-    _app_url, _owner_url, _worker_url = _urls.app, _urls.owner, _urls.worker
+    raise ImproperlyConfigured(
+        "DATABASE_URL is not set. Run AMS through manage.py (or the tests through pytest), which "
+        "start the embedded PostgreSQL under .devdb/ and set it, or set DATABASE_URL to a server of your own."
+    )
+_app_url = ENV.database_url.get_secret_value()
+_owner_url = (ENV.migration_database_url or ENV.database_url).get_secret_value()
+_worker_url = (ENV.worker_database_url or ENV.database_url).get_secret_value()
 
 DATABASES = {"default": _database(_app_url)}
 # Credentials of the other roles; connections switch to them explicitly (see ams.core.db_roles).
@@ -209,7 +214,8 @@ if PRODUCTION and EMAIL_BACKEND.startswith("anymail.backends.resend") and not AN
 # --- Billing (ams.billing; Stripe is called only from ams/billing/gateway.py) -------------------
 
 # Outside production: Stripe test-mode-shaped keys and the local fake of Stripe's API, in the
-# process under tests (no sockets) and on loopback for dev and the demo (manage.py fake_stripe).
+# process under tests (no sockets; conftest.py installs it in the gateway) and on loopback for dev
+# and the demo (manage.py fake_stripe).
 STRIPE_API_KEY = ENV.stripe_api_key.get_secret_value() if ENV.stripe_api_key else "sk_test_local_fake"
 STRIPE_WEBHOOK_SECRET = (
     ENV.stripe_webhook_secret.get_secret_value() if ENV.stripe_webhook_secret else "whsec_local_fake"

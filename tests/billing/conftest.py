@@ -10,11 +10,11 @@ from django.urls import reverse
 from procrastinate.contrib.django.models import ProcrastinateJob
 
 from ams.billing import emails
-from ams.billing.fake_stripe import FakeStripe, default_fake
 from ams.billing.models import EventStatus, StripeEvent
 from ams.billing.services import stripe_event_process
 from ams.core.tenancy import team_scope
 from ams.teams.models import Team
+from devtools.fake_stripe import FakeStripe, default_fake
 from tests.factories import Personas
 
 WEBHOOK = "/billing/stripe/webhook/"

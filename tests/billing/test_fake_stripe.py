@@ -12,7 +12,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from ams.billing import gateway
-from ams.billing.fake_stripe import FakeStripe, serve
+from devtools.fake_stripe import FakeStripe, serve
 from tests.billing.conftest import as_user
 
 

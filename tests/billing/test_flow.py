@@ -12,11 +12,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ams.billing.entitlements import Action, may
-from ams.billing.fake_stripe import FakeStripe
 from ams.billing.models import Status, Subscription
 from ams.billing.services import trial_reminder_send
 from ams.core.tenancy import team_scope
 from ams.teams.models import Invitation
+from devtools.fake_stripe import FakeStripe
 from tests.billing.conftest import as_user, billing_url, deliver, run_email_jobs
 from tests.factories import Personas
 

@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 from procrastinate.contrib.django import app
 
-from ams.billing.fake_stripe import FakeStripe, serve
 from ams.billing.models import EventStatus, Status, StripeEvent, Subscription
 from ams.core.tenancy import team_scope
+from devtools.fake_stripe import FakeStripe, serve
 from tests.billing.conftest import as_user
 
 

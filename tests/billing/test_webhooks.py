@@ -11,11 +11,11 @@ from django.db import connection, connections
 from django.test import Client
 from procrastinate.contrib.django.models import ProcrastinateJob
 
-from ams.billing.fake_stripe import FakeStripe
 from ams.billing.models import EventStatus, Status, StripeEvent, Subscription
 from ams.billing.services import checkout_start, stripe_event_process
 from ams.core.tenancy import team_scope
 from ams.teams.models import Membership, Role
+from devtools.fake_stripe import FakeStripe
 from tests.billing.conftest import WEBHOOK, post_event, process_received, run_email_jobs
 from tests.factories import Personas
 

@@ -17,9 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 from procrastinate.contrib.django import app
 
-from ams.billing.fake_stripe import FakeStripe, serve
 from ams.billing.models import Subscription
 from ams.core.tenancy import team_scope
+from devtools.fake_stripe import FakeStripe, serve
 from tests.browser.conftest import screenshot
 from tests.factories import make_personas
 

@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from ams.amazon.models import SellerConnection
 from ams.core.tenancy import team_scope
 from ams.orders import rollups
-from ams.sync import bench
 from ams.sync.context import SyncContext
 from ams.sync.models import Family, SyncRun
 from ams.sync.parsers import orders as parser
 from ams.sync.parsers.flatfile import BlockReader
+from devtools.bench import sync as bench
 
 
 def ingest_orders_report(connection: SellerConnection, lines: list[str], *, marketplaces: set[str]) -> None:

@@ -11,7 +11,8 @@ import pytest
 from ams.amazon.models import SellerConnection
 from ams.core.tenancy import team_scope
 from ams.orders.models import Order, OrderDay, OrderLine
-from ams.sync import bench, context
+from ams.sync import context
+from devtools.bench import sync as bench
 from tests.dashboard import factories as f
 from tests.factories import Personas
 from tests.sync.orders_report import ingest_orders_report

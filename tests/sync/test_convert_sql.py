@@ -19,7 +19,6 @@ from django.db import connection, transaction
 from psycopg import sql
 
 from ams.sync import ingest as bulk
-from ams.sync.bench import HEADER
 from ams.sync.context import _BlockJob
 from ams.sync.parsers import orders as parser
 from ams.sync.parsers.flatfile import (
@@ -30,6 +29,7 @@ from ams.sync.parsers.flatfile import (
     parse,
     split_lines,
 )
+from devtools.bench.sync import HEADER
 
 pytestmark = pytest.mark.django_db
 

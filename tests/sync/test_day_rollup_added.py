@@ -14,7 +14,7 @@ from ams.amazon.models import SellerConnection
 from ams.core.tenancy import team_scope
 from ams.orders import rollups
 from ams.orders.models import OrderDay
-from ams.sync import bench
+from devtools.bench import sync as bench
 from tests.dashboard import factories as f
 from tests.factories import Personas
 from tests.sync.orders_report import ingest_orders_report

@@ -47,16 +47,16 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         which = options["which"]
         if which == "ingest":
-            from ams.sync.bench import bench_ingest
+            from devtools.bench.sync import bench_ingest
 
             result = bench_ingest(rows=options["rows"])
         elif which == "backfill":
-            from ams.sync.bench import bench_backfill
+            from devtools.bench.sync import bench_backfill
 
             result = bench_backfill(skus=options["skus"] or 5000, days=options["days"], demand_scale=options["demand_scale"])
         else:
-            from ams.dashboard.bench import bench_pages, remove_bench_team
             from ams.teams.models import Team
+            from devtools.bench.pages import bench_pages, remove_bench_team
 
             if options["drop"]:
                 remove_bench_team(Team.objects.get(slug=options["drop"]))

@@ -7,7 +7,8 @@ form-decoded parameters for assertions, and turns what would happen on Stripe's 
 pays, a payment fails, a subscription is cancelled) into the webhook events Stripe would send,
 signed with the SDK's own helper.
 
-Tests reach it in-process (``STRIPE_API_BASE=inprocess``); dev and ``make demo`` run it as an
+Tests reach it in-process (``STRIPE_API_BASE=inprocess``: conftest.py installs it with
+``ams.billing.gateway.use_in_process``); dev and ``make demo`` run it as an
 HTTP server on 127.0.0.1 (``manage.py fake_stripe``), where it also serves a stand-in Checkout
 page and Portal page with buttons instead of card fields, and POSTs the events to AMS's webhook.
 It never opens a connection anywhere but loopback.

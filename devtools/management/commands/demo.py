@@ -24,9 +24,9 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ams.amazon.models import SellerConnection
-from ams.core.demo import DEMO_EMAIL, DEMO_PASSWORD, demo_account_ensure
-from ams.core.demo_connect import DemoConnectError, connect_through_consent
 from ams.core.tenancy import team_scope
+from devtools.demo import DEMO_EMAIL, DEMO_PASSWORD, demo_account_ensure
+from devtools.demo_connect import DemoConnectError, connect_through_consent
 
 # The simulated seller: a mid-size North American business with two years of history.
 WORLD = ["--seed", "42", "--skus", "300", "--marketplaces", "US,CA,MX", "--history-days", "730"]
@@ -89,7 +89,7 @@ class Command(BaseCommand):
             commands.append([python, "manage.py", "worker"])
         fake_stripe = urlsplit(settings.STRIPE_API_BASE or "")
         if fake_stripe.hostname == "127.0.0.1":
-            # Stripe's local stand-in (ams.billing.fake_stripe): Checkout, Portal and signed webhooks.
+            # Stripe's local stand-in (devtools.fake_stripe): Checkout, Portal and signed webhooks.
             commands.append([python, "manage.py", "fake_stripe", "--port", str(fake_stripe.port)])
 
         # Fixed command lines: this interpreter and our own modules. The simulator's start-up

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
 
-from ams.billing.fake_stripe import serve
+from devtools.fake_stripe import serve
 
 
 class Command(BaseCommand):

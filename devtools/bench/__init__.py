@@ -1,0 +1,1 @@
+"""Benchmarks: each prints numbers (``manage.py bench ingest|backfill|pages``); no test times anything."""
