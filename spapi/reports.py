@@ -363,6 +363,33 @@ def iter_document_lines(
         yield from lines(decode(chunks, chosen))
 
 
+class DocumentBytes:
+    """A report document's bytes, gunzipped, as they arrive: getReportDocument, then the
+    download, read again from the start each time it is iterated. ``charset`` is the one the
+    download declares (None if it declares none), known once iteration has begun. For a reader
+    that cuts and decodes the bytes itself; :func:`iter_report_rows` gives rows."""
+
+    def __init__(self, client: SpApiClient, report_document_id: str) -> None:
+        self.client = client
+        self.report_document_id = report_document_id
+        self.charset: str | None = None
+
+    def declared_charset(self) -> str | None:
+        return self.charset
+
+    def __iter__(self) -> Iterator[bytes]:
+        client = self.client
+        document = ReportDocument.from_payload(client.get_report_document(self.report_document_id))
+        with client.http.stream(document.url, timeout=client.timeout) as response:
+            if response.status != 200:
+                _raise_for_download(response.status, response.read_prefix(4096), document)
+            self.charset = charset_from_content_type(response.headers.get("content-type"))
+            chunks: Iterable[bytes] = _raw_chunks(response.iter_raw())
+            if _is_gzip(document, response.headers):
+                chunks = gunzip(chunks)
+            yield from chunks
+
+
 def iter_document_rows(
     http: HttpClient,
     document: ReportDocument,

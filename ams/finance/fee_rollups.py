@@ -83,7 +83,7 @@ def _apply(connection_id: int, staged: str, sign: int) -> set[tuple[str, date]]:
 
 class ChargeMonthsRefresh:
     """The two halves of one batch's refresh: ``retract`` before the merge, ``add`` after it
-    (``SyncContext.ingest(before_merge=…, after_merge=…)``), both in the batch's transaction."""
+    (the before_merge and after_merge of ``writers.transactions``), both in the batch's transaction."""
 
     def __init__(self, *, connection_id: int) -> None:
         self.connection_id = connection_id

@@ -138,7 +138,7 @@ def order_days_refresh_from_stage(*, connection_id: int, staged: str, added_only
     ``OrderDay`` up to date, and note them for ``SkuDay``, which :func:`sku_days_catch_up`
     rebuilds at the end of the sync run.
 
-    ``added_only`` (ams.sync.ingest.Merged): the batch's orders were all new, and each staged
+    ``added_only`` (ams.core.bulk.Merged): the batch's orders were all new, and each staged
     line became a new line. Its figures are then added to its days, read from the staging table
     alone: an order counted on a day is one none of the day's earlier lines belonged to (its
     lines are all in this batch). A backfill goes this way, block after block; any other batch

@@ -20,14 +20,14 @@ from typing import Any
 
 from django.db import connection, connections
 from django.utils import timezone
-from psycopg import sql
 from psycopg.errors import DeadlockDetected
 
 from ams.amazon.models import ConnectionStatus, SellerConnection
+from ams.core import bulk
+from ams.core.bulk import Column, Writer
 from ams.core.tenancy import team_scope
-from ams.sync import ingest as bulk
+from ams.sync import ingest
 from ams.sync.convert_sql import Conversion
-from ams.sync.ingest import AfterMerge, Column, Target
 from ams.sync.models import QuarantinedRow, SyncRun, SyncState
 from ams.sync.parsers.flatfile import (
     RAW_LIMIT,
@@ -40,6 +40,9 @@ from ams.sync.parsers.flatfile import (
     parse,
 )
 from spapi.client import SpApiClient
+
+# A family's saved position: one of the TypedDicts of ams/sync/cursors.py.
+Cursor = Mapping[str, object]
 
 BATCH_ROWS = 20_000
 # Lines of a flat file per block of the in-database path: smaller than a batch, so that a
@@ -175,18 +178,19 @@ class SyncContext:
 
     # --- state --------------------------------------------------------------------------------
 
-    def cursor(self) -> dict[str, Any]:
+    def cursor(self) -> dict[str, object]:
+        """The family's saved position, as the syncer reads it (its shape: ams/sync/cursors.py)."""
         with team_scope(self.team_id):
             state = SyncState.objects.get(team_id=self.team_id, connection_id=self.connection_id, family=self.family)
             return dict(state.cursor)
 
-    def _save_cursor(self, cursor: dict[str, Any]) -> None:
+    def _save_cursor(self, cursor: Cursor) -> None:
         """Inside the caller's transaction: the cursor commits with the rows it covers."""
         SyncState.objects.filter(team_id=self.team_id, connection_id=self.connection_id, family=self.family).update(
-            cursor=cursor, updated_at=timezone.now()
+            cursor=dict(cursor), updated_at=timezone.now()
         )
 
-    def save_cursor(self, cursor: dict[str, Any]) -> None:
+    def save_cursor(self, cursor: Cursor) -> None:
         with team_scope(self.team_id):
             self._save_cursor(cursor)
 
@@ -210,20 +214,6 @@ class SyncContext:
         if status != ConnectionStatus.ACTIVE:
             raise SyncStopped(f"connection is {status or 'disconnected'}")
 
-    def forget_unseen(self, table: str, *, marketplace_id: str, seen: set[str], channel: str | None = None) -> int:
-        """After a complete read of a marketplace's current state, delete the SKUs Amazon no
-        longer lists (a removed listing, a SKU with no FBA stock record any more)."""
-        query = sql.SQL(
-            "DELETE FROM {} WHERE team_id = %s AND connection_id = %s AND marketplace_id = %s AND NOT (sku = ANY(%s))"
-        ).format(sql.Identifier(table))
-        params: list[Any] = [self.team_id, self.connection_id, marketplace_id, sorted(seen)]
-        if channel is not None:
-            query = query + sql.SQL(" AND fulfillment_channel = %s")
-            params.append(channel)
-        with team_scope(self.team_id), connection.cursor() as cursor:
-            cursor.execute(query.as_string(cursor.cursor.connection), params)
-            return int(cursor.rowcount)
-
     def problem(self, message: str) -> None:
         if message not in self.stats.problems:
             self.stats.problems.append(message)
@@ -234,17 +224,15 @@ class SyncContext:
         self,
         items: Iterable[Parsed[Any] | Rejected],
         *,
-        columns: Sequence[Column],
-        targets: Sequence[Target],
+        writer: Writer,
         source: str,
         document: str = "",
-        after_merge: AfterMerge | None = None,
-        cursor: dict[str, Any] | Callable[[], dict[str, Any]] | None = None,
-        before_merge: Callable[[str], None] | None = None,
+        cursor: Cursor | Callable[[], Cursor] | None = None,
     ) -> None:
-        """Ingest a stream in batches. ``cursor`` is saved with the last batch, only if the stream
-        ends normally: an exception (a truncated download) leaves the cursor where it was, after
-        committing the complete rows read before it."""
+        """Ingest a stream of a domain's rows in batches, each through ``writer``. ``cursor`` is
+        saved with the last batch, only if the stream ends normally: an exception (a truncated
+        download) leaves the cursor where it was, after committing the complete rows read
+        before it."""
         rows: list[Sequence[object]] = []
         rejected: list[Rejected] = []
         iterator: Iterator[Parsed[Any] | Rejected] = iter(items)
@@ -255,7 +243,7 @@ class SyncContext:
                 except StopIteration:
                     break
                 except BaseException:
-                    flusher.submit(self._flush, rows, rejected, columns, targets, source, document, (before_merge, after_merge), None)
+                    flusher.submit(self._flush, rows, rejected, writer, source, document, None)
                     flusher.wait()
                     raise
                 if isinstance(item, Rejected):
@@ -263,27 +251,22 @@ class SyncContext:
                 else:
                     rows.append(item.value)
                 if len(rows) >= (self.batch_rows or BATCH_ROWS):
-                    flusher.submit(self._flush, rows, rejected, columns, targets, source, document, (before_merge, after_merge), None)
+                    flusher.submit(self._flush, rows, rejected, writer, source, document, None)
                     rows, rejected = [], []
-                    bulk.test_pause()
             final = cursor() if callable(cursor) else cursor
-            flusher.submit(self._flush, rows, rejected, columns, targets, source, document, (before_merge, after_merge), final)
+            flusher.submit(self._flush, rows, rejected, writer, source, document, final)
             flusher.wait()
 
     def _flush(
         self,
         rows: list[Sequence[object]],
         rejected: list[Rejected],
-        columns: Sequence[Column],
-        targets: Sequence[Target],
+        writer: Writer,
         source: str,
         document: str,
-        hooks: tuple[Callable[[str], None] | None, AfterMerge | None],
-        cursor: dict[str, Any] | None,
+        cursor: Cursor | None,
     ) -> None:
-        # Read models refresh in the batch's transaction: ``before_merge`` sees the rows as they
-        # were (to take out what the batch replaces), ``after_merge`` as they are now.
-        before_merge, after_merge = hooks
+        # The writer's read models refresh in the batch's transaction.
         if not rows and not rejected and cursor is None:
             return
         with team_scope(self.team_id):
@@ -291,15 +274,11 @@ class SyncContext:
             # loses both together and the batch is read again: no need to wait for the flush.
             bulk.commit_without_flush_wait()
             if rows:
-                bulk.hold_connection(self.connection_id)
-                staged, count = bulk.stage(columns, rows)
+                ingest.hold_connection(self.connection_id)
+                staged, count = bulk.stage(writer.columns, rows)
                 self.stats.rows_read += count
-                if before_merge is not None:
-                    before_merge(staged)
-                merged = bulk.merge_all(targets, staged, connection_id=self.connection_id)
+                merged = bulk.write(writer, staged, connection_id=self.connection_id)
                 self.stats.rows_changed += merged.changed
-                if after_merge is not None:
-                    after_merge(staged, merged.added_only)
                 bulk.drop_stage(staged)
             if rejected:
                 self.quarantine(rejected, source=source, document=document)
@@ -313,22 +292,23 @@ class SyncContext:
         conversion: Conversion,
         required: Sequence[str],
         convert: Callable[[Mapping[str, str]], Sequence[object] | None],
-        columns: Sequence[Column],
-        targets: Sequence[Target],
+        writer: Writer,
         source: str,
         document: str = "",
-        after_merge: AfterMerge | None = None,
-        cursor: dict[str, Any] | Callable[[], dict[str, Any]] | None = None,
+        cursor: Cursor | Callable[[], Cursor] | None = None,
     ) -> None:
         """:meth:`ingest` for a flat file converted in the database (ams/sync/convert_sql.py):
-        block by block, the same transactions, quarantine and cursor rules."""
+        block by block, the same transactions, quarantine and cursor rules. The writer's
+        ``before_merge`` is not run: blocks are written side by side."""
+        if writer.before_merge is not None:
+            raise ValueError("a writer with a before_merge is written a batch at a time (ingest)")
         missing = [name for name in required if name not in reader.header]
         if missing:
             raise MissingColumns(missing)
         reader.lines_per_block = self.batch_rows or BLOCK_LINES
-        types = {c.name: c.sql_type for c in columns}
-        job = _BlockJob(reader.header, reader.header_line, conversion, types, required, convert, columns)
-        flush = functools.partial(self._flush_block, job, targets=targets, source=source, document=document, after_merge=after_merge)
+        types = {c.name: c.sql_type for c in writer.columns}
+        job = _BlockJob(reader.header, reader.header_line, conversion, types, required, convert, writer.columns)
+        flush = functools.partial(self._flush_block, job, writer=writer, source=source, document=document)
         # Blocks are written INGEST_WORKERS at a time; the last one waits for all the others, so
         # that the cursor commits with it and after every row it covers.
         last: Block | None = None
@@ -337,7 +317,6 @@ class SyncContext:
                 for block in reader:
                     if last is not None:
                         flusher.submit(flush, last, None)
-                        bulk.test_pause()
                     last = block
             except BaseException:
                 if last is not None:
@@ -353,18 +332,17 @@ class SyncContext:
         self,
         job: _BlockJob,
         block: Block | None,
-        cursor: dict[str, Any] | None,
+        cursor: Cursor | None,
         *,
-        targets: Sequence[Target],
+        writer: Writer,
         source: str,
         document: str,
-        after_merge: AfterMerge | None,
     ) -> None:
         if block is None and cursor is None:
             return
         for attempt in itertools.count(1):
             try:
-                self._write_block(job, block, cursor, targets, source, document, after_merge)
+                self._write_block(job, block, cursor, writer, source, document)
                 return
             except Exception as exc:
                 # Two blocks written at once can, rarely, wait on each other's rows (an order
@@ -377,46 +355,45 @@ class SyncContext:
         self,
         job: _BlockJob,
         block: Block | None,
-        cursor: dict[str, Any] | None,
-        targets: Sequence[Target],
+        cursor: Cursor | None,
+        writer: Writer,
         source: str,
         document: str,
-        after_merge: AfterMerge | None,
     ) -> None:
         read = changed = 0
         with team_scope(self.team_id):
             bulk.commit_without_flush_wait()  # see _flush
             rejected: list[Rejected] = []
             if block is not None and block.lines:
-                bulk.hold_connection(self.connection_id)
+                ingest.hold_connection(self.connection_id)
                 rejected.extend(block.rejected)
                 width = len(job.header)
                 # COPY splits the cells itself when every line has one per column (the usual
                 # case, and the fast one); otherwise the block goes in as whole lines.
-                lines = bulk.stage_cells(block.data, width) if not block.odd_whitespace and width > 1 else None
+                lines = ingest.stage_cells(block.data, width) if not block.odd_whitespace and width > 1 else None
                 split = lines is not None
                 if lines is None:
-                    lines = bulk.stage_lines(block.data)
+                    lines = ingest.stage_lines(block.data)
                 select = functools.partial(
                     job.conversion.select, job.header, job.types, lines, split=split, odd_whitespace=block.odd_whitespace
                 )
-                staged, count = bulk.stage_converted(job.columns, lambda guarded: select(guarded=guarded))
+                staged, count = ingest.stage_converted(job.columns, lambda guarded: select(guarded=guarded))
                 # Every row of the raw table is one line of the block: when all were converted,
                 # there is nothing to look for.
-                declined = [] if count == block.lines else bulk.declined_lines(lines, staged, width=width if split else None)
+                declined = [] if count == block.lines else ingest.declined_lines(lines, staged, width=width if split else None)
                 if declined:
                     rows, refused = job.convert_in_python(block, declined)
-                    count += bulk.stage_more(staged, job.columns, rows)
+                    count += ingest.stage_more(staged, job.columns, rows)
                     rejected.extend(refused)
                 read = count
                 if count:
-                    merged = bulk.merge_all(targets, staged, connection_id=self.connection_id)
+                    merged = bulk.merge_all(writer.targets, staged, connection_id=self.connection_id)
                     changed = merged.changed
-                    if after_merge is not None:
+                    if writer.after_merge is not None:
                         # Read models are rebuilt from the rows of whole days: one block at a
                         # time per connection, each seeing the blocks committed before it.
-                        bulk.lock_read_models(self.connection_id)
-                        after_merge(staged, merged.added_only)
+                        ingest.lock_read_models(self.connection_id)
+                        writer.after_merge(staged, merged.added_only)
                 bulk.drop_stage(staged)
                 bulk.drop_stage(lines)
             if rejected:

@@ -206,23 +206,17 @@ def parsed_ingest(rows: int, team: Team, conn: SellerConnection, report: IO[byte
     """Rows per second through the real path of an all-orders report: bytes → blocks → COPY to
     staging → conversion in the database (and Python for the lines it declines) → upserts into
     orders and lines → day rollups, block by block, as a backfill does."""
-    from ams.orders import rollups
+    from ams.orders import writers
 
     ctx = _context(team, conn)
-
-    def after_merge(staged: str, added_only: bool) -> None:
-        rollups.order_days_refresh_from_stage(connection_id=conn.id, staged=staged, added_only=added_only)
-
     started = time.perf_counter()
     ctx.ingest_blocks(
         BlockReader(_read(report), keep_together="amazon-order-id"),
         conversion=order_parser.report_sql({US}),
         required=order_parser.REQUIRED,
         convert=order_parser.report_converter({US}),
-        columns=order_parser.LINE_COLUMNS,
-        targets=[order_parser.ORDERS, order_parser.REPORT_LINES],
+        writer=writers.order_lines(conn.id, from_report=True),
         source="bench",
-        after_merge=after_merge,
     )
     elapsed = time.perf_counter() - started
     return rows / elapsed, ctx.stats.rows_changed

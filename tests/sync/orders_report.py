@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from ams.amazon.models import SellerConnection
 from ams.core.tenancy import team_scope
-from ams.orders import rollups
+from ams.orders import writers
 from ams.sync.context import SyncContext
 from ams.sync.models import Family, SyncRun
 from ams.sync.parsers import orders as parser
@@ -35,10 +35,6 @@ def ingest_orders_report(connection: SellerConnection, lines: list[str], *, mark
         conversion=parser.report_sql(marketplaces),
         required=parser.REQUIRED,
         convert=parser.report_converter(marketplaces),
-        columns=parser.LINE_COLUMNS,
-        targets=[parser.ORDERS, parser.REPORT_LINES],
+        writer=writers.order_lines(connection.id, from_report=True),
         source="test",
-        after_merge=lambda staged, added_only: rollups.order_days_refresh_from_stage(
-            connection_id=connection.id, staged=staged, added_only=added_only
-        ),
     )

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from ams.amazon.models import SellerConnection
 from ams.core.tenancy import team_scope
 from ams.orders.models import Order, OrderLine
-from ams.sync import ingest as bulk
+from ams.sync import ingest
 from tests.dashboard import factories as f
 from tests.factories import Personas
 
@@ -23,11 +23,11 @@ def test_a_batch_holds_its_connection_and_refuses_another_teams(personas: Person
     mine = f.connected(personas.team)
     theirs = f.connected(personas.outsider_team)
     with team_scope(personas.team.id):
-        bulk.hold_connection(mine.id)  # the team's own: held until the transaction ends
-        with pytest.raises(bulk.ConnectionGone), transaction.atomic():
-            bulk.hold_connection(theirs.id)
-        with pytest.raises(bulk.ConnectionGone), transaction.atomic():
-            bulk.hold_connection(theirs.id + mine.id + 1000)
+        ingest.hold_connection(mine.id)  # the team's own: held until the transaction ends
+        with pytest.raises(ingest.ConnectionGone), transaction.atomic():
+            ingest.hold_connection(theirs.id)
+        with pytest.raises(ingest.ConnectionGone), transaction.atomic():
+            ingest.hold_connection(theirs.id + mine.id + 1000)
 
 
 def test_a_connection_with_orders_cannot_be_deleted_and_without_them_can(personas: Personas):

@@ -18,6 +18,7 @@ import pytest
 from django.db import connection, transaction
 from psycopg import sql
 
+from ams.orders.writers import LINE_COLUMNS
 from ams.sync import ingest as bulk
 from ams.sync.context import _BlockJob
 from ams.sync.parsers import orders as parser
@@ -187,15 +188,15 @@ def test_the_rows_sql_takes_are_the_rows_python_makes(marketplaces: set[str], sp
     reader = BlockReader([document], lines_per_block=10_000)
     (block,) = list(reader)
     assert block.odd_whitespace is not split
-    types = {c.name: c.sql_type for c in parser.LINE_COLUMNS}
-    names = [c.name for c in parser.LINE_COLUMNS]
+    types = {c.name: c.sql_type for c in LINE_COLUMNS}
+    names = [c.name for c in LINE_COLUMNS]
     with transaction.atomic():
         raw = bulk.stage_cells(block.data, len(header)) if split else bulk.stage_lines(block.data)
         assert raw is not None
         select = parser.report_sql(marketplaces).select(
             header, types, raw, split=split, odd_whitespace=block.odd_whitespace, guarded=guarded
         )
-        staged, count = bulk.stage_converted(parser.LINE_COLUMNS, lambda _guarded: select)
+        staged, count = bulk.stage_converted(LINE_COLUMNS, lambda _guarded: select)
         declined = bulk.declined_lines(raw, staged, width=len(header) if split else None)
         with connection.cursor() as cursor:
             cursor.execute(f'SELECT _n, {", ".join(names)} FROM "{staged}" ORDER BY _n')  # noqa: S608  (our own names)
@@ -224,7 +225,7 @@ def test_a_cell_postgresql_cannot_read_sends_the_block_to_the_guarded_conversion
     rows[2]["item-price"] = "1,50"  # a decimal comma: no cast reads it
     document = (HEADER + "\n" + "".join("\t".join(r.get(n, "") for n in header) + "\n" for r in rows)).encode()
     (block,) = list(BlockReader([document]))
-    types = {c.name: c.sql_type for c in parser.LINE_COLUMNS}
+    types = {c.name: c.sql_type for c in LINE_COLUMNS}
     conversion = parser.report_sql({US})
     with transaction.atomic():
         raw = bulk.stage_cells(block.data, len(header))
@@ -232,7 +233,7 @@ def test_a_cell_postgresql_cannot_read_sends_the_block_to_the_guarded_conversion
         select = functools.partial(conversion.select, header, types, raw, split=True, odd_whitespace=False)
         with pytest.raises(psycopg.DataError), transaction.atomic(), connection.cursor() as cursor:
             cursor.cursor.execute(select(guarded=False))
-        staged, count = bulk.stage_converted(parser.LINE_COLUMNS, lambda guarded: select(guarded=guarded))
+        staged, count = bulk.stage_converted(LINE_COLUMNS, lambda guarded: select(guarded=guarded))
         assert count == 3
         assert [n for n, _line in bulk.declined_lines(raw, staged, width=len(header))] == [3]
         transaction.set_rollback(True)
@@ -242,13 +243,13 @@ def test_a_block_with_a_short_line_goes_in_as_whole_lines():
     header = HEADER.split("\t")
     document = (HEADER + "\n" + "a\\b\tc\n").encode()
     (block,) = list(BlockReader([document]))
-    types = {c.name: c.sql_type for c in parser.LINE_COLUMNS}
+    types = {c.name: c.sql_type for c in LINE_COLUMNS}
     with transaction.atomic():
         assert bulk.stage_cells(block.data, len(header)) is None
         raw = bulk.stage_lines(block.data)
         conversion = parser.report_sql({US})
         staged, count = bulk.stage_converted(
-            parser.LINE_COLUMNS, lambda guarded: conversion.select(header, types, raw, guarded=guarded)
+            LINE_COLUMNS, lambda guarded: conversion.select(header, types, raw, guarded=guarded)
         )
         assert count == 0
         assert bulk.declined_lines(raw, staged) == [(1, "a\\b\tc")]
@@ -262,11 +263,11 @@ def test_a_block_gets_sqls_rows_and_pythons_for_the_lines_sql_declines():
     header, document, _clean = _document(rng, 400)
     python = _python_rows(document, {US})
     reader = BlockReader((document[i : i + 4096] for i in range(0, len(document), 4096)), lines_per_block=150)
-    types = {c.name: c.sql_type for c in parser.LINE_COLUMNS}
-    names = [c.name for c in parser.LINE_COLUMNS]
+    types = {c.name: c.sql_type for c in LINE_COLUMNS}
+    names = [c.name for c in LINE_COLUMNS]
     job = _BlockJob(
         reader.header, reader.header_line, parser.report_sql({US}), types, parser.REQUIRED,
-        parser.report_converter({US}), parser.LINE_COLUMNS,
+        parser.report_converter({US}), LINE_COLUMNS,
     )
     staged_rows: dict[int, tuple[object, ...]] = {}
     rejected: dict[int, str] = {}
@@ -279,9 +280,9 @@ def test_a_block_gets_sqls_rows_and_pythons_for_the_lines_sql_declines():
             def select(guarded: bool, lines: str = lines, odd: bool = block.odd_whitespace) -> sql.Composable:
                 return job.conversion.select(header, types, lines, odd_whitespace=odd, guarded=guarded)
 
-            staged, _count = bulk.stage_converted(parser.LINE_COLUMNS, select)
+            staged, _count = bulk.stage_converted(LINE_COLUMNS, select)
             rows, refused = job.convert_in_python(block, bulk.declined_lines(lines, staged))
-            bulk.stage_more(staged, parser.LINE_COLUMNS, rows)
+            bulk.stage_more(staged, LINE_COLUMNS, rows)
             with connection.cursor() as cursor:
                 cursor.execute(f'SELECT _n, {", ".join(names)} FROM "{staged}"')  # noqa: S608  (our own names)
                 staged_rows.update({block.first_line + row[0] - 1: tuple(row[1:]) for row in cursor.fetchall()})

@@ -1,4 +1,4 @@
-"""The probe that tells a batch of new rows from one the table holds (ams.sync.ingest._looks_new)
+"""The probe that tells a batch of new rows from one the table holds (ams.core.bulk.first_key_missing)
 touches a handful of pages however many rows the seller has, and leaves nothing behind: a
 backfill fills a new seller's tables, batch after batch, long before the planner's statistics
 know of them."""
@@ -12,11 +12,11 @@ from decimal import Decimal
 import pytest
 from django.db import connection, transaction
 
+from ams.core import bulk
 from ams.core.db_roles import connected_as
 from ams.core.tenancy import team_scope
+from ams.orders import writers
 from ams.orders.models import Order, OrderLine
-from ams.sync import ingest as bulk
-from ams.sync.parsers import orders as parser
 from tests.dashboard import factories as f
 from tests.factories import Personas
 
@@ -48,9 +48,9 @@ def _fill(team_id: int, connection_id: int, *, orders: int, prefix: str) -> None
 def _probe(team_id: int, connection_id: int, target: bulk.Target, rows: list[tuple[object, ...]]) -> tuple[bool, int]:
     """Whether the first of ``rows`` looks new to ``target``, and the pages its probe read."""
     with team_scope(team_id), transaction.atomic(), connection.cursor() as cursor:
-        staged, _ = bulk.stage(parser.LINE_COLUMNS, rows)
+        staged, _ = bulk.stage(writers.LINE_COLUMNS, rows)
         params = {"team": team_id, "connection": connection_id}
-        new = bulk._looks_new(cursor.cursor, target, staged, params)
+        new = bulk.first_key_missing(cursor.cursor, target, staged, params)
         savepoint = transaction.savepoint()
         statement = bulk.key_probe(target, staged).as_string(cursor.cursor.connection)
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement, params)
@@ -79,7 +79,7 @@ def test_the_new_rows_probe_reads_a_few_pages_whatever_the_sellers_size(personas
         "known": [_line("111-1000000-0000042", "SKU-42")],
         "theirs": [_line("111-0000000-0000001", "SKU-1")],
     }
-    for target in (parser.ORDERS, parser.LINES):
+    for target in (writers.ORDERS, writers.LINES):
         found = {}
         for name, rows in probes.items():
             new, pages = _probe(personas.team.id, mine.id, target, rows)

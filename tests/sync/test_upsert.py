@@ -1,4 +1,4 @@
-"""The set-based upsert (ams.sync.ingest.merge): the newest version of a row wins, within a batch
+"""The set-based upsert (ams.core.bulk.merge): the newest version of a row wins, within a batch
 and across batches, a row seen again unchanged is not rewritten, and another team's rows with
 the same natural key are never touched."""
 
@@ -10,10 +10,10 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 
+from ams.core import bulk
 from ams.core.tenancy import team_scope
+from ams.orders import writers
 from ams.orders.models import Order, OrderLine
-from ams.sync import ingest as bulk
-from ams.sync.parsers import orders as order_parser
 from tests.dashboard import factories as f
 from tests.factories import Personas
 
@@ -32,8 +32,8 @@ def _line(order: str, sku: str, *, updated_hours: int, quantity: int, price: str
 def _merge(team_id: int, connection_id: int, rows: list[tuple[object, ...]]) -> list[int]:
     """Stage ``rows`` and upsert them into orders and lines, as one ingest batch does."""
     with team_scope(team_id), transaction.atomic():
-        staged, _ = bulk.stage(order_parser.LINE_COLUMNS, rows)
-        return [bulk.merge(target, staged, connection_id=connection_id) for target in (order_parser.ORDERS, order_parser.LINES)]
+        staged, _ = bulk.stage(writers.LINE_COLUMNS, rows)
+        return [bulk.merge(target, staged, connection_id=connection_id) for target in (writers.ORDERS, writers.LINES)]
 
 
 def _quantities(team_id: int) -> dict[tuple[str, str], int]:
@@ -129,12 +129,12 @@ def test_new_rows_of_a_summed_target_add_up_their_repeated_keys(personas: Person
     INSERT refuses the repeat and the sorted upsert adds the two up."""
     connection = f.connected(personas.team)
     with team_scope(personas.team.id), transaction.atomic():
-        staged, _ = bulk.stage(order_parser.LINE_COLUMNS, [
+        staged, _ = bulk.stage(writers.LINE_COLUMNS, [
             _line("111-0000001-0000001", "MUG", updated_hours=1, quantity=1, price="10.00"),
             _line("111-0000002-0000001", "CUP", updated_hours=1, quantity=1),
             _line("111-0000001-0000001", "MUG", updated_hours=1, quantity=2, price="20.00"),
         ])
-        changed = bulk.merge(order_parser.REPORT_LINES, staged, connection_id=connection.id)
+        changed = bulk.merge(writers.REPORT_LINES, staged, connection_id=connection.id)
 
     assert changed == 2
     with team_scope(personas.team.id):
@@ -151,8 +151,8 @@ def test_a_batch_says_whether_it_only_added_rows(personas: Personas):
 
     def merged(rows: list[tuple[object, ...]]) -> bulk.Merged:
         with team_scope(personas.team.id), transaction.atomic():
-            staged, _ = bulk.stage(order_parser.LINE_COLUMNS, rows)
-            return bulk.merge_all([order_parser.ORDERS, order_parser.LINES], staged, connection_id=connection.id)
+            staged, _ = bulk.stage(writers.LINE_COLUMNS, rows)
+            return bulk.merge_all([writers.ORDERS, writers.LINES], staged, connection_id=connection.id)
 
     first = merged([
         _line("111-0000001-0000001", "MUG", updated_hours=1, quantity=1),

@@ -1,9 +1,10 @@
-"""Money: Finances 2024-06-19 transactions, and the V2 settlement flat file.
+"""Money: Finances 2024-06-19 transactions, and the V2 settlement flat file, as the finance
+app's rows (ams/finance/writers.py).
 
-A transaction is staged as one row per leaf of its breakdown tree (Sales / ProductCharges /
-Principal, Expenses / AmazonFees / FBAPerUnitFulfillmentFee, …) carrying the transaction's own
-fields too, so one staging table feeds both the transaction and its charges. Amounts are read
-from their decimal text: Amazon sends them as JSON numbers, which must never pass through a float.
+A transaction is one row per leaf of its breakdown tree (Sales / ProductCharges / Principal,
+Expenses / AmazonFees / FBAPerUnitFulfillmentFee, …) carrying the transaction's own fields too
+(a ``ChargeRow``). Amounts are read from their decimal text: Amazon sends them as JSON numbers,
+which must never pass through a float.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ams.sync import ingest
+from ams.finance.writers import ChargeRow, SettlementRow
 from ams.sync.parsers.flatfile import (
     RowError,
     money,
@@ -24,42 +25,6 @@ from ams.sync.parsers.flatfile import (
 )
 
 CENT = Decimal("0.01")
-
-TRANSACTION_COLUMNS = (
-    ingest.Column("transaction_id", "text"),
-    ingest.Column("transaction_type", "text"),
-    ingest.Column("status", "text"),
-    ingest.Column("description", "text"),
-    ingest.Column("posted_at", "timestamptz"),
-    ingest.Column("marketplace_id", "text"),
-    ingest.Column("currency", "text"),
-    ingest.Column("total_amount", "numeric(18,2)"),
-    ingest.Column("order_id", "text"),
-    ingest.Column("event_group_id", "text"),
-    ingest.Column("settlement_id", "text"),
-    ingest.Column("position", "integer"),
-    ingest.Column("sku", "text"),
-    ingest.Column("category", "text"),
-    ingest.Column("kind", "text"),
-    ingest.Column("charge_description", "text"),
-    ingest.Column("amount", "numeric(18,2)"),
-)
-TRANSACTIONS = ingest.Target(
-    table="finance_transaction",
-    columns=(
-        "transaction_id", "transaction_type", "status", "description", "posted_at", "marketplace_id",
-        "currency", "total_amount", "order_id", "event_group_id", "settlement_id",
-    ),
-    key=("transaction_id",),
-)
-CHARGES = ingest.Target(
-    table="finance_charge",
-    columns=("transaction_id", "position", "posted_at", "sku", "category", "kind", "description", "amount", "currency"),
-    key=("transaction_id", "position"),
-    expressions={"description": "s.charge_description"},
-    where="s.position >= 0",
-)
-
 
 def _decimal(value: Any) -> Decimal:
     try:
@@ -132,7 +97,7 @@ def _charges(
             yield "", path, value
 
 
-def transaction_rows(transaction: Mapping[str, Any]) -> list[tuple[object, ...]]:
+def transaction_rows(transaction: Mapping[str, Any]) -> list[ChargeRow]:
     transaction_id = str(transaction.get("transactionId") or "")[:80]
     if not transaction_id:
         raise RowError("a transaction without transactionId")
@@ -146,76 +111,38 @@ def transaction_rows(transaction: Mapping[str, Any]) -> list[tuple[object, ...]]
         or (transaction.get("sellingPartnerMetadata") or {}).get("marketplaceId")
         or ""
     )[:20]
-    head = (
-        transaction_id,
-        str(transaction.get("transactionType") or "")[:60],
-        str(transaction.get("transactionStatus") or "")[:24],
-        str(transaction.get("description") or "")[:200],
-        posted,
-        marketplace_id,
-        currency,
-        total,
-        _related(related, "ORDER_ID")[:40],
-        _related(related, "FINANCIAL_EVENT_GROUP_ID"),
-        _related(related, "SETTLEMENT_ID")[:40],
+    # The transaction as a row without a charge: what a transaction without charges stages.
+    bare = ChargeRow(
+        transaction_id=transaction_id,
+        transaction_type=str(transaction.get("transactionType") or "")[:60],
+        status=str(transaction.get("transactionStatus") or "")[:24],
+        description=str(transaction.get("description") or "")[:200],
+        posted_at=posted,
+        marketplace_id=marketplace_id,
+        currency=currency,
+        total_amount=total,
+        order_id=_related(related, "ORDER_ID")[:40],
+        event_group_id=_related(related, "FINANCIAL_EVENT_GROUP_ID"),
+        settlement_id=_related(related, "SETTLEMENT_ID")[:40],
+        position=-1, sku="", category="", kind="", charge_description="", amount=Decimal(0),
     )
-    rows: list[tuple[object, ...]] = []
+    rows: list[ChargeRow] = []
     for sku, path, value in _charges(transaction_id, transaction, currency):
         category = path[0] if path else ""
         kind = path[-2] if len(path) >= 2 else category
-        rows.append((*head, len(rows), sku[:64], category[:40], kind[:60], path[-1][:120], value))
-    if not rows:
-        rows.append((*head, -1, "", "", "", "", Decimal(0)))
-    return rows
+        rows.append(
+            bare._replace(
+                position=len(rows), sku=sku[:64], category=category[:40], kind=kind[:60],
+                charge_description=path[-1][:120], amount=value,
+            )
+        )
+    return rows or [bare]
 
 
 # --- the V2 settlement flat file -------------------------------------------------------------------
 
 SETTLEMENT_REPORT = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
 SETTLEMENT_REQUIRED = ("settlement-id", "total-amount", "currency", "amount-type", "amount-description", "amount")
-
-SETTLEMENT_COLUMNS = (
-    ingest.Column("settlement_id", "text"),
-    ingest.Column("line_number", "integer"),
-    ingest.Column("is_summary", "boolean"),
-    ingest.Column("report_id", "text"),
-    ingest.Column("starts_at", "timestamptz"),
-    ingest.Column("ends_at", "timestamptz"),
-    ingest.Column("deposit_at", "timestamptz"),
-    ingest.Column("total_amount", "numeric(18,2)"),
-    ingest.Column("currency", "text"),
-    ingest.Column("transaction_type", "text"),
-    ingest.Column("order_id", "text"),
-    ingest.Column("adjustment_id", "text"),
-    ingest.Column("shipment_id", "text"),
-    ingest.Column("marketplace_name", "text"),
-    ingest.Column("amount_type", "text"),
-    ingest.Column("amount_description", "text"),
-    ingest.Column("amount", "numeric(18,2)"),
-    ingest.Column("fulfillment_id", "text"),
-    ingest.Column("posted_at", "timestamptz"),
-    ingest.Column("order_item_code", "text"),
-    ingest.Column("sku", "text"),
-    ingest.Column("quantity", "integer"),
-    ingest.Column("promotion_id", "text"),
-)
-SETTLEMENTS = ingest.Target(
-    table="finance_settlement",
-    columns=("settlement_id", "report_id", "starts_at", "ends_at", "deposit_at", "currency", "total_amount"),
-    key=("settlement_id",),
-    where="s.is_summary",
-)
-SETTLEMENT_LINES = ingest.Target(
-    table="finance_settlementline",
-    columns=(
-        "settlement_id", "line_number", "transaction_type", "order_id", "adjustment_id", "shipment_id",
-        "marketplace_name", "amount_type", "amount_description", "amount", "currency", "fulfillment_id",
-        "posted_at", "order_item_code", "sku", "quantity", "promotion_id",
-    ),
-    key=("settlement_id", "line_number"),
-    where="NOT s.is_summary",
-)
-
 
 class SettlementRows:
     """Converts the rows of one settlement document; the line number is the row's position
@@ -225,40 +152,43 @@ class SettlementRows:
         self.report_id = report_id[:80]
         self.position = 0
 
-    def __call__(self, row: Mapping[str, str]) -> tuple[object, ...]:
+    def __call__(self, row: Mapping[str, str]) -> SettlementRow:
         settlement_id = required_text(row, "settlement-id", limit=40)
         total = money(row, "total-amount")
         currency = text(row, "currency", limit=3)
         if total is not None and not text(row, "amount-type"):
             # The summary row comes first: a re-read of the document starts counting again.
             self.position = 0
-            return (
-                settlement_id, 0, True, self.report_id,
-                optional_timestamp(row, "settlement-start-date"),
-                optional_timestamp(row, "settlement-end-date"),
-                optional_timestamp(row, "deposit-date"),
-                total, currency,
-                "", "", "", "", "", "", "", None, "", None, "", "", None, "",
+            return SettlementRow(
+                settlement_id=settlement_id, line_number=0, is_summary=True, report_id=self.report_id,
+                starts_at=optional_timestamp(row, "settlement-start-date"),
+                ends_at=optional_timestamp(row, "settlement-end-date"),
+                deposit_at=optional_timestamp(row, "deposit-date"),
+                total_amount=total, currency=currency,
+                transaction_type="", order_id="", adjustment_id="", shipment_id="", marketplace_name="",
+                amount_type="", amount_description="", amount=None, fulfillment_id="", posted_at=None,
+                order_item_code="", sku="", quantity=None, promotion_id="",
             )
         amount = money(row, "amount")
         if amount is None:
             raise RowError("'amount' is empty")
         self.position += 1
         posted = optional_timestamp(row, "posted-date-time") if row.get("posted-date-time", "").strip() else optional_timestamp(row, "posted-date")
-        return (
-            settlement_id, self.position, False, self.report_id, None, None, None, None, currency,
-            text(row, "transaction-type", limit=80),
-            text(row, "order-id", limit=40),
-            text(row, "adjustment-id", limit=40),
-            text(row, "shipment-id", limit=40),
-            text(row, "marketplace-name", limit=60),
-            text(row, "amount-type", limit=80),
-            text(row, "amount-description", limit=120),
-            amount,
-            text(row, "fulfillment-id", limit=8),
-            posted,
-            text(row, "order-item-code", limit=40),
-            text(row, "sku", limit=64),
-            optional_integer(row, "quantity-purchased"),
-            text(row, "promotion-id", limit=80),
+        return SettlementRow(
+            settlement_id=settlement_id, line_number=self.position, is_summary=False, report_id=self.report_id,
+            starts_at=None, ends_at=None, deposit_at=None, total_amount=None, currency=currency,
+            transaction_type=text(row, "transaction-type", limit=80),
+            order_id=text(row, "order-id", limit=40),
+            adjustment_id=text(row, "adjustment-id", limit=40),
+            shipment_id=text(row, "shipment-id", limit=40),
+            marketplace_name=text(row, "marketplace-name", limit=60),
+            amount_type=text(row, "amount-type", limit=80),
+            amount_description=text(row, "amount-description", limit=120),
+            amount=amount,
+            fulfillment_id=text(row, "fulfillment-id", limit=8),
+            posted_at=posted,
+            order_item_code=text(row, "order-item-code", limit=40),
+            sku=text(row, "sku", limit=64),
+            quantity=optional_integer(row, "quantity-purchased"),
+            promotion_id=text(row, "promotion-id", limit=80),
         )

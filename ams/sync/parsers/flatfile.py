@@ -23,7 +23,6 @@ from typing import Generic, TypeVar
 
 from spapi import reports as spapi_reports
 from spapi.client import SpApiClient
-from spapi.errors import BadResponse, DocumentExpired, NotFound, ServerError
 
 T = TypeVar("T")
 
@@ -98,33 +97,8 @@ def _decode_line(number: int, raw: bytes, encoding: str | None) -> Line | Reject
         return Rejected(number, f"not valid {encoding} at byte {exc.start}", raw[:RAW_LIMIT].decode("latin-1"))
 
 
-class ReportDownload:
-    """A report document's bytes, gunzipped, as they arrive (getReportDocument, then the
-    download). ``charset`` is the one the download declares, known once iteration has begun."""
-
-    def __init__(self, client: SpApiClient, report_document_id: str) -> None:
-        self.client = client
-        self.report_document_id = report_document_id
-        self.charset: str | None = None
-
-    def declared_charset(self) -> str | None:
-        return self.charset
-
-    def __iter__(self) -> Iterator[bytes]:
-        client = self.client
-        payload = client.get_report_document(self.report_document_id)
-        document = spapi_reports.ReportDocument.from_payload(payload)
-        with client.http.stream(document.url, timeout=client.timeout) as response:
-            if response.status != 200:
-                _raise_for_status(response.status, document.report_document_id)
-            self.charset = spapi_reports.charset_from_content_type(response.headers.get("content-type"))
-            chunks: Iterable[bytes] = _guarded(response.iter_raw())
-            gzip = (document.compression_algorithm or "").upper() == "GZIP" or (
-                response.headers.get("content-encoding", "").lower() == "gzip"
-            )
-            if gzip:
-                chunks = spapi_reports.gunzip(chunks)
-            yield from chunks
+# A report document's bytes as they arrive (spapi owns the download).
+ReportDownload = spapi_reports.DocumentBytes
 
 
 def report_lines(client: SpApiClient, report_document_id: str) -> Iterator[Line | Rejected]:
@@ -133,26 +107,6 @@ def report_lines(client: SpApiClient, report_document_id: str) -> Iterator[Line 
     chunks = iter(download)
     first = next(chunks, b"")  # the download declares its charset as it starts
     yield from split_lines(itertools.chain([first], chunks), download.charset)
-
-
-def _guarded(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    from spapi.errors import DocumentTruncated, TransportError
-
-    try:
-        yield from chunks
-    except TransportError as exc:
-        raise DocumentTruncated(f"report document download stopped: {exc.message}") from None
-
-
-def _raise_for_status(status: int, document_id: str) -> None:
-    operation = "downloadReportDocument"
-    if status in (400, 403):
-        raise DocumentExpired(f"report document URL rejected ({status})", status=status, operation=operation)
-    if status == 404:
-        raise NotFound(f"report document {document_id} not found", status=status, operation=operation)
-    if status >= 500:
-        raise ServerError(f"report document download failed ({status})", status=status, operation=operation)
-    raise BadResponse(f"report document download answered {status}", status=status, operation=operation)
 
 
 # --- bytes → blocks of COPY rows (the in-database path) ------------------------------------------

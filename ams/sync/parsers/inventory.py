@@ -1,12 +1,12 @@
 """Stock from FBA inventory summaries and the listings report; advice from the restock and
-planning reports. One staged shape per target table."""
+planning reports, as the inventory app's rows (ams/inventory/writers.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ams.sync import ingest
+from ams.inventory.writers import PlanningRow, RestockRow, StockRow
 from ams.sync.parsers.flatfile import (
     RowError,
     integer,
@@ -21,28 +21,6 @@ RESTOCK_REPORT = "GET_RESTOCK_INVENTORY_RECOMMENDATIONS_REPORT"
 PLANNING_REPORT = "GET_FBA_INVENTORY_PLANNING_DATA"
 MYI_REPORT = "GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA"
 
-STOCK_COLUMNS = (
-    ingest.Column("marketplace_id", "text"),
-    ingest.Column("sku", "text"),
-    ingest.Column("fulfillment_channel", "text"),
-    ingest.Column("fnsku", "text"),
-    ingest.Column("asin", "text"),
-    ingest.Column("fulfillable", "integer"),
-    ingest.Column("inbound_working", "integer"),
-    ingest.Column("inbound_shipped", "integer"),
-    ingest.Column("inbound_receiving", "integer"),
-    ingest.Column("reserved", "integer"),
-    ingest.Column("unfulfillable", "integer"),
-    ingest.Column("researching", "integer"),
-    ingest.Column("total", "integer"),
-)
-STOCK = ingest.Target(
-    table="inventory_stocklevel",
-    columns=tuple(c.name for c in STOCK_COLUMNS),
-    key=("marketplace_id", "sku"),
-)
-
-
 def _int(value: Any) -> int:
     if isinstance(value, dict):
         value = next((v for k, v in value.items() if k.startswith("total")), 0)
@@ -52,13 +30,13 @@ def _int(value: Any) -> int:
         raise RowError(f"not a quantity: {str(value)[:30]!r}") from None
 
 
-def summary_row(marketplace_id: str, summary: Mapping[str, Any]) -> tuple[object, ...]:
+def summary_row(marketplace_id: str, summary: Mapping[str, Any]) -> StockRow:
     """One getInventorySummaries entry (details=true) as a staged stock row."""
     sku = str(summary.get("sellerSku") or "")[:64]
     if not sku:
         raise RowError("an inventory summary without sellerSku")
     details = summary.get("inventoryDetails") or {}
-    return (
+    return StockRow(
         marketplace_id,
         sku,
         "AFN",
@@ -78,16 +56,16 @@ def summary_row(marketplace_id: str, summary: Mapping[str, Any]) -> tuple[object
 LISTINGS_REQUIRED = ("seller-sku", "quantity", "fulfillment-channel")
 
 
-def merchant_stock_converter(marketplace_id: str) -> Callable[[Mapping[str, str]], tuple[object, ...] | None]:
+def merchant_stock_converter(marketplace_id: str) -> Callable[[Mapping[str, str]], StockRow | None]:
     """The listings report's quantity of merchant-fulfilled SKUs (FBA rows are skipped: their
     stock comes from the inventory summaries)."""
 
-    def convert(row: Mapping[str, str]) -> tuple[object, ...] | None:
+    def convert(row: Mapping[str, str]) -> StockRow | None:
         channel = text(row, "fulfillment-channel").upper()
         if channel.startswith("AMAZON") or channel == "AFN":
             return None
         quantity = integer(row, "quantity", default=0)
-        return (
+        return StockRow(
             marketplace_id,
             required_text(row, "seller-sku", limit=64),
             "MFN",
@@ -102,13 +80,13 @@ def merchant_stock_converter(marketplace_id: str) -> Callable[[Mapping[str, str]
 MYI_REQUIRED = ("sku", "afn-fulfillable-quantity", "afn-reserved-quantity", "afn-unsellable-quantity")
 
 
-def myi_converter(marketplace_id: str) -> Callable[[Mapping[str, str]], tuple[object, ...] | None]:
+def myi_converter(marketplace_id: str) -> Callable[[Mapping[str, str]], StockRow | None]:
     """The FBA buckets of the MYI report (GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA), where the
     inventory summaries API does not serve the marketplace. Its ``afn-total-quantity`` leaves
     out the units being researched, which the summaries' ``totalQuantity`` counts: they are
     added back so both sources give the same total. Rows without an FBA listing are skipped."""
 
-    def convert(row: Mapping[str, str]) -> tuple[object, ...] | None:
+    def convert(row: Mapping[str, str]) -> StockRow | None:
         if text(row, "afn-listing-exists").lower() == "no":
             return None
         fulfillable = integer(row, "afn-fulfillable-quantity", default=0)
@@ -119,7 +97,7 @@ def myi_converter(marketplace_id: str) -> Callable[[Mapping[str, str]], tuple[ob
         receiving = integer(row, "afn-inbound-receiving-quantity", default=0)
         researching = integer(row, "afn-researching-quantity", default=0)
         total = integer(row, "afn-total-quantity", default=fulfillable + reserved + unfulfillable + working + shipped + receiving)
-        return (
+        return StockRow(
             marketplace_id,
             required_text(row, "sku", limit=64),
             "AFN",
@@ -132,22 +110,6 @@ def myi_converter(marketplace_id: str) -> Callable[[Mapping[str, str]], tuple[ob
 
 
 RESTOCK_REQUIRED = ("Merchant SKU", "Recommended replenishment qty")
-RESTOCK_COLUMNS = (
-    ingest.Column("marketplace_id", "text"),
-    ingest.Column("sku", "text"),
-    ingest.Column("recommended_quantity", "integer"),
-    ingest.Column("recommended_ship_date", "date"),
-    ingest.Column("recommended_action", "text"),
-    ingest.Column("alert", "text"),
-    ingest.Column("days_of_supply_total", "integer"),
-    ingest.Column("days_of_supply_amazon", "integer"),
-    ingest.Column("units_sold_30d", "integer"),
-)
-RESTOCK = ingest.Target(
-    table="inventory_restockadvice", columns=tuple(c.name for c in RESTOCK_COLUMNS), key=("marketplace_id", "sku")
-)
-
-
 def _first(row: Mapping[str, str], *names: str) -> str:
     for name in names:
         if name in row:
@@ -155,9 +117,9 @@ def _first(row: Mapping[str, str], *names: str) -> str:
     return names[0]
 
 
-def restock_converter(marketplace_id: str) -> Callable[[Mapping[str, str]], tuple[object, ...]]:
-    def convert(row: Mapping[str, str]) -> tuple[object, ...]:
-        return (
+def restock_converter(marketplace_id: str) -> Callable[[Mapping[str, str]], RestockRow]:
+    def convert(row: Mapping[str, str]) -> RestockRow:
+        return RestockRow(
             marketplace_id,
             required_text(row, "Merchant SKU", limit=64),
             optional_integer(row, "Recommended replenishment qty"),
@@ -175,30 +137,9 @@ def restock_converter(marketplace_id: str) -> Callable[[Mapping[str, str]], tupl
 
 
 PLANNING_REQUIRED = ("sku",)
-PLANNING_COLUMNS = (
-    ingest.Column("marketplace_id", "text"),
-    ingest.Column("sku", "text"),
-    ingest.Column("snapshot_date", "date"),
-    ingest.Column("days_of_supply", "integer"),
-    ingest.Column("excess_quantity", "integer"),
-    ingest.Column("healthy_level", "integer"),
-    ingest.Column("age_0_90", "integer"),
-    ingest.Column("age_91_180", "integer"),
-    ingest.Column("age_181_270", "integer"),
-    ingest.Column("age_271_365", "integer"),
-    ingest.Column("age_365_plus", "integer"),
-    ingest.Column("units_shipped_30d", "integer"),
-    ingest.Column("alert", "text"),
-    ingest.Column("recommended_action", "text"),
-)
-PLANNING = ingest.Target(
-    table="inventory_inventoryhealth", columns=tuple(c.name for c in PLANNING_COLUMNS), key=("marketplace_id", "sku")
-)
-
-
-def planning_converter(marketplace_id: str) -> Callable[[Mapping[str, str]], tuple[object, ...]]:
-    def convert(row: Mapping[str, str]) -> tuple[object, ...]:
-        return (
+def planning_converter(marketplace_id: str) -> Callable[[Mapping[str, str]], PlanningRow]:
+    def convert(row: Mapping[str, str]) -> PlanningRow:
+        return PlanningRow(
             marketplace_id,
             required_text(row, "sku", limit=64),
             optional_date(row, "snapshot-date"),

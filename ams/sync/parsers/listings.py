@@ -1,5 +1,5 @@
 """Listings (Listings Items 2021-08-01), catalogue items (Catalog Items 2022-04-01), competitive
-pricing and fee estimates, to the catalog app's tables."""
+pricing and fee estimates, as the catalog app's rows (ams/catalog/writers.py)."""
 
 from __future__ import annotations
 
@@ -7,54 +7,8 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ams.sync import ingest
+from ams.catalog.writers import BuyBoxRow, FeeEstimateRow, ListingRow, ProductRow
 from ams.sync.parsers.flatfile import RowError
-
-LISTING_COLUMNS = (
-    ingest.Column("marketplace_id", "text"),
-    ingest.Column("sku", "text"),
-    ingest.Column("asin", "text"),
-    ingest.Column("title", "text"),
-    ingest.Column("status", "text"),
-    ingest.Column("fulfillment_channel", "text"),
-    ingest.Column("currency", "text"),
-    ingest.Column("price", "numeric(18,2)"),
-    ingest.Column("quantity", "integer"),
-    ingest.Column("issues", "integer"),
-    ingest.Column("issue_summary", "text"),
-    ingest.Column("image_url", "text"),
-)
-LISTINGS = ingest.Target(
-    table="catalog_listing", columns=tuple(c.name for c in LISTING_COLUMNS), key=("marketplace_id", "sku")
-)
-
-PRODUCT_COLUMNS = (
-    ingest.Column("marketplace_id", "text"),
-    ingest.Column("asin", "text"),
-    ingest.Column("title", "text"),
-    ingest.Column("brand", "text"),
-    ingest.Column("image_url", "text"),
-    ingest.Column("category", "text"),
-    ingest.Column("length_cm", "numeric(10,2)"),
-    ingest.Column("width_cm", "numeric(10,2)"),
-    ingest.Column("height_cm", "numeric(10,2)"),
-    ingest.Column("weight_g", "numeric(12,2)"),
-)
-PRODUCTS = ingest.Target(
-    table="catalog_product", columns=tuple(c.name for c in PRODUCT_COLUMNS), key=("marketplace_id", "asin")
-)
-
-PRICING_COLUMNS = (
-    ingest.Column("marketplace_id", "text"),
-    ingest.Column("asin", "text"),
-    ingest.Column("buy_box_price", "numeric(18,2)"),
-    ingest.Column("buy_box_is_mine", "boolean"),
-)
-FEE_COLUMNS = (
-    ingest.Column("marketplace_id", "text"),
-    ingest.Column("sku", "text"),
-    ingest.Column("estimated_fees", "numeric(18,2)"),
-)
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -83,7 +37,7 @@ def listing_status(flags: list[str], issues: Sequence[Mapping[str, Any]]) -> str
     return "inactive"
 
 
-def listing_row(marketplace_id: str, item: Mapping[str, Any]) -> tuple[object, ...]:
+def listing_row(marketplace_id: str, item: Mapping[str, Any]) -> ListingRow:
     sku = str(item.get("sku") or "")[:64]
     if not sku:
         raise RowError("a listing without sku")
@@ -109,7 +63,7 @@ def listing_row(marketplace_id: str, item: Mapping[str, Any]) -> tuple[object, .
     merchant = next((a for a in availability if a.get("fulfillmentChannelCode") == "DEFAULT"), None)
     channel = "MFN" if merchant is not None or (availability == [] and not summary.get("fnSku")) else "AFN"
     quantity = int(merchant.get("quantity") or 0) if merchant is not None else None
-    return (
+    return ListingRow(
         marketplace_id,
         sku,
         str(summary.get("asin") or "")[:16],
@@ -145,7 +99,7 @@ def _for(entries: Any, marketplace_id: str) -> dict[str, Any]:
     return {}
 
 
-def product_row(marketplace_id: str, item: Mapping[str, Any]) -> tuple[object, ...]:
+def product_row(marketplace_id: str, item: Mapping[str, Any]) -> ProductRow:
     asin = str(item.get("asin") or "")[:16]
     if not asin:
         raise RowError("a catalogue item without asin")
@@ -154,7 +108,7 @@ def product_row(marketplace_id: str, item: Mapping[str, Any]) -> tuple[object, .
     main = next((i for i in images if isinstance(i, dict) and i.get("variant") == "MAIN"), None)
     dimensions = (_for(item.get("dimensions"), marketplace_id).get("item")) or {}
     category = (summary.get("browseClassification") or {}).get("displayName") or summary.get("websiteDisplayGroupName") or ""
-    return (
+    return ProductRow(
         marketplace_id,
         asin,
         str(summary.get("itemName") or "")[:500],
@@ -168,7 +122,7 @@ def product_row(marketplace_id: str, item: Mapping[str, Any]) -> tuple[object, .
     )
 
 
-def pricing_row(marketplace_id: str, entry: Mapping[str, Any]) -> tuple[object, ...] | None:
+def pricing_row(marketplace_id: str, entry: Mapping[str, Any]) -> BuyBoxRow | None:
     """The buy box of one getCompetitivePricing result; None for a per-item error."""
     if entry.get("status") != "Success":
         return None
@@ -176,14 +130,14 @@ def pricing_row(marketplace_id: str, entry: Mapping[str, Any]) -> tuple[object, 
     prices = ((entry.get("Product") or {}).get("CompetitivePricing") or {}).get("CompetitivePrices") or []
     box = next((p for p in prices if isinstance(p, dict) and str(p.get("CompetitivePriceId")) == "1"), None)
     if box is None:
-        return (marketplace_id, asin, None, None)
+        return BuyBoxRow(marketplace_id, asin, None, None)
     landed = (box.get("Price") or {}).get("LandedPrice") or {}
-    return (marketplace_id, asin, _decimal(landed.get("Amount")), bool(box.get("belongsToRequester")))
+    return BuyBoxRow(marketplace_id, asin, _decimal(landed.get("Amount")), bool(box.get("belongsToRequester")))
 
 
-def fee_row(marketplace_id: str, result: Mapping[str, Any]) -> tuple[object, ...] | None:
+def fee_row(marketplace_id: str, result: Mapping[str, Any]) -> FeeEstimateRow | None:
     if result.get("Status") != "Success":
         return None
     identifier = result.get("FeesEstimateIdentifier") or {}
     total = ((result.get("FeesEstimate") or {}).get("TotalFeesEstimate")) or {}
-    return (marketplace_id, str(identifier.get("IdValue") or "")[:64], _decimal(total.get("Amount")))
+    return FeeEstimateRow(marketplace_id, str(identifier.get("IdValue") or "")[:64], _decimal(total.get("Amount")))

@@ -1,13 +1,12 @@
-"""Orders from the all-orders flat file and from Orders v2026-01-01, in one staged row shape.
+"""Orders from the all-orders flat file and from Orders v2026-01-01, as the orders app's rows.
 
-Both sources produce the same tuple (``LINE_COLUMNS``), one per order line, so the same upsert
-serves the backfill and the incremental sync, and a row read from both is identical when
-nothing changed. Nothing about the buyer is read.
+Both sources produce the same row (``ams.orders.writers.OrderLineRow``), one per order line, so
+the same upsert serves the backfill and the incremental sync, and a row read from both is
+identical when nothing changed. Nothing about the buyer is read.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -16,7 +15,8 @@ from typing import Any
 from psycopg import sql
 
 from ams.core import marketplaces
-from ams.sync import convert_sql, ingest
+from ams.orders.writers import OrderLineRow, same_sku
+from ams.sync import convert_sql
 from ams.sync.parsers.flatfile import (
     RowError,
     integer,
@@ -29,51 +29,6 @@ from ams.sync.parsers.flatfile import (
 
 REPORT_TYPE = "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL"
 REQUIRED = ("amazon-order-id", "purchase-date", "last-updated-date", "order-status", "sku", "quantity")
-
-LINE_COLUMNS = (
-    ingest.Column("amazon_order_id", "text"),
-    ingest.Column("marketplace_id", "text"),
-    ingest.Column("purchased_at", "timestamptz"),
-    ingest.Column("last_updated_at", "timestamptz"),
-    ingest.Column("status", "text"),
-    ingest.Column("fulfillment_channel", "text"),
-    ingest.Column("sales_channel", "text"),
-    ingest.Column("currency", "text"),
-    ingest.Column("sku", "text"),
-    ingest.Column("asin", "text"),
-    ingest.Column("quantity", "integer"),
-    ingest.Column("item_price", "numeric(18,2)"),
-    ingest.Column("shipping_price", "numeric(18,2)"),
-    ingest.Column("tax", "numeric(18,2)"),
-    ingest.Column("promotion_discount", "numeric(18,2)"),
-    ingest.Column("promotion_ids", "text"),
-)
-
-ORDERS = ingest.Target(
-    table="orders_order",
-    columns=(
-        "amazon_order_id", "marketplace_id", "purchased_at", "last_updated_at", "status",
-        "fulfillment_channel", "sales_channel", "currency",
-    ),
-    key=("amazon_order_id",),
-    version="last_updated_at",
-)
-LINES = ingest.Target(
-    table="orders_orderline",
-    columns=(
-        "amazon_order_id", "sku", "marketplace_id", "asin", "purchased_at", "last_updated_at", "status",
-        "fulfillment_channel", "quantity", "currency", "item_price", "shipping_price", "tax",
-        "promotion_discount", "promotion_ids",
-    ),
-    key=("amazon_order_id", "sku"),
-    version="last_updated_at",
-    seldom_repeated=True,
-)
-# The all-orders report lists each item of an order once, but has no order item id: two items
-# of one SKU are two lines with the same key, which together are the order's line for that SKU.
-REPORT_LINES = dataclasses.replace(
-    LINES, summed=("quantity", "item_price", "shipping_price", "tax", "promotion_discount")
-)
 
 # Amazon's words for an order's state, in both APIs and the reports, to AMS's.
 _STATUS = {
@@ -145,46 +100,50 @@ def _tax(*amounts: Decimal | None) -> Decimal | None:
     return sum(present, Decimal(0)) if present else None
 
 
+_Amounts = tuple[Decimal | None, Decimal | None, Decimal | None, Decimal | None]
+
+
 def _amounts(
     item: Decimal | None, shipping: Decimal | None, tax: Decimal | None, discount: Decimal | None
-) -> tuple[Decimal | None, ...]:
-    """All four amounts, or none: a priced line reads an absent figure as zero (the report
-    writes 0.00 where the API leaves the breakdown out), an unpriced one has no figures."""
+) -> _Amounts:
+    """All four amounts (item, shipping, tax, discount), or none: a priced line reads an absent
+    figure as zero (the report writes 0.00 where the API leaves the breakdown out), an unpriced
+    one has no figures."""
     if item is None:
         return (None, None, None, None)
     zero = Decimal(0)
     return (item, shipping or zero, tax or zero, discount or zero)
 
 
-def report_converter(marketplace_ids: set[str]) -> Callable[[Mapping[str, str]], tuple[object, ...]]:
+def report_converter(marketplace_ids: set[str]) -> Callable[[Mapping[str, str]], OrderLineRow]:
     """A converter for one connection: rows of other sales channels are refused, not guessed."""
     single = next(iter(marketplace_ids)) if len(marketplace_ids) == 1 else None
 
-    def convert(row: Mapping[str, str]) -> tuple[object, ...]:
+    def convert(row: Mapping[str, str]) -> OrderLineRow:
         sales_channel = text(row, "sales-channel", limit=40)
         marketplace_id = SALES_CHANNELS.get(sales_channel.lower()) or single
         if marketplace_id is None or marketplace_id not in marketplace_ids:
             raise RowError(f"sales channel {sales_channel[:40]!r} is not a marketplace of this connection")
         item_price = money(row, "item-price")
-        return (
-            required_text(row, "amazon-order-id", limit=40),
-            marketplace_id,
-            timestamp(row, "purchase-date"),
-            timestamp(row, "last-updated-date"),
-            status(row.get("order-status", "")),
-            channel(row.get("fulfillment-channel", "")),
-            sales_channel,
-            text(row, "currency", limit=3) or marketplaces.currency(marketplace_id),
-            required_text(row, "sku", limit=64),
-            text(row, "asin", limit=16),
-            integer(row, "quantity"),
-            *_amounts(
-                item_price,
-                money(row, "shipping-price"),
-                _tax(money(row, "item-tax"), money(row, "shipping-tax")),
-                _discount(money(row, "item-promotion-discount"), money(row, "ship-promotion-discount")),
-            ),
-            text(row, "promotion-ids", limit=300),
+        # Read in the order of the row's columns: the first cell refused names the reason.
+        order_id = required_text(row, "amazon-order-id", limit=40)
+        purchased = timestamp(row, "purchase-date")
+        updated = timestamp(row, "last-updated-date")
+        order_status = status(row.get("order-status", ""))
+        fulfilment = channel(row.get("fulfillment-channel", ""))
+        currency = text(row, "currency", limit=3) or marketplaces.currency(marketplace_id)
+        sku = required_text(row, "sku", limit=64)
+        asin = text(row, "asin", limit=16)
+        quantity = integer(row, "quantity")
+        item, shipping, tax, discount = _amounts(
+            item_price,
+            money(row, "shipping-price"),
+            _tax(money(row, "item-tax"), money(row, "shipping-tax")),
+            _discount(money(row, "item-promotion-discount"), money(row, "ship-promotion-discount")),
+        )
+        return OrderLineRow(
+            order_id, marketplace_id, purchased, updated, order_status, fulfilment, sales_channel, currency,
+            sku, asin, quantity, item, shipping, tax, discount, text(row, "promotion-ids", limit=300),
         )
 
     return convert
@@ -309,7 +268,7 @@ def _time(value: Any, name: str) -> datetime:
     return parsed
 
 
-def api_rows(order: Mapping[str, Any], marketplace_ids: set[str]) -> list[tuple[object, ...]]:
+def api_rows(order: Mapping[str, Any], marketplace_ids: set[str]) -> list[OrderLineRow]:
     """The staged rows of one order from searchOrders (includedData PROCEEDS, FULFILLMENT, …)."""
     order_id = str(order.get("orderId") or "")
     if not order_id:
@@ -326,7 +285,7 @@ def api_rows(order: Mapping[str, Any], marketplace_ids: set[str]) -> list[tuple[
     created = _time(order.get("createdTime"), "createdTime")
     updated = _time(order.get("lastUpdatedTime"), "lastUpdatedTime")
     sales_channel = str(channel_info.get("marketplaceName") or "")[:40]
-    rows: dict[str, tuple[object, ...]] = {}
+    rows: dict[str, OrderLineRow] = {}
     for item in order.get("orderItems") or []:
         product = item.get("product") or {}
         sku = str(product.get("sellerSku") or "")[:64]
@@ -341,7 +300,15 @@ def api_rows(order: Mapping[str, Any], marketplace_ids: set[str]) -> list[tuple[
             for p in ((item.get("promotion") or {}).get("breakdowns") or [])
             if isinstance(p, dict) and p.get("promotionId")
         )
-        row = (
+        asin = str(product.get("asin") or "")[:16]
+        quantity = int(item.get("quantityOrdered") or 0)
+        item_price, shipping_price, tax, discount_amount = _amounts(
+            _breakdown(proceeds, "ITEM"),
+            _breakdown(proceeds, "SHIPPING"),
+            _breakdown(proceeds, "TAX"),
+            abs(discount) if discount is not None else None,
+        )
+        row = OrderLineRow(
             order_id,
             marketplace_id,
             created,
@@ -351,37 +318,15 @@ def api_rows(order: Mapping[str, Any], marketplace_ids: set[str]) -> list[tuple[
             sales_channel,
             currency[:3],
             sku,
-            str(product.get("asin") or "")[:16],
-            int(item.get("quantityOrdered") or 0),
-            *_amounts(
-                _breakdown(proceeds, "ITEM"),
-                _breakdown(proceeds, "SHIPPING"),
-                _breakdown(proceeds, "TAX"),
-                abs(discount) if discount is not None else None,
-            ),
+            asin,
+            quantity,
+            item_price,
+            shipping_price,
+            tax,
+            discount_amount,
             promotion_ids[:300],
         )
         # Two items of one SKU (the key has no order item id) are the order's line for it.
-        rows[sku] = _added(rows[sku], row) if sku in rows else row
+        rows[sku] = same_sku(rows[sku], row) if sku in rows else row
     return list(rows.values())
 
-
-# Positions in LINE_COLUMNS of what two items of one SKU add up.
-_SUMMED = tuple(i for i, c in enumerate(LINE_COLUMNS) if c.name in REPORT_LINES.summed)
-
-
-def _added(first: tuple[object, ...], second: tuple[object, ...]) -> tuple[object, ...]:
-    """Two items of one SKU as one line, as the upsert adds up the report's (REPORT_LINES):
-    quantities and amounts summed (an absent amount counts as none), the greater of any other
-    value that differs."""
-
-    def both(i: int) -> Any:
-        a: Any = first[i]
-        b: Any = second[i]
-        if i not in _SUMMED:
-            return max(a, b)
-        if a is None or b is None:
-            return b if a is None else a
-        return a + b
-
-    return tuple(both(i) for i in range(len(first)))

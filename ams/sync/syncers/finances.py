@@ -8,33 +8,34 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import cast
 
 from ams.core.tenancy import team_scope
-from ams.finance import rollups
-from ams.finance.fee_rollups import ChargeMonthsRefresh, charge_months_rebuild
+from ams.finance import writers
+from ams.finance.fee_rollups import charge_months_rebuild
 from ams.finance.reconcile import settlements_reconcile
+from ams.finance.writers import ChargeRow
 from ams.sync.context import SyncContext
+from ams.sync.cursors import FinancesCursor
 from ams.sync.parsers import finance as parser
 from ams.sync.parsers.flatfile import Parsed, Rejected, RowError, parse_timestamp
 
 BACKFILL_DAYS = 730
 OVERLAP = timedelta(days=2)
-# Set in the cursor once the charges rollup covers every charge held: a connection synced before
-# the rollup existed has it built once, in full, then kept by deltas.
-ROLLUP_MARK = "charge_months"
+# The cursor's ``charge_months`` is set once the charges rollup covers every charge held: a
+# connection synced before the rollup existed has it built once, in full, then kept by deltas.
 
 
 def run(ctx: SyncContext) -> str:
-    cursor = ctx.cursor()
+    cursor = cast(FinancesCursor, ctx.cursor())
     seen = parse_timestamp(str(cursor.get("posted_through") or ""))
     after = seen - OVERLAP if seen else ctx.now() - timedelta(days=BACKFILL_DAYS)
     latest: dict[str, datetime] = {}
-    if not cursor.get(ROLLUP_MARK):
+    if not cursor.get("charge_months"):
         with team_scope(ctx.team_id):
             charge_months_rebuild(connection_id=ctx.connection_id)
 
-    def items() -> Iterator[Parsed[Any] | Rejected]:
+    def items() -> Iterator[Parsed[ChargeRow] | Rejected]:
         for page in ctx.client.iter_pages(ctx.client.list_transactions, posted_after=after):
             for transaction in (page.get("payload") or {}).get("transactions") or []:
                 try:
@@ -42,33 +43,19 @@ def run(ctx: SyncContext) -> str:
                 except RowError as exc:
                     yield Rejected(0, str(exc), str(transaction.get("transactionId") or "")[:80])
                     continue
-                posted = rows[0][4]
-                assert isinstance(posted, datetime)
+                posted = rows[0].posted_at
                 if "posted" not in latest or posted > latest["posted"]:
                     latest["posted"] = posted
                 for row in rows:
                     yield Parsed(0, row)
             ctx.checkpoint()
 
-    def final_cursor() -> dict[str, Any]:
+    def final_cursor() -> FinancesCursor:
         through = latest.get("posted") or seen
-        return {**cursor, "posted_through": through.isoformat() if through else None, ROLLUP_MARK: True}
-
-    fees = ChargeMonthsRefresh(connection_id=ctx.connection_id)
-
-    def after_merge(staged: str, added_only: bool) -> None:
-        # Both charge rollups in the batch's transaction: never behind the charges.
-        rollups.charge_days_refresh_from_stage(connection_id=ctx.connection_id, staged=staged)
-        fees.add(staged)
+        return {**cursor, "posted_through": through.isoformat() if through else None, "charge_months": True}
 
     ctx.ingest(
-        items(),
-        columns=parser.TRANSACTION_COLUMNS,
-        targets=[parser.TRANSACTIONS, parser.CHARGES],
-        source="listTransactions",
-        cursor=final_cursor,
-        before_merge=fees.retract,
-        after_merge=after_merge,
+        items(), writer=writers.transactions(ctx.connection_id), source="listTransactions", cursor=final_cursor
     )
     with team_scope(ctx.team_id):
         settlements_reconcile(connection_id=ctx.connection_id)

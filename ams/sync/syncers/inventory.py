@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import structlog
-from django.db import connection
 
+from ams.core import bulk
 from ams.core.tenancy import team_scope
+from ams.inventory import writers
+from ams.inventory.writers import StockRow
 from ams.sync.context import SyncContext
+from ams.sync.cursors import InventoryCursor
 from ams.sync.parsers import inventory as parser
 from ams.sync.parsers.flatfile import Parsed, Rejected, RowError, parse_timestamp
 from ams.sync.syncers import reports
@@ -27,23 +30,8 @@ log = structlog.get_logger(__name__)
 
 ADVICE_HOURS = 4
 
-_SNAPSHOT = """
-INSERT INTO inventory_stocksnapshot AS t (team_id, connection_id, marketplace_id, sku, day, fulfillable,
-    inbound, reserved, unfulfillable, total)
-SELECT team_id, connection_id, marketplace_id, sku, %(day)s, fulfillable,
-    inbound_working + inbound_shipped + inbound_receiving, reserved, unfulfillable, total
-FROM inventory_stocklevel
-WHERE team_id = %(team)s AND connection_id = %(connection)s AND marketplace_id = %(marketplace)s
-ON CONFLICT (team_id, connection_id, marketplace_id, sku, day) DO UPDATE SET
-    fulfillable = EXCLUDED.fulfillable, inbound = EXCLUDED.inbound, reserved = EXCLUDED.reserved,
-    unfulfillable = EXCLUDED.unfulfillable, total = EXCLUDED.total
-WHERE (t.fulfillable, t.inbound, t.reserved, t.unfulfillable, t.total)
-    IS DISTINCT FROM (EXCLUDED.fulfillable, EXCLUDED.inbound, EXCLUDED.reserved, EXCLUDED.unfulfillable, EXCLUDED.total)
-"""
-
-
 def run(ctx: SyncContext) -> str:
-    cursor = ctx.cursor()
+    cursor = cast(InventoryCursor, ctx.cursor())
     last_advice = parse_timestamp(str(cursor.get("advice_at") or ""))
     advice_due = last_advice is None or ctx.now() - last_advice >= timedelta(hours=ADVICE_HOURS)
     steps = len(ctx.marketplaces) * (3 if advice_due else 2)
@@ -60,13 +48,14 @@ def run(ctx: SyncContext) -> str:
             done += 1
         ctx.progress(done, steps)
     if advice_due:
-        ctx.save_cursor({**cursor, "advice_at": ctx.now().isoformat()})
+        advised: InventoryCursor = {**cursor, "advice_at": ctx.now().isoformat()}
+        ctx.save_cursor(advised)
     return "full"
 
 
 def fba_stock(ctx: SyncContext, marketplace_id: str) -> None:
     # The page token lives 30 seconds: read every page first, then ingest.
-    items: list[Parsed[Any] | Rejected] = []
+    items: list[Parsed[StockRow] | Rejected] = []
     pages = ctx.client.iter_pages(ctx.client.get_inventory_summaries, marketplace_id=marketplace_id, details=True)
     try:
         for page in pages:
@@ -81,10 +70,10 @@ def fba_stock(ctx: SyncContext, marketplace_id: str) -> None:
         log.info("sync.inventory_summaries_refused", marketplace_id=marketplace_id, error=str(exc))
         fba_stock_from_report(ctx, marketplace_id)
         return
-    ctx.ingest(items, columns=parser.STOCK_COLUMNS, targets=[parser.STOCK], source="getInventorySummaries")
+    ctx.ingest(items, writer=writers.STOCK_LEVELS, source="getInventorySummaries")
     if all(isinstance(i, Parsed) for i in items):
-        seen = {str(i.value[1]) for i in items if isinstance(i, Parsed)}
-        ctx.forget_unseen("inventory_stocklevel", marketplace_id=marketplace_id, seen=seen, channel="AFN")
+        seen = {i.value.sku for i in items if isinstance(i, Parsed)}
+        _forget_unseen(ctx, marketplace_id, seen, channel="AFN")
 
 
 def merchant_stock(ctx: SyncContext, marketplace_id: str) -> None:
@@ -114,7 +103,7 @@ def _stock_report(
     report: dict[str, Any],
     report_type: str,
     required: Sequence[str],
-    convert: Callable[[Mapping[str, str]], tuple[object, ...] | None],
+    convert: Callable[[Mapping[str, str]], StockRow | None],
     *,
     channel: str,
 ) -> None:
@@ -122,10 +111,10 @@ def _stock_report(
     read with no row set aside, delete that channel's SKUs it no longer lists."""
     seen: set[str] = set()
 
-    def converting(row: Mapping[str, str]) -> tuple[object, ...] | None:
+    def converting(row: Mapping[str, str]) -> StockRow | None:
         value = convert(row)
         if value is not None:
-            seen.add(str(value[1]))
+            seen.add(value.sku)
         return value
 
     quarantined = ctx.stats.quarantined
@@ -135,26 +124,30 @@ def _stock_report(
         report=report,
         required=required,
         convert=converting,
-        columns=parser.STOCK_COLUMNS,
-        targets=[parser.STOCK],
+        writer=writers.STOCK_LEVELS,
     )
     if whole and ctx.stats.quarantined == quarantined:
-        ctx.forget_unseen("inventory_stocklevel", marketplace_id=marketplace_id, seen=seen, channel=channel)
+        _forget_unseen(ctx, marketplace_id, seen, channel=channel)
 
 
-def snapshot(ctx: SyncContext, marketplace_id: str, now: datetime) -> None:
-    with team_scope(ctx.team_id), connection.cursor() as cursor:
-        cursor.execute(
-            _SNAPSHOT,
-            {"team": ctx.team_id, "connection": ctx.connection_id, "marketplace": marketplace_id, "day": now.date()},
+def _forget_unseen(ctx: SyncContext, marketplace_id: str, seen: set[str], *, channel: str) -> None:
+    with team_scope(ctx.team_id):
+        writers.stock_forget_unseen(
+            connection_id=ctx.connection_id, marketplace_id=marketplace_id, seen=seen, channel=channel
         )
 
 
+def snapshot(ctx: SyncContext, marketplace_id: str, now: datetime) -> None:
+    with team_scope(ctx.team_id):
+        writers.stock_snapshot(connection_id=ctx.connection_id, marketplace_id=marketplace_id, day=now.date())
+
+
 def advice(ctx: SyncContext, marketplace_id: str) -> None:
-    for report_type, required, converter, columns, target in (
-        (parser.RESTOCK_REPORT, parser.RESTOCK_REQUIRED, parser.restock_converter, parser.RESTOCK_COLUMNS, parser.RESTOCK),
-        (parser.PLANNING_REPORT, parser.PLANNING_REQUIRED, parser.planning_converter, parser.PLANNING_COLUMNS, parser.PLANNING),
-    ):
+    advice_reports: tuple[tuple[str, Sequence[str], Callable[[str], Callable[[Mapping[str, str]], tuple[object, ...]]], bulk.Writer], ...] = (
+        (parser.RESTOCK_REPORT, parser.RESTOCK_REQUIRED, parser.restock_converter, writers.RESTOCK_ADVICE),
+        (parser.PLANNING_REPORT, parser.PLANNING_REQUIRED, parser.planning_converter, writers.INVENTORY_HEALTH),
+    )
+    for report_type, required, converter, writer in advice_reports:
         report = reports.request(ctx, report_type, marketplace_ids=[marketplace_id])
         if report is None:
             continue
@@ -164,6 +157,5 @@ def advice(ctx: SyncContext, marketplace_id: str) -> None:
             report=report,
             required=required,
             convert=converter(marketplace_id),
-            columns=columns,
-            targets=[target],
+            writer=writer,
         )

@@ -9,9 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from django.db import connection
-from psycopg import sql
-
+from ams.catalog import writers
 from ams.catalog.models import Listing
 from ams.core.tenancy import team_scope
 from ams.sync.context import SyncContext
@@ -20,21 +18,6 @@ from ams.sync.parsers.flatfile import Parsed, Rejected, RowError
 from spapi.client import fees_estimate_request
 
 BATCH = 20
-
-_PRICING_UPDATE = """
-UPDATE catalog_listing AS t SET buy_box_price = s.buy_box_price, buy_box_is_mine = s.buy_box_is_mine, synced_at = now()
-FROM {stage} AS s
-WHERE t.team_id = %(team)s AND t.connection_id = %(connection)s AND t.marketplace_id = s.marketplace_id
-  AND t.asin = s.asin AND t.status = 'active'
-  AND (t.buy_box_price, t.buy_box_is_mine) IS DISTINCT FROM (s.buy_box_price, s.buy_box_is_mine)
-"""
-_FEES_UPDATE = """
-UPDATE catalog_listing AS t SET estimated_fees = s.estimated_fees, synced_at = now()
-FROM {stage} AS s
-WHERE t.team_id = %(team)s AND t.connection_id = %(connection)s AND t.marketplace_id = s.marketplace_id
-  AND t.sku = s.sku AND t.estimated_fees IS DISTINCT FROM s.estimated_fees
-"""
-
 
 def _chunks(values: Sequence[str]) -> Iterator[list[str]]:
     for start in range(0, len(values), BATCH):
@@ -51,7 +34,7 @@ def run(ctx: SyncContext) -> str:
         with team_scope(ctx.team_id):
             rows = list(
                 Listing.objects.filter(team_id=ctx.team_id, connection_id=ctx.connection_id, marketplace_id=mp)
-                .values_list("sku", "asin", "status", "price", "currency", "fulfillment_channel")
+                .values_list("sku", "asin", "status", "price", "currency", "fulfillment_channel", named=True)
                 .order_by("sku")
             )
         for step in (products, pricing, fees):
@@ -81,17 +64,18 @@ def listings(ctx: SyncContext, mp: str) -> None:
                     refused.append(str(exc))
                     yield Rejected(0, str(exc), str(item.get("sku") or "")[:64])
                     continue
-                seen.add(str(row[1]))
+                seen.add(row.sku)
                 yield Parsed(0, row)
 
-    ctx.ingest(items(), columns=parser.LISTING_COLUMNS, targets=[parser.LISTINGS], source="searchListingsItems")
+    ctx.ingest(items(), writer=writers.LISTING_WRITER, source="searchListingsItems")
     # Only after a complete, clean read: a refused row's SKU must not look removed.
     if not refused:
-        ctx.forget_unseen("catalog_listing", marketplace_id=mp, seen=seen)
+        with team_scope(ctx.team_id):
+            writers.listings_forget_unseen(connection_id=ctx.connection_id, marketplace_id=mp, seen=seen)
 
 
 def products(ctx: SyncContext, mp: str, rows: list[Any]) -> None:
-    asins = sorted({r[1] for r in rows if r[1]})
+    asins = sorted({r.asin for r in rows if r.asin})
 
     def items() -> Iterator[Parsed[Any] | Rejected]:
         for chunk in _chunks(asins):
@@ -108,22 +92,11 @@ def products(ctx: SyncContext, mp: str, rows: list[Any]) -> None:
                 except RowError as exc:
                     yield Rejected(0, str(exc), str(item.get("asin") or "")[:16])
 
-    ctx.ingest(items(), columns=parser.PRODUCT_COLUMNS, targets=[parser.PRODUCTS], source="searchCatalogItems")
-
-
-def _update_from(template: str, ctx: SyncContext) -> Any:
-    def after_merge(staged: str, added_only: bool) -> None:
-        with connection.cursor() as cursor:
-            statement = sql.SQL(template).format(stage=sql.Identifier(staged))
-            cursor.execute(
-                statement.as_string(cursor.cursor.connection), {"team": ctx.team_id, "connection": ctx.connection_id}
-            )
-
-    return after_merge
+    ctx.ingest(items(), writer=writers.PRODUCT_WRITER, source="searchCatalogItems")
 
 
 def pricing(ctx: SyncContext, mp: str, rows: list[Any]) -> None:
-    asins = sorted({r[1] for r in rows if r[1] and r[2] == "active"})
+    asins = sorted({r.asin for r in rows if r.asin and r.status == "active"})
 
     def items() -> Iterator[Parsed[Any] | Rejected]:
         for chunk in _chunks(asins):
@@ -137,14 +110,11 @@ def pricing(ctx: SyncContext, mp: str, rows: list[Any]) -> None:
                 if row is not None:
                     yield Parsed(0, row)
 
-    ctx.ingest(
-        items(), columns=parser.PRICING_COLUMNS, targets=[], source="getCompetitivePricing",
-        after_merge=_update_from(_PRICING_UPDATE, ctx),
-    )
+    ctx.ingest(items(), writer=writers.buy_boxes(ctx.connection_id), source="getCompetitivePricing")
 
 
 def fees(ctx: SyncContext, mp: str, rows: list[Any]) -> None:
-    priced = [(sku, price, currency, channel) for sku, _asin, _status, price, currency, channel in rows if price is not None]
+    priced = [(r.sku, r.price, r.currency, r.fulfillment_channel) for r in rows if r.price is not None]
 
     def items() -> Iterator[Parsed[Any] | Rejected]:
         for start in range(0, len(priced), BATCH):
@@ -168,7 +138,4 @@ def fees(ctx: SyncContext, mp: str, rows: list[Any]) -> None:
                 if row is not None:
                     yield Parsed(0, row)
 
-    ctx.ingest(
-        items(), columns=parser.FEE_COLUMNS, targets=[], source="getMyFeesEstimates",
-        after_merge=_update_from(_FEES_UPDATE, ctx),
-    )
+    ctx.ingest(items(), writer=writers.fee_estimates(ctx.connection_id), source="getMyFeesEstimates")

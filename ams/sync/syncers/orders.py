@@ -15,11 +15,13 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from ams.core.tenancy import team_scope
-from ams.orders import rollups
+from ams.orders import rollups, writers
+from ams.orders.writers import OrderLineRow
 from ams.sync.context import SyncContext
+from ams.sync.cursors import OrdersCursor
 from ams.sync.parsers import orders as parser
 from ams.sync.parsers.flatfile import Parsed, Rejected, RowError, parse_timestamp
 from ams.sync.syncers import reports
@@ -32,8 +34,6 @@ OVERLAP = timedelta(minutes=10)
 # Reports in flight at once during the backfill.
 PIPELINE = 3
 INCLUDED_DATA = ("PROCEEDS", "FULFILLMENT", "PROMOTION", "CANCELLATION")
-TARGETS = (parser.ORDERS, parser.LINES)
-REPORT_TARGETS = (parser.ORDERS, parser.REPORT_LINES)
 
 
 def _iso(moment: datetime) -> str:
@@ -45,7 +45,7 @@ def _moment(value: Any) -> datetime | None:
 
 
 def run(ctx: SyncContext) -> str:
-    cursor = ctx.cursor()
+    cursor = cast(OrdersCursor, ctx.cursor())
     mode = "incremental"
     if not cursor.get("backfill_done"):
         backfill(ctx, cursor)
@@ -53,13 +53,6 @@ def run(ctx: SyncContext) -> str:
     incremental(ctx)
     refresh_summaries(ctx)
     return mode
-
-
-def _refresh_days(ctx: SyncContext) -> Any:
-    def after_merge(staged: str, added_only: bool) -> None:
-        rollups.order_days_refresh_from_stage(connection_id=ctx.connection_id, staged=staged, added_only=added_only)
-
-    return after_merge
 
 
 def _windows(newest_end: datetime, earliest: datetime) -> Iterator[tuple[datetime, datetime]]:
@@ -83,7 +76,7 @@ def _nothing_before(ctx: SyncContext, earliest: datetime, end: datetime, newest:
     return not page.get("orders")
 
 
-def backfill(ctx: SyncContext, cursor: dict[str, Any]) -> None:
+def backfill(ctx: SyncContext, cursor: OrdersCursor) -> None:
     """Report windows from the newest back to ``BACKFILL_DAYS`` ago, ``PIPELINE`` reports in
     flight: createReport's usage plan (one a minute after a burst of 15) is the bound, so the
     next reports are being built by Amazon while the current one is ingested. The newest window
@@ -134,7 +127,7 @@ def backfill(ctx: SyncContext, cursor: dict[str, Any]) -> None:
                 report = None  # a gap in the seller's history
             else:
                 raise
-        next_cursor = {**cursor, "backfill_from": _iso(a), "backfill_done": a <= earliest}
+        next_cursor: OrdersCursor = {**cursor, "backfill_from": _iso(a), "backfill_done": a <= earliest}
         if "updated_after" not in next_cursor:
             # Amazon's clock (the report's covered end) decides where the incremental sync starts.
             covered = reports.covered_until(report, b) if report is not None else earliest
@@ -148,9 +141,7 @@ def backfill(ctx: SyncContext, cursor: dict[str, Any]) -> None:
                 report=report,
                 required=parser.REQUIRED,
                 convert=convert,
-                columns=parser.LINE_COLUMNS,
-                targets=REPORT_TARGETS,
-                after_merge=_refresh_days(ctx),
+                writer=writers.order_lines(ctx.connection_id, from_report=True),
                 cursor=next_cursor,
                 conversion=in_database,
                 keep_together="amazon-order-id",
@@ -158,17 +149,17 @@ def backfill(ctx: SyncContext, cursor: dict[str, Any]) -> None:
         cursor = next_cursor
         finished += 1
         ctx.progress(finished, total)
-        if not cursor["backfill_done"]:
+        if not cursor.get("backfill_done"):
             refill()
 
 
 def incremental(ctx: SyncContext) -> None:
-    cursor = ctx.cursor()
+    cursor = cast(OrdersCursor, ctx.cursor())
     after = (_moment(cursor.get("updated_after")) or ctx.now() - timedelta(days=1)) - OVERLAP
     marketplace_ids = set(ctx.marketplace_ids)
     watermark: dict[str, datetime] = {}
 
-    def items() -> Iterator[Parsed[tuple[object, ...]] | Rejected]:
+    def items() -> Iterator[Parsed[OrderLineRow] | Rejected]:
         pages = ctx.client.iter_pages(
             ctx.client.search_orders,
             marketplace_ids=ctx.marketplace_ids,
@@ -191,16 +182,14 @@ def incremental(ctx: SyncContext) -> None:
                     yield Parsed(0, row)
             ctx.checkpoint()
 
-    def final_cursor() -> dict[str, Any]:
+    def final_cursor() -> OrdersCursor:
         before = watermark.get("before") or after + OVERLAP
         return {**cursor, "updated_after": _iso(before)}
 
     ctx.ingest(
         items(),
-        columns=parser.LINE_COLUMNS,
-        targets=TARGETS,
+        writer=writers.order_lines(ctx.connection_id, from_report=False),
         source="searchOrders",
-        after_merge=_refresh_days(ctx),
         cursor=final_cursor,
     )
 

@@ -18,8 +18,8 @@ from typing import Any
 import structlog
 from django.conf import settings
 
-from ams.sync import ingest
-from ams.sync.context import SyncContext
+from ams.core.bulk import Writer
+from ams.sync.context import Cursor, SyncContext
 from ams.sync.convert_sql import Conversion
 from ams.sync.parsers.flatfile import (
     BlockReader,
@@ -125,14 +125,12 @@ def ingest_document(
     report: dict[str, Any],
     required: Sequence[str],
     convert: Callable[[Mapping[str, str]], Sequence[object] | None],
-    columns: Sequence[ingest.Column],
-    targets: Sequence[ingest.Target],
-    after_merge: ingest.AfterMerge | None = None,
-    cursor: dict[str, Any] | None = None,
+    writer: Writer,
+    cursor: Cursor | None = None,
     conversion: Conversion | None = None,
     keep_together: str | None = None,
 ) -> bool:
-    """Stream a DONE report's document into the targets; True if it was read to the end, False
+    """Stream a DONE report's document through ``writer``; True if it was read to the end, False
     if it was refused whole (a missing column). With ``conversion`` the rows are converted in the
     database (ams/sync/convert_sql.py), ``convert`` taking only the lines it declines, and
     consecutive lines with the same ``keep_together`` column (an order's items) go in the same
@@ -145,11 +143,9 @@ def ingest_document(
             if conversion is None:
                 ctx.ingest(
                     parse(report_lines(ctx.client, document_id), required=required, convert=convert),
-                    columns=columns,
-                    targets=targets,
+                    writer=writer,
                     source=report_type,
                     document=report_id,
-                    after_merge=after_merge,
                     cursor=cursor,
                 )
             else:
@@ -159,11 +155,9 @@ def ingest_document(
                     conversion=conversion,
                     required=required,
                     convert=convert,
-                    columns=columns,
-                    targets=targets,
+                    writer=writer,
                     source=report_type,
                     document=report_id,
-                    after_merge=after_merge,
                     cursor=cursor,
                 )
             return True

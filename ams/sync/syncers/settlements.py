@@ -7,11 +7,13 @@ ids of the reports already ingested are kept in the cursor, committed with the r
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from ams.core.tenancy import team_scope
+from ams.finance import writers
 from ams.finance.reconcile import settlements_reconcile
 from ams.sync.context import SyncContext
+from ams.sync.cursors import SettlementsCursor
 from ams.sync.parsers import finance as parser
 from ams.sync.syncers import reports
 
@@ -20,7 +22,7 @@ REMEMBERED = 500
 
 
 def run(ctx: SyncContext) -> str:
-    cursor = ctx.cursor()
+    cursor = cast(SettlementsCursor, ctx.cursor())
     done: list[str] = list(cursor.get("reports") or [])
     available: list[dict[str, Any]] = []
     pages = ctx.client.iter_pages(
@@ -36,17 +38,16 @@ def run(ctx: SyncContext) -> str:
     for number, report in enumerate(new):
         ctx.checkpoint()
         done = [*done, str(report["reportId"])][-REMEMBERED:]
+        cursor = {**cursor, "reports": done}
         reports.ingest_document(
             ctx,
             parser.SETTLEMENT_REPORT,
             report=report,
             required=parser.SETTLEMENT_REQUIRED,
             convert=parser.SettlementRows(str(report["reportId"])),
-            columns=parser.SETTLEMENT_COLUMNS,
-            targets=[parser.SETTLEMENTS, parser.SETTLEMENT_LINES],
-            cursor={**cursor, "reports": done},
+            writer=writers.SETTLEMENT_WRITER,
+            cursor=cursor,
         )
-        cursor = {**cursor, "reports": done}
         ctx.progress(number + 1, len(new))
     with team_scope(ctx.team_id):
         settlements_reconcile(connection_id=ctx.connection_id)

@@ -1,0 +1,34 @@
+"""Each family's saved position (``SyncState.cursor``, a JSON object), as the syncer reads and
+writes it. Moments are ISO 8601 strings. Every key may be missing: a connection's first run
+starts from an empty cursor, and a key added later is missing from older ones."""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+
+class OrdersCursor(TypedDict, total=False):
+    # The moment the backfill counts its two years back from, fixed by its first run.
+    backfill_until: str
+    # The start of the oldest report window ingested so far.
+    backfill_from: str
+    backfill_done: bool
+    # Where the next incremental read starts (less the overlap): Amazon's clock, not AMS's.
+    updated_after: str
+
+
+class InventoryCursor(TypedDict, total=False):
+    # When the restock and planning reports were last read.
+    advice_at: str
+
+
+class FinancesCursor(TypedDict, total=False):
+    # The latest posted date of a transaction read; None before any was.
+    posted_through: str | None
+    # The charges rollup covers every charge held: set by the first run that built it whole.
+    charge_months: bool
+
+
+class SettlementsCursor(TypedDict, total=False):
+    # The ids of the settlement reports already ingested, the latest last.
+    reports: list[str]
