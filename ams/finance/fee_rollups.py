@@ -1,6 +1,6 @@
 """The charges read model (``ChargeSkuMonth``), kept exact by deltas inside each ingest batch.
 
-The fee breakdown reads this table, never the raw charges (docs/architecture.md, "The data path"). A batch of
+The fee breakdown reads this table, never the raw charges (docs/architecture.md, "Read models"). A batch of
 transactions may change rows AMS already holds: another amount, another SKU, a posted date in
 another month, another marketplace. So the refresh works by difference, in the batch's
 transaction: before the merge, the charges the batch's transactions had are taken out of the

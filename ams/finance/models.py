@@ -130,7 +130,7 @@ class ChargeSkuMonth(TenantModel):
     ams.finance.fee_rollups). ``sku`` is empty for charges of no single SKU (storage, subscription).
 
     Months, not days: a (SKU, day) table of a long-tail catalogue is barely smaller than the
-    charges themselves (docs/architecture.md, "The data path"); per month it is a fraction of them.
+    charges themselves (docs/architecture.md, "Read models"); per month it is a fraction of them.
     """
 
     connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")

@@ -2,7 +2,7 @@
 
 ``ChargeDay`` sums the charges of the transactions posted on each marketplace-local day by
 transaction type and Amazon's breakdown (category / kind), so the overview's refunds, fees and net
-proceeds read a few hundred rows instead of every charge of the period (docs/architecture.md, "The data path").
+proceeds read a few hundred rows instead of every charge of the period (docs/architecture.md, "Read models").
 A refresh rebuilds the days a batch touched, in the batch's transaction. The fee pages' per-SKU
 monthly rollup is ``ams.finance.fee_rollups``.
 """

@@ -1,6 +1,6 @@
 """The orders read models, refreshed incrementally after each ingest.
 
-Pages read these small tables, never the raw lines (docs/architecture.md, "The data path"): per marketplace
+Pages read these small tables, never the raw lines (docs/architecture.md, "Read models"): per marketplace
 and local day (``OrderDay``), per marketplace, SKU and local day (``SkuDay``, for any period's
 top SKUs and cost of goods) and per marketplace and SKU over the standard windows
 (``SkuSummary``). ``OrderDay`` is brought up to date for the days a batch touched, in the
