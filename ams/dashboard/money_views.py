@@ -37,6 +37,7 @@ from ams.dashboard.money_forms import (
 from ams.dashboard.views import PER_PAGE, _export_format, _query, _utc
 from ams.finance import selectors as money
 from ams.orders import selectors as order_selectors
+from ams.orders.selectors import OrderRow
 from ams.procurement.profit import LineProfit, OrderProfit, line_profit, order_profit
 from ams.procurement.selectors import CostKey, CostLookup, costs_for
 from ams.sync.models import Family
@@ -44,9 +45,8 @@ from ams.sync.selectors import last_synced
 from ams.teams.access import TeamRequest, team_view
 from ams.teams.models import Role, Team
 
-if TYPE_CHECKING:  # annotations only: the rows come from the selectors above
-    from ams.finance.models import Charge
-    from ams.orders.models import Order, OrderLine
+if TYPE_CHECKING:  # an annotation only: the lines come from ams.orders.selectors.order_rows
+    from ams.orders.models import OrderLine
 
 
 class _CountedPaginator(Paginator[Any]):
@@ -200,20 +200,12 @@ class DetailLine:
     profit: LineProfit | None
 
 
-def _fees_by_sku(charges: list[Charge]) -> dict[str, Decimal]:
-    fees: dict[str, Decimal] = {}
-    for c in charges:
-        if c.kind == money.FEE_KIND:
-            fees[c.sku] = fees.get(c.sku, Decimal(0)) - c.amount
-    return fees
-
-
-def _order_detail(team: Team, order: Order) -> dict[str, Any]:
-    row = order_selectors.order_rows(team, [order])[0]
+def _order_detail(team: Team, row: OrderRow) -> dict[str, Any]:
+    order = row.order
     day = row.local_day
     found = money.order_money(team, connection_id=order.connection_id, amazon_order_id=order.amazon_order_id)
     costs = costs_for(team, [CostKey(line.sku, order.marketplace_id, day, line.currency) for line in row.lines])
-    posted = _fees_by_sku(found.charges_of(found.shipments))
+    posted = found.fees_by_sku(found.shipments)
     fees_posted = bool(found.shipments)
     priced = order.status != "cancelled" and bool(row.lines) and all(line.item_price is not None for line in row.lines)
     lines: list[DetailLine] = []
@@ -273,7 +265,7 @@ def order_detail(request: TeamRequest) -> HttpResponseBase:
     order = order_selectors.access_order(team, amazon_order_id)
     if order is None:
         raise Http404("No such order")
-    context = _order_detail(team, order)
+    context = _order_detail(team, order_selectors.order_rows(team, [order])[0])
     context["last_synced"] = last_synced(team=team, family=Family.ORDERS)
     context["finances_synced"] = last_synced(team=team, family=Family.FINANCES)
     context["purchased_utc"] = order.purchased_at.astimezone(UTC)

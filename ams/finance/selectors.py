@@ -383,6 +383,14 @@ class OrderMoney:
     def charges_of(self, kinds: Iterable[Transaction]) -> list[Charge]:
         return [c for t in kinds for c in self.charges.get((t.connection_id, t.transaction_id), [])]
 
+    def fees_by_sku(self, kinds: Iterable[Transaction]) -> dict[str, Decimal]:
+        """Amazon's fees in the charges of these transactions, per SKU, as positive amounts."""
+        fees: dict[str, Decimal] = {}
+        for c in self.charges_of(kinds):
+            if c.kind == FEE_KIND:
+                fees[c.sku] = fees.get(c.sku, Decimal(0)) - c.amount
+        return fees
+
     def net(self) -> dict[str, Decimal]:
         """What Amazon paid (or took) for this order, per currency: every transaction's total."""
         result: dict[str, Decimal] = defaultdict(Decimal)
