@@ -1,4 +1,5 @@
-"""Reads of product costs: the cost valid on a day, the list page, the SKUs a team sells."""
+"""Reads of product costs: the cost valid on a day, the list page, the SKUs a team sells, and the
+standard windows priced ahead (``SkuWindowCost``)."""
 
 from __future__ import annotations
 
