@@ -9,6 +9,7 @@ from django.utils import timezone
 from ams.amazon.models import (
     AUTHORIZATION_LIFETIME,
     REAUTHORIZE_WARNING,
+    ConnectionMarketplace,
     ConnectionStatus,
     DeletionRecord,
     SellerConnection,
@@ -45,3 +46,13 @@ def team_connections_to_renew(team: Team) -> list[SellerConnection]:
         .filter(Q(status=ConnectionStatus.NEEDS_REAUTHORIZATION) | Q(authorized_at__lte=renew_before))
         .order_by("id")
     )
+
+
+def team_marketplace_ids(team: Team) -> list[str]:
+    """The marketplaces of the team's connections, each once."""
+    return sorted(set(ConnectionMarketplace.objects.filter(team=team).values_list("marketplace_id", flat=True)))
+
+
+def team_markets(team: Team) -> list[tuple[str, str]]:
+    """(marketplace id, currency) of the team's connected marketplaces, each pair once, in one query."""
+    return sorted(set(ConnectionMarketplace.objects.filter(team=team).values_list("marketplace_id", "currency")))

@@ -11,6 +11,7 @@ from django import forms
 from django.http import QueryDict
 
 from ams.dashboard.forms import FilterForm, _date
+from ams.finance.selectors import FeeFilter, TransactionFilter
 
 TRANSACTION_TYPES = [
     "Shipment", "Refund", "ServiceFee", "Adjustment", "Chargeback", "GuaranteeClaim", "Retrocharge",
@@ -22,7 +23,8 @@ DEFAULT_MONTHS = 3
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
-class TransactionFilterForm(FilterForm):
+class TransactionFilterForm(FilterForm[TransactionFilter]):
+    filter_class = TransactionFilter
     date_from = _date("Posted from")
     date_to = _date("Posted to")
     type = forms.ChoiceField(required=False, choices=[("", "Any type"), *((t, t) for t in TRANSACTION_TYPES)])
@@ -63,17 +65,18 @@ class MonthField(forms.CharField):
         return date(int(match.group(1)), int(match.group(2)), 1)
 
 
-class FeeFilterForm(FilterForm):
+class FeeFilterForm(FilterForm[FeeFilter]):
+    filter_class = FeeFilter
     month_from = MonthField(required=False, label="From month")
     month_to = MonthField(required=False, label="To month")
     marketplace = forms.ChoiceField(required=False)
     currency = forms.CharField(required=False, max_length=3)
 
 
-def fee_period(filters: dict[str, Any], *, today: date) -> tuple[date, date]:
+def fee_period(filters: FeeFilter, *, today: date) -> tuple[date, date]:
     """The months of the fee breakdown: as asked, else the last three including this one."""
-    last = filters.get("month_to") or today.replace(day=1)
-    first = filters.get("month_from")
+    last = filters.month_to or today.replace(day=1)
+    first = filters.month_from
     if first is None:
         first = last
         for _ in range(DEFAULT_MONTHS - 1):

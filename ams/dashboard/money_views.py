@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date
 from decimal import Decimal
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
@@ -27,6 +27,7 @@ from ams.core import marketplaces
 from ams.core.exports import Cell, export_response
 from ams.core.marketplaces import zone
 from ams.dashboard import selectors
+from ams.dashboard.forms import filter_values
 from ams.dashboard.money_forms import (
     FeeFilterForm,
     TransactionFilterForm,
@@ -35,14 +36,17 @@ from ams.dashboard.money_forms import (
 )
 from ams.dashboard.views import PER_PAGE, _export_format, _query, _utc
 from ams.finance import selectors as money
-from ams.finance.models import Charge
-from ams.orders.models import Order, OrderLine
+from ams.orders import selectors as order_selectors
+from ams.orders.selectors import OrderRow
 from ams.procurement.profit import LineProfit, OrderProfit, line_profit, order_profit
 from ams.procurement.selectors import CostKey, CostLookup, costs_for
 from ams.sync.models import Family
 from ams.sync.selectors import last_synced
 from ams.teams.access import TeamRequest, team_view
 from ams.teams.models import Role, Team
+
+if TYPE_CHECKING:  # an annotation only: the lines come from ams.orders.selectors.order_rows
+    from ams.orders.models import OrderLine
 
 
 class _CountedPaginator(Paginator[Any]):
@@ -77,7 +81,7 @@ def transactions(request: TeamRequest) -> HttpResponseBase:
     team = request.team
     data = with_default_window(request.GET, today=timezone.now().date())
     form = TransactionFilterForm(data, marketplaces=selectors.team_marketplaces(team))
-    filters = form.values()
+    filters = form.filters()
     fmt = _export_format(request)
     if fmt:
         def rows() -> Iterator[Sequence[Cell]]:
@@ -105,9 +109,9 @@ def transactions(request: TeamRequest) -> HttpResponseBase:
         ],
         "totals": totals,
         "charge_totals": money.matching_charge_totals(team, filters),
-        "query": _query(filters),
-        "export_csv": _query(filters, format="csv"),
-        "export_xlsx": _query(filters, format="xlsx"),
+        "query": _query(filter_values(filters)),
+        "export_csv": _query(filter_values(filters), format="csv"),
+        "export_xlsx": _query(filter_values(filters), format="xlsx"),
         "last_synced": last_synced(team=team, family=Family.FINANCES),
         "filtered": bool(request.GET),
     }
@@ -122,7 +126,7 @@ def _transaction_rows(team: Team, page: list[Any]) -> Iterator[Sequence[Cell]]:
             t.status, marketplaces.label(t.marketplace_id) if t.marketplace_id else "", t.currency,
             t.total_amount, t.order_id, t.settlement_id,
         )
-        found: list[Charge] = charges.get((t.connection_id, t.transaction_id), [])
+        found = charges.get((t.connection_id, t.transaction_id), [])
         if not found:
             yield (*head, None, "", "", "", "", None)
         for c in found:
@@ -145,10 +149,10 @@ def fees(request: TeamRequest) -> HttpResponseBase:
     links to the transactions whose charges make it up."""
     team = request.team
     form = FeeFilterForm(request.GET, marketplaces=selectors.team_marketplaces(team))
-    filters = form.values()
+    filters = form.filters()
     first, last = fee_period(filters, today=timezone.now().date())
     kept = {"month_from": _month(first), "month_to": _month(last)}
-    kept.update({k: str(filters[k]) for k in ("marketplace", "currency") if filters.get(k)})
+    kept.update({k: str(v) for k, v in filter_values(filters).items() if k in ("marketplace", "currency")})
     fmt = _export_format(request)
     if fmt:
         def rows() -> Iterator[Sequence[Cell]]:
@@ -163,7 +167,7 @@ def fees(request: TeamRequest) -> HttpResponseBase:
     drill = {
         "date_from": first.isoformat(),
         "date_to": money.month_end(last).isoformat(),
-        **{k: str(filters[k]) for k in ("marketplace",) if filters.get(k)},
+        **({"marketplace": filters.marketplace} if filters.marketplace else {}),
     }
     page = Paginator(breakdown.sku_totals, PER_PAGE).get_page(request.GET.get("page"))
     skus = money.sku_fees(team, filters, first_month=first, last_month=last, page=page.object_list)
@@ -196,20 +200,12 @@ class DetailLine:
     profit: LineProfit | None
 
 
-def _fees_by_sku(charges: list[Charge]) -> dict[str, Decimal]:
-    fees: dict[str, Decimal] = {}
-    for c in charges:
-        if c.kind == money.FEE_KIND:
-            fees[c.sku] = fees.get(c.sku, Decimal(0)) - c.amount
-    return fees
-
-
-def _order_detail(team: Team, order: Order) -> dict[str, Any]:
-    row = selectors.order_rows(team, [order])[0]
+def _order_detail(team: Team, row: OrderRow) -> dict[str, Any]:
+    order = row.order
     day = row.local_day
     found = money.order_money(team, connection_id=order.connection_id, amazon_order_id=order.amazon_order_id)
     costs = costs_for(team, [CostKey(line.sku, order.marketplace_id, day, line.currency) for line in row.lines])
-    posted = _fees_by_sku(found.charges_of(found.shipments))
+    posted = found.fees_by_sku(found.shipments)
     fees_posted = bool(found.shipments)
     priced = order.status != "cancelled" and bool(row.lines) and all(line.item_price is not None for line in row.lines)
     lines: list[DetailLine] = []
@@ -266,10 +262,10 @@ def order_detail(request: TeamRequest) -> HttpResponseBase:
     if not amazon_order_id:
         return HttpResponse("Which order?", status=400)
     team = request.team
-    order = Order.objects.filter(team=team, amazon_order_id=amazon_order_id[:40]).order_by("id").first()
+    order = order_selectors.access_order(team, amazon_order_id)
     if order is None:
         raise Http404("No such order")
-    context = _order_detail(team, order)
+    context = _order_detail(team, order_selectors.order_rows(team, [order])[0])
     context["last_synced"] = last_synced(team=team, family=Family.ORDERS)
     context["finances_synced"] = last_synced(team=team, family=Family.FINANCES)
     context["purchased_utc"] = order.purchased_at.astimezone(UTC)

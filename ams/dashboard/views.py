@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from ams.catalog import selectors as listing_selectors
 from ams.core import marketplaces
 from ams.core.exports import FORMATS, Cell, export_response
 from ams.core.marketplaces import zone, zone_name
@@ -28,24 +29,30 @@ from ams.dashboard import overview as ov
 from ams.dashboard import selectors
 from ams.dashboard.forms import (
     FilterForm,
+    FilterT,
     InventoryFilterForm,
     ListingFilterForm,
     OrderFilterForm,
     OverviewFilterForm,
     SettlementFilterForm,
+    filter_values,
 )
+from ams.finance import selectors as money
+from ams.inventory import selectors as stock_selectors
+from ams.inventory.selectors import StockFilter
+from ams.orders import selectors as order_selectors
 from ams.procurement.selectors import CostKey, costs_for
 from ams.sync.models import Family
-from ams.sync.selectors import last_synced
+from ams.sync.selectors import last_synced, last_synced_by_family
 from ams.teams.access import TeamRequest, team_view
 from ams.teams.models import Role
 
 PER_PAGE = 50
 
 
-def _filters(request: TeamRequest, form_class: type[FilterForm]) -> tuple[FilterForm, dict[str, Any]]:
+def _filters(request: TeamRequest, form_class: type[FilterForm[FilterT]]) -> tuple[FilterForm[FilterT], FilterT]:
     form = form_class(request.GET, marketplaces=selectors.team_marketplaces(request.team))
-    return form, form.values()
+    return form, form.filters()
 
 
 def _query(filters: dict[str, Any], **extra: str) -> str:
@@ -63,18 +70,19 @@ def _export_format(request: TeamRequest) -> str | None:
 
 
 def _page_context(
-    request: TeamRequest, form: FilterForm, filters: dict[str, Any], qs: Any, family: Family, *,
+    request: TeamRequest, form: FilterForm[Any], filters: Any, qs: Any, family: Family, *,
     count: int | None = None, count_from: Any = None,
 ) -> dict[str, Any]:
     page = CappedPaginator(qs, PER_PAGE, count=count, count_from=count_from).get_page(request.GET.get("page"))
+    values = filter_values(filters)
     return {
         "form": form,
         "page": page,
-        "query": _query(filters),
-        "export_csv": _query(filters, format="csv"),
-        "export_xlsx": _query(filters, format="xlsx"),
+        "query": _query(values),
+        "export_csv": _query(values, format="csv"),
+        "export_xlsx": _query(values, format="xlsx"),
         "last_synced": last_synced(team=request.team, family=family),
-        "filtered": bool(filters),
+        "filtered": bool(values),
     }
 
 
@@ -100,6 +108,7 @@ EXPORT_BATCH = 2000
 def orders(request: TeamRequest) -> HttpResponseBase:
     form, filters = _filters(request, OrderFilterForm)
     team = request.team
+    sku_matches = selectors.sku_matches(team, filters)
     fmt = _export_format(request)
     if fmt:
         def rows() -> Iterator[Sequence[Cell]]:
@@ -109,7 +118,7 @@ def orders(request: TeamRequest) -> HttpResponseBase:
                 "quantity", "currency", "item_price", "shipping_price", "tax", "promotion_discount",
             )
             zones = {m: zone(m) for m, _label in selectors.team_marketplaces(team)}
-            lines = selectors.order_lines(team, filters).values_list(*columns).iterator(chunk_size=EXPORT_BATCH)
+            lines = order_selectors.order_lines(team, filters, sku_matches=sku_matches).values_list(*columns).iterator(chunk_size=EXPORT_BATCH)
             # The cost valid on each line's local day, looked up one batch of lines at a time.
             while batch := list(islice(lines, EXPORT_BATCH)):
                 keyed = []
@@ -132,12 +141,13 @@ def orders(request: TeamRequest) -> HttpResponseBase:
 
         return export_response(fmt, team_id=team.id, team_slug=team.slug, table="orders", header=ORDER_HEADER, rows=rows)
     context = _page_context(
-        request, form, filters, selectors.orders(team, filters), Family.ORDERS, count=selectors.order_count(team, filters)
+        request, form, filters, order_selectors.orders(team, filters, sku_matches=sku_matches), Family.ORDERS,
+        count=order_selectors.order_count(team, filters),
     )
-    page_rows = selectors.order_rows(team, context["page"].object_list)
+    page_rows = order_selectors.order_rows(team, context["page"].object_list)
     profits = selectors.order_profits(team, page_rows)
     context["rows"] = [(row, profits.get(row.order.id)) for row in page_rows]
-    context["totals"] = selectors.order_totals(team, filters)
+    context["totals"] = order_selectors.order_totals(team, filters)
     return render(request, "dashboard/orders.html", context)
 
 
@@ -157,7 +167,7 @@ def inventory(request: TeamRequest) -> HttpResponseBase:
     fmt = _export_format(request)
     if fmt:
         def rows() -> Iterator[Sequence[Cell]]:
-            for s in selectors.stock(team, filters).iterator(chunk_size=2000):
+            for s in stock_selectors.stock(team, filters).iterator(chunk_size=2000):
                 yield (
                     s.sku, marketplaces.label(s.marketplace_id), s.fulfillment_channel, s.fnsku, s.asin,
                     s.fulfillable, s.inbound_working, s.inbound_shipped, s.inbound_receiving, s.reserved,
@@ -167,10 +177,10 @@ def inventory(request: TeamRequest) -> HttpResponseBase:
 
         return export_response(fmt, team_id=team.id, team_slug=team.slug, table="inventory", header=STOCK_HEADER, rows=rows)
     context = _page_context(
-        request, form, filters, selectors.stock(team, filters), Family.INVENTORY,
-        count_from=selectors.stock_levels(team, filters),
+        request, form, filters, stock_selectors.stock(team, filters), Family.INVENTORY,
+        count_from=stock_selectors.stock_levels(team, filters),
     )
-    context["low_cover_days"] = selectors.LOW_COVER_DAYS
+    context["low_cover_days"] = stock_selectors.LOW_COVER_DAYS
     return render(request, "dashboard/inventory.html", context)
 
 
@@ -190,7 +200,7 @@ def listings(request: TeamRequest) -> HttpResponseBase:
     fmt = _export_format(request)
     if fmt:
         def rows() -> Iterator[Sequence[Cell]]:
-            for li in selectors.listings(team, filters).iterator(chunk_size=2000):
+            for li in listing_selectors.listings(team, filters).iterator(chunk_size=2000):
                 yield (
                     li.sku, li.asin, li.title, marketplaces.label(li.marketplace_id), li.status, li.issues,
                     li.issue_summary, li.fulfillment_channel, li.currency, li.price, li.quantity, li.buy_box_price,
@@ -198,8 +208,8 @@ def listings(request: TeamRequest) -> HttpResponseBase:
                 )
 
         return export_response(fmt, team_id=team.id, team_slug=team.slug, table="listings", header=LISTING_HEADER, rows=rows)
-    context = _page_context(request, form, filters, selectors.listings(team, filters), Family.LISTINGS)
-    context["status_counts"] = selectors.listing_status_counts(team)
+    context = _page_context(request, form, filters, listing_selectors.listings(team, filters), Family.LISTINGS)
+    context["status_counts"] = listing_selectors.listing_status_counts(team)
     return render(request, "dashboard/listings.html", context)
 
 
@@ -227,7 +237,7 @@ def settlements(request: TeamRequest) -> HttpResponseBase:
     fmt = _export_format(request)
     if fmt:
         def rows() -> Iterator[Sequence[Cell]]:
-            for s in selectors.settlements(team, filters).iterator(chunk_size=2000):
+            for s in money.settlements(team, filters).iterator(chunk_size=2000):
                 yield (
                     s.settlement_id, _utc(s.starts_at), _utc(s.ends_at), _utc(s.deposit_at), s.currency, s.total_amount,
                     s.line_count, s.lines_total, _yes_no(s.lines_reconciled), s.transactions_total,
@@ -235,7 +245,7 @@ def settlements(request: TeamRequest) -> HttpResponseBase:
                 )
 
         return export_response(fmt, team_id=team.id, team_slug=team.slug, table="settlements", header=SETTLEMENT_HEADER, rows=rows)
-    context = _page_context(request, form, filters, selectors.settlements(team, filters), Family.SETTLEMENTS)
+    context = _page_context(request, form, filters, money.settlements(team, filters), Family.SETTLEMENTS)
     return render(request, "dashboard/settlements.html", context)
 
 
@@ -248,13 +258,13 @@ def settlement_lines(request: TeamRequest) -> HttpResponseBase:
     except ValueError:
         return HttpResponse("Which settlement?", status=400)
     team = request.team
-    settlement = selectors.access_settlement(team, settlement_pk)
+    settlement = money.access_settlement(team, settlement_pk)
     if settlement is None:
         raise Http404("No such settlement")
     fmt = _export_format(request)
     if fmt:
         def rows() -> Iterator[Sequence[Cell]]:
-            for line in selectors.settlement_lines(team, settlement).iterator(chunk_size=2000):
+            for line in money.settlement_lines(team, settlement).iterator(chunk_size=2000):
                 yield (
                     line.settlement_id, line.line_number, line.transaction_type, line.order_id, line.amount_type,
                     line.amount_description, line.amount, line.currency, _utc(line.posted_at), line.sku, line.quantity,
@@ -263,10 +273,10 @@ def settlement_lines(request: TeamRequest) -> HttpResponseBase:
 
         table = f"settlement-{settlement.settlement_id}"
         return export_response(fmt, team_id=team.id, team_slug=team.slug, table=table, header=LINE_HEADER, rows=rows)
-    page = CappedPaginator(selectors.settlement_lines(team, settlement), 200).get_page(request.GET.get("page"))
+    page = CappedPaginator(money.settlement_lines(team, settlement), 200).get_page(request.GET.get("page"))
     context = {
         "settlement": settlement,
-        "summary": selectors.settlement_line_summary(team, settlement),
+        "summary": money.settlement_line_summary(team, settlement),
         "page": page,
         "export_csv": urlencode({"settlement": settlement.id, "format": "csv"}),
         "export_xlsx": urlencode({"settlement": settlement.id, "format": "xlsx"}),
@@ -340,8 +350,8 @@ def overview(request: TeamRequest) -> HttpResponseBase:
     markets = ov.team_markets(team)
     team_marketplaces = marketplaces.labelled({m for m, _currency in markets})
     form = OverviewFilterForm(request.GET, marketplaces=team_marketplaces)
-    values = form.values()
-    marketplace = values.get("marketplace", "")
+    values = form.filters()
+    marketplace = values.marketplace
     period, preset = ov.chosen_period(values, today=_today(team_marketplaces, marketplace))
     # The form shows the period in force, the default one too (an empty field would show the first choice).
     shown = request.GET.copy()
@@ -351,13 +361,13 @@ def overview(request: TeamRequest) -> HttpResponseBase:
     # The standard windows read per-SKU figures from the SKU summary; a custom period from the SKU days.
     window = preset if preset in ov.WINDOWS else None
     days = ov.order_days(team, period, marketplace)
-    figures = ov.figures(team, period, marketplace, window=window, days=days)
-    series = ov.daily_series(team, period, marketplace, days=days)
     summary = ov.summary_state(team, marketplace) if window else None
+    money_now = ov.period_money(team, period, marketplace)
+    figures = ov.figures(team, period, marketplace, window=window, days=days, summary=summary, money=money_now)
+    series = ov.daily_series(team, period, marketplace, days=days)
     moves = ov.sku_moves(team, period, marketplace, window=window, one_source=bool(summary and summary.one_source))
-    synced = ov.freshness(team)
+    synced = last_synced_by_family(team=team)
     health = ov.stock_health(team, marketplace)
-    page_counts = ov.counts(team)
     currencies = sorted({f.currency for f in figures} | set(ov.team_currencies(markets, marketplace)))
     context = {
         "form": form,
@@ -381,8 +391,8 @@ def overview(request: TeamRequest) -> HttpResponseBase:
         "orders_link": _orders_link(team.slug, period, marketplace),
         "marketplace_query": urlencode({"marketplace": marketplace}) if marketplace else "",
         "summary_as_of": summary.as_of if summary else None,
-        "suppressed": page_counts.suppressed,
-        "last_settlement": page_counts.payout,
+        "suppressed": listing_selectors.suppressed_count(team),
+        "last_settlement": money_now.last_payout,
         "synced": synced,
         "freshness": [(family.label, synced[family.value]) for family in Family],
     }
@@ -405,7 +415,7 @@ def stock_history(request: TeamRequest) -> HttpResponseBase:
     team = request.team
     marketplace = request.GET.get("marketplace", "")
     since = timezone.now().date() - timedelta(days=HISTORY_DAYS)
-    days = selectors.stock_history(team, sku, marketplace, since=since)
+    days = stock_selectors.stock_history(team, sku, marketplace, since=since)
     context = {
         "sku": sku,
         "marketplace": marketplace,
@@ -417,7 +427,7 @@ def stock_history(request: TeamRequest) -> HttpResponseBase:
             "reserved": [d.reserved for d in days],
             "unfulfillable": [d.unfulfillable for d in days],
         },
-        "levels": selectors.stock(team, {"sku_exact": sku, **({"marketplace": marketplace} if marketplace else {})}),
+        "levels": stock_selectors.stock(team, StockFilter(sku_exact=sku, marketplace=marketplace)),
         "last_synced": last_synced(team=team, family=Family.INVENTORY),
         "history_days": HISTORY_DAYS,
     }

@@ -14,8 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
+from django.db import connection
 from django.db.models import (
     Case,
     CharField,
@@ -33,7 +34,13 @@ from django.db.models import (
 from django.db.models.functions import Cast
 
 from ams.core.marketplaces import DEFAULT_ZONE, TIME_ZONES
-from ams.finance.models import Charge, ChargeSkuMonth, Settlement, SettlementLine, Transaction
+from ams.finance.models import (
+    Charge,
+    ChargeSkuMonth,
+    Settlement,
+    SettlementLine,
+    Transaction,
+)
 from ams.teams.models import Team
 
 # Amazon's fees, as the finances sync files them: Expenses / AmazonFees / <fee type>.
@@ -42,6 +49,44 @@ FEE_KIND = "AmazonFees"
 SALES = {"category": "Sales", "kind": "ProductCharges", "description": "Principal"}
 # Filters that select charges (a transaction matches when one of its charges does).
 CHARGE_FILTERS = ("category", "kind", "charge", "sku")
+
+
+@dataclass(frozen=True)
+class TransactionFilter:
+    """The transactions page's filters (its query string's names); empty values filter nothing."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    type: str = ""
+    status: str = ""
+    marketplace: str = ""
+    currency: str = ""
+    order: str = ""
+    settlement: str = ""
+    category: str = ""  # the charge filters: a transaction matches when one of its charges does
+    kind: str = ""
+    charge: str = ""
+    sku: str = ""  # "-": charges of no single SKU
+
+
+@dataclass(frozen=True)
+class FeeFilter:
+    """The fee breakdown's filters; the months are whole local months (their first days)."""
+
+    month_from: date | None = None
+    month_to: date | None = None
+    marketplace: str = ""
+    currency: str = ""
+
+
+@dataclass(frozen=True)
+class SettlementFilter:
+    """The settlements page's filters; ``reconciliation`` is reconciled, mismatch or pending."""
+
+    deposit_from: date | None = None
+    deposit_to: date | None = None
+    reconciliation: str = ""
+    currency: str = ""
 
 
 # --- local days -----------------------------------------------------------------------------------
@@ -77,48 +122,48 @@ def posted_on_days(qs: QuerySet[Transaction], first: date | None, last: date | N
 # --- transactions ---------------------------------------------------------------------------------
 
 
-def _charge_condition(filters: dict[str, Any]) -> Q | None:
+def _charge_condition(filters: TransactionFilter) -> Q | None:
     condition = Q()
-    if filters.get("category"):
-        condition &= Q(category=filters["category"])
-    if filters.get("kind"):
-        condition &= Q(kind=filters["kind"])
-    if filters.get("charge"):
-        condition &= Q(description=filters["charge"])
-    if "sku" in filters:
+    if filters.category:
+        condition &= Q(category=filters.category)
+    if filters.kind:
+        condition &= Q(kind=filters.kind)
+    if filters.charge:
+        condition &= Q(description=filters.charge)
+    if filters.sku:
         # "-" stands for charges of no single SKU (storage, subscription), which have an empty SKU.
-        condition &= Q(sku="" if filters["sku"] == "-" else filters["sku"])
+        condition &= Q(sku="" if filters.sku == "-" else filters.sku)
     return condition if condition else None
 
 
-def _matching_charges(team: Team, filters: dict[str, Any]) -> QuerySet[Charge] | None:
+def _matching_charges(team: Team, filters: TransactionFilter) -> QuerySet[Charge] | None:
     condition = _charge_condition(filters)
     if condition is None:
         return None
     charges = Charge.objects.filter(team=team).filter(condition)
     # Charges carry their transaction's posted instant: the same wide UTC range narrows them.
-    if filters.get("date_from"):
-        charges = charges.filter(posted_at__gte=datetime.combine(filters["date_from"] - timedelta(days=1), time.min, tzinfo=UTC))
-    if filters.get("date_to"):
-        charges = charges.filter(posted_at__lt=datetime.combine(filters["date_to"] + timedelta(days=2), time.min, tzinfo=UTC))
+    if filters.date_from:
+        charges = charges.filter(posted_at__gte=datetime.combine(filters.date_from - timedelta(days=1), time.min, tzinfo=UTC))
+    if filters.date_to:
+        charges = charges.filter(posted_at__lt=datetime.combine(filters.date_to + timedelta(days=2), time.min, tzinfo=UTC))
     return charges
 
 
-def transactions(team: Team, filters: dict[str, Any]) -> QuerySet[Transaction]:
+def transactions(team: Team, filters: TransactionFilter) -> QuerySet[Transaction]:
     """The team's transactions for the filters, newest first (paginated on the posted index)."""
-    qs = posted_on_days(Transaction.objects.filter(team=team), filters.get("date_from"), filters.get("date_to"))
-    if filters.get("type"):
-        qs = qs.filter(transaction_type=filters["type"])
-    if filters.get("status"):
-        qs = qs.filter(status=filters["status"])
-    if filters.get("marketplace"):
-        qs = qs.filter(marketplace_id=filters["marketplace"])
-    if filters.get("currency"):
-        qs = qs.filter(currency=filters["currency"].upper())
-    if filters.get("order"):
-        qs = qs.filter(order_id=filters["order"])
-    if filters.get("settlement"):
-        qs = qs.filter(settlement_id=filters["settlement"])
+    qs = posted_on_days(Transaction.objects.filter(team=team), filters.date_from, filters.date_to)
+    if filters.type:
+        qs = qs.filter(transaction_type=filters.type)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.marketplace:
+        qs = qs.filter(marketplace_id=filters.marketplace)
+    if filters.currency:
+        qs = qs.filter(currency=filters.currency.upper())
+    if filters.order:
+        qs = qs.filter(order_id=filters.order)
+    if filters.settlement:
+        qs = qs.filter(settlement_id=filters.settlement)
     charges = _matching_charges(team, filters)
     if charges is not None:
         qs = qs.filter(transaction_id__in=charges.values("transaction_id"))
@@ -137,13 +182,13 @@ class CurrencyTotal:
     amount: Decimal
 
 
-def transaction_totals(team: Team, filters: dict[str, Any]) -> list[CurrencyTotal]:
+def transaction_totals(team: Team, filters: TransactionFilter) -> list[CurrencyTotal]:
     """Number and net amount of the filtered transactions, per currency."""
     rows = transactions(team, filters).order_by().values("currency").annotate(n=Count("id"), amount=Sum("total_amount"))
     return [CurrencyTotal(r["currency"], r["n"], _amount(r["amount"])) for r in rows.order_by("currency")]
 
 
-def matching_charge_totals(team: Team, filters: dict[str, Any]) -> list[CurrencyTotal] | None:
+def matching_charge_totals(team: Team, filters: TransactionFilter) -> list[CurrencyTotal] | None:
     """With a charge filter (type, SKU…): the matching charges of the filtered transactions, per
     currency. This is the figure the fee breakdown links from, so the two can be compared."""
     charges = _matching_charges(team, filters)
@@ -236,16 +281,16 @@ def month_end(month: date) -> date:
     return following - timedelta(days=1)
 
 
-def _period(team: Team, filters: dict[str, Any], first_month: date, last_month: date) -> QuerySet[ChargeSkuMonth]:
+def _period(team: Team, filters: FeeFilter, first_month: date, last_month: date) -> QuerySet[ChargeSkuMonth]:
     rollup = ChargeSkuMonth.objects.filter(team=team, month__gte=first_month, month__lte=last_month)
-    if filters.get("marketplace"):
-        rollup = rollup.filter(marketplace_id=filters["marketplace"])
-    if filters.get("currency"):
-        rollup = rollup.filter(currency=filters["currency"].upper())
+    if filters.marketplace:
+        rollup = rollup.filter(marketplace_id=filters.marketplace)
+    if filters.currency:
+        rollup = rollup.filter(currency=filters.currency.upper())
     return rollup
 
 
-def fee_breakdown(team: Team, filters: dict[str, Any], *, first_month: date, last_month: date) -> FeeBreakdown:
+def fee_breakdown(team: Team, filters: FeeFilter, *, first_month: date, last_month: date) -> FeeBreakdown:
     """Amazon's fees over whole local months, by type, from the charges rollup; ``sku_totals`` is
     the per-SKU table to paginate in SQL (a long-tail catalogue has thousands of rows), whose
     page ``sku_fees`` then splits by type."""
@@ -281,7 +326,7 @@ def fee_breakdown(team: Team, filters: dict[str, Any], *, first_month: date, las
 
 
 def sku_fees(
-    team: Team, filters: dict[str, Any], *, first_month: date, last_month: date, page: Iterable[dict[str, Any]]
+    team: Team, filters: FeeFilter, *, first_month: date, last_month: date, page: Iterable[dict[str, Any]]
 ) -> list[SkuFees]:
     """One page of the per-SKU table: each SKU's fees by type and its product sales."""
     rows = {(r["currency"], r["sku"]): SkuFees(r["currency"], r["sku"], total=_amount(r["total"])) for r in page}
@@ -299,13 +344,13 @@ def sku_fees(
     return list(rows.values())
 
 
-def fee_rows(team: Team, filters: dict[str, Any], *, first_month: date, last_month: date) -> QuerySet[ChargeSkuMonth]:
+def fee_rows(team: Team, filters: FeeFilter, *, first_month: date, last_month: date) -> QuerySet[ChargeSkuMonth]:
     """The rollup rows of the fee breakdown, for its export (one row per month, type and SKU)."""
     qs = ChargeSkuMonth.objects.filter(team=team, month__gte=first_month, month__lte=last_month, kind=FEE_KIND)
-    if filters.get("marketplace"):
-        qs = qs.filter(marketplace_id=filters["marketplace"])
-    if filters.get("currency"):
-        qs = qs.filter(currency=filters["currency"].upper())
+    if filters.marketplace:
+        qs = qs.filter(marketplace_id=filters.marketplace)
+    if filters.currency:
+        qs = qs.filter(currency=filters.currency.upper())
     return qs.order_by("month", "marketplace_id", "currency", "description", "sku")
 
 
@@ -337,6 +382,14 @@ class OrderMoney:
 
     def charges_of(self, kinds: Iterable[Transaction]) -> list[Charge]:
         return [c for t in kinds for c in self.charges.get((t.connection_id, t.transaction_id), [])]
+
+    def fees_by_sku(self, kinds: Iterable[Transaction]) -> dict[str, Decimal]:
+        """Amazon's fees in the charges of these transactions, per SKU, as positive amounts."""
+        fees: dict[str, Decimal] = {}
+        for c in self.charges_of(kinds):
+            if c.kind == FEE_KIND:
+                fees[c.sku] = fees.get(c.sku, Decimal(0)) - c.amount
+        return fees
 
     def net(self) -> dict[str, Decimal]:
         """What Amazon paid (or took) for this order, per currency: every transaction's total."""
@@ -379,3 +432,151 @@ def order_money(team: Team, *, connection_id: int, amazon_order_id: str) -> Orde
     # In the order the money was paid out; settlements not read yet last.
     settlements.sort(key=_paid_out_order)
     return OrderMoney(posted, charges_by_transaction(team, posted), settlements)
+
+
+# --- settlements ------------------------------------------------------------------------------------
+
+
+def settlements(team: Team, filters: SettlementFilter) -> QuerySet[Settlement]:
+    qs = Settlement.objects.filter(team=team)
+    if filters.deposit_from:
+        qs = qs.filter(deposit_at__gte=datetime.combine(filters.deposit_from, time.min, tzinfo=UTC))
+    if filters.deposit_to:
+        qs = qs.filter(deposit_at__lt=datetime.combine(filters.deposit_to + timedelta(days=1), time.min, tzinfo=UTC))
+    if filters.currency:
+        qs = qs.filter(currency=filters.currency.upper())
+    if filters.reconciliation == "reconciled":
+        qs = qs.filter(lines_reconciled=True, transactions_reconciled=True)
+    elif filters.reconciliation == "mismatch":
+        qs = qs.filter(Q(lines_reconciled=False) | Q(transactions_reconciled=False))
+    elif filters.reconciliation == "pending":
+        qs = qs.filter(lines_reconciled=True, transactions_reconciled__isnull=True)
+    return qs.order_by(F("deposit_at").desc(nulls_last=True), "-id")
+
+
+def access_settlement(team: Team, settlement_pk: int) -> Settlement | None:
+    """The team's settlement, or None for a missing one and for another team's alike."""
+    return Settlement.objects.filter(team=team, id=settlement_pk).first()
+
+
+def settlement_lines(team: Team, settlement: Settlement) -> QuerySet[SettlementLine]:
+    return SettlementLine.objects.filter(
+        team=team, connection_id=settlement.connection_id, settlement_id=settlement.settlement_id
+    ).order_by("line_number")
+
+
+def settlement_line_summary(team: Team, settlement: Settlement) -> list[dict[str, Any]]:
+    """The settlement's amounts by transaction and amount type: what the money was for."""
+    return list(
+        settlement_lines(team, settlement)
+        .values("transaction_type", "amount_type")
+        .annotate(lines=Count("id"), amount=Sum("amount"))
+        .order_by("transaction_type", "amount_type")
+    )
+
+
+@dataclass(frozen=True)
+class Payout:
+    id: int
+    total_amount: Decimal
+    currency: str
+    deposit_at: datetime
+    not_adding_up: int  # the team's settlements that do not reconcile
+
+
+# The last deposit (an index probe) and the settlements that do not add up (a count of a few rows).
+_LAST_PAYOUT = """
+SELECT p.id, p.total_amount, p.currency, p.deposit_at,
+    (SELECT count(*) FROM finance_settlement
+     WHERE team_id = %(team)s AND (NOT lines_reconciled OR NOT transactions_reconciled)) AS not_adding_up
+FROM (SELECT 1) AS one
+LEFT JOIN LATERAL (
+    SELECT id, total_amount, currency, deposit_at FROM finance_settlement
+    WHERE team_id = %(team)s AND deposit_at IS NOT NULL ORDER BY deposit_at DESC LIMIT 1
+) p ON true
+"""
+
+
+def _payout(payout_id: int | None, total: Decimal, currency: str, deposit_at: datetime, not_adding_up: int) -> Payout | None:
+    return Payout(payout_id, total, currency, deposit_at, not_adding_up) if payout_id is not None else None
+
+
+def last_payout(team: Team) -> Payout | None:
+    """The last settlement deposited, with how many of the team's settlements do not add up."""
+    with connection.cursor() as cursor:
+        cursor.execute(_LAST_PAYOUT, {"team": team.id})
+        row = cursor.fetchone()
+    assert row is not None
+    return _payout(*row)
+
+
+# --- the day rollup of charges --------------------------------------------------------------------
+
+
+class ChargeDaySums(NamedTuple):
+    """One currency's charges of one transaction type and category/kind, added over the days of
+    a period (``now``) and of the period before it (``before``); None where no day has a row."""
+
+    currency: str
+    transaction_type: str
+    category: str
+    kind: str
+    now: Decimal | None
+    before: Decimal | None
+
+
+@dataclass(frozen=True)
+class PeriodMoney:
+    charges: list[ChargeDaySums]
+    last_payout: Payout | None
+
+
+# The charges rollup added up over two periods, with the last payout beside it: the overview asks
+# for both, in one round trip (every row repeats the payout; one row with no sums when none).
+_PERIOD_MONEY = """
+WITH sums AS (
+    SELECT currency, transaction_type, category, kind,
+        sum(amount) FILTER (WHERE day >= %(first)s) AS now, sum(amount) FILTER (WHERE day < %(first)s) AS before
+    FROM finance_chargeday
+    WHERE team_id = %(team)s AND day >= %(previous_first)s AND day <= %(last)s {marketplace}
+    GROUP BY currency, transaction_type, category, kind
+)
+SELECT payout.*, sums.* FROM ({payout}) AS payout LEFT JOIN sums ON true
+"""
+
+
+def period_money(team: Team, *, previous_first: date, first: date, last: date, marketplace: str = "") -> PeriodMoney:
+    """The charges rollup added up from ``first`` to ``last`` and from ``previous_first`` to the
+    day before ``first``, per currency, transaction type, category and kind; and ``last_payout``."""
+    where = "AND marketplace_id = %(marketplace)s" if marketplace else ""
+    params: dict[str, Any] = {"team": team.id, "previous_first": previous_first, "first": first, "last": last, "marketplace": marketplace}
+    with connection.cursor() as cursor:
+        cursor.execute(_PERIOD_MONEY.format(marketplace=where, payout=_LAST_PAYOUT), params)
+        rows = cursor.fetchall()
+    return PeriodMoney(
+        charges=[ChargeDaySums(*row[5:]) for row in rows if row[5] is not None],
+        last_payout=_payout(*rows[0][:5]),
+    )
+
+
+# --- an order's posted fees -----------------------------------------------------------------------
+
+
+def posted_fees(team: Team, order_ids: list[str]) -> dict[str, Decimal]:
+    """Amazon's posted fees per order (a positive amount), from the shipment transactions."""
+    order_of = dict(
+        Transaction.objects.filter(team=team, order_id__in=order_ids, transaction_type="Shipment").values_list(
+            "transaction_id", "order_id"
+        )
+    )
+    fees: dict[str, Decimal] = {}
+    charges = (
+        Charge.objects.filter(team=team, transaction_id__in=list(order_of), kind=FEE_KIND)
+        .values("transaction_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    for charge in charges:
+        order_id = order_of[charge["transaction_id"]]
+        fees[order_id] = fees.get(order_id, Decimal(0)) - (charge["total"] or Decimal(0))
+    return fees

@@ -43,7 +43,7 @@ def _alerts(counts: dict[str, int]) -> list[tuple[str, int]]:
 
 
 # Days of cover = (available + inbound) / (units of the last 30 days / 30), as the inventory
-# page's "at risk" filter computes it (ams.dashboard.selectors.stock). One pass with hash joins:
+# page's "at risk" filter computes it (ams.inventory.selectors.stock). One pass with hash joins:
 # a correlated subquery per SKU costs a probe per row on a 10,000-SKU account.
 _STOCK_HEALTH = """
 WITH sold AS (

@@ -60,8 +60,8 @@ def _cost() -> models.DecimalField[Any, Any]:
 
 class SkuWindowCost(TenantModel):
     """Read model: the cost of goods sold of one row of ``orders.SkuSummary`` over each standard
-    window (7, 30, 90 days, month to date) and the window before it, priced by the rule of
-    ``selectors.costs_for`` (the cost valid on each day sold). Rebuilt with the SKU summary and
+    window (7, 30, 90 days, month to date) and the window before it, priced by the cost rule
+    (``ams.procurement.cost_rule``: the cost valid on each day sold). Rebuilt with the SKU summary and
     whenever costs are saved or deleted (``ams.procurement.window_costs``), so the overview adds
     10,000 numbers instead of looking up the cost in force among every dated record.
     """

@@ -1,4 +1,5 @@
-"""Reads of product costs: the cost valid on a day, the list page, the SKUs a team sells."""
+"""Reads of product costs: the cost valid on a day, the list page, the SKUs a team sells, and the
+standard windows priced ahead (``SkuWindowCost``)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from django.db import connection
 from django.db.models import Count, QuerySet
 from psycopg import sql
 
+from ams.procurement.cost_rule import cost_on_day, dated_costs
 from ams.procurement.models import ProductCost
+from ams.procurement.window_costs import WINDOWS
 from ams.teams.models import Team
 
 
@@ -53,28 +56,24 @@ def cost_for(team: Team, sku: str, marketplace_id: str | None, day: date, *, cur
     return costs_for(team, [key])[key]
 
 
-_LOOKUP = """
-SELECT k.i, c.id, c.unit_cost, c.currency, c.effective_from
+# Each key (a row of ``k``) priced by the cost rule over the records of the keys' SKUs.
+_LOOKUP_TEMPLATE = """
+WITH costs AS ({costs})
+SELECT k.i, {id}, {unit_cost}, {currency}, {effective_from}
 FROM unnest(%(skus)s::text[], %(marketplaces)s::text[], %(days)s::date[]) WITH ORDINALITY
      AS k(sku, marketplace_id, day, i)
-LEFT JOIN LATERAL (
-    SELECT c.id, c.unit_cost, c.currency, c.effective_from
-    FROM procurement_productcost c
-    WHERE c.team_id = %(team)s AND c.sku = k.sku AND c.effective_from <= k.day
-      AND (c.marketplace_id = k.marketplace_id OR c.marketplace_id IS NULL)
-    -- The marketplace's own history first, then the one for every marketplace; newest first.
-    ORDER BY (c.marketplace_id IS NULL), c.effective_from DESC
-    LIMIT 1
-) c ON true
+{joins}
 """
+_APPLIED = cost_on_day(lines="k", day="k.day", costs="costs")
+_LOOKUP = _LOOKUP_TEMPLATE.format(
+    costs=dated_costs(skus="sku = ANY(%(skus)s)"), joins=_APPLIED.joins,
+    **{name: _APPLIED.column(name) for name in ("id", "unit_cost", "currency", "effective_from")},
+)
 
 
 def costs_for(team: Team, keys: Iterable[CostKey]) -> dict[CostKey, CostLookup]:
-    """The cost valid for each key, in one query (an index probe per distinct key).
-
-    A marketplace's own dated records take precedence over the records for every marketplace,
-    whatever their dates: a seller who enters a German cost means it for Germany.
-    """
+    """The cost valid for each key by the rule of ``ams.procurement.cost_rule``, in one query
+    over the records of the keys' SKUs."""
     unique = list(dict.fromkeys(keys))
     if not unique:
         return {}
@@ -240,3 +239,65 @@ def cost_skus_page(team: Team, *, sku_contains: str, marketplace_id: str) -> Que
         .values_list("sku", flat=True)
         .distinct()
     )
+
+
+# --- The standard windows, priced ahead -----------------------------------------------------------
+
+
+class PricedWindow(NamedTuple):
+    """One currency's cost of goods over a standard window and the window before it, added over
+    the ``SkuWindowCost`` rows (see ``ams.procurement.window_costs``)."""
+
+    currency: str
+    units: int
+    units_before: int
+    cost: Decimal
+    cost_before: Decimal
+    units_missing: int
+    units_missing_before: int
+    skus_missing: int
+    skus_missing_before: int
+    fresh: bool  # every row was priced for the window ending on the day asked for
+    rows: int  # the rows added up, to compare with the SKU summary's
+
+
+# Sums of 10,000 numbers. The rows are read twice rather than kept aside (NOT MATERIALIZED):
+# measured, ~7 ms instead of ~12.
+_PRICED_WINDOWS = """
+WITH priced AS NOT MATERIALIZED (
+    SELECT currency, sku, as_of, units_{window} AS units, units_prev_{window} AS units_before,
+        cost_{window} AS cost, cost_prev_{window} AS cost_before,
+        missing_{window} AS units_missing, missing_prev_{window} AS units_missing_before
+    FROM procurement_skuwindowcost
+    WHERE team_id = %(team)s {marketplace}
+), totals AS (
+    SELECT currency, sum(units) AS units, sum(units_before) AS units_before, sum(cost) AS cost,
+        sum(cost_before) AS cost_before, sum(units_missing) AS missing, sum(units_missing_before) AS missing_before,
+        bool_and(as_of = %(last)s) AS fresh, count(*) AS rows
+    FROM priced
+    GROUP BY currency
+), missing AS (
+    -- Apart from the totals: a DISTINCT count sorts its rows, here only those without a cost.
+    SELECT currency, count(DISTINCT sku) FILTER (WHERE units_missing > 0) AS skus,
+        count(DISTINCT sku) FILTER (WHERE units_missing_before > 0) AS skus_before
+    FROM priced WHERE units_missing > 0 OR units_missing_before > 0
+    GROUP BY currency
+)
+SELECT t.currency, t.units, t.units_before, t.cost, t.cost_before, t.missing, t.missing_before,
+    coalesce(m.skus, 0), coalesce(m.skus_before, 0), t.fresh, t.rows
+FROM totals t LEFT JOIN missing m ON m.currency = t.currency
+"""
+
+
+def priced_windows(team: Team, window: str, *, last: date, marketplace: str = "") -> list[PricedWindow]:
+    """The cost of goods of a standard window (a key of ``window_costs.WINDOWS``) ending on
+    ``last``, per currency, as priced ahead for the team's SKU summary rows."""
+    if window not in WINDOWS:
+        raise ValueError(f"not a standard window: {window}")
+    where = "AND marketplace_id = %(marketplace)s" if marketplace else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _PRICED_WINDOWS.format(marketplace=where, window=window),
+            {"team": team.id, "last": last, "marketplace": marketplace},
+        )
+        return [PricedWindow(*row) for row in cursor.fetchall()]

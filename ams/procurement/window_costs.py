@@ -16,6 +16,7 @@ from typing import Any
 from django.db import connection
 
 from ams.core.tenancy import require_team_scope
+from ams.procurement.cost_rule import cost_on_day, dated_costs
 
 WINDOWS = ("7d", "30d", "90d", "mtd")
 
@@ -31,31 +32,17 @@ def window_bounds(window: str, as_of: date) -> tuple[date, date]:
     return first, first - timedelta(days=days)
 
 
-# The rule of ams.procurement.selectors.costs_for (a marketplace's own records first, whatever their
-# dates, then those for every marketplace; the newest on or before the day), as in the overview's
-# live query: per window, SKUs whose cost held through it and the window before are priced from the
-# summary at the cost of the earlier window's first day, the others day by day from SkuDay.
+# Priced by the rule of ams.procurement.cost_rule. Per window, SKUs whose cost held through it and
+# the window before are priced from the summary at the cost of the earlier window's first day, the
+# others day by day from SkuDay. One list of the dated records (``costs``) serves every window.
 _WINDOW = """
 changed_{w} AS (
     SELECT DISTINCT sku FROM procurement_productcost
     WHERE team_id = %(team)s AND effective_from > %(previous_first_{w})s AND effective_from <= %(last)s {skus}
-), held_from_{w} AS (
-    SELECT sku, coalesce(marketplace_id, '') AS scope, max(effective_from) AS effective_from
-    FROM procurement_productcost
-    WHERE team_id = %(team)s AND effective_from <= %(previous_first_{w})s {skus}
-    GROUP BY sku, coalesce(marketplace_id, '')
-), held_{w} AS (
-    SELECT c.sku, c.marketplace_id, c.unit_cost, c.currency
-    FROM procurement_productcost c
-    JOIN held_from_{w} h ON c.sku = h.sku AND coalesce(c.marketplace_id, '') = h.scope AND c.effective_from = h.effective_from
-    WHERE c.team_id = %(team)s
 ), windows_{w} AS (
     SELECT w.connection_id, w.marketplace_id, w.sku, w.currency, w.units_{w} AS units_now, w.units_prev_{w} AS units_before,
-        CASE WHEN own.sku IS NOT NULL THEN own.unit_cost ELSE every.unit_cost END AS unit_cost,
-        CASE WHEN own.sku IS NOT NULL THEN own.currency ELSE every.currency END AS cost_currency
-    FROM summary w
-    LEFT JOIN held_{w} own ON own.sku = w.sku AND own.marketplace_id = w.marketplace_id
-    LEFT JOIN held_{w} every ON every.sku = w.sku AND every.marketplace_id IS NULL
+        {held_cost} AS unit_cost, {held_currency} AS cost_currency
+    FROM summary w {held_joins}
     -- An anti join, not NOT IN: right after a bulk load, before ANALYZE, the planner may not hash
     -- a NOT IN subquery and rescan it per summary row (measured: minutes at 10,000 SKUs).
     WHERE NOT EXISTS (SELECT FROM changed_{w} c WHERE c.sku = w.sku)
@@ -64,11 +51,6 @@ changed_{w} AS (
     FROM orders_skuday
     WHERE team_id = %(team)s AND connection_id = %(connection)s AND marketplace_id = %(marketplace)s
       AND sku IN (SELECT sku FROM changed_{w}) AND day BETWEEN %(previous_first_{w})s AND %(last)s AND units > 0
-), costs_{w} AS (
-    SELECT sku, marketplace_id, currency, unit_cost, effective_from,
-        lead(effective_from) OVER (PARTITION BY sku, marketplace_id ORDER BY effective_from) AS until
-    FROM procurement_productcost
-    WHERE team_id = %(team)s AND sku IN (SELECT sku FROM changed_{w})
 ), priced_{w} AS (
     SELECT connection_id, marketplace_id, sku, currency, units_now AS units, true AS now, unit_cost, cost_currency
     FROM windows_{w} WHERE units_now > 0
@@ -76,14 +58,8 @@ changed_{w} AS (
     SELECT connection_id, marketplace_id, sku, currency, units_before, false, unit_cost, cost_currency
     FROM windows_{w} WHERE units_before > 0
     UNION ALL
-    SELECT s.connection_id, s.marketplace_id, s.sku, s.currency, s.units, s.now,
-        CASE WHEN own.sku IS NOT NULL THEN own.unit_cost ELSE every.unit_cost END,
-        CASE WHEN own.sku IS NOT NULL THEN own.currency ELSE every.currency END
-    FROM sold_{w} s
-    LEFT JOIN costs_{w} own ON own.sku = s.sku AND own.marketplace_id = s.marketplace_id
-        AND own.effective_from <= s.day AND (own.until IS NULL OR s.day < own.until)
-    LEFT JOIN costs_{w} every ON every.sku = s.sku AND every.marketplace_id IS NULL
-        AND every.effective_from <= s.day AND (every.until IS NULL OR s.day < every.until)
+    SELECT s.connection_id, s.marketplace_id, s.sku, s.currency, s.units, s.now, {day_cost}, {day_currency}
+    FROM sold_{w} s {day_joins}
 ), per_sku_{w} AS (
     SELECT connection_id, marketplace_id, sku, currency,
         sum(units * unit_cost) FILTER (WHERE now AND cost_currency = currency) AS cost,
@@ -95,12 +71,24 @@ changed_{w} AS (
 )"""
 
 
+def _window(w: str, skus: str) -> str:
+    """The window's pricing, by the cost rule: a summary row at the cost valid on the first day
+    of the window before, a SKU day on its day."""
+    held = cost_on_day(lines="w", day=f"%(previous_first_{w})s::date", costs="costs")
+    day_by_day = cost_on_day(lines="s", day="s.day", costs="costs")
+    return _WINDOW.format(
+        w=w, skus=skus,
+        held_cost=held.column("unit_cost"), held_currency=held.column("currency"), held_joins=held.joins,
+        day_cost=day_by_day.column("unit_cost"), day_currency=day_by_day.column("currency"), day_joins=day_by_day.joins,
+    ).strip()
+
+
 _PRICE = """
 WITH summary AS (
     SELECT connection_id, marketplace_id, sku, currency, {units}
     FROM orders_skusummary
     WHERE team_id = %(team)s AND connection_id = %(connection)s AND marketplace_id = %(marketplace)s {skus}
-), {windows}
+), costs AS ({costs}), {windows}
 INSERT INTO procurement_skuwindowcost (team_id, connection_id, marketplace_id, sku, currency, as_of, {columns})
 SELECT %(team)s, s.connection_id, s.marketplace_id, s.sku, s.currency, %(last)s, {values}
 FROM summary s
@@ -113,7 +101,8 @@ def _price(skus: str) -> str:
     return _PRICE.format(
         units=", ".join(f"units_{w}, units_prev_{w}" for w in WINDOWS),
         skus=skus,
-        windows=", ".join(_WINDOW.format(w=w, skus=skus).strip() for w in WINDOWS),
+        costs=dated_costs(skus=skus.removeprefix("AND ")),
+        windows=", ".join(_window(w, skus) for w in WINDOWS),
         columns=", ".join(f"units_{w}, units_prev_{w}, cost_{w}, cost_prev_{w}, missing_{w}, missing_prev_{w}" for w in WINDOWS),
         values=", ".join(
             f"s.units_{w}, s.units_prev_{w}, coalesce(p_{w}.cost, 0), coalesce(p_{w}.cost_before, 0), "

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import CharField, DateTimeField, Value
+
 from ams.amazon.models import SellerConnection
 from ams.sync.models import Family, SyncState, SyncStatus
 from ams.teams.models import Team
@@ -48,14 +50,33 @@ def sync_overview(*, team: Team) -> list[ConnectionRow]:
     ]
 
 
+def last_synced_by_family(*, team: Team) -> dict[str, datetime | None]:
+    """``last_synced`` of every data family (by its value), in one query."""
+    live: set[int] = set()
+    moments: dict[str, dict[int, datetime | None]] = {family.value: {} for family in Family}
+    # The live connections, then their states: a connection without a state for a family has
+    # never completed it.
+    connections = (
+        SellerConnection.objects.filter(team=team, disconnected_at__isnull=True)
+        .annotate(no_family=Value(None, output_field=CharField()), never=Value(None, output_field=DateTimeField()))
+        .values_list("id", "no_family", "never")
+    )
+    states = SyncState.objects.filter(team=team, connection__disconnected_at__isnull=True).values_list(
+        "connection_id", "family", "last_completed_at"
+    )
+    rows = connections.union(states, all=True)
+    for connection_id, family, completed in rows:
+        live.add(connection_id)
+        if family is not None:
+            moments.setdefault(family, {})[connection_id] = completed
+    result: dict[str, datetime | None] = {}
+    for family, by_connection in moments.items():
+        found = [by_connection.get(c) for c in live]
+        result[family] = min(m for m in found if m is not None) if live and all(m is not None for m in found) else None
+    return result
+
+
 def last_synced(*, team: Team, family: Family) -> datetime | None:
     """When ``family`` last completed for every live connection of the team: the oldest of them,
     so a page never claims fresher data than its stalest source. None if one never completed."""
-    connections = SellerConnection.objects.filter(team=team, disconnected_at__isnull=True).values_list("id", flat=True)
-    moments = {
-        s.connection_id: s.last_completed_at
-        for s in SyncState.objects.filter(team=team, family=family, connection_id__in=list(connections))
-    }
-    if not connections or any(moments.get(c) is None for c in connections):
-        return None
-    return min(m for m in moments.values() if m is not None)
+    return last_synced_by_family(team=team)[family.value]

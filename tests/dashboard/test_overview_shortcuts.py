@@ -10,6 +10,7 @@ from django.test import Client
 
 from ams.core.tenancy import team_scope
 from ams.dashboard import overview as ov
+from ams.orders.selectors import SummaryState
 from tests.dashboard import factories as f
 from tests.dashboard.test_overview import TODAY, at, refresh, seed
 from tests.factories import Personas
@@ -22,7 +23,7 @@ def moves(p: Personas, window: str, marketplace: str, *, one_source: bool) -> di
         return ov.sku_moves(p.team, ov.preset_period(window, today=TODAY), marketplace, window=window, one_source=one_source)
 
 
-def state(p: Personas, marketplace: str = "") -> ov.SummaryState:
+def state(p: Personas, marketplace: str = "") -> SummaryState:
     with team_scope(p.team.id):
         return ov.summary_state(p.team, marketplace)
 

@@ -15,7 +15,11 @@ from ams.core import pagination
 from ams.core.pagination import CappedPaginator
 from ams.core.tenancy import team_scope
 from ams.dashboard import selectors, views
+from ams.inventory import selectors as stock_selectors
+from ams.inventory.selectors import StockFilter
+from ams.orders import selectors as order_selectors
 from ams.orders.models import SkuSummary
+from ams.orders.selectors import OrderFilter
 from ams.teams.models import Team
 from tests.dashboard import factories as f
 from tests.factories import Personas
@@ -104,13 +108,14 @@ def test_the_listings_page_says_more_than_the_cap_and_keeps_next_and_previous(da
 )
 def test_the_rollups_order_count_equals_the_listed_orders(data: Personas, filters):
     with team_scope(data.team.id):
-        assert selectors.order_count(data.team, filters) == selectors.orders(data.team, filters).count()
+        chosen = OrderFilter(**filters)
+        assert order_selectors.order_count(data.team, chosen) == order_selectors.orders(data.team, chosen).count()
 
 
 @pytest.mark.parametrize("filters", [{"status": "cancelled"}, {"channel": "MFN"}, {"sku": "mug"}])
 def test_filters_the_rollup_does_not_split_by_are_counted_from_the_rows(data: Personas, filters):
     with team_scope(data.team.id):
-        assert selectors.order_count(data.team, filters) is None
+        assert order_selectors.order_count(data.team, OrderFilter(**filters)) is None
 
 
 def test_a_day_with_two_currencies_is_counted_from_the_rows(data: Personas, monkeypatch):
@@ -118,8 +123,8 @@ def test_a_day_with_two_currencies_is_counted_from_the_rows(data: Personas, monk
     c = connection_of(data.team)
     f.order_day(data.team, c, date(2026, 2, 1), orders=1, units=1, sales="5.00", currency="CAD")
     with team_scope(data.team.id):
-        assert selectors.order_count(data.team, {}) is None
-        assert selectors.order_count(data.team, {"marketplace": f.DE}) == 1  # that day is the US's
+        assert order_selectors.order_count(data.team, OrderFilter()) is None
+        assert order_selectors.order_count(data.team, OrderFilter(marketplace=f.DE)) == 1  # that day is the US's
     monkeypatch.setattr(views, "PER_PAGE", 1)
     assert "Page 1 of 3 (3 rows)" in get(data, "orders")
 
@@ -187,11 +192,11 @@ def test_stock_sums_a_skus_sales_over_its_currencies_and_counts_without_the_join
         mug.pk = None
         mug.currency, mug.units_30d = "CAD", 30
         mug.save()
-        rows = {s.sku: (s.units_30d, s.days_of_cover) for s in selectors.stock(data.team, {})}  # type: ignore[attr-defined]
+        rows = {s.sku: (s.units_30d, s.days_of_cover) for s in stock_selectors.stock(data.team, StockFilter())}  # type: ignore[attr-defined]
         assert rows["MUG-1"][0] == 90
         assert rows["MUG-1"][1] == 20 * 30 // 90
         assert rows["CASE-1"] == (None, None)  # no sales
-        assert selectors.stock_levels(data.team, {"channel": "AFN"}).count() == 2  # type: ignore[union-attr]
-        assert selectors.stock_levels(data.team, {"low": True}) is None
-        assert [s.sku for s in selectors.stock(data.team, {"low": True})] == ["MUG-1"]
+        assert stock_selectors.stock_levels(data.team, StockFilter(channel="AFN")).count() == 2  # type: ignore[union-attr]
+        assert stock_selectors.stock_levels(data.team, StockFilter(low=True)) is None
+        assert [s.sku for s in stock_selectors.stock(data.team, StockFilter(low=True))] == ["MUG-1"]
     assert "SECRET-SKU" not in get(data, "inventory")

@@ -1,0 +1,64 @@
+"""Reads of the team's listings: the listings page, its counts, and what other pages ask of a listing."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Case, Count, Q, QuerySet, Value, When
+
+from ams.catalog.models import Listing
+from ams.teams.models import Team
+
+# Listings a seller has to act on, listed first.
+PROBLEM_STATUSES = ("suppressed", "incomplete")
+
+
+@dataclass(frozen=True)
+class ListingFilter:
+    """The listings page's filters (its query string's names); empty values filter nothing."""
+
+    q: str = ""  # SKU or title containing it, or the exact ASIN
+    status: str = ""
+    marketplace: str = ""
+    channel: str = ""
+
+
+def listings(team: Team, filters: ListingFilter) -> QuerySet[Listing]:
+    qs = Listing.objects.filter(team=team)
+    if filters.q:
+        text = filters.q
+        qs = qs.filter(Q(sku__icontains=text) | Q(asin__iexact=text) | Q(title__icontains=text))
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.marketplace:
+        qs = qs.filter(marketplace_id=filters.marketplace)
+    if filters.channel:
+        qs = qs.filter(fulfillment_channel=filters.channel)
+    problem_first = Case(When(status__in=PROBLEM_STATUSES, then=Value(0)), default=Value(1))
+    return qs.order_by(problem_first, "sku", "marketplace_id")
+
+
+def listing_status_counts(team: Team) -> dict[str, int]:
+    return {r["status"]: r["n"] for r in Listing.objects.filter(team=team).values("status").annotate(n=Count("id")).order_by()}
+
+
+def suppressed_count(team: Team) -> int:
+    """Listings Amazon suppressed."""
+    return Listing.objects.filter(team=team, status="suppressed").count()
+
+
+def skus_containing(team: Team, text: str) -> QuerySet[Listing, str]:
+    """The team's listed SKUs that contain ``text``, any case."""
+    return Listing.objects.filter(team=team, sku__icontains=text).values_list("sku", flat=True)
+
+
+def estimated_fees(team: Team, skus: Collection[str]) -> dict[tuple[str, str], Decimal]:
+    """Amazon's per-unit fee estimate of each (marketplace, SKU) listing of ``skus``."""
+    listed = Listing.objects.filter(team=team, sku__in=skus, estimated_fees__isnull=False)
+    return {
+        (marketplace_id, sku): fee
+        for marketplace_id, sku, fee in listed.values_list("marketplace_id", "sku", "estimated_fees")
+        if fee is not None
+    }
