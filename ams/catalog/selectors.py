@@ -49,6 +49,11 @@ def suppressed_count(team: Team) -> int:
     return Listing.objects.filter(team=team, status="suppressed").count()
 
 
+def listed_skus(team: Team) -> set[str]:
+    """Every SKU the team has a listing of."""
+    return set(Listing.objects.filter(team=team).values_list("sku", flat=True).distinct())
+
+
 def skus_containing(team: Team, text: str) -> QuerySet[Listing, str]:
     """The team's listed SKUs that contain ``text``, any case."""
     return Listing.objects.filter(team=team, sku__icontains=text).values_list("sku", flat=True)

@@ -24,6 +24,7 @@ from ams.inventory import stock_health as inventory_health
 from ams.inventory.stock_health import StockHealth
 from ams.orders import selectors as orders
 from ams.orders.selectors import DayFigures, SummaryState
+from ams.procurement import period_costs
 from ams.procurement import selectors as procurement
 from ams.teams.models import Team
 
@@ -225,7 +226,7 @@ def _cost_of_goods(
     without a cost. The standard windows read the prices kept ahead when they are current."""
     if window is not None and (priced := _priced_windows(team, period, marketplace, window, summary=summary)) is not None:
         return priced
-    rows = orders.cost_of_goods(
+    rows = period_costs.cost_of_goods(
         team, first=period.first, last=period.last, previous_first=previous.first, marketplace=marketplace,
         window=None if window is None else WINDOWS[window],
     )

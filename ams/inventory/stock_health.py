@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from ams.core.tenancy import require_team_scope
 from ams.inventory.models import StockHealthSummary
+from ams.orders.relations import sku_summary
 
 # No per-SKU supplier lead time yet: one default for "at risk of stockout".
 DEFAULT_LEAD_TIME_DAYS = 30
@@ -44,12 +45,13 @@ def _alerts(counts: dict[str, int]) -> list[tuple[str, int]]:
 
 # Days of cover = (available + inbound) / (units of the last 30 days / 30), as the inventory
 # page's "at risk" filter computes it (ams.inventory.selectors.stock). One pass with hash joins:
-# a correlated subquery per SKU costs a probe per row on a 10,000-SKU account.
+# a correlated subquery per SKU costs a probe per row on a 10,000-SKU account. The units come
+# from the SKU summary, through the SQL orders hands out (ams.orders.relations).
 _STOCK_HEALTH = """
 WITH sold AS (
     SELECT connection_id, marketplace_id, sku, sum(units_30d) AS units_30d
     -- Only SKUs that sold: both tests below need a rate of sale, and the summary keeps 180 days.
-    FROM orders_skusummary WHERE team_id = %(team)s AND units_30d > 0 {where}
+    FROM ({sku_summary}) summary WHERE units_30d > 0 {where}
     GROUP BY connection_id, marketplace_id, sku
 ), excess AS (
     SELECT connection_id, marketplace_id, sku, excess_quantity
@@ -94,7 +96,7 @@ def stock_health_live(
     if connection_id is not None:
         where += " AND connection_id = %(connection)s"
     query = _STOCK_HEALTH.format(
-        where=where, where_s=where.replace("marketplace_id", "s.marketplace_id").replace("connection_id", "s.connection_id")
+        sku_summary=sku_summary(), where=where, where_s=where.replace("marketplace_id", "s.marketplace_id").replace("connection_id", "s.connection_id")
     )
     with connection.cursor() as cursor:
         cursor.execute(query, params)

@@ -20,7 +20,6 @@ from psycopg import sql
 
 from ams.core.marketplaces import zone, zone_name
 from ams.core.tenancy import require_team_scope
-from ams.procurement.window_costs import sku_window_costs_refresh
 
 # The lines of one connection and marketplace purchased in [start, end), written as one range
 # over the (team, connection, marketplace, purchased_at) index: the same rows as the equalities
@@ -271,7 +270,8 @@ GROUP BY team_id, connection_id, marketplace_id, sku, currency
 def sku_summaries_refresh(*, connection_id: int, marketplace_id: str, now: datetime) -> None:
     """Rebuild one marketplace's SKU windows: the last 7/30/90 local days including today, and
     the month to date, each with the window of the same length just before it. Cancelled lines
-    are left out; pending ones count as units."""
+    are left out; pending ones count as units. The rows' cost of goods is priced by the caller
+    in the same transaction (``ams.sync.syncers.orders.sku_summary_refresh``)."""
     team_id = require_team_scope()
     tz = zone(marketplace_id)
     today: date = now.astimezone(tz).date()
@@ -299,5 +299,3 @@ def sku_summaries_refresh(*, connection_id: int, marketplace_id: str, now: datet
     with connection.cursor() as cursor:
         cursor.execute(_SUMMARY_DELETE, params)
         cursor.execute(_SUMMARY_INSERT, params)
-    # The cost of goods of the same rows and windows, in the same transaction (the overview reads both).
-    sku_window_costs_refresh(connection_id=connection_id, marketplace_id=marketplace_id)

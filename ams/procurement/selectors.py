@@ -9,11 +9,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from django.apps import apps
 from django.db import connection
 from django.db.models import Count, QuerySet
 from psycopg import sql
 
+from ams.catalog import selectors as catalog
+from ams.catalog.relations import listings
+from ams.orders import selectors as orders
+from ams.orders.relations import sku_summary
 from ams.procurement.cost_rule import cost_on_day, dated_costs
 from ams.procurement.models import ProductCost
 from ams.procurement.window_costs import WINDOWS
@@ -103,23 +106,11 @@ def costs_for(team: Team, keys: Iterable[CostKey]) -> dict[CostKey, CostLookup]:
 
 # --- Which SKUs the team sells ------------------------------------------------------------------
 
-# Synced tables that name the team's SKUs, smallest first; each is read only if its app is installed.
-SKU_SOURCES: list[tuple[str, str]] = [
-    ("catalog", "Listing"),
-    ("orders", "SkuSummary"),
-]
-
 
 def synced_skus(team: Team) -> set[str] | None:
-    """The SKUs Amazon knows for the team, or None when nothing is synced yet (nothing to check against)."""
-    skus: set[str] = set()
-    for app_label, model_name in SKU_SOURCES:
-        try:
-            model = apps.get_model(app_label, model_name)
-        except LookupError:
-            continue
-        skus.update(model._default_manager.filter(team=team).values_list("sku", flat=True).distinct())
-    return skus or None
+    """The SKUs Amazon knows for the team (listed, or sold in the SKU summary's windows), or None
+    when nothing is synced yet (nothing to check against)."""
+    return (catalog.listed_skus(team) | orders.sold_skus(team)) or None
 
 
 def costed_skus(team: Team) -> set[str]:
@@ -138,12 +129,7 @@ def default_currency(team: Team) -> str:
     )
     if counted:
         return str(counted["currency"])
-    try:
-        summary = apps.get_model("orders", "SkuSummary")
-    except LookupError:
-        return "USD"
-    sold = summary._default_manager.filter(team=team).values("currency").annotate(n=Count("id")).order_by("-n").first()
-    return str(sold["currency"]) if sold else "USD"
+    return orders.main_currency(team) or "USD"
 
 
 def skus_without_cost(team: Team) -> list[str]:
@@ -162,16 +148,10 @@ def skus_without_cost_page(team: Team, *, sku_contains: str = "", limit: int = 1
     One anti-join in the database: measured at 10,000 SKUs, reading the synced and the costed
     SKUs into Python sets (three DISTINCT queries) took most of the cost page's time.
     """
-    tables = []
-    for app_label, model_name in SKU_SOURCES:
-        try:
-            tables.append(apps.get_model(app_label, model_name)._meta.db_table)
-        except LookupError:
-            continue
-    if not tables:
-        return 0, []
+    # The listings and the SKU summary, through the SQL their apps hand out.
     synced = sql.SQL(" UNION ").join(
-        sql.SQL("SELECT sku FROM {} WHERE team_id = %(team)s").format(sql.Identifier(table)) for table in tables
+        sql.SQL("SELECT sku FROM ({}) AS {}").format(sql.SQL(relation), sql.Identifier(alias))
+        for alias, relation in (("l", listings()), ("s", sku_summary()))
     )
     contains = sql.SQL("AND s.sku ILIKE %(pattern)s") if sku_contains else sql.SQL("")
     query = sql.SQL("""

@@ -2,9 +2,12 @@
 
 Pricing sold units at the cost valid on their day means finding, for 10,000 SKUs, the record in
 force among every dated cost record: measured at 1M order items that was most of the overview's
-time. It is done here instead, when it can change: with the SKU summary (the orders ingest, in
-its transaction) and when costs are saved or deleted (``ams.procurement.services``). The overview
-reads these rows only when they were priced for the summary it shows, else it prices live.
+time. It is done here instead, when it can change: with the SKU summary, in the orders sync's
+transaction (``ams.sync.syncers.orders.sku_summary_refresh``: orders knows nothing of costs), and
+when costs are saved or deleted (``ams.procurement.services``). The overview reads these rows
+only when they were priced for the summary it shows, else it prices live
+(``ams.procurement.period_costs``). The SKU days and summary are read through the SQL orders
+hands out (``ams.orders.relations``).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 from django.db import connection
 
 from ams.core.tenancy import require_team_scope
+from ams.orders.relations import sku_days, sku_summary
 from ams.procurement.cost_rule import cost_on_day, dated_costs
 
 WINDOWS = ("7d", "30d", "90d", "mtd")
@@ -48,8 +52,8 @@ changed_{w} AS (
     WHERE NOT EXISTS (SELECT FROM changed_{w} c WHERE c.sku = w.sku)
 ), sold_{w} AS (
     SELECT connection_id, marketplace_id, sku, currency, day, units, day >= %(first_{w})s AS now
-    FROM orders_skuday
-    WHERE team_id = %(team)s AND connection_id = %(connection)s AND marketplace_id = %(marketplace)s
+    FROM ({sku_days}) d
+    WHERE connection_id = %(connection)s AND marketplace_id = %(marketplace)s
       AND sku IN (SELECT sku FROM changed_{w}) AND day BETWEEN %(previous_first_{w})s AND %(last)s AND units > 0
 ), priced_{w} AS (
     SELECT connection_id, marketplace_id, sku, currency, units_now AS units, true AS now, unit_cost, cost_currency
@@ -77,7 +81,7 @@ def _window(w: str, skus: str) -> str:
     held = cost_on_day(lines="w", day=f"%(previous_first_{w})s::date", costs="costs")
     day_by_day = cost_on_day(lines="s", day="s.day", costs="costs")
     return _WINDOW.format(
-        w=w, skus=skus,
+        w=w, skus=skus, sku_days=sku_days(),
         held_cost=held.column("unit_cost"), held_currency=held.column("currency"), held_joins=held.joins,
         day_cost=day_by_day.column("unit_cost"), day_currency=day_by_day.column("currency"), day_joins=day_by_day.joins,
     ).strip()
@@ -86,8 +90,8 @@ def _window(w: str, skus: str) -> str:
 _PRICE = """
 WITH summary AS (
     SELECT connection_id, marketplace_id, sku, currency, {units}
-    FROM orders_skusummary
-    WHERE team_id = %(team)s AND connection_id = %(connection)s AND marketplace_id = %(marketplace)s {skus}
+    FROM ({sku_summary}) s
+    WHERE connection_id = %(connection)s AND marketplace_id = %(marketplace)s {skus}
 ), costs AS ({costs}), {windows}
 INSERT INTO procurement_skuwindowcost (team_id, connection_id, marketplace_id, sku, currency, as_of, {columns})
 SELECT %(team)s, s.connection_id, s.marketplace_id, s.sku, s.currency, %(last)s, {values}
@@ -101,6 +105,7 @@ def _price(skus: str) -> str:
     return _PRICE.format(
         units=", ".join(f"units_{w}, units_prev_{w}" for w in WINDOWS),
         skus=skus,
+        sku_summary=sku_summary(),
         costs=dated_costs(skus=skus.removeprefix("AND ")),
         windows=", ".join(_window(w, skus) for w in WINDOWS),
         columns=", ".join(f"units_{w}, units_prev_{w}, cost_{w}, cost_prev_{w}, missing_{w}, missing_prev_{w}" for w in WINDOWS),
@@ -137,7 +142,7 @@ def sku_window_costs_refresh(
         cursor.execute(f"DELETE FROM procurement_skuwindowcost WHERE {condition}", params)  # noqa: S608 (fixed text)
         # Rows of one connection and marketplace share the day their windows end on.
         cursor.execute(
-            f"SELECT DISTINCT connection_id, marketplace_id, as_of FROM orders_skusummary WHERE {condition}",  # noqa: S608
+            f"SELECT DISTINCT connection_id, marketplace_id, as_of FROM ({sku_summary()}) s WHERE {condition}",  # noqa: S608
             params,
         )
         groups = cursor.fetchall()

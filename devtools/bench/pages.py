@@ -25,8 +25,9 @@ from ams.core.tenancy import team_scope
 from ams.finance.fee_rollups import charge_months_rebuild
 from ams.finance.selectors import month_end
 from ams.inventory.stock_health import stock_health_refresh
-from ams.orders.rollups import order_days_refresh, sku_summaries_refresh
+from ams.orders.rollups import order_days_refresh
 from ams.sync.models import Family, SyncState, SyncStatus
+from ams.sync.syncers.orders import sku_summary_refresh
 from ams.teams.models import Membership, Role, Team
 
 US = "ATVPDKIKX0DER"
@@ -300,7 +301,7 @@ def _seed(*, orders: int, skus: int) -> tuple[Team, dict[str, Any]]:
                 cursor.execute("SELECT min(purchased_at), max(purchased_at) FROM orders_order WHERE team_id = %s", [team.id])
                 first, last = cursor.fetchone()
             order_days_refresh(connection_id=conn.id, marketplace_id=US, first=first, last=last)
-            sku_summaries_refresh(connection_id=conn.id, marketplace_id=US, now=last)
+            sku_summary_refresh(connection_id=conn.id, marketplace_id=US, now=last)
             stock_health_refresh(connection_id=conn.id, marketplace_ids=[US])
         # The tables as autovacuum leaves them on a live seller (only the owner may VACUUM): fresh
         # statistics before the rollup is built from 4,000,000 charges, then visibility maps, and

@@ -13,7 +13,8 @@ from django.utils import timezone
 from ams.core.tenancy import team_scope
 from ams.finance.rollups import charge_days_refresh
 from ams.inventory.models import StockSnapshot
-from ams.orders.rollups import order_days_refresh, sku_summaries_refresh
+from ams.orders.rollups import order_days_refresh
+from ams.sync.syncers.orders import sku_summary_refresh
 from tests.browser.conftest import screenshot
 from tests.browser.test_costs import _sign_in
 from tests.dashboard import factories as f
@@ -43,7 +44,7 @@ def _seed() -> Personas:
         for marketplace_id in (f.US, f.DE):
             order_days_refresh(connection_id=c.id, marketplace_id=marketplace_id, first=now - timedelta(days=45), last=now)
             charge_days_refresh(connection_id=c.id, marketplace_id=marketplace_id, first=now - timedelta(days=45), last=now)
-            sku_summaries_refresh(connection_id=c.id, marketplace_id=marketplace_id, now=now)
+            sku_summary_refresh(connection_id=c.id, marketplace_id=marketplace_id, now=now)
         for n in range(30):
             StockSnapshot.objects.create(team=team, connection=c, marketplace_id=f.US, sku="MUG-1", day=now.date() - timedelta(days=n),
                                          fulfillable=20 + n, inbound=10 if n < 10 else 0, reserved=2, unfulfillable=n % 3,

@@ -22,8 +22,9 @@ from ams.finance.rollups import charge_days_refresh
 from ams.inventory import stock_health as inventory_health
 from ams.inventory.models import InventoryHealth, RestockAdvice, StockSnapshot
 from ams.orders.models import OrderLine, SkuDay
-from ams.orders.rollups import order_days_refresh, sku_summaries_refresh
+from ams.orders.rollups import order_days_refresh
 from ams.procurement.selectors import CostKey, costs_for
+from ams.sync.syncers.orders import sku_summary_refresh
 from ams.teams.models import Team
 from tests.dashboard import factories as f
 from tests.factories import Personas
@@ -68,7 +69,7 @@ def refresh(team: Team, c: SellerConnection) -> None:
         for marketplace_id in (f.US, f.DE):
             order_days_refresh(connection_id=c.id, marketplace_id=marketplace_id, first=at(20, 0, 1), last=at(11, 0))
             charge_days_refresh(connection_id=c.id, marketplace_id=marketplace_id, first=at(20, 0, 1), last=at(11, 0))
-            sku_summaries_refresh(connection_id=c.id, marketplace_id=marketplace_id, now=at(10, 12))
+            sku_summary_refresh(connection_id=c.id, marketplace_id=marketplace_id, now=at(10, 12))
 
 
 def seed(p: Personas) -> SellerConnection:
@@ -353,7 +354,7 @@ def test_the_day_rollups_match_the_rows_after_an_order_changes(data: Personas):
         # A later batch: the Feb 5 order is cancelled and a refund is posted the same day.
         OrderLine.objects.filter(team=team, amazon_order_id="111-0000001-0000001").update(status="cancelled")
         order_days_refresh(connection_id=c.id, marketplace_id=f.US, first=at(5), last=at(5))
-        sku_summaries_refresh(connection_id=c.id, marketplace_id=f.US, now=at(10, 12))
+        sku_summary_refresh(connection_id=c.id, marketplace_id=f.US, now=at(10, 12))
     transaction(team, c, "T-REFUND-2", posted=at(9, 13), kind="Refund", charges=[("Sales", "ProductCharges", "Principal", "-5.00")])
     with team_scope(team.id):
         charge_days_refresh(connection_id=c.id, marketplace_id=f.US, first=at(9, 13), last=at(9, 13))

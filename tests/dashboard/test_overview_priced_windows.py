@@ -11,9 +11,9 @@ import pytest
 
 from ams.core.tenancy import team_scope
 from ams.dashboard import overview as ov
-from ams.orders.rollups import sku_summaries_refresh
 from ams.procurement.models import ProductCost, SkuWindowCost
 from ams.procurement.services import product_cost_delete
+from ams.sync.syncers.orders import sku_summary_refresh
 from tests.dashboard import factories as f
 from tests.dashboard.test_overview import TODAY, at, seed, seller_connection
 from tests.factories import Personas
@@ -38,7 +38,7 @@ def data(personas: Personas) -> Personas:
     # The outsider's summary and costs are priced too, in its own rows.
     outsider = personas.outsider_team
     with team_scope(outsider.id):
-        sku_summaries_refresh(connection_id=seller_connection(outsider).id, marketplace_id=f.US, now=at(10, 12))
+        sku_summary_refresh(connection_id=seller_connection(outsider).id, marketplace_id=f.US, now=at(10, 12))
     add_cost(outsider, "SECRET-SKU", "500.00", date(2026, 1, 1))
     return personas
 
@@ -84,7 +84,7 @@ def test_a_summary_refresh_prices_its_rows_again(data: Personas):
         SkuWindowCost.objects.filter(team=data.team).delete()
         assert ov._priced_windows(data.team, ov.preset_period("7d", today=TODAY), "", "7d") is None
         for marketplace in (f.US, f.DE):
-            sku_summaries_refresh(connection_id=c.id, marketplace_id=marketplace, now=at(10, 12))
+            sku_summary_refresh(connection_id=c.id, marketplace_id=marketplace, now=at(10, 12))
     priced, day_by_day = priced_and_day_by_day(data, "7d")
     assert priced is not None
     assert priced == day_by_day

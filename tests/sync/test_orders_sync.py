@@ -13,6 +13,7 @@ from ams.amazon.models import SellerConnection
 from ams.core.marketplaces import zone
 from ams.core.tenancy import team_scope
 from ams.orders.models import Order, OrderDay, OrderLine, SkuSummary
+from ams.procurement.models import SkuWindowCost
 from ams.sync.models import Family, SyncState, SyncStatus
 from ams.sync.services import sync_run
 from tests.sync.harness import SimSeller
@@ -102,3 +103,26 @@ def test_the_sku_windows_summarise_the_lines(connection: SellerConnection, fast_
             assert summary.units_30d == (recent.aggregate(u=Sum("quantity"))["u"] or 0)
             sales = sum(((x.item_price or 0) - (x.promotion_discount or 0) for x in recent), Decimal(0))
             assert summary.sales_30d == sales
+
+
+def test_the_sync_prices_the_sku_windows_with_the_summary(connection: SellerConnection, fast_sync: None):
+    """Orders knows nothing of costs: the orders sync prices each new SKU summary row's windows
+    (procurement.SkuWindowCost) with the summary, so the overview reads both as of the same day."""
+    sync_run(team_id=connection.team_id, connection_id=connection.id, family=Family.ORDERS)
+    windows = ("7d", "30d", "90d", "mtd")
+    with team_scope(connection.team_id):
+        summaries = {
+            (s.marketplace_id, s.sku, s.currency): (s.as_of, *(getattr(s, f"units_{w}") for w in windows))
+            for s in SkuSummary.objects.filter(connection=connection)
+        }
+        priced = {
+            (p.marketplace_id, p.sku, p.currency): (p.as_of, *(getattr(p, f"units_{w}") for w in windows))
+            for p in SkuWindowCost.objects.filter(connection=connection)
+        }
+        # No cost saved: every unit sold is missing one, none is priced as free.
+        costed = SkuWindowCost.objects.filter(connection=connection).exclude(cost_30d=0).count()
+        missing = {(p.marketplace_id, p.sku, p.currency): p.missing_30d for p in SkuWindowCost.objects.filter(connection=connection)}
+    assert summaries
+    assert priced == summaries
+    assert costed == 0
+    assert missing == {key: units[2] for key, units in priced.items()}  # units[2]: units_30d

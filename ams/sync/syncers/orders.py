@@ -20,6 +20,7 @@ from typing import Any, cast
 from ams.core.tenancy import team_scope
 from ams.orders import rollups, writers
 from ams.orders.writers import OrderLineRow
+from ams.procurement import window_costs
 from ams.sync.context import SyncContext
 from ams.sync.cursors import OrdersCursor
 from ams.sync.parsers import orders as parser
@@ -194,10 +195,18 @@ def incremental(ctx: SyncContext) -> None:
     )
 
 
+def sku_summary_refresh(*, connection_id: int, marketplace_id: str, now: datetime) -> None:
+    """Rebuild one marketplace's SKU summary and price its rows' cost of goods over the same
+    windows, in the caller's transaction: the overview reads both, and never reads priced windows
+    older than the summary. Orders knows nothing of costs; procurement, above it, prices them."""
+    rollups.sku_summaries_refresh(connection_id=connection_id, marketplace_id=marketplace_id, now=now)
+    window_costs.sku_window_costs_refresh(connection_id=connection_id, marketplace_id=marketplace_id)
+
+
 def refresh_summaries(ctx: SyncContext) -> None:
     now = ctx.now()
     with team_scope(ctx.team_id):
         rollups.sku_days_catch_up(connection_id=ctx.connection_id)
     for marketplace_id in ctx.marketplace_ids:
         with team_scope(ctx.team_id):
-            rollups.sku_summaries_refresh(connection_id=ctx.connection_id, marketplace_id=marketplace_id, now=now)
+            sku_summary_refresh(connection_id=ctx.connection_id, marketplace_id=marketplace_id, now=now)
