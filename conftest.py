@@ -54,7 +54,9 @@ def django_db_setup(
     # One database per test process, so suites run side by side on one server do not collide.
     connection.settings_dict.setdefault("TEST", {})["NAME"] = f"test_{original_name}_{os.getpid()}"
     with django_db_blocker.unblock(), connected_as("owner"):
-        connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False, serialize=False)
+        connection.creation.create_test_db(
+            verbosity=0, autoclobber=True, keepdb=False, serialize=False
+        )
     yield
     with django_db_blocker.unblock(), connected_as("owner"):
         connection.creation.destroy_test_db(original_name, verbosity=0, keepdb=False)

@@ -21,4 +21,6 @@ def admin_login(request: HttpRequest, extra_context: Any = None) -> HttpResponse
         if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
             target = reverse("admin:index")
         return redirect(target)
-    return redirect_to_login(request.GET.get("next") or reverse("admin:index"), reverse("account_login"))
+    return redirect_to_login(
+        request.GET.get("next") or reverse("admin:index"), reverse("account_login")
+    )

@@ -23,7 +23,9 @@ class Env(BaseSettings):
     app_env: AppEnv = "dev"
     secret_key: SecretStr = SecretStr("")
     debug: bool = False
-    allowed_hosts: list[str] = Field(default_factory=lambda: ["127.0.0.1", "localhost", "testserver"])
+    allowed_hosts: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1", "localhost", "testserver"]
+    )
     site_url: str = "http://127.0.0.1:8000"
     # Where collectstatic writes; build/static under the project by default.
     static_root: str | None = None
@@ -94,11 +96,19 @@ class Env(BaseSettings):
         if self.stripe_webhook_secret is None or not self.stripe_webhook_secret.get_secret_value():
             problems.append("STRIPE_WEBHOOK_SECRET is required in production")
         if self.stripe_api_base and not self.stripe_api_base.startswith("https://"):
-            problems.append("STRIPE_API_BASE must be unset (Stripe) or https:// in production, never the local fake")
+            problems.append(
+                "STRIPE_API_BASE must be unset (Stripe) or https:// in production, never the local fake"
+            )
         if self.vault_keys is None or not self.vault_active_key_id:
             problems.append("VAULT_KEYS and VAULT_ACTIVE_KEY_ID are required in production")
-        if not (self.spapi_application_id and self.lwa_client_id and self.lwa_client_secret.get_secret_value()):
-            problems.append("SPAPI_APPLICATION_ID, LWA_CLIENT_ID and LWA_CLIENT_SECRET are required in production")
+        if not (
+            self.spapi_application_id
+            and self.lwa_client_id
+            and self.lwa_client_secret.get_secret_value()
+        ):
+            problems.append(
+                "SPAPI_APPLICATION_ID, LWA_CLIENT_ID and LWA_CLIENT_SECRET are required in production"
+            )
         if self.resend_signing_secret is None or not self.resend_signing_secret.get_secret_value():
             # Without it the delivery webhook refuses every event, and bounces go unnoticed.
             problems.append("RESEND_SIGNING_SECRET is required in production")

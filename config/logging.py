@@ -18,7 +18,9 @@ _SECRET_PATTERNS = [
     re.compile(r"\bre_[0-9A-Za-z_]{16,}"),  # Resend keys
     re.compile(r"X-Amz-Signature=[0-9a-f]+", re.IGNORECASE),
     # Secrets carried in a query string, as in OAuth callbacks and invitation links.
-    re.compile(r"(?<=[?&])(spapi_oauth_code|code|state|token|refresh_token|access_token|session_id)=[^&\s'\"]+"),
+    re.compile(
+        r"(?<=[?&])(spapi_oauth_code|code|state|token|refresh_token|access_token|session_id)=[^&\s'\"]+"
+    ),
     re.compile(r"/invitations/[A-Za-z0-9_:.-]{20,}/"),
 ]
 _SECRET_KEYS = re.compile(
@@ -38,7 +40,9 @@ def _redact(value: Any) -> Any:
     if isinstance(value, str):
         return redact_text(value)
     if isinstance(value, dict):
-        return {k: (REDACTED if _SECRET_KEYS.search(str(k)) else _redact(v)) for k, v in value.items()}
+        return {
+            k: (REDACTED if _SECRET_KEYS.search(str(k)) else _redact(v)) for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
         return [_redact(v) for v in value]
     return value
@@ -62,7 +66,11 @@ class RedactingFilter(logging.Filter):
         if isinstance(record.msg, str):
             record.msg = redact_text(record.msg)
         if record.args:
-            record.args = tuple(_redact(a) for a in record.args) if isinstance(record.args, tuple) else _redact(record.args)
+            record.args = (
+                tuple(_redact(a) for a in record.args)
+                if isinstance(record.args, tuple)
+                else _redact(record.args)
+            )
         return True
 
 

@@ -29,7 +29,11 @@ urlpatterns = [
     path("t/<slug:team_slug>/costs/", include("ams.procurement.urls")),
     path("t/<slug:team_slug>/", include("ams.dashboard.urls")),
     path("billing/", include("ams.billing.urls")),
-    path("anymail/resend/tracking/", ResendTrackingWebhookView.as_view(), name="anymail_resend_tracking"),
+    path(
+        "anymail/resend/tracking/",
+        ResendTrackingWebhookView.as_view(),
+        name="anymail_resend_tracking",
+    ),
     path("t/<slug:team_slug>/amazon/", include("ams.amazon.urls")),
     path("t/<slug:team_slug>/sync/", include("ams.sync.urls")),
     path("amazon/callback/", amazon_views.callback, name="amazon_callback"),

@@ -27,7 +27,9 @@ def _user(email: str, name: str, password: str | None) -> User:
     user = User.objects.filter(email=email).first()
     if user is None:
         user = User.objects.create_user(email=email, name=name, password=password)
-    EmailAddress.objects.get_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
+    EmailAddress.objects.get_or_create(
+        user=user, email=email, defaults={"verified": True, "primary": True}
+    )
     return user
 
 
@@ -38,7 +40,10 @@ def demo_account_ensure() -> DemoAccount:
     team = Team.objects.filter(name=DEMO_TEAM).order_by("id").first()
     if team is None:
         team = team_create(owner=user, name=DEMO_TEAM)
-        colleagues = [("sam@ams.localhost", "Sam Stock", Role.MEMBER), ("vic@ams.localhost", "Vic Viewer", Role.VIEWER)]
+        colleagues = [
+            ("sam@ams.localhost", "Sam Stock", Role.MEMBER),
+            ("vic@ams.localhost", "Vic Viewer", Role.VIEWER),
+        ]
         with team_scope(team.id):
             for email, name, role in colleagues:
                 Membership.objects.create(team=team, user=_user(email, name, None), role=role)

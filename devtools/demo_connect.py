@@ -28,7 +28,13 @@ def _csrf(client: httpx.Client, path: str) -> str:
 
 
 def connect_through_consent(
-    *, site_url: str, email: str, password: str, team_slug: str, selling_partner_id: str, region: str = "NA"
+    *,
+    site_url: str,
+    email: str,
+    password: str,
+    team_slug: str,
+    selling_partner_id: str,
+    region: str = "NA",
 ) -> str:
     """Run the consent flow against ``site_url``; return where AMS sent the browser at the end."""
     with httpx.Client(base_url=site_url, follow_redirects=False, timeout=60) as web:
@@ -50,7 +56,9 @@ def connect_through_consent(
         )
         consent_url = response.headers.get("Location", "")
         if response.status_code != 302 or "/apps/authorize/consent" not in consent_url:
-            raise DemoConnectError(f"Connect did not lead to the consent page (HTTP {response.status_code})")
+            raise DemoConnectError(
+                f"Connect did not lead to the consent page (HTTP {response.status_code})"
+            )
 
         # The seller approves on Seller Central (here, the simulator's page).
         consent = urlsplit(consent_url)
@@ -62,10 +70,14 @@ def connect_through_consent(
             approved = amazon.post("/apps/authorize/confirm", data=fields)
         callback = approved.headers.get("Location", "")
         if approved.status_code != 302 or "spapi_oauth_code=" not in callback:
-            raise DemoConnectError(f"the consent page did not approve (HTTP {approved.status_code})")
+            raise DemoConnectError(
+                f"the consent page did not approve (HTTP {approved.status_code})"
+            )
 
         # Back to AMS, with the session that started the flow.
         response = web.get(callback)
         if response.status_code != 302:
-            raise DemoConnectError(f"the callback refused the authorization (HTTP {response.status_code})")
+            raise DemoConnectError(
+                f"the callback refused the authorization (HTTP {response.status_code})"
+            )
         return urljoin(site_url, str(response.headers.get("Location", "/")))

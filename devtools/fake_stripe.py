@@ -106,7 +106,9 @@ class FakeStripe:
 
     # --- The API ---------------------------------------------------------------------------
 
-    def handle(self, method: str, url: str, headers: dict[str, str], body: bytes) -> tuple[int, str]:
+    def handle(
+        self, method: str, url: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, str]:
         path = urlsplit(url).path
         params = decode_form(body.decode() if method == "POST" else urlsplit(url).query)
         lowered = {k.lower(): v for k, v in headers.items()}
@@ -123,28 +125,41 @@ class FakeStripe:
                 ("POST", "v1/checkout/sessions"): self._session_create,
                 ("GET", "v1/checkout/sessions/{id}"): lambda p: self._get(self.sessions, object_id),
                 ("POST", "v1/billing_portal/sessions"): self._portal_create,
-                ("GET", "v1/subscriptions/{id}"): lambda p: self._get(self.subscriptions, object_id),
+                ("GET", "v1/subscriptions/{id}"): lambda p: self._get(
+                    self.subscriptions, object_id
+                ),
             }
             handler = handlers.get(route)
             if handler is None:
-                return self._error(404, "invalid_request_error", f"Unrecognized request URL ({method}: {path}).")
+                return self._error(
+                    404, "invalid_request_error", f"Unrecognized request URL ({method}: {path})."
+                )
             return handler(params)
 
     def _json(self, obj: dict[str, Any], status: int = 200) -> tuple[int, str]:
         return status, json.dumps(obj)
 
-    def _error(self, status: int, kind: str, message: str, code: str | None = None) -> tuple[int, str]:
+    def _error(
+        self, status: int, kind: str, message: str, code: str | None = None
+    ) -> tuple[int, str]:
         return self._json({"error": {"type": kind, "message": message, "code": code}}, status)
 
     def _get(self, table: dict[str, dict[str, Any]], key: str) -> tuple[int, str]:
         if key not in table:
-            return self._error(404, "invalid_request_error", f"No such object: '{key}'", "resource_missing")
+            return self._error(
+                404, "invalid_request_error", f"No such object: '{key}'", "resource_missing"
+            )
         return self._json(table[key])
 
     def _customer_create(self, params: dict[str, Any]) -> tuple[int, str]:
         customer = {
-            "id": _id("cus"), "object": "customer", "created": self.now(), "livemode": False,
-            "email": params.get("email"), "name": params.get("name"), "metadata": params.get("metadata", {}),
+            "id": _id("cus"),
+            "object": "customer",
+            "created": self.now(),
+            "livemode": False,
+            "email": params.get("email"),
+            "name": params.get("name"),
+            "metadata": params.get("metadata", {}),
         }
         self.customers[customer["id"]] = customer
         return self._json(customer)
@@ -152,49 +167,83 @@ class FakeStripe:
     def _session_create(self, params: dict[str, Any]) -> tuple[int, str]:
         customer = params.get("customer", "")
         if customer not in self.customers:
-            return self._error(400, "invalid_request_error", f"No such customer: '{customer}'", "resource_missing")
+            return self._error(
+                400, "invalid_request_error", f"No such customer: '{customer}'", "resource_missing"
+            )
         trial_end = params.get("subscription_data", {}).get("trial_end")
         if trial_end is not None and int(trial_end) < self.now() + 48 * 3600:
-            return self._error(400, "invalid_request_error", "trial_end must be at least 48 hours in the future.")
+            return self._error(
+                400, "invalid_request_error", "trial_end must be at least 48 hours in the future."
+            )
         session_id = _id("cs_test")
         session = {
-            "id": session_id, "object": "checkout.session", "mode": params.get("mode"), "status": "open",
-            "payment_status": "unpaid", "customer": customer, "subscription": None,
-            "client_reference_id": params.get("client_reference_id"), "metadata": params.get("metadata", {}),
-            "success_url": params.get("success_url"), "cancel_url": params.get("cancel_url"),
-            "url": f"{self.public_url}/checkout/{session_id}", "created": self.now(), "livemode": False,
-            "line_items": params.get("line_items", []), "subscription_data": params.get("subscription_data", {}),
+            "id": session_id,
+            "object": "checkout.session",
+            "mode": params.get("mode"),
+            "status": "open",
+            "payment_status": "unpaid",
+            "customer": customer,
+            "subscription": None,
+            "client_reference_id": params.get("client_reference_id"),
+            "metadata": params.get("metadata", {}),
+            "success_url": params.get("success_url"),
+            "cancel_url": params.get("cancel_url"),
+            "url": f"{self.public_url}/checkout/{session_id}",
+            "created": self.now(),
+            "livemode": False,
+            "line_items": params.get("line_items", []),
+            "subscription_data": params.get("subscription_data", {}),
         }
         self.sessions[session_id] = session
-        return self._json({k: v for k, v in session.items() if k not in ("line_items", "subscription_data")})
+        return self._json(
+            {k: v for k, v in session.items() if k not in ("line_items", "subscription_data")}
+        )
 
     def _portal_create(self, params: dict[str, Any]) -> tuple[int, str]:
         customer = params.get("customer", "")
         if customer not in self.customers:
-            return self._error(400, "invalid_request_error", f"No such customer: '{customer}'", "resource_missing")
+            return self._error(
+                400, "invalid_request_error", f"No such customer: '{customer}'", "resource_missing"
+            )
         portal_id = _id("bps")
         portal = {
-            "id": portal_id, "object": "billing_portal.session", "customer": customer,
-            "return_url": params.get("return_url"), "flow": params.get("flow_data"),
-            "url": f"{self.public_url}/portal/{portal_id}", "created": self.now(), "livemode": False,
+            "id": portal_id,
+            "object": "billing_portal.session",
+            "customer": customer,
+            "return_url": params.get("return_url"),
+            "flow": params.get("flow_data"),
+            "url": f"{self.public_url}/portal/{portal_id}",
+            "created": self.now(),
+            "livemode": False,
         }
         self.portal_sessions[portal_id] = portal
         return self._json(portal)
 
     # --- What happens on Stripe's side, as events --------------------------------------------
 
-    def event(self, type: str, obj: dict[str, Any], *, created: int | None = None) -> dict[str, Any]:
+    def event(
+        self, type: str, obj: dict[str, Any], *, created: int | None = None
+    ) -> dict[str, Any]:
         return {
-            "id": _id("evt"), "object": "event", "api_version": API_VERSION,
-            "created": self.now() if created is None else created, "livemode": False,
-            "pending_webhooks": 1, "request": {"id": None, "idempotency_key": None}, "type": type,
+            "id": _id("evt"),
+            "object": "event",
+            "api_version": API_VERSION,
+            "created": self.now() if created is None else created,
+            "livemode": False,
+            "pending_webhooks": 1,
+            "request": {"id": None, "idempotency_key": None},
+            "type": type,
             "data": {"object": json.loads(json.dumps(obj))},
         }
 
-    def sign(self, event: dict[str, Any], *, timestamp: int | None = None, secret: str | None = None) -> tuple[str, str]:
+    def sign(
+        self, event: dict[str, Any], *, timestamp: int | None = None, secret: str | None = None
+    ) -> tuple[str, str]:
         """The exact body and Stripe-Signature header Stripe would send for ``event``."""
         payload = json.dumps(event)
-        return payload, webhook_signature(payload, secret or self.webhook_secret, timestamp=timestamp)
+        return payload, webhook_signature(
+            payload, secret or self.webhook_secret, timestamp=timestamp
+        )
 
     def complete_checkout(self, session_id: str) -> list[dict[str, Any]]:
         """The customer paid on the Checkout page: a subscription, its first invoice, and the events."""
@@ -206,21 +255,46 @@ class FakeStripe:
             now = self.now()
             period_end = trial_end or now + MONTH
             subscription = {
-                "id": _id("sub"), "object": "subscription", "customer": session["customer"],
-                "status": "trialing" if trial_end else "active", "cancel_at_period_end": False,
-                "canceled_at": None, "ended_at": None, "created": now, "start_date": now,
-                "trial_start": now if trial_end else None, "trial_end": trial_end,
-                "metadata": data.get("metadata", {}), "livemode": False,
-                "items": {"object": "list", "data": [{
-                    "id": _id("si"), "object": "subscription_item", "quantity": 1,
-                    "price": {"id": price, "object": "price", "unit_amount": self.prices.get(price, 0),
-                              "currency": self.currency, "recurring": {"interval": "month"}},
-                    "current_period_start": now, "current_period_end": period_end,
-                }]},
+                "id": _id("sub"),
+                "object": "subscription",
+                "customer": session["customer"],
+                "status": "trialing" if trial_end else "active",
+                "cancel_at_period_end": False,
+                "canceled_at": None,
+                "ended_at": None,
+                "created": now,
+                "start_date": now,
+                "trial_start": now if trial_end else None,
+                "trial_end": trial_end,
+                "metadata": data.get("metadata", {}),
+                "livemode": False,
+                "items": {
+                    "object": "list",
+                    "data": [
+                        {
+                            "id": _id("si"),
+                            "object": "subscription_item",
+                            "quantity": 1,
+                            "price": {
+                                "id": price,
+                                "object": "price",
+                                "unit_amount": self.prices.get(price, 0),
+                                "currency": self.currency,
+                                "recurring": {"interval": "month"},
+                            },
+                            "current_period_start": now,
+                            "current_period_end": period_end,
+                        }
+                    ],
+                },
             }
             self.subscriptions[subscription["id"]] = subscription
-            session.update(status="complete", payment_status="paid", subscription=subscription["id"])
-            public_session = {k: v for k, v in session.items() if k not in ("line_items", "subscription_data")}
+            session.update(
+                status="complete", payment_status="paid", subscription=subscription["id"]
+            )
+            public_session = {
+                k: v for k, v in session.items() if k not in ("line_items", "subscription_data")
+            }
             invoice = self._invoice(subscription, paid=True, amount=0 if trial_end else None)
             return [
                 self.event("checkout.session.completed", public_session, created=now),
@@ -228,24 +302,48 @@ class FakeStripe:
                 self.event("invoice.paid", invoice, created=now),
             ]
 
-    def _invoice(self, subscription: dict[str, Any], *, paid: bool, amount: int | None = None) -> dict[str, Any]:
+    def _invoice(
+        self, subscription: dict[str, Any], *, paid: bool, amount: int | None = None
+    ) -> dict[str, Any]:
         item = subscription["items"]["data"][0]
         cents = item["price"]["unit_amount"] if amount is None else amount
         invoice_id = _id("in")
         start, end = item["current_period_start"], item["current_period_end"]
         invoice = {
-            "id": invoice_id, "object": "invoice", "customer": subscription["customer"],
-            "number": f"FAKE-{len(self.invoices) + 1:04d}", "currency": self.currency,
-            "amount_due": cents, "amount_paid": cents if paid else 0, "amount_remaining": 0 if paid else cents,
-            "status": "paid" if paid else "open", "attempt_count": 1, "created": self.now(),
+            "id": invoice_id,
+            "object": "invoice",
+            "customer": subscription["customer"],
+            "number": f"FAKE-{len(self.invoices) + 1:04d}",
+            "currency": self.currency,
+            "amount_due": cents,
+            "amount_paid": cents if paid else 0,
+            "amount_remaining": 0 if paid else cents,
+            "status": "paid" if paid else "open",
+            "attempt_count": 1,
+            "created": self.now(),
             "next_payment_attempt": None if paid else self.now() + 3 * 86400,
             "hosted_invoice_url": f"{self.public_url}/invoices/{invoice_id}",
             "invoice_pdf": f"{self.public_url}/invoices/{invoice_id}/pdf",
-            "period_start": start, "period_end": end, "livemode": False,
-            "lines": {"object": "list", "data": [{"amount": cents, "currency": self.currency,
-                                                  "period": {"start": start, "end": end}}]},
-            "parent": {"type": "subscription_details", "subscription_details": {
-                "subscription": subscription["id"], "metadata": subscription["metadata"]}},
+            "period_start": start,
+            "period_end": end,
+            "livemode": False,
+            "lines": {
+                "object": "list",
+                "data": [
+                    {
+                        "amount": cents,
+                        "currency": self.currency,
+                        "period": {"start": start, "end": end},
+                    }
+                ],
+            },
+            "parent": {
+                "type": "subscription_details",
+                "subscription_details": {
+                    "subscription": subscription["id"],
+                    "metadata": subscription["metadata"],
+                },
+            },
         }
         self.invoices[invoice_id] = invoice
         return invoice
@@ -266,7 +364,11 @@ class FakeStripe:
 
     def trial_will_end(self, subscription_id: str) -> list[dict[str, Any]]:
         with self.lock:
-            return [self.event("customer.subscription.trial_will_end", self.subscriptions[subscription_id])]
+            return [
+                self.event(
+                    "customer.subscription.trial_will_end", self.subscriptions[subscription_id]
+                )
+            ]
 
     def cancel(self, subscription_id: str) -> list[dict[str, Any]]:
         """Cancelled now (the Portal's cancel, or the end of unpaid retries)."""
@@ -277,13 +379,18 @@ class FakeStripe:
 
     def deliver(self, events: Iterable[dict[str, Any]]) -> list[int]:
         """POST each event, signed, to ``webhook_url`` (loopback only), as Stripe would."""
-        if not self.webhook_url or urlsplit(self.webhook_url).hostname not in ("127.0.0.1", "localhost"):
+        if not self.webhook_url or urlsplit(self.webhook_url).hostname not in (
+            "127.0.0.1",
+            "localhost",
+        ):
             raise ValueError("the fake delivers webhooks to loopback only")
         statuses = []
         for event in events:
             payload, header = self.sign(event)
             request = urllib.request.Request(  # noqa: S310  (a loopback URL, asserted above)
-                self.webhook_url, data=payload.encode(), method="POST",
+                self.webhook_url,
+                data=payload.encode(),
+                method="POST",
                 headers={"Content-Type": "application/json", "Stripe-Signature": header},
             )
             with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
@@ -324,7 +431,13 @@ def _make_handler(fake: FakeStripe) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:
             pass  # quiet: request lines would carry ids, and the demo's console is for AMS
 
-        def _send(self, status: int, body: str, content_type: str = "application/json", location: str | None = None) -> None:
+        def _send(
+            self,
+            status: int,
+            body: str,
+            content_type: str = "application/json",
+            location: str | None = None,
+        ) -> None:
             data = body.encode()
             self.send_response(status)
             self.send_header("Content-Type", content_type)
@@ -338,7 +451,9 @@ def _make_handler(fake: FakeStripe) -> type[BaseHTTPRequestHandler]:
             return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
         def _page(self, title: str, body: str) -> None:
-            self._send(200, _PAGE.format(title=html.escape(title), body=body), "text/html; charset=utf-8")
+            self._send(
+                200, _PAGE.format(title=html.escape(title), body=body), "text/html; charset=utf-8"
+            )
 
         def do_GET(self) -> None:
             parts = urlsplit(self.path).path.strip("/").split("/")
@@ -350,24 +465,42 @@ def _make_handler(fake: FakeStripe) -> type[BaseHTTPRequestHandler]:
                 amount = fake.prices.get(price, 0) / 100
                 trial = session["subscription_data"].get("trial_end")
                 note = "<p>Free until the trial ends, then monthly.</p>" if trial else ""
-                self._page("Subscribe", (
-                    f"<p>Plan <code>{html.escape(price)}</code>: {amount:.2f} {fake.currency.upper()} a month.</p>{note}"
-                    f'<form method="post" action="/checkout/{parts[1]}/pay"><button type="submit">Pay</button></form>'
-                    f'<p><a href="{html.escape(session["cancel_url"] or "/")}">Cancel</a></p>'
-                ))
+                self._page(
+                    "Subscribe",
+                    (
+                        f"<p>Plan <code>{html.escape(price)}</code>: {amount:.2f} {fake.currency.upper()} a month.</p>{note}"
+                        f'<form method="post" action="/checkout/{parts[1]}/pay"><button type="submit">Pay</button></form>'
+                        f'<p><a href="{html.escape(session["cancel_url"] or "/")}">Cancel</a></p>'
+                    ),
+                )
             elif parts[0] == "portal" and len(parts) == 2 and parts[1] in fake.portal_sessions:
                 portal = fake.portal_sessions[parts[1]]
-                subs = [s for s in fake.subscriptions.values() if s["customer"] == portal["customer"] and s["status"] != "canceled"]
+                subs = [
+                    s
+                    for s in fake.subscriptions.values()
+                    if s["customer"] == portal["customer"] and s["status"] != "canceled"
+                ]
                 buttons = "".join(
                     f'<form method="post" action="/portal/{parts[1]}/{action}/{s["id"]}"><button type="submit">{label}</button></form>'
-                    for s in subs for action, label in (("renew", "Simulate next month: paid"),
-                                                        ("fail", "Simulate next month: card declined"),
-                                                        ("cancel", "Cancel subscription"))
+                    for s in subs
+                    for action, label in (
+                        ("renew", "Simulate next month: paid"),
+                        ("fail", "Simulate next month: card declined"),
+                        ("cancel", "Cancel subscription"),
+                    )
                 )
-                self._page("Billing portal", (buttons or "<p>No active subscription.</p>")
-                           + f'<p><a href="{html.escape(portal["return_url"] or "/")}">Return to AMS</a></p>')
+                self._page(
+                    "Billing portal",
+                    (buttons or "<p>No active subscription.</p>")
+                    + f'<p><a href="{html.escape(portal["return_url"] or "/")}">Return to AMS</a></p>',
+                )
             else:
-                self._send(404, json.dumps({"error": {"type": "invalid_request_error", "message": "Not found"}}))
+                self._send(
+                    404,
+                    json.dumps(
+                        {"error": {"type": "invalid_request_error", "message": "Not found"}}
+                    ),
+                )
 
         def do_POST(self) -> None:
             body = self._body()
@@ -399,7 +532,9 @@ def _make_handler(fake: FakeStripe) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def serve(*, port: int = 12111, webhook_url: str | None = None, fake: FakeStripe | None = None) -> tuple[ThreadingHTTPServer, FakeStripe]:
+def serve(
+    *, port: int = 12111, webhook_url: str | None = None, fake: FakeStripe | None = None
+) -> tuple[ThreadingHTTPServer, FakeStripe]:
     """Start the fake on 127.0.0.1:``port`` in a background thread; ``port=0`` picks a free one."""
     fake = fake or default_fake()
     server = ThreadingHTTPServer(("127.0.0.1", port), _make_handler(fake))

@@ -195,7 +195,9 @@ class SpApiClient:
         self._refresh_token_provider = refresh_token_provider
         self._grantless_scope = grantless_scope
         self.limiter: Limiter = limiter if limiter is not None else MemoryLimiter()
-        self.token_cache: TokenCache = token_cache if token_cache is not None else MemoryTokenCache()
+        self.token_cache: TokenCache = (
+            token_cache if token_cache is not None else MemoryTokenCache()
+        )
         self.http = http or HttpClient()
         self.timeout = timeout
         self.user_agent = user_agent
@@ -514,7 +516,11 @@ class SpApiClient:
         result: JsonDict = self.call(
             "catalogItems_2022-04-01.getCatalogItem",
             path_params={"asin": asin},
-            params={"marketplaceIds": marketplace_ids, "includedData": included_data, "locale": locale},
+            params={
+                "marketplaceIds": marketplace_ids,
+                "includedData": included_data,
+                "locale": locale,
+            },
         )
         return result
 

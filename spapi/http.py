@@ -125,7 +125,9 @@ class StreamingResponse:
         except httpx.TimeoutException as exc:
             raise RequestTimeout(f"timed out reading the body: {type(exc).__name__}") from None
         except httpx.HTTPError as exc:
-            raise TransportError(f"body incomplete: {type(exc).__name__}: {redact(str(exc))}") from None
+            raise TransportError(
+                f"body incomplete: {type(exc).__name__}: {redact(str(exc))}"
+            ) from None
 
     def read_prefix(self, limit: int = 64 * 1024) -> bytes:
         """Up to ``limit`` bytes of the body, for classifying an error response."""

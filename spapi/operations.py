@@ -46,7 +46,9 @@ def get_operation(key: str) -> Operation:
     try:
         return _BY_KEY[key]
     except KeyError:
-        raise KeyError(f"unknown SP-API operation {key!r}; expected '<api>.<operationId>'") from None
+        raise KeyError(
+            f"unknown SP-API operation {key!r}; expected '<api>.<operationId>'"
+        ) from None
 
 
 def all_operations() -> list[Operation]:

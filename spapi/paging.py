@@ -41,14 +41,20 @@ PAGE_SPECS: dict[str, PageSpec] = {
     "ordersV0.getOrderItems": PageSpec(("payload", "NextToken"), "NextToken"),
     "orders_2026-01-01.searchOrders": PageSpec(("pagination", "nextToken"), "paginationToken"),
     "fbaInventory.getInventorySummaries": PageSpec(("pagination", "nextToken"), "nextToken"),
-    "listingsItems_2021-08-01.searchListingsItems": PageSpec(("pagination", "nextToken"), "pageToken"),
-    "catalogItems_2022-04-01.searchCatalogItems": PageSpec(("pagination", "nextToken"), "pageToken"),
+    "listingsItems_2021-08-01.searchListingsItems": PageSpec(
+        ("pagination", "nextToken"), "pageToken"
+    ),
+    "catalogItems_2022-04-01.searchCatalogItems": PageSpec(
+        ("pagination", "nextToken"), "pageToken"
+    ),
     "financesV0.listFinancialEventGroups": PageSpec(("payload", "NextToken"), "NextToken"),
     "financesV0.listFinancialEventsByGroupId": PageSpec(("payload", "NextToken"), "NextToken"),
     "financesV0.listFinancialEventsByOrderId": PageSpec(("payload", "NextToken"), "NextToken"),
     "financesV0.listFinancialEvents": PageSpec(("payload", "NextToken"), "NextToken"),
     "finances_2024-06-19.listTransactions": PageSpec(("payload", "nextToken"), "nextToken"),
-    "reports_2021-06-30.getReports": PageSpec(("nextToken",), "nextToken", token_replaces_filters=True),
+    "reports_2021-06-30.getReports": PageSpec(
+        ("nextToken",), "nextToken", token_replaces_filters=True
+    ),
 }
 
 

@@ -183,7 +183,9 @@ class MemoryLimiter:
             now = self._clock()
             bucket = self._bucket(seller_id, operation, now)
             # Settle the balance at the old rate before switching.
-            bucket.tokens = min(bucket.burst, bucket.tokens + max(0.0, now - bucket.last) * bucket.rate)
+            bucket.tokens = min(
+                bucket.burst, bucket.tokens + max(0.0, now - bucket.last) * bucket.rate
+            )
             bucket.last = now
             # Taken as is, not scaled: it is what the server enforces (a simulator running
             # scaled plans reports its scaled rate).

@@ -421,7 +421,9 @@ def iter_report_rows(
     attempts = 0
     while True:
         document = ReportDocument.from_payload(client.get_report_document(report_document_id))
-        lines_ = iter_document_lines(client.http, document, encoding=encoding, timeout=client.timeout)
+        lines_ = iter_document_lines(
+            client.http, document, encoding=encoding, timeout=client.timeout
+        )
         try:
             first = next(lines_, None)
         except DocumentExpired:

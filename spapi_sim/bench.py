@@ -23,7 +23,9 @@ def _peak_rss_mb() -> float:
 
 def build_benchmark(skus: int, days: int, seed: int = 7) -> tuple[dict[str, Any], SimState]:
     anchor = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    config = SimConfig(seed=seed, sellers=1, skus_per_seller=skus, history_days=days, anchor=anchor, clock_speed=0)
+    config = SimConfig(
+        seed=seed, sellers=1, skus_per_seller=skus, history_days=days, anchor=anchor, clock_speed=0
+    )
     started = time.perf_counter()
     cpu_started = time.process_time()
     state = SimState(config)
@@ -47,10 +49,24 @@ def _token(base: str, info: dict[str, Any]) -> str:
     parts = urlsplit(base)
     spid = info["sellers"][0]["selling_partner_id"]
     conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port)
-    conn.request("POST", "/_sim/authorize", json.dumps({"selling_partner_id": spid}), {"Content-Type": "application/json"})
+    conn.request(
+        "POST",
+        "/_sim/authorize",
+        json.dumps({"selling_partner_id": spid}),
+        {"Content-Type": "application/json"},
+    )
     code = json.loads(conn.getresponse().read())["code"]
-    form = urlencode({"grant_type": "authorization_code", "code": code, "client_id": info["client_id"], "client_secret": info["client_secret"]})
-    conn.request("POST", "/auth/o2/token", form, {"Content-Type": "application/x-www-form-urlencoded"})
+    form = urlencode(
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "client_id": info["client_id"],
+            "client_secret": info["client_secret"],
+        }
+    )
+    conn.request(
+        "POST", "/auth/o2/token", form, {"Content-Type": "application/x-www-form-urlencoded"}
+    )
     token = json.loads(conn.getresponse().read())["access_token"]
     conn.close()
     return str(token)
@@ -58,7 +74,9 @@ def _token(base: str, info: dict[str, Any]) -> str:
 
 def throughput_benchmark(seconds: float = 3.0, clients: int = 4) -> dict[str, Any]:
     """Requests per second on getMarketplaceParticipations with keep-alive clients."""
-    config = SimConfig(seed=1, sellers=1, skus_per_seller=50, history_days=30, rate_scale=0, clock_speed=0)
+    config = SimConfig(
+        seed=1, sellers=1, skus_per_seller=50, history_days=30, rate_scale=0, clock_speed=0
+    )
     with start_server(config) as server:
         token = _token(server.base_url, server.info())
         parts = urlsplit(server.base_url)
@@ -68,7 +86,11 @@ def throughput_benchmark(seconds: float = 3.0, clients: int = 4) -> dict[str, An
         def worker(slot: int) -> None:
             conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port)
             while time.perf_counter() < deadline:
-                conn.request("GET", "/sellers/v1/marketplaceParticipations", headers={"x-amz-access-token": token})
+                conn.request(
+                    "GET",
+                    "/sellers/v1/marketplaceParticipations",
+                    headers={"x-amz-access-token": token},
+                )
                 response = conn.getresponse()
                 response.read()
                 if response.status == 200:
@@ -82,7 +104,11 @@ def throughput_benchmark(seconds: float = 3.0, clients: int = 4) -> dict[str, An
         for t in threads:
             t.join()
         elapsed = time.perf_counter() - started
-    return {"operation": "getMarketplaceParticipations", "clients": clients, "requests_per_second": round(sum(counts) / elapsed, 1)}
+    return {
+        "operation": "getMarketplaceParticipations",
+        "clients": clients,
+        "requests_per_second": round(sum(counts) / elapsed, 1),
+    }
 
 
 def serve_history_benchmark(state: SimState, days: int = 30) -> dict[str, Any]:
@@ -100,7 +126,13 @@ def serve_history_benchmark(state: SimState, days: int = 30) -> dict[str, Any]:
     started = time.perf_counter()
     for _pass in range(2):
         for start in range(now - days * 86400, now, 30 * 86400):
-            spec = DocumentSpec("GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL", (0,), start, min(now, start + 30 * 86400), now)
+            spec = DocumentSpec(
+                "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL",
+                (0,),
+                start,
+                min(now, start + 30 * 86400),
+                now,
+            )
             for _row in rows(world, spec):
                 rows_streamed += 1
         peaks.append(_peak_rss_mb())

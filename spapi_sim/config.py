@@ -89,7 +89,12 @@ def normalise_rule(rule: dict[str, Any]) -> dict[str, Any]:
     count = int(rule.get("count", 1))
     if count < 1:
         raise ValueError("count must be at least 1")
-    return {"operation": str(rule.get("operation", "*")), "kind": kind, "status": status, "count": count}
+    return {
+        "operation": str(rule.get("operation", "*")),
+        "kind": kind,
+        "status": status,
+        "count": count,
+    }
 
 
 @dataclass
@@ -173,5 +178,11 @@ class SimConfig:
             raise ValueError("demand_scale must be positive")
         if self.clock_speed < 0 or self.rate_scale < 0:
             raise ValueError("clock_speed and rate_scale must not be negative")
-        if self.report_seconds < 0 or self.report_seconds_per_1000_rows < 0 or self.report_polls < 0:
-            raise ValueError("report_seconds, report_seconds_per_1000_rows and report_polls must not be negative")
+        if (
+            self.report_seconds < 0
+            or self.report_seconds_per_1000_rows < 0
+            or self.report_polls < 0
+        ):
+            raise ValueError(
+                "report_seconds, report_seconds_per_1000_rows and report_polls must not be negative"
+            )

@@ -31,14 +31,20 @@ def _error_page(code: str, message: str) -> Response:
 def _validate(state: SimState, query: dict[str, str]) -> tuple[Response | None, str]:
     """Amazon's consent errors, in Amazon's order; returns the effective redirect URI."""
     if query.get("application_id") != state.application_id:
-        return _error_page("MD9100", "The application you are trying to authorize could not be found."), ""
+        return _error_page(
+            "MD9100", "The application you are trying to authorize could not be found."
+        ), ""
     if state.config.app_is_draft and query.get("version") != "beta":
-        return _error_page("MD1000", "This application is in draft state and needs version=beta to be authorized."), ""
+        return _error_page(
+            "MD1000", "This application is in draft state and needs version=beta to be authorized."
+        ), ""
     redirect_uri = query.get("redirect_uri") or state.config.redirect_uris[0]
     if "#" in redirect_uri:
         return _error_page("MD5110", "The redirect URL contains a fragment."), ""
     if not redirect_uri_allowed(state, redirect_uri):
-        return _error_page("MD5101", "The redirect URL does not match the OAuth redirect URIs of this application."), ""
+        return _error_page(
+            "MD5101", "The redirect URL does not match the OAuth redirect URIs of this application."
+        ), ""
     return None, redirect_uri
 
 
@@ -91,7 +97,9 @@ def consent_page(state: SimState, request: Request) -> Response:
 
 
 def confirm(state: SimState, request: Request) -> Response:
-    form = request.form() if request.method == "POST" else {k: v[0] for k, v in request.query.items()}
+    form = (
+        request.form() if request.method == "POST" else {k: v[0] for k, v in request.query.items()}
+    )
     error, redirect_uri = _validate(state, form)
     if error is not None:
         return error
@@ -100,7 +108,9 @@ def confirm(state: SimState, request: Request) -> Response:
         return _error_page("MD9100", "Choose one of your selling accounts.")
     if form.get("decision", "approve") != "approve":
         # Amazon sends the seller back without a code when they cancel.
-        location = callback_url(redirect_uri, {"state": form.get("state", ""), "error": "access_denied"})
+        location = callback_url(
+            redirect_uri, {"state": form.get("state", ""), "error": "access_denied"}
+        )
     else:
         code = state.lwa.issue_code(spid, redirect_uri, state.now_ms())
         location = callback_url(

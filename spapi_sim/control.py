@@ -55,7 +55,9 @@ def authorize(state: SimState, request: Request) -> Response:
     if not redirect_uri_allowed(state, redirect_uri):
         return _error(400, "redirect_uri is not registered for the application (MD5101)")
     code = state.lwa.issue_code(spid, redirect_uri, state.now_ms())
-    return json_response(200, {"code": code, "selling_partner_id": spid, "redirect_uri": redirect_uri})
+    return json_response(
+        200, {"code": code, "selling_partner_id": spid, "redirect_uri": redirect_uri}
+    )
 
 
 def revoke(state: SimState, request: Request) -> Response:
@@ -80,7 +82,11 @@ def set_faults(state: SimState, request: Request) -> Response:
 
 
 def _clock(state: SimState) -> dict[str, Any]:
-    return {"now": iso(state.clock.now()), "anchor": iso(state.config.anchor), "speed": state.clock.speed}
+    return {
+        "now": iso(state.clock.now()),
+        "anchor": iso(state.config.anchor),
+        "speed": state.clock.speed,
+    }
 
 
 def get_clock(state: SimState, request: Request) -> Response:
@@ -132,4 +138,6 @@ def get_truth(state: SimState, request: Request) -> Response:
         return _error(400, "from and to must be YYYY-MM-DD dates")
     families = set(request.args("families"))
     data = truth.truth(world, state.clock.now(), first, last, families or None)
-    return Response(200, json.dumps(data, indent=1).encode(), [("Content-Type", "application/json")])
+    return Response(
+        200, json.dumps(data, indent=1).encode(), [("Content-Type", "application/json")]
+    )

@@ -69,7 +69,11 @@ class FaultInjector:
                     self.config.next.remove(rule)
                 return self._fire(Fault(rule["kind"], rule.get("status")))
             enabled = [k for k in self.config.kinds if k in kinds]
-            if enabled and self.config.error_rate > 0 and self._random.random() < self.config.error_rate:
+            if (
+                enabled
+                and self.config.error_rate > 0
+                and self._random.random() < self.config.error_rate
+            ):
                 kind = enabled[self._random.randrange(len(enabled))]
                 return self._fire(Fault(kind))
         return None

@@ -65,14 +65,18 @@ class Response:
         return None
 
 
-def json_response(status: int, payload: Any, headers: list[tuple[str, str]] | None = None) -> Response:
+def json_response(
+    status: int, payload: Any, headers: list[tuple[str, str]] | None = None
+) -> Response:
     body = json.dumps(payload, separators=(",", ":")).encode()
     return Response(status, body, [("Content-Type", "application/json"), *(headers or [])])
 
 
 def sp_error(status: int, code: str, message: str, details: str = "") -> Response:
     """SP-API's error body: {"errors": [{"code", "message", "details"}]}."""
-    return json_response(status, {"errors": [{"code": code, "message": message, "details": details}]})
+    return json_response(
+        status, {"errors": [{"code": code, "message": message, "details": details}]}
+    )
 
 
 def html_response(status: int, html: str) -> Response:
@@ -97,7 +101,15 @@ class Router:
     def __init__(self) -> None:
         self.routes: list[Route] = []
 
-    def add(self, method: str, template: str, handler: Handler, *, operation: str | None = None, kind: str = "spapi") -> None:
+    def add(
+        self,
+        method: str,
+        template: str,
+        handler: Handler,
+        *,
+        operation: str | None = None,
+        kind: str = "spapi",
+    ) -> None:
         regex = "^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template) + "/?$"
         self.routes.append(Route(method, template, re.compile(regex), handler, operation, kind))
 

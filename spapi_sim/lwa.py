@@ -109,7 +109,9 @@ class Lwa:
         return max(now_ms, revoked + 1)
 
     def issue_refresh_token(self, spid: str, now_ms: int) -> str:
-        return self._sign("Atzr", {"s": spid, "i": self._issue_ms(now_ms, spid), "n": secrets.token_hex(6)})
+        return self._sign(
+            "Atzr", {"s": spid, "i": self._issue_ms(now_ms, spid), "n": secrets.token_hex(6)}
+        )
 
     def issue_access_token(self, principal: Principal, now_ms: int) -> str:
         return self._sign(
@@ -133,10 +135,16 @@ class Lwa:
             return None, "The access token you provided has expired."
         spid = claims.get("s")
         issued = claims.get("i")
-        if isinstance(spid, str) and isinstance(issued, int) and issued <= self._revoked_ms.get(spid, -1):
+        if (
+            isinstance(spid, str)
+            and isinstance(issued, int)
+            and issued <= self._revoked_ms.get(spid, -1)
+        ):
             return None, "The access token you provided is revoked, malformed or invalid."
         scope = claims.get("g")
-        return Principal(spid if isinstance(spid, str) else None, scope if isinstance(scope, str) else None), ""
+        return Principal(
+            spid if isinstance(spid, str) else None, scope if isinstance(scope, str) else None
+        ), ""
 
     # -- consent and revocation -----------------------------------------------------------
 
@@ -158,7 +166,9 @@ class Lwa:
             body = self._grant(request.form(), now_ms)
         except LwaError as exc:
             payload = {
-                "error_index": base64.urlsafe_b64encode(secrets.token_bytes(48)).decode().rstrip("="),
+                "error_index": base64.urlsafe_b64encode(secrets.token_bytes(48))
+                .decode()
+                .rstrip("="),
                 "error_description": exc.description,
                 "error": exc.error,
                 "request_id": request.request_id,
@@ -172,7 +182,9 @@ class Lwa:
     def _grant(self, form: dict[str, str], now_ms: int) -> dict[str, object]:
         grant = form.get("grant_type", "")
         if not grant:
-            raise LwaError(400, "invalid_request", "The request is missing a required parameter : grant_type")
+            raise LwaError(
+                400, "invalid_request", "The request is missing a required parameter : grant_type"
+            )
         if grant not in ("authorization_code", "refresh_token", "client_credentials"):
             raise LwaError(
                 400,
@@ -189,16 +201,27 @@ class Lwa:
             if scope not in GRANTLESS_SCOPES:
                 raise LwaError(400, "invalid_scope", "An unknown scope was requested")
             access = self.issue_access_token(Principal(None, scope), now_ms)
-            return {"access_token": access, "scope": scope, "token_type": "bearer", "expires_in": ACCESS_TOKEN_SECONDS}
+            return {
+                "access_token": access,
+                "scope": scope,
+                "token_type": "bearer",
+                "expires_in": ACCESS_TOKEN_SECONDS,
+            }
         if grant == "authorization_code":
             code_value = form.get("code", "")
             with self._lock:
                 code = self._codes.pop(code_value, None)
             if code is None or code.expires_ms <= now_ms:
-                raise LwaError(400, "invalid_grant", "The request has an invalid grant parameter : code")
+                raise LwaError(
+                    400, "invalid_grant", "The request has an invalid grant parameter : code"
+                )
             redirect_uri = form.get("redirect_uri")
             if redirect_uri and redirect_uri != code.redirect_uri:
-                raise LwaError(400, "invalid_grant", "The request has an invalid grant parameter : redirect_uri")
+                raise LwaError(
+                    400,
+                    "invalid_grant",
+                    "The request has an invalid grant parameter : redirect_uri",
+                )
             spid = code.selling_partner_id
             refresh = self.issue_refresh_token(spid, now_ms)
         else:
@@ -220,7 +243,12 @@ class Lwa:
                 )
             spid = spid_claim
         access = self.issue_access_token(Principal(spid), now_ms)
-        return {"access_token": access, "refresh_token": refresh, "token_type": "bearer", "expires_in": ACCESS_TOKEN_SECONDS}
+        return {
+            "access_token": access,
+            "refresh_token": refresh,
+            "token_type": "bearer",
+            "expires_in": ACCESS_TOKEN_SECONDS,
+        }
 
 
 def _lwa_headers(request: Request) -> list[tuple[str, str]]:

@@ -36,7 +36,12 @@ def build_router() -> Router:
     router = Router()
     for module in (sellers, orders, inventory, listings, catalog, pricing, fees, finances, reports):
         module.register(router)
-    router.add("POST", "/auth/o2/token", lambda state, request: state.lwa.token(request, state.now_ms()), kind="lwa")
+    router.add(
+        "POST",
+        "/auth/o2/token",
+        lambda state, request: state.lwa.token(request, state.now_ms()),
+        kind="lwa",
+    )
     router.add("GET", "/apps/authorize/consent", consent.consent_page, kind="consent")
     router.add("POST", "/apps/authorize/confirm", consent.confirm, kind="consent")
     router.add("GET", "/apps/authorize/confirm", consent.confirm, kind="consent")
@@ -78,21 +83,29 @@ class App:
         token = request.headers.get("x-amz-access-token", "")
         principal, reason = state.lwa.principal_for(token, state.now_ms()) if token else (None, "")
         if principal is None or principal.selling_partner_id not in state.sellers:
-            response = sp_error(403, "Unauthorized", "Access to requested resource is denied.", reason)
+            response = sp_error(
+                403, "Unauthorized", "Access to requested resource is denied.", reason
+            )
             response.headers.append(("x-amzn-ErrorType", "AccessDeniedException"))
             return response
         spid = principal.selling_partner_id
         allowed, plan = state.limiter.take(spid, route.operation)
         if not allowed:
-            response = sp_error(429, "QuotaExceeded", "You exceeded your quota for the requested resource.")
+            response = sp_error(
+                429, "QuotaExceeded", "You exceeded your quota for the requested resource."
+            )
             response.headers.append(("x-amzn-ErrorType", "TooManyRequestsException"))
             return response
         fault = state.faults.draw(route.operation, REQUEST_KINDS)
         if fault is not None:
             if fault.kind == "500":
-                return sp_error(500, "InternalFailure", "We encountered an internal error. Please try again.")
+                return sp_error(
+                    500, "InternalFailure", "We encountered an internal error. Please try again."
+                )
             if fault.kind == "503":
-                return sp_error(503, "ServiceUnavailable", "Service temporarily unavailable. Please try again.")
+                return sp_error(
+                    503, "ServiceUnavailable", "Service temporarily unavailable. Please try again."
+                )
             if fault.kind == "timeout":
                 time.sleep(state.faults.config.timeout_seconds)
                 return Response(504, b"", drop_connection=True)
@@ -135,7 +148,9 @@ class _Handler(BaseHTTPRequestHandler):
             response = self.app.handle(request)
         except Exception:
             logger.exception("unhandled error for %s %s", self.command, self.path)
-            response = sp_error(500, "InternalFailure", "We encountered an internal error. Please try again.")
+            response = sp_error(
+                500, "InternalFailure", "We encountered an internal error. Please try again."
+            )
         if response.drop_connection:
             self.close_connection = True
             return
@@ -181,7 +196,9 @@ class _Server(ThreadingHTTPServer):
 class SimServer:
     """A running simulator: ``base_url``, ``info()``, ``stop()``; also a context manager."""
 
-    def __init__(self, state: SimState, httpd: ThreadingHTTPServer, thread: threading.Thread | None) -> None:
+    def __init__(
+        self, state: SimState, httpd: ThreadingHTTPServer, thread: threading.Thread | None
+    ) -> None:
         self.state = state
         self._httpd = httpd
         self._thread = thread
@@ -205,7 +222,12 @@ class SimServer:
     def __enter__(self) -> SimServer:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()
 
 
@@ -219,7 +241,9 @@ def create_server(config: SimConfig, host: str = "127.0.0.1", port: int = 0) -> 
     return server
 
 
-def start_server(config: SimConfig | None = None, host: str = "127.0.0.1", port: int = 0) -> SimServer:
+def start_server(
+    config: SimConfig | None = None, host: str = "127.0.0.1", port: int = 0
+) -> SimServer:
     """Build the world, listen on ``host:port`` (0 = any free port) and serve in a daemon thread."""
     server = create_server(config or SimConfig(), host, port)
     thread = threading.Thread(target=server.serve_forever, name="spapi-sim", daemon=True)

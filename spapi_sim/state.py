@@ -49,7 +49,10 @@ class SimState:
         self.clock = SimClock(config.clock_start, config.clock_speed)
         self.application_id = ids.application_id(config.seed)
         self.lwa = Lwa(
-            config.seed, ids.client_id(config.seed), ids.client_secret(config.seed), self.application_id,
+            config.seed,
+            ids.client_id(config.seed),
+            ids.client_secret(config.seed),
+            self.application_id,
             wall_ms=lambda seconds: self.clock.wall_ms(seconds),
         )
         self.limiter = RateLimiter(config.rate_scale)
@@ -93,7 +96,8 @@ class SimState:
                     "name": w.name,
                     "region": w.region,
                     "marketplaces": [
-                        {"id": m.id, "country_code": m.country_code, "currency": m.currency} for m in w.marketplaces
+                        {"id": m.id, "country_code": m.country_code, "currency": m.currency}
+                        for m in w.marketplaces
                     ],
                 }
                 for w in self.sellers.values()

@@ -35,7 +35,9 @@ def truth(
     first = first or world.history.start_date
     last = last or now_moment.date()
     lo = world.seconds(dt.datetime(first.year, first.month, first.day, tzinfo=dt.UTC))
-    hi = min(now + 1, world.seconds(dt.datetime(last.year, last.month, last.day, tzinfo=dt.UTC)) + DAY)
+    hi = min(
+        now + 1, world.seconds(dt.datetime(last.year, last.month, last.day, tzinfo=dt.UTC)) + DAY
+    )
     wanted = families or set(FAMILIES)
     result: dict[str, Any] = {
         "selling_partner_id": world.selling_partner_id,
@@ -107,10 +109,15 @@ def _orders(world: SellerWorld, lo: int, hi: int, now: int) -> dict[str, Any]:
         ds["orders"] += 1
         ds["units"] += units
         local = m.local_date(world.moment(t)).isoformat()
-        ld = by_local_day.setdefault(m.country_code, {}).setdefault(local, {"orders": 0, "units": 0})
+        ld = by_local_day.setdefault(m.country_code, {}).setdefault(
+            local, {"orders": 0, "units": 0}
+        )
         ld["orders"] += 1
         ld["units"] += units
-        mk = by_marketplace.setdefault(m.country_code, {"marketplace_id": m.id, "currency": m.currency, "orders": 0, "units": 0})
+        mk = by_marketplace.setdefault(
+            m.country_code,
+            {"marketplace_id": m.id, "currency": m.currency, "orders": 0, "units": 0},
+        )
         mk["orders"] += 1
         mk["units"] += units
         if status not in (PENDING, CANCELED):
@@ -118,7 +125,10 @@ def _orders(world: SellerWorld, lo: int, hi: int, now: int) -> dict[str, Any]:
             if h.o_flags[index] & FLAG_PROMO:
                 first_item = h.o_item[index]
                 sku = h.i_sku[first_item]
-                discount = q(price_cache[(sku, mi)] * h.i_qty[first_item] * h.promo_discount_rate(sku), m.currency)
+                discount = q(
+                    price_cache[(sku, mi)] * h.i_qty[first_item] * h.promo_discount_rate(sku),
+                    m.currency,
+                )
                 discounts[m.currency] = discounts.get(m.currency, ZERO) + discount
     return {
         "count": count,
@@ -138,8 +148,17 @@ def _inventory(world: SellerWorld, now: int) -> dict[str, Any]:
     stock = world.stock(now)
     fba: dict[str, dict[str, dict[str, int]]] = {}
     fbm: dict[str, dict[str, int]] = {}
-    totals = {"fulfillable": 0, "reserved": 0, "unfulfillable": 0, "inbound_working": 0,
-              "inbound_shipped": 0, "inbound_receiving": 0, "researching": 0, "total": 0, "fbm": 0}
+    totals = {
+        "fulfillable": 0,
+        "reserved": 0,
+        "unfulfillable": 0,
+        "inbound_working": 0,
+        "inbound_shipped": 0,
+        "inbound_receiving": 0,
+        "researching": 0,
+        "total": 0,
+        "fbm": 0,
+    }
     for mi, m in enumerate(world.marketplaces):
         for sku_index, level in stock[mi].items():
             p = world.products[sku_index]
@@ -172,12 +191,16 @@ def _listings(world: SellerWorld) -> dict[str, Any]:
             if status is not None:
                 counts[status] += 1
         by_marketplace[m.country_code] = counts
-    total = {k: sum(c[k] for c in by_marketplace.values()) for k in ("ACTIVE", "INACTIVE", "SUPPRESSED")}
+    total = {
+        k: sum(c[k] for c in by_marketplace.values()) for k in ("ACTIVE", "INACTIVE", "SUPPRESSED")
+    }
     return {
         "skus": len(world.products),
         "by_status": total,
         "by_marketplace": by_marketplace,
-        "buyable": sum(1 for p in world.products for _c, st in p.listing_status if st == LISTING_ACTIVE),
+        "buyable": sum(
+            1 for p in world.products for _c, st in p.listing_status if st == LISTING_ACTIVE
+        ),
     }
 
 
@@ -231,8 +254,12 @@ def _money(world: SellerWorld, lo: int, hi: int, now: int) -> tuple[dict[str, An
             reimbursed[currency] = reimbursed.get(currency, ZERO) + totals.reimbursed
     return (
         {
-            "by_type": {k: {c: s(q(v, c)) for c, v in sorted(d.items())} for k, d in sorted(fees.items())},
-            "charges": {k: {c: s(q(v, c)) for c, v in sorted(d.items())} for k, d in sorted(charges.items())},
+            "by_type": {
+                k: {c: s(q(v, c)) for c, v in sorted(d.items())} for k, d in sorted(fees.items())
+            },
+            "charges": {
+                k: {c: s(q(v, c)) for c, v in sorted(d.items())} for k, d in sorted(charges.items())
+            },
             "events_by_kind": dict(sorted(events_by_kind.items())),
         },
         {

@@ -15,7 +15,9 @@ from ams.teams.services import team_create
 _counter = itertools.count(1)
 
 
-def make_user(*, name: str | None = None, email: str | None = None, password: str | None = None) -> User:
+def make_user(
+    *, name: str | None = None, email: str | None = None, password: str | None = None
+) -> User:
     n = next(_counter)
     user = User.objects.create_user(
         email=email or f"user{n}@example.test", password=password, name=name or f"User {n}"

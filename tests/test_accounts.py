@@ -30,13 +30,20 @@ def _fresh_rate_limits():
 
 
 def _link(message: mail.EmailMessage, path_fragment: str) -> str:
-    match = re.search(r"https?://[^\s\"<>]+" + re.escape(path_fragment) + r"[^\s\"<>]*", str(message.body))
+    match = re.search(
+        r"https?://[^\s\"<>]+" + re.escape(path_fragment) + r"[^\s\"<>]*", str(message.body)
+    )
     assert match, message.body
     return match.group(0).split("://", 1)[1].split("/", 1)[1].join(["/", ""])
 
 
 def signup(client: Client, **overrides: str):
-    data = {"name": "Ada Seller", "email": "ada@example.test", "password1": PASSWORD, "password2": PASSWORD}
+    data = {
+        "name": "Ada Seller",
+        "email": "ada@example.test",
+        "password1": PASSWORD,
+        "password2": PASSWORD,
+    }
     data.update(overrides)
     return client.post("/accounts/signup/", data)
 
@@ -152,7 +159,9 @@ def test_password_reset_by_email_link():
     response = client.get(link)
     assert response.status_code == 302
     new_password = "a brand new passphrase 42"
-    response = client.post(response["Location"], {"password1": new_password, "password2": new_password})
+    response = client.post(
+        response["Location"], {"password1": new_password, "password2": new_password}
+    )
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.check_password(new_password)
@@ -219,7 +228,12 @@ def test_pages_carry_a_strict_content_security_policy_and_security_headers():
 def test_check_deploy_reports_no_issue_with_production_settings():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=Path(settings.BASE_DIR), env=production_env(), capture_output=True, text=True, timeout=120, check=False,
+        cwd=Path(settings.BASE_DIR),
+        env=production_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -228,10 +242,16 @@ def test_check_deploy_reports_no_issue_with_production_settings():
 def test_production_static_files_build(tmp_path):
     result = subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "--skip-checks"],
-        cwd=Path(settings.BASE_DIR), env=production_env(STATIC_ROOT=str(tmp_path)),
-        capture_output=True, text=True, timeout=300, check=False,
+        cwd=Path(settings.BASE_DIR),
+        env=production_env(STATIC_ROOT=str(tmp_path)),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     manifest = json.loads((tmp_path / "staticfiles.json").read_text())["paths"]
     # Hashed names for our own assets and the packaged ones, nothing fetched at run time.
-    assert {"css/app.css", "vendor/pico/pico.min.css", "vendor/chartjs/chart.umd.min.js"} <= set(manifest)
+    assert {"css/app.css", "vendor/pico/pico.min.css", "vendor/chartjs/chart.umd.min.js"} <= set(
+        manifest
+    )

@@ -22,12 +22,30 @@ def _free_port() -> int:
 
 def test_the_demo_starts_connects_and_stops_cleanly():
     web, simulator, stripe = _free_port(), _free_port(), _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL")
+    }
     env.update(APP_ENV="demo", STRIPE_API_BASE=f"http://127.0.0.1:{stripe}", LOG_JSON="false")
     result = subprocess.run(
-        [sys.executable, "manage.py", "demo", "--port", str(web), "--simulator-port", str(simulator),
-         "--exit-after", "3"],
-        cwd=Path(settings.BASE_DIR), env=env, capture_output=True, text=True, timeout=300, check=False,
+        [
+            sys.executable,
+            "manage.py",
+            "demo",
+            "--port",
+            str(web),
+            "--simulator-port",
+            str(simulator),
+            "--exit-after",
+            "3",
+        ],
+        cwd=Path(settings.BASE_DIR),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]

@@ -12,7 +12,9 @@ from ams.core.embedded_postgres import SERVER_SETTINGS
 pytestmark = [
     pytest.mark.django_db,
     # Set with the URLs when the test run started the embedded server (no DATABASE_URL of its own).
-    pytest.mark.skipif(not os.environ.get("EMBEDDED_DATABASE_DIR"), reason="a server of the operator's own"),
+    pytest.mark.skipif(
+        not os.environ.get("EMBEDDED_DATABASE_DIR"), reason="a server of the operator's own"
+    ),
 ]
 
 

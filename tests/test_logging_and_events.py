@@ -32,14 +32,18 @@ def test_secrets_are_redacted_from_text(secret):
 
 
 def test_secrets_under_sensitive_keys_and_in_query_strings_are_redacted():
-    event = redact_event(None, "info", {
-        "event": "callback",
-        "password": "hunter2hunter2",
-        "refresh_token": "anything at all",
-        "request": "GET /amazon/callback/?state=abc123&spapi_oauth_code=ANxyz&selling_partner_id=A1",
-        "nested": {"client_secret": "s3cret", "ok": "fine"},
-        "code": 200,
-    })
+    event = redact_event(
+        None,
+        "info",
+        {
+            "event": "callback",
+            "password": "hunter2hunter2",
+            "refresh_token": "anything at all",
+            "request": "GET /amazon/callback/?state=abc123&spapi_oauth_code=ANxyz&selling_partner_id=A1",
+            "nested": {"client_secret": "s3cret", "ok": "fine"},
+            "code": 200,
+        },
+    )
     rendered = json.dumps(event)
     for leaked in ("hunter2hunter2", "anything at all", "ANxyz", "abc123", "s3cret"):
         assert leaked not in rendered
@@ -74,7 +78,9 @@ def test_usage_events_are_pruned_after_the_retention_period(personas: Personas, 
     team_ids = [personas.team.id, personas.outsider_team.id]
     with time_machine.travel(timezone.now() - timedelta(days=31)):
         usage_event_record(team_id=personas.team.id, user_id=personas.owner.id, kind="old.event")
-        usage_event_record(team_id=personas.outsider_team.id, user_id=personas.outsider.id, kind="old.event")
+        usage_event_record(
+            team_id=personas.outsider_team.id, user_id=personas.outsider.id, kind="old.event"
+        )
     usage_event_record(team_id=personas.team.id, user_id=personas.owner.id, kind="new.event")
     deleted = usage_events_prune(team_ids=team_ids)
     assert deleted == 2

@@ -11,7 +11,9 @@ from django.urls import reverse
 from tests.factories import Personas
 from tests.test_route_probe import OWN_ROUTES, TEAM_ROUTES
 
-ASSET = re.compile(rb"<(?:script|link|img|iframe)\b[^>]*?\b(?:src|href)=\"([^\"]+)\"", re.IGNORECASE)
+ASSET = re.compile(
+    rb"<(?:script|link|img|iframe)\b[^>]*?\b(?:src|href)=\"([^\"]+)\"", re.IGNORECASE
+)
 
 
 def _assets(html: bytes) -> list[str]:
@@ -22,7 +24,11 @@ def _assets(html: bytes) -> list[str]:
 def test_pages_load_nothing_from_another_origin(personas: Personas):
     client = Client()
     client.force_login(personas.owner)
-    pages = [reverse(r.name, kwargs={"team_slug": personas.team.slug}) for r in TEAM_ROUTES if r.kwargs == ["team_slug"]]
+    pages = [
+        reverse(r.name, kwargs={"team_slug": personas.team.slug})
+        for r in TEAM_ROUTES
+        if r.kwargs == ["team_slug"]
+    ]
     pages += [reverse(r.name) for r in OWN_ROUTES if not r.kwargs]
     pages += ["/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"]
     checked = 0

@@ -56,7 +56,9 @@ def _walk(patterns: list[Any], prefix: str = "") -> Iterator[Route]:
 
 ALL_ROUTES = list(_walk(get_resolver().url_patterns))
 TEAM_ROUTES = [r for r in ALL_ROUTES if "team_slug" in r.kwargs]
-OWN_ROUTES = [r for r in ALL_ROUTES if not r.pattern.startswith(THIRD_PARTY) and "team_slug" not in r.kwargs]
+OWN_ROUTES = [
+    r for r in ALL_ROUTES if not r.pattern.startswith(THIRD_PARTY) and "team_slug" not in r.kwargs
+]
 
 
 def _model_for_kwarg(kwarg: str) -> type[TenantModel]:
@@ -64,11 +66,15 @@ def _model_for_kwarg(kwarg: str) -> type[TenantModel]:
     for model in apps.get_models():
         if issubclass(model, TenantModel) and model._meta.model_name == wanted:
             return model
-    raise LookupError(f"The probe cannot fill <{kwarg}>: name object kwargs after a tenant model (<model>_id).")
+    raise LookupError(
+        f"The probe cannot fill <{kwarg}>: name object kwargs after a tenant model (<model>_id)."
+    )
 
 
 def _team_objects(p: Personas) -> None:
-    invitation_create(team=p.team, actor=_membership(p, p.owner), email="invitee@example.test", role=Role.MEMBER)
+    invitation_create(
+        team=p.team, actor=_membership(p, p.owner), email="invitee@example.test", role=Role.MEMBER
+    )
     make_connection(p.team)
 
 
@@ -146,7 +152,9 @@ def test_team_route_by_persona(route: Route, persona: str, method: str):
         assert b"CANARY-A" not in response.content
 
 
-@pytest.mark.parametrize("route", [r for r in TEAM_ROUTES if len(r.kwargs) > 1], ids=lambda r: r.name)
+@pytest.mark.parametrize(
+    "route", [r for r in TEAM_ROUTES if len(r.kwargs) > 1], ids=lambda r: r.name
+)
 @pytest.mark.django_db
 def test_another_teams_object_under_your_url_is_a_404(route: Route):
     p = make_personas("CANARY-A")
@@ -188,7 +196,9 @@ def test_user_level_routes_never_leak_a_team(route: Route, persona: str):
         assert b"CANARY-A" not in response.content
 
 
-@pytest.mark.parametrize("route", [r for r in ALL_ROUTES if r.pattern.startswith(THIRD_PARTY)], ids=lambda r: r.pattern)
+@pytest.mark.parametrize(
+    "route", [r for r in ALL_ROUTES if r.pattern.startswith(THIRD_PARTY)], ids=lambda r: r.pattern
+)
 @pytest.mark.django_db
 def test_third_party_routes_do_not_fail_or_leak_for_an_outsider(route: Route):
     if route.kwargs:

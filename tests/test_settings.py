@@ -27,14 +27,26 @@ print(json.dumps({
 }))
 """
 
-DATABASE_ENV = ("DATABASE_URL", "MIGRATION_DATABASE_URL", "WORKER_DATABASE_URL", "EMBEDDED_DATABASE_DIR")
+DATABASE_ENV = (
+    "DATABASE_URL",
+    "MIGRATION_DATABASE_URL",
+    "WORKER_DATABASE_URL",
+    "EMBEDDED_DATABASE_DIR",
+)
 
 
 def _import_settings(**env: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if k not in (*DATABASE_ENV, "DJANGO_SETTINGS_MODULE")}
+    base = {
+        k: v for k, v in os.environ.items() if k not in (*DATABASE_ENV, "DJANGO_SETTINGS_MODULE")
+    }
     return subprocess.run(
-        [sys.executable, "-c", PROBE], cwd=Path(settings.BASE_DIR), env={**base, **env},
-        capture_output=True, text=True, timeout=60, check=False,
+        [sys.executable, "-c", PROBE],
+        cwd=Path(settings.BASE_DIR),
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -62,8 +74,13 @@ def test_the_tooling_app_is_installed_outside_production_only():
     assert dev.returncode == 0, dev.stderr[-3000:]
     assert "devtools" in json.loads(dev.stdout)["installed"]
     prod = subprocess.run(
-        [sys.executable, "-c", PROBE], cwd=Path(settings.BASE_DIR), env=production_env(),
-        capture_output=True, text=True, timeout=60, check=False,
+        [sys.executable, "-c", PROBE],
+        cwd=Path(settings.BASE_DIR),
+        env=production_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert prod.returncode == 0, prod.stderr[-3000:]
     assert "devtools" not in json.loads(prod.stdout)["installed"]

@@ -26,7 +26,9 @@ def client_for(user) -> Client:
 
 def invite(p: Personas, email: str, role: str = "member", by=None) -> str:
     with TestCase.captureOnCommitCallbacks(execute=True):
-        response = client_for(by or p.owner).post(f"/t/{p.team.slug}/members/", {"email": email, "role": role})
+        response = client_for(by or p.owner).post(
+            f"/t/{p.team.slug}/members/", {"email": email, "role": role}
+        )
     assert response.status_code == 302, response.content
     message = mail.outbox[-1]
     assert message.to == [email]
@@ -37,7 +39,10 @@ def invite(p: Personas, email: str, role: str = "member", by=None) -> str:
 
 def members_of(p: Personas) -> dict[str, str]:
     with team_scope(p.team.id):
-        return {m.user.email: m.role for m in Membership.objects.filter(team=p.team).select_related("user")}
+        return {
+            m.user.email: m.role
+            for m in Membership.objects.filter(team=p.team).select_related("user")
+        }
 
 
 def test_invite_and_accept(personas: Personas):
@@ -79,7 +84,9 @@ def test_an_expired_invitation_is_refused(personas: Personas):
     assert "late@example.test" not in members_of(personas)
 
 
-@pytest.mark.parametrize("forge", [lambda t: t[:-3] + "abc", lambda t: "x" + t, lambda t: "garbage"])
+@pytest.mark.parametrize(
+    "forge", [lambda t: t[:-3] + "abc", lambda t: "x" + t, lambda t: "garbage"]
+)
 def test_a_forged_invitation_is_refused(personas: Personas, forge):
     path = invite(personas, "new@example.test")
     token = path.split("/")[2]
@@ -116,17 +123,23 @@ def test_signed_out_visitors_are_told_how_to_accept(personas: Personas):
 
 def test_an_admin_invites_members_but_not_admins(personas: Personas):
     invite(personas, "m@example.test", "member", by=personas.admin)
-    response = client_for(personas.admin).post(f"/t/{personas.team.slug}/members/", {"email": "a@example.test", "role": "admin"})
+    response = client_for(personas.admin).post(
+        f"/t/{personas.team.slug}/members/", {"email": "a@example.test", "role": "admin"}
+    )
     assert response.status_code == 403
 
 
 def test_inviting_an_existing_member_or_twice_gives_a_clear_error(personas: Personas):
     client = client_for(personas.owner)
-    response = client.post(f"/t/{personas.team.slug}/members/", {"email": personas.member.email, "role": "member"})
+    response = client.post(
+        f"/t/{personas.team.slug}/members/", {"email": personas.member.email, "role": "member"}
+    )
     assert response.status_code == 400
     assert b"already a member" in response.content
     invite(personas, "twice@example.test")
-    response = client.post(f"/t/{personas.team.slug}/members/", {"email": "twice@example.test", "role": "member"})
+    response = client.post(
+        f"/t/{personas.team.slug}/members/", {"email": "twice@example.test", "role": "member"}
+    )
     assert response.status_code == 400
     assert b"open invitation" in response.content
 
@@ -172,7 +185,9 @@ def test_ownership_transfer(personas: Personas):
     assert roles[p.owner.email] == Role.ADMIN
     assert list(roles.values()).count(Role.OWNER) == 1
     # Only the owner could do that.
-    again = client_for(p.owner).post(f"/t/{p.team.slug}/members/{_membership(p, p.viewer).id}/transfer/")
+    again = client_for(p.owner).post(
+        f"/t/{p.team.slug}/members/{_membership(p, p.viewer).id}/transfer/"
+    )
     assert again.status_code == 403
 
 

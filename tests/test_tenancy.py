@@ -38,7 +38,9 @@ def tenant_tables() -> list[str]:
 
 def test_the_suite_connects_as_the_app_role_which_cannot_bypass_rls():
     with connection.cursor() as cursor:
-        cursor.execute("SELECT current_user, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+        cursor.execute(
+            "SELECT current_user, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
+        )
         user, superuser, bypass = cursor.fetchone()
     assert user == "ams_app"
     assert (superuser, bypass) == (False, False)
@@ -70,7 +72,11 @@ def test_team_a_cannot_see_team_b_rows():
 def test_a_write_into_another_team_fails():
     a, b = make_personas("a"), make_personas("b")
     intruder = make_user()
-    with team_scope(a.team.id), pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
+    with (
+        team_scope(a.team.id),
+        pytest.raises(DatabaseError, match="row-level security"),
+        transaction.atomic(),
+    ):
         Membership.objects.create(team=b.team, user=intruder, role=Role.OWNER)
     with team_scope(a.team.id):
         # Updates and deletes aimed at team B touch nothing.
@@ -82,7 +88,11 @@ def test_a_write_into_another_team_fails():
 
 def test_moving_a_row_to_another_team_fails():
     a, b = make_personas("a"), make_personas("b")
-    with team_scope(a.team.id), pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
+    with (
+        team_scope(a.team.id),
+        pytest.raises(DatabaseError, match="row-level security"),
+        transaction.atomic(),
+    ):
         Membership.objects.filter(team=a.team, user=a.member).update(team=b.team)
 
 
@@ -171,7 +181,9 @@ def test_tenancy_audit_prints_json_and_exits_zero(capsys):
 @pytest.mark.django_db(transaction=True)
 def test_tenancy_audit_fails_on_a_table_without_a_forced_policy(capsys):
     with connected_as("owner"), connection.cursor() as cursor:
-        cursor.execute("CREATE TABLE forgot_rls (id bigserial primary key, team_id bigint not null)")
+        cursor.execute(
+            "CREATE TABLE forgot_rls (id bigserial primary key, team_id bigint not null)"
+        )
         cursor.execute("CREATE INDEX ON forgot_rls (team_id)")
         cursor.execute("GRANT SELECT ON forgot_rls TO ams_app")
     try:
@@ -212,7 +224,11 @@ def test_the_setting_does_not_outlive_its_transaction():
 
 def test_an_error_inside_a_scope_surfaces_as_itself():
     a = make_personas("a")
-    with pytest.raises(DatabaseError) as caught, team_scope(a.team.id), connection.cursor() as cursor:
+    with (
+        pytest.raises(DatabaseError) as caught,
+        team_scope(a.team.id),
+        connection.cursor() as cursor,
+    ):
         cursor.execute("SELECT * FROM vault.spapi_credential")
     assert "permission denied" in str(caught.value)
     assert current_team_id() is None

@@ -29,7 +29,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(unique=True)
     name = models.CharField(max_length=150)
     is_active = models.BooleanField(default=True)
-    is_staff = models.BooleanField(default=False, help_text="May sign in to the admin (accounts and teams only).")
+    is_staff = models.BooleanField(
+        default=False, help_text="May sign in to the admin (accounts and teams only)."
+    )
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects: ClassVar[UserManager] = UserManager()

@@ -57,7 +57,9 @@ def lwa_client() -> LwaClient:
     if not (settings.LWA_CLIENT_ID and settings.LWA_CLIENT_SECRET):
         raise AmazonNotConfigured("LWA_CLIENT_ID and LWA_CLIENT_SECRET are not set")
     token_url = settings.LWA_TOKEN_URL or REGIONS[SpapiRegion.NA].lwa_token_url
-    return LwaClient(token_url, settings.LWA_CLIENT_ID, settings.LWA_CLIENT_SECRET, http=http_client())
+    return LwaClient(
+        token_url, settings.LWA_CLIENT_ID, settings.LWA_CLIENT_SECRET, http=http_client()
+    )
 
 
 def redirect_uri() -> str:
@@ -86,7 +88,9 @@ def exchange_code(code: str) -> TokenResponse:
 
 
 @sensitive_variables()
-def participations_with_new_token(*, region: str, seller_id: str, tokens: TokenResponse) -> list[dict[str, Any]]:
+def participations_with_new_token(
+    *, region: str, seller_id: str, tokens: TokenResponse
+) -> list[dict[str, Any]]:
     """getMarketplaceParticipations right after the exchange, with the tokens still in memory."""
     assert tokens.refresh_token is not None
     refresh_token = tokens.refresh_token
@@ -145,7 +149,9 @@ class VaultTokenCache:
     @contextmanager
     def lock(self, key: str) -> Iterator[None]:
         with team_scope(self.team_id), db.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"spapi-token:{self.connection_id}"])
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(%s))", [f"spapi-token:{self.connection_id}"]
+            )
             yield
 
 

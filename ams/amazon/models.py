@@ -43,10 +43,14 @@ class SellerConnection(TenantModel):
     selling_partner_id = models.CharField(max_length=64)
     region = models.CharField(max_length=2, choices=Region.choices)
     name = models.CharField(max_length=120, blank=True)
-    status = models.CharField(max_length=32, choices=ConnectionStatus.choices, default=ConnectionStatus.ACTIVE)
+    status = models.CharField(
+        max_length=32, choices=ConnectionStatus.choices, default=ConnectionStatus.ACTIVE
+    )
     status_reason = models.CharField(max_length=300, blank=True)
     authorized_at = models.DateTimeField()
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     disconnected_at = models.DateTimeField(null=True, blank=True)
     # When the purge of this connection's Amazon data is due (never more than 30 days after disconnect).
@@ -81,7 +85,9 @@ class SellerConnection(TenantModel):
 class ConnectionMarketplace(TenantModel):
     """A marketplace the connected seller participates in (from getMarketplaceParticipations)."""
 
-    connection = models.ForeignKey(SellerConnection, on_delete=models.CASCADE, related_name="marketplaces")
+    connection = models.ForeignKey(
+        SellerConnection, on_delete=models.CASCADE, related_name="marketplaces"
+    )
     marketplace_id = models.CharField(max_length=20)
     country_code = models.CharField(max_length=2)
     name = models.CharField(max_length=80, blank=True)
@@ -91,7 +97,10 @@ class ConnectionMarketplace(TenantModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["team", "connection", "marketplace_id"], name="connection_marketplace_unique")
+            models.UniqueConstraint(
+                fields=["team", "connection", "marketplace_id"],
+                name="connection_marketplace_unique",
+            )
         ]
 
 
@@ -109,4 +118,6 @@ class DeletionRecord(TenantModel):
     verified = models.BooleanField(default=False)
 
     class Meta:
-        indexes = [models.Index(fields=["team", "-requested_at"], name="deletion_record_team_recent")]
+        indexes = [
+            models.Index(fields=["team", "-requested_at"], name="deletion_record_team_recent")
+        ]

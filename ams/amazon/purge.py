@@ -38,7 +38,9 @@ WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
   AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'connection_id' AND NOT a.attisdropped)
 ORDER BY n.nspname, c.relname
 """
-_FOREIGN_KEYS = "SELECT conrelid, confrelid FROM pg_constraint WHERE contype = 'f' AND conrelid <> confrelid"
+_FOREIGN_KEYS = (
+    "SELECT conrelid, confrelid FROM pg_constraint WHERE contype = 'f' AND conrelid <> confrelid"
+)
 _PRIMARY_KEYS = """
 SELECT i.indrelid, array_agg(a.attname ORDER BY k.ord)
 FROM pg_index i
@@ -111,15 +113,16 @@ def _delete_batch(table: Table, team_id: int, connection_id: int) -> int:
     ).format(t=table.identifier, key=key)
     with db.cursor() as cursor:
         cursor.execute(
-            statement.as_string(cursor.connection), [team_id, connection_id, team_id, connection_id, BATCH_SIZE]
+            statement.as_string(cursor.connection),
+            [team_id, connection_id, team_id, connection_id, BATCH_SIZE],
         )
         return int(cursor.rowcount)
 
 
 def _count(table: Table, team_id: int, connection_id: int) -> int:
-    statement = sql.SQL("SELECT count(*) FROM {t} WHERE team_id = %s AND connection_id = %s").format(
-        t=table.identifier
-    )
+    statement = sql.SQL(
+        "SELECT count(*) FROM {t} WHERE team_id = %s AND connection_id = %s"
+    ).format(t=table.identifier)
     with db.cursor() as cursor:
         cursor.execute(statement.as_string(cursor.connection), [team_id, connection_id])
         row = cursor.fetchone()
@@ -138,10 +141,16 @@ def connection_purge(*, connection: SellerConnection) -> DeletionRecord:
         connection = SellerConnection.objects.get(team_id=team_id, id=connection_id)
         if connection.is_live:
             raise PurgeRefused("a live connection is never purged: disconnect it first")
-        record = DeletionRecord.objects.filter(team_id=team_id, connection_ref=connection_id).order_by("-id").first()
+        record = (
+            DeletionRecord.objects.filter(team_id=team_id, connection_ref=connection_id)
+            .order_by("-id")
+            .first()
+        )
         if record is None:
             record = DeletionRecord.objects.create(
-                team_id=team_id, connection_ref=connection_id, connection_label=str(connection_id),
+                team_id=team_id,
+                connection_ref=connection_id,
+                connection_label=str(connection_id),
                 requested_at=connection.disconnected_at or timezone.now(),
                 due_at=connection.purge_due_at or timezone.now(),
             )
@@ -152,14 +161,19 @@ def connection_purge(*, connection: SellerConnection) -> DeletionRecord:
                 deleted = _delete_batch(table, team_id, connection_id)
                 if deleted:
                     # Saved with the batch, so the counts survive a purge killed half-way.
-                    record.rows_deleted = {**record.rows_deleted, table.label: record.rows_deleted.get(table.label, 0) + deleted}
+                    record.rows_deleted = {
+                        **record.rows_deleted,
+                        table.label: record.rows_deleted.get(table.label, 0) + deleted,
+                    }
                     record.save(update_fields=["rows_deleted"])
             if deleted < BATCH_SIZE:
                 break
     with team_scope(team_id):
         remaining = {table.label: _count(table, team_id, connection_id) for table in tables}
         now = timezone.now()
-        record.rows_deleted = {table.label: record.rows_deleted.get(table.label, 0) for table in tables}
+        record.rows_deleted = {
+            table.label: record.rows_deleted.get(table.label, 0) for table in tables
+        }
         record.rows_remaining = remaining
         record.verified = not any(remaining.values())
         record.completed_at = now if record.verified else None
@@ -169,7 +183,11 @@ def connection_purge(*, connection: SellerConnection) -> DeletionRecord:
                 purged_at=now, selling_partner_id="", name="", status_reason="Amazon data deleted."
             )
     log.info(
-        "amazon.purged", team_id=team_id, connection_id=connection_id, verified=record.verified,
-        rows_deleted=sum(record.rows_deleted.values()), tables=len(tables),
+        "amazon.purged",
+        team_id=team_id,
+        connection_id=connection_id,
+        verified=record.verified,
+        rows_deleted=sum(record.rows_deleted.values()),
+        tables=len(tables),
     )
     return record

@@ -63,14 +63,18 @@ class PostgresLimiter:
         burst = max(1.0, float(math.floor(plan.burst * self._rate_scale)))
         with connection.cursor() as cursor:
             # A new bucket starts full, as Amazon's does.
-            cursor.execute(_SEED, [seller_id, operation, burst, plan.rate * self._rate_scale, burst])
+            cursor.execute(
+                _SEED, [seller_id, operation, burst, plan.rate * self._rate_scale, burst]
+            )
             cursor.execute(_LOCK, [seller_id, operation])
             row = cursor.fetchone()
         assert row is not None
         tokens, last, rate, burst_now, now = (float(v) for v in row)
         return tokens, last, rate, burst_now, now
 
-    def _save(self, seller_id: str, operation: str, tokens: float, last: float, rate: float) -> None:
+    def _save(
+        self, seller_id: str, operation: str, tokens: float, last: float, rate: float
+    ) -> None:
         with connection.cursor() as cursor:
             cursor.execute(_SAVE, [tokens, last, rate, seller_id, operation])
 
@@ -81,7 +85,9 @@ class PostgresLimiter:
             tokens, wait = take(tokens, last, now, rate, burst)
             if self._max_wait is not None and wait > self._max_wait:
                 raise Throttled(
-                    f"{operation}: the next request is {wait:.0f}s away", code="QuotaExceeded", operation=operation
+                    f"{operation}: the next request is {wait:.0f}s away",
+                    code="QuotaExceeded",
+                    operation=operation,
                 )
             self._save(seller_id, operation, tokens, now, rate)
         return wait

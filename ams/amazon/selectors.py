@@ -43,16 +43,28 @@ def team_connections_to_renew(team: Team) -> list[SellerConnection]:
     renew_before = timezone.now() - AUTHORIZATION_LIFETIME + REAUTHORIZE_WARNING
     return list(
         SellerConnection.objects.filter(team=team, disconnected_at__isnull=True)
-        .filter(Q(status=ConnectionStatus.NEEDS_REAUTHORIZATION) | Q(authorized_at__lte=renew_before))
+        .filter(
+            Q(status=ConnectionStatus.NEEDS_REAUTHORIZATION) | Q(authorized_at__lte=renew_before)
+        )
         .order_by("id")
     )
 
 
 def team_marketplace_ids(team: Team) -> list[str]:
     """The marketplaces of the team's connections, each once."""
-    return sorted(set(ConnectionMarketplace.objects.filter(team=team).values_list("marketplace_id", flat=True)))
+    return sorted(
+        set(
+            ConnectionMarketplace.objects.filter(team=team).values_list("marketplace_id", flat=True)
+        )
+    )
 
 
 def team_markets(team: Team) -> list[tuple[str, str]]:
     """(marketplace id, currency) of the team's connected marketplaces, each pair once, in one query."""
-    return sorted(set(ConnectionMarketplace.objects.filter(team=team).values_list("marketplace_id", "currency")))
+    return sorted(
+        set(
+            ConnectionMarketplace.objects.filter(team=team).values_list(
+                "marketplace_id", "currency"
+            )
+        )
+    )

@@ -66,7 +66,12 @@ class PendingAuthorization:
 
 
 def authorization_begin(
-    *, session: SessionBase, team: Team, actor: Membership, region: str, connection: SellerConnection | None = None
+    *,
+    session: SessionBase,
+    team: Team,
+    actor: Membership,
+    region: str,
+    connection: SellerConnection | None = None,
 ) -> str:
     """Remember a fresh one-time state in the session and return Seller Central's consent URL."""
     if not actor.role_enum.at_least(MANAGER_ROLE):
@@ -98,7 +103,9 @@ def authorization_begin(
     return clients.consent_url(region=region, state=state)
 
 
-def authorization_state_pop(*, session: SessionBase, state: str, user: User) -> PendingAuthorization:
+def authorization_state_pop(
+    *, session: SessionBase, state: str, user: User
+) -> PendingAuthorization:
     """The pending authorization for ``state``, removed from the session whatever happens next."""
     pending: dict[str, dict[str, Any]] = dict(session.get(SESSION_KEY) or {})
     entry = pending.pop(state, None) if state else None
@@ -110,9 +117,13 @@ def authorization_state_pop(*, session: SessionBase, state: str, user: User) -> 
         )
     found = PendingAuthorization(**entry)
     if found.expires_at < time.time():
-        raise AuthorizationRefused("This authorization took too long and has expired. Please connect again.")
+        raise AuthorizationRefused(
+            "This authorization took too long and has expired. Please connect again."
+        )
     if found.user_id != user.id:
-        raise AuthorizationRefused("This authorization was started by another user. Please connect again.")
+        raise AuthorizationRefused(
+            "This authorization was started by another user. Please connect again."
+        )
     return found
 
 
@@ -123,7 +134,9 @@ def _manager_team(pending: PendingAuthorization, user: User) -> Team:
     with team_scope(team.id):
         membership = Membership.objects.filter(team=team, user=user).first()
     if membership is None or not membership.role_enum.at_least(MANAGER_ROLE):
-        raise AuthorizationRefused("You are no longer an owner or admin of this team, so nothing was connected.")
+        raise AuthorizationRefused(
+            "You are no longer an owner or admin of this team, so nothing was connected."
+        )
     return team
 
 
@@ -138,7 +151,9 @@ def connection_authorize(
     """
     team = _manager_team(pending, user)
     if not selling_partner_id or len(selling_partner_id) > 64 or not code:
-        raise AuthorizationRefused("Amazon's answer is missing the seller or the authorization code.")
+        raise AuthorizationRefused(
+            "Amazon's answer is missing the seller or the authorization code."
+        )
     try:
         tokens = clients.exchange_code(code)
     except spapi.InvalidGrant:
@@ -149,7 +164,9 @@ def connection_authorize(
         raise AuthorizationRefused("This AMS installation has no Amazon app configured.") from None
     except spapi.SpApiError as exc:
         log.warning("amazon.code_exchange_failed", error=exc.__class__.__name__, code=exc.code)
-        raise AuthorizationRefused("Amazon could not complete the authorization. Please try again later.") from None
+        raise AuthorizationRefused(
+            "Amazon could not complete the authorization. Please try again later."
+        ) from None
     if not tokens.refresh_token:
         raise AuthorizationRefused("Amazon did not grant this app access to the account.")
     try:
@@ -158,8 +175,13 @@ def connection_authorize(
         )
     except spapi.SpApiError as exc:
         log.warning("amazon.participations_failed", error=exc.__class__.__name__, code=exc.code)
-        raise AuthorizationRefused("Amazon did not tell us your marketplaces. Please try again later.") from None
-    regions = {marketplaces.region(str((p.get("marketplace") or {}).get("id") or "")) for p in participations}
+        raise AuthorizationRefused(
+            "Amazon did not tell us your marketplaces. Please try again later."
+        ) from None
+    regions = {
+        marketplaces.region(str((p.get("marketplace") or {}).get("id") or ""))
+        for p in participations
+    }
     if participations and pending.region not in regions:
         # Authorization is regional: an account of another region would be called at the wrong endpoint.
         raise AuthorizationRefused(
@@ -167,34 +189,52 @@ def connection_authorize(
             "Connect it again and choose its region."
         )
     return _connection_store(
-        team=team, user=user, pending=pending, selling_partner_id=selling_partner_id,
-        refresh_token=tokens.refresh_token, participations=participations,
+        team=team,
+        user=user,
+        pending=pending,
+        selling_partner_id=selling_partner_id,
+        refresh_token=tokens.refresh_token,
+        participations=participations,
     )
 
 
 @sensitive_variables()
 def _connection_store(
-    *, team: Team, user: User, pending: PendingAuthorization, selling_partner_id: str,
-    refresh_token: str, participations: list[dict[str, Any]],
+    *,
+    team: Team,
+    user: User,
+    pending: PendingAuthorization,
+    selling_partner_id: str,
+    refresh_token: str,
+    participations: list[dict[str, Any]],
 ) -> SellerConnection:
     now = timezone.now()
     with transaction.atomic(), team_scope(team.id):
-        live = SellerConnection.objects.select_for_update().filter(team=team, disconnected_at__isnull=True)
+        live = SellerConnection.objects.select_for_update().filter(
+            team=team, disconnected_at__isnull=True
+        )
         if pending.connection_id is not None:
             connection = live.filter(id=pending.connection_id).first()
             if connection is None:
-                raise AuthorizationRefused("The connection you were renewing has been disconnected. Connect again.")
+                raise AuthorizationRefused(
+                    "The connection you were renewing has been disconnected. Connect again."
+                )
             if connection.selling_partner_id != selling_partner_id:
                 raise AuthorizationRefused(
                     "You authorized a different seller account from the one being renewed. Nothing was changed."
                 )
         else:
-            connection = live.filter(region=pending.region, selling_partner_id=selling_partner_id).first()
+            connection = live.filter(
+                region=pending.region, selling_partner_id=selling_partner_id
+            ).first()
         initial = connection is None
         if connection is None:
             connection = SellerConnection.objects.create(
-                team=team, selling_partner_id=selling_partner_id, region=pending.region,
-                authorized_at=now, created_by=user,
+                team=team,
+                selling_partner_id=selling_partner_id,
+                region=pending.region,
+                authorized_at=now,
+                created_by=user,
             )
         else:
             connection.status = ConnectionStatus.ACTIVE
@@ -202,19 +242,27 @@ def _connection_store(
             connection.authorized_at = now
             connection.save(update_fields=["status", "status_reason", "authorized_at"])
         _marketplaces_replace(connection, participations)
-        vault.refresh_token_store(team_id=team.id, connection_id=connection.id, refresh_token=refresh_token)
+        vault.refresh_token_store(
+            team_id=team.id, connection_id=connection.id, refresh_token=refresh_token
+        )
         usage_event_record(
-            team_id=team.id, user_id=user.id,
+            team_id=team.id,
+            user_id=user.id,
             kind="amazon.connected" if initial else "amazon.reauthorized",
-            connection_id=connection.id, region=connection.region,
+            connection_id=connection.id,
+            region=connection.region,
         )
         transaction.on_commit(
-            lambda: connection_authorized.send(sender=SellerConnection, connection=connection, initial=initial)
+            lambda: connection_authorized.send(
+                sender=SellerConnection, connection=connection, initial=initial
+            )
         )
     return connection
 
 
-def _marketplaces_replace(connection: SellerConnection, participations: list[dict[str, Any]]) -> None:
+def _marketplaces_replace(
+    connection: SellerConnection, participations: list[dict[str, Any]]
+) -> None:
     seen: list[str] = []
     for item in participations:
         market = item.get("marketplace") or {}
@@ -224,7 +272,9 @@ def _marketplaces_replace(connection: SellerConnection, participations: list[dic
             continue
         seen.append(marketplace_id)
         ConnectionMarketplace.objects.update_or_create(
-            team_id=connection.team_id, connection=connection, marketplace_id=marketplace_id,
+            team_id=connection.team_id,
+            connection=connection,
+            marketplace_id=marketplace_id,
             defaults={
                 "country_code": str(market.get("countryCode") or "")[:2],
                 "name": str(market.get("name") or "")[:80],
@@ -238,12 +288,20 @@ def _marketplaces_replace(connection: SellerConnection, participations: list[dic
     ).delete()
 
 
-def connection_reauthorize(*, session: SessionBase, connection: SellerConnection, actor: Membership) -> str:
+def connection_reauthorize(
+    *, session: SessionBase, connection: SellerConnection, actor: Membership
+) -> str:
     """The consent URL that renews ``connection``'s authorization (same seller, new refresh token)."""
     if not connection.is_live:
-        raise AuthorizationRefused("A disconnected account cannot be re-authorized; connect it again.")
+        raise AuthorizationRefused(
+            "A disconnected account cannot be re-authorized; connect it again."
+        )
     return authorization_begin(
-        session=session, team=connection.team, actor=actor, region=connection.region, connection=connection
+        session=session,
+        team=connection.team,
+        actor=actor,
+        region=connection.region,
+        connection=connection,
     )
 
 
@@ -262,7 +320,10 @@ def connection_mark_needs_reauthorization(*, connection: SellerConnection, reaso
         connection.status = ConnectionStatus.NEEDS_REAUTHORIZATION
         connection.status_reason = reason[:300]
         usage_event_record(
-            team_id=connection.team_id, user_id=None, kind="amazon.needs_reauthorization", connection_id=connection.id
+            team_id=connection.team_id,
+            user_id=None,
+            kind="amazon.needs_reauthorization",
+            connection_id=connection.id,
         )
 
 
@@ -277,7 +338,9 @@ def connection_label(connection: SellerConnection) -> str:
 def connection_jobs_cancel(*, connection: SellerConnection) -> int:
     """Cancel queued jobs and ask running ones to abort, for every job whose arguments name the connection."""
     jobs = ProcrastinateJob.objects.filter(
-        status__in=["todo", "doing"], args__connection_id=connection.id, args__team_id=connection.team_id
+        status__in=["todo", "doing"],
+        args__connection_id=connection.id,
+        args__team_id=connection.team_id,
     ).values_list("id", flat=True)
     cancelled = 0
     for job_id in jobs:
@@ -290,9 +353,13 @@ def connection_jobs_cancel(*, connection: SellerConnection) -> int:
 def connection_disconnect(*, connection: SellerConnection, actor: Membership) -> DeletionRecord:
     """Delete the refresh token now, stop the connection's work, and schedule the purge of its data."""
     if not actor.role_enum.at_least(MANAGER_ROLE):
-        raise AuthorizationRefused("Only the team's owner and admins can disconnect Amazon accounts.")
+        raise AuthorizationRefused(
+            "Only the team's owner and admins can disconnect Amazon accounts."
+        )
     with team_scope(connection.team_id):
-        connection = SellerConnection.objects.select_for_update().get(team_id=connection.team_id, id=connection.id)
+        connection = SellerConnection.objects.select_for_update().get(
+            team_id=connection.team_id, id=connection.id
+        )
         if not connection.is_live:
             raise AuthorizationRefused("This account is already disconnected.")
         vault.secrets_delete(team_id=connection.team_id, connection_id=connection.id)
@@ -301,23 +368,33 @@ def connection_disconnect(*, connection: SellerConnection, actor: Membership) ->
         connection.status_reason = "Disconnected by a team admin."
         connection.disconnected_at = now
         connection.purge_due_at = now + timedelta(days=settings.AMAZON_PURGE_GRACE_DAYS)
-        connection.save(update_fields=["status", "status_reason", "disconnected_at", "purge_due_at"])
+        connection.save(
+            update_fields=["status", "status_reason", "disconnected_at", "purge_due_at"]
+        )
         record = DeletionRecord.objects.create(
-            team_id=connection.team_id, connection_label=connection_label(connection),
-            connection_ref=connection.id, requested_at=now, due_at=connection.purge_due_at,
+            team_id=connection.team_id,
+            connection_label=connection_label(connection),
+            connection_ref=connection.id,
+            requested_at=now,
+            due_at=connection.purge_due_at,
         )
         cancelled = connection_jobs_cancel(connection=connection)
         connection_disconnected.send(sender=SellerConnection, connection=connection)
         usage_event_record(
-            team_id=connection.team_id, user_id=actor.user_id, kind="amazon.disconnected",
-            connection_id=connection.id, jobs_cancelled=cancelled,
+            team_id=connection.team_id,
+            user_id=actor.user_id,
+            kind="amazon.disconnected",
+            connection_id=connection.id,
+            jobs_cancelled=cancelled,
         )
         team_id, connection_id, due = connection.team_id, connection.id, connection.purge_due_at
 
         def schedule_purge() -> None:
             from ams.amazon.tasks import purge_connection
 
-            purge_connection.configure(schedule_at=due).defer(team_id=team_id, connection_id=connection_id)
+            purge_connection.configure(schedule_at=due).defer(
+                team_id=team_id, connection_id=connection_id
+            )
 
         transaction.on_commit(schedule_purge)
     return record

@@ -40,7 +40,10 @@ def purge_due_connections(timestamp: int) -> None:
         with team_scope(team_id):
             due += list(
                 SellerConnection.objects.filter(
-                    team_id=team_id, disconnected_at__isnull=False, purged_at__isnull=True, purge_due_at__lte=now
+                    team_id=team_id,
+                    disconnected_at__isnull=False,
+                    purged_at__isnull=True,
+                    purge_due_at__lte=now,
                 )
             )
     for connection in due:

@@ -58,7 +58,12 @@ class Sealed:
 def associated_data(*, team_id: int, connection_id: int, kind: Kind, kek_id: str) -> bytes:
     """Canonical JSON: the same ids always give the same bytes, whatever the caller's dict order."""
     return json.dumps(
-        {"team_id": team_id, "connection_id": connection_id, "purpose": PURPOSES[kind], "kek_id": kek_id},
+        {
+            "team_id": team_id,
+            "connection_id": connection_id,
+            "purpose": PURPOSES[kind],
+            "kek_id": kek_id,
+        },
         sort_keys=True,
         separators=(",", ":"),
     ).encode()
@@ -72,7 +77,9 @@ def _kek(kek_id: str) -> bytes:
 
 
 @sensitive_variables()
-def seal(plaintext: str, *, team_id: int, connection_id: int, kind: Kind, kek_id: str | None = None) -> Sealed:
+def seal(
+    plaintext: str, *, team_id: int, connection_id: int, kind: Kind, kek_id: str | None = None
+) -> Sealed:
     kek_id = kek_id or settings.VAULT_ACTIVE_KEY_ID
     aad = associated_data(team_id=team_id, connection_id=connection_id, kind=kind, kek_id=kek_id)
     dek = AESGCM.generate_key(bit_length=256)
@@ -84,7 +91,9 @@ def seal(plaintext: str, *, team_id: int, connection_id: int, kind: Kind, kek_id
 
 @sensitive_variables()
 def unseal(sealed: Sealed, *, team_id: int, connection_id: int, kind: Kind) -> str:
-    aad = associated_data(team_id=team_id, connection_id=connection_id, kind=kind, kek_id=sealed.kek_id)
+    aad = associated_data(
+        team_id=team_id, connection_id=connection_id, kind=kind, kek_id=sealed.kek_id
+    )
     try:
         dek = AESGCM(_kek(sealed.kek_id)).decrypt(sealed.dek_nonce, sealed.wrapped_dek, aad)
         return AESGCM(dek).decrypt(sealed.nonce, sealed.ciphertext, aad).decode()
@@ -97,7 +106,9 @@ def unseal(sealed: Sealed, *, team_id: int, connection_id: int, kind: Kind) -> s
 
 
 @sensitive_variables()
-def _insert(*, team_id: int, connection_id: int, kind: Kind, secret: str, expires_at: datetime | None) -> None:
+def _insert(
+    *, team_id: int, connection_id: int, kind: Kind, secret: str, expires_at: datetime | None
+) -> None:
     sealed = seal(secret, team_id=team_id, connection_id=connection_id, kind=kind)
     with connection.cursor() as cursor:
         # The web role may not SELECT the row back, so no RETURNING of secret columns here.
@@ -108,8 +119,17 @@ def _insert(*, team_id: int, connection_id: int, kind: Kind, secret: str, expire
         cursor.execute(
             f"INSERT INTO {TABLE} (team_id, connection_id, kind, kek_id, wrapped_dek, dek_nonce, nonce, "  # noqa: S608
             "ciphertext, expires_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            [team_id, connection_id, kind, sealed.kek_id, sealed.wrapped_dek, sealed.dek_nonce,
-             sealed.nonce, sealed.ciphertext, expires_at],
+            [
+                team_id,
+                connection_id,
+                kind,
+                sealed.kek_id,
+                sealed.wrapped_dek,
+                sealed.dek_nonce,
+                sealed.nonce,
+                sealed.ciphertext,
+                expires_at,
+            ],
         )
 
 
@@ -133,7 +153,13 @@ def _read(*, team_id: int, connection_id: int, kind: Kind) -> tuple[str, datetim
 def refresh_token_store(*, team_id: int, connection_id: int, refresh_token: str) -> None:
     """Replace the connection's refresh token (and drop its cached access token). Web role may call."""
     with team_scope(team_id):
-        _insert(team_id=team_id, connection_id=connection_id, kind="refresh", secret=refresh_token, expires_at=None)
+        _insert(
+            team_id=team_id,
+            connection_id=connection_id,
+            kind="refresh",
+            secret=refresh_token,
+            expires_at=None,
+        )
         secrets_delete(team_id=team_id, connection_id=connection_id, kind="access")
 
 
@@ -143,9 +169,17 @@ def refresh_token_read(*, team_id: int, connection_id: int) -> str:
 
 
 @sensitive_variables()
-def access_token_store(*, team_id: int, connection_id: int, access_token: str, expires_at: datetime) -> None:
+def access_token_store(
+    *, team_id: int, connection_id: int, access_token: str, expires_at: datetime
+) -> None:
     with team_scope(team_id):
-        _insert(team_id=team_id, connection_id=connection_id, kind="access", secret=access_token, expires_at=expires_at)
+        _insert(
+            team_id=team_id,
+            connection_id=connection_id,
+            kind="access",
+            secret=access_token,
+            expires_at=expires_at,
+        )
 
 
 def access_token_read(*, team_id: int, connection_id: int) -> tuple[str, datetime | None] | None:
@@ -160,7 +194,8 @@ def secrets_delete(*, team_id: int, connection_id: int, kind: Kind | None = None
     with team_scope(team_id), connection.cursor() as cursor:
         if kind is None:
             cursor.execute(
-                f"DELETE FROM {TABLE} WHERE team_id = %s AND connection_id = %s", [team_id, connection_id]  # noqa: S608
+                f"DELETE FROM {TABLE} WHERE team_id = %s AND connection_id = %s",  # noqa: S608
+                [team_id, connection_id],
             )
         else:
             cursor.execute(
@@ -177,7 +212,10 @@ def rows_per_key(*, team_ids: list[int]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for team_id in team_ids:
         with team_scope(team_id), connection.cursor() as cursor:
-            cursor.execute(f"SELECT kek_id, count(*) FROM {TABLE} WHERE team_id = %s GROUP BY kek_id", [team_id])  # noqa: S608
+            cursor.execute(
+                f"SELECT kek_id, count(*) FROM {TABLE} WHERE team_id = %s GROUP BY kek_id",  # noqa: S608
+                [team_id],
+            )
             for kek_id, count in cursor.fetchall():
                 counts[kek_id] = counts.get(kek_id, 0) + int(count)
     return counts
@@ -199,10 +237,27 @@ def rotate(*, team_ids: list[int]) -> int:
                 "WHERE team_id = %s AND kek_id <> %s FOR UPDATE",
                 [team_id, active],
             )
-            for row_id, connection_id, kind, kek_id, wrapped_dek, dek_nonce, nonce, ciphertext in cursor.fetchall():
-                old = Sealed(kek_id, bytes(wrapped_dek), bytes(dek_nonce), bytes(nonce), bytes(ciphertext))
+            for (
+                row_id,
+                connection_id,
+                kind,
+                kek_id,
+                wrapped_dek,
+                dek_nonce,
+                nonce,
+                ciphertext,
+            ) in cursor.fetchall():
+                old = Sealed(
+                    kek_id, bytes(wrapped_dek), bytes(dek_nonce), bytes(nonce), bytes(ciphertext)
+                )
                 plaintext = unseal(old, team_id=team_id, connection_id=connection_id, kind=kind)
-                new = seal(plaintext, team_id=team_id, connection_id=connection_id, kind=kind, kek_id=active)
+                new = seal(
+                    plaintext,
+                    team_id=team_id,
+                    connection_id=connection_id,
+                    kind=kind,
+                    kek_id=active,
+                )
                 cursor.execute(
                     f"UPDATE {TABLE} SET kek_id = %s, wrapped_dek = %s, dek_nonce = %s, nonce = %s, "  # noqa: S608
                     "ciphertext = %s, rotated_at = now() WHERE id = %s",

@@ -64,7 +64,10 @@ def connect(request: TeamRequest) -> HttpResponse:
         return redirect("amazon_connections", team_slug=request.team.slug)
     try:
         url = services.authorization_begin(
-            session=request.session, team=request.team, actor=request.membership, region=form.cleaned_data["region"]
+            session=request.session,
+            team=request.team,
+            actor=request.membership,
+            region=form.cleaned_data["region"],
         )
     except (AuthorizationRefused, AmazonNotConfigured) as exc:
         messages.error(request, _refusal_text(exc))
@@ -77,7 +80,9 @@ def connect(request: TeamRequest) -> HttpResponse:
 def reauthorize(request: TeamRequest, sellerconnection_id: int) -> HttpResponse:
     connection = selectors.access_connection(request.team, sellerconnection_id)
     try:
-        url = services.connection_reauthorize(session=request.session, connection=connection, actor=request.membership)
+        url = services.connection_reauthorize(
+            session=request.session, connection=connection, actor=request.membership
+        )
     except (AuthorizationRefused, AmazonNotConfigured) as exc:
         messages.error(request, _refusal_text(exc))
         return redirect("amazon_connections", team_slug=request.team.slug)
@@ -122,7 +127,9 @@ def callback(request: HttpRequest) -> HttpResponse:
         error = request.GET.get("error")
         if error is not None:
             shown = f" ({error})" if _ERROR_CODE.match(error) else ""
-            raise AuthorizationRefused(f"Amazon did not authorize the app{shown}. Nothing was connected.")
+            raise AuthorizationRefused(
+                f"Amazon did not authorize the app{shown}. Nothing was connected."
+            )
         connection = services.connection_authorize(
             pending=pending,
             user=request.user,
@@ -131,8 +138,12 @@ def callback(request: HttpRequest) -> HttpResponse:
         )
     except AuthorizationRefused as exc:
         # A security event (forged or replayed state, refused code): logged, never with the code.
-        log.warning("amazon.authorization_refused", reason=str(exc), team_id=team.id if team else None)
-        response = render(request, "amazon/callback_error.html", {"reason": str(exc), "team": team}, status=400)
+        log.warning(
+            "amazon.authorization_refused", reason=str(exc), team_id=team.id if team else None
+        )
+        response = render(
+            request, "amazon/callback_error.html", {"reason": str(exc), "team": team}, status=400
+        )
     else:
         assert team is not None
         with team_scope(team.id):

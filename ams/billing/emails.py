@@ -20,7 +20,26 @@ from ams.billing.models import EmailSuppression
 from ams.teams.models import Team
 
 # Stripe amounts are in the currency's smallest unit; these currencies have no minor unit.
-ZERO_DECIMAL = frozenset({"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"})
+ZERO_DECIMAL = frozenset(
+    {
+        "bif",
+        "clp",
+        "djf",
+        "gnf",
+        "jpy",
+        "kmf",
+        "krw",
+        "mga",
+        "pyg",
+        "rwf",
+        "ugx",
+        "vnd",
+        "vuv",
+        "xaf",
+        "xof",
+        "xpf",
+    }
+)
 
 
 def money(amount: int, currency: str) -> Decimal:
@@ -77,8 +96,11 @@ def invoice_summary(invoice: dict[str, Any]) -> dict[str, Any]:
     lines = (invoice.get("lines") or {}).get("data") or []
     period = (lines[0].get("period") if lines else None) or {}
     return {
-        "id": invoice.get("id"), "number": invoice.get("number"), "currency": invoice.get("currency"),
-        "amount_paid": invoice.get("amount_paid"), "amount_due": invoice.get("amount_due"),
+        "id": invoice.get("id"),
+        "number": invoice.get("number"),
+        "currency": invoice.get("currency"),
+        "amount_paid": invoice.get("amount_paid"),
+        "amount_due": invoice.get("amount_due"),
         "period_start": period.get("start") or invoice.get("period_start"),
         "period_end": period.get("end") or invoice.get("period_end"),
         "hosted_invoice_url": invoice.get("hosted_invoice_url"),
@@ -94,7 +116,9 @@ def dispatch(*, team: Team, kind: str, to: list[str], data: dict[str, Any]) -> N
         send_payment_failed(to=to, team=team, failure=PaymentFailure.from_invoice(data["invoice"]))
     elif kind == "trial_reminder":
         trial_end = datetime.fromisoformat(data["trial_end"])
-        send_trial_reminder(to=to, team=team, trial_end=trial_end, subscribed=bool(data["subscribed"]))
+        send_trial_reminder(
+            to=to, team=team, trial_end=trial_end, subscribed=bool(data["subscribed"])
+        )
     elif kind == "cancelled":
         send_cancelled(to=to, team=team)
     else:
@@ -102,7 +126,11 @@ def dispatch(*, team: Team, kind: str, to: list[str], data: dict[str, Any]) -> N
 
 
 def _send(*, template: str, subject: str, to: list[str], team: Team, **context: Any) -> None:
-    suppressed = set(EmailSuppression.objects.filter(email__in=[a.lower() for a in to]).values_list("email", flat=True))
+    suppressed = set(
+        EmailSuppression.objects.filter(email__in=[a.lower() for a in to]).values_list(
+            "email", flat=True
+        )
+    )
     recipients = [a for a in to if a.lower() not in suppressed]
     if not recipients:
         return
@@ -111,25 +139,53 @@ def _send(*, template: str, subject: str, to: list[str], team: Team, **context: 
         "billing_url": settings.SITE_URL + reverse("billing", args=[team.slug]),
     }
     message = EmailMultiAlternatives(
-        subject=subject, body=render_to_string(f"billing/email/{template}.txt", context), to=recipients
+        subject=subject,
+        body=render_to_string(f"billing/email/{template}.txt", context),
+        to=recipients,
     )
-    message.attach_alternative(render_to_string(f"billing/email/{template}.html", context), "text/html")
+    message.attach_alternative(
+        render_to_string(f"billing/email/{template}.html", context), "text/html"
+    )
     message.send()
 
 
 def send_receipt(*, to: list[str], team: Team, receipt: Receipt) -> None:
-    _send(template="receipt", subject=f"Receipt for {team.name}: {receipt.amount} {receipt.currency}",
-          to=to, team=team, receipt=receipt)
+    _send(
+        template="receipt",
+        subject=f"Receipt for {team.name}: {receipt.amount} {receipt.currency}",
+        to=to,
+        team=team,
+        receipt=receipt,
+    )
 
 
-def send_trial_reminder(*, to: list[str], team: Team, trial_end: datetime, subscribed: bool) -> None:
-    _send(template="trial_reminder", subject=f"Your AMS trial for {team.name} ends in 3 days",
-          to=to, team=team, trial_end=trial_end, subscribed=subscribed)
+def send_trial_reminder(
+    *, to: list[str], team: Team, trial_end: datetime, subscribed: bool
+) -> None:
+    _send(
+        template="trial_reminder",
+        subject=f"Your AMS trial for {team.name} ends in 3 days",
+        to=to,
+        team=team,
+        trial_end=trial_end,
+        subscribed=subscribed,
+    )
 
 
 def send_payment_failed(*, to: list[str], team: Team, failure: PaymentFailure) -> None:
-    _send(template="payment_failed", subject=f"Payment failed for {team.name}", to=to, team=team, failure=failure)
+    _send(
+        template="payment_failed",
+        subject=f"Payment failed for {team.name}",
+        to=to,
+        team=team,
+        failure=failure,
+    )
 
 
 def send_cancelled(*, to: list[str], team: Team) -> None:
-    _send(template="cancelled", subject=f"Your AMS subscription for {team.name} has ended", to=to, team=team)
+    _send(
+        template="cancelled",
+        subject=f"Your AMS subscription for {team.name} has ended",
+        to=to,
+        team=team,
+    )

@@ -39,7 +39,9 @@ LAPSED = Decision(
 )
 
 
-def may(team: Team, action: Action, *, in_use: int | None = None, now: datetime | None = None) -> Decision:
+def may(
+    team: Team, action: Action, *, in_use: int | None = None, now: datetime | None = None
+) -> Decision:
     """May ``team`` do ``action`` now?
 
     ``in_use`` is how many of the limited thing the team has already (connected seller accounts

@@ -44,7 +44,9 @@ class HostedPage:
 class InProcessStripe(Protocol):
     """Answers an encoded Stripe API request with its HTTP status and JSON body."""
 
-    def handle(self, method: str, url: str, headers: dict[str, str], body: bytes) -> tuple[int, str]: ...
+    def handle(
+        self, method: str, url: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, str]: ...
 
 
 _in_process: InProcessStripe | None = None
@@ -66,7 +68,12 @@ class _InProcessHTTPClient(stripe.HTTPClient):
     name = "ams-inprocess-fake"
 
     def request(
-        self, method: str, url: str, headers: Mapping[str, str] | None, post_data: Any = None, *,
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        post_data: Any = None,
+        *,
         _usage: list[str] | None = None,
     ) -> tuple[str, int, Mapping[str, str]]:
         if _in_process is None:
@@ -85,14 +92,20 @@ class _InProcessHTTPClient(stripe.HTTPClient):
 @functools.cache
 def _client(api_key: str, api_base: str | None) -> stripe.StripeClient:
     if api_base == "inprocess":
-        return stripe.StripeClient(api_key, http_client=_InProcessHTTPClient(), max_network_retries=0)
+        return stripe.StripeClient(
+            api_key, http_client=_InProcessHTTPClient(), max_network_retries=0
+        )
     if api_base:
         return stripe.StripeClient(
-            api_key, base_addresses={"api": api_base}, max_network_retries=0,
+            api_key,
+            base_addresses={"api": api_base},
+            max_network_retries=0,
             http_client=stripe.RequestsClient(timeout=10),
         )
     # The SDK sends an idempotency key with every POST, so its retries never double a charge.
-    return stripe.StripeClient(api_key, max_network_retries=2, http_client=stripe.RequestsClient(timeout=20))
+    return stripe.StripeClient(
+        api_key, max_network_retries=2, http_client=stripe.RequestsClient(timeout=20)
+    )
 
 
 def client() -> stripe.StripeClient:
@@ -104,7 +117,9 @@ def _call(description: str, func: Any, *args: Any, **kwargs: Any) -> Any:
         return func(*args, **kwargs)
     except stripe.StripeError as exc:
         # The SDK's message never contains the API key; the class name and code are enough to act on.
-        raise BillingUnavailable(f"Stripe {description} failed: {type(exc).__name__} {exc.code or ''}".strip()) from exc
+        raise BillingUnavailable(
+            f"Stripe {description} failed: {type(exc).__name__} {exc.code or ''}".strip()
+        ) from exc
 
 
 def _digest(*parts: str) -> str:
@@ -124,8 +139,14 @@ def customer_create(*, team_id: int, name: str, email: str) -> str:
 
 
 def checkout_session_create(
-    *, team_id: int, customer_id: str, price_id: str, plan_key: str, trial_end: int | None,
-    success_url: str, cancel_url: str,
+    *,
+    team_id: int,
+    customer_id: str,
+    price_id: str,
+    plan_key: str,
+    trial_end: int | None,
+    success_url: str,
+    cancel_url: str,
 ) -> HostedPage:
     """A hosted Checkout page for a monthly subscription; ``trial_end`` carries the rest of the trial."""
     subscription_data: dict[str, Any] = {"metadata": {"team_id": str(team_id), "plan": plan_key}}
@@ -148,7 +169,9 @@ def checkout_session_create(
     return HostedPage(id=str(session.id), url=str(session.url))
 
 
-def portal_session_create(*, customer_id: str, return_url: str, cancel_subscription_id: str | None = None) -> HostedPage:
+def portal_session_create(
+    *, customer_id: str, return_url: str, cancel_subscription_id: str | None = None
+) -> HostedPage:
     """The Customer Portal; with ``cancel_subscription_id`` it opens straight on the cancel step."""
     params: dict[str, Any] = {"customer": customer_id, "return_url": return_url}
     if cancel_subscription_id:
@@ -156,12 +179,16 @@ def portal_session_create(*, customer_id: str, return_url: str, cancel_subscript
             "type": "subscription_cancel",
             "subscription_cancel": {"subscription": cancel_subscription_id},
         }
-    session = _call("portal session create", client().v1.billing_portal.sessions.create, params=params)
+    session = _call(
+        "portal session create", client().v1.billing_portal.sessions.create, params=params
+    )
     return HostedPage(id=str(session.id), url=str(session.url))
 
 
 def subscription_retrieve(subscription_id: str) -> dict[str, Any]:
-    subscription = _call("subscription retrieve", client().v1.subscriptions.retrieve, subscription_id)
+    subscription = _call(
+        "subscription retrieve", client().v1.subscriptions.retrieve, subscription_id
+    )
     return dict(subscription.to_dict())
 
 
@@ -197,7 +224,9 @@ def _verify_with_any(payload: str, signature_header: str) -> None:
     error: stripe.SignatureVerificationError | None = None
     for secret in webhook_secrets():
         try:
-            stripe.WebhookSignature.verify_header(payload, signature_header, secret, WEBHOOK_TOLERANCE_SECONDS)
+            stripe.WebhookSignature.verify_header(
+                payload, signature_header, secret, WEBHOOK_TOLERANCE_SECONDS
+            )
         except stripe.SignatureVerificationError as exc:
             error = exc
         else:
@@ -209,4 +238,6 @@ def _verify_with_any(payload: str, signature_header: str) -> None:
 
 def webhook_signature(payload: str, secret: str, timestamp: int | None = None) -> str:
     """A Stripe-Signature header for ``payload``, made by the SDK's own helper (fake and tests)."""
-    return str(stripe.WebhookSignature.generate_signature_header(payload, secret, timestamp=timestamp))
+    return str(
+        stripe.WebhookSignature.generate_signature_header(payload, secret, timestamp=timestamp)
+    )

@@ -69,8 +69,12 @@ class StripeEvent(models.Model):
     created = models.DateTimeField()
     livemode = models.BooleanField(default=False)
     payload = models.JSONField()
-    status = models.CharField(max_length=10, choices=EventStatus.choices, default=EventStatus.RECEIVED)
-    team_ref = models.BigIntegerField(null=True, blank=True, help_text="The team the event was for, once known.")
+    status = models.CharField(
+        max_length=10, choices=EventStatus.choices, default=EventStatus.RECEIVED
+    )
+    team_ref = models.BigIntegerField(
+        null=True, blank=True, help_text="The team the event was for, once known."
+    )
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)

@@ -35,15 +35,24 @@ class Plan(BaseModel):
 
 DEFAULT_PLANS: list[dict[str, object]] = [
     {
-        "key": "starter", "name": "Starter", "price_id": "price_starter_monthly", "amount": "29.00",
+        "key": "starter",
+        "name": "Starter",
+        "price_id": "price_starter_monthly",
+        "amount": "29.00",
         "limits": {"seller_accounts": 1, "marketplaces": 3, "seats": 3, "history_months": 12},
     },
     {
-        "key": "growth", "name": "Growth", "price_id": "price_growth_monthly", "amount": "79.00",
+        "key": "growth",
+        "name": "Growth",
+        "price_id": "price_growth_monthly",
+        "amount": "79.00",
         "limits": {"seller_accounts": 3, "marketplaces": 10, "seats": 10, "history_months": 18},
     },
     {
-        "key": "scale", "name": "Scale", "price_id": "price_scale_monthly", "amount": "199.00",
+        "key": "scale",
+        "name": "Scale",
+        "price_id": "price_scale_monthly",
+        "amount": "199.00",
         "limits": {"seller_accounts": 10, "marketplaces": 25, "seats": 50, "history_months": 18},
     },
 ]

@@ -16,14 +16,18 @@ log = structlog.get_logger(__name__)
 
 
 @receiver(post_save, sender=Team, dispatch_uid="billing.trial_for_new_team")
-def _start_trial(sender: type[Team], instance: Team, created: bool, raw: bool = False, **kwargs: Any) -> None:
+def _start_trial(
+    sender: type[Team], instance: Team, created: bool, raw: bool = False, **kwargs: Any
+) -> None:
     # In the same transaction as the team: a team never exists without its trial.
     if created and not raw:
         services.subscription_start_trial(team=instance)
 
 
 @receiver(tracking, dispatch_uid="billing.email_suppression")
-def _suppress_bounces(sender: Any, event: AnymailTrackingEvent, esp_name: str, **kwargs: Any) -> None:
+def _suppress_bounces(
+    sender: Any, event: AnymailTrackingEvent, esp_name: str, **kwargs: Any
+) -> None:
     if event.event_type in ("bounced", "complained", "rejected") and event.recipient:
         services.email_suppress(email=event.recipient, reason=event.event_type)
         log.info("email.suppressed", reason=event.event_type, esp=esp_name)

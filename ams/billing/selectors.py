@@ -15,7 +15,9 @@ from ams.teams.models import Membership, Role, Team
 
 # Stripe keeps retrying a failed payment while the subscription is past due, so the team keeps
 # working meanwhile; these statuses mean the subscription has ended or never started.
-LAPSED_STATUSES = frozenset({Status.CANCELED, Status.UNPAID, Status.INCOMPLETE_EXPIRED, Status.PAUSED})
+LAPSED_STATUSES = frozenset(
+    {Status.CANCELED, Status.UNPAID, Status.INCOMPLETE_EXPIRED, Status.PAUSED}
+)
 PAID_STATUSES = frozenset({Status.ACTIVE, Status.TRIALING, Status.PAST_DUE})
 TRIAL_ENDING_WITHIN = timedelta(days=3)
 
@@ -29,7 +31,12 @@ def default_plan() -> Plan:
     product. From checkout on, the chosen plan's limits apply; what the team already has stays."""
     return max(
         plans(),
-        key=lambda p: (p.limits.seller_accounts, p.limits.marketplaces, p.limits.seats, p.limits.history_months),
+        key=lambda p: (
+            p.limits.seller_accounts,
+            p.limits.marketplaces,
+            p.limits.seats,
+            p.limits.history_months,
+        ),
     )
 
 
@@ -80,7 +87,9 @@ class Banner:
     action_url: str | None
 
 
-def billing_banner(team: Team, membership: Membership, now: datetime | None = None) -> Banner | None:
+def billing_banner(
+    team: Team, membership: Membership, now: datetime | None = None
+) -> Banner | None:
     now = now or timezone.now()
     subscription = subscription_for(team)
     is_owner = membership.role_enum is Role.OWNER

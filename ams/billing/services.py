@@ -28,17 +28,19 @@ log = structlog.get_logger(__name__)
 CHECKOUT_TRIAL_MIN = timedelta(seconds=gateway.MIN_CHECKOUT_TRIAL_SECONDS) + timedelta(minutes=10)
 REMINDER_BEFORE_TRIAL_END = timedelta(days=3)
 
-HANDLED_EVENTS = frozenset({
-    "checkout.session.completed",
-    "customer.subscription.created",
-    "customer.subscription.updated",
-    "customer.subscription.deleted",
-    "customer.subscription.paused",
-    "customer.subscription.resumed",
-    "customer.subscription.trial_will_end",
-    "invoice.paid",
-    "invoice.payment_failed",
-})
+HANDLED_EVENTS = frozenset(
+    {
+        "checkout.session.completed",
+        "customer.subscription.created",
+        "customer.subscription.updated",
+        "customer.subscription.deleted",
+        "customer.subscription.paused",
+        "customer.subscription.resumed",
+        "customer.subscription.trial_will_end",
+        "invoice.paid",
+        "invoice.payment_failed",
+    }
+)
 ENDED = frozenset({Status.CANCELED, Status.UNPAID, Status.INCOMPLETE_EXPIRED, Status.PAUSED})
 
 
@@ -100,13 +102,21 @@ def trial_reminder_send(*, team: Team, now: datetime | None = None) -> bool:
 
 
 def _send_trial_reminder(team: Team, subscription: Subscription) -> bool:
-    if subscription.trial_end is None or subscription.trial_reminder_sent_for == subscription.trial_end:
+    if (
+        subscription.trial_end is None
+        or subscription.trial_reminder_sent_for == subscription.trial_end
+    ):
         return False
     subscription.trial_reminder_sent_for = subscription.trial_end
     subscription.save(update_fields=["trial_reminder_sent_for", "updated_at"])
-    _email_later(team, "trial_reminder", {
-        "trial_end": subscription.trial_end.isoformat(), "subscribed": subscription.status == Status.TRIALING,
-    })
+    _email_later(
+        team,
+        "trial_reminder",
+        {
+            "trial_end": subscription.trial_end.isoformat(),
+            "subscribed": subscription.status == Status.TRIALING,
+        },
+    )
     return True
 
 
@@ -123,7 +133,9 @@ def _ensure_customer(team: Team, subscription: Subscription, actor: Membership) 
 
 
 @transaction.atomic
-def checkout_start(*, team: Team, actor: Membership, plan_key: str, return_url: str) -> gateway.HostedPage:
+def checkout_start(
+    *, team: Team, actor: Membership, plan_key: str, return_url: str
+) -> gateway.HostedPage:
     """A Stripe Checkout page for ``plan_key``, carrying over what is left of the free trial.
 
     Raises BillingError for a request that makes no sense and gateway.BillingUnavailable when
@@ -136,7 +148,9 @@ def checkout_start(*, team: Team, actor: Membership, plan_key: str, return_url: 
     with team_scope(team.id):
         subscription = _locked_subscription(team)
         if subscription.stripe_subscription_id and subscription.status in PAID_STATUSES:
-            raise BillingError("This team already has a subscription. Change the plan under Manage billing.")
+            raise BillingError(
+                "This team already has a subscription. Change the plan under Manage billing."
+            )
         customer_id = _ensure_customer(team, subscription, actor)
         trial_end = None
         if (
@@ -146,16 +160,24 @@ def checkout_start(*, team: Team, actor: Membership, plan_key: str, return_url: 
         ):
             trial_end = int(subscription.trial_end.timestamp())
         page = gateway.checkout_session_create(
-            team_id=team.id, customer_id=customer_id, price_id=plan.price_id, plan_key=plan.key,
-            trial_end=trial_end, success_url=f"{return_url}?checkout=success",
+            team_id=team.id,
+            customer_id=customer_id,
+            price_id=plan.price_id,
+            plan_key=plan.key,
+            trial_end=trial_end,
+            success_url=f"{return_url}?checkout=success",
             cancel_url=f"{return_url}?checkout=cancelled",
         )
-    usage_event_record(team_id=team.id, user_id=actor.user_id, kind="billing.checkout_started", plan=plan.key)
+    usage_event_record(
+        team_id=team.id, user_id=actor.user_id, kind="billing.checkout_started", plan=plan.key
+    )
     return page
 
 
 @transaction.atomic
-def portal_start(*, team: Team, actor: Membership, return_url: str, cancel: bool = False) -> gateway.HostedPage:
+def portal_start(
+    *, team: Team, actor: Membership, return_url: str, cancel: bool = False
+) -> gateway.HostedPage:
     """Stripe's Customer Portal for cards, invoices and plan changes; ``cancel`` opens its cancel step."""
     _require_owner(actor)
     with team_scope(team.id):
@@ -168,9 +190,13 @@ def portal_start(*, team: Team, actor: Membership, return_url: str, cancel: bool
                 raise BillingError("There is no running subscription to cancel.")
             cancel_id = subscription.stripe_subscription_id
         page = gateway.portal_session_create(
-            customer_id=subscription.stripe_customer_id, return_url=return_url, cancel_subscription_id=cancel_id
+            customer_id=subscription.stripe_customer_id,
+            return_url=return_url,
+            cancel_subscription_id=cancel_id,
         )
-    usage_event_record(team_id=team.id, user_id=actor.user_id, kind="billing.portal_opened", cancel=cancel)
+    usage_event_record(
+        team_id=team.id, user_id=actor.user_id, kind="billing.portal_opened", cancel=cancel
+    )
     return page
 
 
@@ -193,14 +219,24 @@ def stripe_event_receive(*, event: dict[str, Any]) -> bool:
             "(id, type, created, livemode, payload, status, received_at, error) "
             "VALUES (%s, %s, %s, %s, %s::jsonb, %s, now(), '') ON CONFLICT (id) DO NOTHING RETURNING id",
             [
-                str(event["id"]), str(event.get("type", ""))[:100], _from_timestamp(event.get("created")) or timezone.now(),
-                bool(event.get("livemode")), json.dumps(event), status,
+                str(event["id"]),
+                str(event.get("type", ""))[:100],
+                _from_timestamp(event.get("created")) or timezone.now(),
+                bool(event.get("livemode")),
+                json.dumps(event),
+                status,
             ],
         )
         inserted = cursor.fetchone() is not None
         if inserted and status == EventStatus.RECEIVED:
             process_stripe_event_task.defer(event_id=str(event["id"]))
-    log.info("stripe.event_received", event_id=event["id"], type=event.get("type"), new=inserted, status=status)
+    log.info(
+        "stripe.event_received",
+        event_id=event["id"],
+        type=event.get("type"),
+        new=inserted,
+        status=status,
+    )
     return inserted
 
 
@@ -209,7 +245,9 @@ def _team_id_of(obj: dict[str, Any]) -> int | None:
     candidates = [
         (obj.get("metadata") or {}).get("team_id"),
         obj.get("client_reference_id"),
-        (((obj.get("parent") or {}).get("subscription_details") or {}).get("metadata") or {}).get("team_id"),
+        (((obj.get("parent") or {}).get("subscription_details") or {}).get("metadata") or {}).get(
+            "team_id"
+        ),
     ]
     customer = obj.get("customer")
     if not any(candidates) and isinstance(customer, str) and customer:
@@ -242,7 +280,11 @@ def stripe_event_process(*, event_id: str) -> str:
     with team_scope(team.id):
         subscription = _locked_subscription(team)
         customer = obj.get("customer")
-        if isinstance(customer, str) and subscription.stripe_customer_id and customer != subscription.stripe_customer_id:
+        if (
+            isinstance(customer, str)
+            and subscription.stripe_customer_id
+            and customer != subscription.stripe_customer_id
+        ):
             return _finish(event, EventStatus.FAILED, "the event's customer is not the team's")
         _HANDLERS[event.type](team, subscription, obj, event.created)
     return _finish(event, EventStatus.PROCESSED)
@@ -265,7 +307,9 @@ def _apply_subscription(subscription: Subscription, obj: dict[str, Any], created
     status = obj.get("status", "")
     if status not in Status.values or status == Status.TRIAL:
         return False
-    other = subscription.stripe_subscription_id and obj.get("id") != subscription.stripe_subscription_id
+    other = (
+        subscription.stripe_subscription_id and obj.get("id") != subscription.stripe_subscription_id
+    )
     if other and status in ENDED and subscription.status in PAID_STATUSES:
         return False
     item = ((obj.get("items") or {}).get("data") or [{}])[0]
@@ -282,37 +326,59 @@ def _apply_subscription(subscription: Subscription, obj: dict[str, Any], created
     if status in (Status.ACTIVE, Status.TRIALING):
         subscription.payment_failed_at = None
     subscription.last_event_created = created
-    subscription.save(update_fields=[
-        "status", "stripe_subscription_id", "stripe_customer_id", "plan", "trial_end", "current_period_end",
-        "cancel_at_period_end", "payment_failed_at", "last_event_created", "updated_at",
-    ])
+    subscription.save(
+        update_fields=[
+            "status",
+            "stripe_subscription_id",
+            "stripe_customer_id",
+            "plan",
+            "trial_end",
+            "current_period_end",
+            "cancel_at_period_end",
+            "payment_failed_at",
+            "last_event_created",
+            "updated_at",
+        ]
+    )
     return True
 
 
-def _on_checkout_completed(team: Team, subscription: Subscription, obj: dict[str, Any], created: datetime) -> None:
+def _on_checkout_completed(
+    team: Team, subscription: Subscription, obj: dict[str, Any], created: datetime
+) -> None:
     subscription.stripe_customer_id = str(obj.get("customer") or subscription.stripe_customer_id)
     subscription.save(update_fields=["stripe_customer_id", "updated_at"])
     if obj.get("subscription"):
         # The session says nothing about the subscription's state: ask Stripe for it now.
-        _apply_subscription(subscription, gateway.subscription_retrieve(str(obj["subscription"])), created)
+        _apply_subscription(
+            subscription, gateway.subscription_retrieve(str(obj["subscription"])), created
+        )
 
 
-def _on_subscription_changed(team: Team, subscription: Subscription, obj: dict[str, Any], created: datetime) -> None:
+def _on_subscription_changed(
+    team: Team, subscription: Subscription, obj: dict[str, Any], created: datetime
+) -> None:
     _apply_subscription(subscription, obj, created)
 
 
-def _on_subscription_deleted(team: Team, subscription: Subscription, obj: dict[str, Any], created: datetime) -> None:
+def _on_subscription_deleted(
+    team: Team, subscription: Subscription, obj: dict[str, Any], created: datetime
+) -> None:
     was = subscription.status
     if _apply_subscription(subscription, obj, created) and was != subscription.status:
         _email_later(team, "cancelled", {})
 
 
-def _on_trial_will_end(team: Team, subscription: Subscription, obj: dict[str, Any], created: datetime) -> None:
+def _on_trial_will_end(
+    team: Team, subscription: Subscription, obj: dict[str, Any], created: datetime
+) -> None:
     _apply_subscription(subscription, obj, created)
     _send_trial_reminder(team, subscription)
 
 
-def _on_invoice_paid(team: Team, subscription: Subscription, obj: dict[str, Any], created: datetime) -> None:
+def _on_invoice_paid(
+    team: Team, subscription: Subscription, obj: dict[str, Any], created: datetime
+) -> None:
     if subscription.payment_failed_at and created >= subscription.payment_failed_at:
         subscription.payment_failed_at = None
         subscription.save(update_fields=["payment_failed_at", "updated_at"])
@@ -321,7 +387,9 @@ def _on_invoice_paid(team: Team, subscription: Subscription, obj: dict[str, Any]
     _email_later(team, "receipt", {"invoice": emails.invoice_summary(obj)})
 
 
-def _on_payment_failed(team: Team, subscription: Subscription, obj: dict[str, Any], created: datetime) -> None:
+def _on_payment_failed(
+    team: Team, subscription: Subscription, obj: dict[str, Any], created: datetime
+) -> None:
     if subscription.payment_failed_at is None or created > subscription.payment_failed_at:
         subscription.payment_failed_at = created
         subscription.save(update_fields=["payment_failed_at", "updated_at"])
@@ -380,7 +448,9 @@ def subscription_reconcile(*, team: Team) -> bool:
         _apply_subscription(subscription, remote, asked_at)
         drift = before != (subscription.status, subscription.plan, subscription.current_period_end)
     if drift:
-        log.warning("billing.reconcile_drift", team_id=team.id, was=before[0], now=subscription.status)
+        log.warning(
+            "billing.reconcile_drift", team_id=team.id, was=before[0], now=subscription.status
+        )
     return drift
 
 
@@ -390,4 +460,6 @@ def subscription_reconcile(*, team: Team) -> bool:
 @transaction.atomic
 def email_suppress(*, email: str, reason: str) -> None:
     """Stop mailing an address that bounced or complained."""
-    EmailSuppression.objects.get_or_create(email=email.strip().lower(), defaults={"reason": reason[:20]})
+    EmailSuppression.objects.get_or_create(
+        email=email.strip().lower(), defaults={"reason": reason[:20]}
+    )

@@ -21,7 +21,9 @@ log = structlog.get_logger(__name__)
 # Not a team_task: a webhook arrives without a team. The service finds the team in the event's
 # metadata and enters its scope itself. Retries cover Stripe or the database being briefly away;
 # the event row stays "received" until a run succeeds, so nothing is lost or done twice.
-@app.task(queue="billing", retry=RetryStrategy(max_attempts=8, exponential_wait=2), pass_context=False)
+@app.task(
+    queue="billing", retry=RetryStrategy(max_attempts=8, exponential_wait=2), pass_context=False
+)
 def process_stripe_event(event_id: str) -> None:
     close_old_connections()
     try:

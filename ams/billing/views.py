@@ -16,7 +16,9 @@ from ams.teams.models import Role
 
 log = structlog.get_logger(__name__)
 
-UNAVAILABLE = "Stripe could not be reached just now. Nothing was changed; please try again in a minute."
+UNAVAILABLE = (
+    "Stripe could not be reached just now. Nothing was changed; please try again in a minute."
+)
 
 
 def _billing_url(request: TeamRequest) -> str:
@@ -34,7 +36,9 @@ def billing(request: TeamRequest) -> HttpResponse:
     subscription = selectors.subscription_for(request.team)
     checkout = request.GET.get("checkout")
     if checkout == "success":
-        messages.success(request, "Thank you. Your subscription shows here as soon as Stripe confirms it.")
+        messages.success(
+            request, "Thank you. Your subscription shows here as soon as Stripe confirms it."
+        )
     elif checkout == "cancelled":
         messages.info(request, "Checkout was cancelled. Nothing was charged.")
     context = {
@@ -43,7 +47,9 @@ def billing(request: TeamRequest) -> HttpResponse:
         "plans": selectors.plans(),
         "trial_days_left": selectors.trial_days_left(subscription),
         "in_good_standing": selectors.in_good_standing(subscription),
-        "can_subscribe": not (subscription.stripe_subscription_id and subscription.status in selectors.PAID_STATUSES),
+        "can_subscribe": not (
+            subscription.stripe_subscription_id and subscription.status in selectors.PAID_STATUSES
+        ),
         "can_manage": bool(subscription.stripe_customer_id),
     }
     return render(request, "billing/billing.html", context)
@@ -55,7 +61,10 @@ def subscribe(request: TeamRequest) -> HttpResponse:
     plan_key = request.POST.get("plan") or selectors.subscription_for(request.team).plan
     try:
         page = services.checkout_start(
-            team=request.team, actor=request.membership, plan_key=plan_key, return_url=_billing_url(request)
+            team=request.team,
+            actor=request.membership,
+            plan_key=plan_key,
+            return_url=_billing_url(request),
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -70,7 +79,10 @@ def subscribe(request: TeamRequest) -> HttpResponse:
 def _portal(request: TeamRequest, *, cancel: bool) -> HttpResponse:
     try:
         page = services.portal_start(
-            team=request.team, actor=request.membership, return_url=_billing_url(request), cancel=cancel
+            team=request.team,
+            actor=request.membership,
+            return_url=_billing_url(request),
+            cancel=cancel,
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -105,4 +117,3 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         return HttpResponseBadRequest("invalid signature")
     services.stripe_event_receive(event=event)
     return HttpResponse("ok")
-

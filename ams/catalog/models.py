@@ -8,7 +8,9 @@ from ams.core.tenancy import TenantModel
 
 
 class Listing(TenantModel):
-    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")
+    connection = models.ForeignKey(
+        "amazon.SellerConnection", on_delete=models.CASCADE, related_name="+"
+    )
     marketplace_id = models.CharField(max_length=20)
     sku = models.CharField(max_length=64)
     asin = models.CharField(max_length=16, blank=True)
@@ -32,14 +34,18 @@ class Listing(TenantModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["team", "connection", "marketplace_id", "sku"], name="listing_key")
+            models.UniqueConstraint(
+                fields=["team", "connection", "marketplace_id", "sku"], name="listing_key"
+            )
         ]
 
 
 class Product(TenantModel):
     """A catalogue item (ASIN) in a marketplace: title, image, category, dimensions."""
 
-    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")
+    connection = models.ForeignKey(
+        "amazon.SellerConnection", on_delete=models.CASCADE, related_name="+"
+    )
     marketplace_id = models.CharField(max_length=20)
     asin = models.CharField(max_length=16)
     title = models.CharField(max_length=500, blank=True)
@@ -54,5 +60,7 @@ class Product(TenantModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["team", "connection", "marketplace_id", "asin"], name="product_key")
+            models.UniqueConstraint(
+                fields=["team", "connection", "marketplace_id", "asin"], name="product_key"
+            )
         ]

@@ -41,7 +41,13 @@ def listings(team: Team, filters: ListingFilter) -> QuerySet[Listing]:
 
 
 def listing_status_counts(team: Team) -> dict[str, int]:
-    return {r["status"]: r["n"] for r in Listing.objects.filter(team=team).values("status").annotate(n=Count("id")).order_by()}
+    return {
+        r["status"]: r["n"]
+        for r in Listing.objects.filter(team=team)
+        .values("status")
+        .annotate(n=Count("id"))
+        .order_by()
+    }
 
 
 def suppressed_count(team: Team) -> int:
@@ -64,6 +70,8 @@ def estimated_fees(team: Team, skus: Collection[str]) -> dict[tuple[str, str], D
     listed = Listing.objects.filter(team=team, sku__in=skus, estimated_fees__isnull=False)
     return {
         (marketplace_id, sku): fee
-        for marketplace_id, sku, fee in listed.values_list("marketplace_id", "sku", "estimated_fees")
+        for marketplace_id, sku, fee in listed.values_list(
+            "marketplace_id", "sku", "estimated_fees"
+        )
         if fee is not None
     }

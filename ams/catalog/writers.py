@@ -58,13 +58,21 @@ class FeeEstimateRow(NamedTuple):
 
 LISTING_COLUMNS = bulk.columns_of(ListingRow)
 LISTINGS = bulk.Target(
-    table="catalog_listing", columns=tuple(c.name for c in LISTING_COLUMNS), key=("marketplace_id", "sku")
+    table="catalog_listing",
+    columns=tuple(c.name for c in LISTING_COLUMNS),
+    key=("marketplace_id", "sku"),
 )
 PRODUCT_COLUMNS = bulk.columns_of(
-    ProductRow, length_cm="numeric(10,2)", width_cm="numeric(10,2)", height_cm="numeric(10,2)", weight_g="numeric(12,2)"
+    ProductRow,
+    length_cm="numeric(10,2)",
+    width_cm="numeric(10,2)",
+    height_cm="numeric(10,2)",
+    weight_g="numeric(12,2)",
 )
 PRODUCTS = bulk.Target(
-    table="catalog_product", columns=tuple(c.name for c in PRODUCT_COLUMNS), key=("marketplace_id", "asin")
+    table="catalog_product",
+    columns=tuple(c.name for c in PRODUCT_COLUMNS),
+    key=("marketplace_id", "asin"),
 )
 
 LISTING_WRITER = bulk.Writer(LISTING_COLUMNS, (LISTINGS,))
@@ -97,14 +105,20 @@ def _listings_updated(template: str, connection_id: int) -> bulk.AfterMerge:
 
 def buy_boxes(connection_id: int) -> bulk.Writer:
     """Buy boxes onto the active listings of their ASIN."""
-    return bulk.Writer(bulk.columns_of(BuyBoxRow), after_merge=_listings_updated(_BUY_BOX_UPDATE, connection_id))
+    return bulk.Writer(
+        bulk.columns_of(BuyBoxRow), after_merge=_listings_updated(_BUY_BOX_UPDATE, connection_id)
+    )
 
 
 def fee_estimates(connection_id: int) -> bulk.Writer:
     """Fee estimates onto the listings of their SKU."""
-    return bulk.Writer(bulk.columns_of(FeeEstimateRow), after_merge=_listings_updated(_FEES_UPDATE, connection_id))
+    return bulk.Writer(
+        bulk.columns_of(FeeEstimateRow), after_merge=_listings_updated(_FEES_UPDATE, connection_id)
+    )
 
 
 def listings_forget_unseen(*, connection_id: int, marketplace_id: str, seen: set[str]) -> int:
     """After a complete read of a marketplace's listings, delete those Amazon no longer lists."""
-    return bulk.delete_unseen("catalog_listing", connection_id=connection_id, marketplace_id=marketplace_id, seen=seen)
+    return bulk.delete_unseen(
+        "catalog_listing", connection_id=connection_id, marketplace_id=marketplace_id, seen=seen
+    )

@@ -53,7 +53,12 @@ class TenantTable:
 
     @property
     def protected(self) -> bool:
-        return self.rls_enabled and self.rls_forced and bool(self.policies) and self.index_leads_on_team_id
+        return (
+            self.rls_enabled
+            and self.rls_forced
+            and bool(self.policies)
+            and self.index_leads_on_team_id
+        )
 
 
 @dataclass
@@ -80,7 +85,9 @@ class AuditReport:
 
     @property
     def ok(self) -> bool:
-        return self.app_role.safe and not self.unprotected and not self.views_without_security_invoker
+        return (
+            self.app_role.safe and not self.unprotected and not self.views_without_security_invoker
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -108,4 +115,6 @@ def tenancy_audit() -> AuditReport:
         ]
         cursor.execute(_VIEWS_WITHOUT_INVOKER)
         views = [row[0] for row in cursor.fetchall()]
-    return AuditReport(app_role=app_role(), tenant_tables=tables, views_without_security_invoker=views)
+    return AuditReport(
+        app_role=app_role(), tenant_tables=tables, views_without_security_invoker=views
+    )

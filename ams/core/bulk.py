@@ -132,8 +132,14 @@ def stage(columns: Sequence[Column], rows: Iterable[Sequence[object]]) -> tuple[
     count = 0
     with connection.cursor() as cursor:
         raw = cursor.cursor
-        raw.execute(sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(sql.Identifier(name), definition))
-        with raw.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(name), names)) as copy:
+        raw.execute(
+            sql.SQL("CREATE TEMP TABLE {} ({}) ON COMMIT DROP").format(
+                sql.Identifier(name), definition
+            )
+        )
+        with raw.copy(
+            sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(name), names)
+        ) as copy:
             for row in rows:
                 copy.write_row(row)
                 count += 1
@@ -213,7 +219,9 @@ def _merge(target: Target, staged: str, *, connection_id: int) -> tuple[int, boo
         new = first_key_missing(raw, target, staged, params)
         cheaper: sql.Composable | None = None
         if new:
-            cheaper = merge_statement(target, staged, distinct=not target.seldom_repeated, new_only=True)
+            cheaper = merge_statement(
+                target, staged, distinct=not target.seldom_repeated, new_only=True
+            )
         elif target.seldom_repeated and target.version is not None and _updates(target):
             cheaper = merge_statement(target, staged, distinct=False)
         if cheaper is not None:
@@ -227,7 +235,9 @@ def _merge(target: Target, staged: str, *, connection_id: int) -> tuple[int, boo
         return int(raw.rowcount), False
 
 
-def first_key_missing(raw: psycopg.Cursor[Any], target: Target, staged: str, params: dict[str, int]) -> bool:
+def first_key_missing(
+    raw: psycopg.Cursor[Any], target: Target, staged: str, params: dict[str, int]
+) -> bool:
     """Whether the first staged row's key is missing from ``target``: what tells a batch of new
     rows from one of rows the table holds (a sync that updates them). The row is inserted, if
     its key is missing, and taken out again at once by a savepoint's rollback (see
@@ -254,7 +264,9 @@ def key_probe(target: Target, staged: str) -> sql.Composed:
     """
     ident = sql.Identifier
     where_clause = sql.SQL("WHERE " + target.where) if target.where else sql.SQL("")
-    insert_columns = [ident(c) for c in ("team_id", "connection_id", *target.columns, *target.touch)]
+    insert_columns = [
+        ident(c) for c in ("team_id", "connection_id", *target.columns, *target.touch)
+    ]
     return sql.SQL(
         """
         INSERT INTO {table} ({insert_columns})
@@ -283,7 +295,9 @@ def _updates(target: Target) -> list[str]:
     return [c for c in target.columns if c not in target.key]
 
 
-def merge_statement(target: Target, staged: str, *, distinct: bool = True, new_only: bool = False) -> sql.Composable:
+def merge_statement(
+    target: Target, staged: str, *, distinct: bool = True, new_only: bool = False
+) -> sql.Composable:
     """The upsert of :func:`merge`; parameters ``team`` and ``connection``. ``distinct`` False:
     the staged rows as they come, for a batch whose keys are all different. ``new_only``: a
     plain INSERT, which fails on any key the table already holds."""
@@ -291,9 +305,13 @@ def merge_statement(target: Target, staged: str, *, distinct: bool = True, new_o
     key = [ident(k) for k in target.key]
     data = _updates(target)
 
-    selected = sql.SQL(", ").join(sql.SQL("{} AS {}").format(_source(target, c), ident(c)) for c in target.columns)
+    selected = sql.SQL(", ").join(
+        sql.SQL("{} AS {}").format(_source(target, c), ident(c)) for c in target.columns
+    )
     version_order = (
-        sql.SQL(", {} DESC").format(ident(target.version)) if target.version is not None else sql.SQL("")
+        sql.SQL(", {} DESC").format(ident(target.version))
+        if target.version is not None
+        else sql.SQL("")
     )
     where_clause = sql.SQL("WHERE " + target.where) if target.where else sql.SQL("")
     insert_columns = [ident("team_id"), ident("connection_id"), *(ident(c) for c in target.columns)]
@@ -312,7 +330,9 @@ def merge_statement(target: Target, staged: str, *, distinct: bool = True, new_o
         )
     on_conflict = sql.SQL("ON CONFLICT (team_id, connection_id, {}) {}").format(
         sql.SQL(", ").join(key),
-        sql.SQL("DO UPDATE SET {} WHERE {}").format(sql.SQL(", ").join(updates), sql.SQL(" AND ").join(conditions))
+        sql.SQL("DO UPDATE SET {} WHERE {}").format(
+            sql.SQL(", ").join(updates), sql.SQL(" AND ").join(conditions)
+        )
         if data
         else sql.SQL("DO NOTHING"),
     )
@@ -324,7 +344,9 @@ def merge_statement(target: Target, staged: str, *, distinct: bool = True, new_o
         rows = sql.SQL("(SELECT {}, {} FROM {} GROUP BY {}) s").format(
             sql.SQL(", ").join(ident(c) for c in grouped),
             sql.SQL(", ").join(
-                sql.SQL("{}({}) AS {}").format(sql.SQL("sum" if c in target.summed else "max"), ident(c), ident(c))
+                sql.SQL("{}({}) AS {}").format(
+                    sql.SQL("sum" if c in target.summed else "max"), ident(c), ident(c)
+                )
                 for c in target.columns
                 if c not in grouped
             ),
@@ -352,7 +374,12 @@ def merge_statement(target: Target, staged: str, *, distinct: bool = True, new_o
 
 
 def delete_unseen(
-    table: str, *, connection_id: int, marketplace_id: str, seen: set[str], channel: str | None = None
+    table: str,
+    *,
+    connection_id: int,
+    marketplace_id: str,
+    seen: set[str],
+    channel: str | None = None,
 ) -> int:
     """Delete the current team's rows of ``table`` for a connection and marketplace (and
     fulfilment ``channel``) whose SKU is not in ``seen``: after a complete read of what Amazon

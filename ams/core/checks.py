@@ -15,7 +15,9 @@ def app_role_cannot_bypass_rls(app_configs: Any = None, **kwargs: Any) -> list[C
     try:
         role = app_role()
     except DatabaseError as exc:
-        return [Warning(f"cannot inspect the database role: {exc.__class__.__name__}", id="ams.W001")]
+        return [
+            Warning(f"cannot inspect the database role: {exc.__class__.__name__}", id="ams.W001")
+        ]
     if role.safe:
         return []
     return [

@@ -123,8 +123,12 @@ def _bootstrap(superuser_url: str) -> None:
                 conn.execute(sql.SQL("CREATE ROLE {} " + attributes).format(sql.Identifier(role)))
         _configure(conn)
         # The worker does everything the web role does, and reads the vault.
-        conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(APP_ROLE), sql.Identifier(WORKER_ROLE)))
-        has_db = conn.execute("select 1 from pg_database where datname = %s", [DATABASE_NAME]).fetchone()
+        conn.execute(
+            sql.SQL("GRANT {} TO {}").format(sql.Identifier(APP_ROLE), sql.Identifier(WORKER_ROLE))
+        )
+        has_db = conn.execute(
+            "select 1 from pg_database where datname = %s", [DATABASE_NAME]
+        ).fetchone()
         if not has_db:
             conn.execute(
                 sql.SQL("CREATE DATABASE {} OWNER {}").format(
@@ -138,9 +142,13 @@ def _configure(conn: psycopg.Connection[Any]) -> None:
     changed = False
     for name, value in SERVER_SETTINGS.items():
         # In a configuration file already (in effect, or from the next start for the buffers)?
-        written = conn.execute("SELECT 1 FROM pg_file_settings WHERE name = %s AND setting = %s", [name, value]).fetchone()
+        written = conn.execute(
+            "SELECT 1 FROM pg_file_settings WHERE name = %s AND setting = %s", [name, value]
+        ).fetchone()
         if written is None:
-            conn.execute(sql.SQL("ALTER SYSTEM SET {} = {}").format(sql.Identifier(name), sql.Literal(value)))
+            conn.execute(
+                sql.SQL("ALTER SYSTEM SET {} = {}").format(sql.Identifier(name), sql.Literal(value))
+            )
             changed = True
     if changed:
         conn.execute("SELECT pg_reload_conf()")

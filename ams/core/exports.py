@@ -69,7 +69,9 @@ def _scoped(team_id: int, body: Callable[[], Iterator[bytes]]) -> Iterator[bytes
         yield from body()
 
 
-def stream_csv(*, team_id: int, header: Sequence[str], rows: Rows, filename: str) -> StreamingHttpResponse:
+def stream_csv(
+    *, team_id: int, header: Sequence[str], rows: Rows, filename: str
+) -> StreamingHttpResponse:
     """A CSV download; ``rows`` is called inside the team's scope while the file is sent."""
 
     def body() -> Iterator[bytes]:
@@ -134,5 +136,7 @@ def export_response(
     """The download in ``fmt`` ("csv" or "xlsx"); callers validate ``fmt`` against FORMATS."""
     filename = export_filename(team_slug, table, fmt)
     if fmt == "xlsx":
-        return stream_xlsx(team_id=team_id, header=header, rows=rows, filename=filename, sheet_title=table)
+        return stream_xlsx(
+            team_id=team_id, header=header, rows=rows, filename=filename, sheet_title=table
+        )
     return stream_csv(team_id=team_id, header=header, rows=rows, filename=filename)

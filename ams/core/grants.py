@@ -17,7 +17,9 @@ def grant_runtime_privileges(connection: BaseDatabaseWrapper) -> None:
     app = sql.Identifier(role_name("app"))
     statements = [
         sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(app),
-        sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}").format(app),
+        sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}").format(
+            app
+        ),
         sql.SQL("GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {}").format(app),
         sql.SQL("REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON django_migrations FROM {}").format(app),
     ]
@@ -25,6 +27,8 @@ def grant_runtime_privileges(connection: BaseDatabaseWrapper) -> None:
         cursor.execute("SELECT current_user")
         (current,) = cursor.fetchone()
         if current == role_name("app"):
-            raise RuntimeError("grants must be applied by the owner role, not by the app role itself")
+            raise RuntimeError(
+                "grants must be applied by the owner role, not by the app role itself"
+            )
         for statement in statements:
             cursor.execute(statement.as_string(cursor.connection))

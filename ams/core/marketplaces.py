@@ -68,7 +68,8 @@ def labelled(ids: Iterable[str]) -> list[tuple[str, str]]:
 def choices() -> list[tuple[str, str]]:
     """Every known marketplace as (id, "US (USD)"), for forms that are not limited to a team's."""
     return sorted(
-        ((m.id, f"{m.country_code} ({m.currency})") for m in MARKETPLACES.values()), key=lambda c: c[1]
+        ((m.id, f"{m.country_code} ({m.currency})") for m in MARKETPLACES.values()),
+        key=lambda c: c[1],
     )
 
 

@@ -24,7 +24,9 @@ class CappedPage(Page[Any]):
     """A page of a set counted only up to the cap: whether a next page exists is known from the
     extra row the page read, not from the count."""
 
-    def __init__(self, object_list: Sequence[Any], number: int, paginator: CappedPaginator, *, more: bool) -> None:
+    def __init__(
+        self, object_list: Sequence[Any], number: int, paginator: CappedPaginator, *, more: bool
+    ) -> None:
         super().__init__(object_list, number, paginator)
         self.more = more
 
@@ -40,7 +42,12 @@ class CappedPaginator(Paginator[Any]):
     rows are counted and ``capped`` says the real number is larger than ``cap``."""
 
     def __init__(
-        self, object_list: Any, per_page: int, *, count: int | None = None, count_from: QuerySet[Any] | None = None,
+        self,
+        object_list: Any,
+        per_page: int,
+        *,
+        count: int | None = None,
+        count_from: QuerySet[Any] | None = None,
         cap: int | None = None,
     ) -> None:
         """``count_from``: a cheaper queryset with the same rows to count (without the joins and

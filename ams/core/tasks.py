@@ -27,4 +27,3 @@ async def retry_stalled_jobs(timestamp: int) -> None:
             log.warning("job.stalled_superseded", job_id=job.id, task=job.task_name)
             continue
         log.warning("job.stalled_retried", job_id=job.id, task=job.task_name)
-

@@ -128,7 +128,9 @@ class TenantModel(models.Model):
         abstract = True
 
 
-def rls_statements(table: str, predicate: str = TEAM_PREDICATE, check: str = TEAM_PREDICATE) -> list[str]:
+def rls_statements(
+    table: str, predicate: str = TEAM_PREDICATE, check: str = TEAM_PREDICATE
+) -> list[str]:
     quoted = connection.ops.quote_name(table)
     return [
         f"ALTER TABLE {quoted} ENABLE ROW LEVEL SECURITY",
@@ -144,7 +146,9 @@ class EnableTeamRLS(migrations.operations.base.Operation):
     reversible = True
     reduces_to_sql = True
 
-    def __init__(self, model_name: str, using: str = TEAM_PREDICATE, check: str = TEAM_PREDICATE) -> None:
+    def __init__(
+        self, model_name: str, using: str = TEAM_PREDICATE, check: str = TEAM_PREDICATE
+    ) -> None:
         self.model_name = model_name
         self.using = using
         self.check = check
@@ -164,13 +168,21 @@ class EnableTeamRLS(migrations.operations.base.Operation):
         return str(state.apps.get_model(app_label, self.model_name)._meta.db_table)
 
     def database_forwards(
-        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState, to_state: ProjectState
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
     ) -> None:
         for statement in rls_statements(self._table(app_label, to_state), self.using, self.check):
             schema_editor.execute(statement)
 
     def database_backwards(
-        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState, to_state: ProjectState
+        self,
+        app_label: str,
+        schema_editor: BaseDatabaseSchemaEditor,
+        from_state: ProjectState,
+        to_state: ProjectState,
     ) -> None:
         quoted = schema_editor.quote_name(self._table(app_label, from_state))
         schema_editor.execute(f"DROP POLICY IF EXISTS {POLICY_NAME} ON {quoted}")

@@ -18,7 +18,14 @@ from ams.orders.selectors import OrderFilter
 
 FilterT = TypeVar("FilterT")
 
-ORDER_STATUSES = ["pending", "unshipped", "partially_shipped", "shipped", "cancelled", "unfulfillable"]
+ORDER_STATUSES = [
+    "pending",
+    "unshipped",
+    "partially_shipped",
+    "shipped",
+    "cancelled",
+    "unfulfillable",
+]
 CHANNELS = [("", "Any channel"), ("AFN", "Fulfilled by Amazon"), ("MFN", "Fulfilled by you")]
 LISTING_STATUSES = ["active", "inactive", "suppressed", "incomplete"]
 
@@ -34,7 +41,9 @@ class FilterForm(forms.Form, Generic[FilterT]):
     def filters(self) -> FilterT:
         """The valid filters; a field with an invalid value filters nothing."""
         self.is_valid()
-        return self.filter_class(**{k: v for k, v in self.cleaned_data.items() if v not in (None, "")})
+        return self.filter_class(
+            **{k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
+        )
 
 
 def filter_values(filters: Any) -> dict[str, Any]:
@@ -44,14 +53,22 @@ def filter_values(filters: Any) -> dict[str, Any]:
 
 
 def _date(label: str) -> forms.DateField:
-    return forms.DateField(required=False, label=label, widget=forms.DateInput(attrs={"type": "date"}))
+    return forms.DateField(
+        required=False, label=label, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
 
 class OrderFilterForm(FilterForm[OrderFilter]):
     filter_class = OrderFilter
     date_from = _date("From")
     date_to = _date("To")
-    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *((s, s.replace("_", " ").capitalize()) for s in ORDER_STATUSES)])
+    status = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("", "Any status"),
+            *((s, s.replace("_", " ").capitalize()) for s in ORDER_STATUSES),
+        ],
+    )
     marketplace = forms.ChoiceField(required=False)
     channel = forms.ChoiceField(required=False, choices=CHANNELS)
     sku = forms.CharField(required=False, max_length=64, label="SKU")
@@ -63,7 +80,9 @@ class InventoryFilterForm(FilterForm[StockFilter]):
     channel = forms.ChoiceField(required=False, choices=CHANNELS)
     sku = forms.CharField(required=False, max_length=64, label="SKU")
     low = forms.BooleanField(required=False, label="Under 30 days of cover")
-    risk = forms.BooleanField(required=False, label="At risk of stockout within the 30-day lead time")
+    risk = forms.BooleanField(
+        required=False, label="At risk of stockout within the 30-day lead time"
+    )
     excess = forms.BooleanField(required=False, label="Excess stock")
     alert = forms.CharField(required=False, max_length=40, label="Amazon's alert")
 
@@ -71,7 +90,10 @@ class InventoryFilterForm(FilterForm[StockFilter]):
 class ListingFilterForm(FilterForm[ListingFilter]):
     filter_class = ListingFilter
     q = forms.CharField(required=False, max_length=100, label="SKU, ASIN or title")
-    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *((s, s.capitalize()) for s in LISTING_STATUSES)])
+    status = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any status"), *((s, s.capitalize()) for s in LISTING_STATUSES)],
+    )
     marketplace = forms.ChoiceField(required=False)
     channel = forms.ChoiceField(required=False, choices=CHANNELS)
 
@@ -82,7 +104,12 @@ class SettlementFilterForm(FilterForm[SettlementFilter]):
     deposit_to = _date("Deposited to")
     reconciliation = forms.ChoiceField(
         required=False,
-        choices=[("", "Any"), ("reconciled", "Reconciled"), ("mismatch", "Does not add up"), ("pending", "Transactions not synced yet")],
+        choices=[
+            ("", "Any"),
+            ("reconciled", "Reconciled"),
+            ("mismatch", "Does not add up"),
+            ("pending", "Transactions not synced yet"),
+        ],
     )
     currency = forms.CharField(required=False, max_length=3)
 
@@ -95,7 +122,13 @@ class OverviewFilterForm(FilterForm[OverviewFilter]):
 
     period = forms.ChoiceField(
         required=False,
-        choices=[("7d", "Last 7 days"), ("30d", "Last 30 days"), ("90d", "Last 90 days"), ("mtd", "Month to date"), ("custom", "Custom: from … to …")],
+        choices=[
+            ("7d", "Last 7 days"),
+            ("30d", "Last 30 days"),
+            ("90d", "Last 90 days"),
+            ("mtd", "Month to date"),
+            ("custom", "Custom: from … to …"),
+        ],
     )
     date_from = _date("From")
     date_to = _date("To")

@@ -14,10 +14,22 @@ from ams.dashboard.forms import FilterForm, _date
 from ams.finance.selectors import FeeFilter, TransactionFilter
 
 TRANSACTION_TYPES = [
-    "Shipment", "Refund", "ServiceFee", "Adjustment", "Chargeback", "GuaranteeClaim", "Retrocharge",
-    "ProductAdsPayment", "DebtRecovery", "Transfer",
+    "Shipment",
+    "Refund",
+    "ServiceFee",
+    "Adjustment",
+    "Chargeback",
+    "GuaranteeClaim",
+    "Retrocharge",
+    "ProductAdsPayment",
+    "DebtRecovery",
+    "Transfer",
 ]
-TRANSACTION_STATUSES = [("RELEASED", "Released"), ("DEFERRED", "Deferred"), ("DEFERRED_RELEASED", "Deferred, released")]
+TRANSACTION_STATUSES = [
+    ("RELEASED", "Released"),
+    ("DEFERRED", "Deferred"),
+    ("DEFERRED_RELEASED", "Deferred, released"),
+]
 DEFAULT_DAYS = 30
 DEFAULT_MONTHS = 3
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -27,7 +39,9 @@ class TransactionFilterForm(FilterForm[TransactionFilter]):
     filter_class = TransactionFilter
     date_from = _date("Posted from")
     date_to = _date("Posted to")
-    type = forms.ChoiceField(required=False, choices=[("", "Any type"), *((t, t) for t in TRANSACTION_TYPES)])
+    type = forms.ChoiceField(
+        required=False, choices=[("", "Any type"), *((t, t) for t in TRANSACTION_TYPES)]
+    )
     status = forms.ChoiceField(required=False, choices=[("", "Any status"), *TRANSACTION_STATUSES])
     marketplace = forms.ChoiceField(required=False)
     currency = forms.CharField(required=False, max_length=3)
@@ -53,7 +67,9 @@ def with_default_window(data: QueryDict, *, today: date) -> QueryDict:
 class MonthField(forms.CharField):
     """A month as YYYY-MM (``<input type="month">``), cleaned to its first day."""
 
-    widget = forms.TextInput(attrs={"type": "month", "pattern": r"\d{4}-\d{2}", "placeholder": "YYYY-MM"})
+    widget = forms.TextInput(
+        attrs={"type": "month", "pattern": r"\d{4}-\d{2}", "placeholder": "YYYY-MM"}
+    )
 
     def to_python(self, value: Any) -> date | None:  # type: ignore[override]
         text = super().to_python(value)

@@ -64,8 +64,21 @@ class _CountedPaginator(Paginator[Any]):
 # --- Transactions ---------------------------------------------------------------------------------
 
 TRANSACTION_HEADER = (
-    "transaction_id", "posted_at_utc", "local_day", "type", "status", "marketplace", "currency", "total_amount",
-    "order_id", "settlement_id", "charge_position", "charge_category", "charge_kind", "charge_type", "charge_sku",
+    "transaction_id",
+    "posted_at_utc",
+    "local_day",
+    "type",
+    "status",
+    "marketplace",
+    "currency",
+    "total_amount",
+    "order_id",
+    "settlement_id",
+    "charge_position",
+    "charge_category",
+    "charge_kind",
+    "charge_type",
+    "charge_sku",
     "charge_amount",
 )
 
@@ -84,6 +97,7 @@ def transactions(request: TeamRequest) -> HttpResponseBase:
     filters = form.filters()
     fmt = _export_format(request)
     if fmt:
+
         def rows() -> Iterator[Sequence[Cell]]:
             page: list[Any] = []
             for t in money.transactions(team, filters).iterator(chunk_size=2000):
@@ -93,9 +107,18 @@ def transactions(request: TeamRequest) -> HttpResponseBase:
                     page = []
             yield from _transaction_rows(team, page)
 
-        return export_response(fmt, team_id=team.id, team_slug=team.slug, table="transactions", header=TRANSACTION_HEADER, rows=rows)
+        return export_response(
+            fmt,
+            team_id=team.id,
+            team_slug=team.slug,
+            table="transactions",
+            header=TRANSACTION_HEADER,
+            rows=rows,
+        )
     totals = money.transaction_totals(team, filters)
-    paginator = _CountedPaginator(money.transactions(team, filters), PER_PAGE, sum(t.count for t in totals))
+    paginator = _CountedPaginator(
+        money.transactions(team, filters), PER_PAGE, sum(t.count for t in totals)
+    )
     page = paginator.get_page(request.GET.get("page"))
     charges = money.charges_by_transaction(team, page.object_list)
     settlements = money.settlement_ids(team, page.object_list)
@@ -103,8 +126,12 @@ def transactions(request: TeamRequest) -> HttpResponseBase:
         "form": form,
         "page": page,
         "rows": [
-            (t, charges.get((t.connection_id, t.transaction_id), []), settlements.get((t.connection_id, t.settlement_id)),
-             _local_day(t.posted_at, t.marketplace_id))
+            (
+                t,
+                charges.get((t.connection_id, t.transaction_id), []),
+                settlements.get((t.connection_id, t.settlement_id)),
+                _local_day(t.posted_at, t.marketplace_id),
+            )
             for t in page.object_list
         ],
         "totals": totals,
@@ -122,9 +149,16 @@ def _transaction_rows(team: Team, page: list[Any]) -> Iterator[Sequence[Cell]]:
     charges = money.charges_by_transaction(team, page)
     for t in page:
         head = (
-            t.transaction_id, _utc(t.posted_at), _local_day(t.posted_at, t.marketplace_id), t.transaction_type,
-            t.status, marketplaces.label(t.marketplace_id) if t.marketplace_id else "", t.currency,
-            t.total_amount, t.order_id, t.settlement_id,
+            t.transaction_id,
+            _utc(t.posted_at),
+            _local_day(t.posted_at, t.marketplace_id),
+            t.transaction_type,
+            t.status,
+            marketplaces.label(t.marketplace_id) if t.marketplace_id else "",
+            t.currency,
+            t.total_amount,
+            t.order_id,
+            t.settlement_id,
         )
         found = charges.get((t.connection_id, t.transaction_id), [])
         if not found:
@@ -135,7 +169,17 @@ def _transaction_rows(team: Team, page: list[Any]) -> Iterator[Sequence[Cell]]:
 
 # --- Fee breakdown --------------------------------------------------------------------------------
 
-FEE_HEADER = ("month", "marketplace", "currency", "category", "kind", "fee_type", "sku", "charges", "amount")
+FEE_HEADER = (
+    "month",
+    "marketplace",
+    "currency",
+    "category",
+    "kind",
+    "fee_type",
+    "sku",
+    "charges",
+    "amount",
+)
 
 
 def _month(d: date) -> str:
@@ -152,17 +196,31 @@ def fees(request: TeamRequest) -> HttpResponseBase:
     filters = form.filters()
     first, last = fee_period(filters, today=timezone.now().date())
     kept = {"month_from": _month(first), "month_to": _month(last)}
-    kept.update({k: str(v) for k, v in filter_values(filters).items() if k in ("marketplace", "currency")})
+    kept.update(
+        {k: str(v) for k, v in filter_values(filters).items() if k in ("marketplace", "currency")}
+    )
     fmt = _export_format(request)
     if fmt:
+
         def rows() -> Iterator[Sequence[Cell]]:
-            for r in money.fee_rows(team, filters, first_month=first, last_month=last).iterator(chunk_size=2000):
+            for r in money.fee_rows(team, filters, first_month=first, last_month=last).iterator(
+                chunk_size=2000
+            ):
                 yield (
-                    _month(r.month), marketplaces.label(r.marketplace_id) if r.marketplace_id else "", r.currency,
-                    r.category, r.kind, r.description, r.sku, r.charges, r.amount,
+                    _month(r.month),
+                    marketplaces.label(r.marketplace_id) if r.marketplace_id else "",
+                    r.currency,
+                    r.category,
+                    r.kind,
+                    r.description,
+                    r.sku,
+                    r.charges,
+                    r.amount,
                 )
 
-        return export_response(fmt, team_id=team.id, team_slug=team.slug, table="fees", header=FEE_HEADER, rows=rows)
+        return export_response(
+            fmt, team_id=team.id, team_slug=team.slug, table="fees", header=FEE_HEADER, rows=rows
+        )
     breakdown = money.fee_breakdown(team, filters, first_month=first, last_month=last)
     drill = {
         "date_from": first.isoformat(),
@@ -184,7 +242,10 @@ def fees(request: TeamRequest) -> HttpResponseBase:
         "export_xlsx": urlencode({**kept, "format": "xlsx"}),
         "last_synced": last_synced(team=team, family=Family.FINANCES),
         "filtered": bool(request.GET),
-        "totals": [(t, breakdown.sales.get(t.currency), breakdown.share(t.currency)) for t in breakdown.totals],
+        "totals": [
+            (t, breakdown.sales.get(t.currency), breakdown.share(t.currency))
+            for t in breakdown.totals
+        ],
     }
     return render(request, "dashboard/fees.html", context)
 
@@ -203,11 +264,19 @@ class DetailLine:
 def _order_detail(team: Team, row: OrderRow) -> dict[str, Any]:
     order = row.order
     day = row.local_day
-    found = money.order_money(team, connection_id=order.connection_id, amazon_order_id=order.amazon_order_id)
-    costs = costs_for(team, [CostKey(line.sku, order.marketplace_id, day, line.currency) for line in row.lines])
+    found = money.order_money(
+        team, connection_id=order.connection_id, amazon_order_id=order.amazon_order_id
+    )
+    costs = costs_for(
+        team, [CostKey(line.sku, order.marketplace_id, day, line.currency) for line in row.lines]
+    )
     posted = found.fees_by_sku(found.shipments)
     fees_posted = bool(found.shipments)
-    priced = order.status != "cancelled" and bool(row.lines) and all(line.item_price is not None for line in row.lines)
+    priced = (
+        order.status != "cancelled"
+        and bool(row.lines)
+        and all(line.item_price is not None for line in row.lines)
+    )
     lines: list[DetailLine] = []
     for line in row.lines:
         cost = costs[CostKey(line.sku, order.marketplace_id, day, line.currency)]
@@ -215,9 +284,13 @@ def _order_detail(team: Team, row: OrderRow) -> dict[str, Any]:
         profit = None
         if priced:
             profit = line_profit(
-                sku=line.sku, currency=line.currency, units=line.quantity,
+                sku=line.sku,
+                currency=line.currency,
+                units=line.quantity,
                 proceeds=(line.item_price or Decimal(0)) + (line.shipping_price or Decimal(0)),
-                fees=sku_fees or Decimal(0), promotions=line.promotion_discount or Decimal(0), unit_cost=cost,
+                fees=sku_fees or Decimal(0),
+                promotions=line.promotion_discount or Decimal(0),
+                unit_cost=cost,
             )
         lines.append(DetailLine(line, cost, sku_fees, profit))
     # Fees Amazon posted without a SKU of this order's lines are taken off the order as a whole.
@@ -225,7 +298,11 @@ def _order_detail(team: Team, row: OrderRow) -> dict[str, Any]:
     total: OrderProfit | None = None
     if priced and fees_posted:
         # The lines already carry their own SKU's fees; what is left is the order's.
-        total = order_profit([d.profit for d in lines if d.profit is not None], currency=order.currency, fees=unattributed)
+        total = order_profit(
+            [d.profit for d in lines if d.profit is not None],
+            currency=order.currency,
+            fees=unattributed,
+        )
     elif priced:
         total = selectors.order_profits(team, [row]).get(order.id)
     fee_types: dict[tuple[str, str], Decimal] = {}
@@ -245,10 +322,18 @@ def _order_detail(team: Team, row: OrderRow) -> dict[str, Any]:
         "fees_posted": fees_posted,
         "profit": total,
         "money": found,
-        "transactions": [(t, found.charges.get((t.connection_id, t.transaction_id), [])) for t in found.transactions],
+        "transactions": [
+            (t, found.charges.get((t.connection_id, t.transaction_id), []))
+            for t in found.transactions
+        ],
         "fee_types": sorted((d, c, a) for (d, c), a in fee_types.items()),
-        "refunds": [(t, found.charges.get((t.connection_id, t.transaction_id), [])) for t in found.refunds],
-        "refunded": {c: sum((t.total_amount for t in found.refunds if t.currency == c), Decimal(0)) for c in {t.currency for t in found.refunds}},
+        "refunds": [
+            (t, found.charges.get((t.connection_id, t.transaction_id), [])) for t in found.refunds
+        ],
+        "refunded": {
+            c: sum((t.total_amount for t in found.refunds if t.currency == c), Decimal(0))
+            for c in {t.currency for t in found.refunds}
+        },
         "net": sorted(found.net().items()),
     }
 

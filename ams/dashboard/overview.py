@@ -58,7 +58,12 @@ class Period:
         return Period(self.first - timedelta(days=self.days), self.first - timedelta(days=1))
 
 
-PRESETS = {"7d": "Last 7 days", "30d": "Last 30 days", "90d": "Last 90 days", "mtd": "Month to date"}
+PRESETS = {
+    "7d": "Last 7 days",
+    "30d": "Last 30 days",
+    "90d": "Last 90 days",
+    "mtd": "Month to date",
+}
 # The SKU summary's column suffix of each standard window.
 WINDOWS = {"7d": "7d", "30d": "30d", "90d": "90d", "mtd": "mtd"}
 DEFAULT_PRESET = "30d"
@@ -142,7 +147,10 @@ class CurrencyFigures:
 
 
 def _both(value_now: Any, value_before: Any, zero: Decimal | int) -> Figure:
-    return Figure(value_now if value_now is not None else zero, value_before if value_before is not None else zero)
+    return Figure(
+        value_now if value_now is not None else zero,
+        value_before if value_before is not None else zero,
+    )
 
 
 # The order-day measures of the figures.
@@ -173,7 +181,11 @@ def _sales(period: Period, days: list[DayFigures]) -> dict[str, dict[str, Any]]:
 def period_money(team: Team, period: Period, marketplace: str = "") -> finance.PeriodMoney:
     """The charges of the period and the previous one (for the figures), and the last payout."""
     return finance.period_money(
-        team, previous_first=period.previous().first, first=period.first, last=period.last, marketplace=marketplace
+        team,
+        previous_first=period.previous().first,
+        first=period.first,
+        last=period.last,
+        marketplace=marketplace,
     )
 
 
@@ -181,9 +193,20 @@ def _money(rows: list[ChargeDaySums]) -> dict[str, dict[str, Decimal]]:
     """Refunds, fees and net proceeds per currency, positive refunds and fees being money out."""
     result: dict[str, dict[str, Decimal]] = {}
     for r in rows:
-        sums = result.setdefault(r.currency, {k: Decimal(0) for k in (
-            "refunds", "refunds_before", "fees", "fees_before", "net", "net_before",
-        )})
+        sums = result.setdefault(
+            r.currency,
+            {
+                k: Decimal(0)
+                for k in (
+                    "refunds",
+                    "refunds_before",
+                    "fees",
+                    "fees_before",
+                    "net",
+                    "net_before",
+                )
+            },
+        )
         for suffix, amount in (("", r.now or Decimal(0)), ("_before", r.before or Decimal(0))):
             sums["net" + suffix] += amount
             # Fees net of the fees Amazon gives back with a refund: what the seller paid.
@@ -196,14 +219,21 @@ def _money(rows: list[ChargeDaySums]) -> dict[str, dict[str, Decimal]]:
 
 
 def _priced_windows(
-    team: Team, period: Period, marketplace: str, window: str, *, summary: SummaryState | None = None
+    team: Team,
+    period: Period,
+    marketplace: str,
+    window: str,
+    *,
+    summary: SummaryState | None = None,
 ) -> dict[tuple[str, bool], tuple[Decimal, int, int]] | None:
     """The standard window's cost of goods as priced ahead (``ams.procurement.window_costs``), or
     None unless every SKU summary row has its priced row for the window ending on the period's
     last day; otherwise (a summary not refreshed today, costs written around the services) the
     live pricing answers, with the same figures. ``summary``: the summary's state, when the
     caller has read it already."""
-    rows = procurement.priced_windows(team, WINDOWS[window], last=period.last, marketplace=marketplace)
+    rows = procurement.priced_windows(
+        team, WINDOWS[window], last=period.last, marketplace=marketplace
+    )
     if summary is None:
         summary = orders.summary_state(team, marketplace)
     if not rows or not all(r.fresh for r in rows) or sum(r.rows for r in rows) != summary.rows:
@@ -212,30 +242,64 @@ def _priced_windows(
     for r in rows:
         # As the live pricing: a side appears only when something was sold in it.
         if r.units:
-            result[(r.currency, True)] = (Decimal(r.cost).quantize(CENT), r.skus_missing, r.units_missing)
+            result[(r.currency, True)] = (
+                Decimal(r.cost).quantize(CENT),
+                r.skus_missing,
+                r.units_missing,
+            )
         if r.units_before:
-            result[(r.currency, False)] = (Decimal(r.cost_before).quantize(CENT), r.skus_missing_before, r.units_missing_before)
+            result[(r.currency, False)] = (
+                Decimal(r.cost_before).quantize(CENT),
+                r.skus_missing_before,
+                r.units_missing_before,
+            )
     return result
 
 
 def _cost_of_goods(
-    team: Team, period: Period, previous: Period, marketplace: str, window: str | None,
-    *, summary: SummaryState | None = None,
+    team: Team,
+    period: Period,
+    previous: Period,
+    marketplace: str,
+    window: str | None,
+    *,
+    summary: SummaryState | None = None,
 ) -> dict[tuple[str, bool], tuple[Decimal, int, int]]:
     """Per (currency, period or previous period): the cost of goods, and the SKUs and units sold
     without a cost. The standard windows read the prices kept ahead when they are current."""
-    if window is not None and (priced := _priced_windows(team, period, marketplace, window, summary=summary)) is not None:
+    if (
+        window is not None
+        and (priced := _priced_windows(team, period, marketplace, window, summary=summary))
+        is not None
+    ):
         return priced
     rows = period_costs.cost_of_goods(
-        team, first=period.first, last=period.last, previous_first=previous.first, marketplace=marketplace,
+        team,
+        first=period.first,
+        last=period.last,
+        previous_first=previous.first,
+        marketplace=marketplace,
         window=None if window is None else WINDOWS[window],
     )
-    return {(r.currency, r.now): ((r.cost or Decimal(0)).quantize(CENT), r.skus_missing, r.units_missing) for r in rows}
+    return {
+        (r.currency, r.now): (
+            (r.cost or Decimal(0)).quantize(CENT),
+            r.skus_missing,
+            r.units_missing,
+        )
+        for r in rows
+    }
 
 
 def figures(
-    team: Team, period: Period, marketplace: str = "", *, window: str | None = None,
-    days: list[DayFigures] | None = None, summary: SummaryState | None = None, money: finance.PeriodMoney | None = None,
+    team: Team,
+    period: Period,
+    marketplace: str = "",
+    *,
+    window: str | None = None,
+    days: list[DayFigures] | None = None,
+    summary: SummaryState | None = None,
+    money: finance.PeriodMoney | None = None,
 ) -> list[CurrencyFigures]:
     """The period's figures per currency. ``window`` names the standard window (a key of
     ``PRESETS``) the period is, so per-SKU figures can come from the SKU summary; ``days`` (the
@@ -253,10 +317,15 @@ def figures(
         f.units = _both(s.get("units"), s.get("units_before"), 0)
         f.orders = _both(s.get("orders"), s.get("orders_before"), 0)
         f.promotions = _both(s.get("promotions"), s.get("promotions_before"), Decimal(0))
-        f.average_price = Figure(*(
-            (Decimal(amount or 0) / units).quantize(CENT) if units else None
-            for amount, units in ((f.sales.current, f.units.current), (f.sales.previous, f.units.previous))
-        ))
+        f.average_price = Figure(
+            *(
+                (Decimal(amount or 0) / units).quantize(CENT) if units else None
+                for amount, units in (
+                    (f.sales.current, f.units.current),
+                    (f.sales.previous, f.units.previous),
+                )
+            )
+        )
         m = charges.get(currency, {})
         f.refunds = _both(m.get("refunds"), m.get("refunds_before"), Decimal(0))
         f.fees = _both(m.get("fees"), m.get("fees_before"), Decimal(0))
@@ -267,10 +336,15 @@ def figures(
         f.skus_missing_cost = Figure(now_goods[1], before_goods[1])
         f.units_missing_cost = Figure(now_goods[2], before_goods[2])
         # Profit only where every unit sold has a cost: a missing cost is never a cost of zero.
-        f.profit = Figure(*(
-            (Decimal(net or 0) - cost) if not missing else None
-            for net, (cost, missing, _units) in ((f.net_proceeds.current, now_goods), (f.net_proceeds.previous, before_goods))
-        ))
+        f.profit = Figure(
+            *(
+                (Decimal(net or 0) - cost) if not missing else None
+                for net, (cost, missing, _units) in (
+                    (f.net_proceeds.current, now_goods),
+                    (f.net_proceeds.previous, before_goods),
+                )
+            )
+        )
         result.append(f)
     return result
 
@@ -293,8 +367,10 @@ def daily_series(
         if (data := series.get(r.currency)) is None:
             data = series[r.currency] = {
                 "days": [d.isoformat() for d in days_shown],
-                "sales": [0.0] * period.days, "units": [0] * period.days,
-                "previous_sales": [0.0] * period.days, "previous_units": [0] * period.days,
+                "sales": [0.0] * period.days,
+                "units": [0] * period.days,
+                "previous_sales": [0.0] * period.days,
+                "previous_units": [0] * period.days,
             }
         if r.day >= period.first:
             i, prefix = (r.day - period.first).days, ""
@@ -324,15 +400,26 @@ class SkuMove:
 
 
 def sku_moves(
-    team: Team, period: Period, marketplace: str = "", *, window: str | None = None, one_source: bool = False
+    team: Team,
+    period: Period,
+    marketplace: str = "",
+    *,
+    window: str | None = None,
+    one_source: bool = False,
 ) -> dict[str, dict[str, list[SkuMove]]]:
     """Per currency: the period's best sellers by sales, and the SKUs whose units fell most
     against the previous period; from the SKU summary for a standard ``window``. ``one_source``:
     the summary's rows (under the marketplace filter) all come from one connection and
     marketplace (``summary_state``), so each row is a SKU's and needs no adding up."""
     rows = orders.sku_moves(
-        team, first=period.first, last=period.last, previous_first=period.previous().first, marketplace=marketplace,
-        window=None if window is None else WINDOWS[window], one_source=one_source, n=TOP_SKUS,
+        team,
+        first=period.first,
+        last=period.last,
+        previous_first=period.previous().first,
+        marketplace=marketplace,
+        window=None if window is None else WINDOWS[window],
+        one_source=one_source,
+        n=TOP_SKUS,
     )
     result: dict[str, dict[str, list[SkuMove]]] = {}
     for r in rows:
@@ -351,7 +438,9 @@ def sku_moves(
 # --- Inventory health -------------------------------------------------------------------------
 
 
-def stock_health(team: Team, marketplace: str = "", *, lead_time_days: int = DEFAULT_LEAD_TIME_DAYS) -> StockHealth:
+def stock_health(
+    team: Team, marketplace: str = "", *, lead_time_days: int = DEFAULT_LEAD_TIME_DAYS
+) -> StockHealth:
     """Stock at a glance (ams.inventory.stock_health): the read model at the default lead time,
     computed from the SKU rows for another lead time or before a sync has built it."""
     if lead_time_days == DEFAULT_LEAD_TIME_DAYS:

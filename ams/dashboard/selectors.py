@@ -37,7 +37,9 @@ def matching_skus(team: Team, text: str) -> list[str]:
     its exact name.
     """
     found: set[str] = set(
-        orders.skus_containing(team, text).union(catalog.skus_containing(team, text), inventory.skus_containing(team, text))
+        orders.skus_containing(team, text).union(
+            catalog.skus_containing(team, text), inventory.skus_containing(team, text)
+        )
     )
     return sorted(found | {text})
 
@@ -55,24 +57,37 @@ def order_profits(team: Team, rows: list[OrderRow]) -> dict[int, OrderProfit]:
     """Profit of each priced, not cancelled order on the page, with the cost valid on its local
     day; Amazon's posted fees, else its per-unit estimates when every line has one."""
     priced = [
-        r for r in rows
-        if r.order.status != "cancelled" and r.lines and all(line.item_price is not None for line in r.lines)
+        r
+        for r in rows
+        if r.order.status != "cancelled"
+        and r.lines
+        and all(line.item_price is not None for line in r.lines)
     ]
     if not priced:
         return {}
-    costs = costs_for(team, [
-        CostKey(line.sku, r.order.marketplace_id, r.local_day, line.currency) for r in priced for line in r.lines
-    ])
+    costs = costs_for(
+        team,
+        [
+            CostKey(line.sku, r.order.marketplace_id, r.local_day, line.currency)
+            for r in priced
+            for line in r.lines
+        ],
+    )
     posted = finance.posted_fees(team, [r.order.amazon_order_id for r in priced])
     estimates = catalog.estimated_fees(team, {line.sku for r in priced for line in r.lines})
     result: dict[int, OrderProfit] = {}
     for r in priced:
         lines = [
             line_profit(
-                sku=line.sku, currency=line.currency, units=line.quantity,
+                sku=line.sku,
+                currency=line.currency,
+                units=line.quantity,
                 proceeds=(line.item_price or Decimal(0)) + (line.shipping_price or Decimal(0)),
-                fees=Decimal(0), promotions=line.promotion_discount or Decimal(0),
-                unit_cost=costs[CostKey(line.sku, r.order.marketplace_id, r.local_day, line.currency)],
+                fees=Decimal(0),
+                promotions=line.promotion_discount or Decimal(0),
+                unit_cost=costs[
+                    CostKey(line.sku, r.order.marketplace_id, r.local_day, line.currency)
+                ],
             )
             for line in r.lines
         ]
@@ -81,7 +96,16 @@ def order_profits(team: Team, rows: list[OrderRow]) -> dict[int, OrderProfit]:
         if fees is None:
             per_unit = [estimates.get((r.order.marketplace_id, line.sku)) for line in r.lines]
             if all(fee is not None for fee in per_unit):
-                fees = sum((fee * line.quantity for fee, line in zip(per_unit, r.lines, strict=True) if fee is not None), Decimal(0))
+                fees = sum(
+                    (
+                        fee * line.quantity
+                        for fee, line in zip(per_unit, r.lines, strict=True)
+                        if fee is not None
+                    ),
+                    Decimal(0),
+                )
                 estimated = True
-        result[r.order.id] = order_profit(lines, currency=r.order.currency, fees=fees, fees_estimated=estimated)
+        result[r.order.id] = order_profit(
+            lines, currency=r.order.currency, fees=fees, fees_estimated=estimated
+        )
     return result

@@ -50,7 +50,9 @@ from ams.teams.models import Role
 PER_PAGE = 50
 
 
-def _filters(request: TeamRequest, form_class: type[FilterForm[FilterT]]) -> tuple[FilterForm[FilterT], FilterT]:
+def _filters(
+    request: TeamRequest, form_class: type[FilterForm[FilterT]]
+) -> tuple[FilterForm[FilterT], FilterT]:
     form = form_class(request.GET, marketplaces=selectors.team_marketplaces(request.team))
     return form, form.filters()
 
@@ -70,10 +72,18 @@ def _export_format(request: TeamRequest) -> str | None:
 
 
 def _page_context(
-    request: TeamRequest, form: FilterForm[Any], filters: Any, qs: Any, family: Family, *,
-    count: int | None = None, count_from: Any = None,
+    request: TeamRequest,
+    form: FilterForm[Any],
+    filters: Any,
+    qs: Any,
+    family: Family,
+    *,
+    count: int | None = None,
+    count_from: Any = None,
 ) -> dict[str, Any]:
-    page = CappedPaginator(qs, PER_PAGE, count=count, count_from=count_from).get_page(request.GET.get("page"))
+    page = CappedPaginator(qs, PER_PAGE, count=count, count_from=count_from).get_page(
+        request.GET.get("page")
+    )
     values = filter_values(filters)
     return {
         "form": form,
@@ -97,8 +107,23 @@ def _utc(value: Any) -> Any:
 # --- Orders -------------------------------------------------------------------------------------
 
 ORDER_HEADER = (
-    "order_id", "purchased_at_utc", "local_day", "marketplace", "status", "channel", "sku", "asin", "quantity",
-    "currency", "item_price", "shipping_price", "tax", "promotion_discount", "unit_cost", "cost", "missing_cost",
+    "order_id",
+    "purchased_at_utc",
+    "local_day",
+    "marketplace",
+    "status",
+    "channel",
+    "sku",
+    "asin",
+    "quantity",
+    "currency",
+    "item_price",
+    "shipping_price",
+    "tax",
+    "promotion_discount",
+    "unit_cost",
+    "cost",
+    "missing_cost",
 )
 EXPORT_BATCH = 2000
 
@@ -111,24 +136,67 @@ def orders(request: TeamRequest) -> HttpResponseBase:
     sku_matches = selectors.sku_matches(team, filters)
     fmt = _export_format(request)
     if fmt:
+
         def rows() -> Iterator[Sequence[Cell]]:
             # Tuples, not model instances: the largest export, and twice as fast this way.
             columns = (
-                "amazon_order_id", "purchased_at", "marketplace_id", "status", "fulfillment_channel", "sku", "asin",
-                "quantity", "currency", "item_price", "shipping_price", "tax", "promotion_discount",
+                "amazon_order_id",
+                "purchased_at",
+                "marketplace_id",
+                "status",
+                "fulfillment_channel",
+                "sku",
+                "asin",
+                "quantity",
+                "currency",
+                "item_price",
+                "shipping_price",
+                "tax",
+                "promotion_discount",
             )
             zones = {m: zone(m) for m, _label in selectors.team_marketplaces(team)}
-            lines = order_selectors.order_lines(team, filters, sku_matches=sku_matches).values_list(*columns).iterator(chunk_size=EXPORT_BATCH)
+            lines = (
+                order_selectors.order_lines(team, filters, sku_matches=sku_matches)
+                .values_list(*columns)
+                .iterator(chunk_size=EXPORT_BATCH)
+            )
             # The cost valid on each line's local day, looked up one batch of lines at a time.
             while batch := list(islice(lines, EXPORT_BATCH)):
                 keyed = []
-                for order_id, purchased, marketplace_id, status, channel, sku, asin, quantity, currency, *amounts in batch:
-                    day = purchased.astimezone(zones.get(marketplace_id) or zone(marketplace_id)).date()
+                for (
+                    order_id,
+                    purchased,
+                    marketplace_id,
+                    status,
+                    channel,
+                    sku,
+                    asin,
+                    quantity,
+                    currency,
+                    *amounts,
+                ) in batch:
+                    day = purchased.astimezone(
+                        zones.get(marketplace_id) or zone(marketplace_id)
+                    ).date()
                     key = CostKey(sku, marketplace_id, day, currency)
-                    keyed.append((key, (
-                        order_id, purchased.astimezone(UTC), day, marketplaces.label(marketplace_id), status,
-                        channel, sku, asin, quantity, currency, *amounts,
-                    )))
+                    keyed.append(
+                        (
+                            key,
+                            (
+                                order_id,
+                                purchased.astimezone(UTC),
+                                day,
+                                marketplaces.label(marketplace_id),
+                                status,
+                                channel,
+                                sku,
+                                asin,
+                                quantity,
+                                currency,
+                                *amounts,
+                            ),
+                        )
+                    )
                 costs = costs_for(team, [key for key, _row in keyed])
                 for key, row in keyed:
                     cost = costs[key]
@@ -137,11 +205,27 @@ def orders(request: TeamRequest) -> HttpResponseBase:
                     if cost.unit_cost is None:
                         yield (*row, None, None, cost.missing_reason)
                     else:
-                        yield (*row, cost.unit_cost, (cost.unit_cost * quantity).quantize(Decimal("0.01")), "")
+                        yield (
+                            *row,
+                            cost.unit_cost,
+                            (cost.unit_cost * quantity).quantize(Decimal("0.01")),
+                            "",
+                        )
 
-        return export_response(fmt, team_id=team.id, team_slug=team.slug, table="orders", header=ORDER_HEADER, rows=rows)
+        return export_response(
+            fmt,
+            team_id=team.id,
+            team_slug=team.slug,
+            table="orders",
+            header=ORDER_HEADER,
+            rows=rows,
+        )
     context = _page_context(
-        request, form, filters, order_selectors.orders(team, filters, sku_matches=sku_matches), Family.ORDERS,
+        request,
+        form,
+        filters,
+        order_selectors.orders(team, filters, sku_matches=sku_matches),
+        Family.ORDERS,
         count=order_selectors.order_count(team, filters),
     )
     page_rows = order_selectors.order_rows(team, context["page"].object_list)
@@ -154,8 +238,21 @@ def orders(request: TeamRequest) -> HttpResponseBase:
 # --- Inventory ----------------------------------------------------------------------------------
 
 STOCK_HEADER = (
-    "sku", "marketplace", "channel", "fnsku", "asin", "fulfillable", "inbound_working", "inbound_shipped",
-    "inbound_receiving", "reserved", "unfulfillable", "researching", "total", "units_30d", "days_of_cover",
+    "sku",
+    "marketplace",
+    "channel",
+    "fnsku",
+    "asin",
+    "fulfillable",
+    "inbound_working",
+    "inbound_shipped",
+    "inbound_receiving",
+    "reserved",
+    "unfulfillable",
+    "researching",
+    "total",
+    "units_30d",
+    "days_of_cover",
 )
 
 
@@ -166,18 +263,41 @@ def inventory(request: TeamRequest) -> HttpResponseBase:
     team = request.team
     fmt = _export_format(request)
     if fmt:
+
         def rows() -> Iterator[Sequence[Cell]]:
             for s in stock_selectors.stock(team, filters).iterator(chunk_size=2000):
                 yield (
-                    s.sku, marketplaces.label(s.marketplace_id), s.fulfillment_channel, s.fnsku, s.asin,
-                    s.fulfillable, s.inbound_working, s.inbound_shipped, s.inbound_receiving, s.reserved,
-                    s.unfulfillable, s.researching, s.total, s.units_30d,  # type: ignore[attr-defined]
+                    s.sku,
+                    marketplaces.label(s.marketplace_id),
+                    s.fulfillment_channel,
+                    s.fnsku,
+                    s.asin,
+                    s.fulfillable,
+                    s.inbound_working,
+                    s.inbound_shipped,
+                    s.inbound_receiving,
+                    s.reserved,
+                    s.unfulfillable,
+                    s.researching,
+                    s.total,
+                    s.units_30d,  # type: ignore[attr-defined]
                     _one_decimal(s.days_of_cover),  # type: ignore[attr-defined]
                 )
 
-        return export_response(fmt, team_id=team.id, team_slug=team.slug, table="inventory", header=STOCK_HEADER, rows=rows)
+        return export_response(
+            fmt,
+            team_id=team.id,
+            team_slug=team.slug,
+            table="inventory",
+            header=STOCK_HEADER,
+            rows=rows,
+        )
     context = _page_context(
-        request, form, filters, stock_selectors.stock(team, filters), Family.INVENTORY,
+        request,
+        form,
+        filters,
+        stock_selectors.stock(team, filters),
+        Family.INVENTORY,
         count_from=stock_selectors.stock_levels(team, filters),
     )
     context["low_cover_days"] = stock_selectors.LOW_COVER_DAYS
@@ -187,8 +307,20 @@ def inventory(request: TeamRequest) -> HttpResponseBase:
 # --- Listings -----------------------------------------------------------------------------------
 
 LISTING_HEADER = (
-    "sku", "asin", "title", "marketplace", "status", "issues", "issue_summary", "channel", "currency", "price",
-    "quantity", "buy_box_price", "buy_box_is_mine", "estimated_fees",
+    "sku",
+    "asin",
+    "title",
+    "marketplace",
+    "status",
+    "issues",
+    "issue_summary",
+    "channel",
+    "currency",
+    "price",
+    "quantity",
+    "buy_box_price",
+    "buy_box_is_mine",
+    "estimated_fees",
 )
 
 
@@ -199,16 +331,37 @@ def listings(request: TeamRequest) -> HttpResponseBase:
     team = request.team
     fmt = _export_format(request)
     if fmt:
+
         def rows() -> Iterator[Sequence[Cell]]:
             for li in listing_selectors.listings(team, filters).iterator(chunk_size=2000):
                 yield (
-                    li.sku, li.asin, li.title, marketplaces.label(li.marketplace_id), li.status, li.issues,
-                    li.issue_summary, li.fulfillment_channel, li.currency, li.price, li.quantity, li.buy_box_price,
-                    "" if li.buy_box_is_mine is None else ("yes" if li.buy_box_is_mine else "no"), li.estimated_fees,
+                    li.sku,
+                    li.asin,
+                    li.title,
+                    marketplaces.label(li.marketplace_id),
+                    li.status,
+                    li.issues,
+                    li.issue_summary,
+                    li.fulfillment_channel,
+                    li.currency,
+                    li.price,
+                    li.quantity,
+                    li.buy_box_price,
+                    "" if li.buy_box_is_mine is None else ("yes" if li.buy_box_is_mine else "no"),
+                    li.estimated_fees,
                 )
 
-        return export_response(fmt, team_id=team.id, team_slug=team.slug, table="listings", header=LISTING_HEADER, rows=rows)
-    context = _page_context(request, form, filters, listing_selectors.listings(team, filters), Family.LISTINGS)
+        return export_response(
+            fmt,
+            team_id=team.id,
+            team_slug=team.slug,
+            table="listings",
+            header=LISTING_HEADER,
+            rows=rows,
+        )
+    context = _page_context(
+        request, form, filters, listing_selectors.listings(team, filters), Family.LISTINGS
+    )
     context["status_counts"] = listing_selectors.listing_status_counts(team)
     return render(request, "dashboard/listings.html", context)
 
@@ -216,12 +369,32 @@ def listings(request: TeamRequest) -> HttpResponseBase:
 # --- Settlements --------------------------------------------------------------------------------
 
 SETTLEMENT_HEADER = (
-    "settlement_id", "starts_at_utc", "ends_at_utc", "deposit_at_utc", "currency", "total_amount", "lines",
-    "lines_total", "lines_reconciled", "transactions_total", "transactions_reconciled", "reserve_amount",
+    "settlement_id",
+    "starts_at_utc",
+    "ends_at_utc",
+    "deposit_at_utc",
+    "currency",
+    "total_amount",
+    "lines",
+    "lines_total",
+    "lines_reconciled",
+    "transactions_total",
+    "transactions_reconciled",
+    "reserve_amount",
 )
 LINE_HEADER = (
-    "settlement_id", "line", "transaction_type", "order_id", "amount_type", "amount_description", "amount", "currency",
-    "posted_at_utc", "sku", "quantity", "marketplace_name",
+    "settlement_id",
+    "line",
+    "transaction_type",
+    "order_id",
+    "amount_type",
+    "amount_description",
+    "amount",
+    "currency",
+    "posted_at_utc",
+    "sku",
+    "quantity",
+    "marketplace_name",
 )
 
 
@@ -236,16 +409,35 @@ def settlements(request: TeamRequest) -> HttpResponseBase:
     team = request.team
     fmt = _export_format(request)
     if fmt:
+
         def rows() -> Iterator[Sequence[Cell]]:
             for s in money.settlements(team, filters).iterator(chunk_size=2000):
                 yield (
-                    s.settlement_id, _utc(s.starts_at), _utc(s.ends_at), _utc(s.deposit_at), s.currency, s.total_amount,
-                    s.line_count, s.lines_total, _yes_no(s.lines_reconciled), s.transactions_total,
-                    _yes_no(s.transactions_reconciled), s.reserve_amount,
+                    s.settlement_id,
+                    _utc(s.starts_at),
+                    _utc(s.ends_at),
+                    _utc(s.deposit_at),
+                    s.currency,
+                    s.total_amount,
+                    s.line_count,
+                    s.lines_total,
+                    _yes_no(s.lines_reconciled),
+                    s.transactions_total,
+                    _yes_no(s.transactions_reconciled),
+                    s.reserve_amount,
                 )
 
-        return export_response(fmt, team_id=team.id, team_slug=team.slug, table="settlements", header=SETTLEMENT_HEADER, rows=rows)
-    context = _page_context(request, form, filters, money.settlements(team, filters), Family.SETTLEMENTS)
+        return export_response(
+            fmt,
+            team_id=team.id,
+            team_slug=team.slug,
+            table="settlements",
+            header=SETTLEMENT_HEADER,
+            rows=rows,
+        )
+    context = _page_context(
+        request, form, filters, money.settlements(team, filters), Family.SETTLEMENTS
+    )
     return render(request, "dashboard/settlements.html", context)
 
 
@@ -263,17 +455,31 @@ def settlement_lines(request: TeamRequest) -> HttpResponseBase:
         raise Http404("No such settlement")
     fmt = _export_format(request)
     if fmt:
+
         def rows() -> Iterator[Sequence[Cell]]:
             for line in money.settlement_lines(team, settlement).iterator(chunk_size=2000):
                 yield (
-                    line.settlement_id, line.line_number, line.transaction_type, line.order_id, line.amount_type,
-                    line.amount_description, line.amount, line.currency, _utc(line.posted_at), line.sku, line.quantity,
+                    line.settlement_id,
+                    line.line_number,
+                    line.transaction_type,
+                    line.order_id,
+                    line.amount_type,
+                    line.amount_description,
+                    line.amount,
+                    line.currency,
+                    _utc(line.posted_at),
+                    line.sku,
+                    line.quantity,
                     line.marketplace_name,
                 )
 
         table = f"settlement-{settlement.settlement_id}"
-        return export_response(fmt, team_id=team.id, team_slug=team.slug, table=table, header=LINE_HEADER, rows=rows)
-    page = CappedPaginator(money.settlement_lines(team, settlement), 200).get_page(request.GET.get("page"))
+        return export_response(
+            fmt, team_id=team.id, team_slug=team.slug, table=table, header=LINE_HEADER, rows=rows
+        )
+    page = CappedPaginator(money.settlement_lines(team, settlement), 200).get_page(
+        request.GET.get("page")
+    )
     context = {
         "settlement": settlement,
         "summary": money.settlement_line_summary(team, settlement),
@@ -281,7 +487,11 @@ def settlement_lines(request: TeamRequest) -> HttpResponseBase:
         "export_csv": urlencode({"settlement": settlement.id, "format": "csv"}),
         "export_xlsx": urlencode({"settlement": settlement.id, "format": "xlsx"}),
     }
-    template = "dashboard/_settlement_lines.html" if getattr(request, "htmx", False) else "dashboard/settlement_lines.html"
+    template = (
+        "dashboard/_settlement_lines.html"
+        if getattr(request, "htmx", False)
+        else "dashboard/settlement_lines.html"
+    )
     return render(request, template, context)
 
 
@@ -290,9 +500,16 @@ def settlement_lines(request: TeamRequest) -> HttpResponseBase:
 
 def _today(team_marketplaces: list[tuple[str, str]], marketplace: str) -> date:
     """Today in the marketplace's zone; for "all", in the zone they share, else in UTC."""
-    zones = {zone_name(m) for m in ([marketplace] if marketplace else [m for m, _label in team_marketplaces])}
+    zones = {
+        zone_name(m)
+        for m in ([marketplace] if marketplace else [m for m, _label in team_marketplaces])
+    }
     moment = timezone.now()
-    return moment.astimezone(ZoneInfo(zones.pop())).date() if len(zones) == 1 else moment.astimezone(UTC).date()
+    return (
+        moment.astimezone(ZoneInfo(zones.pop())).date()
+        if len(zones) == 1
+        else moment.astimezone(UTC).date()
+    )
 
 
 def _orders_link(team_slug: str, period: ov.Period, marketplace: str, **extra: str) -> str:
@@ -320,7 +537,9 @@ class FigureRow:
     lower_is_better: bool = False
 
 
-def _figure_rows(team_slug: str, f: ov.CurrencyFigures, period: ov.Period, marketplace: str) -> list[FigureRow]:
+def _figure_rows(
+    team_slug: str, f: ov.CurrencyFigures, period: ov.Period, marketplace: str
+) -> list[FigureRow]:
     previous = period.previous()
     orders_now = _orders_link(team_slug, period, marketplace)
     orders_before = _orders_link(team_slug, previous, marketplace)
@@ -328,16 +547,80 @@ def _figure_rows(team_slug: str, f: ov.CurrencyFigures, period: ov.Period, marke
     money_before = _money_link(team_slug, previous, f.currency)
     costs = reverse("procurement_costs", args=[team_slug])
     return [
-        FigureRow("sales", "Sales", f.sales, orders_now, orders_before, "Item price less promotions, tax excluded, of the orders placed in the period (cancelled lines have no price)."),
-        FigureRow("units", "Units", f.units, orders_now, orders_before, "Units ordered, every status."),
-        FigureRow("orders", "Orders", f.orders, orders_now, orders_before, "Orders placed, every status."),
-        FigureRow("average_price", "Average price", f.average_price, orders_now, orders_before, "Sales ÷ units."),
-        FigureRow("promotions", "Promotions", f.promotions, orders_now, orders_before, "What promotions took off the orders' items and shipping.", lower_is_better=True),
-        FigureRow("refunds", "Refunds", f.refunds, money_now, money_before, "The sales side of the refund transactions Amazon posted in the period.", lower_is_better=True),
-        FigureRow("fees", "Amazon fees", f.fees, money_now, money_before, "Amazon's fees posted in the period, less the fees it gave back with refunds.", lower_is_better=True),
-        FigureRow("net_proceeds", "Net proceeds", f.net_proceeds, money_now, money_before, "Everything Amazon posted in the period: sales, refunds, fees, reimbursements, adjustments."),
-        FigureRow("cost_of_goods", "Cost of goods", f.cost_of_goods, costs, costs, "Units sold (not cancelled) at the cost valid on each order's day, for the SKUs that have one.", lower_is_better=True),
-        FigureRow("profit", "Profit", f.profit, costs, costs, "Net proceeds minus cost of goods; only when every SKU sold has a cost."),
+        FigureRow(
+            "sales",
+            "Sales",
+            f.sales,
+            orders_now,
+            orders_before,
+            "Item price less promotions, tax excluded, of the orders placed in the period (cancelled lines have no price).",
+        ),
+        FigureRow(
+            "units", "Units", f.units, orders_now, orders_before, "Units ordered, every status."
+        ),
+        FigureRow(
+            "orders", "Orders", f.orders, orders_now, orders_before, "Orders placed, every status."
+        ),
+        FigureRow(
+            "average_price",
+            "Average price",
+            f.average_price,
+            orders_now,
+            orders_before,
+            "Sales ÷ units.",
+        ),
+        FigureRow(
+            "promotions",
+            "Promotions",
+            f.promotions,
+            orders_now,
+            orders_before,
+            "What promotions took off the orders' items and shipping.",
+            lower_is_better=True,
+        ),
+        FigureRow(
+            "refunds",
+            "Refunds",
+            f.refunds,
+            money_now,
+            money_before,
+            "The sales side of the refund transactions Amazon posted in the period.",
+            lower_is_better=True,
+        ),
+        FigureRow(
+            "fees",
+            "Amazon fees",
+            f.fees,
+            money_now,
+            money_before,
+            "Amazon's fees posted in the period, less the fees it gave back with refunds.",
+            lower_is_better=True,
+        ),
+        FigureRow(
+            "net_proceeds",
+            "Net proceeds",
+            f.net_proceeds,
+            money_now,
+            money_before,
+            "Everything Amazon posted in the period: sales, refunds, fees, reimbursements, adjustments.",
+        ),
+        FigureRow(
+            "cost_of_goods",
+            "Cost of goods",
+            f.cost_of_goods,
+            costs,
+            costs,
+            "Units sold (not cancelled) at the cost valid on each order's day, for the SKUs that have one.",
+            lower_is_better=True,
+        ),
+        FigureRow(
+            "profit",
+            "Profit",
+            f.profit,
+            costs,
+            costs,
+            "Net proceeds minus cost of goods; only when every SKU sold has a cost.",
+        ),
     ]
 
 
@@ -363,12 +646,18 @@ def overview(request: TeamRequest) -> HttpResponseBase:
     days = ov.order_days(team, period, marketplace)
     summary = ov.summary_state(team, marketplace) if window else None
     money_now = ov.period_money(team, period, marketplace)
-    figures = ov.figures(team, period, marketplace, window=window, days=days, summary=summary, money=money_now)
+    figures = ov.figures(
+        team, period, marketplace, window=window, days=days, summary=summary, money=money_now
+    )
     series = ov.daily_series(team, period, marketplace, days=days)
-    moves = ov.sku_moves(team, period, marketplace, window=window, one_source=bool(summary and summary.one_source))
+    moves = ov.sku_moves(
+        team, period, marketplace, window=window, one_source=bool(summary and summary.one_source)
+    )
     synced = last_synced_by_family(team=team)
     health = ov.stock_health(team, marketplace)
-    currencies = sorted({f.currency for f in figures} | set(ov.team_currencies(markets, marketplace)))
+    currencies = sorted(
+        {f.currency for f in figures} | set(ov.team_currencies(markets, marketplace))
+    )
     context = {
         "form": form,
         "has_connection": bool(team_marketplaces),
@@ -381,7 +670,12 @@ def overview(request: TeamRequest) -> HttpResponseBase:
         "mixed_currencies": not marketplace and len(currencies) > 1,
         "currencies": currencies,
         "figures": [
-            (f, _figure_rows(team.slug, f, period, marketplace), f.currency in series, moves.get(f.currency))
+            (
+                f,
+                _figure_rows(team.slug, f, period, marketplace),
+                f.currency in series,
+                moves.get(f.currency),
+            )
             for f in figures
         ],
         "series_json": json.dumps(series),
@@ -396,7 +690,9 @@ def overview(request: TeamRequest) -> HttpResponseBase:
         "synced": synced,
         "freshness": [(family.label, synced[family.value]) for family in Family],
     }
-    template = "dashboard/_overview.html" if getattr(request, "htmx", False) else "dashboard/overview.html"
+    template = (
+        "dashboard/_overview.html" if getattr(request, "htmx", False) else "dashboard/overview.html"
+    )
     return render(request, template, context)
 
 

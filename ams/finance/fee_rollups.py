@@ -26,7 +26,8 @@ from ams.core.planning import CONNECTION, TEAM
 from ams.core.tenancy import require_team_scope
 
 # The charges of the selected transactions, grouped into the rollup's buckets, times a sign.
-_BUCKETS = """
+_BUCKETS = (
+    """
 SELECT c.team_id, c.connection_id, t.marketplace_id,
        date_trunc('month', c.posted_at AT TIME ZONE coalesce(z.name, %(default_zone)s))::date AS month,
        c.currency, c.category, c.kind, c.description, c.sku,
@@ -36,9 +37,14 @@ JOIN finance_transaction t
   ON t.team_id = c.team_id AND t.connection_id = c.connection_id AND t.transaction_id = c.transaction_id
 LEFT JOIN unnest(%(zone_ids)s::text[], %(zone_names)s::text[]) AS z(marketplace_id, name)
   ON z.marketplace_id = t.marketplace_id
-WHERE c.team_id = """ + TEAM + " AND c.connection_id = " + CONNECTION + """ {selected}
+WHERE c.team_id = """
+    + TEAM
+    + " AND c.connection_id = "
+    + CONNECTION
+    + """ {selected}
 GROUP BY c.team_id, c.connection_id, t.marketplace_id, 4, c.currency, c.category, c.kind, c.description, c.sku
 """
+)
 
 _APPLY = """
 INSERT INTO finance_chargeskumonth AS r (team_id, connection_id, marketplace_id, month, currency, category, kind,
@@ -51,11 +57,17 @@ RETURNING marketplace_id, month
 
 # The buckets of the months a batch touched that fell to zero charges. The marketplaces are named
 # too: the key's index then goes straight to each marketplace's month.
-_DROP_EMPTY = """
+_DROP_EMPTY = (
+    """
 DELETE FROM finance_chargeskumonth
-WHERE team_id = """ + TEAM + " AND connection_id = " + CONNECTION + """
+WHERE team_id = """
+    + TEAM
+    + " AND connection_id = "
+    + CONNECTION
+    + """
   AND marketplace_id = ANY(%(marketplaces)s) AND month = ANY(%(months)s) AND charges = 0
 """
+)
 
 
 def _params(connection_id: int) -> dict[str, Any]:
@@ -72,7 +84,9 @@ def _params(connection_id: int) -> dict[str, Any]:
 def _apply(connection_id: int, staged: str, sign: int) -> set[tuple[str, date]]:
     """Add the charges of the staged transactions to the rollup, times ``sign``; returns the
     (marketplace, month) buckets touched."""
-    selected = sql.SQL("AND c.transaction_id IN (SELECT DISTINCT transaction_id FROM {})").format(sql.Identifier(staged))
+    selected = sql.SQL("AND c.transaction_id IN (SELECT DISTINCT transaction_id FROM {})").format(
+        sql.Identifier(staged)
+    )
     buckets = sql.SQL(_BUCKETS).format(sign=sql.SQL(str(sign)), selected=selected)
     statement = sql.SQL(_APPLY).format(buckets=buckets)
     with connection.cursor() as cursor:
@@ -99,7 +113,10 @@ class ChargeMonthsRefresh:
             marketplaces = sorted({marketplace for marketplace, _ in buckets})
             months = sorted({month for _, month in buckets})
             with connection.cursor() as cursor:
-                cursor.execute(_DROP_EMPTY, {**_params(self.connection_id), "marketplaces": marketplaces, "months": months})
+                cursor.execute(
+                    _DROP_EMPTY,
+                    {**_params(self.connection_id), "marketplaces": marketplaces, "months": months},
+                )
 
 
 def charge_months_rebuild(*, connection_id: int) -> None:
@@ -109,7 +126,8 @@ def charge_months_rebuild(*, connection_id: int) -> None:
     with connection.cursor() as cursor:
         raw = cursor.cursor
         raw.execute(
-            "DELETE FROM finance_chargeskumonth WHERE team_id = %(team)s AND connection_id = %(connection)s", params
+            "DELETE FROM finance_chargeskumonth WHERE team_id = %(team)s AND connection_id = %(connection)s",
+            params,
         )
         # Written month by month, as the batches of a running sync write them: the pages read
         # a month's rows together (in hash order, a month's rows lay two to a page).

@@ -9,7 +9,9 @@ from ams.core.tenancy import TenantModel
 
 
 class Settlement(TenantModel):
-    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")
+    connection = models.ForeignKey(
+        "amazon.SellerConnection", on_delete=models.CASCADE, related_name="+"
+    )
     settlement_id = models.CharField(max_length=40)
     report_id = models.CharField(max_length=80, blank=True)
     starts_at = models.DateTimeField(null=True)
@@ -29,14 +31,18 @@ class Settlement(TenantModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["team", "connection", "settlement_id"], name="settlement_key")
+            models.UniqueConstraint(
+                fields=["team", "connection", "settlement_id"], name="settlement_key"
+            )
         ]
 
 
 class SettlementLine(TenantModel):
     """One amount of a settlement report, keyed by its line in the (immutable) report."""
 
-    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")
+    connection = models.ForeignKey(
+        "amazon.SellerConnection", on_delete=models.CASCADE, related_name="+"
+    )
     settlement_id = models.CharField(max_length=40)
     line_number = models.IntegerField()
     transaction_type = models.CharField(max_length=80, blank=True)
@@ -59,7 +65,8 @@ class SettlementLine(TenantModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["team", "connection", "settlement_id", "line_number"], name="settlement_line_key"
+                fields=["team", "connection", "settlement_id", "line_number"],
+                name="settlement_line_key",
             )
         ]
         # Where an order's money settled (the order page).
@@ -69,7 +76,9 @@ class SettlementLine(TenantModel):
 class Transaction(TenantModel):
     """A financial transaction (Finances 2024-06-19): a shipment, refund, fee, adjustment…"""
 
-    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")
+    connection = models.ForeignKey(
+        "amazon.SellerConnection", on_delete=models.CASCADE, related_name="+"
+    )
     transaction_id = models.CharField(max_length=80)
     transaction_type = models.CharField(max_length=60)
     status = models.CharField(max_length=24)
@@ -85,10 +94,14 @@ class Transaction(TenantModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["team", "connection", "transaction_id"], name="transaction_key")
+            models.UniqueConstraint(
+                fields=["team", "connection", "transaction_id"], name="transaction_key"
+            )
         ]
         indexes = [
-            models.Index(fields=["team", "connection", "posted_at"], name="transaction_team_posted"),
+            models.Index(
+                fields=["team", "connection", "posted_at"], name="transaction_team_posted"
+            ),
             # The transactions page lists every connection's rows newest first; the order page and
             # the settlement links look transactions up by their Amazon ids.
             models.Index(fields=["team", "posted_at"], name="transaction_team_posted_at"),
@@ -101,7 +114,9 @@ class Charge(TenantModel):
     """One amount of a transaction by kind: sales (principal, tax…), each Amazon fee by type,
     refunds, reimbursements, storage and subscription fees."""
 
-    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")
+    connection = models.ForeignKey(
+        "amazon.SellerConnection", on_delete=models.CASCADE, related_name="+"
+    )
     transaction_id = models.CharField(max_length=80)
     position = models.IntegerField()
     posted_at = models.DateTimeField()
@@ -116,12 +131,16 @@ class Charge(TenantModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["team", "connection", "transaction_id", "position"], name="charge_key")
+            models.UniqueConstraint(
+                fields=["team", "connection", "transaction_id", "position"], name="charge_key"
+            )
         ]
         # A SKU's or a fee type's charges over a period: the drill-downs from the fee breakdown.
         indexes = [
             models.Index(fields=["team", "sku", "posted_at"], name="charge_team_sku_posted"),
-            models.Index(fields=["team", "description", "posted_at"], name="charge_team_type_posted"),
+            models.Index(
+                fields=["team", "description", "posted_at"], name="charge_team_type_posted"
+            ),
         ]
 
 
@@ -133,7 +152,9 @@ class ChargeSkuMonth(TenantModel):
     charges themselves (docs/architecture.md, "Read models"); per month it is a fraction of them.
     """
 
-    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")
+    connection = models.ForeignKey(
+        "amazon.SellerConnection", on_delete=models.CASCADE, related_name="+"
+    )
     marketplace_id = models.CharField(max_length=20, blank=True)
     month = models.DateField()  # the first day of the marketplace-local month
     currency = models.CharField(max_length=3)
@@ -147,7 +168,17 @@ class ChargeSkuMonth(TenantModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["team", "connection", "marketplace_id", "month", "currency", "category", "kind", "description", "sku"],
+                fields=[
+                    "team",
+                    "connection",
+                    "marketplace_id",
+                    "month",
+                    "currency",
+                    "category",
+                    "kind",
+                    "description",
+                    "sku",
+                ],
                 name="charge_sku_month_key",
             )
         ]
@@ -160,7 +191,9 @@ class ChargeDay(TenantModel):
     Amazon's breakdown (category / kind). Refreshed after each finances ingest by
     ``ams.finance.rollups``; the overview reads it instead of scanning every charge."""
 
-    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")
+    connection = models.ForeignKey(
+        "amazon.SellerConnection", on_delete=models.CASCADE, related_name="+"
+    )
     marketplace_id = models.CharField(max_length=20, blank=True)
     day = models.DateField()
     currency = models.CharField(max_length=3)
@@ -173,7 +206,16 @@ class ChargeDay(TenantModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["team", "connection", "marketplace_id", "day", "currency", "transaction_type", "category", "kind"],
+                fields=[
+                    "team",
+                    "connection",
+                    "marketplace_id",
+                    "day",
+                    "currency",
+                    "transaction_type",
+                    "category",
+                    "kind",
+                ],
                 name="charge_day_key",
             )
         ]

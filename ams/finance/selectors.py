@@ -100,10 +100,15 @@ def local_day() -> Func:
         output_field=CharField(),
     )
     # timezone(zone, timestamptz) is the wall-clock time there, whose date is the local day.
-    return Cast(Func(zone_of, F("posted_at"), function="timezone", output_field=DateTimeField()), DateField())
+    return Cast(
+        Func(zone_of, F("posted_at"), function="timezone", output_field=DateTimeField()),
+        DateField(),
+    )
 
 
-def posted_on_days(qs: QuerySet[Transaction], first: date | None, last: date | None) -> QuerySet[Transaction]:
+def posted_on_days(
+    qs: QuerySet[Transaction], first: date | None, last: date | None
+) -> QuerySet[Transaction]:
     """Transactions posted on the local days ``first`` … ``last``.
 
     A UTC range a day wider on each side than any zone is away from UTC lets the index on
@@ -113,9 +118,15 @@ def posted_on_days(qs: QuerySet[Transaction], first: date | None, last: date | N
         return qs
     qs = qs.alias(local_day=local_day())
     if first is not None:
-        qs = qs.filter(posted_at__gte=datetime.combine(first - timedelta(days=1), time.min, tzinfo=UTC), local_day__gte=first)
+        qs = qs.filter(
+            posted_at__gte=datetime.combine(first - timedelta(days=1), time.min, tzinfo=UTC),
+            local_day__gte=first,
+        )
     if last is not None:
-        qs = qs.filter(posted_at__lt=datetime.combine(last + timedelta(days=2), time.min, tzinfo=UTC), local_day__lte=last)
+        qs = qs.filter(
+            posted_at__lt=datetime.combine(last + timedelta(days=2), time.min, tzinfo=UTC),
+            local_day__lte=last,
+        )
     return qs
 
 
@@ -143,9 +154,17 @@ def _matching_charges(team: Team, filters: TransactionFilter) -> QuerySet[Charge
     charges = Charge.objects.filter(team=team).filter(condition)
     # Charges carry their transaction's posted instant: the same wide UTC range narrows them.
     if filters.date_from:
-        charges = charges.filter(posted_at__gte=datetime.combine(filters.date_from - timedelta(days=1), time.min, tzinfo=UTC))
+        charges = charges.filter(
+            posted_at__gte=datetime.combine(
+                filters.date_from - timedelta(days=1), time.min, tzinfo=UTC
+            )
+        )
     if filters.date_to:
-        charges = charges.filter(posted_at__lt=datetime.combine(filters.date_to + timedelta(days=2), time.min, tzinfo=UTC))
+        charges = charges.filter(
+            posted_at__lt=datetime.combine(
+                filters.date_to + timedelta(days=2), time.min, tzinfo=UTC
+            )
+        )
     return charges
 
 
@@ -184,8 +203,16 @@ class CurrencyTotal:
 
 def transaction_totals(team: Team, filters: TransactionFilter) -> list[CurrencyTotal]:
     """Number and net amount of the filtered transactions, per currency."""
-    rows = transactions(team, filters).order_by().values("currency").annotate(n=Count("id"), amount=Sum("total_amount"))
-    return [CurrencyTotal(r["currency"], r["n"], _amount(r["amount"])) for r in rows.order_by("currency")]
+    rows = (
+        transactions(team, filters)
+        .order_by()
+        .values("currency")
+        .annotate(n=Count("id"), amount=Sum("total_amount"))
+    )
+    return [
+        CurrencyTotal(r["currency"], r["n"], _amount(r["amount"]))
+        for r in rows.order_by("currency")
+    ]
 
 
 def matching_charge_totals(team: Team, filters: TransactionFilter) -> list[CurrencyTotal] | None:
@@ -194,12 +221,21 @@ def matching_charge_totals(team: Team, filters: TransactionFilter) -> list[Curre
     charges = _matching_charges(team, filters)
     if charges is None:
         return None
-    matched = charges.filter(transaction_id__in=transactions(team, filters).values("transaction_id"))
-    rows = matched.order_by().values("currency").annotate(n=Count("id"), amount=Sum("amount")).order_by("currency")
+    matched = charges.filter(
+        transaction_id__in=transactions(team, filters).values("transaction_id")
+    )
+    rows = (
+        matched.order_by()
+        .values("currency")
+        .annotate(n=Count("id"), amount=Sum("amount"))
+        .order_by("currency")
+    )
     return [CurrencyTotal(r["currency"], r["n"], _amount(r["amount"])) for r in rows]
 
 
-def charges_by_transaction(team: Team, page: Iterable[Transaction]) -> dict[tuple[int, str], list[Charge]]:
+def charges_by_transaction(
+    team: Team, page: Iterable[Transaction]
+) -> dict[tuple[int, str], list[Charge]]:
     """The charges of a page of transactions, in one query."""
     keys = {(t.connection_id, t.transaction_id) for t in page}
     found: dict[tuple[int, str], list[Charge]] = defaultdict(list)
@@ -281,7 +317,9 @@ def month_end(month: date) -> date:
     return following - timedelta(days=1)
 
 
-def _period(team: Team, filters: FeeFilter, first_month: date, last_month: date) -> QuerySet[ChargeSkuMonth]:
+def _period(
+    team: Team, filters: FeeFilter, first_month: date, last_month: date
+) -> QuerySet[ChargeSkuMonth]:
     rollup = ChargeSkuMonth.objects.filter(team=team, month__gte=first_month, month__lte=last_month)
     if filters.marketplace:
         rollup = rollup.filter(marketplace_id=filters.marketplace)
@@ -290,14 +328,23 @@ def _period(team: Team, filters: FeeFilter, first_month: date, last_month: date)
     return rollup
 
 
-def fee_breakdown(team: Team, filters: FeeFilter, *, first_month: date, last_month: date) -> FeeBreakdown:
+def fee_breakdown(
+    team: Team, filters: FeeFilter, *, first_month: date, last_month: date
+) -> FeeBreakdown:
     """Amazon's fees over whole local months, by type, from the charges rollup; ``sku_totals`` is
     the per-SKU table to paginate in SQL (a long-tail catalogue has thousands of rows), whose
     page ``sku_fees`` then splits by type."""
     rollup = _period(team, filters, first_month, last_month)
     fees = rollup.filter(kind=FEE_KIND)
     by_type = [
-        FeeType(r["currency"], r["category"], r["kind"], r["description"], _amount(r["amount"]), r["charges"] or 0)
+        FeeType(
+            r["currency"],
+            r["category"],
+            r["kind"],
+            r["description"],
+            _amount(r["amount"]),
+            r["charges"] or 0,
+        )
         for r in fees.values("currency", "category", "kind", "description")
         .annotate(amount=Sum("amount"), charges=Sum("charges"))
         .order_by("currency", "amount", "description")
@@ -305,7 +352,9 @@ def fee_breakdown(team: Team, filters: FeeFilter, *, first_month: date, last_mon
     totals: dict[str, CurrencyTotal] = {}
     for t in by_type:
         before = totals.get(t.currency, CurrencyTotal(t.currency, 0, Decimal(0)))
-        totals[t.currency] = CurrencyTotal(t.currency, before.count + t.charges, before.amount + t.amount)
+        totals[t.currency] = CurrencyTotal(
+            t.currency, before.count + t.charges, before.amount + t.amount
+        )
     sales = {
         r["currency"]: _amount(r["amount"])
         for r in rollup.filter(**SALES).values("currency").annotate(amount=Sum("amount")).order_by()
@@ -320,33 +369,56 @@ def fee_breakdown(team: Team, filters: FeeFilter, *, first_month: date, last_mon
         sales=sales,
         by_type=by_type,
         # Largest fees first (fees are negative amounts).
-        sku_totals=fees.values("currency", "sku").annotate(total=Sum("amount")).order_by("currency", "total", "sku"),
+        sku_totals=fees.values("currency", "sku")
+        .annotate(total=Sum("amount"))
+        .order_by("currency", "total", "sku"),
         types=sorted(type_totals, key=lambda d: (-type_totals[d], d)),
     )
 
 
 def sku_fees(
-    team: Team, filters: FeeFilter, *, first_month: date, last_month: date, page: Iterable[dict[str, Any]]
+    team: Team,
+    filters: FeeFilter,
+    *,
+    first_month: date,
+    last_month: date,
+    page: Iterable[dict[str, Any]],
 ) -> list[SkuFees]:
     """One page of the per-SKU table: each SKU's fees by type and its product sales."""
-    rows = {(r["currency"], r["sku"]): SkuFees(r["currency"], r["sku"], total=_amount(r["total"])) for r in page}
+    rows = {
+        (r["currency"], r["sku"]): SkuFees(r["currency"], r["sku"], total=_amount(r["total"]))
+        for r in page
+    }
     if not rows:
         return []
-    rollup = _period(team, filters, first_month, last_month).filter(sku__in={sku for _c, sku in rows})
-    for r in rollup.filter(kind=FEE_KIND).values("currency", "sku", "description").annotate(amount=Sum("amount")).order_by():
+    rollup = _period(team, filters, first_month, last_month).filter(
+        sku__in={sku for _c, sku in rows}
+    )
+    for r in (
+        rollup.filter(kind=FEE_KIND)
+        .values("currency", "sku", "description")
+        .annotate(amount=Sum("amount"))
+        .order_by()
+    ):
         row = rows.get((r["currency"], r["sku"]))
         if row is not None:
             row.by_type[r["description"]] = _amount(r["amount"])
-    for r in rollup.filter(**SALES).values("currency", "sku").annotate(amount=Sum("amount")).order_by():
+    for r in (
+        rollup.filter(**SALES).values("currency", "sku").annotate(amount=Sum("amount")).order_by()
+    ):
         row = rows.get((r["currency"], r["sku"]))
         if row is not None:
             row.sales = _amount(r["amount"])
     return list(rows.values())
 
 
-def fee_rows(team: Team, filters: FeeFilter, *, first_month: date, last_month: date) -> QuerySet[ChargeSkuMonth]:
+def fee_rows(
+    team: Team, filters: FeeFilter, *, first_month: date, last_month: date
+) -> QuerySet[ChargeSkuMonth]:
     """The rollup rows of the fee breakdown, for its export (one row per month, type and SKU)."""
-    qs = ChargeSkuMonth.objects.filter(team=team, month__gte=first_month, month__lte=last_month, kind=FEE_KIND)
+    qs = ChargeSkuMonth.objects.filter(
+        team=team, month__gte=first_month, month__lte=last_month, kind=FEE_KIND
+    )
     if filters.marketplace:
         qs = qs.filter(marketplace_id=filters.marketplace)
     if filters.currency:
@@ -401,15 +473,23 @@ class OrderMoney:
 
 def _paid_out_order(found: OrderSettlement) -> tuple[bool, float, str]:
     deposit = found.settlement.deposit_at if found.settlement is not None else None
-    return (deposit is None, deposit.timestamp() if deposit is not None else 0.0, found.settlement_id)
+    return (
+        deposit is None,
+        deposit.timestamp() if deposit is not None else 0.0,
+        found.settlement_id,
+    )
 
 
 def order_money(team: Team, *, connection_id: int, amazon_order_id: str) -> OrderMoney:
     posted = list(
-        Transaction.objects.filter(team=team, connection_id=connection_id, order_id=amazon_order_id).order_by("posted_at", "id")
+        Transaction.objects.filter(
+            team=team, connection_id=connection_id, order_id=amazon_order_id
+        ).order_by("posted_at", "id")
     )
     lines = (
-        SettlementLine.objects.filter(team=team, connection_id=connection_id, order_id=amazon_order_id)
+        SettlementLine.objects.filter(
+            team=team, connection_id=connection_id, order_id=amazon_order_id
+        )
         .values("settlement_id", "currency")
         .annotate(amount=Sum("amount"), lines=Count("id"))
         .order_by("settlement_id")
@@ -426,7 +506,9 @@ def order_money(team: Team, *, connection_id: int, amazon_order_id: str) -> Orde
         )
     }
     settlements = [
-        OrderSettlement(known.get(s), s, c, r["amount"] if r["amount"] is not None else Decimal(0), r["lines"])
+        OrderSettlement(
+            known.get(s), s, c, r["amount"] if r["amount"] is not None else Decimal(0), r["lines"]
+        )
         for (s, c), r in found.items()
     ]
     # In the order the money was paid out; settlements not read yet last.
@@ -442,7 +524,11 @@ def settlements(team: Team, filters: SettlementFilter) -> QuerySet[Settlement]:
     if filters.deposit_from:
         qs = qs.filter(deposit_at__gte=datetime.combine(filters.deposit_from, time.min, tzinfo=UTC))
     if filters.deposit_to:
-        qs = qs.filter(deposit_at__lt=datetime.combine(filters.deposit_to + timedelta(days=1), time.min, tzinfo=UTC))
+        qs = qs.filter(
+            deposit_at__lt=datetime.combine(
+                filters.deposit_to + timedelta(days=1), time.min, tzinfo=UTC
+            )
+        )
     if filters.currency:
         qs = qs.filter(currency=filters.currency.upper())
     if filters.reconciliation == "reconciled":
@@ -497,8 +583,14 @@ LEFT JOIN LATERAL (
 """
 
 
-def _payout(payout_id: int | None, total: Decimal, currency: str, deposit_at: datetime, not_adding_up: int) -> Payout | None:
-    return Payout(payout_id, total, currency, deposit_at, not_adding_up) if payout_id is not None else None
+def _payout(
+    payout_id: int | None, total: Decimal, currency: str, deposit_at: datetime, not_adding_up: int
+) -> Payout | None:
+    return (
+        Payout(payout_id, total, currency, deposit_at, not_adding_up)
+        if payout_id is not None
+        else None
+    )
 
 
 def last_payout(team: Team) -> Payout | None:
@@ -545,11 +637,19 @@ SELECT payout.*, sums.* FROM ({payout}) AS payout LEFT JOIN sums ON true
 """
 
 
-def period_money(team: Team, *, previous_first: date, first: date, last: date, marketplace: str = "") -> PeriodMoney:
+def period_money(
+    team: Team, *, previous_first: date, first: date, last: date, marketplace: str = ""
+) -> PeriodMoney:
     """The charges rollup added up from ``first`` to ``last`` and from ``previous_first`` to the
     day before ``first``, per currency, transaction type, category and kind; and ``last_payout``."""
     where = "AND marketplace_id = %(marketplace)s" if marketplace else ""
-    params: dict[str, Any] = {"team": team.id, "previous_first": previous_first, "first": first, "last": last, "marketplace": marketplace}
+    params: dict[str, Any] = {
+        "team": team.id,
+        "previous_first": previous_first,
+        "first": first,
+        "last": last,
+        "marketplace": marketplace,
+    }
     with connection.cursor() as cursor:
         cursor.execute(_PERIOD_MONEY.format(marketplace=where, payout=_LAST_PAYOUT), params)
         rows = cursor.fetchall()
@@ -565,9 +665,9 @@ def period_money(team: Team, *, previous_first: date, first: date, last: date, m
 def posted_fees(team: Team, order_ids: list[str]) -> dict[str, Decimal]:
     """Amazon's posted fees per order (a positive amount), from the shipment transactions."""
     order_of = dict(
-        Transaction.objects.filter(team=team, order_id__in=order_ids, transaction_type="Shipment").values_list(
-            "transaction_id", "order_id"
-        )
+        Transaction.objects.filter(
+            team=team, order_id__in=order_ids, transaction_type="Shipment"
+        ).values_list("transaction_id", "order_id")
     )
     fees: dict[str, Decimal] = {}
     charges = (

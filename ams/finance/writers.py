@@ -69,14 +69,33 @@ CHARGE_COLUMNS = bulk.columns_of(ChargeRow)
 TRANSACTIONS = bulk.Target(
     table="finance_transaction",
     columns=(
-        "transaction_id", "transaction_type", "status", "description", "posted_at", "marketplace_id",
-        "currency", "total_amount", "order_id", "event_group_id", "settlement_id",
+        "transaction_id",
+        "transaction_type",
+        "status",
+        "description",
+        "posted_at",
+        "marketplace_id",
+        "currency",
+        "total_amount",
+        "order_id",
+        "event_group_id",
+        "settlement_id",
     ),
     key=("transaction_id",),
 )
 CHARGES = bulk.Target(
     table="finance_charge",
-    columns=("transaction_id", "position", "posted_at", "sku", "category", "kind", "description", "amount", "currency"),
+    columns=(
+        "transaction_id",
+        "position",
+        "posted_at",
+        "sku",
+        "category",
+        "kind",
+        "description",
+        "amount",
+        "currency",
+    ),
     key=("transaction_id", "position"),
     expressions={"description": "s.charge_description"},
     where="s.position >= 0",
@@ -85,16 +104,38 @@ CHARGES = bulk.Target(
 SETTLEMENT_COLUMNS = bulk.columns_of(SettlementRow)
 SETTLEMENTS = bulk.Target(
     table="finance_settlement",
-    columns=("settlement_id", "report_id", "starts_at", "ends_at", "deposit_at", "currency", "total_amount"),
+    columns=(
+        "settlement_id",
+        "report_id",
+        "starts_at",
+        "ends_at",
+        "deposit_at",
+        "currency",
+        "total_amount",
+    ),
     key=("settlement_id",),
     where="s.is_summary",
 )
 SETTLEMENT_LINES = bulk.Target(
     table="finance_settlementline",
     columns=(
-        "settlement_id", "line_number", "transaction_type", "order_id", "adjustment_id", "shipment_id",
-        "marketplace_name", "amount_type", "amount_description", "amount", "currency", "fulfillment_id",
-        "posted_at", "order_item_code", "sku", "quantity", "promotion_id",
+        "settlement_id",
+        "line_number",
+        "transaction_type",
+        "order_id",
+        "adjustment_id",
+        "shipment_id",
+        "marketplace_name",
+        "amount_type",
+        "amount_description",
+        "amount",
+        "currency",
+        "fulfillment_id",
+        "posted_at",
+        "order_item_code",
+        "sku",
+        "quantity",
+        "promotion_id",
     ),
     key=("settlement_id", "line_number"),
     where="NOT s.is_summary",
@@ -111,4 +152,9 @@ def transactions(connection_id: int) -> bulk.Writer:
         rollups.charge_days_refresh_from_stage(connection_id=connection_id, staged=staged)
         months.add(staged)
 
-    return bulk.Writer(CHARGE_COLUMNS, (TRANSACTIONS, CHARGES), before_merge=months.retract, after_merge=after_merge)
+    return bulk.Writer(
+        CHARGE_COLUMNS,
+        (TRANSACTIONS, CHARGES),
+        before_merge=months.retract,
+        after_merge=after_merge,
+    )

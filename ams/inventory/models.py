@@ -14,7 +14,9 @@ class StockLevel(TenantModel):
     """Current stock of one SKU in one marketplace. FBA (AFN) SKUs fill every bucket; merchant
     fulfilled (MFN) SKUs have only ``fulfillable``, the quantity the seller offers."""
 
-    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")
+    connection = models.ForeignKey(
+        "amazon.SellerConnection", on_delete=models.CASCADE, related_name="+"
+    )
     marketplace_id = models.CharField(max_length=20)
     sku = models.CharField(max_length=64)
     fulfillment_channel = models.CharField(max_length=3)
@@ -33,14 +35,18 @@ class StockLevel(TenantModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["team", "connection", "marketplace_id", "sku"], name="stock_level_key")
+            models.UniqueConstraint(
+                fields=["team", "connection", "marketplace_id", "sku"], name="stock_level_key"
+            )
         ]
 
 
 class StockSnapshot(TenantModel):
     """The stock of each SKU at the end of each UTC day (the last sync of the day), for charts."""
 
-    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")
+    connection = models.ForeignKey(
+        "amazon.SellerConnection", on_delete=models.CASCADE, related_name="+"
+    )
     marketplace_id = models.CharField(max_length=20)
     sku = models.CharField(max_length=64)
     day = models.DateField()
@@ -53,7 +59,8 @@ class StockSnapshot(TenantModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["team", "connection", "marketplace_id", "sku", "day"], name="stock_snapshot_key"
+                fields=["team", "connection", "marketplace_id", "sku", "day"],
+                name="stock_snapshot_key",
             )
         ]
 
@@ -61,7 +68,9 @@ class StockSnapshot(TenantModel):
 class RestockAdvice(TenantModel):
     """Amazon's restock recommendation for an FBA SKU (the restock inventory report)."""
 
-    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")
+    connection = models.ForeignKey(
+        "amazon.SellerConnection", on_delete=models.CASCADE, related_name="+"
+    )
     marketplace_id = models.CharField(max_length=20)
     sku = models.CharField(max_length=64)
     recommended_quantity = models.IntegerField(null=True)
@@ -75,14 +84,18 @@ class RestockAdvice(TenantModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["team", "connection", "marketplace_id", "sku"], name="restock_advice_key")
+            models.UniqueConstraint(
+                fields=["team", "connection", "marketplace_id", "sku"], name="restock_advice_key"
+            )
         ]
 
 
 class InventoryHealth(TenantModel):
     """Amazon's view of an FBA SKU's health (the inventory planning report): supply, excess, age."""
 
-    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")
+    connection = models.ForeignKey(
+        "amazon.SellerConnection", on_delete=models.CASCADE, related_name="+"
+    )
     marketplace_id = models.CharField(max_length=20)
     sku = models.CharField(max_length=64)
     snapshot_date = models.DateField(null=True)
@@ -101,7 +114,9 @@ class InventoryHealth(TenantModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["team", "connection", "marketplace_id", "sku"], name="inventory_health_key")
+            models.UniqueConstraint(
+                fields=["team", "connection", "marketplace_id", "sku"], name="inventory_health_key"
+            )
         ]
 
 
@@ -112,7 +127,9 @@ class StockHealthSummary(TenantModel):
     connection (ams.inventory.stock_health), so the page adds up a row per marketplace instead of
     joining every SKU's stock with its sales."""
 
-    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")
+    connection = models.ForeignKey(
+        "amazon.SellerConnection", on_delete=models.CASCADE, related_name="+"
+    )
     marketplace_id = models.CharField(max_length=20)
     skus = models.IntegerField()
     available = models.BigIntegerField()
@@ -129,5 +146,7 @@ class StockHealthSummary(TenantModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["team", "connection", "marketplace_id"], name="stock_health_summary_key")
+            models.UniqueConstraint(
+                fields=["team", "connection", "marketplace_id"], name="stock_health_summary_key"
+            )
         ]

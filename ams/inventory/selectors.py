@@ -64,13 +64,19 @@ def _stock_rows(team: Team, filters: StockFilter) -> QuerySet[StockLevel]:
         qs = qs.filter(sku__icontains=filters.sku)
     if filters.sku_exact:
         qs = qs.filter(sku=filters.sku_exact)
-    same_sku = {"team": team, "connection_id": OuterRef("connection_id"), "marketplace_id": OuterRef("marketplace_id"), "sku": OuterRef("sku")}
+    same_sku = {
+        "team": team,
+        "connection_id": OuterRef("connection_id"),
+        "marketplace_id": OuterRef("marketplace_id"),
+        "sku": OuterRef("sku"),
+    }
     if filters.excess:
         qs = qs.filter(Exists(InventoryHealth.objects.filter(**same_sku, excess_quantity__gt=0)))
     if filters.alert:
         alert = filters.alert
         qs = qs.filter(
-            Exists(RestockAdvice.objects.filter(**same_sku, alert=alert)) | Exists(InventoryHealth.objects.filter(**same_sku, alert=alert))
+            Exists(RestockAdvice.objects.filter(**same_sku, alert=alert))
+            | Exists(InventoryHealth.objects.filter(**same_sku, alert=alert))
         )
     return qs
 
@@ -90,16 +96,24 @@ def stock(team: Team, filters: StockFilter) -> QuerySet[StockLevel]:
     stock row: measured, a sub-select per stock row costs 5-10 times more at 10,000 SKUs, and the
     page sorts and filters on the days of cover of every row.
     """
-    qs = _stock_rows(team, filters).annotate(
-        units_30d=Sum("sku_summaries__units_30d"),
-        inbound=F("inbound_working") + F("inbound_shipped") + F("inbound_receiving"),
-    ).annotate(
-        days_of_cover=Case(
-            When(units_30d__gt=0, then=ExpressionWrapper(
-                F("fulfillable") * Value(Decimal(30)) / F("units_30d"), output_field=DecimalField(max_digits=12, decimal_places=1)
-            )),
-            default=None,
-            output_field=DecimalField(max_digits=12, decimal_places=1),
+    qs = (
+        _stock_rows(team, filters)
+        .annotate(
+            units_30d=Sum("sku_summaries__units_30d"),
+            inbound=F("inbound_working") + F("inbound_shipped") + F("inbound_receiving"),
+        )
+        .annotate(
+            days_of_cover=Case(
+                When(
+                    units_30d__gt=0,
+                    then=ExpressionWrapper(
+                        F("fulfillable") * Value(Decimal(30)) / F("units_30d"),
+                        output_field=DecimalField(max_digits=12, decimal_places=1),
+                    ),
+                ),
+                default=None,
+                output_field=DecimalField(max_digits=12, decimal_places=1),
+            )
         )
     )
     if filters.low:
@@ -107,9 +121,9 @@ def stock(team: Team, filters: StockFilter) -> QuerySet[StockLevel]:
     if filters.risk:
         # The overview's "at risk of stockout": available and inbound cover fewer days than the lead time.
         lead = STOCKOUT_LEAD_DAYS
-        qs = qs.alias(risk_gap=(F("fulfillable") + F("inbound")) * 30 - F("units_30d") * lead).filter(
-            units_30d__gt=0, risk_gap__lt=0
-        )
+        qs = qs.alias(
+            risk_gap=(F("fulfillable") + F("inbound")) * 30 - F("units_30d") * lead
+        ).filter(units_30d__gt=0, risk_gap__lt=0)
     return qs.order_by(F("days_of_cover").asc(nulls_last=True), "sku", "marketplace_id")
 
 
@@ -129,7 +143,15 @@ def stock_history(team: Team, sku: str, marketplace: str, *, since: date) -> lis
     qs = StockSnapshot.objects.filter(team=team, sku=sku, day__gte=since)
     if marketplace:
         qs = qs.filter(marketplace_id=marketplace)
-    rows = qs.values("day").annotate(
-        f=Sum("fulfillable"), i=Sum("inbound"), r=Sum("reserved"), u=Sum("unfulfillable"), t=Sum("total")
-    ).order_by("day")
+    rows = (
+        qs.values("day")
+        .annotate(
+            f=Sum("fulfillable"),
+            i=Sum("inbound"),
+            r=Sum("reserved"),
+            u=Sum("unfulfillable"),
+            t=Sum("total"),
+        )
+        .order_by("day")
+    )
     return [StockDay(r["day"], r["f"], r["i"], r["r"], r["u"], r["t"]) for r in rows]

@@ -40,7 +40,10 @@ class StockHealth:
 
 
 def _alerts(counts: dict[str, int]) -> list[tuple[str, int]]:
-    return sorted(((str(alert), int(n)) for alert, n in counts.items() if n), key=lambda pair: (-pair[1], pair[0]))
+    return sorted(
+        ((str(alert), int(n)) for alert, n in counts.items() if n),
+        key=lambda pair: (-pair[1], pair[0]),
+    )
 
 
 # Days of cover = (available + inbound) / (units of the last 30 days / 30), as the inventory
@@ -86,25 +89,55 @@ WHERE s.team_id = %(team)s {where_s}
 
 
 def stock_health_live(
-    team_id: int, marketplace: str = "", *, connection_id: int | None = None, lead_time_days: int = DEFAULT_LEAD_TIME_DAYS
+    team_id: int,
+    marketplace: str = "",
+    *,
+    connection_id: int | None = None,
+    lead_time_days: int = DEFAULT_LEAD_TIME_DAYS,
 ) -> StockHealth:
     """A team's stock at a glance, from the SKU rows (one marketplace and connection, or all)."""
     params: dict[str, Any] = {
-        "team": team_id, "marketplace": marketplace, "connection": connection_id, "lead": lead_time_days,
+        "team": team_id,
+        "marketplace": marketplace,
+        "connection": connection_id,
+        "lead": lead_time_days,
     }
     where = "AND marketplace_id = %(marketplace)s" if marketplace else ""
     if connection_id is not None:
         where += " AND connection_id = %(connection)s"
     query = _STOCK_HEALTH.format(
-        sku_summary=sku_summary(), where=where, where_s=where.replace("marketplace_id", "s.marketplace_id").replace("connection_id", "s.connection_id")
+        sku_summary=sku_summary(),
+        where=where,
+        where_s=where.replace("marketplace_id", "s.marketplace_id").replace(
+            "connection_id", "s.connection_id"
+        ),
     )
     with connection.cursor() as cursor:
         cursor.execute(query, params)
         row = cursor.fetchone()
     assert row is not None
-    skus, available, inbound, reserved, unfulfillable, at_risk, out_of_stock, excess_skus, excess_units, alerts = row
+    (
+        skus,
+        available,
+        inbound,
+        reserved,
+        unfulfillable,
+        at_risk,
+        out_of_stock,
+        excess_skus,
+        excess_units,
+        alerts,
+    ) = row
     return StockHealth(
-        skus, available, inbound, reserved, unfulfillable, at_risk, out_of_stock, excess_skus, excess_units,
+        skus,
+        available,
+        inbound,
+        reserved,
+        unfulfillable,
+        at_risk,
+        out_of_stock,
+        excess_skus,
+        excess_units,
         alerts=_alerts({str(alert): int(n) for alert, n in alerts}),
     )
 
@@ -120,10 +153,17 @@ def stock_health_refresh(*, connection_id: int, marketplace_ids: list[str]) -> N
             connection_id=connection_id,
             marketplace_id=marketplace_id,
             defaults={
-                "skus": health.skus, "available": health.available, "inbound": health.inbound,
-                "reserved": health.reserved, "unfulfillable": health.unfulfillable, "at_risk": health.at_risk,
-                "out_of_stock": health.out_of_stock, "excess_skus": health.excess_skus,
-                "excess_units": health.excess_units, "alerts": dict(health.alerts), "refreshed_at": now,
+                "skus": health.skus,
+                "available": health.available,
+                "inbound": health.inbound,
+                "reserved": health.reserved,
+                "unfulfillable": health.unfulfillable,
+                "at_risk": health.at_risk,
+                "out_of_stock": health.out_of_stock,
+                "excess_skus": health.excess_skus,
+                "excess_units": health.excess_units,
+                "alerts": dict(health.alerts),
+                "refreshed_at": now,
             },
         )
 

@@ -67,15 +67,21 @@ class PlanningRow(NamedTuple):
 
 STOCK_COLUMNS = bulk.columns_of(StockRow)
 STOCK = bulk.Target(
-    table="inventory_stocklevel", columns=tuple(c.name for c in STOCK_COLUMNS), key=("marketplace_id", "sku")
+    table="inventory_stocklevel",
+    columns=tuple(c.name for c in STOCK_COLUMNS),
+    key=("marketplace_id", "sku"),
 )
 RESTOCK_COLUMNS = bulk.columns_of(RestockRow)
 RESTOCK = bulk.Target(
-    table="inventory_restockadvice", columns=tuple(c.name for c in RESTOCK_COLUMNS), key=("marketplace_id", "sku")
+    table="inventory_restockadvice",
+    columns=tuple(c.name for c in RESTOCK_COLUMNS),
+    key=("marketplace_id", "sku"),
 )
 PLANNING_COLUMNS = bulk.columns_of(PlanningRow)
 PLANNING = bulk.Target(
-    table="inventory_inventoryhealth", columns=tuple(c.name for c in PLANNING_COLUMNS), key=("marketplace_id", "sku")
+    table="inventory_inventoryhealth",
+    columns=tuple(c.name for c in PLANNING_COLUMNS),
+    key=("marketplace_id", "sku"),
 )
 
 STOCK_LEVELS = bulk.Writer(STOCK_COLUMNS, (STOCK,))
@@ -97,16 +103,27 @@ WHERE (t.fulfillable, t.inbound, t.reserved, t.unfulfillable, t.total)
 """
 
 
-def stock_forget_unseen(*, connection_id: int, marketplace_id: str, seen: set[str], channel: str) -> int:
+def stock_forget_unseen(
+    *, connection_id: int, marketplace_id: str, seen: set[str], channel: str
+) -> int:
     """After a complete read of a channel's stock in a marketplace, delete the SKUs it no longer
     lists (a SKU with no FBA stock record any more, a deleted listing)."""
     return bulk.delete_unseen(
-        "inventory_stocklevel", connection_id=connection_id, marketplace_id=marketplace_id, seen=seen, channel=channel
+        "inventory_stocklevel",
+        connection_id=connection_id,
+        marketplace_id=marketplace_id,
+        seen=seen,
+        channel=channel,
     )
 
 
 def stock_snapshot(*, connection_id: int, marketplace_id: str, day: date) -> None:
     """Keep the marketplace's stock levels as the snapshot of ``day``."""
-    params: dict[str, Any] = {"team": require_team_scope(), "connection": connection_id, "marketplace": marketplace_id, "day": day}
+    params: dict[str, Any] = {
+        "team": require_team_scope(),
+        "connection": connection_id,
+        "marketplace": marketplace_id,
+        "day": day,
+    }
     with connection.cursor() as cursor:
         cursor.execute(_SNAPSHOT, params)

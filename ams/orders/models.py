@@ -20,9 +20,19 @@ from ams.core.tenancy import TenantModel
 # once per batch, and a trigger refuses to delete a connection whose orders remain (migration
 # 0002). The natural key's index, which starts with team and connection, serves lookups by them.
 class Order(TenantModel):
-    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False)
+    team = models.ForeignKey(
+        "teams.Team",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
     connection = models.ForeignKey(
-        "amazon.SellerConnection", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+        "amazon.SellerConnection",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     marketplace_id = models.CharField(max_length=20)
     amazon_order_id = models.CharField(max_length=40)
@@ -38,7 +48,9 @@ class Order(TenantModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["team", "connection", "amazon_order_id"], name="order_natural_key")
+            models.UniqueConstraint(
+                fields=["team", "connection", "amazon_order_id"], name="order_natural_key"
+            )
         ]
         # One index besides the natural key: the orders page lists newest first, and its
         # marketplace and date filters read the same index (a page is 50 orders). A second one
@@ -57,9 +69,19 @@ class OrderLine(TenantModel):
     ``promotion_discount`` is positive: what promotions took off the item and its shipping.
     """
 
-    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False)
+    team = models.ForeignKey(
+        "teams.Team",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
     connection = models.ForeignKey(
-        "amazon.SellerConnection", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+        "amazon.SellerConnection",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     marketplace_id = models.CharField(max_length=20)
     amazon_order_id = models.CharField(max_length=40)
@@ -81,11 +103,15 @@ class OrderLine(TenantModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["team", "connection", "amazon_order_id", "sku"], name="order_line_natural_key"
+                fields=["team", "connection", "amazon_order_id", "sku"],
+                name="order_line_natural_key",
             )
         ]
         indexes = [
-            models.Index(fields=["team", "connection", "marketplace_id", "purchased_at"], name="order_line_team_mkt_purch"),
+            models.Index(
+                fields=["team", "connection", "marketplace_id", "purchased_at"],
+                name="order_line_team_mkt_purch",
+            ),
             # The orders page's SKU filter: the SKUs that match, resolved first, then their lines.
             models.Index(fields=["team", "sku", "purchased_at"], name="order_line_team_sku"),
         ]
@@ -94,7 +120,9 @@ class OrderLine(TenantModel):
 class OrderDay(TenantModel):
     """Read model: one marketplace's orders on one marketplace-local day (see ams.orders.rollups)."""
 
-    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")
+    connection = models.ForeignKey(
+        "amazon.SellerConnection", on_delete=models.CASCADE, related_name="+"
+    )
     marketplace_id = models.CharField(max_length=20)
     day = models.DateField()
     currency = models.CharField(max_length=3)
@@ -111,7 +139,8 @@ class OrderDay(TenantModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["team", "connection", "marketplace_id", "day", "currency"], name="order_day_key"
+                fields=["team", "connection", "marketplace_id", "day", "currency"],
+                name="order_day_key",
             )
         ]
 
@@ -119,7 +148,9 @@ class OrderDay(TenantModel):
 class SkuSummary(TenantModel):
     """Read model: per marketplace and SKU, units and sales over the standard windows."""
 
-    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")
+    connection = models.ForeignKey(
+        "amazon.SellerConnection", on_delete=models.CASCADE, related_name="+"
+    )
     marketplace_id = models.CharField(max_length=20)
     sku = models.CharField(max_length=64)
     currency = models.CharField(max_length=3)
@@ -158,7 +189,8 @@ class SkuSummary(TenantModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["team", "connection", "marketplace_id", "sku", "currency"], name="sku_summary_key"
+                fields=["team", "connection", "marketplace_id", "sku", "currency"],
+                name="sku_summary_key",
             )
         ]
 
@@ -172,7 +204,9 @@ class SkuDay(TenantModel):
     end of the sync run rebuilds them once (see ams.orders.rollups).
     """
 
-    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")
+    connection = models.ForeignKey(
+        "amazon.SellerConnection", on_delete=models.CASCADE, related_name="+"
+    )
     marketplace_id = models.CharField(max_length=20)
     day = models.DateField()
     sku = models.CharField(max_length=64)
@@ -185,7 +219,8 @@ class SkuDay(TenantModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["team", "connection", "marketplace_id", "day", "sku", "currency"], name="sku_day_key"
+                fields=["team", "connection", "marketplace_id", "day", "sku", "currency"],
+                name="sku_day_key",
             )
         ]
         # Pages read a date range of every marketplace at once, or the days of a few SKUs.
@@ -200,12 +235,16 @@ class SkuDayBacklog(TenantModel):
     in the transaction of each ingest batch, rebuilt and cleared at the end of the sync run. A run
     that stops early leaves them to the next one."""
 
-    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")
+    connection = models.ForeignKey(
+        "amazon.SellerConnection", on_delete=models.CASCADE, related_name="+"
+    )
     marketplace_id = models.CharField(max_length=20)
     first_day = models.DateField()
     last_day = models.DateField()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["team", "connection", "marketplace_id"], name="sku_day_backlog_key")
+            models.UniqueConstraint(
+                fields=["team", "connection", "marketplace_id"], name="sku_day_backlog_key"
+            )
         ]

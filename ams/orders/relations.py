@@ -17,7 +17,9 @@ from ams.orders.models import SkuDay, SkuSummary
 
 
 def _team_rows(model: type[Model]) -> str:
-    return f"SELECT * FROM {connection.ops.quote_name(model._meta.db_table)} WHERE team_id = %(team)s"  # noqa: S608 (model's table)
+    return (
+        f"SELECT * FROM {connection.ops.quote_name(model._meta.db_table)} WHERE team_id = %(team)s"  # noqa: S608 (model's table)
+    )
 
 
 def sku_days() -> str:

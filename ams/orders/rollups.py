@@ -50,20 +50,29 @@ _DAY_FIGURES = """marketplace_id, (purchased_at AT TIME ZONE %(zone)s)::date, cu
     coalesce(sum(promotion_discount), 0)
 """
 
-_DAYS_INSERT = """
+_DAYS_INSERT = (
+    """
 INSERT INTO orders_orderday (team_id, connection_id, marketplace_id, day, currency, orders,
     cancelled_orders, units, sales, item_price, shipping_price, tax, promotion_discount)
-SELECT team_id, connection_id, """ + _DAY_FIGURES + """
+SELECT team_id, connection_id, """
+    + _DAY_FIGURES
+    + """
 FROM orders_orderline
-WHERE """ + _LINES_PURCHASED_IN + """
+WHERE """
+    + _LINES_PURCHASED_IN
+    + """
 GROUP BY team_id, connection_id, marketplace_id, 4, currency
 """
+)
 
 # The staged lines of one marketplace added to its days (see order_days_refresh_from_stage).
-_DAYS_ADD = """
+_DAYS_ADD = (
+    """
 INSERT INTO orders_orderday AS d (team_id, connection_id, marketplace_id, day, currency, orders,
     cancelled_orders, units, sales, item_price, shipping_price, tax, promotion_discount)
-SELECT %(team)s, %(connection)s, """ + _DAY_FIGURES + """
+SELECT %(team)s, %(connection)s, """
+    + _DAY_FIGURES
+    + """
 FROM {stage}
 WHERE marketplace_id = %(marketplace)s
 GROUP BY marketplace_id, 4, currency
@@ -73,6 +82,7 @@ SET orders = d.orders + excluded.orders, cancelled_orders = d.cancelled_orders +
     shipping_price = d.shipping_price + excluded.shipping_price, tax = d.tax + excluded.tax,
     promotion_discount = d.promotion_discount + excluded.promotion_discount
 """
+)
 
 _SKU_DAYS_DELETE = """
 DELETE FROM orders_skuday
@@ -81,19 +91,25 @@ WHERE team_id = %(team)s AND connection_id = %(connection)s AND marketplace_id =
 """
 
 # Cancelled lines are left out, as in SkuSummary: they sold nothing and cost no goods.
-_SKU_DAYS_INSERT = """
+_SKU_DAYS_INSERT = (
+    """
 INSERT INTO orders_skuday (team_id, connection_id, marketplace_id, day, sku, currency, orders, units, sales)
 SELECT team_id, connection_id, marketplace_id, (purchased_at AT TIME ZONE %(zone)s)::date, sku, currency,
     count(DISTINCT amazon_order_id),
     sum(quantity),
     coalesce(sum(item_price - coalesce(promotion_discount, 0)), 0)
 FROM orders_orderline
-WHERE """ + _LINES_PURCHASED_IN + """ AND status <> 'cancelled'
+WHERE """
+    + _LINES_PURCHASED_IN
+    + """ AND status <> 'cancelled'
 GROUP BY team_id, connection_id, marketplace_id, 4, sku, currency
 """
+)
 
 
-def _day_params(connection_id: int, marketplace_id: str, first_day: date, last_day: date) -> dict[str, Any]:
+def _day_params(
+    connection_id: int, marketplace_id: str, first_day: date, last_day: date
+) -> dict[str, Any]:
     tz = zone(marketplace_id)
     return {
         "team": require_team_scope(),
@@ -112,7 +128,9 @@ def _local_days(marketplace_id: str, first: datetime, last: datetime) -> tuple[d
     return first.astimezone(tz).date(), last.astimezone(tz).date()
 
 
-def order_days_refresh(*, connection_id: int, marketplace_id: str, first: datetime, last: datetime) -> None:
+def order_days_refresh(
+    *, connection_id: int, marketplace_id: str, first: datetime, last: datetime
+) -> None:
     """Rebuild the local days (``OrderDay`` and ``SkuDay``) that contain the instants ``first`` … ``last``."""
     first_day, last_day = _local_days(marketplace_id, first, last)
     params = _day_params(connection_id, marketplace_id, first_day, last_day)
@@ -132,7 +150,9 @@ SET first_day = least(orders_skudaybacklog.first_day, excluded.first_day),
 """
 
 
-def order_days_refresh_from_stage(*, connection_id: int, staged: str, added_only: bool = False) -> None:
+def order_days_refresh_from_stage(
+    *, connection_id: int, staged: str, added_only: bool = False
+) -> None:
     """After an ingest batch (its staging table, of the order lines' columns): bring its days of
     ``OrderDay`` up to date, and note them for ``SkuDay``, which :func:`sku_days_catch_up`
     rebuilds at the end of the sync run.
@@ -164,14 +184,19 @@ def order_days_refresh_from_stage(*, connection_id: int, staged: str, added_only
 
 def _add_staged_days(connection_id: int, marketplace_id: str, staged: str) -> None:
     params: dict[str, Any] = {
-        "team": require_team_scope(), "connection": connection_id, "marketplace": marketplace_id, "zone": zone_name(marketplace_id),
+        "team": require_team_scope(),
+        "connection": connection_id,
+        "marketplace": marketplace_id,
+        "zone": zone_name(marketplace_id),
     }
     with connection.cursor() as cursor:
         statement = sql.SQL(_DAYS_ADD).format(stage=sql.Identifier(staged))
         cursor.execute(statement.as_string(cursor.cursor.connection), params)
 
 
-def _rebuild_staged_days(connection_id: int, marketplace_id: str, staged: str, first_day: date, last_day: date) -> None:
+def _rebuild_staged_days(
+    connection_id: int, marketplace_id: str, staged: str, first_day: date, last_day: date
+) -> None:
     runs = [(first_day, last_day)]
     if (last_day - first_day).days > SPREAD_DAYS:
         runs = _day_runs(_staged_days(staged, marketplace_id))
@@ -182,9 +207,13 @@ def _rebuild_staged_days(connection_id: int, marketplace_id: str, staged: str, f
             cursor.execute(_DAYS_INSERT, params)
 
 
-def _note_sku_days(connection_id: int, marketplace_id: str, first_day: date, last_day: date) -> None:
+def _note_sku_days(
+    connection_id: int, marketplace_id: str, first_day: date, last_day: date
+) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(_BACKLOG_WIDEN, _day_params(connection_id, marketplace_id, first_day, last_day))
+        cursor.execute(
+            _BACKLOG_WIDEN, _day_params(connection_id, marketplace_id, first_day, last_day)
+        )
 
 
 # A batch whose lines span more days than this rebuilds only the days it has lines on: a
@@ -239,7 +268,8 @@ def sku_days_catch_up(*, connection_id: int) -> None:
 
 _SUMMARY_DELETE = "DELETE FROM orders_skusummary WHERE team_id = %(team)s AND connection_id = %(connection)s AND marketplace_id = %(marketplace)s"
 
-_SUMMARY_INSERT = """
+_SUMMARY_INSERT = (
+    """
 INSERT INTO orders_skusummary (team_id, connection_id, marketplace_id, sku, currency, as_of,
     units_7d, units_30d, units_90d, units_mtd, sales_7d, sales_30d, sales_90d, sales_mtd,
     units_prev_7d, units_prev_30d, units_prev_90d, units_prev_mtd,
@@ -262,9 +292,12 @@ SELECT team_id, connection_id, marketplace_id, sku, currency, %(today)s,
     coalesce(sum(item_price - coalesce(promotion_discount, 0)) FILTER (WHERE purchased_at >= %(p90)s AND purchased_at < %(d90)s), 0),
     coalesce(sum(item_price - coalesce(promotion_discount, 0)) FILTER (WHERE purchased_at >= %(pmtd)s AND purchased_at < %(mtd)s), 0)
 FROM orders_orderline
-WHERE """ + _LINES_PURCHASED_IN + """ AND status <> 'cancelled'
+WHERE """
+    + _LINES_PURCHASED_IN
+    + """ AND status <> 'cancelled'
 GROUP BY team_id, connection_id, marketplace_id, sku, currency
 """
+)
 
 
 def sku_summaries_refresh(*, connection_id: int, marketplace_id: str, now: datetime) -> None:

@@ -42,7 +42,9 @@ class OrderFilter:
 
 def order_marketplaces(team: Team) -> list[str]:
     # The day rollup is small; the marketplaces a team has orders in are the ones it holds.
-    return list(OrderDay.objects.filter(team=team).values_list("marketplace_id", flat=True).distinct())
+    return list(
+        OrderDay.objects.filter(team=team).values_list("marketplace_id", flat=True).distinct()
+    )
 
 
 def sold_skus(team: Team) -> set[str]:
@@ -52,7 +54,13 @@ def sold_skus(team: Team) -> set[str]:
 
 def main_currency(team: Team) -> str | None:
     """The currency most of the team's SKU summary rows sell in, None before any sale."""
-    sold = SkuSummary.objects.filter(team=team).values("currency").annotate(n=Count("id")).order_by("-n").first()
+    sold = (
+        SkuSummary.objects.filter(team=team)
+        .values("currency")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .first()
+    )
     return str(sold["currency"]) if sold else None
 
 
@@ -68,15 +76,26 @@ def _local_days(marketplace_ids: Iterable[str], first: date | None, last: date |
         tz = zone(marketplace_id)
         bounds = Q(marketplace_id=marketplace_id)
         if first:
-            bounds &= Q(purchased_at__gte=datetime.combine(first, time.min, tzinfo=tz).astimezone(UTC))
+            bounds &= Q(
+                purchased_at__gte=datetime.combine(first, time.min, tzinfo=tz).astimezone(UTC)
+            )
         if last:
-            bounds &= Q(purchased_at__lt=datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz).astimezone(UTC))
+            bounds &= Q(
+                purchased_at__lt=datetime.combine(
+                    last + timedelta(days=1), time.min, tzinfo=tz
+                ).astimezone(UTC)
+            )
         condition |= bounds
     return condition
 
 
 def _filter_orders(
-    team: Team, qs: QuerySet[Any], filters: OrderFilter, sku_matches: Collection[str], *, lines: bool
+    team: Team,
+    qs: QuerySet[Any],
+    filters: OrderFilter,
+    sku_matches: Collection[str],
+    *,
+    lines: bool,
 ) -> QuerySet[Any]:
     if filters.date_from or filters.date_to:
         marketplace_ids = [filters.marketplace] if filters.marketplace else order_marketplaces(team)
@@ -93,12 +112,16 @@ def _filter_orders(
         else:
             # One pass over the lines (a hashed semi-join), not a probe per order: measured, a
             # correlated EXISTS turns into a nested loop over both tables on a large seller.
-            matching = _filter_orders(team, OrderLine.objects.filter(team=team), filters, sku_matches, lines=True)
+            matching = _filter_orders(
+                team, OrderLine.objects.filter(team=team), filters, sku_matches, lines=True
+            )
             qs = qs.filter(amazon_order_id__in=matching.values("amazon_order_id"))
     return qs
 
 
-def orders(team: Team, filters: OrderFilter, *, sku_matches: Collection[str] = ()) -> QuerySet[Order]:
+def orders(
+    team: Team, filters: OrderFilter, *, sku_matches: Collection[str] = ()
+) -> QuerySet[Order]:
     """The filtered orders, newest first. ``sku_matches``: the SKUs ``filters.sku`` stands for,
     resolved by the caller against every table that names the team's SKUs (the lines are then
     read through their (team, SKU) index); without them, the text itself."""
@@ -106,7 +129,9 @@ def orders(team: Team, filters: OrderFilter, *, sku_matches: Collection[str] = (
     return qs.order_by("-purchased_at", "-id")
 
 
-def order_lines(team: Team, filters: OrderFilter, *, sku_matches: Collection[str] = ()) -> QuerySet[OrderLine]:
+def order_lines(
+    team: Team, filters: OrderFilter, *, sku_matches: Collection[str] = ()
+) -> QuerySet[OrderLine]:
     """The lines of the filtered orders (a SKU filter keeps only the matching lines), for export."""
     qs = _filter_orders(team, OrderLine.objects.filter(team=team), filters, sku_matches, lines=True)
     return qs.order_by("-purchased_at", "amazon_order_id", "sku")
@@ -114,7 +139,9 @@ def order_lines(team: Team, filters: OrderFilter, *, sku_matches: Collection[str
 
 def access_order(team: Team, amazon_order_id: str) -> Order | None:
     """The team's order with this Amazon id, or None for a missing one and another team's alike."""
-    return Order.objects.filter(team=team, amazon_order_id=amazon_order_id[:40]).order_by("id").first()
+    return (
+        Order.objects.filter(team=team, amazon_order_id=amazon_order_id[:40]).order_by("id").first()
+    )
 
 
 @dataclass
@@ -132,7 +159,14 @@ class OrderRow:
         priced = [line for line in self.lines if line.item_price is not None]
         if not priced:
             return None
-        return sum((line.item_price - (line.promotion_discount or 0) for line in priced if line.item_price is not None), Decimal(0))
+        return sum(
+            (
+                line.item_price - (line.promotion_discount or 0)
+                for line in priced
+                if line.item_price is not None
+            ),
+            Decimal(0),
+        )
 
     @property
     def local_day(self) -> date:
@@ -191,7 +225,11 @@ def order_count(team: Team, filters: OrderFilter) -> int | None:
     if not filters.rollup_can_answer:
         return None
     days = _order_days(team, filters)
-    split = days.values("connection_id", "marketplace_id", "day").annotate(currencies=Count("id")).filter(currencies__gt=1)
+    split = (
+        days.values("connection_id", "marketplace_id", "day")
+        .annotate(currencies=Count("id"))
+        .filter(currencies__gt=1)
+    )
     if split.exists():
         return None
     return int(days.aggregate(orders=Sum("orders"))["orders"] or 0)
@@ -208,7 +246,9 @@ def order_totals(team: Team, filters: OrderFilter) -> list[SalesTotal] | None:
     qs = _order_days(team, filters)
     return [
         SalesTotal(r["currency"], r["orders"] or 0, r["units"] or 0, r["sales"] or Decimal(0))
-        for r in qs.values("currency").annotate(orders=Sum("orders"), units=Sum("units"), sales=Sum("sales")).order_by("currency")
+        for r in qs.values("currency")
+        .annotate(orders=Sum("orders"), units=Sum("units"), sales=Sum("sales"))
+        .order_by("currency")
     ]
 
 
@@ -229,11 +269,25 @@ def day_figures(team: Team, first: date, last: date, marketplace: str = "") -> l
     if marketplace:
         qs = qs.filter(marketplace_id=marketplace)
     # Named apart from the columns: an annotation called "orders" would shadow the column.
-    rows = qs.values("currency", "day").annotate(
-        day_orders=Sum("orders"), day_units=Sum("units"), day_sales=Sum("sales"), day_promotions=Sum("promotion_discount")
-    ).order_by()
+    rows = (
+        qs.values("currency", "day")
+        .annotate(
+            day_orders=Sum("orders"),
+            day_units=Sum("units"),
+            day_sales=Sum("sales"),
+            day_promotions=Sum("promotion_discount"),
+        )
+        .order_by()
+    )
     return [
-        DayFigures(r["currency"], r["day"], r["day_orders"], r["day_units"], r["day_sales"], r["day_promotions"])
+        DayFigures(
+            r["currency"],
+            r["day"],
+            r["day_orders"],
+            r["day_units"],
+            r["day_sales"],
+            r["day_promotions"],
+        )
         for r in rows
     ]
 
@@ -278,7 +332,8 @@ def summary_state(team: Team, marketplace: str = "") -> SummaryState:
     and how many rows it has."""
     with connection.cursor() as cursor:
         cursor.execute(
-            _SUMMARY_STATE.format(marketplace=_marketplace_condition(marketplace)), {"team": team.id, "marketplace": marketplace}
+            _SUMMARY_STATE.format(marketplace=_marketplace_condition(marketplace)),
+            {"team": team.id, "marketplace": marketplace},
         )
         row = cursor.fetchone()
     assert row is not None
@@ -349,8 +404,15 @@ _SKU_ROWS = """
 
 
 def sku_moves(
-    team: Team, *, first: date, last: date, previous_first: date, marketplace: str = "",
-    window: str | None = None, one_source: bool = False, n: int,
+    team: Team,
+    *,
+    first: date,
+    last: date,
+    previous_first: date,
+    marketplace: str = "",
+    window: str | None = None,
+    one_source: bool = False,
+    n: int,
 ) -> list[SkuMoveRow]:
     """The ``n`` best sellers by sales of each currency from ``first`` to ``last``, and the ``n``
     SKUs whose units fell most against the days from ``previous_first``; from the SKU summary's
@@ -358,14 +420,20 @@ def sku_moves(
     the summary's rows (under the marketplace filter) all come from one connection and
     marketplace (``summary_state``), so each row is a SKU's and needs no adding up."""
     params: dict[str, Any] = {
-        "team": team.id, "first": first, "last": last, "previous_first": previous_first,
-        "marketplace": marketplace, "n": n,
+        "team": team.id,
+        "first": first,
+        "last": last,
+        "previous_first": previous_first,
+        "marketplace": marketplace,
+        "n": n,
     }
     where = _marketplace_condition(marketplace)
     if window is None:
         per_sku = _SKU_DAYS_ADDED.format(marketplace=where)
     else:
-        per_sku = (_SKU_ROWS if one_source else _SKU_ROWS_ADDED).format(window=window, marketplace=where)
+        per_sku = (_SKU_ROWS if one_source else _SKU_ROWS_ADDED).format(
+            window=window, marketplace=where
+        )
     with connection.cursor() as cursor:
         cursor.execute(_SKU_MOVES.format(per_sku=per_sku), params)
         return [SkuMoveRow(*row) for row in cursor.fetchall()]

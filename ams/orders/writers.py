@@ -44,8 +44,14 @@ LINE_COLUMNS = bulk.columns_of(OrderLineRow)
 ORDERS = bulk.Target(
     table="orders_order",
     columns=(
-        "amazon_order_id", "marketplace_id", "purchased_at", "last_updated_at", "status",
-        "fulfillment_channel", "sales_channel", "currency",
+        "amazon_order_id",
+        "marketplace_id",
+        "purchased_at",
+        "last_updated_at",
+        "status",
+        "fulfillment_channel",
+        "sales_channel",
+        "currency",
     ),
     key=("amazon_order_id",),
     version="last_updated_at",
@@ -53,9 +59,21 @@ ORDERS = bulk.Target(
 LINES = bulk.Target(
     table="orders_orderline",
     columns=(
-        "amazon_order_id", "sku", "marketplace_id", "asin", "purchased_at", "last_updated_at", "status",
-        "fulfillment_channel", "quantity", "currency", "item_price", "shipping_price", "tax",
-        "promotion_discount", "promotion_ids",
+        "amazon_order_id",
+        "sku",
+        "marketplace_id",
+        "asin",
+        "purchased_at",
+        "last_updated_at",
+        "status",
+        "fulfillment_channel",
+        "quantity",
+        "currency",
+        "item_price",
+        "shipping_price",
+        "tax",
+        "promotion_discount",
+        "promotion_ids",
     ),
     key=("amazon_order_id", "sku"),
     version="last_updated_at",
@@ -75,9 +93,13 @@ def order_lines(connection_id: int, *, from_report: bool) -> bulk.Writer:
     ``from_report``: the all-orders report's lines, a SKU's items summed (``REPORT_LINES``)."""
 
     def after_merge(staged: str, added_only: bool) -> None:
-        rollups.order_days_refresh_from_stage(connection_id=connection_id, staged=staged, added_only=added_only)
+        rollups.order_days_refresh_from_stage(
+            connection_id=connection_id, staged=staged, added_only=added_only
+        )
 
-    return bulk.Writer(LINE_COLUMNS, (ORDERS, REPORT_LINES if from_report else LINES), after_merge=after_merge)
+    return bulk.Writer(
+        LINE_COLUMNS, (ORDERS, REPORT_LINES if from_report else LINES), after_merge=after_merge
+    )
 
 
 def same_sku(first: OrderLineRow, second: OrderLineRow) -> OrderLineRow:
@@ -95,4 +117,3 @@ def same_sku(first: OrderLineRow, second: OrderLineRow) -> OrderLineRow:
         else:
             values[name] = a + b
     return OrderLineRow(**values)  # type: ignore[arg-type]
-

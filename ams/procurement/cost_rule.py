@@ -54,7 +54,9 @@ class AppliedCost:
         return f"CASE WHEN {self.own}.id IS NOT NULL THEN {self.own}.{name} ELSE {self.every}.{name} END"
 
 
-def cost_on_day(*, lines: str, day: str, costs: str, own: str = "own", every: str = "every") -> AppliedCost:
+def cost_on_day(
+    *, lines: str, day: str, costs: str, own: str = "own", every: str = "every"
+) -> AppliedCost:
     """LEFT JOINs from ``lines`` (the alias of rows with ``sku`` and ``marketplace_id``) to
     ``costs`` (a relation of ``dated_costs`` rows) that find the record valid on ``day`` (an SQL
     expression: a column of the lines, or a parameter for one day). At most one record of each
@@ -62,7 +64,9 @@ def cost_on_day(*, lines: str, day: str, costs: str, own: str = "own", every: st
     records, for a query that applies the rule twice in one scope."""
 
     def valid(alias: str) -> str:
-        return f"{alias}.effective_from <= {day} AND ({alias}.until IS NULL OR {day} < {alias}.until)"
+        return (
+            f"{alias}.effective_from <= {day} AND ({alias}.until IS NULL OR {day} < {alias}.until)"
+        )
 
     joins = f"""
     LEFT JOIN {costs} {own} ON {own}.sku = {lines}.sku AND {own}.marketplace_id = {lines}.marketplace_id

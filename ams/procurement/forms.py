@@ -10,7 +10,11 @@ from ams.procurement.importing import CostRow, RowError, check_row
 
 
 def _marketplace_filter_choices() -> list[tuple[str, str]]:
-    return [("", "Any marketplace"), ("all", "All marketplaces (no specific one)"), *marketplace_choices()]
+    return [
+        ("", "Any marketplace"),
+        ("all", "All marketplaces (no specific one)"),
+        *marketplace_choices(),
+    ]
 
 
 class CostFilterForm(forms.Form):
@@ -27,7 +31,9 @@ class ProductCostForm(forms.Form):
     )
     currency = forms.ChoiceField(choices=[(c, c) for c in sorted(SALE_CURRENCIES)])
     unit_cost = forms.CharField(max_length=24, label="Unit cost")
-    effective_from = forms.DateField(label="Valid from", widget=forms.DateInput(attrs={"type": "date"}))
+    effective_from = forms.DateField(
+        label="Valid from", widget=forms.DateInput(attrs={"type": "date"})
+    )
     note = forms.CharField(max_length=200, required=False)
 
     def __init__(self, *args: Any, known_skus: set[str] | None = None, **kwargs: Any) -> None:

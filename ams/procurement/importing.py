@@ -92,7 +92,8 @@ def _header_map(header: Iterable[object]) -> dict[str, int]:
     if missing:
         raise ImportFileError(
             f"The file has no {', '.join(missing)} column. The first row must name the columns: "
-            + ", ".join(COLUMNS) + " (marketplace and note are optional)."
+            + ", ".join(COLUMNS)
+            + " (marketplace and note are optional)."
         )
     return positions
 
@@ -101,10 +102,16 @@ def read_rows(upload: IO[bytes], name: str = "") -> Iterator[tuple[int, dict[str
     """(line number, {column: cell}) for each data row of a CSV or XLSX file; line 1 is the header."""
     data = upload.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
-        raise ImportFileError(f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB: split it into smaller files.")
+        raise ImportFileError(
+            f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB: split it into smaller files."
+        )
     if not data.strip():
         raise ImportFileError("The file is empty.")
-    rows = _xlsx_rows(data) if data.startswith(_XLSX_MAGIC) or name.lower().endswith(".xlsx") else _csv_rows(data)
+    rows = (
+        _xlsx_rows(data)
+        if data.startswith(_XLSX_MAGIC) or name.lower().endswith(".xlsx")
+        else _csv_rows(data)
+    )
     try:
         header = next(rows)
     except StopIteration:
@@ -112,7 +119,9 @@ def read_rows(upload: IO[bytes], name: str = "") -> Iterator[tuple[int, dict[str
     positions = _header_map(header)
     for number, cells in enumerate(rows, start=2):
         if number > MAX_ROWS + 1:
-            raise ImportFileError(f"The file has more than {MAX_ROWS} rows: split it into smaller files.")
+            raise ImportFileError(
+                f"The file has more than {MAX_ROWS} rows: split it into smaller files."
+            )
         values = {c: (cells[i] if i < len(cells) else None) for c, i in positions.items()}
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in values.values()):
             continue
@@ -123,7 +132,9 @@ def _csv_rows(data: bytes) -> Iterator[list[Any]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ImportFileError("The file is not UTF-8 text: save it as “CSV UTF-8” or as an Excel workbook (.xlsx).") from None
+        raise ImportFileError(
+            "The file is not UTF-8 text: save it as “CSV UTF-8” or as an Excel workbook (.xlsx)."
+        ) from None
     sample = text[:8192]
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
@@ -142,7 +153,9 @@ def _xlsx_rows(data: bytes) -> Iterator[list[Any]]:
         raise ImportFileError("The file is not a readable Excel workbook (.xlsx).") from None
     # A workbook is a zip: refuse one that would unpack to far more than any cost sheet needs.
     if unpacked > MAX_XLSX_UNPACKED_BYTES:
-        raise ImportFileError(f"The workbook unpacks to more than {MAX_XLSX_UNPACKED_BYTES // (1024 * 1024)} MB: split it into smaller files.")
+        raise ImportFileError(
+            f"The workbook unpacks to more than {MAX_XLSX_UNPACKED_BYTES // (1024 * 1024)} MB: split it into smaller files."
+        )
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged or foreign file
@@ -209,9 +222,7 @@ def _day(value: Any) -> date:
         raise RowError(f"bad date {text[:30]!r}: write it as YYYY-MM-DD") from None
 
 
-def check_row(
-    line: int, values: dict[str, Any], *, known_skus: set[str] | None
-) -> CostRow:
+def check_row(line: int, values: dict[str, Any], *, known_skus: set[str] | None) -> CostRow:
     """One row as a cost, or RowError with the first problem found.
 
     ``known_skus`` None means the team has nothing synced yet to check SKUs against.
@@ -228,18 +239,32 @@ def check_row(
     if marketplace_text and marketplace_text.lower() not in ("all", "*"):
         marketplace = find_marketplace(marketplace_text)
         if marketplace is None:
-            raise RowError(f"unknown marketplace {marketplace_text[:30]!r}: use a country code (US, DE) or an Amazon marketplace id")
+            raise RowError(
+                f"unknown marketplace {marketplace_text[:30]!r}: use a country code (US, DE) or an Amazon marketplace id"
+            )
     currency = _text(values.get("currency")).upper()
     if not currency:
         raise RowError("currency is empty")
     if marketplace is not None and currency != marketplace.currency:
-        raise RowError(f"wrong currency for the marketplace: {marketplace.country_code} sells in {marketplace.currency}, not {currency[:10]}")
+        raise RowError(
+            f"wrong currency for the marketplace: {marketplace.country_code} sells in {marketplace.currency}, not {currency[:10]}"
+        )
     if currency not in SALE_CURRENCIES:
-        raise RowError(f"currency {currency[:10]!r} is not one an Amazon marketplace sells in (AMS has no exchange rates yet)")
+        raise RowError(
+            f"currency {currency[:10]!r} is not one an Amazon marketplace sells in (AMS has no exchange rates yet)"
+        )
     unit_cost = _money(values.get("unit_cost"))
     effective_from = _day(values.get("effective_from"))
     note = _text(values.get("note"))[:200]
-    return CostRow(line, sku, marketplace.id if marketplace else None, currency, unit_cost, effective_from, note)
+    return CostRow(
+        line,
+        sku,
+        marketplace.id if marketplace else None,
+        currency,
+        unit_cost,
+        effective_from,
+        note,
+    )
 
 
 def check_rows(
@@ -255,7 +280,13 @@ def check_rows(
             continue
         first = accepted.get(row.key)
         if first is not None:
-            rejected.append(Rejection(line, row.sku, f"duplicate in file: line {first.line} has the same SKU, marketplace and date"))
+            rejected.append(
+                Rejection(
+                    line,
+                    row.sku,
+                    f"duplicate in file: line {first.line} has the same SKU, marketplace and date",
+                )
+            )
             continue
         accepted[row.key] = row
     return list(accepted.values()), rejected

@@ -30,7 +30,9 @@ class ProductCost(TenantModel):
     # NULL: every marketplace. NULL rather than "" so that "no marketplace" can never equal one.
     marketplace_id = models.CharField(max_length=20, null=True, blank=True)  # noqa: DJ001
     currency = models.CharField(max_length=3)
-    unit_cost = models.DecimalField(max_digits=MAX_UNIT_COST_DIGITS, decimal_places=UNIT_COST_PLACES)
+    unit_cost = models.DecimalField(
+        max_digits=MAX_UNIT_COST_DIGITS, decimal_places=UNIT_COST_PLACES
+    )
     effective_from = models.DateField()
     note = models.CharField(max_length=200, blank=True)
     created_by = models.ForeignKey(
@@ -47,7 +49,9 @@ class ProductCost(TenantModel):
                 nulls_distinct=False,
             ),
             models.CheckConstraint(condition=Q(unit_cost__gte=0), name="product_cost_not_negative"),
-            models.CheckConstraint(condition=Q(currency__regex=r"^[A-Z]{3}$"), name="product_cost_currency_code"),
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[A-Z]{3}$"), name="product_cost_currency_code"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -66,7 +70,9 @@ class SkuWindowCost(TenantModel):
     10,000 numbers instead of looking up the cost in force among every dated record.
     """
 
-    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")
+    connection = models.ForeignKey(
+        "amazon.SellerConnection", on_delete=models.CASCADE, related_name="+"
+    )
     marketplace_id = models.CharField(max_length=20)
     sku = models.CharField(max_length=64)
     currency = models.CharField(max_length=3)
@@ -103,7 +109,8 @@ class SkuWindowCost(TenantModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["team", "connection", "marketplace_id", "sku", "currency"], name="sku_window_cost_key"
+                fields=["team", "connection", "marketplace_id", "sku", "currency"],
+                name="sku_window_cost_key",
             )
         ]
 

@@ -103,28 +103,47 @@ _WINDOW_COST_OF_GOODS = _WINDOWS_AND_CHANGED_SKUS + _PRICED_DAY_BY_DAY + _COST_T
 _DAY_BY_DAY = cost_on_day(lines="s", day="s.day", costs="costs")
 _HELD = cost_on_day(lines="w", day="%(previous_first)s::date", costs="costs")
 _COST_RULE = {
-    "costs": dated_costs(), "sku_days": sku_days(), "sku_summary": sku_summary(),
-    "day_cost": _DAY_BY_DAY.column("unit_cost"), "day_currency": _DAY_BY_DAY.column("currency"), "day_joins": _DAY_BY_DAY.joins,
-    "held_cost": _HELD.column("unit_cost"), "held_currency": _HELD.column("currency"), "held_joins": _HELD.joins,
+    "costs": dated_costs(),
+    "sku_days": sku_days(),
+    "sku_summary": sku_summary(),
+    "day_cost": _DAY_BY_DAY.column("unit_cost"),
+    "day_currency": _DAY_BY_DAY.column("currency"),
+    "day_joins": _DAY_BY_DAY.joins,
+    "held_cost": _HELD.column("unit_cost"),
+    "held_currency": _HELD.column("currency"),
+    "held_joins": _HELD.joins,
 }
 
 
 def cost_of_goods(
-    team: Team, *, first: date, last: date, previous_first: date, marketplace: str = "", window: str | None = None
+    team: Team,
+    *,
+    first: date,
+    last: date,
+    previous_first: date,
+    marketplace: str = "",
+    window: str | None = None,
 ) -> list[CostOfGoods]:
     """The cost of goods sold from ``first`` to ``last`` and from ``previous_first`` to the day
     before ``first``, per currency, each unit at the cost valid on its day; a standard ``window``
     (one of ``WINDOWS``, the period ending on the summary's day) reads the SKU summary for the
     SKUs whose cost held through both periods."""
     params: dict[str, Any] = {
-        "team": team.id, "first": first, "last": last, "previous_first": previous_first, "marketplace": marketplace,
+        "team": team.id,
+        "first": first,
+        "last": last,
+        "previous_first": previous_first,
+        "marketplace": marketplace,
     }
     where = _marketplace_condition(marketplace)
     if window is None:
         query = _COST_OF_GOODS.format(marketplace=where, **_COST_RULE)
     else:
         query = _WINDOW_COST_OF_GOODS.format(
-            window=window, marketplace=where, marketplace_w=_marketplace_condition(marketplace, "w."), **_COST_RULE
+            window=window,
+            marketplace=where,
+            marketplace_w=_marketplace_condition(marketplace, "w."),
+            **_COST_RULE,
         )
     with connection.cursor() as cursor:
         cursor.execute(query, params)

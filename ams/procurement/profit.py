@@ -49,13 +49,28 @@ def line_profit(
         reason = f"the cost is in {unit_cost.currency}, the sale in {currency}"
     if unit_cost.unit_cost is None or reason:
         return LineProfit(
-            sku, currency, units, proceeds, fees, promotions,
-            cost=None, profit=None, missing_cost=True, missing_reason=reason or "no cost",
+            sku,
+            currency,
+            units,
+            proceeds,
+            fees,
+            promotions,
+            cost=None,
+            profit=None,
+            missing_cost=True,
+            missing_reason=reason or "no cost",
         )
     cost = (unit_cost.unit_cost * units).quantize(CENT, rounding=ROUND_HALF_EVEN)
     return LineProfit(
-        sku, currency, units, proceeds, fees, promotions,
-        cost=cost, profit=proceeds - fees - promotions - cost, missing_cost=False,
+        sku,
+        currency,
+        units,
+        proceeds,
+        fees,
+        promotions,
+        cost=cost,
+        profit=proceeds - fees - promotions - cost,
+        missing_cost=False,
     )
 
 
@@ -90,7 +105,9 @@ def profit_totals(lines: Iterable[LineProfit]) -> dict[str, ProfitTotal]:
         else:
             sums[cur] = (sums[cur] or Decimal(0)) + line.profit
     return {
-        cur: ProfitTotal(cur, sums[cur], counts[cur], missing.get(cur, 0), tuple(sorted(missing_skus[cur])))
+        cur: ProfitTotal(
+            cur, sums[cur], counts[cur], missing.get(cur, 0), tuple(sorted(missing_skus[cur]))
+        )
         for cur in counts
     }
 
@@ -111,7 +128,13 @@ class OrderProfit:
     missing_reason: str = ""
 
 
-def order_profit(lines: Sequence[LineProfit], *, currency: str, fees: Decimal | None, fees_estimated: bool = False) -> OrderProfit:
+def order_profit(
+    lines: Sequence[LineProfit],
+    *,
+    currency: str,
+    fees: Decimal | None,
+    fees_estimated: bool = False,
+) -> OrderProfit:
     """``lines`` are computed with zero fees each: Amazon posts fees per order, not per line."""
     missing = tuple(sorted({line.sku for line in lines if line.missing_cost}))
     if missing:

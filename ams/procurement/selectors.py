@@ -53,7 +53,9 @@ class CostLookup:
 NO_COST = "no cost on or before this day"
 
 
-def cost_for(team: Team, sku: str, marketplace_id: str | None, day: date, *, currency: str | None = None) -> CostLookup:
+def cost_for(
+    team: Team, sku: str, marketplace_id: str | None, day: date, *, currency: str | None = None
+) -> CostLookup:
     """The unit cost of ``sku`` valid on ``day`` in the marketplace, or a missing one with the reason."""
     key = CostKey(sku, marketplace_id, day, currency)
     return costs_for(team, [key])[key]
@@ -69,7 +71,8 @@ FROM unnest(%(skus)s::text[], %(marketplaces)s::text[], %(days)s::date[]) WITH O
 """
 _APPLIED = cost_on_day(lines="k", day="k.day", costs="costs")
 _LOOKUP = _LOOKUP_TEMPLATE.format(
-    costs=dated_costs(skus="sku = ANY(%(skus)s)"), joins=_APPLIED.joins,
+    costs=dated_costs(skus="sku = ANY(%(skus)s)"),
+    joins=_APPLIED.joins,
     **{name: _APPLIED.column(name) for name in ("id", "unit_cost", "currency", "effective_from")},
 )
 
@@ -96,7 +99,10 @@ def costs_for(team: Team, keys: Iterable[CostKey]) -> dict[CostKey, CostLookup]:
             result[key] = CostLookup(key, missing_reason=NO_COST)
         elif key.currency is not None and currency != key.currency:
             result[key] = CostLookup(
-                key, currency=currency, effective_from=effective_from, cost_id=cost_id,
+                key,
+                currency=currency,
+                effective_from=effective_from,
+                cost_id=cost_id,
                 missing_reason=f"the cost is in {currency}, the sale in {key.currency}",
             )
         else:
@@ -125,7 +131,11 @@ def known_skus(team: Team) -> set[str]:
 def default_currency(team: Team) -> str:
     """The currency a new cost most likely has: the one the team's costs use most, else its sales'."""
     counted = (
-        ProductCost.objects.filter(team=team).values("currency").annotate(n=Count("id")).order_by("-n", "currency").first()
+        ProductCost.objects.filter(team=team)
+        .values("currency")
+        .annotate(n=Count("id"))
+        .order_by("-n", "currency")
+        .first()
     )
     if counted:
         return str(counted["currency"])
@@ -141,7 +151,9 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def skus_without_cost_page(team: Team, *, sku_contains: str = "", limit: int = 100) -> tuple[int, list[str]]:
+def skus_without_cost_page(
+    team: Team, *, sku_contains: str = "", limit: int = 100
+) -> tuple[int, list[str]]:
     """How many synced SKUs (containing ``sku_contains``, any case) have no cost, and the first
     ``limit`` of them in SKU order.
 
@@ -174,7 +186,9 @@ def skus_without_cost_page(team: Team, *, sku_contains: str = "", limit: int = 1
 # --- The cost list ------------------------------------------------------------------------------
 
 
-def cost_records(team: Team, *, sku_contains: str = "", marketplace_id: str = "") -> QuerySet[ProductCost]:
+def cost_records(
+    team: Team, *, sku_contains: str = "", marketplace_id: str = ""
+) -> QuerySet[ProductCost]:
     """Every dated record that matches the filters, as the export writes them."""
     qs = ProductCost.objects.filter(team=team)
     if sku_contains:
@@ -183,7 +197,9 @@ def cost_records(team: Team, *, sku_contains: str = "", marketplace_id: str = ""
         qs = qs.filter(marketplace_id__isnull=True)
     elif marketplace_id:
         qs = qs.filter(marketplace_id=marketplace_id)
-    return qs.select_related("created_by").order_by("sku", "marketplace_id", "-effective_from", "id")
+    return qs.select_related("created_by").order_by(
+        "sku", "marketplace_id", "-effective_from", "id"
+    )
 
 
 @dataclass
@@ -211,7 +227,9 @@ def sku_costs(records: Iterable[ProductCost], *, today: date) -> list[SkuCosts]:
     return list(by_sku.values())
 
 
-def cost_skus_page(team: Team, *, sku_contains: str, marketplace_id: str) -> QuerySet[ProductCost, str]:
+def cost_skus_page(
+    team: Team, *, sku_contains: str, marketplace_id: str
+) -> QuerySet[ProductCost, str]:
     """The distinct SKUs with records matching the filters, for paginating the list by SKU."""
     return (
         cost_records(team, sku_contains=sku_contains, marketplace_id=marketplace_id)
@@ -269,7 +287,9 @@ FROM totals t LEFT JOIN missing m ON m.currency = t.currency
 """
 
 
-def priced_windows(team: Team, window: str, *, last: date, marketplace: str = "") -> list[PricedWindow]:
+def priced_windows(
+    team: Team, window: str, *, last: date, marketplace: str = ""
+) -> list[PricedWindow]:
     """The cost of goods of a standard window (a key of ``window_costs.WINDOWS``) ending on
     ``last``, per currency, as priced ahead for the team's SKU summary rows."""
     if window not in WINDOWS:

@@ -25,8 +25,14 @@ class ImportResult:
 
 def _record(team: Team, actor: User | None, row: CostRow) -> ProductCost:
     return ProductCost(
-        team=team, sku=row.sku, marketplace_id=row.marketplace_id, currency=row.currency,
-        unit_cost=row.unit_cost, effective_from=row.effective_from, note=row.note, created_by=actor,
+        team=team,
+        sku=row.sku,
+        marketplace_id=row.marketplace_id,
+        currency=row.currency,
+        unit_cost=row.unit_cost,
+        effective_from=row.effective_from,
+        note=row.note,
+        created_by=actor,
     )
 
 

@@ -33,24 +33,40 @@ MISSING_SHOWN = 100
 
 
 def _filters(request: TeamRequest) -> dict[str, str]:
-    form = CostFilterForm(request.GET if request.method == "GET" else request.POST, auto_id="filter_%s")
+    form = CostFilterForm(
+        request.GET if request.method == "GET" else request.POST, auto_id="filter_%s"
+    )
     if not form.is_valid():
         return {"q": "", "marketplace": ""}
     return {"q": form.cleaned_data["q"].strip(), "marketplace": form.cleaned_data["marketplace"]}
 
 
-def _costs_context(request: TeamRequest, filters: dict[str, str], page_number: Any, form: ProductCostForm | None = None) -> dict[str, Any]:
+def _costs_context(
+    request: TeamRequest,
+    filters: dict[str, str],
+    page_number: Any,
+    form: ProductCostForm | None = None,
+) -> dict[str, Any]:
     team = request.team
-    skus = selectors.cost_skus_page(team, sku_contains=filters["q"], marketplace_id=filters["marketplace"])
+    skus = selectors.cost_skus_page(
+        team, sku_contains=filters["q"], marketplace_id=filters["marketplace"]
+    )
     page = CappedPaginator(skus, SKUS_PER_PAGE, cap=SKU_COUNT_CAP).get_page(page_number)
-    records = selectors.cost_records(team, sku_contains=filters["q"], marketplace_id=filters["marketplace"])
-    rows = selectors.sku_costs(records.filter(sku__in=list(page.object_list)), today=timezone.now().date())
+    records = selectors.cost_records(
+        team, sku_contains=filters["q"], marketplace_id=filters["marketplace"]
+    )
+    rows = selectors.sku_costs(
+        records.filter(sku__in=list(page.object_list)), today=timezone.now().date()
+    )
     currency = selectors.default_currency(team)
-    missing_count, missing = selectors.skus_without_cost_page(team, sku_contains=filters["q"], limit=MISSING_SHOWN)
+    missing_count, missing = selectors.skus_without_cost_page(
+        team, sku_contains=filters["q"], limit=MISSING_SHOWN
+    )
     query = {k: v for k, v in filters.items() if v}
     return {
         "filter_form": CostFilterForm(initial=filters, auto_id="filter_%s"),
-        "form": form or ProductCostForm(initial={"effective_from": timezone.now().date(), "currency": currency}),
+        "form": form
+        or ProductCostForm(initial={"effective_from": timezone.now().date(), "currency": currency}),
         "currency": currency,
         "rows": rows,
         "page": page,
@@ -80,8 +96,12 @@ def _after_write(request: TeamRequest, form: ProductCostForm | None, ok: bool) -
         return render(request, "procurement/_costs.html", context)
     if ok:
         query = urlencode({k: v for k, v in filters.items() if v})
-        return redirect(reverse("procurement_costs", args=[request.team.slug]) + (f"?{query}" if query else ""))
-    return render(request, "procurement/costs.html", _costs_context(request, filters, None, form), status=400)
+        return redirect(
+            reverse("procurement_costs", args=[request.team.slug]) + (f"?{query}" if query else "")
+        )
+    return render(
+        request, "procurement/costs.html", _costs_context(request, filters, None, form), status=400
+    )
 
 
 @team_view(read=Role.VIEWER, write=Role.MEMBER)
@@ -92,7 +112,10 @@ def cost_add(request: TeamRequest) -> HttpResponse:
         return _after_write(request, form, ok=False)
     assert form.row is not None
     services.product_costs_save(team=request.team, actor=request.user, rows=[form.row])
-    messages.success(request, f"Saved: {form.row.sku} costs {unit_amount(form.row.unit_cost)} {form.row.currency} from {form.row.effective_from}.")
+    messages.success(
+        request,
+        f"Saved: {form.row.sku} costs {unit_amount(form.row.unit_cost)} {form.row.currency} from {form.row.effective_from}.",
+    )
     return _after_write(request, form, ok=True)
 
 
@@ -118,17 +141,34 @@ def cost_import(request: TeamRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            rows, rejected = check_rows(read_rows(upload, upload.name), known_skus=selectors.synced_skus(request.team))
+            rows, rejected = check_rows(
+                read_rows(upload, upload.name), known_skus=selectors.synced_skus(request.team)
+            )
         except ImportFileError as exc:
             form.add_error("file", str(exc))
         else:
-            result = services.product_costs_import(team=request.team, actor=request.user, rows=rows, rejected=rejected)
-            return render(request, "procurement/import_result.html", {"result": result, "columns": COLUMNS})
+            result = services.product_costs_import(
+                team=request.team, actor=request.user, rows=rows, rejected=rejected
+            )
+            return render(
+                request, "procurement/import_result.html", {"result": result, "columns": COLUMNS}
+            )
     status = 400 if request.method == "POST" else 200
-    return render(request, "procurement/import.html", {"form": form, "columns": COLUMNS}, status=status)
+    return render(
+        request, "procurement/import.html", {"form": form, "columns": COLUMNS}, status=status
+    )
 
 
-EXPORT_HEADER = ("sku", "marketplace", "currency", "unit_cost", "effective_from", "note", "created_by", "created_at")
+EXPORT_HEADER = (
+    "sku",
+    "marketplace",
+    "currency",
+    "unit_cost",
+    "effective_from",
+    "note",
+    "created_by",
+    "created_at",
+)
 
 
 def _trimmed(amount: Decimal) -> Decimal:
@@ -160,8 +200,12 @@ def cost_export(request: TeamRequest) -> StreamingHttpResponse | HttpResponse:
     team = request.team
 
     def rows() -> Iterator[Sequence[Cell]]:
-        records = selectors.cost_records(team, sku_contains=filters["q"], marketplace_id=filters["marketplace"])
+        records = selectors.cost_records(
+            team, sku_contains=filters["q"], marketplace_id=filters["marketplace"]
+        )
         for record in records.iterator(chunk_size=2000):
             yield _export_row(record)
 
-    return export_response(fmt, team_id=team.id, team_slug=team.slug, table="costs", header=EXPORT_HEADER, rows=rows)
+    return export_response(
+        fmt, team_id=team.id, team_slug=team.slug, table="costs", header=EXPORT_HEADER, rows=rows
+    )

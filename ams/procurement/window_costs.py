@@ -81,9 +81,15 @@ def _window(w: str, skus: str) -> str:
     held = cost_on_day(lines="w", day=f"%(previous_first_{w})s::date", costs="costs")
     day_by_day = cost_on_day(lines="s", day="s.day", costs="costs")
     return _WINDOW.format(
-        w=w, skus=skus, sku_days=sku_days(),
-        held_cost=held.column("unit_cost"), held_currency=held.column("currency"), held_joins=held.joins,
-        day_cost=day_by_day.column("unit_cost"), day_currency=day_by_day.column("currency"), day_joins=day_by_day.joins,
+        w=w,
+        skus=skus,
+        sku_days=sku_days(),
+        held_cost=held.column("unit_cost"),
+        held_currency=held.column("currency"),
+        held_joins=held.joins,
+        day_cost=day_by_day.column("unit_cost"),
+        day_currency=day_by_day.column("currency"),
+        day_joins=day_by_day.joins,
     ).strip()
 
 
@@ -108,7 +114,10 @@ def _price(skus: str) -> str:
         sku_summary=sku_summary(),
         costs=dated_costs(skus=skus.removeprefix("AND ")),
         windows=", ".join(_window(w, skus) for w in WINDOWS),
-        columns=", ".join(f"units_{w}, units_prev_{w}, cost_{w}, cost_prev_{w}, missing_{w}, missing_prev_{w}" for w in WINDOWS),
+        columns=", ".join(
+            f"units_{w}, units_prev_{w}, cost_{w}, cost_prev_{w}, missing_{w}, missing_prev_{w}"
+            for w in WINDOWS
+        ),
         values=", ".join(
             f"s.units_{w}, s.units_prev_{w}, coalesce(p_{w}.cost, 0), coalesce(p_{w}.cost_before, 0), "
             f"coalesce(p_{w}.missing, 0), coalesce(p_{w}.missing_before, 0)"
@@ -123,13 +132,21 @@ def _price(skus: str) -> str:
 
 
 def sku_window_costs_refresh(
-    *, connection_id: int | None = None, marketplace_id: str | None = None, skus: Sequence[str] | None = None
+    *,
+    connection_id: int | None = None,
+    marketplace_id: str | None = None,
+    skus: Sequence[str] | None = None,
 ) -> None:
     """Reprice the team's SKU summary rows (of one connection and marketplace, or of some SKUs)
     over every standard window, at the costs saved now."""
     team_id = require_team_scope()
     where = ["team_id = %(team)s"]
-    params: dict[str, Any] = {"team": team_id, "connection": connection_id, "marketplace": marketplace_id, "skus": list(skus or [])}
+    params: dict[str, Any] = {
+        "team": team_id,
+        "connection": connection_id,
+        "marketplace": marketplace_id,
+        "skus": list(skus or []),
+    }
     if connection_id is not None:
         where.append("connection_id = %(connection)s")
     if marketplace_id is not None:
@@ -153,9 +170,17 @@ def sku_window_costs_refresh(
         for group_connection, group_marketplace, as_of in groups:
             bounds: dict[str, Any] = {}
             for window in WINDOWS:
-                bounds[f"first_{window}"], bounds[f"previous_first_{window}"] = window_bounds(window, as_of)
+                bounds[f"first_{window}"], bounds[f"previous_first_{window}"] = window_bounds(
+                    window, as_of
+                )
             cursor.execute(
                 _price(sku_filter),
-                {**params, **bounds, "connection": group_connection, "marketplace": group_marketplace, "last": as_of},
+                {
+                    **params,
+                    **bounds,
+                    "connection": group_connection,
+                    "marketplace": group_marketplace,
+                    "last": as_of,
+                },
             )
         cursor.execute("RESET enable_nestloop")

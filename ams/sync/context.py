@@ -126,7 +126,10 @@ class _BlockJob:
     ) -> tuple[list[tuple[object, ...]], list[Rejected]]:
         """The lines SQL declined, through the Python converter: rows (each with its row number
         in the block, for the staging table) and the lines it refused, with their reasons."""
-        lines = [Line(0, self.header_line), *(Line(block.first_line + n - 1, text) for n, text in declined)]
+        lines = [
+            Line(0, self.header_line),
+            *(Line(block.first_line + n - 1, text) for n, text in declined),
+        ]
         rows: list[tuple[object, ...]] = []
         refused: list[Rejected] = []
         for item in parse(lines, required=self.required, convert=self.convert):
@@ -181,14 +184,16 @@ class SyncContext:
     def cursor(self) -> dict[str, object]:
         """The family's saved position, as the syncer reads it (its shape: ams/sync/cursors.py)."""
         with team_scope(self.team_id):
-            state = SyncState.objects.get(team_id=self.team_id, connection_id=self.connection_id, family=self.family)
+            state = SyncState.objects.get(
+                team_id=self.team_id, connection_id=self.connection_id, family=self.family
+            )
             return dict(state.cursor)
 
     def _save_cursor(self, cursor: Cursor) -> None:
         """Inside the caller's transaction: the cursor commits with the rows it covers."""
-        SyncState.objects.filter(team_id=self.team_id, connection_id=self.connection_id, family=self.family).update(
-            cursor=dict(cursor), updated_at=timezone.now()
-        )
+        SyncState.objects.filter(
+            team_id=self.team_id, connection_id=self.connection_id, family=self.family
+        ).update(cursor=dict(cursor), updated_at=timezone.now())
 
     def save_cursor(self, cursor: Cursor) -> None:
         with team_scope(self.team_id):
@@ -200,7 +205,9 @@ class SyncContext:
                 team_id=self.team_id, connection_id=self.connection_id, family=self.family
             ).update(progress_done=done, progress_total=total, updated_at=timezone.now())
             SyncRun.objects.filter(id=self.run_id).update(
-                rows_read=self.stats.rows_read, rows_changed=self.stats.rows_changed, quarantined=self.stats.quarantined
+                rows_read=self.stats.rows_read,
+                rows_changed=self.stats.rows_changed,
+                quarantined=self.stats.quarantined,
             )
 
     def checkpoint(self) -> None:
@@ -307,8 +314,12 @@ class SyncContext:
             raise MissingColumns(missing)
         reader.lines_per_block = self.batch_rows or BLOCK_LINES
         types = {c.name: c.sql_type for c in writer.columns}
-        job = _BlockJob(reader.header, reader.header_line, conversion, types, required, convert, writer.columns)
-        flush = functools.partial(self._flush_block, job, writer=writer, source=source, document=document)
+        job = _BlockJob(
+            reader.header, reader.header_line, conversion, types, required, convert, writer.columns
+        )
+        flush = functools.partial(
+            self._flush_block, job, writer=writer, source=source, document=document
+        )
         # Blocks are written INGEST_WORKERS at a time; the last one waits for all the others, so
         # that the cursor commits with it and after every row it covers.
         last: Block | None = None
@@ -347,7 +358,9 @@ class SyncContext:
             except Exception as exc:
                 # Two blocks written at once can, rarely, wait on each other's rows (an order
                 # at the border of both); PostgreSQL then cancels one, which is written again.
-                deadlock = isinstance(exc, DeadlockDetected) or isinstance(exc.__cause__, DeadlockDetected)
+                deadlock = isinstance(exc, DeadlockDetected) or isinstance(
+                    exc.__cause__, DeadlockDetected
+                )
                 if not deadlock or attempt == 3:
                     raise
 
@@ -370,24 +383,41 @@ class SyncContext:
                 width = len(job.header)
                 # COPY splits the cells itself when every line has one per column (the usual
                 # case, and the fast one); otherwise the block goes in as whole lines.
-                lines = ingest.stage_cells(block.data, width) if not block.odd_whitespace and width > 1 else None
+                lines = (
+                    ingest.stage_cells(block.data, width)
+                    if not block.odd_whitespace and width > 1
+                    else None
+                )
                 split = lines is not None
                 if lines is None:
                     lines = ingest.stage_lines(block.data)
                 select = functools.partial(
-                    job.conversion.select, job.header, job.types, lines, split=split, odd_whitespace=block.odd_whitespace
+                    job.conversion.select,
+                    job.header,
+                    job.types,
+                    lines,
+                    split=split,
+                    odd_whitespace=block.odd_whitespace,
                 )
-                staged, count = ingest.stage_converted(job.columns, lambda guarded: select(guarded=guarded))
+                staged, count = ingest.stage_converted(
+                    job.columns, lambda guarded: select(guarded=guarded)
+                )
                 # Every row of the raw table is one line of the block: when all were converted,
                 # there is nothing to look for.
-                declined = [] if count == block.lines else ingest.declined_lines(lines, staged, width=width if split else None)
+                declined = (
+                    []
+                    if count == block.lines
+                    else ingest.declined_lines(lines, staged, width=width if split else None)
+                )
                 if declined:
                     rows, refused = job.convert_in_python(block, declined)
                     count += ingest.stage_more(staged, job.columns, rows)
                     rejected.extend(refused)
                 read = count
                 if count:
-                    merged = bulk.merge_all(writer.targets, staged, connection_id=self.connection_id)
+                    merged = bulk.merge_all(
+                        writer.targets, staged, connection_id=self.connection_id
+                    )
                     changed = merged.changed
                     if writer.after_merge is not None:
                         # Read models are rebuilt from the rows of whole days: one block at a

@@ -76,10 +76,14 @@ def text(cell: sql.Composable, limit: int) -> sql.Composable:
 
 
 def read_timestamp(cell: sql.Composable, *, guarded: bool = True) -> sql.Composable:
-    guard = sql.SQL(" AND pg_input_is_valid({}, 'timestamptz')").format(cell) if guarded else sql.SQL("")
-    return sql.SQL("CASE WHEN {c} LIKE '____-__-__T__:__:__+00:00'{guard} THEN {c}::timestamptz END").format(
-        c=cell, guard=guard
+    guard = (
+        sql.SQL(" AND pg_input_is_valid({}, 'timestamptz')").format(cell)
+        if guarded
+        else sql.SQL("")
     )
+    return sql.SQL(
+        "CASE WHEN {c} LIKE '____-__-__T__:__:__+00:00'{guard} THEN {c}::timestamptz END"
+    ).format(c=cell, guard=guard)
 
 
 def is_timestamp(cell: sql.Composable, value: sql.Composable) -> sql.Composable:
@@ -99,7 +103,9 @@ def read_amount(cell: sql.Composable, *, guarded: bool = True) -> sql.Composable
     """NULL for an empty cell, as flatfile.money."""
     if not guarded:
         return sql.SQL("nullif({}, '')::numeric").format(cell)
-    return sql.SQL("CASE WHEN pg_input_is_valid({c}, 'numeric') THEN {c}::numeric END").format(c=cell)
+    return sql.SQL("CASE WHEN pg_input_is_valid({c}, 'numeric') THEN {c}::numeric END").format(
+        c=cell
+    )
 
 
 def is_amount(cell: sql.Composable, value: sql.Composable) -> sql.Composable:
@@ -116,8 +122,12 @@ def is_amount(cell: sql.Composable, value: sql.Composable) -> sql.Composable:
 
 
 def read_integer(cell: sql.Composable, *, guarded: bool = True) -> sql.Composable:
-    guard = sql.SQL(" AND pg_input_is_valid({}, 'integer')").format(cell) if guarded else sql.SQL("")
-    return sql.SQL("CASE WHEN length({c}) BETWEEN 1 AND 9{guard} THEN {c}::integer END").format(c=cell, guard=guard)
+    guard = (
+        sql.SQL(" AND pg_input_is_valid({}, 'integer')").format(cell) if guarded else sql.SQL("")
+    )
+    return sql.SQL("CASE WHEN length({c}) BETWEEN 1 AND 9{guard} THEN {c}::integer END").format(
+        c=cell, guard=guard
+    )
 
 
 def is_integer(cell: sql.Composable, value: sql.Composable) -> sql.Composable:
@@ -141,7 +151,8 @@ def is_ascii(cell: sql.Composable) -> sql.Composable:
 def lookup(expression: sql.Composable, mapping: Mapping[str, str]) -> sql.Composable:
     """The value ``mapping`` gives ``expression``, NULL for a key it does not have."""
     cases = sql.SQL(" ").join(
-        sql.SQL("WHEN {} THEN {}").format(sql.Literal(key), sql.Literal(value)) for key, value in mapping.items()
+        sql.SQL("WHEN {} THEN {}").format(sql.Literal(key), sql.Literal(value))
+        for key, value in mapping.items()
     )
     return sql.SQL("(CASE {} {} END)").format(expression, cases)
 
@@ -189,18 +200,24 @@ class Conversion:
         cells = Cells(header, split=split, guarded=guarded)
         plan = self.plan(cells)
         derived = sql.SQL("").join(
-            sql.SQL(", {} AS {}").format(expression, sql.Identifier(name)) for name, expression in plan.derived.items()
+            sql.SQL(", {} AS {}").format(expression, sql.Identifier(name))
+            for name, expression in plan.derived.items()
         )
         columns = sql.SQL(", ").join(
-            sql.SQL("CAST({} AS {})").format(expression, sql.SQL(types[name])) for name, expression in plan.columns.items()
+            sql.SQL("CAST({} AS {})").format(expression, sql.SQL(types[name]))
+            for name, expression in plan.columns.items()
         )
         accept = list(plan.accept)
         if split:
             if odd_whitespace:
                 raise ValueError("a block with odd whitespace is staged as whole lines")
             # COPY gave every line exactly one cell per header column.
-            raw_columns = sql.SQL(", ").join(sql.Identifier(f"c{i}") for i in range(1, cells.width + 1))
-            level = sql.SQL("SELECT n, {}{} FROM {} OFFSET 0").format(raw_columns, derived, sql.Identifier(raw))
+            raw_columns = sql.SQL(", ").join(
+                sql.Identifier(f"c{i}") for i in range(1, cells.width + 1)
+            )
+            level = sql.SQL("SELECT n, {}{} FROM {} OFFSET 0").format(
+                raw_columns, derived, sql.Identifier(raw)
+            )
         else:
             # Blank lines and lines with more cells than the header are Python's.
             accept += [

@@ -30,11 +30,18 @@ def stage_cells(data: bytes, width: int) -> str | None:
         with transaction.atomic(), connection.cursor() as cursor:
             raw = cursor.cursor
             raw.execute(
-                sql.SQL("CREATE TEMP TABLE {} (n integer GENERATED ALWAYS AS IDENTITY, {}) ON COMMIT DROP").format(
-                    sql.Identifier(name), sql.SQL(", ").join(sql.SQL("{} text").format(c) for c in cells)
+                sql.SQL(
+                    "CREATE TEMP TABLE {} (n integer GENERATED ALWAYS AS IDENTITY, {}) ON COMMIT DROP"
+                ).format(
+                    sql.Identifier(name),
+                    sql.SQL(", ").join(sql.SQL("{} text").format(c) for c in cells),
                 )
             )
-            with raw.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(name), sql.SQL(", ").join(cells))) as copy:
+            with raw.copy(
+                sql.SQL("COPY {} ({}) FROM STDIN").format(
+                    sql.Identifier(name), sql.SQL(", ").join(cells)
+                )
+            ) as copy:
                 for start in range(0, len(data), _COPY_CHUNK):
                     copy.write(data[start : start + _COPY_CHUNK])
     except psycopg.errors.BadCopyFileFormat:
@@ -49,9 +56,9 @@ def stage_lines(data: bytes) -> str:
     with connection.cursor() as cursor:
         raw = cursor.cursor
         raw.execute(
-            sql.SQL("CREATE TEMP TABLE {} (n integer GENERATED ALWAYS AS IDENTITY, line text) ON COMMIT DROP").format(
-                sql.Identifier(name)
-            )
+            sql.SQL(
+                "CREATE TEMP TABLE {} (n integer GENERATED ALWAYS AS IDENTITY, line text) ON COMMIT DROP"
+            ).format(sql.Identifier(name))
         )
         with raw.copy(sql.SQL("COPY {} (line) FROM STDIN").format(sql.Identifier(name))) as copy:
             for start in range(0, len(data), _COPY_CHUNK):
@@ -59,7 +66,9 @@ def stage_lines(data: bytes) -> str:
     return name
 
 
-def stage_converted(columns: Sequence[Column], select: Callable[[bool], sql.Composable]) -> tuple[str, int]:
+def stage_converted(
+    columns: Sequence[Column], select: Callable[[bool], sql.Composable]
+) -> tuple[str, int]:
     """A staging table of ``columns`` plus the line number ``_n``, filled by ``select(guarded)``
     (convert_sql.Conversion.select): unguarded first, guarded if a cell could not be read;
     returns (name, row count)."""
@@ -71,7 +80,9 @@ def stage_converted(columns: Sequence[Column], select: Callable[[bool], sql.Comp
     with connection.cursor() as cursor:
         raw = cursor.cursor
         raw.execute(
-            sql.SQL("CREATE TEMP TABLE {} ({}, _n integer) ON COMMIT DROP").format(sql.Identifier(name), definition)
+            sql.SQL("CREATE TEMP TABLE {} ({}, _n integer) ON COMMIT DROP").format(
+                sql.Identifier(name), definition
+            )
         )
         insert = sql.SQL("INSERT INTO {} ({}, _n) ").format(sql.Identifier(name), names)
         try:
@@ -107,7 +118,9 @@ def stage_more(staged: str, columns: Sequence[Column], rows: Iterable[Sequence[o
     count = 0
     with connection.cursor() as cursor:
         raw = cursor.cursor
-        with raw.copy(sql.SQL("COPY {} ({}, _n) FROM STDIN").format(sql.Identifier(staged), names)) as copy:
+        with raw.copy(
+            sql.SQL("COPY {} ({}, _n) FROM STDIN").format(sql.Identifier(staged), names)
+        ) as copy:
             for row in rows:
                 copy.write_row(row)
                 count += 1
@@ -127,12 +140,15 @@ def hold_connection(connection_id: int) -> None:
             "SELECT FROM amazon_sellerconnection WHERE id = %s FOR KEY SHARE", [connection_id]
         )
         if cursor.cursor.fetchone() is None:
-            raise ConnectionGone(f"connection {connection_id} is not this team's or no longer exists")
+            raise ConnectionGone(
+                f"connection {connection_id} is not this team's or no longer exists"
+            )
 
 
 def lock_read_models(connection_id: int) -> None:
     """Until this transaction ends, the only one refreshing ``connection_id``'s read models."""
     with connection.cursor() as cursor:
         cursor.cursor.execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended('ams.sync.read_models', %s))", [connection_id]
+            "SELECT pg_advisory_xact_lock(hashtextextended('ams.sync.read_models', %s))",
+            [connection_id],
         )

@@ -31,7 +31,9 @@ class SyncStatus(models.TextChoices):
 
 
 class SyncState(TenantModel):
-    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")
+    connection = models.ForeignKey(
+        "amazon.SellerConnection", on_delete=models.CASCADE, related_name="+"
+    )
     family = models.CharField(max_length=16, choices=Family.choices)
     status = models.CharField(max_length=16, choices=SyncStatus.choices, default=SyncStatus.NEVER)
     # Progress of the current run, in the run's own unit (report windows, pages).
@@ -63,7 +65,9 @@ class SyncState(TenantModel):
 class SyncRun(TenantModel):
     """One run of one family's sync, kept for the status page and for diagnosing failures."""
 
-    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")
+    connection = models.ForeignKey(
+        "amazon.SellerConnection", on_delete=models.CASCADE, related_name="+"
+    )
     family = models.CharField(max_length=16, choices=Family.choices)
     mode = models.CharField(max_length=16)  # backfill, incremental, full
     started_at = models.DateTimeField()
@@ -75,13 +79,19 @@ class SyncRun(TenantModel):
     reason = models.CharField(max_length=500, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["team", "connection", "family", "-started_at"], name="sync_run_recent")]
+        indexes = [
+            models.Index(
+                fields=["team", "connection", "family", "-started_at"], name="sync_run_recent"
+            )
+        ]
 
 
 class QuarantinedRow(TenantModel):
     """A row (or a whole document) the parser refused, with the reason, instead of failing the file."""
 
-    connection = models.ForeignKey("amazon.SellerConnection", on_delete=models.CASCADE, related_name="+")
+    connection = models.ForeignKey(
+        "amazon.SellerConnection", on_delete=models.CASCADE, related_name="+"
+    )
     family = models.CharField(max_length=16, choices=Family.choices)
     source = models.CharField(max_length=80)  # report type or operation
     document = models.CharField(max_length=80, blank=True)  # report id / document id
@@ -92,4 +102,6 @@ class QuarantinedRow(TenantModel):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        indexes = [models.Index(fields=["team", "connection", "-created_at"], name="quarantine_recent")]
+        indexes = [
+            models.Index(fields=["team", "connection", "-created_at"], name="quarantine_recent")
+        ]

@@ -16,7 +16,9 @@ log = structlog.get_logger(__name__)
 
 
 @receiver(connection_authorized, dispatch_uid="sync.connection_authorized")
-def queue_first_sync(sender: Any, connection: SellerConnection, initial: bool = True, **kwargs: Any) -> None:
+def queue_first_sync(
+    sender: Any, connection: SellerConnection, initial: bool = True, **kwargs: Any
+) -> None:
     """A new (or renewed) authorization: sync every family now; the backfill resumes from its cursor."""
     from ams.sync.tasks import sync_defer_all
 

@@ -39,7 +39,9 @@ class ConnectionRow:
 def sync_overview(*, team: Team) -> list[ConnectionRow]:
     """Every live connection of the team with the state of each data family."""
     connections = list(
-        SellerConnection.objects.filter(team=team, disconnected_at__isnull=True).order_by("created_at", "id")
+        SellerConnection.objects.filter(team=team, disconnected_at__isnull=True).order_by(
+            "created_at", "id"
+        )
     )
     states: dict[tuple[int, str], SyncState] = {
         (s.connection_id, s.family): s
@@ -58,12 +60,15 @@ def last_synced_by_family(*, team: Team) -> dict[str, datetime | None]:
     # never completed it.
     connections = (
         SellerConnection.objects.filter(team=team, disconnected_at__isnull=True)
-        .annotate(no_family=Value(None, output_field=CharField()), never=Value(None, output_field=DateTimeField()))
+        .annotate(
+            no_family=Value(None, output_field=CharField()),
+            never=Value(None, output_field=DateTimeField()),
+        )
         .values_list("id", "no_family", "never")
     )
-    states = SyncState.objects.filter(team=team, connection__disconnected_at__isnull=True).values_list(
-        "connection_id", "family", "last_completed_at"
-    )
+    states = SyncState.objects.filter(
+        team=team, connection__disconnected_at__isnull=True
+    ).values_list("connection_id", "family", "last_completed_at")
     rows = connections.union(states, all=True)
     for connection_id, family, completed in rows:
         live.add(connection_id)
@@ -72,7 +77,11 @@ def last_synced_by_family(*, team: Team) -> dict[str, datetime | None]:
     result: dict[str, datetime | None] = {}
     for family, by_connection in moments.items():
         found = [by_connection.get(c) for c in live]
-        result[family] = min(m for m in found if m is not None) if live and all(m is not None for m in found) else None
+        result[family] = (
+            min(m for m in found if m is not None)
+            if live and all(m is not None for m in found)
+            else None
+        )
     return result
 
 

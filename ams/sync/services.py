@@ -55,7 +55,15 @@ REAUTHORIZE_REASON = (
     "Amazon no longer accepts this connection's authorization (revoked in Seller Central, or the "
     "yearly renewal is due). An owner or admin must re-authorize it; sync resumes by itself after."
 )
-_RETRYABLE = (Throttled, ServerError, TransportError, ReportFailed, ReportTimeout, IncompleteDocument, BadResponse)
+_RETRYABLE = (
+    Throttled,
+    ServerError,
+    TransportError,
+    ReportFailed,
+    ReportTimeout,
+    IncompleteDocument,
+    BadResponse,
+)
 
 
 class RetryableSyncError(Exception):
@@ -76,7 +84,9 @@ def _user_reason(exc: BaseException) -> str:
     if isinstance(exc, Unauthorized):
         return "Amazon refused access to this data: check that the app's roles are granted in Seller Central."
     if isinstance(exc, SpApiError):
-        return f"Amazon refused a request ({exc.code or exc.status}); the operators have been alerted."
+        return (
+            f"Amazon refused a request ({exc.code or exc.status}); the operators have been alerted."
+        )
     return "Something went wrong on AMS's side; the operators have been alerted and it will retry."
 
 
@@ -87,7 +97,9 @@ def sync_allowed(team: Team) -> tuple[bool, str]:
 
 
 def _state(team_id: int, connection_id: int, family: str) -> SyncState:
-    state, _ = SyncState.objects.get_or_create(team_id=team_id, connection_id=connection_id, family=family)
+    state, _ = SyncState.objects.get_or_create(
+        team_id=team_id, connection_id=connection_id, family=family
+    )
     return state
 
 
@@ -95,7 +107,9 @@ def sync_state_mark_queued(*, team_id: int, connection_id: int, family: str) -> 
     with team_scope(team_id):
         state = _state(team_id, connection_id, family)
         if state.status != SyncStatus.RUNNING:
-            SyncState.objects.filter(id=state.id).update(status=SyncStatus.QUEUED, updated_at=timezone.now())
+            SyncState.objects.filter(id=state.id).update(
+                status=SyncStatus.QUEUED, updated_at=timezone.now()
+            )
 
 
 def _pause(team_id: int, connection_id: int, family: str, reason: str) -> None:
@@ -106,7 +120,9 @@ def _pause(team_id: int, connection_id: int, family: str, reason: str) -> None:
         )
 
 
-def _finish(ctx: SyncContext, status: SyncStatus, reason: str, *, completed: datetime | None) -> None:
+def _finish(
+    ctx: SyncContext, status: SyncStatus, reason: str, *, completed: datetime | None
+) -> None:
     now = timezone.now()
     with team_scope(ctx.team_id):
         fields: dict[str, object] = {
@@ -119,9 +135,9 @@ def _finish(ctx: SyncContext, status: SyncStatus, reason: str, *, completed: dat
         }
         if completed is not None:
             fields["last_completed_at"] = completed
-        SyncState.objects.filter(team_id=ctx.team_id, connection_id=ctx.connection_id, family=ctx.family).update(
-            **fields
-        )
+        SyncState.objects.filter(
+            team_id=ctx.team_id, connection_id=ctx.connection_id, family=ctx.family
+        ).update(**fields)
         SyncRun.objects.filter(id=ctx.run_id).update(
             status=status,
             finished_at=now,
@@ -151,9 +167,13 @@ def _refresh_stock_health(ctx: SyncContext) -> None:
         return
     try:
         with team_scope(ctx.team_id):
-            stock_health_refresh(connection_id=ctx.connection_id, marketplace_ids=ctx.marketplace_ids)
+            stock_health_refresh(
+                connection_id=ctx.connection_id, marketplace_ids=ctx.marketplace_ids
+            )
     except Exception:
-        log.exception("sync.stock_health_failed", connection_id=ctx.connection_id, family=ctx.family)
+        log.exception(
+            "sync.stock_health_failed", connection_id=ctx.connection_id, family=ctx.family
+        )
 
 
 def sync_run(
@@ -177,14 +197,19 @@ def sync_run(
             return SyncStatus.PAUSED
         marketplaces = [
             MarketplaceInfo(m.marketplace_id, m.country_code, m.currency, m.name)
-            for m in ConnectionMarketplace.objects.filter(connection_id=connection_id, is_participating=True).order_by(
-                "marketplace_id"
-            )
+            for m in ConnectionMarketplace.objects.filter(
+                connection_id=connection_id, is_participating=True
+            ).order_by("marketplace_id")
         ]
         state = _state(team_id, connection_id, family)
         started = timezone.now()
         SyncState.objects.filter(id=state.id).update(
-            status=SyncStatus.RUNNING, started_at=started, reason="", progress_done=0, progress_total=None, updated_at=started
+            status=SyncStatus.RUNNING,
+            started_at=started,
+            reason="",
+            progress_done=0,
+            progress_total=None,
+            updated_at=started,
         )
         run = SyncRun.objects.create(
             team_id=team_id, connection_id=connection_id, family=family, mode="", started_at=started
@@ -202,7 +227,12 @@ def sync_run(
     try:
         mode = SYNCERS[family](ctx)
     except SyncStopped as exc:
-        _finish(ctx, SyncStatus.PAUSED, "Stopped: the connection was disconnected or needs re-authorization.", completed=None)
+        _finish(
+            ctx,
+            SyncStatus.PAUSED,
+            "Stopped: the connection was disconnected or needs re-authorization.",
+            completed=None,
+        )
         log.info("sync.stopped", connection_id=connection_id, family=family, why=str(exc))
         return SyncStatus.PAUSED
     except AuthorizationRevoked:
@@ -214,7 +244,9 @@ def sync_run(
     except _RETRYABLE as exc:
         _refresh_stock_health(ctx)  # what the run wrote before it failed is kept
         _finish(ctx, SyncStatus.FAILED, _user_reason(exc), completed=None)
-        log.warning("sync.failed_retryable", connection_id=connection_id, family=family, error=repr(exc))
+        log.warning(
+            "sync.failed_retryable", connection_id=connection_id, family=family, error=repr(exc)
+        )
         raise RetryableSyncError(str(exc)) from exc
     except Exception as exc:
         _refresh_stock_health(ctx)
@@ -231,5 +263,11 @@ def sync_run(
     _finish(ctx, status, " ".join(problems), completed=timezone.now())
     with team_scope(team_id):
         SyncRun.objects.filter(id=run.id).update(mode=mode)
-    log.info("sync.finished", connection_id=connection_id, family=family, status=status, rows=ctx.stats.rows_read)
+    log.info(
+        "sync.finished",
+        connection_id=connection_id,
+        family=family,
+        status=status,
+        rows=ctx.stats.rows_read,
+    )
     return status

@@ -61,7 +61,9 @@ def sync_orders(*, team_id: int, connection_id: int) -> None:
     _run(Family.ORDERS, team_id, connection_id)
 
 
-@app.task(name="ams.sync.inventory", queue=QUEUES[Family.INVENTORY], retry=RETRY, pass_context=False)
+@app.task(
+    name="ams.sync.inventory", queue=QUEUES[Family.INVENTORY], retry=RETRY, pass_context=False
+)
 def sync_inventory(*, team_id: int, connection_id: int) -> None:
     _run(Family.INVENTORY, team_id, connection_id)
 
@@ -76,7 +78,9 @@ def sync_finances(*, team_id: int, connection_id: int) -> None:
     _run(Family.FINANCES, team_id, connection_id)
 
 
-@app.task(name="ams.sync.settlements", queue=QUEUES[Family.SETTLEMENTS], retry=RETRY, pass_context=False)
+@app.task(
+    name="ams.sync.settlements", queue=QUEUES[Family.SETTLEMENTS], retry=RETRY, pass_context=False
+)
 def sync_settlements(*, team_id: int, connection_id: int) -> None:
     _run(Family.SETTLEMENTS, team_id, connection_id)
 
@@ -96,7 +100,9 @@ def sync_defer(*, team_id: int, connection_id: int, family: str) -> bool:
     try:
         # A savepoint: the refused insert must not abort the caller's transaction.
         with transaction.atomic():
-            TASKS[family].configure(lock=lock, queueing_lock=lock).defer(team_id=team_id, connection_id=connection_id)
+            TASKS[family].configure(lock=lock, queueing_lock=lock).defer(
+                team_id=team_id, connection_id=connection_id
+            )
     except AlreadyEnqueued:
         return False
     services.sync_state_mark_queued(team_id=team_id, connection_id=connection_id, family=family)
@@ -126,30 +132,55 @@ def sync_fanout(family: str) -> int:
 
 
 @app.periodic(cron="*/5 * * * *", periodic_id="sync_orders")
-@app.task(name="ams.sync.fanout_orders", queue="maintenance", queueing_lock="sync_fanout_orders", pass_context=False)
+@app.task(
+    name="ams.sync.fanout_orders",
+    queue="maintenance",
+    queueing_lock="sync_fanout_orders",
+    pass_context=False,
+)
 def fanout_orders(timestamp: int) -> None:
     sync_fanout(Family.ORDERS)
 
 
 @app.periodic(cron="*/15 * * * *", periodic_id="sync_inventory")
-@app.task(name="ams.sync.fanout_inventory", queue="maintenance", queueing_lock="sync_fanout_inventory", pass_context=False)
+@app.task(
+    name="ams.sync.fanout_inventory",
+    queue="maintenance",
+    queueing_lock="sync_fanout_inventory",
+    pass_context=False,
+)
 def fanout_inventory(timestamp: int) -> None:
     sync_fanout(Family.INVENTORY)
 
 
 @app.periodic(cron="7 * * * *", periodic_id="sync_listings")
-@app.task(name="ams.sync.fanout_listings", queue="maintenance", queueing_lock="sync_fanout_listings", pass_context=False)
+@app.task(
+    name="ams.sync.fanout_listings",
+    queue="maintenance",
+    queueing_lock="sync_fanout_listings",
+    pass_context=False,
+)
 def fanout_listings(timestamp: int) -> None:
     sync_fanout(Family.LISTINGS)
 
 
 @app.periodic(cron="23 */4 * * *", periodic_id="sync_finances")
-@app.task(name="ams.sync.fanout_finances", queue="maintenance", queueing_lock="sync_fanout_finances", pass_context=False)
+@app.task(
+    name="ams.sync.fanout_finances",
+    queue="maintenance",
+    queueing_lock="sync_fanout_finances",
+    pass_context=False,
+)
 def fanout_finances(timestamp: int) -> None:
     sync_fanout(Family.FINANCES)
 
 
 @app.periodic(cron="41 5 * * *", periodic_id="sync_settlements")
-@app.task(name="ams.sync.fanout_settlements", queue="maintenance", queueing_lock="sync_fanout_settlements", pass_context=False)
+@app.task(
+    name="ams.sync.fanout_settlements",
+    queue="maintenance",
+    queueing_lock="sync_fanout_settlements",
+    pass_context=False,
+)
 def fanout_settlements(timestamp: int) -> None:
     sync_fanout(Family.SETTLEMENTS)

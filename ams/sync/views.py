@@ -42,8 +42,12 @@ def _sync_now(request: TeamRequest) -> HttpResponse:
     if connection.status != ConnectionStatus.ACTIVE:
         messages.error(request, "This connection needs re-authorization before it can sync.")
         return redirect("sync_status", request.team.slug)
-    families = [Family(form.cleaned_data["family"])] if form.cleaned_data["family"] else list(Family)
-    queued = sum(sync_defer(team_id=request.team.id, connection_id=connection.id, family=f) for f in families)
+    families = (
+        [Family(form.cleaned_data["family"])] if form.cleaned_data["family"] else list(Family)
+    )
+    queued = sum(
+        sync_defer(team_id=request.team.id, connection_id=connection.id, family=f) for f in families
+    )
     if queued:
         messages.success(request, f"Sync queued for {connection}.")
     else:

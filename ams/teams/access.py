@@ -50,10 +50,14 @@ View = TypeVar("View", bound=Callable[..., HttpResponse])
 
 
 # Views may stream (exports): any response, not only HttpResponse.
-def team_view(*, read: Role = Role.VIEWER, write: Role | None = None, while_lapsed: bool = False) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
+def team_view(
+    *, read: Role = Role.VIEWER, write: Role | None = None, while_lapsed: bool = False
+) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
     def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @wraps(view)
-        def wrapped(request: HttpRequest, team_slug: str, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        def wrapped(
+            request: HttpRequest, team_slug: str, *args: Any, **kwargs: Any
+        ) -> HttpResponseBase:
             assert isinstance(request.user, User)
             team = access_team(team_slug)
             # One scope for the membership, the view and its template (whose context processors
@@ -63,10 +67,14 @@ def team_view(*, read: Role = Role.VIEWER, write: Role | None = None, while_laps
                 role = membership.role_enum
                 if not role.at_least(read):
                     raise PermissionDenied("Your role cannot open this page.")
-                if request.method not in SAFE_METHODS and (write is None or not role.at_least(write)):
+                if request.method not in SAFE_METHODS and (
+                    write is None or not role.at_least(write)
+                ):
                     raise PermissionDenied("Your role cannot make this change.")
                 if team.require_owner_2fa and role is Role.OWNER and not _has_totp(request.user):
-                    messages.warning(request, f"{team.name} requires its owner to use two-factor authentication.")
+                    messages.warning(
+                        request, f"{team.name} requires its owner to use two-factor authentication."
+                    )
                     return redirect("mfa_activate_totp")
                 team_request: TeamRequest = request  # type: ignore[assignment]
                 team_request.team = team
@@ -75,7 +83,12 @@ def team_view(*, read: Role = Role.VIEWER, write: Role | None = None, while_laps
                 if request.method not in SAFE_METHODS and not while_lapsed:
                     decision = may(team, Action.WRITE)
                     if not decision:
-                        return render(request, "billing/read_only.html", {"reason": decision.reason}, status=403)
+                        return render(
+                            request,
+                            "billing/read_only.html",
+                            {"reason": decision.reason},
+                            status=403,
+                        )
                 return view(team_request, *args, **kwargs)
 
         protected = login_required(wrapped)

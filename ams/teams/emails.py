@@ -21,5 +21,7 @@ def send_invitation(*, invitation: Invitation, team: Team, token: str) -> None:
         body=render_to_string("teams/email/invitation.txt", context),
         to=[invitation.email],
     )
-    message.attach_alternative(render_to_string("teams/email/invitation.html", context), "text/html")
+    message.attach_alternative(
+        render_to_string("teams/email/invitation.html", context), "text/html"
+    )
     message.send()

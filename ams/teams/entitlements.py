@@ -59,9 +59,12 @@ def policy_install(policy: Policy) -> None:
     _policy[:] = [policy]
 
 
-def may(team: Team, action: Action, *, in_use: int | None = None, now: datetime | None = None) -> Decision:
+def may(
+    team: Team, action: Action, *, in_use: int | None = None, now: datetime | None = None
+) -> Decision:
     """May ``team`` do ``action`` now? Answered by the installed policy (billing's)."""
     if not _policy:
-        raise ImproperlyConfigured("No entitlement policy is installed: is ams.billing in INSTALLED_APPS?")
+        raise ImproperlyConfigured(
+            "No entitlement policy is installed: is ams.billing in INSTALLED_APPS?"
+        )
     return _policy[0](team, action, in_use=in_use, now=now)
-

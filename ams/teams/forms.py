@@ -7,16 +7,23 @@ from ams.teams.models import Role
 
 class InvitationForm(forms.Form):
     email = forms.EmailField(max_length=254)
-    role = forms.ChoiceField(choices=[(r.value, r.label) for r in (Role.ADMIN, Role.MEMBER, Role.VIEWER)], initial=Role.MEMBER)
+    role = forms.ChoiceField(
+        choices=[(r.value, r.label) for r in (Role.ADMIN, Role.MEMBER, Role.VIEWER)],
+        initial=Role.MEMBER,
+    )
 
 
 class RoleForm(forms.Form):
-    role = forms.ChoiceField(choices=[(r.value, r.label) for r in (Role.ADMIN, Role.MEMBER, Role.VIEWER)])
+    role = forms.ChoiceField(
+        choices=[(r.value, r.label) for r in (Role.ADMIN, Role.MEMBER, Role.VIEWER)]
+    )
 
 
 class TeamSettingsForm(forms.Form):
     name = forms.CharField(max_length=120, strip=True)
-    require_owner_2fa = forms.BooleanField(required=False, label="Require two-factor authentication for the owner")
+    require_owner_2fa = forms.BooleanField(
+        required=False, label="Require two-factor authentication for the owner"
+    )
 
 
 class TeamCreateForm(forms.Form):

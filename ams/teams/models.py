@@ -45,14 +45,18 @@ class Team(models.Model):
 
 
 class Membership(TenantModel):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["team", "user"], name="membership_one_per_user"),
-            models.UniqueConstraint(fields=["team"], condition=Q(role="owner"), name="membership_one_owner"),
+            models.UniqueConstraint(
+                fields=["team"], condition=Q(role="owner"), name="membership_one_owner"
+            ),
         ]
 
     @property
@@ -74,7 +78,9 @@ class Invitation(TenantModel):
     role = models.CharField(
         max_length=10, choices=[c for c in Role.choices if c[0] != Role.OWNER], default=Role.MEMBER
     )
-    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     nonce = models.CharField(max_length=32, default=_new_nonce, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     accepted_at = models.DateTimeField(null=True, blank=True)

@@ -13,7 +13,11 @@ from ams.teams.models import Invitation, Membership, Team
 def user_memberships(user: User) -> list[Membership]:
     """The user's memberships in every team, for the team switcher."""
     with user_scope(user.id):
-        return list(Membership.objects.filter(user=user).select_related("team").order_by("team__name", "team_id"))
+        return list(
+            Membership.objects.filter(user=user)
+            .select_related("team")
+            .order_by("team__name", "team_id")
+        )
 
 
 def access_team(team_slug: str) -> Team:
@@ -38,4 +42,6 @@ def team_members(team: Team) -> QuerySet[Membership]:
 
 
 def team_open_invitations(team: Team) -> QuerySet[Invitation]:
-    return Invitation.objects.filter(team=team, accepted_at__isnull=True, revoked_at__isnull=True).order_by("-created_at")
+    return Invitation.objects.filter(
+        team=team, accepted_at__isnull=True, revoked_at__isnull=True
+    ).order_by("-created_at")

@@ -60,7 +60,9 @@ def _require_manager(actor: Membership) -> None:
 
 
 def invitation_token(invitation: Invitation) -> str:
-    return signing.dumps({"i": invitation.id, "t": invitation.team_id, "n": invitation.nonce}, salt=_INVITATION_SALT)
+    return signing.dumps(
+        {"i": invitation.id, "t": invitation.team_id, "n": invitation.nonce}, salt=_INVITATION_SALT
+    )
 
 
 @transaction.atomic
@@ -74,20 +76,32 @@ def invitation_create(*, team: Team, actor: Membership, email: str, role: Role) 
     with team_scope(team.id):
         if Membership.objects.filter(team=team, user__email__iexact=email).exists():
             raise ValidationError("That person is already a member of this team.")
-        seats_in_use = Membership.objects.filter(team=team).count() + Invitation.objects.filter(
-            team=team, accepted_at__isnull=True, revoked_at__isnull=True
-        ).count()
+        seats_in_use = (
+            Membership.objects.filter(team=team).count()
+            + Invitation.objects.filter(
+                team=team, accepted_at__isnull=True, revoked_at__isnull=True
+            ).count()
+        )
         decision = may(team, Action.INVITE_MEMBER, in_use=seats_in_use)
         if not decision:
             raise ValidationError(decision.reason)
         try:
             with transaction.atomic():
-                invitation = Invitation.objects.create(team=team, email=email, role=role, invited_by=actor.user)
+                invitation = Invitation.objects.create(
+                    team=team, email=email, role=role, invited_by=actor.user
+                )
         except IntegrityError:
             raise ValidationError("That address already has an open invitation.") from None
     token = invitation_token(invitation)
-    transaction.on_commit(lambda: emails.send_invitation(invitation=invitation, team=team, token=token))
-    usage_event_record(team_id=team.id, user_id=actor.user_id, kind="invitation.created", invitation_id=invitation.id)
+    transaction.on_commit(
+        lambda: emails.send_invitation(invitation=invitation, team=team, token=token)
+    )
+    usage_event_record(
+        team_id=team.id,
+        user_id=actor.user_id,
+        kind="invitation.created",
+        invitation_id=invitation.id,
+    )
     return invitation
 
 
@@ -95,20 +109,29 @@ def invitation_create(*, team: Team, actor: Membership, email: str, role: Role) 
 def invitation_revoke(*, team: Team, actor: Membership, invitation_id: int) -> None:
     _require_manager(actor)
     with team_scope(team.id):
-        invitation = Invitation.objects.select_for_update().filter(team=team, id=invitation_id).first()
+        invitation = (
+            Invitation.objects.select_for_update().filter(team=team, id=invitation_id).first()
+        )
         if invitation is None:
             raise Http404("No such invitation")
         if not invitation.is_open:
             raise InvitationInvalid("That invitation is no longer open.")
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
-    usage_event_record(team_id=team.id, user_id=actor.user_id, kind="invitation.revoked", invitation_id=invitation_id)
+    usage_event_record(
+        team_id=team.id,
+        user_id=actor.user_id,
+        kind="invitation.revoked",
+        invitation_id=invitation_id,
+    )
 
 
 def invitation_from_token(token: str) -> tuple[Team, Invitation]:
     """Read an invitation from its link, or raise InvitationInvalid with a reason a person understands."""
     try:
-        payload = signing.loads(token, salt=_INVITATION_SALT, max_age=settings.INVITATION_MAX_AGE_SECONDS)
+        payload = signing.loads(
+            token, salt=_INVITATION_SALT, max_age=settings.INVITATION_MAX_AGE_SECONDS
+        )
         invitation_id, team_id, nonce = int(payload["i"]), int(payload["t"]), str(payload["n"])
     except signing.SignatureExpired:
         raise InvitationInvalid("This invitation has expired. Ask for a new one.") from None
@@ -118,7 +141,9 @@ def invitation_from_token(token: str) -> tuple[Team, Invitation]:
     if team is None:
         raise InvitationInvalid("This invitation link is not valid.")
     with team_scope(team_id):
-        invitation = Invitation.objects.filter(id=invitation_id, team_id=team_id, nonce=nonce).first()
+        invitation = Invitation.objects.filter(
+            id=invitation_id, team_id=team_id, nonce=nonce
+        ).first()
     if invitation is None:
         raise InvitationInvalid("This invitation link is not valid.")
     if invitation.revoked_at is not None:
@@ -146,30 +171,43 @@ def invitation_accept(*, token: str, user: User) -> Membership:
             team=team, user=user, defaults={"role": locked.role}
         )
     if created:
-        usage_event_record(team_id=team.id, user_id=user.id, kind="membership.joined", role=membership.role)
+        usage_event_record(
+            team_id=team.id, user_id=user.id, kind="membership.joined", role=membership.role
+        )
     return membership
 
 
 def _member(team: Team, membership_id: int) -> Membership:
-    membership = Membership.objects.filter(team=team, id=membership_id).select_related("user").first()
+    membership = (
+        Membership.objects.filter(team=team, id=membership_id).select_related("user").first()
+    )
     if membership is None:
         raise Http404("No such member")
     return membership
 
 
 @transaction.atomic
-def membership_set_role(*, team: Team, actor: Membership, membership_id: int, role: Role) -> Membership:
+def membership_set_role(
+    *, team: Team, actor: Membership, membership_id: int, role: Role
+) -> Membership:
     _require_manager(actor)
     with team_scope(team.id):
         target = _member(team, membership_id)
         if role is Role.OWNER or target.role_enum is Role.OWNER:
             raise ValidationError("Use 'transfer ownership' to change who owns the team.")
-        if actor.role_enum is not Role.OWNER and (role is Role.ADMIN or target.role_enum is Role.ADMIN):
+        if actor.role_enum is not Role.OWNER and (
+            role is Role.ADMIN or target.role_enum is Role.ADMIN
+        ):
             raise PermissionDenied("only the owner appoints or changes admins")
         target.role = role
         target.save(update_fields=["role"])
-    usage_event_record(team_id=team.id, user_id=actor.user_id, kind="membership.role_changed",
-                       membership_id=target.id, role=role.value)
+    usage_event_record(
+        team_id=team.id,
+        user_id=actor.user_id,
+        kind="membership.role_changed",
+        membership_id=target.id,
+        role=role.value,
+    )
     return target
 
 
@@ -183,7 +221,12 @@ def membership_remove(*, team: Team, actor: Membership, membership_id: int) -> N
         if actor.role_enum is not Role.OWNER and target.role_enum is Role.ADMIN:
             raise PermissionDenied("only the owner removes admins")
         target.delete()
-    usage_event_record(team_id=team.id, user_id=actor.user_id, kind="membership.removed", membership_id=membership_id)
+    usage_event_record(
+        team_id=team.id,
+        user_id=actor.user_id,
+        kind="membership.removed",
+        membership_id=membership_id,
+    )
 
 
 @transaction.atomic
@@ -207,6 +250,10 @@ def ownership_transfer(*, team: Team, actor: Membership, membership_id: int) -> 
         Membership.objects.filter(id=actor.id).update(role=Role.ADMIN)
         Membership.objects.filter(id=target.id).update(role=Role.OWNER)
         target.refresh_from_db()
-    usage_event_record(team_id=team.id, user_id=actor.user_id, kind="team.ownership_transferred",
-                       membership_id=target.id)
+    usage_event_record(
+        team_id=team.id,
+        user_id=actor.user_id,
+        kind="team.ownership_transferred",
+        membership_id=target.id,
+    )
     return target

@@ -13,7 +13,9 @@ log = structlog.get_logger(__name__)
 
 
 @app.periodic(cron="17 3 * * *")
-@app.task(queue="maintenance", queueing_lock="prune_usage_events", retry=RetryStrategy(max_attempts=3))
+@app.task(
+    queue="maintenance", queueing_lock="prune_usage_events", retry=RetryStrategy(max_attempts=3)
+)
 def prune_usage_events(timestamp: int) -> None:
     deleted = usage_events_prune(team_ids=list(Team.objects.values_list("id", flat=True)))
     log.info("usage_events.pruned", deleted=deleted)

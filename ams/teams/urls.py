@@ -7,8 +7,16 @@ urlpatterns = [
     path("members/", views.members, name="team_members"),
     path("members/<int:membership_id>/role/", views.member_role, name="team_member_role"),
     path("members/<int:membership_id>/remove/", views.member_remove, name="team_member_remove"),
-    path("members/<int:membership_id>/transfer/", views.ownership_transfer, name="team_ownership_transfer"),
-    path("invitations/<int:invitation_id>/revoke/", views.invitation_revoke, name="team_invitation_revoke"),
+    path(
+        "members/<int:membership_id>/transfer/",
+        views.ownership_transfer,
+        name="team_ownership_transfer",
+    ),
+    path(
+        "invitations/<int:invitation_id>/revoke/",
+        views.invitation_revoke,
+        name="team_invitation_revoke",
+    ),
     path("leave/", views.team_leave, name="team_leave"),
     path("settings/", views.team_settings, name="team_settings"),
 ]

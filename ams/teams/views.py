@@ -46,7 +46,9 @@ def team_create(request: HttpRequest) -> HttpResponse:
 @team_view()
 @require_http_methods(["GET"])
 def team_dashboard(request: TeamRequest) -> HttpResponse:
-    return render(request, "teams/dashboard.html", {"members": selectors.team_members(request.team)[:10]})
+    return render(
+        request, "teams/dashboard.html", {"members": selectors.team_members(request.team)[:10]}
+    )
 
 
 @team_view(write=Role.ADMIN)
@@ -56,8 +58,10 @@ def members(request: TeamRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.invitation_create(
-                team=request.team, actor=request.membership,
-                email=form.cleaned_data["email"], role=Role(form.cleaned_data["role"]),
+                team=request.team,
+                actor=request.membership,
+                email=form.cleaned_data["email"],
+                role=Role(form.cleaned_data["role"]),
             )
         except ValidationError as exc:
             form.add_error("email", _error_text(exc))
@@ -108,7 +112,10 @@ def member_role(request: TeamRequest, membership_id: int) -> HttpResponse:
         return _back_to_members(request)
     try:
         target = services.membership_set_role(
-            team=request.team, actor=request.membership, membership_id=membership_id, role=Role(form.cleaned_data["role"])
+            team=request.team,
+            actor=request.membership,
+            membership_id=membership_id,
+            role=Role(form.cleaned_data["role"]),
         )
     except ValidationError as exc:
         messages.error(request, _error_text(exc))
@@ -121,7 +128,9 @@ def member_role(request: TeamRequest, membership_id: int) -> HttpResponse:
 @require_POST
 def member_remove(request: TeamRequest, membership_id: int) -> HttpResponse:
     try:
-        services.membership_remove(team=request.team, actor=request.membership, membership_id=membership_id)
+        services.membership_remove(
+            team=request.team, actor=request.membership, membership_id=membership_id
+        )
     except ValidationError as exc:
         messages.error(request, _error_text(exc))
     else:
@@ -133,11 +142,15 @@ def member_remove(request: TeamRequest, membership_id: int) -> HttpResponse:
 @require_POST
 def ownership_transfer(request: TeamRequest, membership_id: int) -> HttpResponse:
     try:
-        target = services.ownership_transfer(team=request.team, actor=request.membership, membership_id=membership_id)
+        target = services.ownership_transfer(
+            team=request.team, actor=request.membership, membership_id=membership_id
+        )
     except ValidationError as exc:
         messages.error(request, _error_text(exc))
     else:
-        messages.success(request, f"{target.user.name} now owns {request.team.name}. You are an admin.")
+        messages.success(
+            request, f"{target.user.name} now owns {request.team.name}. You are an admin."
+        )
     return _back_to_members(request)
 
 
@@ -145,7 +158,9 @@ def ownership_transfer(request: TeamRequest, membership_id: int) -> HttpResponse
 @require_POST
 def invitation_revoke(request: TeamRequest, invitation_id: int) -> HttpResponse:
     try:
-        services.invitation_revoke(team=request.team, actor=request.membership, invitation_id=invitation_id)
+        services.invitation_revoke(
+            team=request.team, actor=request.membership, invitation_id=invitation_id
+        )
     except ValidationError as exc:
         messages.error(request, _error_text(exc))
     else:
@@ -172,12 +187,18 @@ def team_settings(request: TeamRequest) -> HttpResponse:
     form = TeamSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         services.team_update(
-            team=request.team, actor=request.membership,
-            name=form.cleaned_data["name"], require_owner_2fa=form.cleaned_data["require_owner_2fa"],
+            team=request.team,
+            actor=request.membership,
+            name=form.cleaned_data["name"],
+            require_owner_2fa=form.cleaned_data["require_owner_2fa"],
         )
         messages.success(request, "Settings saved.")
         return redirect("team_settings", team_slug=request.team.slug)
-    return render(request, "teams/settings.html", {"form": form, "is_owner": request.membership.role_enum is Role.OWNER})
+    return render(
+        request,
+        "teams/settings.html",
+        {"form": form, "is_owner": request.membership.role_enum is Role.OWNER},
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -186,14 +207,20 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     try:
         team, invitation = services.invitation_from_token(token)
     except services.InvitationInvalid as exc:
-        return render(request, "teams/invitation_invalid.html", {"reason": _error_text(exc)}, status=400)
+        return render(
+            request, "teams/invitation_invalid.html", {"reason": _error_text(exc)}, status=400
+        )
     if not request.user.is_authenticated:
-        return render(request, "teams/invitation_signin.html", {"team": team, "invitation": invitation})
+        return render(
+            request, "teams/invitation_signin.html", {"team": team, "invitation": invitation}
+        )
     if request.method == "POST":
         try:
             services.invitation_accept(token=token, user=_user(request))
         except services.InvitationInvalid as exc:
-            return render(request, "teams/invitation_invalid.html", {"reason": _error_text(exc)}, status=400)
+            return render(
+                request, "teams/invitation_invalid.html", {"reason": _error_text(exc)}, status=400
+            )
         messages.success(request, f"Welcome to {team.name}.")
         return redirect("team_dashboard", team_slug=team.slug)
     return render(request, "teams/invitation_accept.html", {"team": team, "invitation": invitation})

@@ -160,7 +160,10 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -204,11 +207,18 @@ ANYMAIL = {
     "RESEND_API_KEY": ENV.resend_api_key.get_secret_value() if ENV.resend_api_key else "",
     # Outside production a fixed local secret, so the tracking webhook always verifies signatures.
     "RESEND_SIGNING_SECRET": (
-        ENV.resend_signing_secret.get_secret_value() if ENV.resend_signing_secret
-        else "" if PRODUCTION else "whsec_bG9jYWwtZmFrZS1yZXNlbmQtc2lnbmluZw=="
+        ENV.resend_signing_secret.get_secret_value()
+        if ENV.resend_signing_secret
+        else ""
+        if PRODUCTION
+        else "whsec_bG9jYWwtZmFrZS1yZXNlbmQtc2lnbmluZw=="
     ),
 }
-if PRODUCTION and EMAIL_BACKEND.startswith("anymail.backends.resend") and not ANYMAIL["RESEND_API_KEY"]:
+if (
+    PRODUCTION
+    and EMAIL_BACKEND.startswith("anymail.backends.resend")
+    and not ANYMAIL["RESEND_API_KEY"]
+):
     raise ImproperlyConfigured("RESEND_API_KEY is required to send email in production")
 
 # --- Billing (ams.billing; Stripe is called only from ams/billing/gateway.py) -------------------
@@ -216,9 +226,13 @@ if PRODUCTION and EMAIL_BACKEND.startswith("anymail.backends.resend") and not AN
 # Outside production: Stripe test-mode-shaped keys and the local fake of Stripe's API, in the
 # process under tests (no sockets; conftest.py installs it in the gateway) and on loopback for dev
 # and the demo (manage.py fake_stripe).
-STRIPE_API_KEY = ENV.stripe_api_key.get_secret_value() if ENV.stripe_api_key else "sk_test_local_fake"
+STRIPE_API_KEY = (
+    ENV.stripe_api_key.get_secret_value() if ENV.stripe_api_key else "sk_test_local_fake"
+)
 STRIPE_WEBHOOK_SECRET = (
-    ENV.stripe_webhook_secret.get_secret_value() if ENV.stripe_webhook_secret else "whsec_local_fake"
+    ENV.stripe_webhook_secret.get_secret_value()
+    if ENV.stripe_webhook_secret
+    else "whsec_local_fake"
 )
 STRIPE_API_BASE: str | None = ENV.stripe_api_base or (
     None if PRODUCTION else "inprocess" if TESTING else "http://127.0.0.1:12111"
@@ -237,8 +251,12 @@ except ValueError as exc:
 # id and LWA credentials come from the environment too (manage.py demo passes them), never from code.
 _SPAPI_SIMULATOR = "http://127.0.0.1:8100"
 SPAPI_BASE_URL: str | None = ENV.spapi_base_url or (None if PRODUCTION else _SPAPI_SIMULATOR)
-LWA_TOKEN_URL: str | None = ENV.lwa_token_url or (None if PRODUCTION else f"{_SPAPI_SIMULATOR}/auth/o2/token")
-SELLER_CENTRAL_URL: str | None = ENV.seller_central_url or (None if PRODUCTION else _SPAPI_SIMULATOR)
+LWA_TOKEN_URL: str | None = ENV.lwa_token_url or (
+    None if PRODUCTION else f"{_SPAPI_SIMULATOR}/auth/o2/token"
+)
+SELLER_CENTRAL_URL: str | None = ENV.seller_central_url or (
+    None if PRODUCTION else _SPAPI_SIMULATOR
+)
 # Seller Central per region when no override is set (authorization is regional).
 SELLER_CENTRAL_URLS = {
     "NA": SELLER_CENTRAL_URL or "https://sellercentral.amazon.com",
@@ -328,7 +346,11 @@ CONTENT_SECURITY_POLICY = {
             "'self'",
             "https://checkout.stripe.com",
             "https://billing.stripe.com",
-            *([STRIPE_API_BASE] if STRIPE_API_BASE and STRIPE_API_BASE.startswith("http://127.0.0.1") else []),
+            *(
+                [STRIPE_API_BASE]
+                if STRIPE_API_BASE and STRIPE_API_BASE.startswith("http://127.0.0.1")
+                else []
+            ),
             # Connect answers with a redirect to Seller Central's consent page.
             *sorted({url.rstrip("/") for url in SELLER_CENTRAL_URLS.values()}),
         ],
@@ -341,7 +363,9 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 USAGE_EVENT_RETENTION_DAYS = ENV.usage_event_retention_days
 INVITATION_MAX_AGE_SECONDS = 7 * 24 * 3600
-LOGGING = logging_config(level="WARNING" if TESTING else ENV.log_level, json=ENV.log_json and not TESTING)
+LOGGING = logging_config(
+    level="WARNING" if TESTING else ENV.log_level, json=ENV.log_json and not TESTING
+)
 DJANGO_STRUCTLOG_CELERY_ENABLED = False
 DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
 

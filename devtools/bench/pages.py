@@ -213,31 +213,53 @@ PAGES = {
     "listings, suppressed": "listings/?status=suppressed",
     "settlements": "settlements/",
     "transactions (last 30 days)": "transactions/",
-    "transactions, one SKU's commission in a month (fee drill-down)":
-        "transactions/?date_from={month_start}&date_to={month_end}&kind=AmazonFees&charge=Commission&sku=SKU-00042",
-    "transactions, one fee type in a month (fee drill-down)":
-        "transactions/?date_from={month_start}&date_to={month_end}&kind=AmazonFees&charge=FBAPerUnitFulfillmentFee",
+    "transactions, one SKU's commission in a month (fee drill-down)": "transactions/?date_from={month_start}&date_to={month_end}&kind=AmazonFees&charge=Commission&sku=SKU-00042",
+    "transactions, one fee type in a month (fee drill-down)": "transactions/?date_from={month_start}&date_to={month_end}&kind=AmazonFees&charge=FBAPerUnitFulfillmentFee",
     "transactions, one order": "transactions/?order=B-000000075",
     "fees (last 3 months)": "fees/",
     "fees, one month": "fees/?month_from={month}&month_to={month}",
     "order detail (shipped, refunded, settled)": "orders/detail/?order={refunded_order}",
 }
 _TABLES = (
-    "orders_orderline", "orders_order", "orders_orderday", "orders_skuday", "orders_skusummary", "inventory_stocklevel",
-    "inventory_inventoryhealth", "inventory_restockadvice", "inventory_stocksnapshot", "inventory_stockhealthsummary",
+    "orders_orderline",
+    "orders_order",
+    "orders_orderday",
+    "orders_skuday",
+    "orders_skusummary",
+    "inventory_stocklevel",
+    "inventory_inventoryhealth",
+    "inventory_restockadvice",
+    "inventory_stocksnapshot",
+    "inventory_stockhealthsummary",
     "catalog_listing",
-    "procurement_productcost", "procurement_skuwindowcost", "finance_chargeday", "finance_chargeskumonth",
-    "finance_charge", "finance_transaction", "finance_settlementline", "finance_settlement", "sync_syncstate",
-    "amazon_connectionmarketplace", "teams_membership",
+    "procurement_productcost",
+    "procurement_skuwindowcost",
+    "finance_chargeday",
+    "finance_chargeskumonth",
+    "finance_charge",
+    "finance_transaction",
+    "finance_settlementline",
+    "finance_settlement",
+    "sync_syncstate",
+    "amazon_connectionmarketplace",
+    "teams_membership",
 )
 
 
 def _host() -> str:
-    return next((h for h in settings.ALLOWED_HOSTS if h and "*" not in h and not h.startswith(".")), "localhost")
+    return next(
+        (h for h in settings.ALLOWED_HOSTS if h and "*" not in h and not h.startswith(".")),
+        "localhost",
+    )
 
 
 def bench_pages(
-    *, orders: int = 200_000, skus: int = 5000, runs: int = 7, keep: bool = False, team: str = "",
+    *,
+    orders: int = 200_000,
+    skus: int = 5000,
+    runs: int = 7,
+    keep: bool = False,
+    team: str = "",
     only: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Seed a team (or reuse the kept team ``team``), time its pages and remove it unless ``keep``.
@@ -259,7 +281,11 @@ def bench_pages(
         if not keep and not team:
             remove_bench_team(kept)
     if keep or team:
-        result["kept_team"] = {"slug": kept.slug, "login": user.email, "path": f"/t/{kept.slug}/overview/"}
+        result["kept_team"] = {
+            "slug": kept.slug,
+            "login": user.email,
+            "path": f"/t/{kept.slug}/overview/",
+        }
     return result
 
 
@@ -267,11 +293,17 @@ def _stats(team: Team) -> dict[str, Any]:
     with team_scope(team.id), connection.cursor() as cursor:
         counts = {}
         for name, table in (
-            ("orders", "orders_order"), ("order_lines", "orders_orderline"), ("skus", "inventory_stocklevel"),
-            ("transactions", "finance_transaction"), ("charges", "finance_charge"),
+            ("orders", "orders_order"),
+            ("order_lines", "orders_orderline"),
+            ("skus", "inventory_stocklevel"),
+            ("transactions", "finance_transaction"),
+            ("charges", "finance_charge"),
             ("charge_rollup_rows", "finance_chargeskumonth"),
         ):
-            cursor.execute(sql.SQL("SELECT count(*) FROM {} WHERE team_id = %s").format(sql.Identifier(table)), [team.id])
+            cursor.execute(
+                sql.SQL("SELECT count(*) FROM {} WHERE team_id = %s").format(sql.Identifier(table)),
+                [team.id],
+            )
             (counts[name],) = cursor.fetchone()
     return counts
 
@@ -283,22 +315,46 @@ def _reused(team: Team) -> dict[str, Any]:
 def _seed(*, orders: int, skus: int) -> tuple[Team, dict[str, Any]]:
     stamp = str(int(time.time() * 1000))
     team = Team.objects.create(name=f"Benchmark {stamp}", slug=f"bench-pages-{stamp}")
-    user = User.objects.create_user(email=f"bench-{stamp}@example.invalid", password=None, name="Benchmark")
+    user = User.objects.create_user(
+        email=f"bench-{stamp}@example.invalid", password=None, name="Benchmark"
+    )
     try:
         started = time.perf_counter()
         with team_scope(team.id):
             Membership.objects.create(team=team, user=user, role=Role.VIEWER)
             conn = SellerConnection.objects.create(
-                team=team, selling_partner_id=f"BENCH{stamp}", region="NA", name="Benchmark", authorized_at=team.created_at
+                team=team,
+                selling_partner_id=f"BENCH{stamp}",
+                region="NA",
+                name="Benchmark",
+                authorized_at=team.created_at,
             )
-            ConnectionMarketplace.objects.create(team=team, connection=conn, marketplace_id=US, country_code="US", currency="USD")
+            ConnectionMarketplace.objects.create(
+                team=team, connection=conn, marketplace_id=US, country_code="US", currency="USD"
+            )
             for family in Family:
-                SyncState.objects.create(team=team, connection=conn, family=family, status=SyncStatus.DONE, last_completed_at=team.created_at)
-            params: dict[str, Any] = {"team": team.id, "conn": conn.id, "mkt": US, "orders": orders, "skus": skus, "spacing": 120}
+                SyncState.objects.create(
+                    team=team,
+                    connection=conn,
+                    family=family,
+                    status=SyncStatus.DONE,
+                    last_completed_at=team.created_at,
+                )
+            params: dict[str, Any] = {
+                "team": team.id,
+                "conn": conn.id,
+                "mkt": US,
+                "orders": orders,
+                "skus": skus,
+                "spacing": 120,
+            }
             with connection.cursor() as cursor:
                 for statement in _FILL:
                     cursor.execute(statement, params)
-                cursor.execute("SELECT min(purchased_at), max(purchased_at) FROM orders_order WHERE team_id = %s", [team.id])
+                cursor.execute(
+                    "SELECT min(purchased_at), max(purchased_at) FROM orders_order WHERE team_id = %s",
+                    [team.id],
+                )
                 first, last = cursor.fetchone()
             order_days_refresh(connection_id=conn.id, marketplace_id=US, first=first, last=last)
             sku_summary_refresh(connection_id=conn.id, marketplace_id=US, now=last)
@@ -308,20 +364,32 @@ def _seed(*, orders: int, skus: int) -> tuple[Team, dict[str, Any]]:
         # the pages timed without autovacuum working through a million new rows beside them.
         with connected_as("owner"), connection.cursor() as cursor:
             for table in _TABLES[:-3]:
-                cursor.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)).as_string(cursor.cursor.connection))
+                cursor.execute(
+                    sql.SQL("ANALYZE {}")
+                    .format(sql.Identifier(table))
+                    .as_string(cursor.cursor.connection)
+                )
         t0 = time.perf_counter()
         with team_scope(team.id):
             charge_months_rebuild(connection_id=conn.id)
         rollup_seconds = round(time.perf_counter() - t0, 2)
         with connected_as("owner"), connection.cursor() as cursor:
             for table in _TABLES[:-3]:
-                cursor.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(table)).as_string(cursor.cursor.connection))
+                cursor.execute(
+                    sql.SQL("VACUUM (ANALYZE) {}")
+                    .format(sql.Identifier(table))
+                    .as_string(cursor.cursor.connection)
+                )
         fill_seconds = round(time.perf_counter() - started, 1)
     except BaseException:
         remove_bench_team(team)
         User.objects.filter(id=user.id).delete()
         raise
-    return team, {**_stats(team), "charge_rollup_rebuild_seconds": rollup_seconds, "fill_seconds": fill_seconds}
+    return team, {
+        **_stats(team),
+        "charge_rollup_rebuild_seconds": rollup_seconds,
+        "fill_seconds": fill_seconds,
+    }
 
 
 def _time_pages(team: Team, user: User, *, runs: int, only: Sequence[str]) -> dict[str, Any]:
@@ -331,7 +399,9 @@ def _time_pages(team: Team, user: User, *, runs: int, only: Sequence[str]) -> di
         return not only or name in exact or any(word in name for word in only if word not in exact)
 
     with team_scope(team.id), connection.cursor() as cursor:
-        cursor.execute("SELECT count(*), max(purchased_at) FROM orders_order WHERE team_id = %s", [team.id])
+        cursor.execute(
+            "SELECT count(*), max(purchased_at) FROM orders_order WHERE team_id = %s", [team.id]
+        )
         orders, last = cursor.fetchone()
         cursor.execute("SELECT count(*) FROM orders_orderline WHERE team_id = %s", [team.id])
         (lines,) = cursor.fetchone()
@@ -342,8 +412,11 @@ def _time_pages(team: Team, user: User, *, runs: int, only: Sequence[str]) -> di
     # The last whole month of the data, for the month-wide money pages.
     month_start = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
     dates = {
-        "week_ago": week_ago, "year_ago": (today - timedelta(days=364)).isoformat(), "today": today.isoformat(),
-        "month": month_start.strftime("%Y-%m"), "month_start": month_start.isoformat(),
+        "week_ago": week_ago,
+        "year_ago": (today - timedelta(days=364)).isoformat(),
+        "today": today.isoformat(),
+        "month": month_start.strftime("%Y-%m"),
+        "month_start": month_start.isoformat(),
         "month_end": month_end(month_start).isoformat(),
         # Every 50th order (n % 50 = 25) is refunded; past 16 days old it is in a closed settlement.
         "refunded_order": f"B-{min(orders - (orders - 25) % 50, 11_525):09d}",
@@ -376,7 +449,11 @@ def _time_pages(team: Team, user: User, *, runs: int, only: Sequence[str]) -> di
         exported = 0
         for chunk in cast(Iterator[bytes], download.streaming_content):
             exported += len(chunk)
-        result["orders_csv_export"] = {"rows": lines, "bytes": exported, "seconds": round(time.perf_counter() - t0, 2)}
+        result["orders_csv_export"] = {
+            "rows": lines,
+            "bytes": exported,
+            "seconds": round(time.perf_counter() - t0, 2),
+        }
     return result
 
 
@@ -388,7 +465,10 @@ def remove_bench_team(team: Team) -> None:
         users = [m.user for m in Membership.objects.select_related("user").filter(team=team)]
     with team_scope(team.id), connection.cursor() as cursor:
         for table in _TABLES:
-            cursor.execute(sql.SQL("DELETE FROM {} WHERE team_id = %s").format(sql.Identifier(table)), [team.id])
+            cursor.execute(
+                sql.SQL("DELETE FROM {} WHERE team_id = %s").format(sql.Identifier(table)),
+                [team.id],
+            )
         team.delete()
     for user in users:
         user.delete()

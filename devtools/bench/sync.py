@@ -63,10 +63,19 @@ def _bench_team(label: str) -> tuple[Team, SellerConnection]:
     team = Team.objects.create(name=f"Benchmark {stamp}", slug=f"bench-{stamp}")
     with team_scope(team.id):
         conn = SellerConnection.objects.create(
-            team=team, selling_partner_id=f"BENCH{stamp}"[:64], region="NA", name="Benchmark", authorized_at=timezone.now()
+            team=team,
+            selling_partner_id=f"BENCH{stamp}"[:64],
+            region="NA",
+            name="Benchmark",
+            authorized_at=timezone.now(),
         )
         ConnectionMarketplace.objects.create(
-            team=team, connection=conn, marketplace_id=US, country_code="US", currency="USD", name="Amazon.com"
+            team=team,
+            connection=conn,
+            marketplace_id=US,
+            country_code="US",
+            currency="USD",
+            name="Amazon.com",
         )
     return team, conn
 
@@ -74,8 +83,22 @@ def _bench_team(label: str) -> tuple[Team, SellerConnection]:
 def _drop_team(team: Team) -> None:
     """Delete set-based first: the ORM's cascade would load every row into memory."""
     with team_scope(team.id), connection.cursor() as cursor:
-        for table in ("orders_orderline", "orders_order", "orders_orderday", "orders_skuday", "orders_skudaybacklog", "orders_skusummary", "sync_quarantinedrow", "sync_syncrun", "sync_syncstate", "amazon_connectionmarketplace"):
-            cursor.execute(sql.SQL("DELETE FROM {} WHERE team_id = %s").format(sql.Identifier(table)), [team.id])
+        for table in (
+            "orders_orderline",
+            "orders_order",
+            "orders_orderday",
+            "orders_skuday",
+            "orders_skudaybacklog",
+            "orders_skusummary",
+            "sync_quarantinedrow",
+            "sync_syncrun",
+            "sync_syncstate",
+            "amazon_connectionmarketplace",
+        ):
+            cursor.execute(
+                sql.SQL("DELETE FROM {} WHERE team_id = %s").format(sql.Identifier(table)),
+                [team.id],
+            )
     with team_scope(team.id):
         team.delete()
 
@@ -85,7 +108,15 @@ def _row(i: int, changed: bool) -> tuple[str, str, datetime, datetime, str, str,
     purchased = START + timedelta(seconds=order * 120)
     updated = purchased + timedelta(hours=30 if changed else 6)
     sku = f"SKU-{(i * 7919) % 5000:05d}"
-    return f"111-{order // 10_000_000:07d}-{order % 10_000_000:07d}", sku, purchased, updated, "Shipped", "19.99", "1.40" if not changed else "1.45"
+    return (
+        f"111-{order // 10_000_000:07d}-{order % 10_000_000:07d}",
+        sku,
+        purchased,
+        updated,
+        "Shipped",
+        "19.99",
+        "1.40" if not changed else "1.45",
+    )
 
 
 def report_chunks(rows: int, *, changed: bool) -> Iterator[bytes]:
@@ -112,19 +143,66 @@ def _copy_rows(rows: int, team_id: int, connection_id: int) -> Iterator[tuple[ob
     for i in range(rows):
         order_id, sku, purchased, updated, _status, price, tax = _row(i, False)
         yield (
-            team_id, connection_id, US, order_id, sku, f"B0{i % 99_999_999:08d}", purchased, updated, "shipped",
-            "AFN", 1, "USD", Decimal(price), zero, Decimal(tax), zero, "", now,
+            team_id,
+            connection_id,
+            US,
+            order_id,
+            sku,
+            f"B0{i % 99_999_999:08d}",
+            purchased,
+            updated,
+            "shipped",
+            "AFN",
+            1,
+            "USD",
+            Decimal(price),
+            zero,
+            Decimal(tax),
+            zero,
+            "",
+            now,
         )
 
 
 _COPY_COLUMNS = (
-    "team_id", "connection_id", "marketplace_id", "amazon_order_id", "sku", "asin", "purchased_at",
-    "last_updated_at", "status", "fulfillment_channel", "quantity", "currency", "item_price",
-    "shipping_price", "tax", "promotion_discount", "promotion_ids", "synced_at",
+    "team_id",
+    "connection_id",
+    "marketplace_id",
+    "amazon_order_id",
+    "sku",
+    "asin",
+    "purchased_at",
+    "last_updated_at",
+    "status",
+    "fulfillment_channel",
+    "quantity",
+    "currency",
+    "item_price",
+    "shipping_price",
+    "tax",
+    "promotion_discount",
+    "promotion_ids",
+    "synced_at",
 )
 _COPY_TYPES = (
-    "int8", "int8", "text", "text", "text", "text", "timestamptz", "timestamptz", "text", "text", "int4",
-    "text", "numeric", "numeric", "numeric", "numeric", "text", "timestamptz",
+    "int8",
+    "int8",
+    "text",
+    "text",
+    "text",
+    "text",
+    "timestamptz",
+    "timestamptz",
+    "text",
+    "text",
+    "int4",
+    "text",
+    "numeric",
+    "numeric",
+    "numeric",
+    "numeric",
+    "text",
+    "timestamptz",
 )
 _CHUNK = 1 << 20
 
@@ -138,11 +216,15 @@ def _write_binary_copy(rows: int, team: Team, conn: SellerConnection, encoded: I
         raw.execute(
             "CREATE TEMP TABLE bench_rows (LIKE orders_orderline INCLUDING DEFAULTS INCLUDING IDENTITY) ON COMMIT DROP"
         )
-        with raw.copy(sql.SQL("COPY bench_rows ({}) FROM STDIN (FORMAT BINARY)").format(names)) as copy:
+        with raw.copy(
+            sql.SQL("COPY bench_rows ({}) FROM STDIN (FORMAT BINARY)").format(names)
+        ) as copy:
             copy.set_types(list(_COPY_TYPES))
             for row in _copy_rows(rows, team.id, conn.id):
                 copy.write_row(row)
-        with raw.copy(sql.SQL("COPY bench_rows ({}) TO STDOUT (FORMAT BINARY)").format(names)) as copy:
+        with raw.copy(
+            sql.SQL("COPY bench_rows ({}) TO STDOUT (FORMAT BINARY)").format(names)
+        ) as copy:
             for data in copy:
                 encoded.write(data)
     encoded.seek(0)
@@ -160,10 +242,16 @@ def plain_copy(rows: int, team: Team, conn: SellerConnection) -> float:
         _write_binary_copy(rows, team, conn, encoded)
         with connected_as("owner"):
             with connection.cursor() as cursor:
-                cursor.cursor.execute(sql.SQL("CREATE TABLE {} (LIKE orders_orderline INCLUDING ALL)").format(table))
+                cursor.cursor.execute(
+                    sql.SQL("CREATE TABLE {} (LIKE orders_orderline INCLUDING ALL)").format(table)
+                )
             try:
                 started = time.perf_counter()
-                with transaction.atomic(), connection.cursor() as cursor, cursor.cursor.copy(copy_from) as copy:
+                with (
+                    transaction.atomic(),
+                    connection.cursor() as cursor,
+                    cursor.cursor.copy(copy_from) as copy,
+                ):
                     while data := encoded.read(_CHUNK):
                         copy.write(data)
                 elapsed = time.perf_counter() - started
@@ -178,7 +266,13 @@ def _context(team: Team, conn: SellerConnection) -> SyncContext:
         from ams.sync.models import SyncRun, SyncState
 
         SyncState.objects.get_or_create(team=team, connection=conn, family=Family.ORDERS)
-        run = SyncRun.objects.create(team=team, connection=conn, family=Family.ORDERS, mode="bench", started_at=timezone.now())
+        run = SyncRun.objects.create(
+            team=team,
+            connection=conn,
+            family=Family.ORDERS,
+            mode="bench",
+            started_at=timezone.now(),
+        )
     return SyncContext(
         team_id=team.id,
         connection_id=conn.id,
@@ -202,7 +296,9 @@ def _read(report: IO[bytes]) -> Iterator[bytes]:
         yield data
 
 
-def parsed_ingest(rows: int, team: Team, conn: SellerConnection, report: IO[bytes]) -> tuple[float, int]:
+def parsed_ingest(
+    rows: int, team: Team, conn: SellerConnection, report: IO[bytes]
+) -> tuple[float, int]:
     """Rows per second through the real path of an all-orders report: bytes → blocks → COPY to
     staging → conversion in the database (and Python for the lines it declines) → upserts into
     orders and lines → day rollups, block by block, as a backfill does."""
@@ -277,8 +373,26 @@ def bench_backfill(
     port = _free_port()
     server = subprocess.Popen(  # noqa: S603  (our own interpreter and module)
         [
-            sys.executable, "-m", "spapi_sim", "serve", "--port", str(port), "--seed", str(seed), "--sellers", "1",
-            "--skus", str(skus), "--history-days", str(days), "--demand-scale", str(demand), "--clock-speed", str(CLOCK_SPEED), "--rate-scale", "1",
+            sys.executable,
+            "-m",
+            "spapi_sim",
+            "serve",
+            "--port",
+            str(port),
+            "--seed",
+            str(seed),
+            "--sellers",
+            "1",
+            "--skus",
+            str(skus),
+            "--history-days",
+            str(days),
+            "--demand-scale",
+            str(demand),
+            "--clock-speed",
+            str(CLOCK_SPEED),
+            "--rate-scale",
+            "1",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -289,21 +403,32 @@ def bench_backfill(
         http = httpx.Client(base_url=base_url, timeout=60)
         info = _wait_for(http)
         seller = info["sellers"][0]
-        code = http.post("/_sim/authorize", json={"selling_partner_id": seller["selling_partner_id"]}).json()["code"]
+        code = http.post(
+            "/_sim/authorize", json={"selling_partner_id": seller["selling_partner_id"]}
+        ).json()["code"]
         lwa = LwaClient(f"{base_url}/auth/o2/token", info["client_id"], info["client_secret"])
         refresh = lwa.exchange_code(code).refresh_token
         assert refresh is not None
         client = SpApiClient(
-            base_url=base_url, lwa=lwa, seller_id=seller["selling_partner_id"],
-            refresh_token_provider=lambda: refresh, limiter=MemoryLimiter(),
+            base_url=base_url,
+            lwa=lwa,
+            seller_id=seller["selling_partner_id"],
+            refresh_token_provider=lambda: refresh,
+            limiter=MemoryLimiter(),
         )
         with team_scope(team.id):
-            SellerConnection.objects.filter(id=conn.id).update(selling_partner_id=seller["selling_partner_id"])
+            SellerConnection.objects.filter(id=conn.id).update(
+                selling_partner_id=seller["selling_partner_id"]
+            )
             ConnectionMarketplace.objects.filter(connection=conn).delete()
             for m in seller["marketplaces"]:
                 ConnectionMarketplace.objects.create(
-                    team=team, connection=conn, marketplace_id=m["id"], country_code=m["country_code"],
-                    currency=m["currency"], name=m["country_code"],
+                    team=team,
+                    connection=conn,
+                    marketplace_id=m["id"],
+                    country_code=m["country_code"],
+                    currency=m["currency"],
+                    name=m["country_code"],
                 )
         http.post("/_sim/stats/reset")
         original = clients.client_for
@@ -323,8 +448,12 @@ def bench_backfill(
         finally:
             clients.client_for = original
         stats = http.get("/_sim/stats").json()["operations"]
-        truth = http.get(f"/_sim/truth/{seller['selling_partner_id']}", params={"families": "orders"}).json()
-        first_report = _build_seconds(client, spent.report_ids[0]) / CLOCK_SPEED if spent.report_ids else 0.0
+        truth = http.get(
+            f"/_sim/truth/{seller['selling_partner_id']}", params={"families": "orders"}
+        ).json()
+        first_report = (
+            _build_seconds(client, spent.report_ids[0]) / CLOCK_SPEED if spent.report_ids else 0.0
+        )
         with team_scope(team.id):
             from ams.orders.models import Order, OrderLine
 
@@ -381,7 +510,11 @@ class _Stopwatch:
 
     def __init__(self) -> None:
         self.seconds = {
-            "ingest": 0.0, "report_waits": 0.0, "empty_history_check": 0.0, "summaries": 0.0, "create": 0.0
+            "ingest": 0.0,
+            "report_waits": 0.0,
+            "empty_history_check": 0.0,
+            "summaries": 0.0,
+            "create": 0.0,
         }
         self.report_ids: list[str] = []
 
@@ -404,7 +537,11 @@ class _Stopwatch:
             self.report_ids.append(report_id)
             return report_id
 
-        original_ingest, original_wait, original_create = reports.ingest_document, reports.wait, reports.create
+        original_ingest, original_wait, original_create = (
+            reports.ingest_document,
+            reports.wait,
+            reports.create,
+        )
         original_check, original_summaries = orders._nothing_before, orders.refresh_summaries
         timed_create = self._timed("create", original_create)
         # A document's download and its ingest overlap; both count as ingest.
@@ -417,7 +554,11 @@ class _Stopwatch:
             yield
         finally:
             reports.ingest_document = original_ingest
-            reports.wait, reports.create, orders._nothing_before = original_wait, original_create, original_check
+            reports.wait, reports.create, orders._nothing_before = (
+                original_wait,
+                original_create,
+                original_check,
+            )
             orders.refresh_summaries = original_summaries
 
 

@@ -45,7 +45,9 @@ def recorded(name: str, **body_override: Any) -> httpx.Response:
     return httpx.Response(response["status"], headers=headers, content=response["body"].encode())
 
 
-def lwa_ok(access_token: str = "Atza|IwEBIcanary-access-token-1", expires_in: int = 3600) -> httpx.Response:
+def lwa_ok(
+    access_token: str = "Atza|IwEBIcanary-access-token-1", expires_in: int = 3600
+) -> httpx.Response:
     return httpx.Response(
         200,
         json={
@@ -80,14 +82,17 @@ class FakeAmazon:
             return lwa_ok(f"Atza|IwEBIcanary-access-token-{self.token_count}")
         queue = self.routes.get(path)
         if not queue:
-            return httpx.Response(404, json={"errors": [{"code": "NotFound", "message": f"no route {path}"}]})
+            return httpx.Response(
+                404, json={"errors": [{"code": "NotFound", "message": f"no route {path}"}]}
+            )
         item = queue.pop(0) if len(queue) > 1 else queue[0]
         if callable(item):
             return item(request)
         if item.is_stream_consumed:
             # A Response built from bytes is already "read" and cannot be streamed, and a
             # route may serve the same one twice: hand out a fresh, streamable copy.
-            return httpx.Response(item.status_code, headers=item.headers, content=iter([b"".join(item.stream)]))  # type: ignore[arg-type]
+            content = b"".join(item.stream)  # type: ignore[arg-type]
+            return httpx.Response(item.status_code, headers=item.headers, content=iter([content]))
         return item
 
     def calls(self, path: str) -> list[httpx.Request]:

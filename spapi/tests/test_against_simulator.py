@@ -125,7 +125,14 @@ class Sim:
 
 def start(**overrides: Any) -> Sim:
     config = sim_module.SimConfig(
-        **{"seed": 42, "sellers": 1, "skus_per_seller": 50, "history_days": 30, "rate_scale": 1.0, **overrides}
+        **{
+            "seed": 42,
+            "sellers": 1,
+            "skus_per_seller": 50,
+            "history_days": 30,
+            "rate_scale": 1.0,
+            **overrides,
+        }
     )
     return Sim(sim_module.start_server(config, host="127.0.0.1", port=0))
 
@@ -245,7 +252,9 @@ def test_revoked_authorization_surfaces_as_its_own_error(fresh_sim: Sim):
     client = fresh_sim.client(lambda: refresh)
     client.get_inventory_summaries(marketplace_id=fresh_sim.marketplace_ids[0])
 
-    fresh_sim.control.post("/_sim/revoke", json={"selling_partner_id": fresh_sim.seller_id}).raise_for_status()
+    fresh_sim.control.post(
+        "/_sim/revoke", json={"selling_partner_id": fresh_sim.seller_id}
+    ).raise_for_status()
 
     # The cached access token is refused (403), the client mints a new one, LWA says
     # invalid_grant: the seller must authorize again.
@@ -275,7 +284,9 @@ def test_the_consent_url_opens_the_consent_page(sim: Sim):
 # --- usage plans, retries, timeouts -------------------------------------------------------------
 
 
-def _hammer(clients: list[SpApiClient], calls_per_thread: int, marketplace_id: str) -> list[BaseException]:
+def _hammer(
+    clients: list[SpApiClient], calls_per_thread: int, marketplace_id: str
+) -> list[BaseException]:
     errors: list[BaseException] = []
 
     def work(client: SpApiClient) -> None:
@@ -336,8 +347,12 @@ def test_a_429_storm_is_absorbed_by_backoff_and_the_bucket(fresh_sim: Sim):
 
 
 def test_5xx_is_retried(sim: Sim, client: SpApiClient):
-    sim.faults(next=[{"operation": "getInventorySummaries", "status": 503, "count": 1},
-                     {"operation": "getInventorySummaries", "status": 500, "count": 1}])
+    sim.faults(
+        next=[
+            {"operation": "getInventorySummaries", "status": 503, "count": 1},
+            {"operation": "getInventorySummaries", "status": 500, "count": 1},
+        ]
+    )
     sim.reset_stats()
 
     client.get_inventory_summaries(marketplace_id=sim.marketplace_ids[0])
@@ -361,10 +376,17 @@ def test_5xx_gives_up_after_the_retry_budget(sim: Sim, refresh_token: str):
 
 
 def test_a_timeout_is_retried_and_then_raised(sim: Sim, refresh_token: str):
-    client = sim.client(lambda: refresh_token, timeout=0.3, retry=RetryPolicy(max_attempts=2, base_delay=0.01))
+    client = sim.client(
+        lambda: refresh_token, timeout=0.3, retry=RetryPolicy(max_attempts=2, base_delay=0.01)
+    )
     try:
-        sim.faults(timeout_seconds=1.0, next=[{"operation": "getInventorySummaries", "kind": "timeout", "count": 1}])
-        client.get_inventory_summaries(marketplace_id=sim.marketplace_ids[0])  # second attempt succeeds
+        sim.faults(
+            timeout_seconds=1.0,
+            next=[{"operation": "getInventorySummaries", "kind": "timeout", "count": 1}],
+        )
+        client.get_inventory_summaries(
+            marketplace_id=sim.marketplace_ids[0]
+        )  # second attempt succeeds
 
         sim.faults(next=[{"operation": "getInventorySummaries", "kind": "timeout", "count": 2}])
         with pytest.raises(RequestTimeout):
@@ -395,12 +417,18 @@ def test_search_orders_pages_through_the_history(sim: Sim, client: SpApiClient):
 
 
 def test_listings_and_inventory_page_through_every_sku(sim: Sim, client: SpApiClient):
-    listings = list(client.iter_pages(client.search_listings_items, marketplace_ids=sim.marketplace_ids[:1], page_size=20))
+    listings = list(
+        client.iter_pages(
+            client.search_listings_items, marketplace_ids=sim.marketplace_ids[:1], page_size=20
+        )
+    )
     skus = [item["sku"] for page in listings for item in page.get("items", [])]
     assert len(listings) >= 3
     assert len(skus) == len(set(skus)) == 50
 
-    inventory = list(client.iter_pages(client.get_inventory_summaries, marketplace_id=sim.marketplace_ids[0]))
+    inventory = list(
+        client.iter_pages(client.get_inventory_summaries, marketplace_id=sim.marketplace_ids[0])
+    )
     summaries = [s for page in inventory for s in page["payload"]["inventorySummaries"]]
     assert len({s["sellerSku"] for s in summaries}) == len(summaries)
 
@@ -452,7 +480,9 @@ def test_an_expired_document_url_is_fetched_again(sim: Sim, client: SpApiClient)
     assert sim.stats("getReportDocument")["requests"] == 2
 
 
-@pytest.mark.parametrize(("fault", "status"), [("report_fatal", "FATAL"), ("report_cancelled", "CANCELLED")])
+@pytest.mark.parametrize(
+    ("fault", "status"), [("report_fatal", "FATAL"), ("report_cancelled", "CANCELLED")]
+)
 def test_a_failed_report_is_report_failed(sim: Sim, client: SpApiClient, fault: str, status: str):
     sim.faults(next=[{"kind": fault, "count": 1}])
 
@@ -477,7 +507,10 @@ def test_settlement_reports_are_listed_and_add_up(sim: Sim, client: SpApiClient)
     rows = list(iter_report_rows(client, listed[0]["reportDocumentId"]))
 
     total = Decimal(rows[0]["total-amount"].strip())
-    assert sum((Decimal(r["amount"].strip()) for r in rows[1:] if r["amount"].strip()), Decimal(0)) == total
+    assert (
+        sum((Decimal(r["amount"].strip()) for r in rows[1:] if r["amount"].strip()), Decimal(0))
+        == total
+    )
 
 
 # --- every typed method -------------------------------------------------------------------------
@@ -487,8 +520,13 @@ def test_settlement_reports_are_listed_and_add_up(sim: Sim, client: SpApiClient)
 def ids(sim: Sim, refresh_token: str) -> dict[str, str]:
     """Real identifiers from the simulated seller, for the calls that need one."""
     client = sim.client(lambda: refresh_token)
-    listing = client.search_listings_items(marketplace_ids=sim.marketplace_ids[:1], included_data=["summaries"], page_size=1)["items"][0]
-    orders = client.search_orders(marketplace_ids=sim.marketplace_ids[:1], created_after=datetime.now(UTC) - timedelta(days=29))
+    listing = client.search_listings_items(
+        marketplace_ids=sim.marketplace_ids[:1], included_data=["summaries"], page_size=1
+    )["items"][0]
+    orders = client.search_orders(
+        marketplace_ids=sim.marketplace_ids[:1],
+        created_after=datetime.now(UTC) - timedelta(days=29),
+    )
     return {
         "sku": listing["sku"],
         "asin": listing["summaries"][0]["asin"],
@@ -505,28 +543,60 @@ TYPED_CALLS: dict[str, Callable[[SpApiClient, dict[str, str]], Any]] = {
         marketplace_ids=[i["marketplace_id"]], created_after=datetime.now(UTC) - timedelta(days=5)
     ),
     "get_order_items": lambda c, i: c.get_order_items(i["order_id"]),
-    "get_listings_item": lambda c, i: c.get_listings_item(i["sku"], marketplace_ids=[i["marketplace_id"]]),
+    "get_listings_item": lambda c, i: c.get_listings_item(
+        i["sku"], marketplace_ids=[i["marketplace_id"]]
+    ),
     "search_catalog_items": lambda c, i: c.search_catalog_items(
         marketplace_ids=[i["marketplace_id"]], identifiers=[i["asin"]], identifiers_type="ASIN"
     ),
-    "get_catalog_item": lambda c, i: c.get_catalog_item(i["asin"], marketplace_ids=[i["marketplace_id"]]),
+    "get_catalog_item": lambda c, i: c.get_catalog_item(
+        i["asin"], marketplace_ids=[i["marketplace_id"]]
+    ),
     "get_pricing": lambda c, i: c.get_pricing(marketplace_id=i["marketplace_id"], skus=[i["sku"]]),
-    "get_competitive_pricing": lambda c, i: c.get_competitive_pricing(marketplace_id=i["marketplace_id"], asins=[i["asin"]]),
-    "get_listing_offers": lambda c, i: c.get_listing_offers(i["sku"], marketplace_id=i["marketplace_id"]),
-    "get_item_offers": lambda c, i: c.get_item_offers(i["asin"], marketplace_id=i["marketplace_id"]),
+    "get_competitive_pricing": lambda c, i: c.get_competitive_pricing(
+        marketplace_id=i["marketplace_id"], asins=[i["asin"]]
+    ),
+    "get_listing_offers": lambda c, i: c.get_listing_offers(
+        i["sku"], marketplace_id=i["marketplace_id"]
+    ),
+    "get_item_offers": lambda c, i: c.get_item_offers(
+        i["asin"], marketplace_id=i["marketplace_id"]
+    ),
     "get_my_fees_estimate_for_sku": lambda c, i: c.get_my_fees_estimate_for_sku(
         i["sku"],
-        fees_estimate_request(marketplace_id=i["marketplace_id"], price="20.00", currency=i["currency"], identifier="t-1"),
+        fees_estimate_request(
+            marketplace_id=i["marketplace_id"],
+            price="20.00",
+            currency=i["currency"],
+            identifier="t-1",
+        ),
     ),
     "get_my_fees_estimates": lambda c, i: c.get_my_fees_estimates(
-        [("SellerSKU", i["sku"], fees_estimate_request(marketplace_id=i["marketplace_id"], price="20.00", currency=i["currency"], identifier="t-2"))]
+        [
+            (
+                "SellerSKU",
+                i["sku"],
+                fees_estimate_request(
+                    marketplace_id=i["marketplace_id"],
+                    price="20.00",
+                    currency=i["currency"],
+                    identifier="t-2",
+                ),
+            )
+        ]
     ),
     "list_financial_event_groups": lambda c, i: c.list_financial_event_groups(
         started_after=datetime.now(UTC) - timedelta(days=29)
     ),
-    "list_financial_events": lambda c, i: c.list_financial_events(posted_after=datetime.now(UTC) - timedelta(days=3)),
-    "list_financial_events_by_order_id": lambda c, i: c.list_financial_events_by_order_id(i["order_id"]),
-    "list_transactions": lambda c, i: c.list_transactions(posted_after=datetime.now(UTC) - timedelta(days=3)),
+    "list_financial_events": lambda c, i: c.list_financial_events(
+        posted_after=datetime.now(UTC) - timedelta(days=3)
+    ),
+    "list_financial_events_by_order_id": lambda c, i: c.list_financial_events_by_order_id(
+        i["order_id"]
+    ),
+    "list_transactions": lambda c, i: c.list_transactions(
+        posted_after=datetime.now(UTC) - timedelta(days=3)
+    ),
 }
 
 

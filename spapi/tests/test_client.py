@@ -63,7 +63,11 @@ def test_the_recorded_quota_exceeded_is_throttled(amazon: FakeAmazon, client: Sp
 def test_a_429_drains_the_bucket_and_the_retry_waits_for_a_token(
     amazon: FakeAmazon, client: SpApiClient, clock: FakeClock
 ):
-    amazon.add(PRICING, recorded("test_quota_exceeded--getPricing.1"), recorded("test_get_pricing--getPricing.1"))
+    amazon.add(
+        PRICING,
+        recorded("test_quota_exceeded--getPricing.1"),
+        recorded("test_get_pricing--getPricing.1"),
+    )
 
     client.get_pricing(marketplace_id="A1F83G8C2ARO7P", asins=["188864544X"])
 
@@ -84,10 +88,15 @@ def test_the_recorded_403_is_unauthorized(amazon: FakeAmazon, client: SpApiClien
     assert raised.value.message == "Access to requested resource is denied."
 
 
-def test_a_403_with_a_cached_token_retries_once_with_a_new_token(amazon: FakeAmazon, client: SpApiClient):
+def test_a_403_with_a_cached_token_retries_once_with_a_new_token(
+    amazon: FakeAmazon, client: SpApiClient
+):
     amazon.add(GET_REPORT, recorded("test_get_report--getReport.1"))
     client.get_report("1234567")  # caches token 1
-    amazon.routes[GET_REPORT] = [recorded("test_forbidden--root.1"), recorded("test_get_report--getReport.1")]
+    amazon.routes[GET_REPORT] = [
+        recorded("test_forbidden--root.1"),
+        recorded("test_get_report--getReport.1"),
+    ]
 
     report = client.get_report("1234567")
 
@@ -110,7 +119,9 @@ def test_a_403_with_a_new_token_is_not_retried(amazon: FakeAmazon, client: SpApi
     assert amazon.token_count == 1
 
 
-def test_the_recorded_404_is_not_found(amazon: FakeAmazon, client: SpApiClient, limiter: MemoryLimiter):
+def test_the_recorded_404_is_not_found(
+    amazon: FakeAmazon, client: SpApiClient, limiter: MemoryLimiter
+):
     amazon.add(GET_REPORT, recorded("test_not_found--getReport.1"))
 
     with pytest.raises(NotFound) as raised:
@@ -126,7 +137,14 @@ def test_the_recorded_404_is_not_found(amazon: FakeAmazon, client: SpApiClient, 
 def test_5xx_is_retried_with_backoff(amazon: FakeAmazon, client: SpApiClient, clock: FakeClock):
     amazon.add(
         GET_REPORT,
-        httpx.Response(500, json={"errors": [{"code": "InternalFailure", "message": "We encountered an internal error."}]}),
+        httpx.Response(
+            500,
+            json={
+                "errors": [
+                    {"code": "InternalFailure", "message": "We encountered an internal error."}
+                ]
+            },
+        ),
         httpx.Response(503, text="Service Unavailable"),
         httpx.Response(502, text=""),
         recorded("test_get_report--getReport.1"),
@@ -141,7 +159,10 @@ def test_5xx_is_retried_with_backoff(amazon: FakeAmazon, client: SpApiClient, cl
 
 
 def test_5xx_gives_up_after_max_attempts(amazon: FakeAmazon, client: SpApiClient):
-    amazon.add(GET_REPORT, httpx.Response(503, json={"errors": [{"code": "ServiceUnavailable", "message": "down"}]}))
+    amazon.add(
+        GET_REPORT,
+        httpx.Response(503, json={"errors": [{"code": "ServiceUnavailable", "message": "down"}]}),
+    )
 
     with pytest.raises(ServerError) as raised:
         client.get_report("1234567")
@@ -152,7 +173,13 @@ def test_5xx_gives_up_after_max_attempts(amazon: FakeAmazon, client: SpApiClient
 
 
 def test_400_is_invalid_input_and_not_retried(amazon: FakeAmazon, client: SpApiClient):
-    amazon.add(GET_REPORT, httpx.Response(400, json={"errors": [{"code": "InvalidInput", "message": "bad", "details": "reportId"}]}))
+    amazon.add(
+        GET_REPORT,
+        httpx.Response(
+            400,
+            json={"errors": [{"code": "InvalidInput", "message": "bad", "details": "reportId"}]},
+        ),
+    )
 
     with pytest.raises(InvalidInput) as raised:
         client.get_report("1234567")
@@ -187,7 +214,10 @@ def test_connection_errors_are_transport_errors(amazon: FakeAmazon, client: SpAp
 
 
 def test_a_non_json_success_is_a_bad_response(amazon: FakeAmazon, client: SpApiClient):
-    amazon.add(GET_REPORT, httpx.Response(200, text="<html>oops</html>", headers={"x-amzn-RequestId": "r-1"}))
+    amazon.add(
+        GET_REPORT,
+        httpx.Response(200, text="<html>oops</html>", headers={"x-amzn-RequestId": "r-1"}),
+    )
 
     with pytest.raises(BadResponse) as raised:
         client.get_report("1234567")
@@ -198,7 +228,13 @@ def test_a_non_json_success_is_a_bad_response(amazon: FakeAmazon, client: SpApiC
 def test_revoked_authorization_surfaces_from_any_call(amazon: FakeAmazon, client: SpApiClient):
     amazon.add(
         "/auth/o2/token",
-        httpx.Response(400, json={"error": "invalid_grant", "error_description": "The request has an invalid grant parameter : refresh_token"}),
+        httpx.Response(
+            400,
+            json={
+                "error": "invalid_grant",
+                "error_description": "The request has an invalid grant parameter : refresh_token",
+            },
+        ),
     )
 
     with pytest.raises(AuthorizationRevoked):
@@ -221,7 +257,9 @@ def test_the_access_token_is_reused_until_shortly_before_expiry(
     assert amazon.token_count == 2
 
 
-def test_the_refresh_token_is_read_just_in_time(amazon: FakeAmazon, client: SpApiClient, clock: FakeClock):
+def test_the_refresh_token_is_read_just_in_time(
+    amazon: FakeAmazon, client: SpApiClient, clock: FakeClock
+):
     calls = []
 
     def provider() -> str:
@@ -238,8 +276,13 @@ def test_the_refresh_token_is_read_just_in_time(amazon: FakeAmazon, client: SpAp
     assert not any(REFRESH_TOKEN in repr(v) for v in vars(client).values())
 
 
-def test_marketplace_participations_recorded(amazon: FakeAmazon, client: SpApiClient, limiter: MemoryLimiter):
-    amazon.add("/sellers/v1/marketplaceParticipations", recorded("test_marketplace_participations--getMarketplaceParticipations.1"))
+def test_marketplace_participations_recorded(
+    amazon: FakeAmazon, client: SpApiClient, limiter: MemoryLimiter
+):
+    amazon.add(
+        "/sellers/v1/marketplaceParticipations",
+        recorded("test_marketplace_participations--getMarketplaceParticipations.1"),
+    )
 
     body = client.get_marketplace_participations()
 
@@ -249,7 +292,9 @@ def test_marketplace_participations_recorded(amazon: FakeAmazon, client: SpApiCl
 
 
 def test_search_catalog_items_recorded(amazon: FakeAmazon, client: SpApiClient):
-    amazon.add("/catalog/2022-04-01/items", recorded("test_search_catalog_items--searchCatalogItems.1"))
+    amazon.add(
+        "/catalog/2022-04-01/items", recorded("test_search_catalog_items--searchCatalogItems.1")
+    )
 
     body = client.search_catalog_items(
         marketplace_ids=["A1F83G8C2ARO7P"], identifiers=["188864544X"], identifiers_type="ASIN"
@@ -265,7 +310,9 @@ def test_get_listings_item_recorded(amazon: FakeAmazon, client: SpApiClient):
     path = f"/listings/2021-08-01/items/{SELLER_ID}/SKU123"
     amazon.add(path, recorded("test_get_listings_item--getListingsItem.1"))
 
-    body = client.get_listings_item("SKU123", marketplace_ids=["A1F83G8C2ARO7P"], included_data=["summaries", "attributes"])
+    body = client.get_listings_item(
+        "SKU123", marketplace_ids=["A1F83G8C2ARO7P"], included_data=["summaries", "attributes"]
+    )
 
     assert body["sku"] == "SKU123"
     assert amazon.calls(path)[0].url.params["includedData"] == "summaries,attributes"
@@ -276,7 +323,11 @@ def test_a_sku_with_a_slash_is_percent_encoded(amazon: FakeAmazon, client: SpApi
 
     client.get_listings_item("A/B 1", marketplace_ids=["A1F83G8C2ARO7P"])
 
-    assert amazon.requests[-1].url.raw_path.decode().startswith(f"/listings/2021-08-01/items/{SELLER_ID}/A%2FB%201?")
+    assert (
+        amazon.requests[-1]
+        .url.raw_path.decode()
+        .startswith(f"/listings/2021-08-01/items/{SELLER_ID}/A%2FB%201?")
+    )
 
 
 def test_get_orders_v0_recorded(amazon: FakeAmazon, client: SpApiClient):
@@ -291,10 +342,18 @@ def test_get_orders_v0_recorded(amazon: FakeAmazon, client: SpApiClient):
 
 
 def test_pricing_recorded(amazon: FakeAmazon, client: SpApiClient):
-    amazon.add("/products/pricing/v0/competitivePrice", recorded("test_get_competitive_pricing--getCompetitivePricing.1"))
-    amazon.add("/products/pricing/v0/items/B0CHXFCYCR/offers", recorded("test_get_item_offers--getItemOffers.1"))
+    amazon.add(
+        "/products/pricing/v0/competitivePrice",
+        recorded("test_get_competitive_pricing--getCompetitivePricing.1"),
+    )
+    amazon.add(
+        "/products/pricing/v0/items/B0CHXFCYCR/offers",
+        recorded("test_get_item_offers--getItemOffers.1"),
+    )
 
-    competitive = client.get_competitive_pricing(marketplace_id="A1F83G8C2ARO7P", asins=["188864544X"])
+    competitive = client.get_competitive_pricing(
+        marketplace_id="A1F83G8C2ARO7P", asins=["188864544X"]
+    )
     offers = client.get_item_offers("B0CHXFCYCR", marketplace_id="A1F83G8C2ARO7P")
 
     assert competitive["payload"][0]["ASIN"] == "188864544X"
@@ -304,32 +363,50 @@ def test_pricing_recorded(amazon: FakeAmazon, client: SpApiClient):
 
 def test_reports_recorded(amazon: FakeAmazon, client: SpApiClient):
     amazon.add("/reports/2021-06-30/reports", recorded("test_create_report--createReport.1"))
-    created = client.create_report("GET_MERCHANTS_LISTINGS_FYP_REPORT", marketplace_ids=["A1F83G8C2ARO7P"])
+    created = client.create_report(
+        "GET_MERCHANTS_LISTINGS_FYP_REPORT", marketplace_ids=["A1F83G8C2ARO7P"]
+    )
     assert created == {"reportId": "292248019978"}
     sent = json.loads(amazon.requests[-1].content)
-    assert sent == {"reportType": "GET_MERCHANTS_LISTINGS_FYP_REPORT", "marketplaceIds": ["A1F83G8C2ARO7P"]}
+    assert sent == {
+        "reportType": "GET_MERCHANTS_LISTINGS_FYP_REPORT",
+        "marketplaceIds": ["A1F83G8C2ARO7P"],
+    }
     assert amazon.requests[-1].headers["content-type"] == "application/json"
 
     amazon.routes["/reports/2021-06-30/reports"] = [recorded("test_get_reports--getReports.1")]
     listed = client.get_reports(report_types=["GET_MERCHANTS_LISTINGS_FYP_REPORT"], page_size=10)
     assert listed["reports"][0]["reportId"] == "292248019978"
-    assert dict(amazon.requests[-1].url.params) == {"reportTypes": "GET_MERCHANTS_LISTINGS_FYP_REPORT", "pageSize": "10"}
+    assert dict(amazon.requests[-1].url.params) == {
+        "reportTypes": "GET_MERCHANTS_LISTINGS_FYP_REPORT",
+        "pageSize": "10",
+    }
 
-    amazon.add("/reports/2021-06-30/documents/amzn1.spdoc.123", recorded("test_get_report_document--getReportDocument.1"))
+    amazon.add(
+        "/reports/2021-06-30/documents/amzn1.spdoc.123",
+        recorded("test_get_report_document--getReportDocument.1"),
+    )
     document = client.get_report_document("amzn1.spdoc.123")
     assert "X-Amz-Expires=300" in document["url"]
 
 
 def test_fees_estimate_body(amazon: FakeAmazon, client: SpApiClient):
-    amazon.add("/products/fees/v0/listings/SKU-1/feesEstimate", httpx.Response(200, json={"payload": {}}))
+    amazon.add(
+        "/products/fees/v0/listings/SKU-1/feesEstimate", httpx.Response(200, json={"payload": {}})
+    )
 
     client.get_my_fees_estimate_for_sku(
         "SKU-1",
-        fees_estimate_request(marketplace_id="ATVPDKIKX0DER", price="19.99", currency="USD", identifier="req-1"),
+        fees_estimate_request(
+            marketplace_id="ATVPDKIKX0DER", price="19.99", currency="USD", identifier="req-1"
+        ),
     )
 
     sent = json.loads(amazon.requests[-1].content)
-    assert sent["FeesEstimateRequest"]["PriceToEstimateFees"]["ListingPrice"] == {"CurrencyCode": "USD", "Amount": 19.99}
+    assert sent["FeesEstimateRequest"]["PriceToEstimateFees"]["ListingPrice"] == {
+        "CurrencyCode": "USD",
+        "Amount": 19.99,
+    }
     assert amazon.requests[-1].method == "POST"
 
 
@@ -341,9 +418,17 @@ def test_format_param_refuses_naive_datetimes():
 def test_pages_of_get_reports_drop_the_filters(amazon: FakeAmazon, client: SpApiClient):
     page1 = {"reports": [{"reportId": "1"}], "nextToken": "tok-2"}
     page2 = {"reports": [{"reportId": "2"}]}
-    amazon.add("/reports/2021-06-30/reports", httpx.Response(200, json=page1), httpx.Response(200, json=page2))
+    amazon.add(
+        "/reports/2021-06-30/reports",
+        httpx.Response(200, json=page1),
+        httpx.Response(200, json=page2),
+    )
 
-    pages = list(client.iter_pages(client.get_reports, report_types=["GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"]))
+    pages = list(
+        client.iter_pages(
+            client.get_reports, report_types=["GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"]
+        )
+    )
 
     assert [p["reports"][0]["reportId"] for p in pages] == ["1", "2"]
     assert dict(amazon.requests[-1].url.params) == {"nextToken": "tok-2"}
@@ -381,13 +466,23 @@ def test_iter_pages_refuses_unpaginated_methods(client: SpApiClient):
 
 def test_fixture_sources_are_recorded():
     # Every fixture names the cassette interaction it came from (see fixtures/README.md).
-    assert load_fixture("test_quota_exceeded--getPricing.1")["source"].startswith("hakanensari/peddler@")
+    assert load_fixture("test_quota_exceeded--getPricing.1")["source"].startswith(
+        "hakanensari/peddler@"
+    )
 
 
-def test_a_grantless_client_uses_client_credentials(amazon: FakeAmazon, lwa, http, clock: FakeClock):
+def test_a_grantless_client_uses_client_credentials(
+    amazon: FakeAmazon, lwa, http, clock: FakeClock
+):
     grantless = SpApiClient(
-        "https://sellingpartnerapi-eu.amazon.com", lwa, SELLER_ID, None,
-        http=http, grantless_scope=SCOPE_NOTIFICATIONS, clock=clock, sleep=clock.sleep,
+        "https://sellingpartnerapi-eu.amazon.com",
+        lwa,
+        SELLER_ID,
+        None,
+        http=http,
+        grantless_scope=SCOPE_NOTIFICATIONS,
+        clock=clock,
+        sleep=clock.sleep,
     )
     amazon.add("/auth/o2/token", recorded("test_grantless_grant--lwa_token.1"))
     amazon.add("/notifications/v1/destinations", httpx.Response(200, json={"payload": []}))

@@ -49,7 +49,9 @@ def test_refresh_grant_parses_the_recorded_response(amazon: FakeAmazon, lwa: Lwa
         "client_id": lwa.client_id,
         "client_secret": CLIENT_SECRET,
     }
-    assert amazon.requests[0].headers["content-type"].startswith("application/x-www-form-urlencoded")
+    assert (
+        amazon.requests[0].headers["content-type"].startswith("application/x-www-form-urlencoded")
+    )
 
 
 def test_grantless_grant_parses_the_recorded_response(amazon: FakeAmazon, lwa: LwaClient):
@@ -73,7 +75,9 @@ def test_authorization_code_grant_sends_code_and_redirect_uri(amazon: FakeAmazon
     assert sent["redirect_uri"] == "https://ams.example/cb"
 
 
-def test_unsupported_grant_type_is_an_lwa_error_not_a_revocation(amazon: FakeAmazon, lwa: LwaClient):
+def test_unsupported_grant_type_is_an_lwa_error_not_a_revocation(
+    amazon: FakeAmazon, lwa: LwaClient
+):
     amazon.add("/auth/o2/token", recorded("test_unsupported_grant_type--lwa_token.1"))
 
     with pytest.raises(LwaError) as raised:
@@ -100,7 +104,10 @@ def test_invalid_grant_on_refresh_is_authorization_revoked(amazon: FakeAmazon, l
 
 
 def test_invalid_grant_on_code_exchange_is_not_a_revocation(amazon: FakeAmazon, lwa: LwaClient):
-    body = {**INVALID_GRANT_REFRESH, "error_description": "The request has an invalid grant parameter : code"}
+    body = {
+        **INVALID_GRANT_REFRESH,
+        "error_description": "The request has an invalid grant parameter : code",
+    }
     amazon.add("/auth/o2/token", httpx.Response(400, json=body))
 
     with pytest.raises(InvalidGrant) as raised:
@@ -112,7 +119,10 @@ def test_invalid_grant_on_code_exchange_is_not_a_revocation(amazon: FakeAmazon, 
 def test_invalid_client_is_its_own_error(amazon: FakeAmazon, lwa: LwaClient):
     amazon.add(
         "/auth/o2/token",
-        httpx.Response(401, json={"error": "invalid_client", "error_description": "Client authentication failed"}),
+        httpx.Response(
+            401,
+            json={"error": "invalid_client", "error_description": "Client authentication failed"},
+        ),
     )
 
     with pytest.raises(InvalidClient):

@@ -14,8 +14,16 @@ from spapi.paging import PAGE_SPECS, iterate, next_token, with_token
         ("ordersV0.getOrderItems", {"payload": {"NextToken": "t"}}, "NextToken"),
         ("orders_2026-01-01.searchOrders", {"pagination": {"nextToken": "t"}}, "paginationToken"),
         ("fbaInventory.getInventorySummaries", {"pagination": {"nextToken": "t"}}, "nextToken"),
-        ("listingsItems_2021-08-01.searchListingsItems", {"pagination": {"nextToken": "t", "previousToken": "p"}}, "pageToken"),
-        ("catalogItems_2022-04-01.searchCatalogItems", {"pagination": {"nextToken": "t"}}, "pageToken"),
+        (
+            "listingsItems_2021-08-01.searchListingsItems",
+            {"pagination": {"nextToken": "t", "previousToken": "p"}},
+            "pageToken",
+        ),
+        (
+            "catalogItems_2022-04-01.searchCatalogItems",
+            {"pagination": {"nextToken": "t"}},
+            "pageToken",
+        ),
         ("financesV0.listFinancialEvents", {"payload": {"NextToken": "t"}}, "NextToken"),
         ("finances_2024-06-19.listTransactions", {"payload": {"nextToken": "t"}}, "nextToken"),
         ("reports_2021-06-30.getReports", {"reports": [], "nextToken": "t"}, "nextToken"),
@@ -39,8 +47,12 @@ def test_last_pages():
 
 
 def test_get_reports_sends_the_token_alone():
-    assert with_token("reports_2021-06-30.getReports", {"reportTypes": "X", "pageSize": "100"}, "t") == {"nextToken": "t"}
-    assert with_token("reports_2021-06-30.getReports", {"reportTypes": "X"}, None) == {"reportTypes": "X"}
+    assert with_token(
+        "reports_2021-06-30.getReports", {"reportTypes": "X", "pageSize": "100"}, "t"
+    ) == {"nextToken": "t"}
+    assert with_token("reports_2021-06-30.getReports", {"reportTypes": "X"}, None) == {
+        "reportTypes": "X"
+    }
 
 
 def test_iterate_stops_on_a_repeated_token():

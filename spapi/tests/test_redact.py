@@ -26,7 +26,10 @@ ACCESS = "Atza|IwEBIJ3kLmNoPqRsTuVwXyZ0123456789"
         (f"secret {CLIENT_SECRET}", "0123456789abcdef0123"),
         (f"{{'x-amz-access-token': '{ACCESS}'}}", "IwEBIJ3k"),
         ("x-amz-access-token: opaque-simulator-token", "opaque-simulator-token"),
-        ("grant_type=refresh_token&refresh_token=abc123456&client_id=x&client_secret=s3cr3tvalue", "s3cr3tvalue"),
+        (
+            "grant_type=refresh_token&refresh_token=abc123456&client_id=x&client_secret=s3cr3tvalue",
+            "s3cr3tvalue",
+        ),
         ("grant_type=refresh_token&refresh_token=abc123456&client_id=x", "abc123456"),
         ("code=ANsomecode&state=xyz", "ANsomecode"),
         ('{"access_token":"opaque-a","refresh_token":"opaque-r"}', "opaque-"),
@@ -66,7 +69,9 @@ def test_the_logging_filter_redacts_messages_args_and_tracebacks():
 
 
 def test_errors_redact_their_message():
-    error = SpApiError(f"server echoed {ACCESS}", details=f"token={ACCESS}", status=400, operation="op")
+    error = SpApiError(
+        f"server echoed {ACCESS}", details=f"token={ACCESS}", status=400, operation="op"
+    )
     for text in (str(error), repr(error), error.message, str(error.args)):
         assert "IwEBIJ3k" not in text
 
@@ -76,19 +81,39 @@ def test_no_secret_in_logs_or_errors_of_a_full_exchange(
 ):
     caplog.set_level(logging.DEBUG, logger="spapi")
     # Amazon (or a proxy) echoing a token back in an error body must not leak it either.
-    echo = httpx.Response(403, json={"errors": [{"code": "Unauthorized", "message": "denied", "details": f"token {ACCESS}"}]})
-    amazon.add("/reports/2021-06-30/reports/1", recorded("test_get_report--getReport.1"), echo, echo)
+    echo = httpx.Response(
+        403,
+        json={
+            "errors": [{"code": "Unauthorized", "message": "denied", "details": f"token {ACCESS}"}]
+        },
+    )
+    amazon.add(
+        "/reports/2021-06-30/reports/1", recorded("test_get_report--getReport.1"), echo, echo
+    )
 
     client.get_report("1")
     with pytest.raises(Unauthorized) as first:
         client.get_report("1")
-    amazon.add("/auth/o2/token", httpx.Response(400, json={"error": "invalid_grant", "error_description": f"bad {REFRESH_TOKEN}"}))
+    amazon.add(
+        "/auth/o2/token",
+        httpx.Response(
+            400, json={"error": "invalid_grant", "error_description": f"bad {REFRESH_TOKEN}"}
+        ),
+    )
     client.token_cache.invalidate(client.token_key)
     with pytest.raises(AuthorizationRevoked) as second:
         client.get_report("1")
 
     secrets = ["canary-access-token", "canary-refresh-token", CLIENT_SECRET, "IwEBIJ3k"]
-    texts = [caplog.text, str(first.value), repr(first.value), str(second.value), repr(second.value), repr(client), repr(client.lwa)]
+    texts = [
+        caplog.text,
+        str(first.value),
+        repr(first.value),
+        str(second.value),
+        repr(second.value),
+        repr(client),
+        repr(client.lwa),
+    ]
     for text in texts:
         for secret in secrets:
             assert secret not in text

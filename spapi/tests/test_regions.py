@@ -45,7 +45,10 @@ def test_consent_url():
     )
 
     parts = urlsplit(url)
-    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == "https://sellercentral-europe.amazon.com/apps/authorize/consent"
+    assert (
+        f"{parts.scheme}://{parts.netloc}{parts.path}"
+        == "https://sellercentral-europe.amazon.com/apps/authorize/consent"
+    )
     assert parse_qs(parts.query) == {
         "application_id": ["amzn1.sellerapps.app.123"],
         "state": ["s t&ate"],

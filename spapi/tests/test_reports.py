@@ -64,7 +64,9 @@ def document_payload(url: str = DOC_URL, compressed: bool = True) -> httpx.Respo
 
 def settlement_sum(parsed: list[dict[str, str]]) -> tuple[Decimal, Decimal]:
     total = Decimal(parsed[0]["total-amount"].strip())
-    amount_columns = [c for c in parsed[0] if (c == "amount" or c.endswith("-amount")) and c != "total-amount"]
+    amount_columns = [
+        c for c in parsed[0] if (c == "amount" or c.endswith("-amount")) and c != "total-amount"
+    ]
     summed = sum(
         (Decimal(row[c].strip()) for row in parsed[1:] for c in amount_columns if row[c].strip()),
         Decimal(0),
@@ -83,11 +85,24 @@ def settlement_sum(parsed: list[dict[str, str]]) -> tuple[Decimal, Decimal]:
 def test_a_report_end_to_end(amazon: FakeAmazon, client: SpApiClient, clock: FakeClock, name: str):
     raw = (DOCUMENTS / name).read_bytes()
     amazon.add(REPORTS, httpx.Response(202, json={"reportId": "R1"}))
-    amazon.add(f"{REPORTS}/R1", report("IN_QUEUE"), report("IN_PROGRESS"), report("DONE", reportDocumentId=DOC_ID))
+    amazon.add(
+        f"{REPORTS}/R1",
+        report("IN_QUEUE"),
+        report("IN_PROGRESS"),
+        report("DONE", reportDocumentId=DOC_ID),
+    )
     amazon.add(f"/reports/2021-06-30/documents/{DOC_ID}", document_payload())
-    amazon.add("/doc-1", httpx.Response(200, content=gzip.compress(raw), headers={"content-type": "text/plain"}))
+    amazon.add(
+        "/doc-1",
+        httpx.Response(200, content=gzip.compress(raw), headers={"content-type": "text/plain"}),
+    )
 
-    done = request_report(client, "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL", marketplace_ids=["ATVPDKIKX0DER"], poll_interval=10)
+    done = request_report(
+        client,
+        "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL",
+        marketplace_ids=["ATVPDKIKX0DER"],
+        poll_interval=10,
+    )
     parsed = list(iter_report_rows(client, done["reportDocumentId"]))
 
     assert len(parsed) == len([line for line in raw.splitlines() if line.strip()]) - 1
@@ -100,16 +115,22 @@ def test_a_report_end_to_end(amazon: FakeAmazon, client: SpApiClient, clock: Fak
 
 
 def test_amazon_sandbox_report_documents_parse_by_header_name():
-    restock = list(rows(lines([(DOCUMENTS / "GET_RESTOCK_INVENTORY_RECOMMENDATIONS_REPORT.tsv").read_text()])))
+    restock = list(
+        rows(lines([(DOCUMENTS / "GET_RESTOCK_INVENTORY_RECOMMENDATIONS_REPORT.tsv").read_text()]))
+    )
     assert restock
     assert "Merchant SKU" in restock[0]
     assert "Recommended replenishment qty" in restock[0]
 
-    myi = list(rows(lines([(DOCUMENTS / "GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA.tsv").read_text()])))
+    myi = list(
+        rows(lines([(DOCUMENTS / "GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA.tsv").read_text()]))
+    )
     assert {"sku", "asin", "afn-fulfillable-quantity"} <= set(myi[0])
 
 
-def test_a_truncated_gzip_document_raises_after_the_rows_it_had(amazon: FakeAmazon, client: SpApiClient):
+def test_a_truncated_gzip_document_raises_after_the_rows_it_had(
+    amazon: FakeAmazon, client: SpApiClient
+):
     body = "sku\tqty\n" + "".join(f"SKU-{i}\t{i}\n" for i in range(5000))
     compressed = gzip.compress(body.encode())
     amazon.add(f"/reports/2021-06-30/documents/{DOC_ID}", document_payload())
@@ -126,7 +147,9 @@ def test_a_truncated_gzip_document_raises_after_the_rows_it_had(amazon: FakeAmaz
 def test_a_dropped_connection_is_truncation(amazon: FakeAmazon, http: HttpClient):
     def body() -> Iterator[bytes]:
         yield b"sku\tqty\nA\t1\n"
-        raise httpx.RemoteProtocolError("peer closed connection without sending complete message body")
+        raise httpx.RemoteProtocolError(
+            "peer closed connection without sending complete message body"
+        )
 
     amazon.add("/doc-1", httpx.Response(200, content=body()))
 
@@ -158,7 +181,10 @@ def test_an_url_that_stays_expired_raises_document_expired(amazon: FakeAmazon, c
 
 
 def test_the_recorded_get_report_document_response(amazon: FakeAmazon, client: SpApiClient):
-    amazon.add("/reports/2021-06-30/documents/amzn1.spdoc.123", recorded("test_get_report_document--getReportDocument.1"))
+    amazon.add(
+        "/reports/2021-06-30/documents/amzn1.spdoc.123",
+        recorded("test_get_report_document--getReportDocument.1"),
+    )
 
     document = ReportDocument.from_payload(client.get_report_document("amzn1.spdoc.123"))
 
@@ -191,14 +217,26 @@ def test_rows_are_streamed_not_loaded_whole(amazon: FakeAmazon, http: HttpClient
 
 def test_content_encoding_gzip_is_decompressed_once(amazon: FakeAmazon, http: HttpClient):
     # enableContentEncodingUrlHeader=true: S3 labels the body instead of compressionAlgorithm.
-    amazon.add("/doc-1", httpx.Response(200, content=gzip.compress(b"a\tb\n1\t2\n"), headers={"content-encoding": "gzip"}))
+    amazon.add(
+        "/doc-1",
+        httpx.Response(
+            200, content=gzip.compress(b"a\tb\n1\t2\n"), headers={"content-encoding": "gzip"}
+        ),
+    )
 
     assert list(iter_document_rows(http, ReportDocument(DOC_ID, DOC_URL))) == [{"a": "1", "b": "2"}]
 
 
 def test_windows_31j_documents_are_decoded_as_cp932(amazon: FakeAmazon, http: HttpClient):
     text = "sku\titem-name\nJP-1\t日本語の商品名\uff5e\n"
-    amazon.add("/doc-1", httpx.Response(200, content=text.encode("cp932"), headers={"content-type": "text/plain;charset=windows-31j"}))
+    amazon.add(
+        "/doc-1",
+        httpx.Response(
+            200,
+            content=text.encode("cp932"),
+            headers={"content-type": "text/plain;charset=windows-31j"},
+        ),
+    )
 
     assert list(iter_document_rows(http, ReportDocument(DOC_ID, DOC_URL))) == [
         {"sku": "JP-1", "item-name": "日本語の商品名\uff5e"}
@@ -217,7 +255,14 @@ def test_cp1252_is_the_fallback_when_utf8_fails(amazon: FakeAmazon, http: HttpCl
 
 def test_utf8_with_bom_and_crlf(amazon: FakeAmazon, http: HttpClient):
     text = "\ufeffsku \tprice\r\nA\t1.00\r\n\r\nB\t2.00"
-    amazon.add("/doc-1", httpx.Response(200, content=text.encode(), headers={"content-type": "text/tab-separated-values; charset=UTF-8"}))
+    amazon.add(
+        "/doc-1",
+        httpx.Response(
+            200,
+            content=text.encode(),
+            headers={"content-type": "text/tab-separated-values; charset=UTF-8"},
+        ),
+    )
 
     assert list(iter_document_rows(http, ReportDocument(DOC_ID, DOC_URL))) == [
         {"sku": "A", "price": "1.00"},
@@ -226,7 +271,14 @@ def test_utf8_with_bom_and_crlf(amazon: FakeAmazon, http: HttpClient):
 
 
 def test_a_declared_charset_is_strict(amazon: FakeAmazon, http: HttpClient):
-    amazon.add("/doc-1", httpx.Response(200, content="a\nCafé\n".encode("cp1252"), headers={"content-type": "text/plain; charset=utf-8"}))
+    amazon.add(
+        "/doc-1",
+        httpx.Response(
+            200,
+            content="a\nCafé\n".encode("cp1252"),
+            headers={"content-type": "text/plain; charset=utf-8"},
+        ),
+    )
 
     with pytest.raises(BadResponse):
         list(iter_document_rows(http, ReportDocument(DOC_ID, DOC_URL)))
@@ -273,7 +325,9 @@ def test_charset_names_amazon_uses():
 
 @pytest.mark.parametrize("status", ["FATAL", "CANCELLED"])
 def test_a_failed_report_is_report_failed(amazon: FakeAmazon, client: SpApiClient, status: str):
-    amazon.add(f"{REPORTS}/R1", report("IN_PROGRESS"), report(status, reportDocumentId="amzn1.spdoc.err"))
+    amazon.add(
+        f"{REPORTS}/R1", report("IN_PROGRESS"), report(status, reportDocumentId="amzn1.spdoc.err")
+    )
 
     with pytest.raises(ReportFailed) as raised:
         wait_for_report(client, "R1")
@@ -282,7 +336,9 @@ def test_a_failed_report_is_report_failed(amazon: FakeAmazon, client: SpApiClien
     assert raised.value.report_document_id == "amzn1.spdoc.err"
 
 
-def test_a_report_that_never_finishes_times_out(amazon: FakeAmazon, client: SpApiClient, clock: FakeClock):
+def test_a_report_that_never_finishes_times_out(
+    amazon: FakeAmazon, client: SpApiClient, clock: FakeClock
+):
     amazon.add(f"{REPORTS}/R1", report("IN_PROGRESS"))
 
     with pytest.raises(ReportTimeout):

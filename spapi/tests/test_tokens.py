@@ -24,7 +24,10 @@ def test_cached_token_fetches_only_when_stale():
         fetched.append(1)
         return AccessToken(f"Atza|t{len(fetched)}", now[0] + 3600)
 
-    assert cached_token(cache, "S1", fetch, clock=lambda: now[0]) == (AccessToken("Atza|t1", 3600), True)
+    assert cached_token(cache, "S1", fetch, clock=lambda: now[0]) == (
+        AccessToken("Atza|t1", 3600),
+        True,
+    )
     now[0] = 3539.0
     assert cached_token(cache, "S1", fetch, clock=lambda: now[0])[1] is False
     now[0] = 3540.0
@@ -65,7 +68,9 @@ def test_sellers_do_not_share_a_lock_or_a_token():
     cache.set("S1", AccessToken("Atza|one", time.time() + 3600))
 
     with cache.lock("S1"):
-        token, minted = cached_token(cache, "S2", lambda: AccessToken("Atza|two", time.time() + 3600))
+        token, minted = cached_token(
+            cache, "S2", lambda: AccessToken("Atza|two", time.time() + 3600)
+        )
 
     assert (token.value, minted) == ("Atza|two", True)
     cache.invalidate("S1")

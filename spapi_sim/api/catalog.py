@@ -18,12 +18,27 @@ from spapi_sim.http import Response, Router, json_response
 from spapi_sim.state import Context
 from spapi_sim.world.catalog import SIZE_TIERS, Product
 
-_INCLUDED = {"attributes", "classifications", "dimensions", "identifiers", "images", "productTypes", "relationships", "salesRanks", "summaries", "vendorDetails"}
+_INCLUDED = {
+    "attributes",
+    "classifications",
+    "dimensions",
+    "identifiers",
+    "images",
+    "productTypes",
+    "relationships",
+    "salesRanks",
+    "summaries",
+    "vendorDetails",
+}
 
 
 def register(router: Router) -> None:
-    router.add("GET", "/catalog/2022-04-01/items", search_catalog_items, operation="searchCatalogItems")
-    router.add("GET", "/catalog/2022-04-01/items/{asin}", get_catalog_item, operation="getCatalogItem")
+    router.add(
+        "GET", "/catalog/2022-04-01/items", search_catalog_items, operation="searchCatalogItems"
+    )
+    router.add(
+        "GET", "/catalog/2022-04-01/items/{asin}", get_catalog_item, operation="getCatalogItem"
+    )
 
 
 def _included(ctx: Context) -> set[str]:
@@ -73,20 +88,27 @@ def item_json(ctx: Context, p: Product, markets: list[int], included: set[str]) 
         ]
     if "attributes" in included:
         item["attributes"] = {
-            "item_name": [{"value": p.title, "language_tag": "en_US", "marketplace_id": listed[0].id}],
+            "item_name": [
+                {"value": p.title, "language_tag": "en_US", "marketplace_id": listed[0].id}
+            ],
             "brand": [{"value": p.brand, "language_tag": "en_US", "marketplace_id": listed[0].id}],
         }
     if "classifications" in included:
-        item["classifications"] = [{"marketplaceId": m.id, "classifications": [browse]} for m in listed]
+        item["classifications"] = [
+            {"marketplaceId": m.id, "classifications": [browse]} for m in listed
+        ]
     if "dimensions" in included:
         weight = {"unit": "pounds", "value": round(tier[2] / 453.6, 2)}
         size = {"unit": "inches", "value": side_inches}
         dims = {"height": size, "length": size, "width": size, "weight": weight}
-        item["dimensions"] = [{"marketplaceId": m.id, "item": dims, "package": dims} for m in listed]
+        item["dimensions"] = [
+            {"marketplaceId": m.id, "item": dims, "package": dims} for m in listed
+        ]
     if "identifiers" in included:
         ean = f"{ids.derive(0, 'ean', p.asin) % 10**13:013d}"
         item["identifiers"] = [
-            {"marketplaceId": m.id, "identifiers": [{"identifierType": "EAN", "identifier": ean}]} for m in listed
+            {"marketplaceId": m.id, "identifiers": [{"identifierType": "EAN", "identifier": ean}]}
+            for m in listed
         ]
     if "images" in included:
         item["images"] = [
@@ -97,7 +119,9 @@ def item_json(ctx: Context, p: Product, markets: list[int], included: set[str]) 
             for m in listed
         ]
     if "productTypes" in included:
-        item["productTypes"] = [{"marketplaceId": m.id, "productType": category.product_type} for m in listed]
+        item["productTypes"] = [
+            {"marketplaceId": m.id, "productType": category.product_type} for m in listed
+        ]
     if "relationships" in included:
         item["relationships"] = [{"marketplaceId": m.id, "relationships": []} for m in listed]
     if "salesRanks" in included:
@@ -105,8 +129,20 @@ def item_json(ctx: Context, p: Product, markets: list[int], included: set[str]) 
         item["salesRanks"] = [
             {
                 "marketplaceId": m.id,
-                "classificationRanks": [{"classificationId": category.browse_node, "title": category.name, "rank": max(1, rank // 20)}],
-                "displayGroupRanks": [{"websiteDisplayGroup": category.website_display_group, "title": category.name, "rank": rank}],
+                "classificationRanks": [
+                    {
+                        "classificationId": category.browse_node,
+                        "title": category.name,
+                        "rank": max(1, rank // 20),
+                    }
+                ],
+                "displayGroupRanks": [
+                    {
+                        "websiteDisplayGroup": category.website_display_group,
+                        "title": category.name,
+                        "rank": rank,
+                    }
+                ],
             }
             for m in listed
         ]
@@ -116,7 +152,9 @@ def item_json(ctx: Context, p: Product, markets: list[int], included: set[str]) 
 
 
 def get_catalog_item(ctx: Context) -> Response:
-    markets = marketplace_indices(ctx, ctx.request.args("marketplaceIds"), required=True, name="marketplaceIds")
+    markets = marketplace_indices(
+        ctx, ctx.request.args("marketplaceIds"), required=True, name="marketplaceIds"
+    )
     asin = ctx.request.params["asin"]
     product = ctx.seller.by_asin.get(asin)
     if product is None:
@@ -126,7 +164,9 @@ def get_catalog_item(ctx: Context) -> Response:
 
 def search_catalog_items(ctx: Context) -> Response:
     req = ctx.request
-    markets = marketplace_indices(ctx, req.args("marketplaceIds"), required=True, name="marketplaceIds")
+    markets = marketplace_indices(
+        ctx, req.args("marketplaceIds"), required=True, name="marketplaceIds"
+    )
     included = _included(ctx)
     world = ctx.seller
     identifiers = req.args("identifiers")
@@ -152,8 +192,10 @@ def search_catalog_items(ctx: Context) -> Response:
         words = [w.lower() for w in keywords]
         brands = set(req.args("brandNames"))
         products = [
-            p for p in world.products
-            if all(w in f"{p.title} {p.brand}".lower() for w in words) and (not brands or p.brand in brands)
+            p
+            for p in world.products
+            if all(w in f"{p.title} {p.brand}".lower() for w in words)
+            and (not brands or p.brand in brands)
         ]
     offset = 0
     token = req.arg("pageToken")
@@ -179,7 +221,9 @@ def search_catalog_items(ctx: Context) -> Response:
             key = (p.category.browse_node, p.category.name)
             class_counts[key] = class_counts.get(key, 0) + 1
         body["refinements"] = {
-            "brands": [{"numberOfResults": n, "brandName": b} for b, n in sorted(brand_counts.items())],
+            "brands": [
+                {"numberOfResults": n, "brandName": b} for b, n in sorted(brand_counts.items())
+            ],
             "classifications": [
                 {"numberOfResults": n, "displayName": name, "classificationId": node}
                 for (node, name), n in sorted(class_counts.items())

@@ -58,7 +58,9 @@ def int_arg(ctx: Context, name: str, default: int, low: int, high: int) -> int:
     return value
 
 
-def marketplace_indices(ctx: Context, ids: list[str], *, required: bool, name: str = "MarketplaceIds") -> list[int]:
+def marketplace_indices(
+    ctx: Context, ids: list[str], *, required: bool, name: str = "MarketplaceIds"
+) -> list[int]:
     """Marketplace ids as indices into the seller's marketplaces; unknown ids are an error."""
     if not ids:
         if required:
@@ -68,7 +70,9 @@ def marketplace_indices(ctx: Context, ids: list[str], *, required: bool, name: s
     for marketplace_id in ids:
         index = ctx.seller.marketplace_index(marketplace_id)
         if index is None:
-            raise invalid(f"Invalid {name}: {marketplace_id} is not a marketplace this seller participates in.")
+            raise invalid(
+                f"Invalid {name}: {marketplace_id} is not a marketplace this seller participates in."
+            )
         result.append(index)
     return result
 

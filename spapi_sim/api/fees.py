@@ -13,9 +13,21 @@ from spapi_sim.world.catalog import Product
 
 
 def register(router: Router) -> None:
-    router.add("POST", "/products/fees/v0/listings/{SellerSKU}/feesEstimate", get_fees_for_sku, operation="getMyFeesEstimateForSKU")
-    router.add("POST", "/products/fees/v0/items/{Asin}/feesEstimate", get_fees_for_asin, operation="getMyFeesEstimateForASIN")
-    router.add("POST", "/products/fees/v0/feesEstimate", get_fees_estimates, operation="getMyFeesEstimates")
+    router.add(
+        "POST",
+        "/products/fees/v0/listings/{SellerSKU}/feesEstimate",
+        get_fees_for_sku,
+        operation="getMyFeesEstimateForSKU",
+    )
+    router.add(
+        "POST",
+        "/products/fees/v0/items/{Asin}/feesEstimate",
+        get_fees_for_asin,
+        operation="getMyFeesEstimateForASIN",
+    )
+    router.add(
+        "POST", "/products/fees/v0/feesEstimate", get_fees_estimates, operation="getMyFeesEstimates"
+    )
 
 
 def _amount(money: Any, name: str) -> Decimal:
@@ -37,7 +49,9 @@ def _fee(fee_type: str, amount: Decimal, currency: str) -> dict[str, Any]:
     }
 
 
-def estimate(ctx: Context, request: Any, id_type: str, id_value: str, product: Product | None) -> dict[str, Any]:
+def estimate(
+    ctx: Context, request: Any, id_type: str, id_value: str, product: Product | None
+) -> dict[str, Any]:
     """One FeesEstimateResult; an unknown item is a per-item ClientError, not an HTTP error."""
     if not isinstance(request, dict):
         raise invalid("FeesEstimateRequest is required.")
@@ -66,10 +80,19 @@ def estimate(ctx: Context, request: Any, id_type: str, id_value: str, product: P
         return {
             "Status": "ClientError",
             "FeesEstimateIdentifier": identifier,
-            "Error": {"Type": "Sender", "Code": "InvalidParameterValue", "Message": f"There is no matching {id_type} for {id_value}.", "Detail": []},
+            "Error": {
+                "Type": "Sender",
+                "Code": "InvalidParameterValue",
+                "Message": f"There is no matching {id_type} for {id_value}.",
+                "Detail": [],
+            },
         }
     referral = product.referral_fee(listing + shipping, m)
-    fees = [_fee("ReferralFee", referral, m.currency), _fee("VariableClosingFee", ZERO, m.currency), _fee("PerItemFee", ZERO, m.currency)]
+    fees = [
+        _fee("ReferralFee", referral, m.currency),
+        _fee("VariableClosingFee", ZERO, m.currency),
+        _fee("PerItemFee", ZERO, m.currency),
+    ]
     total = referral
     if fba:
         fba_fee = product.fba_fee(m)
@@ -80,7 +103,10 @@ def estimate(ctx: Context, request: Any, id_type: str, id_value: str, product: P
         "FeesEstimateIdentifier": identifier,
         "FeesEstimate": {
             "TimeOfFeesEstimation": iso_seconds(ctx, ctx.now),
-            "TotalFeesEstimate": {"CurrencyCode": m.currency, "Amount": float(q(total, m.currency))},
+            "TotalFeesEstimate": {
+                "CurrencyCode": m.currency,
+                "Amount": float(q(total, m.currency)),
+            },
             "FeeDetailList": fees,
         },
     }
@@ -122,5 +148,7 @@ def get_fees_estimates(ctx: Context) -> Response:
         if id_type not in ("ASIN", "SellerSKU"):
             raise invalid("IdType must be ASIN or SellerSKU.")
         index = ctx.seller.by_asin if id_type == "ASIN" else ctx.seller.by_sku
-        results.append(estimate(ctx, entry.get("FeesEstimateRequest"), id_type, id_value, index.get(id_value)))
+        results.append(
+            estimate(ctx, entry.get("FeesEstimateRequest"), id_type, id_value, index.get(id_value))
+        )
     return json_response(200, results)

@@ -37,18 +37,40 @@ from spapi_sim.world.finances import (
 )
 from spapi_sim.world.history import DAY
 
-_CHARGE_TYPES = {"Principal": "Principal", "Tax": "Tax", "Shipping": "ShippingCharge", "ShippingTax": "ShippingTax"}
+_CHARGE_TYPES = {
+    "Principal": "Principal",
+    "Tax": "Tax",
+    "Shipping": "ShippingCharge",
+    "ShippingTax": "ShippingTax",
+}
 _SERVICE_FEE_TYPES = {"Subscription Fee": "Subscription", "Storage Fee": "FBAStorageFee"}
 # Amazon refuses PostedBefore later than two minutes before the request.
 POSTED_LATENCY = 120
 
 
 def register(router: Router) -> None:
-    router.add("GET", "/finances/v0/financialEventGroups", list_groups, operation="listFinancialEventGroups")
-    router.add("GET", "/finances/v0/financialEventGroups/{eventGroupId}/financialEvents", list_events_by_group, operation="listFinancialEventsByGroupId")
-    router.add("GET", "/finances/v0/orders/{orderId}/financialEvents", list_events_by_order, operation="listFinancialEventsByOrderId")
+    router.add(
+        "GET",
+        "/finances/v0/financialEventGroups",
+        list_groups,
+        operation="listFinancialEventGroups",
+    )
+    router.add(
+        "GET",
+        "/finances/v0/financialEventGroups/{eventGroupId}/financialEvents",
+        list_events_by_group,
+        operation="listFinancialEventsByGroupId",
+    )
+    router.add(
+        "GET",
+        "/finances/v0/orders/{orderId}/financialEvents",
+        list_events_by_order,
+        operation="listFinancialEventsByOrderId",
+    )
     router.add("GET", "/finances/v0/financialEvents", list_events, operation="listFinancialEvents")
-    router.add("GET", "/finances/2024-06-19/transactions", list_transactions, operation="listTransactions")
+    router.add(
+        "GET", "/finances/2024-06-19/transactions", list_transactions, operation="listTransactions"
+    )
 
 
 # -- rendering v0 ----------------------------------------------------------------------------
@@ -58,7 +80,10 @@ def _charges(charges: tuple[Charge, ...], currency: str, adjustment: bool) -> di
     suffix = "AdjustmentList" if adjustment else "List"
     result: dict[str, Any] = {}
     item_charges = [
-        {"ChargeType": _CHARGE_TYPES.get(c.description, c.description), "ChargeAmount": currency_amount(c.amount, currency)}
+        {
+            "ChargeType": _CHARGE_TYPES.get(c.description, c.description),
+            "ChargeAmount": currency_amount(c.amount, currency),
+        }
         for c in charges
         if c.amount_type == ITEM_PRICE
     ]
@@ -76,7 +101,9 @@ def _charges(charges: tuple[Charge, ...], currency: str, adjustment: bool) -> di
     result[f"ItemCharge{suffix}"] = item_charges
     result[f"ItemFee{suffix}"] = fees
     if withheld:
-        result["ItemTaxWithheldList"] = [{"TaxCollectionModel": "MarketplaceFacilitator", "TaxesWithheld": withheld}]
+        result["ItemTaxWithheldList"] = [
+            {"TaxCollectionModel": "MarketplaceFacilitator", "TaxesWithheld": withheld}
+        ]
     if promotions:
         result[f"Promotion{suffix}"] = promotions
     return result
@@ -87,14 +114,22 @@ def _shipment_event(ctx: Context, event: FinanceEvent) -> dict[str, Any]:
     currency = event.marketplace.currency
     items = []
     for item in event.items:
-        entry: dict[str, Any] = {"SellerSKU": item.sku, "OrderItemId": item.order_item_id, "QuantityShipped": item.quantity}
+        entry: dict[str, Any] = {
+            "SellerSKU": item.sku,
+            "OrderItemId": item.order_item_id,
+            "QuantityShipped": item.quantity,
+        }
         if refund:
             entry["OrderAdjustmentItemId"] = item.adjustment_item_id
         rendered = _charges(item.charges, currency, refund)
         for key, value in rendered.items():
             if key.startswith("Promotion"):
                 value = [
-                    {"PromotionType": "PromotionMetaDataDefinitionValue", "PromotionId": item.promotion_id, "PromotionAmount": currency_amount(c.amount, currency)}
+                    {
+                        "PromotionType": "PromotionMetaDataDefinitionValue",
+                        "PromotionId": item.promotion_id,
+                        "PromotionAmount": currency_amount(c.amount, currency),
+                    }
                     for c in value
                 ]
             entry[key] = value
@@ -113,7 +148,10 @@ def _service_fee_event(event: FinanceEvent) -> dict[str, Any]:
     return {
         "FeeReason": event.reason,
         "FeeList": [
-            {"FeeType": _SERVICE_FEE_TYPES.get(c.description, c.description), "FeeAmount": currency_amount(c.amount, currency)}
+            {
+                "FeeType": _SERVICE_FEE_TYPES.get(c.description, c.description),
+                "FeeAmount": currency_amount(c.amount, currency),
+            }
             for c in event.charges
         ],
         "FeeDescription": event.reason,
@@ -170,7 +208,9 @@ def render_events(ctx: Context, events: list[FinanceEvent]) -> dict[str, Any]:
 # -- paging over events ----------------------------------------------------------------------
 
 
-def _page(ctx: Context, state: dict[str, Any], limit: int) -> tuple[list[FinanceEvent], dict[str, Any] | None]:
+def _page(
+    ctx: Context, state: dict[str, Any], limit: int
+) -> tuple[list[FinanceEvent], dict[str, Any] | None]:
     """Events in [a, b) (optionally one marketplace), resuming at day ``d``, position ``i``."""
     ledger = ctx.seller.ledger
     now = ctx.now
@@ -182,7 +222,8 @@ def _page(ctx: Context, state: dict[str, Any], limit: int) -> tuple[list[Finance
     last_day = (end - 1) // DAY if end > 0 else -1
     while day <= last_day:
         todays = [
-            e for e in ledger.events_on_day(day, now)
+            e
+            for e in ledger.events_on_day(day, now)
             if first <= e.posted < end and (market is None or e.marketplace.id == market)
         ]
         room = limit - len(found)
@@ -213,7 +254,9 @@ def _group_json(ctx: Context, period: SettlementPeriod) -> dict[str, Any]:
     group: dict[str, Any] = {
         "FinancialEventGroupId": period.group_id,
         "ProcessingStatus": "Closed" if closed else "Open",
-        "FundTransferStatus": ("Succeeded" if period.deposit <= now else "Processing") if closed else "Unknown",
+        "FundTransferStatus": ("Succeeded" if period.deposit <= now else "Processing")
+        if closed
+        else "Unknown",
         "OriginalTotal": currency_amount(summary.total, currency),
         "ConvertedTotal": currency_amount(summary.total, currency),
         "BeginningBalance": currency_amount(ZERO, currency),
@@ -234,8 +277,12 @@ def list_groups(ctx: Context) -> Response:
     if token:
         state = decode_token(token, "groups")
     else:
-        after = parse_time(req.arg("FinancialEventGroupStartedAfter"), "FinancialEventGroupStartedAfter")
-        before = parse_time(req.arg("FinancialEventGroupStartedBefore"), "FinancialEventGroupStartedBefore")
+        after = parse_time(
+            req.arg("FinancialEventGroupStartedAfter"), "FinancialEventGroupStartedAfter"
+        )
+        before = parse_time(
+            req.arg("FinancialEventGroupStartedBefore"), "FinancialEventGroupStartedBefore"
+        )
         state = {
             "k": "groups",
             "a": world.seconds(after) if after else None,
@@ -244,12 +291,16 @@ def list_groups(ctx: Context) -> Response:
             "o": 0,
         }
     periods = [
-        p for p in world.ledger.periods(ctx.now)
-        if (state["a"] is None or p.start >= state["a"]) and (state["b"] is None or p.start < state["b"])
+        p
+        for p in world.ledger.periods(ctx.now)
+        if (state["a"] is None or p.start >= state["a"])
+        and (state["b"] is None or p.start < state["b"])
     ]
     periods.sort(key=lambda p: (-p.start, p.marketplace.id))
     offset, size = int(state["o"]), int(state["n"])
-    payload: dict[str, Any] = {"FinancialEventGroupList": [_group_json(ctx, p) for p in periods[offset : offset + size]]}
+    payload: dict[str, Any] = {
+        "FinancialEventGroupList": [_group_json(ctx, p) for p in periods[offset : offset + size]]
+    }
     if offset + size < len(periods):
         payload["NextToken"] = encode_token({**state, "o": offset + size})
     return json_response(200, {"payload": payload})
@@ -263,7 +314,9 @@ def _events_response(ctx: Context, state: dict[str, Any], kind: str) -> Response
     return json_response(200, {"payload": payload})
 
 
-def _posted_window(ctx: Context, after_name: str, before_name: str, default_after: int | None) -> tuple[int, int]:
+def _posted_window(
+    ctx: Context, after_name: str, before_name: str, default_after: int | None
+) -> tuple[int, int]:
     world = ctx.seller
     now = ctx.now
     after = parse_time(ctx.request.arg(after_name), after_name)
@@ -291,7 +344,13 @@ def list_events_by_group(ctx: Context) -> Response:
         lo = max(lo, ctx.seller.seconds(after))
     if before:
         hi = min(hi, ctx.seller.seconds(before))
-    state = {"k": "group-events", "a": lo, "b": hi, "m": period.marketplace.id, "n": int_arg(ctx, "MaxResultsPerPage", 100, 1, 100)}
+    state = {
+        "k": "group-events",
+        "a": lo,
+        "b": hi,
+        "m": period.marketplace.id,
+        "n": int_arg(ctx, "MaxResultsPerPage", 100, 1, 100),
+    }
     return _events_response(ctx, state, "group-events")
 
 
@@ -301,7 +360,13 @@ def list_events(ctx: Context) -> Response:
         return _events_response(ctx, decode_token(token, "events"), "events")
     # Without PostedAfter Amazon returns the last 48 hours.
     lo, hi = _posted_window(ctx, "PostedAfter", "PostedBefore", ctx.now - POSTED_LATENCY - 2 * DAY)
-    state = {"k": "events", "a": lo, "b": hi, "m": None, "n": int_arg(ctx, "MaxResultsPerPage", 100, 1, 100)}
+    state = {
+        "k": "events",
+        "a": lo,
+        "b": hi,
+        "m": None,
+        "n": int_arg(ctx, "MaxResultsPerPage", 100, 1, 100),
+    }
     return _events_response(ctx, state, "events")
 
 
@@ -316,14 +381,24 @@ def list_events_by_order(ctx: Context) -> Response:
 
 # -- 2024-06-19 transactions -----------------------------------------------------------------
 
-_TRANSACTION_TYPES = {"Order": "Shipment", "Refund": "Refund", "ServiceFee": "ServiceFee", "Adjustment": "Adjustment"}
+_TRANSACTION_TYPES = {
+    "Order": "Shipment",
+    "Refund": "Refund",
+    "ServiceFee": "ServiceFee",
+    "Adjustment": "Adjustment",
+}
 
 
 def _money(amount: Any, currency: str) -> dict[str, Any]:
-    return {"currencyCode": currency, "currencyAmount": currency_amount(amount, currency)["CurrencyAmount"]}
+    return {
+        "currencyCode": currency,
+        "currencyAmount": currency_amount(amount, currency)["CurrencyAmount"],
+    }
 
 
-def _breakdowns(charges: Iterator[Charge] | tuple[Charge, ...], currency: str) -> list[dict[str, Any]]:
+def _breakdowns(
+    charges: Iterator[Charge] | tuple[Charge, ...], currency: str
+) -> list[dict[str, Any]]:
     groups: dict[str, dict[str, Any]] = {}
     for c in charges:
         if c.amount_type in (ITEM_PRICE, PROMOTION):
@@ -332,7 +407,14 @@ def _breakdowns(charges: Iterator[Charge] | tuple[Charge, ...], currency: str) -
             top = "Reimbursements"
         else:
             top = "Expenses"
-        sub = {ITEM_PRICE: "ProductCharges", PROMOTION: "Promotion", ITEM_FEES: "AmazonFees", ITEM_WITHHELD_TAX: "Tax", OTHER: "AmazonFees", REIMBURSEMENT: "Reimbursements"}[c.amount_type]
+        sub = {
+            ITEM_PRICE: "ProductCharges",
+            PROMOTION: "Promotion",
+            ITEM_FEES: "AmazonFees",
+            ITEM_WITHHELD_TAX: "Tax",
+            OTHER: "AmazonFees",
+            REIMBURSEMENT: "Reimbursements",
+        }[c.amount_type]
         group = groups.setdefault(top, {"total": ZERO, "subs": {}})
         group["total"] += c.amount
         leaf = group["subs"].setdefault(sub, {})
@@ -345,23 +427,46 @@ def _breakdowns(charges: Iterator[Charge] | tuple[Charge, ...], currency: str) -
                 {
                     "breakdownType": sub,
                     "breakdownAmount": _money(sum(leaves.values(), ZERO), currency),
-                    "breakdowns": [{"breakdownType": name, "breakdownAmount": _money(amount, currency)} for name, amount in leaves.items()],
+                    "breakdowns": [
+                        {"breakdownType": name, "breakdownAmount": _money(amount, currency)}
+                        for name, amount in leaves.items()
+                    ],
                 }
             )
-        result.append({"breakdownType": top, "breakdownAmount": _money(group["total"], currency), "breakdowns": subs})
+        result.append(
+            {
+                "breakdownType": top,
+                "breakdownAmount": _money(group["total"], currency),
+                "breakdowns": subs,
+            }
+        )
     return result
 
 
 def transaction_json(ctx: Context, event: FinanceEvent) -> dict[str, Any]:
     m = event.marketplace
     period = ctx.seller.ledger.period_of(m, event.posted)
-    related = [{"relatedIdentifierName": "FINANCIAL_EVENT_GROUP_ID", "relatedIdentifierValue": period.group_id}]
+    related = [
+        {
+            "relatedIdentifierName": "FINANCIAL_EVENT_GROUP_ID",
+            "relatedIdentifierValue": period.group_id,
+        }
+    ]
     if event.order_id:
-        related.append({"relatedIdentifierName": "ORDER_ID", "relatedIdentifierValue": event.order_id})
+        related.append(
+            {"relatedIdentifierName": "ORDER_ID", "relatedIdentifierValue": event.order_id}
+        )
     if event.shipment_id:
-        related.append({"relatedIdentifierName": "SHIPMENT_ID", "relatedIdentifierValue": event.shipment_id})
+        related.append(
+            {"relatedIdentifierName": "SHIPMENT_ID", "relatedIdentifierValue": event.shipment_id}
+        )
     if period.end <= ctx.now:
-        related.append({"relatedIdentifierName": "SETTLEMENT_ID", "relatedIdentifierValue": period.settlement_id})
+        related.append(
+            {
+                "relatedIdentifierName": "SETTLEMENT_ID",
+                "relatedIdentifierValue": period.settlement_id,
+            }
+        )
     items = []
     for item in event.items:
         item_json: dict[str, Any] = {
@@ -379,13 +484,24 @@ def transaction_json(ctx: Context, event: FinanceEvent) -> dict[str, Any]:
             ],
         }
         if item.adjustment_item_id:
-            item_json["relatedIdentifiers"] = [{"itemRelatedIdentifierName": "ORDER_ADJUSTMENT_ITEM_ID", "itemRelatedIdentifierValue": item.adjustment_item_id}]
+            item_json["relatedIdentifiers"] = [
+                {
+                    "itemRelatedIdentifierName": "ORDER_ADJUSTMENT_ITEM_ID",
+                    "itemRelatedIdentifierValue": item.adjustment_item_id,
+                }
+            ]
         items.append(item_json)
     return {
-        "sellingPartnerMetadata": {"sellingPartnerId": ctx.seller.selling_partner_id, "accountType": "Standard Orders", "marketplaceId": m.id},
+        "sellingPartnerMetadata": {
+            "sellingPartnerId": ctx.seller.selling_partner_id,
+            "accountType": "Standard Orders",
+            "marketplaceId": m.id,
+        },
         "relatedIdentifiers": related,
         "transactionType": _TRANSACTION_TYPES[event.kind],
-        "transactionId": ids.alnum(ids.derive(0, ctx.seller.selling_partner_id, event.event_id), 43),
+        "transactionId": ids.alnum(
+            ids.derive(0, ctx.seller.selling_partner_id, event.event_id), 43
+        ),
         "transactionStatus": "RELEASED",
         "description": event.reason or _TRANSACTION_TYPES[event.kind],
         "postedDate": iso_seconds(ctx, event.posted),
@@ -417,7 +533,16 @@ def list_transactions(ctx: Context) -> Response:
             raise invalid("relatedIdentifierName and relatedIdentifierValue go together.")
         if name and name not in ("ORDER_ID", "FINANCIAL_EVENT_GROUP_ID"):
             raise invalid("relatedIdentifierName must be ORDER_ID or FINANCIAL_EVENT_GROUP_ID.")
-        state = {"k": "transactions", "a": lo, "b": hi, "m": marketplace, "n": 100, "s": status, "rn": name, "rv": value}
+        state = {
+            "k": "transactions",
+            "a": lo,
+            "b": hi,
+            "m": marketplace,
+            "n": 100,
+            "s": status,
+            "rn": name,
+            "rv": value,
+        }
     if state.get("s") in ("DEFERRED", "DEFERRED_RELEASED"):
         return json_response(200, {"payload": {"transactions": []}})
     if state.get("rn") == "ORDER_ID":
@@ -425,13 +550,21 @@ def list_transactions(ctx: Context) -> Response:
         events = []
         if index is not None and world.history.o_time[index] <= ctx.now:
             events = [
-                e for e in world.ledger.events_for_order(world.book.view(index), ctx.now)
+                e
+                for e in world.ledger.events_for_order(world.book.view(index), ctx.now)
                 if state["a"] <= e.posted < state["b"]
             ]
-        return json_response(200, {"payload": {"transactions": [transaction_json(ctx, e) for e in events]}})
+        return json_response(
+            200, {"payload": {"transactions": [transaction_json(ctx, e) for e in events]}}
+        )
     if state.get("rn") == "FINANCIAL_EVENT_GROUP_ID" and not token:
         period = _group(ctx, str(state["rv"]))
-        state = {**state, "a": max(state["a"], period.start), "b": min(state["b"], period.end), "m": period.marketplace.id}
+        state = {
+            **state,
+            "a": max(state["a"], period.start),
+            "b": min(state["b"], period.end),
+            "m": period.marketplace.id,
+        }
     events, following = _page(ctx, state, int(state["n"]))
     payload: dict[str, Any] = {"transactions": [transaction_json(ctx, e) for e in events]}
     if following is not None:

@@ -15,7 +15,12 @@ TOKEN_MS = 30_000
 
 
 def register(router: Router) -> None:
-    router.add("GET", "/fba/inventory/v1/summaries", get_inventory_summaries, operation="getInventorySummaries")
+    router.add(
+        "GET",
+        "/fba/inventory/v1/summaries",
+        get_inventory_summaries,
+        operation="getInventorySummaries",
+    )
 
 
 def _changed_since(ctx: Context, mi: int, start: int) -> set[int]:
@@ -96,7 +101,10 @@ def get_inventory_summaries(ctx: Context) -> Response:
                     "pendingTransshipmentQuantity": 0,
                     "fcProcessingQuantity": 0,
                 },
-                "researchingQuantity": {"totalResearchingQuantity": lv.researching, "researchingQuantityBreakdown": []},
+                "researchingQuantity": {
+                    "totalResearchingQuantity": lv.researching,
+                    "researchingQuantityBreakdown": [],
+                },
                 "unfulfillableQuantity": {
                     "totalUnfulfillableQuantity": lv.unfulfillable,
                     "customerDamagedQuantity": lv.unfulfillable,
@@ -115,5 +123,13 @@ def get_inventory_summaries(ctx: Context) -> Response:
         }
     }
     if offset + PAGE_SIZE < len(candidates):
-        body["pagination"] = {"nextToken": encode_token({"k": "inventory", "o": offset + PAGE_SIZE, "x": now_ms + ctx.state.wall_ms(TOKEN_MS / 1000)})}
+        body["pagination"] = {
+            "nextToken": encode_token(
+                {
+                    "k": "inventory",
+                    "o": offset + PAGE_SIZE,
+                    "x": now_ms + ctx.state.wall_ms(TOKEN_MS / 1000),
+                }
+            )
+        }
     return json_response(200, body)

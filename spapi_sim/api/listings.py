@@ -27,7 +27,16 @@ from spapi_sim.world.catalog import (
 )
 from spapi_sim.world.history import DAY
 
-_INCLUDED = {"summaries", "attributes", "issues", "offers", "fulfillmentAvailability", "procurement", "relationships", "productTypes"}
+_INCLUDED = {
+    "summaries",
+    "attributes",
+    "issues",
+    "offers",
+    "fulfillmentAvailability",
+    "procurement",
+    "relationships",
+    "productTypes",
+}
 STATUS_FLAGS = {
     LISTING_ACTIVE: ["BUYABLE", "DISCOVERABLE"],
     LISTING_INACTIVE: ["DISCOVERABLE"],
@@ -36,13 +45,28 @@ STATUS_FLAGS = {
 
 
 def register(router: Router) -> None:
-    router.add("GET", "/listings/2021-08-01/items/{sellerId}", search_listings_items, operation="searchListingsItems")
-    router.add("GET", "/listings/2021-08-01/items/{sellerId}/{sku}", get_listings_item, operation="getListingsItem")
+    router.add(
+        "GET",
+        "/listings/2021-08-01/items/{sellerId}",
+        search_listings_items,
+        operation="searchListingsItems",
+    )
+    router.add(
+        "GET",
+        "/listings/2021-08-01/items/{sellerId}/{sku}",
+        get_listings_item,
+        operation="getListingsItem",
+    )
 
 
 def _check_seller(ctx: Context) -> None:
     if ctx.request.params["sellerId"] != ctx.seller.selling_partner_id:
-        raise ApiError(403, "Unauthorized", "Access to requested resource is denied.", "The sellerId does not match the access token.")
+        raise ApiError(
+            403,
+            "Unauthorized",
+            "Access to requested resource is denied.",
+            "The sellerId does not match the access token.",
+        )
 
 
 def _included(ctx: Context) -> set[str]:
@@ -54,7 +78,9 @@ def _included(ctx: Context) -> set[str]:
 
 
 def image_url(p: Product) -> str:
-    return f"https://m.media-amazon.com/images/I/{ids.alnum(ids.derive(0, 'image', p.asin), 11)}.jpg"
+    return (
+        f"https://m.media-amazon.com/images/I/{ids.alnum(ids.derive(0, 'image', p.asin), 11)}.jpg"
+    )
 
 
 def listing_dates(ctx: Context, p: Product) -> tuple[int, int]:
@@ -74,7 +100,10 @@ def _issues(p: Product, status: str, marketplace_id: str) -> list[dict[str, Any]
                 "severity": "ERROR",
                 "attributeNames": ["main_product_image_locator"],
                 "categories": ["MISSING_ATTRIBUTE"],
-                "enforcements": {"actions": [{"action": "SEARCH_SUPPRESSED"}], "exemption": {"status": "NOT_EXEMPT"}},
+                "enforcements": {
+                    "actions": [{"action": "SEARCH_SUPPRESSED"}],
+                    "exemption": {"status": "NOT_EXEMPT"},
+                },
                 "marketplaceIds": [marketplace_id],
             }
         ]
@@ -92,9 +121,15 @@ def _issues(p: Product, status: str, marketplace_id: str) -> list[dict[str, Any]
     return []
 
 
-def item_json(ctx: Context, p: Product, marketplace_indices: list[int], included: set[str]) -> dict[str, Any] | None:
+def item_json(
+    ctx: Context, p: Product, marketplace_indices: list[int], included: set[str]
+) -> dict[str, Any] | None:
     world = ctx.seller
-    listed = [(mi, world.marketplaces[mi]) for mi in marketplace_indices if p.status_in(world.marketplaces[mi].country_code)]
+    listed = [
+        (mi, world.marketplaces[mi])
+        for mi in marketplace_indices
+        if p.status_in(world.marketplaces[mi].country_code)
+    ]
     if not listed:
         return None
     created, updated = listing_dates(ctx, p)
@@ -118,9 +153,13 @@ def item_json(ctx: Context, p: Product, marketplace_indices: list[int], included
     if "attributes" in included:
         side = SIZE_TIERS[p.size_tier][3]
         item["attributes"] = {
-            "item_name": [{"value": p.title, "language_tag": "en_US", "marketplace_id": listed[0][1].id}],
+            "item_name": [
+                {"value": p.title, "language_tag": "en_US", "marketplace_id": listed[0][1].id}
+            ],
             "brand": [{"value": p.brand, "marketplace_id": listed[0][1].id}],
-            "color": [{"value": p.colour, "language_tag": "en_US", "marketplace_id": listed[0][1].id}],
+            "color": [
+                {"value": p.colour, "language_tag": "en_US", "marketplace_id": listed[0][1].id}
+            ],
             "condition_type": [{"value": "new_new", "marketplace_id": listed[0][1].id}],
             "purchasable_offer": [
                 {
@@ -138,10 +177,14 @@ def item_json(ctx: Context, p: Product, marketplace_indices: list[int], included
                     "marketplace_id": listed[0][1].id,
                 }
             ],
-            "item_package_weight": [{"unit": "grams", "value": float(p.weight_grams), "marketplace_id": listed[0][1].id}],
+            "item_package_weight": [
+                {"unit": "grams", "value": float(p.weight_grams), "marketplace_id": listed[0][1].id}
+            ],
         }
     if "issues" in included:
-        item["issues"] = [i for _mi, m in listed for i in _issues(p, p.status_in(m.country_code) or "", m.id)]
+        item["issues"] = [
+            i for _mi, m in listed for i in _issues(p, p.status_in(m.country_code) or "", m.id)
+        ]
     if "offers" in included:
         item["offers"] = [
             {
@@ -162,7 +205,9 @@ def item_json(ctx: Context, p: Product, marketplace_indices: list[int], included
     if "relationships" in included:
         item["relationships"] = [{"marketplaceId": m.id, "relationships": []} for _mi, m in listed]
     if "productTypes" in included:
-        item["productTypes"] = [{"marketplaceId": m.id, "productType": p.category.product_type} for _mi, m in listed]
+        item["productTypes"] = [
+            {"marketplaceId": m.id, "productType": p.category.product_type} for _mi, m in listed
+        ]
     return item
 
 
@@ -219,7 +264,9 @@ def search_listings_items(ctx: Context) -> Response:
             return False
         if without_status and without_status & flags:
             return False
-        return not (severities and not {i["severity"] for i in _issues(p, status, m.id)} & severities)
+        return not (
+            severities and not {i["severity"] for i in _issues(p, status, m.id)} & severities
+        )
 
     products = [p for p in products if keep(p)]
     for name, index, lower in (
@@ -232,10 +279,7 @@ def search_listings_items(ctx: Context) -> Response:
         if bound is None:
             continue
         limit = world.seconds(bound)
-        products = [
-            p for p in products
-            if (listing_dates(ctx, p)[index] >= limit) == lower
-        ]
+        products = [p for p in products if (listing_dates(ctx, p)[index] >= limit) == lower]
     sort_by = req.arg("sortBy") or "lastUpdatedDate"
     if sort_by not in ("sku", "createdDate", "lastUpdatedDate"):
         raise invalid("Invalid sortBy.")
@@ -251,7 +295,10 @@ def search_listings_items(ctx: Context) -> Response:
         offset = int(decode_token(token, "listings")["o"])
     page = products[offset : offset + size]
     items = [item_json(ctx, p, markets, included) for p in page]
-    body: dict[str, Any] = {"numberOfResults": len(products), "items": [i for i in items if i is not None]}
+    body: dict[str, Any] = {
+        "numberOfResults": len(products),
+        "items": [i for i in items if i is not None],
+    }
     pagination = {}
     if offset + size < len(products):
         pagination["nextToken"] = encode_token({"k": "listings", "o": offset + size})

@@ -26,16 +26,29 @@ from spapi_sim.world.orders import CANCELED, PENDING, SHIPPED, STATUS_2026, Orde
 # Orders change status (pending, shipped, cancelled) within a few days of purchase; a search by
 # last update only needs to look this far back before the window's start.
 _UPDATE_HORIZON = 4 * DAY
-_V0_STATUSES = {"Pending", "Unshipped", "PartiallyShipped", "Shipped", "Canceled", "Unfulfillable", "InvoiceUnconfirmed", "PendingAvailability"}
+_V0_STATUSES = {
+    "Pending",
+    "Unshipped",
+    "PartiallyShipped",
+    "Shipped",
+    "Canceled",
+    "Unfulfillable",
+    "InvoiceUnconfirmed",
+    "PendingAvailability",
+}
 _TOKEN_SECONDS_2026 = 24 * 3600
 
 
 def register(router: Router) -> None:
     router.add("GET", "/orders/v0/orders", get_orders, operation="getOrders")
     router.add("GET", "/orders/v0/orders/{orderId}", get_order_v0, operation="getOrder")
-    router.add("GET", "/orders/v0/orders/{orderId}/orderItems", get_order_items, operation="getOrderItems")
+    router.add(
+        "GET", "/orders/v0/orders/{orderId}/orderItems", get_order_items, operation="getOrderItems"
+    )
     router.add("GET", "/orders/2026-01-01/orders", search_orders, operation="searchOrders")
-    router.add("GET", "/orders/2026-01-01/orders/{orderId}", get_order_2026, operation="getOrder2026")
+    router.add(
+        "GET", "/orders/2026-01-01/orders/{orderId}", get_order_2026, operation="getOrder2026"
+    )
 
 
 # -- shared search ---------------------------------------------------------------------------
@@ -79,7 +92,9 @@ def _scan(
     return found, position if more else None
 
 
-def _window(ctx: Context, after: dt.datetime | None, before: dt.datetime | None, name: str) -> tuple[int, int]:
+def _window(
+    ctx: Context, after: dt.datetime | None, before: dt.datetime | None, name: str
+) -> tuple[int, int]:
     world = ctx.seller
     now = ctx.now
     lo = world.seconds(after) if after else 0
@@ -138,7 +153,12 @@ def _order_v0(ctx: Context, order: OrderView) -> dict[str, Any]:
         result["OrderTotal"] = money_v0(order.total(), order.currency)
     if shipped or status == "Unshipped":
         # Only the city-level part of the address, without any buyer name: no PII.
-        result["ShippingAddress"] = {"City": "", "StateOrRegion": "", "PostalCode": "", "CountryCode": m.country_code}
+        result["ShippingAddress"] = {
+            "City": "",
+            "StateOrRegion": "",
+            "PostalCode": "",
+            "CountryCode": m.country_code,
+        }
     return result
 
 
@@ -160,12 +180,19 @@ def get_orders(ctx: Context) -> Response:
         if created_after is not None:
             if req.arg("LastUpdatedBefore"):
                 raise invalid("LastUpdatedBefore cannot be combined with CreatedAfter.")
-            lo, hi = _window(ctx, created_after, parse_time(req.arg("CreatedBefore"), "CreatedBefore"), "Created")
+            lo, hi = _window(
+                ctx, created_after, parse_time(req.arg("CreatedBefore"), "CreatedBefore"), "Created"
+            )
             mode = "created"
         else:
             if req.arg("CreatedBefore"):
                 raise invalid("CreatedBefore cannot be combined with LastUpdatedAfter.")
-            lo, hi = _window(ctx, updated_after, parse_time(req.arg("LastUpdatedBefore"), "LastUpdatedBefore"), "LastUpdated")
+            lo, hi = _window(
+                ctx,
+                updated_after,
+                parse_time(req.arg("LastUpdatedBefore"), "LastUpdatedBefore"),
+                "LastUpdated",
+            )
             mode = "updated"
         state = {
             "k": "orders-v0",
@@ -237,7 +264,19 @@ def get_order_items(ctx: Context) -> Response:
 
 # -- v2026-01-01 --------------------------------------------------------------------------------
 
-_INCLUDED = {"BUYER", "RECIPIENT", "PROCEEDS", "EXPENSE", "PROMOTION", "CANCELLATION", "FULFILLMENT", "PACKAGES", "TAX", "PAYMENT", "FULFILLMENT_ORDERS"}
+_INCLUDED = {
+    "BUYER",
+    "RECIPIENT",
+    "PROCEEDS",
+    "EXPENSE",
+    "PROMOTION",
+    "CANCELLATION",
+    "FULFILLMENT",
+    "PACKAGES",
+    "TAX",
+    "PAYMENT",
+    "FULFILLMENT_ORDERS",
+}
 
 
 def _included(ctx: Context) -> set[str]:
@@ -266,7 +305,9 @@ def _order_2026(ctx: Context, order: OrderView, included: set[str]) -> dict[str,
     if "BUYER" in included:
         result["buyer"] = {}
     if "RECIPIENT" in included:
-        result["recipient"] = {"deliveryAddress": {"countryCode": m.country_code, "addressType": "RESIDENTIAL"}}
+        result["recipient"] = {
+            "deliveryAddress": {"countryCode": m.country_code, "addressType": "RESIDENTIAL"}
+        }
     if "PROCEEDS" in included and priced:
         item_total = sum((ln.item_price for ln in order.lines), ZERO)
         shipping = sum((ln.shipping_price for ln in order.lines), ZERO)
@@ -313,20 +354,33 @@ def _order_2026(ctx: Context, order: OrderView, included: set[str]) -> dict[str,
             if ln.shipping_price:
                 parts.append({"type": "SHIPPING", "subtotal": money_2026(ln.shipping_price, c)})
             if ln.item_tax or ln.shipping_tax:
-                parts.append({"type": "TAX", "subtotal": money_2026(ln.item_tax + ln.shipping_tax, c)})
+                parts.append(
+                    {"type": "TAX", "subtotal": money_2026(ln.item_tax + ln.shipping_tax, c)}
+                )
             if ln.promotion_discount:
-                parts.append({"type": "DISCOUNT", "subtotal": money_2026(-ln.promotion_discount, c)})
+                parts.append(
+                    {"type": "DISCOUNT", "subtotal": money_2026(-ln.promotion_discount, c)}
+                )
             total = ln.net_sales + ln.item_tax + ln.shipping_price + ln.shipping_tax
             item["proceeds"] = {"proceedsTotal": money_2026(total, c), "breakdowns": parts}
         if "PROMOTION" in included and ln.promotion_discount and order.promotion_id:
             item["promotion"] = {"breakdowns": [{"promotionId": order.promotion_id}]}
         if "CANCELLATION" in included and status == CANCELED:
-            item["cancellation"] = {"cancellationExecution": {"cancelledBy": "BUYER", "cancelReason": "BUYER_CANCELED"}}
+            item["cancellation"] = {
+                "cancellationExecution": {"cancelledBy": "BUYER", "cancelReason": "BUYER_CANCELED"}
+            }
         if "FULFILLMENT" in included:
             done = ln.quantity if status == SHIPPED else 0
-            item["fulfillment"] = {"quantityFulfilled": done, "quantityUnfulfilled": ln.quantity - done}
+            item["fulfillment"] = {
+                "quantityFulfilled": done,
+                "quantityUnfulfilled": ln.quantity - done,
+            }
         if "TAX" in included:
-            item["tax"] = {"taxCollections": [{"model": "MARKETPLACE_FACILITATOR", "responsibleParty": "AMAZON_SERVICES_INC"}]}
+            item["tax"] = {
+                "taxCollections": [
+                    {"model": "MARKETPLACE_FACILITATOR", "responsibleParty": "AMAZON_SERVICES_INC"}
+                ]
+            }
         items.append(item)
     result["orderItems"] = items
     if "PACKAGES" in included and status == SHIPPED and order.ship_second is not None:
@@ -339,7 +393,9 @@ def _order_2026(ctx: Context, order: OrderView, included: set[str]) -> dict[str,
                 "shipTime": iso_seconds(ctx, order.ship_second),
                 "shippingService": "Standard",
                 "trackingNumber": f"TBA{order.order_id.replace('-', '')[:12]}",
-                "packageItems": [{"orderItemId": ln.order_item_id, "quantity": ln.quantity} for ln in order.lines],
+                "packageItems": [
+                    {"orderItemId": ln.order_item_id, "quantity": ln.quantity} for ln in order.lines
+                ],
             }
         ]
     return result
@@ -352,20 +408,42 @@ def search_orders(ctx: Context) -> Response:
     if token:
         state = decode_token(token, "orders-2026", now_ms)
     else:
-        markets = marketplace_indices(ctx, req.args("marketplaceIds"), required=False, name="marketplaceIds")
+        markets = marketplace_indices(
+            ctx, req.args("marketplaceIds"), required=False, name="marketplaceIds"
+        )
         created_after = parse_time(req.arg("createdAfter"), "createdAfter")
         updated_after = parse_time(req.arg("lastUpdatedAfter"), "lastUpdatedAfter")
         if (created_after is None) == (updated_after is None):
             raise invalid("Exactly one of createdAfter and lastUpdatedAfter must be specified.")
         if created_after is not None:
-            lo, hi = _window(ctx, created_after, parse_time(req.arg("createdBefore"), "createdBefore"), "created")
+            lo, hi = _window(
+                ctx, created_after, parse_time(req.arg("createdBefore"), "createdBefore"), "created"
+            )
             mode = "created"
         else:
-            lo, hi = _window(ctx, updated_after, parse_time(req.arg("lastUpdatedBefore"), "lastUpdatedBefore"), "lastUpdated")
+            lo, hi = _window(
+                ctx,
+                updated_after,
+                parse_time(req.arg("lastUpdatedBefore"), "lastUpdatedBefore"),
+                "lastUpdated",
+            )
             mode = "updated"
         wanted = req.args("fulfillmentStatuses")
         reverse = {v: k for k, v in STATUS_2026.items()}
-        bad = [w for w in wanted if w not in {"PENDING_AVAILABILITY", "PENDING", "UNSHIPPED", "PARTIALLY_SHIPPED", "SHIPPED", "CANCELLED", "UNFULFILLABLE"}]
+        bad = [
+            w
+            for w in wanted
+            if w
+            not in {
+                "PENDING_AVAILABILITY",
+                "PENDING",
+                "UNSHIPPED",
+                "PARTIALLY_SHIPPED",
+                "SHIPPED",
+                "CANCELLED",
+                "UNFULFILLABLE",
+            }
+        ]
         if bad:
             raise invalid(f"Invalid fulfillmentStatuses value: {bad[0]}.")
         by = req.args("fulfilledBy")
@@ -383,7 +461,9 @@ def search_orders(ctx: Context) -> Response:
     included = _included(ctx)
     found, position = _scan(ctx, state, limit)
     world = ctx.seller
-    body: dict[str, Any] = {"orders": [_order_2026(ctx, world.book.view(i), included) for i in found]}
+    body: dict[str, Any] = {
+        "orders": [_order_2026(ctx, world.book.view(i), included) for i in found]
+    }
     if position is not None:
         body["pagination"] = {"nextToken": encode_token({**state, "p": position})}
     key = "createdBefore" if state["mode"] == "created" else "lastUpdatedBefore"
@@ -394,4 +474,3 @@ def search_orders(ctx: Context) -> Response:
 def get_order_2026(ctx: Context) -> Response:
     order = _order_by_id(ctx, ctx.request.params["orderId"])
     return json_response(200, {"order": _order_2026(ctx, order, _included(ctx))})
-

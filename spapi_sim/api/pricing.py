@@ -20,11 +20,36 @@ from spapi_sim.world.seller import SellerWorld
 
 def register(router: Router) -> None:
     router.add("GET", "/products/pricing/v0/price", get_pricing, operation="getPricing")
-    router.add("GET", "/products/pricing/v0/competitivePrice", get_competitive_pricing, operation="getCompetitivePricing")
-    router.add("GET", "/products/pricing/v0/items/{Asin}/offers", get_item_offers, operation="getItemOffers")
-    router.add("GET", "/products/pricing/v0/listings/{SellerSKU}/offers", get_listing_offers, operation="getListingOffers")
-    router.add("POST", "/batches/products/pricing/v0/itemOffers", get_item_offers_batch, operation="getItemOffersBatch")
-    router.add("POST", "/batches/products/pricing/2022-05-01/items/competitiveSummary", get_competitive_summary, operation="getCompetitiveSummary")
+    router.add(
+        "GET",
+        "/products/pricing/v0/competitivePrice",
+        get_competitive_pricing,
+        operation="getCompetitivePricing",
+    )
+    router.add(
+        "GET",
+        "/products/pricing/v0/items/{Asin}/offers",
+        get_item_offers,
+        operation="getItemOffers",
+    )
+    router.add(
+        "GET",
+        "/products/pricing/v0/listings/{SellerSKU}/offers",
+        get_listing_offers,
+        operation="getListingOffers",
+    )
+    router.add(
+        "POST",
+        "/batches/products/pricing/v0/itemOffers",
+        get_item_offers_batch,
+        operation="getItemOffersBatch",
+    )
+    router.add(
+        "POST",
+        "/batches/products/pricing/2022-05-01/items/competitiveSummary",
+        get_competitive_summary,
+        operation="getCompetitiveSummary",
+    )
 
 
 @dataclass(frozen=True)
@@ -48,12 +73,34 @@ def offers_for(world: SellerWorld, p: Product, mi: int, now: int) -> list[Offer]
     result = []
     active = p.status_in(m.country_code) == LISTING_ACTIVE
     if active:
-        result.append(Offer(world.selling_partner_id, own_price, ZERO, p.channel == "AFN", True, False, 1200, 97.0))
+        result.append(
+            Offer(
+                world.selling_partner_id,
+                own_price,
+                ZERO,
+                p.channel == "AFN",
+                True,
+                False,
+                1200,
+                97.0,
+            )
+        )
     for n in range(r.randint(0, 5)):
         price = charm_price(own_price * Decimal(str(round(r.uniform(0.9, 1.15), 3))), m.currency)
         seller = "A" + ids.alnum(ids.derive(0, "competitor", p.asin, n), 13)
         shipping = ZERO if r.random() < 0.7 else q(Decimal("3.99") * m.fx, m.currency)
-        result.append(Offer(seller, price, shipping, r.random() < 0.6, False, False, r.randint(10, 50000), round(r.uniform(85, 100), 1)))
+        result.append(
+            Offer(
+                seller,
+                price,
+                shipping,
+                r.random() < 0.6,
+                False,
+                False,
+                r.randint(10, 50000),
+                round(r.uniform(85, 100), 1),
+            )
+        )
     if result:
         # Our offer wins the buy box most days when it is competitive.
         cheapest = min(result, key=lambda o: o.price + o.shipping)
@@ -81,7 +128,9 @@ def _items(ctx: Context) -> list[tuple[str, str, Product | None]]:
         raise invalid("ItemType must be Asin or Sku.")
     values = ctx.request.args("Asins" if kind == "Asin" else "Skus")
     if not values:
-        raise invalid(f"{'Asins' if kind == 'Asin' else 'Skus'} is required when ItemType is {kind}.")
+        raise invalid(
+            f"{'Asins' if kind == 'Asin' else 'Skus'} is required when ItemType is {kind}."
+        )
     if len(values) > 20:
         raise invalid("At most 20 items per request.")
     index = ctx.seller.by_asin if kind == "Asin" else ctx.seller.by_sku
@@ -91,7 +140,11 @@ def _items(ctx: Context) -> list[tuple[str, str, Product | None]]:
 def _identifiers(ctx: Context, p: Product, m: Marketplace, with_sku: bool) -> dict[str, Any]:
     identifiers: dict[str, Any] = {"MarketplaceASIN": {"MarketplaceId": m.id, "ASIN": p.asin}}
     if with_sku:
-        identifiers["SKUIdentifier"] = {"MarketplaceId": m.id, "SellerId": ctx.seller.selling_partner_id, "SellerSKU": p.sku}
+        identifiers["SKUIdentifier"] = {
+            "MarketplaceId": m.id,
+            "SellerId": ctx.seller.selling_partner_id,
+            "SellerSKU": p.sku,
+        }
     return identifiers
 
 
@@ -115,7 +168,11 @@ def get_pricing(ctx: Context) -> Response:
                     "Offers": [
                         {
                             "offerType": "B2C",
-                            "BuyingPrice": {"LandedPrice": _money(price, m), "ListingPrice": _money(price, m), "Shipping": _money(ZERO, m)},
+                            "BuyingPrice": {
+                                "LandedPrice": _money(price, m),
+                                "ListingPrice": _money(price, m),
+                                "Shipping": _money(ZERO, m),
+                            },
                             "RegularPrice": _money(price, m),
                             "FulfillmentChannel": "AMAZON" if p.channel == "AFN" else "MERCHANT",
                             "ItemCondition": "New",
@@ -143,7 +200,11 @@ def get_competitive_pricing(ctx: Context) -> Response:
         prices = [
             {
                 "CompetitivePriceId": "1",
-                "Price": {"LandedPrice": _money(o.price + o.shipping, m), "ListingPrice": _money(o.price, m), "Shipping": _money(o.shipping, m)},
+                "Price": {
+                    "LandedPrice": _money(o.price + o.shipping, m),
+                    "ListingPrice": _money(o.price, m),
+                    "Shipping": _money(o.shipping, m),
+                },
                 "condition": "New",
                 "subcondition": "New",
                 "offerType": "B2C",
@@ -166,7 +227,12 @@ def get_competitive_pricing(ctx: Context) -> Response:
                             {"condition": "Any", "Count": len(offers)},
                         ],
                     },
-                    "SalesRankings": [{"ProductCategoryId": p.category.website_display_group, "Rank": sales_rank(p)}],
+                    "SalesRankings": [
+                        {
+                            "ProductCategoryId": p.category.website_display_group,
+                            "Rank": sales_rank(p),
+                        }
+                    ],
                 },
             }
         )
@@ -184,16 +250,27 @@ def _offers_payload(ctx: Context, p: Product, mi: int, by_sku: bool) -> dict[str
         counts[channel] = counts.get(channel, 0) + 1
     summary: dict[str, Any] = {
         "TotalOfferCount": len(offers),
-        "NumberOfOffers": [{"condition": "new", "fulfillmentChannel": c, "OfferCount": n} for c, n in sorted(counts.items())],
+        "NumberOfOffers": [
+            {"condition": "new", "fulfillmentChannel": c, "OfferCount": n}
+            for c, n in sorted(counts.items())
+        ],
         "LowestPrices": [],
         "BuyBoxPrices": [],
         "ListPrice": _money(p.price_in(m), m),
-        "SalesRankings": [{"ProductCategoryId": p.category.website_display_group, "Rank": sales_rank(p)}],
-        "BuyBoxEligibleOffers": [{"condition": "new", "fulfillmentChannel": c, "OfferCount": n} for c, n in sorted(counts.items())],
+        "SalesRankings": [
+            {"ProductCategoryId": p.category.website_display_group, "Rank": sales_rank(p)}
+        ],
+        "BuyBoxEligibleOffers": [
+            {"condition": "new", "fulfillmentChannel": c, "OfferCount": n}
+            for c, n in sorted(counts.items())
+        ],
         "OffersAvailableTime": iso_seconds(ctx, ctx.now),
     }
     for channel in sorted(counts):
-        cheapest = min((o for o in offers if ("Amazon" if o.fba else "Merchant") == channel), key=lambda o: o.price + o.shipping)
+        cheapest = min(
+            (o for o in offers if ("Amazon" if o.fba else "Merchant") == channel),
+            key=lambda o: o.price + o.shipping,
+        )
         summary["LowestPrices"].append(
             {
                 "condition": "new",
@@ -228,8 +305,15 @@ def _offers_payload(ctx: Context, p: Product, mi: int, by_sku: bool) -> dict[str
                 "offerType": "B2C",
                 "SubCondition": "new",
                 "SellerId": o.seller_id,
-                "SellerFeedbackRating": {"SellerPositiveFeedbackRating": o.feedback_rating, "FeedbackCount": o.feedback_count},
-                "ShippingTime": {"minimumHours": 24 if o.fba else 48, "maximumHours": 48 if o.fba else 96, "availabilityType": "NOW"},
+                "SellerFeedbackRating": {
+                    "SellerPositiveFeedbackRating": o.feedback_rating,
+                    "FeedbackCount": o.feedback_count,
+                },
+                "ShippingTime": {
+                    "minimumHours": 24 if o.fba else 48,
+                    "maximumHours": 48 if o.fba else 96,
+                    "availabilityType": "NOW",
+                },
                 "ListingPrice": _money(o.price, m),
                 "Shipping": _money(o.shipping, m),
                 "ShipsFrom": {"Country": m.country_code},
@@ -297,22 +381,44 @@ def get_item_offers_batch(ctx: Context) -> Response:
         asin = uri.rstrip("/").split("/")[-2] if uri.endswith("/offers") else ""
         mi = world.marketplace_index(str(request.get("MarketplaceId", "")))
         p = world.by_asin.get(asin)
-        echo = {k: request[k] for k in ("MarketplaceId", "ItemCondition", "CustomerType") if k in request}
-        headers = {"x-amzn-RequestId": ctx.request.request_id, "Date": ctx.seller.moment(ctx.now).strftime("%a, %d %b %Y %H:%M:%S GMT")}
+        echo = {
+            k: request[k]
+            for k in ("MarketplaceId", "ItemCondition", "CustomerType")
+            if k in request
+        }
+        headers = {
+            "x-amzn-RequestId": ctx.request.request_id,
+            "Date": ctx.seller.moment(ctx.now).strftime("%a, %d %b %Y %H:%M:%S GMT"),
+        }
         if mi is None or p is None:
-            responses.append({
-                "status": {"statusCode": 400 if mi is None else 404, "reasonPhrase": "Bad Request" if mi is None else "Not Found"},
-                "body": {"errors": [{"code": "InvalidInput" if mi is None else "NotFound", "message": f"Unknown ASIN or marketplace for {uri}", "details": ""}]},
+            responses.append(
+                {
+                    "status": {
+                        "statusCode": 400 if mi is None else 404,
+                        "reasonPhrase": "Bad Request" if mi is None else "Not Found",
+                    },
+                    "body": {
+                        "errors": [
+                            {
+                                "code": "InvalidInput" if mi is None else "NotFound",
+                                "message": f"Unknown ASIN or marketplace for {uri}",
+                                "details": "",
+                            }
+                        ]
+                    },
+                    "headers": headers,
+                    "request": {**echo, "Asin": asin},
+                }
+            )
+            continue
+        responses.append(
+            {
+                "status": {"statusCode": 200, "reasonPhrase": "OK"},
+                "body": {"payload": _offers_payload(ctx, p, mi, by_sku=False)},
                 "headers": headers,
                 "request": {**echo, "Asin": asin},
-            })
-            continue
-        responses.append({
-            "status": {"statusCode": 200, "reasonPhrase": "OK"},
-            "body": {"payload": _offers_payload(ctx, p, mi, by_sku=False)},
-            "headers": headers,
-            "request": {**echo, "Asin": asin},
-        })
+            }
+        )
     return json_response(200, {"responses": responses})
 
 
@@ -342,10 +448,18 @@ def get_competitive_summary(ctx: Context) -> Response:
         mi = world.marketplace_index(marketplace_id)
         p = world.by_asin.get(asin)
         if mi is None or p is None:
-            responses.append({
-                "status": {"statusCode": 404, "reasonPhrase": "Not Found"},
-                "body": {"asin": asin, "marketplaceId": marketplace_id, "errors": [{"code": "NotFound", "message": "Item not found.", "details": ""}]},
-            })
+            responses.append(
+                {
+                    "status": {"statusCode": 404, "reasonPhrase": "Not Found"},
+                    "body": {
+                        "asin": asin,
+                        "marketplaceId": marketplace_id,
+                        "errors": [
+                            {"code": "NotFound", "message": "Item not found.", "details": ""}
+                        ],
+                    },
+                }
+            )
             continue
         m = world.marketplaces[mi]
         offers = offers_for(world, p, mi, ctx.now)
@@ -356,9 +470,14 @@ def get_competitive_summary(ctx: Context) -> Response:
             winner = next((o for o in offers if o.buy_box), None)
             segmented = []
             if winner is not None:
-                segment = {"customerMembership": "DEFAULT", "segmentDetails": {"glanceViewWeightPercentage": 100}}
+                segment = {
+                    "customerMembership": "DEFAULT",
+                    "segmentDetails": {"glanceViewWeightPercentage": 100},
+                }
                 segmented.append({**_offer_2022(winner, m), "featuredOfferSegments": [segment]})
-            body["featuredBuyingOptions"] = [{"buyingOptionType": "New", "segmentedFeaturedOffers": segmented}]
+            body["featuredBuyingOptions"] = [
+                {"buyingOptionType": "New", "segmentedFeaturedOffers": segmented}
+            ]
         if "referencePrices" in included and offers:
             lowest = min(o.price + o.shipping for o in offers)
             body["referencePrices"] = [
@@ -368,7 +487,10 @@ def get_competitive_summary(ctx: Context) -> Response:
         if "lowestPricedOffers" in included:
             cheapest = sorted(offers, key=lambda o: o.price + o.shipping)[:20]
             body["lowestPricedOffers"] = [
-                {"lowestPricedOffersInput": {"itemCondition": "New", "offerType": "Consumer"}, "offers": [_offer_2022(o, m) for o in cheapest]}
+                {
+                    "lowestPricedOffersInput": {"itemCondition": "New", "offerType": "Consumer"},
+                    "offers": [_offer_2022(o, m) for o in cheapest],
+                }
             ]
         if "similarItems" in included:
             body["similarItems"] = []

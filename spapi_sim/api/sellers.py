@@ -8,7 +8,12 @@ from spapi_sim.world.catalog import LISTING_SUPPRESSED
 
 
 def register(router: Router) -> None:
-    router.add("GET", "/sellers/v1/marketplaceParticipations", get_marketplace_participations, operation="getMarketplaceParticipations")
+    router.add(
+        "GET",
+        "/sellers/v1/marketplaceParticipations",
+        get_marketplace_participations,
+        operation="getMarketplaceParticipations",
+    )
 
 
 def get_marketplace_participations(ctx: Context) -> Response:

@@ -109,7 +109,13 @@ def _orders(world: SellerWorld, spec: DocumentSpec) -> Iterator[Row]:
         m = order.marketplace
         order_status = {CANCELED: "Cancelled"}.get(status, status)
         for ln in order.lines:
-            item_status = "Cancelled" if status == CANCELED else "Shipped" if status == SHIPPED else "Unshipped"
+            item_status = (
+                "Cancelled"
+                if status == CANCELED
+                else "Shipped"
+                if status == SHIPPED
+                else "Unshipped"
+            )
             priced = status not in (PENDING, CANCELED)
             row = [
                 order.order_id,
@@ -210,11 +216,27 @@ def _myi(world: SellerWorld, spec: DocumentSpec) -> Iterator[Row]:
         lv = stock[p.index]
         warehouse = lv.fulfillable + lv.unfulfillable + lv.reserved
         yield [
-            p.sku, p.fnsku, p.asin, p.title, "New", s(p.price_in(m)), "No", "", "Yes",
-            str(warehouse), str(lv.fulfillable), str(lv.unfulfillable), str(lv.reserved),
+            p.sku,
+            p.fnsku,
+            p.asin,
+            p.title,
+            "New",
+            s(p.price_in(m)),
+            "No",
+            "",
+            "Yes",
+            str(warehouse),
+            str(lv.fulfillable),
+            str(lv.unfulfillable),
+            str(lv.reserved),
             str(warehouse + lv.inbound_working + lv.inbound_shipped + lv.inbound_receiving),
-            s(_volume_cubic_inches(p)), str(lv.inbound_working), str(lv.inbound_shipped),
-            str(lv.inbound_receiving), str(lv.researching), "0", "0",
+            s(_volume_cubic_inches(p)),
+            str(lv.inbound_working),
+            str(lv.inbound_shipped),
+            str(lv.inbound_receiving),
+            str(lv.researching),
+            "0",
+            "0",
         ]
 
 
@@ -251,21 +273,41 @@ def _planning(world: SellerWorld, spec: DocumentSpec) -> Iterator[Row]:
         volume = _volume_cubic_inches(p)
         inbound = lv.inbound_working + lv.inbound_shipped + lv.inbound_receiving
         values = {
-            "snapshot-date": snapshot, "sku": p.sku, "fnsku": p.fnsku, "asin": p.asin,
-            "product-name": p.title, "condition": "New", "available": str(lv.fulfillable),
-            "pending-removal-quantity": "0", "inv-age-0-to-90-days": str(lv.fulfillable),
-            "currency": m.currency, "units-shipped-t7": str(t7), "units-shipped-t30": str(t30),
-            "units-shipped-t60": str(t60), "units-shipped-t90": str(t90),
-            "alert": "out_of_stock" if lv.fulfillable == 0 else "", "your-price": s(price),
-            "sales-price": s(price), "featuredoffer-price": s(price), "item-volume": s(volume),
-            "volume-unit-measurement": "cubic inches", "storage-type": "Standard-Size",
-            "storage-volume": s(volume * lv.fulfillable), "marketplace": m.country_code,
-            "product-group": p.category.name, "days-of-supply": days_of_supply,
-            "sales-shipped-last-7-days": s(price * t7), "sales-shipped-last-30-days": s(price * t30),
-            "sales-shipped-last-60-days": s(price * t60), "sales-shipped-last-90-days": s(price * t90),
-            "inbound-quantity": str(inbound), "inbound-working": str(lv.inbound_working),
-            "inbound-shipped": str(lv.inbound_shipped), "inbound-received": str(lv.inbound_receiving),
-            "reserved-quantity": str(lv.reserved), "unfulfillable-quantity": str(lv.unfulfillable),
+            "snapshot-date": snapshot,
+            "sku": p.sku,
+            "fnsku": p.fnsku,
+            "asin": p.asin,
+            "product-name": p.title,
+            "condition": "New",
+            "available": str(lv.fulfillable),
+            "pending-removal-quantity": "0",
+            "inv-age-0-to-90-days": str(lv.fulfillable),
+            "currency": m.currency,
+            "units-shipped-t7": str(t7),
+            "units-shipped-t30": str(t30),
+            "units-shipped-t60": str(t60),
+            "units-shipped-t90": str(t90),
+            "alert": "out_of_stock" if lv.fulfillable == 0 else "",
+            "your-price": s(price),
+            "sales-price": s(price),
+            "featuredoffer-price": s(price),
+            "item-volume": s(volume),
+            "volume-unit-measurement": "cubic inches",
+            "storage-type": "Standard-Size",
+            "storage-volume": s(volume * lv.fulfillable),
+            "marketplace": m.country_code,
+            "product-group": p.category.name,
+            "days-of-supply": days_of_supply,
+            "sales-shipped-last-7-days": s(price * t7),
+            "sales-shipped-last-30-days": s(price * t30),
+            "sales-shipped-last-60-days": s(price * t60),
+            "sales-shipped-last-90-days": s(price * t90),
+            "inbound-quantity": str(inbound),
+            "inbound-working": str(lv.inbound_working),
+            "inbound-shipped": str(lv.inbound_shipped),
+            "inbound-received": str(lv.inbound_receiving),
+            "reserved-quantity": str(lv.reserved),
+            "unfulfillable-quantity": str(lv.unfulfillable),
             "no-sale-last-6-months": "0",
         }
         yield [values.get(column, "") for column in C.COLUMNS[C.FBA_PLANNING]]
@@ -286,10 +328,29 @@ def _restock(world: SellerWorld, spec: DocumentSpec) -> Iterator[Row]:
         total_supply = lv.fulfillable + lv.reserved + inbound
         recommended = max(0, math.ceil(daily * 60) - total_supply)
         yield [
-            m.country_code, p.title, p.fnsku, p.sku, p.asin, "New", "", "", m.currency, s(price),
-            s(price * t30), str(t30), str(total_supply + lv.unfulfillable), str(inbound),
-            str(lv.fulfillable), "0", "0", str(lv.reserved), str(lv.unfulfillable),
-            str(lv.inbound_working), str(lv.inbound_shipped), str(lv.inbound_receiving), "Amazon",
+            m.country_code,
+            p.title,
+            p.fnsku,
+            p.sku,
+            p.asin,
+            "New",
+            "",
+            "",
+            m.currency,
+            s(price),
+            s(price * t30),
+            str(t30),
+            str(total_supply + lv.unfulfillable),
+            str(inbound),
+            str(lv.fulfillable),
+            "0",
+            "0",
+            str(lv.reserved),
+            str(lv.unfulfillable),
+            str(lv.inbound_working),
+            str(lv.inbound_shipped),
+            str(lv.inbound_receiving),
+            "Amazon",
             str(math.floor(total_supply / daily)) if daily else "",
             str(math.floor(lv.fulfillable / daily)) if daily else "",
             "out_of_stock" if lv.fulfillable == 0 else ("low_stock" if recommended else ""),
@@ -310,11 +371,30 @@ def _ledger(world: SellerWorld, spec: DocumentSpec) -> Iterator[Row]:
     fc = "SIM1"
     events: list[tuple[int, Row]] = []
 
-    def row(t: int, p: Product, kind: str, ref: str, qty: int, disposition: str, reason: str, mi: int) -> None:
-        events.append((t, [
-            world.moment(t).strftime("%Y-%m-%dT%H:%M:%SZ"), p.fnsku, p.asin, p.sku, p.title, kind, ref, str(qty), fc, disposition,
-            reason, world.marketplaces[mi].country_code, str(abs(qty)), "0",
-        ]))
+    def row(
+        t: int, p: Product, kind: str, ref: str, qty: int, disposition: str, reason: str, mi: int
+    ) -> None:
+        events.append(
+            (
+                t,
+                [
+                    world.moment(t).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    p.fnsku,
+                    p.asin,
+                    p.sku,
+                    p.title,
+                    kind,
+                    ref,
+                    str(qty),
+                    fc,
+                    disposition,
+                    reason,
+                    world.marketplaces[mi].country_code,
+                    str(abs(qty)),
+                    "0",
+                ],
+            )
+        )
 
     for day in range(max(0, spec.data_start // DAY), end // DAY + 1):
         h.ensure_day(day)
@@ -324,7 +404,11 @@ def _ledger(world: SellerWorld, spec: DocumentSpec) -> Iterator[Row]:
             if mi not in markets or h.o_flags[index] & FLAG_CANCELLED:
                 continue
             _t, _p, ship, _c = world.book.times(index)
-            if ship is None or not (day * DAY <= ship < (day + 1) * DAY) or not spec.data_start <= ship <= end:
+            if (
+                ship is None
+                or not (day * DAY <= ship < (day + 1) * DAY)
+                or not spec.data_start <= ship <= end
+            ):
                 continue
             order_id = world.book.order_id(index)
             for item in h.order_items(index):
@@ -334,8 +418,16 @@ def _ledger(world: SellerWorld, spec: DocumentSpec) -> Iterator[Row]:
         for mi, sku, qty, sellable, order in h.returns_by_day.get(day, ()):
             t = day * DAY + 6 * 3600
             if mi in markets and spec.data_start <= t <= end:
-                row(t, world.products[sku], "CustomerReturns", world.book.order_id(order), qty,
-                    "SELLABLE" if sellable else "CUSTOMER_DAMAGED", "", mi)
+                row(
+                    t,
+                    world.products[sku],
+                    "CustomerReturns",
+                    world.book.order_id(order),
+                    qty,
+                    "SELLABLE" if sellable else "CUSTOMER_DAMAGED",
+                    "",
+                    mi,
+                )
         for shipment in h.arrivals_by_day.get(day, ()):
             mi = h.s_mkt[shipment]
             p = world.products[h.s_sku[shipment]]
@@ -366,10 +458,24 @@ def _reimbursements(world: SellerWorld, spec: DocumentSpec) -> Iterator[Row]:
             p = world.by_sku[item.sku]
             amount = item.charges[0].amount
             yield [
-                _ts(world, event.posted), event.adjustment_id, "", "", "Lost_Warehouse", p.sku,
-                p.fnsku, p.asin, p.title, "NewItem", event.marketplace.currency,
-                s(amount / item.quantity), s(amount), str(item.quantity), "0", str(item.quantity),
-                "", "",
+                _ts(world, event.posted),
+                event.adjustment_id,
+                "",
+                "",
+                "Lost_Warehouse",
+                p.sku,
+                p.fnsku,
+                p.asin,
+                p.title,
+                "NewItem",
+                event.marketplace.currency,
+                s(amount / item.quantity),
+                s(amount),
+                str(item.quantity),
+                "0",
+                str(item.quantity),
+                "",
+                "",
             ]
 
 
@@ -386,8 +492,12 @@ def _settlement(world: SellerWorld, spec: DocumentSpec) -> Iterator[Row]:
     summary = summarize(world.ledger, period, spec.as_of)
     m = period.marketplace
     yield [
-        period.settlement_id, _utc(world, period.start), _utc(world, period.end - 1),
-        _utc(world, period.deposit), s(q(summary.total, m.currency)), m.currency,
+        period.settlement_id,
+        _utc(world, period.start),
+        _utc(world, period.end - 1),
+        _utc(world, period.deposit),
+        s(q(summary.total, m.currency)),
+        m.currency,
     ] + [""] * 18
     market_name = settlement_market_name(m)
     for event in world.ledger.settlement_events(period, spec.as_of):
@@ -396,17 +506,57 @@ def _settlement(world: SellerWorld, spec: DocumentSpec) -> Iterator[Row]:
         for item in event.items:
             for charge in item.charges:
                 yield [
-                    period.settlement_id, "", "", "", "", m.currency, event.kind, event.order_id, "",
-                    event.adjustment_id, event.shipment_id, market_name, charge.amount_type,
-                    charge.description, s(charge.amount), event.fulfillment, posted_date, posted,
-                    item.order_item_id, "", item.adjustment_item_id, item.sku, str(item.quantity),
+                    period.settlement_id,
+                    "",
+                    "",
+                    "",
+                    "",
+                    m.currency,
+                    event.kind,
+                    event.order_id,
+                    "",
+                    event.adjustment_id,
+                    event.shipment_id,
+                    market_name,
+                    charge.amount_type,
+                    charge.description,
+                    s(charge.amount),
+                    event.fulfillment,
+                    posted_date,
+                    posted,
+                    item.order_item_id,
+                    "",
+                    item.adjustment_item_id,
+                    item.sku,
+                    str(item.quantity),
                     item.promotion_id if charge.amount_type == "Promotion" else "",
                 ]
         for charge in event.charges:
             yield [
-                period.settlement_id, "", "", "", "", m.currency, event.kind, "", "",
-                event.adjustment_id, "", market_name, charge.amount_type, charge.description,
-                s(charge.amount), "", posted_date, posted, "", "", "", "", "", "",
+                period.settlement_id,
+                "",
+                "",
+                "",
+                "",
+                m.currency,
+                event.kind,
+                "",
+                "",
+                event.adjustment_id,
+                "",
+                market_name,
+                charge.amount_type,
+                charge.description,
+                s(charge.amount),
+                "",
+                posted_date,
+                posted,
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
             ]
 
 
@@ -421,4 +571,3 @@ _GENERATORS = {
     C.REIMBURSEMENTS: _reimbursements,
     C.SETTLEMENT_V2: _settlement,
 }
-

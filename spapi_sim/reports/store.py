@@ -69,7 +69,9 @@ class Report:
         return "IN_QUEUE"
 
 
-def processing_seconds(config: SimConfig, world: SellerWorld, spec: DocumentSpec, outcome: str) -> int:
+def processing_seconds(
+    config: SimConfig, world: SellerWorld, spec: DocumentSpec, outcome: str
+) -> int:
     """Simulated seconds from createReport to the final status: a base plus a part that grows
     with the rows. A report that fails or has no data ends after the base alone."""
     seconds = config.report_seconds
@@ -140,13 +142,23 @@ class ReportStore:
 
     # -- requested reports ------------------------------------------------------------------
 
-    def create(self, world: SellerWorld, report_type: str, marketplace_ids: list[str], spec: DocumentSpec,
-               outcome: str | None, data_start_given: bool, data_end_given: bool,
-               options: dict[str, str]) -> Report:
+    def create(
+        self,
+        world: SellerWorld,
+        report_type: str,
+        marketplace_ids: list[str],
+        spec: DocumentSpec,
+        outcome: str | None,
+        data_start_given: bool,
+        data_end_given: bool,
+        options: dict[str, str],
+    ) -> Report:
         with self._lock:
             self._counter += 1
             number = self._counter
-        report_id = str(50_000_000_000 + ids.derive(self.state.config.seed, "report", number) % 49_999_999_999)
+        report_id = str(
+            50_000_000_000 + ids.derive(self.state.config.seed, "report", number) % 49_999_999_999
+        )
         if outcome is None:
             outcome = "DONE" if has_data(world, spec) else "CANCELLED"
         document_id = self._document_id(world, report_id) if outcome == "DONE" else None
@@ -184,7 +196,9 @@ class ReportStore:
     def _queue_rendering(self, report: Report) -> None:
         with self._lock:
             if self._renderer is None:
-                self._renderer = threading.Thread(target=self._render_forever, name="spapi-sim-documents", daemon=True)
+                self._renderer = threading.Thread(
+                    target=self._render_forever, name="spapi-sim-documents", daemon=True
+                )
                 self._renderer.start()
         self._to_render.put(Rendering(report))
 
@@ -206,7 +220,9 @@ class ReportStore:
                     _, dropped = self._renderings.popitem(last=False)
                     total -= dropped.size
 
-    def document_body(self, world: SellerWorld, report: Report, *, truncate: bool) -> Iterator[bytes]:
+    def document_body(
+        self, world: SellerWorld, report: Report, *, truncate: bool
+    ) -> Iterator[bytes]:
         """The document's gzip bytes: the rendered file (or the part written so far), else
         rendered now as it streams."""
         with self._lock:
@@ -245,12 +261,30 @@ class ReportStore:
             report_id = self.settlement_report_id(period)
             if by_id is not None and by_id != report_id:
                 continue
-            spec = DocumentSpec(C.SETTLEMENT_V2, (world.marketplaces.index(period.marketplace),),
-                                period.start, period.end, created, period)
+            spec = DocumentSpec(
+                C.SETTLEMENT_V2,
+                (world.marketplaces.index(period.marketplace),),
+                period.start,
+                period.end,
+                created,
+                period,
+            )
             document_id = self._document_id(world, report_id)
-            report = Report(report_id, world.selling_partner_id, C.SETTLEMENT_V2, [period.marketplace.id],
-                            spec, created, "DONE", document_id, True, True, polls=99,
-                            started=created, ready=created)
+            report = Report(
+                report_id,
+                world.selling_partner_id,
+                C.SETTLEMENT_V2,
+                [period.marketplace.id],
+                spec,
+                created,
+                "DONE",
+                document_id,
+                True,
+                True,
+                polls=99,
+                started=created,
+                ready=created,
+            )
             with self._lock:
                 self._documents[document_id] = report
             result.append(report)
@@ -269,7 +303,9 @@ class ReportStore:
             return None
         return report
 
-    def signed_url(self, document_id: str, now_ms: int, *, expired: bool, content_encoding: bool) -> str:
+    def signed_url(
+        self, document_id: str, now_ms: int, *, expired: bool, content_encoding: bool
+    ) -> str:
         # X-Amz-Date counts simulated seconds; the 300-second life is real time (see wall_ms).
         issued = now_ms // 1000 - (self.state.wall_ms(URL_SECONDS) // 1000 + 1 if expired else 0)
         flag = "1" if content_encoding else "0"
@@ -284,9 +320,13 @@ class ReportStore:
         message = f"{document_id}|{issued}|{flag}".encode()
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()
 
-    def verify(self, document_id: str, issued: str, flag: str, signature: str, now_ms: int) -> str | None:
+    def verify(
+        self, document_id: str, issued: str, flag: str, signature: str, now_ms: int
+    ) -> str | None:
         """None when the URL is valid, else S3's error code."""
-        if not issued.isdigit() or not hmac.compare_digest(self._sign(document_id, int(issued), flag), signature):
+        if not issued.isdigit() or not hmac.compare_digest(
+            self._sign(document_id, int(issued), flag), signature
+        ):
             return "SignatureDoesNotMatch"
         if int(issued) + self.state.wall_ms(URL_SECONDS) // 1000 < now_ms // 1000:
             return "AccessDenied"
@@ -326,4 +366,3 @@ def gzip_stream(lines: Iterator[list[str]], truncate: bool = False) -> Iterator[
         yield data[: max(10, len(data) // 2)]
         return
     yield tail + compressor.flush()
-

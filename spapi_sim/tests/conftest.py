@@ -49,7 +49,11 @@ class Api:
         self.headers = {"x-amz-access-token": self.tokens["access_token"]}
 
     def authorize(self, redirect_uri: str = "http://127.0.0.1:8000/amazon/callback/") -> str:
-        body = {"selling_partner_id": self.spid, "application_id": self.info["application_id"], "redirect_uri": redirect_uri}
+        body = {
+            "selling_partner_id": self.spid,
+            "application_id": self.info["application_id"],
+            "redirect_uri": redirect_uri,
+        }
         response = self.http.post("/_sim/authorize", json=body)
         response.raise_for_status()
         return str(response.json()["code"])

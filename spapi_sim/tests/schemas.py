@@ -25,7 +25,9 @@ def _strict(node: Any, model: str, name: str | None = None, composed: bool = Fal
         if "properties" in result and "additionalProperties" not in result and not composed:
             result["additionalProperties"] = False
         if name and "required" in result:
-            result["required"] = [r for r in result["required"] if (model, name, r) not in DROPPED_REQUIRED]
+            result["required"] = [
+                r for r in result["required"] if (model, name, r) not in DROPPED_REQUIRED
+            ]
         return result
     if isinstance(node, list):
         return [_strict(v, model, composed=composed) for v in node]

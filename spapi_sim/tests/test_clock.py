@@ -21,15 +21,27 @@ def test_real_time_spans_grow_with_the_clock_speed():
 def test_a_page_token_outlives_many_simulated_seconds_under_a_fast_clock():
     # At 200x, a real second is 200 simulated seconds: far past the 30-second token life if that
     # life were counted in simulated time.
-    with start_server(small_config(sellers=1, skus_per_seller=120, history_days=20, clock_speed=200)) as server:
+    with start_server(
+        small_config(sellers=1, skus_per_seller=120, history_days=20, clock_speed=200)
+    ) as server:
         api = Api(server)
         marketplace = api.seller["marketplaces"][0]["id"]
-        first = api.ok("/fba/inventory/v1/summaries", granularityType="Marketplace",
-                       granularityId=marketplace, marketplaceIds=marketplace, details="true")
+        first = api.ok(
+            "/fba/inventory/v1/summaries",
+            granularityType="Marketplace",
+            granularityId=marketplace,
+            marketplaceIds=marketplace,
+            details="true",
+        )
         token = first["pagination"]["nextToken"]
         time.sleep(1.0)
-        second = api.get("/fba/inventory/v1/summaries", granularityType="Marketplace",
-                         granularityId=marketplace, marketplaceIds=marketplace, nextToken=token)
+        second = api.get(
+            "/fba/inventory/v1/summaries",
+            granularityType="Marketplace",
+            granularityId=marketplace,
+            marketplaceIds=marketplace,
+            nextToken=token,
+        )
         assert second.status_code == 200, second.text
         # And the access token, good for an hour of real time, still works.
         assert api.get("/sellers/v1/marketplaceParticipations").status_code == 200

@@ -9,7 +9,10 @@ from spapi_sim.tests.conftest import Api, small_config
 
 
 def _consent(api: Api, **params: str):
-    return api.http.get("/apps/authorize/consent", params={"application_id": api.info["application_id"], "state": "s-123", **params})
+    return api.http.get(
+        "/apps/authorize/consent",
+        params={"application_id": api.info["application_id"], "state": "s-123", **params},
+    )
 
 
 def test_the_page_lists_the_sellers_and_keeps_the_state(api: Api):
@@ -33,7 +36,11 @@ def test_approving_redirects_with_state_seller_and_code(api: Api):
     response = api.http.post("/apps/authorize/confirm", data=form)
     assert response.status_code == 302
     location = urlsplit(response.headers["location"])
-    assert (location.hostname, location.port, location.path) == ("127.0.0.1", 8765, "/amazon/callback/")
+    assert (location.hostname, location.port, location.path) == (
+        "127.0.0.1",
+        8765,
+        "/amazon/callback/",
+    )
     query = {k: v[0] for k, v in parse_qs(location.query).items()}
     assert query["state"] == "s-123"
     assert query["next"] == "1"
@@ -49,20 +56,32 @@ def test_approving_redirects_with_state_seller_and_code(api: Api):
             "client_secret": api.info["client_secret"],
         },
     ).json()
-    participations = api.http.get("/sellers/v1/marketplaceParticipations", headers={"x-amz-access-token": tokens["access_token"]})
+    participations = api.http.get(
+        "/sellers/v1/marketplaceParticipations",
+        headers={"x-amz-access-token": tokens["access_token"]},
+    )
     assert participations.status_code == 200
 
 
 def test_the_default_redirect_uri_is_the_first_registered(api: Api):
     response = api.http.get(
         "/apps/authorize/confirm",
-        params={"application_id": api.info["application_id"], "state": "x", "selling_partner_id": api.spid},
+        params={
+            "application_id": api.info["application_id"],
+            "state": "x",
+            "selling_partner_id": api.spid,
+        },
     )
     assert response.headers["location"].startswith(api.info["redirect_uris"][0] + "?")
 
 
 def test_cancelling_sends_the_seller_back_without_a_code(api: Api):
-    form = {"application_id": api.info["application_id"], "state": "s", "selling_partner_id": api.spid, "decision": "deny"}
+    form = {
+        "application_id": api.info["application_id"],
+        "state": "s",
+        "selling_partner_id": api.spid,
+        "decision": "deny",
+    }
     location = api.http.post("/apps/authorize/confirm", data=form).headers["location"]
     assert "spapi_oauth_code" not in location
     assert "error=access_denied" in location
@@ -79,20 +98,29 @@ def test_a_fragment_in_the_redirect_uri_is_md5110(api: Api):
 
 
 def test_an_unknown_application_is_refused(api: Api):
-    page = api.http.get("/apps/authorize/consent", params={"application_id": "amzn1.sellerapps.app.nope", "state": "s"})
+    page = api.http.get(
+        "/apps/authorize/consent",
+        params={"application_id": "amzn1.sellerapps.app.nope", "state": "s"},
+    )
     assert page.status_code == 400
     assert "could not be found" in page.text
 
 
 def test_a_draft_app_needs_version_beta():
-    with start_server(small_config(sellers=1, skus_per_seller=5, history_days=5, app_is_draft=True)) as server:
+    with start_server(
+        small_config(sellers=1, skus_per_seller=5, history_days=5, app_is_draft=True)
+    ) as server:
         api = Api(server)
         assert "MD1000" in _consent(api).text
         assert _consent(api, version="beta").status_code == 200
 
 
 def test_control_authorize_checks_the_redirect_uri(api: Api):
-    body = {"selling_partner_id": api.spid, "application_id": api.info["application_id"], "redirect_uri": "https://elsewhere.example/cb"}
+    body = {
+        "selling_partner_id": api.spid,
+        "application_id": api.info["application_id"],
+        "redirect_uri": "https://elsewhere.example/cb",
+    }
     assert api.http.post("/_sim/authorize", json=body).status_code == 400
     body["selling_partner_id"] = "ANOSUCHSELLER"
     assert api.http.post("/_sim/authorize", json=body).status_code == 404

@@ -16,7 +16,15 @@ PARTICIPATIONS = "/sellers/v1/marketplaceParticipations"
 
 
 def test_one_shot_statuses_fire_in_order_then_stop(fresh: Api):
-    fresh.control("/_sim/faults", {"next": [{"operation": "getMarketplaceParticipations", "status": 503, "count": 2}, {"operation": "*", "status": 500}]})
+    fresh.control(
+        "/_sim/faults",
+        {
+            "next": [
+                {"operation": "getMarketplaceParticipations", "status": 503, "count": 2},
+                {"operation": "*", "status": 500},
+            ]
+        },
+    )
     statuses = [fresh.get(PARTICIPATIONS).status_code for _ in range(4)]
     assert statuses == [503, 503, 500, 200]
     body = fresh.http.get("/_sim/faults").json()
@@ -33,11 +41,21 @@ def test_5xx_bodies_are_amazons(fresh: Api):
 def test_one_shot_rules_only_hit_their_operation(fresh: Api):
     fresh.control("/_sim/faults", {"next": [{"operation": "getOrders", "status": 503}]})
     assert fresh.get(PARTICIPATIONS).status_code == 200
-    assert fresh.get("/orders/v0/orders", MarketplaceIds=US, CreatedAfter="2026-05-01T00:00:00Z").status_code == 503
+    assert (
+        fresh.get(
+            "/orders/v0/orders", MarketplaceIds=US, CreatedAfter="2026-05-01T00:00:00Z"
+        ).status_code
+        == 503
+    )
 
 
 def test_random_faults_follow_the_error_rate():
-    config = small_config(sellers=1, skus_per_seller=5, history_days=5, faults=FaultConfig(error_rate=0.3, kinds=["500", "503"]))
+    config = small_config(
+        sellers=1,
+        skus_per_seller=5,
+        history_days=5,
+        faults=FaultConfig(error_rate=0.3, kinds=["500", "503"]),
+    )
     with start_server(config) as server:
         api = Api(server)
         statuses = [api.get(PARTICIPATIONS).status_code for _ in range(200)]
@@ -63,7 +81,10 @@ def test_timeouts_hang_then_drop_the_connection(fresh: Api):
 
 
 def _document(api: Api) -> str:
-    report_id = api.post("/reports/2021-06-30/reports", {"reportType": "GET_MERCHANT_LISTINGS_ALL_DATA", "marketplaceIds": [US]}).json()["reportId"]
+    report_id = api.post(
+        "/reports/2021-06-30/reports",
+        {"reportType": "GET_MERCHANT_LISTINGS_ALL_DATA", "marketplaceIds": [US]},
+    ).json()["reportId"]
     for _ in range(3):
         report = api.ok(f"/reports/2021-06-30/reports/{report_id}")
     return str(report["reportDocumentId"])
@@ -84,13 +105,21 @@ def test_expired_urls(fresh: Api):
     fresh.control("/_sim/faults", {"next": [{"kind": "expired_url"}]})
     url = fresh.ok(f"/reports/2021-06-30/documents/{document_id}")["url"]
     assert httpx.get(url).status_code == 403
-    assert httpx.get(fresh.ok(f"/reports/2021-06-30/documents/{document_id}")["url"]).status_code == 200
+    assert (
+        httpx.get(fresh.ok(f"/reports/2021-06-30/documents/{document_id}")["url"]).status_code
+        == 200
+    )
 
 
-@pytest.mark.parametrize(("kind", "status"), [("report_fatal", "FATAL"), ("report_cancelled", "CANCELLED")])
+@pytest.mark.parametrize(
+    ("kind", "status"), [("report_fatal", "FATAL"), ("report_cancelled", "CANCELLED")]
+)
 def test_reports_that_end_fatal_or_cancelled(fresh: Api, kind: str, status: str):
     fresh.control("/_sim/faults", {"next": [{"operation": "createReport", "kind": kind}]})
-    report_id = fresh.post("/reports/2021-06-30/reports", {"reportType": "GET_MERCHANT_LISTINGS_ALL_DATA", "marketplaceIds": [US]}).json()["reportId"]
+    report_id = fresh.post(
+        "/reports/2021-06-30/reports",
+        {"reportType": "GET_MERCHANT_LISTINGS_ALL_DATA", "marketplaceIds": [US]},
+    ).json()["reportId"]
     for _ in range(3):
         report = fresh.ok(f"/reports/2021-06-30/reports/{report_id}")
     assert report["processingStatus"] == status
@@ -110,7 +139,12 @@ def test_clear_resets_everything(fresh: Api):
 
 
 def test_faults_can_be_given_as_a_dict_in_the_config():
-    config = small_config(sellers=1, skus_per_seller=5, history_days=5, faults={"next": [{"operation": "getMarketplaceParticipations", "status": 503, "count": 2}]})
+    config = small_config(
+        sellers=1,
+        skus_per_seller=5,
+        history_days=5,
+        faults={"next": [{"operation": "getMarketplaceParticipations", "status": 503, "count": 2}]},
+    )
     with start_server(config) as server:
         api = Api(server)
         assert [api.get(PARTICIPATIONS).status_code for _ in range(3)] == [503, 503, 200]

@@ -42,12 +42,16 @@ def test_a_code_expires_after_five_minutes(fresh: Api):
 
 def test_the_redirect_uri_must_match_the_code(api: Api):
     code = api.authorize("http://127.0.0.1:8000/amazon/callback/")
-    status, body, _ = _token(api, grant_type="authorization_code", code=code, redirect_uri="http://127.0.0.1:9/other")
+    status, body, _ = _token(
+        api, grant_type="authorization_code", code=code, redirect_uri="http://127.0.0.1:9/other"
+    )
     assert (status, body["error"]) == (400, "invalid_grant")
 
 
 def test_refresh_token_grant_echoes_the_refresh_token(api: Api):
-    status, body, headers = _token(api, grant_type="refresh_token", refresh_token=api.tokens["refresh_token"])
+    status, body, headers = _token(
+        api, grant_type="refresh_token", refresh_token=api.tokens["refresh_token"]
+    )
     assert status == 200
     assert body["refresh_token"] == api.tokens["refresh_token"]
     assert body["access_token"].startswith("Atza|")
@@ -62,24 +66,38 @@ def test_json_bodies_are_accepted(api: Api):
         "client_id": api.info["client_id"],
         "client_secret": api.info["client_secret"],
     }
-    response = api.http.post("/auth/o2/token", content=json.dumps(body), headers={"Content-Type": "application/json"})
+    response = api.http.post(
+        "/auth/o2/token", content=json.dumps(body), headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 200
 
 
 def test_client_credentials_grant_is_grantless(api: Api):
-    status, body, _ = _token(api, grant_type="client_credentials", scope="sellingpartnerapi::notifications")
+    status, body, _ = _token(
+        api, grant_type="client_credentials", scope="sellingpartnerapi::notifications"
+    )
     assert status == 200
     assert body["scope"] == "sellingpartnerapi::notifications"
     assert "refresh_token" not in body
     # A grantless token speaks for no seller: seller operations refuse it.
-    response = api.http.get("/sellers/v1/marketplaceParticipations", headers={"x-amz-access-token": body["access_token"]})
+    response = api.http.get(
+        "/sellers/v1/marketplaceParticipations",
+        headers={"x-amz-access-token": body["access_token"]},
+    )
     assert response.status_code == 403
-    status, body, _ = _token(api, grant_type="client_credentials", scope="sellingpartnerapi::everything")
+    status, body, _ = _token(
+        api, grant_type="client_credentials", scope="sellingpartnerapi::everything"
+    )
     assert (status, body["error"]) == (400, "invalid_scope")
 
 
 def test_a_wrong_secret_is_invalid_client(api: Api):
-    status, body, _ = _token(api, grant_type="refresh_token", refresh_token=api.tokens["refresh_token"], client_secret="amzn1.oa2-cs.v1.nope")
+    status, body, _ = _token(
+        api,
+        grant_type="refresh_token",
+        refresh_token=api.tokens["refresh_token"],
+        client_secret="amzn1.oa2-cs.v1.nope",
+    )
     assert status == 401
     assert body["error"] == "invalid_client"
 
@@ -88,7 +106,10 @@ def test_unsupported_grant_type_matches_amazon(api: Api):
     status, body, headers = _token(api, grant_type="password")
     assert status == 400
     assert body["error"] == "unsupported_grant_type"
-    assert body["error_description"] == "The authorization grant type is not supported by the authorization server"
+    assert (
+        body["error_description"]
+        == "The authorization grant type is not supported by the authorization server"
+    )
     assert headers["x-amzn-errortype"].startswith("OA2UnsupportedGrantTypeException")
 
 
@@ -109,7 +130,9 @@ def test_access_tokens_expire_after_an_hour(fresh: Api):
 def test_revocation_kills_refresh_and_access_tokens_until_the_seller_authorizes_again(fresh: Api):
     fresh.control("/_sim/revoke", {"selling_partner_id": fresh.spid})
     assert fresh.get("/sellers/v1/marketplaceParticipations").status_code == 403
-    status, body, _ = _token(fresh, grant_type="refresh_token", refresh_token=fresh.tokens["refresh_token"])
+    status, body, _ = _token(
+        fresh, grant_type="refresh_token", refresh_token=fresh.tokens["refresh_token"]
+    )
     assert status == 400
     assert body["error"] == "invalid_grant"
     assert "revoked" in body["error_description"]
@@ -137,7 +160,11 @@ def test_refresh_tokens_survive_a_restart_with_the_same_seed(api: Api):
 
 
 def test_no_token_or_a_garbage_token_is_403(api: Api):
-    for headers in ({}, {"x-amz-access-token": "garbage"}, {"x-amz-access-token": api.tokens["refresh_token"]}):
+    for headers in (
+        {},
+        {"x-amz-access-token": "garbage"},
+        {"x-amz-access-token": api.tokens["refresh_token"]},
+    ):
         response = api.http.get("/sellers/v1/marketplaceParticipations", headers=headers)
         assert response.status_code == 403
         assert response.json()["errors"][0]["code"] == "Unauthorized"

@@ -21,11 +21,24 @@ def _all_v0(api: Api, **params: Any) -> list[dict[str, Any]]:
 
 def test_last_updated_after_catches_every_change(fresh: Api):
     markets = ",".join(m["id"] for m in fresh.seller["marketplaces"])
-    before = {o["AmazonOrderId"]: o for o in _all_v0(fresh, MarketplaceIds=markets, CreatedAfter=(ANCHOR - dt.timedelta(days=5)).isoformat(), MaxResultsPerPage=7)}
+    before = {
+        o["AmazonOrderId"]: o
+        for o in _all_v0(
+            fresh,
+            MarketplaceIds=markets,
+            CreatedAfter=(ANCHOR - dt.timedelta(days=5)).isoformat(),
+            MaxResultsPerPage=7,
+        )
+    }
     checkpoint = fresh.http.get("/_sim/clock").json()["now"]
     fresh.control("/_sim/clock", {"advance_seconds": 86400})
     fresh.renew()
-    changed = {o["AmazonOrderId"]: o for o in _all_v0(fresh, MarketplaceIds=markets, LastUpdatedAfter=checkpoint, MaxResultsPerPage=7)}
+    changed = {
+        o["AmazonOrderId"]: o
+        for o in _all_v0(
+            fresh, MarketplaceIds=markets, LastUpdatedAfter=checkpoint, MaxResultsPerPage=7
+        )
+    }
     assert changed
     assert all(o["LastUpdateDate"] >= checkpoint for o in changed.values())
     for order_id, old in before.items():
@@ -37,10 +50,20 @@ def test_last_updated_after_catches_every_change(fresh: Api):
 
 
 def test_search_orders_filters_by_status_and_channel(api: Api):
-    shipped = api.ok("/orders/2026-01-01/orders", createdAfter="2026-05-20T00:00:00Z", fulfillmentStatuses="CANCELLED", includedData="FULFILLMENT")
+    shipped = api.ok(
+        "/orders/2026-01-01/orders",
+        createdAfter="2026-05-20T00:00:00Z",
+        fulfillmentStatuses="CANCELLED",
+        includedData="FULFILLMENT",
+    )
     assert shipped["orders"]
     assert {o["fulfillment"]["fulfillmentStatus"] for o in shipped["orders"]} == {"CANCELLED"}
-    merchant = api.ok("/orders/2026-01-01/orders", createdAfter="2026-05-20T00:00:00Z", fulfilledBy="MERCHANT", includedData="FULFILLMENT")
+    merchant = api.ok(
+        "/orders/2026-01-01/orders",
+        createdAfter="2026-05-20T00:00:00Z",
+        fulfilledBy="MERCHANT",
+        includedData="FULFILLMENT",
+    )
     assert merchant["orders"]
     assert {o["fulfillment"]["fulfilledBy"] for o in merchant["orders"]} == {"MERCHANT"}
     assert all(o["programs"] == [] for o in merchant["orders"])
@@ -54,7 +77,10 @@ def test_search_orders_pages_without_repeats(api: Api):
         seen += [o["orderId"] for o in body["orders"]]
         if "pagination" not in body:
             break
-        params = {"createdAfter": "2026-05-15T00:00:00Z", "paginationToken": body["pagination"]["nextToken"]}
+        params = {
+            "createdAfter": "2026-05-15T00:00:00Z",
+            "paginationToken": body["pagination"]["nextToken"],
+        }
     assert len(seen) == len(set(seen)) > 13
     truth = api.truth(**{"from": "2026-05-15", "to": "2026-06-01"})["orders"]["count"]
     assert len(seen) == truth
@@ -64,10 +90,23 @@ def test_bad_parameters_are_invalid_input(api: Api):
     cases: list[tuple[str, dict[str, Any]]] = [
         ("/orders/v0/orders", {"MarketplaceIds": US}),
         ("/orders/v0/orders", {"MarketplaceIds": US, "CreatedAfter": "yesterday"}),
-        ("/orders/v0/orders", {"MarketplaceIds": "A1NOTAMARKET", "CreatedAfter": "2026-05-01T00:00:00Z"}),
-        ("/orders/v0/orders", {"MarketplaceIds": US, "CreatedAfter": "2026-05-01T00:00:00Z", "MaxResultsPerPage": 101}),
+        (
+            "/orders/v0/orders",
+            {"MarketplaceIds": "A1NOTAMARKET", "CreatedAfter": "2026-05-01T00:00:00Z"},
+        ),
+        (
+            "/orders/v0/orders",
+            {
+                "MarketplaceIds": US,
+                "CreatedAfter": "2026-05-01T00:00:00Z",
+                "MaxResultsPerPage": 101,
+            },
+        ),
         ("/orders/v0/orders", {"MarketplaceIds": US, "NextToken": "garbage"}),
-        ("/orders/2026-01-01/orders", {"createdAfter": "2026-05-01T00:00:00Z", "includedData": "EVERYTHING"}),
+        (
+            "/orders/2026-01-01/orders",
+            {"createdAfter": "2026-05-01T00:00:00Z", "includedData": "EVERYTHING"},
+        ),
     ]
     for path, params in cases:
         response = api.get(path, **params)
@@ -76,7 +115,9 @@ def test_bad_parameters_are_invalid_input(api: Api):
 
 
 def test_order_ids_look_like_amazons_and_resolve(api: Api):
-    orders = api.ok("/orders/v0/orders", MarketplaceIds=US, CreatedAfter="2026-05-28T00:00:00Z")["payload"]["Orders"]
+    orders = api.ok("/orders/v0/orders", MarketplaceIds=US, CreatedAfter="2026-05-28T00:00:00Z")[
+        "payload"
+    ]["Orders"]
     for order in orders[:10]:
         order_id = order["AmazonOrderId"]
         first, middle, last = order_id.split("-")

@@ -68,9 +68,16 @@ def test_the_plans_are_the_models_plans():
 
 
 def test_over_http_the_burst_is_served_and_the_next_call_is_429():
-    with start_server(small_config(sellers=1, skus_per_seller=5, history_days=5, rate_scale=1)) as server:
+    with start_server(
+        small_config(sellers=1, skus_per_seller=5, history_days=5, rate_scale=1)
+    ) as server:
         api = Api(server)
-        statuses = [api.get("/orders/v0/orders", MarketplaceIds=US, CreatedAfter="2026-05-30T00:00:00Z").status_code for _ in range(21)]
+        statuses = [
+            api.get(
+                "/orders/v0/orders", MarketplaceIds=US, CreatedAfter="2026-05-30T00:00:00Z"
+            ).status_code
+            for _ in range(21)
+        ]
         assert statuses == [200] * 20 + [429]
         ok = api.get("/sellers/v1/marketplaceParticipations")
         assert ok.headers["x-amzn-ratelimit-limit"] == "0.016"
@@ -82,13 +89,20 @@ def test_sustained_load_stays_within_a_request_of_the_bucket_arithmetic():
     # getInventorySummaries at rate_scale 2: 4 rps, burst 4. The server's clock is only known
     # to lie between a request's send and receive times, so the bounds use those.
     rate, burst = 4.0, 4
-    with start_server(small_config(sellers=1, skus_per_seller=5, history_days=5, rate_scale=2)) as server:
+    with start_server(
+        small_config(sellers=1, skus_per_seller=5, history_days=5, rate_scale=2)
+    ) as server:
         api = Api(server)
         calls = []
         started = time.monotonic()
         while time.monotonic() - started < 1.5:
             sent = time.monotonic()
-            response = api.get("/fba/inventory/v1/summaries", granularityType="Marketplace", granularityId=US, marketplaceIds=US)
+            response = api.get(
+                "/fba/inventory/v1/summaries",
+                granularityType="Marketplace",
+                granularityId=US,
+                marketplaceIds=US,
+            )
             calls.append((sent, time.monotonic(), response.status_code))
     first_received = calls[0][1]
     first_sent = calls[0][0]
@@ -110,11 +124,26 @@ def test_sustained_load_stays_within_a_request_of_the_bucket_arithmetic():
 @pytest.mark.parametrize("scale", [0])
 def test_rate_scale_zero_never_throttles(api: Api, scale: float):
     for _ in range(40):
-        assert api.get("/products/pricing/v0/price", MarketplaceId=US, ItemType="Sku", Skus="nope").status_code == 200
+        assert (
+            api.get(
+                "/products/pricing/v0/price", MarketplaceId=US, ItemType="Sku", Skus="nope"
+            ).status_code
+            == 200
+        )
     assert scale == 0
 
 
 def test_rate_scale_can_change_at_runtime(fresh: Api):
     fresh.control("/_sim/rate_scale", {"rate_scale": 1})
-    assert fresh.get("/products/pricing/v0/price", MarketplaceId=US, ItemType="Sku", Skus="x").status_code == 200
-    assert fresh.get("/products/pricing/v0/price", MarketplaceId=US, ItemType="Sku", Skus="x").status_code == 429
+    assert (
+        fresh.get(
+            "/products/pricing/v0/price", MarketplaceId=US, ItemType="Sku", Skus="x"
+        ).status_code
+        == 200
+    )
+    assert (
+        fresh.get(
+            "/products/pricing/v0/price", MarketplaceId=US, ItemType="Sku", Skus="x"
+        ).status_code
+        == 429
+    )

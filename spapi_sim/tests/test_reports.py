@@ -21,7 +21,9 @@ from spapi_sim.tests.conftest import US, Api, amazon_data, load_json, small_conf
 
 
 def _create(api: Api, report_type: str, **extra: Any) -> str:
-    response = api.post("/reports/2021-06-30/reports", {"reportType": report_type, "marketplaceIds": [US], **extra})
+    response = api.post(
+        "/reports/2021-06-30/reports", {"reportType": report_type, "marketplaceIds": [US], **extra}
+    )
     assert response.status_code == 202, response.text
     return str(response.json()["reportId"])
 
@@ -50,14 +52,52 @@ def _rows(api: Api, report_type: str, **extra: Any) -> tuple[list[str], list[dic
 
 
 README_COLUMNS = {
-    C.ORDERS_BY_LAST_UPDATE: ["amazon-order-id", "purchase-date", "last-updated-date", "order-status", "sku", "quantity", "currency", "item-price"],
-    C.ORDERS_BY_ORDER_DATE: ["amazon-order-id", "purchase-date", "order-status", "sku", "quantity", "item-price", "cpf"],
-    C.MERCHANT_LISTINGS: ["item-name", "seller-sku", "price", "quantity", "asin1", "fulfillment-channel", "status"],
-    C.FBA_MYI: ["sku", "fnsku", "asin", "afn-fulfillable-quantity", "afn-reserved-quantity", "afn-total-quantity"],
+    C.ORDERS_BY_LAST_UPDATE: [
+        "amazon-order-id",
+        "purchase-date",
+        "last-updated-date",
+        "order-status",
+        "sku",
+        "quantity",
+        "currency",
+        "item-price",
+    ],
+    C.ORDERS_BY_ORDER_DATE: [
+        "amazon-order-id",
+        "purchase-date",
+        "order-status",
+        "sku",
+        "quantity",
+        "item-price",
+        "cpf",
+    ],
+    C.MERCHANT_LISTINGS: [
+        "item-name",
+        "seller-sku",
+        "price",
+        "quantity",
+        "asin1",
+        "fulfillment-channel",
+        "status",
+    ],
+    C.FBA_MYI: [
+        "sku",
+        "fnsku",
+        "asin",
+        "afn-fulfillable-quantity",
+        "afn-reserved-quantity",
+        "afn-total-quantity",
+    ],
     C.FBA_PLANNING: ["snapshot-date", "sku", "available", "units-shipped-t30", "inbound-quantity"],
     C.RESTOCK: ["Merchant SKU", "Available", "Inbound", "Recommended replenishment qty"],
     C.LEDGER_DETAIL: ["Date", "MSKU", "EventType", "Quantity", "Disposition", "Country"],
-    C.REIMBURSEMENTS: ["approval-date", "reimbursement-id", "sku", "amount-total", "quantity-reimbursed-total"],
+    C.REIMBURSEMENTS: [
+        "approval-date",
+        "reimbursement-id",
+        "sku",
+        "amount-total",
+        "quantity-reimbursed-total",
+    ],
 }
 
 
@@ -84,10 +124,20 @@ def test_the_columns_are_the_readme_lists():
 
 
 def test_order_report_rows_match_the_orders_api(api: Api):
-    _header, rows = _rows(api, C.ORDERS_BY_ORDER_DATE, dataStartTime="2026-05-25T00:00:00Z", dataEndTime="2026-05-27T00:00:00Z")
+    _header, rows = _rows(
+        api,
+        C.ORDERS_BY_ORDER_DATE,
+        dataStartTime="2026-05-25T00:00:00Z",
+        dataEndTime="2026-05-27T00:00:00Z",
+    )
     report_orders = {r["amazon-order-id"] for r in rows}
     api_orders = set()
-    body = api.ok("/orders/v0/orders", MarketplaceIds=US, CreatedAfter="2026-05-25T00:00:00Z", CreatedBefore="2026-05-27T00:00:00Z")
+    body = api.ok(
+        "/orders/v0/orders",
+        MarketplaceIds=US,
+        CreatedAfter="2026-05-25T00:00:00Z",
+        CreatedBefore="2026-05-27T00:00:00Z",
+    )
     while True:
         api_orders |= {o["AmazonOrderId"] for o in body["payload"]["Orders"]}
         token = body["payload"].get("NextToken")
@@ -99,7 +149,12 @@ def test_order_report_rows_match_the_orders_api(api: Api):
 
 
 def test_a_report_without_data_ends_cancelled(api: Api):
-    report_id = _create(api, C.REIMBURSEMENTS, dataStartTime="2026-05-31T23:00:00Z", dataEndTime="2026-05-31T23:30:00Z")
+    report_id = _create(
+        api,
+        C.REIMBURSEMENTS,
+        dataStartTime="2026-05-31T23:00:00Z",
+        dataEndTime="2026-05-31T23:30:00Z",
+    )
     report = _wait(api, report_id)
     assert report["processingStatus"] == "CANCELLED"
     assert "reportDocumentId" not in report
@@ -107,7 +162,9 @@ def test_a_report_without_data_ends_cancelled(api: Api):
 
 def test_create_report_refuses_settlements_and_unknown_types(api: Api):
     for report_type in (C.SETTLEMENT_V2, "GET_NO_SUCH_REPORT"):
-        response = api.post("/reports/2021-06-30/reports", {"reportType": report_type, "marketplaceIds": [US]})
+        response = api.post(
+            "/reports/2021-06-30/reports", {"reportType": report_type, "marketplaceIds": [US]}
+        )
         assert response.status_code == 400
         assert response.json()["errors"][0]["code"] == "InvalidInput"
 
@@ -119,8 +176,12 @@ def test_get_reports_pages_and_refuses_filters_with_a_token(api: Api):
     assert len(first["reports"]) == 2
     assert first["nextToken"]
     second = api.ok("/reports/2021-06-30/reports", nextToken=first["nextToken"])
-    assert {r["reportId"] for r in first["reports"]}.isdisjoint(r["reportId"] for r in second["reports"])
-    bad = api.get("/reports/2021-06-30/reports", nextToken=first["nextToken"], reportTypes=C.MERCHANT_LISTINGS)
+    assert {r["reportId"] for r in first["reports"]}.isdisjoint(
+        r["reportId"] for r in second["reports"]
+    )
+    bad = api.get(
+        "/reports/2021-06-30/reports", nextToken=first["nextToken"], reportTypes=C.MERCHANT_LISTINGS
+    )
     assert bad.status_code == 400
 
 
@@ -155,13 +216,19 @@ def test_every_settlement_file_sums_to_its_total_and_matches_the_truth(api: Api)
         assert sum((Decimal(r["amount"].strip()) for r in lines), Decimal("0")) == total
         assert all(len(r["amount"].strip().partition(".")[2]) <= 2 for r in lines)
         expected = truth[summary["settlement-id"]]
-        assert (expected["total"], expected["lines"], expected["currency"]) == (summary["total-amount"], len(lines), summary["currency"])
+        assert (expected["total"], expected["lines"], expected["currency"]) == (
+            summary["total-amount"],
+            len(lines),
+            summary["currency"],
+        )
         assert {r["transaction-type"] for r in lines} >= {"Order"}
 
 
 def test_settlement_totals_agree_with_finances_v0_and_transactions(api: Api):
     truth = api.truth(families="settlements")["settlements"]
-    closed = [s for s in truth if s["processing_status"] == "Closed" and s["marketplace_id"] == US][-1]
+    closed = [s for s in truth if s["processing_status"] == "Closed" and s["marketplace_id"] == US][
+        -1
+    ]
     group_id = closed["financial_event_group_id"]
     events_total = Decimal("0")
     token = None
@@ -174,10 +241,21 @@ def test_settlement_totals_agree_with_finances_v0_and_transactions(api: Api):
             break
     assert events_total == Decimal(closed["total"])
     transactions_total = Decimal("0")
-    params = {"postedAfter": closed["start"], "postedBefore": closed["end"], "relatedIdentifierName": "FINANCIAL_EVENT_GROUP_ID", "relatedIdentifierValue": group_id}
+    params = {
+        "postedAfter": closed["start"],
+        "postedBefore": closed["end"],
+        "relatedIdentifierName": "FINANCIAL_EVENT_GROUP_ID",
+        "relatedIdentifierValue": group_id,
+    }
     while True:
         body = api.ok("/finances/2024-06-19/transactions", **params)
-        transactions_total += sum((Decimal(str(t["totalAmount"]["currencyAmount"])) for t in body["payload"]["transactions"]), Decimal("0"))
+        transactions_total += sum(
+            (
+                Decimal(str(t["totalAmount"]["currencyAmount"]))
+                for t in body["payload"]["transactions"]
+            ),
+            Decimal("0"),
+        )
         if not body["payload"].get("nextToken"):
             break
         params = {"nextToken": body["payload"]["nextToken"]}
@@ -205,7 +283,12 @@ def _sum_amounts(node: Any) -> Decimal:
 
 
 def test_the_v2_sample_parses_like_ours():
-    sample = (amazon_data() / "samples" / "synthetic-by-others" / "settlement_v2_flat_file_sample_xieyi138.txt").read_text()
+    sample = (
+        amazon_data()
+        / "samples"
+        / "synthetic-by-others"
+        / "settlement_v2_flat_file_sample_xieyi138.txt"
+    ).read_text()
     header = sample.splitlines()[0].split("\t")
     assert header == list(C.COLUMNS[C.SETTLEMENT_V2])
 
@@ -241,12 +324,19 @@ def test_report_status_also_advances_with_the_clock(fresh: Api):
 
 def test_cancel_report_only_while_queued(fresh: Api):
     report_id = _create(fresh, C.MERCHANT_LISTINGS)
-    assert fresh.http.delete(f"/reports/2021-06-30/reports/{report_id}", headers=fresh.headers).status_code == 200
+    assert (
+        fresh.http.delete(
+            f"/reports/2021-06-30/reports/{report_id}", headers=fresh.headers
+        ).status_code
+        == 200
+    )
     assert fresh.ok(f"/reports/2021-06-30/reports/{report_id}")["processingStatus"] == "CANCELLED"
 
 
 def test_amazon_sample_document_shapes():
-    sample = load_json(amazon_data() / "samples" / "amzn-samples-code-recipes" / "reports-getReportDocument.json")
+    sample = load_json(
+        amazon_data() / "samples" / "amzn-samples-code-recipes" / "reports-getReportDocument.json"
+    )
     assert set(sample) == {"reportDocumentId", "url", "compressionAlgorithm"}
     json.dumps(sample)
 
@@ -259,7 +349,12 @@ def timed() -> Iterator[Api]:
     """A simulator that builds reports in time only, as Amazon does (the clock is frozen, so
     only an advance moves it)."""
     config = small_config(
-        sellers=1, skus_per_seller=20, history_days=40, report_polls=0, report_seconds=20, report_seconds_per_1000_rows=100
+        sellers=1,
+        skus_per_seller=20,
+        history_days=40,
+        report_polls=0,
+        report_seconds=20,
+        report_seconds_per_1000_rows=100,
     )
     with start_server(config) as running:
         client = Api(running)
@@ -290,8 +385,18 @@ def test_a_report_is_built_in_time_not_by_polls(timed: Api):
 
 
 def test_a_report_is_not_done_before_its_time_and_bigger_reports_take_longer(timed: Api):
-    day = _create(timed, C.ORDERS_BY_LAST_UPDATE, dataStartTime="2026-05-31T00:00:00Z", dataEndTime="2026-06-01T00:00:00Z")
-    month = _create(timed, C.ORDERS_BY_LAST_UPDATE, dataStartTime="2026-04-25T00:00:00Z", dataEndTime="2026-06-01T00:00:00Z")
+    day = _create(
+        timed,
+        C.ORDERS_BY_LAST_UPDATE,
+        dataStartTime="2026-05-31T00:00:00Z",
+        dataEndTime="2026-06-01T00:00:00Z",
+    )
+    month = _create(
+        timed,
+        C.ORDERS_BY_LAST_UPDATE,
+        dataStartTime="2026-04-25T00:00:00Z",
+        dataEndTime="2026-06-01T00:00:00Z",
+    )
     waited = 0
     while _status(timed, day) != "DONE":
         assert waited < 600, "the one-day report never finished"
@@ -301,8 +406,13 @@ def test_a_report_is_not_done_before_its_time_and_bigger_reports_take_longer(tim
     assert _status(timed, month) == "IN_PROGRESS"
     timed.control("/_sim/clock", {"advance_seconds": 3000})
     assert _status(timed, month) == "DONE"
-    built = {name: _seconds_to_build(timed.ok(f"/reports/2021-06-30/reports/{rid}")) for name, rid in (("day", day), ("month", month))}
+    built = {
+        name: _seconds_to_build(timed.ok(f"/reports/2021-06-30/reports/{rid}"))
+        for name, rid in (("day", day), ("month", month))
+    }
     assert built["month"] > built["day"] >= 20
+
+
 def test_a_fault_ends_a_timed_report_fatal_after_its_base_time(timed: Api):
     timed.control("/_sim/faults", {"next": [{"operation": "createReport", "kind": "report_fatal"}]})
     report_id = _create(timed, C.MERCHANT_LISTINGS)

@@ -15,16 +15,27 @@ from spapi_sim.tests.schemas import validate
 
 
 def _first_order(api: Api) -> str:
-    orders = api.ok("/orders/v0/orders", MarketplaceIds=US, CreatedAfter="2026-05-20T00:00:00Z")["payload"]["Orders"]
+    orders = api.ok("/orders/v0/orders", MarketplaceIds=US, CreatedAfter="2026-05-20T00:00:00Z")[
+        "payload"
+    ]["Orders"]
     return str(orders[0]["AmazonOrderId"])
 
 
 def test_sellers(api: Api):
-    validate("sellers", "GetMarketplaceParticipationsResponse", api.ok("/sellers/v1/marketplaceParticipations"))
+    validate(
+        "sellers",
+        "GetMarketplaceParticipationsResponse",
+        api.ok("/sellers/v1/marketplaceParticipations"),
+    )
 
 
 def test_orders_v0(api: Api):
-    body = api.ok("/orders/v0/orders", MarketplaceIds=f"{US},{CA}", LastUpdatedAfter="2026-05-25T00:00:00Z", MaxResultsPerPage=100)
+    body = api.ok(
+        "/orders/v0/orders",
+        MarketplaceIds=f"{US},{CA}",
+        LastUpdatedAfter="2026-05-25T00:00:00Z",
+        MaxResultsPerPage=100,
+    )
     validate("ordersV0", "GetOrdersResponse", body)
     statuses = {o["OrderStatus"] for o in body["payload"]["Orders"]}
     assert {"Shipped", "Unshipped"} <= statuses
@@ -36,7 +47,12 @@ def test_orders_v0(api: Api):
 
 def test_orders_2026(api: Api):
     everything = "BUYER,RECIPIENT,PROCEEDS,EXPENSE,PROMOTION,CANCELLATION,FULFILLMENT,PACKAGES,TAX,PAYMENT,FULFILLMENT_ORDERS"
-    body = api.ok("/orders/2026-01-01/orders", marketplaceIds=US, createdAfter="2026-05-10T00:00:00Z", includedData=everything)
+    body = api.ok(
+        "/orders/2026-01-01/orders",
+        marketplaceIds=US,
+        createdAfter="2026-05-10T00:00:00Z",
+        includedData=everything,
+    )
     validate("orders_2026-01-01", "SearchOrdersResponse", body)
     assert body["orders"]
     for order in body["orders"][:20]:
@@ -48,16 +64,31 @@ def test_orders_2026(api: Api):
 
 def test_inventory(api: Api):
     for details in ("true", "false"):
-        body = api.ok("/fba/inventory/v1/summaries", granularityType="Marketplace", granularityId=US, marketplaceIds=US, details=details)
+        body = api.ok(
+            "/fba/inventory/v1/summaries",
+            granularityType="Marketplace",
+            granularityId=US,
+            marketplaceIds=US,
+            details=details,
+        )
         validate("fbaInventory", "GetInventorySummariesResponse", body)
 
 
 def test_listings(api: Api):
     everything = "summaries,attributes,issues,offers,fulfillmentAvailability,procurement,relationships,productTypes"
-    body = api.ok(f"/listings/2021-08-01/items/{api.spid}", marketplaceIds=US, includedData=everything, pageSize=20)
+    body = api.ok(
+        f"/listings/2021-08-01/items/{api.spid}",
+        marketplaceIds=US,
+        includedData=everything,
+        pageSize=20,
+    )
     validate("listingsItems_2021-08-01", "ItemSearchResults", body)
     for item in body["items"]:
-        one = api.ok(f"/listings/2021-08-01/items/{api.spid}/{item['sku']}", marketplaceIds=US, includedData=everything)
+        one = api.ok(
+            f"/listings/2021-08-01/items/{api.spid}/{item['sku']}",
+            marketplaceIds=US,
+            includedData=everything,
+        )
         validate("listingsItems_2021-08-01", "Item", one)
 
 
@@ -65,10 +96,24 @@ def test_catalog(api: Api):
     everything = "attributes,classifications,dimensions,identifiers,images,productTypes,relationships,salesRanks,summaries,vendorDetails"
     listing = api.ok(f"/listings/2021-08-01/items/{api.spid}", marketplaceIds=US)["items"][0]
     asin = listing["summaries"][0]["asin"]
-    validate("catalogItems_2022-04-01", "Item", api.ok(f"/catalog/2022-04-01/items/{asin}", marketplaceIds=US, includedData=everything))
-    by_id = api.ok("/catalog/2022-04-01/items", marketplaceIds=US, identifiers=asin, identifiersType="ASIN", includedData=everything)
+    validate(
+        "catalogItems_2022-04-01",
+        "Item",
+        api.ok(f"/catalog/2022-04-01/items/{asin}", marketplaceIds=US, includedData=everything),
+    )
+    by_id = api.ok(
+        "/catalog/2022-04-01/items",
+        marketplaceIds=US,
+        identifiers=asin,
+        identifiersType="ASIN",
+        includedData=everything,
+    )
     validate("catalogItems_2022-04-01", "ItemSearchResults", by_id)
-    by_words = api.ok("/catalog/2022-04-01/items", marketplaceIds=US, keywords=listing["summaries"][0]["itemName"].split()[0])
+    by_words = api.ok(
+        "/catalog/2022-04-01/items",
+        marketplaceIds=US,
+        keywords=listing["summaries"][0]["itemName"].split()[0],
+    )
     validate("catalogItems_2022-04-01", "ItemSearchResults", by_words)
     assert by_words["refinements"]["brands"]
 
@@ -77,41 +122,99 @@ def test_pricing(api: Api):
     items = api.ok(f"/listings/2021-08-01/items/{api.spid}", marketplaceIds=US, pageSize=5)["items"]
     skus = ",".join(i["sku"] for i in items)
     asin = items[0]["summaries"][0]["asin"]
-    validate("productPricingV0", "GetPricingResponse", api.ok("/products/pricing/v0/price", MarketplaceId=US, ItemType="Sku", Skus=skus))
-    validate("productPricingV0", "GetPricingResponse", api.ok("/products/pricing/v0/price", MarketplaceId=US, ItemType="Asin", Asins=asin))
-    validate("productPricingV0", "GetPricingResponse", api.ok("/products/pricing/v0/competitivePrice", MarketplaceId=US, ItemType="Sku", Skus=skus))
+    validate(
+        "productPricingV0",
+        "GetPricingResponse",
+        api.ok("/products/pricing/v0/price", MarketplaceId=US, ItemType="Sku", Skus=skus),
+    )
+    validate(
+        "productPricingV0",
+        "GetPricingResponse",
+        api.ok("/products/pricing/v0/price", MarketplaceId=US, ItemType="Asin", Asins=asin),
+    )
+    validate(
+        "productPricingV0",
+        "GetPricingResponse",
+        api.ok(
+            "/products/pricing/v0/competitivePrice", MarketplaceId=US, ItemType="Sku", Skus=skus
+        ),
+    )
     for item in items:
-        validate("productPricingV0", "GetOffersResponse", api.ok(f"/products/pricing/v0/listings/{item['sku']}/offers", MarketplaceId=US, ItemCondition="New"))
-    validate("productPricingV0", "GetOffersResponse", api.ok(f"/products/pricing/v0/items/{asin}/offers", MarketplaceId=US, ItemCondition="New"))
+        validate(
+            "productPricingV0",
+            "GetOffersResponse",
+            api.ok(
+                f"/products/pricing/v0/listings/{item['sku']}/offers",
+                MarketplaceId=US,
+                ItemCondition="New",
+            ),
+        )
+    validate(
+        "productPricingV0",
+        "GetOffersResponse",
+        api.ok(f"/products/pricing/v0/items/{asin}/offers", MarketplaceId=US, ItemCondition="New"),
+    )
     batch_requests = [
-        {"uri": f"/products/pricing/v0/items/{a}/offers", "method": "GET", "MarketplaceId": US, "ItemCondition": "New", "CustomerType": "Consumer"}
+        {
+            "uri": f"/products/pricing/v0/items/{a}/offers",
+            "method": "GET",
+            "MarketplaceId": US,
+            "ItemCondition": "New",
+            "CustomerType": "Consumer",
+        }
         for a in (asin, "B000000000")
     ]
     batch = api.post("/batches/products/pricing/v0/itemOffers", {"requests": batch_requests})
     validate("productPricingV0", "GetItemOffersBatchResponse", batch.json())
     assert [r["status"]["statusCode"] for r in batch.json()["responses"]] == [200, 404]
     summary_requests = [
-        {"asin": a, "marketplaceId": US, "includedData": ["featuredBuyingOptions", "referencePrices", "lowestPricedOffers", "similarItems"],
-         "lowestPricedOffersInputs": [{"itemCondition": "New", "offerType": "Consumer"}], "uri": "/products/pricing/2022-05-01/items/competitiveSummary", "method": "GET"}
+        {
+            "asin": a,
+            "marketplaceId": US,
+            "includedData": [
+                "featuredBuyingOptions",
+                "referencePrices",
+                "lowestPricedOffers",
+                "similarItems",
+            ],
+            "lowestPricedOffersInputs": [{"itemCondition": "New", "offerType": "Consumer"}],
+            "uri": "/products/pricing/2022-05-01/items/competitiveSummary",
+            "method": "GET",
+        }
         for a in (asin, "B000000000")
     ]
-    summary = api.post("/batches/products/pricing/2022-05-01/items/competitiveSummary", {"requests": summary_requests})
+    summary = api.post(
+        "/batches/products/pricing/2022-05-01/items/competitiveSummary",
+        {"requests": summary_requests},
+    )
     validate("productPricing_2022-05-01", "CompetitiveSummaryBatchResponse", summary.json())
 
 
 def test_fees(api: Api):
     item = api.ok(f"/listings/2021-08-01/items/{api.spid}", marketplaceIds=US)["items"][0]
-    request = {"MarketplaceId": US, "PriceToEstimateFees": {"ListingPrice": {"CurrencyCode": "USD", "Amount": 19.99}}, "Identifier": "r1"}
-    sku_body = api.post(f"/products/fees/v0/listings/{item['sku']}/feesEstimate", {"FeesEstimateRequest": request})
+    request = {
+        "MarketplaceId": US,
+        "PriceToEstimateFees": {"ListingPrice": {"CurrencyCode": "USD", "Amount": 19.99}},
+        "Identifier": "r1",
+    }
+    sku_body = api.post(
+        f"/products/fees/v0/listings/{item['sku']}/feesEstimate", {"FeesEstimateRequest": request}
+    )
     assert sku_body.status_code == 200
     validate("productFeesV0", "GetMyFeesEstimateResponse", sku_body.json())
     asin = item["summaries"][0]["asin"]
-    asin_body = api.post(f"/products/fees/v0/items/{asin}/feesEstimate", {"FeesEstimateRequest": {**request, "IsAmazonFulfilled": True}})
+    asin_body = api.post(
+        f"/products/fees/v0/items/{asin}/feesEstimate",
+        {"FeesEstimateRequest": {**request, "IsAmazonFulfilled": True}},
+    )
     validate("productFeesV0", "GetMyFeesEstimateResponse", asin_body.json())
-    batch = api.post("/products/fees/v0/feesEstimate", [
-        {"FeesEstimateRequest": request, "IdType": "SellerSKU", "IdValue": item["sku"]},
-        {"FeesEstimateRequest": request, "IdType": "ASIN", "IdValue": "B000000000"},
-    ])
+    batch = api.post(
+        "/products/fees/v0/feesEstimate",
+        [
+            {"FeesEstimateRequest": request, "IdType": "SellerSKU", "IdValue": item["sku"]},
+            {"FeesEstimateRequest": request, "IdType": "ASIN", "IdValue": "B000000000"},
+        ],
+    )
     validate("productFeesV0", "GetMyFeesEstimatesResponse", batch.json())
     assert [r["Status"] for r in batch.json()] == ["Success", "ClientError"]
 
@@ -119,20 +222,39 @@ def test_fees(api: Api):
 def test_finances(api: Api):
     groups = api.ok("/finances/v0/financialEventGroups")
     validate("financesV0", "ListFinancialEventGroupsResponse", groups)
-    closed = [g for g in groups["payload"]["FinancialEventGroupList"] if g["ProcessingStatus"] == "Closed"]
+    closed = [
+        g for g in groups["payload"]["FinancialEventGroupList"] if g["ProcessingStatus"] == "Closed"
+    ]
     assert closed
     for group in closed[:3]:
-        events = api.ok(f"/finances/v0/financialEventGroups/{group['FinancialEventGroupId']}/financialEvents")
+        events = api.ok(
+            f"/finances/v0/financialEventGroups/{group['FinancialEventGroupId']}/financialEvents"
+        )
         validate("financesV0", "ListFinancialEventsResponse", events)
-    validate("financesV0", "ListFinancialEventsResponse", api.ok("/finances/v0/financialEvents", PostedAfter="2026-05-01T00:00:00Z", MaxResultsPerPage=100))
-    validate("financesV0", "ListFinancialEventsResponse", api.ok(f"/finances/v0/orders/{_first_order(api)}/financialEvents"))
+    validate(
+        "financesV0",
+        "ListFinancialEventsResponse",
+        api.ok(
+            "/finances/v0/financialEvents",
+            PostedAfter="2026-05-01T00:00:00Z",
+            MaxResultsPerPage=100,
+        ),
+    )
+    validate(
+        "financesV0",
+        "ListFinancialEventsResponse",
+        api.ok(f"/finances/v0/orders/{_first_order(api)}/financialEvents"),
+    )
     transactions = api.ok("/finances/2024-06-19/transactions", postedAfter="2026-05-01T00:00:00Z")
     validate("finances_2024-06-19", "ListTransactionsResponse", transactions)
     assert {t["transactionType"] for t in transactions["payload"]["transactions"]} >= {"Shipment"}
 
 
 def test_reports(api: Api):
-    created = api.post("/reports/2021-06-30/reports", {"reportType": "GET_MERCHANT_LISTINGS_ALL_DATA", "marketplaceIds": [US]})
+    created = api.post(
+        "/reports/2021-06-30/reports",
+        {"reportType": "GET_MERCHANT_LISTINGS_ALL_DATA", "marketplaceIds": [US]},
+    )
     assert created.status_code == 202
     validate("reports_2021-06-30", "CreateReportResponse", created.json())
     report_id = created.json()["reportId"]
@@ -144,7 +266,11 @@ def test_reports(api: Api):
     assert seen == {"IN_QUEUE", "IN_PROGRESS", "DONE"}
     document = api.ok(f"/reports/2021-06-30/documents/{body['reportDocumentId']}")
     validate("reports_2021-06-30", "ReportDocument", document)
-    listed = api.ok("/reports/2021-06-30/reports", reportTypes="GET_MERCHANT_LISTINGS_ALL_DATA,GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2", pageSize=100)
+    listed = api.ok(
+        "/reports/2021-06-30/reports",
+        reportTypes="GET_MERCHANT_LISTINGS_ALL_DATA,GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2",
+        pageSize=100,
+    )
     validate("reports_2021-06-30", "GetReportsResponse", listed)
     assert gzip.decompress(httpx.get(document["url"]).content).startswith(b"item-name\t")
 

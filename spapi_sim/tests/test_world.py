@@ -24,7 +24,16 @@ def _fingerprint(config: SimConfig) -> str:
     for world in state.sellers.values():
         now = state.now_seconds(world)
         h = world.history
-        for name in ("o_time", "o_mkt", "o_flags", "i_sku", "i_qty", "s_arrival", "s_qty", "s_lost"):
+        for name in (
+            "o_time",
+            "o_mkt",
+            "o_flags",
+            "i_sku",
+            "i_qty",
+            "s_arrival",
+            "s_qty",
+            "s_lost",
+        ):
             digest.update(getattr(h, name).tobytes())
         for index in range(0, len(h.o_time), 7):
             digest.update(repr(world.book.view(index)).encode())
@@ -38,7 +47,9 @@ def _fingerprint(config: SimConfig) -> str:
 
 def test_same_seed_same_world():
     def config(seed: int) -> SimConfig:
-        return SimConfig(seed=seed, sellers=2, skus_per_seller=30, history_days=60, anchor=ANCHOR, clock_speed=0)
+        return SimConfig(
+            seed=seed, sellers=2, skus_per_seller=30, history_days=60, anchor=ANCHOR, clock_speed=0
+        )
 
     assert _fingerprint(config(5)) == _fingerprint(config(5))
     assert _fingerprint(config(5)) != _fingerprint(config(6))
@@ -72,14 +83,23 @@ def test_stock_runs_out_as_lost_sales_never_below_zero_and_comes_back():
     assert all(arrival > created for created, arrival in zip(h.s_created, h.s_arrival, strict=True))
     levels = world.stock(world.seconds(ANCHOR))
     assert all(level.fulfillable >= 0 for market in levels for level in market.values())
-    assert any(level.inbound_working + level.inbound_shipped + level.inbound_receiving for market in levels for level in market.values())
+    assert any(
+        level.inbound_working + level.inbound_shipped + level.inbound_receiving
+        for market in levels
+        for level in market.values()
+    )
 
 
 def test_demand_has_weekly_seasonal_and_long_tail_shape():
     world = _world(days=364, skus=200)
     h = world.history
     per_day = [h.day_start[d + 1] - h.day_start[d] for d in range(364)]
-    by_weekday = [statistics.mean(per_day[d] for d in range(364) if (h.start_date + dt.timedelta(days=d)).weekday() == wd) for wd in range(7)]
+    by_weekday = [
+        statistics.mean(
+            per_day[d] for d in range(364) if (h.start_date + dt.timedelta(days=d)).weekday() == wd
+        )
+        for wd in range(7)
+    ]
     assert by_weekday[6] > by_weekday[4]  # Sundays beat Fridays
     units_per_sku: dict[int, int] = {}
     for item in range(len(h.i_sku)):
@@ -92,7 +112,9 @@ def test_demand_has_weekly_seasonal_and_long_tail_shape():
 
 def test_the_demand_scale_sells_less_of_the_same_catalogue():
     full = _world(days=120, skus=150)
-    scaled = SellerWorld(small_config(sellers=1, skus_per_seller=150, history_days=120, demand_scale=0.25), 0)
+    scaled = SellerWorld(
+        small_config(sellers=1, skus_per_seller=150, history_days=120, demand_scale=0.25), 0
+    )
     scaled.build(ANCHOR)
     assert [p.sku for p in scaled.products] == [p.sku for p in full.products]
     ratio = len(scaled.history.o_time) / len(full.history.o_time)
@@ -118,7 +140,10 @@ def test_money_is_decimal_and_fees_follow_the_rules():
     for event in events:
         for charge in event.all_charges():
             assert isinstance(charge.amount, Decimal)
-            assert charge.amount == charge.amount.quantize(Decimal("0.01")) or event.marketplace.currency == "JPY"
+            assert (
+                charge.amount == charge.amount.quantize(Decimal("0.01"))
+                or event.marketplace.currency == "JPY"
+            )
         if event.kind == "Order":
             for item in event.items:
                 commission = next(c.amount for c in item.charges if c.description == "Commission")
@@ -129,8 +154,12 @@ def test_the_truth_matches_what_the_api_serves(api: Api):
     truth = api.truth(**{"from": "2026-05-20", "to": "2026-05-31"})
     seen = {}
     units = 0
-    body = api.ok("/orders/v0/orders", MarketplaceIds=",".join(m["id"] for m in api.seller["marketplaces"]),
-                  CreatedAfter="2026-05-20T00:00:00Z", CreatedBefore="2026-06-01T00:00:00Z")
+    body = api.ok(
+        "/orders/v0/orders",
+        MarketplaceIds=",".join(m["id"] for m in api.seller["marketplaces"]),
+        CreatedAfter="2026-05-20T00:00:00Z",
+        CreatedBefore="2026-06-01T00:00:00Z",
+    )
     while True:
         for order in body["payload"]["Orders"]:
             seen[order["AmazonOrderId"]] = order
@@ -150,14 +179,21 @@ def test_the_truth_matches_what_the_api_serves(api: Api):
             continue
         for item in api.ok(f"/orders/v0/orders/{order_id}/orderItems")["payload"]["OrderItems"]:
             currency = item["ItemPrice"]["CurrencyCode"]
-            revenue[currency] = revenue.get(currency, Decimal("0")) + Decimal(item["ItemPrice"]["Amount"])
+            revenue[currency] = revenue.get(currency, Decimal("0")) + Decimal(
+                item["ItemPrice"]["Amount"]
+            )
     assert {c: str(v) for c, v in revenue.items()} == truth["orders"]["revenue"]
 
 
 def test_the_inventory_truth_matches_fba_inventory(api: Api):
     truth = api.truth(families="inventory")["inventory"]
     summaries = []
-    params = {"granularityType": "Marketplace", "granularityId": US, "marketplaceIds": US, "details": "true"}
+    params = {
+        "granularityType": "Marketplace",
+        "granularityId": US,
+        "marketplaceIds": US,
+        "details": "true",
+    }
     while True:
         body = api.ok("/fba/inventory/v1/summaries", **params)
         summaries += body["payload"]["inventorySummaries"]
@@ -169,7 +205,10 @@ def test_the_inventory_truth_matches_fba_inventory(api: Api):
         details = summary["inventoryDetails"]
         assert details["fulfillableQuantity"] == expected["fulfillable"]
         assert details["reservedQuantity"]["totalReservedQuantity"] == expected["reserved"]
-        assert details["unfulfillableQuantity"]["totalUnfulfillableQuantity"] == expected["unfulfillable"]
+        assert (
+            details["unfulfillableQuantity"]["totalUnfulfillableQuantity"]
+            == expected["unfulfillable"]
+        )
         assert summary["totalQuantity"] == expected["total"]
     assert len(summaries) == sum(1 for sku in truth["fba"].values() if "US" in sku)
 
@@ -197,11 +236,16 @@ def test_a_running_clock_brings_new_orders_status_changes_and_settlements(fresh:
     after = fresh.truth()
     fresh.renew()
     assert after["orders"]["count"] > before["orders"]["count"]
-    assert after["orders"]["by_status"]["Shipped"]["orders"] > before["orders"]["by_status"]["Shipped"]["orders"]
+    assert (
+        after["orders"]["by_status"]["Shipped"]["orders"]
+        > before["orders"]["by_status"]["Shipped"]["orders"]
+    )
     assert len([s for s in after["settlements"] if s["processing_status"] == "Closed"]) > len(
         [s for s in before["settlements"] if s["processing_status"] == "Closed"]
     )
-    recent = fresh.ok("/orders/2026-01-01/orders", lastUpdatedAfter=(ANCHOR + dt.timedelta(days=14)).isoformat())
+    recent = fresh.ok(
+        "/orders/2026-01-01/orders", lastUpdatedAfter=(ANCHOR + dt.timedelta(days=14)).isoformat()
+    )
     assert recent["orders"]
 
 
@@ -216,7 +260,9 @@ def test_the_clock_speed_can_be_changed(fresh: Api):
 
 
 def test_no_buyer_pii_is_served(api: Api):
-    order_id = api.ok("/orders/v0/orders", MarketplaceIds=US, CreatedAfter="2026-05-25T00:00:00Z")["payload"]["Orders"][0]["AmazonOrderId"]
+    order_id = api.ok("/orders/v0/orders", MarketplaceIds=US, CreatedAfter="2026-05-25T00:00:00Z")[
+        "payload"
+    ]["Orders"][0]["AmazonOrderId"]
     order = api.ok(f"/orders/v0/orders/{order_id}")["payload"]
     assert "BuyerInfo" not in order
     assert set(order.get("ShippingAddress", {}).get("Name", "")) == set()
@@ -231,15 +277,26 @@ def test_listings_filter_and_sort_by_their_dates(api: Api):
     updated = [i["summaries"][0]["lastUpdatedDate"] for i in items]
     assert updated == sorted(updated)
     middle = updated[len(updated) // 2]
-    later = api.ok(f"/listings/2021-08-01/items/{api.spid}", marketplaceIds=US, pageSize=20, lastUpdatedAfter=middle)
+    later = api.ok(
+        f"/listings/2021-08-01/items/{api.spid}",
+        marketplaceIds=US,
+        pageSize=20,
+        lastUpdatedAfter=middle,
+    )
     assert all(i["summaries"][0]["lastUpdatedDate"] >= middle for i in later["items"])
-    assert 0 < later["numberOfResults"] < api.truth(families="listings")["listings"]["by_marketplace"]["US"]["ACTIVE"] + 100
+    assert (
+        0
+        < later["numberOfResults"]
+        < api.truth(families="listings")["listings"]["by_marketplace"]["US"]["ACTIVE"] + 100
+    )
 
 
 def test_the_truth_splits_days_by_status(api: Api):
     orders = api.truth(**{"from": "2026-05-28", "to": "2026-05-31"})["orders"]
     for day, total in orders["by_day"].items():
-        assert sum(s["orders"] for s in orders["by_day_and_status"][day].values()) == total["orders"]
+        assert (
+            sum(s["orders"] for s in orders["by_day_and_status"][day].values()) == total["orders"]
+        )
 
 
 def test_stock_of_an_earlier_day_is_rebuilt_exactly():
@@ -272,8 +329,13 @@ def test_the_world_is_byte_identical_across_processes():
     for hash_seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
         result = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env,
-            cwd=Path(__file__).resolve().parents[2], timeout=120,
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=env,
+            cwd=Path(__file__).resolve().parents[2],
+            timeout=120,
         )
         outputs.add(result.stdout.strip())
     assert len(outputs) == 1

@@ -27,18 +27,143 @@ class Category:
 
 
 CATEGORIES: tuple[Category, ...] = (
-    Category("Kitchen", "KITCHEN", "284507", "home_display_on_website", Decimal("0.15"), 0.15, 340, ("Silicone Spatula Set", "Knife Sharpener", "Glass Storage Containers", "Pour-Over Coffee Kettle", "Bamboo Cutting Board"), (9, 45)),
-    Category("Home", "HOME", "1055398", "home_display_on_website", Decimal("0.15"), 0.10, 330, ("Linen Throw Pillow Cover", "Blackout Curtain Panel", "Scented Soy Candle", "Storage Basket", "Wall Clock"), (12, 60)),
-    Category("Toys", "TOY_FIGURE", "165793011", "toy_display_on_website", Decimal("0.15"), 0.55, 350, ("Wooden Building Blocks", "Magnetic Tiles Set", "Plush Dinosaur", "Puzzle 1000 Pieces", "Marble Run"), (10, 70)),
-    Category("Sports", "SPORTING_GOODS", "3375251", "sports_display_on_website", Decimal("0.15"), 0.25, 160, ("Resistance Bands Set", "Yoga Mat", "Insulated Water Bottle", "Jump Rope", "Foam Roller"), (8, 50)),
-    Category("Garden", "OUTDOOR_LIVING", "2972638011", "lawn_and_garden_display_on_website", Decimal("0.15"), 0.45, 150, ("Solar Path Lights", "Garden Kneeler", "Hose Nozzle", "Pruning Shears", "Plant Labels"), (7, 55)),
-    Category("Pet Supplies", "PET_SUPPLIES", "2619533011", "pet_products_display_on_website", Decimal("0.15"), 0.05, 200, ("Dog Chew Toy", "Cat Scratching Pad", "Pet Hair Remover", "Slow Feeder Bowl", "Dog Poop Bags"), (6, 40)),
-    Category("Beauty", "BEAUTY", "3760911", "beauty_display_on_website", Decimal("0.08"), 0.10, 45, ("Jade Face Roller", "Hair Clips Set", "Makeup Brush Set", "Nail File Kit", "Satin Pillowcase"), (6, 35)),
-    Category("Electronics Accessories", "ELECTRONIC_ACCESSORY", "172282", "wireless_display_on_website", Decimal("0.08"), 0.30, 335, ("USB-C Cable 2-Pack", "Phone Stand", "Wireless Charger", "Cable Organizer", "Laptop Sleeve"), (7, 40)),
+    Category(
+        "Kitchen",
+        "KITCHEN",
+        "284507",
+        "home_display_on_website",
+        Decimal("0.15"),
+        0.15,
+        340,
+        (
+            "Silicone Spatula Set",
+            "Knife Sharpener",
+            "Glass Storage Containers",
+            "Pour-Over Coffee Kettle",
+            "Bamboo Cutting Board",
+        ),
+        (9, 45),
+    ),
+    Category(
+        "Home",
+        "HOME",
+        "1055398",
+        "home_display_on_website",
+        Decimal("0.15"),
+        0.10,
+        330,
+        (
+            "Linen Throw Pillow Cover",
+            "Blackout Curtain Panel",
+            "Scented Soy Candle",
+            "Storage Basket",
+            "Wall Clock",
+        ),
+        (12, 60),
+    ),
+    Category(
+        "Toys",
+        "TOY_FIGURE",
+        "165793011",
+        "toy_display_on_website",
+        Decimal("0.15"),
+        0.55,
+        350,
+        (
+            "Wooden Building Blocks",
+            "Magnetic Tiles Set",
+            "Plush Dinosaur",
+            "Puzzle 1000 Pieces",
+            "Marble Run",
+        ),
+        (10, 70),
+    ),
+    Category(
+        "Sports",
+        "SPORTING_GOODS",
+        "3375251",
+        "sports_display_on_website",
+        Decimal("0.15"),
+        0.25,
+        160,
+        ("Resistance Bands Set", "Yoga Mat", "Insulated Water Bottle", "Jump Rope", "Foam Roller"),
+        (8, 50),
+    ),
+    Category(
+        "Garden",
+        "OUTDOOR_LIVING",
+        "2972638011",
+        "lawn_and_garden_display_on_website",
+        Decimal("0.15"),
+        0.45,
+        150,
+        ("Solar Path Lights", "Garden Kneeler", "Hose Nozzle", "Pruning Shears", "Plant Labels"),
+        (7, 55),
+    ),
+    Category(
+        "Pet Supplies",
+        "PET_SUPPLIES",
+        "2619533011",
+        "pet_products_display_on_website",
+        Decimal("0.15"),
+        0.05,
+        200,
+        (
+            "Dog Chew Toy",
+            "Cat Scratching Pad",
+            "Pet Hair Remover",
+            "Slow Feeder Bowl",
+            "Dog Poop Bags",
+        ),
+        (6, 40),
+    ),
+    Category(
+        "Beauty",
+        "BEAUTY",
+        "3760911",
+        "beauty_display_on_website",
+        Decimal("0.08"),
+        0.10,
+        45,
+        (
+            "Jade Face Roller",
+            "Hair Clips Set",
+            "Makeup Brush Set",
+            "Nail File Kit",
+            "Satin Pillowcase",
+        ),
+        (6, 35),
+    ),
+    Category(
+        "Electronics Accessories",
+        "ELECTRONIC_ACCESSORY",
+        "172282",
+        "wireless_display_on_website",
+        Decimal("0.08"),
+        0.30,
+        335,
+        (
+            "USB-C Cable 2-Pack",
+            "Phone Stand",
+            "Wireless Charger",
+            "Cable Organizer",
+            "Laptop Sleeve",
+        ),
+        (7, 40),
+    ),
 )
 
 COLOURS = ("Black", "White", "Grey", "Blue", "Green", "Red", "Beige", "Pink", "Navy", "Teal")
-BRANDS = ("Northwind", "Brightleaf", "Oakridge", "Lumen & Co", "Kestrel", "Tidewell", "Maplestone", "Cobalt Bay")
+BRANDS = (
+    "Northwind",
+    "Brightleaf",
+    "Oakridge",
+    "Lumen & Co",
+    "Kestrel",
+    "Tidewell",
+    "Maplestone",
+    "Cobalt Bay",
+)
 
 # (name, FBA fulfilment fee per unit in USD, weight in grams, longest side in cm)
 SIZE_TIERS: tuple[tuple[str, Decimal, int, float], ...] = (
@@ -135,7 +260,13 @@ def build_catalog(
             if marketplace.country_code != home and rng.random() > 0.6:
                 continue
             roll = rng.random()
-            status = LISTING_ACTIVE if roll < 0.9 else LISTING_INACTIVE if roll < 0.96 else LISTING_SUPPRESSED
+            status = (
+                LISTING_ACTIVE
+                if roll < 0.9
+                else LISTING_INACTIVE
+                if roll < 0.96
+                else LISTING_SUPPRESSED
+            )
             statuses.append((marketplace.country_code, status))
         asin = "B0" + ids.alnum(ids.derive(seed, "asin", seller_index, index), 8)
         products.append(

@@ -86,7 +86,9 @@ class SettlementPeriod:
 
 
 class Ledger:
-    def __init__(self, book: OrderBook, seed: int, seller_index: int, settlement_offset_days: int) -> None:
+    def __init__(
+        self, book: OrderBook, seed: int, seller_index: int, settlement_offset_days: int
+    ) -> None:
         self.book = book
         self.history = book.history
         self.seed = seed
@@ -124,14 +126,24 @@ class Ledger:
             withheld = ln.item_tax + ln.shipping_tax
             if withheld:
                 # Marketplace facilitator tax: Amazon collects it and remits it, so it nets out.
-                charges.append(Charge(ITEM_WITHHELD_TAX, "MarketplaceFacilitatorTax-Principal", -withheld))
+                charges.append(
+                    Charge(ITEM_WITHHELD_TAX, "MarketplaceFacilitatorTax-Principal", -withheld)
+                )
             if ln.promotion_discount:
                 charges.append(Charge(PROMOTION, "Principal", -ln.promotion_discount))
             charges.append(
-                Charge(ITEM_FEES, "Commission", -ln.product.referral_fee(ln.net_sales + ln.shipping_price, m))
+                Charge(
+                    ITEM_FEES,
+                    "Commission",
+                    -ln.product.referral_fee(ln.net_sales + ln.shipping_price, m),
+                )
             )
             if order.channel == "AFN":
-                charges.append(Charge(ITEM_FEES, "FBAPerUnitFulfillmentFee", -ln.product.fba_fee(m) * ln.quantity))
+                charges.append(
+                    Charge(
+                        ITEM_FEES, "FBAPerUnitFulfillmentFee", -ln.product.fba_fee(m) * ln.quantity
+                    )
+                )
             items.append(
                 EventItem(
                     sku=ln.product.sku,
@@ -149,7 +161,9 @@ class Ledger:
             posted=order.ship_second,
             marketplace=m,
             order_id=order.order_id,
-            shipment_id=ids.alnum(ids.derive(self.seed, "shipment", self.seller_index, order.index), 9),
+            shipment_id=ids.alnum(
+                ids.derive(self.seed, "shipment", self.seller_index, order.index), 9
+            ),
             adjustment_id="",
             fulfillment=order.channel,
             items=tuple(items),
@@ -163,7 +177,9 @@ class Ledger:
         for ln in order.lines:
             referral = ln.product.referral_fee(ln.net_sales + ln.shipping_price, m)
             # Amazon keeps 20 % of the referral fee (at most $5.00) as a refund administration fee.
-            admin_fee = min(q(referral * Decimal("0.2"), m.currency), q(Decimal("5") * m.fx, m.currency))
+            admin_fee = min(
+                q(referral * Decimal("0.2"), m.currency), q(Decimal("5") * m.fx, m.currency)
+            )
             charges = [Charge(ITEM_PRICE, "Principal", -ln.item_price)]
             if ln.item_tax:
                 charges.append(Charge(ITEM_PRICE, "Tax", -ln.item_tax))
@@ -173,7 +189,9 @@ class Ledger:
                     charges.append(Charge(ITEM_PRICE, "ShippingTax", -ln.shipping_tax))
             withheld = ln.item_tax + ln.shipping_tax
             if withheld:
-                charges.append(Charge(ITEM_WITHHELD_TAX, "MarketplaceFacilitatorTax-Principal", withheld))
+                charges.append(
+                    Charge(ITEM_WITHHELD_TAX, "MarketplaceFacilitatorTax-Principal", withheld)
+                )
             if ln.promotion_discount:
                 charges.append(Charge(PROMOTION, "Principal", ln.promotion_discount))
             charges.append(Charge(ITEM_FEES, "Commission", referral))
@@ -217,7 +235,9 @@ class Ledger:
                 adjustment_id="",
                 fulfillment="",
                 items=(),
-                charges=(Charge(OTHER, "Subscription Fee", -q(Decimal("39.99") * m.fx, m.currency)),),
+                charges=(
+                    Charge(OTHER, "Subscription Fee", -q(Decimal("39.99") * m.fx, m.currency)),
+                ),
                 reason="Subscription Fee",
             )
         if date.day == 7:
@@ -272,7 +292,9 @@ class Ledger:
         )
 
     def reimbursement_id(self, shipment: int) -> str:
-        return f"{ids.derive(self.seed, 'reimbursement', self.seller_index, shipment) % 10**10:010d}"
+        return (
+            f"{ids.derive(self.seed, 'reimbursement', self.seller_index, shipment) % 10**10:010d}"
+        )
 
     def events_on_day(self, day: int, now: int) -> list[FinanceEvent]:
         """Every event posted on ``day`` (UTC) at or before ``now``, in posting order.
@@ -307,8 +329,13 @@ class Ledger:
             ship = self.book.times(index)[2]
             if ship is not None and day * DAY <= ship < (day + 1) * DAY:
                 events.append(self.shipment_event(self.book.view(index)))
-        events.extend(self.refund_event(self.book.view(index)) for index in h.refunds_by_day.get(day, ()))
-        events.extend(self.reimbursement_event(shipment, day) for shipment in h.reimbursements_by_day.get(day, ()))
+        events.extend(
+            self.refund_event(self.book.view(index)) for index in h.refunds_by_day.get(day, ())
+        )
+        events.extend(
+            self.reimbursement_event(shipment, day)
+            for shipment in h.reimbursements_by_day.get(day, ())
+        )
         events.extend(self._service_fees(day))
         events = [e for e in events if e.posted <= now]
         events.sort(key=lambda e: (e.posted, e.event_id))
@@ -430,7 +457,9 @@ def day_totals(ledger: Ledger, day: int, now: int) -> dict[str, MarketDay]:
     return totals
 
 
-def totals_between(ledger: Ledger, first: int, end: int, now: int, marketplace_id: str | None = None) -> dict[str, MarketDay]:
+def totals_between(
+    ledger: Ledger, first: int, end: int, now: int, marketplace_id: str | None = None
+) -> dict[str, MarketDay]:
     """Totals of the events posted in [first, end), per marketplace id (day-aligned bounds)."""
     result: dict[str, MarketDay] = {}
     end = min(end, now + 1)
@@ -457,7 +486,9 @@ def summarize(ledger: Ledger, period: SettlementPeriod, now: int) -> SettlementS
     key = (period.marketplace.id, period.number)
     if closed and key in ledger.summaries:
         return ledger.summaries[key]
-    totals = totals_between(ledger, period.start, period.end, now, period.marketplace.id).get(period.marketplace.id, MarketDay())
+    totals = totals_between(ledger, period.start, period.end, now, period.marketplace.id).get(
+        period.marketplace.id, MarketDay()
+    )
     summary = SettlementSummary(totals.total, totals.lines, totals.events)
     if closed:
         ledger.summaries[key] = summary

@@ -150,9 +150,13 @@ class History:
                     qty = max(3, math.ceil(self.rate[m][p.index] * setup.uniform(30, 60)))
                     arrival = setup.randint(1, 30)
                     lost = setup.randint(1, 2) if qty > 2 and setup.random() < 0.12 else 0
-                    shipment = self._add_shipment(m, p.index, arrival - setup.randint(14, 30), arrival, qty, lost)
+                    shipment = self._add_shipment(
+                        m, p.index, arrival - setup.randint(14, 30), arrival, qty, lost
+                    )
                     if lost:
-                        self.reimbursements_by_day.setdefault(arrival + setup.randint(7, 30), []).append(shipment)
+                        self.reimbursements_by_day.setdefault(
+                            arrival + setup.randint(7, 30), []
+                        ).append(shipment)
 
     # -- building -------------------------------------------------------------------------
 
@@ -170,7 +174,9 @@ class History:
                         self.promos_by_day.setdefault(day, []).append(p.index)
             self.days_planned += 365
 
-    def _add_shipment(self, m: int, sku: int, created: int, arrival: int, qty: int, lost: int) -> int:
+    def _add_shipment(
+        self, m: int, sku: int, created: int, arrival: int, qty: int, lost: int
+    ) -> int:
         index = len(self.s_created)
         self.s_created.append(created)
         self.s_arrival.append(arrival)
@@ -218,10 +224,15 @@ class History:
             for c, (skus, cum, total) in enumerate(self.tables[m]):
                 if total <= 0:
                     continue
-                season = weekday * seasonal_factor(CATEGORIES[c], date) * trend_factor(self.growth[c], d)
+                season = (
+                    weekday * seasonal_factor(CATEGORIES[c], date) * trend_factor(self.growth[c], d)
+                )
                 n = poisson(r, total * season)
                 if n:
-                    candidates.extend((base + int(r.random() * DAY), m, sku, c, 0) for sku in r.choices(skus, cum_weights=cum, k=n))
+                    candidates.extend(
+                        (base + int(r.random() * DAY), m, sku, c, 0)
+                        for sku in r.choices(skus, cum_weights=cum, k=n)
+                    )
             for sku in promoted:
                 rate = self.rate[m][sku]
                 if rate <= 0:
@@ -229,14 +240,22 @@ class History:
                 c = self.products[sku].category_index
                 season = weekday * seasonal_factor(CATEGORIES[c], date)
                 extra = poisson(r, 2.0 * rate * season)
-                candidates.extend((base + int(r.random() * DAY), m, sku, c, FLAG_PROMO) for _ in range(extra))
+                candidates.extend(
+                    (base + int(r.random() * DAY), m, sku, c, FLAG_PROMO) for _ in range(extra)
+                )
         candidates.sort()
         promo_today = set(promoted)
         fate = ids.rng(self.seed, "fate", self.seller_index, d)
         rand = fate.random
         launch = self._launch_day
         afn_flags = self._afn
-        o_time, o_mkt, o_item, o_nitems, o_flags = self.o_time, self.o_mkt, self.o_item, self.o_nitems, self.o_flags
+        o_time, o_mkt, o_item, o_nitems, o_flags = (
+            self.o_time,
+            self.o_mkt,
+            self.o_item,
+            self.o_nitems,
+            self.o_flags,
+        )
         i_sku, i_qty = self.i_sku, self.i_qty
         lost = 0
         stocks = self.stock
@@ -267,7 +286,12 @@ class History:
                 skus, cum, _total = self.tables[m][c]
                 other = fate.choices(skus, cum_weights=cum, k=1)[0]
                 # Amazon splits FBA and merchant-fulfilled items into separate orders.
-                if other != sku and stock[other] > 0 and launch[other] <= d and afn_flags[other] == afn:
+                if (
+                    other != sku
+                    and stock[other] > 0
+                    and launch[other] <= d
+                    and afn_flags[other] == afn
+                ):
                     items.append((other, 1))
             order = len(o_time)
             o_time.append(t)
@@ -319,7 +343,9 @@ class History:
             lost = 0
         shipment = self._add_shipment(m, sku, d, d + lead, qty, lost)
         if lost:
-            self.reimbursements_by_day.setdefault(d + lead + 7 + int(24 * draw(7)), []).append(shipment)
+            self.reimbursements_by_day.setdefault(d + lead + 7 + int(24 * draw(7)), []).append(
+                shipment
+            )
 
     def levels_at_day_start(self, day: int) -> tuple[list[array[int]], list[array[int]]]:
         """Sellable and unsellable stock at the start of ``day`` (after its arrivals), as copies.
@@ -363,8 +389,12 @@ class History:
         self.ensure_day((end_second - 1) // DAY)
         first_day = first_second // DAY
         last_day = (end_second - 1) // DAY
-        lo = bisect_right(self.o_time, first_second - 1, self.day_start[first_day], self.day_start[first_day + 1])
-        hi = bisect_right(self.o_time, end_second - 1, self.day_start[last_day], self.day_start[last_day + 1])
+        lo = bisect_right(
+            self.o_time, first_second - 1, self.day_start[first_day], self.day_start[first_day + 1]
+        )
+        hi = bisect_right(
+            self.o_time, end_second - 1, self.day_start[last_day], self.day_start[last_day + 1]
+        )
         return range(lo, hi)
 
     def order_items(self, order: int) -> range:

@@ -31,7 +31,12 @@ UNSHIPPED = "Unshipped"
 SHIPPED = "Shipped"
 CANCELED = "Canceled"
 
-STATUS_2026 = {PENDING: "PENDING", UNSHIPPED: "UNSHIPPED", SHIPPED: "SHIPPED", CANCELED: "CANCELLED"}
+STATUS_2026 = {
+    PENDING: "PENDING",
+    UNSHIPPED: "UNSHIPPED",
+    SHIPPED: "SHIPPED",
+    CANCELED: "CANCELLED",
+}
 
 
 @dataclass(frozen=True)
@@ -180,7 +185,9 @@ class OrderBook:
             item_price = unit * qty
             discount = ZERO
             if position == 0 and flags & FLAG_PROMO:
-                discount = q(item_price * h.promo_discount_rate(product.index), marketplace.currency)
+                discount = q(
+                    item_price * h.promo_discount_rate(product.index), marketplace.currency
+                )
             shipping = ZERO
             if product.channel == "MFN" and product.price_usd < 15:
                 shipping = q(Decimal("4.99") * marketplace.fx, marketplace.currency)
@@ -193,7 +200,9 @@ class OrderBook:
                     unit_price=unit,
                     item_price=item_price,
                     promotion_discount=discount,
-                    item_tax=q((item_price - discount) * marketplace.tax_rate, marketplace.currency),
+                    item_tax=q(
+                        (item_price - discount) * marketplace.tax_rate, marketplace.currency
+                    ),
                     shipping_price=shipping,
                     shipping_tax=q(shipping * marketplace.tax_rate, marketplace.currency),
                 )

@@ -39,7 +39,9 @@ def simulator() -> Iterator[Any]:
     from spapi_sim import SimConfig, start_server
 
     # Usage plans a hundred times Amazon's, on both sides, so the suite never waits for a refill.
-    config = SimConfig(seed=42, sellers=2, skus_per_seller=10, history_days=7, rate_scale=RATE_SCALE)
+    config = SimConfig(
+        seed=42, sellers=2, skus_per_seller=10, history_days=7, rate_scale=RATE_SCALE
+    )
     server = start_server(config, host="127.0.0.1", port=0)
     try:
         yield server
@@ -56,7 +58,9 @@ class Amazon:
         self.info: dict[str, Any] = server.info()
         self.sellers: list[str] = [s["selling_partner_id"] for s in self.info["sellers"]]
 
-    def approve(self, consent_url: str, *, seller: str | None = None, decision: str = "approve") -> str:
+    def approve(
+        self, consent_url: str, *, seller: str | None = None, decision: str = "approve"
+    ) -> str:
         """Approve on the consent page; return the callback path and query Amazon redirects to."""
         query = {k: v[0] for k, v in parse_qs(urlsplit(consent_url).query).items()}
         form = {
@@ -81,7 +85,9 @@ class Amazon:
         return str(response.json()["code"])
 
     def revoke(self, seller: str) -> None:
-        httpx.post(f"{self.base_url}/_sim/revoke", json={"selling_partner_id": seller}).raise_for_status()
+        httpx.post(
+            f"{self.base_url}/_sim/revoke", json={"selling_partner_id": seller}
+        ).raise_for_status()
 
 
 @pytest.fixture

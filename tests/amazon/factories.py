@@ -14,7 +14,11 @@ _counter = itertools.count(1)
 
 
 def make_connection(
-    team: Team, *, region: str = "NA", selling_partner_id: str | None = None, marketplaces: tuple[str, ...] = ("US",)
+    team: Team,
+    *,
+    region: str = "NA",
+    selling_partner_id: str | None = None,
+    marketplaces: tuple[str, ...] = ("US",),
 ) -> SellerConnection:
     spid = selling_partner_id or f"ATESTSELLER{next(_counter):04d}"
     with team_scope(team.id):
@@ -23,7 +27,10 @@ def make_connection(
         )
         for country in marketplaces:
             ConnectionMarketplace.objects.create(
-                team=team, connection=connection, marketplace_id=f"M{country}{connection.id}",
-                country_code=country, currency="USD",
+                team=team,
+                connection=connection,
+                marketplace_id=f"M{country}{connection.id}",
+                country_code=country,
+                currency="USD",
             )
     return connection

@@ -65,7 +65,9 @@ def test_connect_an_amazon_account_in_the_browser(
     sim_favicon = f"{amazon.base_url}/favicon.ico"
     assert set(failed_on) <= {sim_favicon}, failed_on
     if failed_on:
-        page_problems.items[seen_before:] = [i for i in page_problems.items[seen_before:] if "404 (Not Found)" not in i]
+        page_problems.items[seen_before:] = [
+            i for i in page_problems.items[seen_before:] if "404 (Not Found)" not in i
+        ]
     page.wait_for_selector("#connections")
     assert "Connected" in page.inner_text(".messages")
     with team_scope(team.id):

@@ -58,7 +58,9 @@ def _database_hits(secrets: list[str]) -> list[str]:
     for (schema, table), columns in tables.items():
         for secret in secrets:
             tests = [
-                f'position(convert_to(%s, \'UTF8\') in "{column}") > 0' if kind == "bytea" else f'"{column}"::text LIKE %s'
+                f"position(convert_to(%s, 'UTF8') in \"{column}\") > 0"
+                if kind == "bytea"
+                else f'"{column}"::text LIKE %s'
                 for column, kind in columns
             ]
             params = [secret if kind == "bytea" else f"%{secret}%" for _column, kind in columns]
@@ -66,7 +68,9 @@ def _database_hits(secrets: list[str]) -> list[str]:
             for scope in scopes:
                 with transaction.atomic():
                     if scope is not None:
-                        db.cursor().execute("SELECT set_config('ams.team_id', %s, true)", [str(scope)])
+                        db.cursor().execute(
+                            "SELECT set_config('ams.team_id', %s, true)", [str(scope)]
+                        )
                     with db.cursor() as cursor:
                         cursor.execute(query, params)
                         if cursor.fetchone()[0]:
@@ -154,7 +158,11 @@ def test_the_scan_finds_a_token_planted_outside_the_vault(empty_vault):
     secret = "Atzr|CANARY-planted-in-the-wrong-place"
     with team_scope(p.team.id):
         SellerConnection.objects.create(
-            team=p.team, selling_partner_id="A1", region="NA", authorized_at="2026-01-01T00:00:00Z", status_reason=secret
+            team=p.team,
+            selling_partner_id="A1",
+            region="NA",
+            authorized_at="2026-01-01T00:00:00Z",
+            status_reason=secret,
         )
     with connected_as("worker"):
         assert _database_hits([secret]) == [f"public.amazon_sellerconnection (team {p.team.id})"]

@@ -19,7 +19,10 @@ from tests.factories import Personas, make_personas
 def _connect(p: Personas, amazon: Amazon, seller: str) -> SellerConnection:
     client = Client()
     client.force_login(p.owner)
-    assert client.get(amazon.approve(start_connect(client, p.team.slug), seller=seller)).status_code == 302
+    assert (
+        client.get(amazon.approve(start_connect(client, p.team.slug), seller=seller)).status_code
+        == 302
+    )
     with team_scope(p.team.id):
         return SellerConnection.objects.get(team=p.team, selling_partner_id=seller)
 
@@ -51,7 +54,9 @@ def test_a_revoked_authorization_raises_and_flags_the_connection(empty_vault, am
     amazon.revoke(amazon.sellers[1])
     with connected_as("worker"), pytest.raises(spapi.AuthorizationRevoked):
         spapi_client_for(conn).get_marketplace_participations()
-    services.connection_mark_needs_reauthorization(connection=conn, reason="Amazon refused the refresh token.")
+    services.connection_mark_needs_reauthorization(
+        connection=conn, reason="Amazon refused the refresh token."
+    )
     with team_scope(p.team.id):
         conn.refresh_from_db()
     assert conn.status == ConnectionStatus.NEEDS_REAUTHORIZATION

@@ -31,13 +31,19 @@ def _client(user) -> Client:
 
 def _connections(p: Personas) -> list[SellerConnection]:
     with team_scope(p.team.id):
-        return list(SellerConnection.objects.filter(team=p.team).prefetch_related("marketplaces").order_by("id"))
+        return list(
+            SellerConnection.objects.filter(team=p.team)
+            .prefetch_related("marketplaces")
+            .order_by("id")
+        )
 
 
 def _vault_kinds(team_id: int) -> list[tuple[int, str]]:
     # The web role sees which secrets exist (never their content).
     with team_scope(team_id), connection.cursor() as cursor:
-        cursor.execute("SELECT connection_id, kind FROM vault.spapi_credential ORDER BY connection_id, kind")
+        cursor.execute(
+            "SELECT connection_id, kind FROM vault.spapi_credential ORDER BY connection_id, kind"
+        )
         return [(int(a), str(b)) for a, b in cursor.fetchall()]
 
 
@@ -46,7 +52,9 @@ def _nothing_stored(p: Personas) -> None:
     assert _vault_kinds(p.team.id) == []
 
 
-def test_connect_sends_the_seller_to_the_consent_page_with_a_one_time_state(personas, amazon: Amazon):
+def test_connect_sends_the_seller_to_the_consent_page_with_a_one_time_state(
+    personas, amazon: Amazon
+):
     client = _client(personas.owner)
     response = client.post(f"/t/{personas.team.slug}/amazon/connect/", {"region": "NA"})
     assert response.status_code == 302
@@ -140,7 +148,8 @@ def test_a_forged_state_is_refused(personas, amazon: Amazon):
     start_connect(client, personas.team.slug)
     code = amazon.code(redirect_uri="http://127.0.0.1:8000/amazon/callback/")
     response = client.get(
-        "/amazon/callback/", {"state": "forged" * 8, "selling_partner_id": amazon.sellers[0], "spapi_oauth_code": code}
+        "/amazon/callback/",
+        {"state": "forged" * 8, "selling_partner_id": amazon.sellers[0], "spapi_oauth_code": code},
     )
     _refused(response, "not valid")
     _nothing_stored(personas)
@@ -149,7 +158,9 @@ def test_a_forged_state_is_refused(personas, amazon: Amazon):
 def test_a_missing_state_is_refused(personas, amazon: Amazon):
     client = _client(personas.owner)
     code = amazon.code(redirect_uri="http://127.0.0.1:8000/amazon/callback/")
-    response = client.get("/amazon/callback/", {"selling_partner_id": amazon.sellers[0], "spapi_oauth_code": code})
+    response = client.get(
+        "/amazon/callback/", {"selling_partner_id": amazon.sellers[0], "spapi_oauth_code": code}
+    )
     _refused(response, "not valid")
     _nothing_stored(personas)
 
@@ -185,7 +196,8 @@ def test_a_code_amazon_refuses_is_refused(personas, amazon: Amazon):
     client = _client(personas.owner)
     state = parse_qs(urlsplit(start_connect(client, personas.team.slug)).query)["state"][0]
     response = client.get(
-        "/amazon/callback/", {"state": state, "selling_partner_id": amazon.sellers[0], "spapi_oauth_code": "ANforged"}
+        "/amazon/callback/",
+        {"state": state, "selling_partner_id": amazon.sellers[0], "spapi_oauth_code": "ANforged"},
     )
     _refused(response, "refused the authorization code")
     _nothing_stored(personas)
@@ -199,7 +211,8 @@ def test_a_used_code_under_a_fresh_state_is_refused(personas, amazon: Amazon):
     other = _client(personas.admin)
     state = parse_qs(urlsplit(start_connect(other, personas.team.slug)).query)["state"][0]
     response = other.get(
-        "/amazon/callback/", {"state": state, "selling_partner_id": amazon.sellers[1], "spapi_oauth_code": code}
+        "/amazon/callback/",
+        {"state": state, "selling_partner_id": amazon.sellers[1], "spapi_oauth_code": code},
     )
     _refused(response, "refused the authorization code")
     assert [c.selling_partner_id for c in _connections(personas)] == [amazon.sellers[0]]
@@ -216,7 +229,9 @@ def test_amazons_error_answer_is_shown_and_nothing_stored(personas, amazon: Amaz
 def test_an_error_parameter_is_not_reflected_as_markup(personas, amazon: Amazon):
     client = _client(personas.owner)
     state = parse_qs(urlsplit(start_connect(client, personas.team.slug)).query)["state"][0]
-    response = client.get("/amazon/callback/", {"state": state, "error": "<script>alert(1)</script>"})
+    response = client.get(
+        "/amazon/callback/", {"state": state, "error": "<script>alert(1)</script>"}
+    )
     _refused(response, "did not authorize the app.")
     assert b"<script>alert" not in response.content
 
@@ -245,13 +260,18 @@ def test_a_revoked_connection_is_flagged_and_re_authorized_in_one_click(
     client = _client(personas.owner)
     client.get(amazon.approve(start_connect(client, personas.team.slug)))
     [conn] = _connections(personas)
-    services.connection_mark_needs_reauthorization(connection=conn, reason="Amazon refused the refresh token.")
+    services.connection_mark_needs_reauthorization(
+        connection=conn, reason="Amazon refused the refresh token."
+    )
     page = client.get(f"/t/{personas.team.slug}/amazon/").content.decode()
     assert "Needs re-authorization" in page
     assert "Amazon refused the refresh token." in page
     # Every team page reminds the owner and admins; members cannot act on it and see nothing.
     assert "amazon-banner" in client.get(f"/t/{personas.team.slug}/").content.decode()
-    assert "amazon-banner" not in _client(personas.member).get(f"/t/{personas.team.slug}/").content.decode()
+    assert (
+        "amazon-banner"
+        not in _client(personas.member).get(f"/t/{personas.team.slug}/").content.decode()
+    )
 
     sent: list[bool] = []
 
@@ -281,7 +301,9 @@ def test_re_authorizing_with_another_seller_account_changes_nothing(personas, am
     client.get(amazon.approve(start_connect(client, personas.team.slug), seller=amazon.sellers[0]))
     [conn] = _connections(personas)
     consent = client.post(f"/t/{personas.team.slug}/amazon/{conn.id}/reauthorize/")["Location"]
-    _refused(client.get(amazon.approve(consent, seller=amazon.sellers[1])), "different seller account")
+    _refused(
+        client.get(amazon.approve(consent, seller=amazon.sellers[1])), "different seller account"
+    )
     assert [c.selling_partner_id for c in _connections(personas)] == [amazon.sellers[0]]
 
 
@@ -290,7 +312,9 @@ def test_an_authorization_near_its_365_days_asks_for_renewal(personas, amazon: A
     client.get(amazon.approve(start_connect(client, personas.team.slug)))
     assert "Renew soon" not in client.get(f"/t/{personas.team.slug}/amazon/").content.decode()
     with team_scope(personas.team.id):
-        SellerConnection.objects.filter(team=personas.team).update(authorized_at=timezone.now() - timedelta(days=340))
+        SellerConnection.objects.filter(team=personas.team).update(
+            authorized_at=timezone.now() - timedelta(days=340)
+        )
     page = client.get(f"/t/{personas.team.slug}/amazon/").content.decode()
     assert "Renew soon" in page
     assert "amazon-banner" in page
@@ -303,7 +327,12 @@ def test_another_teams_connection_cannot_be_re_authorized_or_disconnected(person
     [conn] = _connections(personas)
     outsider = _client(personas.outsider)
     for action in ("reauthorize", "disconnect"):
-        assert outsider.post(f"/t/{personas.outsider_team.slug}/amazon/{conn.id}/{action}/").status_code == 404
+        assert (
+            outsider.post(
+                f"/t/{personas.outsider_team.slug}/amazon/{conn.id}/{action}/"
+            ).status_code
+            == 404
+        )
     assert _connections(personas)[0].status == ConnectionStatus.ACTIVE
 
 
@@ -311,22 +340,31 @@ def test_marketplaces_amazon_cannot_tell_store_nothing(personas, amazon: Amazon,
     from ams.amazon import clients
 
     def unavailable(**kwargs):
-        raise spapi.ServerError("InternalFailure", status=503, operation="sellers.getMarketplaceParticipations")
+        raise spapi.ServerError(
+            "InternalFailure", status=503, operation="sellers.getMarketplaceParticipations"
+        )
 
     monkeypatch.setattr(clients, "participations_with_new_token", unavailable)
     client = _client(personas.owner)
-    _refused(client.get(amazon.approve(start_connect(client, personas.team.slug))), "did not tell us your marketplaces")
+    _refused(
+        client.get(amazon.approve(start_connect(client, personas.team.slug))),
+        "did not tell us your marketplaces",
+    )
     _nothing_stored(personas)
 
 
 def test_connect_says_so_when_no_amazon_app_is_configured(personas, settings):
     settings.SPAPI_APPLICATION_ID = ""
-    response = _client(personas.owner).post(f"/t/{personas.team.slug}/amazon/connect/", {"region": "NA"}, follow=True)
+    response = _client(personas.owner).post(
+        f"/t/{personas.team.slug}/amazon/connect/", {"region": "NA"}, follow=True
+    )
     assert "no Amazon app configured" in response.content.decode()
 
 
 def test_connect_needs_a_region(personas, amazon: Amazon):
-    response = _client(personas.owner).post(f"/t/{personas.team.slug}/amazon/connect/", {"region": "XX"}, follow=True)
+    response = _client(personas.owner).post(
+        f"/t/{personas.team.slug}/amazon/connect/", {"region": "XX"}, follow=True
+    )
     assert "Choose a region" in response.content.decode()
 
 

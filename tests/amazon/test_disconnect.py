@@ -38,7 +38,10 @@ def _client(user) -> Client:
 
 def _secret_kinds(team_id: int, connection_id: int) -> list[str]:
     with team_scope(team_id), db.cursor() as cursor:
-        cursor.execute("SELECT kind FROM vault.spapi_credential WHERE connection_id = %s ORDER BY kind", [connection_id])
+        cursor.execute(
+            "SELECT kind FROM vault.spapi_credential WHERE connection_id = %s ORDER BY kind",
+            [connection_id],
+        )
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -49,7 +52,9 @@ def test_disconnect_deletes_the_token_at_once_cancels_work_and_tells_the_user_ab
     conn = make_connection(personas.team)
     other = make_connection(personas.team)
     for c in (conn, other):
-        vault.refresh_token_store(team_id=personas.team.id, connection_id=c.id, refresh_token="Atzr|IwEBI-x")
+        vault.refresh_token_store(
+            team_id=personas.team.id, connection_id=c.id, refresh_token="Atzr|IwEBI-x"
+        )
     queued = purge_connection.defer(team_id=personas.team.id, connection_id=conn.id)
     untouched = purge_connection.defer(team_id=personas.team.id, connection_id=other.id)
     seen: list[tuple[str, list[str]]] = []
@@ -75,7 +80,12 @@ def test_disconnect_deletes_the_token_at_once_cancels_work_and_tells_the_user_ab
     with team_scope(personas.team.id):
         conn.refresh_from_db()
         record = DeletionRecord.objects.get(team=personas.team, connection_ref=conn.id)
-        assert UsageEvent.objects.filter(kind="amazon.disconnected", data__connection_id=conn.id).count() == 1
+        assert (
+            UsageEvent.objects.filter(
+                kind="amazon.disconnected", data__connection_id=conn.id
+            ).count()
+            == 1
+        )
     assert conn.status == ConnectionStatus.DISCONNECTED
     assert conn.disconnected_at is not None
     assert conn.purge_due_at == conn.disconnected_at + timedelta(days=3)
@@ -84,7 +94,9 @@ def test_disconnect_deletes_the_token_at_once_cancels_work_and_tells_the_user_ab
     assert ProcrastinateJob.objects.get(id=queued).status == "cancelled"
     assert ProcrastinateJob.objects.get(id=untouched).status == "todo"
     # The purge is scheduled for the end of the grace period.
-    scheduled = ProcrastinateJob.objects.filter(task_name__endswith="purge_connection", status="todo", args__connection_id=conn.id)
+    scheduled = ProcrastinateJob.objects.filter(
+        task_name__endswith="purge_connection", status="todo", args__connection_id=conn.id
+    )
     assert [j.scheduled_at for j in scheduled] == [conn.purge_due_at]
 
 
@@ -92,7 +104,9 @@ def test_disconnect_deletes_the_token_at_once_cancels_work_and_tells_the_user_ab
 @pytest.mark.parametrize("persona", ["member", "viewer"])
 def test_members_and_viewers_cannot_disconnect(personas, persona):
     conn = make_connection(personas.team)
-    response = _client(getattr(personas, persona)).post(f"/t/{personas.team.slug}/amazon/{conn.id}/disconnect/")
+    response = _client(getattr(personas, persona)).post(
+        f"/t/{personas.team.slug}/amazon/{conn.id}/disconnect/"
+    )
     assert response.status_code == 403
     with team_scope(personas.team.id):
         conn.refresh_from_db()
@@ -140,9 +154,13 @@ def extra_tables(empty_vault) -> Iterator[None]:
             cursor.execute(f"CREATE INDEX {table}_team ON {table} (team_id, connection_id)")
             for statement in rls_statements(table):
                 cursor.execute(statement)
-            grant = sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {}").format(sql.Identifier(table), app)
+            grant = sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {}").format(
+                sql.Identifier(table), app
+            )
             cursor.execute(grant.as_string(cursor.connection))
-            seq = sql.SQL("GRANT USAGE ON SEQUENCE {} TO {}").format(sql.Identifier(f"{table}_id_seq"), app)
+            seq = sql.SQL("GRANT USAGE ON SEQUENCE {} TO {}").format(
+                sql.Identifier(f"{table}_id_seq"), app
+            )
             cursor.execute(seq.as_string(cursor.connection))
     try:
         yield
@@ -177,7 +195,9 @@ def _world() -> tuple[Personas, SellerConnection, SellerConnection, SellerConnec
     gone, kept = make_connection(p.team), make_connection(p.team)
     elsewhere = make_connection(p.outsider_team)
     for c in (gone, kept, elsewhere):
-        vault.refresh_token_store(team_id=c.team_id, connection_id=c.id, refresh_token=f"Atzr|IwEBI-{c.id}")
+        vault.refresh_token_store(
+            team_id=c.team_id, connection_id=c.id, refresh_token=f"Atzr|IwEBI-{c.id}"
+        )
     _add_rows(p.team.id, gone.id, parents=3, children=2)
     _add_rows(p.team.id, kept.id, parents=2, children=1)
     _add_rows(p.outsider_team.id, elsewhere.id, parents=2, children=2)
@@ -186,7 +206,10 @@ def _world() -> tuple[Personas, SellerConnection, SellerConnection, SellerConnec
 
 def test_after_the_grace_period_every_table_has_zero_rows_of_the_connection(extra_tables):
     p, gone, kept, elsewhere = _world()
-    kept_before, elsewhere_before = _counts(p.team.id, kept.id), _counts(p.outsider_team.id, elsewhere.id)
+    kept_before, elsewhere_before = (
+        _counts(p.team.id, kept.id),
+        _counts(p.outsider_team.id, elsewhere.id),
+    )
     assert f"public.{PARENT}" in kept_before
     assert "vault.spapi_credential" in kept_before
     assert "public.amazon_connectionmarketplace" in kept_before
@@ -196,7 +219,10 @@ def test_after_the_grace_period_every_table_has_zero_rows_of_the_connection(extr
         purge_due_connections(timestamp=0)  # not due yet: nothing happens
     assert _counts(p.team.id, gone.id)[f"public.{PARENT}"] == 3
 
-    with time_machine.travel(timezone.now() + timedelta(days=3, minutes=1), tick=False), connected_as("worker"):
+    with (
+        time_machine.travel(timezone.now() + timedelta(days=3, minutes=1), tick=False),
+        connected_as("worker"),
+    ):
         purge_due_connections(timestamp=0)
 
     after = _counts(p.team.id, gone.id)
@@ -219,8 +245,14 @@ def test_after_the_grace_period_every_table_has_zero_rows_of_the_connection(extr
     assert tombstone.purged_at is not None
     assert tombstone.selling_partner_id == ""
     with connected_as("worker"):
-        assert vault.refresh_token_read(team_id=p.team.id, connection_id=kept.id) == f"Atzr|IwEBI-{kept.id}"
-        assert vault.refresh_token_read(team_id=p.outsider_team.id, connection_id=elsewhere.id) == f"Atzr|IwEBI-{elsewhere.id}"
+        assert (
+            vault.refresh_token_read(team_id=p.team.id, connection_id=kept.id)
+            == f"Atzr|IwEBI-{kept.id}"
+        )
+        assert (
+            vault.refresh_token_read(team_id=p.outsider_team.id, connection_id=elsewhere.id)
+            == f"Atzr|IwEBI-{elsewhere.id}"
+        )
 
     # The owner sees the record.
     page = _client(p.owner).get(f"/t/{p.team.slug}/amazon/").content.decode()
@@ -287,7 +319,9 @@ def test_the_web_role_can_run_the_purge_too(personas):
     conn = make_connection(personas.team)
     services.connection_disconnect(connection=conn, actor=_membership(personas, personas.owner))
     # A vault row the disconnect did not see is purged with the rest.
-    vault.refresh_token_store(team_id=personas.team.id, connection_id=conn.id, refresh_token="Atzr|IwEBI-late")
+    vault.refresh_token_store(
+        team_id=personas.team.id, connection_id=conn.id, refresh_token="Atzr|IwEBI-late"
+    )
     record = purge.connection_purge(connection=conn)
     assert record.verified is True
     assert record.rows_deleted["vault.spapi_credential"] == 1
@@ -297,7 +331,9 @@ def test_the_web_role_can_run_the_purge_too(personas):
 @pytest.mark.django_db
 def test_a_failing_disconnect_receiver_rolls_the_whole_disconnect_back(personas):
     conn = make_connection(personas.team)
-    vault.refresh_token_store(team_id=personas.team.id, connection_id=conn.id, refresh_token="Atzr|IwEBI-x")
+    vault.refresh_token_store(
+        team_id=personas.team.id, connection_id=conn.id, refresh_token="Atzr|IwEBI-x"
+    )
 
     def broken(sender, connection, **kwargs):
         raise RuntimeError("could not cancel the jobs")
@@ -305,7 +341,9 @@ def test_a_failing_disconnect_receiver_rolls_the_whole_disconnect_back(personas)
     connection_disconnected.connect(broken)
     try:
         with pytest.raises(RuntimeError):
-            services.connection_disconnect(connection=conn, actor=_membership(personas, personas.owner))
+            services.connection_disconnect(
+                connection=conn, actor=_membership(personas, personas.owner)
+            )
     finally:
         connection_disconnected.disconnect(broken)
     with team_scope(personas.team.id):

@@ -31,7 +31,9 @@ def test_a_sealed_token_round_trips():
 
 
 @pytest.mark.parametrize(
-    "other", [{"team_id": 9}, {"connection_id": 9}, {"kind": "access"}], ids=["team", "connection", "purpose"]
+    "other",
+    [{"team_id": 9}, {"connection_id": 9}, {"kind": "access"}],
+    ids=["team", "connection", "purpose"],
 )
 def test_a_sealed_token_does_not_decrypt_for_another_team_connection_or_purpose(other):
     sealed = _sealed()
@@ -68,7 +70,11 @@ def test_the_web_role_can_store_but_never_read_the_ciphertext():
     vault.refresh_token_store(team_id=p.team.id, connection_id=1, refresh_token=TOKEN)
     with team_scope(p.team.id):
         for column in ("ciphertext", "wrapped_dek", "kek_id", "nonce", "*"):
-            with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic(), connection.cursor() as cursor:
+            with (
+                pytest.raises(DatabaseError, match="permission denied"),
+                transaction.atomic(),
+                connection.cursor() as cursor,
+            ):
                 cursor.execute(f"SELECT {column} FROM vault.spapi_credential")  # noqa: S608
     # (team_scope's own clean-up masks the message here, hence no match.)
     with pytest.raises(DatabaseError), transaction.atomic():
@@ -94,7 +100,8 @@ def _copy_row(*, from_team: int, from_connection: int, to_team: int, to_connecti
     columns = "kind, kek_id, wrapped_dek, dek_nonce, nonce, ciphertext"
     with team_scope(from_team), connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {columns} FROM vault.spapi_credential WHERE connection_id = %s", [from_connection]  # noqa: S608
+            f"SELECT {columns} FROM vault.spapi_credential WHERE connection_id = %s",  # noqa: S608
+            [from_connection],
         )
         row = cursor.fetchone()
     with team_scope(to_team), connection.cursor() as cursor:
@@ -110,7 +117,9 @@ def test_a_row_copied_to_another_connection_or_team_fails_to_decrypt(empty_vault
     vault.refresh_token_store(team_id=p.team.id, connection_id=1, refresh_token=TOKEN)
     with connected_as("worker"):
         _copy_row(from_team=p.team.id, from_connection=1, to_team=p.team.id, to_connection=2)
-        _copy_row(from_team=p.team.id, from_connection=1, to_team=p.outsider_team.id, to_connection=1)
+        _copy_row(
+            from_team=p.team.id, from_connection=1, to_team=p.outsider_team.id, to_connection=1
+        )
         with pytest.raises(vault.VaultError, match="does not decrypt"):
             vault.refresh_token_read(team_id=p.team.id, connection_id=2)
         with pytest.raises(vault.VaultError, match="does not decrypt"):
@@ -127,7 +136,9 @@ def test_rotation_re_seals_every_row_under_the_new_key_and_reports_counts(empty_
     a = make_personas("r")
     with override_settings(VAULT_KEYS={"k1": base64.b64decode(old)}, VAULT_ACTIVE_KEY_ID="k1"):
         vault.refresh_token_store(team_id=a.team.id, connection_id=1, refresh_token=TOKEN)
-        vault.refresh_token_store(team_id=a.outsider_team.id, connection_id=2, refresh_token=TOKEN + "-b")
+        vault.refresh_token_store(
+            team_id=a.outsider_team.id, connection_id=2, refresh_token=TOKEN + "-b"
+        )
     keys = {"k1": base64.b64decode(old), "k2": base64.b64decode(new)}
     with override_settings(VAULT_KEYS=keys, VAULT_ACTIVE_KEY_ID="k2"):
         out = StringIO()
@@ -140,7 +151,10 @@ def test_rotation_re_seals_every_row_under_the_new_key_and_reports_counts(empty_
         call_command("vault_rotate", stdout=again)
         assert json.loads(again.getvalue())["rotated"] == 0
     # The old key can now be retired: everything decrypts with the new one alone.
-    with override_settings(VAULT_KEYS={"k2": base64.b64decode(new)}, VAULT_ACTIVE_KEY_ID="k2"), connected_as("worker"):
+    with (
+        override_settings(VAULT_KEYS={"k2": base64.b64decode(new)}, VAULT_ACTIVE_KEY_ID="k2"),
+        connected_as("worker"),
+    ):
         assert vault.refresh_token_read(team_id=a.team.id, connection_id=1) == TOKEN
         assert vault.refresh_token_read(team_id=a.outsider_team.id, connection_id=2) == TOKEN + "-b"
 

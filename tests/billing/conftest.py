@@ -30,18 +30,26 @@ def fake() -> Iterator[FakeStripe]:
 
 def post_event(client: Client, fake: FakeStripe, event: dict[str, Any], **sign: Any) -> Any:
     payload, header = fake.sign(event, **sign)
-    return client.post(WEBHOOK, data=payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=header)
+    return client.post(
+        WEBHOOK, data=payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=header
+    )
 
 
 def process_received() -> list[str]:
     """Run the processing job for every stored event still waiting, oldest delivery first."""
-    ids = list(StripeEvent.objects.filter(status=EventStatus.RECEIVED).order_by("received_at").values_list("id", flat=True))
+    ids = list(
+        StripeEvent.objects.filter(status=EventStatus.RECEIVED)
+        .order_by("received_at")
+        .values_list("id", flat=True)
+    )
     return [stripe_event_process(event_id=i) for i in ids]
 
 
 def run_email_jobs() -> int:
     """Run the billing email jobs still waiting, as the worker would (without its connection handling)."""
-    jobs = ProcrastinateJob.objects.filter(task_name="ams.billing.tasks.send_billing_email", status="todo").order_by("id")
+    jobs = ProcrastinateJob.objects.filter(
+        task_name="ams.billing.tasks.send_billing_email", status="todo"
+    ).order_by("id")
     ran = 0
     for job in jobs:
         args = dict(job.args)

@@ -32,7 +32,19 @@ def test_the_default_plans():
     [
         "not json",
         "[]",
-        json.dumps([{**DEFAULT_PLANS[0], "limits": {"seller_accounts": 0, "marketplaces": 1, "seats": 1, "history_months": 1}}]),
+        json.dumps(
+            [
+                {
+                    **DEFAULT_PLANS[0],
+                    "limits": {
+                        "seller_accounts": 0,
+                        "marketplaces": 1,
+                        "seats": 1,
+                        "history_months": 1,
+                    },
+                }
+            ]
+        ),
         json.dumps([DEFAULT_PLANS[0], DEFAULT_PLANS[0]]),
         json.dumps([{**DEFAULT_PLANS[0], "amount": 29.999}]),
     ],
@@ -56,7 +68,9 @@ def test_production_requires_the_stripe_keys(monkeypatch):
 
 @pytest.mark.django_db
 def test_the_hourly_reminder_job_looks_only_at_teams_young_enough_to_be_on_trial(personas):
-    Team.objects.filter(id=personas.outsider_team.id).update(created_at=timezone.now() - timedelta(days=30))
+    Team.objects.filter(id=personas.outsider_team.id).update(
+        created_at=timezone.now() - timedelta(days=30)
+    )
     tasks.trial_reminders(timestamp=0)
     jobs = ProcrastinateJob.objects.filter(task_name="ams.billing.tasks.send_trial_reminder")
     assert [j.args["team_id"] for j in jobs] == [personas.team.id]
@@ -67,11 +81,15 @@ def test_the_reminder_jobs_run_through_the_worker_in_their_teams_scope(personas,
     from procrastinate.contrib.django import app
 
     with team_scope(personas.team.id):
-        Subscription.objects.filter(team=personas.team).update(trial_end=timezone.now() + timedelta(days=2))
+        Subscription.objects.filter(team=personas.team).update(
+            trial_end=timezone.now() + timedelta(days=2)
+        )
     tasks.trial_reminders(timestamp=0)
     tasks.trial_reminders(timestamp=1)
     with app.replace_connector(app.connector.get_worker_connector()):  # type: ignore[attr-defined]
-        app.run_worker(queues=["billing"], wait=False, install_signal_handlers=False, listen_notify=False)
+        app.run_worker(
+            queues=["billing"], wait=False, install_signal_handlers=False, listen_notify=False
+        )
     billing_jobs = ProcrastinateJob.objects.filter(queue_name="billing")
     assert billing_jobs.count() >= 4
     assert set(billing_jobs.values_list("status", flat=True)) == {"succeeded"}
@@ -86,11 +104,16 @@ def test_a_processing_failure_leaves_the_event_to_be_retried(personas, fake):
 
     with team_scope(personas.team.id):
         owner = Membership.objects.select_related("user").get(team=personas.team, role=Role.OWNER)
-    page = checkout_start(team=personas.team, actor=owner, plan_key="starter", return_url="http://testserver/b/")
+    page = checkout_start(
+        team=personas.team, actor=owner, plan_key="starter", return_url="http://testserver/b/"
+    )
     completed = fake.complete_checkout(page.id)[0]
     assert post_event(Client(), fake, completed).status_code == 200
     # Stripe is away when the job asks for the subscription: the job fails and will be retried.
-    with override_settings(STRIPE_API_BASE="http://127.0.0.1:9"), pytest.raises(Exception, match="Stripe"):
+    with (
+        override_settings(STRIPE_API_BASE="http://127.0.0.1:9"),
+        pytest.raises(Exception, match="Stripe"),
+    ):
         stripe_event_process(event_id=completed["id"])
     assert StripeEvent.objects.get(id=completed["id"]).status == EventStatus.RECEIVED
     # The retry succeeds and applies the state once.

@@ -20,21 +20,36 @@ URL = "/anymail/resend/tracking/"
 def _post(event: dict[str, object], *, secret: str | None = None, tamper: bool = False) -> int:
     payload = json.dumps(event)
     now = datetime.now(tz=UTC)
-    signature = Webhook(secret or settings.ANYMAIL["RESEND_SIGNING_SECRET"]).sign("msg_1", now, payload)
+    signature = Webhook(secret or settings.ANYMAIL["RESEND_SIGNING_SECRET"]).sign(
+        "msg_1", now, payload
+    )
     if tamper:
         payload = payload.replace("bounced", "delivered")
     response = Client().post(
-        URL, data=payload, content_type="application/json",
-        HTTP_SVIX_ID="msg_1", HTTP_SVIX_TIMESTAMP=str(int(now.timestamp())), HTTP_SVIX_SIGNATURE=signature,
+        URL,
+        data=payload,
+        content_type="application/json",
+        HTTP_SVIX_ID="msg_1",
+        HTTP_SVIX_TIMESTAMP=str(int(now.timestamp())),
+        HTTP_SVIX_SIGNATURE=signature,
     )
     return response.status_code
 
 
 def _bounce(address: str, kind: str = "email.bounced") -> dict[str, object]:
     return {
-        "type": kind, "created_at": "2026-11-27T10:00:00.000Z",
-        "data": {"email_id": "e-1", "to": [address], "from": "AMS <no-reply@ams.localhost>", "subject": "x",
-                 "bounce": {"message": "The recipient's email provider sent a hard bounce message.", "type": "Permanent"}},
+        "type": kind,
+        "created_at": "2026-11-27T10:00:00.000Z",
+        "data": {
+            "email_id": "e-1",
+            "to": [address],
+            "from": "AMS <no-reply@ams.localhost>",
+            "subject": "x",
+            "bounce": {
+                "message": "The recipient's email provider sent a hard bounce message.",
+                "type": "Permanent",
+            },
+        },
     }
 
 
@@ -50,11 +65,21 @@ def test_a_bounce_suppresses_the_address_and_billing_mail_skips_it(personas, mai
 def test_a_complaint_suppresses_too_and_a_delivery_does_not(personas):
     assert _post(_bounce("a@example.test", "email.complained")) == 200
     assert _post(_bounce("b@example.test", "email.delivered")) == 200
-    assert list(EmailSuppression.objects.values_list("email", "reason")) == [("a@example.test", "complained")]
+    assert list(EmailSuppression.objects.values_list("email", "reason")) == [
+        ("a@example.test", "complained")
+    ]
 
 
 def test_an_unsigned_or_tampered_webhook_is_refused(personas):
-    assert _post(_bounce("c@example.test"), secret="whsec_" + "b3RoZXItc2VjcmV0LWZvci10ZXN0cw==") == 400
+    assert (
+        _post(_bounce("c@example.test"), secret="whsec_" + "b3RoZXItc2VjcmV0LWZvci10ZXN0cw==")
+        == 400
+    )
     assert _post(_bounce("c@example.test"), tamper=True) == 400
-    assert Client().post(URL, data=json.dumps(_bounce("c@example.test")), content_type="application/json").status_code == 400
+    assert (
+        Client()
+        .post(URL, data=json.dumps(_bounce("c@example.test")), content_type="application/json")
+        .status_code
+        == 400
+    )
     assert not EmailSuppression.objects.exists()

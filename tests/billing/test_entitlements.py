@@ -53,8 +53,13 @@ def test_when_the_trial_runs_out_reading_stays_and_change_and_sync_stop(personas
 @pytest.mark.parametrize(
     ("status", "allowed"),
     [
-        (Status.ACTIVE, True), (Status.TRIALING, True), (Status.PAST_DUE, True),
-        (Status.CANCELED, False), (Status.UNPAID, False), (Status.INCOMPLETE_EXPIRED, False), (Status.PAUSED, False),
+        (Status.ACTIVE, True),
+        (Status.TRIALING, True),
+        (Status.PAST_DUE, True),
+        (Status.CANCELED, False),
+        (Status.UNPAID, False),
+        (Status.INCOMPLETE_EXPIRED, False),
+        (Status.PAUSED, False),
     ],
 )
 def test_stripe_statuses(personas, status, allowed):

@@ -29,8 +29,13 @@ def test_the_sdk_talks_to_the_fake_over_loopback(served):
     with override_settings(STRIPE_API_BASE=served.public_url):
         customer = gateway.customer_create(team_id=7, name="Team", email="owner@example.test")
         page = gateway.checkout_session_create(
-            team_id=7, customer_id=customer, price_id="price_starter_monthly", plan_key="starter",
-            trial_end=None, success_url="http://127.0.0.1:8000/ok", cancel_url="http://127.0.0.1:8000/no",
+            team_id=7,
+            customer_id=customer,
+            price_id="price_starter_monthly",
+            plan_key="starter",
+            trial_end=None,
+            success_url="http://127.0.0.1:8000/ok",
+            cancel_url="http://127.0.0.1:8000/no",
         )
         with pytest.raises(gateway.BillingUnavailable):
             gateway.subscription_retrieve("sub_missing")
@@ -54,8 +59,12 @@ def test_the_sdk_talks_to_the_fake_over_loopback(served):
 
 
 def test_a_wrong_api_key_is_refused(served):
-    request = urllib.request.Request(f"{served.public_url}/v1/customers", data=b"", method="POST",
-                                     headers={"Authorization": "Bearer nope"})
+    request = urllib.request.Request(
+        f"{served.public_url}/v1/customers",
+        data=b"",
+        method="POST",
+        headers={"Authorization": "Bearer nope"},
+    )
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=5)
     assert refused.value.code == 401
@@ -65,7 +74,9 @@ def test_a_wrong_api_key_is_refused(served):
 @pytest.mark.django_db
 def test_the_billing_form_may_redirect_to_stripe_under_the_csp(personas):
     response = as_user(personas.owner).get(reverse("billing", args=[personas.team.slug]))
-    form_action = next(d for d in response["Content-Security-Policy"].split(";") if "form-action" in d)
+    form_action = next(
+        d for d in response["Content-Security-Policy"].split(";") if "form-action" in d
+    )
     assert "https://checkout.stripe.com" in form_action
     assert "https://billing.stripe.com" in form_action
 

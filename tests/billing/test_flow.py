@@ -40,7 +40,9 @@ def _may(p: Personas, action: Action) -> bool:
 
 def _subscribe(p: Personas, fake: FakeStripe, plan: str = "starter") -> list[dict[str, Any]]:
     """The owner chooses a plan and pays on the (fake) Checkout page."""
-    response = as_user(p.owner).post(reverse("billing_subscribe", args=[p.team.slug]), {"plan": plan})
+    response = as_user(p.owner).post(
+        reverse("billing_subscribe", args=[p.team.slug]), {"plan": plan}
+    )
     assert response.status_code == 302
     session_id = response["Location"].rsplit("/", 1)[1]
     assert response["Location"] == f"{fake.public_url}/checkout/{session_id}"
@@ -60,7 +62,10 @@ def test_trial_subscribe_invoice_paid_receipt(personas, fake, mailoutbox):
     assert params["mode"] == "subscription"
     assert params["client_reference_id"] == str(personas.team.id)
     assert params["line_items"] == [{"price": "price_starter_monthly", "quantity": "1"}]
-    assert params["subscription_data"]["metadata"] == {"team_id": str(personas.team.id), "plan": "starter"}
+    assert params["subscription_data"]["metadata"] == {
+        "team_id": str(personas.team.id),
+        "plan": "starter",
+    }
     assert "trial_end" not in params["subscription_data"]
     customer = next(r for r in fake.requests if r.path == "/v1/customers")
     assert customer.params["metadata"] == {"team_id": str(personas.team.id)}
@@ -91,7 +96,9 @@ def test_the_rest_of_the_trial_carries_into_checkout(personas, fake, mailoutbox)
     trial_end = _subscription(personas).trial_end
     assert trial_end is not None
     deliver(Client(), fake, _subscribe(personas, fake, plan="growth"))
-    assert _checkout_params(fake)["subscription_data"]["trial_end"] == str(int(trial_end.timestamp()))
+    assert _checkout_params(fake)["subscription_data"]["trial_end"] == str(
+        int(trial_end.timestamp())
+    )
     subscription = _subscription(personas)
     assert (subscription.status, subscription.plan) == (Status.TRIALING, "growth")
     # The zero invoice that opens a trial is no payment: no receipt.
@@ -104,7 +111,9 @@ def test_trial_will_end_sends_one_reminder(personas, fake, mailoutbox):
     deliver(Client(), fake, events)
     reminder = fake.trial_will_end(events[1]["data"]["object"]["id"])
     deliver(Client(), fake, reminder)
-    deliver(Client(), fake, fake.trial_will_end(events[1]["data"]["object"]["id"]))  # a second, distinct event
+    deliver(
+        Client(), fake, fake.trial_will_end(events[1]["data"]["object"]["id"])
+    )  # a second, distinct event
     (sent,) = [m for m in mailoutbox if "trial" in m.subject]
     assert sent.to == [personas.owner.email]
     assert "first payment is taken when the trial ends" in sent.body
@@ -130,7 +139,9 @@ def test_a_card_less_trial_gets_its_reminder_three_days_before_it_ends(personas,
     assert b">Subscribe</a>" in owner_page.content
     assert b"The free trial ends in 3 days" in member_page.content
     assert b">Subscribe</a>" not in member_page.content
-    outsider_page = as_user(personas.outsider).get(reverse("team_dashboard", args=[personas.outsider_team.slug]))
+    outsider_page = as_user(personas.outsider).get(
+        reverse("team_dashboard", args=[personas.outsider_team.slug])
+    )
     assert b"free trial ends" not in outsider_page.content
 
 
@@ -169,7 +180,9 @@ def test_cancelled_then_resubscribed(personas, fake, mailoutbox):
     assert _may(personas, Action.READ)
     members_url = reverse("team_members", args=[personas.team.slug])
     assert as_user(personas.member).get(members_url).status_code == 200
-    refused = as_user(personas.owner).post(members_url, {"email": "new@example.test", "role": "member"})
+    refused = as_user(personas.owner).post(
+        members_url, {"email": "new@example.test", "role": "member"}
+    )
     assert refused.status_code == 403
     assert b"This team is read-only" in refused.content
     assert b"Billing: resume" in refused.content
@@ -178,11 +191,14 @@ def test_cancelled_then_resubscribed(personas, fake, mailoutbox):
     dashboard = as_user(personas.member).get(reverse("team_dashboard", args=[personas.team.slug]))
     assert b"AMS is read-only and sync is paused" in dashboard.content
     assert b"Ask the team&#x27;s owner to resume billing" in dashboard.content
-    owner_dashboard = as_user(personas.owner).get(reverse("team_dashboard", args=[personas.team.slug]))
+    owner_dashboard = as_user(personas.owner).get(
+        reverse("team_dashboard", args=[personas.team.slug])
+    )
     assert b"Billing: resume" in owner_dashboard.content
     # The other team is untouched.
     outsider_post = as_user(personas.outsider).post(
-        reverse("team_members", args=[personas.outsider_team.slug]), {"email": "x@example.test", "role": "member"}
+        reverse("team_members", args=[personas.outsider_team.slug]),
+        {"email": "x@example.test", "role": "member"},
     )
     assert outsider_post.status_code == 302
 
@@ -193,7 +209,12 @@ def test_cancelled_then_resubscribed(personas, fake, mailoutbox):
     assert subscription.status == Status.ACTIVE
     assert subscription.stripe_subscription_id != events[1]["data"]["object"]["id"]
     assert _may(personas, Action.SYNC)
-    assert as_user(personas.owner).post(members_url, {"email": "new@example.test", "role": "member"}).status_code == 302
+    assert (
+        as_user(personas.owner)
+        .post(members_url, {"email": "new@example.test", "role": "member"})
+        .status_code
+        == 302
+    )
     assert len([m for m in mailoutbox if m.subject.startswith("Receipt")]) == 2
 
 

@@ -16,7 +16,10 @@ from ams.core.tenancy import team_scope
 from ams.teams.models import Team
 from tests.billing.conftest import as_user, deliver
 
-CARD_COLUMN = re.compile(r"(^|_)(pan|cc|card|cardnumber|card_number|cvc|cvv|cvv2|expiry|exp_month|exp_year|iban|track\d?)($|_)", re.IGNORECASE)
+CARD_COLUMN = re.compile(
+    r"(^|_)(pan|cc|card|cardnumber|card_number|cvc|cvv|cvv2|expiry|exp_month|exp_year|iban|track\d?)($|_)",
+    re.IGNORECASE,
+)
 DIGIT_RUNS = re.compile(r"(?<!\d)(?:\d[ -]?){13,19}(?!\d)")
 
 
@@ -57,12 +60,20 @@ def test_no_column_anywhere_is_named_for_card_data():
 @pytest.mark.django_db(transaction=True)
 def test_no_card_number_is_stored_after_the_whole_flow(personas, fake):
     with team_scope(personas.team.id):
-        Subscription.objects.filter(team=personas.team).update(trial_end=timezone.now() + timedelta(hours=1))
+        Subscription.objects.filter(team=personas.team).update(
+            trial_end=timezone.now() + timedelta(hours=1)
+        )
     owner = as_user(personas.owner)
-    response = owner.post(reverse("billing_subscribe", args=[personas.team.slug]), {"plan": "starter"})
+    response = owner.post(
+        reverse("billing_subscribe", args=[personas.team.slug]), {"plan": "starter"}
+    )
     events = fake.complete_checkout(response["Location"].rsplit("/", 1)[1])
     subscription_id = events[1]["data"]["object"]["id"]
-    deliver(Client(), fake, events + fake.renew(subscription_id, paid=False) + fake.cancel(subscription_id))
+    deliver(
+        Client(),
+        fake,
+        events + fake.renew(subscription_id, paid=False) + fake.cancel(subscription_id),
+    )
 
     found, scanned = card_numbers_in_database()
     with team_scope(personas.team.id):
@@ -75,7 +86,10 @@ def test_no_card_number_is_stored_after_the_whole_flow(personas, fake):
 @pytest.mark.django_db
 def test_the_database_scan_would_find_a_planted_card_number(personas):
     StripeEvent.objects.create(
-        id="evt_planted", type="x", created=timezone.now(), payload={"card": {"number": "4000056655665556"}}
+        id="evt_planted",
+        type="x",
+        created=timezone.now(),
+        payload={"card": {"number": "4000056655665556"}},
     )
     found, _ = card_numbers_in_database()
     assert found == ["billing_stripeevent.payload: 4000056655665556"]
@@ -93,7 +107,9 @@ def card_numbers_in_database() -> tuple[list[str], int]:
                 "AND data_type IN ('text', 'character varying', 'json', 'jsonb')"
             )
             for table, column in cursor.fetchall():
-                cursor.execute(f'SELECT "{column}"::text FROM "{table}" WHERE "{column}" IS NOT NULL')  # noqa: S608
+                cursor.execute(
+                    f'SELECT "{column}"::text FROM "{table}" WHERE "{column}" IS NOT NULL'  # noqa: S608
+                )
                 for (value,) in cursor.fetchall():
                     scanned += 1
                     found.update(f"{table}.{column}: {n}" for n in card_numbers_in(value))

@@ -27,11 +27,15 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 @pytest.mark.django_db(transaction=True)
 def test_subscribe_pay_and_get_a_receipt_with_no_network(personas, live_server, mailoutbox):
     fake = FakeStripe(prices={"price_starter_monthly": 2900}, webhook_secret="whsec_local_fake")
-    server, fake = serve(port=0, fake=fake, webhook_url=live_server.url + reverse("billing_stripe_webhook"))
+    server, fake = serve(
+        port=0, fake=fake, webhook_url=live_server.url + reverse("billing_stripe_webhook")
+    )
     try:
         with override_settings(STRIPE_API_BASE=fake.public_url, SITE_URL=live_server.url):
             with team_scope(personas.team.id):
-                Subscription.objects.filter(team=personas.team).update(trial_end=timezone.now() + timedelta(hours=2))
+                Subscription.objects.filter(team=personas.team).update(
+                    trial_end=timezone.now() + timedelta(hours=2)
+                )
             response = as_user(personas.owner).post(
                 reverse("billing_subscribe", args=[personas.team.slug]), {"plan": "starter"}
             )
@@ -42,12 +46,22 @@ def test_subscribe_pay_and_get_a_receipt_with_no_network(personas, live_server, 
             # "Pay": the fake delivers the signed events to AMS, then sends the browser back.
             opener = urllib.request.build_opener(_NoRedirect)
             with pytest.raises(urllib.error.HTTPError) as back:
-                opener.open(urllib.request.Request(checkout_url + "/pay", data=b"", method="POST"), timeout=30)
+                opener.open(
+                    urllib.request.Request(checkout_url + "/pay", data=b"", method="POST"),
+                    timeout=30,
+                )
             assert back.value.code == 303
-            assert back.value.headers["Location"].startswith(live_server.url + reverse("billing", args=[personas.team.slug]))
+            assert back.value.headers["Location"].startswith(
+                live_server.url + reverse("billing", args=[personas.team.slug])
+            )
             assert StripeEvent.objects.count() == 3
             with app.replace_connector(app.connector.get_worker_connector()):  # type: ignore[attr-defined]
-                app.run_worker(queues=["billing"], wait=False, install_signal_handlers=False, listen_notify=False)
+                app.run_worker(
+                    queues=["billing"],
+                    wait=False,
+                    install_signal_handlers=False,
+                    listen_notify=False,
+                )
     finally:
         server.shutdown()
         server.server_close()

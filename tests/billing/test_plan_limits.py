@@ -36,14 +36,21 @@ def test_a_trial_shows_the_whole_product():
 def test_invitations_stop_at_the_plans_seats(personas: Personas):
     # Starter has 3 seats; the team already has 4 members (kept: billing never removes anyone).
     _on_plan(personas, "starter")
-    response = _owner(personas).post(f"/t/{personas.team.slug}/members/", {"email": "new@example.test", "role": "member"})
+    response = _owner(personas).post(
+        f"/t/{personas.team.slug}/members/", {"email": "new@example.test", "role": "member"}
+    )
     assert response.status_code == 400
     assert b"The Starter plan includes 3 seats" in response.content
     with team_scope(personas.team.id):
         assert not Invitation.objects.filter(team=personas.team).exists()
     # On a plan with room, the same invitation goes out; the outsider's team is untouched.
     _on_plan(personas, "growth")
-    assert _owner(personas).post(f"/t/{personas.team.slug}/members/", {"email": "new@example.test", "role": "member"}).status_code == 302
+    assert (
+        _owner(personas)
+        .post(f"/t/{personas.team.slug}/members/", {"email": "new@example.test", "role": "member"})
+        .status_code
+        == 302
+    )
     with team_scope(personas.outsider_team.id):
         assert not Invitation.objects.filter(team=personas.outsider_team).exists()
 
@@ -61,5 +68,7 @@ def test_connecting_another_account_stops_at_the_plans_limit(personas: Personas)
     # The outsider, on its own trial, is not limited by team A's plan.
     outsider = Client()
     outsider.force_login(personas.outsider)
-    response = outsider.post(f"/t/{personas.outsider_team.slug}/amazon/connect/", {"region": "NA"}, follow=True)
+    response = outsider.post(
+        f"/t/{personas.outsider_team.slug}/amazon/connect/", {"region": "NA"}, follow=True
+    )
     assert b"plan includes" not in response.content

@@ -23,15 +23,21 @@ def test_stripe_secrets_appear_in_no_page_and_no_log(personas, fake, caplog):
     caplog.set_level(logging.DEBUG)
     secrets = [settings.STRIPE_API_KEY, settings.STRIPE_WEBHOOK_SECRET]
     with team_scope(personas.team.id):
-        Subscription.objects.filter(team=personas.team).update(trial_end=timezone.now() + timedelta(hours=1))
+        Subscription.objects.filter(team=personas.team).update(
+            trial_end=timezone.now() + timedelta(hours=1)
+        )
     owner = as_user(personas.owner)
     pages = [owner.get(reverse("billing", args=[personas.team.slug]))]
-    subscribe = owner.post(reverse("billing_subscribe", args=[personas.team.slug]), {"plan": "starter"})
+    subscribe = owner.post(
+        reverse("billing_subscribe", args=[personas.team.slug]), {"plan": "starter"}
+    )
     deliver(Client(), fake, fake.complete_checkout(subscribe["Location"].rsplit("/", 1)[1]))
     pages += [
         owner.get(reverse("billing", args=[personas.team.slug])),
         owner.get(reverse("team_dashboard", args=[personas.team.slug])),
-        Client().post(WEBHOOK, data="{}", content_type="application/json", HTTP_STRIPE_SIGNATURE="t=1,v1=bad"),
+        Client().post(
+            WEBHOOK, data="{}", content_type="application/json", HTTP_STRIPE_SIGNATURE="t=1,v1=bad"
+        ),
     ]
     for response in pages:
         for secret in secrets:

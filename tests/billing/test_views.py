@@ -17,7 +17,9 @@ from tests.billing.conftest import as_user, billing_url, deliver
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("route", ["billing", "billing_subscribe", "billing_manage", "billing_cancel"])
+@pytest.mark.parametrize(
+    "route", ["billing", "billing_subscribe", "billing_manage", "billing_cancel"]
+)
 def test_only_the_owner_manages_billing(personas, fake, route):
     url = reverse(route, args=[personas.team.slug])
     for user in (personas.admin, personas.member, personas.viewer):
@@ -47,7 +49,9 @@ def test_manage_and_cancel_open_the_customer_portal(personas, fake):
     response = owner.post(reverse("billing_manage", args=[personas.team.slug]))
     assert response.status_code == 302
     assert response["Location"] == billing_url(personas)
-    subscribe = owner.post(reverse("billing_subscribe", args=[personas.team.slug]), {"plan": "starter"})
+    subscribe = owner.post(
+        reverse("billing_subscribe", args=[personas.team.slug]), {"plan": "starter"}
+    )
     deliver(Client(), fake, fake.complete_checkout(subscribe["Location"].rsplit("/", 1)[1]))
 
     manage = owner.post(reverse("billing_manage", args=[personas.team.slug]))
@@ -62,7 +66,8 @@ def test_manage_and_cancel_open_the_customer_portal(personas, fake):
     with team_scope(personas.team.id):
         subscription = Subscription.objects.get(team=personas.team)
     assert fake.requests[-1].params["flow_data"] == {
-        "type": "subscription_cancel", "subscription_cancel": {"subscription": subscription.stripe_subscription_id},
+        "type": "subscription_cancel",
+        "subscription_cancel": {"subscription": subscription.stripe_subscription_id},
     }
     # A second subscription is not offered while one runs.
     again = owner.post(reverse("billing_subscribe", args=[personas.team.slug]), {"plan": "growth"})
@@ -73,7 +78,9 @@ def test_manage_and_cancel_open_the_customer_portal(personas, fake):
 
 
 def test_an_unknown_plan_is_refused_without_calling_stripe(personas, fake):
-    response = as_user(personas.owner).post(reverse("billing_subscribe", args=[personas.team.slug]), {"plan": "gold"})
+    response = as_user(personas.owner).post(
+        reverse("billing_subscribe", args=[personas.team.slug]), {"plan": "gold"}
+    )
     assert response.status_code == 302
     assert fake.requests == []
 
@@ -87,7 +94,9 @@ def test_the_billing_page_stays_reachable_when_the_team_is_lapsed(personas, fake
     page = owner.get(billing_url(personas))
     assert b"read-only and sync is paused" in page.content
     assert b"Resume" in page.content
-    response = owner.post(reverse("billing_subscribe", args=[personas.team.slug]), {"plan": "starter"})
+    response = owner.post(
+        reverse("billing_subscribe", args=[personas.team.slug]), {"plan": "starter"}
+    )
     assert response["Location"].startswith(f"{fake.public_url}/checkout/")
 
 
@@ -108,6 +117,8 @@ def test_an_error_page_inside_a_team_shows_the_teams_real_billing_state(personas
     Team.objects.filter(id=personas.team.id).update(created_at=timezone.now() - timedelta(days=60))
     with team_scope(personas.team.id):
         Subscription.objects.filter(team=personas.team).update(status=Status.ACTIVE)
-    response = as_user(personas.owner).post(reverse("team_member_remove", args=[personas.team.slug, 999999]))
+    response = as_user(personas.owner).post(
+        reverse("team_member_remove", args=[personas.team.slug, 999999])
+    )
     assert response.status_code == 404
     assert b"read-only" not in response.content

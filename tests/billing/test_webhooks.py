@@ -34,7 +34,9 @@ def _owner(p: Personas) -> Membership:
 
 def _subscribed(p: Personas, fake: FakeStripe) -> list[dict[str, Any]]:
     """Checkout for the team, completed on the fake's side: the events Stripe would send."""
-    page = checkout_start(team=p.team, actor=_owner(p), plan_key="starter", return_url="http://testserver/billing/")
+    page = checkout_start(
+        team=p.team, actor=_owner(p), plan_key="starter", return_url="http://testserver/billing/"
+    )
     return fake.complete_checkout(page.id)
 
 
@@ -64,7 +66,9 @@ def test_a_bad_signature_is_a_400_and_stores_nothing(personas, fake, how, sign):
     if how == "tampered body":
         payload = payload.replace('"status": "trialing"', '"status": "canceled"')
         assert '"canceled"' in payload
-    response = Client().post(WEBHOOK, data=payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=header)
+    response = Client().post(
+        WEBHOOK, data=payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=header
+    )
     assert response.status_code == 400
     assert StripeEvent.objects.count() == 0
     assert ProcrastinateJob.objects.count() == 0
@@ -124,10 +128,17 @@ def test_events_out_of_order_end_in_the_newest_state(personas, fake):
 
 
 def test_an_event_for_a_team_that_does_not_exist_fails_without_touching_anyone(personas, fake):
-    event = fake.event("customer.subscription.updated", {
-        "id": "sub_x", "object": "subscription", "status": "canceled", "customer": "cus_x",
-        "metadata": {"team_id": "999999"}, "items": {"data": []},
-    })
+    event = fake.event(
+        "customer.subscription.updated",
+        {
+            "id": "sub_x",
+            "object": "subscription",
+            "status": "canceled",
+            "customer": "cus_x",
+            "metadata": {"team_id": "999999"},
+            "items": {"data": []},
+        },
+    )
     assert post_event(Client(), fake, event).status_code == 200
     assert process_received() == ["failed"]
     assert _subscription(personas).status == Status.TRIAL
@@ -140,11 +151,18 @@ def test_an_event_naming_another_teams_customer_is_refused(personas, fake):
         post_event(Client(), fake, event)
     process_received()
     # The outsider's team id with team A's customer: the customer does not match, nothing changes.
-    forged = fake.event("customer.subscription.deleted", {
-        **events[1]["data"]["object"], "status": "canceled", "metadata": {"team_id": str(personas.outsider_team.id)},
-    })
+    forged = fake.event(
+        "customer.subscription.deleted",
+        {
+            **events[1]["data"]["object"],
+            "status": "canceled",
+            "metadata": {"team_id": str(personas.outsider_team.id)},
+        },
+    )
     with team_scope(personas.outsider_team.id):
-        Subscription.objects.filter(team=personas.outsider_team).update(stripe_customer_id="cus_outsider")
+        Subscription.objects.filter(team=personas.outsider_team).update(
+            stripe_customer_id="cus_outsider"
+        )
     post_event(Client(), fake, forged)
     assert process_received() == ["failed"]
     with team_scope(personas.outsider_team.id):
@@ -162,7 +180,9 @@ def test_the_same_event_twice_at_once_is_processed_once(personas, fake):
     def deliver() -> None:
         try:
             barrier.wait()
-            response = Client().post(WEBHOOK, data=payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=header)
+            response = Client().post(
+                WEBHOOK, data=payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=header
+            )
             statuses.append(response.status_code)
         finally:
             connections.close_all()
@@ -180,7 +200,9 @@ def test_the_same_event_twice_at_once_is_processed_once(personas, fake):
     from procrastinate.contrib.django import app
 
     with app.replace_connector(app.connector.get_worker_connector()):  # type: ignore[attr-defined]
-        app.run_worker(queues=["billing"], wait=False, install_signal_handlers=False, listen_notify=False)
+        app.run_worker(
+            queues=["billing"], wait=False, install_signal_handlers=False, listen_notify=False
+        )
     assert StripeEvent.objects.get(id=events[1]["id"]).status == EventStatus.PROCESSED
     assert ProcrastinateJob.objects.get(args__event_id=events[1]["id"]).status == "succeeded"
     assert _subscription(personas).status == Status.TRIALING
@@ -192,7 +214,10 @@ def test_two_secrets_work_while_one_is_rotated(personas, fake, settings):
     old, new = fake.event("ping.old", {}), fake.event("ping.new", {})
     assert post_event(Client(), fake, old, secret="whsec_local_fake").status_code == 200
     assert post_event(Client(), fake, new, secret="whsec_new_one").status_code == 200
-    assert post_event(Client(), fake, fake.event("ping.x", {}), secret="whsec_retired").status_code == 400
+    assert (
+        post_event(Client(), fake, fake.event("ping.x", {}), secret="whsec_retired").status_code
+        == 400
+    )
     assert StripeEvent.objects.count() == 2
 
 
@@ -202,15 +227,29 @@ def test_a_plan_change_in_the_portal_changes_the_plan_and_its_limits(personas, f
         post_event(Client(), fake, event)
     process_received()
     changed = dict(events[1]["data"]["object"])
-    changed["items"] = {"object": "list", "data": [{
-        **changed["items"]["data"][0], "price": {"id": "price_scale_monthly", "object": "price"},
-    }]}
+    changed["items"] = {
+        "object": "list",
+        "data": [
+            {
+                **changed["items"]["data"][0],
+                "price": {"id": "price_scale_monthly", "object": "price"},
+            }
+        ],
+    }
     changed["status"] = "active"
     changed["cancel_at_period_end"] = True
-    post_event(Client(), fake, fake.event("customer.subscription.updated", changed, created=events[1]["created"] + 5))
+    post_event(
+        Client(),
+        fake,
+        fake.event("customer.subscription.updated", changed, created=events[1]["created"] + 5),
+    )
     process_received()
     subscription = _subscription(personas)
-    assert (subscription.plan, subscription.status, subscription.cancel_at_period_end) == ("scale", Status.ACTIVE, True)
+    assert (subscription.plan, subscription.status, subscription.cancel_at_period_end) == (
+        "scale",
+        Status.ACTIVE,
+        True,
+    )
     from ams.billing.entitlements import Action, may
 
     with team_scope(personas.team.id):
@@ -230,7 +269,9 @@ def test_nightly_reconciliation_repairs_a_missed_webhook(personas, fake):
     assert subscription_reconcile(team=personas.team) is True
     assert _subscription(personas).status == Status.CANCELED
     # A late event from before the reconciliation cannot undo what it found.
-    late = fake.event("customer.subscription.updated", events[1]["data"]["object"], created=events[1]["created"])
+    late = fake.event(
+        "customer.subscription.updated", events[1]["data"]["object"], created=events[1]["created"]
+    )
     post_event(Client(), fake, late)
     assert process_received() == ["processed"]
     assert _subscription(personas).status == Status.CANCELED

@@ -71,7 +71,9 @@ def page_problems() -> PageProblems:
 
 
 @pytest.fixture
-def watched(page: Any, page_problems: PageProblems, request: pytest.FixtureRequest) -> Iterator[Any]:
+def watched(
+    page: Any, page_problems: PageProblems, request: pytest.FixtureRequest
+) -> Iterator[Any]:
     """The page, watched for problems, with a screenshot saved at the end."""
     page.set_default_timeout(15_000)
     page_problems.watch(page)

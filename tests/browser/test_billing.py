@@ -38,7 +38,12 @@ def _run_jobs() -> None:
     def work() -> None:
         try:
             with app.replace_connector(app.connector.get_worker_connector()):  # type: ignore[attr-defined]
-                app.run_worker(queues=["billing"], wait=False, install_signal_handlers=False, listen_notify=False)
+                app.run_worker(
+                    queues=["billing"],
+                    wait=False,
+                    install_signal_handlers=False,
+                    listen_notify=False,
+                )
         finally:
             connections.close_all()
 
@@ -50,10 +55,16 @@ def _run_jobs() -> None:
 def test_subscribe_then_cancel_in_the_browser(live_server, watched, settings):
     p = make_personas("Billing")
     with team_scope(p.team.id):
-        Subscription.objects.filter(team=p.team).update(trial_end=timezone.now() + timedelta(days=2, hours=12))
-    fake = FakeStripe(prices={pl.price_id: int(pl.amount * 100) for pl in settings.BILLING_PLANS},
-                      webhook_secret=settings.STRIPE_WEBHOOK_SECRET)
-    server, fake = serve(port=0, fake=fake, webhook_url=live_server.url + reverse("billing_stripe_webhook"))
+        Subscription.objects.filter(team=p.team).update(
+            trial_end=timezone.now() + timedelta(days=2, hours=12)
+        )
+    fake = FakeStripe(
+        prices={pl.price_id: int(pl.amount * 100) for pl in settings.BILLING_PLANS},
+        webhook_secret=settings.STRIPE_WEBHOOK_SECRET,
+    )
+    server, fake = serve(
+        port=0, fake=fake, webhook_url=live_server.url + reverse("billing_stripe_webhook")
+    )
     settings.STRIPE_API_BASE = fake.public_url
     settings.SITE_URL = live_server.url
     # As in dev and the demo, where the fake's origin is in form-action.

@@ -42,7 +42,9 @@ def _sign_in(page: Any, live_server: Any, user: User) -> None:
 
 
 def _skus_in_table(page: Any) -> list[str]:
-    skus: list[str] = page.locator("#cost-table tbody.sku-costs").evaluate_all("els => els.map(e => e.dataset.sku)")
+    skus: list[str] = page.locator("#cost-table tbody.sku-costs").evaluate_all(
+        "els => els.map(e => e.dataset.sku)"
+    )
     return skus
 
 

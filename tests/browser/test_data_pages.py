@@ -17,7 +17,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _attr(page, selector: str, name: str) -> list[str]:
-    values: list[str] = page.locator(selector).evaluate_all(f"els => els.map(e => e.dataset.{name})")
+    values: list[str] = page.locator(selector).evaluate_all(
+        f"els => els.map(e => e.dataset.{name})"
+    )
     return values
 
 
@@ -26,7 +28,11 @@ def test_orders_page(live_server, watched):
     page = watched
     _sign_in(page, live_server, p.viewer)
     page.goto(f"{live_server.url}/t/{p.team.slug}/orders/")
-    assert _attr(page, "tbody.order", "order") == ["111-0000002-0000001", "302-0000003-0000001", "111-0000001-0000001"]
+    assert _attr(page, "tbody.order", "order") == [
+        "111-0000002-0000001",
+        "302-0000003-0000001",
+        "111-0000001-0000001",
+    ]
     assert "SECRET" not in page.content()
     assert page.locator("#freshness").inner_text().startswith("Synced")
     page.locator("tbody[data-order='111-0000001-0000001'] summary").click()
@@ -87,10 +93,16 @@ def test_inventory_listings_and_settlements_pages(live_server, watched):
     assert "SECRET" not in page.content()
 
 
-@pytest.mark.parametrize(("name", "ready"), [
-    ("orders", "#orders-table"), ("inventory", "#stock-table"), ("listings", "#listings-table"),
-    ("settlements", "#settlements-table"), ("overview", "#overview-attention"),
-])
+@pytest.mark.parametrize(
+    ("name", "ready"),
+    [
+        ("orders", "#orders-table"),
+        ("inventory", "#stock-table"),
+        ("listings", "#listings-table"),
+        ("settlements", "#settlements-table"),
+        ("overview", "#overview-attention"),
+    ],
+)
 def test_data_pages_at_phone_width(live_server, watched, name: str, ready: str):
     p = f.seed(make_personas("Data"))
     page = watched

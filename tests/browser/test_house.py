@@ -24,7 +24,9 @@ def _link_from_last_email(path: str) -> str:
     return match.group(1).rstrip(".")
 
 
-def test_sign_up_invite_accept_role_and_two_factor(live_server, watched, browser, page_problems: PageProblems, settings):
+def test_sign_up_invite_accept_role_and_two_factor(
+    live_server, watched, browser, page_problems: PageProblems, settings
+):
     settings.SITE_URL = live_server.url
     page = watched
     base = live_server.url

@@ -19,7 +19,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _attr(page, selector: str, name: str) -> list[str]:
-    values: list[str] = page.locator(selector).evaluate_all(f"els => els.map(e => e.dataset.{name})")
+    values: list[str] = page.locator(selector).evaluate_all(
+        f"els => els.map(e => e.dataset.{name})"
+    )
     return values
 
 
@@ -55,7 +57,9 @@ def test_transactions_page_filters_charges_and_links(live_server, watched):
     p = seed_money(make_personas("Money"))
     page = watched
     _sign_in(page, live_server, p.viewer)
-    page.goto(f"{live_server.url}/t/{p.team.slug}/transactions/?date_from=2026-02-01&date_to=2026-02-28")
+    page.goto(
+        f"{live_server.url}/t/{p.team.slug}/transactions/?date_from=2026-02-01&date_to=2026-02-28"
+    )
     assert page.locator("tbody.transaction").count() == 5
     assert "SECRET" not in page.content()
     page.select_option("#filter_type", "Refund")
@@ -94,11 +98,14 @@ def test_order_page_from_the_orders_list(live_server, watched):
     assert "SECRET" not in page.content()
 
 
-@pytest.mark.parametrize(("path", "ready"), [
-    ("transactions/?date_from=2026-02-01", "#transactions-table"),
-    ("fees/?month_from=2026-02&month_to=2026-02", "#fees-by-sku"),
-    (f"orders/detail/?order={ORDER}", "#order-items"),
-])
+@pytest.mark.parametrize(
+    ("path", "ready"),
+    [
+        ("transactions/?date_from=2026-02-01", "#transactions-table"),
+        ("fees/?month_from=2026-02&month_to=2026-02", "#fees-by-sku"),
+        (f"orders/detail/?order={ORDER}", "#order-items"),
+    ],
+)
 def test_money_pages_at_phone_width(live_server, watched, path: str, ready: str):
     p = seed_money(make_personas("Money"))
     page = watched

@@ -17,8 +17,19 @@ from tests.factories import make_personas
 @pytest.mark.django_db(transaction=True)
 def test_a_kept_team_is_timed_again_page_by_page_and_dropped(capsys):
     other = make_personas("other")
-    call_command("bench", "pages", "--orders", "300", "--skus", "20", "--runs", "1", "--keep",
-                 "--only", "overview, last 7 days")
+    call_command(
+        "bench",
+        "pages",
+        "--orders",
+        "300",
+        "--skus",
+        "20",
+        "--runs",
+        "1",
+        "--keep",
+        "--only",
+        "overview, last 7 days",
+    )
     seeded = json.loads(capsys.readouterr().out)
     assert list(seeded["pages"]) == ["overview, last 7 days"]
     assert "orders_csv_export" not in seeded
@@ -26,7 +37,18 @@ def test_a_kept_team_is_timed_again_page_by_page_and_dropped(capsys):
     team = Team.objects.get(slug=kept["slug"])
     assert User.objects.filter(email=kept["login"]).exists()
 
-    call_command("bench", "pages", "--team", kept["slug"], "--runs", "1", "--only", "settlements", "--only", "orders export")
+    call_command(
+        "bench",
+        "pages",
+        "--team",
+        kept["slug"],
+        "--runs",
+        "1",
+        "--only",
+        "settlements",
+        "--only",
+        "orders export",
+    )
     again = json.loads(capsys.readouterr().out)
     assert again["order_lines"] == seeded["order_lines"]
     assert list(again["pages"]) == ["settlements"]

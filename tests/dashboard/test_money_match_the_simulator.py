@@ -42,24 +42,40 @@ def months(first: date, last: date) -> list[date]:
 
 
 def test_the_fee_breakdown_shows_the_simulators_truth(
-    personas: Personas, connection: SellerConnection, seller: SimSeller, fast_sync: None, utc_days: None
+    personas: Personas,
+    connection: SellerConnection,
+    seller: SimSeller,
+    fast_sync: None,
+    utc_days: None,
 ):
     team = personas.team
-    assert sync_run(team_id=team.id, connection_id=connection.id, family=Family.FINANCES) == SyncStatus.DONE
+    assert (
+        sync_run(team_id=team.id, connection_id=connection.id, family=Family.FINANCES)
+        == SyncStatus.DONE
+    )
     whole = seller.truth(families="fees")
     client = Client()
     client.force_login(personas.viewer)
     checked = 0
-    for month in months(date.fromisoformat(whole["history_start"]), date.fromisoformat(whole["as_of"][:10])):
-        truth = seller.truth(families="fees", **{"from": month.isoformat(), "to": month_end(month).isoformat()})["fees"]
+    for month in months(
+        date.fromisoformat(whole["history_start"]), date.fromisoformat(whole["as_of"][:10])
+    ):
+        truth = seller.truth(
+            families="fees", **{"from": month.isoformat(), "to": month_end(month).isoformat()}
+        )["fees"]
         label = month.strftime("%Y-%m")
-        html = client.get(f"/t/{team.slug}/fees/", {"month_from": label, "month_to": label}).content.decode()
+        html = client.get(
+            f"/t/{team.slug}/fees/", {"month_from": label, "month_to": label}
+        ).content.decode()
         shown: dict[str, dict[str, Decimal]] = {}
         for fee_type, currency, amount in re.findall(
-            r'class="fee-type" data-type="([^"]+)" data-currency="(\w+)" data-amount="([^"]+)"', html
+            r'class="fee-type" data-type="([^"]+)" data-currency="(\w+)" data-amount="([^"]+)"',
+            html,
         ):
             shown.setdefault(fee_type, {})[currency] = Decimal(amount)
-        assert shown == {k: {c: Decimal(v) for c, v in d.items()} for k, d in truth["by_type"].items()}, label
+        assert shown == {
+            k: {c: Decimal(v) for c, v in d.items()} for k, d in truth["by_type"].items()
+        }, label
         checked += len(shown)
     assert checked > 0
 
@@ -67,7 +83,10 @@ def test_the_fee_breakdown_shows_the_simulators_truth(
 def _rollup(team_id: int, connection_id: int) -> dict[tuple[Any, ...], tuple[Decimal, int]]:
     with team_scope(team_id):
         return {
-            (r.marketplace_id, r.month, r.currency, r.category, r.kind, r.description, r.sku): (r.amount, r.charges)
+            (r.marketplace_id, r.month, r.currency, r.category, r.kind, r.description, r.sku): (
+                r.amount,
+                r.charges,
+            )
             for r in ChargeSkuMonth.objects.filter(connection_id=connection_id)
         }
 
@@ -88,16 +107,25 @@ def _scale(breakdowns: list[dict[str, Any]], leaf: str, factor: int) -> None:
 
 
 def test_the_charges_rollup_stays_exact_when_a_transaction_changes(
-    personas: Personas, connection: SellerConnection, seller: SimSeller, fast_sync: None, sim_zones: None
+    personas: Personas,
+    connection: SellerConnection,
+    seller: SimSeller,
+    fast_sync: None,
+    sim_zones: None,
 ):
     team_id = personas.team.id
-    assert sync_run(team_id=team_id, connection_id=connection.id, family=Family.FINANCES) == SyncStatus.DONE
+    assert (
+        sync_run(team_id=team_id, connection_id=connection.id, family=Family.FINANCES)
+        == SyncStatus.DONE
+    )
     incremental = _rollup(team_id, connection.id)
     assert incremental
     assert incremental == _rebuilt(team_id, connection.id)
     # Multi-item shipments split their fees by SKU: every fee of a shipment has its SKU.
     with team_scope(team_id):
-        assert not Charge.objects.filter(connection=connection, kind="AmazonFees", description="Commission", sku="").exists()
+        assert not Charge.objects.filter(
+            connection=connection, kind="AmazonFees", description="Commission", sku=""
+        ).exists()
 
     # Amazon sends one of the transactions it sent before again, changed: posted 40 days earlier
     # (another month), in another marketplace, for another SKU, with twice the commission.
@@ -110,7 +138,9 @@ def test_the_charges_rollup_stays_exact_when_a_transaction_changes(
         for t in (page.get("payload") or {}).get("transactions") or []:
             if changed or t["transactionType"] != "Shipment" or len(t["items"]) != 1:
                 continue
-            posted = datetime.fromisoformat(t["postedDate"].replace("Z", "+00:00")) - timedelta(days=40)
+            posted = datetime.fromisoformat(t["postedDate"].replace("Z", "+00:00")) - timedelta(
+                days=40
+            )
             t["postedDate"] = posted.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             t["marketplaceDetails"]["marketplaceId"] = "A1AM78C64UM0Y8"
             t["sellingPartnerMetadata"]["marketplaceId"] = "A1AM78C64UM0Y8"
@@ -121,7 +151,12 @@ def test_the_charges_rollup_stays_exact_when_a_transaction_changes(
         return page
 
     client.list_transactions = list_transactions  # type: ignore[method-assign]
-    assert sync_run(team_id=team_id, connection_id=connection.id, family=Family.FINANCES, client=client) == SyncStatus.DONE
+    assert (
+        sync_run(
+            team_id=team_id, connection_id=connection.id, family=Family.FINANCES, client=client
+        )
+        == SyncStatus.DONE
+    )
     assert changed, "the second run read a shipment again"
     after = _rollup(team_id, connection.id)
     assert after != incremental

@@ -35,7 +35,9 @@ def data(personas: Personas) -> Personas:
     return seed_money(personas)
 
 
-def get(p: Personas, path: str, params: dict[str, str] | None = None, user=None, status: int = 200) -> str:
+def get(
+    p: Personas, path: str, params: dict[str, str] | None = None, user=None, status: int = 200
+) -> str:
     response = client_for(user or p.viewer).get(f"/t/{p.team.slug}/{path}", params or {})
     assert response.status_code == status
     return response.content.decode()
@@ -83,7 +85,13 @@ def test_the_order_page_profit_with_every_cost_known(data: Personas):
     from ams.procurement.models import ProductCost
 
     with team_scope(data.team.id):
-        ProductCost.objects.create(team=data.team, sku="LAMP-1", currency="USD", unit_cost=Decimal("10.00"), effective_from=date(2026, 1, 1))
+        ProductCost.objects.create(
+            team=data.team,
+            sku="LAMP-1",
+            currency="USD",
+            unit_cost=Decimal("10.00"),
+            effective_from=date(2026, 1, 1),
+        )
     html = get(data, "orders/detail/", {"order": ORDER})
     # MUG-1 3.60 + LAMP-1 (35.00 - 9.35 - 10.00 = 15.65)
     assert "19.25 USD" in html.split('id="order-profit"')[1].split("</p>")[0]
@@ -98,7 +106,9 @@ def test_another_teams_order_is_a_404(data: Personas):
     get(data, "orders/detail/", {"order": "999-SECRET-0000001"}, status=404)
     get(data, "orders/detail/", {"order": "no-such-order"}, status=404)
     get(data, "orders/detail/", {}, status=400)
-    response = client_for(data.outsider).get(f"/t/{data.team.slug}/orders/detail/", {"order": ORDER})
+    response = client_for(data.outsider).get(
+        f"/t/{data.team.slug}/orders/detail/", {"order": ORDER}
+    )
     assert response.status_code == 404
 
 
@@ -158,17 +168,25 @@ def test_an_order_or_settlement_filter_needs_no_date(data: Personas):
 
 
 def test_the_matching_charges_add_up(data: Personas):
-    html = get(data, "transactions/", {**FEBRUARY, "kind": "AmazonFees", "charge": "Commission", "sku": "MUG-1"})
+    html = get(
+        data,
+        "transactions/",
+        {**FEBRUARY, "kind": "AmazonFees", "charge": "Commission", "sku": "MUG-1"},
+    )
     assert attribute(html, 'class="charge-total" data-currency="USD" data-amount') == ["-4.00"]
 
 
 def test_transactions_export_one_row_per_charge_with_the_filters(data: Personas):
     client = client_for(data.viewer)
-    response = client.get(f"/t/{data.team.slug}/transactions/", {**FEBRUARY, "type": "Shipment", "format": "csv"})
+    response = client.get(
+        f"/t/{data.team.slug}/transactions/", {**FEBRUARY, "type": "Shipment", "format": "csv"}
+    )
     rows = csv_rows(response)
     assert {r["type"] for r in rows} == {"Shipment"}
     assert len(rows) == 6 + 2 + 2
-    assert sum(Decimal(r["charge_amount"]) for r in rows if r["currency"] == "USD") == Decimal("43.25")
+    assert sum(Decimal(r["charge_amount"]) for r in rows if r["currency"] == "USD") == Decimal(
+        "43.25"
+    )
     assert {r["local_day"] for r in rows} == {"2026-02-03", "2026-02-04", "2026-02-28"}
     assert not any("SECRET" in v for r in rows for v in r.values())
     response = client.get(f"/t/{data.team.slug}/transactions/", {"order": ORDER, "format": "xlsx"})
@@ -187,7 +205,9 @@ def test_the_outsider_sees_none_of_the_money(data: Personas):
     html = outsider.get(f"/t/{data.outsider_team.slug}/transactions/", FEBRUARY).content.decode()
     assert len(transaction_ids(html)) == 1
     assert "MUG-1" not in html
-    html = outsider.get(f"/t/{data.outsider_team.slug}/fees/", {"month_from": "2026-02", "month_to": "2026-02"}).content.decode()
+    html = outsider.get(
+        f"/t/{data.outsider_team.slug}/fees/", {"month_from": "2026-02", "month_to": "2026-02"}
+    ).content.decode()
     assert "-77.77" in html
     assert "MUG-1" not in html
 
@@ -200,16 +220,28 @@ FEB = {"month_from": "2026-02", "month_to": "2026-02"}
 
 def test_fee_breakdown_by_type_and_sku_with_totals_per_currency(data: Personas):
     html = get(data, "fees/", FEB)
-    totals = dict(zip(attribute(html, 'class="fee-total" data-currency'), attribute(html, 'data-amount'), strict=False))
+    totals = dict(
+        zip(
+            attribute(html, 'class="fee-total" data-currency'),
+            attribute(html, "data-amount"),
+            strict=False,
+        )
+    )
     # USD: -3.00 - 3.40 - 5.25 - 4.10 + 5.25 - 1.05 - 12.00 - 1.00 (28 February, local) = -24.55
     assert totals == {"EUR": "-4.50", "USD": "-24.55"}
     types = {
         (t, c): a
-        for t, c, a in re.findall(r'class="fee-type" data-type="([^"]+)" data-currency="(\w+)" data-amount="([^"]+)"', html)
+        for t, c, a in re.findall(
+            r'class="fee-type" data-type="([^"]+)" data-currency="(\w+)" data-amount="([^"]+)"',
+            html,
+        )
     }
     assert types == {
-        ("Commission", "EUR"): "-4.50", ("Commission", "USD"): "-4.00", ("FBAPerUnitFulfillmentFee", "USD"): "-7.50",
-        ("RefundCommission", "USD"): "-1.05", ("Storage Fee", "USD"): "-12.00",
+        ("Commission", "EUR"): "-4.50",
+        ("Commission", "USD"): "-4.00",
+        ("FBAPerUnitFulfillmentFee", "USD"): "-7.50",
+        ("RefundCommission", "USD"): "-1.05",
+        ("Storage Fee", "USD"): "-12.00",
     }
     skus = attribute(html, 'class="fee-sku" data-sku')
     assert set(skus) == {"LAMP-1", "MUG-1", ""}
@@ -220,22 +252,34 @@ def test_fee_breakdown_by_type_and_sku_with_totals_per_currency(data: Personas):
 
 def test_every_fee_figure_links_to_transactions_that_add_up_to_it(data: Personas):
     html = get(data, "fees/", FEB)
-    links = re.findall(r'<a href="(/t/[^"]+/transactions/\?[^"]+)" class="drill[^"]*">([^<]+)</a>', html)
+    links = re.findall(
+        r'<a href="(/t/[^"]+/transactions/\?[^"]+)" class="drill[^"]*">([^<]+)</a>', html
+    )
     assert len(links) >= 10
     client = client_for(data.viewer)
     for href, figure in links:
         amount = Decimal(figure.split()[0])
         drilled = client.get(unescape(href)).content.decode()
         currency = re.search(r"currency=(\w+)", unescape(href)).group(1)  # type: ignore[union-attr]
-        matched = dict(zip(attribute(drilled, 'class="charge-total" data-currency'), attribute(drilled, "data-amount"), strict=False))
+        matched = dict(
+            zip(
+                attribute(drilled, 'class="charge-total" data-currency'),
+                attribute(drilled, "data-amount"),
+                strict=False,
+            )
+        )
         assert Decimal(matched[currency]) == amount, href
 
 
 def test_fee_filters_and_export(data: Personas):
     html = get(data, "fees/", {**FEB, "marketplace": f.DE})
     assert attribute(html, 'class="fee-total" data-currency') == ["EUR"]
-    assert attribute(get(data, "fees/", {**FEB, "currency": "usd"}), 'class="fee-total" data-currency') == ["USD"]
-    response = client_for(data.viewer).get(f"/t/{data.team.slug}/fees/", {**FEB, "currency": "USD", "format": "csv"})
+    assert attribute(
+        get(data, "fees/", {**FEB, "currency": "usd"}), 'class="fee-total" data-currency'
+    ) == ["USD"]
+    response = client_for(data.viewer).get(
+        f"/t/{data.team.slug}/fees/", {**FEB, "currency": "USD", "format": "csv"}
+    )
     rows = csv_rows(response)
     assert {r["currency"] for r in rows} == {"USD"}
     assert {r["month"] for r in rows} == {"2026-02"}

@@ -45,21 +45,45 @@ def at(day: int, hour: int = 18, month: int = 2) -> datetime:
     return datetime(2026, month, day, hour, tzinfo=UTC)
 
 
-def transaction(team: Team, c: SellerConnection, transaction_id: str, *, posted: datetime, kind: str,
-                charges: list[tuple[str, str, str, str]], marketplace_id: str = f.US, currency: str = "USD") -> None:
+def transaction(
+    team: Team,
+    c: SellerConnection,
+    transaction_id: str,
+    *,
+    posted: datetime,
+    kind: str,
+    charges: list[tuple[str, str, str, str]],
+    marketplace_id: str = f.US,
+    currency: str = "USD",
+) -> None:
     """A posted transaction with its charges: (category, kind, description, amount)."""
     now = timezone.now()
     with team_scope(team.id):
         Transaction.objects.create(
-            team=team, connection=c, transaction_id=transaction_id, transaction_type=kind, status="RELEASED",
-            posted_at=posted, marketplace_id=marketplace_id, currency=currency,
-            total_amount=sum((Decimal(a) for *_rest, a in charges), Decimal(0)), synced_at=now,
+            team=team,
+            connection=c,
+            transaction_id=transaction_id,
+            transaction_type=kind,
+            status="RELEASED",
+            posted_at=posted,
+            marketplace_id=marketplace_id,
+            currency=currency,
+            total_amount=sum((Decimal(a) for *_rest, a in charges), Decimal(0)),
+            synced_at=now,
         )
         for position, (category, charge_kind, description, amount) in enumerate(charges):
             Charge.objects.create(
-                team=team, connection=c, transaction_id=transaction_id, position=position, posted_at=posted,
-                category=category, kind=charge_kind, description=description, amount=Decimal(amount),
-                currency=currency, synced_at=now,
+                team=team,
+                connection=c,
+                transaction_id=transaction_id,
+                position=position,
+                posted_at=posted,
+                category=category,
+                kind=charge_kind,
+                description=description,
+                amount=Decimal(amount),
+                currency=currency,
+                synced_at=now,
             )
 
 
@@ -67,8 +91,18 @@ def refresh(team: Team, c: SellerConnection) -> None:
     """The rollups, as the ingests refresh them."""
     with team_scope(team.id):
         for marketplace_id in (f.US, f.DE):
-            order_days_refresh(connection_id=c.id, marketplace_id=marketplace_id, first=at(20, 0, 1), last=at(11, 0))
-            charge_days_refresh(connection_id=c.id, marketplace_id=marketplace_id, first=at(20, 0, 1), last=at(11, 0))
+            order_days_refresh(
+                connection_id=c.id,
+                marketplace_id=marketplace_id,
+                first=at(20, 0, 1),
+                last=at(11, 0),
+            )
+            charge_days_refresh(
+                connection_id=c.id,
+                marketplace_id=marketplace_id,
+                first=at(20, 0, 1),
+                last=at(11, 0),
+            )
             sku_summary_refresh(connection_id=c.id, marketplace_id=marketplace_id, now=at(10, 12))
 
 
@@ -78,31 +112,81 @@ def seed(p: Personas) -> SellerConnection:
     # This period, in the US (USD) and Germany (EUR).
     f.order(team, c, at=at(5), lines=[("MUG-1", 2, "40.00")], order_id="111-0000001-0000001")
     f.order(team, c, at=at(6), lines=[("LAMP-1", 1, "35.00")], order_id="111-0000002-0000001")
-    f.order(team, c, at=at(8), lines=[("LAMP-1", 1, "30.00")], marketplace_id=f.DE, currency="EUR", order_id="302-0000003-0000001")
+    f.order(
+        team,
+        c,
+        at=at(8),
+        lines=[("LAMP-1", 1, "30.00")],
+        marketplace_id=f.DE,
+        currency="EUR",
+        order_id="302-0000003-0000001",
+    )
     # The previous period.
-    f.order(team, c, at=at(30, month=1), lines=[("MUG-1", 5, "100.00"), ("LAMP-1", 1, "30.00")], order_id="111-0000004-0000001")
+    f.order(
+        team,
+        c,
+        at=at(30, month=1),
+        lines=[("MUG-1", 5, "100.00"), ("LAMP-1", 1, "30.00")],
+        order_id="111-0000004-0000001",
+    )
     # Money posted in each period.
-    transaction(team, c, "T-SHIP", posted=at(6, 12), kind="Shipment", charges=[
-        ("Sales", "ProductCharges", "Principal", "75.00"),
-        ("Expenses", "AmazonFees", "FBAPerUnitFulfillmentFee", "-10.00"),
-        ("Expenses", "AmazonFees", "Commission", "-11.25"),
-    ])
-    transaction(team, c, "T-REFUND", posted=at(9, 12), kind="Refund", charges=[
-        ("Sales", "ProductCharges", "Principal", "-20.00"),
-        ("Expenses", "AmazonFees", "Commission", "3.00"),
-    ])
-    transaction(team, c, "T-BEFORE", posted=at(31, 12, month=1), kind="Shipment", charges=[
-        ("Sales", "ProductCharges", "Principal", "130.00"),
-        ("Expenses", "AmazonFees", "Commission", "-20.00"),
-    ])
+    transaction(
+        team,
+        c,
+        "T-SHIP",
+        posted=at(6, 12),
+        kind="Shipment",
+        charges=[
+            ("Sales", "ProductCharges", "Principal", "75.00"),
+            ("Expenses", "AmazonFees", "FBAPerUnitFulfillmentFee", "-10.00"),
+            ("Expenses", "AmazonFees", "Commission", "-11.25"),
+        ],
+    )
+    transaction(
+        team,
+        c,
+        "T-REFUND",
+        posted=at(9, 12),
+        kind="Refund",
+        charges=[
+            ("Sales", "ProductCharges", "Principal", "-20.00"),
+            ("Expenses", "AmazonFees", "Commission", "3.00"),
+        ],
+    )
+    transaction(
+        team,
+        c,
+        "T-BEFORE",
+        posted=at(31, 12, month=1),
+        kind="Shipment",
+        charges=[
+            ("Sales", "ProductCharges", "Principal", "130.00"),
+            ("Expenses", "AmazonFees", "Commission", "-20.00"),
+        ],
+    )
     refresh(team, c)
     # The outsider sells a lot of its own SKU in the same days.
     oc = f.connected(p.outsider_team)
-    f.order(p.outsider_team, oc, at=at(6), lines=[("SECRET-SKU", 9, "999.00")], order_id="999-SECRET-0000001")
-    transaction(p.outsider_team, oc, "T-SECRET", posted=at(6, 12), kind="Shipment", charges=[("Sales", "ProductCharges", "Principal", "999.00")])
+    f.order(
+        p.outsider_team,
+        oc,
+        at=at(6),
+        lines=[("SECRET-SKU", 9, "999.00")],
+        order_id="999-SECRET-0000001",
+    )
+    transaction(
+        p.outsider_team,
+        oc,
+        "T-SECRET",
+        posted=at(6, 12),
+        kind="Shipment",
+        charges=[("Sales", "ProductCharges", "Principal", "999.00")],
+    )
     with team_scope(p.outsider_team.id):
         order_days_refresh(connection_id=oc.id, marketplace_id=f.US, first=at(6), last=at(6))
-        charge_days_refresh(connection_id=oc.id, marketplace_id=f.US, first=at(6, 12), last=at(6, 12))
+        charge_days_refresh(
+            connection_id=oc.id, marketplace_id=f.US, first=at(6, 12), last=at(6, 12)
+        )
     return c
 
 
@@ -121,7 +205,9 @@ def data(personas: Personas) -> Personas:
 
 def overview_html(p: Personas, params: dict[str, str] | None = None, user=None) -> str:
     with time_machine.travel(datetime(2026, 2, 10, 12, tzinfo=UTC), tick=False):
-        response = client_for(user or p.viewer).get(f"/t/{p.team.slug}/overview/", {"period": "7d", **(params or {})})
+        response = client_for(user or p.viewer).get(
+            f"/t/{p.team.slug}/overview/", {"period": "7d", **(params or {})}
+        )
     assert response.status_code == 200
     return response.content.decode()
 
@@ -151,15 +237,25 @@ def test_figures_against_the_previous_period_per_currency(data: Personas):
     assert (usd.sales.current, usd.sales.previous) == (Decimal("75.00"), Decimal("130.00"))
     assert (usd.units.current, usd.units.previous) == (3, 6)
     assert (usd.orders.current, usd.orders.previous) == (2, 1)
-    assert (usd.average_price.current, usd.average_price.previous) == (Decimal("25.00"), Decimal("21.67"))
+    assert (usd.average_price.current, usd.average_price.previous) == (
+        Decimal("25.00"),
+        Decimal("21.67"),
+    )
     assert usd.sales.change == Decimal("-55.00")
     assert usd.sales.change_percent == Decimal("-42.3")
     # Fees net of those Amazon gave back with the refund; refunds are the sales side of refunds.
     assert (usd.fees.current, usd.fees.previous) == (Decimal("18.25"), Decimal("20.00"))
     assert (usd.refunds.current, usd.refunds.previous) == (Decimal("20.00"), Decimal(0))
-    assert (usd.net_proceeds.current, usd.net_proceeds.previous) == (Decimal("36.75"), Decimal("110.00"))
+    assert (usd.net_proceeds.current, usd.net_proceeds.previous) == (
+        Decimal("36.75"),
+        Decimal("110.00"),
+    )
     eur = figures(data)["EUR"]
-    assert (eur.sales.current, eur.sales.previous, eur.units.current) == (Decimal("30.00"), Decimal(0), 1)
+    assert (eur.sales.current, eur.sales.previous, eur.units.current) == (
+        Decimal("30.00"),
+        Decimal(0),
+        1,
+    )
     assert eur.sales.change_percent is None  # from nothing: no percentage
     assert set(figures(data, f.DE)) == {"EUR"}
 
@@ -191,9 +287,15 @@ def test_the_page_shows_the_comparison_and_says_currencies_are_not_added(data: P
 def test_a_figure_links_to_the_rows_behind_it(data: Personas):
     html = overview_html(data, {"marketplace": f.US})
     link = unescape(first_href(row(html, "USD", "orders")))
-    assert link == f"/t/{data.team.slug}/orders/?date_from=2026-02-04&date_to=2026-02-10&marketplace={f.US}"
+    assert (
+        link
+        == f"/t/{data.team.slug}/orders/?date_from=2026-02-04&date_to=2026-02-10&marketplace={f.US}"
+    )
     orders = client_for(data.viewer).get(link).content.decode()
-    assert re.findall(r'data-order="([^"]+)"', orders) == ["111-0000002-0000001", "111-0000001-0000001"]
+    assert re.findall(r'data-order="([^"]+)"', orders) == [
+        "111-0000002-0000001",
+        "111-0000001-0000001",
+    ]
     previous = unescape(re.findall(r'href="([^"]+)"', row(html, "USD", "orders"))[1])
     assert "date_from=2026-01-28&date_to=2026-02-03" in previous
     fees = unescape(first_href(row(html, "USD", "fees")))
@@ -226,10 +328,16 @@ def test_profit_needs_a_cost_for_every_sku_sold_and_uses_the_cost_of_each_day(da
 
     # The range join agrees with the cost lookup of the order pages, day by day.
     with team_scope(data.team.id):
-        sold = list(SkuDay.objects.filter(team=data.team, day__gte=date(2026, 2, 4), currency="USD"))
-        costs = costs_for(data.team, [CostKey(s.sku, s.marketplace_id, s.day, s.currency) for s in sold])
+        sold = list(
+            SkuDay.objects.filter(team=data.team, day__gte=date(2026, 2, 4), currency="USD")
+        )
+        costs = costs_for(
+            data.team, [CostKey(s.sku, s.marketplace_id, s.day, s.currency) for s in sold]
+        )
     expected = sum(
-        (costs[CostKey(s.sku, s.marketplace_id, s.day, s.currency)].unit_cost or Decimal(0)) * s.units for s in sold
+        (costs[CostKey(s.sku, s.marketplace_id, s.day, s.currency)].unit_cost or Decimal(0))
+        * s.units
+        for s in sold
     )
     assert usd.cost_of_goods.current == expected
 
@@ -253,11 +361,15 @@ def test_top_and_falling_skus_link_to_their_orders(data: Personas):
 def test_period_choices(data: Personas):
     assert "Month to date" in overview_html(data, {"period": "mtd"})
     assert "Feb 1, 2026 \u2013 Feb 10, 2026 (10 days)" in overview_html(data, {"period": "mtd"})
-    custom = overview_html(data, {"period": "custom", "date_from": "2026-01-30", "date_to": "2026-01-30"})
+    custom = overview_html(
+        data, {"period": "custom", "date_from": "2026-01-30", "date_to": "2026-01-30"}
+    )
     assert "Jan 30, 2026 \u2013 Jan 30, 2026 (1 day)" in custom
     assert ">6</a>" in row(custom, "USD", "units")
     # A custom period without its dates, or backwards, is the default window, not an error.
-    assert "(30 days)" in overview_html(data, {"period": "custom", "date_from": "2026-02-05", "date_to": "2026-02-01"})
+    assert "(30 days)" in overview_html(
+        data, {"period": "custom", "date_from": "2026-02-05", "date_to": "2026-02-01"}
+    )
     assert "(30 days)" in overview_html(data, {"period": "nonsense"})
 
 
@@ -285,12 +397,32 @@ def test_stock_health_counts_and_the_inventory_filters_behind_them(data: Persona
     f.stock(team, c, "RISK-1", fulfillable=5, inbound=10)  # 15 days < 30: at risk
     with team_scope(team.id):
         now = timezone.now()
-        InventoryHealth.objects.create(team=team, connection=c, marketplace_id=f.US, sku="SLOW-1", excess_quantity=25,
-                                       alert="", synced_at=now)
-        RestockAdvice.objects.create(team=team, connection=c, marketplace_id=f.US, sku="RISK-1", alert="low_stock",
-                                     recommended_action="Create shipping plan", synced_at=now)
-        InventoryHealth.objects.create(team=team, connection=c, marketplace_id=f.US, sku="RISK-1", alert="low_stock",
-                                       synced_at=now)
+        InventoryHealth.objects.create(
+            team=team,
+            connection=c,
+            marketplace_id=f.US,
+            sku="SLOW-1",
+            excess_quantity=25,
+            alert="",
+            synced_at=now,
+        )
+        RestockAdvice.objects.create(
+            team=team,
+            connection=c,
+            marketplace_id=f.US,
+            sku="RISK-1",
+            alert="low_stock",
+            recommended_action="Create shipping plan",
+            synced_at=now,
+        )
+        InventoryHealth.objects.create(
+            team=team,
+            connection=c,
+            marketplace_id=f.US,
+            sku="RISK-1",
+            alert="low_stock",
+            synced_at=now,
+        )
     # The outsider's stock, summarised as well, counts in nothing of the team's.
     outsider = data.outsider_team
     f.stock(outsider, seller_connection(outsider), "RISK-1", fulfillable=500)
@@ -324,25 +456,48 @@ def test_a_skus_stock_history(data: Personas):
     today = timezone.now().date()
     with team_scope(team.id):
         for n, fulfillable in enumerate((10, 7, 3)):
-            StockSnapshot.objects.create(team=team, connection=c, marketplace_id=f.US, sku="MUG-1",
-                                         day=today - timedelta(days=2 - n),
-                                         fulfillable=fulfillable, inbound=5, reserved=1, unfulfillable=0, total=fulfillable + 6)
+            StockSnapshot.objects.create(
+                team=team,
+                connection=c,
+                marketplace_id=f.US,
+                sku="MUG-1",
+                day=today - timedelta(days=2 - n),
+                fulfillable=fulfillable,
+                inbound=5,
+                reserved=1,
+                unfulfillable=0,
+                total=fulfillable + 6,
+            )
     f.stock(team, c, "MUG-1", fulfillable=3)
     client = client_for(data.viewer)
-    page = client.get(f"/t/{team.slug}/inventory/history/", {"sku": "MUG-1", "marketplace": f.US}).content.decode()
+    page = client.get(
+        f"/t/{team.slug}/inventory/history/", {"sku": "MUG-1", "marketplace": f.US}
+    ).content.decode()
     assert 'id="stock-history-chart"' in page
     assert '"fulfillable": [10, 7, 3]' in page
     assert client.get(f"/t/{team.slug}/inventory/history/").status_code == 400
     inventory = client.get(f"/t/{team.slug}/inventory/").content.decode()
     assert f"/t/{team.slug}/inventory/history/?sku=MUG-1&amp;marketplace={f.US}" in inventory
     # Another team's SKU has no history here, and the outsider cannot open ours.
-    assert "No stock history" in client.get(f"/t/{team.slug}/inventory/history/", {"sku": "SECRET-SKU"}).content.decode()
-    assert client_for(data.outsider).get(f"/t/{team.slug}/inventory/history/", {"sku": "MUG-1"}).status_code == 404
+    assert (
+        "No stock history"
+        in client.get(f"/t/{team.slug}/inventory/history/", {"sku": "SECRET-SKU"}).content.decode()
+    )
+    assert (
+        client_for(data.outsider)
+        .get(f"/t/{team.slug}/inventory/history/", {"sku": "MUG-1"})
+        .status_code
+        == 404
+    )
 
 
 def test_the_outsider_sees_none_of_it(data: Personas):
     assert client_for(data.outsider).get(f"/t/{data.team.slug}/overview/").status_code == 404
-    own = client_for(data.outsider).get(f"/t/{data.outsider_team.slug}/overview/", {"period": "7d"}).content.decode()
+    own = (
+        client_for(data.outsider)
+        .get(f"/t/{data.outsider_team.slug}/overview/", {"period": "7d"})
+        .content.decode()
+    )
     assert "MUG-1" not in own
     assert "LAMP-1" not in own
 
@@ -352,17 +507,30 @@ def test_the_day_rollups_match_the_rows_after_an_order_changes(data: Personas):
     c = seller_connection(team)
     with team_scope(team.id):
         # A later batch: the Feb 5 order is cancelled and a refund is posted the same day.
-        OrderLine.objects.filter(team=team, amazon_order_id="111-0000001-0000001").update(status="cancelled")
+        OrderLine.objects.filter(team=team, amazon_order_id="111-0000001-0000001").update(
+            status="cancelled"
+        )
         order_days_refresh(connection_id=c.id, marketplace_id=f.US, first=at(5), last=at(5))
         sku_summary_refresh(connection_id=c.id, marketplace_id=f.US, now=at(10, 12))
-    transaction(team, c, "T-REFUND-2", posted=at(9, 13), kind="Refund", charges=[("Sales", "ProductCharges", "Principal", "-5.00")])
+    transaction(
+        team,
+        c,
+        "T-REFUND-2",
+        posted=at(9, 13),
+        kind="Refund",
+        charges=[("Sales", "ProductCharges", "Principal", "-5.00")],
+    )
     with team_scope(team.id):
-        charge_days_refresh(connection_id=c.id, marketplace_id=f.US, first=at(9, 13), last=at(9, 13))
+        charge_days_refresh(
+            connection_id=c.id, marketplace_id=f.US, first=at(9, 13), last=at(9, 13)
+        )
     usd = figures(data)["USD"]
     assert usd.refunds.current == Decimal("25.00")
     with team_scope(team.id):
         moves = ov.sku_moves(team, ov.preset_period("7d", today=TODAY))
         assert ov.sku_moves(team, ov.preset_period("7d", today=TODAY), window="7d") == moves
-        units = SkuDay.objects.filter(team=team, sku="MUG-1", day=date(2026, 2, 5)).aggregate(u=Sum("units"))["u"]
+        units = SkuDay.objects.filter(team=team, sku="MUG-1", day=date(2026, 2, 5)).aggregate(
+            u=Sum("units")
+        )["u"]
     assert units is None  # cancelled lines sold nothing
     assert [m.sku for m in moves["USD"]["top"]] == ["LAMP-1"]

@@ -24,7 +24,9 @@ pytestmark = pytest.mark.django_db
 Goods = dict[tuple[str, bool], tuple[Decimal, int, int]]
 
 
-def priced_and_day_by_day(p: Personas, window: str, marketplace: str = "") -> tuple[Goods | None, Goods]:
+def priced_and_day_by_day(
+    p: Personas, window: str, marketplace: str = ""
+) -> tuple[Goods | None, Goods]:
     period = ov.preset_period(window, today=TODAY)
     with team_scope(p.team.id):
         priced = ov._priced_windows(p.team, period, marketplace, window)
@@ -38,7 +40,9 @@ def data(personas: Personas) -> Personas:
     # The outsider's summary and costs are priced too, in its own rows.
     outsider = personas.outsider_team
     with team_scope(outsider.id):
-        sku_summary_refresh(connection_id=seller_connection(outsider).id, marketplace_id=f.US, now=at(10, 12))
+        sku_summary_refresh(
+            connection_id=seller_connection(outsider).id, marketplace_id=f.US, now=at(10, 12)
+        )
     add_cost(outsider, "SECRET-SKU", "500.00", date(2026, 1, 1))
     return personas
 
@@ -53,7 +57,9 @@ def test_priced_windows_follow_cost_writes_and_equal_pricing_day_by_day(data: Pe
     # Saved through the service: the rows are priced again at once.
     add_cost(data.team, "MUG-1", "4.00", date(2026, 1, 1))
     add_cost(data.team, "LAMP-1", "10.00", date(2026, 2, 1), marketplace_id=f.US)
-    add_cost(data.team, "MUG-1", "6.00", date(2026, 2, 6))  # changes inside the window: priced day by day
+    add_cost(
+        data.team, "MUG-1", "6.00", date(2026, 2, 6)
+    )  # changes inside the window: priced day by day
     for window in ov.WINDOWS:
         for marketplace in ("", f.US, f.DE):
             priced, day_by_day = priced_and_day_by_day(data, window, marketplace)
@@ -62,11 +68,17 @@ def test_priced_windows_follow_cost_writes_and_equal_pricing_day_by_day(data: Pe
     priced, _ = priced_and_day_by_day(data, "7d")
     assert priced is not None
     assert priced[("USD", True)] == (Decimal("18.00"), 0, 0)  # 2 x 4.00 + 1 x 10.00
-    assert priced[("USD", False)] == (Decimal("20.00"), 1, 1)  # the lamp sold on Jan 30, before its cost
+    assert priced[("USD", False)] == (
+        Decimal("20.00"),
+        1,
+        1,
+    )  # the lamp sold on Jan 30, before its cost
 
     # Deleted through the service: the mug is priced again without its Feb 6 record.
     with team_scope(data.team.id):
-        record = ProductCost.objects.get(team=data.team, sku="MUG-1", effective_from=date(2026, 2, 6))
+        record = ProductCost.objects.get(
+            team=data.team, sku="MUG-1", effective_from=date(2026, 2, 6)
+        )
         product_cost_delete(team=data.team, cost_id=record.id)
     priced, day_by_day = priced_and_day_by_day(data, "30d")
     assert priced is not None
@@ -74,7 +86,10 @@ def test_priced_windows_follow_cost_writes_and_equal_pricing_day_by_day(data: Pe
 
     # A summary not refreshed today was not priced for today's window: the live query answers.
     with team_scope(data.team.id):
-        assert ov._priced_windows(data.team, ov.preset_period("7d", today=date(2026, 2, 11)), "", "7d") is None
+        assert (
+            ov._priced_windows(data.team, ov.preset_period("7d", today=date(2026, 2, 11)), "", "7d")
+            is None
+        )
 
 
 def test_a_summary_refresh_prices_its_rows_again(data: Personas):

@@ -30,7 +30,10 @@ PARTIAL = 19
 
 
 def queries(client: Client, url: str, **headers: str) -> list[str]:
-    with time_machine.travel(datetime(2026, 2, 10, 12, tzinfo=UTC), tick=False), CaptureQueriesContext(connection) as captured:
+    with (
+        time_machine.travel(datetime(2026, 2, 10, 12, tzinfo=UTC), tick=False),
+        CaptureQueriesContext(connection) as captured,
+    ):
         response = client.get(url, headers=headers)
     assert response.status_code == 200
     return [q["sql"] for q in captured.captured_queries]
@@ -40,10 +43,17 @@ def grow(p: Personas) -> None:
     """More of everything the page reads row by row: connections, SKUs, days, stock, settlements."""
     c = f.connected(p.team)
     for n in range(12):
-        f.order(p.team, c, at=at(1 + n % 9), lines=[(f"SKU-{n}", 1 + n, "12.00"), (f"SKU-{n + 20}", 1, "3.00")],
-                order_id=f"111-{n:07d}-0000009")
+        f.order(
+            p.team,
+            c,
+            at=at(1 + n % 9),
+            lines=[(f"SKU-{n}", 1 + n, "12.00"), (f"SKU-{n + 20}", 1, "3.00")],
+            order_id=f"111-{n:07d}-0000009",
+        )
         f.stock(p.team, c, f"SKU-{n}", fulfillable=n)
-        f.settlement(p.team, c, f"S-MORE-{n}", deposit=at(1 + n % 9), amounts=["10.00"], total="11.00")
+        f.settlement(
+            p.team, c, f"S-MORE-{n}", deposit=at(1 + n % 9), amounts=["10.00"], total="11.00"
+        )
     refresh(p.team, c)
 
 
@@ -55,7 +65,9 @@ def test_the_overview_reads_a_fixed_number_of_queries(personas: Personas, period
     f.stock(personas.team, f.connected(personas.team), "SKU-0", fulfillable=1)
     client = Client()
     client.force_login(personas.owner)
-    url = f"/t/{personas.team.slug}/overview/?period={period}&date_from=2026-01-01&date_to=2026-02-10"
+    url = (
+        f"/t/{personas.team.slug}/overview/?period={period}&date_from=2026-01-01&date_to=2026-02-10"
+    )
     small = queries(client, url)
     grow(personas)
     large = queries(client, url)
@@ -76,7 +88,9 @@ def test_the_outsider_gets_a_404_and_the_same_count_on_its_own_team(personas: Pe
     own = queries(outsider, f"/t/{personas.outsider_team.slug}/overview/")
     assert len(own) <= FULL_PAGE
     with time_machine.travel(datetime(2026, 2, 10, 12, tzinfo=UTC), tick=False):
-        html = outsider.get(f"/t/{personas.outsider_team.slug}/overview/?period=30d").content.decode()
-    assert "data-currency=\"USD\"" in html
+        html = outsider.get(
+            f"/t/{personas.outsider_team.slug}/overview/?period=30d"
+        ).content.decode()
+    assert 'data-currency="USD"' in html
     assert "MUG-1" not in html
     assert "LAMP-1" not in html

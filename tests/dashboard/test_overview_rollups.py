@@ -21,11 +21,18 @@ from tests.sync.harness import SimSeller
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
-def sku_days_recounted(connection: SellerConnection) -> dict[tuple[object, ...], tuple[int, Decimal]]:
+def sku_days_recounted(
+    connection: SellerConnection,
+) -> dict[tuple[object, ...], tuple[int, Decimal]]:
     units: dict[tuple[object, ...], int] = defaultdict(int)
     sales: dict[tuple[object, ...], Decimal] = defaultdict(Decimal)
     for line in OrderLine.objects.filter(connection=connection).exclude(status="cancelled"):
-        key = (line.marketplace_id, line.purchased_at.astimezone(zone(line.marketplace_id)).date(), line.sku, line.currency)
+        key = (
+            line.marketplace_id,
+            line.purchased_at.astimezone(zone(line.marketplace_id)).date(),
+            line.sku,
+            line.currency,
+        )
         units[key] += line.quantity
         if line.item_price is not None:
             sales[key] += line.item_price - (line.promotion_discount or 0)
@@ -38,14 +45,26 @@ def charge_days_recounted(connection: SellerConnection) -> dict[tuple[object, ..
     for charge in Charge.objects.filter(connection=connection):
         t = transactions[charge.transaction_id]
         day = t.posted_at.astimezone(zone(t.marketplace_id)).date()
-        result[(t.marketplace_id, day, charge.currency, t.transaction_type, charge.category, charge.kind)] += charge.amount
+        result[
+            (
+                t.marketplace_id,
+                day,
+                charge.currency,
+                t.transaction_type,
+                charge.category,
+                charge.kind,
+            )
+        ] += charge.amount
     return dict(result)
 
 
-def snapshot(connection: SellerConnection) -> tuple[dict[tuple[object, ...], tuple[int, Decimal]], dict[tuple[object, ...], Decimal]]:
+def snapshot(
+    connection: SellerConnection,
+) -> tuple[dict[tuple[object, ...], tuple[int, Decimal]], dict[tuple[object, ...], Decimal]]:
     with team_scope(connection.team_id):
         sku_days: dict[tuple[object, ...], tuple[int, Decimal]] = {
-            (d.marketplace_id, d.day, d.sku, d.currency): (d.units, d.sales) for d in SkuDay.objects.filter(connection=connection)
+            (d.marketplace_id, d.day, d.sku, d.currency): (d.units, d.sales)
+            for d in SkuDay.objects.filter(connection=connection)
         }
         assert sku_days == sku_days_recounted(connection)
         charge_days: dict[tuple[object, ...], Decimal] = {
@@ -61,11 +80,16 @@ def test_sku_days_and_charge_days_stay_exact_through_incremental_syncs(
 ):
     def sync() -> None:
         for family in (Family.ORDERS, Family.FINANCES):
-            assert sync_run(team_id=connection.team_id, connection_id=connection.id, family=family) == SyncStatus.DONE
+            assert (
+                sync_run(team_id=connection.team_id, connection_id=connection.id, family=family)
+                == SyncStatus.DONE
+            )
 
     sync()
     with team_scope(connection.team_id):
-        statuses = dict(Order.objects.filter(connection=connection).values_list("amazon_order_id", "status"))
+        statuses = dict(
+            Order.objects.filter(connection=connection).values_list("amazon_order_id", "status")
+        )
     before = snapshot(connection)
     assert before[0]
     assert before[1]
@@ -74,7 +98,10 @@ def test_sku_days_and_charge_days_stay_exact_through_incremental_syncs(
     sync()
     with team_scope(connection.team_id):
         changed = [
-            order_id for order_id, status in Order.objects.filter(connection=connection).values_list("amazon_order_id", "status")
+            order_id
+            for order_id, status in Order.objects.filter(connection=connection).values_list(
+                "amazon_order_id", "status"
+            )
             if order_id in statuses and statuses[order_id] != status
         ]
     assert changed, "the second sync should change some orders"

@@ -18,9 +18,17 @@ from tests.factories import Personas
 pytestmark = pytest.mark.django_db
 
 
-def moves(p: Personas, window: str, marketplace: str, *, one_source: bool) -> dict[str, dict[str, list[ov.SkuMove]]]:
+def moves(
+    p: Personas, window: str, marketplace: str, *, one_source: bool
+) -> dict[str, dict[str, list[ov.SkuMove]]]:
     with team_scope(p.team.id):
-        return ov.sku_moves(p.team, ov.preset_period(window, today=TODAY), marketplace, window=window, one_source=one_source)
+        return ov.sku_moves(
+            p.team,
+            ov.preset_period(window, today=TODAY),
+            marketplace,
+            window=window,
+            one_source=one_source,
+        )
 
 
 def state(p: Personas, marketplace: str = "") -> SummaryState:
@@ -29,7 +37,9 @@ def state(p: Personas, marketplace: str = "") -> SummaryState:
 
 
 @pytest.mark.parametrize("window", ["7d", "30d", "90d"])
-def test_one_marketplace_of_one_connection_ranks_its_rows_as_adding_them_up_does(personas: Personas, window: str):
+def test_one_marketplace_of_one_connection_ranks_its_rows_as_adding_them_up_does(
+    personas: Personas, window: str
+):
     seed(personas)
     assert state(personas, f.US).one_source
     assert state(personas, f.DE).one_source
@@ -48,7 +58,9 @@ def test_a_second_connection_in_the_same_marketplace_adds_the_rows_up(personas: 
     seed(personas)
     c = f.connected(personas.team)
     # The same SKU sold through another account in the same marketplace and currency.
-    f.order(personas.team, c, at=at(7), lines=[("MUG-1", 4, "80.00")], order_id="111-0000009-0000001")
+    f.order(
+        personas.team, c, at=at(7), lines=[("MUG-1", 4, "80.00")], order_id="111-0000009-0000001"
+    )
     refresh(personas.team, c)
     assert not state(personas, f.US).one_source
     added = moves(personas, "7d", f.US, one_source=False)

@@ -83,7 +83,9 @@ def test_a_given_count_is_used_as_is():
     assert (paginator.capped, paginator.num_pages) == (False, 9)
 
 
-def test_the_listings_page_says_more_than_the_cap_and_keeps_next_and_previous(data: Personas, monkeypatch):
+def test_the_listings_page_says_more_than_the_cap_and_keeps_next_and_previous(
+    data: Personas, monkeypatch
+):
     monkeypatch.setattr(pagination, "COUNT_CAP", 2)
     monkeypatch.setattr(views, "PER_PAGE", 1)
     c = connection_of(data.team)
@@ -104,12 +106,20 @@ def test_the_listings_page_says_more_than_the_cap_and_keeps_next_and_previous(da
 
 @pytest.mark.parametrize(
     "filters",
-    [{}, {"marketplace": f.DE}, {"date_from": date(2026, 2, 1), "date_to": date(2026, 2, 1)}, {"date_from": date(2026, 2, 2)}],
+    [
+        {},
+        {"marketplace": f.DE},
+        {"date_from": date(2026, 2, 1), "date_to": date(2026, 2, 1)},
+        {"date_from": date(2026, 2, 2)},
+    ],
 )
 def test_the_rollups_order_count_equals_the_listed_orders(data: Personas, filters):
     with team_scope(data.team.id):
         chosen = OrderFilter(**filters)
-        assert order_selectors.order_count(data.team, chosen) == order_selectors.orders(data.team, chosen).count()
+        assert (
+            order_selectors.order_count(data.team, chosen)
+            == order_selectors.orders(data.team, chosen).count()
+        )
 
 
 @pytest.mark.parametrize("filters", [{"status": "cancelled"}, {"channel": "MFN"}, {"sku": "mug"}])
@@ -124,7 +134,9 @@ def test_a_day_with_two_currencies_is_counted_from_the_rows(data: Personas, monk
     f.order_day(data.team, c, date(2026, 2, 1), orders=1, units=1, sales="5.00", currency="CAD")
     with team_scope(data.team.id):
         assert order_selectors.order_count(data.team, OrderFilter()) is None
-        assert order_selectors.order_count(data.team, OrderFilter(marketplace=f.DE)) == 1  # that day is the US's
+        assert (
+            order_selectors.order_count(data.team, OrderFilter(marketplace=f.DE)) == 1
+        )  # that day is the US's
     monkeypatch.setattr(views, "PER_PAGE", 1)
     assert "Page 1 of 3 (3 rows)" in get(data, "orders")
 
@@ -132,9 +144,13 @@ def test_a_day_with_two_currencies_is_counted_from_the_rows(data: Personas, monk
 def test_the_orders_page_takes_its_count_from_the_rollup(data: Personas, monkeypatch):
     monkeypatch.setattr(views, "PER_PAGE", 1)
     # The rollup is the count: one more order in it than in the rows shows it is the one read.
-    f.order_day(data.team, connection_of(data.team), date(2026, 2, 5), orders=1, units=1, sales="1.00")
+    f.order_day(
+        data.team, connection_of(data.team), date(2026, 2, 5), orders=1, units=1, sales="1.00"
+    )
     assert "Page 1 of 4 (4 rows)" in get(data, "orders")
-    assert "Page 1 of 2 (2 rows)" in get(data, "orders", {"status": "shipped"})  # counted from the rows
+    assert "Page 1 of 2 (2 rows)" in get(
+        data, "orders", {"status": "shipped"}
+    )  # counted from the rows
 
 
 # --- The SKU filter --------------------------------------------------------------------------
@@ -146,22 +162,44 @@ def mugs(data: Personas) -> Personas:
     an outsider selling a MUG-1 of their own."""
     team, c = data.team, connection_of(data.team)
     f.listing(team, c, "BIG-MUG-2")
-    f.order(team, c, at=datetime(2026, 2, 4, 12, tzinfo=UTC), lines=[("BIG-MUG-2", 1, "8.00")], order_id="111-0000004-0000001")
-    f.order(team, c, at=datetime(2025, 2, 4, 12, tzinfo=UTC), lines=[("OLD-MUG-3", 1, "8.00")], order_id="111-0000005-0000001")
+    f.order(
+        team,
+        c,
+        at=datetime(2026, 2, 4, 12, tzinfo=UTC),
+        lines=[("BIG-MUG-2", 1, "8.00")],
+        order_id="111-0000004-0000001",
+    )
+    f.order(
+        team,
+        c,
+        at=datetime(2025, 2, 4, 12, tzinfo=UTC),
+        lines=[("OLD-MUG-3", 1, "8.00")],
+        order_id="111-0000005-0000001",
+    )
     other, oc = data.outsider_team, connection_of(data.outsider_team)
     f.listing(other, oc, "MUG-1")
     f.sku_summary(other, oc, "mug-9", units_30d=1)
-    f.order(other, oc, at=datetime(2026, 2, 4, 12, tzinfo=UTC), lines=[("MUG-1", 1, "1.00")], order_id="999-0000004-0000001")
+    f.order(
+        other,
+        oc,
+        at=datetime(2026, 2, 4, 12, tzinfo=UTC),
+        lines=[("MUG-1", 1, "1.00")],
+        order_id="999-0000004-0000001",
+    )
     return data
 
 
 def test_a_sku_text_resolves_to_every_known_sku_containing_it_in_any_case(mugs: Personas):
     with team_scope(mugs.team.id):
         assert selectors.matching_skus(mugs.team, "mUg") == ["BIG-MUG-2", "MUG-1", "mUg"]
-        assert selectors.matching_skus(mugs.team, "secret") == ["secret"]  # the outsider's SKU is not the team's
+        assert selectors.matching_skus(mugs.team, "secret") == [
+            "secret"
+        ]  # the outsider's SKU is not the team's
 
 
-def test_the_sku_filter_lists_the_orders_of_every_matching_sku_and_never_the_outsiders(mugs: Personas):
+def test_the_sku_filter_lists_the_orders_of_every_matching_sku_and_never_the_outsiders(
+    mugs: Personas,
+):
     html = get(mugs, "orders", {"sku": "Mug"})
     assert order_ids(html) == ["111-0000004-0000001", "111-0000002-0000001", "111-0000001-0000001"]
     assert "999-" not in html
@@ -180,7 +218,6 @@ def test_the_export_with_a_sku_filter_holds_only_the_matching_lines(mugs: Person
     assert skus == ["BIG-MUG-2", "MUG-1", "MUG-1"]  # LAMP-1 of the first order left out
 
 
-
 # --- Inventory ---------------------------------------------------------------------------------
 
 
@@ -192,7 +229,8 @@ def test_stock_sums_a_skus_sales_over_its_currencies_and_counts_without_the_join
         mug.pk = None
         mug.currency, mug.units_30d = "CAD", 30
         mug.save()
-        rows = {s.sku: (s.units_30d, s.days_of_cover) for s in stock_selectors.stock(data.team, StockFilter())}  # type: ignore[attr-defined]
+        stock = stock_selectors.stock(data.team, StockFilter())
+        rows = {s.sku: (s.units_30d, s.days_of_cover) for s in stock}  # type: ignore[attr-defined]
         assert rows["MUG-1"][0] == 90
         assert rows["MUG-1"][1] == 20 * 30 // 90
         assert rows["CASE-1"] == (None, None)  # no sales

@@ -52,12 +52,18 @@ def test_orders_list_with_items_totals_and_freshness(data: Personas):
 @pytest.mark.parametrize(
     ("params", "expected"),
     [
-        ({"date_from": "2026-02-01", "date_to": "2026-02-01"}, ["111-0000001-0000001"]),  # the US local day
+        (
+            {"date_from": "2026-02-01", "date_to": "2026-02-01"},
+            ["111-0000001-0000001"],
+        ),  # the US local day
         ({"status": "cancelled"}, ["111-0000002-0000001"]),
         ({"marketplace": f.DE}, ["302-0000003-0000001"]),
         ({"channel": "MFN"}, ["302-0000003-0000001"]),
         ({"sku": "mug"}, ["111-0000002-0000001", "111-0000001-0000001"]),
-        ({"status": "not-a-status"}, ["111-0000002-0000001", "302-0000003-0000001", "111-0000001-0000001"]),
+        (
+            {"status": "not-a-status"},
+            ["111-0000002-0000001", "302-0000003-0000001", "111-0000001-0000001"],
+        ),
     ],
 )
 def test_order_filters(data: Personas, params, expected):
@@ -74,7 +80,9 @@ def test_order_totals_need_a_filter_the_rollup_can_answer(data: Personas):
 
 
 def test_orders_export_one_row_per_line_with_the_filters(data: Personas):
-    response = client_for(data.viewer).get(f"/t/{data.team.slug}/orders/", {"format": "csv", "marketplace": f.US, "sku": "MUG"})
+    response = client_for(data.viewer).get(
+        f"/t/{data.team.slug}/orders/", {"format": "csv", "marketplace": f.US, "sku": "MUG"}
+    )
     rows = csv_rows(response)
     assert rows[0][:3] == ["order_id", "purchased_at_utc", "local_day"]
     assert sorted((r[0], r[2], r[6], r[8]) for r in rows[1:]) == [
@@ -88,7 +96,11 @@ def test_orders_export_one_row_per_line_with_the_filters(data: Personas):
 
 def test_inventory_days_of_cover_and_low_stock_filter(data: Personas):
     html = page(data, "inventory")
-    assert html.index('data-sku="MUG-1"') < html.index('data-sku="LAMP-1"') < html.index('data-sku="CASE-1"')
+    assert (
+        html.index('data-sku="MUG-1"')
+        < html.index('data-sku="LAMP-1"')
+        < html.index('data-sku="CASE-1"')
+    )
     assert '<mark class="low-cover">10</mark>' in html
     assert "no sales" in html
     low = page(data, "inventory", {"low": "on"})
@@ -101,7 +113,11 @@ def test_inventory_days_of_cover_and_low_stock_filter(data: Personas):
 
 
 def test_inventory_export(data: Personas):
-    rows = csv_rows(client_for(data.viewer).get(f"/t/{data.team.slug}/inventory/", {"format": "csv", "low": "on"}))
+    rows = csv_rows(
+        client_for(data.viewer).get(
+            f"/t/{data.team.slug}/inventory/", {"format": "csv", "low": "on"}
+        )
+    )
     assert [(r[0], r[5], r[13], r[14]) for r in rows[1:]] == [("MUG-1", "20", "60", "10.0")]
 
 
@@ -113,13 +129,23 @@ def test_listings_show_suppressed_first_with_the_reason(data: Personas):
     assert 'data-sku="MUG-1"' not in page(data, "listings", {"status": "suppressed"})
     assert 'data-sku="LAMP-1"' not in page(data, "listings", {"q": "blue"})
     assert "SECRET" not in html
-    rows = csv_rows(client_for(data.viewer).get(f"/t/{data.team.slug}/listings/", {"format": "csv", "status": "suppressed"}))
-    assert [(r[0], r[4], r[6]) for r in rows[1:]] == [("LAMP-1", "suppressed", "Missing main image")]
+    rows = csv_rows(
+        client_for(data.viewer).get(
+            f"/t/{data.team.slug}/listings/", {"format": "csv", "status": "suppressed"}
+        )
+    )
+    assert [(r[0], r[4], r[6]) for r in rows[1:]] == [
+        ("LAMP-1", "suppressed", "Missing main image")
+    ]
 
 
 def test_settlements_reconciliation_status_and_filters(data: Personas):
     html = page(data, "settlements")
-    assert html.index('data-settlement="S-WAIT"') < html.index('data-settlement="S-BAD"') < html.index('data-settlement="S-OK"')
+    assert (
+        html.index('data-settlement="S-WAIT"')
+        < html.index('data-settlement="S-BAD"')
+        < html.index('data-settlement="S-OK"')
+    )
     assert "Lines add up to 45.00" in html
     assert "transactions not synced yet" in html
     assert "Reconciled" in html
@@ -141,13 +167,27 @@ def test_settlement_lines_and_another_teams_settlement_is_a_404(data: Personas):
     with team_scope(data.outsider_team.id):
         theirs = Settlement.objects.get(settlement_id="S-SECRET")
     client = client_for(data.viewer)
-    html = client.get(f"/t/{data.team.slug}/settlements/lines/", {"settlement": mine.id}).content.decode()
+    html = client.get(
+        f"/t/{data.team.slug}/settlements/lines/", {"settlement": mine.id}
+    ).content.decode()
     assert html.count('class="settlement-line"') == 2
     assert "ServiceFee" in html
-    assert client.get(f"/t/{data.team.slug}/settlements/lines/", {"settlement": theirs.id}).status_code == 404
+    assert (
+        client.get(f"/t/{data.team.slug}/settlements/lines/", {"settlement": theirs.id}).status_code
+        == 404
+    )
     outsider = client_for(data.outsider)
-    assert outsider.get(f"/t/{data.outsider_team.slug}/settlements/lines/", {"settlement": mine.id}).status_code == 404
-    rows = csv_rows(client.get(f"/t/{data.team.slug}/settlements/lines/", {"settlement": str(mine.id), "format": "csv"}))
+    assert (
+        outsider.get(
+            f"/t/{data.outsider_team.slug}/settlements/lines/", {"settlement": mine.id}
+        ).status_code
+        == 404
+    )
+    rows = csv_rows(
+        client.get(
+            f"/t/{data.team.slug}/settlements/lines/", {"settlement": str(mine.id), "format": "csv"}
+        )
+    )
     assert [r[6] for r in rows[1:]] == ["100.00", "-15.00"]
 
 
@@ -156,13 +196,18 @@ def test_outsiders_get_404_on_every_data_page(data: Personas):
     for name in ("orders", "inventory", "listings", "settlements"):
         assert outsider.get(f"/t/{data.team.slug}/{name}/").status_code == 404
         assert outsider.get(f"/t/{data.team.slug}/{name}/", {"format": "csv"}).status_code == 404
-        own = b"".join(streamed(outsider.get(f"/t/{data.outsider_team.slug}/{name}/", {"format": "csv"})))
+        own = b"".join(
+            streamed(outsider.get(f"/t/{data.outsider_team.slug}/{name}/", {"format": "csv"}))
+        )
         assert b"MUG-1" not in own
         assert b"S-OK" not in own
 
 
 def test_an_unknown_export_format_is_a_404(data: Personas):
-    assert client_for(data.viewer).get(f"/t/{data.team.slug}/orders/", {"format": "pdf"}).status_code == 404
+    assert (
+        client_for(data.viewer).get(f"/t/{data.team.slug}/orders/", {"format": "pdf"}).status_code
+        == 404
+    )
 
 
 def test_pages_without_data_say_so(personas: Personas):
@@ -193,15 +238,31 @@ def test_order_profit_uses_the_cost_of_the_local_day_and_flags_a_missing_cost(da
     with team_scope(team.id):
         order = Order.objects.get(amazon_order_id="111-0000001-0000001")
         Transaction.objects.create(
-            team=team, connection_id=order.connection_id, transaction_id="T-1", transaction_type="Shipment",
-            status="RELEASED", posted_at=order.purchased_at, marketplace_id=f.US, currency="USD",
-            total_amount=Decimal("43.00"), order_id=order.amazon_order_id, synced_at=order.synced_at,
+            team=team,
+            connection_id=order.connection_id,
+            transaction_id="T-1",
+            transaction_type="Shipment",
+            status="RELEASED",
+            posted_at=order.purchased_at,
+            marketplace_id=f.US,
+            currency="USD",
+            total_amount=Decimal("43.00"),
+            order_id=order.amazon_order_id,
+            synced_at=order.synced_at,
         )
         for position, amount in enumerate(["-9.00", "-3.00"]):
             Charge.objects.create(
-                team=team, connection_id=order.connection_id, transaction_id="T-1", position=position,
-                posted_at=order.purchased_at, category="Expenses", kind="AmazonFees", description="FBA fee",
-                amount=Decimal(amount), currency="USD", synced_at=order.synced_at,
+                team=team,
+                connection_id=order.connection_id,
+                transaction_id="T-1",
+                position=position,
+                posted_at=order.purchased_at,
+                category="Expenses",
+                kind="AmazonFees",
+                description="FBA fee",
+                amount=Decimal(amount),
+                currency="USD",
+                synced_at=order.synced_at,
             )
     # 20 * 2 + 35 - (4.00 * 2 + 10.00) - 12.00 fees
     assert _profit_cell(page(data, "orders"), "111-0000001-0000001").strip() == "25.00 USD"
@@ -214,7 +275,9 @@ def test_overview_headline_numbers(data: Personas):
 
     with time_machine.travel(date(2026, 2, 10), tick=False):
         html = page(data, "overview")
-    assert ">65.00</a>" in html.split('data-currency="USD"')[1].split("</article>")[0]  # 55.00 + 10.00 from the day rollup
+    assert (
+        ">65.00</a>" in html.split('data-currency="USD"')[1].split("</article>")[0]
+    )  # 55.00 + 10.00 from the day rollup
     assert ">30.00</a>" in html.split('data-currency="EUR"')[1].split("</article>")[0]
     # MUG-1: (20 available + 100 inbound) at 2 a day is 60 days, more than the 30-day lead time.
     assert '?risk=on">0</a>' in html.split('id="overview-attention"')[1]
@@ -236,7 +299,11 @@ def test_orders_export_carries_the_cost_of_each_lines_local_day(data: Personas):
 
     add_cost(data.team, "MUG-1", "4.00", date(2026, 1, 1))
     add_cost(data.team, "MUG-1", "5.00", date(2026, 2, 2))
-    rows = csv_rows(client_for(data.viewer).get(f"/t/{data.team.slug}/orders/", {"format": "csv", "marketplace": f.US}))
+    rows = csv_rows(
+        client_for(data.viewer).get(
+            f"/t/{data.team.slug}/orders/", {"format": "csv", "marketplace": f.US}
+        )
+    )
     header = rows[0]
     assert header[-3:] == ["unit_cost", "cost", "missing_cost"]
     got = sorted((r[0], r[6], r[-3], r[-2], r[-1]) for r in rows[1:])

@@ -24,8 +24,22 @@ from tests.sync.harness import SimSeller
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
-STATUS_NAMES = {"Pending": "pending", "Unshipped": "unshipped", "Shipped": "shipped", "Canceled": "cancelled"}
-BUCKETS = ("fulfillable", "reserved", "unfulfillable", "inbound_working", "inbound_shipped", "inbound_receiving", "researching", "total")
+STATUS_NAMES = {
+    "Pending": "pending",
+    "Unshipped": "unshipped",
+    "Shipped": "shipped",
+    "Canceled": "cancelled",
+}
+BUCKETS = (
+    "fulfillable",
+    "reserved",
+    "unfulfillable",
+    "inbound_working",
+    "inbound_shipped",
+    "inbound_receiving",
+    "researching",
+    "total",
+)
 
 
 def export(client: Client, team: Team, name: str, **params: str) -> list[dict[str, str]]:
@@ -35,11 +49,23 @@ def export(client: Client, team: Team, name: str, **params: str) -> list[dict[st
 
 
 def test_the_pages_show_the_simulators_truth(
-    personas: Personas, connection: SellerConnection, seller: SimSeller, sim_zones: None, fast_sync: None
+    personas: Personas,
+    connection: SellerConnection,
+    seller: SimSeller,
+    sim_zones: None,
+    fast_sync: None,
 ):
     team = personas.team
-    for family in (Family.ORDERS, Family.INVENTORY, Family.LISTINGS, Family.FINANCES, Family.SETTLEMENTS):
-        assert sync_run(team_id=team.id, connection_id=connection.id, family=family) == SyncStatus.DONE
+    for family in (
+        Family.ORDERS,
+        Family.INVENTORY,
+        Family.LISTINGS,
+        Family.FINANCES,
+        Family.SETTLEMENTS,
+    ):
+        assert (
+            sync_run(team_id=team.id, connection_id=connection.id, family=family) == SyncStatus.DONE
+        )
     truth = seller.truth()
     client = Client()
     client.force_login(personas.viewer)
@@ -49,7 +75,9 @@ def test_the_pages_show_the_simulators_truth(
     orders = {row["order_id"]: row["status"] for row in lines}
     assert len(orders) == truth["orders"]["count"]
     assert sum(int(row["quantity"]) for row in lines) == truth["orders"]["units"]
-    assert Counter(orders.values()) == {STATUS_NAMES[k]: v["orders"] for k, v in truth["orders"]["by_status"].items()}
+    assert Counter(orders.values()) == {
+        STATUS_NAMES[k]: v["orders"] for k, v in truth["orders"]["by_status"].items()
+    }
     revenue: dict[str, Decimal] = defaultdict(Decimal)
     for row in lines:
         if row["item_price"]:
@@ -76,7 +104,8 @@ def test_the_pages_show_the_simulators_truth(
     for row in export(client, team, "listings"):
         by_marketplace.setdefault(row["marketplace"], Counter())[row["status"].upper()] += 1
     assert {c: dict(v) for c, v in by_marketplace.items()} == {
-        c: {k: v for k, v in counts.items() if v} for c, counts in truth["listings"]["by_marketplace"].items()
+        c: {k: v for k, v in counts.items() if v}
+        for c, counts in truth["listings"]["by_marketplace"].items()
     }
 
     # Settlements: every published settlement, its total, and reconciled both ways.
@@ -105,7 +134,9 @@ def test_the_pages_show_the_simulators_truth(
     discounts = {c: Decimal(v) for c, v in truth["orders"]["promotion_discounts"].items()}
     for currency, item_price in truth["orders"]["revenue"].items():
         assert figures[currency].promotions.current == discounts.get(currency, Decimal(0))
-        assert figures[currency].sales.current == Decimal(item_price) - discounts.get(currency, Decimal(0))
+        assert figures[currency].sales.current == Decimal(item_price) - discounts.get(
+            currency, Decimal(0)
+        )
     fees: dict[str, Decimal] = defaultdict(Decimal)
     for per_currency in truth["fees"]["by_type"].values():
         for currency, amount in per_currency.items():
@@ -115,4 +146,6 @@ def test_the_pages_show_the_simulators_truth(
         for currency, amount in per_currency.items():
             net[currency] += Decimal(amount)
     assert {c: f.fees.current for c, f in figures.items() if f.fees.current} == dict(fees)
-    assert {c: f.net_proceeds.current for c, f in figures.items() if f.net_proceeds.current} == dict(net)
+    assert {
+        c: f.net_proceeds.current for c, f in figures.items() if f.net_proceeds.current
+    } == dict(net)

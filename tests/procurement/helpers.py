@@ -17,11 +17,19 @@ DE = "A1PA6795UKMFR9"
 
 
 def add_cost(
-    team: Team, sku: str, unit_cost: str, day: date, *, marketplace_id: str | None = None, currency: str = "USD", note: str = ""
+    team: Team,
+    sku: str,
+    unit_cost: str,
+    day: date,
+    *,
+    marketplace_id: str | None = None,
+    currency: str = "USD",
+    note: str = "",
 ) -> None:
     with team_scope(team.id):
         product_costs_save(
-            team=team, actor=None,
+            team=team,
+            actor=None,
             rows=[CostRow(0, sku, marketplace_id, currency, Decimal(unit_cost), day, note)],
         )
 
@@ -36,9 +44,20 @@ def synced_skus(team: Team, *skus: str, marketplace_id: str = US, currency: str 
     with team_scope(team.id):
         SkuSummary.objects.bulk_create(
             SkuSummary(
-                team=team, connection=connection, marketplace_id=marketplace_id, sku=sku, currency=currency,
-                as_of=date(2026, 1, 1), units_7d=0, units_30d=0, units_90d=0, units_mtd=0,
-                sales_7d=zero, sales_30d=zero, sales_90d=zero, sales_mtd=zero,
+                team=team,
+                connection=connection,
+                marketplace_id=marketplace_id,
+                sku=sku,
+                currency=currency,
+                as_of=date(2026, 1, 1),
+                units_7d=0,
+                units_30d=0,
+                units_90d=0,
+                units_mtd=0,
+                sales_7d=zero,
+                sales_30d=zero,
+                sales_90d=zero,
+                sales_mtd=zero,
             )
             for sku in skus
         )

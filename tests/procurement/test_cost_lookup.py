@@ -18,7 +18,9 @@ from tests.procurement.helpers import DE, US, add_cost
 pytestmark = pytest.mark.django_db
 
 
-def _lookup(p: Personas, sku: str, day: date, marketplace_id: str | None = US, currency: str | None = None):
+def _lookup(
+    p: Personas, sku: str, day: date, marketplace_id: str | None = US, currency: str | None = None
+):
     with team_scope(p.team.id):
         return cost_for(p.team, sku, marketplace_id, day, currency=currency)
 
@@ -77,18 +79,28 @@ def test_one_record_per_sku_marketplace_and_day_even_for_all_marketplaces(person
         assert list(ProductCost.objects.values_list("unit_cost", flat=True)) == [Decimal("4.4000")]
         with pytest.raises(IntegrityError), transaction.atomic():
             ProductCost.objects.create(
-                team=personas.team, sku="MUG-1", marketplace_id=None, currency="USD",
-                unit_cost=Decimal(1), effective_from=date(2026, 1, 1),
+                team=personas.team,
+                sku="MUG-1",
+                marketplace_id=None,
+                currency="USD",
+                unit_cost=Decimal(1),
+                effective_from=date(2026, 1, 1),
             )
 
 
 def test_profit_uses_the_cost_valid_on_the_orders_day(personas: Personas):
     add_cost(personas.team, "MUG-1", "4.00", date(2026, 1, 1))
     add_cost(personas.team, "MUG-1", "5.00", date(2026, 3, 1))
+
     def sale(day: date):
         return line_profit(
-            sku="MUG-1", currency="USD", units=2, proceeds=Decimal("30.00"), fees=Decimal("9.00"),
-            promotions=Decimal("1.00"), unit_cost=_lookup(personas, "MUG-1", day, currency="USD"),
+            sku="MUG-1",
+            currency="USD",
+            units=2,
+            proceeds=Decimal("30.00"),
+            fees=Decimal("9.00"),
+            promotions=Decimal("1.00"),
+            unit_cost=_lookup(personas, "MUG-1", day, currency="USD"),
         )
 
     february = sale(date(2026, 2, 10))
@@ -103,8 +115,15 @@ def test_a_sku_without_a_cost_is_flagged_never_counted_as_zero(personas: Persona
     add_cost(personas.team, "FREE-SAMPLE", "0", date(2026, 1, 1))
     day = date(2026, 2, 1)
     lines = [
-        line_profit(sku=sku, currency="USD", units=1, proceeds=Decimal("10"), fees=Decimal("3"), promotions=Decimal(0),
-                    unit_cost=_lookup(personas, sku, day, currency="USD"))
+        line_profit(
+            sku=sku,
+            currency="USD",
+            units=1,
+            proceeds=Decimal("10"),
+            fees=Decimal("3"),
+            promotions=Decimal(0),
+            unit_cost=_lookup(personas, sku, day, currency="USD"),
+        )
         for sku in ("MUG-1", "FREE-SAMPLE", "NO-COST")
     ]
     no_cost = lines[2]
@@ -121,7 +140,14 @@ def test_a_sku_without_a_cost_is_flagged_never_counted_as_zero(personas: Persona
 
 def test_profit_with_a_cost_in_another_currency_is_missing(personas: Personas):
     add_cost(personas.team, "MUG-1", "4.00", date(2026, 1, 1), currency="EUR")
-    result = line_profit(sku="MUG-1", currency="USD", units=1, proceeds=Decimal(10), fees=Decimal(0), promotions=Decimal(0),
-                         unit_cost=_lookup(personas, "MUG-1", date(2026, 2, 1)))
+    result = line_profit(
+        sku="MUG-1",
+        currency="USD",
+        units=1,
+        proceeds=Decimal(10),
+        fees=Decimal(0),
+        promotions=Decimal(0),
+        unit_cost=_lookup(personas, "MUG-1", date(2026, 2, 1)),
+    )
     assert result.missing_cost
     assert "EUR" in result.missing_reason

@@ -15,11 +15,18 @@ from tests.procurement.helpers import streamed
 
 pytestmark = pytest.mark.django_db
 
-NASTY = ["=HYPERLINK(\"http://evil\")", "+1+1", "-2+3", "@SUM(A1)", "\tx", "plain"]
+NASTY = ['=HYPERLINK("http://evil")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "plain"]
 
 
 def test_csv_cells_that_a_spreadsheet_would_run_are_quoted():
-    assert [csv_cell(v) for v in NASTY] == ["'=HYPERLINK(\"http://evil\")", "'+1+1", "'-2+3", "'@SUM(A1)", "'\tx", "plain"]
+    assert [csv_cell(v) for v in NASTY] == [
+        '\'=HYPERLINK("http://evil")',
+        "'+1+1",
+        "'-2+3",
+        "'@SUM(A1)",
+        "'\tx",
+        "plain",
+    ]
     assert csv_cell(-2) == "-2"  # numbers are numbers, not text
     assert csv_cell(None) == ""
 
@@ -31,7 +38,9 @@ def test_csv_streams_in_the_team_scope_after_the_view_has_returned(personas: Per
         seen.append(current_team_id())
         yield from ([str(i), i] for i in range(5000))
 
-    response = stream_csv(team_id=personas.team.id, header=["name", "n"], rows=rows, filename="x.csv")
+    response = stream_csv(
+        team_id=personas.team.id, header=["name", "n"], rows=rows, filename="x.csv"
+    )
     chunks = streamed(response)
     assert len(chunks) > 1  # sent in pieces, not built whole
     assert seen == [personas.team.id]
@@ -41,7 +50,9 @@ def test_csv_streams_in_the_team_scope_after_the_view_has_returned(personas: Per
 
 
 def test_xlsx_never_writes_a_formula(personas: Personas):
-    response = stream_xlsx(team_id=personas.team.id, header=["v"], rows=lambda: ([v] for v in NASTY), filename="x.xlsx")
+    response = stream_xlsx(
+        team_id=personas.team.id, header=["v"], rows=lambda: ([v] for v in NASTY), filename="x.xlsx"
+    )
     workbook = load_workbook(io.BytesIO(b"".join(streamed(response))))
     sheet = workbook.worksheets[0]
     cells = [row[0] for row in sheet.iter_rows(min_row=2)]

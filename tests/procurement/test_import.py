@@ -38,7 +38,9 @@ BAD_AND_GOOD = (
 
 def _check(text: str | bytes, name: str = "costs.csv", known: set[str] | None = None):
     data = text.encode() if isinstance(text, str) else text
-    return check_rows(read_rows(io.BytesIO(data), name), known_skus=KNOWN if known is None else known)
+    return check_rows(
+        read_rows(io.BytesIO(data), name), known_skus=KNOWN if known is None else known
+    )
 
 
 def test_bad_rows_are_rejected_with_line_and_reason_and_the_rest_accepted():
@@ -92,16 +94,20 @@ def _xlsx(rows: list[list[object]]) -> bytes:
 
 
 def test_xlsx_rows_with_typed_cells():
-    data = _xlsx([
-        ["sku", "marketplace", "currency", "unit_cost", "effective_from"],
-        ["MUG-1", "US", "USD", 4.2, datetime(2026, 1, 1)],  # noqa: DTZ001 (Excel has no zones)
-        ["MUG-2", "", "USD", -3, date(2026, 1, 1)],
-        ["LAMP-1", "DE", "GBP", 7, "2026-01-01"],
-        ["NOPE-9", "", "USD", 1, "2026-01-01"],
-        ["LAMP-2", "", "XYZ", 1, "2026-01-01"],
-    ])
+    data = _xlsx(
+        [
+            ["sku", "marketplace", "currency", "unit_cost", "effective_from"],
+            ["MUG-1", "US", "USD", 4.2, datetime(2026, 1, 1)],  # noqa: DTZ001 (Excel has no zones)
+            ["MUG-2", "", "USD", -3, date(2026, 1, 1)],
+            ["LAMP-1", "DE", "GBP", 7, "2026-01-01"],
+            ["NOPE-9", "", "USD", 1, "2026-01-01"],
+            ["LAMP-2", "", "XYZ", 1, "2026-01-01"],
+        ]
+    )
     rows, rejected = _check(data, "costs.xlsx")
-    assert [(r.sku, r.unit_cost, r.effective_from) for r in rows] == [("MUG-1", Decimal("4.2"), date(2026, 1, 1))]
+    assert [(r.sku, r.unit_cost, r.effective_from) for r in rows] == [
+        ("MUG-1", Decimal("4.2"), date(2026, 1, 1))
+    ]
     assert [r.line for r in rejected] == [3, 4, 5, 6]
     assert "negative cost" in rejected[0].reason
     assert "wrong currency" in rejected[1].reason
@@ -113,7 +119,12 @@ def test_a_workbook_that_unpacks_to_too_much_is_refused(monkeypatch):
     from ams.procurement import importing
 
     monkeypatch.setattr(importing, "MAX_XLSX_UNPACKED_BYTES", 1000)
-    data = _xlsx([["sku", "currency", "unit_cost", "effective_from"], *([["MUG-1", "USD", 1, "2026-01-01"]] * 200)])
+    data = _xlsx(
+        [
+            ["sku", "currency", "unit_cost", "effective_from"],
+            *([["MUG-1", "USD", 1, "2026-01-01"]] * 200),
+        ]
+    )
     with pytest.raises(ImportFileError, match="unpacks to more than"):
         _check(data, "costs.xlsx")
 
@@ -140,8 +151,12 @@ def test_import_service_upserts_the_good_rows(personas: Personas):
     add_cost(personas.team, "MUG-1", "9.99", date(2026, 1, 1), marketplace_id=US)
     rows, rejected = _check(BAD_AND_GOOD)
     with team_scope(personas.team.id):
-        result = product_costs_import(team=personas.team, actor=personas.member, rows=rows, rejected=rejected)
-        saved = sorted(ProductCost.objects.values_list("sku", "marketplace_id", "unit_cost", "created_by"))
+        result = product_costs_import(
+            team=personas.team, actor=personas.member, rows=rows, rejected=rejected
+        )
+        saved = sorted(
+            ProductCost.objects.values_list("sku", "marketplace_id", "unit_cost", "created_by")
+        )
     assert result.imported == 3
     assert len(result.rejected) == 6
     assert saved == [

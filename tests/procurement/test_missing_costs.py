@@ -26,13 +26,18 @@ def seeded(personas: Personas) -> Personas:
 def test_the_skus_without_a_cost_are_counted_and_listed_in_order(seeded: Personas):
     with team_scope(seeded.team.id):
         assert selectors.skus_without_cost_page(seeded.team) == (3, ["LAMP-1", "MUG_2", "mugX3"])
-        assert selectors.skus_without_cost_page(seeded.team, sku_contains="MUG") == (2, ["MUG_2", "mugX3"])
+        assert selectors.skus_without_cost_page(seeded.team, sku_contains="MUG") == (
+            2,
+            ["MUG_2", "mugX3"],
+        )
         # "_" is a character to find, not a wildcard.
         assert selectors.skus_without_cost_page(seeded.team, sku_contains="g_") == (1, ["MUG_2"])
         assert selectors.skus_without_cost_page(seeded.team, limit=1) == (3, ["LAMP-1"])
 
 
-def test_the_page_shows_the_count_beyond_the_listed_ones_and_not_the_outsiders(seeded: Personas, monkeypatch):
+def test_the_page_shows_the_count_beyond_the_listed_ones_and_not_the_outsiders(
+    seeded: Personas, monkeypatch
+):
     monkeypatch.setattr(views, "MISSING_SHOWN", 1)
     client = Client()
     client.force_login(seeded.viewer)

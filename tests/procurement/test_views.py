@@ -32,7 +32,11 @@ def url(p: Personas, tail: str = "") -> str:
 
 def costs_of(team) -> list[tuple[str, str | None, str, Decimal, date]]:
     with team_scope(team.id):
-        return sorted(ProductCost.objects.values_list("sku", "marketplace_id", "currency", "unit_cost", "effective_from"))
+        return sorted(
+            ProductCost.objects.values_list(
+                "sku", "marketplace_id", "currency", "unit_cost", "effective_from"
+            )
+        )
 
 
 def body(response) -> bytes:
@@ -79,7 +83,14 @@ def test_filters_narrow_the_list(seeded: Personas):
 def test_a_member_adds_a_dated_cost_in_place(seeded: Personas):
     response = client_for(seeded.member).post(
         url(seeded, "add/"),
-        {"sku": "MUG-2", "marketplace": "", "currency": "USD", "unit_cost": "2.75", "effective_from": "2026-02-01", "q": "MUG"},
+        {
+            "sku": "MUG-2",
+            "marketplace": "",
+            "currency": "USD",
+            "unit_cost": "2.75",
+            "effective_from": "2026-02-01",
+            "q": "MUG",
+        },
         HTTP_HX_REQUEST="true",
     )
     html = response.content.decode()
@@ -98,7 +109,16 @@ def test_the_form_refuses_what_the_import_refuses(seeded: Personas):
         "LAMP-1": ("", "USD", "-2", "negative cost"),
     }
     for sku, (marketplace, currency, cost, reason) in cases.items():
-        response = client.post(url(seeded, "add/"), {"sku": sku, "marketplace": marketplace, "currency": currency, "unit_cost": cost, "effective_from": "2026-02-01"})
+        response = client.post(
+            url(seeded, "add/"),
+            {
+                "sku": sku,
+                "marketplace": marketplace,
+                "currency": currency,
+                "unit_cost": cost,
+                "effective_from": "2026-02-01",
+            },
+        )
         assert response.status_code == 400
         assert reason in response.content.decode()
     assert len(costs_of(seeded.team)) == 3
@@ -122,7 +142,10 @@ def test_delete_one_record_and_another_teams_record_is_a_404(seeded: Personas):
     assert client.post(url(seeded, "delete/"), {"id": theirs}).status_code == 404
     # The outsider aims at our record through their own team's URL.
     outsider = client_for(seeded.outsider)
-    assert outsider.post(f"/t/{seeded.outsider_team.slug}/costs/delete/", {"id": mine - 1}).status_code == 404
+    assert (
+        outsider.post(f"/t/{seeded.outsider_team.slug}/costs/delete/", {"id": mine - 1}).status_code
+        == 404
+    )
     assert len(costs_of(seeded.team)) == 2
     assert len(costs_of(seeded.outsider_team)) == 1
 
@@ -179,8 +202,13 @@ def test_export_then_import_round_trips_csv_and_xlsx(seeded: Personas):
 
 
 def test_xlsx_export_is_a_workbook_with_typed_cells(seeded: Personas):
-    response = client_for(seeded.viewer).get(url(seeded, "export/"), {"format": "xlsx", "marketplace": DE})
-    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = client_for(seeded.viewer).get(
+        url(seeded, "export/"), {"format": "xlsx", "marketplace": DE}
+    )
+    assert (
+        response["Content-Type"]
+        == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     sheet = load_workbook(io.BytesIO(body(response)), read_only=True).worksheets[0]
     rows = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert rows[0][:5] == ["sku", "marketplace", "currency", "unit_cost", "effective_from"]
@@ -189,7 +217,9 @@ def test_xlsx_export_is_a_workbook_with_typed_cells(seeded: Personas):
 
 
 def test_export_refuses_an_unknown_format(seeded: Personas):
-    assert client_for(seeded.viewer).get(url(seeded, "export/"), {"format": "pdf"}).status_code == 400
+    assert (
+        client_for(seeded.viewer).get(url(seeded, "export/"), {"format": "pdf"}).status_code == 400
+    )
 
 
 def test_an_outsider_cannot_export_or_see_the_costs(seeded: Personas):

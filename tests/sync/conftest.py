@@ -13,7 +13,11 @@ from tests.sync.harness import SimSeller, connect, small_config
 
 # The simulator splits days at each marketplace's standard-time offset (no daylight saving);
 # the comparison with its truth uses the same zones.
-SIM_ZONES = {"ATVPDKIKX0DER": "Etc/GMT+8", "A2EUQ1WTGCTBG2": "Etc/GMT+5", "A1AM78C64UM0Y8": "Etc/GMT+6"}
+SIM_ZONES = {
+    "ATVPDKIKX0DER": "Etc/GMT+8",
+    "A2EUQ1WTGCTBG2": "Etc/GMT+5",
+    "A1AM78C64UM0Y8": "Etc/GMT+6",
+}
 
 
 @pytest.fixture
@@ -37,7 +41,9 @@ def seller() -> Iterator[SimSeller]:
 
 
 @pytest.fixture
-def connection(personas: Personas, seller: SimSeller, monkeypatch: pytest.MonkeyPatch) -> SellerConnection:
+def connection(
+    personas: Personas, seller: SimSeller, monkeypatch: pytest.MonkeyPatch
+) -> SellerConnection:
     conn = connect(personas.team, seller)
     monkeypatch.setattr(clients, "client_for", lambda _connection: seller.client())
     return conn

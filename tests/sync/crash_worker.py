@@ -43,10 +43,17 @@ def main() -> None:
     token = os.environ["SIM_REFRESH_TOKEN"]
 
     def client_for(_connection: object) -> SpApiClient:
-        lwa = LwaClient(f"{base_url}/auth/o2/token", os.environ["SIM_CLIENT_ID"], os.environ["SIM_CLIENT_SECRET"])
+        lwa = LwaClient(
+            f"{base_url}/auth/o2/token",
+            os.environ["SIM_CLIENT_ID"],
+            os.environ["SIM_CLIENT_SECRET"],
+        )
         return SpApiClient(
-            base_url=base_url, lwa=lwa, seller_id=os.environ["SIM_SPID"],
-            refresh_token_provider=lambda: token, limiter=NullLimiter(),
+            base_url=base_url,
+            lwa=lwa,
+            seller_id=os.environ["SIM_SPID"],
+            refresh_token_provider=lambda: token,
+            limiter=NullLimiter(),
         )
 
     clients.client_for = client_for  # type: ignore[assignment]

@@ -52,16 +52,33 @@ class SimSeller:
         info = server.info()
         http = httpx.Client(base_url=server.base_url, timeout=30)
         seller = info["sellers"][0]
-        code = http.post("/_sim/authorize", json={"selling_partner_id": seller["selling_partner_id"]}).json()["code"]
-        lwa = LwaClient(f"{server.base_url}/auth/o2/token", info["client_id"], info["client_secret"])
+        code = http.post(
+            "/_sim/authorize", json={"selling_partner_id": seller["selling_partner_id"]}
+        ).json()["code"]
+        lwa = LwaClient(
+            f"{server.base_url}/auth/o2/token", info["client_id"], info["client_secret"]
+        )
         tokens = lwa.exchange_code(code)
         assert tokens.refresh_token is not None
-        return cls(server, http, seller["selling_partner_id"], info, tokens.refresh_token, config.rate_scale)
+        return cls(
+            server,
+            http,
+            seller["selling_partner_id"],
+            info,
+            tokens.refresh_token,
+            config.rate_scale,
+        )
 
     def client(self) -> SpApiClient:
-        lwa = LwaClient(f"{self.server.base_url}/auth/o2/token", self.info["client_id"], self.info["client_secret"])
+        lwa = LwaClient(
+            f"{self.server.base_url}/auth/o2/token",
+            self.info["client_id"],
+            self.info["client_secret"],
+        )
         token = self.refresh_token
-        limiter = MemoryLimiter(rate_scale=self.rate_scale) if self.rate_scale > 0 else NullLimiter()
+        limiter = (
+            MemoryLimiter(rate_scale=self.rate_scale) if self.rate_scale > 0 else NullLimiter()
+        )
         return SpApiClient(
             base_url=self.server.base_url,
             lwa=lwa,

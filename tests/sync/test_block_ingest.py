@@ -22,12 +22,21 @@ BOUGHT = datetime(2026, 3, 1, 10, tzinfo=UTC)
 
 def _line(order: str, sku: str, *, updated_hours: int, quantity: int) -> str:
     cells = dict.fromkeys(bench.HEADER.split("\t"), "")
-    cells.update({
-        "amazon-order-id": order, "purchase-date": f"{BOUGHT:%Y-%m-%dT%H:%M:%S+00:00}",
-        "last-updated-date": f"{BOUGHT + timedelta(hours=updated_hours):%Y-%m-%dT%H:%M:%S+00:00}",
-        "order-status": "Shipped", "fulfillment-channel": "Amazon", "sales-channel": "Amazon.com", "sku": sku,
-        "asin": "B0TEST", "quantity": str(quantity), "currency": "USD", "item-price": f"{10 * quantity}.00",
-    })
+    cells.update(
+        {
+            "amazon-order-id": order,
+            "purchase-date": f"{BOUGHT:%Y-%m-%dT%H:%M:%S+00:00}",
+            "last-updated-date": f"{BOUGHT + timedelta(hours=updated_hours):%Y-%m-%dT%H:%M:%S+00:00}",
+            "order-status": "Shipped",
+            "fulfillment-channel": "Amazon",
+            "sales-channel": "Amazon.com",
+            "sku": sku,
+            "asin": "B0TEST",
+            "quantity": str(quantity),
+            "currency": "USD",
+            "item-price": f"{10 * quantity}.00",
+        }
+    )
     return "\t".join(cells.values())
 
 
@@ -42,23 +51,35 @@ def test_blocks_written_at_once_that_share_a_new_order_keep_its_newest_version(p
     theirs = f.connected(personas.outsider_team)
     _ingest(theirs, [_line("111-0000001-0000001", "MUG", updated_hours=9, quantity=9)])
 
-    _ingest(connection, [
-        _line("111-0000001-0000001", "MUG", updated_hours=1, quantity=1),
-        *(_line(f"111-0000002-000000{i}", "CUP", updated_hours=1, quantity=1) for i in range(3)),
-        # The same order again, newer, in a block of its own that another block may be written
-        # beside. Its first line is new, so the block is tried as a plain INSERT, which the
-        # known line makes fail.
-        _line("111-0000001-0000001", "LAMP", updated_hours=5, quantity=2),
-        _line("111-0000001-0000001", "MUG", updated_hours=5, quantity=4),
-        *(_line(f"111-0000003-000000{i}", "BOWL", updated_hours=1, quantity=1) for i in range(3)),
-        # And an older version last: refused, whenever its block is written.
-        _line("111-0000001-0000001", "MUG", updated_hours=2, quantity=7),
-    ])
+    _ingest(
+        connection,
+        [
+            _line("111-0000001-0000001", "MUG", updated_hours=1, quantity=1),
+            *(
+                _line(f"111-0000002-000000{i}", "CUP", updated_hours=1, quantity=1)
+                for i in range(3)
+            ),
+            # The same order again, newer, in a block of its own that another block may be written
+            # beside. Its first line is new, so the block is tried as a plain INSERT, which the
+            # known line makes fail.
+            _line("111-0000001-0000001", "LAMP", updated_hours=5, quantity=2),
+            _line("111-0000001-0000001", "MUG", updated_hours=5, quantity=4),
+            *(
+                _line(f"111-0000003-000000{i}", "BOWL", updated_hours=1, quantity=1)
+                for i in range(3)
+            ),
+            # And an older version last: refused, whenever its block is written.
+            _line("111-0000001-0000001", "MUG", updated_hours=2, quantity=7),
+        ],
+    )
 
     with team_scope(personas.team.id):
         order = Order.objects.get(connection=connection, amazon_order_id="111-0000001-0000001")
         assert order.last_updated_at == BOUGHT + timedelta(hours=5)
-        lines = {line.sku: line.quantity for line in OrderLine.objects.filter(amazon_order_id=order.amazon_order_id)}
+        lines = {
+            line.sku: line.quantity
+            for line in OrderLine.objects.filter(amazon_order_id=order.amazon_order_id)
+        }
         assert lines == {"MUG": 4, "LAMP": 2}
         assert Order.objects.filter(connection=connection).count() == 7
         assert OrderLine.objects.filter(connection=connection).count() == 8

@@ -33,15 +33,26 @@ def test_a_batch_holds_its_connection_and_refuses_another_teams(personas: Person
 def test_a_connection_with_orders_cannot_be_deleted_and_without_them_can(personas: Personas):
     connection = f.connected(personas.team)
     other = f.connected(personas.outsider_team)
-    f.order(personas.team, connection, at=datetime(2026, 3, 1, tzinfo=UTC), lines=[("MUG", 1, "9.99")])
-    f.order(personas.outsider_team, other, at=datetime(2026, 3, 1, tzinfo=UTC), lines=[("MUG", 1, "9.99")])
+    f.order(
+        personas.team, connection, at=datetime(2026, 3, 1, tzinfo=UTC), lines=[("MUG", 1, "9.99")]
+    )
+    f.order(
+        personas.outsider_team,
+        other,
+        at=datetime(2026, 3, 1, tzinfo=UTC),
+        lines=[("MUG", 1, "9.99")],
+    )
 
     with team_scope(personas.team.id):
         with pytest.raises(IntegrityError, match="still has orders"), transaction.atomic():
-            SellerConnection.objects.filter(id=connection.id)._raw_delete(SellerConnection.objects.db)
+            SellerConnection.objects.filter(id=connection.id)._raw_delete(
+                SellerConnection.objects.db
+            )
         OrderLine.objects.filter(connection=connection).delete()
         with pytest.raises(IntegrityError, match="still has orders"), transaction.atomic():
-            SellerConnection.objects.filter(id=connection.id)._raw_delete(SellerConnection.objects.db)
+            SellerConnection.objects.filter(id=connection.id)._raw_delete(
+                SellerConnection.objects.db
+            )
         Order.objects.filter(connection=connection).delete()
         connection.marketplaces.all().delete()
     with team_scope(personas.team.id):

@@ -37,26 +37,111 @@ pytestmark = pytest.mark.django_db
 US, CA = "ATVPDKIKX0DER", "A2EUQ1WTGCTBG2"
 
 DATES = [
-    "2024-01-01T00:00:00+00:00", "2024-02-29T23:59:59-08:00", "2024-01-01 00:00:00 UTC", "2024-01-01T08:00:00Z",
-    "2024-03-10T02:30:00+05:30", " 2024-01-01T00:00:00+00:00 ", "2024-01-01T24:00:00+00:00",
-    "2024-01-01T23:59:60+00:00", "2023-02-29T00:00:00+00:00", "0000-01-01T00:00:00+00:00", "01.02.2024 10:00:00 UTC",
-    "2024-01-01T00:00:00.123+00:00", "2024-01-01T00:00:00+16:00", "2024-01-01T00:60:00+00:00",
-    "2024-13-01T00:00:00+00:00", "2024-01-01T00:00:00+00:60", "", "yesterday", "2024-01-01",
+    "2024-01-01T00:00:00+00:00",
+    "2024-02-29T23:59:59-08:00",
+    "2024-01-01 00:00:00 UTC",
+    "2024-01-01T08:00:00Z",
+    "2024-03-10T02:30:00+05:30",
+    " 2024-01-01T00:00:00+00:00 ",
+    "2024-01-01T24:00:00+00:00",
+    "2024-01-01T23:59:60+00:00",
+    "2023-02-29T00:00:00+00:00",
+    "0000-01-01T00:00:00+00:00",
+    "01.02.2024 10:00:00 UTC",
+    "2024-01-01T00:00:00.123+00:00",
+    "2024-01-01T00:00:00+16:00",
+    "2024-01-01T00:60:00+00:00",
+    "2024-13-01T00:00:00+00:00",
+    "2024-01-01T00:00:00+00:60",
+    "",
+    "yesterday",
+    "2024-01-01",
 ]
 AMOUNTS = [
-    "19.99", "", " 1.50 ", "0", "-0.00", "+3.5", ".5", "5.", "-.5", "0.005", "0.015", "-0.005", "1.12345678901",
-    "999999999999.99", "1000000000000", "1,5", "1.234,56", "1e3", "NaN", "Infinity", "1_000", "abc", "+", "-", ".",
-    "\u0661\u0662", "\xa01.0", "12 ",
+    "19.99",
+    "",
+    " 1.50 ",
+    "0",
+    "-0.00",
+    "+3.5",
+    ".5",
+    "5.",
+    "-.5",
+    "0.005",
+    "0.015",
+    "-0.005",
+    "1.12345678901",
+    "999999999999.99",
+    "1000000000000",
+    "1,5",
+    "1.234,56",
+    "1e3",
+    "NaN",
+    "Infinity",
+    "1_000",
+    "abc",
+    "+",
+    "-",
+    ".",
+    "\u0661\u0662",
+    "\xa01.0",
+    "12 ",
 ]
-QUANTITIES = ["1", "0", "+2", "-1", "007", "2.0", "", "x", "999999999", "1000000000", "2147483648", " 3 ", "1_0", "0x1F"]
+QUANTITIES = [
+    "1",
+    "0",
+    "+2",
+    "-1",
+    "007",
+    "2.0",
+    "",
+    "x",
+    "999999999",
+    "1000000000",
+    "2147483648",
+    " 3 ",
+    "1_0",
+    "0x1F",
+]
 STATUSES = [
-    "Shipped", "shipped", "Pending Availability", "PendingAvailability", "Canceled", "Cancelled", "Complete",
-    "InvoiceUnconfirmed", "Shipping", " Shipped ", "unknown", "", "SH\u0130PPED",
+    "Shipped",
+    "shipped",
+    "Pending Availability",
+    "PendingAvailability",
+    "Canceled",
+    "Cancelled",
+    "Complete",
+    "InvoiceUnconfirmed",
+    "Shipping",
+    " Shipped ",
+    "unknown",
+    "",
+    "SH\u0130PPED",
 ]
 CHANNELS = ["Amazon", "Merchant", "AFN", "mfn", "Seller", "other", "", "\u212aAmazon"]
-SALES_CHANNELS = ["Amazon.com", "amazon.ca", "Amazon.com.mx", "Non-Amazon", "", "amazon.de", "AMAZON.COM ", "Amazon.\u212a", "amazon.co.u\u212a"]
+SALES_CHANNELS = [
+    "Amazon.com",
+    "amazon.ca",
+    "Amazon.com.mx",
+    "Non-Amazon",
+    "",
+    "amazon.de",
+    "AMAZON.COM ",
+    "Amazon.\u212a",
+    "amazon.co.u\u212a",
+]
 ORDER_IDS = ["111-0000000-0000001", "112-1234567-7654321", "", "   ", "x" * 50]
-SKUS = ["SKU-1", "sku 2", "", "\u00fcn\u00efc\u00f6d\u00e9-sku", "a" * 70, " padded ", "back\\slash", "quote'sku", "tab\u2003"]
+SKUS = [
+    "SKU-1",
+    "sku 2",
+    "",
+    "\u00fcn\u00efc\u00f6d\u00e9-sku",
+    "a" * 70,
+    " padded ",
+    "back\\slash",
+    "quote'sku",
+    "tab\u2003",
+]
 CURRENCIES = ["USD", "", "CAD", "usd", "EURO"]
 PROMOTIONS = ["", "PROMO1,PROMO2", "p" * 400]
 ASINS = ["B000000001", "", "B" * 20]
@@ -123,7 +208,9 @@ def _canonical(rng: random.Random) -> dict[str, str]:
     }
 
 
-def _document(rng: random.Random, count: int, *, readable: bool = False) -> tuple[list[str], bytes, set[int]]:
+def _document(
+    rng: random.Random, count: int, *, readable: bool = False
+) -> tuple[list[str], bytes, set[int]]:
     """The header, the document, and the line numbers of the lines written as Amazon does;
     ``readable``: only cells an unguarded conversion can cast."""
     header = HEADER.split("\t")
@@ -155,28 +242,39 @@ def _document(rng: random.Random, count: int, *, readable: bool = False) -> tupl
 
 def _python_rows(document: bytes, marketplaces: set[str]) -> dict[int, Parsed[Any] | Rejected]:
     convert = parser.report_converter(marketplaces)
-    return {item.line_number: item for item in parse(split_lines([document]), required=parser.REQUIRED, convert=convert)}
+    return {
+        item.line_number: item
+        for item in parse(split_lines([document]), required=parser.REQUIRED, convert=convert)
+    }
 
 
 def _staged_like_python(value: tuple[object, ...]) -> tuple[object, ...]:
     """What the staging column makes of a Python value: numeric(18,2) rounds half away from 0."""
-    return tuple(v.quantize(Decimal("0.01"), ROUND_HALF_UP) if isinstance(v, Decimal) else v for v in value)
+    return tuple(
+        v.quantize(Decimal("0.01"), ROUND_HALF_UP) if isinstance(v, Decimal) else v for v in value
+    )
 
 
 def _splittable(document: bytes, width: int) -> bytes:
     """The lines COPY can split itself: one cell per column, no odd whitespace."""
     header, *lines = document.decode().split("\n")
     keep = [
-        line for line in lines
-        if line.count("\t") == width - 1 and not any(c in ODD_WHITESPACE for c in line.removesuffix("\r"))
+        line
+        for line in lines
+        if line.count("\t") == width - 1
+        and not any(c in ODD_WHITESPACE for c in line.removesuffix("\r"))
     ]
     return ("\n".join([header, *keep]) + "\n").encode()
 
 
 @pytest.mark.parametrize("guarded", [True, False], ids=["guarded", "unguarded"])
 @pytest.mark.parametrize("split", [False, True], ids=["whole lines", "cells split by COPY"])
-@pytest.mark.parametrize("marketplaces", [{US}, {US, CA}], ids=["one marketplace", "two marketplaces"])
-def test_the_rows_sql_takes_are_the_rows_python_makes(marketplaces: set[str], split: bool, guarded: bool):
+@pytest.mark.parametrize(
+    "marketplaces", [{US}, {US, CA}], ids=["one marketplace", "two marketplaces"]
+)
+def test_the_rows_sql_takes_are_the_rows_python_makes(
+    marketplaces: set[str], split: bool, guarded: bool
+):
     """Both kinds of conversion: guarded over any cells, unguarded over the cells it can cast
     (on others it fails, and the block is converted again guarded: the next test)."""
     rng = random.Random(20261127)
@@ -215,7 +313,10 @@ def test_the_rows_sql_takes_are_the_rows_python_makes(marketplaces: set[str], sp
     assert refused
     assert not set(refused) & set(taken)
     lines = document.decode().split("\n")
-    assert all(text == lines[n - 1].removesuffix("\r") for n, text in ((block.first_line + n - 1, t) for n, t in declined))
+    assert all(
+        text == lines[n - 1].removesuffix("\r")
+        for n, text in ((block.first_line + n - 1, t) for n, t in declined)
+    )
 
 
 def test_a_cell_postgresql_cannot_read_sends_the_block_to_the_guarded_conversion():
@@ -223,14 +324,18 @@ def test_a_cell_postgresql_cannot_read_sends_the_block_to_the_guarded_conversion
     header = HEADER.split("\t")
     rows = [_canonical(rng) for _ in range(4)]
     rows[2]["item-price"] = "1,50"  # a decimal comma: no cast reads it
-    document = (HEADER + "\n" + "".join("\t".join(r.get(n, "") for n in header) + "\n" for r in rows)).encode()
+    document = (
+        HEADER + "\n" + "".join("\t".join(r.get(n, "") for n in header) + "\n" for r in rows)
+    ).encode()
     (block,) = list(BlockReader([document]))
     types = {c.name: c.sql_type for c in LINE_COLUMNS}
     conversion = parser.report_sql({US})
     with transaction.atomic():
         raw = bulk.stage_cells(block.data, len(header))
         assert raw is not None
-        select = functools.partial(conversion.select, header, types, raw, split=True, odd_whitespace=False)
+        select = functools.partial(
+            conversion.select, header, types, raw, split=True, odd_whitespace=False
+        )
         with pytest.raises(psycopg.DataError), transaction.atomic(), connection.cursor() as cursor:
             cursor.cursor.execute(select(guarded=False))
         staged, count = bulk.stage_converted(LINE_COLUMNS, lambda guarded: select(guarded=guarded))
@@ -262,12 +367,19 @@ def test_a_block_gets_sqls_rows_and_pythons_for_the_lines_sql_declines():
     rng = random.Random(7)
     header, document, _clean = _document(rng, 400)
     python = _python_rows(document, {US})
-    reader = BlockReader((document[i : i + 4096] for i in range(0, len(document), 4096)), lines_per_block=150)
+    reader = BlockReader(
+        (document[i : i + 4096] for i in range(0, len(document), 4096)), lines_per_block=150
+    )
     types = {c.name: c.sql_type for c in LINE_COLUMNS}
     names = [c.name for c in LINE_COLUMNS]
     job = _BlockJob(
-        reader.header, reader.header_line, parser.report_sql({US}), types, parser.REQUIRED,
-        parser.report_converter({US}), LINE_COLUMNS,
+        reader.header,
+        reader.header_line,
+        parser.report_sql({US}),
+        types,
+        parser.REQUIRED,
+        parser.report_converter({US}),
+        LINE_COLUMNS,
     )
     staged_rows: dict[int, tuple[object, ...]] = {}
     rejected: dict[int, str] = {}
@@ -277,15 +389,21 @@ def test_a_block_gets_sqls_rows_and_pythons_for_the_lines_sql_declines():
         for block in blocks:
             lines = bulk.stage_lines(block.data)
 
-            def select(guarded: bool, lines: str = lines, odd: bool = block.odd_whitespace) -> sql.Composable:
-                return job.conversion.select(header, types, lines, odd_whitespace=odd, guarded=guarded)
+            def select(
+                guarded: bool, lines: str = lines, odd: bool = block.odd_whitespace
+            ) -> sql.Composable:
+                return job.conversion.select(
+                    header, types, lines, odd_whitespace=odd, guarded=guarded
+                )
 
             staged, _count = bulk.stage_converted(LINE_COLUMNS, select)
             rows, refused = job.convert_in_python(block, bulk.declined_lines(lines, staged))
             bulk.stage_more(staged, LINE_COLUMNS, rows)
             with connection.cursor() as cursor:
                 cursor.execute(f'SELECT _n, {", ".join(names)} FROM "{staged}"')  # noqa: S608  (our own names)
-                staged_rows.update({block.first_line + row[0] - 1: tuple(row[1:]) for row in cursor.fetchall()})
+                staged_rows.update(
+                    {block.first_line + row[0] - 1: tuple(row[1:]) for row in cursor.fetchall()}
+                )
             rejected.update({r.line_number: r.reason for r in refused})
         transaction.set_rollback(True)
 

@@ -103,15 +103,24 @@ def test_a_worker_killed_mid_ingest_resumes_without_loss_or_duplicates(
     with contextlib.suppress(AlreadyEnqueued):  # the dead worker's schedule may have queued it
         core_tasks.retry_stalled_jobs.defer(timestamp=0)  # type: ignore[call-arg]
     with app.replace_connector(app.connector.get_worker_connector()):  # type: ignore[attr-defined]
-        app.run_worker(queues=["maintenance"], wait=False, install_signal_handlers=False, listen_notify=False)
+        app.run_worker(
+            queues=["maintenance"], wait=False, install_signal_handlers=False, listen_notify=False
+        )
     # Retried, or ended in favour of the job the schedule queued meanwhile: either way one waits.
-    assert ProcrastinateJob.objects.filter(lock=f"sync:{connection.id}:orders", status="todo").count() == 1
-    assert not ProcrastinateJob.objects.filter(lock=f"sync:{connection.id}:orders", status="doing").exists()
+    assert (
+        ProcrastinateJob.objects.filter(lock=f"sync:{connection.id}:orders", status="todo").count()
+        == 1
+    )
+    assert not ProcrastinateJob.objects.filter(
+        lock=f"sync:{connection.id}:orders", status="doing"
+    ).exists()
 
     worker = _start_worker(seller)
     try:
         _wait(
-            lambda: ProcrastinateJob.objects.filter(lock=f"sync:{connection.id}:orders", status="succeeded").exists(),
+            lambda: ProcrastinateJob.objects.filter(
+                lock=f"sync:{connection.id}:orders", status="succeeded"
+            ).exists(),
             120,
             "the retried job",
         )
@@ -127,7 +136,9 @@ def test_a_worker_killed_mid_ingest_resumes_without_loss_or_duplicates(
         state = SyncState.objects.get(connection=connection, family=Family.ORDERS)
         orders = Order.objects.filter(connection=connection)
         lines = OrderLine.objects.filter(connection=connection)
-        duplicates = lines.values("amazon_order_id", "sku").annotate(n=Count("id")).filter(n__gt=1).count()
+        duplicates = (
+            lines.values("amazon_order_id", "sku").annotate(n=Count("id")).filter(n__gt=1).count()
+        )
         assert state.status == SyncStatus.DONE
         assert state.cursor["backfill_done"] is True
         assert orders.count() == truth["count"]

@@ -29,7 +29,9 @@ RATE_SCALE = 2.0
 
 @pytest.fixture
 def faulty_seller() -> Iterator[SimSeller]:
-    running = SimSeller.start(small_config(rate_scale=RATE_SCALE, skus_per_seller=20, history_days=40))
+    running = SimSeller.start(
+        small_config(rate_scale=RATE_SCALE, skus_per_seller=20, history_days=40)
+    )
     yield running
     running.stop()
 
@@ -45,7 +47,11 @@ def _until_done(connection: SellerConnection, family: str) -> SyncStatus:
 
 
 def test_every_family_converges_through_faults_within_the_usage_plans(
-    personas: Personas, faulty_seller: SimSeller, monkeypatch: pytest.MonkeyPatch, sim_zones: None, fast_sync: None
+    personas: Personas,
+    faulty_seller: SimSeller,
+    monkeypatch: pytest.MonkeyPatch,
+    sim_zones: None,
+    fast_sync: None,
 ):
     seller = faulty_seller
     connection = connect(personas.team, seller)
@@ -53,7 +59,12 @@ def test_every_family_converges_through_faults_within_the_usage_plans(
     seller.control("/_sim/stats/reset", {})
     seller.control(
         "/_sim/faults",
-        {"error_rate": 0.05, "kinds": list(FAULT_KINDS), "slow_seconds": 0.2, "timeout_seconds": 0.3},
+        {
+            "error_rate": 0.05,
+            "kinds": list(FAULT_KINDS),
+            "slow_seconds": 0.2,
+            "timeout_seconds": 0.3,
+        },
     )
 
     for family in Family:
@@ -66,18 +77,27 @@ def test_every_family_converges_through_faults_within_the_usage_plans(
         lines = OrderLine.objects.filter(connection=connection)
         assert lines.aggregate(u=Sum("quantity"))["u"] == truth["orders"]["units"]
         revenue = {
-            r["currency"]: r["t"] for r in lines.values("currency").annotate(t=Sum("item_price")).order_by() if r["t"]
+            r["currency"]: r["t"]
+            for r in lines.values("currency").annotate(t=Sum("item_price")).order_by()
+            if r["t"]
         }
         assert revenue == {c: Decimal(v) for c, v in truth["orders"]["revenue"].items()}
-        fba_total = StockLevel.objects.filter(connection=connection, fulfillment_channel="AFN").aggregate(
-            t=Sum("total")
-        )["t"]
+        fba_total = StockLevel.objects.filter(
+            connection=connection, fulfillment_channel="AFN"
+        ).aggregate(t=Sum("total"))["t"]
         assert fba_total == truth["inventory"]["totals"]["total"]
         assert Listing.objects.filter(connection=connection).count() == sum(
             sum(c.values()) for c in truth["listings"]["by_marketplace"].values()
         )
-        published = {s["settlement_id"]: Decimal(s["total"]) for s in truth["settlements"] if s["report_available"]}
-        ours = {s.settlement_id: s.total_amount for s in Settlement.objects.filter(connection=connection)}
+        published = {
+            s["settlement_id"]: Decimal(s["total"])
+            for s in truth["settlements"]
+            if s["report_available"]
+        }
+        ours = {
+            s.settlement_id: s.total_amount
+            for s in Settlement.objects.filter(connection=connection)
+        }
         assert ours == published
 
     fired = seller.http.get("/_sim/faults").json()["fired"]

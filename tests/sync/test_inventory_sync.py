@@ -23,10 +23,21 @@ from tests.sync.harness import SimSeller, connect, small_config
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BUCKETS = ("fulfillable", "reserved", "unfulfillable", "inbound_working", "inbound_shipped", "inbound_receiving", "researching", "total")
+BUCKETS = (
+    "fulfillable",
+    "reserved",
+    "unfulfillable",
+    "inbound_working",
+    "inbound_shipped",
+    "inbound_receiving",
+    "researching",
+    "total",
+)
 
 
-def stock(connection: SellerConnection, countries: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+def stock(
+    connection: SellerConnection, countries: dict[str, str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     fba: dict[str, dict[str, dict[str, int]]] = {}
     fbm: dict[str, dict[str, int]] = {}
     with team_scope(connection.team_id):
@@ -39,22 +50,44 @@ def stock(connection: SellerConnection, countries: dict[str, str]) -> tuple[dict
     return fba, fbm
 
 
-def test_inventory_converges_on_the_truth(connection: SellerConnection, seller: SimSeller, fast_sync: None):
-    assert sync_run(team_id=connection.team_id, connection_id=connection.id, family=Family.INVENTORY) == SyncStatus.DONE
+def test_inventory_converges_on_the_truth(
+    connection: SellerConnection, seller: SimSeller, fast_sync: None
+):
+    assert (
+        sync_run(team_id=connection.team_id, connection_id=connection.id, family=Family.INVENTORY)
+        == SyncStatus.DONE
+    )
     truth = seller.truth()["inventory"]
     countries = {m["id"]: m["country_code"] for m in seller.info["sellers"][0]["marketplaces"]}
     fba, fbm = stock(connection, countries)
     assert fba == truth["fba"]
     assert fbm == truth["fbm"]
     with team_scope(connection.team_id):
-        assert StockSnapshot.objects.filter(connection=connection).count() == StockLevel.objects.filter(connection=connection).count()
-        assert RestockAdvice.objects.filter(connection=connection).count() == sum(len(v) for v in truth["fba"].values())
-        assert InventoryHealth.objects.filter(connection=connection).exclude(snapshot_date=None).exists()
-        before = sorted(StockLevel.objects.filter(connection=connection).values_list("id", "synced_at"))
+        assert (
+            StockSnapshot.objects.filter(connection=connection).count()
+            == StockLevel.objects.filter(connection=connection).count()
+        )
+        assert RestockAdvice.objects.filter(connection=connection).count() == sum(
+            len(v) for v in truth["fba"].values()
+        )
+        assert (
+            InventoryHealth.objects.filter(connection=connection)
+            .exclude(snapshot_date=None)
+            .exists()
+        )
+        before = sorted(
+            StockLevel.objects.filter(connection=connection).values_list("id", "synced_at")
+        )
 
-    assert sync_run(team_id=connection.team_id, connection_id=connection.id, family=Family.INVENTORY) == SyncStatus.DONE
+    assert (
+        sync_run(team_id=connection.team_id, connection_id=connection.id, family=Family.INVENTORY)
+        == SyncStatus.DONE
+    )
     with team_scope(connection.team_id):
-        assert sorted(StockLevel.objects.filter(connection=connection).values_list("id", "synced_at")) == before
+        assert (
+            sorted(StockLevel.objects.filter(connection=connection).values_list("id", "synced_at"))
+            == before
+        )
 
 
 US = "ATVPDKIKX0DER"
@@ -65,9 +98,20 @@ def _stale_fbm_row(team: Team, connection: SellerConnection, sku: str) -> None:
     deleted: Amazon's listings report no longer has it."""
     with team_scope(team.id):
         StockLevel.objects.create(
-            team=team, connection=connection, marketplace_id=US, sku=sku, fulfillment_channel="MFN", fulfillable=7,
-            inbound_working=0, inbound_shipped=0, inbound_receiving=0, reserved=0, unfulfillable=0, researching=0,
-            total=7, synced_at=timezone.now(),
+            team=team,
+            connection=connection,
+            marketplace_id=US,
+            sku=sku,
+            fulfillment_channel="MFN",
+            fulfillable=7,
+            inbound_working=0,
+            inbound_shipped=0,
+            inbound_receiving=0,
+            reserved=0,
+            unfulfillable=0,
+            researching=0,
+            total=7,
+            synced_at=timezone.now(),
         )
 
 
@@ -75,7 +119,11 @@ def _outsider_connection(personas: Personas) -> SellerConnection:
     team = personas.outsider_team
     with team_scope(team.id):
         return SellerConnection.objects.create(
-            team=team, selling_partner_id="AOUTSIDER0001", region="NA", name="Outsider", authorized_at=timezone.now()
+            team=team,
+            selling_partner_id="AOUTSIDER0001",
+            region="NA",
+            name="Outsider",
+            authorized_at=timezone.now(),
         )
 
 
@@ -90,7 +138,10 @@ def test_an_fbm_sku_amazon_no_longer_lists_is_deleted_and_another_teams_is_not(
     _stale_fbm_row(personas.team, connection, "DELISTED-FBM")
     _stale_fbm_row(personas.outsider_team, _outsider_connection(personas), "DELISTED-FBM")
 
-    assert sync_run(team_id=connection.team_id, connection_id=connection.id, family=Family.INVENTORY) == SyncStatus.DONE
+    assert (
+        sync_run(team_id=connection.team_id, connection_id=connection.id, family=Family.INVENTORY)
+        == SyncStatus.DONE
+    )
 
     assert not _has(personas.team, "DELISTED-FBM")
     assert _has(personas.outsider_team, "DELISTED-FBM")
@@ -102,7 +153,11 @@ def test_an_fbm_sku_amazon_no_longer_lists_is_deleted_and_another_teams_is_not(
 
 
 def test_a_listings_report_with_a_row_set_aside_deletes_nothing(
-    personas: Personas, connection: SellerConnection, seller: SimSeller, fast_sync: None, monkeypatch: pytest.MonkeyPatch
+    personas: Personas,
+    connection: SellerConnection,
+    seller: SimSeller,
+    fast_sync: None,
+    monkeypatch: pytest.MonkeyPatch,
 ):
     real = flatfile.report_lines
 
@@ -112,7 +167,11 @@ def test_a_listings_report_with_a_row_set_aside_deletes_nothing(
         header = lines[0].text.split("\t")
         if "seller-sku" not in header or "fulfillment-channel" not in header:
             return iter(lines)
-        mfn = next(line for line in lines[1:] if line.text.split("\t")[header.index("fulfillment-channel")] == "DEFAULT")
+        mfn = next(
+            line
+            for line in lines[1:]
+            if line.text.split("\t")[header.index("fulfillment-channel")] == "DEFAULT"
+        )
         cells = mfn.text.split("\t")
         cells[header.index("seller-sku")] = ""
         return iter([*lines, flatfile.Line(len(lines) + 1, "\t".join(cells))])
@@ -120,10 +179,15 @@ def test_a_listings_report_with_a_row_set_aside_deletes_nothing(
     monkeypatch.setattr(reports, "report_lines", report_lines)
     _stale_fbm_row(personas.team, connection, "DELISTED-FBM")
 
-    assert sync_run(team_id=connection.team_id, connection_id=connection.id, family=Family.INVENTORY) == SyncStatus.PARTIAL
+    assert (
+        sync_run(team_id=connection.team_id, connection_id=connection.id, family=Family.INVENTORY)
+        == SyncStatus.PARTIAL
+    )
 
     with team_scope(personas.team.id):
-        assert QuarantinedRow.objects.filter(connection=connection, source=inventory_parser.LISTINGS_REPORT).exists()
+        assert QuarantinedRow.objects.filter(
+            connection=connection, source=inventory_parser.LISTINGS_REPORT
+        ).exists()
     assert _has(personas.team, "DELISTED-FBM")
 
 
@@ -134,16 +198,34 @@ def test_fba_stock_comes_from_the_myi_report_where_the_inventory_api_refuses_the
     try:
         connection = connect(personas.team, seller)
         monkeypatch.setattr(clients, "client_for", lambda _connection: seller.client())
-        ca = next(m["id"] for m in seller.info["sellers"][0]["marketplaces"] if m["country_code"] == "CA")
+        ca = next(
+            m["id"] for m in seller.info["sellers"][0]["marketplaces"] if m["country_code"] == "CA"
+        )
         with team_scope(personas.team.id):
             StockLevel.objects.create(
-                team=personas.team, connection=connection, marketplace_id=ca, sku="GONE-FBA", fulfillment_channel="AFN",
-                fulfillable=3, inbound_working=0, inbound_shipped=0, inbound_receiving=0, reserved=0, unfulfillable=0,
-                researching=0, total=3, synced_at=timezone.now(),
+                team=personas.team,
+                connection=connection,
+                marketplace_id=ca,
+                sku="GONE-FBA",
+                fulfillment_channel="AFN",
+                fulfillable=3,
+                inbound_working=0,
+                inbound_shipped=0,
+                inbound_receiving=0,
+                reserved=0,
+                unfulfillable=0,
+                researching=0,
+                total=3,
+                synced_at=timezone.now(),
             )
         _stale_fbm_row(personas.outsider_team, _outsider_connection(personas), "GONE-FBA")
 
-        assert sync_run(team_id=connection.team_id, connection_id=connection.id, family=Family.INVENTORY) == SyncStatus.DONE
+        assert (
+            sync_run(
+                team_id=connection.team_id, connection_id=connection.id, family=Family.INVENTORY
+            )
+            == SyncStatus.DONE
+        )
 
         truth = seller.truth()["inventory"]
         assert any("CA" in by_country for by_country in truth["fba"].values())

@@ -23,7 +23,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _jobs(connection: SellerConnection, status: str = "todo") -> list[ProcrastinateJob]:
-    return list(ProcrastinateJob.objects.filter(lock__startswith=f"sync:{connection.id}:", status=status))
+    return list(
+        ProcrastinateJob.objects.filter(lock__startswith=f"sync:{connection.id}:", status=status)
+    )
 
 
 def _state(connection: SellerConnection, family: str) -> SyncState:
@@ -33,10 +35,17 @@ def _state(connection: SellerConnection, family: str) -> SyncState:
 
 def test_a_family_is_queued_at_most_once_per_connection(connection: SellerConnection):
     assert sync_defer(team_id=connection.team_id, connection_id=connection.id, family=Family.ORDERS)
-    assert not sync_defer(team_id=connection.team_id, connection_id=connection.id, family=Family.ORDERS)
-    assert sync_defer(team_id=connection.team_id, connection_id=connection.id, family=Family.INVENTORY)
+    assert not sync_defer(
+        team_id=connection.team_id, connection_id=connection.id, family=Family.ORDERS
+    )
+    assert sync_defer(
+        team_id=connection.team_id, connection_id=connection.id, family=Family.INVENTORY
+    )
     jobs = _jobs(connection)
-    assert sorted(str(j.lock) for j in jobs) == [f"sync:{connection.id}:inventory", f"sync:{connection.id}:orders"]
+    assert sorted(str(j.lock) for j in jobs) == [
+        f"sync:{connection.id}:inventory",
+        f"sync:{connection.id}:orders",
+    ]
     assert {j.queue_name for j in jobs} == {"sync_orders", "sync_inventory"}
     assert _state(connection, Family.ORDERS).status == SyncStatus.QUEUED
 
@@ -46,7 +55,10 @@ def test_the_schedule_fans_out_to_live_authorized_connections_only(
 ):
     with team_scope(personas.team.id):
         other = SellerConnection.objects.create(
-            team=personas.team, selling_partner_id="A-OTHER", region="EU", authorized_at=connection.authorized_at,
+            team=personas.team,
+            selling_partner_id="A-OTHER",
+            region="EU",
+            authorized_at=connection.authorized_at,
             status=ConnectionStatus.NEEDS_REAUTHORIZATION,
         )
     assert sync_fanout(Family.ORDERS) == 1
@@ -62,10 +74,14 @@ def test_a_disconnect_cancels_the_waiting_jobs(connection: SellerConnection):
     assert len(_jobs(connection, "cancelled")) == 1
 
 
-def test_the_worker_runs_a_queued_sync(connection: SellerConnection, sim_zones: None, fast_sync: None):
+def test_the_worker_runs_a_queued_sync(
+    connection: SellerConnection, sim_zones: None, fast_sync: None
+):
     sync_defer(team_id=connection.team_id, connection_id=connection.id, family=Family.ORDERS)
     with app.replace_connector(app.connector.get_worker_connector()):  # type: ignore[attr-defined]
-        app.run_worker(queues=ALL_QUEUES, wait=False, install_signal_handlers=False, listen_notify=False)
+        app.run_worker(
+            queues=ALL_QUEUES, wait=False, install_signal_handlers=False, listen_notify=False
+        )
     assert len(_jobs(connection, "succeeded")) == 1
     assert _state(connection, Family.ORDERS).status == SyncStatus.DONE
     with team_scope(connection.team_id):
@@ -86,7 +102,10 @@ def test_a_revoked_authorization_pauses_the_connection_without_retrying(
     assert state.status == SyncStatus.PAUSED
     assert state.reason == REAUTHORIZE_REASON
     # One refused refresh, no storm: the next run does not even ask Amazon.
-    assert sync_run(team_id=connection.team_id, connection_id=connection.id, family=Family.ORDERS) == SyncStatus.PAUSED
+    assert (
+        sync_run(team_id=connection.team_id, connection_id=connection.id, family=Family.ORDERS)
+        == SyncStatus.PAUSED
+    )
     with team_scope(connection.team_id):
         assert SyncRun.objects.filter(connection=connection).count() == 1
     assert sync_fanout(Family.ORDERS) == 0
@@ -95,8 +114,13 @@ def test_a_revoked_authorization_pauses_the_connection_without_retrying(
 def test_a_lapsed_subscription_pauses_sync_with_the_reason(
     connection: SellerConnection, monkeypatch: pytest.MonkeyPatch
 ):
-    monkeypatch.setattr(services, "sync_allowed", lambda team: (False, "This team's subscription has ended."))
-    assert sync_run(team_id=connection.team_id, connection_id=connection.id, family=Family.ORDERS) == SyncStatus.PAUSED
+    monkeypatch.setattr(
+        services, "sync_allowed", lambda team: (False, "This team's subscription has ended.")
+    )
+    assert (
+        sync_run(team_id=connection.team_id, connection_id=connection.id, family=Family.ORDERS)
+        == SyncStatus.PAUSED
+    )
     state = _state(connection, Family.ORDERS)
     assert state.status == SyncStatus.PAUSED
     assert "subscription" in state.reason

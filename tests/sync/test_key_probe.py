@@ -39,13 +39,20 @@ FROM orders_order WHERE connection_id = %(connection)s
 
 
 def _fill(team_id: int, connection_id: int, *, orders: int, prefix: str) -> None:
-    params: dict[str, int | str] = {"team": team_id, "connection": connection_id, "orders": orders, "prefix": prefix}
+    params: dict[str, int | str] = {
+        "team": team_id,
+        "connection": connection_id,
+        "orders": orders,
+        "prefix": prefix,
+    }
     with team_scope(team_id), connection.cursor() as cursor:
         cursor.execute(_ORDERS, params)
         cursor.execute(_LINES, params)
 
 
-def _probe(team_id: int, connection_id: int, target: bulk.Target, rows: list[tuple[object, ...]]) -> tuple[bool, int]:
+def _probe(
+    team_id: int, connection_id: int, target: bulk.Target, rows: list[tuple[object, ...]]
+) -> tuple[bool, int]:
     """Whether the first of ``rows`` looks new to ``target``, and the pages its probe read."""
     with team_scope(team_id), transaction.atomic(), connection.cursor() as cursor:
         staged, _ = bulk.stage(writers.LINE_COLUMNS, rows)
@@ -62,7 +69,24 @@ def _probe(team_id: int, connection_id: int, target: bulk.Target, rows: list[tup
 
 def _line(order: str, sku: str) -> tuple[object, ...]:
     at = datetime(2026, 3, 1, 10, tzinfo=UTC)
-    return (order, f.US, at, at, "shipped", "AFN", "Amazon.com", "USD", sku, "", 1, Decimal(1), None, None, None, "")
+    return (
+        order,
+        f.US,
+        at,
+        at,
+        "shipped",
+        "AFN",
+        "Amazon.com",
+        "USD",
+        sku,
+        "",
+        1,
+        Decimal(1),
+        None,
+        None,
+        None,
+        "",
+    )
 
 
 def test_the_new_rows_probe_reads_a_few_pages_whatever_the_sellers_size(personas: Personas):

@@ -40,7 +40,9 @@ def _serve(monkeypatch: pytest.MonkeyPatch, mangle: Mangle, *, times: int = 1000
             calls["n"] += 1
             self.charset = "utf-8"
             mangled = mangle(lines)
-            yield from spapi_reports.gunzip(mangled[i : i + 4096] for i in range(0, len(mangled), 4096))
+            yield from spapi_reports.gunzip(
+                mangled[i : i + 4096] for i in range(0, len(mangled), 4096)
+            )
 
     monkeypatch.setattr(reports, "ReportDownload", Mangled)
 
@@ -57,19 +59,28 @@ def _state(connection: SellerConnection) -> SyncState:
 
 def _quarantine(connection: SellerConnection) -> list[str]:
     with team_scope(connection.team_id):
-        return list(QuarantinedRow.objects.filter(connection=connection).values_list("reason", flat=True))
+        return list(
+            QuarantinedRow.objects.filter(connection=connection).values_list("reason", flat=True)
+        )
 
 
 def test_bad_rows_and_a_wrong_encoding_are_set_aside_and_the_rest_imported(
-    connection: SellerConnection, seller: SimSeller, monkeypatch: pytest.MonkeyPatch, fast_sync: None
+    connection: SellerConnection,
+    seller: SimSeller,
+    monkeypatch: pytest.MonkeyPatch,
+    fast_sync: None,
 ):
     def mangle(lines: list[bytes]) -> bytes:
         header, first, *rest = lines
         cells = first.split(b"\t")
         bad_date = b"\t".join([b"999-0000000-0000001", cells[1], b"not a date", *cells[3:]])
         extra_cells = first + b"\tsurplus\tcells"
-        latin1 = b"\t".join([b"999-0000000-0000002", *cells[1:9], "Caf\u00e9".encode("latin-1"), *cells[10:]])
-        return gzip.compress(b"\n".join([header, first, bad_date, extra_cells, latin1, *rest]) + b"\n")
+        latin1 = b"\t".join(
+            [b"999-0000000-0000002", *cells[1:9], "Caf\u00e9".encode("latin-1"), *cells[10:]]
+        )
+        return gzip.compress(
+            b"\n".join([header, first, bad_date, extra_cells, latin1, *rest]) + b"\n"
+        )
 
     _serve(monkeypatch, mangle)
     status = sync_run(team_id=connection.team_id, connection_id=connection.id, family=Family.ORDERS)
@@ -101,7 +112,10 @@ def test_a_report_without_a_needed_column_is_refused_whole_and_named(
 
 
 def test_a_truncated_download_keeps_the_rows_read_and_is_fetched_again(
-    connection: SellerConnection, seller: SimSeller, monkeypatch: pytest.MonkeyPatch, fast_sync: None
+    connection: SellerConnection,
+    seller: SimSeller,
+    monkeypatch: pytest.MonkeyPatch,
+    fast_sync: None,
 ):
     def truncate(lines: list[bytes]) -> bytes:
         whole = gzip.compress(b"\n".join(lines) + b"\n")

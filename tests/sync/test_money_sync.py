@@ -17,13 +17,26 @@ from tests.sync.harness import SimSeller
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-KINDS = {"Shipment": "Order", "Refund": "Refund", "ServiceFee": "ServiceFee", "Adjustment": "Adjustment"}
+KINDS = {
+    "Shipment": "Order",
+    "Refund": "Refund",
+    "ServiceFee": "ServiceFee",
+    "Adjustment": "Adjustment",
+}
 
 
-def test_settlements_and_fees_converge_and_reconcile(connection: SellerConnection, seller: SimSeller, fast_sync: None):
+def test_settlements_and_fees_converge_and_reconcile(
+    connection: SellerConnection, seller: SimSeller, fast_sync: None
+):
     team_id = connection.team_id
-    assert sync_run(team_id=team_id, connection_id=connection.id, family=Family.FINANCES) == SyncStatus.DONE
-    assert sync_run(team_id=team_id, connection_id=connection.id, family=Family.SETTLEMENTS) == SyncStatus.DONE
+    assert (
+        sync_run(team_id=team_id, connection_id=connection.id, family=Family.FINANCES)
+        == SyncStatus.DONE
+    )
+    assert (
+        sync_run(team_id=team_id, connection_id=connection.id, family=Family.SETTLEMENTS)
+        == SyncStatus.DONE
+    )
     truth = seller.truth()
 
     with team_scope(team_id):
@@ -41,12 +54,16 @@ def test_settlements_and_fees_converge_and_reconcile(connection: SellerConnectio
         settlements = {s.settlement_id: s for s in Settlement.objects.filter(connection=connection)}
         lines = SettlementLine.objects.filter(connection=connection).count()
 
-    assert dict(fees) == {k: {c: Decimal(v) for c, v in d.items()} for k, d in truth["fees"]["by_type"].items()}
+    assert dict(fees) == {
+        k: {c: Decimal(v) for c, v in d.items()} for k, d in truth["fees"]["by_type"].items()
+    }
     assert dict(kinds) == truth["fees"]["events_by_kind"]
     with team_scope(team_id):
         reimbursed = {
             r["currency"]: r["t"]
-            for r in Transaction.objects.filter(connection=connection, transaction_type="Adjustment")
+            for r in Transaction.objects.filter(
+                connection=connection, transaction_type="Adjustment"
+            )
             .values("currency")
             .annotate(t=Sum("total_amount"))
             .order_by()
@@ -70,9 +87,17 @@ def test_settlements_and_fees_converge_and_reconcile(connection: SellerConnectio
 
     with team_scope(team_id):
         before = sorted(Charge.objects.filter(connection=connection).values_list("id", "synced_at"))
-    assert sync_run(team_id=team_id, connection_id=connection.id, family=Family.SETTLEMENTS) == SyncStatus.DONE
-    assert sync_run(team_id=team_id, connection_id=connection.id, family=Family.FINANCES) == SyncStatus.DONE
+    assert (
+        sync_run(team_id=team_id, connection_id=connection.id, family=Family.SETTLEMENTS)
+        == SyncStatus.DONE
+    )
+    assert (
+        sync_run(team_id=team_id, connection_id=connection.id, family=Family.FINANCES)
+        == SyncStatus.DONE
+    )
     with team_scope(team_id):
         assert SettlementLine.objects.filter(connection=connection).count() == lines
-        assert sorted(Charge.objects.filter(connection=connection).values_list("id", "synced_at")) == before
-
+        assert (
+            sorted(Charge.objects.filter(connection=connection).values_list("id", "synced_at"))
+            == before
+        )

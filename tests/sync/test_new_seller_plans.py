@@ -45,9 +45,16 @@ def new_seller(personas: Personas) -> int:
     """A seller with 20,000 transactions (60,000 charges) that the statistics have not met: they
     were last gathered when only the outsider's 3,000 were there. Returns its connection id."""
     mine, theirs = f.connected(personas.team), f.connected(personas.outsider_team)
-    for team, conn, prefix, count in ((personas.outsider_team, theirs, "T-", 3000), (personas.team, mine, "M-", TRANSACTIONS)):
+    for team, conn, prefix, count in (
+        (personas.outsider_team, theirs, "T-", 3000),
+        (personas.team, mine, "M-", TRANSACTIONS),
+    ):
         params: dict[str, Any] = {
-            "team": team.id, "connection": conn.id, "prefix": prefix, "transactions": count, "posted": POSTED,
+            "team": team.id,
+            "connection": conn.id,
+            "prefix": prefix,
+            "transactions": count,
+            "posted": POSTED,
         }
         with team_scope(team.id), connection.cursor() as cursor:
             cursor.execute(_FILL, params)
@@ -65,9 +72,13 @@ def _pages_read(statement: str, params: dict[str, Any]) -> int:
     return int(top["Shared Hit Blocks"] + top["Shared Read Blocks"])
 
 
-def test_a_batch_takes_its_charges_out_of_the_monthly_rollup_by_its_own_transactions(personas: Personas, new_seller: int):
+def test_a_batch_takes_its_charges_out_of_the_monthly_rollup_by_its_own_transactions(
+    personas: Personas, new_seller: int
+):
     with team_scope(personas.team.id), connection.cursor() as cursor:
-        cursor.execute("CREATE TEMP TABLE batch AS SELECT 'M-' || i AS transaction_id FROM generate_series(100, 199) AS i")
+        cursor.execute(
+            "CREATE TEMP TABLE batch AS SELECT 'M-' || i AS transaction_id FROM generate_series(100, 199) AS i"
+        )
         selected = sql.SQL("AND c.transaction_id IN (SELECT DISTINCT transaction_id FROM batch)")
         buckets = sql.SQL(fee_rollups._BUCKETS).format(sign=sql.SQL("1"), selected=selected)
         statement = buckets.as_string(cursor.cursor.connection)
@@ -75,20 +86,30 @@ def test_a_batch_takes_its_charges_out_of_the_monthly_rollup_by_its_own_transact
         # paths to them), where reading the seller's 60,000 charges once per transaction took 100,000.
         assert _pages_read(statement, fee_rollups._params(new_seller)) < 2000
         cursor.execute(statement, fee_rollups._params(new_seller))
-        assert sum(row[-1] for row in cursor.fetchall()) == 300  # three charges each, the team's only
+        assert (
+            sum(row[-1] for row in cursor.fetchall()) == 300
+        )  # three charges each, the team's only
 
 
-def test_a_batch_rebuilds_its_charge_days_from_those_days_alone(personas: Personas, new_seller: int):
+def test_a_batch_rebuilds_its_charge_days_from_those_days_alone(
+    personas: Personas, new_seller: int
+):
     params: dict[str, Any] = {
-        "team": personas.team.id, "connection": new_seller, "marketplace": f.US, "start": POSTED - timedelta(hours=2),
-        "end": POSTED, "zone": "UTC",
+        "team": personas.team.id,
+        "connection": new_seller,
+        "marketplace": f.US,
+        "start": POSTED - timedelta(hours=2),
+        "end": POSTED,
+        "zone": "UTC",
     }
-    select = finance_rollups._INSERT[finance_rollups._INSERT.index("SELECT"):]
+    select = finance_rollups._INSERT[finance_rollups._INSERT.index("SELECT") :]
     with team_scope(personas.team.id), connection.cursor() as cursor:
         # Two hours of transactions, one a minute: the day's 120, not the seller's 20,000.
         assert _pages_read(select, params) < 3000
         cursor.execute(select, params)
-        assert sum(row[-2] for row in cursor.fetchall()) == 360  # 120 transactions, three charges each
+        assert (
+            sum(row[-2] for row in cursor.fetchall()) == 360
+        )  # 120 transactions, three charges each
 
 
 _MONTHS = """
@@ -100,13 +121,19 @@ FROM generate_series(0, 23) AS m, generate_series(1, 2500) AS s
 """
 
 
-def test_a_batch_drops_its_empty_monthly_buckets_from_those_months_alone(personas: Personas, new_seller: int):
+def test_a_batch_drops_its_empty_monthly_buckets_from_those_months_alone(
+    personas: Personas, new_seller: int
+):
     with team_scope(personas.team.id), connection.cursor() as cursor:
         params = {
-            **fee_rollups._params(new_seller), "marketplaces": [f.US], "months": [date(2025, 6, 1), date(2025, 7, 1)],
+            **fee_rollups._params(new_seller),
+            "marketplaces": [f.US],
+            "months": [date(2025, 6, 1), date(2025, 7, 1)],
         }
         cursor.execute(_MONTHS, params)  # two years of 2,500 SKUs: 60,000 rows
-        cursor.execute("UPDATE finance_chargeskumonth SET charges = 0 WHERE month = '2025-07-01' AND sku = 'SKU-7'")
+        cursor.execute(
+            "UPDATE finance_chargeskumonth SET charges = 0 WHERE month = '2025-07-01' AND sku = 'SKU-7'"
+        )
         # Two months of the rollup (5,000 rows), not the seller's 60,000. (EXPLAIN ANALYZE
         # runs the DELETE: in a savepoint, undone.)
         savepoint = transaction.savepoint()

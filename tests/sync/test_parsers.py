@@ -14,7 +14,11 @@ from ams.sync.parsers.flatfile import Line, MissingColumns, Parsed, Rejected, pa
 
 def _rows(text: bytes, required=("a",)):
     def convert(row):
-        return (flatfile.required_text(row, "a"), flatfile.money(row, "m"), flatfile.integer(row, "n", default=0))
+        return (
+            flatfile.required_text(row, "a"),
+            flatfile.money(row, "m"),
+            flatfile.integer(row, "n", default=0),
+        )
 
     return list(parse(split_lines([text]), required=required, convert=convert))
 
@@ -28,7 +32,11 @@ def test_bad_cells_are_rejected_with_a_reason_and_the_rest_kept():
     rows = _rows(b"a\tm\tn\nA\tabc\t1\nB\t1\tx\nC\t2\t3\textra\nD\t,5\t\n")
     assert [type(r) for r in rows] == [Rejected, Rejected, Rejected, Parsed]
     reasons = [r.reason for r in rows if isinstance(r, Rejected)]
-    assert reasons == ["'m' is not an amount: 'abc'", "'n' is not a number: 'x'", "4 cells where the header has 3"]
+    assert reasons == [
+        "'m' is not an amount: 'abc'",
+        "'n' is not a number: 'x'",
+        "4 cells where the header has 3",
+    ]
     assert rows[3] == Parsed(5, ("D", Decimal("0.5"), 0))
 
 
@@ -58,7 +66,12 @@ def test_a_partial_last_line_is_not_yielded_when_the_stream_breaks():
 
 @pytest.mark.parametrize(
     "raw",
-    ["2026-01-02T03:04:05+00:00", "2026-01-02 03:04:05 UTC", "2026-01-01T19:04:05-08:00", "2026-01-02T03:04:05Z"],
+    [
+        "2026-01-02T03:04:05+00:00",
+        "2026-01-02 03:04:05 UTC",
+        "2026-01-01T19:04:05-08:00",
+        "2026-01-02T03:04:05Z",
+    ],
 )
 def test_timestamps_in_amazons_formats_are_read_as_utc(raw):
     assert flatfile.parse_timestamp(raw) == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -67,8 +80,14 @@ def test_timestamps_in_amazons_formats_are_read_as_utc(raw):
 @pytest.mark.parametrize(
     ("raw", "amount"),
     [
-        ("19.99", "19.99"), (" 19.99 ", "19.99"), ("19,99", "19.99"), ("-0,50", "-0.50"),
-        ("1.234,56", "1234.56"), ("1,234.56", "1234.56"), ("1.234.567,8", "1234567.8"), ("", None),
+        ("19.99", "19.99"),
+        (" 19.99 ", "19.99"),
+        ("19,99", "19.99"),
+        ("-0,50", "-0.50"),
+        ("1.234,56", "1234.56"),
+        ("1,234.56", "1234.56"),
+        ("1.234.567,8", "1234567.8"),
+        ("", None),
     ],
 )
 def test_amounts_are_read_with_either_decimal_separator(raw, amount):
@@ -86,7 +105,10 @@ def test_a_block_ends_where_a_group_of_lines_ends():
 
     # A run longer than a block (C) is one block of its own, bigger than asked.
     assert [[line.split("\t")[0] for line in lines] for _first, lines in blocks] == [
-        ["A"], ["B", "B"], ["C", "C", "C", "C", "C"], ["D"],
+        ["A"],
+        ["B", "B"],
+        ["C", "C", "C", "C", "C"],
+        ["D"],
     ]
     assert [first for first, _lines in blocks] == [2, 3, 5, 10]
     assert [line for _first, lines in blocks for line in lines] == [line.decode() for line in body]

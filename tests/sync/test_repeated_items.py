@@ -51,7 +51,13 @@ def _serve_with_repeated_item(monkeypatch: pytest.MonkeyPatch) -> None:
                 ("1", "10.00", bought.strftime("%Y-%m-%dT%H:%M:%S+00:00")),
                 ("2", "20.00", (bought - timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M:%S-08:00")),
             ):
-                item = {**cells, "amazon-order-id": ORDER, "quantity": quantity, "item-price": price, "purchase-date": purchased}
+                item = {
+                    **cells,
+                    "amazon-order-id": ORDER,
+                    "quantity": quantity,
+                    "item-price": price,
+                    "purchase-date": purchased,
+                }
                 items.append("\t".join(item.get(name, "") for name in names))
             # A line at a time, so that blocks are cut where the test says.
             for line in (header, first, second, *items, *rest):
@@ -62,14 +68,23 @@ def _serve_with_repeated_item(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_the_reports_two_items_of_one_sku_are_one_line_with_both(
-    personas: Personas, connection: SellerConnection, monkeypatch: pytest.MonkeyPatch, fast_sync: None
+    personas: Personas,
+    connection: SellerConnection,
+    monkeypatch: pytest.MonkeyPatch,
+    fast_sync: None,
 ):
     # Blocks of three lines: without keeping an order's lines together, the two items would
     # fall into two blocks (lines 1-3 and 4-6), and the second would overwrite the first.
     monkeypatch.setattr(context, "BLOCK_LINES", 3)
     _serve_with_repeated_item(monkeypatch)
     theirs = f.connected(personas.outsider_team)
-    f.order(personas.outsider_team, theirs, at=datetime(2026, 3, 1, tzinfo=UTC), lines=[("MUG", 5, "9.99")], order_id=ORDER)
+    f.order(
+        personas.outsider_team,
+        theirs,
+        at=datetime(2026, 3, 1, tzinfo=UTC),
+        lines=[("MUG", 5, "9.99")],
+        order_id=ORDER,
+    )
 
     sync_run(team_id=connection.team_id, connection_id=connection.id, family=Family.ORDERS)
 
@@ -78,7 +93,9 @@ def test_the_reports_two_items_of_one_sku_are_one_line_with_both(
         assert (line.quantity, line.item_price) == (3, Decimal("30.00"))
         # The day rollup counts the order's line once, with both items.
         units = sum(OrderDay.objects.filter(connection=connection).values_list("units", flat=True))
-        assert units == sum(OrderLine.objects.filter(connection=connection).values_list("quantity", flat=True))
+        assert units == sum(
+            OrderLine.objects.filter(connection=connection).values_list("quantity", flat=True)
+        )
     with team_scope(personas.outsider_team.id):
         (their_line,) = OrderLine.objects.filter(amazon_order_id=ORDER)
         assert (their_line.sku, their_line.quantity) == ("MUG", 5)
@@ -86,20 +103,34 @@ def test_the_reports_two_items_of_one_sku_are_one_line_with_both(
 
 def test_the_apis_two_items_of_one_sku_are_one_line_with_both():
     item = {
-        "product": {"sellerSku": "MUG", "asin": "B0MUG", "price": {"unitPrice": {"amount": "10.00", "currencyCode": "USD"}}},
-        "proceeds": {"breakdowns": [
-            {"type": "ITEM", "subtotal": {"amount": "10.00", "currencyCode": "USD"}},
-            {"type": "TAX", "subtotal": {"amount": "0.70", "currencyCode": "USD"}},
-        ]},
+        "product": {
+            "sellerSku": "MUG",
+            "asin": "B0MUG",
+            "price": {"unitPrice": {"amount": "10.00", "currencyCode": "USD"}},
+        },
+        "proceeds": {
+            "breakdowns": [
+                {"type": "ITEM", "subtotal": {"amount": "10.00", "currencyCode": "USD"}},
+                {"type": "TAX", "subtotal": {"amount": "0.70", "currencyCode": "USD"}},
+            ]
+        },
         "quantityOrdered": 1,
     }
-    second = {**item, "quantityOrdered": 2, "proceeds": {"breakdowns": [
-        {"type": "ITEM", "subtotal": {"amount": "20.00", "currencyCode": "USD"}},
-        {"type": "DISCOUNT", "subtotal": {"amount": "-1.00", "currencyCode": "USD"}},
-    ]}}
+    second = {
+        **item,
+        "quantityOrdered": 2,
+        "proceeds": {
+            "breakdowns": [
+                {"type": "ITEM", "subtotal": {"amount": "20.00", "currencyCode": "USD"}},
+                {"type": "DISCOUNT", "subtotal": {"amount": "-1.00", "currencyCode": "USD"}},
+            ]
+        },
+    }
     other = {**item, "product": {**item["product"], "sellerSku": "CUP"}}  # type: ignore[dict-item]
     order = {
-        "orderId": ORDER, "createdTime": "2026-03-01T10:00:00Z", "lastUpdatedTime": "2026-03-02T10:00:00Z",
+        "orderId": ORDER,
+        "createdTime": "2026-03-01T10:00:00Z",
+        "lastUpdatedTime": "2026-03-02T10:00:00Z",
         "salesChannel": {"marketplaceId": f.US, "marketplaceName": "Amazon.com"},
         "fulfillment": {"fulfillmentStatus": "SHIPPED", "fulfilledBy": "AMAZON"},
         "orderItems": [item, other, second],
@@ -110,6 +141,9 @@ def test_the_apis_two_items_of_one_sku_are_one_line_with_both():
     names = [c.name for c in LINE_COLUMNS]
     mug = dict(zip(names, rows["MUG"], strict=True))
     assert (mug["quantity"], mug["item_price"], mug["tax"], mug["promotion_discount"]) == (
-        3, Decimal("30.00"), Decimal("0.70"), Decimal("1.00")
+        3,
+        Decimal("30.00"),
+        Decimal("0.70"),
+        Decimal("1.00"),
     )
     assert dict(zip(names, rows["CUP"], strict=True))["quantity"] == 1

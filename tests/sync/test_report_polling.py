@@ -28,10 +28,17 @@ def test_a_report_is_polled_after_a_second_then_less_often_up_to_the_configured_
 
         client.sleep = sleep
         ctx = SyncContext(
-            team_id=0, connection_id=0, selling_partner_id=seller.spid, family=Family.INVENTORY, client=client,
-            marketplaces=[], run_id=0,
+            team_id=0,
+            connection_id=0,
+            selling_partner_id=seller.spid,
+            family=Family.INVENTORY,
+            client=client,
+            marketplaces=[],
+            run_id=0,
         )
-        report_id = client.create_report(inventory_parser.LISTINGS_REPORT, marketplace_ids=[US])["reportId"]
+        report_id = client.create_report(inventory_parser.LISTINGS_REPORT, marketplace_ids=[US])[
+            "reportId"
+        ]
         report = reports.wait(ctx, report_id)
     finally:
         seller.stop()
@@ -39,6 +46,9 @@ def test_a_report_is_polled_after_a_second_then_less_often_up_to_the_configured_
     assert report["processingStatus"] == "DONE"
     assert slept[:3] == [1.0, 1.5, 2.25]
     assert max(slept) == 10.0
-    built = (datetime.fromisoformat(report["processingEndTime"]) - datetime.fromisoformat(report["createdTime"])).total_seconds()
+    built = (
+        datetime.fromisoformat(report["processingEndTime"])
+        - datetime.fromisoformat(report["createdTime"])
+    ).total_seconds()
     # Seen DONE at the first poll after it was built: never a whole long interval late.
     assert sum(slept[:-1]) < built <= sum(slept)

@@ -35,9 +35,18 @@ def test_a_batch_notes_its_days_and_the_run_rebuilds_them_once(personas: Persona
     team, outsider = personas.team, personas.outsider_team
     mine, theirs = f.connected(team), f.connected(outsider)
     # 10:00 UTC is the same local day in Los Angeles: March 1 and March 3.
-    first = f.order(team, mine, at=datetime(2026, 3, 1, 18, tzinfo=UTC), lines=[("MUG", 2, "10.00")])
-    second = f.order(team, mine, at=datetime(2026, 3, 3, 18, tzinfo=UTC), lines=[("MUG", 1, "10.00"), ("LAMP", 1, "30.00")])
-    foreign = f.order(outsider, theirs, at=datetime(2026, 3, 2, 18, tzinfo=UTC), lines=[("MUG", 5, "10.00")])
+    first = f.order(
+        team, mine, at=datetime(2026, 3, 1, 18, tzinfo=UTC), lines=[("MUG", 2, "10.00")]
+    )
+    second = f.order(
+        team,
+        mine,
+        at=datetime(2026, 3, 3, 18, tzinfo=UTC),
+        lines=[("MUG", 1, "10.00"), ("LAMP", 1, "30.00")],
+    )
+    foreign = f.order(
+        outsider, theirs, at=datetime(2026, 3, 2, 18, tzinfo=UTC), lines=[("MUG", 5, "10.00")]
+    )
     with team_scope(outsider.id):
         _batch(theirs.id, [foreign.amazon_order_id])
 
@@ -53,7 +62,10 @@ def test_a_batch_notes_its_days_and_the_run_rebuilds_them_once(personas: Persona
         rollups.sku_days_catch_up(connection_id=mine.id)
         days = {(d.day, d.sku): (d.units, d.sales) for d in SkuDay.objects.filter(connection=mine)}
         assert days == {
-            (date(2026, 3, 1), "MUG"): (2, Decimal("10.00")),  # item price is the line's, for its quantity
+            (date(2026, 3, 1), "MUG"): (
+                2,
+                Decimal("10.00"),
+            ),  # item price is the line's, for its quantity
             (date(2026, 3, 3), "MUG"): (1, Decimal("10.00")),
             (date(2026, 3, 3), "LAMP"): (1, Decimal("30.00")),
         }
@@ -73,11 +85,18 @@ def test_a_batch_spread_over_months_rebuilds_only_the_days_it_has_lines_on(perso
     team, outsider = personas.team, personas.outsider_team
     mine, theirs = f.connected(team), f.connected(outsider)
     old = f.order(team, mine, at=datetime(2026, 1, 10, 18, tzinfo=UTC), lines=[("MUG", 1, "10.00")])
-    between = f.order(team, mine, at=datetime(2026, 2, 10, 18, tzinfo=UTC), lines=[("LAMP", 1, "30.00")])
+    between = f.order(
+        team, mine, at=datetime(2026, 2, 10, 18, tzinfo=UTC), lines=[("LAMP", 1, "30.00")]
+    )
     recent = [
-        f.order(team, mine, at=datetime(2026, 3, day, 18, tzinfo=UTC), lines=[("MUG", day, "10.00")]) for day in (1, 2, 3, 5)
+        f.order(
+            team, mine, at=datetime(2026, 3, day, 18, tzinfo=UTC), lines=[("MUG", day, "10.00")]
+        )
+        for day in (1, 2, 3, 5)
     ]
-    foreign = f.order(outsider, theirs, at=datetime(2026, 2, 10, 18, tzinfo=UTC), lines=[("MUG", 5, "10.00")])
+    foreign = f.order(
+        outsider, theirs, at=datetime(2026, 2, 10, 18, tzinfo=UTC), lines=[("MUG", 5, "10.00")]
+    )
     with team_scope(outsider.id):
         _batch(theirs.id, [foreign.amazon_order_id])
     with team_scope(team.id):

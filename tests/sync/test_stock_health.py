@@ -23,9 +23,14 @@ def test_the_stock_at_a_glance_follows_the_inventory_and_orders_syncs(
     personas: Personas, connection: SellerConnection, seller: SimSeller, fast_sync: None
 ):
     team_id = connection.team_id
-    f.stock(personas.outsider_team, f.connected(personas.outsider_team), "THEIRS-1", fulfillable=999)
+    f.stock(
+        personas.outsider_team, f.connected(personas.outsider_team), "THEIRS-1", fulfillable=999
+    )
 
-    assert sync_run(team_id=team_id, connection_id=connection.id, family=Family.INVENTORY) == SyncStatus.DONE
+    assert (
+        sync_run(team_id=team_id, connection_id=connection.id, family=Family.INVENTORY)
+        == SyncStatus.DONE
+    )
     with team_scope(team_id):
         after_inventory = inventory_health.stock_health(team_id)
         assert after_inventory is not None
@@ -36,7 +41,10 @@ def test_the_stock_at_a_glance_follows_the_inventory_and_orders_syncs(
         assert after_inventory.at_risk == 0
 
     # The orders bring rates of sale: SKUs can now be at risk of running out.
-    assert sync_run(team_id=team_id, connection_id=connection.id, family=Family.ORDERS) == SyncStatus.DONE
+    assert (
+        sync_run(team_id=team_id, connection_id=connection.id, family=Family.ORDERS)
+        == SyncStatus.DONE
+    )
     with team_scope(team_id):
         after_orders = inventory_health.stock_health(team_id)
         assert after_orders == inventory_health.stock_health_live(team_id)

@@ -26,6 +26,7 @@ from ams.sync.parsers.flatfile import (
 
 CENT = Decimal("0.01")
 
+
 def _decimal(value: Any) -> Decimal:
     try:
         amount = Decimal(str(value))
@@ -79,7 +80,9 @@ def _charges(
     for path, amount in _leaves(transaction.get("breakdowns")):
         value, charge_currency = _money(amount)
         if charge_currency and charge_currency != currency:
-            raise RowError(f"transaction {transaction_id}: charges in {charge_currency}, total in {currency}")
+            raise RowError(
+                f"transaction {transaction_id}: charges in {charge_currency}, total in {currency}"
+            )
         remainder[path] = remainder.get(path, Decimal(0)) + value
     for item in transaction.get("items") or []:
         if not isinstance(item, dict):
@@ -88,7 +91,9 @@ def _charges(
         for path, amount in _leaves(item.get("breakdowns")):
             value, charge_currency = _money(amount)
             if charge_currency and charge_currency != currency:
-                raise RowError(f"transaction {transaction_id}: charges in {charge_currency}, total in {currency}")
+                raise RowError(
+                    f"transaction {transaction_id}: charges in {charge_currency}, total in {currency}"
+                )
             if path in remainder:
                 remainder[path] -= value
             yield sku, path, value
@@ -124,7 +129,12 @@ def transaction_rows(transaction: Mapping[str, Any]) -> list[ChargeRow]:
         order_id=_related(related, "ORDER_ID")[:40],
         event_group_id=_related(related, "FINANCIAL_EVENT_GROUP_ID"),
         settlement_id=_related(related, "SETTLEMENT_ID")[:40],
-        position=-1, sku="", category="", kind="", charge_description="", amount=Decimal(0),
+        position=-1,
+        sku="",
+        category="",
+        kind="",
+        charge_description="",
+        amount=Decimal(0),
     )
     rows: list[ChargeRow] = []
     for sku, path, value in _charges(transaction_id, transaction, currency):
@@ -132,8 +142,12 @@ def transaction_rows(transaction: Mapping[str, Any]) -> list[ChargeRow]:
         kind = path[-2] if len(path) >= 2 else category
         rows.append(
             bare._replace(
-                position=len(rows), sku=sku[:64], category=category[:40], kind=kind[:60],
-                charge_description=path[-1][:120], amount=value,
+                position=len(rows),
+                sku=sku[:64],
+                category=category[:40],
+                kind=kind[:60],
+                charge_description=path[-1][:120],
+                amount=value,
             )
         )
     return rows or [bare]
@@ -142,7 +156,15 @@ def transaction_rows(transaction: Mapping[str, Any]) -> list[ChargeRow]:
 # --- the V2 settlement flat file -------------------------------------------------------------------
 
 SETTLEMENT_REPORT = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
-SETTLEMENT_REQUIRED = ("settlement-id", "total-amount", "currency", "amount-type", "amount-description", "amount")
+SETTLEMENT_REQUIRED = (
+    "settlement-id",
+    "total-amount",
+    "currency",
+    "amount-type",
+    "amount-description",
+    "amount",
+)
+
 
 class SettlementRows:
     """Converts the rows of one settlement document; the line number is the row's position
@@ -160,23 +182,49 @@ class SettlementRows:
             # The summary row comes first: a re-read of the document starts counting again.
             self.position = 0
             return SettlementRow(
-                settlement_id=settlement_id, line_number=0, is_summary=True, report_id=self.report_id,
+                settlement_id=settlement_id,
+                line_number=0,
+                is_summary=True,
+                report_id=self.report_id,
                 starts_at=optional_timestamp(row, "settlement-start-date"),
                 ends_at=optional_timestamp(row, "settlement-end-date"),
                 deposit_at=optional_timestamp(row, "deposit-date"),
-                total_amount=total, currency=currency,
-                transaction_type="", order_id="", adjustment_id="", shipment_id="", marketplace_name="",
-                amount_type="", amount_description="", amount=None, fulfillment_id="", posted_at=None,
-                order_item_code="", sku="", quantity=None, promotion_id="",
+                total_amount=total,
+                currency=currency,
+                transaction_type="",
+                order_id="",
+                adjustment_id="",
+                shipment_id="",
+                marketplace_name="",
+                amount_type="",
+                amount_description="",
+                amount=None,
+                fulfillment_id="",
+                posted_at=None,
+                order_item_code="",
+                sku="",
+                quantity=None,
+                promotion_id="",
             )
         amount = money(row, "amount")
         if amount is None:
             raise RowError("'amount' is empty")
         self.position += 1
-        posted = optional_timestamp(row, "posted-date-time") if row.get("posted-date-time", "").strip() else optional_timestamp(row, "posted-date")
+        posted = (
+            optional_timestamp(row, "posted-date-time")
+            if row.get("posted-date-time", "").strip()
+            else optional_timestamp(row, "posted-date")
+        )
         return SettlementRow(
-            settlement_id=settlement_id, line_number=self.position, is_summary=False, report_id=self.report_id,
-            starts_at=None, ends_at=None, deposit_at=None, total_amount=None, currency=currency,
+            settlement_id=settlement_id,
+            line_number=self.position,
+            is_summary=False,
+            report_id=self.report_id,
+            starts_at=None,
+            ends_at=None,
+            deposit_at=None,
+            total_amount=None,
+            currency=currency,
             transaction_type=text(row, "transaction-type", limit=80),
             order_id=text(row, "order-id", limit=40),
             adjustment_id=text(row, "adjustment-id", limit=40),

@@ -94,7 +94,9 @@ def _decode_line(number: int, raw: bytes, encoding: str | None) -> Line | Reject
     except UnicodeDecodeError as exc:
         if encoding is None:
             return Line(number, raw.decode("cp1252", errors="replace"))
-        return Rejected(number, f"not valid {encoding} at byte {exc.start}", raw[:RAW_LIMIT].decode("latin-1"))
+        return Rejected(
+            number, f"not valid {encoding} at byte {exc.start}", raw[:RAW_LIMIT].decode("latin-1")
+        )
 
 
 # A report document's bytes as they arrive (spapi owns the download).
@@ -165,7 +167,9 @@ class BlockReader:
         self.header: list[str] = []
         self._read_header()
         # The position of the column (the last of that name, as rows are read), if the file has it.
-        self._together = max((i for i, name in enumerate(self.header) if name == keep_together), default=None)
+        self._together = max(
+            (i for i, name in enumerate(self.header) if name == keep_together), default=None
+        )
 
     @property
     def encoding(self) -> str | None:
@@ -272,7 +276,13 @@ class BlockReader:
                 rejected.append(line)
                 rows.append(b"")
             elif "\x00" in line.text:
-                rejected.append(Rejected(line.number, "the line holds a NUL byte", line.text[:RAW_LIMIT].replace("\x00", "")))
+                rejected.append(
+                    Rejected(
+                        line.number,
+                        "the line holds a NUL byte",
+                        line.text[:RAW_LIMIT].replace("\x00", ""),
+                    )
+                )
                 rows.append(b"")
             else:
                 rows.append(line.text.encode("utf-8"))
@@ -337,7 +347,11 @@ def parse(
             continue
         cells = line.text.split(delimiter)
         if len(cells) > len(header):
-            yield Rejected(line.number, f"{len(cells)} cells where the header has {len(header)}", line.text[:RAW_LIMIT])
+            yield Rejected(
+                line.number,
+                f"{len(cells)} cells where the header has {len(header)}",
+                line.text[:RAW_LIMIT],
+            )
             continue
         if len(cells) < len(header):
             cells.extend([""] * (len(header) - len(cells)))
@@ -420,7 +434,12 @@ def optional_integer(row: Mapping[str, str], name: str) -> int | None:
     return None if not raw else integer(row, name)
 
 
-_DATE_FORMATS = ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S %Z", "%Y-%m-%dT%H:%M:%S.%f%z", "%d.%m.%Y %H:%M:%S %Z")
+_DATE_FORMATS = (
+    "%Y-%m-%dT%H:%M:%S%z",
+    "%Y-%m-%d %H:%M:%S %Z",
+    "%Y-%m-%dT%H:%M:%S.%f%z",
+    "%d.%m.%Y %H:%M:%S %Z",
+)
 
 
 def timestamp(row: Mapping[str, str], name: str) -> datetime:

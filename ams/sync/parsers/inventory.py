@@ -21,6 +21,7 @@ RESTOCK_REPORT = "GET_RESTOCK_INVENTORY_RECOMMENDATIONS_REPORT"
 PLANNING_REPORT = "GET_FBA_INVENTORY_PLANNING_DATA"
 MYI_REPORT = "GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA"
 
+
 def _int(value: Any) -> int:
     if isinstance(value, dict):
         value = next((v for k, v in value.items() if k.startswith("total")), 0)
@@ -71,13 +72,25 @@ def merchant_stock_converter(marketplace_id: str) -> Callable[[Mapping[str, str]
             "MFN",
             "",
             text(row, "asin1", limit=16),
-            quantity, 0, 0, 0, 0, 0, 0, quantity,
+            quantity,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            quantity,
         )
 
     return convert
 
 
-MYI_REQUIRED = ("sku", "afn-fulfillable-quantity", "afn-reserved-quantity", "afn-unsellable-quantity")
+MYI_REQUIRED = (
+    "sku",
+    "afn-fulfillable-quantity",
+    "afn-reserved-quantity",
+    "afn-unsellable-quantity",
+)
 
 
 def myi_converter(marketplace_id: str) -> Callable[[Mapping[str, str]], StockRow | None]:
@@ -96,20 +109,33 @@ def myi_converter(marketplace_id: str) -> Callable[[Mapping[str, str]], StockRow
         shipped = integer(row, "afn-inbound-shipped-quantity", default=0)
         receiving = integer(row, "afn-inbound-receiving-quantity", default=0)
         researching = integer(row, "afn-researching-quantity", default=0)
-        total = integer(row, "afn-total-quantity", default=fulfillable + reserved + unfulfillable + working + shipped + receiving)
+        total = integer(
+            row,
+            "afn-total-quantity",
+            default=fulfillable + reserved + unfulfillable + working + shipped + receiving,
+        )
         return StockRow(
             marketplace_id,
             required_text(row, "sku", limit=64),
             "AFN",
             text(row, "fnsku", limit=16),
             text(row, "asin", limit=16),
-            fulfillable, working, shipped, receiving, reserved, unfulfillable, researching, total + researching,
+            fulfillable,
+            working,
+            shipped,
+            receiving,
+            reserved,
+            unfulfillable,
+            researching,
+            total + researching,
         )
 
     return convert
 
 
 RESTOCK_REQUIRED = ("Merchant SKU", "Recommended replenishment qty")
+
+
 def _first(row: Mapping[str, str], *names: str) -> str:
     for name in names:
         if name in row:
@@ -127,7 +153,12 @@ def restock_converter(marketplace_id: str) -> Callable[[Mapping[str, str]], Rest
             text(row, "Recommended action", limit=100),
             text(row, "Alert", limit=40),
             optional_integer(
-                row, _first(row, "Total Days of Supply (including units from open shipments)", "Total Days of Supply")
+                row,
+                _first(
+                    row,
+                    "Total Days of Supply (including units from open shipments)",
+                    "Total Days of Supply",
+                ),
             ),
             optional_integer(row, "Days of Supply at Amazon Fulfillment Network"),
             optional_integer(row, "Units Sold Last 30 Days"),
@@ -137,6 +168,8 @@ def restock_converter(marketplace_id: str) -> Callable[[Mapping[str, str]], Rest
 
 
 PLANNING_REQUIRED = ("sku",)
+
+
 def planning_converter(marketplace_id: str) -> Callable[[Mapping[str, str]], PlanningRow]:
     def convert(row: Mapping[str, str]) -> PlanningRow:
         return PlanningRow(

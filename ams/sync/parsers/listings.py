@@ -42,16 +42,26 @@ def listing_row(marketplace_id: str, item: Mapping[str, Any]) -> ListingRow:
     if not sku:
         raise RowError("a listing without sku")
     summary = next(
-        (s for s in item.get("summaries") or [] if isinstance(s, dict) and s.get("marketplaceId") == marketplace_id),
+        (
+            s
+            for s in item.get("summaries") or []
+            if isinstance(s, dict) and s.get("marketplaceId") == marketplace_id
+        ),
         None,
     )
     if summary is None:
         raise RowError(f"listing {sku}: no summary for marketplace {marketplace_id}")
     issues = [
-        i for i in item.get("issues") or [] if isinstance(i, dict) and marketplace_id in (i.get("marketplaceIds") or [marketplace_id])
+        i
+        for i in item.get("issues") or []
+        if isinstance(i, dict) and marketplace_id in (i.get("marketplaceIds") or [marketplace_id])
     ]
     offer = next(
-        (o for o in item.get("offers") or [] if isinstance(o, dict) and o.get("marketplaceId") == marketplace_id),
+        (
+            o
+            for o in item.get("offers") or []
+            if isinstance(o, dict) and o.get("marketplaceId") == marketplace_id
+        ),
         None,
     )
     price = currency = None
@@ -61,7 +71,11 @@ def listing_row(marketplace_id: str, item: Mapping[str, Any]) -> ListingRow:
         currency = str(money.get("currencyCode") or "")[:3]
     availability = [a for a in item.get("fulfillmentAvailability") or [] if isinstance(a, dict)]
     merchant = next((a for a in availability if a.get("fulfillmentChannelCode") == "DEFAULT"), None)
-    channel = "MFN" if merchant is not None or (availability == [] and not summary.get("fnSku")) else "AFN"
+    channel = (
+        "MFN"
+        if merchant is not None or (availability == [] and not summary.get("fnSku"))
+        else "AFN"
+    )
     quantity = int(merchant.get("quantity") or 0) if merchant is not None else None
     return ListingRow(
         marketplace_id,
@@ -79,8 +93,18 @@ def listing_row(marketplace_id: str, item: Mapping[str, Any]) -> ListingRow:
     )
 
 
-_TO_CM = {"inches": Decimal("2.54"), "centimeters": Decimal(1), "millimeters": Decimal("0.1"), "meters": Decimal(100)}
-_TO_G = {"pounds": Decimal("453.59237"), "kilograms": Decimal(1000), "grams": Decimal(1), "ounces": Decimal("28.349523")}
+_TO_CM = {
+    "inches": Decimal("2.54"),
+    "centimeters": Decimal(1),
+    "millimeters": Decimal("0.1"),
+    "meters": Decimal(100),
+}
+_TO_G = {
+    "pounds": Decimal("453.59237"),
+    "kilograms": Decimal(1000),
+    "grams": Decimal(1),
+    "ounces": Decimal("28.349523"),
+}
 
 
 def _measure(value: Any, table: Mapping[str, Decimal]) -> Decimal | None:
@@ -107,7 +131,11 @@ def product_row(marketplace_id: str, item: Mapping[str, Any]) -> ProductRow:
     images = _for(item.get("images"), marketplace_id).get("images") or []
     main = next((i for i in images if isinstance(i, dict) and i.get("variant") == "MAIN"), None)
     dimensions = (_for(item.get("dimensions"), marketplace_id).get("item")) or {}
-    category = (summary.get("browseClassification") or {}).get("displayName") or summary.get("websiteDisplayGroupName") or ""
+    category = (
+        (summary.get("browseClassification") or {}).get("displayName")
+        or summary.get("websiteDisplayGroupName")
+        or ""
+    )
     return ProductRow(
         marketplace_id,
         asin,
@@ -127,12 +155,18 @@ def pricing_row(marketplace_id: str, entry: Mapping[str, Any]) -> BuyBoxRow | No
     if entry.get("status") != "Success":
         return None
     asin = str(entry.get("ASIN") or "")[:16]
-    prices = ((entry.get("Product") or {}).get("CompetitivePricing") or {}).get("CompetitivePrices") or []
-    box = next((p for p in prices if isinstance(p, dict) and str(p.get("CompetitivePriceId")) == "1"), None)
+    prices = ((entry.get("Product") or {}).get("CompetitivePricing") or {}).get(
+        "CompetitivePrices"
+    ) or []
+    box = next(
+        (p for p in prices if isinstance(p, dict) and str(p.get("CompetitivePriceId")) == "1"), None
+    )
     if box is None:
         return BuyBoxRow(marketplace_id, asin, None, None)
     landed = (box.get("Price") or {}).get("LandedPrice") or {}
-    return BuyBoxRow(marketplace_id, asin, _decimal(landed.get("Amount")), bool(box.get("belongsToRequester")))
+    return BuyBoxRow(
+        marketplace_id, asin, _decimal(landed.get("Amount")), bool(box.get("belongsToRequester"))
+    )
 
 
 def fee_row(marketplace_id: str, result: Mapping[str, Any]) -> FeeEstimateRow | None:
@@ -140,4 +174,6 @@ def fee_row(marketplace_id: str, result: Mapping[str, Any]) -> FeeEstimateRow | 
         return None
     identifier = result.get("FeesEstimateIdentifier") or {}
     total = ((result.get("FeesEstimate") or {}).get("TotalFeesEstimate")) or {}
-    return FeeEstimateRow(marketplace_id, str(identifier.get("IdValue") or "")[:64], _decimal(total.get("Amount")))
+    return FeeEstimateRow(
+        marketplace_id, str(identifier.get("IdValue") or "")[:64], _decimal(total.get("Amount"))
+    )

@@ -28,7 +28,14 @@ from ams.sync.parsers.flatfile import (
 )
 
 REPORT_TYPE = "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL"
-REQUIRED = ("amazon-order-id", "purchase-date", "last-updated-date", "order-status", "sku", "quantity")
+REQUIRED = (
+    "amazon-order-id",
+    "purchase-date",
+    "last-updated-date",
+    "order-status",
+    "sku",
+    "quantity",
+)
 
 # Amazon's words for an order's state, in both APIs and the reports, to AMS's.
 _STATUS = {
@@ -123,7 +130,9 @@ def report_converter(marketplace_ids: set[str]) -> Callable[[Mapping[str, str]],
         sales_channel = text(row, "sales-channel", limit=40)
         marketplace_id = SALES_CHANNELS.get(sales_channel.lower()) or single
         if marketplace_id is None or marketplace_id not in marketplace_ids:
-            raise RowError(f"sales channel {sales_channel[:40]!r} is not a marketplace of this connection")
+            raise RowError(
+                f"sales channel {sales_channel[:40]!r} is not a marketplace of this connection"
+            )
         item_price = money(row, "item-price")
         # Read in the order of the row's columns: the first cell refused names the reason.
         order_id = required_text(row, "amazon-order-id", limit=40)
@@ -142,8 +151,22 @@ def report_converter(marketplace_ids: set[str]) -> Callable[[Mapping[str, str]],
             _discount(money(row, "item-promotion-discount"), money(row, "ship-promotion-discount")),
         )
         return OrderLineRow(
-            order_id, marketplace_id, purchased, updated, order_status, fulfilment, sales_channel, currency,
-            sku, asin, quantity, item, shipping, tax, discount, text(row, "promotion-ids", limit=300),
+            order_id,
+            marketplace_id,
+            purchased,
+            updated,
+            order_status,
+            fulfilment,
+            sales_channel,
+            currency,
+            sku,
+            asin,
+            quantity,
+            item,
+            shipping,
+            tax,
+            discount,
+            text(row, "promotion-ids", limit=300),
         )
 
     return convert
@@ -163,17 +186,23 @@ def report_sql(marketplace_ids: set[str]) -> convert_sql.Conversion:
         )
         # A status or channel matches an ASCII key only if its cell is ASCII (see ascii_lower),
         # where Python's lower() says the same; any other is NULL, which declines the line.
-        status_key = q.ascii_lower(sql.SQL("replace(btrim({}), ' ', '')").format(cell("order-status")))
+        status_key = q.ascii_lower(
+            sql.SQL("replace(btrim({}), ' ', '')").format(cell("order-status"))
+        )
         channel_key = q.ascii_lower(sql.SQL("btrim({})").format(cell("fulfillment-channel")))
         # Each of these cells is read once per line, as the derived value of the same name.
         timestamps = {"purchased": "purchase-date", "updated": "last-updated-date"}
         amounts = {
-            "item": "item-price", "shipping": "shipping-price", "item_tax": "item-tax",
-            "shipping_tax": "shipping-tax", "item_discount": "item-promotion-discount",
+            "item": "item-price",
+            "shipping": "shipping-price",
+            "item_tax": "item-tax",
+            "shipping_tax": "shipping-tax",
+            "item_discount": "item-promotion-discount",
             "ship_discount": "ship-promotion-discount",
         }
         value = {
-            name: sql.Identifier(name) for name in (*timestamps, *amounts, "quantity", "order_id", "sku", "status", "channel")
+            name: sql.Identifier(name)
+            for name in (*timestamps, *amounts, "quantity", "order_id", "sku", "status", "channel")
         }
         item = value["item"]
 
@@ -184,8 +213,14 @@ def report_sql(marketplace_ids: set[str]) -> convert_sql.Conversion:
         return convert_sql.Plan(
             derived={
                 "marketplace": marketplace,
-                **{name: q.read_timestamp(cell(header), guarded=cell.guarded) for name, header in timestamps.items()},
-                **{name: q.read_amount(cell(header), guarded=cell.guarded) for name, header in amounts.items()},
+                **{
+                    name: q.read_timestamp(cell(header), guarded=cell.guarded)
+                    for name, header in timestamps.items()
+                },
+                **{
+                    name: q.read_amount(cell(header), guarded=cell.guarded)
+                    for name, header in amounts.items()
+                },
                 "quantity": q.read_integer(cell("quantity"), guarded=cell.guarded),
                 # Named once: the columns and the checks both use them.
                 "order_id": q.text(cell("amazon-order-id"), 40),
@@ -209,7 +244,11 @@ def report_sql(marketplace_ids: set[str]) -> convert_sql.Conversion:
                 "quantity": value["quantity"],
                 "item_price": item,
                 "shipping_price": priced(sql.SQL("coalesce({}, 0)").format(value["shipping"])),
-                "tax": priced(sql.SQL("coalesce({}, 0) + coalesce({}, 0)").format(value["item_tax"], value["shipping_tax"])),
+                "tax": priced(
+                    sql.SQL("coalesce({}, 0) + coalesce({}, 0)").format(
+                        value["item_tax"], value["shipping_tax"]
+                    )
+                ),
                 "promotion_discount": priced(
                     sql.SQL("abs(coalesce({}, 0)) + abs(coalesce({}, 0))").format(
                         value["item_discount"], value["ship_discount"]
@@ -329,4 +368,3 @@ def api_rows(order: Mapping[str, Any], marketplace_ids: set[str]) -> list[OrderL
         # Two items of one SKU (the key has no order item id) are the order's line for it.
         rows[sku] = same_sku(rows[sku], row) if sku in rows else row
     return list(rows.values())
-

@@ -52,10 +52,17 @@ def run(ctx: SyncContext) -> str:
 
     def final_cursor() -> FinancesCursor:
         through = latest.get("posted") or seen
-        return {**cursor, "posted_through": through.isoformat() if through else None, "charge_months": True}
+        return {
+            **cursor,
+            "posted_through": through.isoformat() if through else None,
+            "charge_months": True,
+        }
 
     ctx.ingest(
-        items(), writer=writers.transactions(ctx.connection_id), source="listTransactions", cursor=final_cursor
+        items(),
+        writer=writers.transactions(ctx.connection_id),
+        source="listTransactions",
+        cursor=final_cursor,
     )
     with team_scope(ctx.team_id):
         settlements_reconcile(connection_id=ctx.connection_id)

@@ -30,6 +30,7 @@ log = structlog.get_logger(__name__)
 
 ADVICE_HOURS = 4
 
+
 def run(ctx: SyncContext) -> str:
     cursor = cast(InventoryCursor, ctx.cursor())
     last_advice = parse_timestamp(str(cursor.get("advice_at") or ""))
@@ -56,7 +57,9 @@ def run(ctx: SyncContext) -> str:
 def fba_stock(ctx: SyncContext, marketplace_id: str) -> None:
     # The page token lives 30 seconds: read every page first, then ingest.
     items: list[Parsed[StockRow] | Rejected] = []
-    pages = ctx.client.iter_pages(ctx.client.get_inventory_summaries, marketplace_id=marketplace_id, details=True)
+    pages = ctx.client.iter_pages(
+        ctx.client.get_inventory_summaries, marketplace_id=marketplace_id, details=True
+    )
     try:
         for page in pages:
             for summary in (page.get("payload") or {}).get("inventorySummaries") or []:
@@ -84,8 +87,15 @@ def merchant_stock(ctx: SyncContext, marketplace_id: str) -> None:
     report = reports.request(ctx, parser.LISTINGS_REPORT, marketplace_ids=[marketplace_id])
     if report is None:
         return
-    _stock_report(ctx, marketplace_id, report, parser.LISTINGS_REPORT, parser.LISTINGS_REQUIRED,
-                  parser.merchant_stock_converter(marketplace_id), channel="MFN")
+    _stock_report(
+        ctx,
+        marketplace_id,
+        report,
+        parser.LISTINGS_REPORT,
+        parser.LISTINGS_REQUIRED,
+        parser.merchant_stock_converter(marketplace_id),
+        channel="MFN",
+    )
 
 
 def fba_stock_from_report(ctx: SyncContext, marketplace_id: str) -> None:
@@ -93,8 +103,15 @@ def fba_stock_from_report(ctx: SyncContext, marketplace_id: str) -> None:
     report = reports.request(ctx, parser.MYI_REPORT, marketplace_ids=[marketplace_id])
     if report is None:
         return
-    _stock_report(ctx, marketplace_id, report, parser.MYI_REPORT, parser.MYI_REQUIRED,
-                  parser.myi_converter(marketplace_id), channel="AFN")
+    _stock_report(
+        ctx,
+        marketplace_id,
+        report,
+        parser.MYI_REPORT,
+        parser.MYI_REQUIRED,
+        parser.myi_converter(marketplace_id),
+        channel="AFN",
+    )
 
 
 def _stock_report(
@@ -133,19 +150,42 @@ def _stock_report(
 def _forget_unseen(ctx: SyncContext, marketplace_id: str, seen: set[str], *, channel: str) -> None:
     with team_scope(ctx.team_id):
         writers.stock_forget_unseen(
-            connection_id=ctx.connection_id, marketplace_id=marketplace_id, seen=seen, channel=channel
+            connection_id=ctx.connection_id,
+            marketplace_id=marketplace_id,
+            seen=seen,
+            channel=channel,
         )
 
 
 def snapshot(ctx: SyncContext, marketplace_id: str, now: datetime) -> None:
     with team_scope(ctx.team_id):
-        writers.stock_snapshot(connection_id=ctx.connection_id, marketplace_id=marketplace_id, day=now.date())
+        writers.stock_snapshot(
+            connection_id=ctx.connection_id, marketplace_id=marketplace_id, day=now.date()
+        )
 
 
 def advice(ctx: SyncContext, marketplace_id: str) -> None:
-    advice_reports: tuple[tuple[str, Sequence[str], Callable[[str], Callable[[Mapping[str, str]], tuple[object, ...]]], bulk.Writer], ...] = (
-        (parser.RESTOCK_REPORT, parser.RESTOCK_REQUIRED, parser.restock_converter, writers.RESTOCK_ADVICE),
-        (parser.PLANNING_REPORT, parser.PLANNING_REQUIRED, parser.planning_converter, writers.INVENTORY_HEALTH),
+    advice_reports: tuple[
+        tuple[
+            str,
+            Sequence[str],
+            Callable[[str], Callable[[Mapping[str, str]], tuple[object, ...]]],
+            bulk.Writer,
+        ],
+        ...,
+    ] = (
+        (
+            parser.RESTOCK_REPORT,
+            parser.RESTOCK_REQUIRED,
+            parser.restock_converter,
+            writers.RESTOCK_ADVICE,
+        ),
+        (
+            parser.PLANNING_REPORT,
+            parser.PLANNING_REQUIRED,
+            parser.planning_converter,
+            writers.INVENTORY_HEALTH,
+        ),
     )
     for report_type, required, converter, writer in advice_reports:
         report = reports.request(ctx, report_type, marketplace_ids=[marketplace_id])

@@ -19,6 +19,7 @@ from spapi.client import fees_estimate_request
 
 BATCH = 20
 
+
 def _chunks(values: Sequence[str]) -> Iterator[list[str]]:
     for start in range(0, len(values), BATCH):
         yield list(values[start : start + BATCH])
@@ -33,8 +34,12 @@ def run(ctx: SyncContext) -> str:
         listings(ctx, mp)
         with team_scope(ctx.team_id):
             rows = list(
-                Listing.objects.filter(team_id=ctx.team_id, connection_id=ctx.connection_id, marketplace_id=mp)
-                .values_list("sku", "asin", "status", "price", "currency", "fulfillment_channel", named=True)
+                Listing.objects.filter(
+                    team_id=ctx.team_id, connection_id=ctx.connection_id, marketplace_id=mp
+                )
+                .values_list(
+                    "sku", "asin", "status", "price", "currency", "fulfillment_channel", named=True
+                )
                 .order_by("sku")
             )
         for step in (products, pricing, fees):
@@ -71,7 +76,9 @@ def listings(ctx: SyncContext, mp: str) -> None:
     # Only after a complete, clean read: a refused row's SKU must not look removed.
     if not refused:
         with team_scope(ctx.team_id):
-            writers.listings_forget_unseen(connection_id=ctx.connection_id, marketplace_id=mp, seen=seen)
+            writers.listings_forget_unseen(
+                connection_id=ctx.connection_id, marketplace_id=mp, seen=seen
+            )
 
 
 def products(ctx: SyncContext, mp: str, rows: list[Any]) -> None:
@@ -114,7 +121,9 @@ def pricing(ctx: SyncContext, mp: str, rows: list[Any]) -> None:
 
 
 def fees(ctx: SyncContext, mp: str, rows: list[Any]) -> None:
-    priced = [(r.sku, r.price, r.currency, r.fulfillment_channel) for r in rows if r.price is not None]
+    priced = [
+        (r.sku, r.price, r.currency, r.fulfillment_channel) for r in rows if r.price is not None
+    ]
 
     def items() -> Iterator[Parsed[Any] | Rejected]:
         for start in range(0, len(priced), BATCH):
@@ -123,7 +132,11 @@ def fees(ctx: SyncContext, mp: str, rows: list[Any]) -> None:
                     "SellerSKU",
                     sku,
                     fees_estimate_request(
-                        marketplace_id=mp, price=price, currency=currency, identifier=sku, is_amazon_fulfilled=channel == "AFN"
+                        marketplace_id=mp,
+                        price=price,
+                        currency=currency,
+                        identifier=sku,
+                        is_amazon_fulfilled=channel == "AFN",
                     ),
                 )
                 for sku, price, currency, channel in priced[start : start + BATCH]
@@ -138,4 +151,6 @@ def fees(ctx: SyncContext, mp: str, rows: list[Any]) -> None:
                 if row is not None:
                     yield Parsed(0, row)
 
-    ctx.ingest(items(), writer=writers.fee_estimates(ctx.connection_id), source="getMyFeesEstimates")
+    ctx.ingest(
+        items(), writer=writers.fee_estimates(ctx.connection_id), source="getMyFeesEstimates"
+    )

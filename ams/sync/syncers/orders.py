@@ -95,7 +95,9 @@ def backfill(ctx: SyncContext, cursor: OrdersCursor) -> None:
     pending: deque[tuple[datetime, datetime, str, int]] = deque()
 
     def submit(a: datetime, b: datetime, attempt: int, *, front: bool = False) -> None:
-        report_id = reports.create(ctx, parser.REPORT_TYPE, marketplace_ids=ctx.marketplace_ids, start=a, end=b)
+        report_id = reports.create(
+            ctx, parser.REPORT_TYPE, marketplace_ids=ctx.marketplace_ids, start=a, end=b
+        )
         if front:
             pending.appendleft((a, b, report_id, attempt))
         else:
@@ -128,7 +130,11 @@ def backfill(ctx: SyncContext, cursor: OrdersCursor) -> None:
                 report = None  # a gap in the seller's history
             else:
                 raise
-        next_cursor: OrdersCursor = {**cursor, "backfill_from": _iso(a), "backfill_done": a <= earliest}
+        next_cursor: OrdersCursor = {
+            **cursor,
+            "backfill_from": _iso(a),
+            "backfill_done": a <= earliest,
+        }
         if "updated_after" not in next_cursor:
             # Amazon's clock (the report's covered end) decides where the incremental sync starts.
             covered = reports.covered_until(report, b) if report is not None else earliest
@@ -199,8 +205,12 @@ def sku_summary_refresh(*, connection_id: int, marketplace_id: str, now: datetim
     """Rebuild one marketplace's SKU summary and price its rows' cost of goods over the same
     windows, in the caller's transaction: the overview reads both, and never reads priced windows
     older than the summary. Orders knows nothing of costs; procurement, above it, prices them."""
-    rollups.sku_summaries_refresh(connection_id=connection_id, marketplace_id=marketplace_id, now=now)
-    window_costs.sku_window_costs_refresh(connection_id=connection_id, marketplace_id=marketplace_id)
+    rollups.sku_summaries_refresh(
+        connection_id=connection_id, marketplace_id=marketplace_id, now=now
+    )
+    window_costs.sku_window_costs_refresh(
+        connection_id=connection_id, marketplace_id=marketplace_id
+    )
 
 
 def refresh_summaries(ctx: SyncContext) -> None:
@@ -209,4 +219,6 @@ def refresh_summaries(ctx: SyncContext) -> None:
         rollups.sku_days_catch_up(connection_id=ctx.connection_id)
     for marketplace_id in ctx.marketplace_ids:
         with team_scope(ctx.team_id):
-            sku_summary_refresh(connection_id=ctx.connection_id, marketplace_id=marketplace_id, now=now)
+            sku_summary_refresh(
+                connection_id=ctx.connection_id, marketplace_id=marketplace_id, now=now
+            )

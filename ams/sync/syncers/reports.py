@@ -55,7 +55,10 @@ def poll_seconds() -> float:
 
 
 def first_poll_seconds() -> float:
-    return min(float(getattr(settings, "SYNC_REPORT_FIRST_POLL_SECONDS", FIRST_POLL_SECONDS)), poll_seconds())
+    return min(
+        float(getattr(settings, "SYNC_REPORT_FIRST_POLL_SECONDS", FIRST_POLL_SECONDS)),
+        poll_seconds(),
+    )
 
 
 def create(
@@ -114,7 +117,9 @@ def request(
     if cancelled == ATTEMPTS:
         return None
     raise ReportFailed(
-        f"{report_type} failed {ATTEMPTS} times on Amazon's side", report_id="", processing_status=reports.FATAL
+        f"{report_type} failed {ATTEMPTS} times on Amazon's side",
+        report_id="",
+        processing_status=reports.FATAL,
     )
 
 
@@ -142,7 +147,9 @@ def ingest_document(
         try:
             if conversion is None:
                 ctx.ingest(
-                    parse(report_lines(ctx.client, document_id), required=required, convert=convert),
+                    parse(
+                        report_lines(ctx.client, document_id), required=required, convert=convert
+                    ),
                     writer=writer,
                     source=report_type,
                     document=report_id,

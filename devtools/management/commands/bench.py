@@ -22,27 +22,43 @@ class Command(BaseCommand):
         parser.add_argument("which", choices=["ingest", "backfill", "pages"])
         parser.add_argument("--rows", type=int, default=1_000_000, help="ingest: order-item rows")
         parser.add_argument("--skus", type=int, default=None, help="backfill: 5,000; pages: 10,000")
-        parser.add_argument("--days", type=int, default=730, help="backfill: days of the seller's history (the backfill reads two years)")
         parser.add_argument(
-            "--demand-scale", type=float, default=None,
+            "--days",
+            type=int,
+            default=730,
+            help="backfill: days of the seller's history (the backfill reads two years)",
+        )
+        parser.add_argument(
+            "--demand-scale",
+            type=float,
+            default=None,
             help="backfill: the simulator's demand scale (default: about 100,000 orders over the history at 5,000 SKUs)",
         )
         # Generated orders carry one line, every third one two: 750,000 orders are 1,000,000 order items.
-        parser.add_argument("--orders", type=int, default=750_000, help="pages: orders of the generated seller")
+        parser.add_argument(
+            "--orders", type=int, default=750_000, help="pages: orders of the generated seller"
+        )
         parser.add_argument("--runs", type=int, default=20, help="pages: requests per page")
         parser.add_argument(
-            "--keep", action="store_true",
+            "--keep",
+            action="store_true",
             help="pages: keep the seeded team and print its slug and login, to time it again with --team",
         )
-        parser.add_argument("--team", default="", help="pages: time the team kept by --keep instead of seeding one")
         parser.add_argument(
-            "--only", action="append", default=[],
+            "--team", default="", help="pages: time the team kept by --keep instead of seeding one"
+        )
+        parser.add_argument(
+            "--only",
+            action="append",
+            default=[],
             help=(
                 "pages: time only this page, by its name in the output ('overview, last 7 days'), or every page "
                 "whose name contains it when no page has that name ('orders'); repeatable; 'orders export' is the export"
             ),
         )
-        parser.add_argument("--drop", default="", help="pages: delete the kept team with this slug, and its rows")
+        parser.add_argument(
+            "--drop", default="", help="pages: delete the kept team with this slug, and its rows"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         which = options["which"]
@@ -53,7 +69,11 @@ class Command(BaseCommand):
         elif which == "backfill":
             from devtools.bench.sync import bench_backfill
 
-            result = bench_backfill(skus=options["skus"] or 5000, days=options["days"], demand_scale=options["demand_scale"])
+            result = bench_backfill(
+                skus=options["skus"] or 5000,
+                days=options["days"],
+                demand_scale=options["demand_scale"],
+            )
         else:
             from ams.teams.models import Team
             from devtools.bench.pages import bench_pages, remove_bench_team
@@ -64,7 +84,11 @@ class Command(BaseCommand):
             else:
                 only = [name.strip() for name in options["only"] if name.strip()]
                 result = bench_pages(
-                    orders=options["orders"], skus=options["skus"] or 10_000, runs=options["runs"],
-                    keep=options["keep"], team=options["team"], only=only,
+                    orders=options["orders"],
+                    skus=options["skus"] or 10_000,
+                    runs=options["runs"],
+                    keep=options["keep"],
+                    team=options["team"],
+                    only=only,
                 )
         self.stdout.write(json.dumps(result))

@@ -40,16 +40,22 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--simulator-port", type=int, default=8100)
         parser.add_argument(
-            "--clock-speed", type=float, default=10.0,
+            "--clock-speed",
+            type=float,
+            default=10.0,
             help="Simulated seconds per real second: 10 makes an hour of orders arrive every six minutes.",
         )
         parser.add_argument(
-            "--rate-scale", type=float, default=10.0,
+            "--rate-scale",
+            type=float,
+            default=10.0,
             help="How much faster than Amazon's usage plans the simulator (and AMS's limiter) run.",
         )
         parser.add_argument("--no-worker", action="store_true", help="Do not start the job worker.")
         parser.add_argument(
-            "--exit-after", type=float, default=0,
+            "--exit-after",
+            type=float,
+            default=0,
             help="Stop by itself after this many seconds (for smoke tests); 0 runs until Ctrl-C.",
         )
 
@@ -76,13 +82,35 @@ class Command(BaseCommand):
         }
         commands = [
             [
-                python, "-m", "spapi_sim", "serve", *WORLD, "--port", str(options["simulator_port"]),
-                "--clock-speed", str(options["clock_speed"]), "--rate-scale", str(options["rate_scale"]),
-                "--redirect-uri", f"{site}/amazon/callback/",
+                python,
+                "-m",
+                "spapi_sim",
+                "serve",
+                *WORLD,
+                "--port",
+                str(options["simulator_port"]),
+                "--clock-speed",
+                str(options["clock_speed"]),
+                "--rate-scale",
+                str(options["rate_scale"]),
+                "--redirect-uri",
+                f"{site}/amazon/callback/",
             ],
             [
-                python, "-m", "gunicorn", "config.wsgi", "--bind", f"{options['host']}:{options['port']}",
-                "--workers", "2", "--threads", "4", "--access-logfile", "-", "--log-level", "warning",
+                python,
+                "-m",
+                "gunicorn",
+                "config.wsgi",
+                "--bind",
+                f"{options['host']}:{options['port']}",
+                "--workers",
+                "2",
+                "--threads",
+                "4",
+                "--access-logfile",
+                "-",
+                "--log-level",
+                "warning",
             ],
         ]
         if not options["no_worker"]:
@@ -96,7 +124,10 @@ class Command(BaseCommand):
         # banner repeats its (fake) LWA secret, so only its errors reach the console.
         processes = [
             subprocess.Popen(  # noqa: S603
-                c, env=env, cwd=settings.BASE_DIR, stdout=subprocess.DEVNULL if c[2] == "spapi_sim" else None
+                c,
+                env=env,
+                cwd=settings.BASE_DIR,
+                stdout=subprocess.DEVNULL if c[2] == "spapi_sim" else None,
             )
             for c in commands
         ]
@@ -154,14 +185,22 @@ class Command(BaseCommand):
 
     def _simulator_info(self, python: str) -> dict[str, Any]:
         result = subprocess.run(  # noqa: S603  (a fixed command line)
-            [python, "-m", "spapi_sim", "info", *WORLD], capture_output=True, text=True, check=False, timeout=120
+            [python, "-m", "spapi_sim", "info", *WORLD],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
         )
         if result.returncode != 0:
-            raise CommandError(f"the Amazon simulator would not start: {result.stderr.strip()[-500:]}")
+            raise CommandError(
+                f"the Amazon simulator would not start: {result.stderr.strip()[-500:]}"
+            )
         info: dict[str, Any] = json.loads(result.stdout)
         return info
 
-    def _wait_until_up(self, url: str, processes: list[subprocess.Popen[bytes]], seconds: float = 120) -> None:
+    def _wait_until_up(
+        self, url: str, processes: list[subprocess.Popen[bytes]], seconds: float = 120
+    ) -> None:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if any(p.poll() is not None for p in processes):
@@ -184,8 +223,13 @@ class Command(BaseCommand):
         self.stdout.write("Connecting the demo team to the simulated Seller Central account…")
         try:
             connect_through_consent(
-                site_url=site, email=DEMO_EMAIL, password=DEMO_PASSWORD,
-                team_slug=team_slug, selling_partner_id=selling_partner_id,
+                site_url=site,
+                email=DEMO_EMAIL,
+                password=DEMO_PASSWORD,
+                team_slug=team_slug,
+                selling_partner_id=selling_partner_id,
             )
         except DemoConnectError as exc:
-            raise CommandError(f"the demo could not connect to the simulated seller: {exc}") from exc
+            raise CommandError(
+                f"the demo could not connect to the simulated seller: {exc}"
+            ) from exc

@@ -15,4 +15,6 @@ class Command(BaseCommand):
         report = tenancy_audit()
         self.stdout.write(json.dumps(report.as_dict(), indent=2))
         if not report.ok:
-            raise CommandError("tenancy audit failed: " + ", ".join(report.unprotected or ["unsafe app role"]))
+            raise CommandError(
+                "tenancy audit failed: " + ", ".join(report.unprotected or ["unsafe app role"])
+            )
