@@ -50,9 +50,14 @@ def _import_settings(**env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_importing_the_settings_starts_no_database_and_opens_nothing():
+def test_importing_the_settings_starts_no_database_and_opens_nothing(tmp_path):
     # Nothing listens on the discard port: a settings module that connected would fail or hang.
-    result = _import_settings(APP_ENV="dev", DATABASE_URL="postgresql://nobody@127.0.0.1:9/nothing")
+    static_root = tmp_path / "static"
+    result = _import_settings(
+        APP_ENV="dev",
+        DATABASE_URL="postgresql://nobody@127.0.0.1:9/nothing",
+        STATIC_ROOT=str(static_root),
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout)
     assert report["modules"] == []
@@ -60,6 +65,7 @@ def test_importing_the_settings_starts_no_database_and_opens_nothing():
     assert report["sockets"] == 0
     devdb = str(Path(settings.BASE_DIR) / ".devdb")
     assert [f for f in report["files"] if f.startswith(devdb)] == []
+    assert not static_root.exists()  # made when the apps are ready, not by the settings
 
 
 def test_without_a_database_url_the_settings_say_to_run_through_manage_py():

@@ -293,7 +293,6 @@ STATICFILES_DIRS = [
 if not PRODUCTION:
     # Served straight from the finders in dev and tests; production serves collectstatic's output.
     WHITENOISE_USE_FINDERS = True
-    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
