@@ -199,10 +199,11 @@ def _money(value: Any) -> Decimal:
         raise RowError("unit cost is not a number")
     if amount < 0:
         raise RowError(f"negative cost: {amount} (a cost can be 0, not less)")
-    if amount != amount.quantize(Decimal(1).scaleb(-UNIT_COST_PLACES)):
-        raise RowError(f"unit cost has more than {UNIT_COST_PLACES} decimal places: {amount}")
+    # The size first: quantizing 1E+30 to four places needs more digits than Decimal's context.
     if amount >= Decimal(10) ** (MAX_UNIT_COST_DIGITS - UNIT_COST_PLACES):
         raise RowError(f"unit cost is too large: {amount}")
+    if amount != amount.quantize(Decimal(1).scaleb(-UNIT_COST_PLACES)):
+        raise RowError(f"unit cost has more than {UNIT_COST_PLACES} decimal places: {amount}")
     return amount.quantize(Decimal(1).scaleb(-UNIT_COST_PLACES))
 
 

@@ -59,6 +59,14 @@ def test_bad_rows_are_rejected_with_line_and_reason_and_the_rest_accepted():
     assert rows[2].marketplace_id is None
 
 
+@pytest.mark.parametrize("cost", ["1E+30", "1e30", "99999999999999999999999999.5", "1E-30"])
+def test_a_huge_or_tiny_cost_is_a_rejected_row_not_an_error(cost: str):
+    rows, rejected = _check(f"sku,currency,unit_cost,effective_from\nMUG-1,USD,{cost},2026-02-01\n")
+    assert rows == []
+    assert [r.line for r in rejected] == [2]
+    assert rejected[0].reason.startswith(("unit cost is too large", "unit cost has more than"))
+
+
 @pytest.mark.parametrize("delimiter", [",", ";", "\t"])
 def test_csv_delimiter_bom_and_header_case_are_tolerated(delimiter: str):
     text = "\ufeff" + delimiter.join(["SKU", "currency", "UNIT COST", "Effective From"]) + "\r\n"

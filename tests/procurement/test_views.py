@@ -107,6 +107,7 @@ def test_the_form_refuses_what_the_import_refuses(seeded: Personas):
         "NOPE-1": ("", "USD", "1", "unknown SKU"),
         "MUG-2": (DE, "USD", "1", "wrong currency for the marketplace"),
         "LAMP-1": ("", "USD", "-2", "negative cost"),
+        "MUG-1": ("", "USD", "1E+30", "unit cost is too large"),
     }
     for sku, (marketplace, currency, cost, reason) in cases.items():
         response = client.post(
