@@ -18,6 +18,10 @@ from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import QuerySet
 
 COUNT_CAP = 10_000
+# Past the cap a page number is taken on trust; beyond this one it is out of range. PostgreSQL
+# refuses an OFFSET past a bigint (a 500 for ``?page=10**18``), and reading millions of rows to
+# skip them is not a page anyone browses to.
+MAX_PAGE = 100_000
 
 
 class CappedPage(Page[Any]):
@@ -84,6 +88,8 @@ class CappedPaginator(Paginator[Any]):
             raise PageNotAnInteger("That page number is not an integer") from None
         if value < 1:
             raise EmptyPage("That page number is less than 1")
+        if value > MAX_PAGE:
+            raise EmptyPage("That page number is out of range")
         return value
 
     def page(self, number: Any) -> Page[Any]:

@@ -78,6 +78,22 @@ def test_a_set_past_the_cap_says_more_and_still_pages_forward_and_back():
     assert paginator.get_page("x").number == 1
 
 
+def test_a_page_number_past_any_offset_is_the_last_page_within_the_cap(data: Personas, monkeypatch):
+    monkeypatch.setattr(pagination, "COUNT_CAP", 2)
+    monkeypatch.setattr(views, "PER_PAGE", 1)
+    c = connection_of(data.team)
+    f.listing(data.team, c, "CUP-1")
+    f.listing(data.team, c, "CUP-2")
+    far = get(data, "listings", {"page": str(10**19)})  # an OFFSET past a bigint
+    assert "(more than 2 rows)" in far
+    # The last page within the cap (3), between 2 and 4.
+    assert "page=2" in far
+    assert "page=4" in far
+    first = get(data, "listings", {"page": "9" * 5000})  # too long to be a number: page 1
+    assert "page=2" in first
+    assert "← Previous" not in first
+
+
 def test_a_given_count_is_used_as_is():
     paginator = CappedPaginator(list(range(25)), 3, count=25, cap=10)
     assert (paginator.capped, paginator.num_pages) == (False, 9)
