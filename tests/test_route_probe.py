@@ -218,3 +218,30 @@ def test_the_admin_is_for_staff_only():
     p.admin.is_staff = True
     p.admin.save(update_fields=["is_staff"])
     assert _client(p, "admin").get("/admin/").status_code == 200
+
+
+# Every parameter a page reads from its query string, and the ones a form of the product names.
+QUERY_PARAMETERS = (
+    "sku marketplace order page alert category channel charge connection currency date_from date_to effective_from excess "
+    "family format kind low month_from month_to note period q "
+    "reconciliation risk settlement status type unit_cost checkout state error"
+).split()
+
+
+@pytest.mark.parametrize("route", [*TEAM_ROUTES, *OWN_ROUTES], ids=lambda r: r.name or r.pattern)
+@pytest.mark.django_db
+def test_a_nul_character_in_any_query_parameter_is_a_400_not_a_500(route: Route):
+    """PostgreSQL refuses NUL in text; a page that passed ``?sku=%00`` to a query failed."""
+    p = make_personas("CANARY-A")
+    _team_objects(p)
+    url = _fill(route, p, p.team.slug) if "team_slug" in route.kwargs else None
+    if url is None:
+        if route.kwargs:
+            pytest.skip("a user-level route with object ids is probed by its own tests")
+        url = "/" + route.pattern.lstrip("^").rstrip("$")
+    client = _client(p, "owner")
+    for name in QUERY_PARAMETERS:
+        response = client.get(url, {name: "MUG\x001"})
+        assert response.status_code == 400, (name, response.status_code)
+        assert "NUL character" in response.content.decode()
+    assert client.get(url, {"sku": "MUG-1"}).status_code != 500

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils.cache import add_never_cache_headers
 
 
@@ -18,3 +18,25 @@ class PrivatePagesMiddleware:
             add_never_cache_headers(response)
             response["Cache-Control"] = "no-store, private"
         return response
+
+
+class RefuseNulMiddleware:
+    """A NUL character in the path or the query string is a 400 before anything reads it.
+
+    No field of AMS holds one, and PostgreSQL refuses one in any text value, so a view that passed
+    ``?sku=%00`` on to a query failed with a 500. Refused here, once, rather than in every view.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path or any(
+            "\x00" in key or any("\x00" in value for value in values)
+            for key, values in request.GET.lists()
+        ):
+            return HttpResponseBadRequest(
+                "The address holds a NUL character, which no page accepts.",
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)
