@@ -221,11 +221,40 @@ def test_the_admin_is_for_staff_only():
 
 
 # Every parameter a page reads from its query string, and the ones a form of the product names.
-QUERY_PARAMETERS = (
-    "sku marketplace order page alert category channel charge connection currency date_from date_to effective_from excess "
-    "family format kind low month_from month_to note period q "
-    "reconciliation risk settlement status type unit_cost checkout state error"
-).split()
+QUERY_PARAMETERS = [
+    "sku",
+    "marketplace",
+    "order",
+    "page",
+    "alert",
+    "category",
+    "channel",
+    "charge",
+    "connection",
+    "currency",
+    "date_from",
+    "date_to",
+    "effective_from",
+    "excess",
+    "family",
+    "format",
+    "kind",
+    "low",
+    "month_from",
+    "month_to",
+    "note",
+    "period",
+    "q",
+    "reconciliation",
+    "risk",
+    "settlement",
+    "status",
+    "type",
+    "unit_cost",
+    "checkout",
+    "state",
+    "error",
+]
 
 
 @pytest.mark.parametrize("route", [*TEAM_ROUTES, *OWN_ROUTES], ids=lambda r: r.name or r.pattern)
