@@ -22,9 +22,11 @@ import django
 import pytest
 
 from ams.core import embedded_postgres
+from config import local_secret
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 embedded_postgres.environ_ensure(Path(__file__).resolve().parent / ".devdb")
+local_secret.environ_ensure(Path(__file__).resolve().parent / ".devdb")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup()
 

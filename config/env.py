@@ -91,6 +91,10 @@ class Env(BaseSettings):
             problems.append("MIGRATION_DATABASE_URL is required in production")
         if self.debug:
             problems.append("DEBUG must be off in production")
+        if "allowed_hosts" not in self.model_fields_set or not self.allowed_hosts:
+            # Links in e-mails (password reset, confirmation) are built from the request's host:
+            # only hosts named here may reach the app.
+            problems.append("ALLOWED_HOSTS is required in production")
         if self.stripe_api_key is None or not self.stripe_api_key.get_secret_value():
             problems.append("STRIPE_API_KEY is required in production")
         if self.stripe_webhook_secret is None or not self.stripe_webhook_secret.get_secret_value():

@@ -7,5 +7,6 @@ only needs their names and types, so it gets a placeholder instead of a running 
 import os
 
 os.environ.setdefault("DATABASE_URL", "postgresql://typecheck@localhost/unused")
+os.environ.setdefault("SECRET_KEY", "typecheck-only-" + "x" * 40)
 
 from config.settings import *  # noqa: F403

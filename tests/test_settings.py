@@ -90,3 +90,57 @@ def test_the_tooling_app_is_installed_outside_production_only():
     )
     assert prod.returncode == 0, prod.stderr[-3000:]
     assert "devtools" not in json.loads(prod.stdout)["installed"]
+
+
+def _production_probe(**overrides: str) -> subprocess.CompletedProcess[str]:
+    env = production_env(**overrides)
+    for name in [k for k, v in overrides.items() if v == ""]:
+        env.pop(name)
+    return subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=Path(settings.BASE_DIR),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_production_refuses_to_start_without_allowed_hosts():
+    result = _production_probe(ALLOWED_HOSTS="")
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS is required in production" in result.stderr
+    assert _production_probe(ALLOWED_HOSTS="[]").returncode != 0
+
+
+def test_settings_have_no_secret_key_of_their_own():
+    result = _import_settings(
+        APP_ENV="dev", DATABASE_URL="postgresql://nobody@127.0.0.1:9/nothing", SECRET_KEY=""
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_each_checkout_gets_its_own_secret_key_kept_from_run_to_run(tmp_path, monkeypatch):
+    from config import local_secret
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("APP_ENV", raising=False)
+    local_secret.environ_ensure(tmp_path / "one")
+    first = os.environ["SECRET_KEY"]
+    assert len(first) >= 50
+    assert (tmp_path / "one" / "secret_key").stat().st_mode & 0o777 == 0o600
+
+    monkeypatch.delenv("SECRET_KEY")
+    local_secret.environ_ensure(tmp_path / "one")
+    assert os.environ["SECRET_KEY"] == first  # the same checkout keeps its key
+
+    monkeypatch.delenv("SECRET_KEY")
+    local_secret.environ_ensure(tmp_path / "two")
+    assert os.environ["SECRET_KEY"] != first  # another checkout has another
+
+    monkeypatch.setenv("SECRET_KEY", "set-by-the-operator")
+    local_secret.environ_ensure(tmp_path / "three")
+    assert os.environ["SECRET_KEY"] == "set-by-the-operator"
+    assert not (tmp_path / "three").exists()

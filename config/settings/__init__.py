@@ -19,13 +19,10 @@ APP_ENV = ENV.app_env
 PRODUCTION = APP_ENV == "prod"
 TESTING = APP_ENV == "test"
 
-_secret = ENV.secret_key.get_secret_value()
-if not _secret:
-    if PRODUCTION:
-        raise ImproperlyConfigured("SECRET_KEY is required")
-    # Dev, test and demo sign nothing that outlives the machine.
-    _secret = "insecure-local-only-" + "x" * 40
-SECRET_KEY = _secret
+SECRET_KEY = ENV.secret_key.get_secret_value()
+if not SECRET_KEY:
+    # Outside production manage.py and the test run make one per checkout (config/local_secret.py).
+    raise ImproperlyConfigured("SECRET_KEY is not set. Run AMS through manage.py, or set it.")
 DEBUG = ENV.debug
 ALLOWED_HOSTS = ENV.allowed_hosts
 SITE_URL = ENV.site_url.rstrip("/")
