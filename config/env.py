@@ -75,6 +75,9 @@ class Env(BaseSettings):
 
     # Usage events are kept this long, then pruned.
     usage_event_retention_days: int = Field(default=90, ge=1, le=730)
+    # Reverse proxies in front of the web processes that append the client's address to
+    # X-Forwarded-For (a load balancer: 1). 0 reads the client from the socket (REMOTE_ADDR).
+    trusted_proxy_count: int = Field(default=0, ge=0, le=5)
     log_level: str = "INFO"
     log_json: bool = True
 

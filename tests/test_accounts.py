@@ -127,6 +127,28 @@ def test_ten_failed_logins_lock_the_account_even_against_the_right_password():
     assert b"Too many failed login attempts" in response.content
 
 
+def _login_via_proxy(email: str, password: str, forwarded_for: str):
+    """A login as the reverse proxy passes it on: from the proxy's address, the client appended."""
+    return Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded_for).post(
+        "/accounts/login/", {"login": email, "password": password}
+    )
+
+
+@pytest.mark.parametrize("spoofed", ["", "1.2.3.4, "])
+def test_behind_a_proxy_one_client_s_failures_lock_out_that_client_only(settings, spoofed):
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    victims = [make_user(password=PASSWORD) for _ in range(10)]
+    # An attacker tries one password on ten accounts: the per-account lock never trips, the
+    # per-address one does, whatever the attacker puts before the proxy's entry.
+    for victim in victims:
+        _login_via_proxy(victim.email, "wrong password!", f"{spoofed}203.0.113.9")
+    locked = _login_via_proxy(victims[0].email, PASSWORD, f"{spoofed}203.0.113.9")
+    assert b"Too many failed login attempts" in locked.content
+    # Another client behind the same proxy signs in.
+    other = make_user(password=PASSWORD)
+    assert _login_via_proxy(other.email, PASSWORD, "198.51.100.7").status_code == 302
+
+
 def test_nine_failures_do_not_lock_a_real_user_out():
     user = make_user(password=PASSWORD)
     client = Client()

@@ -185,6 +185,9 @@ ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,10/900s/key",
 }
+# Behind a reverse proxy every client arrives from the proxy's address: the per-IP limits read the
+# client from the proxy's X-Forwarded-For entry instead, or one attacker would lock everyone out.
+ALLAUTH_TRUSTED_PROXY_COUNT = ENV.trusted_proxy_count
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "AMS"
 # One 30-second step either way: phones' clocks drift, and a code typed at the turn of a step
