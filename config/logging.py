@@ -22,6 +22,10 @@ _SECRET_PATTERNS = [
         r"(?<=[?&])(spapi_oauth_code|code|state|token|refresh_token|access_token|session_id)=[^&\s'\"]+"
     ),
     re.compile(r"/invitations/[A-Za-z0-9_:.-]{20,}/"),
+    # Keys in allauth's links: e-mail confirmation, and password reset (<uidb36>-<key>; the
+    # "set-password" step that follows carries no key).
+    re.compile(r"(?<=/confirm-email/)[-:\w]+(?=/)"),
+    re.compile(r"(?<=/password/reset/key/)(?!done/)[0-9A-Za-z]+-(?!set-password/)[^/\s]+(?=/)"),
 ]
 _SECRET_KEYS = re.compile(
     r"pass(word)?|secret|token|authorization|cookie|^session|csrf|card|cvc|api[_-]?key|oauth_code|^auth_code$",

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import re
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
@@ -15,7 +19,7 @@ from ams.core.events import usage_event_record, usage_events_prune
 from ams.core.models import UsageEvent
 from ams.core.tenancy import team_scope
 from config.logging import RedactingFilter, redact_event, redact_text
-from tests.factories import Personas
+from tests.factories import Personas, make_user
 
 SECRETS = [
     "Atzr|IwEBIA-refresh-token-value-0123456789abcdef",
@@ -90,3 +94,99 @@ def test_usage_events_are_pruned_after_the_retention_period(personas: Personas, 
             assert "old.event" not in kinds
     with team_scope(personas.team.id):
         assert UsageEvent.objects.filter(kind="new.event").count() == 1
+
+
+# --- The logs of whole flows -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def written_logs() -> Iterator[io.StringIO]:
+    """What the product's log handler writes (after its redaction), captured instead of printed."""
+    handlers = [h for h in logging.getLogger().handlers if isinstance(h, logging.StreamHandler)]
+    handlers = [h for h in handlers if any(isinstance(f, RedactingFilter) for f in h.filters)]
+    assert handlers, "the product's console handler is not installed"
+    stream = io.StringIO()
+    previous = [h.setStream(stream) for h in handlers]
+    level = logging.getLogger().level
+    logging.getLogger().setLevel(logging.INFO)
+    try:
+        yield stream
+    finally:
+        logging.getLogger().setLevel(level)
+        for handler, old in zip(handlers, previous, strict=True):
+            handler.setStream(old)
+
+
+def _path_in(message: mail.EmailMessage, fragment: str) -> str:
+    match = re.search(
+        r"https?://[^/\s]+(" + re.escape(fragment) + r"[^\s\"<>]*)", str(message.body)
+    )
+    assert match, message.body
+    return match.group(1)
+
+
+@pytest.mark.django_db
+def test_sign_up_reset_invite_and_connect_leave_no_key_in_the_logs(
+    written_logs, personas: Personas
+):
+    from tests.test_accounts import PASSWORD, signup
+    from tests.test_teams import client_for, invite
+
+    secrets: list[str] = []
+    client = Client()
+    signup(client, email="log@example.test")
+    confirm = _path_in(mail.outbox[-1], "/accounts/confirm-email/")
+    secrets.append(confirm.rstrip("/").rsplit("/", 1)[1])
+    client.get(confirm)
+    client.post(confirm)
+
+    Client().post("/accounts/password/reset/", {"email": "log@example.test"})
+    reset = _path_in(mail.outbox[-1], "/accounts/password/reset/key/")
+    secrets.append(reset.rstrip("/").rsplit("/", 1)[1].split("-", 1)[1])
+    Client().get(reset)
+
+    invitation = invite(personas, "invitee@example.test")
+    secrets.append(invitation.rstrip("/").rsplit("/", 1)[1])
+    client_for(make_user(email="invitee@example.test", password=PASSWORD)).get(invitation)
+
+    # Amazon's callback: the code and state travel in the query string (refused here, as forged).
+    client_for(personas.owner).get(
+        "/amazon/callback/",
+        {
+            "state": "state-0123456789abcdef",
+            "spapi_oauth_code": "RHcode0123456789",
+            "selling_partner_id": "A1",
+        },
+    )
+    secrets += ["state-0123456789abcdef", "RHcode0123456789"]
+
+    written = written_logs.getvalue()
+    assert "/accounts/confirm-email/" in written  # the flows were logged, and
+    assert "/amazon/callback/" in written
+    for secret in secrets:
+        assert secret not in written, secret  # none of their keys was
+
+
+def test_the_access_log_redacts_what_the_request_line_carries():
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+
+    from config.gunicorn_logging import RedactingLogger
+
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": "/amazon/callback/?state=s3cr3t-state&spapi_oauth_code=RHc0de&selling_partner_id=A1",
+        "PATH_INFO": "/accounts/confirm-email/MQ:1vX:k3y/",
+        "QUERY_STRING": "state=s3cr3t-state&spapi_oauth_code=RHc0de",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_REFERER": "https://ams.example.com/invitations/abcdefghijklmnopqrstuvwxyz0123/",
+    }
+    response = SimpleNamespace(status="200 OK", sent=10, headers=[])
+    atoms = RedactingLogger(Config()).atoms(
+        response, SimpleNamespace(headers=[]), environ, timedelta(seconds=1)
+    )
+    written = json.dumps(atoms)
+    for secret in ("s3cr3t-state", "RHc0de", "MQ:1vX:k3y", "abcdefghijklmnopqrstuvwxyz0123"):
+        assert secret not in written
+    assert "selling_partner_id=A1" in atoms["r"]
