@@ -210,6 +210,9 @@ def _connection_store(
 ) -> SellerConnection:
     now = timezone.now()
     with transaction.atomic(), team_scope(team.id):
+        # One store per team at a time: two consent flows started before either finished would
+        # otherwise both pass the plan's limit, checked at their start against the same count.
+        Team.objects.select_for_update().filter(id=team.id).first()
         live = SellerConnection.objects.select_for_update().filter(
             team=team, disconnected_at__isnull=True
         )
@@ -229,6 +232,12 @@ def _connection_store(
             ).first()
         initial = connection is None
         if connection is None:
+            in_use = SellerConnection.objects.filter(
+                team=team, disconnected_at__isnull=True
+            ).count()
+            decision = may(team, Action.CONNECT_ACCOUNT, in_use=in_use)
+            if not decision:
+                raise AuthorizationRefused(decision.reason)
             connection = SellerConnection.objects.create(
                 team=team,
                 selling_partner_id=selling_partner_id,

@@ -15,6 +15,7 @@ import spapi
 from ams.amazon import services
 from ams.amazon.models import ConnectionStatus, SellerConnection
 from ams.amazon.signals import connection_authorized
+from ams.billing.models import Status, Subscription
 from ams.core.tenancy import team_scope
 from ams.teams.models import Membership, Role
 from tests.amazon.conftest import Amazon, start_connect
@@ -381,3 +382,30 @@ def test_an_account_of_another_region_is_refused(personas, amazon: Amazon):
     consent = start_connect(client, personas.team.slug, region="EU")
     _refused(client.get(amazon.approve(consent)), "sells in no Europe marketplace")
     _nothing_stored(personas)
+
+
+def test_two_consent_flows_started_together_still_stop_at_the_plans_limit(personas, amazon):
+    """Both flows pass the limit when they start (no account yet); the limit is checked again,
+    under a lock on the team, when the second one comes back to store its connection."""
+    with team_scope(personas.team.id):  # the Starter plan: one seller account
+        Subscription.objects.filter(team=personas.team).update(status=Status.ACTIVE, plan="starter")
+    owner = _client(personas.owner)
+    first = amazon.approve(start_connect(owner, personas.team.slug), seller=amazon.sellers[0])
+    second = amazon.approve(start_connect(owner, personas.team.slug), seller=amazon.sellers[1])
+    assert owner.get(first).status_code == 302
+    refused = owner.get(second)
+    assert refused.status_code == 400
+    assert b"The Starter plan includes 1 seller accounts" in refused.content
+    with team_scope(personas.team.id):
+        sellers = list(
+            SellerConnection.objects.filter(team=personas.team).values_list(
+                "selling_partner_id", flat=True
+            )
+        )
+    assert sellers == [amazon.sellers[0]]
+    # The outsider's team, on its own trial, connects the other seller.
+    outsider = _client(personas.outsider)
+    callback = amazon.approve(
+        start_connect(outsider, personas.outsider_team.slug), seller=amazon.sellers[1]
+    )
+    assert outsider.get(callback).status_code == 302
