@@ -23,7 +23,15 @@ from ams.amazon import vault
 from ams.amazon.models import Region, SellerConnection
 from ams.amazon.ratelimit import PostgresLimiter
 from ams.core.tenancy import team_scope
-from spapi import AccessToken, HttpClient, LwaClient, MemoryTokenCache, SpApiClient, TokenResponse
+from spapi import (
+    AccessToken,
+    HttpClient,
+    LwaClient,
+    MemoryTokenCache,
+    SpApiClient,
+    TokenResponse,
+    Unauthorized,
+)
 from spapi.regions import REGIONS
 from spapi.regions import Region as SpapiRegion
 from spapi.regions import consent_url as spapi_consent_url
@@ -109,7 +117,30 @@ def participations_with_new_token(
         user_agent=USER_AGENT,
     )
     payload = client.get_marketplace_participations().get("payload") or []
-    return [p for p in payload if isinstance(p, dict)]
+    participations = [p for p in payload if isinstance(p, dict)]
+    _seller_prove(client, participations)
+    return participations
+
+
+class SellerNotProven(Exception):
+    """The token does not belong to the seller the callback named."""
+
+
+def _seller_prove(client: SpApiClient, participations: list[dict[str, Any]]) -> None:
+    """The callback's ``selling_partner_id`` is a URL parameter anyone can edit; the token is
+    what Amazon granted. Listings Items takes the seller in its path and answers 403 unless it is
+    the token's own, so one listing search (of any result) proves the two are the same seller."""
+    marketplace_ids = [
+        str((p.get("marketplace") or {}).get("id") or "")
+        for p in participations
+        if (p.get("marketplace") or {}).get("id")
+    ]
+    if not marketplace_ids:
+        raise SellerNotProven("Amazon lists no marketplace for this account")
+    try:
+        client.search_listings_items(marketplace_ids=marketplace_ids[:1], page_size=1)
+    except Unauthorized:
+        raise SellerNotProven("the token belongs to another seller") from None
 
 
 class VaultTokenCache:

@@ -173,6 +173,12 @@ def connection_authorize(
         participations = clients.participations_with_new_token(
             region=pending.region, seller_id=selling_partner_id, tokens=tokens
         )
+    except clients.SellerNotProven as exc:
+        log.warning("amazon.seller_not_proven", reason=str(exc))
+        raise AuthorizationRefused(
+            "The seller account in Amazon's answer is not the one you authorized. Nothing was "
+            "stored: connect again from this page."
+        ) from None
     except spapi.SpApiError as exc:
         log.warning("amazon.participations_failed", error=exc.__class__.__name__, code=exc.code)
         raise AuthorizationRefused(

@@ -409,3 +409,23 @@ def test_two_consent_flows_started_together_still_stop_at_the_plans_limit(person
         start_connect(outsider, personas.outsider_team.slug), seller=amazon.sellers[1]
     )
     assert outsider.get(callback).status_code == 302
+
+
+def test_a_callback_whose_seller_id_was_edited_is_refused(personas, amazon: Amazon):
+    """The seller id in the callback is a URL parameter: a user who authorized one account and
+    names another (another team's) gets nothing stored, and no connection of the other seller."""
+    client = _client(personas.owner)
+    callback = amazon.approve(start_connect(client, personas.team.slug), seller=amazon.sellers[0])
+    forged = callback.replace(
+        f"selling_partner_id={amazon.sellers[0]}", f"selling_partner_id={amazon.sellers[1]}"
+    )
+    assert forged != callback
+    response = client.get(forged)
+    _refused(response, "is not the one you authorized")
+    _nothing_stored(personas)
+    # The outsider's team, which holds the other seller's account, is untouched.
+    outsider = _client(personas.outsider)
+    outsider_callback = amazon.approve(
+        start_connect(outsider, personas.outsider_team.slug), seller=amazon.sellers[1]
+    )
+    assert outsider.get(outsider_callback).status_code == 302
