@@ -96,8 +96,29 @@ def exchange_code(code: str) -> TokenResponse:
 
 
 @sensitive_variables()
+class _UnprovenSellerLimiter:
+    """The callback's buckets, apart from the seller's own until the token proves the seller.
+
+    Before the proof the seller id is only what the callback's URL says; keyed by it, a user
+    naming another team's seller would spend that seller's allowance. Keyed by the team instead.
+    """
+
+    def __init__(self, limiter: PostgresLimiter, team_id: int) -> None:
+        self._limiter = limiter
+        self._prefix = f"unproven:team-{team_id}:"
+
+    def acquire(self, seller_id: str, operation: str) -> None:
+        self._limiter.acquire(self._prefix + seller_id, operation)
+
+    def update_rate(self, seller_id: str, operation: str, rate: float) -> None:
+        self._limiter.update_rate(self._prefix + seller_id, operation, rate)
+
+    def drain(self, seller_id: str, operation: str) -> None:
+        self._limiter.drain(self._prefix + seller_id, operation)
+
+
 def participations_with_new_token(
-    *, region: str, seller_id: str, tokens: TokenResponse
+    *, region: str, seller_id: str, tokens: TokenResponse, team_id: int
 ) -> list[dict[str, Any]]:
     """getMarketplaceParticipations right after the exchange, with the tokens still in memory."""
     assert tokens.refresh_token is not None
@@ -111,7 +132,10 @@ def participations_with_new_token(
         seller_id=seller_id,
         refresh_token_provider=lambda: refresh_token,
         # A web request: rather than sleep for a refill, say "try again later".
-        limiter=PostgresLimiter(rate_scale=settings.SPAPI_RATE_SCALE, max_wait=CALLBACK_MAX_WAIT),
+        limiter=_UnprovenSellerLimiter(
+            PostgresLimiter(rate_scale=settings.SPAPI_RATE_SCALE, max_wait=CALLBACK_MAX_WAIT),
+            team_id,
+        ),
         token_cache=cache,
         http=http_client(),
         user_agent=USER_AGENT,

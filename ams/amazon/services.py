@@ -171,7 +171,7 @@ def connection_authorize(
         raise AuthorizationRefused("Amazon did not grant this app access to the account.")
     try:
         participations = clients.participations_with_new_token(
-            region=pending.region, seller_id=selling_partner_id, tokens=tokens
+            region=pending.region, seller_id=selling_partner_id, tokens=tokens, team_id=team.id
         )
     except clients.SellerNotProven as exc:
         log.warning("amazon.seller_not_proven", reason=str(exc))

@@ -423,6 +423,13 @@ def test_a_callback_whose_seller_id_was_edited_is_refused(personas, amazon: Amaz
     response = client.get(forged)
     _refused(response, "is not the one you authorized")
     _nothing_stored(personas)
+    # Nor did the forged callback spend the other seller's usage plan.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM amazon_spapi_rate_bucket WHERE seller_id = %s",
+            [amazon.sellers[1]],
+        )
+        assert cursor.fetchone() == (0,)
     # The outsider's team, which holds the other seller's account, is untouched.
     outsider = _client(personas.outsider)
     outsider_callback = amazon.approve(
