@@ -225,3 +225,71 @@ def test_a_team_can_require_its_owner_to_use_two_factor(personas: Personas):
     assert response["Location"] == "/accounts/2fa/totp/activate/"
     # Other roles are not affected.
     assert client_for(p.member).get(f"/t/{p.team.slug}/").status_code == 200
+
+
+# --- What one person or team may send out -------------------------------------------------------
+
+
+def test_a_user_creates_a_few_teams_a_day_not_a_stream_of_them(personas: Personas):
+    from ams.teams.services import TEAMS_PER_USER_PER_DAY
+
+    client = client_for(personas.member)
+    for n in range(TEAMS_PER_USER_PER_DAY):
+        assert client.post("/teams/new/", {"name": f"Brand {n}"}).status_code == 302
+    refused = client.post("/teams/new/", {"name": "One too many"})
+    assert refused.status_code == 429
+    assert "try again tomorrow" in refused.content.decode()
+    # A day later, and for anyone else (the outsider) meanwhile, creating works.
+    assert client_for(personas.outsider).post("/teams/new/", {"name": "Theirs"}).status_code == 302
+    with time_machine.travel(timezone.now() + timedelta(days=1, minutes=1)):
+        assert client.post("/teams/new/", {"name": "Next day"}).status_code == 302
+
+
+def test_a_team_sends_a_bounded_number_of_invitations(personas: Personas, monkeypatch):
+    from ams.teams import services
+
+    monkeypatch.setattr(services, "INVITATIONS_PER_TEAM_PER_HOUR", 3)
+    for n in range(3):
+        path = invite(personas, f"guest{n}@example.test")
+        assert path
+    # Withdrawing one does not give its place back.
+    with team_scope(personas.team.id):
+        first = Invitation.objects.filter(team=personas.team).order_by("id").first()
+    assert first is not None
+    client_for(personas.owner).post(f"/t/{personas.team.slug}/invitations/{first.id}/revoke/")
+    sent = len(mail.outbox)
+    refused = client_for(personas.owner).post(
+        f"/t/{personas.team.slug}/members/", {"email": "guest9@example.test", "role": "member"}
+    )
+    assert refused.status_code == 400
+    assert "3 invitations in the last hour" in refused.content.decode()
+    assert len(mail.outbox) == sent
+    # The outsider's team has its own quota.
+    assert invite_outsider(personas, "friend@example.test")
+
+
+def invite_outsider(p: Personas, email: str) -> bool:
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client_for(p.outsider).post(
+            f"/t/{p.outsider_team.slug}/members/", {"email": email, "role": "member"}
+        )
+    return response.status_code == 302
+
+
+def test_names_in_an_invitation_cannot_carry_a_link_or_a_header(personas: Personas):
+    client_for(personas.owner).post(
+        f"/t/{personas.team.slug}/settings/",
+        {"name": "Your account is locked: sign in at https://evil.example/login\nBcc: x"},
+    )
+    personas.owner.name = "Support at www.phish.example"
+    personas.owner.save(update_fields=["name"])
+    invite(personas, "target@example.test")
+    message = mail.outbox[-1]
+    assert isinstance(message, mail.EmailMultiAlternatives)
+    html = str(message.alternatives[0][0])
+    for part in (message.subject, str(message.body), html):
+        assert "evil.example" not in part
+        assert "https://evil" not in part
+        assert "www.phish.example" not in part
+    assert "\n" not in message.subject
+    assert "evil[.]example" in message.subject

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,12 +14,18 @@ from django.utils.text import slugify
 
 from ams.accounts.models import User
 from ams.core.events import usage_event_record
-from ams.core.tenancy import team_scope
+from ams.core.tenancy import team_scope, user_scope
 from ams.teams import emails
 from ams.teams.entitlements import Action, may
 from ams.teams.models import Invitation, Membership, Role, Team
 
 _INVITATION_SALT = "ams.teams.invitation"
+
+# What one person or team may send out, so AMS's sender never becomes a relay: teams a user
+# creates in a day (each can invite), and invitations a team sends in an hour and in a day.
+TEAMS_PER_USER_PER_DAY = 5
+INVITATIONS_PER_TEAM_PER_HOUR = 20
+INVITATIONS_PER_TEAM_PER_DAY = 50
 
 
 class InvitationInvalid(ValidationError):
@@ -36,6 +44,14 @@ def _unique_slug(name: str) -> str:
 
 @transaction.atomic
 def team_create(*, owner: User, name: str) -> Team:
+    with user_scope(owner.id):
+        created_today = Membership.objects.filter(
+            user=owner, role=Role.OWNER, created_at__gte=timezone.now() - timedelta(days=1)
+        ).count()
+    if created_today >= TEAMS_PER_USER_PER_DAY:
+        raise ValidationError(
+            f"You have created {created_today} teams in the last 24 hours; try again tomorrow."
+        )
     team = Team.objects.create(name=name.strip()[:120] or "My team", slug=_unique_slug(name))
     with team_scope(team.id):
         Membership.objects.create(team=team, user=owner, role=Role.OWNER)
@@ -85,6 +101,7 @@ def invitation_create(*, team: Team, actor: Membership, email: str, role: Role) 
         decision = may(team, Action.INVITE_MEMBER, in_use=seats_in_use)
         if not decision:
             raise ValidationError(decision.reason)
+        _invitations_within_quota(team)
         try:
             with transaction.atomic():
                 invitation = Invitation.objects.create(
@@ -103,6 +120,28 @@ def invitation_create(*, team: Team, actor: Membership, email: str, role: Role) 
         invitation_id=invitation.id,
     )
     return invitation
+
+
+def _invitations_within_quota(team: Team) -> None:
+    """Every invitation sent counts, revoked or not, so sending and withdrawing is no way round."""
+    now = timezone.now()
+    sent = Invitation.objects.filter(team=team)
+    for count, window, limit in (
+        (
+            sent.filter(created_at__gte=now - timedelta(hours=1)).count(),
+            "hour",
+            INVITATIONS_PER_TEAM_PER_HOUR,
+        ),
+        (
+            sent.filter(created_at__gte=now - timedelta(days=1)).count(),
+            "day",
+            INVITATIONS_PER_TEAM_PER_DAY,
+        ),
+    ):
+        if count >= limit:
+            raise ValidationError(
+                f"This team has sent {count} invitations in the last {window}; try again later."
+            )
 
 
 @transaction.atomic

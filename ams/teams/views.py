@@ -37,7 +37,11 @@ def home(request: HttpRequest) -> HttpResponse:
 def team_create(request: HttpRequest) -> HttpResponse:
     form = TeamCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        team = services.team_create(owner=_user(request), name=form.cleaned_data["name"])
+        try:
+            team = services.team_create(owner=_user(request), name=form.cleaned_data["name"])
+        except ValidationError as exc:
+            form.add_error("name", _error_text(exc))
+            return render(request, "teams/team_create.html", {"form": form}, status=429)
         messages.success(request, f"{team.name} is ready.")
         return redirect("team_dashboard", team_slug=team.slug)
     return render(request, "teams/team_create.html", {"form": form})
