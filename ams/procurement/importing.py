@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
+from xml.etree.ElementTree import ParseError
+
+from defusedxml.ElementTree import iterparse
 
 from ams.core.marketplaces import SALE_CURRENCIES
 from ams.core.marketplaces import find as find_marketplace
@@ -25,6 +28,9 @@ from ams.procurement.models import MAX_UNIT_COST_DIGITS, UNIT_COST_PLACES
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 50_000
 MAX_XLSX_UNPACKED_BYTES = 100 * 1024 * 1024
+# A cost sheet has six columns; a row of thousands of cells is an attack on memory, since the
+# workbook reader builds each row whole before it yields it.
+MAX_XLSX_COLUMNS = 100
 REQUIRED = ("sku", "currency", "unit_cost", "effective_from")
 OPTIONAL = ("marketplace", "note")
 COLUMNS = ("sku", "marketplace", "currency", "unit_cost", "effective_from", "note")
@@ -156,6 +162,7 @@ def _xlsx_rows(data: bytes) -> Iterator[list[Any]]:
         raise ImportFileError(
             f"The workbook unpacks to more than {MAX_XLSX_UNPACKED_BYTES // (1024 * 1024)} MB: split it into smaller files."
         )
+    _xlsx_within_bounds(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged or foreign file
@@ -166,6 +173,39 @@ def _xlsx_rows(data: bytes) -> Iterator[list[Any]]:
             yield list(row)
     finally:
         workbook.close()
+
+
+def _xlsx_within_bounds(data: bytes) -> None:
+    """Count each sheet's rows and cells as its XML streams by, element by element, and refuse
+    the workbook at the first row past the bounds: memory stays flat whatever the sheet holds."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for member in archive.namelist():
+            if not (member.startswith("xl/worksheets/") and member.endswith(".xml")):
+                continue
+            rows = cells = 0
+            with archive.open(member) as sheet:
+                try:
+                    for event, element in iterparse(sheet, events=("start", "end")):
+                        tag = element.tag.rsplit("}", 1)[-1]
+                        if event == "start" and tag == "row":
+                            rows, cells = rows + 1, 0
+                            if rows > MAX_ROWS + 1:
+                                raise ImportFileError(
+                                    f"The file has more than {MAX_ROWS} rows: split it into smaller files."
+                                )
+                        elif event == "start" and tag == "c":
+                            cells += 1
+                            if cells > MAX_XLSX_COLUMNS:
+                                raise ImportFileError(
+                                    f"Row {rows} of the workbook has more than {MAX_XLSX_COLUMNS} "
+                                    "cells: a cost sheet needs six columns."
+                                )
+                        elif event == "end" and tag in ("c", "row"):
+                            element.clear()
+                except ParseError:
+                    raise ImportFileError(
+                        "The file is not a readable Excel workbook (.xlsx)."
+                    ) from None
 
 
 # --- Checking -----------------------------------------------------------------------------------

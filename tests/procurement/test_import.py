@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -172,3 +173,40 @@ def test_import_service_upserts_the_good_rows(personas: Personas):
         ("MUG-1", US, Decimal("4.2000"), personas.member.id),  # replaced the 9.99
         ("MUG-2", None, Decimal("0.0000"), personas.member.id),
     ]
+
+
+def _workbook_with_a_wide_row(cells: int) -> bytes:
+    """A valid .xlsx whose first row holds ``cells`` cells: it compresses to almost nothing."""
+    data = _xlsx([["sku", "currency", "unit_cost", "effective_from"]])
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                wide = b"".join(b'<c t="inlineStr"><is><t>x</t></is></c>' for _ in range(cells))
+                content = content.replace(b"</row>", wide + b"</row>", 1)
+            target.writestr(item, content)
+    return out.getvalue()
+
+
+def test_a_tiny_workbook_with_a_huge_row_is_refused_before_it_is_read(monkeypatch):
+    """A sheet whose header row holds a million cells (under 1 MB packed): the reader would build
+    the whole row in memory; the bound stops at the first cell past it."""
+    import tracemalloc
+
+    data = _workbook_with_a_wide_row(1_000_000)
+    assert len(data) < 1024 * 1024
+    tracemalloc.start()
+    try:
+        with pytest.raises(ImportFileError, match="more than 100 cells"):
+            _check(data, "costs.xlsx")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 1024 * 1024  # the row was never built: megabytes, not gigabytes
+    # A sheet within the bounds still reads.
+    rows, rejected = _check(_workbook_with_a_wide_row(20), "costs.xlsx")
+    assert (rows, rejected) == ([], [])
