@@ -17,6 +17,8 @@ import pytest
 from django.apps import apps
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ams.core.tenancy import TenantModel, team_scope
 from ams.teams.access import TeamAccess
@@ -274,3 +276,54 @@ def test_a_nul_character_in_any_query_parameter_is_a_400_not_a_500(route: Route)
         assert response.status_code == 400, (name, response.status_code)
         assert "NUL character" in response.content.decode()
     assert client.get(url, {"sku": "MUG-1"}).status_code != 500
+
+
+# Values a hostile or careless query string may hold: malformed numbers, dates and months,
+# numbers past any column, control characters, quotes, and long text.
+HOSTILE_VALUES = [
+    "1E+30",
+    "NaN",
+    "-1",
+    str(10**19),
+    "2026-02-30",
+    "0000-00-00",
+    "2026-13",
+    "MUG\x001",
+    "%' OR 1=1 --",
+    "\\",
+    "x" * 5000,
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "route",
+    [r for r in TEAM_ROUTES if r.access is not None and not r.kwargs[1:]],
+    ids=lambda r: r.name,
+)
+@pytest.mark.django_db
+def test_no_query_string_makes_a_team_page_fail(route: Route):
+    """Any value of any parameter a page reads gives a page or a clear 4xx, never a 500: every
+    parameter with every hostile value, then random combinations of them and of any text."""
+    p = make_personas("CANARY-A")
+    _team_objects(p)
+    url = _fill(route, p, p.team.slug)
+    client = _client(p, "owner")
+    for name in QUERY_PARAMETERS:
+        for value in HOSTILE_VALUES:
+            response = client.get(
+                url, {name: value, "sku": "MUG-1"} if name != "sku" else {name: value}
+            )
+            assert response.status_code < 500, (name, value, response.status_code)
+
+    values = st.one_of(st.sampled_from(HOSTILE_VALUES), st.text(max_size=40))
+
+    @settings(
+        max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True
+    )
+    @given(st.dictionaries(st.sampled_from(QUERY_PARAMETERS), values, min_size=1, max_size=4))
+    def probe(params: dict[str, str]) -> None:
+        response = client.get(url, params)
+        assert response.status_code < 500, (params, response.status_code)
+
+    probe()
