@@ -12,7 +12,7 @@ from django.test import Client, TestCase
 from django.utils import timezone
 
 from ams.core.tenancy import team_scope
-from ams.teams.models import Invitation, Membership, Role
+from ams.teams.models import Invitation, Membership, Role, Team
 from tests.factories import Personas, make_user
 
 pytestmark = pytest.mark.django_db
@@ -210,3 +210,20 @@ def test_a_team_can_require_its_owner_to_use_two_factor(personas: Personas):
     assert response["Location"] == "/accounts/2fa/totp/activate/"
     # Other roles are not affected.
     assert client_for(p.member).get(f"/t/{p.team.slug}/").status_code == 200
+
+
+def test_an_owner_with_an_authenticator_app_passes_where_owner_two_factor_is_required(personas: Personas):
+    from allauth.mfa.models import Authenticator
+
+    p = personas
+    for team in (p.team, p.outsider_team):
+        with team_scope(team.id):
+            Team.objects.filter(id=team.id).update(require_owner_2fa=True)
+    Authenticator.objects.create(user=p.owner, type=Authenticator.Type.TOTP, data={"secret": "JBSWY3DPEHPK3PXP"})
+    # Recovery codes alone are not an authenticator app.
+    Authenticator.objects.create(user=p.outsider, type=Authenticator.Type.RECOVERY_CODES, data={"seed": "00"})
+
+    assert client_for(p.owner).get(f"/t/{p.team.slug}/").status_code == 200
+    response = client_for(p.outsider).get(f"/t/{p.outsider_team.slug}/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/2fa/totp/activate/"
