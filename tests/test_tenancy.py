@@ -9,14 +9,23 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, models, transaction
+from django.db.migrations.state import ModelState, ProjectState
+from django.db.migrations.writer import OperationWriter
 from django.test.utils import CaptureQueriesContext
 
 from ams.core.audit import tenancy_audit
 from ams.core.checks import app_role_cannot_bypass_rls
 from ams.core.db_roles import connected_as
 from ams.core.models import UsageEvent
-from ams.core.tenancy import TenantModel, current_team_id, team_scope
+from ams.core.tenancy import (
+    CURRENT_TEAM,
+    TEAM_PREDICATE,
+    EnableTeamRLS,
+    TenantModel,
+    current_team_id,
+    team_scope,
+)
 from ams.teams.models import Invitation, Membership, Role
 from tests.factories import make_personas, make_user
 
@@ -216,3 +225,78 @@ def test_an_error_inside_a_scope_surfaces_as_itself():
         cursor.execute("SELECT * FROM vault.spapi_credential")
     assert "permission denied" in str(caught.value)
     assert current_team_id() is None
+
+
+# --- The migration operation ------------------------------------------------------------------
+
+# A predicate of the kind a shared table uses: the team's rows plus the rows of no team.
+SHARED_PREDICATE = f"team_id = {CURRENT_TEAM} OR team_id IS NULL"
+
+
+def test_the_rls_operation_keeps_a_custom_predicate_through_deconstruct():
+    operation = EnableTeamRLS("probe", using=SHARED_PREDICATE, check=TEAM_PREDICATE)
+    name, args, kwargs = operation.deconstruct()
+    assert (name, args, kwargs) == ("EnableTeamRLS", ["probe"], {"using": SHARED_PREDICATE})
+    rebuilt = EnableTeamRLS(*args, **kwargs)
+    assert (rebuilt.using, rebuilt.check) == (SHARED_PREDICATE, TEAM_PREDICATE)
+    # As a migration file writes it, and the default predicate is left out.
+    assert f"using={SHARED_PREDICATE!r}" in OperationWriter(operation).serialize()[0]
+    assert EnableTeamRLS("probe").deconstruct() == ("EnableTeamRLS", ["probe"], {})
+    checked = EnableTeamRLS("probe", check=SHARED_PREDICATE).deconstruct()
+    assert checked == ("EnableTeamRLS", ["probe"], {"check": SHARED_PREDICATE})
+
+
+def _probe_state() -> ProjectState:
+    state = ProjectState()
+    state.add_model(ModelState("probe", "Probe", [("id", models.BigAutoField(primary_key=True))], {"db_table": "rls_probe"}))
+    return state
+
+
+def _probe_rows_seen_by_the_app_role(team_id: int | None) -> list[int]:
+    with transaction.atomic():
+        if team_id is None:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT team_id FROM rls_probe ORDER BY team_id")
+                return [row[0] for row in cursor.fetchall()]
+        with team_scope(team_id), connection.cursor() as cursor:
+            cursor.execute("SELECT team_id FROM rls_probe ORDER BY team_id")
+            return [row[0] for row in cursor.fetchall()]
+
+
+def _probe_policy() -> tuple[bool, bool, list[str]]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = 'rls_probe'")
+        enabled, forced = cursor.fetchone()
+        cursor.execute("SELECT policyname FROM pg_policies WHERE tablename = 'rls_probe'")
+        return enabled, forced, [row[0] for row in cursor.fetchall()]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_rls_operation_applies_forwards_and_is_removed_backwards():
+    a, b = make_personas("a"), make_personas("b")
+    operation = EnableTeamRLS("probe", using=SHARED_PREDICATE)
+    state = _probe_state()
+    with connected_as("owner"), connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE rls_probe (id bigserial primary key, team_id bigint)")
+        cursor.execute("INSERT INTO rls_probe (team_id) VALUES (%s), (%s), (NULL)", [a.team.id, b.team.id])
+        cursor.execute("GRANT SELECT ON rls_probe TO ams_app")
+    try:
+        with connected_as("owner"), connection.schema_editor() as editor:
+            operation.database_forwards("probe", editor, state, state)
+        assert _probe_policy() == (True, True, ["team_isolation"])
+        # The custom predicate is the one in force: the team's rows and the shared one.
+        assert _probe_rows_seen_by_the_app_role(a.team.id) == [a.team.id, None]
+        assert _probe_rows_seen_by_the_app_role(None) == [None]
+
+        with connected_as("owner"), connection.schema_editor() as editor:
+            operation.database_backwards("probe", editor, state, state)
+        assert _probe_policy() == (False, False, [])
+        assert _probe_rows_seen_by_the_app_role(None) == [*sorted([a.team.id, b.team.id]), None]
+
+        # And forwards again after a backwards: a migration can be re-applied.
+        with connected_as("owner"), connection.schema_editor() as editor:
+            operation.database_forwards("probe", editor, state, state)
+        assert _probe_rows_seen_by_the_app_role(b.team.id) == [b.team.id, None]
+    finally:
+        with connected_as("owner"), connection.cursor() as cursor:
+            cursor.execute("DROP TABLE rls_probe")
