@@ -147,6 +147,8 @@ def _init(target: Target, sample: int | None, seed: int) -> None:
                 db.set_result(item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED, output=why))
             else:
                 kept.append(item)
+        # Cosmic Ray hands pending work out in random order: sort, so a seed picks the same sample.
+        kept.sort(key=lambda item: [(str(m.operator_name), int(m.occurrence)) for m in item.mutations])
         if sample is not None and sample < len(kept):
             chosen = {item.job_id for item in random.Random(seed).sample(kept, sample)}
             for item in kept:
@@ -164,21 +166,28 @@ def _baseline(target: Target) -> bool:
     return run.returncode == 0
 
 
-def _execute(target: Target, budget: float | None) -> bool:
-    """Run the pending mutants one by one; False if the budget ran out first."""
+def _execute(target: Target, budget: float | None, *, retest: bool = False) -> bool:
+    """Run the pending mutants (or, with ``retest``, the survivors again, after new tests) one by
+    one; False if the budget ran out first."""
     from cosmic_ray.mutating import mutate_and_test
     from cosmic_ray.work_db import use_db
+    from cosmic_ray.work_item import TestOutcome
 
     started = time.monotonic()
     with use_db(str(_session(target))) as db:
-        pending = list(db.pending_work_items)
+        if retest:
+            pending = [item for item, result in db.completed_work_items if result.test_outcome == TestOutcome.SURVIVED]
+        else:
+            pending = list(db.pending_work_items)
         for done, item in enumerate(pending, 1):
             if budget is not None and time.monotonic() - started > budget:
                 print(f"\n  budget of {budget:.0f}s spent: {len(pending) - done + 1} mutants not run", flush=True)
                 return False
             result = mutate_and_test(item.mutations, test_command(target), target.timeout)
             db.set_result(item.job_id, result)
-            mark = {"killed": ".", "survived": "S", "incompetent": "i"}.get(str(result.test_outcome), "?")
+            mark = {TestOutcome.KILLED: ".", TestOutcome.SURVIVED: "S", TestOutcome.INCOMPETENT: "i"}.get(
+                result.test_outcome, "?"
+            )
             print(mark, end="" if done % 60 else "\n", flush=True)
     print()
     return True
@@ -259,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="the sample's seed (the same seed, the same mutants)")
     parser.add_argument("--budget", type=float, help="seconds per module; what is left is reported as not run")
     parser.add_argument("--resume", action="store_true", help="go on with the kept sessions instead of new ones")
+    parser.add_argument("--retest", action="store_true", help="run the kept sessions' survivors again (after new tests)")
     parser.add_argument("--report", action="store_true", help="only print the kept sessions' scores")
     parser.add_argument("--no-diffs", action="store_true", help="list survivors without their diffs")
     args = parser.parse_args(argv)
@@ -277,12 +287,12 @@ def main(argv: list[str] | None = None) -> int:
         if not args.report:
             original = path.read_bytes()
             try:
-                if not (args.resume and _session(target).exists()):
+                if not ((args.resume or args.retest) and _session(target).exists()):
                     _init(target, args.sample, args.seed)
                 if not _baseline(target):
                     print(f"{target.module}: the tests fail on the unchanged module; nothing to measure")
                     return 1
-                _execute(target, args.budget)
+                _execute(target, args.budget, retest=args.retest)
             finally:
                 if path.read_bytes() != original:  # an interrupted mutant: put the module back
                     path.write_bytes(original)

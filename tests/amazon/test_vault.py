@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import os
 import pprint
@@ -279,3 +280,50 @@ def test_a_new_refresh_token_drops_the_cached_access_token_of_that_connection_on
         assert vault.refresh_token_read(team_id=p.team.id, connection_id=1) == TOKEN + "-new"
         assert vault.access_token_read(team_id=p.team.id, connection_id=2) == ("Atza|other", later)
         assert vault.access_token_read(team_id=p.outsider_team.id, connection_id=1) == ("Atza|old", later)
+
+
+@pytest.mark.django_db
+def test_an_error_while_storing_a_refresh_token_does_not_put_it_in_the_error_report():
+    p = make_personas("v")
+    refresh_token = f"Atzr|IwEBI-{secrets.token_hex(8)}"
+    with override_settings(VAULT_ACTIVE_KEY_ID="not-configured"):
+        try:
+            vault.refresh_token_store(team_id=p.team.id, connection_id=1, refresh_token=refresh_token)
+        except vault.VaultError:
+            report = _error_report()
+        else:
+            pytest.fail("storing under a missing key must fail")
+    assert "in refresh_token_store" in report or ">refresh_token_store<" in report
+    assert refresh_token not in report
+
+
+def test_an_error_while_rotating_does_not_put_the_token_in_the_error_report(empty_vault):
+    p = make_personas("v")
+    refresh_token = f"Atzr|IwEBI-{secrets.token_hex(8)}"
+    old_key = os.urandom(32)
+    with override_settings(VAULT_KEYS={"k1": old_key}, VAULT_ACTIVE_KEY_ID="k1"):
+        vault.refresh_token_store(team_id=p.team.id, connection_id=1, refresh_token=refresh_token)
+    # The new active key is missing from the settings: the row unseals under the old key, then
+    # re-sealing fails with the plaintext in hand.
+    with override_settings(VAULT_KEYS={"k1": old_key}, VAULT_ACTIVE_KEY_ID="k2"), connected_as("worker"):
+        try:
+            vault.rotate(team_ids=[p.team.id])
+        except vault.VaultError:
+            report = _error_report()
+        else:
+            pytest.fail("rotating to a missing key must fail")
+    assert "in rotate" in report or ">rotate<" in report
+    assert refresh_token not in report
+
+
+def test_seals_use_the_standard_96_bit_gcm_nonce():
+    # AES-GCM takes other lengths too, but 96 bits is the one it is specified for (NIST SP 800-38D):
+    # any other length is first hashed into the counter block.
+    sealed = _sealed()
+    assert (len(sealed.nonce), len(sealed.dek_nonce)) == (12, 12)
+
+
+def test_a_sealed_secret_cannot_be_altered_in_place():
+    sealed = _sealed()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        sealed.ciphertext = b""  # type: ignore[misc]
