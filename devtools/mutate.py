@@ -53,7 +53,10 @@ TARGETS: tuple[Target, ...] = (
     Target("ams/teams/access.py", ("tests/test_teams.py", "tests/billing/test_flow.py")),
     Target(
         "ams/billing/services.py",
-        ("tests/billing/test_webhooks.py", "tests/billing/test_flow.py", "tests/billing/test_config_and_jobs.py"),
+        (
+            "tests/billing/test_webhooks.py", "tests/billing/test_flow.py", "tests/billing/test_config_and_jobs.py",
+            "tests/billing/test_email_feedback.py",
+        ),
     ),
     Target("ams/amazon/purge.py", ("tests/amazon/test_disconnect.py",)),
     Target("ams/finance/reconcile.py", ("tests/sync/test_money_sync.py",)),
@@ -202,6 +205,7 @@ class Score:
     incompetent: int = 0
     not_run: int = 0
     left_out: int = 0
+    not_sampled: int = 0
 
     @property
     def percent(self) -> float:
@@ -220,6 +224,8 @@ def _results(target: Target) -> tuple[Score, list[tuple[Any, Any]]]:
             result = results.get(item.job_id)
             if result is None:
                 score.not_run += 1
+            elif result.output == "not sampled":
+                score.not_sampled += 1
             elif result.worker_outcome in (WorkerOutcome.SKIPPED, WorkerOutcome.NO_TEST):
                 score.left_out += 1
             elif result.test_outcome == TestOutcome.SURVIVED:
@@ -245,10 +251,11 @@ def _report(target: Target, show_diffs: bool) -> Score:
 
 
 def _summary_line(target: Target, score: Score) -> str:
+    sampled = f", {score.not_sampled} not in the sample" if score.not_sampled else ""
     partial = f", {score.not_run} not run" if score.not_run else ""
     return (
         f"{target.module}: {score.percent:.0f}% killed ({score.killed} of {score.killed + score.survived}; "
-        f"{score.incompetent} incompetent, {score.left_out} left out{partial})"
+        f"{score.incompetent} incompetent, {score.left_out} left out{sampled}{partial})"
     )
 
 

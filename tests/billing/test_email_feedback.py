@@ -58,3 +58,10 @@ def test_an_unsigned_or_tampered_webhook_is_refused(personas):
     assert _post(_bounce("c@example.test"), tamper=True) == 400
     assert Client().post(URL, data=json.dumps(_bounce("c@example.test")), content_type="application/json").status_code == 400
     assert not EmailSuppression.objects.exists()
+
+
+def test_a_long_suppression_reason_is_cut_to_the_columns_twenty_characters(db):
+    from ams.billing.services import email_suppress
+
+    email_suppress(email=" Long@Example.test ", reason="complained-and-then-some-more")
+    assert list(EmailSuppression.objects.values_list("email", "reason")) == [("long@example.test", "complained-and-then-")]
