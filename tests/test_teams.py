@@ -249,6 +249,7 @@ def test_a_team_view_keeps_its_own_name_and_its_declared_roles_cannot_change():
     match = resolve("/t/some-team/members/")
     # Error reports and logs name the view by this path, not by the gate's wrapper.
     assert match._func_path == "ams.teams.views.members"
-    assert match.func.team_access == TeamAccess(read=Role.VIEWER, write=Role.ADMIN)
+    declared = match.func.team_access  # type: ignore[attr-defined]
+    assert declared == TeamAccess(read=Role.VIEWER, write=Role.ADMIN)
     with pytest.raises(dataclasses.FrozenInstanceError):
-        match.func.team_access.write = Role.VIEWER
+        declared.write = Role.VIEWER
