@@ -243,3 +243,13 @@ def test_a_subscribed_team_gets_no_card_less_trial_reminder(personas, fake, mail
         assert trial_reminder_send(team=personas.outsider_team) is True
     assert run_email_jobs() == 1
     assert [m.to for m in mailoutbox if "trial" in m.subject.lower()] == [[personas.outsider.email]]
+
+
+def test_a_team_that_cancels_during_its_trial_is_told_it_has_ended(personas, fake, mailoutbox):
+    events = _subscribe(personas, fake)
+    deliver(Client(), fake, events)
+    assert _subscription(personas).status == Status.TRIALING
+    deliver(Client(), fake, fake.cancel(events[1]["data"]["object"]["id"]))
+    assert _subscription(personas).status == Status.CANCELED
+    ended = [m for m in mailoutbox if "has ended" in m.subject]
+    assert [m.to for m in ended] == [[personas.owner.email]]

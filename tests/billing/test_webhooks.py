@@ -324,10 +324,16 @@ def test_a_failed_payment_is_recorded_at_the_newest_failure_until_a_later_paymen
         assert post_event(Client(), fake, event).status_code == 200
         assert process_received() == ["processed"]
         assert _subscription(personas).payment_failed_at == _at(created + 120)
+    # A newer failure moves it forward.
+    fake.clock = lambda: created + 150
+    third_failure = fake.renew(subscription_id, paid=False)[0]
+    assert post_event(Client(), fake, third_failure).status_code == 200
+    assert process_received() == ["processed"]
+    assert _subscription(personas).payment_failed_at == _at(created + 150)
     # A payment older than the failure (delivered late) does not clear it; a newer one does.
     older_paid = fake.event("invoice.paid", events[2]["data"]["object"], created=created + 30)
     deliver(Client(), fake, [older_paid])
-    assert _subscription(personas).payment_failed_at == _at(created + 120)
+    assert _subscription(personas).payment_failed_at == _at(created + 150)
     fake.clock = lambda: created + 180
     deliver(Client(), fake, fake.renew(subscription_id, paid=True))
     assert _subscription(personas).payment_failed_at is None
