@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint bench clean
+.PHONY: install demo test test-fast lint bench mutate clean
 
 $(STAMP): pyproject.toml requirements/lock.txt package.json
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required"; exit 1; }
@@ -44,5 +44,10 @@ bench: install
 	$(BIN)/python manage.py bench backfill
 	$(BIN)/python manage.py bench pages
 
+# Mutation testing of the security and money core (docs/mutation.md): minutes per module, one
+# mutant at a time, so it is not part of `make test`. MUTATE_ARGS takes modules, --sample N, --budget S.
+mutate: install
+	$(BIN)/python -m devtools.mutate $(MUTATE_ARGS)
+
 clean:
-	rm -rf $(VENV) node_modules .devdb build
+	rm -rf $(VENV) node_modules .devdb build .mutation

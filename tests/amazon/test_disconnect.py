@@ -367,3 +367,49 @@ def test_the_scheduled_purge_job_waits_for_the_due_date(personas):
         conn.refresh_from_db()
         assert DeletionRecord.objects.get(connection_ref=conn.id).verified is True
     assert conn.purged_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_connection_tables_put_a_referencing_table_first_whatever_the_names_and_survive_a_cycle():
+    # Names chosen so that the alphabet alone would give the wrong order: the child sorts last.
+    parent, child, ring_a, ring_b = (
+        "amazon_test_order_a_parent",
+        "amazon_test_order_z_child",
+        "amazon_test_ring_a",
+        "amazon_test_ring_b",
+    )
+    columns = "id bigserial PRIMARY KEY, team_id bigint NOT NULL, connection_id bigint NOT NULL"
+    with connected_as("owner"), db.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE {parent} ({columns})")
+        cursor.execute(
+            f"CREATE TABLE {child} ({columns}, parent_id bigint REFERENCES {parent}(id))"
+        )
+        cursor.execute(f"CREATE TABLE {ring_a} ({columns}, b_id bigint)")
+        cursor.execute(f"CREATE TABLE {ring_b} ({columns}, a_id bigint REFERENCES {ring_a}(id))")
+        cursor.execute(f"ALTER TABLE {ring_a} ADD FOREIGN KEY (b_id) REFERENCES {ring_b}(id)")
+    try:
+        labels = [t.label for t in purge.connection_tables()]
+        assert labels.index(f"public.{child}") < labels.index(f"public.{parent}")
+        # Two tables referencing each other: each is listed once, and the listing ends.
+        assert labels.count(f"public.{ring_a}") == labels.count(f"public.{ring_b}") == 1
+    finally:
+        with connected_as("owner"), db.cursor() as cursor:
+            cursor.execute(f"DROP TABLE {child}, {parent}, {ring_a}, {ring_b} CASCADE")
+
+
+def test_a_purge_that_finds_no_deletion_record_makes_one_with_the_connections_dates(personas):
+    conn, other = make_connection(personas.team), make_connection(personas.outsider_team)
+    disconnected_at = timezone.now() - timedelta(days=5)
+    due = disconnected_at + timedelta(days=3)
+    # A connection disconnected before deletion records existed: the purge makes its record.
+    with team_scope(personas.team.id):
+        SellerConnection.objects.filter(id=conn.id).update(
+            status=ConnectionStatus.DISCONNECTED, disconnected_at=disconnected_at, purge_due_at=due
+        )
+        conn.refresh_from_db()
+    record = purge.connection_purge(connection=conn)
+    assert (record.requested_at, record.due_at) == (disconnected_at, due)
+    assert record.verified is True
+    with team_scope(personas.outsider_team.id):
+        assert not DeletionRecord.objects.filter(connection_ref=other.id).exists()
+        assert SellerConnection.objects.get(id=other.id).purged_at is None

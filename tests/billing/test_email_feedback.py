@@ -83,3 +83,12 @@ def test_an_unsigned_or_tampered_webhook_is_refused(personas):
         == 400
     )
     assert not EmailSuppression.objects.exists()
+
+
+def test_a_long_suppression_reason_is_cut_to_the_columns_twenty_characters(db):
+    from ams.billing.services import email_suppress
+
+    email_suppress(email=" Long@Example.test ", reason="complained-and-then-some-more")
+    assert list(EmailSuppression.objects.values_list("email", "reason")) == [
+        ("long@example.test", "complained-and-then-")
+    ]

@@ -233,3 +233,53 @@ def test_money_is_decimal_from_cents():
 
     assert money(2900, "usd") == Decimal("29.00")
     assert money(500, "jpy") == Decimal(500)
+
+
+@pytest.mark.parametrize("persona", ["admin", "member", "viewer"])
+def test_only_the_owner_may_start_checkout_or_open_the_portal(personas, fake, persona):
+    from django.core.exceptions import PermissionDenied
+
+    from ams.billing.services import checkout_start, portal_start
+    from ams.teams.models import Membership
+
+    with team_scope(personas.team.id):
+        actor = Membership.objects.select_related("user").get(
+            team=personas.team, user=getattr(personas, persona)
+        )
+    with pytest.raises(PermissionDenied):
+        checkout_start(
+            team=personas.team,
+            actor=actor,
+            plan_key="starter",
+            return_url="http://testserver/billing/",
+        )
+    with pytest.raises(PermissionDenied):
+        portal_start(team=personas.team, actor=actor, return_url="http://testserver/billing/")
+    assert fake.requests == []  # refused before any call to Stripe
+
+
+def test_a_subscribed_team_gets_no_card_less_trial_reminder(personas, fake, mailoutbox):
+    deliver(Client(), fake, _subscribe(personas, fake))
+    assert _subscription(personas).status == Status.TRIALING
+    _set_trial_end(personas, timedelta(days=2))
+    with team_scope(personas.team.id):
+        Subscription.objects.filter(team=personas.team).update(status=Status.ACTIVE)
+        assert trial_reminder_send(team=personas.team) is False
+    # The outsider, still on the card-less trial with two days left, is reminded.
+    with team_scope(personas.outsider_team.id):
+        Subscription.objects.filter(team=personas.outsider_team).update(
+            trial_end=timezone.now() + timedelta(days=2)
+        )
+        assert trial_reminder_send(team=personas.outsider_team) is True
+    assert run_email_jobs() == 1
+    assert [m.to for m in mailoutbox if "trial" in m.subject.lower()] == [[personas.outsider.email]]
+
+
+def test_a_team_that_cancels_during_its_trial_is_told_it_has_ended(personas, fake, mailoutbox):
+    events = _subscribe(personas, fake)
+    deliver(Client(), fake, events)
+    assert _subscription(personas).status == Status.TRIALING
+    deliver(Client(), fake, fake.cancel(events[1]["data"]["object"]["id"]))
+    assert _subscription(personas).status == Status.CANCELED
+    ended = [m for m in mailoutbox if "has ended" in m.subject]
+    assert [m.to for m in ended] == [[personas.owner.email]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -14,9 +15,9 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 from ams.billing.models import EventStatus, Status, StripeEvent, Subscription
 from ams.billing.services import checkout_start, stripe_event_process
 from ams.core.tenancy import team_scope
-from ams.teams.models import Membership, Role
+from ams.teams.models import Membership, Role, Team
 from devtools.fake_stripe import FakeStripe
-from tests.billing.conftest import WEBHOOK, post_event, process_received, run_email_jobs
+from tests.billing.conftest import WEBHOOK, deliver, post_event, process_received, run_email_jobs
 from tests.factories import Personas
 
 pytestmark = pytest.mark.django_db
@@ -279,3 +280,109 @@ def test_nightly_reconciliation_repairs_a_missed_webhook(personas, fake):
     calls = len(fake.requests)
     assert subscription_reconcile(team=personas.outsider_team) is False
     assert len(fake.requests) == calls
+
+
+def _subscribed_team(team: Team, fake: FakeStripe) -> list[dict[str, Any]]:
+    with team_scope(team.id):
+        owner = Membership.objects.select_related("user").get(team=team, role=Role.OWNER)
+    page = checkout_start(
+        team=team, actor=owner, plan_key="starter", return_url="http://testserver/billing/"
+    )
+    return fake.complete_checkout(page.id)
+
+
+def _team_subscription(team: Team) -> Subscription:
+    with team_scope(team.id):
+        return Subscription.objects.get(team=team)
+
+
+def _at(timestamp: int) -> datetime:
+    return datetime.fromtimestamp(timestamp, tz=UTC)
+
+
+def test_the_deletion_of_a_teams_previous_subscription_leaves_the_paid_one_running(personas, fake):
+    first = _subscribed(personas, fake)
+    deliver(Client(), fake, first)
+    old_id, created = first[1]["data"]["object"]["id"], first[1]["created"]
+    fake.clock = lambda: created + 60
+    deliver(Client(), fake, fake.cancel(old_id))
+    assert _subscription(personas).status == Status.CANCELED
+    # The owner subscribes again: a new subscription, active (no trial left to carry over).
+    fake.clock = lambda: created + 120
+    second = _subscribed(personas, fake)
+    deliver(Client(), fake, second)
+    deliver(Client(), fake, _subscribed_team(personas.outsider_team, fake))
+    new_id = second[1]["data"]["object"]["id"]
+    assert (_subscription(personas).status, _subscription(personas).stripe_subscription_id) == (
+        Status.ACTIVE,
+        new_id,
+    )
+
+    # Later, Stripe sends a deletion for the old subscription again (a new event, newer than all
+    # the others): it is about a subscription the team no longer has, and must not end the paid one.
+    fake.clock = lambda: created + 180
+    late = fake.event("customer.subscription.deleted", fake.subscriptions[old_id])
+    assert post_event(Client(), fake, late).status_code == 200
+    assert process_received() == ["processed"]
+
+    subscription = _subscription(personas)
+    assert (subscription.status, subscription.stripe_subscription_id) == (Status.ACTIVE, new_id)
+    from ams.billing.entitlements import Action, may
+
+    with team_scope(personas.team.id):
+        assert may(personas.team, Action.WRITE)
+    assert _team_subscription(personas.outsider_team).status == Status.TRIALING
+
+
+def test_an_event_with_no_team_metadata_finds_its_team_through_the_stripe_customer(personas, fake):
+    ours, theirs = _subscribed(personas, fake), _subscribed_team(personas.outsider_team, fake)
+    deliver(Client(), fake, ours + theirs)
+    # Invoices without subscription details (a one-off invoice, an older API version) carry no
+    # metadata: the team is the one whose id AMS put on the Stripe customer.
+    fake.clock = lambda: ours[1]["created"] + 60
+    ours_failed = fake.renew(ours[1]["data"]["object"]["id"], paid=False)[0]
+    fake.clock = lambda: ours[1]["created"] + 90
+    theirs_failed = fake.renew(theirs[1]["data"]["object"]["id"], paid=False)[0]
+    for event in (ours_failed, theirs_failed):
+        invoice = event["data"]["object"]
+        invoice["parent"] = None
+        assert not invoice.get("metadata")
+        assert post_event(Client(), fake, event).status_code == 200
+    assert process_received() == ["processed", "processed"]
+    assert StripeEvent.objects.get(id=ours_failed["id"]).team_ref == personas.team.id
+    assert StripeEvent.objects.get(id=theirs_failed["id"]).team_ref == personas.outsider_team.id
+    assert _subscription(personas).payment_failed_at == _at(ours_failed["created"])
+    assert _team_subscription(personas.outsider_team).payment_failed_at == _at(
+        theirs_failed["created"]
+    )
+
+
+def test_a_failed_payment_is_recorded_at_the_newest_failure_until_a_later_payment(personas, fake):
+    events = _subscribed(personas, fake)
+    deliver(Client(), fake, events + _subscribed_team(personas.outsider_team, fake))
+    subscription_id, created = events[1]["data"]["object"]["id"], events[1]["created"]
+    fake.clock = lambda: created + 60
+    first_failure = fake.renew(subscription_id, paid=False)[0]
+    fake.clock = lambda: created + 120
+    second_failure = fake.renew(subscription_id, paid=False)[0]
+
+    assert _subscription(personas).payment_failed_at is None
+    # Delivered newest first: the older failure arriving late does not move the date back.
+    for event in (second_failure, first_failure):
+        assert post_event(Client(), fake, event).status_code == 200
+        assert process_received() == ["processed"]
+        assert _subscription(personas).payment_failed_at == _at(created + 120)
+    # A newer failure moves it forward.
+    fake.clock = lambda: created + 150
+    third_failure = fake.renew(subscription_id, paid=False)[0]
+    assert post_event(Client(), fake, third_failure).status_code == 200
+    assert process_received() == ["processed"]
+    assert _subscription(personas).payment_failed_at == _at(created + 150)
+    # A payment older than the failure (delivered late) does not clear it; a newer one does.
+    older_paid = fake.event("invoice.paid", events[2]["data"]["object"], created=created + 30)
+    deliver(Client(), fake, [older_paid])
+    assert _subscription(personas).payment_failed_at == _at(created + 150)
+    fake.clock = lambda: created + 180
+    deliver(Client(), fake, fake.renew(subscription_id, paid=True))
+    assert _subscription(personas).payment_failed_at is None
+    assert _team_subscription(personas.outsider_team).payment_failed_at is None
