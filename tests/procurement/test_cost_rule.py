@@ -146,3 +146,13 @@ def test_the_lookup_of_the_pages_follows_the_rule(personas: Personas):
     with team_scope(personas.team.id):
         found = costs_for(personas.team, [CostKey(sku, m, d) for sku, m, d in lines])
     assert [(f.unit_cost, f.currency) for f in found.values()] == applied(personas.team, *lines)
+
+
+def test_the_applied_rule_cannot_be_changed_once_built():
+    """Every query that prices lines builds its joins from one AppliedCost; none may alter it."""
+    import dataclasses
+
+    applied = cost_on_day(lines="line", day="line.day", costs="costs")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        applied.own = "somebody_else"  # type: ignore[misc]
+    assert applied.column("unit_cost").startswith("CASE WHEN own.id IS NOT NULL")
