@@ -283,3 +283,27 @@ def test_a_team_that_cancels_during_its_trial_is_told_it_has_ended(personas, fak
     assert _subscription(personas).status == Status.CANCELED
     ended = [m for m in mailoutbox if "has ended" in m.subject]
     assert [m.to for m in ended] == [[personas.owner.email]]
+
+
+@pytest.mark.parametrize(
+    ("status", "subscribed"),
+    [(Status.TRIALING, True), (Status.UNPAID, False), (Status.TRIAL, False)],
+)
+def test_only_a_trial_with_a_card_is_told_it_is_subscribed(
+    personas, mailoutbox, status, subscribed
+):
+    """The reminder says "nothing else to do" only to a Stripe trial with a card (trialing); an
+    unpaid subscription that Stripe still reminds must not be told it is subscribed."""
+    from ams.billing import services
+
+    with team_scope(personas.team.id):
+        Subscription.objects.filter(team=personas.team).update(
+            status=status, trial_end=timezone.now() + timedelta(days=2)
+        )
+        subscription = Subscription.objects.get(team=personas.team)
+        assert services._send_trial_reminder(personas.team, subscription) is True
+    assert run_email_jobs() == 1
+    (sent,) = [m for m in mailoutbox if "trial" in m.subject.lower()]
+    assert sent.to == [personas.owner.email]
+    assert ("You are subscribed" in sent.body) is subscribed
+    assert not [m for m in mailoutbox if personas.outsider.email in m.to]
