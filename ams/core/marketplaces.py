@@ -21,7 +21,6 @@ __all__ = [
     "choices",
     "currency",
     "find",
-    "get",
     "label",
     "labelled",
     "region",
@@ -40,10 +39,6 @@ SALE_CURRENCIES = frozenset(m.currency for m in MARKETPLACES.values())
 
 _BY_COUNTRY = {m.country_code: m for m in MARKETPLACES.values()}
 _BY_COUNTRY["UK"] = _BY_COUNTRY["GB"]  # what sellers (and amazon.co.uk) call it
-
-
-def get(marketplace_id: str) -> Marketplace | None:
-    return MARKETPLACES.get(marketplace_id)
 
 
 def find(text: str) -> Marketplace | None:

@@ -347,7 +347,7 @@ def listings(request: TeamRequest) -> HttpResponseBase:
                     li.price,
                     li.quantity,
                     li.buy_box_price,
-                    "" if li.buy_box_is_mine is None else ("yes" if li.buy_box_is_mine else "no"),
+                    _yes_no(li.buy_box_is_mine),
                     li.estimated_fees,
                 )
 

@@ -154,15 +154,9 @@ def _xlsx_rows(data: bytes) -> Iterator[list[Any]]:
 
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(member.file_size for member in archive.infolist())
+            _xlsx_within_bounds(archive)
     except zipfile.BadZipFile:
         raise ImportFileError("The file is not a readable Excel workbook (.xlsx).") from None
-    # A workbook is a zip: refuse one that would unpack to far more than any cost sheet needs.
-    if unpacked > MAX_XLSX_UNPACKED_BYTES:
-        raise ImportFileError(
-            f"The workbook unpacks to more than {MAX_XLSX_UNPACKED_BYTES // (1024 * 1024)} MB: split it into smaller files."
-        )
-    _xlsx_within_bounds(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged or foreign file
@@ -175,37 +169,42 @@ def _xlsx_rows(data: bytes) -> Iterator[list[Any]]:
         workbook.close()
 
 
-def _xlsx_within_bounds(data: bytes) -> None:
-    """Count each sheet's rows and cells as its XML streams by, element by element, and refuse
-    the workbook at the first row past the bounds: memory stays flat whatever the sheet holds."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        for member in archive.namelist():
-            if not (member.startswith("xl/worksheets/") and member.endswith(".xml")):
-                continue
-            rows = cells = 0
-            with archive.open(member) as sheet:
-                try:
-                    for event, element in iterparse(sheet, events=("start", "end")):
-                        tag = element.tag.rsplit("}", 1)[-1]
-                        if event == "start" and tag == "row":
-                            rows, cells = rows + 1, 0
-                            if rows > MAX_ROWS + 1:
-                                raise ImportFileError(
-                                    f"The file has more than {MAX_ROWS} rows: split it into smaller files."
-                                )
-                        elif event == "start" and tag == "c":
-                            cells += 1
-                            if cells > MAX_XLSX_COLUMNS:
-                                raise ImportFileError(
-                                    f"Row {rows} of the workbook has more than {MAX_XLSX_COLUMNS} "
-                                    "cells: a cost sheet needs six columns."
-                                )
-                        elif event == "end" and tag in ("c", "row"):
-                            element.clear()
-                except ParseError:
-                    raise ImportFileError(
-                        "The file is not a readable Excel workbook (.xlsx)."
-                    ) from None
+def _xlsx_within_bounds(archive: zipfile.ZipFile) -> None:
+    """Refuse a workbook that would unpack to far more than any cost sheet needs, then count each
+    sheet's rows and cells as its XML streams by, element by element, and refuse it at the first
+    row past the bounds: memory stays flat whatever the sheet holds."""
+    unpacked = sum(member.file_size for member in archive.infolist())
+    if unpacked > MAX_XLSX_UNPACKED_BYTES:
+        raise ImportFileError(
+            f"The workbook unpacks to more than {MAX_XLSX_UNPACKED_BYTES // (1024 * 1024)} MB: split it into smaller files."
+        )
+    for member in archive.namelist():
+        if not (member.startswith("xl/worksheets/") and member.endswith(".xml")):
+            continue
+        rows = cells = 0
+        with archive.open(member) as sheet:
+            try:
+                for event, element in iterparse(sheet, events=("start", "end")):
+                    tag = element.tag.rsplit("}", 1)[-1]
+                    if event == "start" and tag == "row":
+                        rows, cells = rows + 1, 0
+                        if rows > MAX_ROWS + 1:
+                            raise ImportFileError(
+                                f"The file has more than {MAX_ROWS} rows: split it into smaller files."
+                            )
+                    elif event == "start" and tag == "c":
+                        cells += 1
+                        if cells > MAX_XLSX_COLUMNS:
+                            raise ImportFileError(
+                                f"Row {rows} of the workbook has more than {MAX_XLSX_COLUMNS} "
+                                "cells: a cost sheet needs six columns."
+                            )
+                    elif event == "end" and tag in ("c", "row"):
+                        element.clear()
+            except ParseError:
+                raise ImportFileError(
+                    "The file is not a readable Excel workbook (.xlsx)."
+                ) from None
 
 
 # --- Checking -----------------------------------------------------------------------------------

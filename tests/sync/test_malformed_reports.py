@@ -11,7 +11,6 @@ from ams.amazon.models import SellerConnection
 from ams.core.tenancy import team_scope
 from ams.orders.models import Order
 from ams.sync.models import Family, QuarantinedRow, SyncState, SyncStatus
-from ams.sync.parsers import flatfile
 from ams.sync.services import RetryableSyncError, sync_run
 from ams.sync.syncers import reports
 from spapi import reports as spapi_reports
@@ -25,7 +24,7 @@ Mangle = Callable[[list[bytes]], bytes]
 def _serve(monkeypatch: pytest.MonkeyPatch, mangle: Mangle, *, times: int = 1000) -> None:
     """Serve every order report's document through ``mangle`` (its lines as bytes → gzip bytes),
     declared as UTF-8, then through the real byte path: gunzip, blocks, decoding."""
-    real = flatfile.ReportDownload
+    real = spapi_reports.DocumentBytes
     calls = {"n": 0}
 
     class Mangled(real):  # type: ignore[misc, valid-type]
@@ -44,7 +43,7 @@ def _serve(monkeypatch: pytest.MonkeyPatch, mangle: Mangle, *, times: int = 1000
                 mangled[i : i + 4096] for i in range(0, len(mangled), 4096)
             )
 
-    monkeypatch.setattr(reports, "ReportDownload", Mangled)
+    monkeypatch.setattr(reports, "DocumentBytes", Mangled)
 
 
 def _orders(connection: SellerConnection) -> int:

@@ -17,10 +17,10 @@ from ams.orders.models import OrderDay, OrderLine
 from ams.orders.writers import LINE_COLUMNS
 from ams.sync import context
 from ams.sync.models import Family
-from ams.sync.parsers import flatfile
 from ams.sync.parsers import orders as parser
 from ams.sync.services import sync_run
 from ams.sync.syncers import reports
+from spapi import reports as spapi_reports
 from tests.dashboard import factories as f
 from tests.factories import Personas
 
@@ -31,7 +31,7 @@ def _serve_with_repeated_item(monkeypatch: pytest.MonkeyPatch) -> None:
     """Serve the first orders report, a line at a time, with a new order of two items of one
     SKU (quantities 1 and 2, prices 10.00 and 20.00) after its second line. The second item's purchase date is written
     with an offset, the same instant: the database declines it and Python converts it."""
-    real = flatfile.ReportDownload
+    real = spapi_reports.DocumentBytes
     served = {"done": False}
 
     class WithRepeatedItem(real):  # type: ignore[misc, valid-type]
@@ -63,7 +63,7 @@ def _serve_with_repeated_item(monkeypatch: pytest.MonkeyPatch) -> None:
             for line in (header, first, second, *items, *rest):
                 yield (line + "\n").encode()
 
-    monkeypatch.setattr(reports, "ReportDownload", WithRepeatedItem)
+    monkeypatch.setattr(reports, "DocumentBytes", WithRepeatedItem)
 
 
 @pytest.mark.django_db(transaction=True)

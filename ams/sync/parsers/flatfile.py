@@ -99,13 +99,9 @@ def _decode_line(number: int, raw: bytes, encoding: str | None) -> Line | Reject
         )
 
 
-# A report document's bytes as they arrive (spapi owns the download).
-ReportDownload = spapi_reports.DocumentBytes
-
-
 def report_lines(client: SpApiClient, report_document_id: str) -> Iterator[Line | Rejected]:
     """getReportDocument, then stream the document's lines (gunzipped, decoded)."""
-    download = ReportDownload(client, report_document_id)
+    download = spapi_reports.DocumentBytes(client, report_document_id)
     chunks = iter(download)
     first = next(chunks, b"")  # the download declares its charset as it starts
     yield from split_lines(itertools.chain([first], chunks), download.charset)

@@ -25,13 +25,13 @@ from ams.sync.parsers.flatfile import (
     BlockReader,
     MissingColumns,
     Rejected,
-    ReportDownload,
     parse,
     parse_timestamp,
     report_lines,
 )
 from spapi import reports
 from spapi.errors import BadResponse, DocumentExpired, DocumentTruncated, ReportFailed
+from spapi.reports import DocumentBytes
 
 log = structlog.get_logger(__name__)
 
@@ -156,7 +156,7 @@ def ingest_document(
                     cursor=cursor,
                 )
             else:
-                download = ReportDownload(ctx.client, document_id)
+                download = DocumentBytes(ctx.client, document_id)
                 ctx.ingest_blocks(
                     BlockReader(download, download.declared_charset, keep_together=keep_together),
                     conversion=conversion,
