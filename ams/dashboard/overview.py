@@ -385,20 +385,6 @@ def daily_series(
 # --- Top and falling SKUs ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SkuMove:
-    sku: str
-    currency: str
-    units: int
-    units_before: int
-    sales: Decimal
-    sales_before: Decimal
-
-    @property
-    def units_change(self) -> int:
-        return self.units - self.units_before
-
-
 def sku_moves(
     team: Team,
     period: Period,
@@ -406,7 +392,7 @@ def sku_moves(
     *,
     window: str | None = None,
     one_source: bool = False,
-) -> dict[str, dict[str, list[SkuMove]]]:
+) -> dict[str, dict[str, list[orders.SkuMoveRow]]]:
     """Per currency: the period's best sellers by sales, and the SKUs whose units fell most
     against the previous period; from the SKU summary for a standard ``window``. ``one_source``:
     the summary's rows (under the marketplace filter) all come from one connection and
@@ -421,14 +407,13 @@ def sku_moves(
         one_source=one_source,
         n=TOP_SKUS,
     )
-    result: dict[str, dict[str, list[SkuMove]]] = {}
+    result: dict[str, dict[str, list[orders.SkuMoveRow]]] = {}
     for r in rows:
-        move = SkuMove(r.sku, r.currency, r.units, r.units_before, r.sales, r.sales_before)
         lists = result.setdefault(r.currency, {"top": [], "falling": []})
         if r.top:
-            lists["top"].append(move)
+            lists["top"].append(r)
         if r.falling:
-            lists["falling"].append(move)
+            lists["falling"].append(r)
     for lists in result.values():
         lists["top"].sort(key=lambda m: (-m.sales, -m.units, m.sku))
         lists["falling"].sort(key=lambda m: (m.units_change, m.sales - m.sales_before, m.sku))

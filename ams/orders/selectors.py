@@ -353,6 +353,10 @@ class SkuMoveRow(NamedTuple):
     top: bool  # among the period's best sellers by sales
     falling: bool  # among the SKUs whose units fell most
 
+    @property
+    def units_change(self) -> int:
+        return self.units - self.units_before
+
 
 # Both lists in one pass, ranked per currency in the database, over ``per_sku``: each SKU's units
 # and sales in the period and the one before, from the SKU days (``_SKU_DAYS_ADDED``) or, for a

@@ -10,7 +10,7 @@ from django.test import Client
 
 from ams.core.tenancy import team_scope
 from ams.dashboard import overview as ov
-from ams.orders.selectors import SummaryState
+from ams.orders.selectors import SkuMoveRow, SummaryState
 from tests.dashboard import factories as f
 from tests.dashboard.test_overview import TODAY, at, refresh, seed
 from tests.factories import Personas
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 def moves(
     p: Personas, window: str, marketplace: str, *, one_source: bool
-) -> dict[str, dict[str, list[ov.SkuMove]]]:
+) -> dict[str, dict[str, list[SkuMoveRow]]]:
     with team_scope(p.team.id):
         return ov.sku_moves(
             p.team,
