@@ -6,6 +6,7 @@ import structlog
 from procrastinate import RetryStrategy
 
 from ams.core.events import usage_events_prune
+from ams.core.files import files_prune_expired
 from ams.core.jobs import app
 from ams.teams.models import Team
 
@@ -19,3 +20,13 @@ log = structlog.get_logger(__name__)
 def prune_usage_events(timestamp: int) -> None:
     deleted = usage_events_prune(team_ids=list(Team.objects.values_list("id", flat=True)))
     log.info("usage_events.pruned", deleted=deleted)
+
+
+@app.periodic(cron="37 * * * *")
+@app.task(
+    queue="maintenance", queueing_lock="prune_stored_files", retry=RetryStrategy(max_attempts=3)
+)
+def prune_stored_files(timestamp: int) -> None:
+    """Expired uploads and exports go within the hour: a download link means what it says."""
+    deleted = files_prune_expired(team_ids=list(Team.objects.values_list("id", flat=True)))
+    log.info("stored_files.pruned", deleted=deleted)
