@@ -17,8 +17,10 @@ from ams.amazon import purge, services, vault
 from ams.amazon.models import ConnectionStatus, DeletionRecord, SellerConnection
 from ams.amazon.signals import connection_disconnected
 from ams.amazon.tasks import purge_connection, purge_due_connections
+from ams.core import purge as core_purge
 from ams.core.db_roles import connected_as, role_name
 from ams.core.models import UsageEvent
+from ams.core.purge import count_rows
 from ams.core.tenancy import rls_statements, team_scope
 from ams.teams.models import Membership
 from tests.amazon.factories import make_connection
@@ -187,7 +189,8 @@ def _add_rows(team_id: int, connection_id: int, parents: int, children: int) -> 
 
 def _counts(team_id: int, connection_id: int) -> dict[str, int]:
     with team_scope(team_id):
-        return {t.label: purge._count(t, team_id, connection_id) for t in purge.connection_tables()}
+        match = {"team_id": team_id, "connection_id": connection_id}
+        return {t.label: count_rows(t, match) for t in purge.connection_tables()}
 
 
 def _world() -> tuple[Personas, SellerConnection, SellerConnection, SellerConnection]:
@@ -271,19 +274,19 @@ def test_a_purge_killed_half_way_resumes_and_counts_every_row(extra_tables, monk
     p, gone, _kept, _elsewhere = _world()
     services.connection_disconnect(connection=gone, actor=_membership(p, p.owner))
     monkeypatch.setattr(purge, "BATCH_SIZE", 1)
-    real = purge._delete_batch
+    real = core_purge.delete_batch
     calls = {"n": 0}
 
-    def dying(table, team_id, connection_id):
+    def dying(table, match, *, size):
         calls["n"] += 1
         if calls["n"] > 3:
             raise RuntimeError("worker killed")
-        return real(table, team_id, connection_id)
+        return real(table, match, size=size)
 
-    monkeypatch.setattr(purge, "_delete_batch", dying)
+    monkeypatch.setattr(core_purge, "delete_batch", dying)
     with connected_as("worker"), pytest.raises(RuntimeError):
         purge.connection_purge(connection=gone)
-    monkeypatch.setattr(purge, "_delete_batch", real)
+    monkeypatch.setattr(core_purge, "delete_batch", real)
     with connected_as("worker"):
         record = purge.connection_purge(connection=gone)
     assert record.verified is True
@@ -413,3 +416,61 @@ def test_a_purge_that_finds_no_deletion_record_makes_one_with_the_connections_da
     with team_scope(personas.outsider_team.id):
         assert not DeletionRecord.objects.filter(connection_ref=other.id).exists()
         assert SellerConnection.objects.get(id=other.id).purged_at is None
+
+
+_TEXT_COLUMNS = """
+SELECT n.nspname, c.relname, a.attname
+FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_type t ON t.oid = a.atttypid
+WHERE c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%%'
+  AND t.typname IN ('text', 'varchar', 'bpchar', 'json', 'jsonb')
+  AND NOT EXISTS (
+    SELECT 1 FROM pg_attribute k WHERE k.attrelid = c.oid AND k.attname = 'team_id' AND NOT k.attisdropped
+  )
+"""
+
+
+def _shared_columns_naming(value: str) -> list[str]:
+    """Every column of every table shared by all teams (no team_id) that holds ``value``."""
+    found = []
+    with connected_as("owner"), db.cursor() as cursor:
+        cursor.execute(_TEXT_COLUMNS)
+        for schema, table, column in cursor.fetchall():
+            statement = sql.SQL("SELECT count(*) FROM {t} WHERE {c}::text LIKE %s").format(
+                t=sql.Identifier(schema, table), c=sql.Identifier(column)
+            )
+            cursor.execute(statement, [f"%{value}%"])
+            if cursor.fetchone()[0]:
+                found.append(f"{schema}.{table}.{column}")
+    return found
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_purge_leaves_no_shared_row_naming_the_seller_or_the_connections_jobs(personas):
+    conn = make_connection(personas.team)
+    other = make_connection(personas.outsider_team)
+    seller, kept_seller = conn.selling_partner_id, other.selling_partner_id
+    with db.cursor() as cursor:
+        for key in (seller, f"unproven:team-{personas.team.id}:{seller}", kept_seller):
+            cursor.execute(
+                "INSERT INTO amazon_spapi_rate_bucket (seller_id, operation, tokens, last, rate, burst) "
+                "VALUES (%s, 'getOrders', 1, 0, 0.0167, 20)",
+                [key],
+            )
+    finished = purge_connection.defer(team_id=personas.team.id, connection_id=conn.id)
+    kept_job = purge_connection.defer(team_id=personas.outsider_team.id, connection_id=other.id)
+    ProcrastinateJob.objects.filter(id__in=[finished, kept_job]).update(status="succeeded")
+    assert _shared_columns_naming(seller) == ["public.amazon_spapi_rate_bucket.seller_id"]
+
+    services.connection_disconnect(connection=conn, actor=_membership(personas, personas.owner))
+    with connected_as("worker"):
+        record = purge.connection_purge(connection=conn)
+
+    assert record.verified is True
+    assert _shared_columns_naming(seller) == []
+    assert not ProcrastinateJob.objects.filter(id=finished).exists()
+    assert ProcrastinateJob.objects.filter(id=kept_job).exists()
+    assert _shared_columns_naming(kept_seller) == ["public.amazon_spapi_rate_bucket.seller_id"]
