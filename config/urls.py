@@ -8,6 +8,7 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 from ams.accounts import views as account_views
 from ams.amazon import views as amazon_views
 from ams.billing import urls as billing_urls
+from ams.teams import privacy_views
 from ams.teams import views as team_views
 from config.admin_login import admin_login
 
@@ -21,6 +22,8 @@ admin.site.site_header = "AMS staff"
 urlpatterns = [
     path("", team_views.home, name="home"),
     path("accounts/profile/", account_views.profile, name="profile"),
+    path("accounts/delete/", privacy_views.account_delete, name="account_delete"),
+    path("deletions/<str:token>/", privacy_views.deletion_receipt, name="deletion_receipt"),
     path("accounts/", include("allauth.urls")),
     path("teams/new/", team_views.team_create, name="team_create"),
     path("invitations/<str:token>/", team_views.invitation_accept, name="invitation_accept"),

@@ -118,10 +118,12 @@ class FakeStripe:
                 return self._error(401, "authentication_error", "Invalid API key provided.")
             parts = path.strip("/").split("/")
             object_id = parts[-1]
-            route = (method, "/".join(parts[:-1]) + "/{id}" if method == "GET" else "/".join(parts))
+            by_id = method in ("GET", "DELETE")
+            route = (method, "/".join(parts[:-1]) + "/{id}" if by_id else "/".join(parts))
             handlers: dict[tuple[str, str], Callable[[dict[str, Any]], tuple[int, str]]] = {
                 ("POST", "v1/customers"): self._customer_create,
                 ("GET", "v1/customers/{id}"): lambda p: self._get(self.customers, object_id),
+                ("DELETE", "v1/customers/{id}"): lambda p: self._customer_delete(object_id),
                 ("POST", "v1/checkout/sessions"): self._session_create,
                 ("GET", "v1/checkout/sessions/{id}"): lambda p: self._get(self.sessions, object_id),
                 ("POST", "v1/billing_portal/sessions"): self._portal_create,
@@ -163,6 +165,16 @@ class FakeStripe:
         }
         self.customers[customer["id"]] = customer
         return self._json(customer)
+
+    def _customer_delete(self, customer_id: str) -> tuple[int, str]:
+        """Stripe deletes the customer and cancels its subscriptions at once, without a refund."""
+        if customer_id not in self.customers:
+            return self._get(self.customers, customer_id)
+        del self.customers[customer_id]
+        for subscription in self.subscriptions.values():
+            if subscription.get("customer") == customer_id and subscription["status"] != "canceled":
+                subscription.update(status="canceled", canceled_at=self.now(), ended_at=self.now())
+        return self._json({"id": customer_id, "object": "customer", "deleted": True})
 
     def _session_create(self, params: dict[str, Any]) -> tuple[int, str]:
         customer = params.get("customer", "")
@@ -501,6 +513,9 @@ def _make_handler(fake: FakeStripe) -> type[BaseHTTPRequestHandler]:
                         {"error": {"type": "invalid_request_error", "message": "Not found"}}
                     ),
                 )
+
+        def do_DELETE(self) -> None:
+            self._send(*fake.handle("DELETE", self.path, dict(self.headers), b""))
 
         def do_POST(self) -> None:
             body = self._body()

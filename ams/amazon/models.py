@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from ams.core.retention import Current
 from ams.core.tenancy import TenantModel
 
 # Amazon asks public apps' sellers to re-authorize every 365 days.
@@ -94,6 +95,8 @@ class ConnectionMarketplace(TenantModel):
     currency = models.CharField(max_length=3)
     is_participating = models.BooleanField(default=True)
     has_suspended_listings = models.BooleanField(default=False)
+
+    retention = Current("the marketplaces the account sells in now")
 
     class Meta:
         constraints = [

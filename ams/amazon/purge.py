@@ -43,7 +43,7 @@ _FORGET_JOBS = (
 )
 
 
-def _shared_rows_forget(*, seller_id: str, team_id: int, connection_id: int) -> int:
+def shared_rows_forget(*, seller_id: str, team_id: int, connection_id: int) -> int:
     """Delete the shared rows that still name the seller; the count deleted.
 
     A bucket another team still uses is seeded again on its next call, at Amazon's burst.
@@ -95,7 +95,7 @@ def connection_purge(*, connection: SellerConnection) -> DeletionRecord:
 
     tables = connection_tables()
     purge_tables(tables, match, team_id=team_id, counted=counted, size=BATCH_SIZE)
-    shared = _shared_rows_forget(seller_id=seller_id, team_id=team_id, connection_id=connection_id)
+    shared = shared_rows_forget(seller_id=seller_id, team_id=team_id, connection_id=connection_id)
     with team_scope(team_id):
         remaining = {table.label: count_rows(table, match) for table in tables}
         now = timezone.now()

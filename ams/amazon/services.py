@@ -23,7 +23,7 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 
 import spapi
 from ams.accounts.models import User
-from ams.amazon import clients, vault
+from ams.amazon import clients, purge, vault
 from ams.amazon.models import (
     ConnectionMarketplace,
     ConnectionStatus,
@@ -362,6 +362,41 @@ def connection_jobs_cancel(*, connection: SellerConnection) -> int:
         if app.job_manager.cancel_job_by_id(job_id, abort=True):
             cancelled += 1
     return cancelled
+
+
+def team_connections_stop(*, team_id: int) -> int:
+    """The team is being deleted: every token goes now and no job acts for it any more.
+
+    The connections' rows go with the team's; the team purge clears them without a grace period.
+    """
+    stopped = 0
+    with team_scope(team_id):
+        for connection in SellerConnection.objects.select_for_update().filter(
+            team_id=team_id, disconnected_at__isnull=True
+        ):
+            vault.secrets_delete(team_id=team_id, connection_id=connection.id)
+            connection_jobs_cancel(connection=connection)
+            connection.status = ConnectionStatus.DISCONNECTED
+            connection.status_reason = "The team was deleted."
+            connection.disconnected_at = connection.purge_due_at = timezone.now()
+            connection.save(
+                update_fields=["status", "status_reason", "disconnected_at", "purge_due_at"]
+            )
+            stopped += 1
+    return stopped
+
+
+def team_connections_purge(*, team_id: int) -> dict[str, int]:
+    """Before a team's rows go: each connection's Amazon data, through the disconnect's own purge
+    (it also forgets the shared rows naming the seller); the rows deleted per table."""
+    with team_scope(team_id):
+        connections = list(SellerConnection.objects.filter(team_id=team_id, purged_at__isnull=True))
+    deleted: dict[str, int] = {}
+    for connection in connections:
+        record = purge.connection_purge(connection=connection)
+        for label, count in record.rows_deleted.items():
+            deleted[label] = deleted.get(label, 0) + count
+    return deleted
 
 
 @transaction.atomic

@@ -197,6 +197,18 @@ def customer_metadata(customer_id: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in dict(customer.to_dict().get("metadata") or {}).items()}
 
 
+def customer_delete(customer_id: str) -> bool:
+    """Delete the customer (Stripe cancels its subscriptions with it); False if it was already gone."""
+    try:
+        _call("customer delete", client().v1.customers.delete, customer_id)
+    except BillingUnavailable as exc:
+        missing = exc.__cause__
+        if isinstance(missing, stripe.InvalidRequestError) and missing.code == "resource_missing":
+            return False
+        raise
+    return True
+
+
 def webhook_event(payload: bytes, signature_header: str | None) -> dict[str, Any]:
     """The event in a webhook body, once its signature and timestamp check out; else WebhookInvalid.
 

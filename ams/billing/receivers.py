@@ -10,6 +10,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from ams.billing import services
+from ams.teams.deletion import team_purging
 from ams.teams.models import Team
 
 log = structlog.get_logger(__name__)
@@ -31,3 +32,8 @@ def _suppress_bounces(
     if event.event_type in ("bounced", "complained", "rejected") and event.recipient:
         services.email_suppress(email=event.recipient, reason=event.event_type)
         log.info("email.suppressed", reason=event.event_type, esp=esp_name)
+
+
+@receiver(team_purging, dispatch_uid="billing.forget_deleted_team")
+def _forget(sender: Any, team_id: int, **kwargs: Any) -> None:
+    services.team_billing_forget(team_id=team_id)

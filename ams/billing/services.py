@@ -11,6 +11,7 @@ import structlog
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ams.billing import emails, gateway
@@ -463,3 +464,23 @@ def email_suppress(*, email: str, reason: str) -> None:
     EmailSuppression.objects.get_or_create(
         email=email.strip().lower(), defaults={"reason": reason[:20]}
     )
+
+
+def team_billing_forget(*, team_id: int) -> bool:
+    """Before a deleted team's rows go: its Stripe customer (which ends any subscription at once,
+    without a refund) and the webhook payloads that carry the customer's name and address.
+
+    True if Stripe still had the customer. A Stripe outage raises, and the deletion job retries.
+    """
+    with team_scope(team_id):
+        customer_ids = list(
+            Subscription.objects.filter(team_id=team_id)
+            .exclude(stripe_customer_id="")
+            .values_list("stripe_customer_id", flat=True)
+        )
+    deleted = [gateway.customer_delete(customer_id) for customer_id in customer_ids]
+    StripeEvent.objects.filter(
+        Q(team_ref=team_id) | Q(payload__data__object__customer__in=customer_ids)
+    ).delete()
+    log.info("billing.team_forgotten", team_id=team_id, customers=len(customer_ids))
+    return any(deleted)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from ams.core.retention import Current
 from ams.core.tenancy import TenantModel
 
 
@@ -32,6 +33,8 @@ class Listing(TenantModel):
     estimated_fees = models.DecimalField(max_digits=18, decimal_places=2, null=True)
     synced_at = models.DateTimeField()
 
+    retention = Current("the listing as it is now")
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -57,6 +60,8 @@ class Product(TenantModel):
     height_cm = models.DecimalField(max_digits=10, decimal_places=2, null=True)
     weight_g = models.DecimalField(max_digits=12, decimal_places=2, null=True)
     synced_at = models.DateTimeField()
+
+    retention = Current("the catalogue item as it is now")
 
     class Meta:
         constraints = [

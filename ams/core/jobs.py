@@ -10,7 +10,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from procrastinate.contrib.django import app
 
 from ams.core.tenancy import NoTeamScope, team_scope
@@ -43,3 +43,14 @@ def team_task(**task_options: Any) -> Callable[[Callable[..., R]], Any]:
         return app.task(**task_options)(run)
 
     return decorator
+
+
+def team_jobs_forget(*, team_id: int) -> int:
+    """Delete every job row naming a deleted team, except those running now (they end on their
+    own, finding nothing). Their arguments are the team's and its connections' ids."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM procrastinate_jobs WHERE status <> 'doing' AND args->>'team_id' = %s",
+            [str(team_id)],
+        )
+        return int(cursor.rowcount)

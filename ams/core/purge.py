@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from django.db import connection as db
 from psycopg import sql
@@ -127,15 +128,32 @@ def references_to(table: str) -> list[Reference]:
         ]
 
 
-def _where(match: Mapping[str, int]) -> tuple[sql.Composable, list[int]]:
+# The columns whose first non-null value must be below a value (the retention's "older than").
+Older = tuple[Sequence[str], date | datetime]
+
+
+def _where(
+    match: Mapping[str, int], older: Older | None = None
+) -> tuple[sql.Composable, list[int | date | datetime]]:
     clauses = [sql.SQL("{} = %s").format(sql.Identifier(column)) for column in match]
-    return sql.SQL(" AND ").join(clauses), list(match.values())
+    params: list[int | date | datetime] = list(match.values())
+    if older is not None:
+        columns, value = older
+        dated = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+        # One column stays a bare column, so an index on it serves the comparison.
+        template = "{} < %s" if len(columns) == 1 else "coalesce({}) < %s"
+        clauses.append(sql.SQL(template).format(dated))
+        params.append(value)
+    return sql.SQL(" AND ").join(clauses), params
 
 
-def delete_batch(table: Table, match: Mapping[str, int], *, size: int = BATCH_SIZE) -> int:
-    """Delete up to ``size`` rows of ``table`` whose columns equal ``match``; the count deleted."""
+def delete_batch(
+    table: Table, match: Mapping[str, int], *, older: Older | None = None, size: int = BATCH_SIZE
+) -> int:
+    """Delete up to ``size`` rows of ``table`` whose columns equal ``match`` (and, with
+    ``older``, whose column is below a value); the count deleted."""
     key = sql.SQL(", ").join(sql.Identifier(c) for c in table.primary_key or ("ctid",))
-    where, params = _where(match)
+    where, params = _where(match, older)
     statement = sql.SQL(
         "DELETE FROM {t} WHERE {where} AND ({key}) IN (SELECT {key} FROM {t} WHERE {where} LIMIT %s)"
     ).format(t=table.identifier, key=key, where=where)
@@ -154,8 +172,8 @@ def clear_column(reference: Reference, value: int) -> int:
         return int(cursor.rowcount)
 
 
-def count_rows(table: Table, match: Mapping[str, int]) -> int:
-    where, params = _where(match)
+def count_rows(table: Table, match: Mapping[str, int], *, older: Older | None = None) -> int:
+    where, params = _where(match, older)
     statement = sql.SQL("SELECT count(*) FROM {t} WHERE {where}").format(
         t=table.identifier, where=where
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from ams.core.retention import Aged
 from ams.core.tenancy import TenantModel
 
 
@@ -28,6 +29,8 @@ class Settlement(TenantModel):
     transactions_reconciled = models.BooleanField(null=True)
     reserve_amount = models.DecimalField(max_digits=18, decimal_places=2, db_default=0)
     synced_at = models.DateTimeField()
+
+    retention = Aged("ends_at", financial=True, fallback="synced_at")
 
     class Meta:
         constraints = [
@@ -62,6 +65,8 @@ class SettlementLine(TenantModel):
     promotion_id = models.CharField(max_length=80, blank=True)
     synced_at = models.DateTimeField()
 
+    retention = Aged("posted_at", financial=True, fallback="synced_at")
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -91,6 +96,8 @@ class Transaction(TenantModel):
     event_group_id = models.CharField(max_length=80, blank=True)
     settlement_id = models.CharField(max_length=40, blank=True)
     synced_at = models.DateTimeField()
+
+    retention = Aged("posted_at", financial=True)
 
     class Meta:
         constraints = [
@@ -129,6 +136,8 @@ class Charge(TenantModel):
     currency = models.CharField(max_length=3)
     synced_at = models.DateTimeField()
 
+    retention = Aged("posted_at", financial=True)
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -164,6 +173,8 @@ class ChargeSkuMonth(TenantModel):
     sku = models.CharField(max_length=64, blank=True)
     amount = models.DecimalField(max_digits=18, decimal_places=2)
     charges = models.IntegerField()
+
+    retention = Aged("month", financial=True)
 
     class Meta:
         constraints = [
@@ -202,6 +213,8 @@ class ChargeDay(TenantModel):
     kind = models.CharField(max_length=60)
     charges = models.IntegerField()
     amount = models.DecimalField(max_digits=18, decimal_places=2)
+
+    retention = Aged("day", financial=True)
 
     class Meta:
         constraints = [

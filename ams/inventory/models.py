@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from ams.core.retention import Aged, Current
 from ams.core.tenancy import TenantModel
 
 
@@ -33,6 +34,8 @@ class StockLevel(TenantModel):
     # When these quantities last changed (a run that sees the same numbers does not touch it).
     synced_at = models.DateTimeField()
 
+    retention = Current("the stock now, replaced by each sync")
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -55,6 +58,8 @@ class StockSnapshot(TenantModel):
     reserved = models.IntegerField()
     unfulfillable = models.IntegerField()
     total = models.IntegerField()
+
+    retention = Aged("day")
 
     class Meta:
         constraints = [
@@ -81,6 +86,8 @@ class RestockAdvice(TenantModel):
     days_of_supply_amazon = models.IntegerField(null=True)
     units_sold_30d = models.IntegerField(null=True)
     synced_at = models.DateTimeField()
+
+    retention = Current("Amazon's latest advice, replaced by each sync")
 
     class Meta:
         constraints = [
@@ -111,6 +118,8 @@ class InventoryHealth(TenantModel):
     alert = models.CharField(max_length=40, blank=True)
     recommended_action = models.CharField(max_length=100, blank=True)
     synced_at = models.DateTimeField()
+
+    retention = Current("the latest planning report, replaced by each sync")
 
     class Meta:
         constraints = [
@@ -143,6 +152,8 @@ class StockHealthSummary(TenantModel):
     # {alert: SKUs}
     alerts = models.JSONField(default=dict)
     refreshed_at = models.DateTimeField()
+
+    retention = Current("computed from the stock now")
 
     class Meta:
         constraints = [

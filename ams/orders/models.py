@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from ams.core.retention import Aged, Current
 from ams.core.tenancy import TenantModel
 
 
@@ -45,6 +46,8 @@ class Order(TenantModel):
     sales_channel = models.CharField(max_length=40)
     currency = models.CharField(max_length=3)
     synced_at = models.DateTimeField()
+
+    retention = Aged("purchased_at")
 
     class Meta:
         constraints = [
@@ -100,6 +103,8 @@ class OrderLine(TenantModel):
     promotion_ids = models.CharField(max_length=300, blank=True)
     synced_at = models.DateTimeField()
 
+    retention = Aged("purchased_at")
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -135,6 +140,8 @@ class OrderDay(TenantModel):
     shipping_price = models.DecimalField(max_digits=18, decimal_places=2)
     tax = models.DecimalField(max_digits=18, decimal_places=2)
     promotion_discount = models.DecimalField(max_digits=18, decimal_places=2)
+
+    retention = Aged("day")
 
     class Meta:
         constraints = [
@@ -186,6 +193,8 @@ class SkuSummary(TenantModel):
         null=True,
     )
 
+    retention = Current("the last 7/30/90 days, rebuilt by each run")
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -216,6 +225,8 @@ class SkuDay(TenantModel):
     # As in OrderDay: item price less promotions, tax excluded.
     sales = models.DecimalField(max_digits=18, decimal_places=2)
 
+    retention = Aged("day")
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -241,6 +252,8 @@ class SkuDayBacklog(TenantModel):
     marketplace_id = models.CharField(max_length=20)
     first_day = models.DateField()
     last_day = models.DateField()
+
+    retention = Current("days waiting for their rollup, cleared by each run")
 
     class Meta:
         constraints = [

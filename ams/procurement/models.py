@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from ams.core.retention import Current
 from ams.core.tenancy import TenantModel
 
 MAX_UNIT_COST_DIGITS = 14
@@ -105,6 +106,8 @@ class SkuWindowCost(TenantModel):
     missing_prev_90d = models.IntegerField()
     missing_mtd = models.IntegerField()
     missing_prev_mtd = models.IntegerField()
+
+    retention = Current("the summary's windows priced, rebuilt with it")
 
     class Meta:
         constraints = [

@@ -25,6 +25,7 @@ from psycopg.errors import DeadlockDetected
 from ams.amazon.models import ConnectionStatus, SellerConnection
 from ams.core import bulk
 from ams.core.bulk import Column, Writer
+from ams.core.retention import AMAZON_MONTHS, months_before
 from ams.core.tenancy import team_scope
 from ams.sync import ingest
 from ams.sync.convert_sql import Conversion
@@ -39,6 +40,7 @@ from ams.sync.parsers.flatfile import (
     Rejected,
     parse,
 )
+from ams.teams.models import Team
 from spapi.client import SpApiClient
 
 # A family's saved position: one of the TypedDicts of ams/sync/cursors.py.
@@ -209,6 +211,12 @@ class SyncContext:
                 rows_changed=self.stats.rows_changed,
                 quarantined=self.stats.quarantined,
             )
+
+    def retention_start(self) -> datetime:
+        """The oldest moment the team keeps Amazon data for (``ams.core.retention``): a backfill
+        reads no further back, since the nightly job would only delete it again."""
+        months = Team.objects.filter(id=self.team_id).values_list("retention_months", flat=True)
+        return months_before(self.now(), months.first() or AMAZON_MONTHS)
 
     def checkpoint(self) -> None:
         """Stop at a safe point if the connection was disconnected or needs re-authorization."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from ams.core.retention import Aged, Current
 from ams.core.tenancy import TenantModel
 
 
@@ -49,6 +50,8 @@ class SyncState(TenantModel):
     last_completed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    retention = Current("where each family stands now")
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["team", "connection", "family"], name="sync_state_key")
@@ -78,6 +81,8 @@ class SyncRun(TenantModel):
     quarantined = models.IntegerField(default=0)
     reason = models.CharField(max_length=500, blank=True)
 
+    retention = Aged("started_at")
+
     class Meta:
         indexes = [
             models.Index(
@@ -100,6 +105,8 @@ class QuarantinedRow(TenantModel):
     # The offending line, cut short: enough to diagnose, never a whole document.
     raw = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    retention = Aged("created_at")
 
     class Meta:
         indexes = [

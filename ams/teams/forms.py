@@ -28,3 +28,9 @@ class TeamSettingsForm(forms.Form):
 
 class TeamCreateForm(forms.Form):
     name = forms.CharField(max_length=120, strip=True, label="Team name")
+
+
+class RetentionForm(forms.Form):
+    months = forms.IntegerField(min_value=1, max_value=1000)
+    financial_months = forms.IntegerField(min_value=1, max_value=1000, required=False)
+    reason = forms.CharField(max_length=300, required=False)

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from ams.core.retention import AMAZON_MONTHS, Window
 from ams.core.tenancy import TenantModel
 
 
@@ -39,9 +40,29 @@ class Team(models.Model):
         default=False, help_text="Owners must use two-factor authentication to open this team."
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when the owner deletes the team: from then on the team answers 404 to everyone, and the
+    # purge (``ams.teams.deletion``) removes its rows, then this row.
+    deletion_requested_at = models.DateTimeField(null=True, blank=True)
+    # How long AMS keeps the team's Amazon data (ams.core.retention): at most AMAZON_MONTHS.
+    retention_months = models.PositiveSmallIntegerField(default=AMAZON_MONTHS)
+    # Financial records (settlements, transactions, fees) may be kept longer where tax law
+    # requires it; the owner states the period and the reason, and both are recorded.
+    financial_retention_months = models.PositiveSmallIntegerField(null=True, blank=True)
+    financial_retention_reason = models.CharField(max_length=300, blank=True)
+    financial_retention_set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    financial_retention_set_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def retention_window(self) -> Window:
+        return Window(
+            amazon_months=self.retention_months,
+            financial_months=max(self.financial_retention_months or 0, self.retention_months),
+        )
 
 
 class Membership(TenantModel):
@@ -98,3 +119,38 @@ class Invitation(TenantModel):
     @property
     def is_open(self) -> bool:
         return self.accepted_at is None and self.revoked_at is None
+
+
+class DeletionReceipt(models.Model):
+    """Proof of a team's or an account's deletion, for the person who asked.
+
+    Not a tenant row: it outlives the team and the account it describes. It names them only by a
+    label and an id; the requester's address is kept until the receipt has been mailed, then
+    blanked. The download link carries a token whose hash alone is stored.
+    """
+
+    class Subject(models.TextChoices):
+        TEAM = "team", "Team"
+        ACCOUNT = "account", "Account"
+
+    subject = models.CharField(max_length=10, choices=Subject.choices)
+    subject_ref = models.BigIntegerField()
+    label = models.CharField(max_length=200)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    email = models.EmailField(blank=True)
+    token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    requested_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+    rows_deleted = models.JSONField(default=dict)
+    rows_remaining = models.JSONField(default=dict)
+    verified = models.BooleanField(default=False)
+    notes = models.JSONField(default=list)
+
+    class Meta:
+        indexes = [models.Index(fields=["completed_at", "due_at"], name="deletion_receipt_open")]
+
+    def __str__(self) -> str:
+        return self.label

@@ -7,14 +7,14 @@ from django.http import Http404
 
 from ams.accounts.models import User
 from ams.core.tenancy import user_scope
-from ams.teams.models import Invitation, Membership, Team
+from ams.teams.models import DeletionReceipt, Invitation, Membership, Team
 
 
 def user_memberships(user: User) -> list[Membership]:
     """The user's memberships in every team, for the team switcher."""
     with user_scope(user.id):
         return list(
-            Membership.objects.filter(user=user)
+            Membership.objects.filter(user=user, team__deletion_requested_at__isnull=True)
             .select_related("team")
             .order_by("team__name", "team_id")
         )
@@ -22,7 +22,8 @@ def user_memberships(user: User) -> list[Membership]:
 
 def access_team(team_slug: str) -> Team:
     """The team of a URL, or a 404 (``access_membership`` then says whether the user may see it)."""
-    team = Team.objects.filter(slug=team_slug).first()
+    # A team being deleted is gone for everyone from the moment its owner confirmed.
+    team = Team.objects.filter(slug=team_slug, deletion_requested_at__isnull=True).first()
     if team is None:
         raise Http404("No such team")
     return team
@@ -45,3 +46,8 @@ def team_open_invitations(team: Team) -> QuerySet[Invitation]:
     return Invitation.objects.filter(
         team=team, accepted_at__isnull=True, revoked_at__isnull=True
     ).order_by("-created_at")
+
+
+def user_deletion_receipts(user: User) -> QuerySet[DeletionReceipt]:
+    """The deletions the user asked for, newest first: pending ones show when they are due."""
+    return DeletionReceipt.objects.filter(requested_by=user).order_by("-requested_at")

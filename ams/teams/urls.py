@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ams.teams import views
+from ams.teams import privacy_views, views
 
 urlpatterns = [
     path("", views.team_dashboard, name="team_dashboard"),
@@ -19,4 +19,6 @@ urlpatterns = [
     ),
     path("leave/", views.team_leave, name="team_leave"),
     path("settings/", views.team_settings, name="team_settings"),
+    path("settings/retention/", privacy_views.team_retention, name="team_retention"),
+    path("delete/", privacy_views.team_delete, name="team_delete"),
 ]

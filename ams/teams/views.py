@@ -8,10 +8,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ams.accounts.models import User
+from ams.core.retention import AMAZON_MONTHS, FINANCIAL_MAX_MONTHS
 from ams.teams import selectors, services
 from ams.teams.access import TeamRequest, team_view
+from ams.teams.deletion import MAX_DAYS
 from ams.teams.forms import InvitationForm, RoleForm, TeamCreateForm, TeamSettingsForm
 from ams.teams.models import Membership, Role
+from ams.teams.retention import MIN_MONTHS
 
 
 def _user(request: HttpRequest) -> User:
@@ -201,7 +204,14 @@ def team_settings(request: TeamRequest) -> HttpResponse:
     return render(
         request,
         "teams/settings.html",
-        {"form": form, "is_owner": request.membership.role_enum is Role.OWNER},
+        {
+            "form": form,
+            "is_owner": request.membership.role_enum is Role.OWNER,
+            "deletion_days": MAX_DAYS,
+            "amazon_max": AMAZON_MONTHS,
+            "financial_max": FINANCIAL_MAX_MONTHS,
+            "min_months": MIN_MONTHS,
+        },
     )
 
 

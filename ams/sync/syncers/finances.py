@@ -29,7 +29,8 @@ OVERLAP = timedelta(days=2)
 def run(ctx: SyncContext) -> str:
     cursor = cast(FinancesCursor, ctx.cursor())
     seen = parse_timestamp(str(cursor.get("posted_through") or ""))
-    after = seen - OVERLAP if seen else ctx.now() - timedelta(days=BACKFILL_DAYS)
+    backfill_from = max(ctx.now() - timedelta(days=BACKFILL_DAYS), ctx.retention_start())
+    after = seen - OVERLAP if seen else backfill_from
     latest: dict[str, datetime] = {}
     if not cursor.get("charge_months"):
         with team_scope(ctx.team_id):

@@ -78,13 +78,14 @@ def _nothing_before(ctx: SyncContext, earliest: datetime, end: datetime, newest:
 
 
 def backfill(ctx: SyncContext, cursor: OrdersCursor) -> None:
-    """Report windows from the newest back to ``BACKFILL_DAYS`` ago, ``PIPELINE`` reports in
+    """Report windows from the newest back to ``BACKFILL_DAYS`` ago (or the team's retention
+    window, if shorter), ``PIPELINE`` reports in
     flight: createReport's usage plan (one a minute after a burst of 15) is the bound, so the
     next reports are being built by Amazon while the current one is ingested. The newest window
     comes first so recent orders are there within minutes; the cursor ``backfill_from`` moves
     back window by window, each time with the window's last batch."""
     until = _moment(cursor.get("backfill_until")) or ctx.now().replace(microsecond=0)
-    earliest = until - timedelta(days=BACKFILL_DAYS)
+    earliest = max(until - timedelta(days=BACKFILL_DAYS), ctx.retention_start())
     done_from = _moment(cursor.get("backfill_from")) or until
     cursor = {**cursor, "backfill_until": _iso(until)}
     ctx.save_cursor(cursor)
