@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from django.apps import apps
@@ -69,7 +70,7 @@ def test_months_before_keeps_the_instant_and_clamps_the_day():
     )
 
 
-def _dated_world(p: Personas) -> dict[str, object]:
+def _dated_world(p: Personas) -> dict[str, Any]:
     window_start = months_before(NOW, AMAZON_MONTHS)
     just_out, just_in = window_start - timedelta(hours=1), window_start + timedelta(hours=1)
     c = connected(p.team)
@@ -103,7 +104,7 @@ def test_rows_older_than_the_window_go_younger_ones_stay(personas: Personas):
     made = _dated_world(personas)
     deleted = team_retention_run(team_id=personas.team.id, now=NOW)
 
-    assert _order_ids(personas.team) == {made["new_order"].amazon_order_id}  # type: ignore[attr-defined]
+    assert _order_ids(personas.team) == {made["new_order"].amazon_order_id}
     with team_scope(personas.team.id):
         assert set(OrderLine.objects.values_list("quantity", flat=True)) == {2}
         assert Charge.objects.count() == 0
@@ -113,7 +114,7 @@ def test_rows_older_than_the_window_go_younger_ones_stay(personas: Personas):
     assert deleted["public.orders_orderline"] == 1
     assert deleted["public.finance_transaction"] == 2
     # The other team's old order is its own team's business.
-    assert made["their_old_order"].amazon_order_id in _order_ids(personas.outsider_team)  # type: ignore[attr-defined]
+    assert made["their_old_order"].amazon_order_id in _order_ids(personas.outsider_team)
     with team_scope(personas.team.id):
         event = UsageEvent.objects.get(kind="retention.run")
     assert event.data["rows_deleted"] == deleted
@@ -126,8 +127,8 @@ def test_financial_records_held_for_tax_law_stay_for_their_own_period(personas: 
     )
     team_retention_run(team_id=personas.team.id, now=NOW)
 
-    assert _transaction_ids(personas.team) == {made["fee_19"].transaction_id}  # type: ignore[attr-defined]
-    assert _order_ids(personas.team) == {made["new_order"].amazon_order_id}  # type: ignore[attr-defined]
+    assert _transaction_ids(personas.team) == {made["fee_19"].transaction_id}
+    assert _order_ids(personas.team) == {made["new_order"].amazon_order_id}
     with team_scope(personas.team.id):
         assert Charge.objects.count() == 1
 
@@ -136,9 +137,9 @@ def test_the_nightly_job_runs_every_team_but_one_being_deleted(personas: Persona
     made = _dated_world(personas)
     Team.objects.filter(id=personas.outsider_team.id).update(deletion_requested_at=NOW)
     retention_nightly(timestamp=0)
-    assert made["old_order"].amazon_order_id not in _order_ids(personas.team)  # type: ignore[attr-defined]
+    assert made["old_order"].amazon_order_id not in _order_ids(personas.team)
     # Not run on a team whose own deletion takes everything.
-    assert made["their_old_order"].amazon_order_id in _order_ids(personas.outsider_team)  # type: ignore[attr-defined]
+    assert made["their_old_order"].amazon_order_id in _order_ids(personas.outsider_team)
 
 
 def _client(user) -> Client:  # type: ignore[no-untyped-def]
