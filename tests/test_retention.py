@@ -11,6 +11,7 @@ from django.db import connection as db
 from django.test import Client
 from django.urls import reverse
 
+from ams.accounts.models import User
 from ams.core.models import UsageEvent
 from ams.core.retention import AMAZON_MONTHS, Aged, Current, declared, months_before
 from ams.core.tenancy import team_scope
@@ -142,7 +143,7 @@ def test_the_nightly_job_runs_every_team_but_one_being_deleted(personas: Persona
     assert made["their_old_order"].amazon_order_id in _order_ids(personas.outsider_team)
 
 
-def _client(user) -> Client:  # type: ignore[no-untyped-def]
+def _client(user: User) -> Client:
     client = Client()
     client.force_login(user)
     return client
