@@ -19,7 +19,7 @@ from ams.finance import bank_csv, bank_statements
 from ams.finance import deposit_selectors as deposits_read
 from ams.finance.bank_csv import StatementFileError
 from ams.finance.deposit_matching import WINDOW_BUSINESS_DAYS, Status
-from ams.finance.models import BankStatement
+from ams.finance.models import BankLayout, BankStatement
 from ams.teams.access import TeamRequest, team_view
 from ams.teams.models import Role
 
@@ -147,9 +147,10 @@ def statement_columns(request: TeamRequest) -> HttpResponseBase:
                     statement=statement,
                     mapping=form.mapping(),
                     currency=form.cleaned_data["currency"],
+                    found=found,
                 )
                 bank_statements.statement_import(
-                    team=request.team, statement=statement, layout=layout
+                    team=request.team, statement=statement, layout=layout, found=found
                 )
             except StatementFileError as exc:
                 form.add_error(None, str(exc))
@@ -172,7 +173,7 @@ def statement_columns(request: TeamRequest) -> HttpResponseBase:
 
 
 def _initial(
-    layout: Any, suggested: bank_csv.Mapping | None, request: TeamRequest
+    layout: BankLayout | None, suggested: bank_csv.Mapping | None, request: TeamRequest
 ) -> dict[str, Any]:
     currencies = deposits_read.bank_currencies(request.team)
     mapping: bank_csv.Mapping | None

@@ -72,6 +72,7 @@ _AMOUNT_PATTERNS = {
 _CURRENCY_AROUND = re.compile(r"^[A-Za-z$€£¥₹\s]*(.*?)[A-Za-z$€£¥₹\s]*$")
 CENT = Decimal("0.01")
 _MINUS_SIGN = "\u2212"
+_DEBIT_MARK = re.compile(r"(?:^|[\s\d])DR\.?$|^DR\s", re.IGNORECASE)
 
 _HEADER_WORDS = {
     "date": (
@@ -299,6 +300,7 @@ def _rows(data: bytes, encoding: str, delimiter: str) -> Iterator[tuple[int, lis
 def _delimiter(data: bytes, encoding: str) -> str:
     """The delimiter that splits the most of the first rows into the same number (≥ 2) of cells."""
     best, best_score = "", (0, 0)
+    refusals: list[StatementFileError] = []
     for delimiter in DELIMITERS:
         widths: Counter[int] = Counter()
         try:
@@ -307,7 +309,8 @@ def _delimiter(data: bytes, encoding: str) -> str:
                     break
                 if len(row) > 1:
                     widths[len(row)] += 1
-        except StatementFileError:
+        except StatementFileError as exc:
+            refusals.append(exc)
             continue
         if not widths:
             continue
@@ -315,8 +318,13 @@ def _delimiter(data: bytes, encoding: str) -> str:
         if (count, width) > best_score:
             best, best_score = delimiter, (count, width)
     if not best:
-        raise StatementFileError(
-            "The file has no columns: a bank statement CSV separates them by commas, semicolons or tabs."
+        # Read with no delimiter, the file broke a bound: that is the reason to give.
+        raise (
+            refusals[0]
+            if refusals
+            else StatementFileError(
+                "The file has no columns: a bank statement CSV separates them by commas, semicolons or tabs."
+            )
         )
     return best
 
@@ -345,7 +353,8 @@ def parse_amount(text: str, decimal_mark: str) -> Decimal:
         raise ValueError(f"a spreadsheet formula, not an amount: {raw[:30]!r}")
     cleaned = _CURRENCY_AROUND.match(raw)
     core = (cleaned.group(1) if cleaned else raw).strip()
-    negative = False
+    # "12.00 DR": a debit, as British banks mark one ("CR", a credit, needs nothing).
+    negative = bool(_DEBIT_MARK.search(raw))
     if core.startswith("(") and core.endswith(")"):
         negative, core = True, core[1:-1].strip()
     if core.endswith("-"):

@@ -86,7 +86,7 @@ def statement_upload(*, team: Team, actor: User | None, name: str, data: bytes) 
     layout = BankLayout.objects.filter(team=team, signature=found.signature).first()
     if layout is not None:
         try:
-            statement_import(team=team, statement=statement, layout=layout)
+            statement_import(team=team, statement=statement, layout=layout, found=found)
         except StatementFileError as exc:
             statement.refresh_from_db()
             return Upload(statement, str(exc))
@@ -95,10 +95,16 @@ def statement_upload(*, team: Team, actor: User | None, name: str, data: bytes) 
 
 @transaction.atomic
 def layout_save(
-    *, team: Team, statement: BankStatement, mapping: Mapping, currency: str
+    *,
+    team: Team,
+    statement: BankStatement,
+    mapping: Mapping,
+    currency: str,
+    found: Inspection | None = None,
 ) -> BankLayout:
-    """Remember the seller's columns for the statement's layout (replacing an earlier choice)."""
-    found = bank_csv.inspect(bytes(statement.content))
+    """Remember the seller's columns for the statement's layout (replacing an earlier choice).
+    ``found``: the statement's inspection, when the caller has it already."""
+    found = found or bank_csv.inspect(bytes(statement.content))
     _check(mapping, found)
     layout, _created = BankLayout.objects.update_or_create(
         team=team,
@@ -175,14 +181,20 @@ class _Reading:
 
 
 @transaction.atomic
-def statement_import(*, team: Team, statement: BankStatement, layout: BankLayout) -> BankStatement:
+def statement_import(
+    *,
+    team: Team,
+    statement: BankStatement,
+    layout: BankLayout,
+    found: Inspection | None = None,
+) -> BankStatement:
     """Read the statement with the layout's columns and store its bookings, each once. Refused
     whole (StatementFileError, nothing stored, the statement still waiting for its columns) when
     most rows cannot be read with those columns: they are the wrong ones."""
     data = bytes(statement.content)
     if statement.status != BankStatement.Status.COLUMNS or not data:
         raise StatementFileError("This statement is imported already: upload it again instead.")
-    found = bank_csv.inspect(data)
+    found = found or bank_csv.inspect(data)
     mapping = mapping_of(layout)
     _check(mapping, found)
     reading = _Reading(currency=layout.currency)

@@ -5,7 +5,7 @@ Amazon's deposit date to ``WINDOW_BUSINESS_DAYS`` business days after it (Amazon
 transfer on the deposit date; a bank can take up to five business days to show it). The window
 opens one day early: the deposit date is a UTC day, and a bank in the Americas books in its own,
 earlier, day. Each booking pays at most one deposit; deposits are matched in date order, each to
-the earliest booking that fits.
+the earliest booking of its exact amount.
 
 What is left over is listed: a deposit with a booking from Amazon in its window but of another
 amount (the difference shown), a deposit with none at all, and bookings from Amazon that no
@@ -128,15 +128,27 @@ def match(deposits: Iterable[Deposit], lines: Iterable[Line], periods: list[Peri
         if exact is not None:
             used.add(exact.pk)
             found[deposit.settlement_pk] = DepositMatch(deposit, Status.MATCHED, exact)
+    # Then the bookings from Amazon of another amount, closest amounts paired first over every
+    # deposit left, so that a deposit of 200.00 never takes the 12.00 booking of one of 12.50.
+    pairs = sorted(
+        (
+            (abs(x.amount - d.amount), abs((x.booked_on - d.day).days), d.day, x.pk, d, x)
+            for d in ordered
+            if d.settlement_pk not in found
+            for x in candidates(d)
+            if x.from_amazon and x.amount > 0
+        ),
+        key=lambda pair: pair[:4],
+    )
+    for *_order, d, x in pairs:
+        if d.settlement_pk in found or x.pk in used:
+            continue
+        used.add(x.pk)
+        found[d.settlement_pk] = DepositMatch(d, Status.AMOUNT_DIFFERS, x)
     for deposit in ordered:
         if deposit.settlement_pk in found:
             continue
-        near = [x for x in candidates(deposit) if x.from_amazon and x.amount > 0]
-        if near:
-            closest = min(near, key=lambda x: (abs(x.amount - deposit.amount), x.booked_on, x.pk))
-            used.add(closest.pk)
-            found[deposit.settlement_pk] = DepositMatch(deposit, Status.AMOUNT_DIFFERS, closest)
-        elif _covered(periods, deposit.currency, *window(deposit.day)):
+        if _covered(periods, deposit.currency, *window(deposit.day)):
             found[deposit.settlement_pk] = DepositMatch(deposit, Status.MISSING)
         else:
             found[deposit.settlement_pk] = DepositMatch(deposit, Status.NOT_COVERED)
