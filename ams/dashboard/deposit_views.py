@@ -194,3 +194,19 @@ def _initial(
         "description_columns": list(mapping.description_columns),
         "currency": currency,
     }
+
+
+@team_view(read=Role.ADMIN, write=Role.ADMIN)
+@require_POST
+def statement_discard(request: TeamRequest) -> HttpResponseBase:
+    """Drop a statement waiting for its columns (``statement=<id>``), and the file it keeps."""
+    statement = _statement(request)
+    if isinstance(statement, HttpResponse):
+        return statement
+    try:
+        bank_statements.statement_discard(team=request.team, statement=statement)
+    except StatementFileError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{statement.file_name} was discarded.")
+    return redirect("deposits", request.team.slug)

@@ -22,6 +22,11 @@ urlpatterns = [
         deposit_views.statement_columns,
         name="statement_columns",
     ),
+    path(
+        "settlements/deposits/discard/",
+        deposit_views.statement_discard,
+        name="statement_discard",
+    ),
     path("transactions/", money_views.transactions, name="transactions"),
     path("fees/", money_views.fees, name="fees"),
 ]

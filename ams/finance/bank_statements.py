@@ -226,3 +226,12 @@ def statement_import(
     statement.imported_at = timezone.now()
     statement.save()
     return statement
+
+
+@transaction.atomic
+def statement_discard(*, team: Team, statement: BankStatement) -> None:
+    """Delete a statement still waiting for its columns, and with it the file it keeps. An
+    imported one stays: it is the record of the bookings it brought."""
+    if statement.status != BankStatement.Status.COLUMNS:
+        raise StatementFileError("This statement is imported: its bookings stay.")
+    BankStatement.objects.filter(team=team, id=statement.id).delete()

@@ -264,3 +264,30 @@ def test_a_file_past_20_mb_is_refused_before_it_is_read(deposits: Personas):
     assert "larger than 20 MB" in response.content.decode()
     with team_scope(deposits.team.id):
         assert not BankStatement.objects.exists()
+
+
+def test_a_statement_waiting_for_its_columns_can_be_discarded_by_its_team_only(deposits: Personas):
+    owner = client_for(deposits.owner)
+    columns_url = upload(owner, deposits, GERMAN)["Location"]
+    statement = columns_url.split("statement=")[1]
+    outsider = client_for(deposits.outsider)
+    theirs = url(deposits, "discard/", deposits.outsider_team)
+    assert outsider.post(theirs, {"statement": statement}).status_code == 404
+    assert (
+        client_for(deposits.viewer)
+        .post(url(deposits, "discard/"), {"statement": statement})
+        .status_code
+        == 403
+    )
+    with team_scope(deposits.team.id):
+        assert BankStatement.objects.filter(team=deposits.team).count() == 1
+    response = owner.post(url(deposits, "discard/"), {"statement": statement})
+    assert response.status_code == 302
+    with team_scope(deposits.team.id):
+        assert not BankStatement.objects.filter(team=deposits.team).exists()
+    # An imported statement stays: it is the record of its bookings.
+    columns_url = upload(owner, deposits, GERMAN)["Location"]
+    owner.post(columns_url, GERMAN_COLUMNS)
+    imported = columns_url.split("statement=")[1]
+    owner.post(url(deposits, "discard/"), {"statement": imported})
+    assert len(lines(deposits.team)) == 4
