@@ -52,6 +52,10 @@ DATE_FORMATS: dict[str, tuple[str, str]] = {
     "DD.MM.YY": (r"(\d{1,2})\.(\d{1,2})\.(\d{2})", "dmy"),
     "YYYYMMDD": (r"(\d{4})(\d{2})(\d{2})", "ymd"),
 }
+# Where the year, month and day are among each format's groups.
+_DATE_PARTS = {
+    name: tuple(order.index(part) for part in "ymd") for name, (_p, order) in DATE_FORMATS.items()
+}
 _DATE_PATTERNS = {
     name: re.compile(rf"^{pattern}(?:[ T].*)?$") for name, (pattern, _order) in DATE_FORMATS.items()
 }
@@ -68,6 +72,11 @@ _AMOUNT_PATTERNS = {
     )
     for mark, other in ((".", ","), (",", "."))
 }
+_PLAIN_AMOUNTS = {
+    mark: re.compile(rf"^(-?)(\d{{1,15}})(?:{re.escape(mark)}(\d{{1,2}}))?$")
+    for mark in DECIMAL_MARKS
+}
+_NOT_DIGITS = {mark: re.compile(rf"[^\d{re.escape(mark)}]") for mark in DECIMAL_MARKS}
 # What may surround an amount: a currency code or sign, spaces.
 _CURRENCY_AROUND = re.compile(r"^[A-Za-z$€£¥₹\s]*(.*?)[A-Za-z$€£¥₹\s]*$")
 CENT = Decimal("0.01")
@@ -336,10 +345,10 @@ def parse_date(text: str, date_format: str) -> date:
     match = _DATE_PATTERNS[date_format].match(text.strip())
     if match is None:
         raise ValueError(f"not a date written {date_format}: {text.strip()[:30]!r}")
-    parts = dict(zip(DATE_FORMATS[date_format][1], (int(g) for g in match.groups()), strict=True))
-    year = parts["y"] + 2000 if parts["y"] < 100 else parts["y"]
+    groups = match.groups()
+    y, m, d = (int(groups[i]) for i in _DATE_PARTS[date_format])
     try:
-        return date(year, parts["m"], parts["d"])
+        return date(y + 2000 if y < 100 else y, m, d)
     except ValueError:
         raise ValueError(f"no such day: {text.strip()[:30]!r}") from None
 
@@ -349,6 +358,11 @@ def parse_amount(text: str, decimal_mark: str) -> Decimal:
     or trailing minus or in parentheses, with at most two decimals (no bank writes three: 1.000
     read with a decimal point is refused, never taken for one)."""
     raw = text.strip()
+    simple = _PLAIN_AMOUNTS[decimal_mark].match(raw)
+    if simple is not None:  # -1234,56 or 12.5: most cells of most banks, read at once
+        sign, units, cents = simple.groups()
+        amount = Decimal(f"{sign}{units}.{(cents or '').ljust(2, '0')}")
+        return amount if amount else CENT * 0
     if _FORMULA.match(raw):
         raise ValueError(f"a spreadsheet formula, not an amount: {raw[:30]!r}")
     cleaned = _CURRENCY_AROUND.match(raw)
@@ -363,7 +377,7 @@ def parse_amount(text: str, decimal_mark: str) -> Decimal:
         negative, core = core[0] in ("-", _MINUS_SIGN), core[1:].strip()
     if not core or not _AMOUNT_PATTERNS[decimal_mark].match(core):
         raise ValueError(f"not an amount with a decimal {_mark_name(decimal_mark)}: {raw[:30]!r}")
-    digits = re.sub(r"[^\d" + re.escape(decimal_mark) + "]", "", core).replace(decimal_mark, ".")
+    digits = _NOT_DIGITS[decimal_mark].sub("", core).replace(decimal_mark, ".")
     try:
         amount = Decimal(digits)
     except InvalidOperation:

@@ -146,7 +146,7 @@ class _Reading:
     problems: list[dict[str, object]] = field(default_factory=list)
     first_day: date | None = None
     last_day: date | None = None
-    occurrences: dict[bytes, int] = field(default_factory=dict)
+    occurrences: dict[int, int] = field(default_factory=dict)
 
     def staged(self, items: Iterator[Booking | bank_csv.Skipped]) -> Iterator[StagedLine]:
         for item in items:
@@ -172,12 +172,12 @@ class _Reading:
         """Day, amount, currency, description, and which of the statement's identical bookings
         this is: two equal coffees on one day are two bookings, in every statement listing them."""
         text = " ".join(booking.description.split()).casefold()
-        same = hashlib.sha256(
-            f"{booking.booked_on.isoformat()}|{booking.amount}|{self.currency}|{text}".encode()
-        ).digest()
-        occurrence = self.occurrences.get(same, 0) + 1
-        self.occurrences[same] = occurrence
-        return hashlib.sha256(same + str(occurrence).encode()).hexdigest()
+        same = f"{booking.booked_on.isoformat()}|{booking.amount}|{self.currency}|{text}"
+        # Counted by the key's hash, not the key: memory stays small at the row bound (two
+        # different keys with one hash would only number a booking one too high).
+        occurrence = self.occurrences.get(hash(same), 0) + 1
+        self.occurrences[hash(same)] = occurrence
+        return hashlib.sha256(f"{same}|{occurrence}".encode()).hexdigest()
 
 
 @transaction.atomic
