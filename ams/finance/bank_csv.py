@@ -28,6 +28,7 @@ from decimal import Decimal, InvalidOperation
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 200_000
+MAX_EMPTY_ROWS = 10_000  # blank lines between bookings, allowed beside them
 # A line or a row this long is no bank's booking: refusing it keeps memory bounded whatever the
 # file holds (the CSV reader builds a row whole before it yields it).
 MAX_LINE_CHARS = 64 * 1024
@@ -416,7 +417,15 @@ def inspect(data: bytes) -> Inspection:
     header_line, header = _find_header(first)
     rows = 0
     sample: list[tuple[str, ...]] = []
+    seen = 0
     for row in itertools.chain(first[header_line + 1 :], (row for _line, row in rows_read)):
+        # Empty rows count towards the bound too: a file of nothing but line ends is refused
+        # as fast as one of bookings.
+        seen += 1
+        if seen > MAX_ROWS + MAX_EMPTY_ROWS:
+            raise StatementFileError(
+                f"The file has more than {MAX_ROWS:,} rows: no bank statement is; export a shorter period."
+            )
         if not any(c.strip() for c in row):
             continue
         rows += 1

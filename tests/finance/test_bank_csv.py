@@ -158,6 +158,8 @@ def test_too_many_rows_or_bytes_are_refused_before_anything_is_stored(monkeypatc
     rows = b"Date,Description,Amount\n" + b"2026-07-02,X,1.00\n" * (bank_csv.MAX_ROWS + 1)
     with pytest.raises(StatementFileError, match="more than 200,000 rows"):
         inspect(rows)
+    with pytest.raises(StatementFileError, match="more than 200,000 rows"):
+        inspect(b"Date,Description,Amount\n2026-07-02,X,1.00\n" + b"\n" * 1_000_000)
     monkeypatch.setattr(bank_csv, "MAX_BYTES", 1000)
     with pytest.raises(StatementFileError, match="larger than"):
         inspect(b"Date,Amount\n" + b"2026-07-02,1.00\n" * 100)
