@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ams.dashboard import money_views, views
+from ams.dashboard import deposit_views, money_views, views
 
 urlpatterns = [
     path("overview/", views.overview, name="overview"),
@@ -11,6 +11,22 @@ urlpatterns = [
     path("listings/", views.listings, name="listings"),
     path("settlements/", views.settlements, name="settlements"),
     path("settlements/lines/", views.settlement_lines, name="settlement_lines"),
+    path("settlements/deposits/", deposit_views.deposits, name="deposits"),
+    path(
+        "settlements/deposits/statement/",
+        deposit_views.statement_upload,
+        name="statement_upload",
+    ),
+    path(
+        "settlements/deposits/columns/",
+        deposit_views.statement_columns,
+        name="statement_columns",
+    ),
+    path(
+        "settlements/deposits/discard/",
+        deposit_views.statement_discard,
+        name="statement_discard",
+    ),
     path("transactions/", money_views.transactions, name="transactions"),
     path("fees/", money_views.fees, name="fees"),
 ]

@@ -4,6 +4,8 @@ charges and fees. Amounts are exact decimals with their currency, never floats."
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
 
 from ams.core.retention import Aged
 from ams.core.tenancy import TenantModel
@@ -28,6 +30,22 @@ class Settlement(TenantModel):
     transactions_total = models.DecimalField(max_digits=18, decimal_places=2, null=True)
     transactions_reconciled = models.BooleanField(null=True)
     reserve_amount = models.DecimalField(max_digits=18, decimal_places=2, db_default=0)
+    # The deposit (see ams.finance.reconcile): what reached the bank, what Amazon held back this
+    # period and released from the last, and what a negative total left owing. Amazon pays out
+    # nothing of a negative total: it carries it into the next settlement ("Payable to Amazon")
+    # or charges the card on file.
+    reserve_held = models.DecimalField(max_digits=18, decimal_places=2, db_default=0)
+    reserve_released = models.DecimalField(max_digits=18, decimal_places=2, db_default=0)
+    deposit_amount = models.GeneratedField(
+        expression=Greatest(F("total_amount"), Value(0)),
+        output_field=models.DecimalField(max_digits=18, decimal_places=2),
+        db_persist=True,
+    )
+    carried_over = models.GeneratedField(
+        expression=Greatest(-F("total_amount"), Value(0)),
+        output_field=models.DecimalField(max_digits=18, decimal_places=2),
+        db_persist=True,
+    )
     synced_at = models.DateTimeField()
 
     retention = Aged("ends_at", financial=True, fallback="synced_at")
@@ -38,6 +56,8 @@ class Settlement(TenantModel):
                 fields=["team", "connection", "settlement_id"], name="settlement_key"
             )
         ]
+        # The deposits page and the bank matching read a team's deposits by date.
+        indexes = [models.Index(fields=["team", "deposit_at"], name="settlement_team_deposit")]
 
 
 class SettlementLine(TenantModel):
@@ -233,3 +253,88 @@ class ChargeDay(TenantModel):
             )
         ]
         indexes = [models.Index(fields=["team", "day"], name="charge_day_team_day")]
+
+
+# --- the seller's bank statements ---------------------------------------------------------------
+#
+# The seller's own bank data, not Amazon's: tied to the team, never to a connection, so the purge of
+# a disconnected Amazon account leaves it (docs/architecture.md, "Bank statements").
+
+
+class BankLayout(TenantModel):
+    """The columns of one bank's CSV export, chosen once by the seller and used again for every
+    statement whose header has the same ``signature`` (its delimiter and column names)."""
+
+    signature = models.CharField(max_length=64)
+    columns = models.JSONField()  # the header's column names, for the form that changes the choice
+    date_column = models.IntegerField()
+    amount_column = models.IntegerField()
+    # A second amount column some banks use for money going out, taken off the first.
+    debit_column = models.IntegerField(null=True)
+    description_columns = models.JSONField()  # positions, joined in this order
+    date_format = models.CharField(max_length=16)
+    decimal_mark = models.CharField(max_length=1)
+    currency = models.CharField(max_length=3)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "signature"], name="bank_layout_key")
+        ]
+
+
+class BankStatement(TenantModel):
+    """One uploaded bank CSV. Its bytes are kept only until its columns are chosen and its lines
+    imported; then ``content`` is emptied and the row stays as the record of the import."""
+
+    class Status(models.TextChoices):
+        COLUMNS = "columns", "Waiting for its columns"
+        IMPORTED = "imported", "Imported"
+
+    uploaded_by = models.ForeignKey(
+        "accounts.User", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    file_name = models.CharField(max_length=200)
+    sha256 = models.CharField(max_length=64)
+    size = models.IntegerField()
+    content = models.BinaryField(default=b"")
+    signature = models.CharField(max_length=64)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.COLUMNS)
+    currency = models.CharField(max_length=3, blank=True)
+    rows = models.IntegerField(default=0)
+    lines_added = models.IntegerField(default=0)
+    lines_known = models.IntegerField(default=0)
+    rows_skipped = models.IntegerField(default=0)
+    first_day = models.DateField(null=True)
+    last_day = models.DateField(null=True)
+    imported_at = models.DateTimeField(null=True)
+    # The first rows that could not be read, each with its line number and reason.
+    problems = models.JSONField(default=list)
+
+    class Meta:
+        indexes = [models.Index(fields=["team", "uploaded_at"], name="bank_statement_team")]
+
+
+class BankLine(TenantModel):
+    """One booking of the seller's bank account. ``fingerprint`` (day, amount, currency,
+    description and its occurrence among identical bookings of the statement) makes importing
+    the same statement again, or an overlapping one, store each booking once."""
+
+    statement = models.ForeignKey(BankStatement, on_delete=models.CASCADE, related_name="+")
+    line_number = models.IntegerField()  # in the statement that brought it
+    booked_on = models.DateField()
+    amount = models.DecimalField(max_digits=18, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    description = models.CharField(max_length=500)
+    fingerprint = models.CharField(max_length=64)
+    # The description names Amazon (AMAZON, AMZN…): a payout, whether or not a deposit matches it.
+    from_amazon = models.BooleanField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "fingerprint"], name="bank_line_key")
+        ]
+        indexes = [
+            models.Index(fields=["team", "currency", "booked_on"], name="bank_line_team_day"),
+        ]

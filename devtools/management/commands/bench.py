@@ -1,4 +1,4 @@
-"""``manage.py bench ingest|backfill|pages``: one benchmark, printed as one JSON object.
+"""``manage.py bench ingest|backfill|pages|bank``: one benchmark, printed as one JSON object.
 
 Benchmarks print numbers; no test times anything. ``make bench`` runs all three beside the
 simulator's own (``python -m spapi_sim bench``).
@@ -15,12 +15,18 @@ from django.core.management.base import BaseCommand, CommandParser
 class Command(BaseCommand):
     help = (
         "Benchmark 'ingest' (parser and upsert beside a plain COPY), 'backfill' (beside the "
-        "usage-plan bound) or 'pages' (server time per data page over a large seller)."
+        "usage-plan bound), 'pages' (server time per data page over a large seller) or 'bank' "
+        "(a bank statement at the row bound read, imported twice, and matched)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("which", choices=["ingest", "backfill", "pages"])
-        parser.add_argument("--rows", type=int, default=1_000_000, help="ingest: order-item rows")
+        parser.add_argument("which", choices=["ingest", "backfill", "pages", "bank"])
+        parser.add_argument(
+            "--rows",
+            type=int,
+            default=None,
+            help="ingest: order-item rows (1,000,000); bank: statement rows (200,000)",
+        )
         parser.add_argument("--skus", type=int, default=None, help="backfill: 5,000; pages: 10,000")
         parser.add_argument(
             "--days",
@@ -65,7 +71,11 @@ class Command(BaseCommand):
         if which == "ingest":
             from devtools.bench.sync import bench_ingest
 
-            result = bench_ingest(rows=options["rows"])
+            result = bench_ingest(rows=options["rows"] or 1_000_000)
+        elif which == "bank":
+            from devtools.bench.bank import bench_bank
+
+            result = bench_bank(rows=options["rows"] or 200_000)
         elif which == "backfill":
             from devtools.bench.sync import bench_backfill
 
