@@ -148,7 +148,7 @@ def _zip_sources(name: str, stream: IO[bytes]) -> Iterator[Source]:
 def _zip_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
     try:
         with archive.open(info) as member:
-            head = member.peek(4)[:4]
+            head = _peek(member, 4)
             if head.startswith(GZIP_MAGIC):
                 yield from _gunzip(member)
             elif head.startswith(ZIP_MAGICS):
