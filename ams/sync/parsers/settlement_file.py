@@ -203,13 +203,12 @@ def _is_utf8(sample: bytes) -> bool:
 
 
 def _is_japanese(sample: bytes) -> bool:
-    """Whether the sample decodes as Shift_JIS and holds kana, which Japanese text always does
-    and Latin text decoded as Shift_JIS almost never does."""
-    try:
-        text = codecs.getincrementaldecoder("cp932")().decode(sample, final=False)
-    except UnicodeDecodeError:
-        return False
-    return any("\u3040" <= c <= "\u30ff" for c in text)
+    """Whether the sample reads as Shift_JIS holding kana, which Japanese text always does and
+    Latin text read as Shift_JIS almost never does. A stray undecodable byte does not decide it
+    (its line is refused alone), many do."""
+    text = codecs.getincrementaldecoder("cp932")(errors="replace").decode(sample, final=False)
+    kana = sum(1 for c in text if "\u3040" <= c <= "\u30ff")
+    return kana > 0 and text.count("\ufffd") * 10 <= kana
 
 
 def _transcode(chunks: Iterable[bytes], encoding: str) -> Iterator[bytes]:
