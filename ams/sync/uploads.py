@@ -177,8 +177,8 @@ def _merge(team_id: int, connection_id: int, check: SettlementCheck, staged: str
     # Two uploads of one settlement at once: the second waits, then finds it held.
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended('ams.settlement', %s))",
-            [f"{connection_id}:{check.settlement_id}"],
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+            [f"ams.settlement:{connection_id}:{check.settlement_id}"],
         )
     held = finance_selectors.settlement_held(
         team_id, connection_id=connection_id, settlement_id=check.settlement_id

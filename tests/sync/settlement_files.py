@@ -195,6 +195,20 @@ def as_v1(sheet: Sheet) -> Sheet:
     return Sheet(list(V1_HEADER), rows, sheet.newline)
 
 
+def with_zero_tax_rows(sheet: Sheet) -> Sheet:
+    """A V1 file as older ones were written, with a zero tax amount beside each price: more
+    lines than the V2 report of the same settlement, numbered differently."""
+    price = sheet.header.index("price-type")
+    rows = [sheet.rows[0]]
+    for row in sheet.rows[1:]:
+        rows.append(row)
+        if row[price] == "Principal":
+            tax = list(row)
+            tax[price], tax[price + 1] = "Tax", "0.00"
+            rows.append(tax)
+    return replace(sheet, rows=rows)
+
+
 def decimal_commas(sheet: Sheet) -> Sheet:
     """Amounts as EU files write them: "1.234,56", "-12,30"."""
 

@@ -19,6 +19,7 @@ from django.core.management import call_command
 from ams.sync.parsers.flatfile import parse_timestamp
 from ams.sync.parsers.settlement_file import SettlementCheck, check_file
 from tests.sync import settlement_files as sf
+from tests.sync.harness import SimSeller
 from tests.sync.settlement_files import Sheet
 
 
@@ -161,7 +162,7 @@ def test_gzip_and_zip_with_one_or_many_files():
     assert [c.format for c in checks] == ["v2", "v1", "v1"]
 
 
-def test_simulator_settlements_reconcile_in_both_layouts(seller: sf.SimSeller):
+def test_simulator_settlements_reconcile_in_both_layouts(seller: SimSeller):
     documents = sf.simulator_documents(seller)
     for sheet in documents:
         for variant in (sheet, sf.decimal_commas(sf.dotted_dates(sheet))):
