@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
+from ams.accounts.models import User
 from ams.amazon.models import SellerConnection
 from ams.core.jobs import app
 from ams.core.models import StoredFile
@@ -26,7 +27,7 @@ from tests.sync.harness import SimSeller
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _client(user: object) -> Client:
+def _client(user: User) -> Client:
     client = Client()
     client.force_login(user)
     return client
