@@ -42,7 +42,7 @@ def _upload(
     connection: SellerConnection,
     files: dict[str, bytes],
     *,
-    user: object = None,
+    user: User | None = None,
 ):
     return _client(user or personas.admin).post(
         _url(personas),
