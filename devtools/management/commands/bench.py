@@ -1,4 +1,4 @@
-"""``manage.py bench ingest|backfill|pages``: one benchmark, printed as one JSON object.
+"""``manage.py bench ingest|backfill|pages|settlements``: one benchmark, printed as one JSON object.
 
 Benchmarks print numbers; no test times anything. ``make bench`` runs all three beside the
 simulator's own (``python -m spapi_sim bench``).
@@ -15,11 +15,23 @@ from django.core.management.base import BaseCommand, CommandParser
 class Command(BaseCommand):
     help = (
         "Benchmark 'ingest' (parser and upsert beside a plain COPY), 'backfill' (beside the "
-        "usage-plan bound) or 'pages' (server time per data page over a large seller)."
+        "usage-plan bound), 'pages' (server time per data page over a large seller) or "
+        "'settlements' (a settlement file uploaded: stored, read, checked, merged; peak memory)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("which", choices=["ingest", "backfill", "pages"])
+        parser.add_argument("which", choices=["ingest", "backfill", "pages", "settlements"])
+        parser.add_argument(
+            "--lines",
+            type=int,
+            default=500_000,
+            help="settlements: amount lines of the generated settlement file (also run at a fifth)",
+        )
+        parser.add_argument(
+            "--single",
+            action="store_true",
+            help="settlements: only this size, in this process (what the two-size run starts)",
+        )
         parser.add_argument("--rows", type=int, default=1_000_000, help="ingest: order-item rows")
         parser.add_argument("--skus", type=int, default=None, help="backfill: 5,000; pages: 10,000")
         parser.add_argument(
@@ -66,6 +78,13 @@ class Command(BaseCommand):
             from devtools.bench.sync import bench_ingest
 
             result = bench_ingest(rows=options["rows"])
+        elif which == "settlements":
+            from devtools.bench.settlements import bench_settlement_upload, bench_settlements
+
+            if options["single"]:
+                result = bench_settlement_upload(options["lines"])
+            else:
+                result = bench_settlements(options["lines"])
         elif which == "backfill":
             from devtools.bench.sync import bench_backfill
 
