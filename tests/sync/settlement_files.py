@@ -238,6 +238,17 @@ def slashed_dates(sheet: Sheet) -> Sheet:
     return sheet.map(DATE_COLUMNS, slashed)
 
 
+def short_posted_dates(sheet: Sheet) -> Sheet:
+    """posted-date as the V2 report documents it (MM/DD/YY), and no posted-date-time."""
+
+    def short(cell: str) -> str:
+        moment = datetime.fromisoformat(cell.strip().replace(" UTC", "+00:00"))
+        return moment.strftime("%m/%d/%y")
+
+    shortened = sheet.map(("posted-date",), short)
+    return shortened.map(("posted-date-time",), lambda _cell: "")
+
+
 def trailing_spaces(sheet: Sheet) -> Sheet:
     names = tuple(n for n in sheet.header if _is_amount_column(n) or n in ("currency", "sku"))
     return sheet.map(names, lambda cell: cell + "    ")

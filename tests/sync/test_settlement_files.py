@@ -49,6 +49,7 @@ VARIANTS: dict[str, Callable[[Sheet], Sheet]] = {
     "DD.MM.YYYY hh:mm:ss UTC dates": sf.dotted_dates,
     "DD.MM.YYYY dates": lambda s: sf.dotted_dates(s, with_time=False),
     "DD/MM/YYYY dates": sf.slashed_dates,
+    "posted-date MM/DD/YY only": sf.short_posted_dates,
     "trailing spaces": sf.trailing_spaces,
     "empty currency cells": sf.empty_line_currencies,
     "fee types never seen": sf.new_fee_types,
@@ -271,6 +272,8 @@ def test_a_file_without_its_summary_or_with_two_is_refused():
         ("2019/08/13", "2019-08-13T00:00:00+00:00"),
         ("2019/08/13 20:28:19 JST", "2019-08-13T11:28:19+00:00"),
         ("13-08-2019 11:28", "2019-08-13T11:28:00+00:00"),
+        # The V2 settlement report's posted-date, as Amazon documents it (MM/DD/YY).
+        ("06/17/26", "2026-06-17T00:00:00+00:00"),
     ],
 )
 def test_every_date_form_amazon_writes(raw: str, expected: str):

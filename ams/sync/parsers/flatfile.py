@@ -433,7 +433,7 @@ def optional_integer(row: Mapping[str, str], name: str) -> int | None:
 # A date Amazon writes other than in ISO 8601: day, month and year in any order its marketplaces
 # use ("13.08.2019", "13/08/2019", "2019/08/13", "13-08-2019"), an optional time with seconds and
 # fraction, and an optional zone ("UTC", "GMT", "Z", "+02:00", "+0200" or an abbreviation in
-# _ZONES). A two-digit year is not accepted: it cannot be told from a day.
+# _ZONES). A two-digit year only in Amazon's documented MM/DD/YY; elsewhere it could be a day.
 _LOOSE_DATE = re.compile(
     r"(?P<a>\d{1,4})(?P<sep>[./-])(?P<b>\d{1,2})(?P=sep)(?P<c>\d{1,4})"
     r"(?:[ T]+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,](?P<fraction>\d{1,6}))?)?)?"
@@ -477,7 +477,8 @@ def parse_timestamp(raw: str) -> datetime | None:
     "2019-08-13 11:28:19 UTC", and the local forms of its marketplaces: "13.08.2019" and
     "13.08.2019 11:28:19 UTC" (DE and other EU files), "13/08/2019" (UK, FR, …: day first; a
     slash date whose second number cannot be a month, "08/13/2019", is read month first),
-    "2019/08/13" (JP). A moment without a zone is UTC, as Amazon's are.
+    "2019/08/13" (JP), and the V2 settlement report's posted-date "08/13/19" (MM/DD/YY, as
+    Amazon documents it). A moment without a zone is UTC, as Amazon's are.
     """
     value: datetime | None
     try:
@@ -508,6 +509,9 @@ def _loose_timestamp(raw: str) -> datetime | None:
         year, month, day = c, b, a
         if match["sep"] == "/" and month > 12 >= day:
             month, day = day, month
+    elif len(match["c"]) == 2 and match["sep"] == "/":
+        # The V2 settlement report's posted-date, as Amazon documents it: MM/DD/YY.
+        year, month, day = 2000 + c, a, b
     else:
         return None
     zone = match["zone"]
