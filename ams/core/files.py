@@ -168,6 +168,12 @@ def file_response(stored: StoredFile, *, team_id: int) -> StreamingHttpResponse:
     return response
 
 
+def file_delete(stored: StoredFile) -> None:
+    """Delete a file and its chunks now (a job done with it), in the team's scope."""
+    StoredFileChunk.objects.filter(file_id=stored.pk).delete()
+    stored.delete()
+
+
 def files_prune_expired(*, team_ids: Iterable[int]) -> int:
     """Delete expired files, team by team (row-level security allows no other way)."""
     deleted = 0

@@ -5,7 +5,7 @@ upload goes:
 
 1. the web request streams each file to disk (Django's temporary upload file), then into the
    team's stored files (``ams.core.files``), records a :class:`SettlementUpload` and defers the
-   job, all in one transaction;
+   job, all in one transaction; the stored copy is deleted once the job has read it;
 2. the job reads each document of the file (``ams.sync.parsers.settlement_file``: the sync's own
    conversion of a settlement row), staging its rows in a temporary table over several
    transactions, each saving the progress the page shows;
@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from ams.amazon.models import SellerConnection
 from ams.core import bulk
-from ams.core.files import CHUNK_BYTES, file_open, file_store
+from ams.core.files import CHUNK_BYTES, file_delete, file_open, file_store
 from ams.core.tenancy import team_scope
 from ams.finance import selectors as finance_selectors
 from ams.finance import writers
@@ -139,6 +139,9 @@ def settlement_upload_read(*, team_id: int, upload_id: int) -> None:
     with team_scope(team_id):
         upload.bytes_read = progress.read
         _finish(upload, UploadStatus.DONE, "")
+        # Read to its end: the copy has served its purpose (a failed read keeps it until it
+        # expires, for a retry).
+        file_delete(stored)
 
 
 def _finish(upload: SettlementUpload, status: str, reason: str) -> None:

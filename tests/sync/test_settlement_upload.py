@@ -101,6 +101,9 @@ def test_an_admin_uploads_v1_and_v2_files_and_sees_what_each_became(
     first, second = _uploads(personas.team.id)
     assert (first.status, second.status) == (UploadStatus.DONE, UploadStatus.DONE)
     assert first.bytes_read == first.size > 0
+    with team_scope(personas.team.id):
+        # Read to its end, the stored copy is gone.
+        assert not StoredFile.objects.filter(team=personas.team).exists()
     assert [d["outcome"] for d in first.documents] == ["stored"]
     assert first.documents[0]["format"] == "v2"
     assert first.documents[0]["starts_at"] == "2026-06-16T00:00:00+00:00"
@@ -232,6 +235,20 @@ def test_viewers_and_members_cannot_upload_and_outsiders_see_nothing(
     with team_scope(personas.outsider_team.id):
         assert not Settlement.objects.exists()
         assert not SettlementUpload.objects.exists()
+
+
+def test_an_upload_needs_the_csrf_token(personas: Personas, account: SellerConnection):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(personas.owner)
+    data = {"connection": account.id, "reports": SimpleUploadedFile("x.txt", b"x")}
+    assert client.post(_url(personas), data).status_code == 403
+    assert _uploads(personas.team.id) == []
+    page = client.get(_url(personas))
+    token = page.cookies["csrftoken"].value
+    data["reports"] = SimpleUploadedFile("x.txt", sf.encoded(sf.v2_sample()))
+    response = client.post(_url(personas), {**data, "csrfmiddlewaretoken": token})
+    assert response.status_code == 302
+    assert len(_uploads(personas.team.id)) == 1
 
 
 def test_an_upload_names_an_account_of_the_team(personas: Personas, account: SellerConnection):
