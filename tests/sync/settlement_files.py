@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -117,7 +118,9 @@ def _is_amount_column(name: str) -> bool:
 
 def _amount(cell: str) -> Decimal:
     raw = cell.strip()
-    if "," in raw and raw.rfind(",") > raw.rfind("."):
+    if "." not in raw and re.fullmatch(r"-?\d{1,3}(,\d{3})+", raw):  # yen: "12,999"
+        raw = raw.replace(",", "")
+    elif "," in raw and raw.rfind(",") > raw.rfind("."):
         raw = raw.replace(".", "").replace(",", ".")
     return Decimal(raw)
 
@@ -218,6 +221,16 @@ def decimal_commas(sheet: Sheet) -> Sheet:
 
     names = tuple(n for n in sheet.header if _is_amount_column(n) or n == "total-amount")
     return sheet.map(names, eu)
+
+
+def yen(sheet: Sheet) -> Sheet:
+    """The settlement in yen as JP files write it: whole amounts, thousands grouped ("12,999")."""
+
+    def whole(cell: str) -> str:
+        return f"{int(_amount(cell) * 100):,}"
+
+    names = tuple(n for n in sheet.header if _is_amount_column(n) or n == "total-amount")
+    return sheet.map(names, whole).map(("currency",), lambda _cell: "JPY")
 
 
 def dotted_dates(sheet: Sheet, *, with_time: bool = True) -> Sheet:

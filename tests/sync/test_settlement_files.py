@@ -108,6 +108,15 @@ def test_encodings_of_every_marketplace():
     assert _one(cases["cp1252"]).encoding == "cp1252"
 
 
+def test_a_yen_settlement_with_grouped_thousands():
+    sheet = sf.with_cell(sf.yen(sf.v2_sample()), "sku", "テスト商品-01")
+    check = _one(sf.encoded(sheet, "cp932"))
+    _reconciles(check, sheet, "v2")
+    assert (check.currency, check.total) == ("JPY", Decimal("58289"))
+    v1 = sf.as_v1(sheet)
+    _reconciles(_one(sf.encoded(v1, "cp932")), v1, "v1")
+
+
 def test_a_japanese_sku_is_read_as_written():
     from ams.sync.parsers.settlement_file import SettlementReader, Source
 

@@ -37,6 +37,10 @@ MONEY_LIMIT = Decimal(10) ** 12
 INTEGER_LIMIT = 2**31
 
 
+# A whole amount with its thousands grouped by commas: "1,234", "-12,345,678".
+_GROUPED_WHOLE = re.compile(r"[-+]?[1-9]\d{0,2}(?:,\d{3})+")
+
+
 class RowError(ValueError):
     """A cell a converter cannot read; the message is the quarantine reason."""
 
@@ -395,9 +399,13 @@ def money(row: Mapping[str, str], name: str) -> Decimal | None:
 
 def _money_slow(raw: str, name: str) -> Decimal:
     """An amount with a decimal comma ("12,34") or grouped thousands: whichever of point and
-    comma comes last is the decimal separator ("1.234,56" and "1,234.56" are both 1234.56)."""
+    comma comes last is the decimal separator ("1.234,56" and "1,234.56" are both 1234.56),
+    except that commas grouping whole thousands alone are thousands ("1,234" yen is 1234: no
+    currency Amazon pays in has three decimals)."""
     cleaned = raw.strip()
-    if cleaned.rfind(",") > cleaned.rfind("."):
+    if _GROUPED_WHOLE.fullmatch(cleaned):
+        cleaned = cleaned.replace(",", "")
+    elif cleaned.rfind(",") > cleaned.rfind("."):
         cleaned = cleaned.replace(".", "").replace(",", ".")
     else:
         cleaned = cleaned.replace(",", "")
