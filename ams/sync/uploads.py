@@ -160,6 +160,9 @@ def _read_document(
     try:
         for batch in _batches(reader, BATCH_ROWS):
             with team_scope(team_id):
+                # Staged rows and progress are worth nothing after a crash (the job reads the
+                # file again): their commits need not wait for the disk.
+                bulk.commit_without_flush_wait()
                 ingest.stage_append(staged, columns, batch)
                 progress.save()
         check = reader.check
