@@ -185,7 +185,7 @@ V2_COLUMNS = ("amount-type", "amount-description", "amount")
 
 
 def settlement_layout(header: Sequence[str]) -> str | None:
-    """ "v2", "v1", or None when the header is not a settlement report's."""
+    """The layout of a settlement report's header ("v2" or "v1"), or None for another header."""
     if not all(name in header for name in SETTLEMENT_COMMON):
         return None
     if all(name in header for name in V2_COLUMNS):
