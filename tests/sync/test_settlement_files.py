@@ -313,7 +313,7 @@ def test_settlement_check_prints_one_json_line_per_document_without_a_database(
         )
     )
     with pytest.raises(SystemExit) as exited:
-        call_command("settlement_check", str(good), str(archive))
+        call_command("settlement_check", str(good), str(archive), str(tmp_path / "missing.txt"))
     assert exited.value.code == 1  # one document refused
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert lines == [
@@ -352,6 +352,18 @@ def test_settlement_check_prints_one_json_line_per_document_without_a_database(
             "rows": 0,
             "quarantined": 0,
             "error": "not a settlement report (no column 'settlement-id', 'total-amount')",
+        },
+        {
+            "file": str(tmp_path / "missing.txt"),
+            "format": None,
+            "settlement_id": None,
+            "currency": None,
+            "total": None,
+            "lines_sum": "0.00",
+            "reconciled": False,
+            "rows": 0,
+            "quarantined": 0,
+            "error": "cannot be opened: No such file or directory",
         },
     ]
 

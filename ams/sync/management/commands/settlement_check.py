@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
-from ams.sync.parsers.settlement_file import check_file
+from ams.sync.parsers.settlement_file import SettlementCheck, check_file
 
 
 class Command(BaseCommand):
@@ -31,7 +31,7 @@ class Command(BaseCommand):
                 with open(path, "rb") as stream:
                     checks = check_file(path, stream)
             except OSError as exc:
-                raise CommandError(f"{path}: {exc.strerror}") from None
+                checks = [SettlementCheck(file=path, error=f"cannot be opened: {exc.strerror}")]
             for check in checks:
                 refused = refused or bool(check.error)
                 self.stdout.write(json.dumps(check.as_json(), ensure_ascii=False))
