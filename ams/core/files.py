@@ -9,10 +9,11 @@ explains.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 from typing import IO
 
@@ -87,15 +88,17 @@ def file_store(
     return stored
 
 
-def file_chunks(stored: StoredFile) -> Iterator[bytes]:
-    """The file's bytes, one stored chunk per query."""
+def file_chunks(stored: StoredFile, *, team_id: int | None = None) -> Iterator[bytes]:
+    """The file's bytes, one stored chunk per query; with ``team_id``, each query in the team's
+    scope of its own (for a reader that commits other work between chunks)."""
     number = 0
     while True:
-        data = (
-            StoredFileChunk.objects.filter(file_id=stored.pk, number=number)
-            .values_list("data", flat=True)
-            .first()
-        )
+        with team_scope(team_id) if team_id is not None else contextlib.nullcontext():
+            data = (
+                StoredFileChunk.objects.filter(file_id=stored.pk, number=number)
+                .values_list("data", flat=True)
+                .first()
+            )
         if data is None:
             return
         yield bytes(data)
@@ -122,9 +125,25 @@ class _ChunkReader(io.RawIOBase):
         return count
 
 
-def file_open(stored: StoredFile) -> IO[bytes]:
-    """A forward-only binary file over the stored chunks (for gzip, csv and line readers)."""
-    return io.BufferedReader(_ChunkReader(file_chunks(stored)), buffer_size=CHUNK_BYTES)
+def file_open(
+    stored: StoredFile,
+    *,
+    team_id: int | None = None,
+    on_chunk: Callable[[int], None] | None = None,
+) -> IO[bytes]:
+    """A forward-only binary file over the stored chunks (for gzip, csv and line readers);
+    ``team_id`` as for :func:`file_chunks`; ``on_chunk`` is told the size of each chunk read
+    (a job's progress)."""
+    chunks = file_chunks(stored, team_id=team_id)
+    if on_chunk is not None:
+        chunks = _told(chunks, on_chunk)
+    return io.BufferedReader(_ChunkReader(chunks), buffer_size=CHUNK_BYTES)
+
+
+def _told(chunks: Iterator[bytes], on_chunk: Callable[[int], None]) -> Iterator[bytes]:
+    for chunk in chunks:
+        on_chunk(len(chunk))
+        yield chunk
 
 
 def file_spool(stored: StoredFile) -> IO[bytes]:
@@ -147,6 +166,12 @@ def file_response(stored: StoredFile, *, team_id: int) -> StreamingHttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{stored.name}"'
     response["Content-Length"] = str(stored.size)
     return response
+
+
+def file_delete(stored: StoredFile) -> None:
+    """Delete a file and its chunks now (a job done with it), in the team's scope."""
+    StoredFileChunk.objects.filter(file_id=stored.pk).delete()
+    stored.delete()
 
 
 def files_prune_expired(*, team_ids: Iterable[int]) -> int:

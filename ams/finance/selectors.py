@@ -540,6 +540,13 @@ def settlements(team: Team, filters: SettlementFilter) -> QuerySet[Settlement]:
     return qs.order_by(F("deposit_at").desc(nulls_last=True), "-id")
 
 
+def settlement_held(team_id: int, *, connection_id: int, settlement_id: str) -> Settlement | None:
+    """The settlement AMS holds for a connection under Amazon's id, whatever brought it."""
+    return Settlement.objects.filter(
+        team_id=team_id, connection_id=connection_id, settlement_id=settlement_id
+    ).first()
+
+
 def access_settlement(team: Team, settlement_pk: int) -> Settlement | None:
     """The team's settlement, or None for a missing one and for another team's alike."""
     return Settlement.objects.filter(team=team, id=settlement_pk).first()

@@ -7,7 +7,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import NamedTuple
 
+from django.db import connection
+from psycopg import sql
+
 from ams.core import bulk
+from ams.core.tenancy import require_team_scope
 from ams.finance import rollups
 from ams.finance.fee_rollups import ChargeMonthsRefresh
 
@@ -140,7 +144,34 @@ SETTLEMENT_LINES = bulk.Target(
     key=("settlement_id", "line_number"),
     where="NOT s.is_summary",
 )
-SETTLEMENT_WRITER = bulk.Writer(SETTLEMENT_COLUMNS, (SETTLEMENTS, SETTLEMENT_LINES))
+
+
+def settlements(connection_id: int) -> bulk.Writer:
+    """Settlements and their lines. A settlement document read from another source than the
+    one held (the sync's report after a seller's uploaded file, possibly of the other layout,
+    whose lines are numbered differently) replaces the lines held, so each settlement is stored
+    once, from one document. The summary row comes first, so the batch that stages it replaces."""
+
+    def before_merge(staged: str) -> None:
+        with connection.cursor() as cursor:
+            cursor.cursor.execute(
+                sql.SQL(
+                    """
+                    DELETE FROM finance_settlementline AS l
+                    USING finance_settlement AS held, {staged} AS s
+                    WHERE s.is_summary
+                      AND held.team_id = %(team)s AND held.connection_id = %(connection)s
+                      AND held.settlement_id = s.settlement_id AND held.report_id <> s.report_id
+                      AND l.team_id = held.team_id AND l.connection_id = held.connection_id
+                      AND l.settlement_id = held.settlement_id
+                    """
+                ).format(staged=sql.Identifier(staged)),
+                {"team": require_team_scope(), "connection": connection_id},
+            )
+
+    return bulk.Writer(
+        SETTLEMENT_COLUMNS, (SETTLEMENTS, SETTLEMENT_LINES), before_merge=before_merge
+    )
 
 
 def transactions(connection_id: int) -> bulk.Writer:

@@ -152,3 +152,38 @@ def lock_read_models(connection_id: int) -> None:
             "SELECT pg_advisory_xact_lock(hashtextextended('ams.sync.read_models', %s))",
             [connection_id],
         )
+
+
+def stage_for_session(columns: Sequence[Column]) -> str:
+    """A temporary staging table that outlives transactions (dropped by :func:`drop_session_stage`
+    or with the connection): a document staged over several transactions, then merged in one."""
+    name = stage_name()
+    definition = sql.SQL(", ").join(
+        sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.sql_type)) for c in columns
+    )
+    with connection.cursor() as cursor:
+        cursor.cursor.execute(
+            sql.SQL("CREATE TEMP TABLE {} ({})").format(sql.Identifier(name), definition)
+        )
+    return name
+
+
+def stage_append(staged: str, columns: Sequence[Column], rows: Iterable[Sequence[object]]) -> int:
+    """COPY ``rows`` into a staging table; returns how many."""
+    names = sql.SQL(", ").join(sql.Identifier(c.name) for c in columns)
+    count = 0
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(
+            sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(staged), names)
+        ) as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
+            count += 1
+    return count
+
+
+def drop_session_stage(staged: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(staged)))

@@ -7,6 +7,7 @@ the overlap is harmless because every write is an upsert on a natural key.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from ams.core.retention import Aged, Current
@@ -112,3 +113,50 @@ class QuarantinedRow(TenantModel):
         indexes = [
             models.Index(fields=["team", "connection", "-created_at"], name="quarantine_recent")
         ]
+
+
+class UploadStatus(models.TextChoices):
+    WAITING = "waiting", "Waiting"
+    READING = "reading", "Reading"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class SettlementUpload(TenantModel):
+    """A settlement file a seller uploaded, and what each document in it became.
+
+    ``documents`` holds one entry per document read (a zip holds several): its settlement,
+    period, currency, total and lines, and ``outcome`` "stored", "held" (AMS already had that
+    settlement, from the sync or an earlier upload) or "refused" with the ``reason``.
+    """
+
+    connection = models.ForeignKey(
+        "amazon.SellerConnection", on_delete=models.CASCADE, related_name="+"
+    )
+    # The upload itself, kept until the job has read it; it expires with its StoredFile.
+    file = models.ForeignKey("core.StoredFile", on_delete=models.SET_NULL, null=True)
+    name = models.CharField(max_length=255)
+    size = models.BigIntegerField(default=0)
+    status = models.CharField(
+        max_length=16, choices=UploadStatus.choices, default=UploadStatus.WAITING
+    )
+    bytes_read = models.BigIntegerField(default=0)
+    documents = models.JSONField(default=list, blank=True)
+    # Why the job itself failed (not a document's refusal, which is in ``documents``).
+    reason = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["team", "-created_at"], name="settlement_upload_recent")]
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (UploadStatus.WAITING, UploadStatus.READING)
+
+    @property
+    def percent(self) -> int:
+        return min(100, self.bytes_read * 100 // self.size) if self.size else 0

@@ -8,7 +8,7 @@ from datetime import datetime
 from django.db.models import CharField, DateTimeField, Value
 
 from ams.amazon.models import SellerConnection
-from ams.sync.models import Family, SyncState, SyncStatus
+from ams.sync.models import Family, SettlementUpload, SyncState, SyncStatus
 from ams.teams.models import Team
 
 
@@ -89,3 +89,12 @@ def last_synced(*, team: Team, family: Family) -> datetime | None:
     """When ``family`` last completed for every live connection of the team: the oldest of them,
     so a page never claims fresher data than its stalest source. None if one never completed."""
     return last_synced_by_family(team=team)[family.value]
+
+
+def settlement_uploads(*, team: Team, limit: int = 50) -> list[SettlementUpload]:
+    """The team's latest settlement uploads, newest first."""
+    return list(
+        SettlementUpload.objects.filter(team=team)
+        .select_related("connection")
+        .order_by("-created_at", "-id")[:limit]
+    )

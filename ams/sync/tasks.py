@@ -20,7 +20,7 @@ from procrastinate.exceptions import AlreadyEnqueued
 from ams.amazon.models import ConnectionStatus, SellerConnection
 from ams.core.jobs import app
 from ams.core.tenancy import NoTeamScope, team_scope
-from ams.sync import services
+from ams.sync import services, uploads
 from ams.sync.models import Family
 from ams.teams.models import Team
 
@@ -33,6 +33,8 @@ QUEUES: dict[str, str] = {
     Family.FINANCES: "sync_finance",
     Family.SETTLEMENTS: "sync_finance",
 }
+# Uploaded files have a queue of their own: a large one must not hold up the syncs.
+UPLOAD_QUEUE = "uploads"
 ALL_QUEUES = sorted(set(QUEUES.values()))
 
 # Throttling and Amazon's 5xx are already retried inside the client; a job-level retry is for
@@ -83,6 +85,19 @@ def sync_finances(*, team_id: int, connection_id: int) -> None:
 )
 def sync_settlements(*, team_id: int, connection_id: int) -> None:
     _run(Family.SETTLEMENTS, team_id, connection_id)
+
+
+@app.task(name="ams.sync.settlement_upload", queue=UPLOAD_QUEUE, pass_context=False)
+def settlement_upload_read(*, team_id: int, upload_id: int) -> None:
+    """Read an uploaded settlement file. Like the sync jobs it commits as it goes (the page
+    shows its progress), so it checks the team id and enters the scope itself, per step."""
+    if not team_id:
+        raise NoTeamScope("a settlement upload was deferred without a team_id")
+    close_old_connections()
+    try:
+        uploads.settlement_upload_read(team_id=int(team_id), upload_id=int(upload_id))
+    finally:
+        close_old_connections()
 
 
 TASKS: dict[str, Any] = {

@@ -4,4 +4,5 @@ from ams.sync import views
 
 urlpatterns = [
     path("", views.sync_status, name="sync_status"),
+    path("settlements/", views.settlement_uploads, name="settlement_uploads"),
 ]

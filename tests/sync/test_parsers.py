@@ -87,6 +87,10 @@ def test_timestamps_in_amazons_formats_are_read_as_utc(raw):
         ("1.234,56", "1234.56"),
         ("1,234.56", "1234.56"),
         ("1.234.567,8", "1234567.8"),
+        # Whole amounts with grouped thousands (JPY): no currency Amazon pays in has 3 decimals.
+        ("1,234", "1234"),
+        ("-12,345,678", "-12345678"),
+        ("0,125", "0.125"),
         ("", None),
     ],
 )

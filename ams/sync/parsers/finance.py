@@ -9,7 +9,7 @@ which must never pass through a float.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -153,7 +153,7 @@ def transaction_rows(transaction: Mapping[str, Any]) -> list[ChargeRow]:
     return rows or [bare]
 
 
-# --- the V2 settlement flat file -------------------------------------------------------------------
+# --- the settlement flat files --------------------------------------------------------------------
 
 SETTLEMENT_REPORT = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
 SETTLEMENT_REQUIRED = (
@@ -164,75 +164,128 @@ SETTLEMENT_REQUIRED = (
     "amount-description",
     "amount",
 )
+# The old layout (V1, Amazon's GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE, as Seller Central has
+# offered it for years): one amount column per family, with the cell naming the amount's type
+# beside it. Each becomes one line with the V2 file's amount-type and amount-description, so a
+# settlement reads the same whichever layout brought it. Columns: (amount, its type or None,
+# the V2 amount-type); an amount without a type cell is described by the transaction type.
+V1_AMOUNTS = (
+    ("price-amount", "price-type", "ItemPrice"),
+    ("item-related-fee-amount", "item-related-fee-type", "ItemFees"),
+    ("promotion-amount", "promotion-type", "Promotion"),
+    ("shipment-fee-amount", "shipment-fee-type", "ShipmentFees"),
+    ("order-fee-amount", "order-fee-type", "OrderFees"),
+    ("direct-payment-amount", "direct-payment-type", "DirectPayment"),
+    ("other-fee-amount", "other-fee-reason-description", "OtherFees"),
+    ("misc-fee-amount", None, "MiscFees"),
+    ("other-amount", None, "other-transaction"),
+)
+SETTLEMENT_COMMON = ("settlement-id", "total-amount")
+V2_COLUMNS = ("amount-type", "amount-description", "amount")
+
+
+def settlement_layout(header: Sequence[str]) -> str | None:
+    """The layout of a settlement report's header ("v2" or "v1"), or None for another header."""
+    if not all(name in header for name in SETTLEMENT_COMMON):
+        return None
+    if all(name in header for name in V2_COLUMNS):
+        return "v2"
+    if any(amount in header for amount, _kind, _type in V1_AMOUNTS):
+        return "v1"
+    return None
 
 
 class SettlementRows:
-    """Converts the rows of one settlement document; the line number is the row's position
-    among the amount rows, stable because Amazon never rewrites a settlement report."""
+    """Converts the rows of one settlement document, V2 or V1; a line's number is its position
+    among the document's amounts, stable because Amazon never rewrites a settlement report.
+
+    The summary row comes first and gives the settlement's currency to lines that leave theirs
+    empty (V1 writes it only there; V2 files opened and saved again may lose it)."""
 
     def __init__(self, report_id: str) -> None:
         self.report_id = report_id[:80]
         self.position = 0
+        self.currency = ""
 
-    def __call__(self, row: Mapping[str, str]) -> SettlementRow:
+    def __call__(self, row: Mapping[str, str]) -> SettlementRow | None:
+        """One V2 row (a summary or one amount), as the sync reads them."""
+        rows = self.rows(row)
+        if len(rows) > 1:
+            raise RowError("several amounts on one row of a V2 settlement report")
+        return rows[0] if rows else None
+
+    def rows(self, row: Mapping[str, str]) -> list[SettlementRow]:
+        """The summary, or the amounts of one row: one for V2, one per filled amount column
+        for V1; none for a V1 row without an amount."""
         settlement_id = required_text(row, "settlement-id", limit=40)
         total = money(row, "total-amount")
         currency = text(row, "currency", limit=3)
-        if total is not None and not text(row, "amount-type"):
+        is_v2 = "amount-type" in row
+        if total is not None and not (text(row, "amount-type") if is_v2 else _v1_amounts(row)):
             # The summary row comes first: a re-read of the document starts counting again.
             self.position = 0
-            return SettlementRow(
-                settlement_id=settlement_id,
-                line_number=0,
-                is_summary=True,
-                report_id=self.report_id,
-                starts_at=optional_timestamp(row, "settlement-start-date"),
-                ends_at=optional_timestamp(row, "settlement-end-date"),
-                deposit_at=optional_timestamp(row, "deposit-date"),
-                total_amount=total,
-                currency=currency,
-                transaction_type="",
-                order_id="",
-                adjustment_id="",
-                shipment_id="",
-                marketplace_name="",
-                amount_type="",
-                amount_description="",
-                amount=None,
-                fulfillment_id="",
-                posted_at=None,
-                order_item_code="",
-                sku="",
-                quantity=None,
-                promotion_id="",
-            )
-        amount = money(row, "amount")
-        if amount is None:
-            raise RowError("'amount' is empty")
-        self.position += 1
+            self.currency = currency
+            return [
+                SettlementRow(
+                    settlement_id=settlement_id,
+                    line_number=0,
+                    is_summary=True,
+                    report_id=self.report_id,
+                    starts_at=optional_timestamp(row, "settlement-start-date"),
+                    ends_at=optional_timestamp(row, "settlement-end-date"),
+                    deposit_at=optional_timestamp(row, "deposit-date"),
+                    total_amount=total,
+                    currency=currency,
+                    transaction_type="",
+                    order_id="",
+                    adjustment_id="",
+                    shipment_id="",
+                    marketplace_name="",
+                    amount_type="",
+                    amount_description="",
+                    amount=None,
+                    fulfillment_id="",
+                    posted_at=None,
+                    order_item_code="",
+                    sku="",
+                    quantity=None,
+                    promotion_id="",
+                )
+            ]
+        if is_v2:
+            amount = money(row, "amount")
+            if amount is None:
+                raise RowError("'amount' is empty")
+            amounts = [
+                (text(row, "amount-type", limit=80), text(row, "amount-description"), amount)
+            ]
+        else:
+            # An amount without a type of its own (other-amount) is what the transaction is.
+            kind = text(row, "transaction-type")
+            amounts = [(t, d or kind, a) for t, d, a in _v1_amounts(row)]
         posted = (
             optional_timestamp(row, "posted-date-time")
             if row.get("posted-date-time", "").strip()
             else optional_timestamp(row, "posted-date")
         )
-        return SettlementRow(
+        line = SettlementRow(
             settlement_id=settlement_id,
-            line_number=self.position,
+            line_number=0,
             is_summary=False,
             report_id=self.report_id,
             starts_at=None,
             ends_at=None,
             deposit_at=None,
             total_amount=None,
-            currency=currency,
+            currency=currency or self.currency,
             transaction_type=text(row, "transaction-type", limit=80),
             order_id=text(row, "order-id", limit=40),
             adjustment_id=text(row, "adjustment-id", limit=40),
             shipment_id=text(row, "shipment-id", limit=40),
             marketplace_name=text(row, "marketplace-name", limit=60),
-            amount_type=text(row, "amount-type", limit=80),
-            amount_description=text(row, "amount-description", limit=120),
-            amount=amount,
+            amount_type="",
+            amount_description="",
+            amount=None,
             fulfillment_id=text(row, "fulfillment-id", limit=8),
             posted_at=posted,
             order_item_code=text(row, "order-item-code", limit=40),
@@ -240,3 +293,25 @@ class SettlementRows:
             quantity=optional_integer(row, "quantity-purchased"),
             promotion_id=text(row, "promotion-id", limit=80),
         )
+        rows = []
+        for amount_type, description, amount in amounts:
+            self.position += 1
+            rows.append(
+                line._replace(
+                    line_number=self.position,
+                    amount_type=amount_type[:80],
+                    amount_description=description[:120],
+                    amount=amount,
+                )
+            )
+        return rows
+
+
+def _v1_amounts(row: Mapping[str, str]) -> list[tuple[str, str, Decimal]]:
+    """The filled amount columns of a V1 row: (V2 amount-type, description, amount)."""
+    found = []
+    for column, kind, amount_type in V1_AMOUNTS:
+        amount = money(row, column)
+        if amount is not None:
+            found.append((amount_type, text(row, kind) if kind else "", amount))
+    return found

@@ -17,7 +17,7 @@ import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Generic, TypeVar
 
@@ -35,6 +35,10 @@ _ODD_ASCII = tuple(c for c in ODD_WHITESPACE if c.isascii())
 # (numeric(18,2), integer): a row holding one is refused, not the whole batch.
 MONEY_LIMIT = Decimal(10) ** 12
 INTEGER_LIMIT = 2**31
+
+
+# A whole amount with its thousands grouped by commas: "1,234", "-12,345,678".
+_GROUPED_WHOLE = re.compile(r"[-+]?[1-9]\d{0,2}(?:,\d{3})+")
 
 
 class RowError(ValueError):
@@ -395,9 +399,13 @@ def money(row: Mapping[str, str], name: str) -> Decimal | None:
 
 def _money_slow(raw: str, name: str) -> Decimal:
     """An amount with a decimal comma ("12,34") or grouped thousands: whichever of point and
-    comma comes last is the decimal separator ("1.234,56" and "1,234.56" are both 1234.56)."""
+    comma comes last is the decimal separator ("1.234,56" and "1,234.56" are both 1234.56),
+    except that commas grouping whole thousands alone are thousands ("1,234" yen is 1234: no
+    currency Amazon pays in has three decimals)."""
     cleaned = raw.strip()
-    if cleaned.rfind(",") > cleaned.rfind("."):
+    if _GROUPED_WHOLE.fullmatch(cleaned):
+        cleaned = cleaned.replace(",", "")
+    elif cleaned.rfind(",") > cleaned.rfind("."):
         cleaned = cleaned.replace(".", "").replace(",", ".")
     else:
         cleaned = cleaned.replace(",", "")
@@ -430,12 +438,29 @@ def optional_integer(row: Mapping[str, str], name: str) -> int | None:
     return None if not raw else integer(row, name)
 
 
-_DATE_FORMATS = (
-    "%Y-%m-%dT%H:%M:%S%z",
-    "%Y-%m-%d %H:%M:%S %Z",
-    "%Y-%m-%dT%H:%M:%S.%f%z",
-    "%d.%m.%Y %H:%M:%S %Z",
+# A date Amazon writes other than in ISO 8601: day, month and year in any order its marketplaces
+# use ("13.08.2019", "13/08/2019", "2019/08/13", "13-08-2019"), an optional time with seconds and
+# fraction, and an optional zone ("UTC", "GMT", "Z", "+02:00", "+0200" or an abbreviation in
+# _ZONES). A two-digit year only in Amazon's documented MM/DD/YY; elsewhere it could be a day.
+_LOOSE_DATE = re.compile(
+    r"(?P<a>\d{1,4})(?P<sep>[./-])(?P<b>\d{1,2})(?P=sep)(?P<c>\d{1,4})"
+    r"(?:[ T]+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,](?P<fraction>\d{1,6}))?)?)?"
+    r"\s*(?P<zone>Z|[A-Z]{3,4}|[+-]\d{2}:?\d{2})?"
 )
+# The zone abbreviations Amazon's files have been seen to use, as hours east of UTC.
+_ZONES = {
+    "UTC": 0,
+    "GMT": 0,
+    "Z": 0,
+    "BST": 1,
+    "CET": 1,
+    "MEZ": 1,
+    "CEST": 2,
+    "MESZ": 2,
+    "PST": -8,
+    "PDT": -7,
+    "JST": 9,
+}
 
 
 def timestamp(row: Mapping[str, str], name: str) -> datetime:
@@ -454,6 +479,15 @@ def optional_timestamp(row: Mapping[str, str], name: str) -> datetime | None:
 
 
 def parse_timestamp(raw: str) -> datetime | None:
+    """A moment in any of the forms Amazon's reports write, in UTC; None if ``raw`` is none.
+
+    ISO 8601 with or without an offset ("2019-08-13T11:28:19+00:00"), Amazon's
+    "2019-08-13 11:28:19 UTC", and the local forms of its marketplaces: "13.08.2019" and
+    "13.08.2019 11:28:19 UTC" (DE and other EU files), "13/08/2019" (UK, FR, …: day first; a
+    slash date whose second number cannot be a month, "08/13/2019", is read month first),
+    "2019/08/13" (JP), and the V2 settlement report's posted-date "08/13/19" (MM/DD/YY, as
+    Amazon documents it). A moment without a zone is UTC, as Amazon's are.
+    """
     value: datetime | None
     try:
         # The common case first (ISO 8601 with an offset): one call, no string surgery.
@@ -462,13 +496,7 @@ def parse_timestamp(raw: str) -> datetime | None:
         try:
             value = datetime.fromisoformat(raw.replace(" UTC", "+00:00"))
         except ValueError:
-            value = None
-            for fmt in _DATE_FORMATS:
-                try:
-                    value = datetime.strptime(raw, fmt)  # noqa: DTZ007  (tz handled below)
-                    break
-                except ValueError:
-                    continue
+            value = _loose_timestamp(raw.strip())
     if value is None:
         return None
     if value.tzinfo is None:
@@ -476,6 +504,48 @@ def parse_timestamp(raw: str) -> datetime | None:
     if value.utcoffset():
         return value.astimezone(UTC)
     return value
+
+
+def _loose_timestamp(raw: str) -> datetime | None:
+    match = _LOOSE_DATE.fullmatch(raw)
+    if match is None:
+        return None
+    a, b, c = (int(match[n]) for n in ("a", "b", "c"))
+    if len(match["a"]) == 4:
+        year, month, day = a, b, c
+    elif len(match["c"]) == 4:
+        year, month, day = c, b, a
+        if match["sep"] == "/" and month > 12 >= day:
+            month, day = day, month
+    elif len(match["c"]) == 2 and match["sep"] == "/":
+        # The V2 settlement report's posted-date, as Amazon documents it: MM/DD/YY.
+        year, month, day = 2000 + c, a, b
+    else:
+        return None
+    zone = match["zone"]
+    if zone is None:
+        offset = timedelta(0)
+    elif zone in _ZONES:
+        offset = timedelta(hours=_ZONES[zone])
+    elif zone[0] in "+-":
+        digits = zone[1:].replace(":", "")
+        offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        offset = -offset if zone[0] == "-" else offset
+    else:
+        return None
+    try:
+        return datetime(
+            year,
+            month,
+            day,
+            int(match["hour"] or 0),
+            int(match["minute"] or 0),
+            int(match["second"] or 0),
+            int((match["fraction"] or "0").ljust(6, "0")),
+            tzinfo=timezone(offset),
+        )
+    except ValueError:
+        return None
 
 
 def optional_date(row: Mapping[str, str], name: str) -> date | None:

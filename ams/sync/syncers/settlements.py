@@ -45,7 +45,7 @@ def run(ctx: SyncContext) -> str:
             report=report,
             required=parser.SETTLEMENT_REQUIRED,
             convert=parser.SettlementRows(str(report["reportId"])),
-            writer=writers.SETTLEMENT_WRITER,
+            writer=writers.settlements(ctx.connection_id),
             cursor=cursor,
         )
         ctx.progress(number + 1, len(new))

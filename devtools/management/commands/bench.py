@@ -1,4 +1,4 @@
-"""``manage.py bench ingest|backfill|pages|bank``: one benchmark, printed as one JSON object.
+"""``manage.py bench ingest|backfill|pages|bank|settlements``: one benchmark, printed as one JSON object.
 
 Benchmarks print numbers; no test times anything. ``make bench`` runs all three beside the
 simulator's own (``python -m spapi_sim bench``).
@@ -15,12 +15,24 @@ from django.core.management.base import BaseCommand, CommandParser
 class Command(BaseCommand):
     help = (
         "Benchmark 'ingest' (parser and upsert beside a plain COPY), 'backfill' (beside the "
-        "usage-plan bound), 'pages' (server time per data page over a large seller) or 'bank' "
-        "(a bank statement at the row bound read, imported twice, and matched)."
+        "usage-plan bound), 'pages' (server time per data page over a large seller), 'bank' "
+        "(a bank statement at the row bound read, imported twice, and matched) or "
+        "'settlements' (a settlement file uploaded: stored, read, checked, merged; peak memory)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("which", choices=["ingest", "backfill", "pages", "bank"])
+        parser.add_argument("which", choices=["ingest", "backfill", "pages", "bank", "settlements"])
+        parser.add_argument(
+            "--lines",
+            type=int,
+            default=500_000,
+            help="settlements: amount lines of the generated settlement file (also run at a fifth)",
+        )
+        parser.add_argument(
+            "--single",
+            action="store_true",
+            help="settlements: only this size, in this process (what the two-size run starts)",
+        )
         parser.add_argument(
             "--rows",
             type=int,
@@ -76,6 +88,13 @@ class Command(BaseCommand):
             from devtools.bench.bank import bench_bank
 
             result = bench_bank(rows=options["rows"] or 200_000)
+        elif which == "settlements":
+            from devtools.bench.settlements import bench_settlement_upload, bench_settlements
+
+            if options["single"]:
+                result = bench_settlement_upload(options["lines"])
+            else:
+                result = bench_settlements(options["lines"])
         elif which == "backfill":
             from devtools.bench.sync import bench_backfill
 
