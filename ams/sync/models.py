@@ -150,6 +150,9 @@ class SettlementUpload(TenantModel):
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    # What each file became names settlements and totals: financial records, aged with them.
+    retention = Aged("created_at", financial=True)
+
     class Meta:
         indexes = [models.Index(fields=["team", "-created_at"], name="settlement_upload_recent")]
 
