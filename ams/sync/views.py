@@ -1,13 +1,14 @@
-"""The per-connection sync status page, and "sync now" for owners and admins."""
+"""The per-connection sync status page, "sync now" and "try again" (a report AMS could not read)
+for owners and admins."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 
 from ams.amazon.models import ConnectionStatus, SellerConnection
-from ams.sync import selectors
+from ams.sync import selectors, services
 from ams.sync.forms import SyncNowForm
 from ams.sync.models import Family
 from ams.sync.tasks import sync_defer
@@ -52,4 +53,17 @@ def _sync_now(request: TeamRequest) -> HttpResponse:
         messages.success(request, f"Sync queued for {connection}.")
     else:
         messages.info(request, "A sync is already waiting to run.")
+    return redirect("sync_status", request.team.slug)
+
+
+@team_view(read=Role.ADMIN, write=Role.ADMIN)
+def pending_retry(request: TeamRequest, pending_id: int) -> HttpResponse:
+    """Read a pending report again on its family's next run, queued now."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    report = services.pending_report_retry(team=request.team, pending_id=pending_id)
+    if report is None:
+        raise Http404("No such report.")
+    sync_defer(team_id=request.team.id, connection_id=report.connection_id, family=report.family)
+    messages.success(request, f"AMS will try to read report {report.report_id} again shortly.")
     return redirect("sync_status", request.team.slug)

@@ -28,6 +28,10 @@ from ams.sync.parsers.flatfile import (
 )
 
 REPORT_TYPE = "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL"
+# Raise it with any change that lets the all-orders reader read a document it refused before:
+# the report windows kept pending under an older version are then requested and read again by
+# themselves (ams/sync/pending.py).
+PARSER_VERSION = 1
 REQUIRED = (
     "amazon-order-id",
     "purchase-date",
