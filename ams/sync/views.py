@@ -57,11 +57,11 @@ def _sync_now(request: TeamRequest) -> HttpResponse:
 
 
 @team_view(read=Role.ADMIN, write=Role.ADMIN)
-def pending_retry(request: TeamRequest, pending_id: int) -> HttpResponse:
+def pending_retry(request: TeamRequest, pending_report_id: int) -> HttpResponse:
     """Read a pending report again on its family's next run, queued now."""
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    report = services.pending_report_retry(team=request.team, pending_id=pending_id)
+    report = services.pending_report_retry(team=request.team, pending_id=pending_report_id)
     if report is None:
         raise Http404("No such report.")
     sync_defer(team_id=request.team.id, connection_id=report.connection_id, family=report.family)

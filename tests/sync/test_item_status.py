@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +20,9 @@ from ams.amazon.models import SellerConnection
 from ams.core.marketplaces import zone
 from ams.core.tenancy import team_scope
 from ams.orders.models import Order, OrderDay, OrderLine, SkuDay, SkuSummary
+from ams.procurement.importing import CostRow
+from ams.procurement.period_costs import cost_of_goods
+from ams.procurement.services import product_costs_save
 from ams.sync import convert_sql
 from ams.sync.models import Family, SyncState, SyncStatus
 from ams.sync.parsers import orders as parser
@@ -142,6 +145,31 @@ def test_an_item_cancelled_alone_is_no_sale_anywhere(
         local = line.purchased_at.astimezone(zone(line.marketplace_id)).date()
         sold.setdefault((line.marketplace_id, line.sku, local), set()).add(line.amazon_order_id)
     assert sku_day_orders == {k: len(v) for k, v in sold.items()}
+
+    # Cost of goods prices the units sold, not the item cancelled.
+    order_id, sku = sorted(keys)[0]
+    currency = by_key[(order_id, sku)].currency
+    span = seller.truth()
+    start = date.fromisoformat(span["history_start"])
+    with team_scope(connection.team_id):
+        product_costs_save(
+            team=personas.team,
+            actor=None,
+            rows=[CostRow(1, sku, None, currency, Decimal("2.50"), start - timedelta(days=1))],
+        )
+        goods = cost_of_goods(
+            personas.team,
+            first=start,
+            last=date.fromisoformat(span["to"]) + timedelta(days=1),
+            previous_first=start - timedelta(days=1),
+        )
+    sold_units = sum(
+        line.quantity
+        for line in lines
+        if line.sku == sku and line.currency == currency and line.status != "cancelled"
+    )
+    (priced,) = [g for g in goods if g.now and g.currency == currency]
+    assert priced.cost == Decimal("2.50") * sold_units
 
     # A second run changes nothing.
     assert (
