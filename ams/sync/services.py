@@ -175,8 +175,7 @@ def _counts(refused_files: int, rows_set_aside: int) -> list[str]:
     said = []
     if refused_files:
         said.append(
-            f"{refused_files} report file(s) could not be read at all and were not imported "
-            "(listed below, with the reason)."
+            f"{refused_files} report file(s) could not be read at all and were not imported."
         )
     if rows_set_aside:
         said.append(f"{rows_set_aside} row(s) could not be read and were set aside.")
