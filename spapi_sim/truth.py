@@ -69,6 +69,7 @@ def _orders(world: SellerWorld, lo: int, hi: int, now: int) -> dict[str, Any]:
 
     Revenue is the item price (unit price times quantity, before promotions) of orders AMS can see
     priced: those neither Pending nor Canceled, exactly as the Orders API and reports show them.
+    An item cancelled on its own counts in neither units nor revenue (``cancelled_items``).
     """
     h = world.history
     book = world.book
@@ -80,6 +81,7 @@ def _orders(world: SellerWorld, lo: int, hi: int, now: int) -> dict[str, Any]:
     revenue: dict[str, Decimal] = {}
     discounts: dict[str, Decimal] = {}
     price_cache: dict[tuple[int, int], Decimal] = {}
+    cancelled_items: list[dict[str, Any]] = []
     count = units_total = 0
     for index in h.orders_between(lo, hi):
         mi = h.o_mkt[index]
@@ -90,6 +92,17 @@ def _orders(world: SellerWorld, lo: int, hi: int, now: int) -> dict[str, Any]:
         for item in h.order_items(index):
             sku = h.i_sku[item]
             qty = h.i_qty[item]
+            if h.item_cancelled(index, item):
+                # Cancelled on its own: no units, no sale.
+                cancelled_items.append(
+                    {
+                        "order_id": book.order_id(index),
+                        "sku": world.products[sku].sku,
+                        "marketplace_id": m.id,
+                        "quantity": qty,
+                    }
+                )
+                continue
             units += qty
             unit = price_cache.get((sku, mi))
             if unit is None:
@@ -140,6 +153,9 @@ def _orders(world: SellerWorld, lo: int, hi: int, now: int) -> dict[str, Any]:
         "by_marketplace": by_marketplace,
         "revenue": {c: s(q(v, c)) for c, v in sorted(revenue.items())},
         "promotion_discounts": {c: s(q(v, c)) for c, v in sorted(discounts.items())},
+        # Items cancelled on their own while their order went on (units and revenue leave them
+        # out): order id, SKU, marketplace id and the quantity that was ordered.
+        "cancelled_items": cancelled_items,
         "lost_sales_units": sum(h.lost_units[max(0, lo // DAY) : max(0, (hi - 1) // DAY + 1)]),
     }
 

@@ -17,10 +17,12 @@ import pytest
 from django.apps import apps
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ams.core.tenancy import TenantModel, team_scope
+from ams.sync.models import Family, PendingReport
 from ams.teams.access import TeamAccess
 from ams.teams.models import Invitation, Membership, Role
 from ams.teams.services import invitation_create
@@ -77,7 +79,21 @@ def _team_objects(p: Personas) -> None:
     invitation_create(
         team=p.team, actor=_membership(p, p.owner), email="invitee@example.test", role=Role.MEMBER
     )
-    make_connection(p.team)
+    connection = make_connection(p.team)
+    now = timezone.now()
+    with team_scope(p.team.id):
+        PendingReport.objects.create(
+            team=p.team,
+            connection=connection,
+            family=Family.SETTLEMENTS,
+            report_type="GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2",
+            report_id="1",
+            document_id="amzn1.spdoc.1",
+            reason="the report has no column 'settlement-id'.",
+            parser_version=1,
+            first_attempt_at=now,
+            last_attempt_at=now,
+        )
 
 
 def _membership(p: Personas, user: Any) -> Membership:

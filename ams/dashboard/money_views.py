@@ -272,17 +272,19 @@ def _order_detail(team: Team, row: OrderRow) -> dict[str, Any]:
     )
     posted = found.fees_by_sku(found.shipments)
     fees_posted = bool(found.shipments)
+    # An item cancelled on its own sold nothing: the order is priced by the lines it sold.
+    sold = [line for line in row.lines if not line.item_cancelled]
     priced = (
         order.status != "cancelled"
-        and bool(row.lines)
-        and all(line.item_price is not None for line in row.lines)
+        and bool(sold)
+        and all(line.item_price is not None for line in sold)
     )
     lines: list[DetailLine] = []
     for line in row.lines:
         cost = costs[CostKey(line.sku, order.marketplace_id, day, line.currency)]
         sku_fees = posted.pop(line.sku, Decimal(0)) if fees_posted else None
         profit = None
-        if priced:
+        if priced and not line.item_cancelled:
             profit = line_profit(
                 sku=line.sku,
                 currency=line.currency,

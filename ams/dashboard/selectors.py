@@ -56,12 +56,14 @@ def sku_matches(team: Team, filters: OrderFilter) -> list[str]:
 def order_profits(team: Team, rows: list[OrderRow]) -> dict[int, OrderProfit]:
     """Profit of each priced, not cancelled order on the page, with the cost valid on its local
     day; Amazon's posted fees, else its per-unit estimates when every line has one."""
+    # An item cancelled on its own sold nothing: the order is priced by the lines it sold.
+    sold = {id(r): [line for line in r.lines if not line.item_cancelled] for r in rows}
     priced = [
         r
         for r in rows
         if r.order.status != "cancelled"
-        and r.lines
-        and all(line.item_price is not None for line in r.lines)
+        and sold[id(r)]
+        and all(line.item_price is not None for line in sold[id(r)])
     ]
     if not priced:
         return {}
@@ -70,11 +72,11 @@ def order_profits(team: Team, rows: list[OrderRow]) -> dict[int, OrderProfit]:
         [
             CostKey(line.sku, r.order.marketplace_id, r.local_day, line.currency)
             for r in priced
-            for line in r.lines
+            for line in sold[id(r)]
         ],
     )
     posted = finance.posted_fees(team, [r.order.amazon_order_id for r in priced])
-    estimates = catalog.estimated_fees(team, {line.sku for r in priced for line in r.lines})
+    estimates = catalog.estimated_fees(team, {line.sku for r in priced for line in sold[id(r)]})
     result: dict[int, OrderProfit] = {}
     for r in priced:
         lines = [
@@ -89,17 +91,17 @@ def order_profits(team: Team, rows: list[OrderRow]) -> dict[int, OrderProfit]:
                     CostKey(line.sku, r.order.marketplace_id, r.local_day, line.currency)
                 ],
             )
-            for line in r.lines
+            for line in sold[id(r)]
         ]
         fees: Decimal | None = posted.get(r.order.amazon_order_id)
         estimated = False
         if fees is None:
-            per_unit = [estimates.get((r.order.marketplace_id, line.sku)) for line in r.lines]
+            per_unit = [estimates.get((r.order.marketplace_id, line.sku)) for line in sold[id(r)]]
             if all(fee is not None for fee in per_unit):
                 fees = sum(
                     (
                         fee * line.quantity
-                        for fee, line in zip(per_unit, r.lines, strict=True)
+                        for fee, line in zip(per_unit, sold[id(r)], strict=True)
                         if fee is not None
                     ),
                     Decimal(0),

@@ -66,7 +66,8 @@ class Order(TenantModel):
 
 
 class OrderLine(TenantModel):
-    """One SKU of an order. Amounts are NULL while Amazon does not price the order (pending).
+    """One SKU of an order. Amounts are NULL while Amazon does not price the order (pending),
+    and on an item cancelled on its own (``item_status``).
 
     ``tax`` is item tax plus shipping tax: Orders v2026-01-01 reports them as one figure.
     ``promotion_discount`` is positive: what promotions took off the item and its shipping.
@@ -93,6 +94,10 @@ class OrderLine(TenantModel):
     purchased_at = models.DateTimeField()
     last_updated_at = models.DateTimeField()
     status = models.CharField(max_length=24)
+    # The item's own state, in the order's vocabulary ("" where Amazon does not say). An item
+    # cancelled while its order goes on ("cancelled" under a shipped order) has quantity 0 and
+    # no amounts: it sold nothing, so no read model counts it.
+    item_status = models.CharField(max_length=24, blank=True, db_default="")
     fulfillment_channel = models.CharField(max_length=3)
     quantity = models.IntegerField()
     currency = models.CharField(max_length=3)
@@ -120,6 +125,11 @@ class OrderLine(TenantModel):
             # The orders page's SKU filter: the SKUs that match, resolved first, then their lines.
             models.Index(fields=["team", "sku", "purchased_at"], name="order_line_team_sku"),
         ]
+
+    @property
+    def item_cancelled(self) -> bool:
+        """The item was cancelled on its own while its order went on: it sold nothing."""
+        return self.item_status == "cancelled" and self.status != "cancelled"
 
 
 class OrderDay(TenantModel):

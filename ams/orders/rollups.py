@@ -90,7 +90,9 @@ WHERE team_id = %(team)s AND connection_id = %(connection)s AND marketplace_id =
   AND day BETWEEN %(first_day)s AND %(last_day)s
 """
 
-# Cancelled lines are left out, as in SkuSummary: they sold nothing and cost no goods.
+# Cancelled lines are left out, as in SkuSummary: they sold nothing and cost no goods. That is
+# every line of a cancelled order, and an item cancelled on its own (which has no units or
+# amounts, but would count its order for its SKU).
 _SKU_DAYS_INSERT = (
     """
 INSERT INTO orders_skuday (team_id, connection_id, marketplace_id, day, sku, currency, orders, units, sales)
@@ -101,7 +103,7 @@ SELECT team_id, connection_id, marketplace_id, (purchased_at AT TIME ZONE %(zone
 FROM orders_orderline
 WHERE """
     + _LINES_PURCHASED_IN
-    + """ AND status <> 'cancelled'
+    + """ AND status <> 'cancelled' AND item_status <> 'cancelled'
 GROUP BY team_id, connection_id, marketplace_id, 4, sku, currency
 """
 )
@@ -294,7 +296,7 @@ SELECT team_id, connection_id, marketplace_id, sku, currency, %(today)s,
 FROM orders_orderline
 WHERE """
     + _LINES_PURCHASED_IN
-    + """ AND status <> 'cancelled'
+    + """ AND status <> 'cancelled' AND item_status <> 'cancelled'
 GROUP BY team_id, connection_id, marketplace_id, sku, currency
 """
 )
@@ -303,7 +305,7 @@ GROUP BY team_id, connection_id, marketplace_id, sku, currency
 def sku_summaries_refresh(*, connection_id: int, marketplace_id: str, now: datetime) -> None:
     """Rebuild one marketplace's SKU windows: the last 7/30/90 local days including today, and
     the month to date, each with the window of the same length just before it. Cancelled lines
-    are left out; pending ones count as units. The rows' cost of goods is priced by the caller
+    (a cancelled order's, an item cancelled on its own) are left out; pending ones count as units. The rows' cost of goods is priced by the caller
     in the same transaction (``ams.sync.syncers.orders.sku_summary_refresh``)."""
     team_id = require_team_scope()
     tz = zone(marketplace_id)

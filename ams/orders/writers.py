@@ -26,6 +26,8 @@ class OrderLineRow(NamedTuple):
     purchased_at: datetime
     last_updated_at: datetime
     status: str
+    # The item's own state (OrderLine.item_status).
+    item_status: str
     fulfillment_channel: str
     sales_channel: str
     currency: str
@@ -66,6 +68,7 @@ LINES = bulk.Target(
         "purchased_at",
         "last_updated_at",
         "status",
+        "item_status",
         "fulfillment_channel",
         "quantity",
         "currency",
@@ -105,7 +108,8 @@ def order_lines(connection_id: int, *, from_report: bool) -> bulk.Writer:
 def same_sku(first: OrderLineRow, second: OrderLineRow) -> OrderLineRow:
     """Two items of one SKU as one line, as the upsert adds up the report's (REPORT_LINES):
     quantities and amounts summed (an absent amount counts as none), the greater of any other
-    value that differs."""
+    value that differs (so an item cancelled on its own, which adds nothing, leaves the other
+    item's state: "cancelled" sorts before every other state but the unknown "")."""
     values: dict[str, object] = {}
     for name in OrderLineRow._fields:
         a = getattr(first, name)

@@ -159,6 +159,8 @@ class RunStats:
     rows_read: int = 0
     rows_changed: int = 0
     quarantined: int = 0
+    # Whole report files refused (a column missing), apart from the rows set aside.
+    refused_files: int = 0
     problems: list[str] = field(default_factory=list)
 
 

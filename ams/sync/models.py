@@ -80,6 +80,8 @@ class SyncRun(TenantModel):
     rows_read = models.IntegerField(default=0)
     rows_changed = models.IntegerField(default=0)
     quarantined = models.IntegerField(default=0)
+    # Whole report files refused (kept pending), not counted in ``quarantined`` (rows).
+    files_refused = models.IntegerField(default=0)
     reason = models.CharField(max_length=500, blank=True)
 
     retention = Aged("started_at")
@@ -163,3 +165,51 @@ class SettlementUpload(TenantModel):
     @property
     def percent(self) -> int:
         return min(100, self.bytes_read * 100 // self.size) if self.size else 0
+
+
+class PendingReport(TenantModel):
+    """A report document the parser refused whole (a column it needs is missing): kept pending,
+    never counted as read, with what is needed to read it again.
+
+    It is tried again when the reader changes (``parser_version`` is older than the family
+    parser's ``PARSER_VERSION``) or when an owner or admin asks (``retry_requested``). A
+    settlement report is listed by Amazon for 90 days only, so its report and document ids are
+    kept to download it again after that; an order report covers a window (``window_start``,
+    ``window_end``) that can be requested again. ``expired``: Amazon no longer has the document.
+    """
+
+    connection = models.ForeignKey(
+        "amazon.SellerConnection", on_delete=models.CASCADE, related_name="+"
+    )
+    family = models.CharField(max_length=16, choices=Family.choices)
+    report_type = models.CharField(max_length=80)
+    report_id = models.CharField(max_length=80)
+    document_id = models.CharField(max_length=200)
+    window_start = models.DateTimeField(null=True, blank=True)
+    window_end = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=500)
+    parser_version = models.IntegerField()
+    attempts = models.IntegerField(default=1)
+    first_attempt_at = models.DateTimeField()
+    last_attempt_at = models.DateTimeField()
+    retry_requested = models.BooleanField(default=False)
+    expired = models.BooleanField(default=False)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    # A report still refused after the window has passed would only be deleted again.
+    retention = Aged("last_attempt_at")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "connection", "family", "report_id"], name="pending_report_key"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["team", "connection", "family", "resolved_at"], name="pending_report_open"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report_type} {self.report_id}"

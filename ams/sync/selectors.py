@@ -8,7 +8,7 @@ from datetime import datetime
 from django.db.models import CharField, DateTimeField, Value
 
 from ams.amazon.models import SellerConnection
-from ams.sync.models import Family, SettlementUpload, SyncState, SyncStatus
+from ams.sync.models import Family, PendingReport, SettlementUpload, SyncState, SyncStatus
 from ams.teams.models import Team
 
 
@@ -30,6 +30,8 @@ class FamilyRow:
 class ConnectionRow:
     connection: SellerConnection
     families: list[FamilyRow]
+    # Report documents AMS could not read, still pending, oldest first.
+    pending: list[PendingReport]
 
     @property
     def is_active(self) -> bool:
@@ -47,8 +49,16 @@ def sync_overview(*, team: Team) -> list[ConnectionRow]:
         (s.connection_id, s.family): s
         for s in SyncState.objects.filter(team=team, connection_id__in=[c.id for c in connections])
     }
+    pending: dict[int, list[PendingReport]] = {}
+    for report in PendingReport.objects.filter(
+        team=team, connection_id__in=[c.id for c in connections], resolved_at__isnull=True
+    ).order_by("first_attempt_at", "id"):
+        pending.setdefault(report.connection_id, []).append(report)
     return [
-        ConnectionRow(c, [FamilyRow(f, states.get((c.id, f))) for f in Family]) for c in connections
+        ConnectionRow(
+            c, [FamilyRow(f, states.get((c.id, f))) for f in Family], pending.get(c.id, [])
+        )
+        for c in connections
     ]
 
 

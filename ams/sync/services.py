@@ -23,7 +23,7 @@ from ams.core.tenancy import team_scope
 from ams.inventory.stock_health import stock_health_refresh
 from ams.sync import clients
 from ams.sync.context import MarketplaceInfo, SyncContext, SyncStopped
-from ams.sync.models import Family, SyncRun, SyncState, SyncStatus
+from ams.sync.models import Family, PendingReport, SyncRun, SyncState, SyncStatus
 from ams.sync.syncers import finances, inventory, listings, orders, settlements
 from ams.sync.syncers.reports import IncompleteDocument
 from ams.teams.models import Team
@@ -90,6 +90,27 @@ def _user_reason(exc: BaseException) -> str:
     return "Something went wrong on AMS's side; the operators have been alerted and it will retry."
 
 
+def pending_report_retry(*, team: Team, pending_id: int) -> PendingReport | None:
+    """Ask for one more attempt at a report AMS could not read, on the family's next run; None
+    when the team has no such pending report."""
+    with transaction.atomic():
+        report = (
+            PendingReport.objects.select_for_update()
+            .filter(
+                team=team,
+                id=pending_id,
+                resolved_at__isnull=True,
+                connection__disconnected_at__isnull=True,
+            )
+            .first()
+        )
+        if report is None:
+            return None
+        PendingReport.objects.filter(id=report.id).update(retry_requested=True)
+        report.retry_requested = True
+    return report
+
+
 def sync_allowed(team: Team) -> tuple[bool, str]:
     """The one call site of billing's entitlement check for sync."""
     decision = may(team, Action.SYNC)
@@ -145,7 +166,22 @@ def _finish(
             rows_read=ctx.stats.rows_read,
             rows_changed=ctx.stats.rows_changed,
             quarantined=ctx.stats.quarantined,
+            files_refused=ctx.stats.refused_files,
         )
+
+
+def _counts(refused_files: int, rows_set_aside: int) -> list[str]:
+    """What a run could not read, in the unit each count counts: whole files, and rows."""
+    said = []
+    if refused_files:
+        said.append(
+            f"{refused_files} report file(s) could not be read at all and were not imported."
+        )
+    if rows_set_aside:
+        said.append(f"{rows_set_aside} row(s) could not be read and were set aside.")
+    if said:
+        said.append("Everything else was imported.")
+    return said
 
 
 def _mark_needs_reauthorization(*, team_id: int, connection_id: int) -> None:
@@ -253,11 +289,16 @@ def sync_run(
         _finish(ctx, SyncStatus.FAILED, _user_reason(exc), completed=None)
         log.exception("sync.failed", connection_id=connection_id, family=family)
         raise
-    problems = list(ctx.stats.problems)
-    if ctx.stats.quarantined:
-        problems.append(
-            f"{ctx.stats.quarantined} row(s) could not be read and were set aside; everything else was imported."
-        )
+    problems = [*ctx.stats.problems, *_counts(ctx.stats.refused_files, ctx.stats.quarantined)]
+    if not ctx.stats.refused_files:
+        with team_scope(team_id):
+            still = PendingReport.objects.filter(
+                connection_id=connection_id, family=family, resolved_at__isnull=True
+            ).count()
+        if still:
+            problems.append(
+                f"{still} report file(s) that AMS could not read are still not imported (listed below)."
+            )
     status = SyncStatus.PARTIAL if problems else SyncStatus.DONE
     _refresh_stock_health(ctx)
     _finish(ctx, status, " ".join(problems), completed=timezone.now())

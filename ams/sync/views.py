@@ -1,5 +1,5 @@
-"""The per-connection sync status page, "sync now" for owners and admins, and the upload of
-settlement history.
+"""The per-connection sync status page, "sync now" and "try again" (a report AMS could not read)
+for owners and admins, and the upload of settlement history.
 
 The settlement upload lives here rather than with the money pages (``ams.dashboard``): it is
 another way Amazon's documents come in, read by the sync's parsers in a sync job and merged
@@ -12,14 +12,20 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotAllowed,
+)
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from ams.amazon.models import ConnectionStatus, SellerConnection
-from ams.sync import selectors, uploads
+from ams.sync import selectors, services, uploads
 from ams.sync.forms import SettlementUploadForm, SyncNowForm
 from ams.sync.models import Family
 from ams.sync.tasks import sync_defer
@@ -119,3 +125,16 @@ def _settlement_uploads(request: TeamRequest, *, handler: LimitedDiskUpload) -> 
 
 
 settlement_uploads.team_access = _settlement_uploads.team_access  # type: ignore[attr-defined]
+
+
+@team_view(read=Role.ADMIN, write=Role.ADMIN)
+def pending_retry(request: TeamRequest, pending_report_id: int) -> HttpResponse:
+    """Read a pending report again on its family's next run, queued now."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    report = services.pending_report_retry(team=request.team, pending_id=pending_report_id)
+    if report is None:
+        raise Http404("No such report.")
+    sync_defer(team_id=request.team.id, connection_id=report.connection_id, family=report.family)
+    messages.success(request, f"AMS will try to read report {report.report_id} again shortly.")
+    return redirect("sync_status", request.team.slug)

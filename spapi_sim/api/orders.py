@@ -236,8 +236,9 @@ def get_order_items(ctx: Context) -> Response:
             "SellerSKU": line.product.sku,
             "OrderItemId": line.order_item_id,
             "Title": line.product.title,
-            "QuantityOrdered": line.quantity,
-            "QuantityShipped": line.quantity if status == SHIPPED else 0,
+            # An item cancelled on its own: v0 says so only by ordering none of it.
+            "QuantityOrdered": 0 if line.cancelled else line.quantity,
+            "QuantityShipped": line.quantity if status == SHIPPED and not line.cancelled else 0,
             "ProductInfo": {"NumberOfItems": "1"},
             "IsGift": "false",
             "ConditionId": "New",
@@ -245,7 +246,7 @@ def get_order_items(ctx: Context) -> Response:
             "IsTransparency": False,
             "SerialNumberRequired": False,
         }
-        if status not in (PENDING, CANCELED):
+        if status not in (PENDING, CANCELED) and not line.cancelled:
             c = order.currency
             item["ItemPrice"] = money_v0(line.item_price, c)
             item["ItemTax"] = money_v0(line.item_tax, c)
@@ -309,10 +310,10 @@ def _order_2026(ctx: Context, order: OrderView, included: set[str]) -> dict[str,
             "deliveryAddress": {"countryCode": m.country_code, "addressType": "RESIDENTIAL"}
         }
     if "PROCEEDS" in included and priced:
-        item_total = sum((ln.item_price for ln in order.lines), ZERO)
-        shipping = sum((ln.shipping_price for ln in order.lines), ZERO)
-        tax = sum((ln.item_tax + ln.shipping_tax for ln in order.lines), ZERO)
-        discount = sum((ln.promotion_discount for ln in order.lines), ZERO)
+        item_total = sum((ln.item_price for ln in order.sold_lines), ZERO)
+        shipping = sum((ln.shipping_price for ln in order.sold_lines), ZERO)
+        tax = sum((ln.item_tax + ln.shipping_tax for ln in order.sold_lines), ZERO)
+        discount = sum((ln.promotion_discount for ln in order.sold_lines), ZERO)
         breakdowns = [{"type": "ITEM", "subtotal": money_2026(item_total, c)}]
         if shipping:
             breakdowns.append({"type": "SHIPPING", "subtotal": money_2026(shipping, c)})
@@ -349,7 +350,7 @@ def _order_2026(ctx: Context, order: OrderView, included: set[str]) -> dict[str,
                 "price": {"unitPrice": money_2026(ln.unit_price, c)},
             },
         }
-        if "PROCEEDS" in included and priced:
+        if "PROCEEDS" in included and priced and not ln.cancelled:
             parts = [{"type": "ITEM", "subtotal": money_2026(ln.item_price, c)}]
             if ln.shipping_price:
                 parts.append({"type": "SHIPPING", "subtotal": money_2026(ln.shipping_price, c)})
@@ -365,15 +366,15 @@ def _order_2026(ctx: Context, order: OrderView, included: set[str]) -> dict[str,
             item["proceeds"] = {"proceedsTotal": money_2026(total, c), "breakdowns": parts}
         if "PROMOTION" in included and ln.promotion_discount and order.promotion_id:
             item["promotion"] = {"breakdowns": [{"promotionId": order.promotion_id}]}
-        if "CANCELLATION" in included and status == CANCELED:
+        if "CANCELLATION" in included and (status == CANCELED or ln.cancelled):
             item["cancellation"] = {
                 "cancellationExecution": {"cancelledBy": "BUYER", "cancelReason": "BUYER_CANCELED"}
             }
         if "FULFILLMENT" in included:
-            done = ln.quantity if status == SHIPPED else 0
+            done = ln.quantity if status == SHIPPED and not ln.cancelled else 0
             item["fulfillment"] = {
                 "quantityFulfilled": done,
-                "quantityUnfulfilled": ln.quantity - done,
+                "quantityUnfulfilled": 0 if ln.cancelled else ln.quantity - done,
             }
         if "TAX" in included:
             item["tax"] = {
@@ -394,7 +395,8 @@ def _order_2026(ctx: Context, order: OrderView, included: set[str]) -> dict[str,
                 "shippingService": "Standard",
                 "trackingNumber": f"TBA{order.order_id.replace('-', '')[:12]}",
                 "packageItems": [
-                    {"orderItemId": ln.order_item_id, "quantity": ln.quantity} for ln in order.lines
+                    {"orderItemId": ln.order_item_id, "quantity": ln.quantity}
+                    for ln in order.sold_lines
                 ],
             }
         ]

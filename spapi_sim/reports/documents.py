@@ -111,7 +111,7 @@ def _orders(world: SellerWorld, spec: DocumentSpec) -> Iterator[Row]:
         for ln in order.lines:
             item_status = (
                 "Cancelled"
-                if status == CANCELED
+                if status == CANCELED or ln.cancelled
                 else "Shipped"
                 if status == SHIPPED
                 else "Unshipped"
@@ -248,7 +248,7 @@ def _units_shipped(world: SellerWorld, mi: int, as_of: int) -> dict[int, list[in
         if h.o_mkt[index] != mi or h.o_flags[index] & FLAG_CANCELLED:
             continue
         age = as_of - h.o_time[index]
-        for item in h.order_items(index):
+        for item in h.shipped_items(index):
             counts = result.setdefault(h.i_sku[item], [0, 0, 0, 0])
             qty = h.i_qty[item]
             for slot, days in enumerate((7, 30, 60, 90)):
@@ -411,7 +411,7 @@ def _ledger(world: SellerWorld, spec: DocumentSpec) -> Iterator[Row]:
             ):
                 continue
             order_id = world.book.order_id(index)
-            for item in h.order_items(index):
+            for item in h.shipped_items(index):
                 p = world.products[h.i_sku[item]]
                 if p.channel == "AFN":
                     row(ship, p, "Shipments", order_id, -h.i_qty[item], "SELLABLE", "", mi)

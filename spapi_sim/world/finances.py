@@ -115,7 +115,7 @@ class Ledger:
         assert order.ship_second is not None
         m = order.marketplace
         items = []
-        for ln in order.lines:
+        for ln in order.sold_lines:
             charges = [Charge(ITEM_PRICE, "Principal", ln.item_price)]
             if ln.item_tax:
                 charges.append(Charge(ITEM_PRICE, "Tax", ln.item_tax))
@@ -174,7 +174,7 @@ class Ledger:
         assert order.refund_second is not None
         m = order.marketplace
         items = []
-        for ln in order.lines:
+        for ln in order.sold_lines:
             referral = ln.product.referral_fee(ln.net_sales + ln.shipping_price, m)
             # Amazon keeps 20 % of the referral fee (at most $5.00) as a refund administration fee.
             admin_fee = min(

@@ -108,6 +108,7 @@ class History:
         self._launch_day = array("l", [p.launch_day for p in products])
         self._afn = bytearray(1 if p.channel == "AFN" else 0 for p in products)
         self._reorder_salt = ids.derive(seed, "reorder", seller_index)
+        self._item_cancel_salt = ids.derive(seed, "item-cancel", seller_index)
 
         # Orders, in purchase-time order, and their items.
         self.day_start = array("l", [0])
@@ -294,9 +295,10 @@ class History:
                 ):
                     items.append((other, 1))
             order = len(o_time)
+            first_item = len(i_sku)
             o_time.append(t)
             o_mkt.append(m)
-            o_item.append(len(i_sku))
+            o_item.append(first_item)
             o_nitems.append(len(items))
             for item_sku, item_qty in items:
                 i_sku.append(item_sku)
@@ -304,6 +306,13 @@ class History:
             if not flags & FLAG_CANCELLED:
                 reorder_point = reorder_points[m]
                 pending = pendings[m]
+                if len(items) > 1:
+                    # An item cancelled on its own never leaves the warehouse.
+                    items = [
+                        item
+                        for position, item in enumerate(items)
+                        if not self._cancels_item(position, first_item + position)
+                    ]
                 for item_sku, item_qty in items:
                     stock[item_sku] -= item_qty
                     if stock[item_sku] <= reorder_point[item_sku] and pending[item_sku] < 0:
@@ -369,7 +378,7 @@ class History:
                 if self.o_flags[order] & FLAG_CANCELLED:
                     continue
                 m = self.o_mkt[order]
-                for item in self.order_items(order):
+                for item in self.shipped_items(order):
                     stock[m][self.i_sku[item]] += self.i_qty[item]
         return stock, unsellable
 
@@ -400,6 +409,22 @@ class History:
     def order_items(self, order: int) -> range:
         first = self.o_item[order]
         return range(first, first + self.o_nitems[order])
+
+    def _cancels_item(self, position: int, item: int) -> bool:
+        # A hash, not a draw from the day's generator: every other fate stays as it was.
+        return position > 0 and ids.mix64(self._item_cancel_salt ^ item) % 3 == 0
+
+    def item_cancelled(self, order: int, item: int) -> bool:
+        """An item cancelled on its own while the rest of its order goes on (Amazon's
+        ``item-status`` Cancelled under an order Shipped): a later item of some orders of more
+        than one item. It carries no sale, leaves no stock and posts no fee."""
+        if self.o_flags[order] & FLAG_CANCELLED:
+            return False
+        return self._cancels_item(item - self.o_item[order], item)
+
+    def shipped_items(self, order: int) -> list[int]:
+        """The order's items less those cancelled on their own."""
+        return [item for item in self.order_items(order) if not self.item_cancelled(order, item)]
 
     def promo_discount_rate(self, sku: int) -> Decimal:
         return Decimal(str(self.promo_pct[sku]))

@@ -51,6 +51,8 @@ class OrderLine:
     item_tax: Decimal
     shipping_price: Decimal
     shipping_tax: Decimal
+    # Cancelled on its own while the order goes on: no sale, no stock, no fee.
+    cancelled: bool = False
 
     @property
     def net_sales(self) -> Decimal:
@@ -88,15 +90,23 @@ class OrderView:
     def currency(self) -> str:
         return self.marketplace.currency
 
+    @property
+    def sold_lines(self) -> tuple[OrderLine, ...]:
+        """The lines less those cancelled on their own."""
+        return tuple(ln for ln in self.lines if not ln.cancelled)
+
     def total(self) -> Decimal:
         return sum(
-            (ln.net_sales + ln.item_tax + ln.shipping_price + ln.shipping_tax for ln in self.lines),
+            (
+                ln.net_sales + ln.item_tax + ln.shipping_price + ln.shipping_tax
+                for ln in self.sold_lines
+            ),
             ZERO,
         )
 
     @property
     def units(self) -> int:
-        return sum(ln.quantity for ln in self.lines)
+        return sum(ln.quantity for ln in self.sold_lines)
 
 
 class OrderBook:
@@ -205,6 +215,7 @@ class OrderBook:
                     ),
                     shipping_price=shipping,
                     shipping_tax=q(shipping * marketplace.tax_rate, marketplace.currency),
+                    cancelled=h.item_cancelled(index, item),
                 )
             )
         promotion_id = None

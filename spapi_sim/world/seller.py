@@ -120,7 +120,7 @@ class SellerWorld:
                 continue
             m = h.o_mkt[index]
             ship = self.book.times(index)[2]
-            for item in h.order_items(index):
+            for item in h.shipped_items(index):
                 sku = h.i_sku[item]
                 qty = h.i_qty[item]
                 if index >= day_first:

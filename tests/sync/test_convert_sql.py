@@ -103,6 +103,20 @@ QUANTITIES = [
     "1_0",
     "0x1F",
 ]
+# An item's own state: Amazon's words, others AMS reads as unknown, non-ASCII look-alikes.
+ITEM_STATUSES = [
+    "Cancelled",
+    "Canceled",
+    " cancelled ",
+    "CANCELLED",
+    "Shipped",
+    "Unshipped",
+    "",
+    "Cancel",
+    "Sc\u0130pped",
+    "\u212aancelled",
+    "Can\u00e7elled",
+]
 STATUSES = [
     "Shipped",
     "shipped",
@@ -169,6 +183,7 @@ def _cells(rng: random.Random, *, readable: bool = False) -> dict[str, str]:
         "purchase-date": rng.choice(dates),
         "last-updated-date": rng.choice(dates),
         "order-status": rng.choice(STATUSES),
+        "item-status": rng.choice(ITEM_STATUSES),
         "fulfillment-channel": rng.choice(CHANNELS),
         "sales-channel": rng.choice(SALES_CHANNELS),
         "sku": rng.choice(SKUS),
@@ -192,6 +207,7 @@ def _canonical(rng: random.Random) -> dict[str, str]:
         "purchase-date": "2024-05-01T10:00:00+00:00",
         "last-updated-date": "2024-05-02T18:30:00+00:00",
         "order-status": rng.choice(["Shipped", "Pending", "Cancelled"]),
+        "item-status": rng.choice(["Shipped", "Unshipped", "Cancelled"]),
         "fulfillment-channel": rng.choice(["Amazon", "Merchant"]),
         "sales-channel": "Amazon.com",
         "sku": f"SKU-{rng.randrange(1000)}",

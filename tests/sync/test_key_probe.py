@@ -75,6 +75,7 @@ def _line(order: str, sku: str) -> tuple[object, ...]:
         at,
         at,
         "shipped",
+        "shipped",
         "AFN",
         "Amazon.com",
         "USD",

@@ -10,7 +10,7 @@ import pytest
 from ams.amazon.models import SellerConnection
 from ams.core.tenancy import team_scope
 from ams.orders.models import Order
-from ams.sync.models import Family, QuarantinedRow, SyncState, SyncStatus
+from ams.sync.models import Family, PendingReport, QuarantinedRow, SyncState, SyncStatus
 from ams.sync.services import RetryableSyncError, sync_run
 from ams.sync.syncers import reports
 from spapi import reports as spapi_reports
@@ -107,7 +107,13 @@ def test_a_report_without_a_needed_column_is_refused_whole_and_named(
 
     assert status == SyncStatus.PARTIAL
     assert "the report has no column 'sku'" in _state(connection).reason
-    assert any("no column 'sku'" in r for r in _quarantine(connection))
+    # Refused whole: kept pending (never counted as read), not counted as rows set aside.
+    with team_scope(connection.team_id):
+        kept = list(PendingReport.objects.filter(connection=connection, family=Family.ORDERS))
+    assert kept
+    assert all("no column 'sku'" in p.reason for p in kept)
+    assert _quarantine(connection) == []
+    assert _state(connection).quarantined_last_run == 0
 
 
 def test_a_truncated_download_keeps_the_rows_read_and_is_fetched_again(

@@ -136,7 +136,7 @@ def test_the_apis_two_items_of_one_sku_are_one_line_with_both():
         "orderItems": [item, other, second],
     }
 
-    rows = {row[8]: row for row in parser.api_rows(order, {f.US})}
+    rows = {row.sku: row for row in parser.api_rows(order, {f.US})}
 
     names = [c.name for c in LINE_COLUMNS]
     mug = dict(zip(names, rows["MUG"], strict=True))

@@ -31,6 +31,7 @@ def _line(
         BOUGHT,
         BOUGHT + timedelta(hours=updated_hours),
         "shipped",
+        "shipped",
         "AFN",
         "Amazon.com",
         "USD",

@@ -156,6 +156,10 @@ def transaction_rows(transaction: Mapping[str, Any]) -> list[ChargeRow]:
 # --- the settlement flat files --------------------------------------------------------------------
 
 SETTLEMENT_REPORT = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
+# Raise it with any change that lets the settlement reader read a document it refused before:
+# the settlement reports kept pending under an older version are then read again by themselves
+# (ams/sync/pending.py).
+SETTLEMENT_PARSER_VERSION = 1
 SETTLEMENT_REQUIRED = (
     "settlement-id",
     "total-amount",

@@ -28,6 +28,10 @@ from ams.sync.parsers.flatfile import (
 )
 
 REPORT_TYPE = "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL"
+# Raise it with any change that lets the all-orders reader read a document it refused before:
+# the report windows kept pending under an older version are then requested and read again by
+# themselves (ams/sync/pending.py).
+PARSER_VERSION = 1
 REQUIRED = (
     "amazon-order-id",
     "purchase-date",
@@ -90,6 +94,20 @@ def status(raw: str) -> str:
     return value
 
 
+def item_status(raw: str) -> str:
+    """An item's own state (the all-orders report's ``item-status``), in the order's words; ""
+    when the report does not say or says something AMS does not know: the item is then read as
+    its order says, never refused for it."""
+    return _STATUS.get(raw.strip().lower().replace(" ", ""), "")
+
+
+def cancelled_alone(order_status: str, item_state: str) -> bool:
+    """An item cancelled while its order goes on: it sold nothing, so its line carries no units
+    and no amounts (Orders v0 reports it so too, ordering none of it). A cancelled order keeps
+    its lines as Amazon gave them; every read model leaves it out by its status."""
+    return item_state == "cancelled" and order_status != "cancelled"
+
+
 def channel(raw: str) -> str:
     value = _CHANNEL.get(raw.strip().lower())
     if value is None:
@@ -143,6 +161,7 @@ def report_converter(marketplace_ids: set[str]) -> Callable[[Mapping[str, str]],
         currency = text(row, "currency", limit=3) or marketplaces.currency(marketplace_id)
         sku = required_text(row, "sku", limit=64)
         asin = text(row, "asin", limit=16)
+        item_state = item_status(row.get("item-status", ""))
         quantity = integer(row, "quantity")
         item, shipping, tax, discount = _amounts(
             item_price,
@@ -150,12 +169,16 @@ def report_converter(marketplace_ids: set[str]) -> Callable[[Mapping[str, str]],
             _tax(money(row, "item-tax"), money(row, "shipping-tax")),
             _discount(money(row, "item-promotion-discount"), money(row, "ship-promotion-discount")),
         )
+        if cancelled_alone(order_status, item_state):
+            quantity = 0
+            item, shipping, tax, discount = _amounts(None, None, None, None)
         return OrderLineRow(
             order_id,
             marketplace_id,
             purchased,
             updated,
             order_status,
+            item_state,
             fulfilment,
             sales_channel,
             currency,
@@ -190,6 +213,9 @@ def report_sql(marketplace_ids: set[str]) -> convert_sql.Conversion:
             sql.SQL("replace(btrim({}), ' ', '')").format(cell("order-status"))
         )
         channel_key = q.ascii_lower(sql.SQL("btrim({})").format(cell("fulfillment-channel")))
+        item_status_key = q.ascii_lower(
+            sql.SQL("replace(btrim({}), ' ', '')").format(cell("item-status"))
+        )
         # Each of these cells is read once per line, as the derived value of the same name.
         timestamps = {"purchased": "purchase-date", "updated": "last-updated-date"}
         amounts = {
@@ -202,13 +228,28 @@ def report_sql(marketplace_ids: set[str]) -> convert_sql.Conversion:
         }
         value = {
             name: sql.Identifier(name)
-            for name in (*timestamps, *amounts, "quantity", "order_id", "sku", "status", "channel")
+            for name in (
+                *timestamps,
+                *amounts,
+                "quantity",
+                "order_id",
+                "sku",
+                "status",
+                "item_status",
+                "channel",
+            )
         }
         item = value["item"]
+        # cancelled_alone: an item cancelled while its order goes on has no units or amounts.
+        alone = sql.SQL("({} = 'cancelled' AND {} <> 'cancelled')").format(
+            value["item_status"], value["status"]
+        )
 
         def priced(expression: sql.Composable) -> sql.Composable:
             # _amounts: all four figures, or none when the line has no item price.
-            return sql.SQL("CASE WHEN {} IS NULL THEN NULL ELSE {} END").format(item, expression)
+            return sql.SQL("CASE WHEN {} IS NULL OR {} THEN NULL ELSE {} END").format(
+                item, alone, expression
+            )
 
         return convert_sql.Plan(
             derived={
@@ -226,6 +267,9 @@ def report_sql(marketplace_ids: set[str]) -> convert_sql.Conversion:
                 "order_id": q.text(cell("amazon-order-id"), 40),
                 "sku": q.text(cell("sku"), 64),
                 "status": q.lookup(status_key, _STATUS),
+                "item_status": sql.SQL("coalesce({}, '')").format(
+                    q.lookup(item_status_key, _STATUS)
+                ),
                 "channel": q.lookup(channel_key, _CHANNEL),
             },
             columns={
@@ -234,6 +278,7 @@ def report_sql(marketplace_ids: set[str]) -> convert_sql.Conversion:
                 "purchased_at": value["purchased"],
                 "last_updated_at": value["updated"],
                 "status": value["status"],
+                "item_status": value["item_status"],
                 "fulfillment_channel": value["channel"],
                 "sales_channel": sales,
                 "currency": sql.SQL("coalesce(nullif({}, ''), {}, '')").format(
@@ -241,8 +286,10 @@ def report_sql(marketplace_ids: set[str]) -> convert_sql.Conversion:
                 ),
                 "sku": value["sku"],
                 "asin": q.text(cell("asin"), 16),
-                "quantity": value["quantity"],
-                "item_price": item,
+                "quantity": sql.SQL("CASE WHEN {} THEN 0 ELSE {} END").format(
+                    alone, value["quantity"]
+                ),
+                "item_price": priced(item),
                 "shipping_price": priced(sql.SQL("coalesce({}, 0)").format(value["shipping"])),
                 "tax": priced(
                     sql.SQL("coalesce({}, 0) + coalesce({}, 0)").format(
@@ -260,6 +307,8 @@ def report_sql(marketplace_ids: set[str]) -> convert_sql.Conversion:
                 # Python's lower() makes some non-ASCII letters ASCII (the Kelvin sign a "k"):
                 # a channel it could read as another marketplace is its to read.
                 q.is_ascii(cell("sales-channel")),
+                # The same for an item status: read here only where lower() agrees.
+                q.is_ascii(cell("item-status")),
                 sql.SQL("marketplace = ANY({})").format(sql.Literal(sorted(marketplace_ids))),
                 sql.SQL("{} <> ''").format(value["order_id"]),
                 sql.SQL("{} <> ''").format(value["sku"]),
@@ -307,6 +356,24 @@ def _time(value: Any, name: str) -> datetime:
     return parsed
 
 
+def _item_state(item: Mapping[str, Any], order_status: str, quantity: int) -> str:
+    """An item's own state from Orders v2026-01-01, which has no item status: cancelled when
+    Amazon executed a cancellation of it (``cancellation.cancellationExecution``; a request
+    alone is not one) or orders none of it, else as its order (the report's ``item-status``
+    says the same: Cancelled, Shipped, or Unshipped while the order is pending or unshipped)."""
+    cancellation = item.get("cancellation")
+    executed = isinstance(cancellation, dict) and bool(cancellation.get("cancellationExecution"))
+    if order_status == "cancelled" or executed or quantity == 0:
+        return "cancelled"
+    if order_status == "shipped":
+        return "shipped"
+    if order_status == "partially_shipped":
+        fulfilment = item.get("fulfillment")
+        fulfilled = fulfilment.get("quantityFulfilled") if isinstance(fulfilment, dict) else None
+        return "shipped" if isinstance(fulfilled, int) and fulfilled >= quantity else "unshipped"
+    return "unshipped" if order_status in ("pending", "unshipped") else order_status
+
+
 def api_rows(order: Mapping[str, Any], marketplace_ids: set[str]) -> list[OrderLineRow]:
     """The staged rows of one order from searchOrders (includedData PROCEEDS, FULFILLMENT, …)."""
     order_id = str(order.get("orderId") or "")
@@ -341,18 +408,23 @@ def api_rows(order: Mapping[str, Any], marketplace_ids: set[str]) -> list[OrderL
         )
         asin = str(product.get("asin") or "")[:16]
         quantity = int(item.get("quantityOrdered") or 0)
+        item_state = _item_state(item, order_status, quantity)
         item_price, shipping_price, tax, discount_amount = _amounts(
             _breakdown(proceeds, "ITEM"),
             _breakdown(proceeds, "SHIPPING"),
             _breakdown(proceeds, "TAX"),
             abs(discount) if discount is not None else None,
         )
+        if cancelled_alone(order_status, item_state):
+            quantity = 0
+            item_price, shipping_price, tax, discount_amount = _amounts(None, None, None, None)
         row = OrderLineRow(
             order_id,
             marketplace_id,
             created,
             updated,
             order_status,
+            item_state,
             fulfilled_by,
             sales_channel,
             currency[:3],

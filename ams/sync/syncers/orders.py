@@ -21,6 +21,7 @@ from ams.core.tenancy import team_scope
 from ams.orders import rollups, writers
 from ams.orders.writers import OrderLineRow
 from ams.procurement import window_costs
+from ams.sync import pending
 from ams.sync.context import SyncContext
 from ams.sync.cursors import OrdersCursor
 from ams.sync.parsers import orders as parser
@@ -46,6 +47,7 @@ def _moment(value: Any) -> datetime | None:
 
 
 def run(ctx: SyncContext) -> str:
+    retry_pending(ctx)
     cursor = cast(OrdersCursor, ctx.cursor())
     mode = "incremental"
     if not cursor.get("backfill_done"):
@@ -91,21 +93,19 @@ def backfill(ctx: SyncContext, cursor: OrdersCursor) -> None:
     ctx.save_cursor(cursor)
     windows = _windows(done_from, earliest)
     total = sum(1 for _ in _windows(done_from, earliest))
-    convert = parser.report_converter(set(ctx.marketplace_ids))
-    in_database = parser.report_sql(set(ctx.marketplace_ids))
-    pending: deque[tuple[datetime, datetime, str, int]] = deque()
+    pending_reports: deque[tuple[datetime, datetime, str, int]] = deque()
 
     def submit(a: datetime, b: datetime, attempt: int, *, front: bool = False) -> None:
         report_id = reports.create(
             ctx, parser.REPORT_TYPE, marketplace_ids=ctx.marketplace_ids, start=a, end=b
         )
         if front:
-            pending.appendleft((a, b, report_id, attempt))
+            pending_reports.appendleft((a, b, report_id, attempt))
         else:
-            pending.append((a, b, report_id, attempt))
+            pending_reports.append((a, b, report_id, attempt))
 
     def refill() -> None:
-        while len(pending) < PIPELINE:
+        while len(pending_reports) < PIPELINE:
             window = next(windows, None)
             if window is None:
                 return
@@ -113,16 +113,16 @@ def backfill(ctx: SyncContext, cursor: OrdersCursor) -> None:
 
     refill()
     finished = 0
-    while pending:
+    while pending_reports:
         ctx.checkpoint()
-        a, b, report_id, attempt = pending.popleft()
+        a, b, report_id, attempt = pending_reports.popleft()
         newest = b == until
         try:
             report: dict[str, Any] | None = reports.wait(ctx, report_id)
         except ReportFailed as exc:
             if exc.processing_status == CANCELLED and _nothing_before(ctx, earliest, b, newest):
                 # No order at all before this window's end: the backfill is complete.
-                pending.clear()
+                pending_reports.clear()
                 report, a = None, earliest
             elif attempt + 1 < reports.ATTEMPTS:
                 submit(a, b, attempt + 1, front=True)
@@ -143,22 +143,68 @@ def backfill(ctx: SyncContext, cursor: OrdersCursor) -> None:
         if report is None:
             ctx.save_cursor(next_cursor)
         else:
-            reports.ingest_document(
+            # A window the reader refuses is kept pending (to be requested again), and the
+            # backfill moves on to older windows in the same transaction.
+            _ingest_window(
                 ctx,
-                parser.REPORT_TYPE,
-                report=report,
-                required=parser.REQUIRED,
-                convert=convert,
-                writer=writers.order_lines(ctx.connection_id, from_report=True),
+                report,
+                pending.PendingKey(str(report.get("reportId") or ""), parser.PARSER_VERSION, a, b),
                 cursor=next_cursor,
-                conversion=in_database,
-                keep_together="amazon-order-id",
+                cursor_on_refusal=next_cursor,
             )
         cursor = next_cursor
         finished += 1
         ctx.progress(finished, total)
         if not cursor.get("backfill_done"):
             refill()
+
+
+def _ingest_window(
+    ctx: SyncContext,
+    report: dict[str, Any],
+    keep: pending.PendingKey,
+    *,
+    cursor: OrdersCursor | None,
+    cursor_on_refusal: OrdersCursor | None,
+) -> bool:
+    return reports.ingest_document(
+        ctx,
+        parser.REPORT_TYPE,
+        report=report,
+        required=parser.REQUIRED,
+        convert=parser.report_converter(set(ctx.marketplace_ids)),
+        writer=writers.order_lines(ctx.connection_id, from_report=True),
+        cursor=cursor,
+        conversion=parser.report_sql(set(ctx.marketplace_ids)),
+        keep_together="amazon-order-id",
+        keep=keep,
+        cursor_on_refusal=cursor_on_refusal,
+    )
+
+
+def retry_pending(ctx: SyncContext) -> None:
+    """Report windows the reader refused, requested and read again once it has changed (or
+    someone asked): a requested report can always be built again, so none is ever expired."""
+    for kept in pending.open_reports(
+        team_id=ctx.team_id, connection_id=ctx.connection_id, family=ctx.family
+    ):
+        if not pending.is_due(kept, parser.PARSER_VERSION):
+            continue
+        if kept.window_start is None or kept.window_end is None:
+            continue
+        ctx.checkpoint()
+        report = reports.request(
+            ctx,
+            parser.REPORT_TYPE,
+            marketplace_ids=ctx.marketplace_ids,
+            start=kept.window_start,
+            end=kept.window_end,
+        )
+        key = pending.PendingKey(
+            kept.report_id, parser.PARSER_VERSION, kept.window_start, kept.window_end
+        )
+        if report is None or _ingest_window(ctx, report, key, cursor=None, cursor_on_refusal=None):
+            pending.resolve(team_id=ctx.team_id, pending_id=kept.id)
 
 
 def incremental(ctx: SyncContext) -> None:

@@ -5,8 +5,10 @@
   only several in a row are taken as an empty window.
 * a truncated download: the complete rows read so far are committed, the cursor is not moved,
   and the report is fetched again.
-* a document without a column AMS needs: nothing can fix it by retrying; the document is
-  quarantined whole with the missing column named, and the sync moves on, reporting it.
+* a document without a column AMS needs: downloading it again cannot fix it, only a reader that
+  knows the format can. It is refused whole, counted as a file (not as rows), named with the
+  missing column, and kept pending (ams/sync/pending.py) to be read again when the reader
+  changes or someone asks; the caller decides whether its own position moves past it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import structlog
 from django.conf import settings
 
 from ams.core.bulk import Writer
+from ams.sync import pending
 from ams.sync.context import Cursor, SyncContext
 from ams.sync.convert_sql import Conversion
 from ams.sync.parsers.flatfile import (
@@ -134,13 +137,19 @@ def ingest_document(
     cursor: Cursor | None = None,
     conversion: Conversion | None = None,
     keep_together: str | None = None,
+    keep: pending.PendingKey | None = None,
+    cursor_on_refusal: Cursor | None = None,
 ) -> bool:
     """Stream a DONE report's document through ``writer``; True if it was read to the end, False
     if it was refused whole (a missing column). With ``conversion`` the rows are converted in the
     database (ams/sync/convert_sql.py), ``convert`` taking only the lines it declines, and
     consecutive lines with the same ``keep_together`` column (an order's items) go in the same
     batch. Raises IncompleteDocument when the download keeps breaking off: the caller must not
-    move past it."""
+    move past it.
+
+    A refused document is kept pending under ``keep`` (None: the family reads it again on its
+    next run anyway), and ``cursor_on_refusal``, if given, is saved in the same transaction:
+    ``cursor`` is never saved for a document that was not read."""
     document_id = str(report.get("reportDocumentId") or "")
     report_id = str(report.get("reportId") or "")
     for _attempt in range(ATTEMPTS):
@@ -169,11 +178,14 @@ def ingest_document(
                 )
             return True
         except MissingColumns as exc:
-            reason = f"{report_type}: {exc}; this report was not imported"
-            ctx.quarantine([Rejected(0, str(exc), "")], source=report_type, document=report_id)
-            ctx.problem(reason)
-            if cursor is not None:
-                ctx.save_cursor(cursor)
+            _refused(
+                ctx,
+                report_type,
+                report,
+                str(exc),
+                keep=keep,
+                cursor_on_refusal=cursor_on_refusal,
+            )
             return False
         except (DocumentTruncated, DocumentExpired) as exc:
             log.warning("sync.document_incomplete", report_type=report_type, error=str(exc))
@@ -185,6 +197,40 @@ def ingest_document(
             )
     raise IncompleteDocument(
         f"The {report_type} download kept breaking off; the rows read were kept and the rest will be retried."
+    )
+
+
+def _refused(
+    ctx: SyncContext,
+    report_type: str,
+    report: Mapping[str, Any],
+    why: str,
+    *,
+    keep: pending.PendingKey | None,
+    cursor_on_refusal: Cursor | None,
+) -> None:
+    ctx.stats.refused_files += 1
+    document_id = str(report.get("reportDocumentId") or "")
+    if keep is None:
+        ctx.problem(
+            f"{report_type}: {why}; this report was not imported and is requested again on the next run."
+        )
+        if cursor_on_refusal is not None:
+            ctx.save_cursor(cursor_on_refusal)
+        return
+    ctx.problem(
+        f"{report_type}: {why}; this report was not imported and is kept pending until AMS can read it."
+    )
+    saving = cursor_on_refusal
+    pending.record_refused(
+        team_id=ctx.team_id,
+        connection_id=ctx.connection_id,
+        family=ctx.family,
+        key=keep,
+        report_type=report_type,
+        document_id=document_id,
+        reason=f"{why}.",
+        save_cursor=None if saving is None else lambda: ctx.save_cursor(saving),
     )
 
 

@@ -2,6 +2,9 @@
 
 They cannot be requested, only listed (the last 90 days) and read. A report is read once: the
 ids of the reports already ingested are kept in the cursor, committed with the report's rows.
+A report the reader refuses is not one of them: it is kept pending with its report and document
+ids (ams/sync/pending.py), so it can be downloaded again after it has left Amazon's list, and is
+read when the reader learns its format (``SETTLEMENT_PARSER_VERSION``) or someone asks.
 """
 
 from __future__ import annotations
@@ -12,10 +15,13 @@ from typing import Any, cast
 from ams.core.tenancy import team_scope
 from ams.finance import writers
 from ams.finance.reconcile import settlements_reconcile
+from ams.sync import pending
 from ams.sync.context import SyncContext
 from ams.sync.cursors import SettlementsCursor
+from ams.sync.models import PendingReport
 from ams.sync.parsers import finance as parser
 from ams.sync.syncers import reports
+from spapi.errors import NotFound
 
 LISTABLE_DAYS = 90
 REMEMBERED = 500
@@ -24,6 +30,10 @@ REMEMBERED = 500
 def run(ctx: SyncContext) -> str:
     cursor = cast(SettlementsCursor, ctx.cursor())
     done: list[str] = list(cursor.get("reports") or [])
+    version = parser.SETTLEMENT_PARSER_VERSION
+    kept = pending.open_reports(
+        team_id=ctx.team_id, connection_id=ctx.connection_id, family=ctx.family
+    )
     available: list[dict[str, Any]] = []
     pages = ctx.client.iter_pages(
         ctx.client.get_reports,
@@ -33,22 +43,65 @@ def run(ctx: SyncContext) -> str:
     )
     for page in pages:
         available.extend(r for r in page.get("reports") or [] if isinstance(r, dict))
-    new = [r for r in available if str(r.get("reportId")) not in done and r.get("reportDocumentId")]
+    skipped = set(done) | {p.report_id for p in kept}
+    new = [
+        r for r in available if str(r.get("reportId")) not in skipped and r.get("reportDocumentId")
+    ]
     new.sort(key=lambda r: str(r.get("createdTime") or ""))
-    for number, report in enumerate(new):
+    retries = [p for p in kept if pending.is_due(p, version)]
+    total = len(retries) + len(new)
+    for number, kept_report in enumerate(retries):
         ctx.checkpoint()
-        done = [*done, str(report["reportId"])][-REMEMBERED:]
+        done = _retry(ctx, kept_report, done, cursor)
         cursor = {**cursor, "reports": done}
-        reports.ingest_document(
-            ctx,
-            parser.SETTLEMENT_REPORT,
-            report=report,
-            required=parser.SETTLEMENT_REQUIRED,
-            convert=parser.SettlementRows(str(report["reportId"])),
-            writer=writers.settlements(ctx.connection_id),
-            cursor=cursor,
-        )
-        ctx.progress(number + 1, len(new))
+        ctx.progress(number + 1, total)
+    for number, report in enumerate(new, start=len(retries)):
+        ctx.checkpoint()
+        done, _whole = _read(ctx, report, done, cursor)
+        cursor = {**cursor, "reports": done}
+        ctx.progress(number + 1, total)
     with team_scope(ctx.team_id):
         settlements_reconcile(connection_id=ctx.connection_id)
     return "incremental"
+
+
+def _read(
+    ctx: SyncContext, report: dict[str, Any], done: list[str], cursor: SettlementsCursor
+) -> tuple[list[str], bool]:
+    """Ingest one settlement report: the ids read (with this one if it was read), and whether
+    it was."""
+    report_id = str(report["reportId"])
+    read = [*done, report_id][-REMEMBERED:]
+    whole = reports.ingest_document(
+        ctx,
+        parser.SETTLEMENT_REPORT,
+        report=report,
+        required=parser.SETTLEMENT_REQUIRED,
+        convert=parser.SettlementRows(report_id),
+        writer=writers.settlements(ctx.connection_id),
+        cursor={**cursor, "reports": read},
+        keep=pending.PendingKey(report_id, parser.SETTLEMENT_PARSER_VERSION),
+    )
+    return (read if whole else done), whole
+
+
+def _retry(
+    ctx: SyncContext, kept: PendingReport, done: list[str], cursor: SettlementsCursor
+) -> list[str]:
+    """A pending settlement report, downloaded again by its document id (it may have left
+    Amazon's list): read, refused again, or gone from Amazon."""
+    report = {"reportId": kept.report_id, "reportDocumentId": kept.document_id}
+    try:
+        read, whole = _read(ctx, report, done, cursor)
+    except NotFound:
+        pending.mark_expired(
+            team_id=ctx.team_id, pending_id=kept.id, version=parser.SETTLEMENT_PARSER_VERSION
+        )
+        ctx.problem(
+            f"Settlement report {kept.report_id} is no longer available from Amazon; it stays "
+            "listed as not imported."
+        )
+        return done
+    if whole:
+        pending.resolve(team_id=ctx.team_id, pending_id=kept.id)
+    return read
