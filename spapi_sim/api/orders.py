@@ -20,6 +20,7 @@ from spapi_sim.api.common import (
 from spapi_sim.http import Response, Router, json_response
 from spapi_sim.money import ZERO
 from spapi_sim.state import Context
+from spapi_sim.world.buyers import buyer
 from spapi_sim.world.history import DAY
 from spapi_sim.world.orders import CANCELED, PENDING, SHIPPED, STATUS_2026, OrderView
 
@@ -152,13 +153,16 @@ def _order_v0(ctx: Context, order: OrderView) -> dict[str, Any]:
     if status not in (PENDING, CANCELED):
         result["OrderTotal"] = money_v0(order.total(), order.currency)
     if shipped or status == "Unshipped":
-        # Only the city-level part of the address, without any buyer name: no PII.
+        # The city-level part of the address, as Amazon gives it without restricted data, and
+        # the buyer's relay email and name: a client must keep none of them.
+        who = buyer(order.order_id)
         result["ShippingAddress"] = {
-            "City": "",
-            "StateOrRegion": "",
-            "PostalCode": "",
+            "City": who.city,
+            "StateOrRegion": who.state,
+            "PostalCode": who.postal_code,
             "CountryCode": m.country_code,
         }
+        result["BuyerInfo"] = {"BuyerEmail": who.email, "BuyerName": who.name}
     return result
 
 
@@ -303,11 +307,21 @@ def _order_2026(ctx: Context, order: OrderView, included: set[str]) -> dict[str,
         "salesChannel": {"channelName": "AMAZON", "marketplaceId": m.id, "marketplaceName": m.name},
     }
     priced = status not in (PENDING, CANCELED)
+    who = buyer(order.order_id)
     if "BUYER" in included:
-        result["buyer"] = {}
+        result["buyer"] = {"buyerName": who.name, "buyerEmail": who.email}
     if "RECIPIENT" in included:
         result["recipient"] = {
-            "deliveryAddress": {"countryCode": m.country_code, "addressType": "RESIDENTIAL"}
+            "deliveryAddress": {
+                "name": who.name,
+                "addressLine1": who.address_line,
+                "city": who.city,
+                "stateOrRegion": who.state,
+                "postalCode": who.postal_code,
+                "countryCode": m.country_code,
+                "phone": who.phone,
+                "addressType": "RESIDENTIAL",
+            }
         }
     if "PROCEEDS" in included and priced:
         item_total = sum((ln.item_price for ln in order.sold_lines), ZERO)

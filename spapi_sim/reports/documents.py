@@ -12,6 +12,7 @@ from spapi_sim import ids
 from spapi_sim.marketplaces import Marketplace
 from spapi_sim.money import q, s
 from spapi_sim.reports import columns as C
+from spapi_sim.world.buyers import buyer
 from spapi_sim.world.catalog import LISTING_ACTIVE, Product
 from spapi_sim.world.finances import SettlementPeriod, summarize
 from spapi_sim.world.history import DAY, FLAG_CANCELLED
@@ -108,6 +109,7 @@ def _orders(world: SellerWorld, spec: DocumentSpec) -> Iterator[Row]:
         order = world.book.view(index)
         m = order.marketplace
         order_status = {CANCELED: "Cancelled"}.get(status, status)
+        who = buyer(order.order_id)
         for ln in order.lines:
             item_status = (
                 "Cancelled"
@@ -141,10 +143,10 @@ def _orders(world: SellerWorld, spec: DocumentSpec) -> Iterator[Row]:
                 "",
                 s(-ln.promotion_discount) if priced and ln.promotion_discount else "",
                 "",
-                # No buyer address beyond the country: the simulator serves no PII.
-                "",
-                "",
-                "",
+                # The city-level address Amazon's report carries (a client must not keep it).
+                who.city,
+                who.state,
+                who.postal_code,
                 m.country_code,
                 (order.promotion_id or "") if ln.promotion_discount else "",
                 "false",

@@ -12,6 +12,7 @@ from spapi_sim.reports import columns as C
 from spapi_sim.reports.documents import DocumentSpec, rows
 from spapi_sim.state import SimState
 from spapi_sim.tests.conftest import ANCHOR, US, Api, small_config
+from spapi_sim.world.buyers import buyer
 from spapi_sim.world.history import DAY, FLAG_CANCELLED, FLAG_REFUNDED
 from spapi_sim.world.seller import SellerWorld
 
@@ -261,16 +262,21 @@ def test_the_clock_speed_can_be_changed(fresh: Api):
     assert now - ANCHOR >= dt.timedelta(minutes=10)
 
 
-def test_no_buyer_pii_is_served(api: Api):
+def test_buyer_data_is_served_where_amazon_may_and_only_when_asked(api: Api):
+    """The simulator serves buyer data as Amazon may, so a client can prove it keeps none."""
     order_id = api.ok("/orders/v0/orders", MarketplaceIds=US, CreatedAfter="2026-05-25T00:00:00Z")[
         "payload"
     ]["Orders"][0]["AmazonOrderId"]
+    who = buyer(order_id)
     order = api.ok(f"/orders/v0/orders/{order_id}")["payload"]
-    assert "BuyerInfo" not in order
-    assert set(order.get("ShippingAddress", {}).get("Name", "")) == set()
+    assert order["BuyerInfo"]["BuyerEmail"].endswith("@marketplace.amazon.com")
+    assert order["ShippingAddress"]["City"] == who.city
     new = api.ok(f"/orders/2026-01-01/orders/{order_id}", includedData="BUYER,RECIPIENT")["order"]
-    assert new["buyer"] == {}
-    assert set(new["recipient"]["deliveryAddress"]) == {"countryCode", "addressType"}
+    assert new["buyer"] == {"buyerName": who.name, "buyerEmail": who.email}
+    assert new["recipient"]["deliveryAddress"]["phone"] == who.phone
+    plain = api.ok(f"/orders/2026-01-01/orders/{order_id}")["order"]
+    assert "buyer" not in plain
+    assert "recipient" not in plain
 
 
 def test_listings_filter_and_sort_by_their_dates(api: Api):

@@ -14,6 +14,7 @@ from ams.sync.models import Family, PendingReport, QuarantinedRow, SyncState, Sy
 from ams.sync.services import RetryableSyncError, sync_run
 from ams.sync.syncers import reports
 from spapi import reports as spapi_reports
+from spapi_sim.world.buyers import ALL_VALUES
 from tests.sync.harness import SimSeller
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -90,6 +91,13 @@ def test_bad_rows_and_a_wrong_encoding_are_set_aside_and_the_rest_imported(
     assert any("'purchase-date' is not a date" in r for r in reasons)
     assert any("cells where the header has" in r for r in reasons)
     assert any("not valid utf-8" in r for r in reasons)
+    # The lines kept to explain each refusal keep the order, never the buyer's address.
+    with team_scope(connection.team_id):
+        kept = list(
+            QuarantinedRow.objects.filter(connection=connection).values_list("raw", flat=True)
+        )
+    assert any("999-0000000-0000001" in raw for raw in kept)
+    assert not [raw for raw in kept for value in ALL_VALUES if value in raw]
     state = _state(connection)
     assert "set aside" in state.reason
     assert state.quarantined_last_run == len(reasons)

@@ -57,6 +57,52 @@ class Rejected:
     reason: str
     raw: str
 
+    def without_personal(self, header: Sequence[str]) -> Rejected:
+        return Rejected(self.line_number, self.reason, without_personal(self.raw, header))
+
+
+# Columns some of Amazon's flat files carry about the buyer (the all-orders report's ship-to
+# city, state and postal code, Brazil's CPF; the order reports of applications granted personal
+# data: names, addresses, emails, phones). AMS reads none of them, and a line kept to explain a
+# refusal is kept without them (docs/architecture.md, Tenancy: no buyer data is stored).
+PERSONAL_COLUMNS = frozenset(
+    {
+        "buyer-email",
+        "buyer-name",
+        "buyer-phone-number",
+        "buyer-company-name",
+        "buyer-tax-registration-id",
+        "recipient-name",
+        "ship-address-1",
+        "ship-address-2",
+        "ship-address-3",
+        "ship-city",
+        "ship-state",
+        "ship-postal-code",
+        "ship-phone-number",
+        "bill-address-1",
+        "bill-address-2",
+        "bill-address-3",
+        "bill-city",
+        "bill-state",
+        "bill-postal-code",
+        "cpf",
+    }
+)
+
+
+def without_personal(text: str, header: Sequence[str], delimiter: str = "\t") -> str:
+    """The line with the buyer's cells emptied. Cells past the header's width cannot be placed,
+    so they are dropped rather than risk keeping a shifted address."""
+    cells = text.split(delimiter)
+    kept = [
+        "" if header[i].strip() in PERSONAL_COLUMNS else cell
+        for i, cell in enumerate(cells[: len(header)])
+    ]
+    if len(cells) > len(header):
+        kept.append(f"[{len(cells) - len(header)} more cells not kept]")
+    return delimiter.join(kept)
+
 
 @dataclass(frozen=True)
 class Line:
@@ -273,14 +319,14 @@ class BlockReader:
         for offset, raw in enumerate(data.split(b"\n")[:count]):
             line = _decode_line(first + offset, raw, encoding)
             if isinstance(line, Rejected):
-                rejected.append(line)
+                rejected.append(line.without_personal(self.header))
                 rows.append(b"")
             elif "\x00" in line.text:
                 rejected.append(
                     Rejected(
                         line.number,
                         "the line holds a NUL byte",
-                        line.text[:RAW_LIMIT].replace("\x00", ""),
+                        without_personal(line.text.replace("\x00", ""), self.header)[:RAW_LIMIT],
                     )
                 )
                 rows.append(b"")
@@ -333,7 +379,7 @@ def parse(
         if isinstance(line, Rejected):
             if header is None:
                 raise MissingColumns(list(required))
-            yield line
+            yield line.without_personal(header)
             continue
         if header is None:
             if not line.text.strip():
@@ -350,7 +396,7 @@ def parse(
             yield Rejected(
                 line.number,
                 f"{len(cells)} cells where the header has {len(header)}",
-                line.text[:RAW_LIMIT],
+                without_personal(line.text, header, delimiter)[:RAW_LIMIT],
             )
             continue
         if len(cells) < len(header):
@@ -359,7 +405,9 @@ def parse(
         try:
             value = convert(row)
         except RowError as exc:
-            yield Rejected(line.number, str(exc), line.text[:RAW_LIMIT])
+            yield Rejected(
+                line.number, str(exc), without_personal(line.text, header, delimiter)[:RAW_LIMIT]
+            )
             continue
         if value is not None:
             yield Parsed(line.number, value)
