@@ -14,7 +14,7 @@ from ams.claims import selectors, services
 from ams.claims.case_text import case_text
 from ams.claims.forms import ClaimListForm, ClaimStatusForm
 from ams.claims.models import Claim, ClaimStatus
-from ams.claims.policy import WAREHOUSE_SETTLING_DAYS, RETURN_WINDOWS
+from ams.claims.policy import RETURN_WINDOWS, WAREHOUSE_SETTLING_DAYS
 from ams.core.pagination import CappedPaginator
 from ams.teams.access import TeamRequest, team_view
 from ams.teams.models import Role

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from ams.claims import policy
 from ams.claims.models import Claim, ClaimKind, ClaimStatus
