@@ -17,9 +17,11 @@ import pytest
 from django.apps import apps
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ams.claims.models import Claim, ClaimKind
 from ams.core.tenancy import TenantModel, team_scope
 from ams.teams.access import TeamAccess
 from ams.teams.models import Invitation, Membership, Role
@@ -77,7 +79,24 @@ def _team_objects(p: Personas) -> None:
     invitation_create(
         team=p.team, actor=_membership(p, p.owner), email="invitee@example.test", role=Role.MEMBER
     )
-    make_connection(p.team)
+    connection = make_connection(p.team)
+    with team_scope(p.team.id):
+        now = timezone.now()
+        Claim.objects.create(
+            team=p.team,
+            connection=connection,
+            kind=ClaimKind.WAREHOUSE_LOST,
+            key="X00PROBE01|1|probe",
+            marketplace_id="ATVPDKIKX0DER",
+            quantity=1,
+            occurred_at=now,
+            opens_on=now.date(),
+            deadline=now.date(),
+            currency="USD",
+            estimate=0,
+            detected_at=now,
+            checked_at=now,
+        )
 
 
 def _membership(p: Personas, user: Any) -> Membership:

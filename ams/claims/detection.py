@@ -9,7 +9,9 @@ keeps the cases and their statuses.
   (reason M) and damages (E) in time order; a unit found again (F) settles the oldest lost unit
   still open before it, a ``Lost_Warehouse`` / ``Damaged_Warehouse`` reimbursement the oldest
   open unit of its kind (then of either kind). What is left of a loss once
-  ``policy.WAREHOUSE_SETTLING_DAYS`` have passed is a case, one per ledger row.
+  ``policy.WAREHOUSE_SETTLING_DAYS`` have passed is a case, one per ledger row. A unit is
+  valued at what Amazon last paid for a lost unit of the SKU, else its average sale price, else
+  its listing's price.
 * **Refunded, never returned.** An FBA order line refunded before the claim window opened
   (``policy.RETURN_WINDOWS``) whose refunded units are neither in the customer returns report
   nor reimbursed for that order. Only refunds since the returns report has been read
@@ -27,7 +29,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ams.claims import policy
+from ams.catalog import selectors as catalog
 from ams.claims.models import ClaimKind
+from ams.core.marketplaces import currency as currency_of
 from ams.finance import selectors as finance
 from ams.finance.models import Reimbursement
 from ams.inventory import selectors as inventory
@@ -192,7 +196,9 @@ def _warehouse(
                 continue
             row = loss.row
             value = unit_values.get((marketplace_id, row.sku))
-            currency, unit, basis = value if value else ("", Decimal(0), "no price known yet")
+            currency, unit, basis = (
+                value if value else (currency_of(marketplace_id), Decimal(0), "no price known yet")
+            )
             found.append(
                 FoundClaim(
                     kind=loss.kind,
@@ -244,6 +250,17 @@ def _unit_values(
                 currency,
                 price,
                 f"{price} {currency} a unit, the average sale price (Amazon pays the "
+                "manufacturing cost, usually less)",
+            ),
+        )
+    listed = catalog.listing_prices(team, connection_id=connection_id, skus=skus)
+    for (marketplace_id, sku), (currency, price) in listed.items():
+        values.setdefault(
+            (marketplace_id, sku),
+            (
+                currency,
+                price,
+                f"{price} {currency} a unit, the listing's price (Amazon pays the "
                 "manufacturing cost, usually less)",
             ),
         )

@@ -60,8 +60,8 @@ def _claim_or_404(request: TeamRequest, pk: int) -> Claim:
 
 @team_view(read=Role.VIEWER)
 @require_GET
-def claim_detail(request: TeamRequest, pk: int) -> HttpResponse:
-    claim = _claim_or_404(request, pk)
+def claim_detail(request: TeamRequest, claim_id: int) -> HttpResponse:
+    claim = _claim_or_404(request, claim_id)
     today = timezone.localdate()
     return render(
         request,
@@ -80,8 +80,8 @@ def claim_detail(request: TeamRequest, pk: int) -> HttpResponse:
 
 @team_view(read=Role.VIEWER, write=Role.MEMBER)
 @require_POST
-def claim_status(request: TeamRequest, pk: int) -> HttpResponse:
-    claim = _claim_or_404(request, pk)
+def claim_status(request: TeamRequest, claim_id: int) -> HttpResponse:
+    claim = _claim_or_404(request, claim_id)
     form = ClaimStatusForm(request.POST)
     if not form.is_valid():
         today = timezone.localdate()

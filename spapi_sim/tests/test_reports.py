@@ -91,6 +91,7 @@ README_COLUMNS = {
     C.FBA_PLANNING: ["snapshot-date", "sku", "available", "units-shipped-t30", "inbound-quantity"],
     C.RESTOCK: ["Merchant SKU", "Available", "Inbound", "Recommended replenishment qty"],
     C.LEDGER_DETAIL: ["Date", "MSKU", "EventType", "Quantity", "Disposition", "Country"],
+    C.CUSTOMER_RETURNS: ["return-date", "order-id", "sku", "fnsku", "quantity", "detailed-disposition"],
     C.REIMBURSEMENTS: [
         "approval-date",
         "reimbursement-id",
@@ -121,6 +122,8 @@ def test_the_columns_are_the_readme_lists():
     documented = load_json(amazon_data() / "documented_columns.json")
     assert documented[C.SETTLEMENT_V2] == list(C.COLUMNS[C.SETTLEMENT_V2])
     assert documented[C.MERCHANT_LISTINGS] == list(C.COLUMNS[C.MERCHANT_LISTINGS])
+    assert documented[C.CUSTOMER_RETURNS] == list(C.COLUMNS[C.CUSTOMER_RETURNS])
+    assert documented[C.REIMBURSEMENTS] == list(C.COLUMNS[C.REIMBURSEMENTS])
 
 
 def test_order_report_rows_match_the_orders_api(api: Api):
