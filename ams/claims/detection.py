@@ -28,8 +28,8 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from ams.claims import policy
 from ams.catalog import selectors as catalog
+from ams.claims import policy
 from ams.claims.models import ClaimKind
 from ams.core.marketplaces import currency as currency_of
 from ams.finance import selectors as finance

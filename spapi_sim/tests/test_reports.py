@@ -91,7 +91,14 @@ README_COLUMNS = {
     C.FBA_PLANNING: ["snapshot-date", "sku", "available", "units-shipped-t30", "inbound-quantity"],
     C.RESTOCK: ["Merchant SKU", "Available", "Inbound", "Recommended replenishment qty"],
     C.LEDGER_DETAIL: ["Date", "MSKU", "EventType", "Quantity", "Disposition", "Country"],
-    C.CUSTOMER_RETURNS: ["return-date", "order-id", "sku", "fnsku", "quantity", "detailed-disposition"],
+    C.CUSTOMER_RETURNS: [
+        "return-date",
+        "order-id",
+        "sku",
+        "fnsku",
+        "quantity",
+        "detailed-disposition",
+    ],
     C.REIMBURSEMENTS: [
         "approval-date",
         "reimbursement-id",

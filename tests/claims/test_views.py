@@ -62,9 +62,10 @@ def test_the_list_is_sorted_by_deadline_with_days_left(personas: Personas, cases
     # Lost 35 days ago: 25 days left of 60; refunded 70 days ago: 50 left of 120.
     assert lost.deadline < unreturned.deadline
     assert page.index(f'data-key="{lost.key}"') < page.index(f'data-key="{unreturned.key}"')
-    assert "X00LOST001" in page and "111-7654321-7654321" in page
+    assert "X00LOST001" in page
+    assert "111-7654321-7654321" in page
     assert "24.99 USD" in page
-    assert 'href="/t/{}/claims/"'.format(personas.team.slug) in page  # the navigation links it
+    assert f'href="/t/{personas.team.slug}/claims/"' in page  # the navigation links it
 
 
 def test_the_case_page_shows_the_evidence_and_a_text_with_amazons_ids(personas: Personas, cases):
@@ -159,7 +160,8 @@ def test_an_outsider_sees_nothing(personas: Personas, cases):
     )
     assert response.status_code == 404
     own = outsider.get(reverse("claims", args=[personas.outsider_team.slug])).content.decode()
-    assert "X00LOST001" not in own and "111-7654321-7654321" not in own
+    assert "X00LOST001" not in own
+    assert "111-7654321-7654321" not in own
     with team_scope(personas.team.id):
         lost.refresh_from_db()
     assert lost.status == ClaimStatus.OPEN
