@@ -45,6 +45,8 @@ def case_text(claim: Claim) -> str:
             "reimbursement policy (fulfilment centre operations claim).",
         ]
         return "\n".join(lines)
+    if claim.kind == ClaimKind.FEE_TIER_CHANGE:
+        return _fee_text(claim, where)
     orders = _fields(claim, "Order")
     refunds = _fields(claim, "Refund")
     order = orders[0] if orders else {}
@@ -85,3 +87,28 @@ def case_text(claim: Claim) -> str:
         "Please reimburse the amount refunded above what the customer paid.",
     ]
     return "\n".join(head + lines + tail)
+
+
+def _fee_text(claim: Claim, where: str) -> str:
+    fees = _fields(claim, "FBA fulfilment fee")
+    before, after = [*fees, {}, {}][:2]
+    return "\n".join(
+        [
+            f"Reimbursement request: FBA fulfilment fee charged above the product's size tier, {where}.",
+            "",
+            f"SKU: {claim.sku}" + (f", FNSKU: {claim.fnsku}" if claim.fnsku else ""),
+            f"Fee per unit before: {before.get('fee-per-unit', '')} {claim.currency} "
+            f"(last on order {before.get('order-id', '')}, "
+            f"{str(before.get('posted-date', ''))[:10]}).",
+            f"Fee per unit since {str(after.get('posted-date', ''))[:10]}: "
+            f"{after.get('fee-per-unit', '')} {claim.currency} "
+            f"(first on order {after.get('order-id', '')}).",
+            "The product's weight and dimensions have not changed; photos of its measurements "
+            "are attached.",
+            f"Units charged the higher fee in the last 90 days: {claim.quantity}; "
+            f"overcharge: {claim.estimate} {claim.currency}.",
+            "",
+            "Please re-measure the item and refund the difference under the FBA fees "
+            "reimbursement policy (weight and dimensions).",
+        ]
+    )

@@ -18,6 +18,12 @@ keeps the cases and their statuses.
   (``evidence_since``) are judged: for older ones AMS cannot know whether the unit came back.
 * **Refund above the amount paid.** An FBA order line whose refunds (principal, tax, shipping,
   less promotions) add up to more than the customer paid for it.
+* **FBA fee above the size tier.** Per marketplace and SKU, the FBA fulfilment fee per unit of
+  each shipment (the charge over the order line's units) in time order: when the latest change
+  is a rise after at least ``FEE_STEADY_SHIPMENTS`` shipments at one fee, and at least
+  ``FEE_RAISED_SHIPMENTS`` have paid the new one, the difference on the units shipped in the
+  last ``policy.FEE_CLAIM_DAYS`` is a case. AMS does not see the measurements Amazon used: the
+  case asks the seller to check that the product did not change before filing.
 """
 
 from __future__ import annotations
@@ -47,6 +53,11 @@ DAMAGED_REASONS = frozenset({"Damaged_Warehouse"})
 UNIT_VALUE_REASONS = LOST_REASONS | DAMAGED_REASONS | {"Lost_Inbound", "Damaged_Inbound"}
 # Sales over this window price a lost unit when Amazon has never reimbursed one of the SKU.
 PRICE_HISTORY_DAYS = 365
+# A fee rise counts against a fee steady over this many shipments, and once it has held for
+# this many; fees older than FEE_HISTORY_DAYS are not read.
+FEE_STEADY_SHIPMENTS = 3
+FEE_RAISED_SHIPMENTS = 2
+FEE_HISTORY_DAYS = 365
 
 
 @dataclass
@@ -82,6 +93,7 @@ def detect(
         if evidence_since is not None
         else []
     )
+    found.extend(_fee_rises(team, connection_id=connection_id, now=now))
     found.extend(
         _refunds(
             team,
@@ -401,6 +413,103 @@ def _refunds(
                         },
                     },
                     *(_reimbursement_evidence(r) for r in paid_back),
+                ],
+            )
+        )
+    return found
+
+
+# --- FBA fee above the size tier ---------------------------------------------------------------
+
+
+def _fee_evidence(label: str, fee: finance.FeeCharge, units: int, count: int) -> dict[str, Any]:
+    return {
+        "source": f"FBA fulfilment fee, {label} (Finances API)",
+        "date": fee.posted_at.isoformat(),
+        "fields": {
+            "order-id": fee.order_id,
+            "sku": fee.sku,
+            "posted-date": fee.posted_at.isoformat(),
+            "fee-per-unit": str((fee.amount / units).quantize(CENT)),
+            "currency": fee.currency,
+            "shipments-at-this-fee": count,
+        },
+    }
+
+
+def _fee_rises(team: Team, *, connection_id: int, now: datetime) -> list[FoundClaim]:
+    fees = finance.fulfilment_fees(
+        team, connection_id=connection_id, since=now - timedelta(days=FEE_HISTORY_DAYS)
+    )
+    lines = orders.lines_of_orders(
+        team, connection_id=connection_id, order_ids={f.order_id for f in fees}
+    )
+    known_fnskus = inventory.fnskus(team, connection_id=connection_id)
+    # Per (marketplace, SKU): (fee, units, fee per unit), oldest first.
+    series: dict[tuple[str, str], list[tuple[finance.FeeCharge, int, Decimal]]] = defaultdict(list)
+    for fee in fees:
+        line = lines.get((fee.order_id, fee.sku))
+        if line is None or line.quantity <= 0:
+            continue
+        per_unit = (fee.amount / line.quantity).quantize(CENT, ROUND_HALF_UP)
+        series[(fee.marketplace_id, fee.sku)].append((fee, line.quantity, per_unit))
+    claimable_from = now - timedelta(days=policy.FEE_CLAIM_DAYS)
+    found: list[FoundClaim] = []
+    for (marketplace_id, sku), shipments in series.items():
+        change = next(
+            (i for i in range(len(shipments) - 1, 0, -1) if shipments[i][2] != shipments[i - 1][2]),
+            None,
+        )
+        if change is None:
+            continue
+        old, new = shipments[change - 1][2], shipments[change][2]
+        steady = change
+        while steady > 0 and shipments[steady - 1][2] == old:
+            steady -= 1
+        raised = shipments[change:]
+        if (
+            new <= old
+            or change - steady < FEE_STEADY_SHIPMENTS
+            or len(raised) < FEE_RAISED_SHIPMENTS
+        ):
+            continue
+        claimable = [s for s in raised if s[0].posted_at >= claimable_from]
+        if not claimable:
+            continue
+        units = sum(s[1] for s in claimable)
+        first, last_old = raised[0][0], shipments[change - 1]
+        found.append(
+            FoundClaim(
+                kind=ClaimKind.FEE_TIER_CHANGE,
+                key=f"{sku}|{first.posted_at.isoformat()}",
+                marketplace_id=marketplace_id,
+                sku=sku,
+                fnsku=known_fnskus.get((marketplace_id, sku), ""),
+                order_id=first.order_id,
+                reference_id="",
+                quantity=units,
+                occurred_at=claimable[0][0].posted_at,
+                currency=first.currency,
+                estimate=(new - old) * units,
+                estimate_basis=(
+                    f"{new - old} {first.currency} a unit ({old} before, {new} since "
+                    f"{first.posted_at.date().isoformat()}) on {units} unit(s) shipped in the "
+                    f"last {policy.FEE_CLAIM_DAYS} days"
+                ),
+                evidence=[
+                    _fee_evidence("before the rise", last_old[0], last_old[1], change - steady),
+                    _fee_evidence("first at the higher fee", first, raised[0][1], len(raised)),
+                    {
+                        "source": "Product measurements",
+                        "date": now.isoformat(),
+                        "fields": {
+                            "note": (
+                                "AMS does not see the weight and dimensions Amazon used: check "
+                                "them against the product's before filing (Amazon asks for "
+                                "photos of the product on a scale and beside a ruler)."
+                            ),
+                        },
+                    },
                 ],
             )
         )

@@ -16,6 +16,7 @@ class ClaimKind(models.TextChoices):
     WAREHOUSE_DAMAGED = "warehouse_damaged", "Damaged in a fulfilment centre"
     RETURN_NOT_RECEIVED = "return_not_received", "Refunded, never returned"
     REFUND_OVER_PAID = "refund_over_paid", "Refund above the amount paid"
+    FEE_TIER_CHANGE = "fee_tier_change", "FBA fee above the size tier"
 
 
 class ClaimStatus(models.TextChoices):

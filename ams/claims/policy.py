@@ -14,6 +14,11 @@ return claims"; docs/claims.md quotes them):
 A refund larger than what the customer paid is filed the same way as a customer return claim,
 so it uses that window.
 
+An FBA fee charged on the wrong weight or dimensions (Seller Central help, "FBA fees
+reimbursement policy: Weight and dimensions"): "you must submit your request within 90 days of
+the date the fee was charged". Each charge has its own 90 days; a case counts from the oldest
+charge still inside them.
+
 AMS's own rule, not Amazon's: a unit reported lost or damaged is shown as a case only after
 ``WAREHOUSE_SETTLING_DAYS``, by when Amazon has reimbursed or found most of them by itself
 (it reimburses lost units proactively since November 2024); that still leaves 30 days to file.
@@ -27,6 +32,7 @@ from datetime import date, timedelta
 from ams.claims.models import ClaimKind
 
 WAREHOUSE_CLAIM_DAYS = 60
+FEE_CLAIM_DAYS = 90
 WAREHOUSE_SETTLING_DAYS = 30
 
 
@@ -57,6 +63,8 @@ def window(kind: str, region: str, occurred: date) -> Window:
     """When a claim of ``kind`` can be filed, counted from the day of its event."""
     if kind in (ClaimKind.WAREHOUSE_LOST, ClaimKind.WAREHOUSE_DAMAGED):
         return Window(occurred, occurred + timedelta(days=WAREHOUSE_CLAIM_DAYS))
+    if kind == ClaimKind.FEE_TIER_CHANGE:
+        return Window(occurred, occurred + timedelta(days=FEE_CLAIM_DAYS))
     returns = return_window(region)
     return Window(
         occurred + timedelta(days=returns.opens_after_days),

@@ -20,6 +20,10 @@ SETTLED = {
     ClaimKind.WAREHOUSE_DAMAGED: "Amazon's reports now show the units reimbursed.",
     ClaimKind.RETURN_NOT_RECEIVED: "Amazon's reports now show the units returned or reimbursed.",
     ClaimKind.REFUND_OVER_PAID: "The refunds no longer exceed what the customer paid.",
+    ClaimKind.FEE_TIER_CHANGE: (
+        "The fee is back to what it was, or no charge at the higher fee is left within Amazon's "
+        "90 days."
+    ),
 }
 # Statuses the seller sets; RESOLVED is detection's.
 SELLER_STATUSES = (ClaimStatus.OPEN, ClaimStatus.FILED, ClaimStatus.RECEIVED)

@@ -5,5 +5,4 @@ from ams.claims import views
 urlpatterns = [
     path("", views.claim_list, name="claims"),
     path("<int:claim_id>/", views.claim_detail, name="claim_detail"),
-    path("<int:claim_id>/status/", views.claim_status, name="claim_status"),
 ]

@@ -8,7 +8,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from ams.claims import selectors, services
 from ams.claims.case_text import case_text
@@ -58,10 +58,9 @@ def _claim_or_404(request: TeamRequest, pk: int) -> Claim:
     return claim
 
 
-@team_view(read=Role.VIEWER)
-@require_GET
-def claim_detail(request: TeamRequest, claim_id: int) -> HttpResponse:
-    claim = _claim_or_404(request, claim_id)
+def _claim_page(
+    request: TeamRequest, claim: Claim, form: ClaimStatusForm, *, status: int = 200
+) -> HttpResponse:
     today = timezone.localdate()
     return render(
         request,
@@ -71,34 +70,25 @@ def claim_detail(request: TeamRequest, claim_id: int) -> HttpResponse:
             "days_left": _days_left(claim, today.toordinal()),
             "not_yet": claim.opens_on > today,
             "text": case_text(claim),
-            "form": ClaimStatusForm(initial={"status": claim.status, "case_id": claim.case_id}),
+            "form": form,
             "can_edit": request.membership.role_enum.at_least(Role.MEMBER),
             "resolved": claim.status == ClaimStatus.RESOLVED,
         },
+        status=status,
     )
 
 
 @team_view(read=Role.VIEWER, write=Role.MEMBER)
-@require_POST
-def claim_status(request: TeamRequest, claim_id: int) -> HttpResponse:
+@require_http_methods(["GET", "POST"])
+def claim_detail(request: TeamRequest, claim_id: int) -> HttpResponse:
+    """The case, its evidence and the text for Seller Central; a POST sets its status."""
     claim = _claim_or_404(request, claim_id)
+    if request.method != "POST":
+        initial = {"status": claim.status, "case_id": claim.case_id}
+        return _claim_page(request, claim, ClaimStatusForm(initial=initial))
     form = ClaimStatusForm(request.POST)
     if not form.is_valid():
-        today = timezone.localdate()
-        return render(
-            request,
-            "claims/claim.html",
-            {
-                "claim": claim,
-                "days_left": _days_left(claim, today.toordinal()),
-                "not_yet": claim.opens_on > today,
-                "text": case_text(claim),
-                "form": form,
-                "can_edit": True,
-                "resolved": claim.status == ClaimStatus.RESOLVED,
-            },
-            status=400,
-        )
+        return _claim_page(request, claim, form, status=400)
     claim = services.claim_mark(
         team=request.team,
         claim=claim,

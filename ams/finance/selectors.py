@@ -747,3 +747,59 @@ def refunded_lines(team: Team, *, connection_id: int) -> list[RefundedLine]:
         if charge.transaction_id not in line.transaction_ids:
             line.transaction_ids.append(charge.transaction_id)
     return list(lines.values())
+
+
+# Amazon's FBA fulfilment fee per unit, as the finances sync files it.
+FBA_FEE = "FBAPerUnitFulfillmentFee"
+
+
+class FeeCharge(NamedTuple):
+    """The FBA fulfilment fee of one SKU on one shipment (positive: what Amazon charged)."""
+
+    marketplace_id: str
+    sku: str
+    order_id: str
+    posted_at: datetime
+    currency: str
+    amount: Decimal
+
+
+def fulfilment_fees(team: Team, *, connection_id: int, since: datetime) -> list[FeeCharge]:
+    """The FBA fulfilment fees of the shipments posted since ``since``, one per order and SKU,
+    oldest first."""
+    shipments = {
+        t.transaction_id: t
+        for t in Transaction.objects.filter(
+            team=team,
+            connection_id=connection_id,
+            transaction_type="Shipment",
+            posted_at__gte=since,
+        ).only("transaction_id", "order_id", "posted_at", "marketplace_id", "currency")
+    }
+    totals: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for transaction_id, sku, amount in (
+        Charge.objects.filter(
+            team=team,
+            connection_id=connection_id,
+            kind=FEE_KIND,
+            description=FBA_FEE,
+            posted_at__gte=since,
+        )
+        .exclude(sku="")
+        .values_list("transaction_id", "sku", "amount")
+    ):
+        if transaction_id in shipments:
+            totals[(transaction_id, sku)] -= amount
+    fees = [
+        FeeCharge(
+            shipments[transaction_id].marketplace_id,
+            sku,
+            shipments[transaction_id].order_id,
+            shipments[transaction_id].posted_at,
+            shipments[transaction_id].currency,
+            amount,
+        )
+        for (transaction_id, sku), amount in totals.items()
+    ]
+    fees.sort(key=lambda f: (f.posted_at, f.order_id, f.sku))
+    return fees

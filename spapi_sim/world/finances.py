@@ -13,7 +13,7 @@ from decimal import Decimal
 from spapi_sim import ids
 from spapi_sim.marketplaces import Marketplace
 from spapi_sim.money import ZERO, q
-from spapi_sim.world.catalog import Product
+from spapi_sim.world.catalog import SIZE_TIERS, Product
 from spapi_sim.world.history import DAY, INCIDENT_LOST, OUTCOME_REIMBURSED, Incident
 from spapi_sim.world.orders import OrderBook, OrderView
 
@@ -99,6 +99,8 @@ class Ledger:
         # The first period starts before the history does, so every event has a settlement.
         self._offset = (settlement_offset_days - SETTLEMENT_DAYS) * DAY
         self.summaries: dict[tuple[str, int], SettlementSummary] = {}
+        # SKU index → the day from which Amazon charges it the wrong fee (plan_fee_jumps).
+        self.fee_jumps: dict[int, int] = {}
         self.day_cache: dict[int, dict[str, MarketDay]] = {}
         self._recent_days: OrderedDict[int, list[FinanceEvent]] = OrderedDict()
         self._cache_lock = threading.Lock()
@@ -111,6 +113,29 @@ class Ledger:
             )
             for mi in range(len(self.history.marketplaces))
         ]
+
+    # -- fees -----------------------------------------------------------------------------
+
+    def plan_fee_jumps(self, history_days: int) -> None:
+        """A planted case: for one FBA SKU in ten (not of the largest tier), from a day in the
+        last two thirds of the history, Amazon charges the next size tier's fulfilment fee
+        though the product did not change."""
+        r = ids.rng(self.seed, "fee-jumps", self.seller_index)
+        first = max(1, history_days // 3)
+        last = max(first, history_days - 10)
+        for p in self.history.products:
+            if p.channel != "AFN" or p.size_tier >= len(SIZE_TIERS) - 1:
+                continue
+            day = r.randint(first, last)
+            if r.random() < 0.1:
+                self.fee_jumps[p.index] = day
+
+    def fba_fee_at(self, product: Product, m: Marketplace, second: int) -> Decimal:
+        """The FBA fee per unit Amazon charges for a unit shipped at ``second``."""
+        jump = self.fee_jumps.get(product.index)
+        if jump is not None and second >= jump * DAY:
+            return q(SIZE_TIERS[product.size_tier + 1][1] * m.fx, m.currency)
+        return product.fba_fee(m)
 
     # -- events ---------------------------------------------------------------------------
 
@@ -144,7 +169,9 @@ class Ledger:
             if order.channel == "AFN":
                 charges.append(
                     Charge(
-                        ITEM_FEES, "FBAPerUnitFulfillmentFee", -ln.product.fba_fee(m) * ln.quantity
+                        ITEM_FEES,
+                        "FBAPerUnitFulfillmentFee",
+                        -self.fba_fee_at(ln.product, m, order.ship_second) * ln.quantity,
                     )
                 )
             items.append(

@@ -175,3 +175,48 @@ def customer_return(
             license_plate=f"LPN{next(_ids):09d}",
             synced_at=timezone.now(),
         )
+
+
+def shipment_fee(
+    connection: SellerConnection,
+    *,
+    order_id: str,
+    at: datetime,
+    fee_per_unit: Decimal,
+    quantity: int = 1,
+    sku: str = "SKU-1",
+) -> Transaction:
+    """A shipped FBA order line and its Shipment transaction with the FBA fee charged on it."""
+    order_line(
+        connection, order_id=order_id, at=at, price=Decimal("20.00"), quantity=quantity, sku=sku
+    )
+    transaction_id = f"T{next(_ids):020d}"
+    with team_scope(connection.team_id):
+        made = Transaction.objects.create(
+            team_id=connection.team_id,
+            connection=connection,
+            transaction_id=transaction_id,
+            transaction_type="Shipment",
+            status="RELEASED",
+            posted_at=at,
+            marketplace_id=US,
+            currency="USD",
+            total_amount=-fee_per_unit * quantity,
+            order_id=order_id,
+            synced_at=timezone.now(),
+        )
+        Charge.objects.create(
+            team_id=connection.team_id,
+            connection=connection,
+            transaction_id=transaction_id,
+            position=0,
+            posted_at=at,
+            sku=sku,
+            category="Expenses",
+            kind="AmazonFees",
+            description="FBAPerUnitFulfillmentFee",
+            amount=-fee_per_unit * quantity,
+            currency="USD",
+            synced_at=timezone.now(),
+        )
+    return made

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from ams.claims import policy
+from ams.claims.case_text import case_text
 from ams.claims.models import Claim, ClaimKind, ClaimStatus
 from ams.claims.services import claim_mark, claims_refresh
 from ams.core.marketplaces import zone
@@ -252,3 +253,60 @@ def test_an_outsider_team_sees_none_of_the_cases(personas: Personas):
         assert Claim.objects.count() == 1
     with team_scope(personas.outsider_team.id):
         assert Claim.objects.count() == 0
+
+
+def test_an_fba_fee_that_rose_and_stayed_is_a_case_for_its_last_90_days(personas: Personas):
+    conn = make_connection(personas.team)
+    now = _now()
+    day = timedelta(days=1)
+    small, large = Decimal("3.22"), Decimal("4.75")
+    # Steady at the small tier's fee, then the next tier's from 100 days ago.
+    for n, (ago, fee, units) in enumerate(
+        [
+            (130, small, 1),
+            (120, small, 2),
+            (110, small, 1),
+            (100, large, 1),
+            (60, large, 2),
+            (20, large, 1),
+        ]
+    ):
+        ev.shipment_fee(
+            conn,
+            order_id=f"111-F{n}",
+            at=now - ago * day,
+            fee_per_unit=fee,
+            quantity=units,
+            sku="SKU-F",
+        )
+    # One higher charge only: not yet a rise that holds.
+    for n, (ago, fee) in enumerate([(50, small), (40, small), (30, small), (10, large)]):
+        ev.shipment_fee(
+            conn, order_id=f"111-G{n}", at=now - ago * day, fee_per_unit=fee, sku="SKU-G"
+        )
+    # A fee that fell: nothing to claim.
+    for n, (ago, fee) in enumerate(
+        [(50, large), (40, large), (30, large), (20, small), (10, small)]
+    ):
+        ev.shipment_fee(
+            conn, order_id=f"111-H{n}", at=now - ago * day, fee_per_unit=fee, sku="SKU-H"
+        )
+
+    _refresh(personas, conn)
+    found = _claims(personas.team.id)
+    assert set(found) == {(ClaimKind.FEE_TIER_CHANGE, "SKU-F")}
+    claim = found[(ClaimKind.FEE_TIER_CHANGE, "SKU-F")]
+    # Within Amazon's 90 days: the shipments of 60 and 20 days ago, 3 units.
+    assert (claim.quantity, claim.estimate) == (3, Decimal("4.59"))
+    assert claim.order_id == "111-F3"  # the first shipment at the higher fee
+    assert claim.deadline == _local(now - 60 * day) + timedelta(days=policy.FEE_CLAIM_DAYS)
+    text = case_text(claim)
+    for fact in ("SKU: SKU-F", "3.22 USD", "4.75 USD", "order 111-F2", "order 111-F3", "4.59 USD"):
+        assert fact in text, fact
+
+    # The fee falls back: the case settles itself.
+    ev.shipment_fee(conn, order_id="111-F9", at=now + day, fee_per_unit=small, sku="SKU-F")
+    _refresh(personas, conn, now=now + 2 * day)
+    assert _claims(personas.team.id)[(ClaimKind.FEE_TIER_CHANGE, "SKU-F")].status == (
+        ClaimStatus.RESOLVED
+    )

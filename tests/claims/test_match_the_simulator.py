@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from ams.amazon.models import SellerConnection
-from ams.claims import policy
+from ams.claims import detection, policy
 from ams.claims.models import Claim, ClaimKind, ClaimStatus
 from ams.claims.services import claims_refresh
 from ams.core.marketplaces import zone
@@ -56,6 +56,8 @@ def connection(
 def _identity(kind: str, marketplace_id: str, sku: str, fnsku: str, reference: str, order: str):
     if kind in WAREHOUSE:
         return (kind, marketplace_id, fnsku, reference)
+    if kind == ClaimKind.FEE_TIER_CHANGE:
+        return (kind, marketplace_id, sku, "")
     return (kind, marketplace_id, sku, order)
 
 
@@ -100,6 +102,11 @@ def test_detection_finds_every_planted_case_and_nothing_else(
             continue  # Amazon may still settle it by itself
         if case["kind"] == ClaimKind.RETURN_NOT_RECEIVED and happened + opens_after > as_of:
             continue  # the customer may still send it back
+        if case["kind"] == ClaimKind.FEE_TIER_CHANGE and (
+            case["shipments_before"] < detection.FEE_STEADY_SHIPMENTS
+            or case["shipments_after"] < detection.FEE_RAISED_SHIPMENTS
+        ):
+            continue  # too few shipments to tell a rise from the fee before it
         key = _identity(
             case["kind"],
             case["marketplace_id"],
@@ -115,6 +122,7 @@ def test_detection_finds_every_planted_case_and_nothing_else(
         ClaimKind.WAREHOUSE_DAMAGED,
         ClaimKind.RETURN_NOT_RECEIVED,
         ClaimKind.REFUND_OVER_PAID,
+        ClaimKind.FEE_TIER_CHANGE,
     }, "the simulated history has every kind of case"
 
     with team_scope(team_id):
@@ -133,6 +141,8 @@ def test_detection_finds_every_planted_case_and_nothing_else(
         claim = found[key]
         assert claim.quantity == case["quantity"], key
         assert claim.currency == case["currency"], key
+        if claim.kind == ClaimKind.FEE_TIER_CHANGE:
+            assert claim.order_id == case["order_id"], key  # the first shipment at the new fee
         if claim.kind not in WAREHOUSE or (claim.marketplace_id, claim.sku) in valued:
             assert claim.estimate == Decimal(case["amount"]), key
         else:

@@ -105,7 +105,7 @@ def test_the_case_page_shows_the_evidence_and_a_text_with_amazons_ids(personas: 
 @pytest.mark.parametrize("persona", ["member", "admin", "owner"])
 def test_members_and_above_mark_a_case_filed_then_received(personas: Personas, cases, persona):
     lost = cases[ClaimKind.WAREHOUSE_LOST]
-    url = reverse("claim_status", args=[personas.team.slug, lost.pk])
+    url = reverse("claim_detail", args=[personas.team.slug, lost.pk])
     client = _client(getattr(personas, persona))
     response = client.post(url, {"status": "filed", "case_id": "17234567890"})
     assert response.status_code == 302
@@ -128,7 +128,7 @@ def test_members_and_above_mark_a_case_filed_then_received(personas: Personas, c
 
 def test_a_viewer_cannot_change_a_status_and_bad_input_changes_nothing(personas: Personas, cases):
     lost = cases[ClaimKind.WAREHOUSE_LOST]
-    url = reverse("claim_status", args=[personas.team.slug, lost.pk])
+    url = reverse("claim_detail", args=[personas.team.slug, lost.pk])
     assert _client(personas.viewer).post(url, {"status": "filed"}).status_code == 403
     member = _client(personas.member)
     # Only the seller's statuses; "settled by Amazon" is detection's to set.
@@ -156,7 +156,7 @@ def test_an_outsider_sees_nothing(personas: Personas, cases):
         == 404
     )
     response = outsider.post(
-        reverse("claim_status", args=[personas.outsider_team.slug, lost.pk]), {"status": "filed"}
+        reverse("claim_detail", args=[personas.outsider_team.slug, lost.pk]), {"status": "filed"}
     )
     assert response.status_code == 404
     own = outsider.get(reverse("claims", args=[personas.outsider_team.slug])).content.decode()
