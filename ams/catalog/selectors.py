@@ -86,4 +86,5 @@ def listing_prices(
         for marketplace_id, sku, currency, price in Listing.objects.filter(
             team=team, connection_id=connection_id, sku__in=list(skus), price__isnull=False
         ).values_list("marketplace_id", "sku", "currency", "price")
+        if price is not None
     }
