@@ -6,20 +6,20 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from ams.claims.models import Claim, ClaimStatus
 from ams.teams.models import Team
 
-ACTIVE = (ClaimStatus.OPEN, ClaimStatus.FILED)
 
-
-def claims(team: Team, *, show: str = "active") -> QuerySet[Claim]:
-    """The team's cases, soonest deadline first: those still to file or filed (``active``), or
-    every case (``all``)."""
+def claims(team: Team, *, today: date, show: str = "active") -> QuerySet[Claim]:
+    """The team's cases, soonest deadline first: those still to file before their deadline and
+    those filed (``active``), or every case (``all``: settled, received and expired too)."""
     qs = Claim.objects.filter(team=team)
     if show != "all":
-        qs = qs.filter(status__in=ACTIVE)
+        qs = qs.filter(
+            Q(status=ClaimStatus.FILED) | Q(status=ClaimStatus.OPEN, deadline__gte=today)
+        )
     return qs.order_by("deadline", "occurred_at", "id")
 
 

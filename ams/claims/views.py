@@ -32,9 +32,9 @@ def claim_list(request: TeamRequest) -> HttpResponse:
     form = ClaimListForm(request.GET)
     show = (form.cleaned_data.get("show") if form.is_valid() else "") or "active"
     today = timezone.localdate()
-    page = CappedPaginator(selectors.claims(request.team, show=show), PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    page = CappedPaginator(
+        selectors.claims(request.team, today=today, show=show), PER_PAGE
+    ).get_page(request.GET.get("page"))
     rows = [(claim, _days_left(claim, today.toordinal())) for claim in page.object_list]
     return render(
         request,

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from ams.claims import policy
 from ams.claims.case_text import case_text
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _now() -> datetime:
-    return datetime.fromisoformat("2026-06-01T12:00:00+00:00")
+    return timezone.now().replace(microsecond=0)
 
 
 def _claims(team_id: int) -> dict[tuple[str, str], Claim]:

@@ -165,3 +165,26 @@ def test_an_outsider_sees_nothing(personas: Personas, cases):
     with team_scope(personas.team.id):
         lost.refresh_from_db()
     assert lost.status == ClaimStatus.OPEN
+
+
+def test_an_expired_case_leaves_the_list_but_stays_under_every_case(personas: Personas, cases):
+    conn = make_connection(personas.team)
+    ev.adjustment(
+        conn,
+        at=_now() - timedelta(days=100),
+        quantity=-1,
+        reason="E",
+        fnsku="X00EXPIRED",
+        sku="SKU-OLD",
+    )
+    _refresh(personas, conn)
+    client = _client(personas.viewer)
+    url = reverse("claims", args=[personas.team.slug])
+    page = client.get(url).content.decode()
+    assert "X00EXPIRED" not in page
+    assert "X00LOST001" in page
+    # What is left to file in time: the refund (the lost units have no price known yet).
+    assert "24.99 USD</strong> in 2 cases" in page
+    every = client.get(url + "?show=all").content.decode()
+    assert "X00EXPIRED" in every
+    assert "expired" in every
