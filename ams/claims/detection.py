@@ -175,8 +175,11 @@ def _warehouse(
     lost, damaged = ClaimKind.WAREHOUSE_LOST.value, ClaimKind.WAREHOUSE_DAMAGED.value
     # Per (marketplace, FNSKU): (instant, order within the instant, what happened).
     timeline: dict[tuple[str, str], list[tuple[datetime, int, Any]]] = defaultdict(list)
+    skus: set[str] = set()
     for row in inventory.warehouse_adjustments(team, connection_id=connection_id):
         key = (row.marketplace_id, row.fnsku)
+        if row.sku:
+            skus.add(row.sku)
         if row.reason == inventory.LEDGER_LOST and row.quantity < 0:
             timeline[key].append((row.happened_at, 0, _Loss(row, lost, -row.quantity)))
         elif row.reason == inventory.LEDGER_DAMAGED and row.quantity < 0:
@@ -188,7 +191,7 @@ def _warehouse(
             timeline[(reimbursement.marketplace_id, reimbursement.fnsku)].append(
                 (reimbursement.approved_at, 2, reimbursement)
             )
-    unit_values = _unit_values(team, connection_id=connection_id, paid=paid, now=now)
+    unit_values = _unit_values(team, connection_id=connection_id, paid=paid, skus=skus, now=now)
     due = now - timedelta(days=policy.WAREHOUSE_SETTLING_DAYS)
     found: list[FoundClaim] = []
     for (marketplace_id, fnsku), events in timeline.items():
@@ -232,7 +235,7 @@ def _warehouse(
 
 
 def _unit_values(
-    team: Team, *, connection_id: int, paid: list[Reimbursement], now: datetime
+    team: Team, *, connection_id: int, paid: list[Reimbursement], skus: set[str], now: datetime
 ) -> dict[tuple[str, str], tuple[str, Decimal, str]]:
     """What a lost unit of each SKU is worth, per (marketplace, SKU): the amount per unit of
     Amazon's latest reimbursement of a lost or damaged unit of it, else its average sale price
@@ -246,9 +249,6 @@ def _unit_values(
                 f"{row.amount_per_unit} {row.currency} a unit, as Amazon paid for this SKU on "
                 f"{row.approved_at.date().isoformat()}",
             )
-    skus = {
-        a.sku for a in inventory.warehouse_adjustments(team, connection_id=connection_id) if a.sku
-    }
     prices = orders.average_unit_prices(
         team,
         connection_id=connection_id,
@@ -345,7 +345,8 @@ def _refunds(
         price = line.item_price - (line.promotion_discount or 0)
         amount_paid = price + (line.shipping_price or 0) + (line.tax or 0)
         over = refund.sales - amount_paid
-        if over >= CENT:
+        # Without the order's tax AMS cannot tell a refund of the tax from one above the price.
+        if over >= CENT and line.tax is not None:
             found.append(
                 FoundClaim(
                     kind=ClaimKind.REFUND_OVER_PAID,
