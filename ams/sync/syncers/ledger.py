@@ -29,7 +29,7 @@ from ams.sync.syncers import reports
 LOOKBACK_DAYS = 150
 OVERLAP_DAYS = 3
 
-Converter = Callable[[str], Callable[[Mapping[str, str]], object]]
+Converter = Callable[[str], Callable[[Mapping[str, str]], Sequence[object] | None]]
 REPORTS: tuple[tuple[str, Sequence[str], Converter, bulk.Writer], ...] = (
     (
         parser.LEDGER_REPORT,
@@ -67,7 +67,7 @@ def run(ctx: SyncContext) -> str:
                     report_type,
                     report=report,
                     required=required,
-                    convert=converter(marketplace.marketplace_id),  # type: ignore[arg-type]
+                    convert=converter(marketplace.marketplace_id),
                     writer=writer,
                 )
             done += 1
