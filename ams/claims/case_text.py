@@ -13,7 +13,7 @@ LEDGER_REASONS = {"M": "misplaced (lost)", "E": "damaged in the fulfilment centr
 
 def _fields(claim: Claim, source_prefix: str) -> list[dict[str, Any]]:
     return [
-        e.get("fields") or {}
+        dict(e.get("fields") or [])
         for e in claim.evidence
         if str(e.get("source", "")).startswith(source_prefix)
     ]

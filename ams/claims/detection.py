@@ -60,6 +60,12 @@ FEE_RAISED_SHIPMENTS = 2
 FEE_HISTORY_DAYS = 365
 
 
+def _pairs(fields: dict[str, Any]) -> list[list[Any]]:
+    """An evidence row's fields as [name, value] pairs: in the order Amazon's report gives
+    them (a JSON object stored in PostgreSQL would lose it)."""
+    return [[name, value] for name, value in fields.items()]
+
+
 @dataclass
 class FoundClaim:
     kind: str
@@ -122,18 +128,20 @@ def _ledger_evidence(row: InventoryAdjustment) -> dict[str, Any]:
     return {
         "source": "Inventory ledger (GET_LEDGER_DETAIL_VIEW_DATA)",
         "date": row.happened_at.isoformat(),
-        "fields": {
-            "Date": row.happened_at.isoformat(),
-            "FNSKU": row.fnsku,
-            "MSKU": row.sku,
-            "EventType": "Adjustments",
-            "ReferenceID": row.reference_id,
-            "Quantity": row.quantity,
-            "FulfillmentCenter": row.fulfillment_center,
-            "Disposition": row.disposition,
-            "Reason": row.reason,
-            "Country": row.country,
-        },
+        "fields": _pairs(
+            {
+                "Date": row.happened_at.isoformat(),
+                "FNSKU": row.fnsku,
+                "MSKU": row.sku,
+                "EventType": "Adjustments",
+                "ReferenceID": row.reference_id,
+                "Quantity": row.quantity,
+                "FulfillmentCenter": row.fulfillment_center,
+                "Disposition": row.disposition,
+                "Reason": row.reason,
+                "Country": row.country,
+            }
+        ),
     }
 
 
@@ -141,17 +149,19 @@ def _reimbursement_evidence(row: Reimbursement) -> dict[str, Any]:
     return {
         "source": "Reimbursements report (GET_FBA_REIMBURSEMENTS_DATA)",
         "date": row.approved_at.isoformat(),
-        "fields": {
-            "approval-date": row.approved_at.isoformat(),
-            "reimbursement-id": row.reimbursement_id,
-            "amazon-order-id": row.order_id,
-            "reason": row.reason,
-            "sku": row.sku,
-            "fnsku": row.fnsku,
-            "currency-unit": row.currency,
-            "amount-total": str(row.amount_total) if row.amount_total is not None else "",
-            "quantity-reimbursed-total": row.quantity_total,
-        },
+        "fields": _pairs(
+            {
+                "approval-date": row.approved_at.isoformat(),
+                "reimbursement-id": row.reimbursement_id,
+                "amazon-order-id": row.order_id,
+                "reason": row.reason,
+                "sku": row.sku,
+                "fnsku": row.fnsku,
+                "currency-unit": row.currency,
+                "amount-total": str(row.amount_total) if row.amount_total is not None else "",
+                "quantity-reimbursed-total": row.quantity_total,
+            }
+        ),
     }
 
 
@@ -286,15 +296,17 @@ def _refund_evidence(line: finance.RefundedLine) -> dict[str, Any]:
     return {
         "source": "Refund transactions (Finances API)",
         "date": line.first_refund_at.isoformat(),
-        "fields": {
-            "order-id": line.order_id,
-            "sku": line.sku,
-            "refund-date": line.first_refund_at.isoformat(),
-            "refunded-principal": str(line.principal),
-            "refunded-total": str(line.sales),
-            "currency": line.currency,
-            "transaction-ids": ", ".join(line.transaction_ids),
-        },
+        "fields": _pairs(
+            {
+                "order-id": line.order_id,
+                "sku": line.sku,
+                "refund-date": line.first_refund_at.isoformat(),
+                "refunded-principal": str(line.principal),
+                "refunded-total": str(line.sales),
+                "currency": line.currency,
+                "transaction-ids": ", ".join(line.transaction_ids),
+            }
+        ),
     }
 
 
@@ -302,18 +314,20 @@ def _order_evidence(line: Any, paid: Decimal) -> dict[str, Any]:
     return {
         "source": "Order",
         "date": line.purchased_at.isoformat(),
-        "fields": {
-            "order-id": line.amazon_order_id,
-            "sku": line.sku,
-            "purchase-date": line.purchased_at.isoformat(),
-            "quantity": line.quantity,
-            "item-price": str(line.item_price),
-            "shipping-price": str(line.shipping_price or 0),
-            "tax": str(line.tax or 0),
-            "promotion-discount": str(line.promotion_discount or 0),
-            "paid": str(paid),
-            "currency": line.currency,
-        },
+        "fields": _pairs(
+            {
+                "order-id": line.amazon_order_id,
+                "sku": line.sku,
+                "purchase-date": line.purchased_at.isoformat(),
+                "quantity": line.quantity,
+                "item-price": str(line.item_price),
+                "shipping-price": str(line.shipping_price or 0),
+                "tax": str(line.tax or 0),
+                "promotion-discount": str(line.promotion_discount or 0),
+                "paid": str(paid),
+                "currency": line.currency,
+            }
+        ),
     }
 
 
@@ -406,12 +420,14 @@ def _refunds(
                     {
                         "source": "FBA customer returns (GET_FBA_FULFILLMENT_CUSTOMER_RETURNS_DATA)",
                         "date": now.isoformat(),
-                        "fields": {
-                            "order-id": refund.order_id,
-                            "sku": refund.sku,
-                            "units-returned": sum(r.quantity for r in back),
-                            "read-since": evidence_since.date().isoformat(),
-                        },
+                        "fields": _pairs(
+                            {
+                                "order-id": refund.order_id,
+                                "sku": refund.sku,
+                                "units-returned": sum(r.quantity for r in back),
+                                "read-since": evidence_since.date().isoformat(),
+                            }
+                        ),
                     },
                     *(_reimbursement_evidence(r) for r in paid_back),
                 ],
@@ -427,14 +443,16 @@ def _fee_evidence(label: str, fee: finance.FeeCharge, units: int, count: int) ->
     return {
         "source": f"FBA fulfilment fee, {label} (Finances API)",
         "date": fee.posted_at.isoformat(),
-        "fields": {
-            "order-id": fee.order_id,
-            "sku": fee.sku,
-            "posted-date": fee.posted_at.isoformat(),
-            "fee-per-unit": str((fee.amount / units).quantize(CENT)),
-            "currency": fee.currency,
-            "shipments-at-this-fee": count,
-        },
+        "fields": _pairs(
+            {
+                "order-id": fee.order_id,
+                "sku": fee.sku,
+                "posted-date": fee.posted_at.isoformat(),
+                "fee-per-unit": str((fee.amount / units).quantize(CENT)),
+                "currency": fee.currency,
+                "shipments-at-this-fee": count,
+            }
+        ),
     }
 
 
@@ -503,13 +521,15 @@ def _fee_rises(team: Team, *, connection_id: int, now: datetime) -> list[FoundCl
                     {
                         "source": "Product measurements",
                         "date": now.isoformat(),
-                        "fields": {
-                            "note": (
-                                "AMS does not see the weight and dimensions Amazon used: check "
-                                "them against the product's before filing (Amazon asks for "
-                                "photos of the product on a scale and beside a ruler)."
-                            ),
-                        },
+                        "fields": _pairs(
+                            {
+                                "note": (
+                                    "AMS does not see the weight and dimensions Amazon used: check "
+                                    "them against the product's before filing (Amazon asks for "
+                                    "photos of the product on a scale and beside a ruler)."
+                                ),
+                            }
+                        ),
                     },
                 ],
             )

@@ -48,7 +48,8 @@ class Claim(TenantModel):
     estimate = models.DecimalField(max_digits=18, decimal_places=2)
     # How the estimate was reached, in words.
     estimate_basis = models.CharField(max_length=200, blank=True)
-    # The rows behind the case: [{"source", "date", "fields": {…}}], as Amazon's reports say.
+    # The rows behind the case: [{"source", "date", "fields": [[name, value], …]}], named and
+    # ordered as Amazon's reports give them.
     evidence = models.JSONField(default=list)
     status = models.CharField(max_length=16, choices=ClaimStatus.choices, default=ClaimStatus.OPEN)
     resolution = models.CharField(max_length=300, blank=True)
