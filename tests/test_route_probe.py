@@ -95,7 +95,7 @@ def _team_objects(p: Personas) -> None:
             currency="USD",
             estimate=0,
             detected_at=now,
-            checked_at=now,
+            updated_at=now,
         )
 
 

@@ -60,7 +60,8 @@ class Claim(TenantModel):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     detected_at = models.DateTimeField()
-    checked_at = models.DateTimeField()
+    # When detection last changed the case (its evidence, estimate, window or status).
+    updated_at = models.DateTimeField()
 
     class Meta:
         constraints = [

@@ -75,7 +75,6 @@ def claims_refresh(
             "estimate": case.estimate,
             "estimate_basis": case.estimate_basis[:200],
             "evidence": case.evidence,
-            "checked_at": now,
         }
         seen.add((case.kind, case.key))
         claim = existing.get((case.kind, case.key))
@@ -87,18 +86,26 @@ def claims_refresh(
                     kind=case.kind,
                     key=case.key[:200],
                     detected_at=now,
+                    updated_at=now,
                     **values,
                 )
             )
             continue
+        # Only what changed is written: most cases are the same at every detection.
+        dirty = False
         for name, value in values.items():
-            setattr(claim, name, value)
+            if getattr(claim, name) != value:
+                setattr(claim, name, value)
+                dirty = True
         if claim.status == ClaimStatus.RESOLVED:
             claim.status = ClaimStatus.OPEN
             claim.resolution = ""
             claim.status_changed_at = now
             claim.status_changed_by = None
-        changed.append(claim)
+            dirty = True
+        if dirty:
+            claim.updated_at = now
+            changed.append(claim)
     resolved = 0
     for key, claim in existing.items():
         if key in seen or claim.status not in (ClaimStatus.OPEN, ClaimStatus.FILED):
@@ -107,34 +114,33 @@ def claims_refresh(
         claim.resolution = SETTLED.get(ClaimKind(claim.kind), "")
         claim.status_changed_at = now
         claim.status_changed_by = None
-        claim.checked_at = now
+        claim.updated_at = now
         changed.append(claim)
         resolved += 1
-    Claim.objects.bulk_create(new)
+    Claim.objects.bulk_create(new, batch_size=1000)
     Claim.objects.bulk_update(
         changed,
         [
-            *(
-                "marketplace_id",
-                "sku",
-                "fnsku",
-                "order_id",
-                "reference_id",
-                "quantity",
-                "occurred_at",
-                "opens_on",
-                "deadline",
-                "currency",
-                "estimate",
-                "estimate_basis",
-                "evidence",
-                "checked_at",
-            ),
+            "marketplace_id",
+            "sku",
+            "fnsku",
+            "order_id",
+            "reference_id",
+            "quantity",
+            "occurred_at",
+            "opens_on",
+            "deadline",
+            "currency",
+            "estimate",
+            "estimate_basis",
+            "evidence",
+            "updated_at",
             "status",
             "resolution",
             "status_changed_at",
             "status_changed_by",
         ],
+        batch_size=200,
     )
     return RefreshResult(found=len(found), new=len(new), resolved=resolved)
 

@@ -42,7 +42,7 @@ class Migration(migrations.Migration):
                 ('case_id', models.CharField(blank=True, max_length=40)),
                 ('status_changed_at', models.DateTimeField(null=True)),
                 ('detected_at', models.DateTimeField()),
-                ('checked_at', models.DateTimeField()),
+                ('updated_at', models.DateTimeField()),
                 ('connection', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='amazon.sellerconnection')),
                 ('status_changed_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
                 ('team', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='teams.team')),
