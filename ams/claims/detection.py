@@ -460,18 +460,18 @@ def _fee_rises(team: Team, *, connection_id: int, now: datetime) -> list[FoundCl
     fees = finance.fulfilment_fees(
         team, connection_id=connection_id, since=now - timedelta(days=FEE_HISTORY_DAYS)
     )
-    lines = orders.lines_of_orders(
+    units_of = orders.units_of_orders(
         team, connection_id=connection_id, order_ids={f.order_id for f in fees}
     )
     known_fnskus = inventory.fnskus(team, connection_id=connection_id)
     # Per (marketplace, SKU): (fee, units, fee per unit), oldest first.
     series: dict[tuple[str, str], list[tuple[finance.FeeCharge, int, Decimal]]] = defaultdict(list)
     for fee in fees:
-        line = lines.get((fee.order_id, fee.sku))
-        if line is None or line.quantity <= 0:
+        units = units_of.get((fee.order_id, fee.sku), 0)
+        if units <= 0:
             continue
-        per_unit = (fee.amount / line.quantity).quantize(CENT, ROUND_HALF_UP)
-        series[(fee.marketplace_id, fee.sku)].append((fee, line.quantity, per_unit))
+        per_unit = (fee.amount / units).quantize(CENT, ROUND_HALF_UP)
+        series[(fee.marketplace_id, fee.sku)].append((fee, units, per_unit))
     claimable_from = now - timedelta(days=policy.FEE_CLAIM_DAYS)
     found: list[FoundClaim] = []
     for (marketplace_id, sku), shipments in series.items():

@@ -767,14 +767,15 @@ class FeeCharge(NamedTuple):
 def fulfilment_fees(team: Team, *, connection_id: int, since: datetime) -> list[FeeCharge]:
     """The FBA fulfilment fees of the shipments posted since ``since``, one per order and SKU,
     oldest first."""
+    # Plain tuples, not model instances: a seller ships hundreds of thousands of orders a year.
     shipments = {
-        t.transaction_id: t
-        for t in Transaction.objects.filter(
+        transaction_id: (marketplace_id, order_id, posted_at, currency)
+        for transaction_id, marketplace_id, order_id, posted_at, currency in Transaction.objects.filter(
             team=team,
             connection_id=connection_id,
             transaction_type="Shipment",
             posted_at__gte=since,
-        ).only("transaction_id", "order_id", "posted_at", "marketplace_id", "currency")
+        ).values_list("transaction_id", "marketplace_id", "order_id", "posted_at", "currency")
     }
     totals: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for transaction_id, sku, amount in (
@@ -790,16 +791,9 @@ def fulfilment_fees(team: Team, *, connection_id: int, since: datetime) -> list[
     ):
         if transaction_id in shipments:
             totals[(transaction_id, sku)] -= amount
-    fees = [
-        FeeCharge(
-            shipments[transaction_id].marketplace_id,
-            sku,
-            shipments[transaction_id].order_id,
-            shipments[transaction_id].posted_at,
-            shipments[transaction_id].currency,
-            amount,
-        )
-        for (transaction_id, sku), amount in totals.items()
-    ]
+    fees = []
+    for (transaction_id, sku), amount in totals.items():
+        marketplace_id, order_id, posted_at, currency = shipments[transaction_id]
+        fees.append(FeeCharge(marketplace_id, sku, order_id, posted_at, currency, amount))
     fees.sort(key=lambda f: (f.posted_at, f.order_id, f.sku))
     return fees

@@ -458,6 +458,18 @@ def lines_of_orders(
     }
 
 
+def units_of_orders(
+    team: Team, *, connection_id: int, order_ids: Iterable[str]
+) -> dict[tuple[str, str], int]:
+    """The units of each line of these orders, per (order id, SKU)."""
+    return {
+        (order_id, sku): quantity
+        for order_id, sku, quantity in OrderLine.objects.filter(
+            team=team, connection_id=connection_id, amazon_order_id__in=list(order_ids)
+        ).values_list("amazon_order_id", "sku", "quantity")
+    }
+
+
 def average_unit_prices(
     team: Team, *, connection_id: int, skus: Iterable[str], since: datetime
 ) -> dict[tuple[str, str, str], Decimal]:
