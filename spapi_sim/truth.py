@@ -15,12 +15,21 @@ from spapi_sim.clock import iso
 from spapi_sim.money import ZERO, q, s
 from spapi_sim.reports.store import SETTLEMENT_DELAY
 from spapi_sim.world.catalog import LISTING_ACTIVE
+from spapi_sim.world.claims import planted_cases
 from spapi_sim.world.finances import summarize, totals_between
 from spapi_sim.world.history import DAY, FLAG_PROMO
 from spapi_sim.world.orders import CANCELED, PENDING
 from spapi_sim.world.seller import SellerWorld
 
-FAMILIES = ("orders", "inventory", "listings", "settlements", "fees", "reimbursements")
+FAMILIES = (
+    "orders",
+    "inventory",
+    "listings",
+    "settlements",
+    "fees",
+    "reimbursements",
+    "claims",
+)
 
 
 def truth(
@@ -54,6 +63,8 @@ def truth(
         result["listings"] = _listings(world)
     if "settlements" in wanted:
         result["settlements"] = _settlements(world, lo, hi, now)
+    if "claims" in wanted:
+        result["claims"] = planted_cases(world, lo, hi, now)
     if "fees" in wanted or "reimbursements" in wanted:
         # What the finances API lists: it refuses a PostedBefore later than two minutes ago.
         fees, reimbursements = _money(world, lo, min(hi, now - POSTED_LATENCY), now)

@@ -21,6 +21,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ams.claims.models import Claim, ClaimKind
 from ams.core.tenancy import TenantModel, team_scope
 from ams.sync.models import Family, PendingReport
 from ams.teams.access import TeamAccess
@@ -93,6 +94,21 @@ def _team_objects(p: Personas) -> None:
             parser_version=1,
             first_attempt_at=now,
             last_attempt_at=now,
+        )
+        Claim.objects.create(
+            team=p.team,
+            connection=connection,
+            kind=ClaimKind.WAREHOUSE_LOST,
+            key="X00PROBE01|1|probe",
+            marketplace_id="ATVPDKIKX0DER",
+            quantity=1,
+            occurred_at=now,
+            opens_on=now.date(),
+            deadline=now.date(),
+            currency="USD",
+            estimate=0,
+            detected_at=now,
+            updated_at=now,
         )
 
 

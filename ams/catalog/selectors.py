@@ -75,3 +75,16 @@ def estimated_fees(team: Team, skus: Collection[str]) -> dict[tuple[str, str], D
         )
         if fee is not None
     }
+
+
+def listing_prices(
+    team: Team, *, connection_id: int, skus: Collection[str]
+) -> dict[tuple[str, str], tuple[str, Decimal]]:
+    """The listed price of these SKUs, per (marketplace, SKU): (currency, price)."""
+    return {
+        (marketplace_id, sku): (currency, price)
+        for marketplace_id, sku, currency, price in Listing.objects.filter(
+            team=team, connection_id=connection_id, sku__in=list(skus), price__isnull=False
+        ).values_list("marketplace_id", "sku", "currency", "price")
+        if price is not None
+    }

@@ -338,3 +338,42 @@ class BankLine(TenantModel):
         indexes = [
             models.Index(fields=["team", "currency", "booked_on"], name="bank_line_team_day"),
         ]
+
+
+class Reimbursement(TenantModel):
+    """A reimbursement Amazon paid, in cash or in units (GET_FBA_REIMBURSEMENTS_DATA): for units
+    lost or damaged in its care (``Lost_Warehouse``, ``Damaged_Warehouse``, ``Lost_Inbound``…),
+    for refunded units never returned (``CustomerReturn``), and so on."""
+
+    connection = models.ForeignKey(
+        "amazon.SellerConnection", on_delete=models.CASCADE, related_name="+"
+    )
+    # The marketplace the report was requested for.
+    marketplace_id = models.CharField(max_length=20)
+    approved_at = models.DateTimeField()
+    reimbursement_id = models.CharField(max_length=40)
+    case_id = models.CharField(max_length=40, blank=True)
+    order_id = models.CharField(max_length=40, blank=True)
+    reason = models.CharField(max_length=60)
+    sku = models.CharField(max_length=64, blank=True)
+    fnsku = models.CharField(max_length=16, blank=True)
+    asin = models.CharField(max_length=16, blank=True)
+    condition = models.CharField(max_length=40, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    amount_per_unit = models.DecimalField(max_digits=18, decimal_places=2, null=True)
+    amount_total = models.DecimalField(max_digits=18, decimal_places=2, null=True)
+    quantity_cash = models.IntegerField(default=0)
+    quantity_inventory = models.IntegerField(default=0)
+    quantity_total = models.IntegerField(default=0)
+    original_reimbursement_id = models.CharField(max_length=40, blank=True)
+    original_reimbursement_type = models.CharField(max_length=60, blank=True)
+    synced_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "connection", "reimbursement_id", "sku", "fnsku"],
+                name="reimbursement_key",
+            )
+        ]
+        indexes = [models.Index(fields=["team", "order_id"], name="reimbursement_team_order")]

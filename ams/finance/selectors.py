@@ -37,6 +37,7 @@ from ams.core.marketplaces import DEFAULT_ZONE, TIME_ZONES
 from ams.finance.models import (
     Charge,
     ChargeSkuMonth,
+    Reimbursement,
     Settlement,
     SettlementLine,
     Transaction,
@@ -686,4 +687,120 @@ def posted_fees(team: Team, order_ids: list[str]) -> dict[str, Decimal]:
     for charge in charges:
         order_id = order_of[charge["transaction_id"]]
         fees[order_id] = fees.get(order_id, Decimal(0)) - (charge["total"] or Decimal(0))
+    return fees
+
+
+# --- reimbursement evidence (ams.claims) ------------------------------------------------------
+
+
+def reimbursements(team: Team, *, connection_id: int) -> QuerySet[Reimbursement]:
+    """Every reimbursement Amazon reported for a connection, oldest first."""
+    return Reimbursement.objects.filter(team=team, connection_id=connection_id).order_by(
+        "approved_at", "id"
+    )
+
+
+@dataclass
+class RefundedLine:
+    """What Amazon refunded on one SKU of an order, over all the order's refund transactions:
+    the sales refunded (principal, tax, shipping, less promotions), and the product price alone
+    (principal less promotions). Positive amounts."""
+
+    order_id: str
+    sku: str
+    marketplace_id: str
+    currency: str
+    first_refund_at: datetime
+    sales: Decimal = Decimal(0)
+    principal: Decimal = Decimal(0)
+    transaction_ids: list[str] = field(default_factory=list)
+
+
+def refunded_lines(team: Team, *, connection_id: int) -> list[RefundedLine]:
+    """Every refunded order line of a connection, from its Refund transactions' Sales charges."""
+    refunds = {
+        t.transaction_id: t
+        for t in Transaction.objects.filter(
+            team=team, connection_id=connection_id, transaction_type="Refund"
+        )
+        .exclude(order_id="")
+        .only("transaction_id", "order_id", "posted_at", "marketplace_id", "currency")
+    }
+    lines: dict[tuple[str, str], RefundedLine] = {}
+    charges = (
+        Charge.objects.filter(
+            team=team,
+            connection_id=connection_id,
+            transaction_id__in=list(refunds),
+            category=SALES["category"],
+        )
+        .exclude(sku="")
+        .order_by("posted_at", "transaction_id", "position")
+    )
+    for charge in charges:
+        refund = refunds[charge.transaction_id]
+        line = lines.get((refund.order_id, charge.sku))
+        if line is None:
+            line = lines[(refund.order_id, charge.sku)] = RefundedLine(
+                refund.order_id,
+                charge.sku,
+                refund.marketplace_id,
+                refund.currency,
+                refund.posted_at,
+            )
+        line.sales -= charge.amount
+        if charge.description == SALES["description"]:
+            line.principal -= charge.amount
+        if charge.transaction_id not in line.transaction_ids:
+            line.transaction_ids.append(charge.transaction_id)
+    return list(lines.values())
+
+
+# Amazon's FBA fulfilment fee per unit, as the finances sync files it.
+FBA_FEE = "FBAPerUnitFulfillmentFee"
+
+
+class FeeCharge(NamedTuple):
+    """The FBA fulfilment fee of one SKU on one shipment (positive: what Amazon charged)."""
+
+    marketplace_id: str
+    sku: str
+    order_id: str
+    posted_at: datetime
+    currency: str
+    amount: Decimal
+
+
+def fulfilment_fees(team: Team, *, connection_id: int, since: datetime) -> list[FeeCharge]:
+    """The FBA fulfilment fees of the shipments posted since ``since``, one per order and SKU,
+    oldest first."""
+    # Plain tuples, not model instances: a seller ships hundreds of thousands of orders a year.
+    shipments = {
+        transaction_id: (marketplace_id, order_id, posted_at, currency)
+        for transaction_id, marketplace_id, order_id, posted_at, currency in Transaction.objects.filter(
+            team=team,
+            connection_id=connection_id,
+            transaction_type="Shipment",
+            posted_at__gte=since,
+        ).values_list("transaction_id", "marketplace_id", "order_id", "posted_at", "currency")
+    }
+    totals: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for transaction_id, sku, amount in (
+        Charge.objects.filter(
+            team=team,
+            connection_id=connection_id,
+            kind=FEE_KIND,
+            description=FBA_FEE,
+            posted_at__gte=since,
+        )
+        .exclude(sku="")
+        .values_list("transaction_id", "sku", "amount")
+    ):
+        if transaction_id in shipments:
+            totals[(transaction_id, sku)] -= amount
+    fees = []
+    for (transaction_id, sku), amount in totals.items():
+        marketplace_id, order_id, posted_at, currency = shipments[transaction_id]
+        fees.append(FeeCharge(marketplace_id, sku, order_id, posted_at, currency, amount))
+    fees.sort(key=lambda f: (f.posted_at, f.order_id, f.sku))
     return fees

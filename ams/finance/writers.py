@@ -69,6 +69,29 @@ class SettlementRow(NamedTuple):
     promotion_id: str
 
 
+class ReimbursementRow(NamedTuple):
+    """A row of the FBA reimbursements report."""
+
+    marketplace_id: str
+    approved_at: datetime
+    reimbursement_id: str
+    case_id: str
+    order_id: str
+    reason: str
+    sku: str
+    fnsku: str
+    asin: str
+    condition: str
+    currency: str
+    amount_per_unit: Decimal | None
+    amount_total: Decimal | None
+    quantity_cash: int
+    quantity_inventory: int
+    quantity_total: int
+    original_reimbursement_id: str
+    original_reimbursement_type: str
+
+
 CHARGE_COLUMNS = bulk.columns_of(ChargeRow)
 TRANSACTIONS = bulk.Target(
     table="finance_transaction",
@@ -172,6 +195,15 @@ def settlements(connection_id: int) -> bulk.Writer:
     return bulk.Writer(
         SETTLEMENT_COLUMNS, (SETTLEMENTS, SETTLEMENT_LINES), before_merge=before_merge
     )
+
+
+REIMBURSEMENT_COLUMNS = bulk.columns_of(ReimbursementRow)
+REIMBURSEMENTS = bulk.Target(
+    table="finance_reimbursement",
+    columns=tuple(c.name for c in REIMBURSEMENT_COLUMNS),
+    key=("reimbursement_id", "sku", "fnsku"),
+)
+REIMBURSEMENT_WRITER = bulk.Writer(REIMBURSEMENT_COLUMNS, (REIMBURSEMENTS,))
 
 
 def transactions(connection_id: int) -> bulk.Writer:

@@ -161,3 +161,77 @@ class StockHealthSummary(TenantModel):
                 fields=["team", "connection", "marketplace_id"], name="stock_health_summary_key"
             )
         ]
+
+
+class InventoryAdjustment(TenantModel):
+    """An adjustment of the FBA inventory ledger (the ``Adjustments`` rows of
+    GET_LEDGER_DETAIL_VIEW_DATA): units Amazon reports lost (reason M), found again (F) or
+    damaged in a fulfilment centre (E), among others. The ledger's other rows (shipments,
+    receipts, returns) are not kept: orders and the customer returns report tell those."""
+
+    connection = models.ForeignKey(
+        "amazon.SellerConnection", on_delete=models.CASCADE, related_name="+"
+    )
+    # The marketplace the report was requested for.
+    marketplace_id = models.CharField(max_length=20)
+    happened_at = models.DateTimeField()
+    fnsku = models.CharField(max_length=16)
+    asin = models.CharField(max_length=16, blank=True)
+    sku = models.CharField(max_length=64, blank=True)
+    reference_id = models.CharField(max_length=40, blank=True)
+    quantity = models.IntegerField()
+    fulfillment_center = models.CharField(max_length=10, blank=True)
+    disposition = models.CharField(max_length=40, blank=True)
+    reason = models.CharField(max_length=10, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    reconciled_quantity = models.IntegerField(null=True)
+    unreconciled_quantity = models.IntegerField(null=True)
+    synced_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "team",
+                    "connection",
+                    "marketplace_id",
+                    "happened_at",
+                    "fnsku",
+                    "reference_id",
+                    "disposition",
+                    "reason",
+                ],
+                name="inventory_adjustment_key",
+            )
+        ]
+
+
+class CustomerReturn(TenantModel):
+    """A customer return received at a fulfilment centre (GET_FBA_FULFILLMENT_CUSTOMER_RETURNS_DATA).
+    The customer's comments are not kept: they are the buyer's own words."""
+
+    connection = models.ForeignKey(
+        "amazon.SellerConnection", on_delete=models.CASCADE, related_name="+"
+    )
+    marketplace_id = models.CharField(max_length=20)
+    returned_at = models.DateTimeField()
+    order_id = models.CharField(max_length=40)
+    sku = models.CharField(max_length=64)
+    asin = models.CharField(max_length=16, blank=True)
+    fnsku = models.CharField(max_length=16, blank=True)
+    quantity = models.IntegerField()
+    fulfillment_center = models.CharField(max_length=10, blank=True)
+    disposition = models.CharField(max_length=40, blank=True)
+    reason = models.CharField(max_length=60, blank=True)
+    status = models.CharField(max_length=60, blank=True)
+    license_plate = models.CharField(max_length=40, blank=True)
+    synced_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "connection", "order_id", "sku", "license_plate", "returned_at"],
+                name="customer_return_key",
+            )
+        ]
+        indexes = [models.Index(fields=["team", "order_id"], name="customer_return_team_order")]

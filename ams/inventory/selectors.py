@@ -3,6 +3,7 @@ SKU's stock history, and the SKUs the stock names."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -20,7 +21,14 @@ from django.db.models import (
     When,
 )
 
-from ams.inventory.models import InventoryHealth, RestockAdvice, StockLevel, StockSnapshot
+from ams.inventory.models import (
+    CustomerReturn,
+    InventoryAdjustment,
+    InventoryHealth,
+    RestockAdvice,
+    StockLevel,
+    StockSnapshot,
+)
 from ams.inventory.stock_health import DEFAULT_LEAD_TIME_DAYS
 from ams.teams.models import Team
 
@@ -155,3 +163,45 @@ def stock_history(team: Team, sku: str, marketplace: str, *, since: date) -> lis
         .order_by("day")
     )
     return [StockDay(r["day"], r["f"], r["i"], r["r"], r["u"], r["t"]) for r in rows]
+
+
+# --- reimbursement evidence (ams.claims) ------------------------------------------------------
+
+# The inventory ledger's adjustment reasons a warehouse claim rests on: lost (M), found (F),
+# damaged in a fulfilment centre (E).
+LEDGER_LOST = "M"
+LEDGER_FOUND = "F"
+LEDGER_DAMAGED = "E"
+
+
+def warehouse_adjustments(team: Team, *, connection_id: int) -> QuerySet[InventoryAdjustment]:
+    """The ledger's lost, found and damaged adjustments of a connection, oldest first."""
+    return InventoryAdjustment.objects.filter(
+        team=team,
+        connection_id=connection_id,
+        reason__in=(LEDGER_LOST, LEDGER_FOUND, LEDGER_DAMAGED),
+    ).order_by("happened_at", "id")
+
+
+def returned_units(
+    team: Team, *, connection_id: int, order_ids: Iterable[str]
+) -> dict[tuple[str, str], list[CustomerReturn]]:
+    """The customer returns received for these orders, per (order id, SKU)."""
+    result: dict[tuple[str, str], list[CustomerReturn]] = {}
+    for row in CustomerReturn.objects.filter(
+        team=team, connection_id=connection_id, order_id__in=list(order_ids)
+    ).order_by("returned_at", "id"):
+        result.setdefault((row.order_id, row.sku), []).append(row)
+    return result
+
+
+def fnskus(team: Team, *, connection_id: int) -> dict[tuple[str, str], str]:
+    """Amazon's FNSKU of each FBA SKU, per (marketplace, SKU), as the stock levels give it."""
+    return {
+        (marketplace_id, sku): fnsku
+        for marketplace_id, sku, fnsku in StockLevel.objects.filter(
+            team=team, connection_id=connection_id, fulfillment_channel="AFN"
+        )
+        .exclude(fnsku="")
+        .values_list("marketplace_id", "sku", "fnsku")
+    }

@@ -4,7 +4,7 @@ of stock kept from the levels."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from django.db import connection
@@ -65,6 +65,41 @@ class PlanningRow(NamedTuple):
     recommended_action: str
 
 
+class AdjustmentRow(NamedTuple):
+    """An adjustment row of the inventory ledger (lost, found, damaged…)."""
+
+    marketplace_id: str
+    happened_at: datetime
+    fnsku: str
+    asin: str
+    sku: str
+    reference_id: str
+    quantity: int
+    fulfillment_center: str
+    disposition: str
+    reason: str
+    country: str
+    reconciled_quantity: int | None
+    unreconciled_quantity: int | None
+
+
+class ReturnRow(NamedTuple):
+    """A customer return received at a fulfilment centre."""
+
+    marketplace_id: str
+    returned_at: datetime
+    order_id: str
+    sku: str
+    asin: str
+    fnsku: str
+    quantity: int
+    fulfillment_center: str
+    disposition: str
+    reason: str
+    status: str
+    license_plate: str
+
+
 STOCK_COLUMNS = bulk.columns_of(StockRow)
 STOCK = bulk.Target(
     table="inventory_stocklevel",
@@ -84,7 +119,24 @@ PLANNING = bulk.Target(
     key=("marketplace_id", "sku"),
 )
 
+ADJUSTMENT_COLUMNS = bulk.columns_of(AdjustmentRow)
+# The ledger has no row id: a row is its instant, unit, reference, disposition and reason. Reading
+# an overlapping window again finds the same rows.
+ADJUSTMENTS = bulk.Target(
+    table="inventory_inventoryadjustment",
+    columns=tuple(c.name for c in ADJUSTMENT_COLUMNS),
+    key=("marketplace_id", "happened_at", "fnsku", "reference_id", "disposition", "reason"),
+)
+RETURN_COLUMNS = bulk.columns_of(ReturnRow)
+RETURNS = bulk.Target(
+    table="inventory_customerreturn",
+    columns=tuple(c.name for c in RETURN_COLUMNS),
+    key=("order_id", "sku", "license_plate", "returned_at"),
+)
+
 STOCK_LEVELS = bulk.Writer(STOCK_COLUMNS, (STOCK,))
+INVENTORY_ADJUSTMENTS = bulk.Writer(ADJUSTMENT_COLUMNS, (ADJUSTMENTS,))
+CUSTOMER_RETURNS = bulk.Writer(RETURN_COLUMNS, (RETURNS,))
 RESTOCK_ADVICE = bulk.Writer(RESTOCK_COLUMNS, (RESTOCK,))
 INVENTORY_HEALTH = bulk.Writer(PLANNING_COLUMNS, (PLANNING,))
 

@@ -441,3 +441,58 @@ def sku_moves(
     with connection.cursor() as cursor:
         cursor.execute(_SKU_MOVES.format(per_sku=per_sku), params)
         return [SkuMoveRow(*row) for row in cursor.fetchall()]
+
+
+# --- reimbursement evidence (ams.claims) ------------------------------------------------------
+
+
+def lines_of_orders(
+    team: Team, *, connection_id: int, order_ids: Iterable[str]
+) -> dict[tuple[str, str], OrderLine]:
+    """The lines of these orders, per (order id, SKU)."""
+    return {
+        (line.amazon_order_id, line.sku): line
+        for line in OrderLine.objects.filter(
+            team=team, connection_id=connection_id, amazon_order_id__in=list(order_ids)
+        )
+    }
+
+
+def units_of_orders(
+    team: Team, *, connection_id: int, order_ids: Iterable[str]
+) -> dict[tuple[str, str], int]:
+    """The units of each line of these orders, per (order id, SKU)."""
+    return {
+        (order_id, sku): quantity
+        for order_id, sku, quantity in OrderLine.objects.filter(
+            team=team, connection_id=connection_id, amazon_order_id__in=list(order_ids)
+        ).values_list("amazon_order_id", "sku", "quantity")
+    }
+
+
+def average_unit_prices(
+    team: Team, *, connection_id: int, skus: Iterable[str], since: datetime
+) -> dict[tuple[str, str, str], Decimal]:
+    """Each SKU's average price per unit sold since ``since``, per (marketplace, SKU, currency),
+    over the priced, not cancelled lines."""
+    rows = (
+        OrderLine.objects.filter(
+            team=team,
+            connection_id=connection_id,
+            sku__in=list(skus),
+            purchased_at__gte=since,
+            item_price__isnull=False,
+            quantity__gt=0,
+        )
+        .exclude(status="cancelled")
+        .values("marketplace_id", "sku", "currency")
+        .annotate(price=Sum("item_price"), units=Sum("quantity"))
+        .order_by()
+    )
+    return {
+        (r["marketplace_id"], r["sku"], r["currency"]): (r["price"] / r["units"]).quantize(
+            Decimal("0.01")
+        )
+        for r in rows
+        if r["units"]
+    }

@@ -32,3 +32,10 @@ class FinancesCursor(TypedDict, total=False):
 class SettlementsCursor(TypedDict, total=False):
     # The ids of the settlement reports already ingested, the latest last.
     reports: list[str]
+
+
+class LedgerCursor(TypedDict, total=False):
+    # The first moment the ledger, returns and reimbursements were read from (fixed by the
+    # first run), and where the last run's reading ended.
+    since: str
+    read_through: str

@@ -20,6 +20,7 @@ class Family(models.TextChoices):
     LISTINGS = "listings", "Listings and catalogue"
     FINANCES = "finances", "Fees and transactions"
     SETTLEMENTS = "settlements", "Settlements"
+    LEDGER = "ledger", "Ledger, returns and reimbursements"
 
 
 class SyncStatus(models.TextChoices):

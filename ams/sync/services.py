@@ -19,12 +19,13 @@ from django.utils import timezone
 from ams.amazon.models import ConnectionMarketplace, ConnectionStatus, SellerConnection
 from ams.amazon.services import connection_mark_needs_reauthorization
 from ams.billing.entitlements import Action, may
+from ams.claims.services import claims_refresh
 from ams.core.tenancy import team_scope
 from ams.inventory.stock_health import stock_health_refresh
 from ams.sync import clients
 from ams.sync.context import MarketplaceInfo, SyncContext, SyncStopped
 from ams.sync.models import Family, PendingReport, SyncRun, SyncState, SyncStatus
-from ams.sync.syncers import finances, inventory, listings, orders, settlements
+from ams.sync.syncers import finances, inventory, ledger, listings, orders, settlements
 from ams.sync.syncers.reports import IncompleteDocument
 from ams.teams.models import Team
 from spapi.client import SpApiClient
@@ -49,6 +50,7 @@ SYNCERS: dict[str, Callable[[SyncContext], str]] = {
     Family.LISTINGS: listings.run,
     Family.FINANCES: finances.run,
     Family.SETTLEMENTS: settlements.run,
+    Family.LEDGER: ledger.run,
 }
 
 REAUTHORIZE_REASON = (
@@ -212,6 +214,29 @@ def _refresh_stock_health(ctx: SyncContext) -> None:
         )
 
 
+# The families whose runs bring the claims' evidence: the ledger, returns and reimbursements
+# (ledger) and the refunds (finances).
+_CLAIM_FAMILIES = frozenset({Family.LEDGER, Family.FINANCES})
+
+
+def _refresh_claims(ctx: SyncContext) -> None:
+    """Look for reimbursement cases again (ams.claims) after a run that brought their evidence.
+    Idempotent: a case already known keeps its status. A failure here is logged, not the run's."""
+    if ctx.family not in _CLAIM_FAMILIES:
+        return
+    try:
+        since = ledger.evidence_since(team_id=ctx.team_id, connection_id=ctx.connection_id)
+        with team_scope(ctx.team_id):
+            claims_refresh(
+                team=Team.objects.get(id=ctx.team_id),
+                connection_id=ctx.connection_id,
+                evidence_since=since,
+                now=ctx.now(),
+            )
+    except Exception:
+        log.exception("sync.claims_failed", connection_id=ctx.connection_id, family=ctx.family)
+
+
 def sync_run(
     *, team_id: int, connection_id: int, family: str, client: SpApiClient | None = None
 ) -> SyncStatus:
@@ -301,6 +326,7 @@ def sync_run(
             )
     status = SyncStatus.PARTIAL if problems else SyncStatus.DONE
     _refresh_stock_health(ctx)
+    _refresh_claims(ctx)
     _finish(ctx, status, " ".join(problems), completed=timezone.now())
     with team_scope(team_id):
         SyncRun.objects.filter(id=run.id).update(mode=mode)

@@ -32,6 +32,7 @@ QUEUES: dict[str, str] = {
     Family.LISTINGS: "sync_listings",
     Family.FINANCES: "sync_finance",
     Family.SETTLEMENTS: "sync_finance",
+    Family.LEDGER: "sync_inventory",
 }
 # Uploaded files have a queue of their own: a large one must not hold up the syncs.
 UPLOAD_QUEUE = "uploads"
@@ -100,12 +101,18 @@ def settlement_upload_read(*, team_id: int, upload_id: int) -> None:
         close_old_connections()
 
 
+@app.task(name="ams.sync.ledger", queue=QUEUES[Family.LEDGER], retry=RETRY, pass_context=False)
+def sync_ledger(*, team_id: int, connection_id: int) -> None:
+    _run(Family.LEDGER, team_id, connection_id)
+
+
 TASKS: dict[str, Any] = {
     Family.ORDERS: sync_orders,
     Family.INVENTORY: sync_inventory,
     Family.LISTINGS: sync_listings,
     Family.FINANCES: sync_finances,
     Family.SETTLEMENTS: sync_settlements,
+    Family.LEDGER: sync_ledger,
 }
 
 
@@ -199,3 +206,14 @@ def fanout_finances(timestamp: int) -> None:
 )
 def fanout_settlements(timestamp: int) -> None:
     sync_fanout(Family.SETTLEMENTS)
+
+
+@app.periodic(cron="53 */6 * * *", periodic_id="sync_ledger")
+@app.task(
+    name="ams.sync.fanout_ledger",
+    queue="maintenance",
+    queueing_lock="sync_fanout_ledger",
+    pass_context=False,
+)
+def fanout_ledger(timestamp: int) -> None:
+    sync_fanout(Family.LEDGER)

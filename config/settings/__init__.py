@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "ams.inventory",
     "ams.catalog",
     "ams.finance",
+    "ams.claims",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -11,6 +11,7 @@ FBA_PLANNING = "GET_FBA_INVENTORY_PLANNING_DATA"
 RESTOCK = "GET_RESTOCK_INVENTORY_RECOMMENDATIONS_REPORT"
 LEDGER_DETAIL = "GET_LEDGER_DETAIL_VIEW_DATA"
 REIMBURSEMENTS = "GET_FBA_REIMBURSEMENTS_DATA"
+CUSTOMER_RETURNS = "GET_FBA_FULFILLMENT_CUSTOMER_RETURNS_DATA"
 SETTLEMENT_V2 = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
 
 _ORDER_COLUMNS = (
@@ -236,6 +237,21 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "quantity-reimbursed-total",
         "original-reimbursement-id",
         "original-reimbursement-type",
+    ),
+    CUSTOMER_RETURNS: (
+        "return-date",
+        "order-id",
+        "sku",
+        "asin",
+        "fnsku",
+        "product-name",
+        "quantity",
+        "fulfillment-center-id",
+        "detailed-disposition",
+        "reason",
+        "status",
+        "license-plate-number",
+        "customer-comments",
     ),
     SETTLEMENT_V2: (
         "settlement-id",

@@ -15,7 +15,7 @@ from spapi_sim.reports import columns as C
 from spapi_sim.world.buyers import buyer
 from spapi_sim.world.catalog import LISTING_ACTIVE, Product
 from spapi_sim.world.finances import SettlementPeriod, summarize
-from spapi_sim.world.history import DAY, FLAG_CANCELLED
+from spapi_sim.world.history import DAY, FLAG_CANCELLED, INCIDENT_LOST, OUTCOME_FOUND
 from spapi_sim.world.orders import CANCELED, PENDING, SHIPPED
 from spapi_sim.world.seller import SellerWorld
 
@@ -437,9 +437,35 @@ def _ledger(world: SellerWorld, spec: DocumentSpec) -> Iterator[Row]:
             if mi not in markets or p.channel != "AFN" or not spec.data_start <= t <= end:
                 continue
             ref = "FBA15" + f"{shipment:07d}"
-            row(t, p, "Receipts", ref, h.s_qty[shipment], "SELLABLE", "", mi)
-            if h.s_lost[shipment]:
-                row(t + 60, p, "Adjustments", ref, -h.s_lost[shipment], "SELLABLE", "M", mi)
+            # Units lost before they reached the shelves were never received: Amazon reimburses
+            # them as Lost_Inbound (the reimbursements report), the ledger shows no adjustment.
+            row(t, p, "Receipts", ref, h.s_qty[shipment] - h.s_lost[shipment], "SELLABLE", "", mi)
+        for number in h.incidents_by_day.get(day, ()):
+            incident = h.incidents[number]
+            p = world.products[incident.sku]
+            mi = incident.market
+            t = incident.second
+            if mi not in markets or not spec.data_start <= t <= end:
+                continue
+            ref = incident_reference(world, number)
+            if incident.kind == INCIDENT_LOST:
+                row(t, p, "Adjustments", ref, -incident.quantity, "SELLABLE", "M", mi)
+            else:
+                # Damaged in the warehouse: the units move from sellable to warehouse-damaged.
+                row(t, p, "Adjustments", ref, -incident.quantity, "SELLABLE", "E", mi)
+                row(t, p, "Adjustments", ref, incident.quantity, "WAREHOUSE_DAMAGED", "E", mi)
+        for number in h.incidents_settled_by_day.get(day, ()):
+            incident = h.incidents[number]
+            t = incident.settled
+            if (
+                incident.outcome != OUTCOME_FOUND
+                or incident.market not in markets
+                or not spec.data_start <= t <= end
+            ):
+                continue
+            ref = incident_reference(world, number, found=True)
+            p = world.products[incident.sku]
+            row(t, p, "Adjustments", ref, incident.quantity, "SELLABLE", "F", incident.market)
         events.sort(key=lambda e: e[0])
         for _t, r in events:
             yield r
@@ -449,11 +475,12 @@ def _reimbursements(world: SellerWorld, spec: DocumentSpec) -> Iterator[Row]:
     h = world.history
     end = min(spec.data_end, spec.as_of)
     markets = set(spec.marketplaces)
+    market_ids = {world.marketplaces[mi].id for mi in markets}
     for day in range(max(0, spec.data_start // DAY), end // DAY + 1):
-        for shipment in h.reimbursements_by_day.get(day, ()):
-            if h.s_mkt[shipment] not in markets:
+        h.ensure_day(day)
+        for event in world.ledger.reimbursements_on_day(day):
+            if event.marketplace.id not in market_ids:
                 continue
-            event = world.ledger.reimbursement_event(shipment, day)
             if not spec.data_start <= event.posted <= end:
                 continue
             item = event.items[0]
@@ -463,8 +490,8 @@ def _reimbursements(world: SellerWorld, spec: DocumentSpec) -> Iterator[Row]:
                 _ts(world, event.posted),
                 event.adjustment_id,
                 "",
-                "",
-                "Lost_Warehouse",
+                event.order_id,
+                event.report_reason,
                 p.sku,
                 p.fnsku,
                 p.asin,
@@ -477,6 +504,58 @@ def _reimbursements(world: SellerWorld, spec: DocumentSpec) -> Iterator[Row]:
                 "0",
                 str(item.quantity),
                 "",
+                "",
+            ]
+
+
+def incident_reference(world: SellerWorld, number: int, *, found: bool = False) -> str:
+    """The ledger's ReferenceID of an adjustment: a transaction item id of Amazon's."""
+    label = "incident-found" if found else "incident"
+    return f"{ids.derive(0, world.selling_partner_id, label, number) % 10**11:011d}"
+
+
+_RETURN_REASONS = (
+    "UNWANTED_ITEM",
+    "NOT_AS_DESCRIBED",
+    "DEFECTIVE",
+    "SWITCHEROO",
+    "ORDERED_WRONG_ITEM",
+)
+
+
+def license_plate(world: SellerWorld, order: int, sku: int) -> str:
+    return "LPN" + ids.alnum(ids.derive(0, world.selling_partner_id, "lpn", order, sku), 9)
+
+
+def _customer_returns(world: SellerWorld, spec: DocumentSpec) -> Iterator[Row]:
+    """The FBA customer returns report: one row per return received at a fulfilment centre."""
+    h = world.history
+    end = min(spec.data_end, spec.as_of)
+    markets = set(spec.marketplaces)
+    for day in range(max(0, spec.data_start // DAY), end // DAY + 1):
+        h.ensure_day(day)
+        for mi, sku, qty, sellable, order in h.returns_by_day.get(day, ()):
+            # The same instant as the ledger's CustomerReturns row.
+            t = day * DAY + 6 * 3600
+            if mi not in markets or not spec.data_start <= t <= end:
+                continue
+            p = world.products[sku]
+            reason = _RETURN_REASONS[
+                ids.derive(0, "return-reason", order, sku) % len(_RETURN_REASONS)
+            ]
+            yield [
+                _ts(world, t),
+                world.book.order_id(order),
+                p.sku,
+                p.asin,
+                p.fnsku,
+                p.title,
+                str(qty),
+                "SIM1",
+                "SELLABLE" if sellable else "CUSTOMER_DAMAGED",
+                reason,
+                "Unit returned to inventory",
+                license_plate(world, order, sku),
                 "",
             ]
 
@@ -571,5 +650,6 @@ _GENERATORS = {
     C.RESTOCK: _restock,
     C.LEDGER_DETAIL: _ledger,
     C.REIMBURSEMENTS: _reimbursements,
+    C.CUSTOMER_RETURNS: _customer_returns,
     C.SETTLEMENT_V2: _settlement,
 }

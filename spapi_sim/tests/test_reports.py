@@ -91,6 +91,14 @@ README_COLUMNS = {
     C.FBA_PLANNING: ["snapshot-date", "sku", "available", "units-shipped-t30", "inbound-quantity"],
     C.RESTOCK: ["Merchant SKU", "Available", "Inbound", "Recommended replenishment qty"],
     C.LEDGER_DETAIL: ["Date", "MSKU", "EventType", "Quantity", "Disposition", "Country"],
+    C.CUSTOMER_RETURNS: [
+        "return-date",
+        "order-id",
+        "sku",
+        "fnsku",
+        "quantity",
+        "detailed-disposition",
+    ],
     C.REIMBURSEMENTS: [
         "approval-date",
         "reimbursement-id",
@@ -121,6 +129,8 @@ def test_the_columns_are_the_readme_lists():
     documented = load_json(amazon_data() / "documented_columns.json")
     assert documented[C.SETTLEMENT_V2] == list(C.COLUMNS[C.SETTLEMENT_V2])
     assert documented[C.MERCHANT_LISTINGS] == list(C.COLUMNS[C.MERCHANT_LISTINGS])
+    assert documented[C.CUSTOMER_RETURNS] == list(C.COLUMNS[C.CUSTOMER_RETURNS])
+    assert documented[C.REIMBURSEMENTS] == list(C.COLUMNS[C.REIMBURSEMENTS])
 
 
 def test_order_report_rows_match_the_orders_api(api: Api):
@@ -432,3 +442,44 @@ def test_a_fault_ends_a_timed_report_fatal_after_its_base_time(timed: Api):
     assert _status(timed, report_id) == "IN_QUEUE"
     timed.control("/_sim/clock", {"advance_seconds": 20})
     assert _status(timed, report_id) == "FATAL"
+
+
+def test_the_planted_claims_are_what_the_reports_show(api: Api):
+    """Each planted case is visible in the reports a seller has, and nothing there settles it."""
+    truth = api.truth(families="claims")
+    cases = [c for c in truth["claims"] if c["marketplace_id"] == US]
+    assert "warehouse_lost" in {c["kind"] for c in cases}
+    start = "2026-01-01T00:00:00Z"
+    _h, ledger = _rows(api, C.LEDGER_DETAIL, dataStartTime=start)
+    _h, returns = _rows(api, C.CUSTOMER_RETURNS, dataStartTime=start)
+    _h, paid = _rows(api, C.REIMBURSEMENTS, dataStartTime=start)
+    for case in cases:
+        if case["kind"] in ("warehouse_lost", "warehouse_damaged"):
+            reason = "M" if case["kind"] == "warehouse_lost" else "E"
+            (row,) = [
+                r
+                for r in ledger
+                if r["ReferenceID"] == case["reference_id"] and int(r["Quantity"]) < 0
+            ]
+            assert (row["FNSKU"], row["Reason"], int(row["Quantity"])) == (
+                case["fnsku"],
+                reason,
+                -case["quantity"],
+            )
+            later = [
+                r
+                for r in paid
+                if r["fnsku"] == case["fnsku"]
+                and r["reason"] in ("Lost_Warehouse", "Damaged_Warehouse")
+                and r["approval-date"] > row["Date"].replace("Z", "+00:00")
+            ]
+            assert later == [], case
+        elif case["kind"] == "return_not_received":
+            assert not [
+                r for r in returns if (r["order-id"], r["sku"]) == (case["order_id"], case["sku"])
+            ]
+            assert not [r for r in paid if r["amazon-order-id"] == case["order_id"]]
+    # The look-alikes are there too: incidents Amazon settled, and reimbursed unreturned refunds.
+    reasons = {r["reason"] for r in paid}
+    assert {"Lost_Warehouse", "Lost_Inbound"} <= reasons
+    assert any(r["Reason"] == "F" for r in ledger)

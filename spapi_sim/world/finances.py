@@ -13,7 +13,8 @@ from decimal import Decimal
 from spapi_sim import ids
 from spapi_sim.marketplaces import Marketplace
 from spapi_sim.money import ZERO, q
-from spapi_sim.world.history import DAY
+from spapi_sim.world.catalog import SIZE_TIERS, Product
+from spapi_sim.world.history import DAY, INCIDENT_LOST, OUTCOME_REIMBURSED, Incident
 from spapi_sim.world.orders import OrderBook, OrderView
 
 SETTLEMENT_DAYS = 14
@@ -60,6 +61,8 @@ class FinanceEvent:
     items: tuple[EventItem, ...]
     charges: tuple[Charge, ...]  # event-level charges (service fees, reimbursements)
     reason: str = ""
+    # The reason the FBA reimbursements report gives (Lost_Inbound, Lost_Warehouse, …).
+    report_reason: str = ""
 
     def all_charges(self) -> Iterator[Charge]:
         for item in self.items:
@@ -96,6 +99,8 @@ class Ledger:
         # The first period starts before the history does, so every event has a settlement.
         self._offset = (settlement_offset_days - SETTLEMENT_DAYS) * DAY
         self.summaries: dict[tuple[str, int], SettlementSummary] = {}
+        # SKU index → the day from which Amazon charges it the wrong fee (plan_fee_jumps).
+        self.fee_jumps: dict[int, int] = {}
         self.day_cache: dict[int, dict[str, MarketDay]] = {}
         self._recent_days: OrderedDict[int, list[FinanceEvent]] = OrderedDict()
         self._cache_lock = threading.Lock()
@@ -108,6 +113,29 @@ class Ledger:
             )
             for mi in range(len(self.history.marketplaces))
         ]
+
+    # -- fees -----------------------------------------------------------------------------
+
+    def plan_fee_jumps(self, history_days: int) -> None:
+        """A planted case: for one FBA SKU in ten (not of the largest tier), from a day in the
+        last two thirds of the history, Amazon charges the next size tier's fulfilment fee
+        though the product did not change."""
+        r = ids.rng(self.seed, "fee-jumps", self.seller_index)
+        first = max(1, history_days // 3)
+        last = max(first, history_days - 10)
+        for p in self.history.products:
+            if p.channel != "AFN" or p.size_tier >= len(SIZE_TIERS) - 1:
+                continue
+            day = r.randint(first, last)
+            if r.random() < 0.1:
+                self.fee_jumps[p.index] = day
+
+    def fba_fee_at(self, product: Product, m: Marketplace, second: int) -> Decimal:
+        """The FBA fee per unit Amazon charges for a unit shipped at ``second``."""
+        jump = self.fee_jumps.get(product.index)
+        if jump is not None and second >= jump * DAY:
+            return q(SIZE_TIERS[product.size_tier + 1][1] * m.fx, m.currency)
+        return product.fba_fee(m)
 
     # -- events ---------------------------------------------------------------------------
 
@@ -141,7 +169,9 @@ class Ledger:
             if order.channel == "AFN":
                 charges.append(
                     Charge(
-                        ITEM_FEES, "FBAPerUnitFulfillmentFee", -ln.product.fba_fee(m) * ln.quantity
+                        ITEM_FEES,
+                        "FBAPerUnitFulfillmentFee",
+                        -self.fba_fee_at(ln.product, m, order.ship_second) * ln.quantity,
                     )
                 )
             items.append(
@@ -174,13 +204,16 @@ class Ledger:
         assert order.refund_second is not None
         m = order.marketplace
         items = []
-        for ln in order.sold_lines:
+        # A planted case: now and then Amazon refunds more than the customer paid.
+        over_rate = self.history.over_refund_rate(order.index)
+        for position, ln in enumerate(order.sold_lines):
             referral = ln.product.referral_fee(ln.net_sales + ln.shipping_price, m)
             # Amazon keeps 20 % of the referral fee (at most $5.00) as a refund administration fee.
             admin_fee = min(
                 q(referral * Decimal("0.2"), m.currency), q(Decimal("5") * m.fx, m.currency)
             )
-            charges = [Charge(ITEM_PRICE, "Principal", -ln.item_price)]
+            extra = q(ln.item_price * over_rate, m.currency) if position == 0 else ZERO
+            charges = [Charge(ITEM_PRICE, "Principal", -ln.item_price - extra)]
             if ln.item_tax:
                 charges.append(Charge(ITEM_PRICE, "Tax", -ln.item_tax))
             if ln.shipping_price:
@@ -266,7 +299,7 @@ class Ledger:
         m = h.marketplaces[h.s_mkt[shipment]]
         product = h.products[h.s_sku[shipment]]
         qty = h.s_lost[shipment]
-        per_unit = q(product.price_usd * Decimal("0.55") * m.fx, m.currency)
+        per_unit = self.unit_value(product, m)
         return FinanceEvent(
             kind="Adjustment",
             event_id=f"A{shipment}",
@@ -289,7 +322,100 @@ class Ledger:
             ),
             charges=(),
             reason="WAREHOUSE_LOST",
+            report_reason="Lost_Inbound",
         )
+
+    def incident_reimbursement_event(self, incident: Incident) -> FinanceEvent:
+        """Amazon's own reimbursement of units lost or damaged in a fulfilment centre."""
+        h = self.history
+        m = h.marketplaces[incident.market]
+        product = h.products[incident.sku]
+        reason = "WAREHOUSE_LOST" if incident.kind == INCIDENT_LOST else "WAREHOUSE_DAMAGED"
+        amount = self.unit_value(product, m) * incident.quantity
+        return FinanceEvent(
+            kind="Adjustment",
+            event_id=f"I{incident.number}",
+            posted=incident.settled,
+            marketplace=m,
+            order_id="",
+            shipment_id="",
+            adjustment_id=self.incident_reimbursement_id(incident.number),
+            fulfillment="AFN",
+            items=(
+                EventItem(
+                    sku=product.sku,
+                    asin=product.asin,
+                    quantity=incident.quantity,
+                    order_item_id="",
+                    adjustment_item_id="",
+                    charges=(Charge(REIMBURSEMENT, reason, amount),),
+                    promotion_id="",
+                ),
+            ),
+            charges=(),
+            reason=reason,
+            report_reason="Lost_Warehouse"
+            if incident.kind == INCIDENT_LOST
+            else "Damaged_Warehouse",
+        )
+
+    def return_reimbursement_event(self, order: int, sku: int, qty: int, day: int) -> FinanceEvent:
+        """Amazon's own reimbursement of a refunded unit the customer never sent back."""
+        h = self.history
+        m = h.marketplaces[h.o_mkt[order]]
+        product = h.products[sku]
+        return FinanceEvent(
+            kind="Adjustment",
+            event_id=f"C{order}-{sku}",
+            posted=day * DAY + 7 * 3600 + order % 3600,
+            marketplace=m,
+            order_id=self.book.order_id(order),
+            shipment_id="",
+            adjustment_id=f"{ids.derive(self.seed, 'return-reimbursement', self.seller_index, order, sku) % 10**10:010d}",
+            fulfillment="AFN",
+            items=(
+                EventItem(
+                    sku=product.sku,
+                    asin=product.asin,
+                    quantity=qty,
+                    order_item_id="",
+                    adjustment_item_id="",
+                    charges=(Charge(REIMBURSEMENT, "CUSTOMER_RETURN", product.price_in(m) * qty),),
+                    promotion_id="",
+                ),
+            ),
+            charges=(),
+            reason="CUSTOMER_RETURN",
+            report_reason="CustomerReturn",
+        )
+
+    @staticmethod
+    def unit_value(product: Product, m: Marketplace) -> Decimal:
+        """What Amazon pays for one lost or damaged unit."""
+        return q(product.price_usd * Decimal("0.55") * m.fx, m.currency)
+
+    def incident_reimbursement_id(self, number: int) -> str:
+        return f"{ids.derive(self.seed, 'incident-reimbursement', self.seller_index, number) % 10**10:010d}"
+
+    def reimbursements_on_day(self, day: int) -> list[FinanceEvent]:
+        """Every reimbursement Amazon posts on ``day``: lost inbound units, units lost or damaged
+        in a fulfilment centre, refunded units never returned."""
+        h = self.history
+        events = [
+            self.reimbursement_event(shipment, day)
+            for shipment in h.reimbursements_by_day.get(day, ())
+        ]
+        events.extend(
+            self.incident_reimbursement_event(h.incidents[number])
+            for number in h.incidents_settled_by_day.get(day, ())
+            if h.incidents[number].outcome == OUTCOME_REIMBURSED
+        )
+        events.extend(
+            self.return_reimbursement_event(order, sku, qty, day)
+            for order, sku, qty in h.return_reimbursed_by_day.get(day, ())
+        )
+        events.sort(key=lambda e: (e.posted, e.event_id))
+        return events
 
     def reimbursement_id(self, shipment: int) -> str:
         return (
@@ -332,10 +458,7 @@ class Ledger:
         events.extend(
             self.refund_event(self.book.view(index)) for index in h.refunds_by_day.get(day, ())
         )
-        events.extend(
-            self.reimbursement_event(shipment, day)
-            for shipment in h.reimbursements_by_day.get(day, ())
-        )
+        events.extend(self.reimbursements_on_day(day))
         events.extend(self._service_fees(day))
         events = [e for e in events if e.posted <= now]
         events.sort(key=lambda e: (e.posted, e.event_id))

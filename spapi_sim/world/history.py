@@ -13,6 +13,7 @@ import math
 import threading
 from array import array
 from bisect import bisect_right
+from dataclasses import dataclass
 from decimal import Decimal
 
 from spapi_sim import ids
@@ -31,6 +32,28 @@ DAY = 86400
 FLAG_CANCELLED = 1
 FLAG_REFUNDED = 2
 FLAG_PROMO = 4
+
+# Units lost or damaged inside a fulfilment centre (the inventory ledger's adjustment reasons M
+# and E). Amazon reimburses most of them by itself, finds some lost ones again (reason F), and
+# leaves the rest for the seller to claim: the truth's "claims" (spapi_sim/world/claims.py).
+INCIDENT_LOST = "lost"
+INCIDENT_DAMAGED = "damaged"
+OUTCOME_REIMBURSED = "reimbursed"
+OUTCOME_FOUND = "found"
+OUTCOME_OPEN = "open"
+
+
+@dataclass(frozen=True)
+class Incident:
+    number: int
+    kind: str  # INCIDENT_LOST or INCIDENT_DAMAGED
+    market: int
+    sku: int
+    second: int
+    quantity: int
+    outcome: str  # OUTCOME_*
+    # When Amazon reimbursed or found the units; 0 for an open incident.
+    settled: int
 
 
 class History:
@@ -133,6 +156,21 @@ class History:
         self.reimbursements_by_day: dict[int, list[int]] = {}
         # Customer returns arriving at a warehouse: (marketplace, sku, qty, sellable, order).
         self.returns_by_day: dict[int, list[tuple[int, int, int, bool, int]]] = {}
+        # Cases to claim (spapi_sim/world/claims.py). Hash-derived draws and a generator of their
+        # own, so planting them changes no order, no stock level and no sellable return.
+        self._claims_salt = ids.derive(seed, "claims", seller_index)
+        self.incidents: list[Incident] = []
+        self.incidents_by_day: dict[int, list[int]] = {}
+        self.incidents_settled_by_day: dict[int, list[int]] = {}
+        self._last_incident: dict[tuple[int, int], int] = {}
+        self._afn_listed = [
+            sum(1 for p in products if p.channel == "AFN" and self.listed[m][p.index])
+            for m in range(mcount)
+        ]
+        # Refunded FBA units the customer never sent back: (sku, qty) per order, and the day
+        # Amazon reimbursed the seller for them by itself, where it did.
+        self.unreturned: dict[int, list[tuple[int, int]]] = {}
+        self.return_reimbursed_by_day: dict[int, list[tuple[int, int, int]]] = {}
         # Stock at the start of the latest simulated day, before its orders: with the day's
         # orders up to "now" it gives the stock at any instant of that day.
         self.stock_start_of_day = [a[:] for a in self.stock]
@@ -325,12 +363,94 @@ class History:
                     for item_sku, item_qty in items:
                         if afn_flags[item_sku]:
                             sellable = rand() < 0.7
+                            if not sellable and self._never_returned(
+                                order, item_sku, refund_day, item_qty
+                            ):
+                                continue
                             self.returns_by_day.setdefault(refund_day + 1, []).append(
                                 (m, item_sku, item_qty, sellable, order)
                             )
             o_flags.append(flags)
         self.lost_units.append(lost)
         self.day_start.append(len(o_time))
+        self._plan_incidents(d)
+
+    # -- cases to claim -------------------------------------------------------------------
+
+    def claim_draw(self, order: int, sku: int, slot: int) -> float:
+        """A uniform draw in [0, 1) for one decision about one order line."""
+        key = self._claims_salt ^ (((order * 1_000_003 + sku) * 16 + slot) & (2**64 - 1))
+        return ids.unit(ids.mix64(key))
+
+    def _never_returned(self, order: int, sku: int, refund_day: int, qty: int) -> bool:
+        """Half the refunded units that would come back unsellable never come back at all
+        (unsellable stock sells nothing, so no order depends on them). Amazon charges the
+        customer and reimburses the seller for half of those, 25-40 days after the refund."""
+        if self.claim_draw(order, sku, 1) >= 0.5:
+            return False
+        self.unreturned.setdefault(order, []).append((sku, qty))
+        if self.claim_draw(order, sku, 2) < 0.5:
+            day = refund_day + 25 + int(15 * self.claim_draw(order, sku, 3))
+            self.return_reimbursed_by_day.setdefault(day, []).append((order, sku, qty))
+        return True
+
+    def return_reimbursed_day(self, order: int, sku: int) -> int | None:
+        """The day Amazon reimbursed an unreturned unit by itself, or None."""
+        if self.claim_draw(order, sku, 2) >= 0.5:
+            return None
+        return self.refund_day[order] + 25 + int(15 * self.claim_draw(order, sku, 3))
+
+    def over_refund_rate(self, order: int) -> Decimal:
+        """The share of the first line's price Amazon refunded on top of what the customer paid
+        (0 for most orders): one FBA refund in eight."""
+        if not self.o_flags[order] & FLAG_REFUNDED:
+            return Decimal(0)
+        sku = self.i_sku[self.o_item[order]]
+        if not self._afn[sku] or self.claim_draw(order, -1, 4) >= 0.125:
+            return Decimal(0)
+        return (Decimal("0.25"), Decimal("0.5"), Decimal("1"))[
+            int(3 * self.claim_draw(order, -1, 5))
+        ]
+
+    def _plan_incidents(self, d: int) -> None:
+        """Units lost or damaged in a fulfilment centre on day ``d``: a few a month per
+        marketplace, at most one per SKU and marketplace in 120 days (so each reimbursement
+        belongs to one incident). The stock levels do not move with them."""
+        r = ids.rng(self.seed, "incidents", self.seller_index, d)
+        n = len(self.products)
+        for m in range(len(self.marketplaces)):
+            if r.random() >= min(0.6, 0.004 * self._afn_listed[m]):
+                continue
+            for _attempt in range(20):
+                sku = r.randrange(n)
+                last = self._last_incident.get((m, sku))
+                if (
+                    self._afn[sku]
+                    and self.listed[m][sku]
+                    and self._launch_day[sku] <= d
+                    and self.stock[m][sku] > 0
+                    and (last is None or d - last >= 120)
+                ):
+                    break
+            else:
+                continue
+            kind = INCIDENT_LOST if r.random() < 0.6 else INCIDENT_DAMAGED
+            qty = 1 if kind == INCIDENT_DAMAGED or r.random() < 0.7 else 2
+            second = d * DAY + 8 * 3600 + r.randrange(8 * 3600)
+            roll = r.random()
+            if roll < 0.5:
+                outcome = OUTCOME_REIMBURSED
+            elif roll < 0.7 and kind == INCIDENT_LOST:
+                outcome = OUTCOME_FOUND
+            else:
+                outcome = OUTCOME_OPEN
+            settled = 0 if outcome == OUTCOME_OPEN else second + (3 + r.randrange(20)) * DAY
+            incident = Incident(len(self.incidents), kind, m, sku, second, qty, outcome, settled)
+            self.incidents.append(incident)
+            self.incidents_by_day.setdefault(d, []).append(incident.number)
+            if settled:
+                self.incidents_settled_by_day.setdefault(settled // DAY, []).append(incident.number)
+            self._last_incident[(m, sku)] = d
 
     def _reorder(self, m: int, sku: int, d: int) -> None:
         """Send a replenishment: an FBA inbound shipment, or the merchant's own restock."""

@@ -85,6 +85,7 @@ class SellerWorld:
         self.anchor_second = self.history.seconds(config.anchor)
         offset = ids.derive(config.seed, "settlement-offset", index) % 14
         self.ledger = Ledger(self.book, config.seed, index, int(offset))
+        self.ledger.plan_fee_jumps(config.history_days)
 
     def build(self, now: dt.datetime) -> None:
         """Simulate the whole history up to ``now`` (otherwise it happens on first use)."""

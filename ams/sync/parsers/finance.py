@@ -9,13 +9,14 @@ which must never pass through a float.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ams.finance.writers import ChargeRow, SettlementRow
+from ams.finance.writers import ChargeRow, ReimbursementRow, SettlementRow
 from ams.sync.parsers.flatfile import (
     RowError,
+    integer,
     money,
     optional_integer,
     optional_timestamp,
@@ -319,3 +320,43 @@ def _v1_amounts(row: Mapping[str, str]) -> list[tuple[str, str, Decimal]]:
         if amount is not None:
             found.append((amount_type, text(row, kind) if kind else "", amount))
     return found
+
+
+# --- the FBA reimbursements report -------------------------------------------------------------
+
+REIMBURSEMENTS_REPORT = "GET_FBA_REIMBURSEMENTS_DATA"
+REIMBURSEMENTS_REQUIRED = (
+    "approval-date",
+    "reimbursement-id",
+    "reason",
+    "quantity-reimbursed-total",
+)
+
+
+def reimbursement_converter(marketplace_id: str) -> Callable[[Mapping[str, str]], ReimbursementRow]:
+    def convert(row: Mapping[str, str]) -> ReimbursementRow:
+        approved = optional_timestamp(row, "approval-date")
+        if approved is None:
+            raise RowError("'approval-date' is empty")
+        return ReimbursementRow(
+            marketplace_id=marketplace_id,
+            approved_at=approved,
+            reimbursement_id=required_text(row, "reimbursement-id", limit=40),
+            case_id=text(row, "case-id", limit=40),
+            order_id=text(row, "amazon-order-id", limit=40),
+            reason=required_text(row, "reason", limit=60),
+            sku=text(row, "sku", limit=64),
+            fnsku=text(row, "fnsku", limit=16),
+            asin=text(row, "asin", limit=16),
+            condition=text(row, "condition", limit=40),
+            currency=text(row, "currency-unit", limit=3),
+            amount_per_unit=money(row, "amount-per-unit"),
+            amount_total=money(row, "amount-total"),
+            quantity_cash=integer(row, "quantity-reimbursed-cash", default=0),
+            quantity_inventory=integer(row, "quantity-reimbursed-inventory", default=0),
+            quantity_total=integer(row, "quantity-reimbursed-total"),
+            original_reimbursement_id=text(row, "original-reimbursement-id", limit=40),
+            original_reimbursement_type=text(row, "original-reimbursement-type", limit=60),
+        )
+
+    return convert

@@ -1,0 +1,45 @@
+"""Reads of the claims page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum
+
+from ams.claims.models import Claim, ClaimStatus
+from ams.teams.models import Team
+
+
+def claims(team: Team, *, today: date, show: str = "active") -> QuerySet[Claim]:
+    """The team's cases, soonest deadline first: those still to file before their deadline and
+    those filed (``active``), or every case (``all``: settled, received and expired too)."""
+    qs = Claim.objects.filter(team=team)
+    if show != "all":
+        qs = qs.filter(
+            Q(status=ClaimStatus.FILED) | Q(status=ClaimStatus.OPEN, deadline__gte=today)
+        )
+    return qs.order_by("deadline", "occurred_at", "id")
+
+
+def access_claim(team: Team, claim_pk: int) -> Claim | None:
+    return Claim.objects.filter(team=team, pk=claim_pk).first()
+
+
+@dataclass(frozen=True)
+class OpenTotal:
+    currency: str
+    cases: int
+    estimate: Decimal
+
+
+def open_totals(team: Team, *, today: date) -> list[OpenTotal]:
+    """What the cases still to file and within their deadline are worth, per currency."""
+    rows = (
+        Claim.objects.filter(team=team, status=ClaimStatus.OPEN, deadline__gte=today)
+        .values("currency")
+        .annotate(total=Sum("estimate"), cases=Count("id"))
+        .order_by("currency")
+    )
+    return [OpenTotal(r["currency"], r["cases"], r["total"] or Decimal(0)) for r in rows]
