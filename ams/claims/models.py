@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from ams.core.retention import Aged
 from ams.core.tenancy import TenantModel
 
 
@@ -62,6 +63,8 @@ class Claim(TenantModel):
     detected_at = models.DateTimeField()
     # When detection last changed the case (its evidence, estimate, window or status).
     updated_at = models.DateTimeField()
+
+    retention = Aged("occurred_at")
 
     class Meta:
         constraints = [

@@ -369,6 +369,8 @@ class Reimbursement(TenantModel):
     original_reimbursement_type = models.CharField(max_length=60, blank=True)
     synced_at = models.DateTimeField()
 
+    retention = Aged("approved_at", financial=True)
+
     class Meta:
         constraints = [
             models.UniqueConstraint(

@@ -188,6 +188,8 @@ class InventoryAdjustment(TenantModel):
     unreconciled_quantity = models.IntegerField(null=True)
     synced_at = models.DateTimeField()
 
+    retention = Aged("happened_at")
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -226,6 +228,8 @@ class CustomerReturn(TenantModel):
     status = models.CharField(max_length=60, blank=True)
     license_plate = models.CharField(max_length=40, blank=True)
     synced_at = models.DateTimeField()
+
+    retention = Aged("returned_at")
 
     class Meta:
         constraints = [
