@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ams.dashboard import money_views, views
+from ams.dashboard import export_views, money_views, views
 
 urlpatterns = [
     path("overview/", views.overview, name="overview"),
@@ -13,4 +13,10 @@ urlpatterns = [
     path("settlements/lines/", views.settlement_lines, name="settlement_lines"),
     path("transactions/", money_views.transactions, name="transactions"),
     path("fees/", money_views.fees, name="fees"),
+    path("exports/", export_views.exports, name="exports"),
+    path(
+        "exports/<int:exportjob_id>/download/",
+        export_views.export_download,
+        name="export_download",
+    ),
 ]

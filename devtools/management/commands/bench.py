@@ -1,4 +1,4 @@
-"""``manage.py bench ingest|backfill|pages``: one benchmark, printed as one JSON object.
+"""``manage.py bench ingest|backfill|pages|exports``: one benchmark, printed as one JSON object.
 
 Benchmarks print numbers; no test times anything. ``make bench`` runs all three beside the
 simulator's own (``python -m spapi_sim bench``).
@@ -15,11 +15,12 @@ from django.core.management.base import BaseCommand, CommandParser
 class Command(BaseCommand):
     help = (
         "Benchmark 'ingest' (parser and upsert beside a plain COPY), 'backfill' (beside the "
-        "usage-plan bound) or 'pages' (server time per data page over a large seller)."
+        "usage-plan bound), 'pages' (server time per data page over a large seller) or 'exports' "
+        "(rows per second and peak memory of the orders export as CSV and XLSX)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("which", choices=["ingest", "backfill", "pages"])
+        parser.add_argument("which", choices=["ingest", "backfill", "pages", "exports"])
         parser.add_argument("--rows", type=int, default=1_000_000, help="ingest: order-item rows")
         parser.add_argument("--skus", type=int, default=None, help="backfill: 5,000; pages: 10,000")
         parser.add_argument(
@@ -39,6 +40,9 @@ class Command(BaseCommand):
             "--orders", type=int, default=750_000, help="pages: orders of the generated seller"
         )
         parser.add_argument("--runs", type=int, default=20, help="pages: requests per page")
+        parser.add_argument(
+            "--lines", type=int, default=50_000, help="exports: order lines of the seeded team"
+        )
         parser.add_argument(
             "--keep",
             action="store_true",
@@ -74,6 +78,10 @@ class Command(BaseCommand):
                 days=options["days"],
                 demand_scale=options["demand_scale"],
             )
+        elif which == "exports":
+            from devtools.bench.exports import bench_exports
+
+            result = bench_exports(lines=options["lines"])
         else:
             from ams.teams.models import Team
             from devtools.bench.pages import bench_pages, remove_bench_team
