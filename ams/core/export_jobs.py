@@ -1,8 +1,8 @@
 """Exports too large for the web process: built by a job, stored, downloaded from the Exports page.
 
 The choice is made on the export's size, counted first and cheaply (up to one row past the
-threshold). Up to ``EXPORT_INLINE_MAX_ROWS`` the file streams from the request, one download at
-a time per slot (``EXPORT_INLINE_PER_USER`` slots a person, kept in the cache every process
+threshold). Up to ``EXPORT_INLINE_MAX_ROWS`` the file streams from the request, at most
+``EXPORT_INLINE_PER_USER`` downloads a person at once (slots kept in the cache every process
 shares, like the login throttles); past it an ``ExportJob`` is queued, at most
 ``EXPORT_JOBS_PER_USER`` a person and ``EXPORT_JOBS_PER_TEAM`` a team at once.
 
@@ -39,7 +39,7 @@ from ams.core.exports import (
     export_write,
 )
 from ams.core.files import CHUNK_BYTES, file_store
-from ams.core.models import ExportJob, ExportStatus, StoredFile
+from ams.core.models import EXPORT_STALE_AFTER, ExportJob, ExportStatus, StoredFile
 from ams.core.progress import ProgressWriter
 from ams.core.tenancy import team_scope
 
@@ -50,9 +50,6 @@ _BUILDERS: dict[str, Builder] = {}
 
 # A streamed download that has not ended in this long (a killed worker) frees its slot anyway.
 INLINE_SLOT_SECONDS = 15 * 60
-# A job neither done nor failed after this long died with its worker: it no longer counts
-# against the limits, and the Exports page says so.
-STALE_AFTER = timedelta(hours=2)
 # Finished exports are listed this long (their files expire sooner).
 KEPT_FOR = timedelta(days=7)
 # pg_advisory_xact_lock's first key: this module's; the second is the team.
@@ -156,7 +153,7 @@ def _active(team_id: int) -> QuerySet[ExportJob]:
     return ExportJob.objects.filter(
         team_id=team_id,
         status__in=(ExportStatus.QUEUED, ExportStatus.RUNNING),
-        created_at__gte=timezone.now() - STALE_AFTER,
+        created_at__gte=timezone.now() - EXPORT_STALE_AFTER,
     )
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -60,6 +62,11 @@ class StoredFileChunk(TenantModel):
         ]
 
 
+# An export neither done nor failed after this long died with its worker: it no longer counts
+# against the limits, and the Exports page says it stopped.
+EXPORT_STALE_AFTER = timedelta(hours=2)
+
+
 class ExportStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Being built"
@@ -105,6 +112,10 @@ class ExportJob(TenantModel):
     @property
     def is_active(self) -> bool:
         return self.status in (ExportStatus.QUEUED, ExportStatus.RUNNING)
+
+    @property
+    def stalled(self) -> bool:
+        return self.is_active and self.created_at < timezone.now() - EXPORT_STALE_AFTER
 
     @property
     def downloadable(self) -> bool:

@@ -23,7 +23,7 @@ def exports(request: TeamRequest) -> HttpResponse:
     jobs = exports_recent(team_id=request.team.id, user_id=request.user.pk)
     context = {
         "jobs": jobs,
-        "polling": any(job.is_active for job in jobs),
+        "polling": any(job.is_active and not job.stalled for job in jobs),
         "poll_seconds": POLL_SECONDS,
         "file_hours": settings.EXPORT_FILE_HOURS,
     }

@@ -284,3 +284,18 @@ def test_a_failed_build_says_so_and_frees_the_slot(
     assert "The export could not be built" in page
     assert "disk full" not in page
     assert client.get(f"/t/{data.team.slug}/orders/", {"format": "csv"}).status_code == 302
+
+
+def test_a_job_that_never_finished_stops_counting_and_says_so(
+    data: Personas, small_threshold: None
+):
+    client = client_for(data.viewer)
+    for table in ("orders", "listings"):
+        client.get(f"/t/{data.team.slug}/{table}/", {"format": "csv"})
+
+    # No worker took them (it died with them); hours later they no longer hold the person back.
+    with time_machine.travel(timezone.now() + timedelta(hours=3)):
+        page = client.get(f"/t/{data.team.slug}/exports/").content.decode()
+        assert page.count("This export stopped before it was built") == 2
+        assert "hx-trigger" not in page
+        assert client.get(f"/t/{data.team.slug}/settlements/", {"format": "csv"}).status_code == 302
