@@ -23,6 +23,7 @@ written, and the writer is two to three times faster than openpyxl's write-only 
 from __future__ import annotations
 
 import csv
+import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -140,7 +141,9 @@ def xlsx_write(
     )
     moment = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
     day = workbook.add_format({"num_format": "yyyy-mm-dd"})
-    sheet = workbook.add_worksheet(sheet_title[:31] or "Export")
+    # Excel refuses these characters in a sheet's name, and more than 31 of them.
+    title = re.sub(r"[\[\]:*?/\\']", "-", sheet_title)[:31] or "Export"
+    sheet = workbook.add_worksheet(title)
     for column, name in enumerate(header):
         sheet.write_string(0, column, name)
     for number, row in enumerate(rows, start=1):
