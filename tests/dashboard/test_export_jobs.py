@@ -22,7 +22,8 @@ from ams.core.files import files_prune_expired
 from ams.core.jobs import app
 from ams.core.models import ExportJob, ExportStatus, StoredFile
 from ams.core.progress import ProgressWriter
-from ams.core.tenancy import team_scope
+from ams.core.tasks import export_build
+from ams.core.tenancy import NoTeamScope, team_scope
 from tests.dashboard import factories as f
 from tests.factories import Personas
 from tests.procurement.helpers import streamed
@@ -113,6 +114,7 @@ def test_an_export_past_the_threshold_is_a_job_that_builds_the_same_file(
     assert got.status_code == 200
     assert got["Content-Disposition"].startswith(f'attachment; filename="{data.team.slug}-orders-')
     assert b"".join(got.streaming_content) == expected
+    assert b"SECRET" not in expected  # the job read its own team's rows only
     assert len(list(csv.reader(io.StringIO(expected.decode("utf-8-sig"))))) == 1 + 3
 
 
@@ -299,3 +301,8 @@ def test_a_job_that_never_finished_stops_counting_and_says_so(
         assert page.count("This export stopped before it was built") == 2
         assert "hx-trigger" not in page
         assert client.get(f"/t/{data.team.slug}/settlements/", {"format": "csv"}).status_code == 302
+
+
+def test_an_export_job_without_a_team_refuses_to_run(data: Personas):
+    with pytest.raises(NoTeamScope):
+        export_build(team_id=0, export_id=1)
