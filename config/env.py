@@ -75,6 +75,8 @@ class Env(BaseSettings):
 
     # Usage events are kept this long, then pruned.
     usage_event_retention_days: int = Field(default=90, ge=1, le=730)
+    # Exports larger than this many rows are built by a background job, not streamed.
+    export_inline_max_rows: int = Field(default=5000, ge=0, le=1_000_000)
     # Reverse proxies in front of the web processes that append the client's address to
     # X-Forwarded-For (a load balancer: 1). 0 reads the client from the socket (REMOTE_ADDR).
     trusted_proxy_count: int = Field(default=0, ge=0, le=5)

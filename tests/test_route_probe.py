@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -22,7 +23,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ams.claims.models import Claim, ClaimKind
+from ams.core.files import file_store
+from ams.core.models import ExportJob, ExportStatus
 from ams.core.tenancy import TenantModel, team_scope
+from ams.procurement.models import CostImport, CostImportStatus
 from ams.sync.models import Family, PendingReport
 from ams.teams.access import TeamAccess
 from ams.teams.models import Invitation, Membership, Role
@@ -109,6 +113,28 @@ def _team_objects(p: Personas) -> None:
             estimate=0,
             detected_at=now,
             updated_at=now,
+        )
+        # A built export with its file, and a finished cost import.
+        stored = file_store(
+            team_id=p.team.id,
+            kind="export",
+            name="orders.csv",
+            content_type="text/csv",
+            chunks=[b"order_id\nCANARY-A-1\n"],
+            lifetime=timedelta(days=1),
+        )
+        ExportJob.objects.create(
+            team=p.team,
+            created_by=p.viewer,
+            kind="orders",
+            table="orders",
+            filename="orders.csv",
+            format="csv",
+            status=ExportStatus.DONE,
+            file=stored,
+        )
+        CostImport.objects.create(
+            team=p.team, created_by=p.member, name="costs.csv", status=CostImportStatus.DONE
         )
 
 
@@ -199,8 +225,15 @@ def test_another_teams_object_under_your_url_is_a_404(route: Route):
         before = sorted(Membership.objects.values_list("id", "role", "team_id")) + sorted(
             Invitation.objects.values_list("id", "revoked_at", "accepted_at")
         )
-    response = _client(p, "outsider").post(url, {"role": "viewer"})
+    client = _client(p, "outsider")
+    # A route that changes something is tried with a change; a read-only one (a download) is read.
+    assert route.access is not None
+    if route.access.write is not None:
+        response = client.post(url, {"role": "viewer"})
+    else:
+        response = client.get(url)
     assert response.status_code == 404
+    assert b"CANARY-A" not in response.content
     with team_scope(p.team.id):
         after = sorted(Membership.objects.values_list("id", "role", "team_id")) + sorted(
             Invitation.objects.values_list("id", "revoked_at", "accepted_at")

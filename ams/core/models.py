@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from ams.core.tenancy import TenantModel
 
@@ -57,3 +60,77 @@ class StoredFileChunk(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["file", "number"], name="stored_file_chunk_unique")
         ]
+
+
+# An export neither done nor failed after this long died with its worker: it no longer counts
+# against the limits, and the Exports page says it stopped.
+EXPORT_STALE_AFTER = timedelta(hours=2)
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Being built"
+    DONE = "done", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class ExportJob(TenantModel):
+    """A file built by a worker for someone of the team: a large table export today.
+
+    ``kind`` names the registered builder (``ams.core.export_jobs``) and ``params`` holds its
+    validated filters, so the worker builds exactly what the page would have sent; anything that
+    can describe itself that way (a whole team's data, later) is another kind.
+    """
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    kind = models.CharField(max_length=40)
+    table = models.CharField(max_length=120)
+    filename = models.CharField(max_length=255)
+    params = models.JSONField(default=dict, blank=True)
+    format = models.CharField(max_length=8)
+    status = models.CharField(
+        max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED
+    )
+    rows_done = models.BigIntegerField(default=0)
+    rows_total = models.BigIntegerField(null=True)
+    error = models.CharField(max_length=300, blank=True)
+    file = models.ForeignKey(
+        StoredFile, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["team", "created_by", "-created_at"], name="export_job_recent"),
+            models.Index(fields=["team", "status"], name="export_job_status"),
+        ]
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (ExportStatus.QUEUED, ExportStatus.RUNNING)
+
+    @property
+    def stalled(self) -> bool:
+        return self.is_active and self.created_at < timezone.now() - EXPORT_STALE_AFTER
+
+    @property
+    def downloadable(self) -> bool:
+        """Built, and its file has not expired (the list reads the file with the job)."""
+        return (
+            self.status == ExportStatus.DONE
+            and self.file is not None
+            and self.file.expires_at > timezone.now()
+        )
+
+    @property
+    def percent(self) -> int:
+        if self.status == ExportStatus.DONE:
+            return 100
+        if not self.rows_total:
+            return 0
+        # Some exports write more rows than they count (a transaction's charges): never 100 early.
+        return min(99, self.rows_done * 100 // self.rows_total)

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import structlog
+from django.db import close_old_connections
 from procrastinate.exceptions import UniqueViolation
 from procrastinate.jobs import Status
 
+from ams.core import export_jobs
 from ams.core.jobs import app
+from ams.core.tenancy import NoTeamScope
 
 log = structlog.get_logger(__name__)
 
@@ -27,3 +30,16 @@ async def retry_stalled_jobs(timestamp: int) -> None:
             log.warning("job.stalled_superseded", job_id=job.id, task=job.task_name)
             continue
         log.warning("job.stalled_retried", job_id=job.id, task=job.task_name)
+
+
+@app.task(name="ams.core.export_build", queue="exports", pass_context=False)
+def export_build(*, team_id: int, export_id: int) -> None:
+    """Build a large export. Not a ``team_task``: its progress and its "running" must commit
+    while it works, so it enters the team's scope per step (``ams.core.export_jobs``)."""
+    if not team_id:
+        raise NoTeamScope("export_build was deferred without a team_id")
+    close_old_connections()
+    try:
+        export_jobs.export_run(team_id=int(team_id), export_id=int(export_id))
+    finally:
+        close_old_connections()

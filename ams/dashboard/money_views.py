@@ -7,9 +7,8 @@ settlements that paid it out.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date
+from datetime import UTC
 from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -23,18 +22,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from ams.core import marketplaces
-from ams.core.exports import Cell, export_response
 from ams.core.marketplaces import zone
-from ams.dashboard import selectors
+from ams.dashboard import exports, selectors
 from ams.dashboard.forms import filter_values
 from ams.dashboard.money_forms import (
     FeeFilterForm,
     TransactionFilterForm,
-    fee_period,
     with_default_window,
 )
-from ams.dashboard.views import PER_PAGE, _export_format, _query, _utc
+from ams.dashboard.views import PER_PAGE, _export, _export_format, _query
 from ams.finance import selectors as money
 from ams.orders import selectors as order_selectors
 from ams.orders.selectors import OrderRow
@@ -63,58 +59,18 @@ class _CountedPaginator(Paginator[Any]):
 
 # --- Transactions ---------------------------------------------------------------------------------
 
-TRANSACTION_HEADER = (
-    "transaction_id",
-    "posted_at_utc",
-    "local_day",
-    "type",
-    "status",
-    "marketplace",
-    "currency",
-    "total_amount",
-    "order_id",
-    "settlement_id",
-    "charge_position",
-    "charge_category",
-    "charge_kind",
-    "charge_type",
-    "charge_sku",
-    "charge_amount",
-)
-
-
-def _local_day(posted: Any, marketplace_id: str) -> date:
-    return posted.astimezone(zone(marketplace_id)).date()  # type: ignore[no-any-return]
-
 
 @team_view(read=Role.VIEWER)
 @require_GET
 def transactions(request: TeamRequest) -> HttpResponseBase:
     """Financial transactions with their charges; ``?format=csv|xlsx`` gives one row per charge."""
+    fmt = _export_format(request)
+    if fmt:
+        return _export(request, exports.transactions_export, fmt)
     team = request.team
     data = with_default_window(request.GET, today=timezone.now().date())
     form = TransactionFilterForm(data, marketplaces=selectors.team_marketplaces(team))
     filters = form.filters()
-    fmt = _export_format(request)
-    if fmt:
-
-        def rows() -> Iterator[Sequence[Cell]]:
-            page: list[Any] = []
-            for t in money.transactions(team, filters).iterator(chunk_size=2000):
-                page.append(t)
-                if len(page) == 2000:
-                    yield from _transaction_rows(team, page)
-                    page = []
-            yield from _transaction_rows(team, page)
-
-        return export_response(
-            fmt,
-            team_id=team.id,
-            team_slug=team.slug,
-            table="transactions",
-            header=TRANSACTION_HEADER,
-            rows=rows,
-        )
     totals = money.transaction_totals(team, filters)
     paginator = _CountedPaginator(
         money.transactions(team, filters), PER_PAGE, sum(t.count for t in totals)
@@ -130,7 +86,7 @@ def transactions(request: TeamRequest) -> HttpResponseBase:
                 t,
                 charges.get((t.connection_id, t.transaction_id), []),
                 settlements.get((t.connection_id, t.settlement_id)),
-                _local_day(t.posted_at, t.marketplace_id),
+                exports.local_day(t.posted_at, t.marketplace_id),
             )
             for t in page.object_list
         ],
@@ -145,45 +101,7 @@ def transactions(request: TeamRequest) -> HttpResponseBase:
     return render(request, "dashboard/transactions.html", context)
 
 
-def _transaction_rows(team: Team, page: list[Any]) -> Iterator[Sequence[Cell]]:
-    charges = money.charges_by_transaction(team, page)
-    for t in page:
-        head = (
-            t.transaction_id,
-            _utc(t.posted_at),
-            _local_day(t.posted_at, t.marketplace_id),
-            t.transaction_type,
-            t.status,
-            marketplaces.label(t.marketplace_id) if t.marketplace_id else "",
-            t.currency,
-            t.total_amount,
-            t.order_id,
-            t.settlement_id,
-        )
-        found = charges.get((t.connection_id, t.transaction_id), [])
-        if not found:
-            yield (*head, None, "", "", "", "", None)
-        for c in found:
-            yield (*head, c.position, c.category, c.kind, c.description, c.sku, c.amount)
-
-
 # --- Fee breakdown --------------------------------------------------------------------------------
-
-FEE_HEADER = (
-    "month",
-    "marketplace",
-    "currency",
-    "category",
-    "kind",
-    "fee_type",
-    "sku",
-    "charges",
-    "amount",
-)
-
-
-def _month(d: date) -> str:
-    return d.strftime("%Y-%m")
 
 
 @team_view(read=Role.VIEWER)
@@ -191,36 +109,12 @@ def _month(d: date) -> str:
 def fees(request: TeamRequest) -> HttpResponseBase:
     """Amazon's fees over whole months by type and by SKU, from the charges rollup; every figure
     links to the transactions whose charges make it up."""
-    team = request.team
-    form = FeeFilterForm(request.GET, marketplaces=selectors.team_marketplaces(team))
-    filters = form.filters()
-    first, last = fee_period(filters, today=timezone.now().date())
-    kept = {"month_from": _month(first), "month_to": _month(last)}
-    kept.update(
-        {k: str(v) for k, v in filter_values(filters).items() if k in ("marketplace", "currency")}
-    )
     fmt = _export_format(request)
     if fmt:
-
-        def rows() -> Iterator[Sequence[Cell]]:
-            for r in money.fee_rows(team, filters, first_month=first, last_month=last).iterator(
-                chunk_size=2000
-            ):
-                yield (
-                    _month(r.month),
-                    marketplaces.label(r.marketplace_id) if r.marketplace_id else "",
-                    r.currency,
-                    r.category,
-                    r.kind,
-                    r.description,
-                    r.sku,
-                    r.charges,
-                    r.amount,
-                )
-
-        return export_response(
-            fmt, team_id=team.id, team_slug=team.slug, table="fees", header=FEE_HEADER, rows=rows
-        )
+        return _export(request, exports.fees_export, fmt)
+    team = request.team
+    filters, first, last, kept = exports.fee_query(team, request.GET)
+    form = FeeFilterForm(request.GET, marketplaces=selectors.team_marketplaces(team))
     breakdown = money.fee_breakdown(team, filters, first_month=first, last_month=last)
     drill = {
         "date_from": first.isoformat(),

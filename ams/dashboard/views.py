@@ -4,11 +4,9 @@ URL with ``format=csv`` or ``format=xlsx`` downloads the filtered table."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, timedelta
-from decimal import Decimal
-from itertools import islice
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -22,11 +20,13 @@ from django.views.decorators.http import require_GET
 
 from ams.catalog import selectors as listing_selectors
 from ams.core import marketplaces
-from ams.core.exports import FORMATS, Cell, export_response
-from ams.core.marketplaces import zone, zone_name
+from ams.core.export_jobs import export_answer
+from ams.core.exports import FORMATS, ExportNotFound, ExportSource
+from ams.core.marketplaces import zone_name
 from ams.core.pagination import CappedPaginator
+from ams.dashboard import exports, selectors
 from ams.dashboard import overview as ov
-from ams.dashboard import selectors
+from ams.dashboard.exports import Data
 from ams.dashboard.forms import (
     FilterForm,
     FilterT,
@@ -41,11 +41,10 @@ from ams.finance import selectors as money
 from ams.inventory import selectors as stock_selectors
 from ams.inventory.selectors import StockFilter
 from ams.orders import selectors as order_selectors
-from ams.procurement.selectors import CostKey, costs_for
 from ams.sync.models import Family
 from ams.sync.selectors import last_synced, last_synced_by_family
 from ams.teams.access import TeamRequest, team_view
-from ams.teams.models import Role
+from ams.teams.models import Role, Team
 
 PER_PAGE = 50
 
@@ -96,130 +95,29 @@ def _page_context(
     }
 
 
-def _one_decimal(value: Decimal | None) -> Decimal | None:
-    return None if value is None else value.quantize(Decimal("0.1"))
-
-
-def _utc(value: Any) -> Any:
-    return value.astimezone(UTC) if value is not None else None
+def _export(
+    request: TeamRequest, build: Callable[[Team, Data], ExportSource], fmt: str
+) -> HttpResponseBase:
+    """The page's export under the query string's filters: streamed, queued or refused."""
+    try:
+        source = build(request.team, request.GET)
+    except ExportNotFound as missing:
+        raise Http404(str(missing)) from None
+    return export_answer(request, source, fmt, team_id=request.team.id, team_slug=request.team.slug)
 
 
 # --- Orders -------------------------------------------------------------------------------------
-
-ORDER_HEADER = (
-    "order_id",
-    "purchased_at_utc",
-    "local_day",
-    "marketplace",
-    "status",
-    "channel",
-    "sku",
-    "asin",
-    "quantity",
-    "currency",
-    "item_price",
-    "shipping_price",
-    "tax",
-    "promotion_discount",
-    "unit_cost",
-    "cost",
-    "missing_cost",
-)
-EXPORT_BATCH = 2000
 
 
 @team_view(read=Role.VIEWER)
 @require_GET
 def orders(request: TeamRequest) -> HttpResponseBase:
+    fmt = _export_format(request)
+    if fmt:
+        return _export(request, exports.orders_export, fmt)
     form, filters = _filters(request, OrderFilterForm)
     team = request.team
     sku_matches = selectors.sku_matches(team, filters)
-    fmt = _export_format(request)
-    if fmt:
-
-        def rows() -> Iterator[Sequence[Cell]]:
-            # Tuples, not model instances: the largest export, and twice as fast this way.
-            columns = (
-                "amazon_order_id",
-                "purchased_at",
-                "marketplace_id",
-                "status",
-                "fulfillment_channel",
-                "sku",
-                "asin",
-                "quantity",
-                "currency",
-                "item_price",
-                "shipping_price",
-                "tax",
-                "promotion_discount",
-            )
-            zones = {m: zone(m) for m, _label in selectors.team_marketplaces(team)}
-            lines = (
-                order_selectors.order_lines(team, filters, sku_matches=sku_matches)
-                .values_list(*columns)
-                .iterator(chunk_size=EXPORT_BATCH)
-            )
-            # The cost valid on each line's local day, looked up one batch of lines at a time.
-            while batch := list(islice(lines, EXPORT_BATCH)):
-                keyed = []
-                for (
-                    order_id,
-                    purchased,
-                    marketplace_id,
-                    status,
-                    channel,
-                    sku,
-                    asin,
-                    quantity,
-                    currency,
-                    *amounts,
-                ) in batch:
-                    day = purchased.astimezone(
-                        zones.get(marketplace_id) or zone(marketplace_id)
-                    ).date()
-                    key = CostKey(sku, marketplace_id, day, currency)
-                    keyed.append(
-                        (
-                            key,
-                            (
-                                order_id,
-                                purchased.astimezone(UTC),
-                                day,
-                                marketplaces.label(marketplace_id),
-                                status,
-                                channel,
-                                sku,
-                                asin,
-                                quantity,
-                                currency,
-                                *amounts,
-                            ),
-                        )
-                    )
-                costs = costs_for(team, [key for key, _row in keyed])
-                for key, row in keyed:
-                    cost = costs[key]
-                    quantity = row[8]
-                    assert isinstance(quantity, int)
-                    if cost.unit_cost is None:
-                        yield (*row, None, None, cost.missing_reason)
-                    else:
-                        yield (
-                            *row,
-                            cost.unit_cost,
-                            (cost.unit_cost * quantity).quantize(Decimal("0.01")),
-                            "",
-                        )
-
-        return export_response(
-            fmt,
-            team_id=team.id,
-            team_slug=team.slug,
-            table="orders",
-            header=ORDER_HEADER,
-            rows=rows,
-        )
     context = _page_context(
         request,
         form,
@@ -237,61 +135,15 @@ def orders(request: TeamRequest) -> HttpResponseBase:
 
 # --- Inventory ----------------------------------------------------------------------------------
 
-STOCK_HEADER = (
-    "sku",
-    "marketplace",
-    "channel",
-    "fnsku",
-    "asin",
-    "fulfillable",
-    "inbound_working",
-    "inbound_shipped",
-    "inbound_receiving",
-    "reserved",
-    "unfulfillable",
-    "researching",
-    "total",
-    "units_30d",
-    "days_of_cover",
-)
-
 
 @team_view(read=Role.VIEWER)
 @require_GET
 def inventory(request: TeamRequest) -> HttpResponseBase:
-    form, filters = _filters(request, InventoryFilterForm)
-    team = request.team
     fmt = _export_format(request)
     if fmt:
-
-        def rows() -> Iterator[Sequence[Cell]]:
-            for s in stock_selectors.stock(team, filters).iterator(chunk_size=2000):
-                yield (
-                    s.sku,
-                    marketplaces.label(s.marketplace_id),
-                    s.fulfillment_channel,
-                    s.fnsku,
-                    s.asin,
-                    s.fulfillable,
-                    s.inbound_working,
-                    s.inbound_shipped,
-                    s.inbound_receiving,
-                    s.reserved,
-                    s.unfulfillable,
-                    s.researching,
-                    s.total,
-                    s.units_30d,  # type: ignore[attr-defined]
-                    _one_decimal(s.days_of_cover),  # type: ignore[attr-defined]
-                )
-
-        return export_response(
-            fmt,
-            team_id=team.id,
-            team_slug=team.slug,
-            table="inventory",
-            header=STOCK_HEADER,
-            rows=rows,
-        )
+        return _export(request, exports.inventory_export, fmt)
+    form, filters = _filters(request, InventoryFilterForm)
+    team = request.team
     context = _page_context(
         request,
         form,
@@ -306,59 +158,15 @@ def inventory(request: TeamRequest) -> HttpResponseBase:
 
 # --- Listings -----------------------------------------------------------------------------------
 
-LISTING_HEADER = (
-    "sku",
-    "asin",
-    "title",
-    "marketplace",
-    "status",
-    "issues",
-    "issue_summary",
-    "channel",
-    "currency",
-    "price",
-    "quantity",
-    "buy_box_price",
-    "buy_box_is_mine",
-    "estimated_fees",
-)
-
 
 @team_view(read=Role.VIEWER)
 @require_GET
 def listings(request: TeamRequest) -> HttpResponseBase:
-    form, filters = _filters(request, ListingFilterForm)
-    team = request.team
     fmt = _export_format(request)
     if fmt:
-
-        def rows() -> Iterator[Sequence[Cell]]:
-            for li in listing_selectors.listings(team, filters).iterator(chunk_size=2000):
-                yield (
-                    li.sku,
-                    li.asin,
-                    li.title,
-                    marketplaces.label(li.marketplace_id),
-                    li.status,
-                    li.issues,
-                    li.issue_summary,
-                    li.fulfillment_channel,
-                    li.currency,
-                    li.price,
-                    li.quantity,
-                    li.buy_box_price,
-                    _yes_no(li.buy_box_is_mine),
-                    li.estimated_fees,
-                )
-
-        return export_response(
-            fmt,
-            team_id=team.id,
-            team_slug=team.slug,
-            table="listings",
-            header=LISTING_HEADER,
-            rows=rows,
-        )
+        return _export(request, exports.listings_export, fmt)
+    form, filters = _filters(request, ListingFilterForm)
+    team = request.team
     context = _page_context(
         request, form, filters, listing_selectors.listings(team, filters), Family.LISTINGS
     )
@@ -368,73 +176,15 @@ def listings(request: TeamRequest) -> HttpResponseBase:
 
 # --- Settlements --------------------------------------------------------------------------------
 
-SETTLEMENT_HEADER = (
-    "settlement_id",
-    "starts_at_utc",
-    "ends_at_utc",
-    "deposit_at_utc",
-    "currency",
-    "total_amount",
-    "lines",
-    "lines_total",
-    "lines_reconciled",
-    "transactions_total",
-    "transactions_reconciled",
-    "reserve_amount",
-)
-LINE_HEADER = (
-    "settlement_id",
-    "line",
-    "transaction_type",
-    "order_id",
-    "amount_type",
-    "amount_description",
-    "amount",
-    "currency",
-    "posted_at_utc",
-    "sku",
-    "quantity",
-    "marketplace_name",
-)
-
-
-def _yes_no(value: bool | None) -> str:
-    return "" if value is None else ("yes" if value else "no")
-
 
 @team_view(read=Role.VIEWER)
 @require_GET
 def settlements(request: TeamRequest) -> HttpResponseBase:
-    form, filters = _filters(request, SettlementFilterForm)
-    team = request.team
     fmt = _export_format(request)
     if fmt:
-
-        def rows() -> Iterator[Sequence[Cell]]:
-            for s in money.settlements(team, filters).iterator(chunk_size=2000):
-                yield (
-                    s.settlement_id,
-                    _utc(s.starts_at),
-                    _utc(s.ends_at),
-                    _utc(s.deposit_at),
-                    s.currency,
-                    s.total_amount,
-                    s.line_count,
-                    s.lines_total,
-                    _yes_no(s.lines_reconciled),
-                    s.transactions_total,
-                    _yes_no(s.transactions_reconciled),
-                    s.reserve_amount,
-                )
-
-        return export_response(
-            fmt,
-            team_id=team.id,
-            team_slug=team.slug,
-            table="settlements",
-            header=SETTLEMENT_HEADER,
-            rows=rows,
-        )
+        return _export(request, exports.settlements_export, fmt)
+    form, filters = _filters(request, SettlementFilterForm)
+    team = request.team
     context = _page_context(
         request, form, filters, money.settlements(team, filters), Family.SETTLEMENTS
     )
@@ -455,28 +205,7 @@ def settlement_lines(request: TeamRequest) -> HttpResponseBase:
         raise Http404("No such settlement")
     fmt = _export_format(request)
     if fmt:
-
-        def rows() -> Iterator[Sequence[Cell]]:
-            for line in money.settlement_lines(team, settlement).iterator(chunk_size=2000):
-                yield (
-                    line.settlement_id,
-                    line.line_number,
-                    line.transaction_type,
-                    line.order_id,
-                    line.amount_type,
-                    line.amount_description,
-                    line.amount,
-                    line.currency,
-                    _utc(line.posted_at),
-                    line.sku,
-                    line.quantity,
-                    line.marketplace_name,
-                )
-
-        table = f"settlement-{settlement.settlement_id}"
-        return export_response(
-            fmt, team_id=team.id, team_slug=team.slug, table=table, header=LINE_HEADER, rows=rows
-        )
+        return _export(request, exports.settlement_lines_export, fmt)
     page = CappedPaginator(money.settlement_lines(team, settlement), 200).get_page(
         request.GET.get("page")
     )

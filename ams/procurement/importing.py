@@ -26,6 +26,9 @@ from ams.core.marketplaces import find as find_marketplace
 from ams.procurement.models import MAX_UNIT_COST_DIGITS, UNIT_COST_PLACES
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+TOO_LARGE = (
+    f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB: split it into smaller files."
+)
 MAX_ROWS = 50_000
 MAX_XLSX_UNPACKED_BYTES = 100 * 1024 * 1024
 # A cost sheet has six columns; a row of thousands of cells is an attack on memory, since the
@@ -45,7 +48,7 @@ ALIASES = {
 }
 # Cells our own export protected against spreadsheet formulas (see ams.core.exports).
 _FORMULA_PREFIXES = ("'=", "'+", "'-", "'@")
-_XLSX_MAGIC = b"PK\x03\x04"
+XLSX_MAGIC = b"PK\x03\x04"
 # A day, optionally with the midnight time a spreadsheet adds: 2026-03-01 or 2026-03-01 00:00:00.
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[ T][0-9:.]*)?$")
 
@@ -108,14 +111,12 @@ def read_rows(upload: IO[bytes], name: str = "") -> Iterator[tuple[int, dict[str
     """(line number, {column: cell}) for each data row of a CSV or XLSX file; line 1 is the header."""
     data = upload.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
-        raise ImportFileError(
-            f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB: split it into smaller files."
-        )
+        raise ImportFileError(TOO_LARGE)
     if not data.strip():
         raise ImportFileError("The file is empty.")
     rows = (
         _xlsx_rows(data)
-        if data.startswith(_XLSX_MAGIC) or name.lower().endswith(".xlsx")
+        if data.startswith(XLSX_MAGIC) or name.lower().endswith(".xlsx")
         else _csv_rows(data)
     )
     try:

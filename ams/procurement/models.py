@@ -119,3 +119,41 @@ class SkuWindowCost(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.sku} {self.currency} as of {self.as_of}"
+
+
+class CostImportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Being read"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class CostImport(TenantModel):
+    """A large cost file being read by a worker (``ams.procurement.tasks``); small ones are read in
+    the request. Holds the outcome the result page shows: the rows imported and those rejected."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    name = models.CharField(max_length=255)
+    upload = models.ForeignKey(
+        "core.StoredFile", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(
+        max_length=10, choices=CostImportStatus.choices, default=CostImportStatus.QUEUED
+    )
+    rows_done = models.IntegerField(default=0)
+    imported = models.IntegerField(default=0)
+    # [{"line": 7, "sku": "MUG-1", "reason": "…"}]: what the seller fixes and uploads again.
+    rejected = models.JSONField(default=list, blank=True)
+    # Why the file as a whole could not be read, in the seller's terms.
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["team", "-created_at"], name="cost_import_recent")]
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (CostImportStatus.QUEUED, CostImportStatus.RUNNING)

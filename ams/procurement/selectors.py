@@ -18,7 +18,7 @@ from ams.catalog.relations import listings
 from ams.orders import selectors as orders
 from ams.orders.relations import sku_summary
 from ams.procurement.cost_rule import cost_on_day, dated_costs
-from ams.procurement.models import ProductCost
+from ams.procurement.models import CostImport, ProductCost
 from ams.procurement.window_costs import WINDOWS
 from ams.teams.models import Team
 
@@ -301,3 +301,8 @@ def priced_windows(
             {"team": team.id, "last": last, "marketplace": marketplace},
         )
         return [PricedWindow(*row) for row in cursor.fetchall()]
+
+
+def cost_import(team: Team, import_id: int) -> CostImport | None:
+    """The team's cost import, or None for a missing one and another team's alike."""
+    return CostImport.objects.filter(team=team, id=import_id).first()

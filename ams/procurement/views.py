@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ams.core.exports import FORMATS, Cell, export_response
-from ams.core.marketplaces import label as marketplace_label
+from ams.core.export_jobs import export_answer
+from ams.core.exports import FORMATS
 from ams.core.pagination import CappedPaginator
 from ams.procurement import selectors, services
+from ams.procurement.exports import cost_filters, costs_export
 from ams.procurement.forms import CostFilterForm, CostImportForm, ProductCostForm
 from ams.procurement.importing import COLUMNS, ImportFileError, check_rows, read_rows
 from ams.procurement.models import ProductCost
@@ -33,12 +33,7 @@ MISSING_SHOWN = 100
 
 
 def _filters(request: TeamRequest) -> dict[str, str]:
-    form = CostFilterForm(
-        request.GET if request.method == "GET" else request.POST, auto_id="filter_%s"
-    )
-    if not form.is_valid():
-        return {"q": "", "marketplace": ""}
-    return {"q": form.cleaned_data["q"].strip(), "marketplace": form.cleaned_data["marketplace"]}
+    return cost_filters(request.GET if request.method == "GET" else request.POST)
 
 
 def _costs_context(
@@ -141,6 +136,11 @@ def cost_import(request: TeamRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
+            if services.cost_import_in_a_job(upload):
+                record = services.cost_import_start(
+                    team=request.team, actor=request.user, upload=upload
+                )
+                return redirect("procurement_cost_import_result", request.team.slug, record.id)
             rows, rejected = check_rows(
                 read_rows(upload, upload.name), known_skus=selectors.synced_skus(request.team)
             )
@@ -159,53 +159,30 @@ def cost_import(request: TeamRequest) -> HttpResponse:
     )
 
 
-EXPORT_HEADER = (
-    "sku",
-    "marketplace",
-    "currency",
-    "unit_cost",
-    "effective_from",
-    "note",
-    "created_by",
-    "created_at",
-)
-
-
-def _trimmed(amount: Decimal) -> Decimal:
-    """4.5000 → 4.50, 0.1234 → 0.1234: the decimals the cost has, at least two."""
-    normal = amount.normalize()
-    return normal if normal.as_tuple().exponent < -2 else amount.quantize(Decimal("0.01"))  # type: ignore[operator]
-
-
-def _export_row(record: ProductCost) -> Sequence[Cell]:
-    return (
-        record.sku,
-        marketplace_label(record.marketplace_id) if record.marketplace_id else "",
-        record.currency,
-        _trimmed(record.unit_cost),
-        record.effective_from,
-        record.note,
-        record.created_by.email if record.created_by else "",
-        record.created_at,
+@team_view(read=Role.VIEWER)
+@require_GET
+def cost_import_result(request: TeamRequest, costimport_id: int) -> HttpResponse:
+    """A large import's progress while a worker reads it, then its outcome (404 for another team's)."""
+    record = selectors.cost_import(request.team, costimport_id)
+    if record is None:
+        raise Http404("No such import")
+    context = {"record": record, "result": record, "columns": COLUMNS, "poll_seconds": 2}
+    # django_htmx's middleware sets request.htmx: a poll gets the outcome section only.
+    template = (
+        "procurement/_import_job.html"
+        if getattr(request, "htmx", False)
+        else "procurement/import_job.html"
     )
+    return render(request, template, context)
 
 
 @team_view(read=Role.VIEWER)
 @require_GET
-def cost_export(request: TeamRequest) -> StreamingHttpResponse | HttpResponse:
+def cost_export(request: TeamRequest) -> HttpResponseBase:
     fmt = request.GET.get("format", "csv")
     if fmt not in FORMATS:
         return HttpResponse("Choose format=csv or format=xlsx.", status=400)
-    filters = _filters(request)
     team = request.team
-
-    def rows() -> Iterator[Sequence[Cell]]:
-        records = selectors.cost_records(
-            team, sku_contains=filters["q"], marketplace_id=filters["marketplace"]
-        )
-        for record in records.iterator(chunk_size=2000):
-            yield _export_row(record)
-
-    return export_response(
-        fmt, team_id=team.id, team_slug=team.slug, table="costs", header=EXPORT_HEADER, rows=rows
+    return export_answer(
+        request, costs_export(team, request.GET), fmt, team_id=team.id, team_slug=team.slug
     )

@@ -6,6 +6,7 @@ import structlog
 from procrastinate import RetryStrategy
 
 from ams.core.events import usage_events_prune
+from ams.core.export_jobs import export_jobs_prune
 from ams.core.files import files_prune_expired
 from ams.core.jobs import app
 from ams.teams import deletion, retention
@@ -29,8 +30,10 @@ def prune_usage_events(timestamp: int) -> None:
 )
 def prune_stored_files(timestamp: int) -> None:
     """Expired uploads and exports go within the hour: a download link means what it says."""
-    deleted = files_prune_expired(team_ids=list(Team.objects.values_list("id", flat=True)))
-    log.info("stored_files.pruned", deleted=deleted)
+    team_ids = list(Team.objects.values_list("id", flat=True))
+    deleted = files_prune_expired(team_ids=team_ids)
+    forgotten = export_jobs_prune(team_ids=team_ids)
+    log.info("stored_files.pruned", deleted=deleted, exports_forgotten=forgotten)
 
 
 # Not a team_task: the purge commits batch by batch so it can resume, entering scopes itself.

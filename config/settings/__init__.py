@@ -364,6 +364,18 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 USAGE_EVENT_RETENTION_DAYS = ENV.usage_event_retention_days
 INVITATION_MAX_AGE_SECONDS = 7 * 24 * 3600
+# Exports up to this many rows stream from the web process; larger ones are built by a job.
+EXPORT_INLINE_MAX_ROWS = ENV.export_inline_max_rows
+# Exports being built at once (queued or running), per person and per team.
+EXPORT_JOBS_PER_USER = 2
+EXPORT_JOBS_PER_TEAM = 4
+# Streamed downloads one person may hold open at once: each holds a web worker while it lasts.
+EXPORT_INLINE_PER_USER = 2
+# How long a built export can be downloaded.
+EXPORT_FILE_HOURS = 24
+# Cost files past either size are parsed by a job, not in the request.
+COST_IMPORT_INLINE_MAX_BYTES = 1024 * 1024
+COST_IMPORT_INLINE_MAX_ROWS = 5000
 LOGGING = logging_config(
     level="WARNING" if TESTING else ENV.log_level, json=ENV.log_json and not TESTING
 )

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
 
-from ams.core.exports import csv_cell, stream_csv, stream_xlsx
+from ams.core.exports import Cell, csv_cell, stream_csv, stream_xlsx
 from ams.core.tenancy import current_team_id
 from tests.factories import Personas
 from tests.procurement.helpers import streamed
@@ -58,3 +60,27 @@ def test_xlsx_never_writes_a_formula(personas: Personas):
     cells = [row[0] for row in sheet.iter_rows(min_row=2)]
     assert [c.value for c in cells] == NASTY
     assert {c.data_type for c in cells} == {"s"}
+
+
+def test_xlsx_writes_times_in_utc_days_as_days_and_numbers_as_numbers(personas: Personas):
+    berlin = timezone(timedelta(hours=2))
+    rows: list[list[Cell]] = [
+        [datetime(2026, 3, 1, 14, 30, tzinfo=berlin), date(2026, 3, 1), Decimal("19.99"), 3, None]
+    ]
+    response = stream_xlsx(
+        team_id=personas.team.id,
+        header=["at", "day", "price", "units", "empty"],
+        rows=lambda: rows,
+        filename="x.xlsx",
+        sheet_title="settlement: 1/2 [x]",
+    )
+    workbook = load_workbook(io.BytesIO(b"".join(streamed(response))))
+    sheet = workbook.worksheets[0]
+    assert sheet.title == "settlement- 1-2 -x-"
+    at, day, price, units, empty = next(sheet.iter_rows(min_row=2))
+    # UTC, as Excel has no time zones.
+    assert at.value == datetime(2026, 3, 1, 12, 30, tzinfo=UTC).replace(tzinfo=None)
+    assert day.value.date() == date(2026, 3, 1)
+    assert day.number_format == "yyyy-mm-dd"
+    assert (price.value, price.data_type) == (19.99, "n")
+    assert (units.value, empty.value) == (3, None)

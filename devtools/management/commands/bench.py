@@ -1,4 +1,5 @@
-"""``manage.py bench ingest|backfill|pages|bank|settlements``: one benchmark, printed as one JSON object.
+"""``manage.py bench ingest|backfill|pages|bank|settlements|exports``: one benchmark, printed as one
+JSON object.
 
 Benchmarks print numbers; no test times anything. ``make bench`` runs all three beside the
 simulator's own (``python -m spapi_sim bench``).
@@ -16,8 +17,9 @@ class Command(BaseCommand):
     help = (
         "Benchmark 'ingest' (parser and upsert beside a plain COPY), 'backfill' (beside the "
         "usage-plan bound), 'pages' (server time per data page over a large seller), 'bank' "
-        "(a bank statement at the row bound read, imported twice, and matched) or "
-        "'settlements' (a settlement file uploaded: stored, read, checked, merged; peak memory)."
+        "(a bank statement at the row bound read, imported twice, and matched), "
+        "'settlements' (a settlement file uploaded: stored, read, checked, merged; peak memory) or "
+        "'exports' (rows per second and peak memory of the orders export as CSV and XLSX)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -25,8 +27,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--lines",
             type=int,
-            default=500_000,
-            help="settlements: amount lines of the generated settlement file (also run at a fifth)",
+            default=None,
+            help="settlements: amount lines of the generated settlement file, also run at a fifth "
+            "(500,000); exports: order lines of the seeded team (50,000)",
         )
         parser.add_argument(
             "--single",
@@ -91,10 +94,15 @@ class Command(BaseCommand):
         elif which == "settlements":
             from devtools.bench.settlements import bench_settlement_upload, bench_settlements
 
+            lines = options["lines"] or 500_000
             if options["single"]:
-                result = bench_settlement_upload(options["lines"])
+                result = bench_settlement_upload(lines)
             else:
-                result = bench_settlements(options["lines"])
+                result = bench_settlements(lines)
+        elif which == "exports":
+            from devtools.bench.exports import bench_exports
+
+            result = bench_exports(lines=options["lines"] or 50_000)
         elif which == "backfill":
             from devtools.bench.sync import bench_backfill
 
