@@ -20,14 +20,17 @@ from datetime import timedelta
 from typing import IO, Any
 
 import structlog
+from django.apps import apps
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
+from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
@@ -217,7 +220,7 @@ def export_run(*, team_id: int, export_id: int) -> None:
     try:
         with team_scope(team_id):
             source = export_source(job.kind, team_id=team_id, params=job.params)
-            total = source.counted.count()
+            total = source.steps() if source.steps else source.counted.count()
         _mark(
             team_id,
             export_id,
@@ -256,6 +259,34 @@ def export_run(*, team_id: int, export_id: int) -> None:
         )
         raise
     log.info("export.built", export_id=export_id, kind=job.kind, rows=progress.done)
+    _mail_ready(team_id=team_id, export_id=export_id)
+
+
+def _mail_ready(*, team_id: int, export_id: int) -> None:
+    """Tell the person who asked that the file is ready, with the link to the Exports page
+    (where it lasts ``EXPORT_FILE_HOURS``): a large export or a whole team's data can take a
+    while, and nobody should have to keep the page open for it."""
+    # Resolved at run time: core sits below the apps that own people and teams.
+    user_model = apps.get_model(settings.AUTH_USER_MODEL)
+    team_model = apps.get_model("teams", "Team")
+    with team_scope(team_id):
+        job = ExportJob.objects.filter(id=export_id).first()
+    team = team_model.objects.filter(id=team_id).first()
+    user = user_model.objects.filter(id=job.created_by_id).first() if job else None
+    if job is None or team is None or user is None or not user.email:
+        return
+    context = {
+        "filename": job.filename,
+        "hours": settings.EXPORT_FILE_HOURS,
+        "url": settings.SITE_URL + reverse("exports", args=[team.slug]),
+    }
+    message = EmailMultiAlternatives(
+        subject=f"AMS: {job.filename} is ready to download",
+        body=render_to_string("exports/email/ready.txt", context),
+        to=[user.email],
+    )
+    message.attach_alternative(render_to_string("exports/email/ready.html", context), "text/html")
+    message.send()
 
 
 # --- Reads ----------------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ _SPOOL_BYTES = 8 * 1024 * 1024
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_TYPE = "text/csv; charset=utf-8"
 FORMATS = ("csv", "xlsx")
-CONTENT_TYPES = {"csv": CSV_TYPE, "xlsx": XLSX_TYPE}
+CONTENT_TYPES = {"csv": CSV_TYPE, "xlsx": XLSX_TYPE, "zip": "application/zip"}
 
 
 class ExportNotFound(LookupError):
@@ -65,6 +65,10 @@ class ExportSource:
     rows: Rows  # called inside the team's scope
     counted: QuerySet[Any]  # the rows, or the records they are made from: the export's size
     params: Mapping[str, str]  # the validated filters, as text
+    # An archive of many tables (format "zip") writes itself: ``archive(target, on_step)``, with
+    # ``steps()`` the count of its steps, for the progress shown while a job builds it.
+    archive: Callable[[IO[bytes], Callable[[], None] | None], None] | None = None
+    steps: Callable[[], int] | None = None
 
 
 def safe_text(value: str) -> str:
@@ -180,7 +184,9 @@ def export_write(
     fmt: str, target: IO[bytes], source: ExportSource, *, on_row: Callable[[], None] | None = None
 ) -> None:
     """The whole file into ``target``: what a job stores. Call inside the team's scope."""
-    if fmt == "xlsx":
+    if source.archive is not None:
+        source.archive(target, on_row)
+    elif fmt == "xlsx":
         xlsx_write(target, source.header, source.rows(), sheet_title=source.table, on_row=on_row)
     else:
         for chunk in csv_chunks(source.header, source.rows(), on_row=on_row):

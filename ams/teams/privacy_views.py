@@ -20,8 +20,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ams.accounts.models import User
+from ams.core.export_jobs import ExportRefused, export_job_start
 from ams.teams import deletion, retention, selectors
 from ams.teams.access import TeamRequest, team_view
+from ams.teams.data_export import team_data_source
 from ams.teams.forms import RetentionForm
 from ams.teams.models import Role
 
@@ -53,6 +55,29 @@ def team_retention(request: TeamRequest) -> HttpResponse:
     else:
         messages.error(request, "Enter whole numbers of months.")
     return redirect("team_settings", team_slug=request.team.slug)
+
+
+@team_view(write=Role.OWNER, while_lapsed=True)
+@require_POST
+def team_data_export(request: TeamRequest) -> HttpResponse:
+    """Everything the team holds, built by a job; the Exports page and an email bring the link."""
+    try:
+        export_job_start(
+            source=team_data_source(request.team.id, {}),
+            fmt="zip",
+            team_id=request.team.id,
+            team_slug=request.team.slug,
+            user_id=request.user.pk,
+        )
+    except ExportRefused as refused:
+        messages.error(request, str(refused))
+        return redirect("team_settings", team_slug=request.team.slug)
+    messages.success(
+        request,
+        "The team's data is being gathered. It will be here, and a link will be emailed to you, "
+        "when it is ready.",
+    )
+    return redirect("exports", team_slug=request.team.slug)
 
 
 @team_view(write=Role.OWNER, while_lapsed=True)

@@ -20,5 +20,6 @@ urlpatterns = [
     path("leave/", views.team_leave, name="team_leave"),
     path("settings/", views.team_settings, name="team_settings"),
     path("settings/retention/", privacy_views.team_retention, name="team_retention"),
+    path("settings/data/", privacy_views.team_data_export, name="team_data_export"),
     path("delete/", privacy_views.team_delete, name="team_delete"),
 ]
