@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date
+from datetime import date
 from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -314,8 +314,6 @@ def _order_detail(team: Team, row: OrderRow) -> dict[str, Any]:
         "order": order,
         "row": row,
         "local_day": day,
-        "updated_local": order.last_updated_at.astimezone(zone(order.marketplace_id)),
-        "purchased_local": order.purchased_at.astimezone(zone(order.marketplace_id)),
         "zone": zone(order.marketplace_id).key,
         "lines": lines,
         "unattributed_fees": unattributed,
@@ -353,5 +351,4 @@ def order_detail(request: TeamRequest) -> HttpResponseBase:
     context = _order_detail(team, order_selectors.order_rows(team, [order])[0])
     context["last_synced"] = last_synced(team=team, family=Family.ORDERS)
     context["finances_synced"] = last_synced(team=team, family=Family.FINANCES)
-    context["purchased_utc"] = order.purchased_at.astimezone(UTC)
     return render(request, "dashboard/order_detail.html", context)
