@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, timedelta
 from decimal import Decimal
 from itertools import islice
@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from ams.billing.entitlements import history_months
 from ams.catalog import selectors as listing_selectors
 from ams.core import marketplaces
 from ams.core.exports import FORMATS, Cell, export_response
@@ -42,8 +43,9 @@ from ams.inventory import selectors as stock_selectors
 from ams.inventory.selectors import StockFilter
 from ams.orders import selectors as order_selectors
 from ams.procurement.selectors import CostKey, costs_for
+from ams.sync.coverage import family_coverage
 from ams.sync.models import Family
-from ams.sync.selectors import last_synced, last_synced_by_family
+from ams.sync.selectors import last_synced
 from ams.teams.access import TeamRequest, team_view
 from ams.teams.models import Role
 
@@ -525,6 +527,9 @@ def _money_link(team_slug: str, period: ov.Period, currency: str) -> str:
     return f"{reverse('settlements', args=[team_slug])}?{urlencode(params)}"
 
 
+NO_LIMIT = ov.FigureState()
+
+
 @dataclass(frozen=True)
 class FigureRow:
     key: str
@@ -535,9 +540,26 @@ class FigureRow:
     explanation: str
     # A rise is bad news for money out (fees, refunds, promotions): the change is coloured the other way.
     lower_is_better: bool = False
+    # What the synced history lets it show (a first sync under way, a shorter history).
+    state: ov.FigureState = NO_LIMIT
 
 
 def _figure_rows(
+    team_slug: str,
+    f: ov.CurrencyFigures,
+    period: ov.Period,
+    marketplace: str,
+    states: dict[str, ov.FigureState],
+) -> list[FigureRow]:
+    """The figure rows, each with what its state lets it show: no zero for a family not synced
+    yet, no change against a previous period the history does not hold."""
+    return [
+        replace(row, figure=ov.shown(row.figure, states[row.key]), state=states[row.key])
+        for row in _all_figure_rows(team_slug, f, period, marketplace)
+    ]
+
+
+def _all_figure_rows(
     team_slug: str, f: ov.CurrencyFigures, period: ov.Period, marketplace: str
 ) -> list[FigureRow]:
     previous = period.previous()
@@ -635,10 +657,20 @@ def overview(request: TeamRequest) -> HttpResponseBase:
     form = OverviewFilterForm(request.GET, marketplaces=team_marketplaces)
     values = form.filters()
     marketplace = values.marketplace
-    period, preset = ov.chosen_period(values, today=_today(team_marketplaces, marketplace))
+    today = _today(team_marketplaces, marketplace)
+    period, preset = ov.chosen_period(values, today=today)
+    # The plan keeps so many months of history: a period reaching further back starts at its edge.
+    months = history_months(team)
+    plan_from = ov.plan_history_start(today, months)
+    asked = period
+    period = ov.clamp(period, plan_from)
+    if period != asked:
+        preset = "custom"
     # The form shows the period in force, the default one too (an empty field would show the first choice).
     shown = request.GET.copy()
     shown["period"] = preset
+    if period != asked:
+        shown["date_from"], shown["date_to"] = period.first.isoformat(), period.last.isoformat()
     form = OverviewFilterForm(shown, marketplaces=team_marketplaces)
     form.is_valid()
     # The standard windows read per-SKU figures from the SKU summary; a custom period from the SKU days.
@@ -653,7 +685,12 @@ def overview(request: TeamRequest) -> HttpResponseBase:
     moves = ov.sku_moves(
         team, period, marketplace, window=window, one_source=bool(summary and summary.one_source)
     )
-    synced = last_synced_by_family(team=team)
+    coverage = family_coverage(team=team)
+    synced = {family: c.last_completed for family, c in coverage.items()}
+    zones = [
+        zone(m) for m in ([marketplace] if marketplace else [m for m, _label in team_marketplaces])
+    ]
+    states = ov.figure_states(coverage, period, zones, plan_from=plan_from)
     health = ov.stock_health(team, marketplace)
     currencies = sorted(
         {f.currency for f in figures} | set(ov.team_currencies(markets, marketplace))
@@ -672,7 +709,7 @@ def overview(request: TeamRequest) -> HttpResponseBase:
         "figures": [
             (
                 f,
-                _figure_rows(team.slug, f, period, marketplace),
+                _figure_rows(team.slug, f, period, marketplace, states),
                 f.currency in series,
                 moves.get(f.currency),
             )
@@ -680,14 +717,27 @@ def overview(request: TeamRequest) -> HttpResponseBase:
         ],
         "series_json": json.dumps(series),
         "health": health,
+        "stock_skus": stock_selectors.stock_sku_count(team, marketplace),
         "alerts": [(alert, alert.replace("_", " "), n) for alert, n in health.alerts],
         "lead_time_days": ov.DEFAULT_LEAD_TIME_DAYS,
         "orders_link": _orders_link(team.slug, period, marketplace),
         "marketplace_query": urlencode({"marketplace": marketplace}) if marketplace else "",
         "summary_as_of": summary.as_of if summary else None,
         "suppressed": listing_selectors.suppressed_count(team),
-        "last_settlement": money_now.last_payout,
+        "last_payout": money_now.last_payout,
         "synced": synced,
+        # A family not synced yet says so in place of its figures, and raises no alarm.
+        "waiting": {family: c.waiting for family, c in coverage.items()},
+        # Settlements are checked against the transactions: until both are read, any mismatch is
+        # only a part not read yet.
+        "reconciled": coverage["settlements"].synced and coverage["finances"].synced,
+        "history_starts": max(
+            (s.starts for s in states.values() if s.starts is not None and not s.waiting),
+            default=None,
+        ),
+        "plan_clamped": period != asked,
+        "plan_from": plan_from,
+        "history_months": months,
         "freshness": [(family.label, synced[family.value]) for family in Family],
     }
     template = (
