@@ -45,7 +45,7 @@ def _return_url(fake: FakeStripe, session_id: str) -> str:
     success = fake.sessions[session_id]["success_url"]
     assert "{CHECKOUT_SESSION_ID}" in success
     path = success.replace("{CHECKOUT_SESSION_ID}", session_id).split("://", 1)[1]
-    return "/" + path.split("/", 1)[1]
+    return "/" + str(path.split("/", 1)[1])
 
 
 def test_back_from_checkout_the_page_shows_the_new_plan_before_the_webhook(personas, fake):
