@@ -28,6 +28,7 @@ from ams.core.exports import Cell, export_response
 from ams.core.marketplaces import zone
 from ams.dashboard import selectors
 from ams.dashboard.forms import filter_values
+from ams.dashboard.history import within_plan
 from ams.dashboard.money_forms import (
     FeeFilterForm,
     TransactionFilterForm,
@@ -94,7 +95,10 @@ def transactions(request: TeamRequest) -> HttpResponseBase:
     team = request.team
     data = with_default_window(request.GET, today=timezone.now().date())
     form = TransactionFilterForm(data, marketplaces=selectors.team_marketplaces(team))
-    filters = form.filters()
+    # The page and its exports show no more history than the plan keeps.
+    filters, plan_history = within_plan(
+        team, form.filters(), "date_from", today=timezone.now().date()
+    )
     fmt = _export_format(request)
     if fmt:
 
@@ -141,6 +145,7 @@ def transactions(request: TeamRequest) -> HttpResponseBase:
         "export_xlsx": _query(filter_values(filters), format="xlsx"),
         "last_synced": last_synced(team=team, family=Family.FINANCES),
         "filtered": bool(request.GET),
+        "plan_history": plan_history,
     }
     return render(request, "dashboard/transactions.html", context)
 
@@ -193,8 +198,10 @@ def fees(request: TeamRequest) -> HttpResponseBase:
     links to the transactions whose charges make it up."""
     team = request.team
     form = FeeFilterForm(request.GET, marketplaces=selectors.team_marketplaces(team))
-    filters = form.filters()
-    first, last = fee_period(filters, today=timezone.now().date())
+    today = timezone.now().date()
+    # Whole months, the first of them inside the plan's history.
+    filters, plan_history = within_plan(team, form.filters(), "month_from", today=today, month=True)
+    first, last = fee_period(filters, today=today)
     kept = {"month_from": _month(first), "month_to": _month(last)}
     kept.update(
         {k: str(v) for k, v in filter_values(filters).items() if k in ("marketplace", "currency")}
@@ -242,6 +249,7 @@ def fees(request: TeamRequest) -> HttpResponseBase:
         "export_xlsx": urlencode({**kept, "format": "xlsx"}),
         "last_synced": last_synced(team=team, family=Family.FINANCES),
         "filtered": bool(request.GET),
+        "plan_history": plan_history,
         "totals": [
             (t, breakdown.sales.get(t.currency), breakdown.share(t.currency))
             for t in breakdown.totals

@@ -38,6 +38,7 @@ from ams.dashboard.forms import (
     SettlementFilterForm,
     filter_values,
 )
+from ams.dashboard.history import within_plan
 from ams.finance import selectors as money
 from ams.inventory import selectors as stock_selectors
 from ams.inventory.selectors import StockFilter
@@ -133,8 +134,10 @@ EXPORT_BATCH = 2000
 @team_view(read=Role.VIEWER)
 @require_GET
 def orders(request: TeamRequest) -> HttpResponseBase:
-    form, filters = _filters(request, OrderFilterForm)
+    form, asked = _filters(request, OrderFilterForm)
     team = request.team
+    # The page and its exports show no more history than the plan keeps.
+    filters, plan_history = within_plan(team, asked, "date_from", today=timezone.now().date())
     sku_matches = selectors.sku_matches(team, filters)
     fmt = _export_format(request)
     if fmt:
@@ -234,6 +237,8 @@ def orders(request: TeamRequest) -> HttpResponseBase:
     profits = selectors.order_profits(team, page_rows)
     context["rows"] = [(row, profits.get(row.order.id)) for row in page_rows]
     context["totals"] = order_selectors.order_totals(team, filters)
+    context["plan_history"] = plan_history
+    context["filtered"] = bool(filter_values(asked))
     return render(request, "dashboard/orders.html", context)
 
 
@@ -407,7 +412,10 @@ def _yes_no(value: bool | None) -> str:
 @team_view(read=Role.VIEWER)
 @require_GET
 def settlements(request: TeamRequest) -> HttpResponseBase:
-    form, filters = _filters(request, SettlementFilterForm)
+    form, asked = _filters(request, SettlementFilterForm)
+    filters, plan_history = within_plan(
+        request.team, asked, "deposit_from", today=timezone.now().date()
+    )
     team = request.team
     fmt = _export_format(request)
     if fmt:
@@ -440,6 +448,8 @@ def settlements(request: TeamRequest) -> HttpResponseBase:
     context = _page_context(
         request, form, filters, money.settlements(team, filters), Family.SETTLEMENTS
     )
+    context["plan_history"] = plan_history
+    context["filtered"] = bool(filter_values(asked))
     return render(request, "dashboard/settlements.html", context)
 
 
