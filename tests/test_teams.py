@@ -344,3 +344,27 @@ def test_a_team_view_keeps_its_own_name_and_its_declared_roles_cannot_change():
     assert declared == TeamAccess(read=Role.VIEWER, write=Role.ADMIN)
     with pytest.raises(dataclasses.FrozenInstanceError):
         declared.write = Role.VIEWER
+
+
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [
+        ("Ünïcødé Händler", "unicode-handler"),
+        ("Straße & Søn", "strasse-son"),
+        ("Łódź Œuvre Ærø", "lodz-oeuvre-aero"),
+        ("東京", ""),  # no Latin letter at all: the caller falls back to "team"
+    ],
+)
+def test_team_slugs_transliterate_rather_than_drop_letters(name: str, slug: str):
+    from ams.teams.services import slug_for
+
+    assert slug_for(name) == slug
+
+
+def test_a_team_created_with_a_unicode_name_gets_a_readable_slug(personas):
+    from ams.teams.services import team_create
+
+    team = team_create(owner=personas.outsider, name="Ünïcødé Händler")
+    assert team.slug == "unicode-handler"
+    again = team_create(owner=personas.outsider, name="東京")
+    assert again.slug.startswith("team")
