@@ -368,3 +368,15 @@ def test_a_team_created_with_a_unicode_name_gets_a_readable_slug(personas):
     assert team.slug == "unicode-handler"
     again = team_create(owner=personas.outsider, name="東京")
     assert again.slug.startswith("team")
+
+
+def test_the_team_page_says_each_role_as_a_sentence_would(personas):
+    expected = {
+        personas.owner: "You are the owner of this team.",
+        personas.admin: "You are an admin of this team.",
+        personas.member: "You are a member of this team.",
+        personas.viewer: "You are a viewer of this team.",
+    }
+    for user, sentence in expected.items():
+        html = client_for(user).get(f"/t/{personas.team.slug}/").content.decode()
+        assert sentence in html
