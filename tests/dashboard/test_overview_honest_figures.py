@@ -133,10 +133,13 @@ def test_the_plan_s_history_bounds_the_period(personas: Personas):
             team=personas.team,
             defaults={"plan": "starter", "status": Status.ACTIVE, "trial_end": None},
         )
-    html = overview_html(personas, asked)
+    html = overview_html(personas, asked, user=personas.owner)
     notice = html.split('id="plan-history"')[1].split("</p>")[0]
     assert "12 months of history" in notice
-    assert f"/t/{personas.team.slug}/billing/" in notice
+    assert f"/t/{personas.team.slug}/billing/" in notice  # the owner's way to a longer history
+    viewer = overview_html(personas, asked).split('id="plan-history"')[1].split("</p>")[0]
+    assert "owner can change the plan" in viewer
+    assert "/billing/" not in viewer
     assert "Feb 11, 2025 \u2013 Feb 10, 2026" in html.split('id="overview-period"')[1]
     # The previous period lies wholly before the plan's history: nothing compared with it.
     assert "history starts 2025-02-11" in row(html, "USD", "sales")
