@@ -72,6 +72,18 @@ def test_a_first_sync_shows_no_false_zero_and_no_false_alarm(personas: Personas)
     )
 
 
+def test_stock_synced_before_the_orders_raises_no_false_at_risk(personas: Personas):
+    first_sync(personas)
+    with team_scope(personas.team.id):
+        SyncState.objects.filter(team=personas.team, family=Family.INVENTORY).update(
+            status=SyncStatus.DONE, last_completed_at=timezone.now()
+        )
+    stock = overview_html(personas).split('id="overview-stock"')[1].split("</article>")[0]
+    assert 'id="at-risk"' not in stock  # no rate of sale yet: not "0 at risk"
+    assert "syncing…" in stock.split('id="at-risk-waiting"')[1]
+    assert 'id="excess"' in stock  # Amazon's own counts need no orders
+
+
 def test_orders_synced_while_transactions_sync_shows_the_sales_only(personas: Personas):
     first_sync(personas)
     with team_scope(personas.team.id):
