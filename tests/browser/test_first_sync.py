@@ -64,8 +64,15 @@ def test_the_overview_during_the_first_sync(live_server, watched):
     assert "not adding up" not in more
     assert "syncing…" in page.locator("#last-payout").inner_text()
     screenshot(page, "first-sync-01-desktop")
+    # At phone width, loaded as a phone would: the charts drawn for its width.
     page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    page.wait_for_selector("#overview-more")
+    page.wait_for_function(
+        "() => document.querySelectorAll('canvas.overview-chart[data-drawn]').length === 4"
+    )
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert "syncing…" in page.locator("#last-payout").inner_text()
     screenshot(page, "first-sync-02-phone")
 
     # The transactions finish: their figures appear, the settlements still say they are syncing.
