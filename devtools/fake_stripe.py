@@ -525,7 +525,10 @@ def _make_handler(fake: FakeStripe) -> type[BaseHTTPRequestHandler]:
                 return
             if parts[0] == "checkout" and len(parts) == 3 and parts[1] in fake.sessions:
                 events = fake.complete_checkout(parts[1])
-                return_url = fake.sessions[parts[1]]["success_url"]
+                # As Stripe does: the session's id replaces the placeholder in the success URL.
+                return_url = (fake.sessions[parts[1]]["success_url"] or "").replace(
+                    "{CHECKOUT_SESSION_ID}", parts[1]
+                )
             elif parts[0] == "portal" and len(parts) == 4 and parts[1] in fake.portal_sessions:
                 action, subscription_id = parts[2], parts[3]
                 if subscription_id not in fake.subscriptions:

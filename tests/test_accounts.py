@@ -6,13 +6,16 @@ import json
 import re
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.core import mail
 from django.core.cache import cache
 from django.test import Client
+from django.utils import timezone
 
 from ams.accounts.models import User
 from ams.core.tenancy import team_scope
@@ -125,6 +128,23 @@ def test_ten_failed_logins_lock_the_account_even_against_the_right_password():
     assert response.status_code in (200, 429)
     assert "_auth_user_id" not in client.session
     assert b"Too many failed login attempts" in response.content
+    # The message says how long: what the limit really is.
+    assert b"signing in is paused for 15 minutes" in response.content
+    assert settings.ACCOUNT_RATE_LIMITS["login_failed"].endswith("/900s/key")
+
+
+def test_the_lockout_ends_when_the_message_says():
+    user = make_user(password=PASSWORD)
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        for _ in range(10):
+            _login(Client(), user.email, "wrong password!")
+        clock.shift(timedelta(minutes=14))
+        assert b"Too many failed login attempts" in _login(Client(), user.email, PASSWORD).content
+        clock.shift(timedelta(minutes=1, seconds=1))
+        client = Client()
+        response = _login(client, user.email, PASSWORD)
+        assert response.status_code == 302
+        assert "_auth_user_id" in client.session
 
 
 def _login_via_proxy(email: str, password: str, forwarded_for: str):
@@ -277,3 +297,21 @@ def test_production_static_files_build(tmp_path):
     assert {"css/app.css", "vendor/pico/pico.min.css", "vendor/chartjs/chart.umd.min.js"} <= set(
         manifest
     )
+
+
+def test_the_confirmation_page_says_what_to_do_without_a_contact_that_does_not_exist():
+    response = Client().post(
+        "/accounts/signup/",
+        {
+            "name": "Cleo",
+            "email": "cleo@example.test",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+        },
+        follow=True,
+    )
+    html = response.content.decode()
+    assert 'id="verification-sent"' in html
+    assert "spam" in html
+    assert "sign in again with the same address" in html
+    assert "contact us" not in html

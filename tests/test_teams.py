@@ -344,3 +344,39 @@ def test_a_team_view_keeps_its_own_name_and_its_declared_roles_cannot_change():
     assert declared == TeamAccess(read=Role.VIEWER, write=Role.ADMIN)
     with pytest.raises(dataclasses.FrozenInstanceError):
         declared.write = Role.VIEWER
+
+
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [
+        ("Ünïcødé Händler", "unicode-handler"),
+        ("Straße & Søn", "strasse-son"),
+        ("Łódź Œuvre Ærø", "lodz-oeuvre-aero"),
+        ("東京", ""),  # no Latin letter at all: the caller falls back to "team"
+    ],
+)
+def test_team_slugs_transliterate_rather_than_drop_letters(name: str, slug: str):
+    from ams.teams.services import slug_for
+
+    assert slug_for(name) == slug
+
+
+def test_a_team_created_with_a_unicode_name_gets_a_readable_slug(personas):
+    from ams.teams.services import team_create
+
+    team = team_create(owner=personas.outsider, name="Ünïcødé Händler")
+    assert team.slug == "unicode-handler"
+    again = team_create(owner=personas.outsider, name="東京")
+    assert again.slug.startswith("team")
+
+
+def test_the_team_page_says_each_role_as_a_sentence_would(personas):
+    expected = {
+        personas.owner: "You are the owner of this team.",
+        personas.admin: "You are an admin of this team.",
+        personas.member: "You are a member of this team.",
+        personas.viewer: "You are a viewer of this team.",
+    }
+    for user, sentence in expected.items():
+        html = client_for(user).get(f"/t/{personas.team.slug}/").content.decode()
+        assert sentence in html

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django import forms
+from django.conf import settings
 from django.http import HttpRequest
 
 from ams.accounts.models import User
@@ -10,6 +11,15 @@ EMAIL_MAX_LENGTH = User._meta.get_field("email").max_length or 254
 
 
 class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
+    # A locked-out person is told how long to wait, not "later".
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        "too_many_login_attempts": (
+            "Too many failed login attempts. For the account's safety, signing in is paused for "
+            f"{settings.LOGIN_LOCKOUT_MINUTES} minutes: try again after that."
+        ),
+    }
+
     def get_login_redirect_url(self, request: HttpRequest) -> str:
         return "/"
 

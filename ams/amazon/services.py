@@ -415,7 +415,8 @@ def connection_disconnect(*, connection: SellerConnection, actor: Membership) ->
         vault.secrets_delete(team_id=connection.team_id, connection_id=connection.id)
         now = timezone.now()
         connection.status = ConnectionStatus.DISCONNECTED
-        connection.status_reason = "Disconnected by a team admin."
+        # Who did it, by name, for the rest of the team to see (cut to the column).
+        connection.status_reason = f"Disconnected by {actor.user.name or actor.user.email}."[:300]
         connection.disconnected_at = now
         connection.purge_due_at = now + timedelta(days=settings.AMAZON_PURGE_GRACE_DAYS)
         connection.save(

@@ -169,6 +169,12 @@ def checkout_session_create(
     return HostedPage(id=str(session.id), url=str(session.url))
 
 
+def checkout_session_retrieve(session_id: str) -> dict[str, Any]:
+    """A Checkout Session as Stripe holds it: its status, customer, team and subscription."""
+    session = _call("checkout session retrieve", client().v1.checkout.sessions.retrieve, session_id)
+    return dict(session.to_dict())
+
+
 def portal_session_create(
     *, customer_id: str, return_url: str, cancel_subscription_id: str | None = None
 ) -> HostedPage:

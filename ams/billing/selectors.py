@@ -71,6 +71,14 @@ def in_good_standing(subscription: Subscription, now: datetime | None = None) ->
     return False
 
 
+def payment_failed(subscription: Subscription) -> bool:
+    """The last payment was declined and not paid since: Stripe is retrying, or gave up."""
+    return subscription.payment_failed_at is not None or subscription.status in (
+        Status.PAST_DUE,
+        Status.UNPAID,
+    )
+
+
 def trial_days_left(subscription: Subscription, now: datetime | None = None) -> int | None:
     if subscription.status not in (Status.TRIAL, Status.TRIALING) or subscription.trial_end is None:
         return None
@@ -99,7 +107,7 @@ def billing_banner(
         if not is_owner:
             text += " Ask the team's owner to resume billing."
         return Banner("lapsed", text, "Billing: resume" if is_owner else None, url)
-    if subscription.payment_failed_at is not None or subscription.status == Status.PAST_DUE:
+    if payment_failed(subscription):
         text = "The last payment for this team failed. Stripe will retry it."
         if not is_owner:
             text += " The team's owner can update the card."

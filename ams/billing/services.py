@@ -166,7 +166,9 @@ def checkout_start(
             price_id=plan.price_id,
             plan_key=plan.key,
             trial_end=trial_end,
-            success_url=f"{return_url}?checkout=success",
+            # Stripe puts the session's id in place of the placeholder: the page reads the
+            # outcome from the session itself instead of waiting for the webhook.
+            success_url=f"{return_url}?checkout=success&session_id={{CHECKOUT_SESSION_ID}}",
             cancel_url=f"{return_url}?checkout=cancelled",
         )
     usage_event_record(
@@ -199,6 +201,51 @@ def portal_start(
         team_id=team.id, user_id=actor.user_id, kind="billing.portal_opened", cancel=cancel
     )
     return page
+
+
+class CheckoutOutcome:
+    CONFIRMED = "confirmed"  # the subscription's state is Stripe's, as the session left it
+    PENDING = "pending"  # Stripe has not finished (or could not be asked): look again shortly
+    NOT_COMPLETED = "not_completed"  # the session was left or expired: nothing was bought
+
+
+@transaction.atomic
+def checkout_confirm(*, team: Team, session_id: str) -> str:
+    """The owner is back from Checkout: take the subscription's state from the session Stripe
+    completed, so the page shows the new plan now rather than when the webhook is processed.
+
+    The same work as the ``checkout.session.completed`` webhook, and stamped with the time of
+    asking like ``subscription_reconcile``, so the webhook that follows changes nothing and an
+    older event cannot undo it. A session of another team or customer is refused."""
+    try:
+        session = gateway.checkout_session_retrieve(session_id)
+    except gateway.BillingUnavailable:
+        return CheckoutOutcome.PENDING
+    with team_scope(team.id):
+        subscription = _locked_subscription(team)
+        if str(session.get("client_reference_id") or "") != str(team.id) or (
+            subscription.stripe_customer_id
+            and session.get("customer") != subscription.stripe_customer_id
+        ):
+            raise BillingError("This checkout is not this team's.")
+        if session.get("status") != "complete":
+            return (
+                CheckoutOutcome.NOT_COMPLETED
+                if session.get("status") == "expired"
+                else CheckoutOutcome.PENDING
+            )
+        if not session.get("subscription"):
+            return CheckoutOutcome.PENDING
+        asked_at = timezone.now()
+        try:
+            remote = gateway.subscription_retrieve(str(session["subscription"]))
+        except gateway.BillingUnavailable:
+            return CheckoutOutcome.PENDING
+        subscription.stripe_customer_id = str(
+            session.get("customer") or subscription.stripe_customer_id
+        )
+        _apply_subscription(subscription, remote, asked_at)
+    return CheckoutOutcome.CONFIRMED
 
 
 # --- Webhooks -------------------------------------------------------------------------------

@@ -30,22 +30,48 @@ def _back(request: TeamRequest) -> HttpResponse:
     return redirect("billing", team_slug=request.team.slug)
 
 
+def _returned(request: TeamRequest) -> bool:
+    """Back from Stripe's Checkout or Portal: take the state from Stripe now rather than when the
+    webhook is processed, so the page never shows the state from before. True while Stripe has
+    not finished, and the page looks again shortly."""
+    checkout = request.GET.get("checkout")
+    if checkout == "cancelled":
+        messages.info(request, "Checkout was cancelled. Nothing was charged.")
+        return False
+    if checkout == "success":
+        try:
+            outcome = services.checkout_confirm(
+                team=request.team, session_id=request.GET.get("session_id", "")
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return False
+        if outcome == services.CheckoutOutcome.NOT_COMPLETED:
+            messages.info(request, "Checkout was not completed. Nothing was charged.")
+        return outcome == services.CheckoutOutcome.PENDING
+    if request.GET.get("portal") == "return":
+        try:
+            services.subscription_reconcile(team=request.team)
+        except gateway.BillingUnavailable as exc:
+            log.warning("billing.portal_return_unavailable", error=str(exc))
+            return True
+    return False
+
+
 @team_view(read=Role.OWNER, write=Role.OWNER, while_lapsed=True)
 @require_http_methods(["GET"])
 def billing(request: TeamRequest) -> HttpResponse:
+    updating = _returned(request)
     subscription = selectors.subscription_for(request.team)
-    checkout = request.GET.get("checkout")
-    if checkout == "success":
-        messages.success(
-            request, "Thank you. Your subscription shows here as soon as Stripe confirms it."
-        )
-    elif checkout == "cancelled":
-        messages.info(request, "Checkout was cancelled. Nothing was charged.")
+    payment_failed = selectors.payment_failed(subscription)
     context = {
         "subscription": subscription,
+        "updating": updating,
+        "payment_failed": payment_failed,
         "plan": selectors.subscription_plan(subscription),
         "plans": selectors.plans(),
-        "trial_days_left": selectors.trial_days_left(subscription),
+        # A declined payment is the one thing to act on: no trial countdown beside it.
+        "trial_days_left": None if payment_failed else selectors.trial_days_left(subscription),
         "in_good_standing": selectors.in_good_standing(subscription),
         "can_subscribe": not (
             subscription.stripe_subscription_id and subscription.status in selectors.PAID_STATUSES
@@ -81,7 +107,7 @@ def _portal(request: TeamRequest, *, cancel: bool) -> HttpResponse:
         page = services.portal_start(
             team=request.team,
             actor=request.membership,
-            return_url=_billing_url(request),
+            return_url=_billing_url(request) + "?portal=return",
             cancel=cancel,
         )
     except ValidationError as exc:

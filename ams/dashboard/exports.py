@@ -8,6 +8,7 @@ filters saved when the export was queued (``ams.core.export_jobs``, registered i
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date
 from decimal import Decimal
 from itertools import islice
@@ -28,6 +29,7 @@ from ams.dashboard.forms import (
     SettlementFilterForm,
     filter_values,
 )
+from ams.dashboard.history import PlanHistory, within_plan
 from ams.dashboard.money_forms import (
     FeeFilterForm,
     TransactionFilterForm,
@@ -120,7 +122,12 @@ _ORDER_COLUMNS = (
 
 def orders_export(team: Team, data: Data) -> ExportSource:
     """One row per order line, with the cost valid on the line's local day."""
-    filters = OrderFilterForm(data, marketplaces=selectors.team_marketplaces(team)).filters()
+    filters, _window = within_plan(
+        team,
+        OrderFilterForm(data, marketplaces=selectors.team_marketplaces(team)).filters(),
+        "date_from",
+        today=timezone.now().date(),
+    )
     sku_matches = selectors.sku_matches(team, filters)
     lines = order_selectors.order_lines(team, filters, sku_matches=sku_matches)
 
@@ -329,7 +336,12 @@ LINE_HEADER = (
 
 
 def settlements_export(team: Team, data: Data) -> ExportSource:
-    filters = SettlementFilterForm(data, marketplaces=selectors.team_marketplaces(team)).filters()
+    filters, _window = within_plan(
+        team,
+        SettlementFilterForm(data, marketplaces=selectors.team_marketplaces(team)).filters(),
+        "deposit_from",
+        today=timezone.now().date(),
+    )
     found = money.settlements(team, filters)
 
     def rows() -> Iterator[Sequence[Cell]]:
@@ -446,7 +458,12 @@ def transactions_export(team: Team, data: Data) -> ExportSource:
 
     The size counted is the transactions', a lower bound of the rows."""
     data = with_default_window(_query_dict(data), today=timezone.now().date())
-    filters = TransactionFilterForm(data, marketplaces=selectors.team_marketplaces(team)).filters()
+    filters, _window = within_plan(
+        team,
+        TransactionFilterForm(data, marketplaces=selectors.team_marketplaces(team)).filters(),
+        "date_from",
+        today=timezone.now().date(),
+    )
     found = money.transactions(team, filters)
 
     def rows() -> Iterator[Sequence[Cell]]:
@@ -483,19 +500,38 @@ FEE_HEADER = (
 )
 
 
-def fee_query(team: Team, data: Data) -> tuple[Any, date, date, dict[str, str]]:
-    """The fee filters, their months, and the query that keeps them (months as YYYY-MM)."""
-    filters = FeeFilterForm(data, marketplaces=selectors.team_marketplaces(team)).filters()
-    first, last = fee_period(filters, today=timezone.now().date())
+@dataclass(frozen=True)
+class FeeQuery:
+    """The fee filters (whole months, the first inside the plan's history), their months, the
+    query that keeps them (months as YYYY-MM), and the plan's window."""
+
+    filters: Any
+    first: date
+    last: date
+    kept: dict[str, str]
+    plan_history: PlanHistory
+
+
+def fee_query(team: Team, data: Data) -> FeeQuery:
+    today = timezone.now().date()
+    filters, plan_history = within_plan(
+        team,
+        FeeFilterForm(data, marketplaces=selectors.team_marketplaces(team)).filters(),
+        "month_from",
+        today=today,
+        month=True,
+    )
+    first, last = fee_period(filters, today=today)
     kept = {"month_from": month_text(first), "month_to": month_text(last)}
     kept.update(
         {k: str(v) for k, v in filter_values(filters).items() if k in ("marketplace", "currency")}
     )
-    return filters, first, last, kept
+    return FeeQuery(filters, first, last, kept, plan_history)
 
 
 def fees_export(team: Team, data: Data) -> ExportSource:
-    filters, first, last, kept = fee_query(team, data)
+    query = fee_query(team, data)
+    filters, first, last, kept = query.filters, query.first, query.last, query.kept
     found = money.fee_rows(team, filters, first_month=first, last_month=last)
 
     def rows() -> Iterator[Sequence[Cell]]:

@@ -8,7 +8,6 @@ settlements that paid it out.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC
 from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -25,6 +24,7 @@ from django.views.decorators.http import require_GET
 from ams.core.marketplaces import zone
 from ams.dashboard import exports, selectors
 from ams.dashboard.forms import filter_values
+from ams.dashboard.history import within_plan
 from ams.dashboard.money_forms import (
     FeeFilterForm,
     TransactionFilterForm,
@@ -70,7 +70,10 @@ def transactions(request: TeamRequest) -> HttpResponseBase:
     team = request.team
     data = with_default_window(request.GET, today=timezone.now().date())
     form = TransactionFilterForm(data, marketplaces=selectors.team_marketplaces(team))
-    filters = form.filters()
+    # The page and its exports show no more history than the plan keeps.
+    filters, plan_history = within_plan(
+        team, form.filters(), "date_from", today=timezone.now().date()
+    )
     totals = money.transaction_totals(team, filters)
     paginator = _CountedPaginator(
         money.transactions(team, filters), PER_PAGE, sum(t.count for t in totals)
@@ -97,6 +100,7 @@ def transactions(request: TeamRequest) -> HttpResponseBase:
         "export_xlsx": _query(filter_values(filters), format="xlsx"),
         "last_synced": last_synced(team=team, family=Family.FINANCES),
         "filtered": bool(request.GET),
+        "plan_history": plan_history,
     }
     return render(request, "dashboard/transactions.html", context)
 
@@ -113,7 +117,9 @@ def fees(request: TeamRequest) -> HttpResponseBase:
     if fmt:
         return _export(request, exports.fees_export, fmt)
     team = request.team
-    filters, first, last, kept = exports.fee_query(team, request.GET)
+    query = exports.fee_query(team, request.GET)
+    filters, first, last, kept = query.filters, query.first, query.last, query.kept
+    plan_history = query.plan_history
     form = FeeFilterForm(request.GET, marketplaces=selectors.team_marketplaces(team))
     breakdown = money.fee_breakdown(team, filters, first_month=first, last_month=last)
     drill = {
@@ -136,6 +142,7 @@ def fees(request: TeamRequest) -> HttpResponseBase:
         "export_xlsx": urlencode({**kept, "format": "xlsx"}),
         "last_synced": last_synced(team=team, family=Family.FINANCES),
         "filtered": bool(request.GET),
+        "plan_history": plan_history,
         "totals": [
             (t, breakdown.sales.get(t.currency), breakdown.share(t.currency))
             for t in breakdown.totals
@@ -210,8 +217,6 @@ def _order_detail(team: Team, row: OrderRow) -> dict[str, Any]:
         "order": order,
         "row": row,
         "local_day": day,
-        "updated_local": order.last_updated_at.astimezone(zone(order.marketplace_id)),
-        "purchased_local": order.purchased_at.astimezone(zone(order.marketplace_id)),
         "zone": zone(order.marketplace_id).key,
         "lines": lines,
         "unattributed_fees": unattributed,
@@ -249,5 +254,4 @@ def order_detail(request: TeamRequest) -> HttpResponseBase:
     context = _order_detail(team, order_selectors.order_rows(team, [order])[0])
     context["last_synced"] = last_synced(team=team, family=Family.ORDERS)
     context["finances_synced"] = last_synced(team=team, family=Family.FINANCES)
-    context["purchased_utc"] = order.purchased_at.astimezone(UTC)
     return render(request, "dashboard/order_detail.html", context)

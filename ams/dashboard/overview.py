@@ -11,10 +11,13 @@ the chart. Amounts are never added across currencies.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from calendar import monthrange
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ams.amazon import selectors as amazon
 from ams.catalog import selectors as catalog
@@ -26,6 +29,7 @@ from ams.orders import selectors as orders
 from ams.orders.selectors import DayFigures, SummaryState
 from ams.procurement import period_costs
 from ams.procurement import selectors as procurement
+from ams.sync.coverage import Coverage
 from ams.teams.models import Team
 
 CENT = Decimal("0.01")
@@ -102,6 +106,101 @@ def chosen_period(values: OverviewFilter, *, today: date) -> tuple[Period, str]:
             return Period(first, last), "custom"
         preset = DEFAULT_PRESET
     return preset_period(preset, today=today), preset
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day ``months`` calendar months earlier (the month's last day where it is shorter)."""
+    index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(day.day, monthrange(year, month + 1)[1]))
+
+
+def plan_history_start(today: date, history_months: int) -> date:
+    """The first day a plan that keeps ``history_months`` of history shows."""
+    return months_before(today, history_months) + timedelta(days=1)
+
+
+def clamp(period: Period, first_day: date | None) -> Period:
+    """The period cut to start no earlier than ``first_day`` (never past its own last day)."""
+    if first_day is None or period.first >= first_day:
+        return period
+    return Period(min(first_day, period.last), period.last)
+
+
+# --- What the synced history holds -------------------------------------------------------------
+
+
+def first_full_day(moment: datetime, zones: Iterable[ZoneInfo]) -> date:
+    """The first local day that starts at or after ``moment`` in every one of ``zones``: the
+    first day whose figures the history holds whole."""
+    days = []
+    for zone in zones:
+        local = moment.astimezone(zone)
+        days.append(local.date() if local.time() == time(0) else local.date() + timedelta(days=1))
+    return max(days, default=moment.date() + timedelta(days=1))
+
+
+@dataclass(frozen=True)
+class FigureState:
+    """What a group of figures can honestly show for the period and the previous one."""
+
+    # In place of this period's figure (and the previous one's): "syncing…", "not synced yet".
+    waiting: str = ""
+    # In place of the previous period's figure when its history is shorter than the period.
+    waiting_before: str = ""
+    # The first day the history holds, when it falls after the start of the periods compared.
+    starts: date | None = None
+
+
+def _state(
+    covered: list[Coverage], period: Period, zones: list[ZoneInfo], plan_from: date | None
+) -> FigureState:
+    starts = plan_from
+    for c in covered:
+        day = None if c.history_from is None else first_full_day(c.history_from, zones)
+        # A first sync still under way: nothing to show, unless what is read already covers the
+        # period (the orders backfill reads from the newest day back).
+        if c.waiting and (day is None or day > period.first):
+            return FigureState(c.waiting, c.waiting, day)
+        if day is not None:
+            starts = day if starts is None else max(starts, day)
+    previous = period.previous()
+    if starts is not None and starts > previous.first:
+        return FigureState("", f"history starts {starts:%Y-%m-%d}", starts)
+    return FigureState()
+
+
+# The figures of each family: sales from the orders, money from the transactions, and profit from both.
+ORDER_FIGURES = ("sales", "units", "orders", "average_price", "promotions", "cost_of_goods")
+MONEY_FIGURES = ("refunds", "fees", "net_proceeds")
+
+
+def figure_states(
+    coverage: dict[str, Coverage],
+    period: Period,
+    zones: list[ZoneInfo],
+    *,
+    plan_from: date | None = None,
+) -> dict[str, FigureState]:
+    """Per figure key, what it can show: a figure of a family not synced yet says so instead of
+    a zero, and a previous period that reaches before the history (synced, or the plan's) is not
+    compared with."""
+    orders_state = _state([coverage["orders"]], period, zones, plan_from)
+    money_state = _state([coverage["finances"]], period, zones, plan_from)
+    profit_state = _state([coverage["orders"], coverage["finances"]], period, zones, plan_from)
+    states = dict.fromkeys(ORDER_FIGURES, orders_state)
+    states.update(dict.fromkeys(MONEY_FIGURES, money_state))
+    states["profit"] = profit_state
+    return states
+
+
+def shown(figure: Figure, state: FigureState) -> Figure:
+    """The figure with what its state forbids taken out, so no change is computed from it."""
+    if state.waiting:
+        return Figure(None, None)
+    if state.waiting_before:
+        return replace(figure, previous=None)
+    return figure
 
 
 # --- Figures ------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -18,11 +18,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from ams.billing.entitlements import history_months
 from ams.catalog import selectors as listing_selectors
 from ams.core import marketplaces
 from ams.core.export_jobs import export_answer
 from ams.core.exports import FORMATS, ExportNotFound, ExportSource
-from ams.core.marketplaces import zone_name
+from ams.core.marketplaces import zone, zone_name
 from ams.core.pagination import CappedPaginator
 from ams.dashboard import exports, selectors
 from ams.dashboard import overview as ov
@@ -37,12 +38,14 @@ from ams.dashboard.forms import (
     SettlementFilterForm,
     filter_values,
 )
+from ams.dashboard.history import within_plan
 from ams.finance import selectors as money
 from ams.inventory import selectors as stock_selectors
 from ams.inventory.selectors import StockFilter
 from ams.orders import selectors as order_selectors
+from ams.sync.coverage import family_coverage
 from ams.sync.models import Family
-from ams.sync.selectors import last_synced, last_synced_by_family
+from ams.sync.selectors import last_synced
 from ams.teams.access import TeamRequest, team_view
 from ams.teams.models import Role, Team
 
@@ -115,8 +118,10 @@ def orders(request: TeamRequest) -> HttpResponseBase:
     fmt = _export_format(request)
     if fmt:
         return _export(request, exports.orders_export, fmt)
-    form, filters = _filters(request, OrderFilterForm)
+    form, asked = _filters(request, OrderFilterForm)
     team = request.team
+    # The page and its exports show no more history than the plan keeps.
+    filters, plan_history = within_plan(team, asked, "date_from", today=timezone.now().date())
     sku_matches = selectors.sku_matches(team, filters)
     context = _page_context(
         request,
@@ -130,6 +135,8 @@ def orders(request: TeamRequest) -> HttpResponseBase:
     profits = selectors.order_profits(team, page_rows)
     context["rows"] = [(row, profits.get(row.order.id)) for row in page_rows]
     context["totals"] = order_selectors.order_totals(team, filters)
+    context["plan_history"] = plan_history
+    context["filtered"] = bool(filter_values(asked))
     return render(request, "dashboard/orders.html", context)
 
 
@@ -183,11 +190,16 @@ def settlements(request: TeamRequest) -> HttpResponseBase:
     fmt = _export_format(request)
     if fmt:
         return _export(request, exports.settlements_export, fmt)
-    form, filters = _filters(request, SettlementFilterForm)
+    form, asked = _filters(request, SettlementFilterForm)
+    filters, plan_history = within_plan(
+        request.team, asked, "deposit_from", today=timezone.now().date()
+    )
     team = request.team
     context = _page_context(
         request, form, filters, money.settlements(team, filters), Family.SETTLEMENTS
     )
+    context["plan_history"] = plan_history
+    context["filtered"] = bool(filter_values(asked))
     return render(request, "dashboard/settlements.html", context)
 
 
@@ -254,6 +266,9 @@ def _money_link(team_slug: str, period: ov.Period, currency: str) -> str:
     return f"{reverse('settlements', args=[team_slug])}?{urlencode(params)}"
 
 
+NO_LIMIT = ov.FigureState()
+
+
 @dataclass(frozen=True)
 class FigureRow:
     key: str
@@ -264,9 +279,26 @@ class FigureRow:
     explanation: str
     # A rise is bad news for money out (fees, refunds, promotions): the change is coloured the other way.
     lower_is_better: bool = False
+    # What the synced history lets it show (a first sync under way, a shorter history).
+    state: ov.FigureState = NO_LIMIT
 
 
 def _figure_rows(
+    team_slug: str,
+    f: ov.CurrencyFigures,
+    period: ov.Period,
+    marketplace: str,
+    states: dict[str, ov.FigureState],
+) -> list[FigureRow]:
+    """The figure rows, each with what its state lets it show: no zero for a family not synced
+    yet, no change against a previous period the history does not hold."""
+    return [
+        replace(row, figure=ov.shown(row.figure, states[row.key]), state=states[row.key])
+        for row in _all_figure_rows(team_slug, f, period, marketplace)
+    ]
+
+
+def _all_figure_rows(
     team_slug: str, f: ov.CurrencyFigures, period: ov.Period, marketplace: str
 ) -> list[FigureRow]:
     previous = period.previous()
@@ -364,10 +396,20 @@ def overview(request: TeamRequest) -> HttpResponseBase:
     form = OverviewFilterForm(request.GET, marketplaces=team_marketplaces)
     values = form.filters()
     marketplace = values.marketplace
-    period, preset = ov.chosen_period(values, today=_today(team_marketplaces, marketplace))
+    today = _today(team_marketplaces, marketplace)
+    period, preset = ov.chosen_period(values, today=today)
+    # The plan keeps so many months of history: a period reaching further back starts at its edge.
+    months = history_months(team)
+    plan_from = ov.plan_history_start(today, months)
+    asked = period
+    period = ov.clamp(period, plan_from)
+    if period != asked:
+        preset = "custom"
     # The form shows the period in force, the default one too (an empty field would show the first choice).
     shown = request.GET.copy()
     shown["period"] = preset
+    if period != asked:
+        shown["date_from"], shown["date_to"] = period.first.isoformat(), period.last.isoformat()
     form = OverviewFilterForm(shown, marketplaces=team_marketplaces)
     form.is_valid()
     # The standard windows read per-SKU figures from the SKU summary; a custom period from the SKU days.
@@ -382,7 +424,12 @@ def overview(request: TeamRequest) -> HttpResponseBase:
     moves = ov.sku_moves(
         team, period, marketplace, window=window, one_source=bool(summary and summary.one_source)
     )
-    synced = last_synced_by_family(team=team)
+    coverage = family_coverage(team=team)
+    synced = {family: c.last_completed for family, c in coverage.items()}
+    zones = [
+        zone(m) for m in ([marketplace] if marketplace else [m for m, _label in team_marketplaces])
+    ]
+    states = ov.figure_states(coverage, period, zones, plan_from=plan_from)
     health = ov.stock_health(team, marketplace)
     currencies = sorted(
         {f.currency for f in figures} | set(ov.team_currencies(markets, marketplace))
@@ -401,7 +448,7 @@ def overview(request: TeamRequest) -> HttpResponseBase:
         "figures": [
             (
                 f,
-                _figure_rows(team.slug, f, period, marketplace),
+                _figure_rows(team.slug, f, period, marketplace, states),
                 f.currency in series,
                 moves.get(f.currency),
             )
@@ -409,14 +456,27 @@ def overview(request: TeamRequest) -> HttpResponseBase:
         ],
         "series_json": json.dumps(series),
         "health": health,
+        "stock_skus": stock_selectors.stock_sku_count(team, marketplace),
         "alerts": [(alert, alert.replace("_", " "), n) for alert, n in health.alerts],
         "lead_time_days": ov.DEFAULT_LEAD_TIME_DAYS,
         "orders_link": _orders_link(team.slug, period, marketplace),
         "marketplace_query": urlencode({"marketplace": marketplace}) if marketplace else "",
         "summary_as_of": summary.as_of if summary else None,
         "suppressed": listing_selectors.suppressed_count(team),
-        "last_settlement": money_now.last_payout,
+        "last_payout": money_now.last_payout,
         "synced": synced,
+        # A family not synced yet says so in place of its figures, and raises no alarm.
+        "waiting": {family: c.waiting for family, c in coverage.items()},
+        # Settlements are checked against the transactions: until both are read, any mismatch is
+        # only a part not read yet.
+        "reconciled": coverage["settlements"].synced and coverage["finances"].synced,
+        "history_starts": max(
+            (s.starts for s in states.values() if s.starts is not None and not s.waiting),
+            default=None,
+        ),
+        "plan_clamped": period != asked,
+        "plan_from": plan_from,
+        "history_months": months,
         "freshness": [(family.label, synced[family.value]) for family in Family],
     }
     template = (

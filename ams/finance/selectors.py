@@ -570,39 +570,63 @@ def settlement_line_summary(team: Team, settlement: Settlement) -> list[dict[str
 
 
 @dataclass(frozen=True)
-class Payout:
+class Deposit:
     id: int
     total_amount: Decimal
     currency: str
     deposit_at: datetime
+
+
+@dataclass(frozen=True)
+class Payout:
+    # Every settlement deposited on the day (UTC) of the last deposit: a seller selling in several
+    # currencies is paid one settlement per currency, often on the same day.
+    deposits: list[Deposit]
     not_adding_up: int  # the team's settlements that do not reconcile
 
+    @property
+    def deposit_at(self) -> datetime:
+        return max(d.deposit_at for d in self.deposits)
 
-# The last deposit (an index probe) and the settlements that do not add up (a count of a few rows).
+
+# The last payout day's deposits (an index probe for the day, then its few rows) and the
+# settlements that do not add up (a count of a few rows).
 _LAST_PAYOUT = """
-SELECT p.id, p.total_amount, p.currency, p.deposit_at,
+SELECT p.ids, p.totals, p.currencies, p.deposits,
     (SELECT count(*) FROM finance_settlement
      WHERE team_id = %(team)s AND (NOT lines_reconciled OR NOT transactions_reconciled)) AS not_adding_up
 FROM (SELECT 1) AS one
 LEFT JOIN LATERAL (
-    SELECT id, total_amount, currency, deposit_at FROM finance_settlement
-    WHERE team_id = %(team)s AND deposit_at IS NOT NULL ORDER BY deposit_at DESC LIMIT 1
+    SELECT array_agg(id ORDER BY currency, deposit_at DESC, id) AS ids,
+        array_agg(total_amount ORDER BY currency, deposit_at DESC, id) AS totals,
+        array_agg(currency ORDER BY currency, deposit_at DESC, id) AS currencies,
+        array_agg(deposit_at ORDER BY currency, deposit_at DESC, id) AS deposits
+    FROM finance_settlement
+    WHERE team_id = %(team)s AND deposit_at >= (
+        SELECT date_trunc('day', max(deposit_at), 'UTC') FROM finance_settlement
+        WHERE team_id = %(team)s AND deposit_at IS NOT NULL
+    )
 ) p ON true
 """
 
 
 def _payout(
-    payout_id: int | None, total: Decimal, currency: str, deposit_at: datetime, not_adding_up: int
+    ids: list[int] | None,
+    totals: list[Decimal] | None,
+    currencies: list[str] | None,
+    deposits: list[datetime] | None,
+    not_adding_up: int,
 ) -> Payout | None:
-    return (
-        Payout(payout_id, total, currency, deposit_at, not_adding_up)
-        if payout_id is not None
-        else None
+    if not ids or totals is None or currencies is None or deposits is None:
+        return None
+    return Payout(
+        [Deposit(*row) for row in zip(ids, totals, currencies, deposits, strict=True)],
+        not_adding_up,
     )
 
 
 def last_payout(team: Team) -> Payout | None:
-    """The last settlement deposited, with how many of the team's settlements do not add up."""
+    """The last payout day's settlements, with how many of the team's settlements do not add up."""
     with connection.cursor() as cursor:
         cursor.execute(_LAST_PAYOUT, {"team": team.id})
         row = cursor.fetchone()

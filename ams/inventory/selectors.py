@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.db.models import (
     Case,
+    Count,
     DecimalField,
     Exists,
     ExpressionWrapper,
@@ -54,6 +55,24 @@ class StockFilter:
     def on_cover(self) -> bool:
         """A filter on the days of cover: it needs the join with the SKU summary."""
         return self.low or self.risk
+
+
+@dataclass(frozen=True)
+class SkuCount:
+    skus: int  # distinct SKUs, however many marketplaces stock each
+    marketplaces: int
+
+
+def stock_sku_count(team: Team, marketplace: str = "") -> SkuCount:
+    """How many distinct SKUs the team stocks and in how many marketplaces: a stock row is a SKU
+    in one marketplace, so counting rows would count a SKU once per marketplace."""
+    rows = StockLevel.objects.filter(team=team)
+    if marketplace:
+        rows = rows.filter(marketplace_id=marketplace)
+    counted = rows.aggregate(
+        skus=Count("sku", distinct=True), marketplaces=Count("marketplace_id", distinct=True)
+    )
+    return SkuCount(counted["skus"], counted["marketplaces"])
 
 
 def skus_containing(team: Team, text: str) -> QuerySet[StockLevel, str]:

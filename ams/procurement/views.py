@@ -154,9 +154,13 @@ def cost_import(request: TeamRequest) -> HttpResponse:
                 request, "procurement/import_result.html", {"result": result, "columns": COLUMNS}
             )
     status = 400 if request.method == "POST" else 200
-    return render(
-        request, "procurement/import.html", {"form": form, "columns": COLUMNS}, status=status
-    )
+    context = {
+        "form": form,
+        "columns": COLUMNS,
+        # A viewer may read what the file looks like, not be offered a form it cannot submit.
+        "can_import": request.membership.role_enum.at_least(Role.MEMBER),
+    }
+    return render(request, "procurement/import.html", context, status=status)
 
 
 @team_view(read=Role.VIEWER)

@@ -84,6 +84,16 @@ class Membership(TenantModel):
     def role_enum(self) -> Role:
         return Role(self.role)
 
+    @property
+    def role_phrase(self) -> str:
+        """The role as a sentence says it: "the owner", "an admin", "a member", "a viewer"."""
+        return {
+            Role.OWNER: "the owner",
+            Role.ADMIN: "an admin",
+            Role.MEMBER: "a member",
+            Role.VIEWER: "a viewer",
+        }[self.role_enum]
+
     def __str__(self) -> str:
         return f"{self.user_id}@{self.team_id}:{self.role}"
 

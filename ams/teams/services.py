@@ -32,8 +32,42 @@ class InvitationInvalid(ValidationError):
     pass
 
 
+# Latin letters that Unicode does not decompose into a base letter and a mark, so NFKD (what
+# slugify relies on) would drop them: "Ünïcødé" would become "unicde". Written as their usual
+# ASCII spelling instead.
+_UNDECOMPOSED = str.maketrans(
+    {
+        "ø": "o",
+        "Ø": "O",
+        "ß": "ss",
+        "ẞ": "SS",
+        "æ": "ae",
+        "Æ": "AE",
+        "œ": "oe",
+        "Œ": "OE",
+        "ł": "l",
+        "Ł": "L",
+        "đ": "d",
+        "Đ": "D",
+        "ð": "d",
+        "Ð": "D",
+        "þ": "th",
+        "Þ": "TH",
+        "\u0131": "i",  # dotless i
+        "ħ": "h",
+        "Ħ": "H",
+    }
+)
+
+
+def slug_for(name: str) -> str:
+    """The team's name as ASCII letters, digits and hyphens: accents dropped from their letters
+    (NFKD), the letters Unicode does not decompose spelled out; never a letter lost."""
+    return slugify(name.translate(_UNDECOMPOSED))[:40].strip("-")
+
+
 def _unique_slug(name: str) -> str:
-    base = slugify(name)[:40] or "team"
+    base = slug_for(name) or "team"
     slug = base
     suffix = 1
     while Team.objects.filter(slug=slug).exists():

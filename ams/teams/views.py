@@ -201,6 +201,7 @@ def team_settings(request: TeamRequest) -> HttpResponse:
         )
         messages.success(request, "Settings saved.")
         return redirect("team_settings", team_slug=request.team.slug)
+    # Only the owner may change them: the others see the settings, not a form they cannot submit.
     return render(
         request,
         "teams/settings.html",

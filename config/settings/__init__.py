@@ -183,8 +183,10 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
 # Amazon's Data Protection Policy: lock an account out after 10 failed logins. The admin signs in
 # through this same view (config.urls), so the limit covers every login surface.
+# The lockout lasts LOGIN_LOCKOUT_MINUTES, and the message a locked-out person reads says so.
+LOGIN_LOCKOUT_MINUTES = 15
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": "10/m/ip,10/900s/key",
+    "login_failed": f"10/m/ip,10/{LOGIN_LOCKOUT_MINUTES * 60}s/key",
 }
 # Behind a reverse proxy every client arrives from the proxy's address: the per-IP limits read the
 # client from the proxy's X-Forwarded-For entry instead, or one attacker would lock everyone out.

@@ -89,6 +89,12 @@ def test_disconnect_deletes_the_token_at_once_cancels_work_and_tells_the_user_ab
             == 1
         )
     assert conn.status == ConnectionStatus.DISCONNECTED
+    # The team sees who disconnected it, by name.
+    assert conn.status_reason == f"Disconnected by {personas.admin.name}."
+    listed = _client(personas.viewer).get(f"/t/{personas.team.slug}/amazon/").content.decode()
+    assert (
+        f"Disconnected by {personas.admin.name}." in listed.split(f'id="connection-{conn.id}"')[1]
+    )
     assert conn.disconnected_at is not None
     assert conn.purge_due_at == conn.disconnected_at + timedelta(days=3)
     assert record.due_at == conn.purge_due_at

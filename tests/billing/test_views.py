@@ -58,7 +58,7 @@ def test_manage_and_cancel_open_the_customer_portal(personas, fake):
     assert manage["Location"].startswith(f"{fake.public_url}/portal/bps_")
     portal = fake.requests[-1]
     assert portal.path == "/v1/billing_portal/sessions"
-    assert portal.params["return_url"].endswith(billing_url(personas))
+    assert portal.params["return_url"].endswith(billing_url(personas) + "?portal=return")
     assert "flow_data" not in portal.params
 
     cancel = owner.post(reverse("billing_cancel", args=[personas.team.slug]))

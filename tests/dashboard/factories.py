@@ -233,6 +233,7 @@ def settlement(
     amounts: list[str],
     total: str | None = None,
     transactions_reconciled: bool | None = True,
+    currency: str = "USD",
 ) -> Settlement:
     lines_total = sum((Decimal(a) for a in amounts), Decimal(0))
     total_amount = Decimal(total) if total is not None else lines_total
@@ -244,7 +245,7 @@ def settlement(
             starts_at=datetime(2026, 1, 1, tzinfo=UTC),
             ends_at=datetime(2026, 1, 15, tzinfo=UTC),
             deposit_at=deposit,
-            currency="USD",
+            currency=currency,
             total_amount=total_amount,
             line_count=len(amounts),
             lines_total=lines_total,

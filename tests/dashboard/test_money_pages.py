@@ -81,6 +81,35 @@ def test_the_order_page_shows_items_fees_refunds_settlements_and_profit(data: Pe
     assert "SECRET" not in html
 
 
+def test_the_order_page_shows_each_time_in_its_own_zone_near_midnight(data: Personas):
+    """04:20 UTC on 2 March is 20:20 on 1 March in Los Angeles; an instant already converted to
+    the marketplace's zone is not converted back to UTC by the template."""
+    from datetime import UTC, datetime
+
+    from ams.orders.models import Order
+
+    with team_scope(data.team.id):
+        c = Order.objects.get(amazon_order_id=ORDER).connection
+        late = f.order(
+            data.team,
+            c,
+            at=datetime(2026, 3, 2, 4, 20, tzinfo=UTC),
+            lines=[("MUG-1", 1, "10.00")],
+            order_id="111-0000099-0000001",
+        )
+        Order.objects.filter(pk=late.pk).update(
+            last_updated_at=datetime(2026, 3, 3, 7, 45, tzinfo=UTC)
+        )
+    html = get(data, "orders/detail/", {"order": late.amazon_order_id})
+    purchased = html.split('id="purchased">')[1].split("</td>")[0]
+    assert "2026-03-02 04:20 UTC" in purchased
+    assert 'id="local-day">2026-03-01<' in purchased
+    assert "(2026-03-01 20:20 America/Los_Angeles)" in purchased
+    updated = html.split('id="last-updated">')[1].split("</td>")[0]
+    assert "2026-03-03 07:45 UTC" in updated
+    assert "2026-03-02 23:45 America/Los_Angeles" in updated
+
+
 def test_the_order_page_profit_with_every_cost_known(data: Personas):
     from ams.procurement.models import ProductCost
 

@@ -438,7 +438,7 @@ def test_stock_health_counts_and_the_inventory_filters_behind_them(data: Persona
     html = overview_html(data)
     assert '?risk=on">1</a>' in html
     assert '?excess=on">1</a>' in html
-    assert "1</strong> low stock" in html
+    assert "1</strong> Amazon: low stock" in html
     assert "30 days is a default lead time" in html
 
     def inventory_skus(params: dict[str, str]) -> list[str]:

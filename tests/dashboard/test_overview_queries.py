@@ -20,13 +20,14 @@ pytestmark = pytest.mark.django_db
 # Counted in a test, which runs inside a transaction: savepoints instead of BEGIN and COMMIT.
 # Every team page (12): session, user, the request's savepoint, team, scope in (savepoint, set) and
 # out (set, release), membership; the full page adds the team switcher (its own scope: 5), the
-# billing banner and, for an owner, the Amazon banner. The overview's own reads (11 at most):
-# marketplaces, order days (figures and chart), money, cost of goods (and the live pricing when
-# the priced windows are not today's), the summary's state, top and falling SKUs, freshness, stock
-# health, counts and payout.
-FULL_PAGE = 27
+# billing banner and, for an owner, the Amazon banner. The overview's own reads (13 at most):
+# marketplaces, the plan's history (the subscription), order days (figures and chart), money, cost
+# of goods (and the live pricing when the priced windows are not today's), the summary's state,
+# top and falling SKUs, what each family has synced (freshness and history), stock health, the
+# distinct SKUs stocked, counts and payout.
+FULL_PAGE = 29
 # An htmx request (the team's home page loads the overview so) renders no switcher and no banner.
-PARTIAL = 19
+PARTIAL = 21
 
 
 def queries(client: Client, url: str, **headers: str) -> list[str]:
