@@ -145,7 +145,8 @@ def _fee_jumps(world: SellerWorld, lo: int, hi: int, now: int) -> list[dict[str,
         ship = world.book.times(order)[2]
         if ship is None or ship > visible:
             continue
-        for item in h.order_items(order):
+        # An item cancelled on its own is never shipped and posts no fee.
+        for item in h.shipped_items(order):
             sku = h.i_sku[item]
             if sku in ledger.fee_jumps:
                 shipped.setdefault((h.o_mkt[order], sku), []).append((ship, h.i_qty[item], order))

@@ -23,7 +23,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("which", choices=["ingest", "backfill", "pages", "bank", "settlements"])
+        parser.add_argument(
+            "which", choices=["ingest", "backfill", "pages", "bank", "settlements", "exports"]
+        )
         parser.add_argument(
             "--lines",
             type=int,
