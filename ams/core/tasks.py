@@ -4,6 +4,8 @@ import structlog
 from procrastinate.exceptions import UniqueViolation
 from procrastinate.jobs import Status
 
+from ams.core.audit_log import audit_prune
+from ams.core.db_roles import connected_as
 from ams.core.jobs import app
 
 log = structlog.get_logger(__name__)
@@ -27,3 +29,11 @@ async def retry_stalled_jobs(timestamp: int) -> None:
             log.warning("job.stalled_superseded", job_id=job.id, task=job.task_name)
             continue
         log.warning("job.stalled_retried", job_id=job.id, task=job.task_name)
+
+
+@app.periodic(cron="53 2 * * *")
+@app.task(queue="maintenance", queueing_lock="prune_audit_log", pass_context=False)
+def prune_audit_log(timestamp: int) -> None:
+    """Security logs are kept twelve months, then deleted by the owner role (the app role cannot)."""
+    with connected_as("owner"):
+        audit_prune()
