@@ -19,4 +19,5 @@ urlpatterns = [
     ),
     path("leave/", views.team_leave, name="team_leave"),
     path("settings/", views.team_settings, name="team_settings"),
+    path("audit/", views.team_audit, name="team_audit"),
 ]

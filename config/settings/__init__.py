@@ -175,6 +175,9 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_UNIQUE_EMAIL = True
+# One address per account, changed by confirming the new one: until the link in the mail to the
+# new address is followed, the old address stays the account's (allauth's email change flow).
+ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_SIGNUP_FORM_CLASS = "ams.accounts.forms.SignupForm"
 ACCOUNT_ADAPTER = "ams.accounts.adapter.AccountAdapter"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[AMS] "

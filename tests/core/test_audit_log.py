@@ -6,6 +6,7 @@ import itertools
 import json
 import threading
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -33,10 +34,11 @@ def _entries(team_id: int) -> list[AuditEntry]:
         return list(AuditEntry.objects.filter(team_id=team_id).order_by("seq"))
 
 
-def _broken(capsys) -> list[dict]:
+def _broken(capsys) -> list[dict[str, Any]]:
     with pytest.raises(CommandError, match="audit chain broken"):
         call_command("audit_verify")
-    return json.loads(capsys.readouterr().out)["broken"]
+    broken: list[dict[str, Any]] = json.loads(capsys.readouterr().out)["broken"]
+    return broken
 
 
 @pytest.mark.django_db
