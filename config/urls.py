@@ -12,7 +12,8 @@ from ams.teams import views as team_views
 from config.admin_login import admin_login
 
 admin.site.login = admin_login  # type: ignore[method-assign]
-# Staff manage accounts and teams, nothing else: no second factors, no jobs, never Amazon data.
+# Staff manage accounts, teams, support requests and see policy acknowledgements, nothing else:
+# no second factors, no jobs, never Amazon data.
 for _model in (Group, Authenticator, ProcrastinateJob):
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
@@ -37,5 +38,7 @@ urlpatterns = [
     path("t/<slug:team_slug>/amazon/", include("ams.amazon.urls")),
     path("t/<slug:team_slug>/sync/", include("ams.sync.urls")),
     path("amazon/callback/", amazon_views.callback, name="amazon_callback"),
+    path("legal/", include("ams.legal.urls")),
+    path("support/", include("ams.support.urls")),
     path("admin/", admin.site.urls),
 ]

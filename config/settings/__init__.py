@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "ams.core",
     "ams.accounts",
     "ams.teams",
+    "ams.legal",
+    "ams.support",
     "ams.amazon",
     "ams.billing",
     "ams.procurement",
@@ -93,6 +95,7 @@ TEMPLATES = [
                 "ams.teams.context_processors.teams",
                 "ams.billing.context_processors.billing",
                 "ams.amazon.context_processors.amazon",
+                "ams.legal.context_processors.policy_notices",
             ],
         },
     },
@@ -224,6 +227,10 @@ if (
     and not ANYMAIL["RESEND_API_KEY"]
 ):
     raise ImproperlyConfigured("RESEND_API_KEY is required to send email in production")
+
+# Where privacy and support requests are sent (ams.support); the requester is answered from
+# DEFAULT_FROM_EMAIL. Required in production, where a .localhost address would lose every request.
+PRIVACY_CONTACT_EMAIL = ENV.privacy_contact_email
 
 # --- Billing (ams.billing; Stripe is called only from ams/billing/gateway.py) -------------------
 
