@@ -9,8 +9,8 @@ pruned on their own schedule: this is the record a security review reads, kept t
   that user's scope reads; a failed sign-in for an address no account has is kept with no user and
   an HMAC of the address, never the address (docs/architecture.md, Tenancy).
 - **Append-only.** The app role may INSERT and SELECT these tables, not UPDATE, DELETE or
-  TRUNCATE them (``ams.core.grants``). Only ``audit_prune``, run as the owner role, deletes, and
-  only entries older than ``RETENTION_DAYS``.
+  TRUNCATE them (``ams.core.grants``). Only ``audit_prune``, on a connection of its own as the
+  owner role, deletes, and only entries older than ``RETENTION_DAYS``.
 - **Chained.** Each entry stores ``sha256(previous hash + its canonical content)``, per chain (one
   per team, one per user, one for unknown accounts). Appends to one chain are serialised by a
   transaction-level advisory lock, and a unique (chain, seq) backs it, so concurrent requests
@@ -35,9 +35,11 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
+from psycopg import sql
 
+from ams.core.db_roles import role_connection
 from ams.core.models import AuditChainHead, AuditEntry, UserAuditEntry
-from ams.core.tenancy import team_scope, user_scope
+from ams.core.tenancy import TEAM_SETTING, USER_SETTING, team_scope, user_scope
 
 log = structlog.get_logger(__name__)
 
@@ -220,23 +222,71 @@ def audit_verify() -> list[ChainReport]:
     return [_verify_chain(head) for head in AuditChainHead.objects.order_by("chain")]
 
 
+# The last entry of the chain's old prefix: older than the cutoff, and before its first young one
+# (a clock stepped back must not take a young entry with the old ones).
+_PRUNE_LAST = """
+SELECT seq, hash FROM {table}
+WHERE {owner} AND created_at < %(cutoff)s
+  AND seq < coalesce((SELECT min(seq) FROM {table} WHERE {owner} AND created_at >= %(cutoff)s),
+                     9223372036854775807)
+ORDER BY seq DESC LIMIT 1
+"""
+_PRUNE_DELETE = "DELETE FROM {table} WHERE {owner} AND seq <= %(seq)s"
+_TEAM_TABLE = sql.SQL("core_auditentry")
+_USER_TABLE = sql.SQL("core_userauditentry")
+
+
+def _prune_target(chain: str) -> tuple[str, str, sql.SQL, sql.SQL, dict[str, int]]:
+    """For a chain: the setting that opens it to row-level security, its table, and its rows."""
+    if chain == UNKNOWN_CHAIN:
+        return UNKNOWN_SETTING, "on", _USER_TABLE, sql.SQL("user_id IS NULL"), {}
+    kind, _, raw_id = chain.partition(":")
+    chain_id = int(raw_id)
+    if kind == "team":
+        return (
+            TEAM_SETTING,
+            str(chain_id),
+            _TEAM_TABLE,
+            sql.SQL("team_id = %(id)s"),
+            {"id": chain_id},
+        )
+    return USER_SETTING, str(chain_id), _USER_TABLE, sql.SQL("user_id = %(id)s"), {"id": chain_id}
+
+
 def audit_prune(*, now: datetime | None = None) -> int:
     """Delete entries older than ``RETENTION_DAYS``, oldest first, and move each chain's floor.
 
-    Runs as the owner role (``connected_as("owner")``): the app role cannot delete audit rows.
-    A chain loses only a prefix, and its head keeps the hash the first kept entry must follow.
+    Runs on a connection of its own as the owner role (the app role cannot delete audit rows),
+    one transaction per chain. A chain loses only a prefix, and its head keeps the hash the first
+    kept entry must follow.
     """
     cutoff = (now or timezone.now()) - timedelta(days=RETENTION_DAYS)
     deleted = 0
-    for head in list(AuditChainHead.objects.order_by("chain")):
-        scope, model, where = _chain_rows(head.chain)
-        with scope:
-            last = model.objects.filter(**where, created_at__lt=cutoff).order_by("-seq").first()
-            if last is None:
-                continue
-            deleted += model.objects.filter(**where, seq__lte=last.seq).delete()[0]
-            AuditChainHead.objects.filter(chain=head.chain).update(
-                floor_seq=last.seq, floor_hash=last.hash
-            )
+    with role_connection("owner") as owner:
+        owner.ensure_connection()
+        db = owner.connection
+        with db.cursor() as cursor:
+            cursor.execute("SELECT chain FROM core_auditchainhead ORDER BY chain")
+            chains = [row[0] for row in cursor.fetchall()]
+        for chain in chains:
+            setting, value, table, condition, params = _prune_target(chain)
+            with db.transaction(), db.cursor() as cursor:
+                cursor.execute("SELECT set_config(%s, %s, true)", [setting, value])
+                cursor.execute(
+                    sql.SQL(_PRUNE_LAST).format(table=table, owner=condition),
+                    {**params, "cutoff": cutoff},
+                )
+                last = cursor.fetchone()
+                if last is None:
+                    continue
+                cursor.execute(
+                    sql.SQL(_PRUNE_DELETE).format(table=table, owner=condition),
+                    {**params, "seq": last[0]},
+                )
+                deleted += cursor.rowcount
+                cursor.execute(
+                    "UPDATE core_auditchainhead SET floor_seq = %s, floor_hash = %s WHERE chain = %s",
+                    [last[0], last[1], chain],
+                )
     log.info("audit.pruned", deleted=deleted)
     return deleted

@@ -5,7 +5,6 @@ from procrastinate.exceptions import UniqueViolation
 from procrastinate.jobs import Status
 
 from ams.core.audit_log import audit_prune
-from ams.core.db_roles import connected_as
 from ams.core.jobs import app
 
 log = structlog.get_logger(__name__)
@@ -35,5 +34,4 @@ async def retry_stalled_jobs(timestamp: int) -> None:
 @app.task(queue="maintenance", queueing_lock="prune_audit_log", pass_context=False)
 def prune_audit_log(timestamp: int) -> None:
     """Security logs are kept twelve months, then deleted by the owner role (the app role cannot)."""
-    with connected_as("owner"):
-        audit_prune()
+    audit_prune()

@@ -48,19 +48,21 @@ def test_entries_chain_per_team_and_verify(capsys):
     audit_record(team_id=p.team.id, actor_id=p.admin.id, kind="invitation.sent", invitation_id=7)
     audit_record(team_id=p.outsider_team.id, actor_id=p.outsider.id, kind="invitation.sent")
 
-    first, second = _entries(p.team.id)
-    assert (first.seq, second.seq) == (1, 2)
-    assert first.prev_hash == GENESIS
+    created, first, second = _entries(p.team.id)
+    assert (created.kind, created.seq, created.prev_hash) == ("team.created", 1, GENESIS)
+    assert (first.seq, second.seq) == (2, 3)
+    assert first.prev_hash == created.hash
     assert second.prev_hash == first.hash
     assert first.data == {"to": "admin"}
     # The other team's chain starts on its own.
-    (other,) = _entries(p.outsider_team.id)
-    assert (other.seq, other.prev_hash) == (1, GENESIS)
+    other_created, other = _entries(p.outsider_team.id)
+    assert (other_created.seq, other_created.prev_hash) == (1, GENESIS)
+    assert (other.seq, other.prev_hash) == (2, other_created.hash)
 
     call_command("audit_verify")
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] is True
-    assert report["entries"] == 3
+    assert report["entries"] == 5
 
 
 @pytest.mark.django_db
@@ -112,7 +114,10 @@ def test_the_app_role_cannot_update_delete_or_truncate_entries():
                 ):
                     cursor.execute(statement.format(sql.Identifier(table)))
     with team_scope(p.team.id):
-        assert AuditEntry.objects.get().kind == "team.updated"
+        assert [e.kind for e in AuditEntry.objects.order_by("seq")] == [
+            "team.created",
+            "team.updated",
+        ]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -136,7 +141,7 @@ def test_tampering_as_the_owner_is_detected(capsys):
     # Put it back, then remove a row in the middle, then one at the end.
     with connected_as("owner"), team_scope(p.team.id), connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE core_auditentry SET data = '{\"n\": 1}' WHERE team_id = %s AND seq = 2",
+            "UPDATE core_auditentry SET data = '{\"n\": 0}' WHERE team_id = %s AND seq = 2",
             [p.team.id],
         )
     call_command("audit_verify")
@@ -151,7 +156,7 @@ def test_tampering_as_the_owner_is_detected(capsys):
         cursor.execute("DELETE FROM core_auditentry WHERE team_id = %s AND seq >= 3", [p.team.id])
     (broken,) = _broken(capsys)
     assert broken["problems"] == [
-        "the chain ends at entry 2, its head says 4: entries are missing from the end"
+        "the chain ends at entry 2, its head says 5: entries are missing from the end"
     ]
 
 
@@ -178,32 +183,41 @@ def test_concurrent_appends_to_one_team_never_fork_the_chain():
         thread.join()
     assert errors == []
     entries = _entries(p.team.id)
-    assert [e.seq for e in entries] == list(range(1, 21))
+    assert [e.seq for e in entries] == list(range(1, 22))  # after the team's own creation
     assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(entries))
     assert all(r.ok for r in audit_verify())
 
 
 @pytest.mark.django_db(transaction=True)
 def test_prune_deletes_only_entries_older_than_twelve_months_and_the_rest_still_verify():
-    p = make_personas()
     start = timezone.now() - timedelta(days=400)
     with time_machine.travel(start, tick=False):
+        p = make_personas()  # the team's creation is its first entry
         audit_record(team_id=p.team.id, actor_id=p.owner.id, kind="old")
         audit_record(team_id=None, actor_id=p.owner.id, kind="signin.succeeded")
     with time_machine.travel(start + timedelta(days=20), tick=False):
         audit_record(team_id=p.team.id, actor_id=p.owner.id, kind="old")
     with time_machine.travel(start + timedelta(days=60), tick=False):
         audit_record(team_id=p.team.id, actor_id=p.owner.id, kind="young")
+    with time_machine.travel(start + timedelta(days=10), tick=False):
+        # A clock stepped back: older than the cutoff, but after a young entry. It stays.
+        audit_record(team_id=p.team.id, actor_id=p.owner.id, kind="late")
     audit_record(team_id=p.team.id, actor_id=p.owner.id, kind="today")
 
-    with pytest.raises(DatabaseError, match="permission denied"):
-        audit_prune()  # as the app role
-    with connected_as("owner"):
-        assert audit_prune() == 3
+    # Three of the team's, the other team's creation, and the owner's sign-in.
+    assert audit_prune() == 5
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user")
+        assert cursor.fetchone()[0] == "ams_app"  # the prune took a connection of its own
 
-    assert [(e.seq, e.kind) for e in _entries(p.team.id)] == [(3, "young"), (4, "today")]
+    assert [(e.seq, e.kind) for e in _entries(p.team.id)] == [
+        (4, "young"),
+        (5, "late"),
+        (6, "today"),
+    ]
     assert all(r.ok for r in audit_verify())
     head = AuditChainHead.objects.get(chain=f"team:{p.team.id}")
-    assert (head.floor_seq, head.seq) == (2, 4)
+    assert (head.floor_seq, head.seq) == (3, 6)
     with user_scope(p.owner.id):
         assert not UserAuditEntry.objects.exists()
+    assert audit_prune() == 0
