@@ -229,3 +229,18 @@ def test_the_amazon_page_says_where_its_names_come_from():
     page = _client(p.owner).get(f"/t/{p.team.slug}/amazon/").content.decode()
     assert 'id="amazon-source"' in page
     assert "Seller Central" in page
+
+
+def test_a_data_export_is_recorded_with_who_downloaded_it():
+    p = make_personas()
+    response = _client(p.viewer).get(f"/t/{p.team.slug}/orders/?format=csv")
+    assert response.status_code == 200
+    b"".join(response.streaming_content)  # type: ignore[attr-defined]
+    assert _client(p.owner).get(f"/t/{p.team.slug}/costs/export/?format=xlsx").status_code == 200
+    assert _client(p.outsider).get(f"/t/{p.team.slug}/orders/?format=csv").status_code == 404
+    exports = [e for e in _team_entries(p.team.id) if e.kind == "export.downloaded"]
+    assert [(e.actor_id, e.data) for e in exports] == [
+        (p.viewer.id, {"page": "orders", "format": "csv"}),
+        (p.owner.id, {"page": "costs", "format": "xlsx"}),
+    ]
+    assert not [e for e in _team_entries(p.outsider_team.id) if e.kind == "export.downloaded"]

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from ams.core.audit_log import audit_record
 from ams.core.exports import FORMATS, Cell, export_response
 from ams.core.marketplaces import label as marketplace_label
 from ams.core.pagination import CappedPaginator
@@ -198,6 +199,13 @@ def cost_export(request: TeamRequest) -> StreamingHttpResponse | HttpResponse:
         return HttpResponse("Choose format=csv or format=xlsx.", status=400)
     filters = _filters(request)
     team = request.team
+    audit_record(
+        team_id=team.id,
+        actor_id=request.user.id,
+        kind="export.downloaded",
+        page="costs",
+        format=fmt,
+    )
 
     def rows() -> Iterator[Sequence[Cell]]:
         records = selectors.cost_records(
