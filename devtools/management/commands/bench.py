@@ -1,4 +1,4 @@
-"""``manage.py bench ingest|backfill|pages``: one benchmark, printed as one JSON object.
+"""``manage.py bench ingest|backfill|pages|audit``: one benchmark, printed as one JSON object.
 
 Benchmarks print numbers; no test times anything. ``make bench`` runs all three beside the
 simulator's own (``python -m spapi_sim bench``).
@@ -15,11 +15,12 @@ from django.core.management.base import BaseCommand, CommandParser
 class Command(BaseCommand):
     help = (
         "Benchmark 'ingest' (parser and upsert beside a plain COPY), 'backfill' (beside the "
-        "usage-plan bound) or 'pages' (server time per data page over a large seller)."
+        "usage-plan bound), 'pages' (server time per data page over a large seller) or 'audit' "
+        "(appends to and verification of one team's audit chain)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("which", choices=["ingest", "backfill", "pages"])
+        parser.add_argument("which", choices=["ingest", "backfill", "pages", "audit"])
         parser.add_argument("--rows", type=int, default=1_000_000, help="ingest: order-item rows")
         parser.add_argument("--skus", type=int, default=None, help="backfill: 5,000; pages: 10,000")
         parser.add_argument(
@@ -39,6 +40,12 @@ class Command(BaseCommand):
             "--orders", type=int, default=750_000, help="pages: orders of the generated seller"
         )
         parser.add_argument("--runs", type=int, default=20, help="pages: requests per page")
+        parser.add_argument(
+            "--entries", type=int, default=2000, help="audit: entries appended one at a time"
+        )
+        parser.add_argument(
+            "--threads", type=int, default=4, help="audit: threads appending to the same chain"
+        )
         parser.add_argument(
             "--keep",
             action="store_true",
@@ -66,6 +73,10 @@ class Command(BaseCommand):
             from devtools.bench.sync import bench_ingest
 
             result = bench_ingest(rows=options["rows"])
+        elif which == "audit":
+            from devtools.bench.audit import bench_audit
+
+            result = bench_audit(entries=options["entries"], threads=options["threads"])
         elif which == "backfill":
             from devtools.bench.sync import bench_backfill
 
