@@ -18,7 +18,7 @@ from ams.amazon.models import ConnectionStatus, DeletionRecord, SellerConnection
 from ams.amazon.signals import connection_disconnected
 from ams.amazon.tasks import purge_connection, purge_due_connections
 from ams.core.db_roles import connected_as, role_name
-from ams.core.models import UsageEvent
+from ams.core.models import AuditEntry, UsageEvent
 from ams.core.tenancy import rls_statements, team_scope
 from ams.teams.models import Membership
 from tests.amazon.factories import make_connection
@@ -86,6 +86,9 @@ def test_disconnect_deletes_the_token_at_once_cancels_work_and_tells_the_user_ab
             ).count()
             == 1
         )
+        # And in the security audit trail, with who did it.
+        (audited,) = AuditEntry.objects.filter(kind="amazon.disconnected")
+        assert (audited.actor_id, audited.data) == (personas.admin.id, {"connection_id": conn.id})
     assert conn.status == ConnectionStatus.DISCONNECTED
     assert conn.disconnected_at is not None
     assert conn.purge_due_at == conn.disconnected_at + timedelta(days=3)
