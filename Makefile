@@ -46,6 +46,7 @@ bench: install
 	$(BIN)/python manage.py bench bank
 	$(BIN)/python manage.py bench settlements
 	$(BIN)/python manage.py bench exports
+	$(BIN)/python manage.py bench audit
 
 # Mutation testing of the security and money core (docs/mutation.md): minutes per module, one
 # mutant at a time, so it is not part of `make test`. MUTATE_ARGS takes modules, --sample N, --budget S.

@@ -11,7 +11,7 @@ import os
 import sys
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 AppEnv = Literal["dev", "test", "demo", "prod"]
@@ -43,6 +43,8 @@ class Env(BaseSettings):
     resend_api_key: SecretStr | None = None
     resend_signing_secret: SecretStr | None = None
     default_from_email: str = "AMS <no-reply@ams.localhost>"
+    # The operator's address for privacy and support requests.
+    privacy_contact_email: str = "privacy@ams.localhost"
 
     # Billing. Outside production the keys are test values and the API is the local fake
     # (devtools.fake_stripe): in-process under tests, on loopback for dev and the demo.
@@ -83,6 +85,18 @@ class Env(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
+    @field_validator("privacy_contact_email")
+    @classmethod
+    def _an_email_address(cls, value: str) -> str:
+        from django.core.exceptions import ValidationError as DjangoValidationError
+        from django.core.validators import validate_email
+
+        try:
+            validate_email(value)
+        except DjangoValidationError:
+            raise ValueError(f"{value!r} is not an email address") from None
+        return value
+
     @model_validator(mode="after")
     def _production_needs_real_values(self) -> Env:
         if self.app_env != "prod":
@@ -121,6 +135,8 @@ class Env(BaseSettings):
         if self.resend_signing_secret is None or not self.resend_signing_secret.get_secret_value():
             # Without it the delivery webhook refuses every event, and bounces go unnoticed.
             problems.append("RESEND_SIGNING_SECRET is required in production")
+        if self.privacy_contact_email.endswith(".localhost"):
+            problems.append("PRIVACY_CONTACT_EMAIL is required in production")
         if not self.site_url.startswith("https://"):
             problems.append("SITE_URL must be https:// in production")
         if problems:

@@ -13,7 +13,8 @@ from ams.teams import views as team_views
 from config.admin_login import admin_login
 
 admin.site.login = admin_login  # type: ignore[method-assign]
-# Staff manage accounts and teams, nothing else: no second factors, no jobs, never Amazon data.
+# Staff manage accounts, teams, support requests and see policy acknowledgements, nothing else:
+# no second factors, no jobs, never Amazon data.
 for _model in (Group, Authenticator, ProcrastinateJob):
     if admin.site.is_registered(_model):
         admin.site.unregister(_model)
@@ -23,6 +24,7 @@ urlpatterns = [
     path("", team_views.home, name="home"),
     path("accounts/profile/", account_views.profile, name="profile"),
     path("accounts/delete/", privacy_views.account_delete, name="account_delete"),
+    path("accounts/data/", privacy_views.personal_data_export, name="personal_data_export"),
     path("deletions/<str:token>/", privacy_views.deletion_receipt, name="deletion_receipt"),
     path("accounts/", include("allauth.urls")),
     path("teams/new/", team_views.team_create, name="team_create"),
@@ -41,5 +43,7 @@ urlpatterns = [
     path("t/<slug:team_slug>/amazon/", include("ams.amazon.urls")),
     path("t/<slug:team_slug>/sync/", include("ams.sync.urls")),
     path("amazon/callback/", amazon_views.callback, name="amazon_callback"),
+    path("legal/", include("ams.legal.urls")),
+    path("support/", include("ams.support.urls")),
     path("admin/", admin.site.urls),
 ]

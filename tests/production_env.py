@@ -34,6 +34,7 @@ def production_env(**overrides: str) -> dict[str, str]:
         SPAPI_APPLICATION_ID="amzn1.sellerapps.app.00000000-0000-0000-0000-000000000000",
         LWA_CLIENT_ID="amzn1.application-oa2-client.0000",
         LWA_CLIENT_SECRET="amzn1.oa2-cs.v1.0000",
+        PRIVACY_CONTACT_EMAIL="privacy@ams.example.com",
     )
     env.update(overrides)
     return env

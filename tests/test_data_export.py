@@ -10,9 +10,12 @@ import zipfile
 from typing import Any
 
 import pytest
+from allauth.mfa.models import Authenticator
 from django.core import mail
 from django.test import Client
 
+from ams.core.audit_log import audit_record
+from ams.core.events import usage_event_record
 from ams.core.models import ExportJob, ExportStatus
 from ams.core.purge import count_rows, tables_with
 from ams.core.tenancy import team_scope
@@ -20,7 +23,7 @@ from ams.teams.models import Membership, Role
 from ams.teams.services import invitation_create
 from tests.dashboard.factories import seed
 from tests.dashboard.test_export_jobs import run_worker
-from tests.factories import Personas
+from tests.factories import Personas, add_member
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -100,3 +103,51 @@ def test_only_the_owner_exports_the_whole_team(personas: Personas, persona: str)
     assert response.status_code == (404 if persona == "outsider" else 403)
     with team_scope(personas.team.id):
         assert not ExportJob.objects.exists()
+
+
+def test_a_person_downloads_what_names_them_in_every_team_and_no_secret(personas: Personas):
+    p = personas
+    add_member(p.outsider_team, p.viewer, Role.MEMBER)
+    usage_event_record(team_id=p.team.id, user_id=p.viewer.id, kind="probe.mine")
+    usage_event_record(team_id=p.outsider_team.id, user_id=p.viewer.id, kind="probe.theirs")
+    usage_event_record(team_id=p.team.id, user_id=p.owner.id, kind="probe.not_mine")
+    audit_record(team_id=None, actor_id=p.viewer.id, kind="signin.succeeded")
+    Authenticator.objects.create(
+        user=p.viewer, type=Authenticator.Type.TOTP, data={"secret": "S3CR3T"}
+    )
+
+    response = _client(p.viewer).get("/accounts/data/")
+    assert response.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))  # type: ignore[attr-defined]
+    manifest = json.loads(archive.read("manifest.json"))
+
+    account = list(csv.DictReader(io.TextIOWrapper(archive.open("account.csv"), "utf-8")))
+    assert [a["email"] for a in account] == [p.viewer.email]
+    assert "password" not in account[0]
+    trail = archive.read("security-trail.csv").decode()
+    assert "signin.succeeded" in trail
+    events = {
+        name: archive.read(name).decode()
+        for name in archive.namelist()
+        if name.endswith("core_usageevent.user_id.csv")
+    }
+    # Their own events in both teams they belong to; nobody else's.
+    assert set(events) == {
+        f"team-{p.team.id}/core_usageevent.user_id.csv",
+        f"team-{p.outsider_team.id}/core_usageevent.user_id.csv",
+    }
+    everything = "".join(events.values())
+    assert "probe.mine" in everything
+    assert "probe.theirs" in everything
+    assert "probe.not_mine" not in everything
+    secrets = b"".join(archive.read(n) for n in archive.namelist())
+    assert b"S3CR3T" not in secrets
+    assert p.viewer.password.encode() not in secrets
+    authenticators = [f for f in manifest["files"] if f["table"] == "public.mfa_authenticator"]
+    assert authenticators[0]["omitted_columns"] == ["data"]
+
+
+def test_the_personal_download_needs_a_sign_in():
+    response = Client().get("/accounts/data/")
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from ams.accounts.models import User
-from ams.core.models import UsageEvent
+from ams.core.models import AuditEntry
 from ams.core.retention import AMAZON_MONTHS, Aged, Current, declared, months_before
 from ams.core.tenancy import team_scope
 from ams.finance.models import Charge, Transaction
@@ -117,7 +117,7 @@ def test_rows_older_than_the_window_go_younger_ones_stay(personas: Personas):
     # The other team's old order is its own team's business.
     assert made["their_old_order"].amazon_order_id in _order_ids(personas.outsider_team)
     with team_scope(personas.team.id):
-        event = UsageEvent.objects.get(kind="retention.run")
+        event = AuditEntry.objects.get(kind="retention.run")
     assert event.data["rows_deleted"] == deleted
 
 
@@ -170,7 +170,7 @@ def test_the_owner_sets_the_windows_and_a_longer_one_needs_its_law(personas: Per
     page = owner.get(reverse("team_settings", args=[personas.team.slug])).content.decode()
     assert "§ 147 AO: 10 years" in page
     with team_scope(personas.team.id):
-        assert UsageEvent.objects.filter(kind="retention.set", data__financial_months=120).exists()
+        assert AuditEntry.objects.filter(kind="retention.set", data__financial_months=120).exists()
 
 
 @pytest.mark.parametrize("persona", ["admin", "member", "viewer", "outsider"])

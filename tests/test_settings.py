@@ -114,6 +114,16 @@ def test_production_refuses_to_start_without_allowed_hosts():
     assert _production_probe(ALLOWED_HOSTS="[]").returncode != 0
 
 
+def test_production_needs_a_real_privacy_contact_address():
+    missing = _production_probe(PRIVACY_CONTACT_EMAIL="")
+    assert missing.returncode != 0
+    assert "PRIVACY_CONTACT_EMAIL is required in production" in missing.stderr
+    malformed = _production_probe(PRIVACY_CONTACT_EMAIL="privacy at example")
+    assert malformed.returncode != 0
+    assert "is not an email address" in malformed.stderr
+    assert _production_probe(PRIVACY_CONTACT_EMAIL="privacy@ams.example.com").returncode == 0
+
+
 def test_settings_have_no_secret_key_of_their_own():
     result = _import_settings(
         APP_ENV="dev", DATABASE_URL="postgresql://nobody@127.0.0.1:9/nothing", SECRET_KEY=""

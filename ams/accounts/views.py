@@ -8,6 +8,9 @@ from django.views.decorators.http import require_http_methods
 
 from ams.accounts.forms import ProfileForm
 from ams.accounts.models import User
+from ams.core.selectors import user_audit_entries
+
+HISTORY_LENGTH = 20
 
 
 @login_required
@@ -19,4 +22,5 @@ def profile(request: HttpRequest) -> HttpResponse:
         form.save()
         messages.success(request, "Your name was saved.")
         return redirect("profile")
-    return render(request, "accounts/profile.html", {"form": form})
+    history = user_audit_entries(user_id=request.user.id, limit=HISTORY_LENGTH)
+    return render(request, "accounts/profile.html", {"form": form, "history": history})

@@ -17,6 +17,7 @@ from django.db import connection as db
 from django.utils import timezone
 
 from ams.amazon.models import DeletionRecord, SellerConnection
+from ams.core.audit_log import audit_record
 from ams.core.purge import BATCH_SIZE, Table, count_rows, purge_tables, tables_with
 from ams.core.tenancy import team_scope
 
@@ -109,6 +110,14 @@ def connection_purge(*, connection: SellerConnection) -> DeletionRecord:
         if record.verified:
             SellerConnection.objects.filter(team_id=team_id, id=connection_id).update(
                 purged_at=now, selling_partner_id="", name="", status_reason="Amazon data deleted."
+            )
+            audit_record(
+                team_id=team_id,
+                actor_id=None,
+                kind="amazon.purged",
+                connection_id=connection_id,
+                deletion_record=record.id,
+                rows_deleted=sum(record.rows_deleted.values()),
             )
     log.info(
         "amazon.purged",

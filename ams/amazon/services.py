@@ -33,6 +33,7 @@ from ams.amazon.models import (
 )
 from ams.amazon.signals import connection_authorized, connection_disconnected
 from ams.core import marketplaces
+from ams.core.audit_log import audit_record
 from ams.core.events import usage_event_record
 from ams.core.jobs import app
 from ams.core.tenancy import team_scope
@@ -267,6 +268,13 @@ def _connection_store(
             connection_id=connection.id,
             region=connection.region,
         )
+        audit_record(
+            team_id=team.id,
+            actor_id=user.id,
+            kind="amazon.connected" if initial else "amazon.reauthorized",
+            connection_id=connection.id,
+            region=connection.region,
+        )
         transaction.on_commit(
             lambda: connection_authorized.send(
                 sender=SellerConnection, connection=connection, initial=initial
@@ -437,6 +445,12 @@ def connection_disconnect(*, connection: SellerConnection, actor: Membership) ->
             kind="amazon.disconnected",
             connection_id=connection.id,
             jobs_cancelled=cancelled,
+        )
+        audit_record(
+            team_id=connection.team_id,
+            actor_id=actor.user_id,
+            kind="amazon.disconnected",
+            connection_id=connection.id,
         )
         team_id, connection_id, due = connection.team_id, connection.id, connection.purge_due_at
 

@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db import connection
 from django.views.decorators.debug import sensitive_variables
 
+from ams.core.audit_log import audit_record
 from ams.core.tenancy import team_scope
 
 Kind = Literal["refresh", "access"]
@@ -231,6 +232,7 @@ def rotate(*, team_ids: list[int]) -> int:
     active = settings.VAULT_ACTIVE_KEY_ID
     rotated = 0
     for team_id in team_ids:
+        team_rotated = 0
         with team_scope(team_id), connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT id, connection_id, kind, kek_id, wrapped_dek, dek_nonce, nonce, ciphertext FROM {TABLE} "  # noqa: S608
@@ -263,5 +265,14 @@ def rotate(*, team_ids: list[int]) -> int:
                     "ciphertext = %s, rotated_at = now() WHERE id = %s",
                     [new.kek_id, new.wrapped_dek, new.dek_nonce, new.nonce, new.ciphertext, row_id],
                 )
-                rotated += 1
+                team_rotated += 1
+            if team_rotated:
+                audit_record(
+                    team_id=team_id,
+                    actor_id=None,
+                    kind="vault.key_rotated",
+                    secrets=team_rotated,
+                    key_id=active,
+                )
+        rotated += team_rotated
     return rotated

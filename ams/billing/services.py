@@ -18,6 +18,7 @@ from ams.billing import emails, gateway
 from ams.billing.models import EmailSuppression, EventStatus, Status, StripeEvent, Subscription
 from ams.billing.plans import plan_by_key, plan_by_price
 from ams.billing.selectors import PAID_STATUSES, default_plan, plans
+from ams.core.audit_log import audit_record
 from ams.core.events import usage_event_record
 from ams.core.tenancy import team_scope
 from ams.teams.models import Membership, Role, Team
@@ -362,6 +363,7 @@ def _apply_subscription(subscription: Subscription, obj: dict[str, Any], created
         return False
     item = ((obj.get("items") or {}).get("data") or [{}])[0]
     plan = plan_by_price(plans(), str((item.get("price") or {}).get("id", "")))
+    before = (subscription.plan, subscription.status)
     subscription.status = status
     subscription.stripe_subscription_id = str(obj.get("id", ""))
     subscription.stripe_customer_id = str(obj.get("customer") or subscription.stripe_customer_id)
@@ -388,6 +390,16 @@ def _apply_subscription(subscription: Subscription, obj: dict[str, Any], created
             "updated_at",
         ]
     )
+    if (subscription.plan, subscription.status) != before:
+        audit_record(
+            team_id=subscription.team_id,
+            actor_id=None,
+            kind="billing.plan_changed",
+            plan=subscription.plan,
+            status=subscription.status,
+            previous_plan=before[0],
+            previous_status=before[1],
+        )
     return True
 
 

@@ -13,6 +13,7 @@ from typing import Literal
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 Role = Literal["owner", "worker"]
 _CREDENTIAL_KEYS = ("USER", "PASSWORD", "HOST", "PORT", "OPTIONS")
@@ -32,6 +33,26 @@ def connected_as(role: Role, alias: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
     finally:
         connection.close()
         connection.settings_dict.update(original)
+
+
+@contextmanager
+def role_connection(role: Role, alias: str = DEFAULT_DB_ALIAS) -> Iterator[BaseDatabaseWrapper]:
+    """A connection of its own as ``role``, beside the process's connections, closed on exit.
+
+    ``connected_as`` switches the credentials every thread of the process connects with, which is
+    right for a command but not inside a worker running other jobs at the same time: a job that
+    needs another role for a moment (the owner's audit prune) takes a connection of its own.
+    """
+    base = connections[alias]
+    target = settings.DATABASE_ROLES[role]
+    own = type(base)(
+        {**base.settings_dict, **{key: target.get(key) for key in _CREDENTIAL_KEYS}},
+        alias=f"{alias}:{role}",
+    )
+    try:
+        yield own
+    finally:
+        own.close()
 
 
 def role_name(role: Role | Literal["app"]) -> str:

@@ -134,3 +134,82 @@ class ExportJob(TenantModel):
             return 0
         # Some exports write more rows than they count (a transaction's charges): never 100 early.
         return min(99, self.rows_done * 100 // self.rows_total)
+
+
+class AuditEntry(TenantModel):
+    """One event of a team's security audit trail: append-only and hash-chained.
+
+    The app role may insert and read these rows, never change or delete them (``ams.core.grants``);
+    each row's ``hash`` covers its content and the previous row's hash, so a changed or missing
+    row breaks the chain (``manage.py audit_verify``). The trail outlives the team it belongs to:
+    security logs are kept for twelve months (``ams.core.audit_log``), so the team id is not a
+    foreign key that a team's deletion would cascade through, and the actor is an id, not a link
+    to a user row that could be deleted. Data holds ids and kinds, never a secret or an address.
+    """
+
+    team = models.ForeignKey(
+        "teams.Team", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    seq = models.BigIntegerField()
+    actor_id = models.BigIntegerField(null=True)
+    kind = models.CharField(max_length=64)
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "seq"], name="audit_entry_chain_unique")
+        ]
+        indexes = [models.Index(fields=["team", "-created_at"], name="audit_entry_team_recent")]
+
+
+class UserAuditEntry(models.Model):
+    """A security event of a person rather than a team: a sign-in, a failed one, a second factor.
+
+    Not a tenant row (there is no team): row-level security compares ``user_id`` with the
+    transaction-local ``ams.user_id`` instead, so only code inside that user's scope reads them.
+    Failed sign-ins with an address no account has are kept with no user, an HMAC of the address
+    instead of the address, and are readable only inside ``unknown_account_scope``
+    (docs/architecture.md, Tenancy). Append-only and chained per user like ``AuditEntry``.
+    """
+
+    user_id = models.BigIntegerField(null=True)
+    seq = models.BigIntegerField()
+    kind = models.CharField(max_length=64)
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user_id", "seq"], name="user_audit_chain_unique", nulls_distinct=False
+            )
+        ]
+        indexes = [
+            models.Index(fields=["user_id", "-created_at"], name="user_audit_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.seq} of user {self.user_id}"
+
+
+class AuditChainHead(models.Model):
+    """The last link of each audit chain, and where its retained part starts.
+
+    One row per chain ("team:<id>", "user:<id>", "unknown"): it lets the verifier list every
+    chain without reading a tenant table, notice rows missing from the end, and know the hash
+    the oldest kept row must follow once older rows have been pruned. It holds only hashes.
+    """
+
+    chain = models.CharField(max_length=40, primary_key=True)
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64)
+    floor_seq = models.BigIntegerField(default=0)
+    floor_hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"{self.chain} at {self.seq}"

@@ -24,6 +24,11 @@ from ams.core.tenancy import team_scope
 
 BATCH_SIZE = 5000
 
+# What a team's deletion leaves: the security audit trail, kept its twelve months as the record of
+# the deletion itself; only its own prune deletes it (docs/architecture.md, "The security audit
+# trail"), and the app role may not.
+KEPT_TABLES = frozenset({"public.core_auditentry"})
+
 # pg_catalog rather than information_schema: the latter hides tables the role has no rights on,
 # and a purge must not miss a table because of a grant.
 _TABLES = """

@@ -6,6 +6,7 @@ from procrastinate.exceptions import UniqueViolation
 from procrastinate.jobs import Status
 
 from ams.core import export_jobs
+from ams.core.audit_log import audit_prune
 from ams.core.jobs import app
 from ams.core.tenancy import NoTeamScope
 
@@ -43,3 +44,10 @@ def export_build(*, team_id: int, export_id: int) -> None:
         export_jobs.export_run(team_id=int(team_id), export_id=int(export_id))
     finally:
         close_old_connections()
+
+
+@app.periodic(cron="53 2 * * *")
+@app.task(queue="maintenance", queueing_lock="prune_audit_log", pass_context=False)
+def prune_audit_log(timestamp: int) -> None:
+    """Security logs are kept twelve months, then deleted by the owner role (the app role cannot)."""
+    audit_prune()

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET
 from ams.billing.entitlements import history_months
 from ams.catalog import selectors as listing_selectors
 from ams.core import marketplaces
+from ams.core.audit_log import audit_record
 from ams.core.export_jobs import export_answer
 from ams.core.exports import FORMATS, ExportNotFound, ExportSource
 from ams.core.marketplaces import zone, zone_name
@@ -65,11 +66,20 @@ def _query(filters: dict[str, Any], **extra: str) -> str:
 
 
 def _export_format(request: TeamRequest) -> str | None:
+    """The export asked for, if any; a download is recorded in the team's audit trail."""
     fmt = request.GET.get("format")
     if fmt is None:
         return None
     if fmt not in FORMATS:
         raise Http404("Unknown export format")
+    page = request.resolver_match.url_name if request.resolver_match else request.path
+    audit_record(
+        team_id=request.team.id,
+        actor_id=request.user.id,
+        kind="export.downloaded",
+        page=page,
+        format=fmt,
+    )
     return fmt
 
 

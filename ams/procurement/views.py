@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from ams.core.audit_log import audit_record
 from ams.core.export_jobs import export_answer
 from ams.core.exports import FORMATS
 from ams.core.pagination import CappedPaginator
@@ -187,6 +188,13 @@ def cost_export(request: TeamRequest) -> HttpResponseBase:
     if fmt not in FORMATS:
         return HttpResponse("Choose format=csv or format=xlsx.", status=400)
     team = request.team
+    audit_record(
+        team_id=team.id,
+        actor_id=request.user.id,
+        kind="export.downloaded",
+        page="costs",
+        format=fmt,
+    )
     return export_answer(
         request, costs_export(team, request.GET), fmt, team_id=team.id, team_slug=team.slug
     )

@@ -40,7 +40,7 @@ ORDER BY a.attnum
 """
 
 
-def _columns(table: Table) -> tuple[list[str], list[str]]:
+def columns_of(table: Table) -> tuple[list[str], list[str]]:
     """The columns exported, and those left out (binary, or a key to something)."""
     with db.cursor() as cursor:
         cursor.execute(_COLUMNS, [f'"{table.schema}"."{table.name}"'])
@@ -53,7 +53,7 @@ def _tables() -> list[Table]:
     return [t for t in tables_with(["team_id"]) if t.schema not in OMITTED_SCHEMAS]
 
 
-def _copy_into(archive: zipfile.ZipFile, name: str, query: sql.Composable) -> None:
+def copy_into(archive: zipfile.ZipFile, name: str, query: sql.Composable) -> None:
     statement = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER)").format(query)
     with (
         archive.open(name, "w", force_zip64=True) as entry,
@@ -81,8 +81,8 @@ def team_archive_write(
         "tables": [],
     }
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        kept, _left = _columns(Table("public", Team._meta.db_table))
-        _copy_into(
+        kept, _left = columns_of(Table("public", Team._meta.db_table))
+        copy_into(
             archive,
             "teams_team.csv",
             sql.SQL("SELECT {} FROM {} WHERE id = {}").format(
@@ -92,13 +92,13 @@ def team_archive_write(
             ),
         )
         for table in _tables():
-            kept, left = _columns(table)
+            kept, left = columns_of(table)
             name = (
                 f"{table.schema}.{table.name}.csv"
                 if table.schema != "public"
                 else f"{table.name}.csv"
             )
-            _copy_into(
+            copy_into(
                 archive,
                 name,
                 sql.SQL("SELECT {} FROM {} WHERE team_id = {}").format(

@@ -34,11 +34,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ams.accounts.models import User
-from ams.core.events import usage_event_record
+from ams.core.audit_log import audit_record
 from ams.core.jobs import team_jobs_forget
 from ams.core.mail_text import name_for_mail
 from ams.core.purge import (
     BATCH_SIZE,
+    KEPT_TABLES,
     Table,
     clear_column,
     count_rows,
@@ -108,7 +109,9 @@ def team_delete_request(*, team: Team, actor: Membership, confirm: str) -> Delet
     )
     with team_scope(team.id):
         team_deleting.send(sender=Team, team_id=team.id)
-        usage_event_record(team_id=team.id, user_id=user.id, kind="team.deletion_requested")
+        audit_record(
+            team_id=team.id, actor_id=user.id, kind="team.deletion_requested", receipt=receipt.id
+        )
     _defer(receipt)
     return receipt
 
@@ -143,7 +146,9 @@ def account_delete_request(*, user: User) -> DeletionReceipt:
         label=f"Account {_masked(user.email)} (user {user.id})",
         user=user,
     )
-    log.info("account.deletion_requested", user_id=user.id, receipt_id=receipt.id)
+    audit_record(
+        team_id=None, actor_id=user.id, kind="account.deletion_requested", receipt=receipt.id
+    )
     _defer(receipt)
     return receipt
 
@@ -170,10 +175,12 @@ def deletion_run(*, receipt_id: int) -> DeletionReceipt:
     if receipt.verified:
         receipt.completed_at = timezone.now()
     receipt.save(update_fields=["rows_remaining", "verified", "completed_at"])
-    log.info(
-        "deletion.run",
-        receipt_id=receipt.id,
-        subject=receipt.subject,
+    # The trail of the team (kept after it, KEPT_TABLES) or of the person says it was done.
+    audit_record(
+        team_id=receipt.subject_ref if receipt.subject == DeletionReceipt.Subject.TEAM else None,
+        actor_id=None if receipt.subject == DeletionReceipt.Subject.TEAM else receipt.subject_ref,
+        kind=f"{receipt.subject}.deleted",
+        receipt=receipt.id,
         verified=receipt.verified,
         rows_deleted=sum(receipt.rows_deleted.values()),
     )
@@ -201,7 +208,7 @@ def _team_purge(receipt: DeletionReceipt) -> dict[str, int]:
         for label, count in cast("dict[str, int]", deleted or {}).items():
             if count:
                 _counter(receipt)(label, count)
-    tables = tables_with(["team_id"])
+    tables = [t for t in tables_with(["team_id"]) if t.label not in KEPT_TABLES]
     match = {"team_id": team_id}
     purge_tables(tables, match, team_id=team_id, counted=_counter(receipt))
     purged = {table.label for table in tables}

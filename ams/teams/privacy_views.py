@@ -15,17 +15,20 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ams.accounts.models import User
+from ams.core.audit_log import audit_record
 from ams.core.export_jobs import ExportRefused, export_job_start
 from ams.teams import deletion, retention, selectors
 from ams.teams.access import TeamRequest, team_view
 from ams.teams.data_export import team_data_source
 from ams.teams.forms import RetentionForm
 from ams.teams.models import Role
+from ams.teams.personal_export import personal_archive_chunks
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 
@@ -123,6 +126,19 @@ def account_delete(request: HttpRequest) -> HttpResponse:
             "days": deletion.MAX_DAYS,
         },
     )
+
+
+@login_required
+@require_GET
+def personal_data_export(request: HttpRequest) -> StreamingHttpResponse:
+    """Everything AMS holds about the person asking, as one zip (``ams.teams.personal_export``)."""
+    user = request.user
+    assert isinstance(user, User)
+    audit_record(team_id=None, actor_id=user.id, kind="account.data_exported")
+    response = StreamingHttpResponse(personal_archive_chunks(user), content_type="application/zip")
+    stamp = timezone.now().date().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="ams-my-data-{stamp}.zip"'
+    return response
 
 
 @require_GET

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from ams.core.events import usage_event_record
+from ams.core.audit_log import audit_record
 from ams.core.retention import AMAZON_MONTHS, FINANCIAL_MAX_MONTHS, retention_enforce
 from ams.teams.models import Membership, Role, Team
 
@@ -64,9 +64,9 @@ def team_retention_set(
             "financial_retention_set_at",
         ]
     )
-    usage_event_record(
+    audit_record(
         team_id=team.id,
-        user_id=actor.user_id,
+        actor_id=actor.user_id,
         kind="retention.set",
         months=months,
         financial_months=team.financial_retention_months,
@@ -81,9 +81,9 @@ def team_retention_run(*, team_id: int, now: datetime | None = None) -> dict[str
     deleted = retention_enforce(
         team_id=team_id, window=team.retention_window, now=now or timezone.now()
     )
-    usage_event_record(
+    audit_record(
         team_id=team_id,
-        user_id=None,
+        actor_id=None,
         kind="retention.run",
         months=team.retention_months,
         financial_months=team.retention_window.financial_months,

@@ -51,3 +51,17 @@ def team_open_invitations(team: Team) -> QuerySet[Invitation]:
 def user_deletion_receipts(user: User) -> QuerySet[DeletionReceipt]:
     """The deletions the user asked for, newest first: pending ones show when they are due."""
     return DeletionReceipt.objects.filter(requested_by=user).order_by("-requested_at")
+
+
+def audit_actor_names(team: Team, actor_ids: set[int]) -> dict[int, str]:
+    """Names for the people in a page of the team's audit trail. Current members by name; anyone
+    else (a member since removed, a deleted account) as a number, so the trail names no one the
+    team cannot already see."""
+    members = dict(
+        Membership.objects.filter(team=team, user_id__in=actor_ids).values_list(
+            "user_id", "user__name"
+        )
+    )
+    return {
+        actor_id: members.get(actor_id) or f"Former member #{actor_id}" for actor_id in actor_ids
+    }

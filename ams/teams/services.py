@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from ams.accounts.models import User
+from ams.core.audit_log import audit_record
 from ams.core.events import usage_event_record
 from ams.core.tenancy import team_scope, user_scope
 from ams.teams import emails
@@ -66,6 +67,12 @@ def slug_for(name: str) -> str:
     return slugify(name.translate(_UNDECOMPOSED))[:40].strip("-")
 
 
+def _recorded(*, team_id: int, user_id: int | None, kind: str, **data: object) -> None:
+    """A change to who may see a team: a usage event, and an entry in its security audit trail."""
+    usage_event_record(team_id=team_id, user_id=user_id, kind=kind, **data)
+    audit_record(team_id=team_id, actor_id=user_id, kind=kind, **data)
+
+
 def _unique_slug(name: str) -> str:
     base = slug_for(name) or "team"
     slug = base
@@ -89,18 +96,30 @@ def team_create(*, owner: User, name: str) -> Team:
     team = Team.objects.create(name=name.strip()[:120] or "My team", slug=_unique_slug(name))
     with team_scope(team.id):
         Membership.objects.create(team=team, user=owner, role=Role.OWNER)
-    usage_event_record(team_id=team.id, user_id=owner.id, kind="team.created")
+    _recorded(team_id=team.id, user_id=owner.id, kind="team.created")
     return team
 
 
 @transaction.atomic
-def team_update(*, team: Team, actor: Membership, name: str, require_owner_2fa: bool) -> Team:
-    if actor.role_enum is not Role.OWNER:
-        raise PermissionDenied("only the owner changes the team's settings")
+def team_update(
+    *, team: Team, actor: Membership, name: str, require_owner_2fa: bool | None = None
+) -> Team:
+    """Owners and admins correct the team's name; only the owner sets what the owner must do."""
+    _require_manager(actor)
+    if require_owner_2fa is not None and actor.role_enum is not Role.OWNER:
+        raise PermissionDenied("only the owner changes the owner's two-factor requirement")
+    previous = (team.name, team.require_owner_2fa)
     team.name = name.strip()[:120] or team.name
-    team.require_owner_2fa = require_owner_2fa
+    if require_owner_2fa is not None:
+        team.require_owner_2fa = require_owner_2fa
     team.save(update_fields=["name", "require_owner_2fa"])
-    usage_event_record(team_id=team.id, user_id=actor.user_id, kind="team.updated")
+    _recorded(
+        team_id=team.id,
+        user_id=actor.user_id,
+        kind="team.updated",
+        name_changed=team.name != previous[0],
+        require_owner_2fa=team.require_owner_2fa,
+    )
     return team
 
 
@@ -147,11 +166,12 @@ def invitation_create(*, team: Team, actor: Membership, email: str, role: Role) 
     transaction.on_commit(
         lambda: emails.send_invitation(invitation=invitation, team=team, token=token)
     )
-    usage_event_record(
+    _recorded(
         team_id=team.id,
         user_id=actor.user_id,
         kind="invitation.created",
         invitation_id=invitation.id,
+        role=role.value,
     )
     return invitation
 
@@ -191,7 +211,7 @@ def invitation_revoke(*, team: Team, actor: Membership, invitation_id: int) -> N
             raise InvitationInvalid("That invitation is no longer open.")
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
-    usage_event_record(
+    _recorded(
         team_id=team.id,
         user_id=actor.user_id,
         kind="invitation.revoked",
@@ -244,9 +264,7 @@ def invitation_accept(*, token: str, user: User) -> Membership:
             team=team, user=user, defaults={"role": locked.role}
         )
     if created:
-        usage_event_record(
-            team_id=team.id, user_id=user.id, kind="membership.joined", role=membership.role
-        )
+        _recorded(team_id=team.id, user_id=user.id, kind="membership.joined", role=membership.role)
     return membership
 
 
@@ -274,11 +292,12 @@ def membership_set_role(
             raise PermissionDenied("only the owner appoints or changes admins")
         target.role = role
         target.save(update_fields=["role"])
-    usage_event_record(
+    _recorded(
         team_id=team.id,
         user_id=actor.user_id,
         kind="membership.role_changed",
         membership_id=target.id,
+        member_user_id=target.user_id,
         role=role.value,
     )
     return target
@@ -294,11 +313,12 @@ def membership_remove(*, team: Team, actor: Membership, membership_id: int) -> N
         if actor.role_enum is not Role.OWNER and target.role_enum is Role.ADMIN:
             raise PermissionDenied("only the owner removes admins")
         target.delete()
-    usage_event_record(
+    _recorded(
         team_id=team.id,
         user_id=actor.user_id,
         kind="membership.removed",
         membership_id=membership_id,
+        member_user_id=target.user_id,
     )
 
 
@@ -308,7 +328,7 @@ def membership_leave(*, team: Team, membership: Membership) -> None:
         raise ValidationError("Transfer ownership to another member before you leave.")
     with team_scope(team.id):
         Membership.objects.filter(team=team, id=membership.id).delete()
-    usage_event_record(team_id=team.id, user_id=membership.user_id, kind="membership.left")
+    _recorded(team_id=team.id, user_id=membership.user_id, kind="membership.left")
 
 
 @transaction.atomic
@@ -323,10 +343,11 @@ def ownership_transfer(*, team: Team, actor: Membership, membership_id: int) -> 
         Membership.objects.filter(id=actor.id).update(role=Role.ADMIN)
         Membership.objects.filter(id=target.id).update(role=Role.OWNER)
         target.refresh_from_db()
-    usage_event_record(
+    _recorded(
         team_id=team.id,
         user_id=actor.user_id,
         kind="team.ownership_transferred",
         membership_id=target.id,
+        member_user_id=target.user_id,
     )
     return target

@@ -22,4 +22,5 @@ urlpatterns = [
     path("settings/retention/", privacy_views.team_retention, name="team_retention"),
     path("settings/data/", privacy_views.team_data_export, name="team_data_export"),
     path("delete/", privacy_views.team_delete, name="team_delete"),
+    path("audit/", views.team_audit, name="team_audit"),
 ]

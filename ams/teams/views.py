@@ -1,18 +1,34 @@
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ams.accounts.models import User
+from ams.core.audit_log import audit_record
+from ams.core.exports import FORMATS, Cell, export_response
+from ams.core.models import AuditEntry
+from ams.core.pagination import CappedPaginator
 from ams.core.retention import AMAZON_MONTHS, FINANCIAL_MAX_MONTHS
+from ams.core.selectors import team_audit_entries, team_audit_kinds
 from ams.teams import selectors, services
 from ams.teams.access import TeamRequest, team_view
 from ams.teams.deletion import MAX_DAYS
-from ams.teams.forms import InvitationForm, RoleForm, TeamCreateForm, TeamSettingsForm
+from ams.teams.forms import (
+    AuditFilterForm,
+    InvitationForm,
+    RoleForm,
+    TeamCreateForm,
+    TeamSettingsForm,
+)
 from ams.teams.models import Membership, Role
 from ams.teams.retention import MIN_MONTHS
 
@@ -187,32 +203,100 @@ def team_leave(request: TeamRequest) -> HttpResponse:
     return redirect("home")
 
 
-@team_view(write=Role.OWNER)
+@team_view(read=Role.ADMIN, write=Role.ADMIN)
 @require_http_methods(["GET", "POST"])
 def team_settings(request: TeamRequest) -> HttpResponse:
+    is_owner = request.membership.role_enum is Role.OWNER
     initial = {"name": request.team.name, "require_owner_2fa": request.team.require_owner_2fa}
-    form = TeamSettingsForm(request.POST or None, initial=initial)
+    form = TeamSettingsForm(request.POST or None, initial=initial, owner=is_owner)
     if request.method == "POST" and form.is_valid():
         services.team_update(
             team=request.team,
             actor=request.membership,
             name=form.cleaned_data["name"],
-            require_owner_2fa=form.cleaned_data["require_owner_2fa"],
+            require_owner_2fa=form.cleaned_data["require_owner_2fa"] if is_owner else None,
         )
         messages.success(request, "Settings saved.")
         return redirect("team_settings", team_slug=request.team.slug)
-    # Only the owner may change them: the others see the settings, not a form they cannot submit.
     return render(
         request,
         "teams/settings.html",
         {
             "form": form,
-            "is_owner": request.membership.role_enum is Role.OWNER,
+            "is_owner": is_owner,
             "deletion_days": MAX_DAYS,
             "amazon_max": AMAZON_MONTHS,
             "financial_max": FINANCIAL_MAX_MONTHS,
             "min_months": MIN_MONTHS,
         },
+    )
+
+
+AUDIT_HEADER = ("at", "seq", "kind", "actor_id", "data", "hash")
+AUDIT_PER_PAGE = 50
+
+
+@team_view(read=Role.ADMIN)
+@require_http_methods(["GET"])
+def team_audit(request: TeamRequest) -> HttpResponse | StreamingHttpResponse:
+    """The team's security audit trail, for owners and admins, with filters and an export."""
+    team = request.team
+    members = selectors.team_members(team)
+    form = AuditFilterForm(
+        request.GET or None,
+        kinds=team_audit_kinds(team_id=team.id),
+        actors=[(m.user_id, m.user.name or m.user.email) for m in members],
+    )
+    filters = form.filters()
+    entries = team_audit_entries(team_id=team.id, filters=filters)
+    values = {k: v for k, v in request.GET.items() if k in form.fields and v}
+    fmt = request.GET.get("format")
+    if fmt is not None:
+        if fmt not in FORMATS:
+            raise Http404("Unknown export format")
+        audit_record(
+            team_id=team.id,
+            actor_id=request.user.id,
+            kind="audit.exported",
+            format=fmt,
+            **values,
+        )
+        return _audit_export(request, entries, fmt)
+    page = CappedPaginator(entries, AUDIT_PER_PAGE).get_page(request.GET.get("page"))
+    names = selectors.audit_actor_names(team, {e.actor_id for e in page if e.actor_id})
+    context = {
+        "form": form,
+        "page": page,
+        "rows": [(e, names.get(e.actor_id) if e.actor_id else "AMS") for e in page],
+        "query": urlencode(values),
+        "export_csv": urlencode({**values, "format": "csv"}),
+        "export_xlsx": urlencode({**values, "format": "xlsx"}),
+    }
+    status = 400 if form.is_bound and not form.is_valid() else 200
+    return render(request, "teams/audit.html", context, status=status)
+
+
+def _audit_export(
+    request: TeamRequest, entries: QuerySet[AuditEntry], fmt: str
+) -> StreamingHttpResponse:
+    def rows() -> Iterator[tuple[Cell, ...]]:
+        for entry in entries.iterator(chunk_size=2000):
+            yield (
+                entry.created_at,
+                entry.seq,
+                entry.kind,
+                entry.actor_id,
+                json.dumps(entry.data, sort_keys=True),
+                entry.hash,
+            )
+
+    return export_response(
+        fmt,
+        team_id=request.team.id,
+        team_slug=request.team.slug,
+        table="audit-log",
+        header=AUDIT_HEADER,
+        rows=rows,
     )
 
 

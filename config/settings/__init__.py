@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "ams.core",
     "ams.accounts",
     "ams.teams",
+    "ams.legal",
+    "ams.support",
     "ams.amazon",
     "ams.billing",
     "ams.procurement",
@@ -94,6 +96,7 @@ TEMPLATES = [
                 "ams.teams.context_processors.teams",
                 "ams.billing.context_processors.billing",
                 "ams.amazon.context_processors.amazon",
+                "ams.legal.context_processors.policy_notices",
             ],
         },
     },
@@ -176,6 +179,9 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_UNIQUE_EMAIL = True
+# One address per account, changed by confirming the new one: until the link in the mail to the
+# new address is followed, the old address stays the account's (allauth's email change flow).
+ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_SIGNUP_FORM_CLASS = "ams.accounts.forms.SignupForm"
 ACCOUNT_ADAPTER = "ams.accounts.adapter.AccountAdapter"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[AMS] "
@@ -224,6 +230,10 @@ if (
     and not ANYMAIL["RESEND_API_KEY"]
 ):
     raise ImproperlyConfigured("RESEND_API_KEY is required to send email in production")
+
+# Where privacy and support requests are sent (ams.support); the requester is answered from
+# DEFAULT_FROM_EMAIL. Required in production, where a .localhost address would lose every request.
+PRIVACY_CONTACT_EMAIL = ENV.privacy_contact_email
 
 # --- Billing (ams.billing; Stripe is called only from ams/billing/gateway.py) -------------------
 

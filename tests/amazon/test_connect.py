@@ -16,6 +16,7 @@ from ams.amazon import services
 from ams.amazon.models import ConnectionStatus, SellerConnection
 from ams.amazon.signals import connection_authorized
 from ams.billing.models import Status, Subscription
+from ams.core.models import AuditEntry
 from ams.core.tenancy import team_scope
 from ams.teams.models import Membership, Role
 from tests.amazon.conftest import Amazon, start_connect
@@ -133,6 +134,18 @@ def test_connecting_the_same_seller_again_renews_the_existing_connection(persona
     client.get(amazon.approve(start_connect(client, personas.team.slug)))
     client.get(amazon.approve(start_connect(client, personas.team.slug)))
     assert len(_connections(personas)) == 1
+    # The security audit trail has both, with who did them and no seller id.
+    with team_scope(personas.team.id):
+        audited = list(
+            AuditEntry.objects.filter(kind__startswith="amazon.")
+            .order_by("seq")
+            .values_list("kind", "actor_id", "data")
+        )
+    [conn] = _connections(personas)
+    assert audited == [
+        ("amazon.connected", personas.owner.id, {"connection_id": conn.id, "region": "NA"}),
+        ("amazon.reauthorized", personas.owner.id, {"connection_id": conn.id, "region": "NA"}),
+    ]
 
 
 # --- refusals: a clear page, a 400, and nothing stored ---------------------------------------------

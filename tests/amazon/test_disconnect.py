@@ -19,7 +19,7 @@ from ams.amazon.signals import connection_disconnected
 from ams.amazon.tasks import purge_connection, purge_due_connections
 from ams.core import purge as core_purge
 from ams.core.db_roles import connected_as, role_name
-from ams.core.models import UsageEvent
+from ams.core.models import AuditEntry, UsageEvent
 from ams.core.purge import count_rows
 from ams.core.tenancy import rls_statements, team_scope
 from ams.teams.models import Membership
@@ -88,6 +88,9 @@ def test_disconnect_deletes_the_token_at_once_cancels_work_and_tells_the_user_ab
             ).count()
             == 1
         )
+        # And in the security audit trail, with who did it.
+        (audited,) = AuditEntry.objects.filter(kind="amazon.disconnected")
+        assert (audited.actor_id, audited.data) == (personas.admin.id, {"connection_id": conn.id})
     assert conn.status == ConnectionStatus.DISCONNECTED
     # The team sees who disconnected it, by name.
     assert conn.status_reason == f"Disconnected by {personas.admin.name}."

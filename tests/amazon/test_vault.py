@@ -23,6 +23,7 @@ from django.views.debug import ExceptionReporter
 
 from ams.amazon import vault
 from ams.core.db_roles import connected_as
+from ams.core.models import AuditEntry
 from ams.core.tenancy import team_scope
 from tests.factories import make_personas
 
@@ -159,6 +160,11 @@ def test_rotation_re_seals_every_row_under_the_new_key_and_reports_counts(empty_
         again = StringIO()
         call_command("vault_rotate", stdout=again)
         assert json.loads(again.getvalue())["rotated"] == 0
+    # Each team's audit trail says its secrets were re-sealed, and under which key; no secret.
+    for team_id in (a.team.id, a.outsider_team.id):
+        with team_scope(team_id):
+            rotated = AuditEntry.objects.filter(team_id=team_id, kind="vault.key_rotated")
+            assert [e.data for e in rotated] == [{"secrets": 1, "key_id": "k2"}]
     # The old key can now be retired: everything decrypts with the new one alone.
     with (
         override_settings(VAULT_KEYS={"k2": base64.b64decode(new)}, VAULT_ACTIVE_KEY_ID="k2"),

@@ -307,3 +307,26 @@ def test_only_a_trial_with_a_card_is_told_it_is_subscribed(
     assert sent.to == [personas.owner.email]
     assert ("You are subscribed" in sent.body) is subscribed
     assert not [m for m in mailoutbox if personas.outsider.email in m.to]
+
+
+def test_a_plan_change_from_stripe_is_in_the_teams_audit_trail(personas, fake):
+    from ams.billing.selectors import default_plan
+    from ams.core.models import AuditEntry
+
+    _set_trial_end(personas, timedelta(days=1))
+    deliver(Client(), fake, _subscribe(personas, fake))
+    with team_scope(personas.team.id):
+        changes = list(
+            AuditEntry.objects.filter(team_id=personas.team.id, kind="billing.plan_changed")
+        )
+    assert [e.data for e in changes] == [
+        {
+            "plan": "starter",
+            "status": "active",
+            "previous_plan": default_plan().key,  # the trial's plan
+            "previous_status": "trial",
+        }
+    ]
+    assert changes[0].actor_id is None  # Stripe's webhook, not a person
+    with team_scope(personas.outsider_team.id):
+        assert not AuditEntry.objects.filter(kind="billing.plan_changed").exists()

@@ -1,5 +1,5 @@
-"""``manage.py bench ingest|backfill|pages|bank|settlements|exports``: one benchmark, printed as one
-JSON object.
+"""``manage.py bench ingest|backfill|pages|bank|settlements|exports|audit``: one benchmark, printed
+as one JSON object.
 
 Benchmarks print numbers; no test times anything. ``make bench`` runs all three beside the
 simulator's own (``python -m spapi_sim bench``).
@@ -18,13 +18,21 @@ class Command(BaseCommand):
         "Benchmark 'ingest' (parser and upsert beside a plain COPY), 'backfill' (beside the "
         "usage-plan bound), 'pages' (server time per data page over a large seller), 'bank' "
         "(a bank statement at the row bound read, imported twice, and matched), "
-        "'settlements' (a settlement file uploaded: stored, read, checked, merged; peak memory) or "
-        "'exports' (rows per second and peak memory of the orders export as CSV and XLSX)."
+        "'settlements' (a settlement file uploaded: stored, read, checked, merged; peak memory), "
+        "'exports' (rows per second and peak memory of the orders export as CSV and XLSX) or "
+        "'audit' (appends to and verification of one team's audit chain)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "which", choices=["ingest", "backfill", "pages", "bank", "settlements", "exports"]
+            "which",
+            choices=["ingest", "backfill", "pages", "bank", "settlements", "exports", "audit"],
+        )
+        parser.add_argument(
+            "--entries", type=int, default=2000, help="audit: entries appended one at a time"
+        )
+        parser.add_argument(
+            "--threads", type=int, default=4, help="audit: threads appending to the same chain"
         )
         parser.add_argument(
             "--lines",
@@ -105,6 +113,10 @@ class Command(BaseCommand):
             from devtools.bench.exports import bench_exports
 
             result = bench_exports(lines=options["lines"] or 50_000)
+        elif which == "audit":
+            from devtools.bench.audit import bench_audit
+
+            result = bench_audit(entries=options["entries"], threads=options["threads"])
         elif which == "backfill":
             from devtools.bench.sync import bench_backfill
 
