@@ -19,19 +19,25 @@ def page(user, url: str) -> tuple[int, str]:
     return response.status_code, response.content.decode()
 
 
-def test_only_the_owner_is_shown_the_team_settings_form(personas: Personas):
+def test_only_those_who_may_change_the_settings_are_shown_the_form(personas: Personas):
     url = reverse("team_settings", args=[personas.team.slug])
     status, html = page(personas.owner, url)
     assert status == 200
     assert '<form method="post">' in html
     assert 'name="name"' in html
-    for user in (personas.admin, personas.member, personas.viewer):
+    assert 'name="require_owner_2fa"' in html
+    # An admin corrects the team's name; the owner's two-factor rule stays the owner's.
+    status, html = page(personas.admin, url)
+    assert status == 200
+    assert 'name="name"' in html
+    assert 'name="require_owner_2fa"' not in html
+    for user in (personas.member, personas.viewer):
         status, html = page(user, url)
         assert status == 200
         assert '<form method="post">' not in html
         assert 'name="name"' not in html
         assert personas.team.name in html.split('id="team-settings"')[1]
-        assert "Only the team's owner can change these." in html
+        assert "Only the team's owner and admins can change these." in html
     assert page(personas.outsider, url)[0] == 404
 
 

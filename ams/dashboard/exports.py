@@ -122,12 +122,9 @@ _ORDER_COLUMNS = (
 
 def orders_export(team: Team, data: Data) -> ExportSource:
     """One row per order line, with the cost valid on the line's local day."""
-    filters, _window = within_plan(
-        team,
-        OrderFilterForm(data, marketplaces=selectors.team_marketplaces(team)).filters(),
-        "date_from",
-        today=timezone.now().date(),
-    )
+    asked = OrderFilterForm(data, marketplaces=selectors.team_marketplaces(team)).filters()
+    # The job saves what was asked; the plan's window is applied again whenever it is built.
+    filters, _window = within_plan(team, asked, "date_from", today=timezone.now().date())
     sku_matches = selectors.sku_matches(team, filters)
     lines = order_selectors.order_lines(team, filters, sku_matches=sku_matches)
 
@@ -191,7 +188,7 @@ def orders_export(team: Team, data: Data) -> ExportSource:
         header=ORDER_HEADER,
         rows=rows,
         counted=lines.order_by(),
-        params=_params(filter_values(filters)),
+        params=_params(filter_values(asked)),
     )
 
 
@@ -336,12 +333,9 @@ LINE_HEADER = (
 
 
 def settlements_export(team: Team, data: Data) -> ExportSource:
-    filters, _window = within_plan(
-        team,
-        SettlementFilterForm(data, marketplaces=selectors.team_marketplaces(team)).filters(),
-        "deposit_from",
-        today=timezone.now().date(),
-    )
+    asked = SettlementFilterForm(data, marketplaces=selectors.team_marketplaces(team)).filters()
+    # The job saves what was asked; the plan's window is applied again whenever it is built.
+    filters, _window = within_plan(team, asked, "deposit_from", today=timezone.now().date())
     found = money.settlements(team, filters)
 
     def rows() -> Iterator[Sequence[Cell]]:
@@ -367,7 +361,7 @@ def settlements_export(team: Team, data: Data) -> ExportSource:
         header=SETTLEMENT_HEADER,
         rows=rows,
         counted=found.order_by(),
-        params=_params(filter_values(filters)),
+        params=_params(filter_values(asked)),
     )
 
 
@@ -458,12 +452,9 @@ def transactions_export(team: Team, data: Data) -> ExportSource:
 
     The size counted is the transactions', a lower bound of the rows."""
     data = with_default_window(_query_dict(data), today=timezone.now().date())
-    filters, _window = within_plan(
-        team,
-        TransactionFilterForm(data, marketplaces=selectors.team_marketplaces(team)).filters(),
-        "date_from",
-        today=timezone.now().date(),
-    )
+    asked = TransactionFilterForm(data, marketplaces=selectors.team_marketplaces(team)).filters()
+    # The job saves what was asked; the plan's window is applied again whenever it is built.
+    filters, _window = within_plan(team, asked, "date_from", today=timezone.now().date())
     found = money.transactions(team, filters)
 
     def rows() -> Iterator[Sequence[Cell]]:
@@ -481,7 +472,7 @@ def transactions_export(team: Team, data: Data) -> ExportSource:
         header=TRANSACTION_HEADER,
         rows=rows,
         counted=found.order_by(),
-        params=_params(filter_values(filters)),
+        params=_params(filter_values(asked)),
     )
 
 

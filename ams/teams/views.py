@@ -203,7 +203,8 @@ def team_leave(request: TeamRequest) -> HttpResponse:
     return redirect("home")
 
 
-@team_view(read=Role.ADMIN, write=Role.ADMIN)
+# Everyone sees the settings; owners and admins change the name, only the owner the rest.
+@team_view(read=Role.VIEWER, write=Role.ADMIN)
 @require_http_methods(["GET", "POST"])
 def team_settings(request: TeamRequest) -> HttpResponse:
     is_owner = request.membership.role_enum is Role.OWNER
@@ -224,6 +225,7 @@ def team_settings(request: TeamRequest) -> HttpResponse:
         {
             "form": form,
             "is_owner": is_owner,
+            "can_edit": request.membership.role_enum.at_least(Role.ADMIN),
             "deletion_days": MAX_DAYS,
             "amazon_max": AMAZON_MONTHS,
             "financial_max": FINANCIAL_MAX_MONTHS,
