@@ -13,7 +13,8 @@ from django.urls import reverse
 
 from ams.accounts.models import User
 from ams.core.models import AuditEntry
-from ams.core.retention import AMAZON_MONTHS, Aged, Current, declared, months_before
+from ams.core.months import months_before
+from ams.core.retention import AMAZON_MONTHS, Aged, Current, declared
 from ams.core.tenancy import team_scope
 from ams.finance.models import Charge, Transaction
 from ams.orders.models import Order, OrderLine

@@ -23,6 +23,7 @@ from datetime import date, datetime
 from django.apps import apps
 from django.db import models
 
+from ams.core.months import months_before
 from ams.core.purge import BATCH_SIZE, Table, delete_batch
 from ams.core.tenancy import team_scope
 
@@ -64,15 +65,6 @@ def aged_models() -> Iterator[tuple[type[models.Model], Aged]]:
         rule = declared(model)
         if isinstance(rule, Aged):
             yield model, rule
-
-
-def months_before(moment: datetime, months: int) -> datetime:
-    """The same instant ``months`` calendar months earlier (the 31st becomes the month's last day)."""
-    month_index = moment.year * 12 + moment.month - 1 - months
-    year, month = divmod(month_index, 12)
-    month += 1
-    days_in_month = (date(year + month // 12, month % 12 + 1, 1) - date(year, month, 1)).days
-    return moment.replace(year=year, month=month, day=min(moment.day, days_in_month))
 
 
 @dataclass(frozen=True)

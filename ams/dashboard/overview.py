@@ -11,7 +11,6 @@ the chart. Amounts are never added across currencies.
 
 from __future__ import annotations
 
-from calendar import monthrange
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
@@ -21,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from ams.amazon import selectors as amazon
 from ams.catalog import selectors as catalog
+from ams.core.months import months_before
 from ams.finance import selectors as finance
 from ams.finance.selectors import ChargeDaySums, Payout
 from ams.inventory import stock_health as inventory_health
@@ -106,13 +106,6 @@ def chosen_period(values: OverviewFilter, *, today: date) -> tuple[Period, str]:
             return Period(first, last), "custom"
         preset = DEFAULT_PRESET
     return preset_period(preset, today=today), preset
-
-
-def months_before(day: date, months: int) -> date:
-    """The same day ``months`` calendar months earlier (the month's last day where it is shorter)."""
-    index = day.year * 12 + day.month - 1 - months
-    year, month = divmod(index, 12)
-    return date(year, month + 1, min(day.day, monthrange(year, month + 1)[1]))
 
 
 def plan_history_start(today: date, history_months: int) -> date:

@@ -25,7 +25,8 @@ from psycopg.errors import DeadlockDetected
 from ams.amazon.models import ConnectionStatus, SellerConnection
 from ams.core import bulk
 from ams.core.bulk import Column, Writer
-from ams.core.retention import AMAZON_MONTHS, months_before
+from ams.core.months import months_before
+from ams.core.retention import AMAZON_MONTHS
 from ams.core.tenancy import team_scope
 from ams.sync import ingest
 from ams.sync.convert_sql import Conversion

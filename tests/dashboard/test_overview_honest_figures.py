@@ -219,7 +219,8 @@ def test_the_two_out_of_stock_counts_say_whose_they_are(personas: Personas):
 def test_months_back_keep_to_the_calendar():
     from datetime import date
 
-    from ams.dashboard.overview import months_before, plan_history_start
+    from ams.core.months import months_before
+    from ams.dashboard.overview import plan_history_start
 
     assert months_before(date(2026, 3, 31), 1) == date(2026, 2, 28)
     assert months_before(date(2028, 2, 29), 12) == date(2027, 2, 28)

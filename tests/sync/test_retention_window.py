@@ -9,7 +9,7 @@ from django.db.models import Min
 from django.utils import timezone
 
 from ams.amazon.models import SellerConnection
-from ams.core.retention import months_before
+from ams.core.months import months_before
 from ams.core.tenancy import team_scope
 from ams.finance.models import Transaction
 from ams.orders.models import Order
