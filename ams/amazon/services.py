@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -372,6 +372,23 @@ def connection_jobs_cancel(*, connection: SellerConnection) -> int:
     return cancelled
 
 
+def _connection_stop(
+    connection: SellerConnection, *, reason: str, at: datetime, purge_due_at: datetime
+) -> int:
+    """Inside the caller's transaction and scope, on a locked live connection: the tokens are
+    deleted (crypto-shredded), the connection marked disconnected, its queued and running jobs
+    cancelled, and the receivers told. The jobs cancelled."""
+    vault.secrets_delete(team_id=connection.team_id, connection_id=connection.id)
+    connection.status = ConnectionStatus.DISCONNECTED
+    connection.status_reason = reason[:300]
+    connection.disconnected_at = at
+    connection.purge_due_at = purge_due_at
+    connection.save(update_fields=["status", "status_reason", "disconnected_at", "purge_due_at"])
+    cancelled = connection_jobs_cancel(connection=connection)
+    connection_disconnected.send(sender=SellerConnection, connection=connection)
+    return cancelled
+
+
 def team_connections_stop(*, team_id: int) -> int:
     """The team is being deleted: every token goes now and no job acts for it any more.
 
@@ -382,14 +399,8 @@ def team_connections_stop(*, team_id: int) -> int:
         for connection in SellerConnection.objects.select_for_update().filter(
             team_id=team_id, disconnected_at__isnull=True
         ):
-            vault.secrets_delete(team_id=team_id, connection_id=connection.id)
-            connection_jobs_cancel(connection=connection)
-            connection.status = ConnectionStatus.DISCONNECTED
-            connection.status_reason = "The team was deleted."
-            connection.disconnected_at = connection.purge_due_at = timezone.now()
-            connection.save(
-                update_fields=["status", "status_reason", "disconnected_at", "purge_due_at"]
-            )
+            now = timezone.now()
+            _connection_stop(connection, reason="The team was deleted.", at=now, purge_due_at=now)
             stopped += 1
     return stopped
 
@@ -420,25 +431,22 @@ def connection_disconnect(*, connection: SellerConnection, actor: Membership) ->
         )
         if not connection.is_live:
             raise AuthorizationRefused("This account is already disconnected.")
-        vault.secrets_delete(team_id=connection.team_id, connection_id=connection.id)
         now = timezone.now()
-        connection.status = ConnectionStatus.DISCONNECTED
-        # Who did it, by name, for the rest of the team to see (cut to the column).
-        connection.status_reason = f"Disconnected by {actor.user.name or actor.user.email}."[:300]
-        connection.disconnected_at = now
-        connection.purge_due_at = now + timedelta(days=settings.AMAZON_PURGE_GRACE_DAYS)
-        connection.save(
-            update_fields=["status", "status_reason", "disconnected_at", "purge_due_at"]
+        due = now + timedelta(days=settings.AMAZON_PURGE_GRACE_DAYS)
+        # Who did it, by name, for the rest of the team to see.
+        cancelled = _connection_stop(
+            connection,
+            reason=f"Disconnected by {actor.user.name or actor.user.email}.",
+            at=now,
+            purge_due_at=due,
         )
         record = DeletionRecord.objects.create(
             team_id=connection.team_id,
             connection_label=connection_label(connection),
             connection_ref=connection.id,
             requested_at=now,
-            due_at=connection.purge_due_at,
+            due_at=due,
         )
-        cancelled = connection_jobs_cancel(connection=connection)
-        connection_disconnected.send(sender=SellerConnection, connection=connection)
         usage_event_record(
             team_id=connection.team_id,
             user_id=actor.user_id,
@@ -452,7 +460,7 @@ def connection_disconnect(*, connection: SellerConnection, actor: Membership) ->
             kind="amazon.disconnected",
             connection_id=connection.id,
         )
-        team_id, connection_id, due = connection.team_id, connection.id, connection.purge_due_at
+        team_id, connection_id = connection.team_id, connection.id
 
         def schedule_purge() -> None:
             from ams.amazon.tasks import purge_connection
