@@ -12,7 +12,6 @@ from django.db import connection as db
 from django.test import Client
 from django.urls import reverse
 from procrastinate.contrib.django.models import ProcrastinateJob
-from psycopg import sql
 
 from ams.accounts.models import User
 from ams.amazon import vault
@@ -30,6 +29,7 @@ from devtools.fake_stripe import FakeStripe
 from tests.amazon.factories import make_connection
 from tests.billing.conftest import deliver
 from tests.billing.test_flow import _subscribe
+from tests.catalogue import columns_holding
 from tests.dashboard.factories import seed
 from tests.factories import Personas, add_member, make_personas
 
@@ -70,42 +70,8 @@ def _tenant_counts(team_id: int) -> dict[str, int]:
         }
 
 
-_TEXT_COLUMNS = """
-SELECT n.nspname, c.relname, a.attname
-FROM pg_attribute a
-JOIN pg_class c ON c.oid = a.attrelid
-JOIN pg_namespace n ON n.oid = c.relnamespace
-JOIN pg_type t ON t.oid = a.atttypid
-WHERE c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped
-  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%%'
-  AND t.typname IN ('text', 'varchar', 'bpchar', 'json', 'jsonb', 'citext')
-"""
-
-
 def _columns_holding(value: str, team_ids: list[int]) -> list[str]:
-    """Every column of every table, read as the database owner, that holds ``value``; tenant
-    tables are read in each team's scope, as row-level security applies to the owner too."""
-    found = set()
-    with connected_as("owner"):
-        with db.cursor() as cursor:
-            cursor.execute(_TEXT_COLUMNS)
-            columns = cursor.fetchall()
-        for scope in [None, *team_ids]:
-            for schema, table, column in columns:
-                statement = sql.SQL("SELECT count(*) FROM {t} WHERE {c}::text ILIKE %s").format(
-                    t=sql.Identifier(schema, table), c=sql.Identifier(column)
-                )
-                if scope is None:
-                    with db.cursor() as cursor:
-                        cursor.execute(statement, [f"%{value}%"])
-                        hit = cursor.fetchone()[0]
-                else:
-                    with team_scope(scope), db.cursor() as cursor:
-                        cursor.execute(statement, [f"%{value}%"])
-                        hit = cursor.fetchone()[0]
-                if hit:
-                    found.add(f"{schema}.{table}.{column}")
-    return sorted(found)
+    return sorted(columns_holding([value], scopes=[None, *team_ids]))
 
 
 def _run_deletions() -> list[DeletionReceipt]:

@@ -24,6 +24,7 @@ from ams.core.purge import count_rows
 from ams.core.tenancy import rls_statements, team_scope
 from ams.teams.models import Membership
 from tests.amazon.factories import make_connection
+from tests.catalogue import columns_holding
 from tests.factories import Personas, make_personas
 
 
@@ -427,34 +428,9 @@ def test_a_purge_that_finds_no_deletion_record_makes_one_with_the_connections_da
         assert SellerConnection.objects.get(id=other.id).purged_at is None
 
 
-_TEXT_COLUMNS = """
-SELECT n.nspname, c.relname, a.attname
-FROM pg_attribute a
-JOIN pg_class c ON c.oid = a.attrelid
-JOIN pg_namespace n ON n.oid = c.relnamespace
-JOIN pg_type t ON t.oid = a.atttypid
-WHERE c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped
-  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%%'
-  AND t.typname IN ('text', 'varchar', 'bpchar', 'json', 'jsonb')
-  AND NOT EXISTS (
-    SELECT 1 FROM pg_attribute k WHERE k.attrelid = c.oid AND k.attname = 'team_id' AND NOT k.attisdropped
-  )
-"""
-
-
 def _shared_columns_naming(value: str) -> list[str]:
     """Every column of every table shared by all teams (no team_id) that holds ``value``."""
-    found = []
-    with connected_as("owner"), db.cursor() as cursor:
-        cursor.execute(_TEXT_COLUMNS)
-        for schema, table, column in cursor.fetchall():
-            statement = sql.SQL("SELECT count(*) FROM {t} WHERE {c}::text LIKE %s").format(
-                t=sql.Identifier(schema, table), c=sql.Identifier(column)
-            )
-            cursor.execute(statement, [f"%{value}%"])
-            if cursor.fetchone()[0]:
-                found.append(f"{schema}.{table}.{column}")
-    return found
+    return sorted(columns_holding([value], shared_only=True))
 
 
 @pytest.mark.django_db(transaction=True)
