@@ -6,6 +6,7 @@ from django import forms
 from django.http import HttpRequest
 
 from ams.accounts.models import User
+from ams.core.display_styles import STYLES
 
 
 class SignupForm(forms.Form):
@@ -29,7 +30,7 @@ class SignupForm(forms.Form):
 class ProfileForm(forms.ModelForm[User]):
     class Meta:
         model = User
-        fields = ["name"]
+        fields = ["name", "display_style"]
 
     def clean_name(self) -> str:
         name: str = self.cleaned_data["name"].strip()
@@ -40,3 +41,6 @@ class ProfileForm(forms.ModelForm[User]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["name"].label = "Your name"
+        style = self.fields["display_style"]
+        style.label = "Numbers and dates"
+        style.choices = [("", "As my browser's language writes them"), *STYLES]  # type: ignore[attr-defined]

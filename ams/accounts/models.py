@@ -6,6 +6,8 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.utils import timezone
 
+from ams.core.display_styles import STYLES
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
@@ -33,6 +35,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False, help_text="May sign in to the admin (accounts and teams only)."
     )
     date_joined = models.DateTimeField(default=timezone.now)
+    # How numbers and dates read (ams.core.display_styles); empty: as the browser's language writes them.
+    display_style = models.CharField(max_length=8, blank=True, default="", choices=STYLES)
 
     objects: ClassVar[UserManager] = UserManager()
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -20,7 +22,8 @@ def profile(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(request, "Your name was saved.")
+        messages.success(request, "Your profile was saved.")
         return redirect("profile")
     history = user_audit_entries(user_id=request.user.id, limit=HISTORY_LENGTH)
-    return render(request, "accounts/profile.html", {"form": form, "history": history})
+    context = {"form": form, "history": history, "sample_amount": Decimal("12345.6")}
+    return render(request, "accounts/profile.html", context)

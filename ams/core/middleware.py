@@ -3,7 +3,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.utils.cache import add_never_cache_headers
+from django.utils import translation
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
+
+from ams.core.display_styles import CODES, style_from_header
 
 
 class PrivatePagesMiddleware:
@@ -40,3 +43,27 @@ class RefuseNulMiddleware:
                 content_type="text/plain; charset=utf-8",
             )
         return self.get_response(request)
+
+
+class DisplayStyleMiddleware:
+    """Numbers and dates in the style the user chose on their profile, else their browser's.
+
+    The style is a language of ``settings.LANGUAGES`` whose text is English (ams.core.display_styles).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        chosen = getattr(request.user, "display_style", "") if request.user.is_authenticated else ""
+        style = (
+            chosen
+            if chosen in CODES
+            else style_from_header(request.META.get("HTTP_ACCEPT_LANGUAGE", ""))
+        )
+        with translation.override(style):
+            request.LANGUAGE_CODE = style
+            response = self.get_response(request)
+        if not chosen:
+            patch_vary_headers(response, ("Accept-Language",))
+        return response

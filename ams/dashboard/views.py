@@ -291,6 +291,12 @@ class FigureRow:
     lower_is_better: bool = False
     # What the synced history lets it show (a first sync under way, a shorter history).
     state: ov.FigureState = NO_LIMIT
+    # The currency of an amount; empty for a count (units, orders).
+    currency: str = ""
+
+
+# The figures that count things; every other figure is an amount in its article's currency.
+COUNT_FIGURES = frozenset({"units", "orders"})
 
 
 def _figure_rows(
@@ -303,7 +309,12 @@ def _figure_rows(
     """The figure rows, each with what its state lets it show: no zero for a family not synced
     yet, no change against a previous period the history does not hold."""
     return [
-        replace(row, figure=ov.shown(row.figure, states[row.key]), state=states[row.key])
+        replace(
+            row,
+            figure=ov.shown(row.figure, states[row.key]),
+            state=states[row.key],
+            currency="" if row.key in COUNT_FIGURES else f.currency,
+        )
         for row in _all_figure_rows(team_slug, f, period, marketplace)
     ]
 

@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "ams.core.middleware.DisplayStyleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -98,6 +99,7 @@ TEMPLATES = [
                 "ams.amazon.context_processors.amazon",
                 "ams.legal.context_processors.policy_notices",
             ],
+            "builtins": ["ams.core.templatetags.amounts"],
         },
     },
 ]
@@ -394,7 +396,16 @@ LOGGING = logging_config(
 DJANGO_STRUCTLOG_CELERY_ENABLED = False
 DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
 
-LANGUAGE_CODE = "en-us"
+# Every style of numbers and dates a user can choose is an English "language" with its own format
+# module (ams.core.display_styles, docs/architecture.md: Numbers and dates).
+LANGUAGE_CODE = "en"
+LANGUAGES = [
+    ("en", "English"),
+    ("en-us", "English (United States)"),
+    ("en-de", "English, numbers 1.234,56"),
+    ("en-fr", "English, numbers 1 234,56"),
+]
+FORMAT_MODULE_PATH = "ams.core.locale_formats"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -110,7 +110,7 @@ def test_an_owner_chooses_the_columns_once_and_each_booking_is_stored_once(depos
 
     html = client_for(deposits.viewer).get(url(deposits, "")).content.decode()
     assert 'data-status="matched"' in row(html, "S-PAID")
-    assert "2026-07-02 · 1582.89 EUR" in row(html, "S-PAID")
+    assert "2 Jul 2026 · 1,582.89 EUR" in row(html, "S-PAID")
     assert "Amount differs by -0.50" in row(html, "S-SHORT")
     assert 'data-status="missing"' in row(html, "S-MISSING")
     assert 'data-status="no statement"' in row(html, "S-LATER")
@@ -120,7 +120,7 @@ def test_an_owner_chooses_the_columns_once_and_each_booking_is_stored_once(depos
     missing = html.split('id="missing-deposits"')[1].split("</ul>")[0]
     assert "S-MISSING" in missing
     assert "S-LATER" not in missing
-    assert 'class="difference">-0.50<' in html.split('id="differing-deposits"')[1]
+    assert 'class="difference">-0.50 EUR<' in html.split('id="differing-deposits"')[1]
     assert "S-SECRET" not in html
 
     # The same statement again, and the team's columns are remembered: imported at once.

@@ -276,9 +276,9 @@ def test_overview_headline_numbers(data: Personas):
     with time_machine.travel(date(2026, 2, 10), tick=False):
         html = page(data, "overview")
     assert (
-        ">65.00</a>" in html.split('data-currency="USD"')[1].split("</article>")[0]
+        ">65.00 USD</a>" in html.split('data-currency="USD"')[1].split("</article>")[0]
     )  # 55.00 + 10.00 from the day rollup
-    assert ">30.00</a>" in html.split('data-currency="EUR"')[1].split("</article>")[0]
+    assert ">30.00 EUR</a>" in html.split('data-currency="EUR"')[1].split("</article>")[0]
     # MUG-1: (20 available + 100 inbound) at 2 a day is 60 days, more than the 30-day lead time.
     assert '?risk=on">0</a>' in html.split('id="overview-attention"')[1]
     more = html.split('id="overview-more"')[1]

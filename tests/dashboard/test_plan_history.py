@@ -95,7 +95,7 @@ def test_a_starter_team_sees_twelve_months_in_pages_and_exports(personas: Person
         html = get(personas, path)
         assert shown not in html, path
         notice = html.split('id="plan-history"')[1].split("</p>")[0]
-        assert f"Shown from {first:%Y-%m-%d}" in notice
+        assert f"Shown from {first.day} {first:%b %Y}" in notice
         assert "keeps 12 months of history" in notice
         assert f"/t/{personas.team.slug}/billing/" in notice  # the owner's way to more
     assert f'data-order="{RECENT}"' in get(personas, "orders/")

@@ -140,6 +140,7 @@ def test_an_account_holds_a_name_an_address_and_a_password_hash_never_the_passwo
         "is_active",
         "is_staff",
         "date_joined",
+        "display_style",
     }
     stored = dict(zip(columns, row, strict=True))
     assert stored["password"].startswith("argon2$")
