@@ -33,6 +33,7 @@ urlpatterns = [
     path("t/<slug:team_slug>/billing/", include(billing_urls.team_urlpatterns)),
     path("t/<slug:team_slug>/costs/", include("ams.procurement.urls")),
     path("t/<slug:team_slug>/claims/", include("ams.claims.urls")),
+    path("t/<slug:team_slug>/expenses/", include("ams.expenses.urls")),
     path("t/<slug:team_slug>/", include("ams.dashboard.urls")),
     path("billing/", include("ams.billing.urls")),
     path(

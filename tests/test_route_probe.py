@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from ams.claims.models import Claim, ClaimKind
 from ams.core.files import file_store
 from ams.core.models import ExportJob, ExportStatus
 from ams.core.tenancy import TenantModel, team_scope
+from ams.expenses.models import Category, Expense
 from ams.procurement.models import CostImport, CostImportStatus
 from ams.sync.models import Family, PendingReport
 from ams.teams.access import TeamAccess
@@ -135,6 +137,14 @@ def _team_objects(p: Personas) -> None:
         )
         CostImport.objects.create(
             team=p.team, created_by=p.member, name="costs.csv", status=CostImportStatus.DONE
+        )
+        Expense.objects.create(
+            team=p.team,
+            category=Category.SOFTWARE,
+            description="Probe subscription",
+            amount=Decimal("9.99"),
+            currency="USD",
+            starts_on=now.date(),
         )
 
 

@@ -40,6 +40,7 @@ from ams.dashboard.forms import (
     filter_values,
 )
 from ams.dashboard.history import within_plan
+from ams.dashboard.pulse import pulse
 from ams.finance import selectors as money
 from ams.inventory import selectors as stock_selectors
 from ams.inventory.selectors import StockFilter
@@ -488,6 +489,7 @@ def overview(request: TeamRequest) -> HttpResponseBase:
         "synced": synced,
         # A family not synced yet says so in place of its figures, and raises no alarm.
         "waiting": {family: c.waiting for family, c in coverage.items()},
+        "pulse": pulse(team, [m for m in markets if not marketplace or m[0] == marketplace]),
         # Settlements are checked against the transactions: until both are read, any mismatch is
         # only a part not read yet.
         "reconciled": coverage["settlements"].synced and coverage["finances"].synced,

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "ams.catalog",
     "ams.finance",
     "ams.claims",
+    "ams.expenses",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

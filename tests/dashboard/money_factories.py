@@ -39,6 +39,8 @@ def transaction(
     marketplace_id: str = f.US,
     currency: str = "USD",
     settlement_id: str = "",
+    event_group_id: str = "",
+    status: str = "RELEASED",
 ) -> Transaction:
     """A transaction and its charges (sku, (category, kind, type), amount); its total is their sum."""
     transaction_id = f"T{next(_ids):05d}"
@@ -49,7 +51,7 @@ def transaction(
             connection=connection,
             transaction_id=transaction_id,
             transaction_type=kind,
-            status="RELEASED",
+            status=status,
             description=kind,
             posted_at=at,
             marketplace_id=marketplace_id,
@@ -57,6 +59,7 @@ def transaction(
             total_amount=sum((Decimal(a) for _s, _p, a in charges), Decimal(0)),
             order_id=order_id,
             settlement_id=settlement_id,
+            event_group_id=event_group_id,
             synced_at=now,
         )
         for position, (sku, (category, charge_kind, description), amount) in enumerate(charges):

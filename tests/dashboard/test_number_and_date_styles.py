@@ -79,7 +79,9 @@ def _seed_big_settlement(p: Personas) -> None:
 
 
 def _settlements(p: Personas, user=None, **headers: str) -> str:
-    client = Client(**headers)
+    client = Client(
+        headers={k.removeprefix("HTTP_").replace("_", "-"): v for k, v in headers.items()}
+    )
     client.force_login(user or p.viewer)
     response = client.get(f"/t/{p.team.slug}/settlements/")
     assert response.status_code == 200

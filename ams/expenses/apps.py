@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ExpensesConfig(AppConfig):
+    name = "ams.expenses"
+    label = "expenses"
+    verbose_name = "Expenses"
