@@ -100,7 +100,7 @@ def test_sign_up_from_an_invitation_is_filled_in_proven_and_lands_in_the_invitin
     assert joined.status_code == 302
     assert joined["Location"] == f"/t/{personas.team.slug}/"
     assert client.get(joined["Location"]).status_code == 200
-    assert client.get("/").url == f"/t/{personas.team.slug}/"
+    assert client.get("/")["Location"] == f"/t/{personas.team.slug}/"
     with team_scope(personas.team.id):
         assert Membership.objects.get(team=personas.team, user=user).role == Role.VIEWER
         assert Subscription.objects.filter(team=personas.team).count() == 1
