@@ -270,14 +270,20 @@ class Command(BaseCommand):
         self._wait_until_up(f"{site}/accounts/login/", log_path)
         self._connect(account.team.id, account.team.slug, site, seller["selling_partner_id"])
         notes = "".join(f"  {note}\n" for note in ports.notes)
+        syncing = (
+            "  No worker (--no-worker): nothing syncs.\n"
+            if options["no_worker"]
+            else "  The worker is syncing two years of history.\n"
+        )
         self.stdout.write(
             "\n"
             f"  AMS is running at {site}/\n"
             f"  Sign in as {DEMO_EMAIL} with the password {DEMO_PASSWORD}\n"
             f"  Team {account.team.name}, connected to the simulated seller {seller['name']} "
             f"({seller['selling_partner_id']}: US, CA, MX).\n"
-            "  The worker is syncing two years of history; today's orders arrive quickly, then\n"
-            "  as they happen (the simulated Amazon's clock never runs ahead of the real time).\n"
+            f"{syncing}"
+            "  Today's orders arrive quickly, then as they happen (the simulated Amazon's clock\n"
+            "  never runs ahead of the real time).\n"
             f"  Amazon simulator: {simulator}   Stripe stand-in: "
             f"{env.get('STRIPE_API_BASE', '-')}\n"
             f"{notes}"
