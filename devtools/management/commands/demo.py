@@ -71,19 +71,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--port", type=int, default=_env_port("PORT") or 8000, help="The web server's port."
+            "--port", type=int, default=None, help="The web server's port (PORT; default 8000)."
         )
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument(
             "--simulator-port",
             type=int,
-            default=_env_port("SIM_PORT"),
+            default=None,
             help="The Amazon simulator's port (SIM_PORT; default PORT + 100, or a free one).",
         )
         parser.add_argument(
             "--stripe-port",
             type=int,
-            default=_env_port("STRIPE_PORT"),
+            default=None,
             help="The Stripe stand-in's port (STRIPE_PORT; default PORT + 4111, or a free one).",
         )
         parser.add_argument(
@@ -129,7 +129,8 @@ class Command(BaseCommand):
                     signal.signal(s, signal.SIG_IGN)
                 for _name, process in reversed(self._processes):
                     self._stop(process)
-                self.stdout.write("AMS stopped.")
+                if self._processes:
+                    self.stdout.write("AMS stopped.")
             # The embedded PostgreSQL stops when this process exits (ams.core.embedded_postgres).
 
     @staticmethod
@@ -147,8 +148,11 @@ class Command(BaseCommand):
         logging.getLogger().addHandler(handler)
 
     def _run(self, options: dict[str, Any], log_path: Path, log: BinaryIO) -> None:
+        # The options, else the environment (make passes its variables on), else derived.
+        options["port"] = options["port"] or _env_port("PORT") or 8000
+        options["simulator_port"] = options["simulator_port"] or _env_port("SIM_PORT")
         stripe_base = os.environ.get("STRIPE_API_BASE", "")
-        stripe_asked = options["stripe_port"]
+        stripe_asked = options["stripe_port"] or _env_port("STRIPE_PORT")
         if stripe_base:
             # A Stripe named in the environment: the stand-in only where it is on loopback.
             parts = urlsplit(stripe_base)
