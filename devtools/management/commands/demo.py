@@ -137,7 +137,7 @@ class Command(BaseCommand):
     def _log_to(log_path: Path) -> None:
         # This process's own logs (migrations, the consent flow) join the others in the file.
         handler = logging.FileHandler(log_path)
-        for existing in logging.getLogger().handlers:
+        for existing in list(logging.getLogger().handlers):
             if isinstance(existing, logging.StreamHandler) and not isinstance(
                 existing, logging.FileHandler
             ):
