@@ -19,6 +19,7 @@ $(STAMP): pyproject.toml requirements/lock.txt package.json
 
 install: $(STAMP)
 
+# PORT (web), SIM_PORT, STRIPE_PORT and DEMO_LOG, from the command line or the environment: README.md.
 demo: install
 	$(BIN)/python manage.py demo --port $(PORT)
 

@@ -26,6 +26,8 @@ urlpatterns = [
     path("accounts/delete/", privacy_views.account_delete, name="account_delete"),
     path("accounts/data/", privacy_views.personal_data_export, name="personal_data_export"),
     path("deletions/<str:token>/", privacy_views.deletion_receipt, name="deletion_receipt"),
+    # allauth's sign-up, filled in from an invitation; its URL name stays allauth's (below).
+    path("accounts/signup/", account_views.signup),
     path("accounts/", include("allauth.urls")),
     path("teams/new/", team_views.team_create, name="team_create"),
     path("invitations/<str:token>/", team_views.invitation_accept, name="invitation_accept"),

@@ -79,6 +79,12 @@ def main(argv: list[str] | None = None) -> int:
         help="simulated seconds per real second (0 freezes)",
     )
     serve.add_argument(
+        "--never-ahead",
+        action="store_true",
+        help="start at the end of the history and run at --clock-speed only until the real "
+        "time, then follow it: nothing is ever dated in the future",
+    )
+    serve.add_argument(
         "--rate-scale",
         type=float,
         default=1.0,
@@ -89,6 +95,12 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=20.0,
         help="simulated seconds a report takes, before its size part",
+    )
+    serve.add_argument(
+        "--report-seconds-per-1000-rows",
+        type=float,
+        default=2.0,
+        help="simulated seconds a report takes for each 1,000 rows it covers",
     )
     serve.add_argument(
         "--report-polls",
@@ -138,12 +150,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     extra: dict[str, object] = {
         "clock_speed": args.clock_speed,
+        "clock_never_ahead": args.never_ahead,
         "rate_scale": args.rate_scale,
         "faults": FaultConfig(
             error_rate=args.error_rate, kinds=[k for k in args.faults.split(",") if k]
         ),
         "app_is_draft": args.draft,
         "report_seconds": args.report_seconds,
+        "report_seconds_per_1000_rows": args.report_seconds_per_1000_rows,
         "report_polls": args.report_polls,
     }
     if args.redirect_uri:

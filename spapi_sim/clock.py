@@ -1,4 +1,9 @@
-"""The simulated clock: starts at ``clock_start`` and runs at ``speed`` times real time."""
+"""The simulated clock: starts at ``clock_start`` and runs at ``speed`` times real time.
+
+With a ``ceiling`` (the real time, for the demo) it never runs ahead of it: a clock started in
+the past runs at ``speed`` until it reaches the ceiling, then follows it one for one, so no order
+is ever dated after the real now.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ class SimClock:
         start: dt.datetime,
         speed: float = 1.0,
         monotonic: Callable[[], float] = time.monotonic,
+        ceiling: Callable[[], dt.datetime] | None = None,
     ) -> None:
         self._lock = threading.Lock()
         self._monotonic = monotonic
@@ -22,6 +28,7 @@ class SimClock:
         self._base_sim = start
         self._base_real = monotonic()
         self._speed = speed
+        self._ceiling = ceiling
         self.start = start
 
     @property
@@ -29,6 +36,16 @@ class SimClock:
         return self._speed
 
     def now(self) -> dt.datetime:
+        running = self._running()
+        if self._ceiling is None:
+            return running
+        return min(running, self._ceiling())
+
+    def caught_up(self) -> bool:
+        """True once a clock with a ceiling has reached it (and so runs at real time)."""
+        return self._ceiling is not None and self._running() >= self._ceiling()
+
+    def _running(self) -> dt.datetime:
         with self._lock:
             elapsed = (self._monotonic() - self._base_real) * self._speed
             return self._base_sim + dt.timedelta(seconds=elapsed)
@@ -39,9 +56,10 @@ class SimClock:
         Amazon's expiries (page tokens, access tokens, authorization codes, presigned URLs) are
         wall-clock durations: under a clock running ten times faster they must span ten times as
         many simulated milliseconds, or a client would see a 30-second token die in three.
-        A frozen clock never reaches an expiry, so it counts one for one.
+        A frozen clock never reaches an expiry, so it counts one for one, and so does one held
+        at its ceiling (it runs at real time there).
         """
-        speed = self._speed if self._speed > 0 else 1.0
+        speed = self._speed if self._speed > 0 and not self.caught_up() else 1.0
         return int(seconds * 1000 * speed)
 
     def advance(self, seconds: float) -> dt.datetime:

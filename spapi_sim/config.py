@@ -121,6 +121,10 @@ class SimConfig:
     anchor: dt.datetime = field(default_factory=default_anchor)
     clock_start: dt.datetime | None = None
     clock_speed: float = 1.0
+    # The demo's clock: never ahead of the real time. Unless clock_start says otherwise it starts
+    # at the anchor, runs at clock_speed until it reaches the real now (the day so far arrives
+    # fast), then follows the real time, so no order is dated in the future.
+    clock_never_ahead: bool = False
     rate_scale: float = 1.0
     # A FaultConfig or the same fields as a dict (the shape POST /_sim/faults takes).
     faults: FaultConfig | dict[str, Any] = field(default_factory=FaultConfig)
@@ -166,7 +170,9 @@ class SimConfig:
         if self.anchor.tzinfo is None:
             raise ValueError("anchor must be timezone-aware (UTC)")
         if self.clock_start is None:
-            if self.anchor == default_anchor():
+            if self.clock_never_ahead:
+                self.clock_start = self.anchor
+            elif self.anchor == default_anchor():
                 self.clock_start = dt.datetime.now(dt.UTC).replace(microsecond=0)
             else:
                 self.clock_start = self.anchor

@@ -86,6 +86,9 @@ def _clock(state: SimState) -> dict[str, Any]:
         "now": iso(state.clock.now()),
         "anchor": iso(state.config.anchor),
         "speed": state.clock.speed,
+        # The demo's clock (--never-ahead) follows the real time once it has caught up.
+        "never_ahead": state.config.clock_never_ahead,
+        "caught_up": state.clock.caught_up(),
     }
 
 

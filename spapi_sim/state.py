@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -46,7 +47,11 @@ class SimState:
     def __init__(self, config: SimConfig) -> None:
         self.config = config
         assert config.clock_start is not None
-        self.clock = SimClock(config.clock_start, config.clock_speed)
+        self.clock = SimClock(
+            config.clock_start,
+            config.clock_speed,
+            ceiling=(lambda: dt.datetime.now(dt.UTC)) if config.clock_never_ahead else None,
+        )
         self.application_id = ids.application_id(config.seed)
         self.lwa = Lwa(
             config.seed,

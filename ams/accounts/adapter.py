@@ -5,6 +5,7 @@ from django import forms
 from django.conf import settings
 from django.http import HttpRequest
 
+from ams.accounts.invited import invited_address_proven
 from ams.accounts.models import User
 
 EMAIL_MAX_LENGTH = User._meta.get_field("email").max_length or 254
@@ -22,6 +23,14 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
 
     def get_login_redirect_url(self, request: HttpRequest) -> str:
         return "/"
+
+    def is_email_verified(self, request: HttpRequest, email: str) -> bool:
+        # Signing up with the address an open invitation was sent to, after following its link
+        # (ams.accounts.invited): the link proved the mailbox. Any other address is confirmed by
+        # email as usual.
+        return invited_address_proven(request, email) or bool(
+            super().is_email_verified(request, email)
+        )
 
     def clean_email(self, email: str) -> str:
         # allauth would otherwise cut an over-long address to fit the column, and sign the person

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,6 +66,30 @@ def _prune_dead_pids(pgdata: Path, lock: Any) -> None:
             pids.write_text(json.dumps(alive))
 
 
+def _release_on_termination(server: Any) -> None:
+    """On SIGTERM or SIGHUP, let go of the server (stopping it if this was its last user), then die.
+
+    The wheel stops the server from an ``atexit`` handler when its last user exits, but those
+    signals' default action ends the process without running it, leaving the server running and
+    this process's pid in the reference list. The process still ends by the signal, as before (a
+    test run stopped by SIGTERM stops). A program that handles them itself (the demo, the job
+    worker) keeps its own handler and exits normally, through ``atexit``.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def release_then_die(signum: int, frame: object) -> None:
+        try:
+            server.cleanup()
+        finally:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(signum) is signal.SIG_DFL:
+            signal.signal(signum, release_then_die)
+
+
 def _url(role: str, socket_dir: str, database: str) -> str:
     return f"postgresql://{role}@/{database}?host={quote(socket_dir, safe='')}"
 
@@ -79,6 +105,7 @@ def start(pgdata: Path) -> EmbeddedUrls:
     pgdata.mkdir(parents=True, exist_ok=True)
     _prune_dead_pids(pgdata, PostgresServer._lock)
     server = get_server(pgdata, cleanup_mode="stop")
+    _release_on_termination(server)
     superuser_url = server.get_uri()
     socket_dir = superuser_url.split("host=", 1)[1].split("&", 1)[0]
     _bootstrap(superuser_url)

@@ -246,6 +246,15 @@ def invitation_from_token(token: str) -> tuple[Team, Invitation]:
     return team, invitation
 
 
+def invitation_open_for(*, token: str, email: str) -> bool:
+    """Whether ``token`` is a valid, open invitation sent to ``email`` (ams.accounts.invited)."""
+    try:
+        _, invitation = invitation_from_token(token)
+    except InvitationInvalid:
+        return False
+    return invitation.email.strip().lower() == email.strip().lower()
+
+
 @transaction.atomic
 def invitation_accept(*, token: str, user: User) -> Membership:
     team, invitation = invitation_from_token(token)

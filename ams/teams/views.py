@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from ams.accounts.invited import invited_forget, invited_remember
 from ams.accounts.models import User
 from ams.core.audit_log import audit_record
 from ams.core.exports import FORMATS, Cell, export_response
@@ -312,6 +313,8 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             request, "teams/invitation_invalid.html", {"reason": _error_text(exc)}, status=400
         )
     if not request.user.is_authenticated:
+        # Sign-up then fills in the invited address and, kept, counts it as confirmed.
+        invited_remember(request, email=invitation.email, token=token)
         return render(
             request, "teams/invitation_signin.html", {"team": team, "invitation": invitation}
         )
@@ -322,6 +325,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             return render(
                 request, "teams/invitation_invalid.html", {"reason": _error_text(exc)}, status=400
             )
+        invited_forget(request)
         messages.success(request, f"Welcome to {team.name}.")
         return redirect("team_dashboard", team_slug=team.slug)
     return render(request, "teams/invitation_accept.html", {"team": team, "invitation": invitation})
