@@ -8,6 +8,7 @@ class DashboardConfig(AppConfig):
 
     def ready(self) -> None:
         # The workers build large exports with the pages' own builders (ams.core.export_jobs).
-        from ams.dashboard.exports import register
+        from ams.dashboard import exports, pnl_export
 
-        register()
+        exports.register()
+        pnl_export.register()

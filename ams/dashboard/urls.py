@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ams.dashboard import deposit_views, export_views, money_views, views
+from ams.dashboard import deposit_views, export_views, money_views, pnl_views, views
 
 urlpatterns = [
     path("overview/", views.overview, name="overview"),
@@ -29,6 +29,7 @@ urlpatterns = [
     ),
     path("transactions/", money_views.transactions, name="transactions"),
     path("fees/", money_views.fees, name="fees"),
+    path("profit-and-loss/", pnl_views.pnl, name="pnl"),
     path("exports/", export_views.exports, name="exports"),
     path(
         "exports/<int:exportjob_id>/download/",
