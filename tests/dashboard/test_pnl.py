@@ -50,25 +50,13 @@ def data(personas: Personas) -> Personas:
     add_cost(team, "MUG-1", "4.00", date(2026, 1, 1))
     add_cost(team, "LAMP-1", "10.00", date(2026, 2, 1), marketplace_id=f.US)
     with team_scope(team.id):
-        for values in (
-            {
-                "category": "software",
-                "description": "Repricer",
-                "amount": Decimal("49.00"),
-                "starts_on": date(2026, 1, 5),
-                "repeat": "monthly",
-            },
-            {
-                "category": "inbound_freight",
-                "description": "Freight",
-                "amount": Decimal("100.00"),
-                "starts_on": date(2026, 1, 30),
-                "repeat": "once",
-            },
+        for data in (
+            ExpenseData(
+                "software", "Repricer", Decimal("49.00"), "USD", date(2026, 1, 5), "monthly"
+            ),
+            ExpenseData("inbound_freight", "Freight", Decimal("100.00"), "USD", date(2026, 1, 30)),
         ):
-            expense_add(
-                team=team, actor_id=personas.owner.id, data=ExpenseData(currency="USD", **values)
-            )
+            expense_add(team=team, actor_id=personas.owner.id, data=data)
     return personas
 
 
