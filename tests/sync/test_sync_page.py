@@ -301,3 +301,60 @@ def test_an_outsider_gets_404_and_a_viewer_reads_but_cannot_sync(
     assert b"<html" not in fragment.content
     assert b"Sync now" not in fragment.content
     assert viewer.post(url, {"connection": connection.id, "family": "orders"}).status_code == 403
+
+
+def test_the_page_reads_in_the_same_queries_however_many_connections_and_runs(
+    personas: Personas,
+):
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with team_scope(personas.team.id), CaptureQueriesContext(db) as captured:
+            selectors.sync_overview(team=personas.team)
+        return len(captured.captured_queries)
+
+    def add_connection_with_runs(runs: int) -> None:
+        conn = make_connection(personas.team)
+        with team_scope(personas.team.id):
+            for family in Family:
+                SyncState.objects.create(
+                    team=personas.team, connection=conn, family=family, status=SyncStatus.DONE
+                )
+                for n in range(runs):
+                    SyncRun.objects.create(
+                        team=personas.team,
+                        connection=conn,
+                        family=family,
+                        started_at=timezone.now(),
+                        finished_at=timezone.now() if n else None,
+                        rows_added=n,
+                    )
+
+    add_connection_with_runs(1)
+    one = queries()
+    add_connection_with_runs(3)
+    add_connection_with_runs(3)
+    assert queries() == one
+
+
+def test_sync_paused_by_billing_says_why_and_points_the_owner_to_billing(
+    connection: SellerConnection, personas: Personas, monkeypatch: pytest.MonkeyPatch
+):
+    from ams.sync import services
+
+    monkeypatch.setattr(
+        services, "sync_allowed", lambda team: (False, "This team's subscription has ended.")
+    )
+    assert (
+        sync_run(team_id=personas.team.id, connection_id=connection.id, family=Family.ORDERS)
+        == SyncStatus.PAUSED
+    )
+    row = _family(personas.team, Family.ORDERS)
+    assert row.remedy == Remedy.BILLING
+    billing = reverse("billing", args=[personas.team.slug])
+    remedy = f'<small class="sync-remedy"><a href="{billing}">'
+    viewer_html = _page(personas.viewer, personas.team)
+    assert "subscription has ended" in viewer_html
+    assert remedy not in viewer_html
+    assert remedy in _page(personas.owner, personas.team)
