@@ -8,7 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection as db
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from procrastinate.contrib.django.models import ProcrastinateJob
@@ -18,7 +20,7 @@ from ams.catalog.models import Listing
 from ams.core.jobs import app
 from ams.core.tenancy import team_scope
 from ams.orders.models import Order, OrderLine
-from ams.sync import clients, selectors
+from ams.sync import clients, selectors, services
 from ams.sync.context import SyncContext
 from ams.sync.models import Family, PendingReport, SyncRun, SyncState, SyncStatus
 from ams.sync.selectors import FamilyRow, Remedy
@@ -306,9 +308,6 @@ def test_an_outsider_gets_404_and_a_viewer_reads_but_cannot_sync(
 def test_the_page_reads_in_the_same_queries_however_many_connections_and_runs(
     personas: Personas,
 ):
-    from django.db import connection as db
-    from django.test.utils import CaptureQueriesContext
-
     def queries() -> int:
         with team_scope(personas.team.id), CaptureQueriesContext(db) as captured:
             selectors.sync_overview(team=personas.team)
@@ -341,8 +340,6 @@ def test_the_page_reads_in_the_same_queries_however_many_connections_and_runs(
 def test_sync_paused_by_billing_says_why_and_points_the_owner_to_billing(
     connection: SellerConnection, personas: Personas, monkeypatch: pytest.MonkeyPatch
 ):
-    from ams.sync import services
-
     monkeypatch.setattr(
         services, "sync_allowed", lambda team: (False, "This team's subscription has ended.")
     )
