@@ -170,6 +170,8 @@ class Merged:
     # (``seldom_repeated``) gained exactly one row per staged row it takes (its ``where``). A
     # read model can then add the batch to its sums instead of summing its days again.
     added_only: bool
+    # Of ``changed``, the rows inserted (the rest were rows the table held, changed).
+    added: int = 0
 
 
 def write(writer: Writer, staged: str, *, connection_id: int) -> Merged:
@@ -184,13 +186,14 @@ def write(writer: Writer, staged: str, *, connection_id: int) -> Merged:
 
 def merge_all(targets: Sequence[Target], staged: str, *, connection_id: int) -> Merged:
     """:func:`merge` of the staged rows into each target in turn."""
-    changed = 0
+    changed = inserted = 0
     added_only = True
     for target in targets:
-        rows, added = _merge(target, staged, connection_id=connection_id)
+        rows, added, new_rows = _merge(target, staged, connection_id=connection_id)
         changed += rows
+        inserted += new_rows
         added_only = added_only and added
-    return Merged(changed, added_only)
+    return Merged(changed, added_only, inserted)
 
 
 def merge(target: Target, staged: str, *, connection_id: int) -> int:
@@ -199,8 +202,18 @@ def merge(target: Target, staged: str, *, connection_id: int) -> int:
     return _merge(target, staged, connection_id=connection_id)[0]
 
 
-def _merge(target: Target, staged: str, *, connection_id: int) -> tuple[int, bool]:
-    """:func:`merge`; also whether the rows went in by the plain INSERT (all of them new).
+def _counted(upsert: sql.Composable) -> sql.Composable:
+    """``upsert`` answering one row: the rows it wrote, and of them those it inserted (a row
+    it inserted has no ``xmax``; one it updated carries the updating transaction's)."""
+    return sql.SQL(
+        "WITH written AS ({} RETURNING (xmax = 0) AS inserted) "
+        "SELECT count(*), count(*) FILTER (WHERE inserted) FROM written"
+    ).format(upsert)
+
+
+def _merge(target: Target, staged: str, *, connection_id: int) -> tuple[int, bool, int]:
+    """:func:`merge`; also whether the rows went in by the plain INSERT (all of them new), and
+    how many of the rows written were inserted.
 
     One statement that is right for every batch: the upsert sorted by key. Two cheaper ones are
     tried first where they usually hold, and fail cleanly where they do not, leaving the sorted
@@ -227,12 +240,17 @@ def _merge(target: Target, staged: str, *, connection_id: int) -> tuple[int, boo
         if cheaper is not None:
             try:
                 with transaction.atomic():
-                    raw.execute(cheaper, params)
-                return int(raw.rowcount), new
+                    if new:
+                        raw.execute(cheaper, params)
+                        return int(raw.rowcount), True, int(raw.rowcount)
+                    raw.execute(_counted(cheaper), params)
+                    written, inserted = raw.fetchone() or (0, 0)
+                    return int(written), False, int(inserted)
             except (psycopg.errors.UniqueViolation, psycopg.errors.CardinalityViolation):
                 pass
-        raw.execute(merge_statement(target, staged), params)
-        return int(raw.rowcount), False
+        raw.execute(_counted(merge_statement(target, staged)), params)
+        written, inserted = raw.fetchone() or (0, 0)
+        return int(written), False, int(inserted)
 
 
 def first_key_missing(

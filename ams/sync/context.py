@@ -11,12 +11,13 @@ from __future__ import annotations
 import functools
 import itertools
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent import futures
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection, connections
 from django.utils import timezone
@@ -47,12 +48,17 @@ from spapi.client import SpApiClient
 # A family's saved position: one of the TypedDicts of ams/sync/cursors.py.
 Cursor = Mapping[str, object]
 
+T = TypeVar("T")
+
 BATCH_ROWS = 20_000
 # Lines of a flat file per block of the in-database path: smaller than a batch, so that a
 # report of a few tens of thousands of lines still has blocks to write side by side.
 BLOCK_LINES = 10_000
 # Blocks of a flat file written at once, each by its own database connection (see _Flusher).
 INGEST_WORKERS = 2
+# A run's counters reach its SyncRun row (what the sync page shows) at most this often while
+# it works: one small UPDATE every few seconds, never one per row or per page.
+PROGRESS_SECONDS = 2.0
 
 
 class _Flusher:
@@ -158,8 +164,15 @@ class MarketplaceInfo:
 @dataclass
 class RunStats:
     rows_read: int = 0
+    # Rows written (inserted or changed), and of them the rows inserted.
     rows_changed: int = 0
+    rows_added: int = 0
     quarantined: int = 0
+    # Reports asked of Amazon (createReport), report documents downloaded and read (or refused
+    # whole), pages of a paged API read.
+    reports_requested: int = 0
+    reports_downloaded: int = 0
+    pages_read: int = 0
     # Whole report files refused (a column missing), apart from the rows set aside.
     refused_files: int = 0
     problems: list[str] = field(default_factory=list)
@@ -179,6 +192,8 @@ class SyncContext:
     # 0: BATCH_ROWS, read when a batch is cut (tests lower it to cut many).
     batch_rows: int = 0
     _stats_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # When the counters were last written to the run (time.monotonic()); see PROGRESS_SECONDS.
+    _reported_at: float = field(default=0.0, repr=False)
 
     @property
     def marketplace_ids(self) -> list[str]:
@@ -209,11 +224,53 @@ class SyncContext:
             SyncState.objects.filter(
                 team_id=self.team_id, connection_id=self.connection_id, family=self.family
             ).update(progress_done=done, progress_total=total, updated_at=timezone.now())
-            SyncRun.objects.filter(id=self.run_id).update(
-                rows_read=self.stats.rows_read,
-                rows_changed=self.stats.rows_changed,
-                quarantined=self.stats.quarantined,
-            )
+        self.report(force=True)
+
+    def counts(self) -> dict[str, int]:
+        """The run's counters, as the fields of its SyncRun."""
+        stats = self.stats
+        return {
+            "rows_read": stats.rows_read,
+            "rows_changed": stats.rows_changed,
+            "rows_added": stats.rows_added,
+            "quarantined": stats.quarantined,
+            "reports_requested": stats.reports_requested,
+            "reports_downloaded": stats.reports_downloaded,
+            "pages_read": stats.pages_read,
+        }
+
+    def report(self, *, force: bool = False) -> None:
+        """Write the counters to the run for the sync page: at once with ``force``, otherwise
+        only if ``PROGRESS_SECONDS`` have passed since the last time. Outside any batch's
+        transaction, so that a page reading them never waits on an ingest."""
+        with self._stats_lock:
+            now = time.monotonic()
+            if not force and now - self._reported_at < PROGRESS_SECONDS:
+                return
+            self._reported_at = now
+            counts = self.counts()
+        with team_scope(self.team_id):
+            SyncRun.objects.filter(id=self.run_id).update(**counts)
+
+    def report_requested(self) -> None:
+        """A report was asked of Amazon."""
+        with self._stats_lock:
+            self.stats.reports_requested += 1
+        self.report()
+
+    def report_downloaded(self) -> None:
+        """A report document was downloaded and read (or refused whole)."""
+        with self._stats_lock:
+            self.stats.reports_downloaded += 1
+        self.report()
+
+    def pages(self, pages: Iterable[T]) -> Iterator[T]:
+        """``pages`` (of ``client.iter_pages``), counted as they are read."""
+        for page in pages:
+            with self._stats_lock:
+                self.stats.pages_read += 1
+            self.report()
+            yield page
 
     def retention_start(self) -> datetime:
         """The oldest moment the team keeps Amazon data for (``ams.core.retention``): a backfill
@@ -294,14 +351,17 @@ class SyncContext:
             if rows:
                 ingest.hold_connection(self.connection_id)
                 staged, count = bulk.stage(writer.columns, rows)
-                self.stats.rows_read += count
                 merged = bulk.write(writer, staged, connection_id=self.connection_id)
-                self.stats.rows_changed += merged.changed
+                with self._stats_lock:
+                    self.stats.rows_read += count
+                    self.stats.rows_changed += merged.changed
+                    self.stats.rows_added += merged.added
                 bulk.drop_stage(staged)
             if rejected:
                 self.quarantine(rejected, source=source, document=document)
             if cursor is not None:
                 self._save_cursor(cursor)
+        self.report()
 
     def ingest_blocks(
         self,
@@ -384,7 +444,7 @@ class SyncContext:
         source: str,
         document: str,
     ) -> None:
-        read = changed = 0
+        read = changed = added = 0
         with team_scope(self.team_id):
             bulk.commit_without_flush_wait()  # see _flush
             rejected: list[Rejected] = []
@@ -429,7 +489,7 @@ class SyncContext:
                     merged = bulk.merge_all(
                         writer.targets, staged, connection_id=self.connection_id
                     )
-                    changed = merged.changed
+                    changed, added = merged.changed, merged.added
                     if writer.after_merge is not None:
                         # Read models are rebuilt from the rows of whole days: one block at a
                         # time per connection, each seeing the blocks committed before it.
@@ -444,7 +504,9 @@ class SyncContext:
         with self._stats_lock:
             self.stats.rows_read += read
             self.stats.rows_changed += changed
+            self.stats.rows_added += added
             self.stats.quarantined += len(rejected)
+        self.report()
 
     def quarantine(
         self, rejected: Sequence[Rejected], *, source: str, document: str = "", counted: bool = True

@@ -71,6 +71,34 @@ def _orders_from(cursor: dict[str, Any]) -> datetime | None:
     return _moment(position.get("backfill_from")) or until
 
 
+def history_from(
+    family: str, cursor: dict[str, Any], *, completed: datetime | None, first_run: datetime | None
+) -> datetime | None:
+    """How far back one connection's history of ``family`` reaches, from its saved position,
+    whether it ever completed and when its first run started (the bounds ``family_coverage``
+    takes for the team, and the ledger's); None where no bound is known."""
+    if family == Family.ORDERS:
+        return _orders_from(cursor)
+    if family == Family.FINANCES and completed is not None and first_run is not None:
+        return first_run - timedelta(days=finances_syncer.BACKFILL_DAYS)
+    if family == Family.LEDGER:
+        return _moment(cursor.get("since")) if cursor.get("read_through") else None
+    return None
+
+
+def history_through(family: str, cursor: dict[str, Any]) -> datetime | None:
+    """The newest moment one connection's history of ``family`` is read up to, by its saved
+    position; None for a family that keeps no such mark (current stock, listings, settlements)."""
+    if family == Family.ORDERS:
+        position = cast(OrdersCursor, cursor)
+        return _moment(position.get("updated_after")) or _moment(position.get("backfill_until"))
+    if family == Family.FINANCES:
+        return _moment(cursor.get("posted_through"))
+    if family == Family.LEDGER:
+        return _moment(cursor.get("read_through"))
+    return None
+
+
 def family_coverage(*, team: Team) -> dict[str, Coverage]:
     """Per family (by its value), how much the team's live connections hold, in one query."""
     # The live connections, then their states: a connection without a state for a family has

@@ -78,11 +78,18 @@ class SyncRun(TenantModel):
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=SyncStatus.choices, default=SyncStatus.RUNNING)
+    # Counted as the run goes (written every few seconds, ams.sync.context.PROGRESS_SECONDS):
+    # rows read and stored; of them the rows written, inserted or changed, and the inserted ones.
     rows_read = models.IntegerField(default=0)
     rows_changed = models.IntegerField(default=0)
+    rows_added = models.IntegerField(default=0)
     quarantined = models.IntegerField(default=0)
     # Whole report files refused (kept pending), not counted in ``quarantined`` (rows).
     files_refused = models.IntegerField(default=0)
+    # Reports asked of Amazon, report documents downloaded, pages of paged APIs read.
+    reports_requested = models.IntegerField(default=0)
+    reports_downloaded = models.IntegerField(default=0)
+    pages_read = models.IntegerField(default=0)
     reason = models.CharField(max_length=500, blank=True)
 
     retention = Aged("started_at")
@@ -93,6 +100,11 @@ class SyncRun(TenantModel):
                 fields=["team", "connection", "family", "-started_at"], name="sync_run_recent"
             )
         ]
+
+    @property
+    def rows_updated(self) -> int:
+        """Rows the copy held that the run changed."""
+        return max(0, self.rows_changed - self.rows_added)
 
 
 class QuarantinedRow(TenantModel):

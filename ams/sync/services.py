@@ -165,10 +165,8 @@ def _finish(
             status=status,
             finished_at=now,
             reason=reason[:500],
-            rows_read=ctx.stats.rows_read,
-            rows_changed=ctx.stats.rows_changed,
-            quarantined=ctx.stats.quarantined,
             files_refused=ctx.stats.refused_files,
+            **ctx.counts(),
         )
 
 

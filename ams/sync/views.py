@@ -33,6 +33,10 @@ from ams.sync.upload_handlers import LimitedDiskUpload
 from ams.teams.access import TeamRequest, team_view
 from ams.teams.models import Role
 
+# How often the sync page asks for its counters while a run is under way: about as often as a
+# run writes them (ams.sync.context.PROGRESS_SECONDS).
+POLL_SECONDS = 3
+
 
 @team_view(read=Role.VIEWER, write=Role.ADMIN)
 def sync_status(request: TeamRequest) -> HttpResponse:
@@ -42,7 +46,10 @@ def sync_status(request: TeamRequest) -> HttpResponse:
     context = {
         "rows": rows,
         "can_sync": request.membership.role_enum.at_least(Role.ADMIN),
+        # The page asks again every few seconds while a run is queued or under way, never
+        # when all is idle: the fragment of the last poll comes without the trigger.
         "polling": any(r.is_active for r in rows),
+        "poll_seconds": POLL_SECONDS,
     }
     # django_htmx's middleware sets request.htmx: a poll gets the partial only.
     template = "sync/_status.html" if getattr(request, "htmx", False) else "sync/status.html"

@@ -230,7 +230,7 @@ def test_a_batch_says_whether_it_only_added_rows(personas: Personas):
             _line("111-0000002-0000001", "CUP", updated_hours=1, quantity=1),
         ]
     )
-    assert first == bulk.Merged(changed=4, added_only=True)
+    assert first == bulk.Merged(changed=4, added_only=True, added=4)
     # A new order beside one the table holds: rows were changed, not only added.
     second = merged(
         [
@@ -238,7 +238,8 @@ def test_a_batch_says_whether_it_only_added_rows(personas: Personas):
             _line("111-0000001-0000001", "MUG", updated_hours=2, quantity=2),
         ]
     )
-    assert second == bulk.Merged(changed=4, added_only=False)
+    # Of the four rows written, the new order and its line were inserted, MUG's two updated.
+    assert second == bulk.Merged(changed=4, added_only=False, added=2)
     # A new order's new line, but the order's other line known: the orders target upserts.
     third = merged([_line("111-0000003-0000001", "LAMP", updated_hours=3, quantity=1)])
     assert third.added_only is False

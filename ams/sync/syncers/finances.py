@@ -37,7 +37,9 @@ def run(ctx: SyncContext) -> str:
             charge_months_rebuild(connection_id=ctx.connection_id)
 
     def items() -> Iterator[Parsed[ChargeRow] | Rejected]:
-        for page in ctx.client.iter_pages(ctx.client.list_transactions, posted_after=after):
+        for page in ctx.pages(
+            ctx.client.iter_pages(ctx.client.list_transactions, posted_after=after)
+        ):
             for transaction in (page.get("payload") or {}).get("transactions") or []:
                 try:
                     rows = parser.transaction_rows(transaction)

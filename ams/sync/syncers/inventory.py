@@ -57,8 +57,10 @@ def run(ctx: SyncContext) -> str:
 def fba_stock(ctx: SyncContext, marketplace_id: str) -> None:
     # The page token lives 30 seconds: read every page first, then ingest.
     items: list[Parsed[StockRow] | Rejected] = []
-    pages = ctx.client.iter_pages(
-        ctx.client.get_inventory_summaries, marketplace_id=marketplace_id, details=True
+    pages = ctx.pages(
+        ctx.client.iter_pages(
+            ctx.client.get_inventory_summaries, marketplace_id=marketplace_id, details=True
+        )
     )
     try:
         for page in pages:

@@ -56,10 +56,12 @@ def listings(ctx: SyncContext, mp: str) -> None:
     refused: list[str] = []
 
     def items() -> Iterator[Parsed[Any] | Rejected]:
-        pages = ctx.client.iter_pages(
-            ctx.client.search_listings_items,
-            marketplace_ids=[mp],
-            included_data=["summaries", "offers", "issues", "fulfillmentAvailability"],
+        pages = ctx.pages(
+            ctx.client.iter_pages(
+                ctx.client.search_listings_items,
+                marketplace_ids=[mp],
+                included_data=["summaries", "offers", "issues", "fulfillmentAvailability"],
+            )
         )
         for page in pages:
             for item in page.get("items") or []:

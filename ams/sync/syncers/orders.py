@@ -214,12 +214,14 @@ def incremental(ctx: SyncContext) -> None:
     watermark: dict[str, datetime] = {}
 
     def items() -> Iterator[Parsed[OrderLineRow] | Rejected]:
-        pages = ctx.client.iter_pages(
-            ctx.client.search_orders,
-            marketplace_ids=ctx.marketplace_ids,
-            last_updated_after=after,
-            included_data=list(INCLUDED_DATA),
-            max_results_per_page=100,
+        pages = ctx.pages(
+            ctx.client.iter_pages(
+                ctx.client.search_orders,
+                marketplace_ids=ctx.marketplace_ids,
+                last_updated_after=after,
+                included_data=list(INCLUDED_DATA),
+                max_results_per_page=100,
+            )
         )
         for number, page in enumerate(pages):
             if number == 0:

@@ -82,6 +82,7 @@ def create(
         data_end_time=end,
         report_options=options,
     )
+    ctx.report_requested()
     report_id = created.get("reportId")
     if not isinstance(report_id, str):
         raise BadResponse("createReport response without reportId", operation="createReport")
@@ -176,8 +177,10 @@ def ingest_document(
                     document=report_id,
                     cursor=cursor,
                 )
+            ctx.report_downloaded()
             return True
         except MissingColumns as exc:
+            ctx.report_downloaded()
             _refused(
                 ctx,
                 report_type,

@@ -35,11 +35,13 @@ def run(ctx: SyncContext) -> str:
         team_id=ctx.team_id, connection_id=ctx.connection_id, family=ctx.family
     )
     available: list[dict[str, Any]] = []
-    pages = ctx.client.iter_pages(
-        ctx.client.get_reports,
-        report_types=[parser.SETTLEMENT_REPORT],
-        processing_statuses=["DONE"],
-        created_since=ctx.now() - timedelta(days=LISTABLE_DAYS),
+    pages = ctx.pages(
+        ctx.client.iter_pages(
+            ctx.client.get_reports,
+            report_types=[parser.SETTLEMENT_REPORT],
+            processing_statuses=["DONE"],
+            created_since=ctx.now() - timedelta(days=LISTABLE_DAYS),
+        )
     )
     for page in pages:
         available.extend(r for r in page.get("reports") or [] if isinstance(r, dict))
