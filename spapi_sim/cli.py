@@ -91,6 +91,11 @@ def main(argv: list[str] | None = None) -> int:
         help="simulated seconds a report takes, before its size part",
     )
     serve.add_argument(
+        "--plans-on-clock",
+        action="store_true",
+        help="usage plans run on the simulated clock (with --clock-speed: Amazon's plans, faster)",
+    )
+    serve.add_argument(
         "--report-polls",
         type=int,
         default=0,
@@ -145,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         "app_is_draft": args.draft,
         "report_seconds": args.report_seconds,
         "report_polls": args.report_polls,
+        "plans_on_clock": args.plans_on_clock,
     }
     if args.redirect_uri:
         extra["redirect_uris"] = tuple(args.redirect_uri)

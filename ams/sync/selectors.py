@@ -8,6 +8,7 @@ from datetime import datetime
 from django.db.models import CharField, DateTimeField, Value
 
 from ams.amazon.models import SellerConnection
+from ams.sync.coverage import connection_history
 from ams.sync.models import Family, PendingReport, SettlementUpload, SyncState, SyncStatus
 from ams.teams.models import Team
 
@@ -24,6 +25,17 @@ class FamilyRow:
     @property
     def is_active(self) -> bool:
         return self.status in (SyncStatus.QUEUED, SyncStatus.RUNNING)
+
+    @property
+    def history_from(self) -> datetime | None:
+        """How far back this connection's history of the family reaches (the backfills read
+        newest first, so this moves back while older history fills in); None where unknown."""
+        return connection_history(self.family, self.state.cursor if self.state else {})[0]
+
+    @property
+    def history_complete(self) -> bool:
+        """The backfill has read all the history it reads."""
+        return connection_history(self.family, self.state.cursor if self.state else {})[1]
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,10 @@ ids of the reports already ingested are kept in the cursor, committed with the r
 A report the reader refuses is not one of them: it is kept pending with its report and document
 ids (ams/sync/pending.py), so it can be downloaded again after it has left Amazon's list, and is
 read when the reader learns its format (``SETTLEMENT_PARSER_VERSION``) or someone asks.
+
+New reports are read newest first, so the latest payouts are there before the older ones; on the
+first pass over the list the cursor also keeps ``read_back_to``, the creation time of the oldest
+report read so far (how far back the overview's settlements reach), and ``listed`` once it is done.
 """
 
 from __future__ import annotations
@@ -47,7 +51,8 @@ def run(ctx: SyncContext) -> str:
     new = [
         r for r in available if str(r.get("reportId")) not in skipped and r.get("reportDocumentId")
     ]
-    new.sort(key=lambda r: str(r.get("createdTime") or ""))
+    # Newest first: the latest payouts before the older ones.
+    new.sort(key=lambda r: str(r.get("createdTime") or ""), reverse=True)
     retries = [p for p in kept if pending.is_due(p, version)]
     total = len(retries) + len(new)
     for number, kept_report in enumerate(retries):
@@ -55,11 +60,17 @@ def run(ctx: SyncContext) -> str:
         done = _retry(ctx, kept_report, done, cursor)
         cursor = {**cursor, "reports": done}
         ctx.progress(number + 1, total)
+    # A cursor with reports read and neither key made its first pass before they were kept.
+    first_pass = not cursor.get("listed") and ("read_back_to" in cursor or "reports" not in cursor)
     for number, report in enumerate(new, start=len(retries)):
         ctx.checkpoint()
+        if first_pass and report.get("createdTime"):
+            cursor = {**cursor, "read_back_to": str(report["createdTime"])}
         done, _whole = _read(ctx, report, done, cursor)
         cursor = {**cursor, "reports": done}
         ctx.progress(number + 1, total)
+    if first_pass:
+        ctx.save_cursor({**cursor, "listed": True})
     with team_scope(ctx.team_id):
         settlements_reconcile(connection_id=ctx.connection_id)
     return "incremental"
