@@ -53,7 +53,8 @@ class Coverage:
     # When every live connection last completed the family: the oldest of them; None until all have.
     last_completed: datetime | None = None
     # The last RECENT_DAYS are whole for every live connection: synced, or a first sync whose
-    # newest-first backfill has reached back past them (for listings: every listing read).
+    # newest-first backfill has reached back past them (for listings: every listing read; for
+    # settlements: every marketplace's latest one).
     recent: bool = False
 
     @property
@@ -180,6 +181,8 @@ def family_coverage(*, team: Team) -> dict[str, Coverage]:
                 nothing_read = True
             if family == Family.LISTINGS and (cursor or {}).get("listings_read"):
                 continue  # the listings are there; the catalogue, prices and fees follow
+            if family == Family.SETTLEMENTS and (cursor or {}).get("latest_read"):
+                continue  # the last payout is there; older settlements follow
             if done is None and (bound is None or bound > recent_from):
                 recent = False
         history_from = None if nothing_read else max(bounds, default=None)

@@ -45,6 +45,8 @@ class SettlementsCursor(TypedDict, total=False):
     # The first pass over Amazon's list reads it newest first: the creation time of the oldest
     # report it has read so far, and whether the pass went through the whole list.
     read_back_to: str
+    # Every marketplace's latest settlement is read (the last payout), and the pass is done.
+    latest_read: bool
     listed: bool
 
 

@@ -137,6 +137,14 @@ def test_the_first_jobs_read_the_last_30_days_first_and_the_overview_shows_them_
         assert state.last_completed_at is None
     for family in (Family.INVENTORY, Family.LISTINGS, Family.SETTLEMENTS):
         assert run(connection, family) in DONE
+    # Settlements were read newest first, the oldest last.
+    settlements = cursor(connection, Family.SETTLEMENTS)
+    assert settlements["listed"]
+    assert settlements["latest_read"]
+    published = [s for s in seller.truth()["settlements"] if s["report_available"]]
+    assert moment(settlements["read_back_to"]) <= min(moment(s["end"]) for s in published) + (
+        timedelta(days=1)
+    )
 
     # Only the newest window was asked for.
     orders_until = moment(cursor(connection, Family.ORDERS)["backfill_until"])

@@ -8,7 +8,8 @@ read when the reader learns its format (``SETTLEMENT_PARSER_VERSION``) or someon
 
 New reports are read newest first, so the latest payouts are there before the older ones; on the
 first pass over the list the cursor also keeps ``read_back_to``, the creation time of the oldest
-report read so far (how far back the overview's settlements reach), and ``listed`` once it is done.
+report read so far (how far back the settlements reach), ``latest_read`` once every marketplace's
+latest settlement is read (the overview's last payout), and ``listed`` once the pass is done.
 """
 
 from __future__ import annotations
@@ -62,18 +63,35 @@ def run(ctx: SyncContext) -> str:
         ctx.progress(number + 1, total)
     # A cursor with reports read and neither key made its first pass before they were kept.
     first_pass = not cursor.get("listed") and ("read_back_to" in cursor or "reports" not in cursor)
+    latest = _latest_payouts(available)
     for number, report in enumerate(new, start=len(retries)):
         ctx.checkpoint()
-        if first_pass and report.get("createdTime"):
-            cursor = {**cursor, "read_back_to": str(report["createdTime"])}
+        created = str(report.get("createdTime") or "")
+        if first_pass and created:
+            cursor = {**cursor, "read_back_to": created}
         done, _whole = _read(ctx, report, done, cursor)
         cursor = {**cursor, "reports": done}
+        if first_pass and not cursor.get("latest_read") and created and created <= latest:
+            # Every marketplace's latest settlement is read: the last payout is whole.
+            cursor = {**cursor, "latest_read": True}
+            ctx.save_cursor(cursor)
         ctx.progress(number + 1, total)
     if first_pass:
         ctx.save_cursor({**cursor, "listed": True})
     with team_scope(ctx.team_id):
         settlements_reconcile(connection_id=ctx.connection_id)
     return "incremental"
+
+
+def _latest_payouts(available: list[dict[str, Any]]) -> str:
+    """The creation time from which the newest settlement of every marketplace is listed: once
+    the reports read newest first reach it, the last payout of each is there."""
+    newest: dict[str, str] = {}
+    for report in available:
+        created = str(report.get("createdTime") or "")
+        for marketplace_id in report.get("marketplaceIds") or [""]:
+            newest[str(marketplace_id)] = max(newest.get(str(marketplace_id), ""), created)
+    return min(newest.values(), default="")
 
 
 def _read(
