@@ -35,7 +35,10 @@ from ams.sync.models import Family, SyncStatus
 from ams.teams.models import Team
 from devtools.bench.sync import _drop_team, _free_port, _wait_for, peak_rss_mb
 
-CLOCK_SPEED = 10.0
+# The simulator's clock against real time. AMS's own work is counted at this rate too, so a
+# lower speed is closer to Amazon's time on a loaded machine (docs/benchmarks.md): five times
+# takes about eight real minutes for forty of Amazon's.
+CLOCK_SPEED = 5.0
 # ``manage.py worker``'s default: jobs run at once.
 WORKER_CONCURRENCY = 4
 # How often the overview's completeness is looked at, in real seconds.

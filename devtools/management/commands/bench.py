@@ -83,7 +83,7 @@ class Command(BaseCommand):
             "--clock-speed",
             type=float,
             default=None,
-            help="first-value: the simulator's clock against real time (10); durations are printed in Amazon's time",
+            help="first-value: the simulator's clock against real time (5); durations are printed in Amazon's time",
         )
         parser.add_argument(
             "--days",
