@@ -161,6 +161,14 @@ def test_the_first_jobs_read_the_last_30_days_first_and_the_overview_shows_them_
         assert coverage[name].recent
         assert coverage[name].history_from == until - RECENT
     assert not cursor(connection, Family.ORDERS).get("backfill_done")
+    # What the benchmark waits for: nothing left for the last 30 days, the last 90 still reading.
+    zones = [zone(m["id"]) for m in seller.info["sellers"][0]["marketplaces"]]
+    today = ov.preset_period("7d", today=orders_until.date()).last
+    assert ov.still_waiting(coverage, ov.preset_period("30d", today=today), zones) == []
+    assert ov.still_waiting(coverage, ov.preset_period("90d", today=today), zones) == [
+        "finances",
+        "orders",
+    ]
 
     # What the overview shows of them is whole: every local day of the last 30 holds the truth.
     truth = seller.truth()["orders"]["by_local_day"]
