@@ -44,6 +44,7 @@ bench: install
 	$(BIN)/python -m spapi_sim bench
 	$(BIN)/python manage.py bench ingest
 	$(BIN)/python manage.py bench backfill
+	$(BIN)/python manage.py bench first-value
 	$(BIN)/python manage.py bench pages
 	$(BIN)/python manage.py bench bank
 	$(BIN)/python manage.py bench settlements

@@ -103,6 +103,11 @@ def main(argv: list[str] | None = None) -> int:
         help="simulated seconds a report takes for each 1,000 rows it covers",
     )
     serve.add_argument(
+        "--plans-on-clock",
+        action="store_true",
+        help="usage plans run on the simulated clock (with --clock-speed: Amazon's plans, faster)",
+    )
+    serve.add_argument(
         "--report-polls",
         type=int,
         default=0,
@@ -159,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         "report_seconds": args.report_seconds,
         "report_seconds_per_1000_rows": args.report_seconds_per_1000_rows,
         "report_polls": args.report_polls,
+        "plans_on_clock": args.plans_on_clock,
     }
     if args.redirect_uri:
         extra["redirect_uris"] = tuple(args.redirect_uri)

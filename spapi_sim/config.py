@@ -147,6 +147,10 @@ class SimConfig:
     # step (IN_QUEUE → IN_PROGRESS → … → final) and it is final after that many calls,
     # whatever the clock says. 0: only time builds a report, as on Amazon.
     report_polls: int = 0
+    # Usage plans on the simulated clock instead of real time: with clock_speed 10, createReport's
+    # one a minute comes every six real seconds, so a run at Amazon's real plans and report times
+    # takes a tenth of the real time and every duration on the simulated clock is Amazon's.
+    plans_on_clock: bool = False
     # Country codes whose FBA inventory getInventorySummaries does not serve (400 InvalidInput):
     # a client then reads the FBA buckets from the GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA report.
     inventory_api_unavailable: tuple[str, ...] = ()

@@ -2,7 +2,9 @@
 
 Tokens refill continuously at ``rate`` per second up to ``burst``; each request takes one; an
 empty bucket answers 429. Buckets run on real (monotonic) time, not the simulated clock: a
-client's backoff happens in real seconds. ``rate_scale`` multiplies rate and burst.
+client's backoff happens in real seconds. ``rate_scale`` multiplies rate and burst. With
+``SimConfig.plans_on_clock`` they run on the simulated clock instead (the limiter is given its
+seconds), for a client whose own clock runs as fast.
 """
 
 from __future__ import annotations

@@ -60,7 +60,11 @@ class SimState:
             self.application_id,
             wall_ms=lambda seconds: self.clock.wall_ms(seconds),
         )
-        self.limiter = RateLimiter(config.rate_scale)
+        self.limiter = (
+            RateLimiter(config.rate_scale, monotonic=self._plan_seconds)
+            if config.plans_on_clock
+            else RateLimiter(config.rate_scale)
+        )
         self.faults = FaultInjector(config.fault_config, config.seed)
         self.stats = Stats()
         self.sellers: dict[str, SellerWorld] = {}
@@ -70,6 +74,10 @@ class SimState:
         # Set by the server once it listens, for URLs in responses (report documents).
         self.base_url = ""
         self.reports = ReportStore(self)
+
+    def _plan_seconds(self) -> float:
+        """The usage plans' clock when they run on the simulated one: its seconds."""
+        return self.clock.now().timestamp()
 
     def build(self) -> None:
         """Simulate every seller's history up to now, so the first request is not the slow one."""

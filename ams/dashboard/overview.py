@@ -187,6 +187,25 @@ def figure_states(
     return states
 
 
+# The families whose first sync the overview waits for (the ledger feeds the claims page).
+OVERVIEW_FAMILIES = ("orders", "finances", "inventory", "listings", "settlements")
+
+
+def still_waiting(
+    coverage: dict[str, Coverage], period: Period, zones: list[ZoneInfo]
+) -> list[str]:
+    """The families the overview of ``period`` still shows a first-sync placeholder for: its
+    figures (``figure_states``) and everything else on it (``Coverage.waiting_recent``). Empty:
+    the overview of the period is complete."""
+    states = figure_states(coverage, period, zones)
+    waiting = {f for f in OVERVIEW_FAMILIES if coverage[f].waiting_recent}
+    if any(states[key].waiting for key in ORDER_FIGURES):
+        waiting.add("orders")
+    if any(states[key].waiting for key in MONEY_FIGURES):
+        waiting.add("finances")
+    return sorted(waiting)
+
+
 def shown(figure: Figure, state: FigureState) -> Figure:
     """The figure with what its state forbids taken out, so no change is computed from it."""
     if state.waiting:

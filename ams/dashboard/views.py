@@ -45,7 +45,7 @@ from ams.finance import selectors as money
 from ams.inventory import selectors as stock_selectors
 from ams.inventory.selectors import StockFilter
 from ams.orders import selectors as order_selectors
-from ams.sync.coverage import family_coverage
+from ams.sync.coverage import Coverage, family_coverage
 from ams.sync.models import Family
 from ams.sync.selectors import last_synced
 from ams.teams.access import TeamRequest, team_view
@@ -407,6 +407,14 @@ def _all_figure_rows(
     ]
 
 
+def _reading_back(coverage: Coverage) -> date | None:
+    """Where a first sync that already holds the last 30 days has read back to, while it reads
+    the older history; None otherwise."""
+    if coverage.synced or not coverage.recent or coverage.history_from is None:
+        return None
+    return coverage.history_from.date()
+
+
 @team_view(read=Role.VIEWER)
 @require_GET
 def overview(request: TeamRequest) -> HttpResponseBase:
@@ -487,8 +495,9 @@ def overview(request: TeamRequest) -> HttpResponseBase:
         "suppressed": listing_selectors.suppressed_count(team),
         "last_payout": money_now.last_payout,
         "synced": synced,
-        # A family not synced yet says so in place of its figures, and raises no alarm.
-        "waiting": {family: c.waiting for family, c in coverage.items()},
+        # A family not synced yet says so in place of its figures, and raises no alarm; one whose
+        # newest-first backfill already holds the last 30 days shows what needs only those.
+        "waiting": {family: c.waiting_recent for family, c in coverage.items()},
         "pulse": pulse(team, [m for m in markets if not marketplace or m[0] == marketplace]),
         # Settlements are checked against the transactions: until both are read, any mismatch is
         # only a part not read yet.
@@ -500,7 +509,10 @@ def overview(request: TeamRequest) -> HttpResponseBase:
         "plan_clamped": period != asked,
         "plan_from": plan_from,
         "history_months": months,
-        "freshness": [(family.label, synced[family.value]) for family in Family],
+        "freshness": [
+            (family.label, synced[family.value], _reading_back(coverage[family.value]))
+            for family in Family
+        ],
     }
     template = (
         "dashboard/_overview.html" if getattr(request, "htmx", False) else "dashboard/overview.html"

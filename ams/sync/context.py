@@ -153,6 +153,11 @@ class SyncStopped(Exception):
     """The connection was disconnected or lost its authorization while the sync ran."""
 
 
+class RecentRead(Exception):
+    """A first sync's backfill has stored the last 30 days and gives its worker up to the other
+    families' first syncs; its job queues itself again for the older history (``yield_recent``)."""
+
+
 @dataclass(frozen=True)
 class MarketplaceInfo:
     marketplace_id: str
@@ -191,6 +196,9 @@ class SyncContext:
     stats: RunStats = field(default_factory=RunStats)
     # 0: BATCH_ROWS, read when a batch is cut (tests lower it to cut many).
     batch_rows: int = 0
+    # A job started right after a connect: a backfill that has stored the last 30 days stops
+    # there (RecentRead) and is queued again behind the other families' first syncs.
+    yield_recent: bool = False
     _stats_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     # When the counters were last written to the run (time.monotonic()); see PROGRESS_SECONDS.
     _reported_at: float = field(default=0.0, repr=False)

@@ -2,7 +2,11 @@
 finished its first sync of the family, whether a run is under way, and how far back the synced
 history reaches. Pages read it so that a figure not synced yet is never shown as a zero, an alarm
 is never raised on half-read data, and no comparison runs against a period the sync has not
-reached."""
+reached.
+
+The backfills read newest first (ams/sync/backfill.py), so while a first sync is still reading
+older history, the last ``RECENT_DAYS`` are already whole: ``recent`` says so, and
+``history_from`` says how far back the history has reached."""
 
 from __future__ import annotations
 
@@ -19,9 +23,11 @@ from django.db.models import (
     Subquery,
     Value,
 )
+from django.utils import timezone
 
 from ams.amazon.models import SellerConnection
-from ams.sync.cursors import OrdersCursor
+from ams.sync.backfill import RECENT_DAYS, reached
+from ams.sync.cursors import FinancesCursor, OrdersCursor, SettlementsCursor
 from ams.sync.models import Family, SyncRun, SyncState, SyncStatus
 from ams.sync.parsers.flatfile import parse_timestamp
 from ams.sync.syncers import finances as finances_syncer
@@ -46,6 +52,10 @@ class Coverage:
     history_from: datetime | None = None
     # When every live connection last completed the family: the oldest of them; None until all have.
     last_completed: datetime | None = None
+    # The last RECENT_DAYS are whole for every live connection: synced, or a first sync whose
+    # newest-first backfill has reached back past them (for listings: every listing read; for
+    # settlements: every marketplace's latest one).
+    recent: bool = False
 
     @property
     def waiting(self) -> str:
@@ -54,21 +64,55 @@ class Coverage:
             return ""
         return SYNCING if self.running else NOT_SYNCED
 
+    @property
+    def waiting_recent(self) -> str:
+        """The same, for a figure that needs only the last RECENT_DAYS (the last payout, the
+        stock at risk at the last 30 days' rate of sale): empty once those are whole."""
+        return "" if self.recent else self.waiting
+
 
 def _moment(value: Any) -> datetime | None:
     return parse_timestamp(str(value)) if value else None
 
 
-def _orders_from(cursor: dict[str, Any]) -> datetime | None:
-    """How far back a connection's orders reach, from the backfill's position: the backfill
-    reads from the newest window back, so what it has read runs from ``backfill_from`` to now."""
-    position = cast(OrdersCursor, cursor)
-    until = _moment(position.get("backfill_until"))
-    if until is None:
-        return None
-    if position.get("backfill_done"):
-        return until - timedelta(days=orders_syncer.BACKFILL_DAYS)
-    return _moment(position.get("backfill_from")) or until
+def _history_from(
+    family: str, cursor: dict[str, Any], done: datetime | None, first: datetime | None
+) -> datetime | None:
+    """How far back one connection's history of ``family`` reaches, from its cursor: the
+    backfills read from the newest window back, so what they have read runs from there to now."""
+    if family == Family.ORDERS:
+        return reached(cursor, full_days=orders_syncer.BACKFILL_DAYS)
+    if family == Family.FINANCES:
+        if not finances_syncer.backfill_pending(cast(FinancesCursor, cursor)) and (
+            "backfill_until" not in cursor
+        ):
+            # Read whole in one run before the backfill kept its position: from the first run.
+            if done is None or first is None:
+                return None
+            return first - timedelta(days=finances_syncer.BACKFILL_DAYS)
+        return reached(cursor, full_days=finances_syncer.BACKFILL_DAYS)
+    if family == Family.SETTLEMENTS:
+        return _moment(cast(SettlementsCursor, cursor).get("read_back_to"))
+    return None
+
+
+def connection_history(family: str, cursor: dict[str, Any]) -> tuple[datetime | None, bool]:
+    """One connection's history of ``family`` as its sync page row shows it: how far back it
+    reaches (None: not known, or a family that keeps no history), and whether its backfill has
+    read all of it."""
+    if family == Family.ORDERS:
+        return reached(cursor, full_days=orders_syncer.BACKFILL_DAYS), bool(
+            cursor.get("backfill_done")
+        )
+    if family == Family.FINANCES:
+        if "backfill_until" not in cursor:
+            return None, "posted_through" in cursor
+        return reached(cursor, full_days=finances_syncer.BACKFILL_DAYS), bool(
+            cursor.get("backfill_done")
+        )
+    if family == Family.SETTLEMENTS:
+        return _moment(cursor.get("read_back_to")), bool(cursor.get("listed"))
+    return None, False
 
 
 def history_from(
@@ -77,13 +121,9 @@ def history_from(
     """How far back one connection's history of ``family`` reaches, from its saved position,
     whether it ever completed and when its first run started (the bounds ``family_coverage``
     takes for the team, and the ledger's); None where no bound is known."""
-    if family == Family.ORDERS:
-        return _orders_from(cursor)
-    if family == Family.FINANCES and completed is not None and first_run is not None:
-        return first_run - timedelta(days=finances_syncer.BACKFILL_DAYS)
     if family == Family.LEDGER:
         return _moment(cursor.get("since")) if cursor.get("read_through") else None
-    return None
+    return _history_from(family, cursor, completed, first_run)
 
 
 def history_through(family: str, cursor: dict[str, Any]) -> datetime | None:
@@ -114,7 +154,8 @@ def family_coverage(*, team: Team) -> dict[str, Coverage]:
         )
         .values_list("id", "no_family", "no_status", "never", "no_cursor", "no_run")
     )
-    # A finances backfill reads BACKFILL_DAYS back from its first run, in that one run.
+    # A finances backfill read before the cursor kept its position read BACKFILL_DAYS back from
+    # its first run, in that one run.
     first_run = (
         SyncRun.objects.filter(
             team=team, connection_id=OuterRef("connection_id"), family=OuterRef("family")
@@ -142,6 +183,7 @@ def family_coverage(*, team: Team) -> dict[str, Coverage]:
         if family is not None:
             found.setdefault(family, {})[connection_id] = (status, completed, cursor, first)
     result: dict[str, Coverage] = {}
+    recent_from = timezone.now() - timedelta(days=RECENT_DAYS)
     for family in Family:
         by_connection = found[family.value]
         completed = [by_connection.get(c, (None, None, None, None))[1] for c in live]
@@ -152,25 +194,30 @@ def family_coverage(*, team: Team) -> dict[str, Coverage]:
         )
         bounds: list[datetime] = []
         nothing_read = False
+        recent = bool(live)
         for c in live:
             _status, done, cursor, first = by_connection.get(c, (None, None, None, None))
-            bound: datetime | None = None
-            if family == Family.ORDERS:
-                bound = _orders_from(cursor or {})
-            elif family == Family.FINANCES and done is not None and first is not None:
-                bound = first - timedelta(days=finances_syncer.BACKFILL_DAYS)
+            bound = _history_from(family.value, cursor or {}, done, first)
             if bound is not None:
                 bounds.append(bound)
             elif done is None:
                 # A connection that has read nothing yet: the team's history has no start yet.
                 nothing_read = True
+            if family == Family.LISTINGS and (cursor or {}).get("listings_read"):
+                continue  # the listings are there; the catalogue, prices and fees follow
+            if family == Family.SETTLEMENTS and (cursor or {}).get("latest_read"):
+                continue  # the last payout is there; older settlements follow
+            if done is None and (bound is None or bound > recent_from):
+                recent = False
+        history_from = None if nothing_read else max(bounds, default=None)
         result[family.value] = Coverage(
             family,
             synced,
             running,
             # The team's history is as short as its shortest connection's.
-            None if nothing_read else max(bounds, default=None),
+            history_from,
             # As ``last_synced``: the oldest, so a page never claims fresher data than its stalest source.
             min((m for m in completed if m is not None), default=None) if synced else None,
+            recent,
         )
     return result

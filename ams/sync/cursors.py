@@ -22,7 +22,17 @@ class InventoryCursor(TypedDict, total=False):
     advice_at: str
 
 
+class ListingsCursor(TypedDict, total=False):
+    # Every marketplace's listings were read at least once (before the catalogue, prices and fees).
+    listings_read: bool
+
+
 class FinancesCursor(TypedDict, total=False):
+    # The backfill's position, newest first, as OrdersCursor's (ams/sync/backfill.py). A cursor
+    # with ``posted_through`` and none of these was filled before the backfill kept them.
+    backfill_until: str
+    backfill_from: str
+    backfill_done: bool
     # The latest posted date of a transaction read; None before any was.
     posted_through: str | None
     # The charges rollup covers every charge held: set by the first run that built it whole.
@@ -32,6 +42,12 @@ class FinancesCursor(TypedDict, total=False):
 class SettlementsCursor(TypedDict, total=False):
     # The ids of the settlement reports already ingested, the latest last.
     reports: list[str]
+    # The first pass over Amazon's list reads it newest first: the creation time of the oldest
+    # report it has read so far, and whether the pass went through the whole list.
+    read_back_to: str
+    # Every marketplace's latest settlement is read (the last payout), and the pass is done.
+    latest_read: bool
+    listed: bool
 
 
 class LedgerCursor(TypedDict, total=False):

@@ -11,6 +11,7 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 
 from ams.amazon.models import ConnectionStatus, SellerConnection
 from ams.sync import coverage
+from ams.sync.coverage import connection_history
 from ams.sync.models import (
     Family,
     PendingReport,
@@ -75,6 +76,11 @@ class FamilyRow:
     @property
     def reason(self) -> str:
         return self.state.reason if self.state else ""
+
+    @property
+    def history_complete(self) -> bool:
+        """The backfill has read all the history it reads."""
+        return connection_history(self.family, self.state.cursor if self.state else {})[1]
 
 
 @dataclass(frozen=True)

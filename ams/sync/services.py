@@ -23,7 +23,7 @@ from ams.claims.services import claims_refresh
 from ams.core.tenancy import team_scope
 from ams.inventory.stock_health import stock_health_refresh
 from ams.sync import clients
-from ams.sync.context import MarketplaceInfo, SyncContext, SyncStopped
+from ams.sync.context import MarketplaceInfo, RecentRead, SyncContext, SyncStopped
 from ams.sync.models import Family, PendingReport, SyncRun, SyncState, SyncStatus
 from ams.sync.syncers import finances, inventory, ledger, listings, orders, settlements
 from ams.sync.syncers.reports import IncompleteDocument
@@ -235,10 +235,22 @@ def _refresh_claims(ctx: SyncContext) -> None:
         log.exception("sync.claims_failed", connection_id=ctx.connection_id, family=ctx.family)
 
 
+# What the sync page says of a first sync whose last 30 days are in and whose older history is
+# queued behind the other families' first syncs.
+RECENT_READ_REASON = "The last 30 days are in; the older history follows."
+
+
 def sync_run(
-    *, team_id: int, connection_id: int, family: str, client: SpApiClient | None = None
+    *,
+    team_id: int,
+    connection_id: int,
+    family: str,
+    client: SpApiClient | None = None,
+    yield_recent: bool = False,
 ) -> SyncStatus:
-    """Run one family's sync for one connection; returns the state it ended in."""
+    """Run one family's sync for one connection; returns the state it ended in. With
+    ``yield_recent`` (a job), a first sync stops once the last 30 days are stored and returns
+    QUEUED: its caller queues it again for the older history."""
     if transaction.get_connection().in_atomic_block:
         raise RuntimeError("sync_run talks to Amazon and must not run inside a transaction")
     with team_scope(team_id):
@@ -281,10 +293,18 @@ def sync_run(
         client=client or clients.client_for(connection),
         marketplaces=marketplaces,
         run_id=run.id,
+        yield_recent=yield_recent,
     )
     log.info("sync.started", connection_id=connection_id, family=family)
     try:
         mode = SYNCERS[family](ctx)
+    except RecentRead:
+        _refresh_stock_health(ctx)
+        _finish(ctx, SyncStatus.QUEUED, RECENT_READ_REASON, completed=None)
+        with team_scope(team_id):
+            SyncRun.objects.filter(id=run.id).update(mode="recent")
+        log.info("sync.recent_read", connection_id=connection_id, family=family)
+        return SyncStatus.QUEUED
     except SyncStopped as exc:
         _finish(
             ctx,

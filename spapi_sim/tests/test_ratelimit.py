@@ -147,3 +147,26 @@ def test_rate_scale_can_change_at_runtime(fresh: Api):
         ).status_code
         == 429
     )
+
+
+def test_plans_on_the_clock_refill_with_simulated_time_only():
+    # getPricing: 0.5 rps, burst 1. On a frozen clock no real time brings a token back; moving
+    # the simulated clock two seconds does.
+    with start_server(
+        small_config(
+            sellers=1, skus_per_seller=5, history_days=5, rate_scale=1, plans_on_clock=True
+        )
+    ) as server:
+        api = Api(server)
+
+        def price() -> int:
+            return api.get(
+                "/products/pricing/v0/price", MarketplaceId=US, ItemType="Sku", Skus="x"
+            ).status_code
+
+        assert price() == 200
+        time.sleep(2.2)  # two real seconds would refill a real-time bucket
+        assert price() == 429
+        api.control("/_sim/clock", {"advance_seconds": 2.1})
+        assert price() == 200
+        assert price() == 429

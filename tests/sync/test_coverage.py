@@ -10,6 +10,8 @@ import pytest
 from django.utils import timezone
 
 from ams.amazon.models import SellerConnection
+from ams.core.months import months_before
+from ams.core.retention import AMAZON_MONTHS
 from ams.core.tenancy import team_scope
 from ams.sync.coverage import NOT_SYNCED, SYNCING, family_coverage
 from ams.sync.models import Family, SyncRun, SyncState, SyncStatus
@@ -70,8 +72,18 @@ def test_coverage_follows_a_first_sync(
     assert finances.synced
     with team_scope(team.id):
         run = SyncRun.objects.get(connection=connection, family=Family.FINANCES)
+        cursor = SyncState.objects.get(connection=connection, family=Family.FINANCES).cursor
     assert run.started_at >= started
-    assert finances.history_from == run.started_at - timedelta(days=finances_syncer.BACKFILL_DAYS)
+    # Two years back, or the team's 18 months of retention where that is shorter: what was read.
+    until = datetime.fromisoformat(cursor["backfill_until"])
+    assert started - timedelta(seconds=1) <= until <= timezone.now()
+    assert cursor["backfill_done"]
+    reached = max(
+        until - timedelta(days=finances_syncer.BACKFILL_DAYS), months_before(until, AMAZON_MONTHS)
+    )
+    assert finances.history_from is not None
+    assert abs(finances.history_from - reached) < timedelta(seconds=5)
+    assert finances.recent
 
     # The outsider's team holds nothing, and sees none of this.
     outsider = coverage(personas.outsider_team)

@@ -1,7 +1,13 @@
-"""Fees and transactions: Finances 2024-06-19 ``listTransactions`` since the watermark.
+"""Fees and transactions: Finances 2024-06-19 ``listTransactions``.
 
-Amazon posts some transactions late with an earlier posted date, so each run reads again from
-``OVERLAP`` before the latest posted date it has seen; the upsert makes the overlap free.
+Backfill, newest first (ams/sync/backfill.py): the transactions posted in the last
+``RECENT_DAYS``, then windows of ``WINDOW_DAYS`` going back ``BACKFILL_DAYS`` (or the team's
+retention window, if shorter), each committed with the cursor that records it. Amazon answers
+nothing for a ``postedAfter`` and ``postedBefore`` more than 180 days apart, so no window is
+longer; ``postedBefore`` excludes its own instant, so consecutive windows meet exactly.
+
+Incremental: Amazon posts some transactions late with an earlier posted date, so each run reads
+again from ``OVERLAP`` before the latest posted date it has seen; the upsert makes the overlap free.
 """
 
 from __future__ import annotations
@@ -15,30 +21,64 @@ from ams.finance import writers
 from ams.finance.fee_rollups import charge_months_rebuild
 from ams.finance.reconcile import settlements_reconcile
 from ams.finance.writers import ChargeRow
-from ams.sync.context import SyncContext
+from ams.sync import backfill as history
+from ams.sync.context import RecentRead, SyncContext
 from ams.sync.cursors import FinancesCursor
 from ams.sync.parsers import finance as parser
 from ams.sync.parsers.flatfile import Parsed, Rejected, RowError, parse_timestamp
 
 BACKFILL_DAYS = 730
+WINDOW_DAYS = 90
 OVERLAP = timedelta(days=2)
 # The cursor's ``charge_months`` is set once the charges rollup covers every charge held: a
 # connection synced before the rollup existed has it built once, in full, then kept by deltas.
 
 
+def _iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def backfill_pending(cursor: FinancesCursor) -> bool:
+    """Whether the newest-first backfill still has windows to read. A cursor with a watermark
+    but no backfill keys was filled by the single read of the whole history that came before."""
+    if cursor.get("backfill_done"):
+        return False
+    return "backfill_until" in cursor or "posted_through" not in cursor
+
+
 def run(ctx: SyncContext) -> str:
     cursor = cast(FinancesCursor, ctx.cursor())
-    seen = parse_timestamp(str(cursor.get("posted_through") or ""))
-    backfill_from = max(ctx.now() - timedelta(days=BACKFILL_DAYS), ctx.retention_start())
-    after = seen - OVERLAP if seen else backfill_from
-    latest: dict[str, datetime] = {}
     if not cursor.get("charge_months"):
         with team_scope(ctx.team_id):
             charge_months_rebuild(connection_id=ctx.connection_id)
+    mode = "incremental"
+    if backfill_pending(cursor):
+        backfill(ctx, cursor)
+        mode = "backfill"
+    incremental(ctx)
+    with team_scope(ctx.team_id):
+        settlements_reconcile(connection_id=ctx.connection_id)
+    return mode
+
+
+def _read(
+    ctx: SyncContext,
+    *,
+    after: datetime,
+    before: datetime | None,
+    cursor: FinancesCursor,
+    moved: FinancesCursor,
+) -> None:
+    """Ingest the transactions posted from ``after`` to ``before`` (Amazon's now when None),
+    then save ``moved``, with the latest posted date read as the watermark if it is later than
+    the one ``cursor`` holds, in the transaction of the last batch."""
+    latest: dict[str, datetime] = {}
 
     def items() -> Iterator[Parsed[ChargeRow] | Rejected]:
         for page in ctx.pages(
-            ctx.client.iter_pages(ctx.client.list_transactions, posted_after=after)
+            ctx.client.iter_pages(
+                ctx.client.list_transactions, posted_after=after, posted_before=before
+            )
         ):
             for transaction in (page.get("payload") or {}).get("transactions") or []:
                 try:
@@ -54,10 +94,11 @@ def run(ctx: SyncContext) -> str:
             ctx.checkpoint()
 
     def final_cursor() -> FinancesCursor:
-        through = latest.get("posted") or seen
+        seen = parse_timestamp(str(cursor.get("posted_through") or ""))
+        through = max((m for m in (seen, latest.get("posted")) if m is not None), default=None)
         return {
-            **cursor,
-            "posted_through": through.isoformat() if through else None,
+            **moved,
+            "posted_through": _iso(through) if through else None,
             "charge_months": True,
         }
 
@@ -67,6 +108,41 @@ def run(ctx: SyncContext) -> str:
         source="listTransactions",
         cursor=final_cursor,
     )
-    with team_scope(ctx.team_id):
-        settlements_reconcile(connection_id=ctx.connection_id)
-    return "incremental" if seen else "backfill"
+
+
+def backfill(ctx: SyncContext, cursor: FinancesCursor) -> None:
+    until = parse_timestamp(str(cursor.get("backfill_until") or "")) or ctx.now().replace(
+        microsecond=0
+    )
+    earliest = max(until - timedelta(days=BACKFILL_DAYS), ctx.retention_start())
+    done_from = parse_timestamp(str(cursor.get("backfill_from") or "")) or until
+    cursor = {**cursor, "backfill_until": _iso(until)}
+    ctx.save_cursor(cursor)
+    windows = list(history.windows(until, done_from, earliest, window_days=WINDOW_DAYS))
+    for number, (a, b) in enumerate(windows):
+        ctx.checkpoint()
+        moved: FinancesCursor = {**cursor, "backfill_from": _iso(a), "backfill_done": a <= earliest}
+        # The newest window reads up to Amazon's own now, which AMS's clock may run ahead of.
+        _read(ctx, after=a, before=None if b == until else b, cursor=cursor, moved=moved)
+        cursor = cast(FinancesCursor, ctx.cursor())
+        ctx.progress(number + 1, len(windows))
+        if ctx.yield_recent and b == until and a > earliest:
+            # Stored: the last 30 days. The older history waits behind the other families.
+            with team_scope(ctx.team_id):
+                settlements_reconcile(connection_id=ctx.connection_id)
+            raise RecentRead("finances: the last 30 days are stored")
+    if not windows:
+        ctx.save_cursor({**cursor, "backfill_done": True})
+
+
+def incremental(ctx: SyncContext) -> None:
+    cursor = cast(FinancesCursor, ctx.cursor())
+    seen = parse_timestamp(str(cursor.get("posted_through") or ""))
+    # Nothing posted yet: from where the backfill started counting back (a cursor from before
+    # the backfill kept it: the whole history again, as then).
+    start = seen or parse_timestamp(str(cursor.get("backfill_until") or ""))
+    if start is None:
+        after = max(ctx.now() - timedelta(days=BACKFILL_DAYS), ctx.retention_start())
+    else:
+        after = start - OVERLAP
+    _read(ctx, after=after, before=None, cursor=cursor, moved=cursor)

@@ -4,7 +4,8 @@ Amazon's replenishment advice (restock and planning reports, at most every ``ADV
 Amazon regenerates them a few times a day).
 
 Every run reads the whole current state, so the cursor only remembers when the advice reports
-were last read.
+were last read. A run requests all its reports at its start, so Amazon builds them side by side
+(a connect's first inventory is on the overview within minutes), and reads each in turn.
 """
 
 from __future__ import annotations
@@ -24,11 +25,16 @@ from ams.sync.cursors import InventoryCursor
 from ams.sync.parsers import inventory as parser
 from ams.sync.parsers.flatfile import Parsed, Rejected, RowError, parse_timestamp
 from ams.sync.syncers import reports
-from spapi.errors import InvalidInput
+from spapi.errors import InvalidInput, ReportFailed
 
 log = structlog.get_logger(__name__)
 
 ADVICE_HOURS = 4
+
+
+# Reports requested at the start of a run, by (report type, marketplace), each then waited for
+# where the run reads it: Amazon builds them side by side instead of one after the other.
+Ahead = dict[tuple[str, str], str]
 
 
 def run(ctx: SyncContext) -> str:
@@ -37,15 +43,23 @@ def run(ctx: SyncContext) -> str:
     advice_due = last_advice is None or ctx.now() - last_advice >= timedelta(hours=ADVICE_HOURS)
     steps = len(ctx.marketplaces) * (3 if advice_due else 2)
     done = 0
+    types = [parser.LISTINGS_REPORT, *(ADVICE_TYPES if advice_due else ())]
+    ahead: Ahead = {
+        (report_type, m.marketplace_id): reports.create(
+            ctx, report_type, marketplace_ids=[m.marketplace_id]
+        )
+        for m in ctx.marketplaces
+        for report_type in types
+    }
     for marketplace in ctx.marketplaces:
         ctx.checkpoint()
         fba_stock(ctx, marketplace.marketplace_id)
         done += 1
-        merchant_stock(ctx, marketplace.marketplace_id)
+        merchant_stock(ctx, marketplace.marketplace_id, ahead)
         done += 1
         snapshot(ctx, marketplace.marketplace_id, ctx.now())
         if advice_due:
-            advice(ctx, marketplace.marketplace_id)
+            advice(ctx, marketplace.marketplace_id, ahead)
             done += 1
         ctx.progress(done, steps)
     if advice_due:
@@ -81,12 +95,26 @@ def fba_stock(ctx: SyncContext, marketplace_id: str) -> None:
         _forget_unseen(ctx, marketplace_id, seen, channel="AFN")
 
 
-def merchant_stock(ctx: SyncContext, marketplace_id: str) -> None:
+def _requested(
+    ctx: SyncContext, ahead: Ahead | None, report_type: str, marketplace_id: str
+) -> dict[str, Any] | None:
+    """The report requested ahead for the marketplace, once Amazon has built it; requested
+    again (``reports.request``, with its retries) if it failed or none was requested ahead."""
+    report_id = (ahead or {}).pop((report_type, marketplace_id), None)
+    if report_id is not None:
+        try:
+            return reports.wait(ctx, report_id)
+        except ReportFailed as exc:
+            log.info("sync.report_failed", report_type=report_type, status=exc.processing_status)
+    return reports.request(ctx, report_type, marketplace_ids=[marketplace_id])
+
+
+def merchant_stock(ctx: SyncContext, marketplace_id: str, ahead: Ahead | None = None) -> None:
     """Merchant-fulfilled quantities from the listings report. The report lists every SKU the
     seller has, so after a whole read with no row set aside, an MFN SKU it no longer lists (a
     deleted listing) is deleted too. A report cancelled for want of data deletes nothing: Amazon
     also cancels for other reasons."""
-    report = reports.request(ctx, parser.LISTINGS_REPORT, marketplace_ids=[marketplace_id])
+    report = _requested(ctx, ahead, parser.LISTINGS_REPORT, marketplace_id)
     if report is None:
         return
     _stock_report(
@@ -166,7 +194,10 @@ def snapshot(ctx: SyncContext, marketplace_id: str, now: datetime) -> None:
         )
 
 
-def advice(ctx: SyncContext, marketplace_id: str) -> None:
+ADVICE_TYPES = (parser.RESTOCK_REPORT, parser.PLANNING_REPORT)
+
+
+def advice(ctx: SyncContext, marketplace_id: str, ahead: Ahead | None = None) -> None:
     advice_reports: tuple[
         tuple[
             str,
@@ -190,7 +221,7 @@ def advice(ctx: SyncContext, marketplace_id: str) -> None:
         ),
     )
     for report_type, required, converter, writer in advice_reports:
-        report = reports.request(ctx, report_type, marketplace_ids=[marketplace_id])
+        report = _requested(ctx, ahead, report_type, marketplace_id)
         if report is None:
             continue
         reports.ingest_document(

@@ -1,18 +1,21 @@
 """Listings and catalogue: every listing with its status, price, quantity and channel
 (searchListingsItems), the catalogue items they sell (searchCatalogItems, 20 ASINs a call),
 the buy box of active listings (getCompetitivePricing) and a fee estimate per SKU
-(getMyFeesEstimates), each call batched as far as its usage plan allows.
+(getMyFeesEstimates), each call batched as far as its usage plan allows. Every marketplace's
+listings are read before anything else, and the cursor's ``listings_read`` then says the listings
+(what the overview shows of this family) are there before the slower enrichment ends.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 from ams.catalog import writers
 from ams.catalog.models import Listing
 from ams.core.tenancy import team_scope
 from ams.sync.context import SyncContext
+from ams.sync.cursors import ListingsCursor
 from ams.sync.parsers import listings as parser
 from ams.sync.parsers.flatfile import Parsed, Rejected, RowError
 from spapi.client import fees_estimate_request
@@ -28,10 +31,18 @@ def _chunks(values: Sequence[str]) -> Iterator[list[str]]:
 def run(ctx: SyncContext) -> str:
     total = len(ctx.marketplaces) * 4
     done = 0
+    # Every marketplace's listings first (searchListingsItems has the roomiest usage plan): the
+    # overview's listing figures need only them, the rest only enriches them.
+    for marketplace in ctx.marketplaces:
+        ctx.checkpoint()
+        listings(ctx, marketplace.marketplace_id)
+        done += 1
+        ctx.progress(done, total)
+    cursor = cast(ListingsCursor, ctx.cursor())
+    if not cursor.get("listings_read"):
+        ctx.save_cursor({**cursor, "listings_read": True})
     for marketplace in ctx.marketplaces:
         mp = marketplace.marketplace_id
-        ctx.checkpoint()
-        listings(ctx, mp)
         with team_scope(ctx.team_id):
             rows = list(
                 Listing.objects.filter(
@@ -43,11 +54,10 @@ def run(ctx: SyncContext) -> str:
                 .order_by("sku")
             )
         for step in (products, pricing, fees):
-            done += 1
-            ctx.progress(done, total)
             ctx.checkpoint()
             step(ctx, mp, rows)
-        done += 1
+            done += 1
+            ctx.progress(done, total)
     return "full"
 
 

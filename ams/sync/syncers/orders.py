@@ -1,8 +1,11 @@
 """Orders: a two-year backfill through the all-orders report, then Orders v2026-01-01.
 
-Backfill: the all-orders report by last update, in windows of ``WINDOW_DAYS``, newest first,
-every marketplace of the connection in one report (createReport has the scarcest usage plan). The
-cursor ``backfill_from`` moves back to a window's start in the transaction of its last batch.
+Backfill: the all-orders report by last update, newest first (ams/sync/backfill.py): the last
+``RECENT_DAYS``, then windows of ``WINDOW_DAYS`` going back, every marketplace of the connection in
+one report (createReport has the scarcest usage plan). The cursor ``backfill_from`` moves back to a
+window's start in the transaction of its last batch. Once the recent window is in, the SKU days and
+summaries and the stock at a glance are rebuilt, so the overview's last 30 days are whole while the
+older history is still being read.
 
 Incremental: ``searchOrders`` with ``lastUpdatedAfter`` = the watermark less ``OVERLAP`` (an
 order updated while the previous run read may have been missed; reading it twice is harmless),
@@ -18,11 +21,13 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from ams.core.tenancy import team_scope
+from ams.inventory.stock_health import stock_health_refresh
 from ams.orders import rollups, writers
 from ams.orders.writers import OrderLineRow
 from ams.procurement import window_costs
+from ams.sync import backfill as history
 from ams.sync import pending
-from ams.sync.context import SyncContext
+from ams.sync.context import RecentRead, SyncContext
 from ams.sync.cursors import OrdersCursor
 from ams.sync.parsers import orders as parser
 from ams.sync.parsers.flatfile import Parsed, Rejected, RowError, parse_timestamp
@@ -58,14 +63,6 @@ def run(ctx: SyncContext) -> str:
     return mode
 
 
-def _windows(newest_end: datetime, earliest: datetime) -> Iterator[tuple[datetime, datetime]]:
-    b = newest_end
-    while b > earliest:
-        a = max(earliest, b - timedelta(days=WINDOW_DAYS))
-        yield a, b
-        b = a
-
-
 def _nothing_before(ctx: SyncContext, earliest: datetime, end: datetime, newest: bool) -> bool:
     """True if the seller has no order created between ``earliest`` and ``end``: one cheap
     searchOrders call instead of a report per empty window back to the start of the backfill."""
@@ -91,8 +88,8 @@ def backfill(ctx: SyncContext, cursor: OrdersCursor) -> None:
     done_from = _moment(cursor.get("backfill_from")) or until
     cursor = {**cursor, "backfill_until": _iso(until)}
     ctx.save_cursor(cursor)
-    windows = _windows(done_from, earliest)
-    total = sum(1 for _ in _windows(done_from, earliest))
+    windows = history.windows(until, done_from, earliest, window_days=WINDOW_DAYS)
+    total = sum(1 for _ in history.windows(until, done_from, earliest, window_days=WINDOW_DAYS))
     pending_reports: deque[tuple[datetime, datetime, str, int]] = deque()
 
     def submit(a: datetime, b: datetime, attempt: int, *, front: bool = False) -> None:
@@ -104,8 +101,11 @@ def backfill(ctx: SyncContext, cursor: OrdersCursor) -> None:
         else:
             pending_reports.append((a, b, report_id, attempt))
 
+    # A job that gives its worker up once the last 30 days are in asks for nothing older before.
+    recent_only = ctx.yield_recent and done_from == until
+
     def refill() -> None:
-        while len(pending_reports) < PIPELINE:
+        while len(pending_reports) < (1 if recent_only else PIPELINE):
             window = next(windows, None)
             if window is None:
                 return
@@ -154,6 +154,13 @@ def backfill(ctx: SyncContext, cursor: OrdersCursor) -> None:
             )
         cursor = next_cursor
         finished += 1
+        if newest and not cursor.get("backfill_done"):
+            # The last 30 days are in: what the overview reads of them is made whole now, not
+            # after the older history.
+            recent_ready(ctx)
+            if recent_only:
+                ctx.progress(finished, total)
+                raise RecentRead("orders: the last 30 days are stored")
         ctx.progress(finished, total)
         if not cursor.get("backfill_done"):
             refill()
@@ -260,6 +267,13 @@ def sku_summary_refresh(*, connection_id: int, marketplace_id: str, now: datetim
     window_costs.sku_window_costs_refresh(
         connection_id=connection_id, marketplace_id=marketplace_id
     )
+
+
+def recent_ready(ctx: SyncContext) -> None:
+    """The SKU days, summaries and stock at a glance rebuilt from the orders stored so far."""
+    refresh_summaries(ctx)
+    with team_scope(ctx.team_id):
+        stock_health_refresh(connection_id=ctx.connection_id, marketplace_ids=ctx.marketplace_ids)
 
 
 def refresh_summaries(ctx: SyncContext) -> None:

@@ -5,6 +5,11 @@ ids of the reports already ingested are kept in the cursor, committed with the r
 A report the reader refuses is not one of them: it is kept pending with its report and document
 ids (ams/sync/pending.py), so it can be downloaded again after it has left Amazon's list, and is
 read when the reader learns its format (``SETTLEMENT_PARSER_VERSION``) or someone asks.
+
+New reports are read newest first, so the latest payouts are there before the older ones; on the
+first pass over the list the cursor also keeps ``read_back_to``, the creation time of the oldest
+report read so far (how far back the settlements reach), ``latest_read`` once every marketplace's
+latest settlement is read (the overview's last payout), and ``listed`` once the pass is done.
 """
 
 from __future__ import annotations
@@ -49,7 +54,8 @@ def run(ctx: SyncContext) -> str:
     new = [
         r for r in available if str(r.get("reportId")) not in skipped and r.get("reportDocumentId")
     ]
-    new.sort(key=lambda r: str(r.get("createdTime") or ""))
+    # Newest first: the latest payouts before the older ones.
+    new.sort(key=lambda r: str(r.get("createdTime") or ""), reverse=True)
     retries = [p for p in kept if pending.is_due(p, version)]
     total = len(retries) + len(new)
     for number, kept_report in enumerate(retries):
@@ -57,14 +63,37 @@ def run(ctx: SyncContext) -> str:
         done = _retry(ctx, kept_report, done, cursor)
         cursor = {**cursor, "reports": done}
         ctx.progress(number + 1, total)
+    # A cursor with reports read and neither key made its first pass before they were kept.
+    first_pass = not cursor.get("listed") and ("read_back_to" in cursor or "reports" not in cursor)
+    latest = _latest_payouts(available)
     for number, report in enumerate(new, start=len(retries)):
         ctx.checkpoint()
+        created = str(report.get("createdTime") or "")
+        if first_pass and created:
+            cursor = {**cursor, "read_back_to": created}
         done, _whole = _read(ctx, report, done, cursor)
         cursor = {**cursor, "reports": done}
+        if first_pass and not cursor.get("latest_read") and created and created <= latest:
+            # Every marketplace's latest settlement is read: the last payout is whole.
+            cursor = {**cursor, "latest_read": True}
+            ctx.save_cursor(cursor)
         ctx.progress(number + 1, total)
+    if first_pass:
+        ctx.save_cursor({**cursor, "listed": True})
     with team_scope(ctx.team_id):
         settlements_reconcile(connection_id=ctx.connection_id)
     return "incremental"
+
+
+def _latest_payouts(available: list[dict[str, Any]]) -> str:
+    """The creation time from which the newest settlement of every marketplace is listed: once
+    the reports read newest first reach it, the last payout of each is there."""
+    newest: dict[str, str] = {}
+    for report in available:
+        created = str(report.get("createdTime") or "")
+        for marketplace_id in report.get("marketplaceIds") or [""]:
+            newest[str(marketplace_id)] = max(newest.get(str(marketplace_id), ""), created)
+    return min(newest.values(), default="")
 
 
 def _read(

@@ -1,5 +1,5 @@
-"""``manage.py bench ingest|backfill|pages|bank|settlements|exports|audit``: one benchmark, printed
-as one JSON object.
+"""``manage.py bench ingest|backfill|first-value|pages|bank|settlements|exports|audit``: one
+benchmark, printed as one JSON object.
 
 Benchmarks print numbers; no test times anything. ``make bench`` runs all three beside the
 simulator's own (``python -m spapi_sim bench``).
@@ -16,7 +16,8 @@ from django.core.management.base import BaseCommand, CommandParser
 class Command(BaseCommand):
     help = (
         "Benchmark 'ingest' (parser and upsert beside a plain COPY), 'backfill' (beside the "
-        "usage-plan bound), 'pages' (server time per data page over a large seller), 'bank' "
+        "usage-plan bound), 'first-value' (seconds of Amazon's time from a seller's consent to a "
+        "complete last-30-days overview and to the full history), 'pages' (server time per data page over a large seller), 'bank' "
         "(a bank statement at the row bound read, imported twice, and matched), "
         "'settlements' (a settlement file uploaded: stored, read, checked, merged; peak memory), "
         "'exports' (rows per second and peak memory of the orders export as CSV and XLSX) or "
@@ -26,7 +27,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "which",
-            choices=["ingest", "backfill", "pages", "bank", "settlements", "exports", "audit"],
+            choices=[
+                "ingest",
+                "backfill",
+                "first-value",
+                "pages",
+                "bank",
+                "settlements",
+                "exports",
+                "audit",
+            ],
         )
         parser.add_argument(
             "--entries", type=int, default=2000, help="audit: entries appended one at a time"
@@ -52,7 +62,29 @@ class Command(BaseCommand):
             default=None,
             help="ingest: order-item rows (1,000,000); bank: statement rows (200,000)",
         )
-        parser.add_argument("--skus", type=int, default=None, help="backfill: 5,000; pages: 10,000")
+        parser.add_argument(
+            "--skus",
+            type=int,
+            default=None,
+            help="backfill: 5,000; first-value: 300; pages: 10,000",
+        )
+        parser.add_argument(
+            "--marketplaces",
+            default="US,CA,MX",
+            help="first-value: the seller's marketplaces (the simulator's --marketplaces)",
+        )
+        parser.add_argument(
+            "--concurrency",
+            type=int,
+            default=4,
+            help="first-value: jobs the worker runs at once (manage.py worker's default, 4)",
+        )
+        parser.add_argument(
+            "--clock-speed",
+            type=float,
+            default=None,
+            help="first-value: the simulator's clock against real time (5); durations are printed in Amazon's time",
+        )
         parser.add_argument(
             "--days",
             type=int,
@@ -117,6 +149,16 @@ class Command(BaseCommand):
             from devtools.bench.audit import bench_audit
 
             result = bench_audit(entries=options["entries"], threads=options["threads"])
+        elif which == "first-value":
+            from devtools.bench.first_value import CLOCK_SPEED, bench_first_value
+
+            result = bench_first_value(
+                skus=options["skus"] or 300,
+                days=options["days"],
+                marketplaces_option=options["marketplaces"],
+                clock_speed=options["clock_speed"] or CLOCK_SPEED,
+                concurrency=options["concurrency"],
+            )
         elif which == "backfill":
             from devtools.bench.sync import bench_backfill
 
