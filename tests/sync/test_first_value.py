@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -217,14 +218,17 @@ def test_the_first_jobs_read_the_last_30_days_first_and_the_overview_shows_them_
     # The sync page says how far back each history has reached.
     sync_page = viewer.get(f"/t/{personas.team.slug}/sync/").content.decode()
     orders_row = sync_page.split(f'id="sync-{connection.id}-orders"')[1].split("</tr>")[0]
-    assert f"Read back to {(orders_until - RECENT):%Y-%m-%d}" in orders_row
+    reached = orders_until - RECENT
+    assert f'Read back to <time datetime="{reached.isoformat()}">' in orders_row
     assert "older history is still being read" in orders_row
     assert RECENT_READ_REASON in orders_row
 
     # The jobs queued again read the rest, the pipeline of older windows behind the newest.
     assert run(connection, Family.ORDERS) in DONE
     assert asked.order_windows[1][1] == orders_until - RECENT
-    for newer, older in zip(asked.order_windows, asked.order_windows[1:], strict=False):
+    # A window Amazon cancels (no order in it) is asked for again before it counts as empty.
+    asked_once = [w for i, w in enumerate(asked.order_windows) if w not in asked.order_windows[:i]]
+    for newer, older in pairwise(asked_once):
         assert older[1] == newer[0]
 
     # The outsider sees none of it.
@@ -318,7 +322,8 @@ def test_a_backfill_stopped_part_way_resumes_to_the_whole_history_without_gap_or
     assert coverage["finances"].history_from == moment(finances_cursor["backfill_from"])
     sync_page = client_for(personas.viewer).get(f"/t/{personas.team.slug}/sync/").content.decode()
     orders_row = sync_page.split(f'id="sync-{connection.id}-orders"')[1].split("</tr>")[0]
-    assert f"History from {moment(orders_cursor['backfill_from']):%Y-%m-%d}" in orders_row
+    reached = moment(orders_cursor["backfill_from"])
+    assert f'History from <time datetime="{reached.isoformat()}">' in orders_row
 
     # An incremental run after the backfill changes nothing that is already right.
     assert run(connection, Family.ORDERS) in DONE
