@@ -16,10 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Max, Min, Q, Sum
+from django.db import connection
 
-from ams.amazon.models import ConnectionMarketplace
-from ams.finance.models import Settlement, Transaction
 from ams.teams.models import Team
 
 # A settlement period is 14 days, with up to 7 more for deferred transactions: an open group's
@@ -38,56 +36,48 @@ class ExpectedPayout:
     until: datetime  # the newest one
 
 
+# One query whatever the number of marketplaces: the newest transaction of each marketplace the
+# team sells in (through the posted-date index), then its group's transactions within reach.
+_OPEN_PERIODS = """
+WITH newest AS (
+    SELECT cm.connection_id, cm.marketplace_id, cm.currency, n.event_group_id, n.posted_at
+    FROM amazon_connectionmarketplace cm
+    CROSS JOIN LATERAL (
+        SELECT t.event_group_id, t.posted_at FROM finance_transaction t
+        WHERE t.team_id = cm.team_id AND t.connection_id = cm.connection_id
+            AND t.marketplace_id = cm.marketplace_id AND t.currency = cm.currency
+            AND t.event_group_id <> ''
+        ORDER BY t.posted_at DESC LIMIT 1
+    ) n
+    WHERE cm.team_id = %(team)s
+), grouped AS (
+    SELECT n.connection_id, n.marketplace_id, n.currency,
+        sum(t.total_amount) FILTER (WHERE t.status <> 'DEFERRED') AS released,
+        sum(t.total_amount) FILTER (WHERE t.status = 'DEFERRED') AS deferred,
+        count(*) AS transactions,
+        count(*) FILTER (WHERE t.settlement_id <> '') AS settled,
+        min(t.posted_at) AS since, max(t.posted_at) AS until
+    FROM newest n JOIN finance_transaction t
+        ON t.team_id = %(team)s AND t.connection_id = n.connection_id
+        AND t.marketplace_id = n.marketplace_id AND t.currency = n.currency
+        AND t.event_group_id = n.event_group_id
+        AND t.posted_at >= n.posted_at - make_interval(days => %(reach_days)s)
+    GROUP BY n.connection_id, n.marketplace_id, n.currency
+)
+SELECT g.marketplace_id, g.currency, coalesce(g.released, 0), coalesce(g.deferred, 0),
+    g.transactions, g.since, g.until
+FROM grouped g
+WHERE g.settled = 0 AND NOT EXISTS (
+    SELECT 1 FROM finance_settlement s
+    WHERE s.team_id = %(team)s AND s.connection_id = g.connection_id
+        AND s.currency = g.currency AND s.ends_at > g.until
+)
+ORDER BY g.currency, g.marketplace_id
+"""
+
+
 def expected_payouts(team: Team) -> list[ExpectedPayout]:
-    """The open settlement period of each marketplace the team sells in, newest data first."""
-    found = []
-    markets = ConnectionMarketplace.objects.filter(team=team).values_list(
-        "connection_id", "marketplace_id", "currency"
-    )
-    for connection_id, marketplace_id, currency in markets:
-        payout = _open_period(team, connection_id, marketplace_id, currency)
-        if payout is not None:
-            found.append(payout)
-    return sorted(found, key=lambda p: (p.currency, p.marketplace_id))
-
-
-def _open_period(
-    team: Team, connection_id: int, marketplace_id: str, currency: str
-) -> ExpectedPayout | None:
-    mine = Transaction.objects.filter(
-        team=team, connection_id=connection_id, marketplace_id=marketplace_id, currency=currency
-    )
-    newest = (
-        mine.exclude(event_group_id="")
-        .order_by("-posted_at")
-        .values("posted_at", "event_group_id")
-        .first()
-    )
-    if newest is None:
-        return None
-    sums = mine.filter(
-        posted_at__gte=newest["posted_at"] - GROUP_REACH, event_group_id=newest["event_group_id"]
-    ).aggregate(
-        released=Sum("total_amount", filter=~Q(status="DEFERRED")),
-        deferred=Sum("total_amount", filter=Q(status="DEFERRED")),
-        count=Count("id"),
-        settled=Count("id", filter=~Q(settlement_id="")),
-        since=Min("posted_at"),
-        until=Max("posted_at"),
-    )
-    if sums["settled"]:
-        return None
-    closed = Settlement.objects.filter(
-        team=team, connection_id=connection_id, currency=currency, ends_at__gt=sums["until"]
-    ).exists()
-    if closed:
-        return None
-    return ExpectedPayout(
-        marketplace_id=marketplace_id,
-        currency=currency,
-        amount=sums["released"] or Decimal(0),
-        deferred=sums["deferred"] or Decimal(0),
-        transactions=sums["count"],
-        since=sums["since"],
-        until=sums["until"],
-    )
+    """The open settlement period of each marketplace the team sells in (one query)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_OPEN_PERIODS, {"team": team.id, "reach_days": GROUP_REACH.days})
+        return [ExpectedPayout(*row) for row in cursor.fetchall()]

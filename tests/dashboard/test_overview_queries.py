@@ -24,10 +24,11 @@ pytestmark = pytest.mark.django_db
 # marketplaces, the plan's history (the subscription), order days (figures and chart), money, cost
 # of goods (and the live pricing when the priced windows are not today's), the summary's state,
 # top and falling SKUs, what each family has synced (freshness and history), stock health, the
-# distinct SKUs stocked, counts and payout.
-FULL_PAGE = 29
+# distinct SKUs stocked, counts and payout; today, yesterday and the month (one query), and the next
+# payout (one query).
+FULL_PAGE = 31
 # An htmx request (the team's home page loads the overview so) renders no switcher and no banner.
-PARTIAL = 21
+PARTIAL = 23
 
 
 def queries(client: Client, url: str, **headers: str) -> list[str]:
