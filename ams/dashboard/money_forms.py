@@ -1,5 +1,5 @@
 """The filters of the money pages (transactions, fee breakdown). Like the other data pages' filters,
-every field is optional and an invalid value is ignored."""
+every field is optional and an invalid value filters nothing and says why."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django import forms
 from django.http import QueryDict
 
 from ams.dashboard.forms import FilterForm, _date
-from ams.finance.selectors import FeeFilter, TransactionFilter
+from ams.finance.selectors import TRANSACTION_SORTING, FeeFilter, TransactionFilter
 
 TRANSACTION_TYPES = [
     "Shipment",
@@ -37,6 +37,8 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 class TransactionFilterForm(FilterForm[TransactionFilter]):
     filter_class = TransactionFilter
+    sorting = TRANSACTION_SORTING
+    ranges = (("date_from", "date_to"),)
     date_from = _date("Posted from")
     date_to = _date("Posted to")
     type = forms.ChoiceField(
