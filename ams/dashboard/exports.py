@@ -517,7 +517,11 @@ def fee_query(team: Team, data: Data) -> FeeQuery:
     first, last = fee_period(filters, today=today)
     kept = {"month_from": month_text(first), "month_to": month_text(last)}
     kept.update(
-        {k: str(v) for k, v in filter_values(filters).items() if k in ("marketplace", "currency")}
+        {
+            k: str(v)
+            for k, v in filter_values(filters).items()
+            if k in ("marketplace", "currency", "sort")
+        }
     )
     return FeeQuery(filters, first, last, kept, plan_history)
 

@@ -11,7 +11,12 @@ from django import forms
 from django.http import QueryDict
 
 from ams.dashboard.forms import FilterForm, _date
-from ams.finance.selectors import TRANSACTION_SORTING, FeeFilter, TransactionFilter
+from ams.finance.selectors import (
+    FEE_SKU_SORTING,
+    TRANSACTION_SORTING,
+    FeeFilter,
+    TransactionFilter,
+)
 
 TRANSACTION_TYPES = [
     "Shipment",
@@ -85,6 +90,7 @@ class MonthField(forms.CharField):
 
 class FeeFilterForm(FilterForm[FeeFilter]):
     filter_class = FeeFilter
+    sorting = FEE_SKU_SORTING
     month_from = MonthField(required=False, label="From month")
     month_to = MonthField(required=False, label="To month")
     marketplace = forms.ChoiceField(required=False)

@@ -123,6 +123,7 @@ def fees(request: TeamRequest) -> HttpResponseBase:
     filters, first, last, kept = query.filters, query.first, query.last, query.kept
     plan_history = query.plan_history
     form = FeeFilterForm(request.GET, marketplaces=selectors.team_marketplaces(team))
+    form.is_valid()
     breakdown = money.fee_breakdown(team, filters, first_month=first, last_month=last)
     drill = {
         "date_from": first.isoformat(),
@@ -145,6 +146,9 @@ def fees(request: TeamRequest) -> HttpResponseBase:
         "last_synced": last_synced(team=team, family=Family.FINANCES),
         "filtered": bool(request.GET),
         "plan_history": plan_history,
+        # The months as the form reads them back (YYYY-MM), the sort with them.
+        "sort": money.FEE_SKU_SORTING.headers(filters.sort, kept),
+        "problems": form.problems(),
         "totals": [
             (t, breakdown.sales.get(t.currency), breakdown.share(t.currency))
             for t in breakdown.totals

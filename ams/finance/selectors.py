@@ -80,6 +80,7 @@ class FeeFilter:
     month_to: date | None = None
     marketplace: str = ""
     currency: str = ""
+    sort: str = ""  # the SKU table's: a key of FEE_SKU_SORTING, "-" first for descending
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,14 @@ TRANSACTION_SORTING = Sorting(
         "total": ("total_amount",),
     },
     default="-posted",
+)
+# The fee breakdown's SKU table: rows grouped by (currency, SKU), so no id to break ties with.
+# By default per currency, largest fees first (fees are negative amounts).
+FEE_SKU_SORTING = Sorting(
+    {"sku": ("sku",), "currency": ("currency",), "total": ("total",)},
+    default="total",
+    tiebreak=("currency", "sku"),
+    default_order=("currency", "total", "sku"),
 )
 # Newest deposit first, those not paid out yet last.
 SETTLEMENT_SORTING = Sorting(
@@ -412,10 +421,9 @@ def fee_breakdown(
         totals=[totals[c] for c in sorted(totals)],
         sales=sales,
         by_type=by_type,
-        # Largest fees first (fees are negative amounts).
-        sku_totals=fees.values("currency", "sku")
-        .annotate(total=Sum("amount"))
-        .order_by("currency", "total", "sku"),
+        sku_totals=FEE_SKU_SORTING.apply(
+            fees.values("currency", "sku").annotate(total=Sum("amount")), filters.sort
+        ),
         types=sorted(type_totals, key=lambda d: (-type_totals[d], d)),
     )
 

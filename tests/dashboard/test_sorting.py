@@ -453,3 +453,30 @@ def test_an_invalid_filter_in_a_queued_export_is_left_out_as_on_the_page(data: P
         data.team, {"marketplace": "XX", "status": "cancelled", "sort": "-order"}
     )
     assert source.params == {"status": "cancelled", "sort": "-order"}
+
+
+# --- the fee breakdown's SKU table ----------------------------------------------------------------
+
+
+def _fee_rows(html: str) -> list[tuple[str, str]]:
+    return re.findall(r'class="fee-sku" data-sku="([^"]*)" data-currency="(\w+)"', html)
+
+
+def test_the_fee_table_sorts_by_sku_currency_or_total(data: Personas):
+    client = client_for(data.viewer)
+    url = reverse("fees", args=[data.team.slug])
+    months = {"month_from": "2026-02", "month_to": "2026-02"}
+    by_sku = _fee_rows(client.get(url, {**months, "sort": "sku"}).content.decode())
+    assert [s for s, _c in by_sku] == sorted(s for s, _c in by_sku)
+    down = client.get(url, {**months, "sort": "-sku"}).content.decode()
+    assert _fee_rows(down) == by_sku[::-1]
+    assert 'aria-sort="descending" data-sort="sku"' in down
+    # The header links keep the months as the form reads them.
+    assert "month_from=2026-02&amp;month_to=2026-02&amp;sort=sku" in down
+    assert "SECRET" not in down
+    by_total = _fee_rows(client.get(url, {**months, "sort": "total"}).content.decode())
+    assert by_total[0] == ("", "USD")  # the storage fee, 12.00, is the largest
+    assert sorted(by_total) == sorted(by_sku)
+    assert client_for(data.outsider).get(url, {"sort": "sku"}).status_code == 404
+    # The export carries the sort in its link.
+    assert "sort=-sku&amp;format=csv" in down
