@@ -9,10 +9,33 @@ from decimal import Decimal
 from django.db.models import Case, Count, Q, QuerySet, Value, When
 
 from ams.catalog.models import Listing
+from ams.core.sorting import Sorting
 from ams.teams.models import Team
 
 # Listings a seller has to act on, listed first.
 PROBLEM_STATUSES = ("suppressed", "incomplete")
+
+
+# By default the listings to act on first, then by SKU and marketplace.
+LISTING_SORTING = Sorting(
+    {
+        "sku": ("sku",),
+        "title": ("title",),
+        "marketplace": ("marketplace_id",),
+        "status": ("status",),
+        "price": ("price",),
+        "quantity": ("quantity",),
+        "buy_box": ("buy_box_price",),
+        "fees": ("estimated_fees",),
+    },
+    default="sku",
+    tiebreak=("sku", "marketplace_id", "connection_id", "id"),
+    default_order=(
+        Case(When(status__in=PROBLEM_STATUSES, then=Value(0)), default=Value(1)).asc(),
+        "sku",
+        "marketplace_id",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -23,6 +46,7 @@ class ListingFilter:
     status: str = ""
     marketplace: str = ""
     channel: str = ""
+    sort: str = ""  # a key of LISTING_SORTING, "-" first for descending; "" the default
 
 
 def listings(team: Team, filters: ListingFilter) -> QuerySet[Listing]:
@@ -36,8 +60,7 @@ def listings(team: Team, filters: ListingFilter) -> QuerySet[Listing]:
         qs = qs.filter(marketplace_id=filters.marketplace)
     if filters.channel:
         qs = qs.filter(fulfillment_channel=filters.channel)
-    problem_first = Case(When(status__in=PROBLEM_STATUSES, then=Value(0)), default=Value(1))
-    return qs.order_by(problem_first, "sku", "marketplace_id")
+    return LISTING_SORTING.apply(qs, filters.sort)
 
 
 def listing_status_counts(team: Team) -> dict[str, int]:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
+from ams.claims.selectors import CLAIM_SORTING
 from ams.claims.services import SELLER_STATUSES
 
 
@@ -25,3 +26,13 @@ class ClaimListForm(forms.Form):
     show = forms.ChoiceField(
         choices=[("active", "To file and filed"), ("all", "Every case")], required=False
     )
+    sort = forms.CharField(required=False, max_length=40)
+
+    def clean_sort(self) -> str:
+        value: str = self.cleaned_data["sort"].strip()
+        if not CLAIM_SORTING.knows(value):
+            raise forms.ValidationError(
+                "Unknown sort column “%(value)s”: the cases are in deadline order.",
+                params={"value": value},
+            )
+        return value

@@ -9,18 +9,35 @@ from decimal import Decimal
 from django.db.models import Count, Q, QuerySet, Sum
 
 from ams.claims.models import Claim, ClaimStatus
+from ams.core.sorting import Sorting
 from ams.teams.models import Team
 
+# Soonest deadline first, by default.
+CLAIM_SORTING = Sorting(
+    {
+        "deadline": ("deadline",),
+        "case": ("kind",),
+        "sku": ("sku",),
+        "occurred": ("occurred_at",),
+        "units": ("quantity",),
+        "estimate": ("estimate",),
+        "status": ("status",),
+    },
+    default="deadline",
+    tiebreak=("occurred_at", "id"),
+)
 
-def claims(team: Team, *, today: date, show: str = "active") -> QuerySet[Claim]:
-    """The team's cases, soonest deadline first: those still to file before their deadline and
-    those filed (``active``), or every case (``all``: settled, received and expired too)."""
+
+def claims(team: Team, *, today: date, show: str = "active", sort: str = "") -> QuerySet[Claim]:
+    """The team's cases, soonest deadline first (or in ``sort``'s order, a key of
+    ``CLAIM_SORTING``): those still to file before their deadline and those filed (``active``),
+    or every case (``all``: settled, received and expired too)."""
     qs = Claim.objects.filter(team=team)
     if show != "all":
         qs = qs.filter(
             Q(status=ClaimStatus.FILED) | Q(status=ClaimStatus.OPEN, deadline__gte=today)
         )
-    return qs.order_by("deadline", "occurred_at", "id")
+    return CLAIM_SORTING.apply(qs, sort)
 
 
 def access_claim(team: Team, claim_pk: int) -> Claim | None:

@@ -3,6 +3,8 @@ text to paste into Seller Central, and the seller's status."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -30,11 +32,14 @@ def _days_left(claim: Claim, today_ordinal: int) -> int:
 @require_GET
 def claim_list(request: TeamRequest) -> HttpResponse:
     form = ClaimListForm(request.GET)
-    show = (form.cleaned_data.get("show") if form.is_valid() else "") or "active"
+    form.is_valid()
+    show = form.cleaned_data.get("show") or "active"
+    sort = form.cleaned_data.get("sort", "")
     today = timezone.localdate()
     page = CappedPaginator(
-        selectors.claims(request.team, today=today, show=show), PER_PAGE
+        selectors.claims(request.team, today=today, show=show, sort=sort), PER_PAGE
     ).get_page(request.GET.get("page"))
+    kept = {"show": show, **({"sort": sort} if sort else {})}
     rows = [(claim, _days_left(claim, today.toordinal())) for claim in page.object_list]
     return render(
         request,
@@ -43,6 +48,9 @@ def claim_list(request: TeamRequest) -> HttpResponse:
             "page": page,
             "rows": rows,
             "show": show,
+            "query": urlencode(kept),
+            "sort": selectors.CLAIM_SORTING.headers(sort, kept),
+            "problems": [str(m) for m in form.errors.get("sort", [])],
             "totals": selectors.open_totals(request.team, today=today),
             "today": today,
             "settling_days": WAREHOUSE_SETTLING_DAYS,

@@ -3,7 +3,9 @@ mismatches, and the seller's bank statements (owners and admins import them)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -13,18 +15,47 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from ams.core.sorting import Sorting
 from ams.dashboard.deposit_forms import StatementColumnsForm, StatementUploadForm
 from ams.dashboard.views import PER_PAGE
 from ams.finance import bank_csv, bank_statements
 from ams.finance import deposit_selectors as deposits_read
 from ams.finance.bank_csv import StatementFileError
-from ams.finance.deposit_matching import WINDOW_BUSINESS_DAYS, Status
+from ams.finance.deposit_matching import WINDOW_BUSINESS_DAYS, DepositMatch, Status
 from ams.finance.models import BankLayout, BankStatement
 from ams.teams.access import TeamRequest, team_view
 from ams.teams.models import Role
 
 LISTED = 200  # mismatches listed in full up to this many each
 PREVIEW_ROWS = 10
+
+# A deposit's match is worked out on each read, for all the team's deposits at once (see
+# ams.finance.deposit_selectors), so the table sorts those in memory, by the same keys and
+# headers as the tables the database sorts; the settlement's id breaks ties.
+DEPOSIT_SORTING = Sorting(
+    {
+        "settlement": ("settlement_id",),
+        "deposit": ("deposit_at",),
+        "deposited": ("total_amount",),
+        "status": ("status",),
+    },
+    default="-deposit",
+)
+_DEPOSIT_KEYS: dict[str, Callable[[DepositMatch], Any]] = {
+    "settlement": lambda m: m.deposit.settlement_id,
+    "deposit": lambda m: m.deposit.day,
+    "deposited": lambda m: m.deposit.amount,
+    "status": lambda m: m.status.value,
+}
+
+
+def _sorted(matches: list[DepositMatch], value: str) -> list[DepositMatch]:
+    """Newest deposit first (the matching's own order, reversed) unless a column is asked for."""
+    if not value or not DEPOSIT_SORTING.knows(value):
+        return matches[::-1]
+    sort = DEPOSIT_SORTING.chosen(value)
+    key = _DEPOSIT_KEYS[sort.key]
+    return sorted(matches, key=lambda m: (key(m), m.deposit.settlement_pk), reverse=sort.descending)
 
 
 def _deposits_context(
@@ -33,13 +64,22 @@ def _deposits_context(
     team = request.team
     matching = deposits_read.deposit_matching(team)
     newest_first = matching.deposits[::-1]
-    page = Paginator(newest_first, PER_PAGE).get_page(request.GET.get("page"))
+    sort = request.GET.get("sort", "").strip()
+    unknown_sort = not DEPOSIT_SORTING.knows(sort)
+    sort = "" if unknown_sort else sort
+    page = Paginator(_sorted(matching.deposits, sort), PER_PAGE).get_page(request.GET.get("page"))
+    kept = {"sort": sort} if sort else {}
     settlements = deposits_read.settlements_by_pk(
         team, [m.deposit.settlement_pk for m in page.object_list]
     )
     can_import = request.membership.role_enum.at_least(Role.ADMIN)
     return {
         "page": page,
+        "query": urlencode(kept),
+        "sort": DEPOSIT_SORTING.headers(sort, kept),
+        "problems": [f"Unknown sort column “{request.GET['sort']}”: the deposits are newest first."]
+        if unknown_sort
+        else [],
         "rows": [(m, settlements.get(m.deposit.settlement_pk)) for m in page.object_list],
         "counts": {status.name.lower(): matching.count(status) for status in Status},
         "missing": [m for m in newest_first if m.status is Status.MISSING][:LISTED],

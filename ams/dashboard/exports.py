@@ -374,7 +374,9 @@ def settlement_lines_export(team: Team, data: Data) -> ExportSource:
     settlement = money.access_settlement(team, settlement_pk)
     if settlement is None:
         raise ExportNotFound("No such settlement")
-    found = money.settlement_lines(team, settlement)
+    sort = str(data.get("sort", ""))
+    sort = sort if money.SETTLEMENT_LINE_SORTING.knows(sort) else ""
+    found = money.settlement_lines(team, settlement, sort=sort)
 
     def rows() -> Iterator[Sequence[Cell]]:
         for line in found.iterator(chunk_size=BATCH):
@@ -399,7 +401,7 @@ def settlement_lines_export(team: Team, data: Data) -> ExportSource:
         header=LINE_HEADER,
         rows=rows,
         counted=found.order_by(),
-        params={"settlement": str(settlement.pk)},
+        params={"settlement": str(settlement.pk), **({"sort": sort} if sort else {})},
     )
 
 
@@ -515,7 +517,11 @@ def fee_query(team: Team, data: Data) -> FeeQuery:
     first, last = fee_period(filters, today=today)
     kept = {"month_from": month_text(first), "month_to": month_text(last)}
     kept.update(
-        {k: str(v) for k, v in filter_values(filters).items() if k in ("marketplace", "currency")}
+        {
+            k: str(v)
+            for k, v in filter_values(filters).items()
+            if k in ("marketplace", "currency", "sort")
+        }
     )
     return FeeQuery(filters, first, last, kept, plan_history)
 

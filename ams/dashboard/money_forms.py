@@ -1,5 +1,5 @@
 """The filters of the money pages (transactions, fee breakdown). Like the other data pages' filters,
-every field is optional and an invalid value is ignored."""
+every field is optional and an invalid value filters nothing and says why."""
 
 from __future__ import annotations
 
@@ -11,7 +11,12 @@ from django import forms
 from django.http import QueryDict
 
 from ams.dashboard.forms import FilterForm, _date
-from ams.finance.selectors import FeeFilter, TransactionFilter
+from ams.finance.selectors import (
+    FEE_SKU_SORTING,
+    TRANSACTION_SORTING,
+    FeeFilter,
+    TransactionFilter,
+)
 
 TRANSACTION_TYPES = [
     "Shipment",
@@ -37,6 +42,8 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 class TransactionFilterForm(FilterForm[TransactionFilter]):
     filter_class = TransactionFilter
+    sorting = TRANSACTION_SORTING
+    ranges = (("date_from", "date_to"),)
     date_from = _date("Posted from")
     date_to = _date("Posted to")
     type = forms.ChoiceField(
@@ -83,6 +90,7 @@ class MonthField(forms.CharField):
 
 class FeeFilterForm(FilterForm[FeeFilter]):
     filter_class = FeeFilter
+    sorting = FEE_SKU_SORTING
     month_from = MonthField(required=False, label="From month")
     month_to = MonthField(required=False, label="To month")
     marketplace = forms.ChoiceField(required=False)

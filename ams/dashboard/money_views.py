@@ -30,7 +30,7 @@ from ams.dashboard.money_forms import (
     TransactionFilterForm,
     with_default_window,
 )
-from ams.dashboard.views import PER_PAGE, _export, _export_format, _query
+from ams.dashboard.views import PER_PAGE, _export, _export_format, _query, _table_context
 from ams.finance import selectors as money
 from ams.orders import selectors as order_selectors
 from ams.orders.selectors import OrderRow
@@ -99,8 +99,10 @@ def transactions(request: TeamRequest) -> HttpResponseBase:
         "export_csv": _query(filter_values(filters), format="csv"),
         "export_xlsx": _query(filter_values(filters), format="xlsx"),
         "last_synced": last_synced(team=team, family=Family.FINANCES),
-        "filtered": bool(request.GET),
+        # The 30-day window is the page's default, not a filter the person chose.
+        "filtered": bool(set(request.GET) - {"sort", "page"}),
         "plan_history": plan_history,
+        **_table_context(form, filters),
     }
     return render(request, "dashboard/transactions.html", context)
 
@@ -121,6 +123,7 @@ def fees(request: TeamRequest) -> HttpResponseBase:
     filters, first, last, kept = query.filters, query.first, query.last, query.kept
     plan_history = query.plan_history
     form = FeeFilterForm(request.GET, marketplaces=selectors.team_marketplaces(team))
+    form.is_valid()
     breakdown = money.fee_breakdown(team, filters, first_month=first, last_month=last)
     drill = {
         "date_from": first.isoformat(),
@@ -143,6 +146,9 @@ def fees(request: TeamRequest) -> HttpResponseBase:
         "last_synced": last_synced(team=team, family=Family.FINANCES),
         "filtered": bool(request.GET),
         "plan_history": plan_history,
+        # The months as the form reads them back (YYYY-MM), the sort with them.
+        "sort": money.FEE_SKU_SORTING.headers(filters.sort, kept),
+        "problems": form.problems(),
         "totals": [
             (t, breakdown.sales.get(t.currency), breakdown.share(t.currency))
             for t in breakdown.totals

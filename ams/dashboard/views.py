@@ -38,6 +38,7 @@ from ams.dashboard.forms import (
     OverviewFilterForm,
     SettlementFilterForm,
     filter_values,
+    is_filtered,
 )
 from ams.dashboard.history import within_plan
 from ams.dashboard.pulse import pulse
@@ -61,9 +62,22 @@ def _filters(
     return form, form.filters()
 
 
+def _params(filters: dict[str, Any]) -> dict[str, str]:
+    return {k: ("on" if v is True else str(v)) for k, v in filters.items()}
+
+
 def _query(filters: dict[str, Any], **extra: str) -> str:
-    pairs = {k: ("on" if v is True else str(v)) for k, v in filters.items()}
-    return urlencode({**pairs, **extra})
+    return urlencode({**_params(filters), **extra})
+
+
+def _table_context(form: FilterForm[Any], filters: Any) -> dict[str, Any]:
+    """The column headers' sort links (keeping the filters) and the filters not applied, and why."""
+    values = filter_values(filters)
+    sorting = form.sorting
+    return {
+        "sort": sorting.headers(values.get("sort", ""), _params(values)) if sorting else {},
+        "problems": form.problems(),
+    }
 
 
 def _export_format(request: TeamRequest) -> str | None:
@@ -105,7 +119,8 @@ def _page_context(
         "export_csv": _query(values, format="csv"),
         "export_xlsx": _query(values, format="xlsx"),
         "last_synced": last_synced(team=request.team, family=family),
-        "filtered": bool(values),
+        "filtered": is_filtered(filters),
+        **_table_context(form, filters),
     }
 
 
@@ -147,7 +162,7 @@ def orders(request: TeamRequest) -> HttpResponseBase:
     context["rows"] = [(row, profits.get(row.order.id)) for row in page_rows]
     context["totals"] = order_selectors.order_totals(team, filters)
     context["plan_history"] = plan_history
-    context["filtered"] = bool(filter_values(asked))
+    context["filtered"] = is_filtered(asked)
     return render(request, "dashboard/orders.html", context)
 
 
@@ -210,7 +225,7 @@ def settlements(request: TeamRequest) -> HttpResponseBase:
         request, form, filters, money.settlements(team, filters), Family.SETTLEMENTS
     )
     context["plan_history"] = plan_history
-    context["filtered"] = bool(filter_values(asked))
+    context["filtered"] = is_filtered(asked)
     return render(request, "dashboard/settlements.html", context)
 
 
@@ -229,15 +244,24 @@ def settlement_lines(request: TeamRequest) -> HttpResponseBase:
     fmt = _export_format(request)
     if fmt:
         return _export(request, exports.settlement_lines_export, fmt)
-    page = CappedPaginator(money.settlement_lines(team, settlement), 200).get_page(
+    sort = request.GET.get("sort", "")
+    unknown_sort = not money.SETTLEMENT_LINE_SORTING.knows(sort)
+    sort = "" if unknown_sort else sort
+    page = CappedPaginator(money.settlement_lines(team, settlement, sort=sort), 200).get_page(
         request.GET.get("page")
     )
+    kept = {"settlement": str(settlement.id), **({"sort": sort} if sort else {})}
     context = {
         "settlement": settlement,
         "summary": money.settlement_line_summary(team, settlement),
         "page": page,
-        "export_csv": urlencode({"settlement": settlement.id, "format": "csv"}),
-        "export_xlsx": urlencode({"settlement": settlement.id, "format": "xlsx"}),
+        "query": urlencode(kept),
+        "sort": money.SETTLEMENT_LINE_SORTING.headers(sort, kept),
+        "problems": [f"Unknown sort column “{request.GET['sort']}”: the lines are in line order."]
+        if unknown_sort
+        else [],
+        "export_csv": urlencode({**kept, "format": "csv"}),
+        "export_xlsx": urlencode({**kept, "format": "xlsx"}),
     }
     template = (
         "dashboard/_settlement_lines.html"

@@ -34,6 +34,7 @@ from django.db.models import (
 from django.db.models.functions import Cast
 
 from ams.core.marketplaces import DEFAULT_ZONE, TIME_ZONES
+from ams.core.sorting import Sorting
 from ams.finance.models import (
     Charge,
     ChargeSkuMonth,
@@ -68,6 +69,7 @@ class TransactionFilter:
     kind: str = ""
     charge: str = ""
     sku: str = ""  # "-": charges of no single SKU
+    sort: str = ""  # a key of TRANSACTION_SORTING, "-" first for descending; "" the default
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ class FeeFilter:
     month_to: date | None = None
     marketplace: str = ""
     currency: str = ""
+    sort: str = ""  # the SKU table's: a key of FEE_SKU_SORTING, "-" first for descending
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,55 @@ class SettlementFilter:
     deposit_to: date | None = None
     reconciliation: str = ""
     currency: str = ""
+    sort: str = ""  # a key of SETTLEMENT_SORTING, "-" first for descending; "" the default
+
+
+TRANSACTION_SORTING = Sorting(
+    {
+        "transaction": ("transaction_id",),
+        "posted": ("posted_at",),
+        "type": ("transaction_type",),
+        "status": ("status",),
+        "marketplace": ("marketplace_id",),
+        "order": ("order_id",),
+        "settlement": ("settlement_id",),
+        "total": ("total_amount",),
+    },
+    default="-posted",
+)
+# The fee breakdown's SKU table: rows grouped by (currency, SKU), so no id to break ties with.
+# By default per currency, largest fees first (fees are negative amounts).
+FEE_SKU_SORTING = Sorting(
+    {"sku": ("sku",), "currency": ("currency",), "total": ("total",)},
+    default="total",
+    tiebreak=("currency", "sku"),
+    default_order=("currency", "total", "sku"),
+)
+# Newest deposit first, those not paid out yet last.
+SETTLEMENT_SORTING = Sorting(
+    {
+        "settlement": ("settlement_id",),
+        "period": ("starts_at",),
+        "deposit": ("deposit_at",),
+        "total": ("total_amount",),
+        "lines": ("line_count",),
+        "reconciliation": ("lines_reconciled", "transactions_reconciled"),
+    },
+    default="-deposit",
+)
+SETTLEMENT_LINE_SORTING = Sorting(
+    {
+        "line": ("line_number",),
+        "type": ("transaction_type",),
+        "order": ("order_id",),
+        "sku": ("sku",),
+        "amount_type": ("amount_type",),
+        "description": ("amount_description",),
+        "amount": ("amount",),
+        "posted": ("posted_at",),
+    },
+    default="line",
+)
 
 
 # --- local days -----------------------------------------------------------------------------------
@@ -187,7 +239,7 @@ def transactions(team: Team, filters: TransactionFilter) -> QuerySet[Transaction
     charges = _matching_charges(team, filters)
     if charges is not None:
         qs = qs.filter(transaction_id__in=charges.values("transaction_id"))
-    return qs.order_by("-posted_at", "-id")
+    return TRANSACTION_SORTING.apply(qs, filters.sort)
 
 
 def _amount(value: Decimal | None) -> Decimal:
@@ -369,10 +421,9 @@ def fee_breakdown(
         totals=[totals[c] for c in sorted(totals)],
         sales=sales,
         by_type=by_type,
-        # Largest fees first (fees are negative amounts).
-        sku_totals=fees.values("currency", "sku")
-        .annotate(total=Sum("amount"))
-        .order_by("currency", "total", "sku"),
+        sku_totals=FEE_SKU_SORTING.apply(
+            fees.values("currency", "sku").annotate(total=Sum("amount")), filters.sort
+        ),
         types=sorted(type_totals, key=lambda d: (-type_totals[d], d)),
     )
 
@@ -538,7 +589,7 @@ def settlements(team: Team, filters: SettlementFilter) -> QuerySet[Settlement]:
         qs = qs.filter(Q(lines_reconciled=False) | Q(transactions_reconciled=False))
     elif filters.reconciliation == "pending":
         qs = qs.filter(lines_reconciled=True, transactions_reconciled__isnull=True)
-    return qs.order_by(F("deposit_at").desc(nulls_last=True), "-id")
+    return SETTLEMENT_SORTING.apply(qs, filters.sort)
 
 
 def settlement_held(team_id: int, *, connection_id: int, settlement_id: str) -> Settlement | None:
@@ -553,10 +604,18 @@ def access_settlement(team: Team, settlement_pk: int) -> Settlement | None:
     return Settlement.objects.filter(team=team, id=settlement_pk).first()
 
 
-def settlement_lines(team: Team, settlement: Settlement) -> QuerySet[SettlementLine]:
-    return SettlementLine.objects.filter(
-        team=team, connection_id=settlement.connection_id, settlement_id=settlement.settlement_id
-    ).order_by("line_number")
+def settlement_lines(
+    team: Team, settlement: Settlement, *, sort: str = ""
+) -> QuerySet[SettlementLine]:
+    """A settlement's lines, in line order or ``sort``'s (a key of SETTLEMENT_LINE_SORTING)."""
+    return SETTLEMENT_LINE_SORTING.apply(
+        SettlementLine.objects.filter(
+            team=team,
+            connection_id=settlement.connection_id,
+            settlement_id=settlement.settlement_id,
+        ),
+        sort,
+    )
 
 
 def settlement_line_summary(team: Team, settlement: Settlement) -> list[dict[str, Any]]:

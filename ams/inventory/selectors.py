@@ -22,6 +22,7 @@ from django.db.models import (
     When,
 )
 
+from ams.core.sorting import Sorting
 from ams.inventory.models import (
     CustomerReturn,
     InventoryAdjustment,
@@ -34,6 +35,24 @@ from ams.inventory.stock_health import DEFAULT_LEAD_TIME_DAYS
 from ams.teams.models import Team
 
 LOW_COVER_DAYS = 30
+# Fewest days of cover first (no sales: last), then by SKU and marketplace.
+STOCK_SORTING = Sorting(
+    {
+        "sku": ("sku",),
+        "marketplace": ("marketplace_id",),
+        "channel": ("fulfillment_channel",),
+        "fulfillable": ("fulfillable",),
+        "inbound": ("inbound",),
+        "reserved": ("reserved",),
+        "unfulfillable": ("unfulfillable",),
+        "researching": ("researching",),
+        "total": ("total",),
+        "sold": ("units_30d",),
+        "cover": ("days_of_cover",),
+    },
+    default="cover",
+    tiebreak=("sku", "marketplace_id", "connection_id", "id"),
+)
 # No per-SKU supplier lead time yet: one default for "at risk of stockout" (the overview's too).
 STOCKOUT_LEAD_DAYS = DEFAULT_LEAD_TIME_DAYS
 
@@ -50,6 +69,7 @@ class StockFilter:
     risk: bool = False  # at risk of stockout within the lead time
     excess: bool = False  # Amazon reports excess stock
     alert: str = ""  # Amazon's restock or health alert
+    sort: str = ""  # a key of STOCK_SORTING, "-" first for descending; "" the default
 
     @property
     def on_cover(self) -> bool:
@@ -151,7 +171,7 @@ def stock(team: Team, filters: StockFilter) -> QuerySet[StockLevel]:
         qs = qs.alias(
             risk_gap=(F("fulfillable") + F("inbound")) * 30 - F("units_30d") * lead
         ).filter(units_30d__gt=0, risk_gap__lt=0)
-    return qs.order_by(F("days_of_cover").asc(nulls_last=True), "sku", "marketplace_id")
+    return STOCK_SORTING.apply(qs, filters.sort)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 
 from ams.core.marketplaces import zone
+from ams.core.sorting import Sorting
 from ams.orders.models import Order, OrderDay, OrderLine, SkuSummary
 from ams.teams.models import Team
 
@@ -33,11 +34,35 @@ class OrderFilter:
     marketplace: str = ""
     channel: str = ""
     sku: str = ""  # any SKU containing this text, in any case
+    order_id: str = ""  # an Amazon order id, or its beginning
+    sort: str = ""  # a key of ORDER_SORTING, "-" first for descending; "" the default
 
     @property
     def rollup_can_answer(self) -> bool:
         """The day rollup splits by date and marketplace only."""
-        return not (self.status or self.channel or self.sku)
+        return not (self.status or self.channel or self.sku or self.order_id)
+
+
+# The orders page and its export sort by the order's own columns: its lines carry the same values,
+# so the export lists the lines in the page's order of orders (then by SKU). The tie-break is the
+# order's natural key, the same on both; units, sales and profit are worked out per page and are
+# not sortable.
+ORDER_COLUMNS = {
+    "order": ("amazon_order_id",),
+    "purchased": ("purchased_at",),
+    "marketplace": ("marketplace_id",),
+    "status": ("status",),
+    "channel": ("fulfillment_channel",),
+}
+ORDER_SORTING = Sorting(
+    ORDER_COLUMNS, default="-purchased", tiebreak=("amazon_order_id", "connection_id")
+)
+ORDER_LINE_SORTING = Sorting(
+    ORDER_COLUMNS,
+    default="-purchased",
+    tiebreak=("amazon_order_id", "connection_id"),
+    then=("sku", "id"),
+)
 
 
 def order_marketplaces(team: Team) -> list[str]:
@@ -102,6 +127,8 @@ def _filter_orders(
         qs = qs.filter(_local_days(marketplace_ids, filters.date_from, filters.date_to))
     elif filters.marketplace:
         qs = qs.filter(marketplace_id=filters.marketplace)
+    if filters.order_id:
+        qs = qs.filter(amazon_order_id__startswith=filters.order_id)
     if filters.status:
         qs = qs.filter(status=filters.status)
     if filters.channel:
@@ -122,19 +149,20 @@ def _filter_orders(
 def orders(
     team: Team, filters: OrderFilter, *, sku_matches: Collection[str] = ()
 ) -> QuerySet[Order]:
-    """The filtered orders, newest first. ``sku_matches``: the SKUs ``filters.sku`` stands for,
+    """The filtered orders, newest first or in ``filters.sort``'s order. ``sku_matches``: the SKUs ``filters.sku`` stands for,
     resolved by the caller against every table that names the team's SKUs (the lines are then
     read through their (team, SKU) index); without them, the text itself."""
     qs = _filter_orders(team, Order.objects.filter(team=team), filters, sku_matches, lines=False)
-    return qs.order_by("-purchased_at", "-id")
+    return ORDER_SORTING.apply(qs, filters.sort)
 
 
 def order_lines(
     team: Team, filters: OrderFilter, *, sku_matches: Collection[str] = ()
 ) -> QuerySet[OrderLine]:
-    """The lines of the filtered orders (a SKU filter keeps only the matching lines), for export."""
+    """The lines of the filtered orders (a SKU filter keeps only the matching lines), for export:
+    in the order ``orders`` lists their orders, an order's lines by SKU."""
     qs = _filter_orders(team, OrderLine.objects.filter(team=team), filters, sku_matches, lines=True)
-    return qs.order_by("-purchased_at", "amazon_order_id", "sku")
+    return ORDER_LINE_SORTING.apply(qs, filters.sort)
 
 
 def access_order(team: Team, amazon_order_id: str) -> Order | None:

@@ -27,12 +27,21 @@ EXPORT_HEADER = (
 )
 
 
-def cost_filters(data: Mapping[str, Any] | None) -> dict[str, str]:
-    """The list's filters (SKU text, marketplace); an invalid value filters nothing."""
+def cost_form(data: Mapping[str, Any] | None) -> CostFilterForm:
     form = CostFilterForm(data, auto_id="filter_%s")
-    if not form.is_valid():
-        return {"q": "", "marketplace": ""}
-    return {"q": form.cleaned_data["q"].strip(), "marketplace": form.cleaned_data["marketplace"]}
+    form.is_valid()
+    return form
+
+
+def cost_filters(data: Mapping[str, Any] | None) -> dict[str, str]:
+    """The list's filters (SKU text, marketplace) and its sort; an invalid value filters nothing
+    (the page says why, ``cost_form(data).errors``), the others still apply."""
+    cleaned = cost_form(data).cleaned_data
+    return {
+        "q": cleaned.get("q", "").strip(),
+        "marketplace": cleaned.get("marketplace", ""),
+        "sort": cleaned.get("sort", ""),
+    }
 
 
 def _trimmed(amount: Decimal) -> Decimal:
@@ -58,7 +67,7 @@ def costs_export(team: Team, data: Mapping[str, Any]) -> ExportSource:
     """Every dated cost record that matches the list's filters."""
     filters = cost_filters(data)
     records = selectors.cost_records(
-        team, sku_contains=filters["q"], marketplace_id=filters["marketplace"]
+        team, sku_contains=filters["q"], marketplace_id=filters["marketplace"], sort=filters["sort"]
     )
 
     def rows() -> Iterator[Sequence[Cell]]:

@@ -7,6 +7,7 @@ from django import forms
 from ams.core.marketplaces import SALE_CURRENCIES
 from ams.core.marketplaces import choices as marketplace_choices
 from ams.procurement.importing import CostRow, RowError, check_row
+from ams.procurement.selectors import COST_SORTING
 
 
 def _marketplace_filter_choices() -> list[tuple[str, str]]:
@@ -19,7 +20,21 @@ def _marketplace_filter_choices() -> list[tuple[str, str]]:
 
 class CostFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=64, label="SKU contains")
-    marketplace = forms.ChoiceField(required=False, choices=_marketplace_filter_choices)
+    marketplace = forms.ChoiceField(
+        required=False,
+        choices=_marketplace_filter_choices,
+        error_messages={"invalid_choice": "Unknown marketplace “%(value)s”."},
+    )
+    sort = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+
+    def clean_sort(self) -> str:
+        value: str = self.cleaned_data["sort"].strip()
+        if not COST_SORTING.knows(value):
+            raise forms.ValidationError(
+                "Unknown sort column “%(value)s”: the list is in SKU order.",
+                params={"value": value},
+            )
+        return value
 
 
 class ProductCostForm(forms.Form):

@@ -10,11 +10,12 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from django.db import connection
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, QuerySet
 from psycopg import sql
 
 from ams.catalog import selectors as catalog
 from ams.catalog.relations import listings
+from ams.core.sorting import Sorting
 from ams.orders import selectors as orders
 from ams.orders.relations import sku_summary
 from ams.procurement.cost_rule import cost_on_day, dated_costs
@@ -185,11 +186,21 @@ def skus_without_cost_page(
 
 # --- The cost list ------------------------------------------------------------------------------
 
+# The list is one group of records per SKU: it sorts by SKU, either way; inside a SKU, by
+# marketplace, the newest record first. The export lists the records in the same order.
+COST_SORTING = Sorting(
+    {"sku": ("sku",)},
+    default="sku",
+    tiebreak=(),
+    then=("marketplace_id", F("effective_from").desc(), "id"),
+)
+
 
 def cost_records(
-    team: Team, *, sku_contains: str = "", marketplace_id: str = ""
+    team: Team, *, sku_contains: str = "", marketplace_id: str = "", sort: str = ""
 ) -> QuerySet[ProductCost]:
-    """Every dated record that matches the filters, as the export writes them."""
+    """Every dated record that matches the filters, as the export writes them (``sort``: a key
+    of ``COST_SORTING``)."""
     qs = ProductCost.objects.filter(team=team)
     if sku_contains:
         qs = qs.filter(sku__icontains=sku_contains)
@@ -197,9 +208,7 @@ def cost_records(
         qs = qs.filter(marketplace_id__isnull=True)
     elif marketplace_id:
         qs = qs.filter(marketplace_id=marketplace_id)
-    return qs.select_related("created_by").order_by(
-        "sku", "marketplace_id", "-effective_from", "id"
-    )
+    return COST_SORTING.apply(qs.select_related("created_by"), sort)
 
 
 @dataclass
@@ -228,12 +237,13 @@ def sku_costs(records: Iterable[ProductCost], *, today: date) -> list[SkuCosts]:
 
 
 def cost_skus_page(
-    team: Team, *, sku_contains: str, marketplace_id: str
+    team: Team, *, sku_contains: str, marketplace_id: str, sort: str = ""
 ) -> QuerySet[ProductCost, str]:
     """The distinct SKUs with records matching the filters, for paginating the list by SKU."""
+    descending = COST_SORTING.chosen(sort).descending
     return (
         cost_records(team, sku_contains=sku_contains, marketplace_id=marketplace_id)
-        .order_by("sku")
+        .order_by("-sku" if descending else "sku")
         .values_list("sku", flat=True)
         .distinct()
     )

@@ -18,7 +18,7 @@ from ams.core.export_jobs import export_answer
 from ams.core.exports import FORMATS
 from ams.core.pagination import CappedPaginator
 from ams.procurement import selectors, services
-from ams.procurement.exports import cost_filters, costs_export
+from ams.procurement.exports import cost_filters, cost_form, costs_export
 from ams.procurement.forms import CostFilterForm, CostImportForm, ProductCostForm
 from ams.procurement.importing import COLUMNS, ImportFileError, check_rows, read_rows
 from ams.procurement.models import ProductCost
@@ -45,11 +45,11 @@ def _costs_context(
 ) -> dict[str, Any]:
     team = request.team
     skus = selectors.cost_skus_page(
-        team, sku_contains=filters["q"], marketplace_id=filters["marketplace"]
+        team, sku_contains=filters["q"], marketplace_id=filters["marketplace"], sort=filters["sort"]
     )
     page = CappedPaginator(skus, SKUS_PER_PAGE, cap=SKU_COUNT_CAP).get_page(page_number)
     records = selectors.cost_records(
-        team, sku_contains=filters["q"], marketplace_id=filters["marketplace"]
+        team, sku_contains=filters["q"], marketplace_id=filters["marketplace"], sort=filters["sort"]
     )
     rows = selectors.sku_costs(
         records.filter(sku__in=list(page.object_list)), today=timezone.now().date()
@@ -59,8 +59,15 @@ def _costs_context(
         team, sku_contains=filters["q"], limit=MISSING_SHOWN
     )
     query = {k: v for k, v in filters.items() if v}
+    asked = cost_form(request.GET if request.method == "GET" else request.POST)
     return {
         "filter_form": CostFilterForm(initial=filters, auto_id="filter_%s"),
+        "problems": [
+            f"{asked.fields[name].label or name}: {message}" if name != "sort" else str(message)
+            for name, messages in asked.errors.items()
+            for message in messages
+        ],
+        "sort": selectors.COST_SORTING.headers(filters["sort"], query),
         "form": form
         or ProductCostForm(initial={"effective_from": timezone.now().date(), "currency": currency}),
         "currency": currency,
@@ -69,6 +76,7 @@ def _costs_context(
         "missing": missing,
         "missing_count": missing_count,
         "query": urlencode(query),
+        "filtered": bool(filters["q"] or filters["marketplace"]),
         "export_csv": urlencode({**query, "format": "csv"}),
         "export_xlsx": urlencode({**query, "format": "xlsx"}),
         "can_edit": request.membership.role_enum.at_least(Role.MEMBER),

@@ -3,6 +3,7 @@ by an owner or admin once per booking with columns chosen once; nothing of anoth
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -291,3 +292,36 @@ def test_a_statement_waiting_for_its_columns_can_be_discarded_by_its_team_only(d
     imported = columns_url.split("statement=")[1]
     owner.post(url(deposits, "discard/"), {"statement": imported})
     assert len(lines(deposits.team)) == 4
+
+
+def _listed(html: str) -> list[str]:
+    table = html.split('id="deposits-table"')[1].split("</table>")[0]
+    return re.findall(r'<tr class="deposit" data-settlement="([^"]*)"', table)
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("", ["S-LATER", "S-OWED", "S-SHORT", "S-PAID", "S-MISSING"]),  # newest deposit first
+        ("deposit", ["S-MISSING", "S-PAID", "S-SHORT", "S-OWED", "S-LATER"]),
+        ("-deposited", ["S-PAID", "S-LATER", "S-MISSING", "S-SHORT", "S-OWED"]),
+        ("settlement", ["S-LATER", "S-MISSING", "S-OWED", "S-PAID", "S-SHORT"]),
+        ("-settlement", ["S-SHORT", "S-PAID", "S-OWED", "S-MISSING", "S-LATER"]),
+    ],
+)
+def test_the_deposits_sort_by_a_column_either_way(deposits: Personas, sort: str, expected):
+    html = client_for(deposits.viewer).get(url(deposits, ""), {"sort": sort}).content.decode()
+    assert _listed(html) == expected
+    assert "S-SECRET" not in html
+    if sort:
+        aria = "descending" if sort.startswith("-") else "ascending"
+        assert f'aria-sort="{aria}" data-sort="{sort.lstrip("-")}"' in html
+
+
+def test_an_unknown_deposit_sort_says_so_and_keeps_the_usual_order(deposits: Personas):
+    html = client_for(deposits.viewer).get(url(deposits, ""), {"sort": "bank"}).content.decode()
+    assert "Unknown sort column “bank”" in html
+    assert _listed(html) == ["S-LATER", "S-OWED", "S-SHORT", "S-PAID", "S-MISSING"]
+    assert (
+        client_for(deposits.outsider).get(url(deposits, ""), {"sort": "deposit"}).status_code == 404
+    )

@@ -201,8 +201,9 @@ def test_the_first_jobs_read_the_last_30_days_first_and_the_overview_shows_them_
     assert page.status_code == 200
     html = page.content.decode()
     freshness = html.split('id="overview-freshness"')[1].split("</p>")[0]
+    reached_on = orders_until - RECENT
     assert (
-        f"Orders: read back to {(orders_until - RECENT):%Y-%m-%d}, older history still being read"
+        f"Orders: read back to {reached_on.day} {reached_on:%b %Y}, older history still being read"
         in freshness
     )
     shown = html.replace(freshness, "").replace('class="waiting">history starts', "")
