@@ -64,6 +64,11 @@ def main_currency(team: Team) -> str | None:
     return str(sold["currency"]) if sold else None
 
 
+def home_currency(team: Team) -> str:
+    """The currency the team reads its figures in: its choice, else its main marketplace's, else USD."""
+    return team.home_currency or main_currency(team) or "USD"
+
+
 def skus_containing(team: Team, text: str) -> QuerySet[SkuSummary, str]:
     """The SKUs the team sold in the last 90 days (SKU summary) that contain ``text``, any case."""
     return SkuSummary.objects.filter(team=team, sku__icontains=text).values_list("sku", flat=True)
