@@ -16,16 +16,10 @@ from ams.core.models import ExchangeRate
 from ams.core.tenancy import team_scope
 from ams.teams.models import Membership, Team
 from ams.teams.services import team_update
+from tests.conftest import ECB_CSV
 from tests.factories import Personas
 
 pytestmark = pytest.mark.django_db
-
-# The ECB's history file as it publishes it: newest first, a trailing comma, N/A for no rate.
-ECB_CSV = """Date,USD,JPY,CAD,MXN,GBP,RUB,
-2026-03-09,1.0800,160.10,1.4700,19.1000,0.8500,N/A,
-2026-03-06,1.1000,161.20,1.5000,19.8000,0.8600,N/A,
-2026-03-05,1.0900,160.00,1.4800,19.5000,0.8550,N/A,
-"""
 
 
 @pytest.fixture
