@@ -8,6 +8,8 @@ class DashboardConfig(AppConfig):
 
     def ready(self) -> None:
         # The workers build large exports with the pages' own builders (ams.core.export_jobs).
+        from ams.dashboard import profit
         from ams.dashboard.exports import register
 
         register()
+        profit.register()
