@@ -292,9 +292,7 @@ def check_row(line: int, values: dict[str, Any], *, known_skus: set[str] | None)
             f"wrong currency for the marketplace: {marketplace.country_code} sells in {marketplace.currency}, not {currency[:10]}"
         )
     if currency not in SALE_CURRENCIES:
-        raise RowError(
-            f"currency {currency[:10]!r} is not one an Amazon marketplace sells in (AMS has no exchange rates yet)"
-        )
+        raise RowError(f"currency {currency[:10]!r} is not one an Amazon marketplace sells in")
     unit_cost = _money(values.get("unit_cost"))
     effective_from = _day(values.get("effective_from"))
     note = _text(values.get("note"))[:200]
