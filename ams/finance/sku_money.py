@@ -1,7 +1,8 @@
 """Per SKU and marketplace over any period: Amazon's fees and the refunds posted in it, each also
 in the team's home currency at the ECB's rate of the posting day (``ams.core.exchange_rates``).
 
-One statement aggregated in PostgreSQL over the charges of the period and their transactions
+One statement aggregated in PostgreSQL over the transactions of the period (found by their
+(team, posted_at) index; a charge carries its transaction's posting time) and their charges
 (the transaction names the marketplace). Days are UTC days of ``posted_at``: a charge belongs to
 a settlement's posting, not to a shopper's local day. The profit page (``ams.dashboard.profit``)
 puts these beside the sales and cost of goods of ``ams.procurement.sku_profit``.
@@ -42,17 +43,17 @@ _TO_HOME = (
     "CASE WHEN c.currency = %(home)s THEN 1::numeric "
     "ELSE home_rate.per_eur / charge_rate.per_eur END"
 )
-_DAY = "(c.posted_at AT TIME ZONE 'UTC')::date"
+_DAY = "(t.posted_at AT TIME ZONE 'UTC')::date"
 _SKU_MONEY = f"""
 WITH charged AS (
     SELECT t.marketplace_id, c.sku, c.currency, c.transaction_id, t.transaction_type, c.category,
         c.kind, c.amount, {_TO_HOME} AS to_home
-    FROM {Charge._meta.db_table} c
-    JOIN {Transaction._meta.db_table} t ON t.team_id = c.team_id
-        AND t.connection_id = c.connection_id AND t.transaction_id = c.transaction_id
+    FROM {Transaction._meta.db_table} t
+    JOIN {Charge._meta.db_table} c ON c.team_id = t.team_id
+        AND c.connection_id = t.connection_id AND c.transaction_id = t.transaction_id
     {rate_joins(alias="charge_rate", currency="c.currency", day=_DAY)}
     {rate_joins(alias="home_rate", currency="%(home)s", day=_DAY)}
-    WHERE c.team_id = %(team)s AND c.posted_at >= %(start)s AND c.posted_at < %(end)s
+    WHERE t.team_id = %(team)s AND t.posted_at >= %(start)s AND t.posted_at < %(end)s
       AND c.sku <> '' AND (c.kind = '{FEE_KIND}'
           OR (t.transaction_type = '{REFUND_TYPE}' AND c.category = '{SALES_CATEGORY}'))
       {{marketplace}}
