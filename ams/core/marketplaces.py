@@ -34,7 +34,7 @@ DEFAULT_ZONE = "UTC"
 # Marketplace id → IANA zone, for SQL that turns timestamps into local days in one statement.
 TIME_ZONES: dict[str, str] = {m.id: m.time_zone for m in MARKETPLACES.values()}
 
-# No exchange rates yet: a cost is only usable in a currency some marketplace sells in.
+# The currencies costs and the home currency may be in: those some marketplace sells in.
 SALE_CURRENCIES = frozenset(m.currency for m in MARKETPLACES.values())
 
 _BY_COUNTRY = {m.country_code: m for m in MARKETPLACES.values()}

@@ -213,3 +213,31 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.chain} at {self.seq}"
+
+
+class ExchangeRate(models.Model):
+    """One currency's reference rate against the euro on one calendar day, as the European Central
+    Bank publishes it (``ams.core.exchange_rates``).
+
+    Shared reference data, not a team's: no ``team_id`` and no row-level security, since every
+    team reads the same public rates and none writes them. Every calendar day has a row; on a day
+    the ECB publishes nothing (weekends, TARGET holidays) the row repeats the last published rate
+    and ``published_on`` says which day that was.
+    """
+
+    currency = models.CharField(max_length=3)
+    day = models.DateField()
+    # Units of ``currency`` per euro (EUR itself: 1).
+    per_eur = models.DecimalField(max_digits=18, decimal_places=8)
+    published_on = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "day"], name="exchange_rate_key"),
+            models.CheckConstraint(
+                condition=models.Q(per_eur__gt=0), name="exchange_rate_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.currency} {self.per_eur} per EUR on {self.day}"

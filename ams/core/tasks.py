@@ -51,3 +51,20 @@ def export_build(*, team_id: int, export_id: int) -> None:
 def prune_audit_log(timestamp: int) -> None:
     """Security logs are kept twelve months, then deleted by the owner role (the app role cannot)."""
     audit_prune()
+
+
+# The ECB publishes around 16:00 CET on business days.
+@app.periodic(cron="25 16 * * *")
+@app.task(queue="maintenance", queueing_lock="refresh_exchange_rates", pass_context=False)
+def refresh_exchange_rates(timestamp: int) -> None:
+    """Today's reference rates from the ECB, or the shipped history where the network refuses."""
+    from ams.core.exchange_rates import rates_refresh
+
+    result = rates_refresh()
+    log.info(
+        "exchange_rates.refreshed",
+        source=result.source,
+        rows=result.rows,
+        last_published=str(result.last_published),
+        error=result.error,
+    )

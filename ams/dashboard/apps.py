@@ -8,7 +8,8 @@ class DashboardConfig(AppConfig):
 
     def ready(self) -> None:
         # The workers build large exports with the pages' own builders (ams.core.export_jobs).
-        from ams.dashboard import exports, pnl_export
+        from ams.dashboard import exports, pnl_export, profit
 
         exports.register()
         pnl_export.register()
+        profit.register()

@@ -1,10 +1,18 @@
 from django.urls import path
 
-from ams.dashboard import deposit_views, export_views, money_views, pnl_views, views
+from ams.dashboard import (
+    deposit_views,
+    export_views,
+    money_views,
+    pnl_views,
+    profit_views,
+    views,
+)
 
 urlpatterns = [
     path("overview/", views.overview, name="overview"),
     path("orders/", views.orders, name="orders"),
+    path("profit/", profit_views.sku_profit, name="sku_profit"),
     path("orders/detail/", money_views.order_detail, name="order_detail"),
     path("inventory/", views.inventory, name="inventory"),
     path("inventory/history/", views.stock_history, name="stock_history"),

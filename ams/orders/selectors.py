@@ -20,7 +20,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from ams.core.marketplaces import zone
 from ams.core.sorting import Sorting
-from ams.orders.models import Order, OrderDay, OrderLine, SkuSummary
+from ams.orders.models import Order, OrderDay, OrderLine, SkuDay, SkuSummary
 from ams.teams.models import Team
 
 
@@ -87,6 +87,21 @@ def main_currency(team: Team) -> str | None:
         .first()
     )
     return str(sold["currency"]) if sold else None
+
+
+def home_currency(team: Team) -> str:
+    """The currency the team reads its figures in: its choice, else its main marketplace's, else USD."""
+    return team.home_currency or main_currency(team) or "USD"
+
+
+def skus_sold_between(team: Team, first: date, last: date) -> QuerySet[SkuDay, Any]:
+    """The (marketplace, SKU, currency) sold from ``first`` to ``last``: what a per-SKU table of
+    the period holds, to count before building it."""
+    return (
+        SkuDay.objects.filter(team=team, day__range=(first, last))
+        .values("marketplace_id", "sku", "currency")
+        .distinct()
+    )
 
 
 def skus_containing(team: Team, text: str) -> QuerySet[SkuSummary, str]:

@@ -46,8 +46,12 @@ class ProductCostForm(forms.Form):
     )
     currency = forms.ChoiceField(choices=[(c, c) for c in sorted(SALE_CURRENCIES)])
     unit_cost = forms.CharField(max_length=24, label="Unit cost")
+    # Empty: the cost holds for all history until a dated one replaces it.
     effective_from = forms.DateField(
-        label="Valid from", widget=forms.DateInput(attrs={"type": "date"})
+        required=False,
+        label="Valid from",
+        help_text="Leave empty for a cost that holds for all past orders.",
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     note = forms.CharField(max_length=200, required=False)
 

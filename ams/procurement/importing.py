@@ -34,8 +34,9 @@ MAX_XLSX_UNPACKED_BYTES = 100 * 1024 * 1024
 # A cost sheet has six columns; a row of thousands of cells is an attack on memory, since the
 # workbook reader builds each row whole before it yields it.
 MAX_XLSX_COLUMNS = 100
-REQUIRED = ("sku", "currency", "unit_cost", "effective_from")
-OPTIONAL = ("marketplace", "note")
+# Without a date column (or with an empty cell) a cost holds for all history until a dated one.
+REQUIRED = ("sku", "currency", "unit_cost")
+OPTIONAL = ("marketplace", "effective_from", "note")
 COLUMNS = ("sku", "marketplace", "currency", "unit_cost", "effective_from", "note")
 ALIASES = {
     "seller_sku": "sku",
@@ -64,11 +65,11 @@ class CostRow:
     marketplace_id: str | None
     currency: str
     unit_cost: Decimal
-    effective_from: date
+    effective_from: date | None  # None: all history, until a dated cost
     note: str = ""
 
     @property
-    def key(self) -> tuple[str, str | None, date]:
+    def key(self) -> tuple[str, str | None, date | None]:
         return (self.sku, self.marketplace_id, self.effective_from)
 
 
@@ -102,7 +103,7 @@ def _header_map(header: Iterable[object]) -> dict[str, int]:
         raise ImportFileError(
             f"The file has no {', '.join(missing)} column. The first row must name the columns: "
             + ", ".join(COLUMNS)
-            + " (marketplace and note are optional)."
+            + " (marketplace, effective_from and note are optional)."
         )
     return positions
 
@@ -247,14 +248,14 @@ def _money(value: Any) -> Decimal:
     return amount.quantize(Decimal(1).scaleb(-UNIT_COST_PLACES))
 
 
-def _day(value: Any) -> date:
+def _day(value: Any) -> date | None:
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
     text = _text(value)
     if not text:
-        raise RowError("effective date is empty")
+        return None  # no date: the cost holds for all history until a dated one
     try:
         if not _ISO_DAY.match(text):
             raise ValueError(text)
@@ -291,9 +292,7 @@ def check_row(line: int, values: dict[str, Any], *, known_skus: set[str] | None)
             f"wrong currency for the marketplace: {marketplace.country_code} sells in {marketplace.currency}, not {currency[:10]}"
         )
     if currency not in SALE_CURRENCIES:
-        raise RowError(
-            f"currency {currency[:10]!r} is not one an Amazon marketplace sells in (AMS has no exchange rates yet)"
-        )
+        raise RowError(f"currency {currency[:10]!r} is not one an Amazon marketplace sells in")
     unit_cost = _money(values.get("unit_cost"))
     effective_from = _day(values.get("effective_from"))
     note = _text(values.get("note"))[:200]
@@ -311,7 +310,7 @@ def check_row(line: int, values: dict[str, Any], *, known_skus: set[str] | None)
 def check_rows(
     rows: Iterable[tuple[int, dict[str, Any]]], *, known_skus: set[str] | None
 ) -> tuple[list[CostRow], list[Rejection]]:
-    accepted: dict[tuple[str, str | None, date], CostRow] = {}
+    accepted: dict[tuple[str, str | None, date | None], CostRow] = {}
     rejected: list[Rejection] = []
     for line, values in rows:
         try:

@@ -1,7 +1,9 @@
 """Product costs: what a unit of a SKU costs the seller, as dated records.
 
 A cost is valid from ``effective_from`` until the next record of the same SKU (and marketplace)
-starts, so a price change never rewrites the profit of orders sold before it. A record without a
+starts, so a price change never rewrites the profit of orders sold before it. A cost saved without
+a date (``effective_from`` NULL) holds for all history until the first dated record replaces it:
+what a seller means by "this SKU costs 4.20". A record without a
 marketplace applies to every marketplace; a marketplace's own record takes precedence over it.
 
 A SKU without a record has no cost, which is not the same as a cost of zero (a free sample can
@@ -34,7 +36,8 @@ class ProductCost(TenantModel):
     unit_cost = models.DecimalField(
         max_digits=MAX_UNIT_COST_DIGITS, decimal_places=UNIT_COST_PLACES
     )
-    effective_from = models.DateField()
+    # NULL: from the beginning of history (ams.procurement.cost_rule).
+    effective_from = models.DateField(null=True, blank=True)
     note = models.CharField(max_length=200, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -56,7 +59,11 @@ class ProductCost(TenantModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.sku} {self.unit_cost} {self.currency} from {self.effective_from}"
+        return f"{self.sku} {self.unit_cost} {self.currency} {self.valid_from_label}"
+
+    @property
+    def valid_from_label(self) -> str:
+        return f"from {self.effective_from}" if self.effective_from else "for all history"
 
 
 def _cost() -> models.DecimalField[Any, Any]:

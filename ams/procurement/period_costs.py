@@ -78,8 +78,11 @@ _COST_OF_GOODS = _SOLD_IN_BOTH_PERIODS + _PRICED_DAY_BY_DAY + _COST_TOTALS
 # items: the (SKU, day) rollup of 60 days is ~56,000 rows and pricing it alone took ~0.5 s.
 _WINDOWS_AND_CHANGED_SKUS = """
 WITH changed AS (
-    SELECT DISTINCT sku FROM procurement_productcost
-    WHERE team_id = %(team)s AND effective_from > %(previous_first)s AND effective_from <= %(last)s
+    -- A cost in another currency than a sale's is converted at each day's rate: day by day too.
+    SELECT DISTINCT sku FROM procurement_productcost c
+    WHERE team_id = %(team)s AND (
+        (effective_from > %(previous_first)s AND effective_from <= %(last)s)
+        OR EXISTS (SELECT FROM ({sku_summary}) s2 WHERE s2.sku = c.sku AND s2.currency <> c.currency))
 ), costs AS ({costs}
 ), windows AS (
     SELECT w.currency, w.sku, w.units_{window} AS units_now, w.units_prev_{window} AS units_before,
@@ -100,7 +103,7 @@ _WINDOW_COST_OF_GOODS = _WINDOWS_AND_CHANGED_SKUS + _PRICED_DAY_BY_DAY + _COST_T
 
 # The cost rule's SQL (ams.procurement.cost_rule) in the queries above: a SKU day priced on its
 # day, a summary row at the cost valid on the first day of the previous period.
-_DAY_BY_DAY = cost_on_day(lines="s", day="s.day", costs="costs")
+_DAY_BY_DAY = cost_on_day(lines="s", day="s.day", costs="costs", sale_currency="s.currency")
 _HELD = cost_on_day(lines="w", day="%(previous_first)s::date", costs="costs")
 _COST_RULE = {
     "costs": dated_costs(),

@@ -17,7 +17,7 @@ from ams.catalog import selectors as catalog
 from ams.catalog.relations import listings
 from ams.core.sorting import Sorting
 from ams.orders import selectors as orders
-from ams.orders.relations import sku_summary
+from ams.orders.relations import sku_days, sku_summary
 from ams.procurement.cost_rule import cost_on_day, dated_costs
 from ams.procurement.models import CostImport, ProductCost
 from ams.procurement.window_costs import WINDOWS
@@ -27,7 +27,8 @@ from ams.teams.models import Team
 class CostKey(NamedTuple):
     """What a cost is looked up for: a SKU sold in a marketplace on a (marketplace-local) day.
 
-    With ``currency`` set, a cost in another currency counts as missing: AMS has no exchange rates.
+    With ``currency`` set, a cost in another currency is converted into it at the ECB's rate of
+    the day (ams.core.exchange_rates), and counts as missing where there is no rate.
     """
 
     sku: str
@@ -45,6 +46,8 @@ class CostLookup:
     cost_id: int | None = None
     # Why there is no usable cost; empty when there is one.
     missing_reason: str = ""
+    # The record's own currency when ``unit_cost`` was converted from it at the day's rate.
+    converted_from: str = ""
 
     @property
     def missing(self) -> bool:
@@ -65,15 +68,16 @@ def cost_for(
 # Each key (a row of ``k``) priced by the cost rule over the records of the keys' SKUs.
 _LOOKUP_TEMPLATE = """
 WITH costs AS ({costs})
-SELECT k.i, {id}, {unit_cost}, {currency}, {effective_from}
-FROM unnest(%(skus)s::text[], %(marketplaces)s::text[], %(days)s::date[]) WITH ORDINALITY
-     AS k(sku, marketplace_id, day, i)
+SELECT k.i, {id}, {unit_cost}, {currency}, {effective_from}, {record_currency}
+FROM unnest(%(skus)s::text[], %(marketplaces)s::text[], %(days)s::date[], %(currencies)s::text[])
+     WITH ORDINALITY AS k(sku, marketplace_id, day, sale_currency, i)
 {joins}
 """
-_APPLIED = cost_on_day(lines="k", day="k.day", costs="costs")
+_APPLIED = cost_on_day(lines="k", day="k.day", costs="costs", sale_currency="k.sale_currency")
 _LOOKUP = _LOOKUP_TEMPLATE.format(
     costs=dated_costs(skus="sku = ANY(%(skus)s)"),
     joins=_APPLIED.joins,
+    record_currency=_APPLIED.record("currency"),
     **{name: _APPLIED.column(name) for name in ("id", "unit_cost", "currency", "effective_from")},
 )
 
@@ -89,13 +93,16 @@ def costs_for(team: Team, keys: Iterable[CostKey]) -> dict[CostKey, CostLookup]:
         "skus": [k.sku for k in unique],
         "marketplaces": [k.marketplace_id for k in unique],
         "days": [k.day for k in unique],
+        "currencies": [k.currency for k in unique],
     }
     with connection.cursor() as cursor:
         cursor.execute(_LOOKUP, params)
         found = {int(row[0]): row[1:] for row in cursor.fetchall()}
     result: dict[CostKey, CostLookup] = {}
     for i, key in enumerate(unique, start=1):
-        cost_id, unit_cost, currency, effective_from = found.get(i, (None, None, None, None))
+        cost_id, unit_cost, currency, effective_from, own_currency = found.get(
+            i, (None, None, None, None, None)
+        )
         if cost_id is None:
             result[key] = CostLookup(key, missing_reason=NO_COST)
         elif key.currency is not None and currency != key.currency:
@@ -104,10 +111,16 @@ def costs_for(team: Team, keys: Iterable[CostKey]) -> dict[CostKey, CostLookup]:
                 currency=currency,
                 effective_from=effective_from,
                 cost_id=cost_id,
-                missing_reason=f"the cost is in {currency}, the sale in {key.currency}",
+                missing_reason=(
+                    f"the cost is in {currency}, the sale in {key.currency}, "
+                    "and the ECB has no rate between them for this day"
+                ),
             )
         else:
-            result[key] = CostLookup(key, unit_cost, currency, effective_from, cost_id)
+            converted = own_currency if own_currency != currency else ""
+            result[key] = CostLookup(
+                key, unit_cost, currency, effective_from, cost_id, converted_from=converted
+            )
     return result
 
 
@@ -192,7 +205,8 @@ COST_SORTING = Sorting(
     {"sku": ("sku",)},
     default="sku",
     tiebreak=(),
-    then=("marketplace_id", F("effective_from").desc(), "id"),
+    # Newest first, the undated record (all history before the first dated one) last.
+    then=("marketplace_id", F("effective_from").desc(nulls_last=True), "id"),
 )
 
 
@@ -228,12 +242,43 @@ def sku_costs(records: Iterable[ProductCost], *, today: date) -> list[SkuCosts]:
     for record in records:
         entry = by_sku.setdefault(record.sku, SkuCosts(record.sku))
         entry.history.append(record)
-        if record.effective_from > today:
+        if record.effective_from is not None and record.effective_from > today:
             entry.upcoming.append(record)
         elif (record.sku, record.marketplace_id) not in seen_scope:
             seen_scope.add((record.sku, record.marketplace_id))
             entry.current.append(record)
     return list(by_sku.values())
+
+
+class CostUsage(NamedTuple):
+    """The orders one cost record priced: those sold on a day it applied to, by the cost rule."""
+
+    orders: int
+    units: int
+    first_day: date
+    last_day: date
+
+
+_USAGE_RULE = cost_on_day(lines="d", day="d.day", costs="costs", sale_currency="d.currency")
+_USAGE = f"""
+WITH costs AS ({dated_costs(skus="sku = ANY(%(skus)s)")})
+SELECT {_USAGE_RULE.column("id")} AS cost_id, sum(d.orders), sum(d.units), min(d.day), max(d.day)
+FROM ({sku_days()}) d {_USAGE_RULE.joins}
+WHERE d.sku = ANY(%(skus)s) AND d.units > 0 AND {_USAGE_RULE.column("currency")} = d.currency
+GROUP BY 1
+"""  # noqa: S608 (fixed text)
+
+
+def cost_usage(team: Team, skus: Iterable[str]) -> dict[int, CostUsage]:
+    """Per cost record of ``skus``: the orders and units it priced (the SKU days of the orders'
+    read model, so cancelled lines are left out), and the days of the first and last of them.
+    A record in another currency counts where the day's rate converted it."""
+    wanted = sorted(set(skus))
+    if not wanted:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(_USAGE, {"team": team.id, "skus": wanted})
+        return {int(row[0]): CostUsage(int(row[1]), int(row[2]), row[3], row[4]) for row in cursor}
 
 
 def cost_skus_page(

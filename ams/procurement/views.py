@@ -51,9 +51,8 @@ def _costs_context(
     records = selectors.cost_records(
         team, sku_contains=filters["q"], marketplace_id=filters["marketplace"], sort=filters["sort"]
     )
-    rows = selectors.sku_costs(
-        records.filter(sku__in=list(page.object_list)), today=timezone.now().date()
-    )
+    page_skus = list(page.object_list)
+    rows = selectors.sku_costs(records.filter(sku__in=page_skus), today=timezone.now().date())
     currency = selectors.default_currency(team)
     missing_count, missing = selectors.skus_without_cost_page(
         team, sku_contains=filters["q"], limit=MISSING_SHOWN
@@ -68,10 +67,12 @@ def _costs_context(
             for message in messages
         ],
         "sort": selectors.COST_SORTING.headers(filters["sort"], query),
-        "form": form
-        or ProductCostForm(initial={"effective_from": timezone.now().date(), "currency": currency}),
+        "form": form or ProductCostForm(initial={"currency": currency}),
         "currency": currency,
         "rows": rows,
+        # The orders each record priced, linked to the orders page (the SKU and the days).
+        "usage": selectors.cost_usage(team, page_skus),
+        "orders_url": reverse("orders", args=[team.slug]),
         "page": page,
         "missing": missing,
         "missing_count": missing_count,
@@ -118,7 +119,12 @@ def cost_add(request: TeamRequest) -> HttpResponse:
     services.product_costs_save(team=request.team, actor=request.user, rows=[form.row])
     messages.success(
         request,
-        f"Saved: {form.row.sku} costs {unit_amount(form.row.unit_cost)} {form.row.currency} from {form.row.effective_from}.",
+        f"Saved: {form.row.sku} costs {unit_amount(form.row.unit_cost)} {form.row.currency} "
+        + (
+            f"from {form.row.effective_from}."
+            if form.row.effective_from
+            else "for all history, until a dated cost replaces it."
+        ),
     )
     return _after_write(request, form, ok=True)
 
@@ -134,7 +140,7 @@ def cost_delete(request: TeamRequest) -> HttpResponse:
         record = services.product_cost_delete(team=request.team, cost_id=cost_id)
     except ProductCost.DoesNotExist:
         raise Http404("No such cost") from None
-    messages.success(request, f"Deleted the cost of {record.sku} from {record.effective_from}.")
+    messages.success(request, f"Deleted the cost of {record.sku} {record.valid_from_label}.")
     return _after_write(request, None, ok=True)
 
 

@@ -41,8 +41,12 @@ def window_bounds(window: str, as_of: date) -> tuple[date, date]:
 # others day by day from SkuDay. One list of the dated records (``costs``) serves every window.
 _WINDOW = """
 changed_{w} AS (
-    SELECT DISTINCT sku FROM procurement_productcost
-    WHERE team_id = %(team)s AND effective_from > %(previous_first_{w})s AND effective_from <= %(last)s {skus}
+    -- A cost in another currency than a sale's is converted at each day's rate, so it is priced
+    -- day by day too, like a cost that changed within the windows.
+    SELECT DISTINCT sku FROM procurement_productcost c
+    WHERE team_id = %(team)s {skus} AND (
+        (effective_from > %(previous_first_{w})s AND effective_from <= %(last)s)
+        OR EXISTS (SELECT FROM summary s2 WHERE s2.sku = c.sku AND s2.currency <> c.currency))
 ), windows_{w} AS (
     SELECT w.connection_id, w.marketplace_id, w.sku, w.currency, w.units_{w} AS units_now, w.units_prev_{w} AS units_before,
         {held_cost} AS unit_cost, {held_currency} AS cost_currency
@@ -79,7 +83,7 @@ def _window(w: str, skus: str) -> str:
     """The window's pricing, by the cost rule: a summary row at the cost valid on the first day
     of the window before, a SKU day on its day."""
     held = cost_on_day(lines="w", day=f"%(previous_first_{w})s::date", costs="costs")
-    day_by_day = cost_on_day(lines="s", day="s.day", costs="costs")
+    day_by_day = cost_on_day(lines="s", day="s.day", costs="costs", sale_currency="s.currency")
     return _WINDOW.format(
         w=w,
         skus=skus,

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 
+from ams.core.marketplaces import SALE_CURRENCIES
 from ams.core.selectors import AuditFilter
 from ams.teams.models import Role
 
@@ -28,6 +29,13 @@ class TeamSettingsForm(forms.Form):
     name = forms.CharField(max_length=120, strip=True)
     require_owner_2fa = forms.BooleanField(
         required=False, label="Require two-factor authentication for the owner"
+    )
+    home_currency = forms.ChoiceField(
+        required=False,
+        label="Home currency",
+        choices=[("", "The currency of the main marketplace")]
+        + [(c, c) for c in sorted(SALE_CURRENCIES)],
+        help_text="Every profit figure is also shown in it, at the ECB's rate of its day.",
     )
 
     def __init__(self, *args: Any, owner: bool, **kwargs: Any) -> None:

@@ -53,6 +53,9 @@ class Team(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     financial_retention_set_at = models.DateTimeField(null=True, blank=True)
+    # The currency every money figure can also be shown in (ams.core.exchange_rates). Empty: the
+    # currency of the marketplace the team sells most in (``ams.orders.selectors.home_currency``).
+    home_currency = models.CharField(max_length=3, blank=True)
 
     def __str__(self) -> str:
         return self.name

@@ -15,6 +15,7 @@ from django.utils.text import slugify
 from ams.accounts.models import User
 from ams.core.audit_log import audit_record
 from ams.core.events import usage_event_record
+from ams.core.marketplaces import SALE_CURRENCIES
 from ams.core.tenancy import team_scope, user_scope
 from ams.teams import emails
 from ams.teams.entitlements import Action, may
@@ -102,23 +103,34 @@ def team_create(*, owner: User, name: str) -> Team:
 
 @transaction.atomic
 def team_update(
-    *, team: Team, actor: Membership, name: str, require_owner_2fa: bool | None = None
+    *,
+    team: Team,
+    actor: Membership,
+    name: str,
+    require_owner_2fa: bool | None = None,
+    home_currency: str | None = None,
 ) -> Team:
-    """Owners and admins correct the team's name; only the owner sets what the owner must do."""
+    """Owners and admins correct the team's name and home currency (empty: the main
+    marketplace's); only the owner sets what the owner must do."""
     _require_manager(actor)
     if require_owner_2fa is not None and actor.role_enum is not Role.OWNER:
         raise PermissionDenied("only the owner changes the owner's two-factor requirement")
+    if home_currency and home_currency not in SALE_CURRENCIES:
+        raise ValueError(f"not a currency a marketplace sells in: {home_currency[:10]}")
     previous = (team.name, team.require_owner_2fa)
     team.name = name.strip()[:120] or team.name
     if require_owner_2fa is not None:
         team.require_owner_2fa = require_owner_2fa
-    team.save(update_fields=["name", "require_owner_2fa"])
+    if home_currency is not None:
+        team.home_currency = home_currency
+    team.save(update_fields=["name", "require_owner_2fa", "home_currency"])
     _recorded(
         team_id=team.id,
         user_id=actor.user_id,
         kind="team.updated",
         name_changed=team.name != previous[0],
         require_owner_2fa=team.require_owner_2fa,
+        home_currency=team.home_currency,
     )
     return team
 

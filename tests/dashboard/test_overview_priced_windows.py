@@ -119,3 +119,31 @@ def test_priced_windows_never_show_another_team(data: Personas):
     priced, _ = priced_and_day_by_day(data, "7d")
     assert priced is not None
     assert priced[("USD", True)][0] == Decimal("0.00")
+
+
+def test_a_dollar_cost_prices_the_german_sales_at_each_days_rate(data: Personas, tmp_path):
+    from datetime import timedelta
+
+    from ams.core.exchange_rates import rates_load
+
+    # A rate on every weekday from October to today, moving a little each day.
+    lines, day, n = ["Date,USD,"], date(2025, 10, 1), 0
+    while day <= date(2026, 2, 28):
+        if day.weekday() < 5:
+            lines.append(f"{day.isoformat()},{Decimal('1.0500') + Decimal(n) / 1000},")
+            n += 1
+        day += timedelta(days=1)
+    path = tmp_path / "eurofxref-hist.csv"
+    path.write_text("\n".join(reversed(lines[1:])).join([lines[0] + "\n", "\n"]))
+    rates_load(path, through=date(2026, 2, 28))
+    add_cost(data.team, "LAMP-1", "10.00", None)  # USD, every marketplace, all history
+    for window in ov.WINDOWS:
+        for marketplace in ("", f.US, f.DE):
+            priced, day_by_day = priced_and_day_by_day(data, window, marketplace)
+            assert priced is not None, (window, marketplace)
+            assert priced == day_by_day, (window, marketplace)
+    priced, _ = priced_and_day_by_day(data, "7d", f.DE)
+    assert priced is not None
+    cost, units_missing, _skus = priced[("EUR", True)]
+    assert units_missing == 0
+    assert Decimal("8") < cost < Decimal("10"), "10 USD in euros, at about 1.1 dollars a euro"

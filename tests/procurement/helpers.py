@@ -20,7 +20,7 @@ def add_cost(
     team: Team,
     sku: str,
     unit_cost: str,
-    day: date,
+    day: date | None,
     *,
     marketplace_id: str | None = None,
     currency: str = "USD",
@@ -66,3 +66,36 @@ def synced_skus(team: Team, *skus: str, marketplace_id: str = US, currency: str 
 def streamed(response: Any) -> list[bytes]:
     """The chunks of a streamed response (a WSGI test client's, so never async)."""
     return list(cast(Iterator[bytes], response.streaming_content))
+
+
+def sku_day(
+    team: Team,
+    sku: str,
+    day: date,
+    *,
+    units: int,
+    orders: int = 1,
+    sales: str = "10.00",
+    marketplace_id: str = US,
+    currency: str = "USD",
+) -> None:
+    """A SKU's day as the orders sync's rollup leaves it (ams.orders.rollups)."""
+    from ams.amazon.models import SellerConnection
+    from ams.orders.models import SkuDay
+    from tests.amazon.factories import make_connection
+
+    with team_scope(team.id):
+        connection = SellerConnection.objects.filter(team=team).first()
+    connection = connection or make_connection(team)
+    with team_scope(team.id):
+        SkuDay.objects.create(
+            team=team,
+            connection=connection,
+            marketplace_id=marketplace_id,
+            day=day,
+            sku=sku,
+            currency=currency,
+            orders=orders,
+            units=units,
+            sales=Decimal(sales),
+        )

@@ -53,7 +53,7 @@ def run_worker() -> None:
         )
 
 
-def saved(p: Personas) -> list[tuple[str, str | None, str, Decimal, date, str]]:
+def saved(p: Personas) -> list[tuple[str, str | None, str, Decimal, date | None, str]]:
     with team_scope(p.team.id):
         return sorted(
             ProductCost.objects.values_list(
@@ -131,7 +131,7 @@ def test_a_large_file_refused_as_a_whole_says_why_and_saves_nothing(
     (record,) = imports(p)
     assert record.status == CostImportStatus.FAILED
     page = client_for(p.member).get(response["Location"]).content.decode()
-    assert "The file has no currency, unit_cost, effective_from column" in page
+    assert "The file has no currency, unit_cost column" in page
     assert saved(p) == []
 
 

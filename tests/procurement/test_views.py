@@ -30,7 +30,7 @@ def url(p: Personas, tail: str = "") -> str:
     return f"/t/{p.team.slug}/costs/{tail}"
 
 
-def costs_of(team) -> list[tuple[str, str | None, str, Decimal, date]]:
+def costs_of(team) -> list[tuple[str, str | None, str, Decimal, date | None]]:
     with team_scope(team.id):
         return sorted(
             ProductCost.objects.values_list(
@@ -173,7 +173,7 @@ def test_import_of_a_file_without_a_required_column_says_so(seeded: Personas):
     upload = SimpleUploadedFile("costs.csv", b"sku,currency\nMUG-2,USD\n", content_type="text/csv")
     response = client_for(seeded.member).post(url(seeded, "import/"), {"file": upload})
     assert response.status_code == 400
-    assert "no unit_cost, effective_from column" in response.content.decode()
+    assert "no unit_cost column" in response.content.decode()
 
 
 def test_csv_export_applies_the_filters_and_only_holds_the_teams_rows(seeded: Personas):
@@ -231,3 +231,74 @@ def test_an_outsider_cannot_export_or_see_the_costs(seeded: Personas):
     text = body(own).decode("utf-8-sig")
     assert "SECRET-SKU" in text
     assert "MUG-1" not in text
+
+
+# --- Costs that reach the past ------------------------------------------------------------------
+
+
+def test_the_quick_save_of_a_sku_without_a_cost_prices_its_past_orders(seeded: Personas):
+    from ams.procurement.selectors import cost_for
+
+    # MUG-2 has no cost; its row's quick form sends no date.
+    response = client_for(seeded.member).post(
+        url(seeded, "add/"), {"sku": "MUG-2", "currency": "USD", "unit_cost": "2.40"}
+    )
+    assert response.status_code == 302
+    assert ("MUG-2", None, "USD", Decimal("2.4000"), None) in costs_of(seeded.team)
+    with team_scope(seeded.team.id):
+        found = cost_for(seeded.team, "MUG-2", US, date(2024, 5, 1), currency="USD")
+    assert found.unit_cost == Decimal("2.40")
+    page = client_for(seeded.viewer).get(url(seeded)).content.decode()
+    assert "all history" in page
+    # The outsider's costs are untouched, and its URL for our team is a 404.
+    assert costs_of(seeded.outsider_team) == [
+        ("SECRET-SKU", None, "USD", Decimal("1.2300"), date(2026, 1, 1))
+    ]
+    outsider = client_for(seeded.outsider).post(
+        url(seeded, "add/"), {"sku": "MUG-2", "currency": "USD", "unit_cost": "9"}
+    )
+    assert outsider.status_code == 404
+
+
+def test_the_page_shows_how_many_orders_each_cost_priced_and_links_to_them(seeded: Personas):
+    from tests.procurement.helpers import sku_day
+
+    # MUG-1: 4.00 from 1 January, 4.50 from 1 March.
+    sku_day(seeded.team, "MUG-1", date(2026, 1, 5), units=2, orders=2)
+    sku_day(seeded.team, "MUG-1", date(2026, 2, 10), units=1, orders=1)
+    sku_day(seeded.team, "MUG-1", date(2026, 3, 2), units=4, orders=3)
+    sku_day(seeded.team, "MUG-1", date(2025, 12, 30), units=9, orders=9)  # before any cost
+    sku_day(seeded.outsider_team, "SECRET-SKU", date(2026, 1, 5), units=5, orders=5)
+    with team_scope(seeded.team.id):
+        first = ProductCost.objects.get(team=seeded.team, sku="MUG-1", unit_cost=Decimal(4))
+        second = ProductCost.objects.get(team=seeded.team, sku="MUG-1", unit_cost=Decimal("4.5"))
+    page = client_for(seeded.viewer).get(url(seeded)).content.decode()
+    assert (
+        f'data-cost="{first.id}" href="/t/{seeded.team.slug}/orders/?sku=MUG-1&amp;date_from=2026-01-05&amp;date_to=2026-02-10"'
+        in page
+    )
+    assert f'data-cost="{first.id}"' in page
+    assert ">3 orders</a>" in page
+    assert ">3 orders</a>" in page.split(f'data-cost="{second.id}"')[1][:300]
+    assert "SECRET-SKU" not in page
+    assert client_for(seeded.outsider).get(url(seeded)).status_code == 404
+
+
+def test_an_import_without_a_date_column_holds_for_all_history(seeded: Personas):
+    upload = SimpleUploadedFile(
+        "costs.csv", b"sku,currency,unit_cost\nMUG-2,USD,2.10\n", content_type="text/csv"
+    )
+    response = client_for(seeded.member).post(url(seeded, "import/"), {"file": upload})
+    assert response.status_code == 200
+    assert ("MUG-2", None, "USD", Decimal("2.1000"), None) in costs_of(seeded.team)
+    # The same file again replaces the undated cost rather than adding a second one.
+    again = SimpleUploadedFile(
+        "costs.csv",
+        b"sku,currency,unit_cost,effective_from\nMUG-2,USD,2.20,\n",
+        content_type="text/csv",
+    )
+    client_for(seeded.member).post(url(seeded, "import/"), {"file": again})
+    assert [c for c in costs_of(seeded.team) if c[0] == "MUG-2"] == [
+        ("MUG-2", None, "USD", Decimal("2.2000"), None)
+    ]
+    assert [c[0] for c in costs_of(seeded.outsider_team)] == ["SECRET-SKU"]

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
 
 from django import template
 
@@ -22,3 +24,19 @@ def unit_amount(value: Decimal | None) -> str:
     text = f"{value.normalize():f}"
     whole, _, fraction = text.partition(".")
     return f"{whole}.{fraction.ljust(2, '0')}"
+
+
+@register.inclusion_tag("procurement/_cost_usage.html")
+def cost_usage(usage: dict[int, Any], record: Any, orders_url: str) -> dict[str, Any]:
+    """How many orders a cost record priced, linked to them on the orders page."""
+    found = usage.get(record.id)
+    query = ""
+    if found is not None:
+        params = {
+            "sku": record.sku,
+            "marketplace": record.marketplace_id or "",
+            "date_from": found.first_day.isoformat(),
+            "date_to": found.last_day.isoformat(),
+        }
+        query = urlencode({k: v for k, v in params.items() if v})
+    return {"usage": found, "url": f"{orders_url}?{query}" if found else "", "record": record}
