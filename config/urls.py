@@ -33,6 +33,8 @@ urlpatterns = [
     path("t/<slug:team_slug>/billing/", include(billing_urls.team_urlpatterns)),
     path("t/<slug:team_slug>/costs/", include("ams.procurement.urls")),
     path("t/<slug:team_slug>/claims/", include("ams.claims.urls")),
+    path("t/<slug:team_slug>/products/", include("ams.products.urls")),
+    path("t/<slug:team_slug>/purchasing/", include("ams.purchasing.urls")),
     path("t/<slug:team_slug>/", include("ams.dashboard.urls")),
     path("billing/", include("ams.billing.urls")),
     path(

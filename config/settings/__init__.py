@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "ams.catalog",
     "ams.finance",
     "ams.claims",
+    "ams.products",
+    "ams.purchasing",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
