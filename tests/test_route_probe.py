@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -28,6 +29,12 @@ from ams.core.models import ExportJob, ExportStatus
 from ams.core.tenancy import TenantModel, team_scope
 from ams.procurement.models import CostImport, CostImportStatus
 from ams.products.services import ProductData, product_create, product_sku_add
+from ams.purchasing.supplier_services import (
+    SupplierData,
+    supplier_contact_add,
+    supplier_create,
+    supplier_price_add,
+)
 from ams.sync.models import Family, PendingReport
 from ams.teams.access import TeamAccess
 from ams.teams.models import Invitation, Membership, Role
@@ -146,6 +153,16 @@ def _team_objects(p: Personas) -> None:
         # A product sold under a SKU (the first of each, as the probe fills ids).
         product = product_create(team=p.team, data=ProductData(name="Probe mug", code="MUG"))
         product_sku_add(team=p.team, product_id=product.pk, sku="MUG-1", marketplace_id=None)
+        # A supplier with a contact and a price of that product.
+        supplier = supplier_create(team=p.team, data=SupplierData(name="Probe", currency="USD"))
+        supplier_contact_add(team=p.team, supplier_id=supplier.pk, name="Amy")
+        supplier_price_add(
+            team=p.team,
+            supplier_id=supplier.pk,
+            product_id=product.pk,
+            unit_price=Decimal("1.50"),
+            valid_from=now.date(),
+        )
 
 
 def _membership(p: Personas, user: Any) -> Membership:
