@@ -29,6 +29,7 @@ from ams.core.models import ExportJob, ExportStatus
 from ams.core.tenancy import TenantModel, team_scope
 from ams.procurement.models import CostImport, CostImportStatus
 from ams.products.services import ProductData, product_create, product_sku_add
+from ams.purchasing.services import LineInput, create_purchase_order
 from ams.purchasing.supplier_services import (
     SupplierData,
     supplier_contact_add,
@@ -162,6 +163,13 @@ def _team_objects(p: Personas) -> None:
             product_id=product.pk,
             unit_price=Decimal("1.50"),
             valid_from=now.date(),
+        )
+        # A draft purchase order of that product.
+        create_purchase_order(
+            team=p.team,
+            actor=p.member,
+            supplier_id=supplier.pk,
+            lines=[LineInput(product_id=product.pk, quantity=10)],
         )
 
 
