@@ -140,7 +140,9 @@ def test_goods_are_received_in_parts_and_above_the_order_only_when_confirmed(see
     with team_scope(seeded.team.id):
         line = order.lines.get()
     member = client_for(seeded.member)
-    today = order_of(seeded.team).sent_at.date().isoformat()
+    sent_at = order_of(seeded.team).sent_at
+    assert sent_at is not None
+    today = sent_at.date().isoformat()
     response = member.post(
         url(seeded, f"{order.pk}/receipts/"), {f"qty_{line.pk}": "40", "received_on": today}
     )
