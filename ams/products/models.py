@@ -89,7 +89,7 @@ class ProductSku(TenantModel):
 
 class BundleComponent(TenantModel):
     bundle = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="components")
-    component = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="used_in")
+    component = models.ForeignKey(Product, on_delete=models.RESTRICT, related_name="used_in")
     quantity = models.PositiveIntegerField()
 
     class Meta:

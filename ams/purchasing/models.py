@@ -152,7 +152,7 @@ class POStatus(models.TextChoices):
 class PurchaseOrder(TenantModel):
     # PO-00001, PO-00002, … in the team; numbered when created.
     number = models.CharField(max_length=20)
-    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="orders")
+    supplier = models.ForeignKey(Supplier, on_delete=models.RESTRICT, related_name="orders")
     status = models.CharField(max_length=20, choices=POStatus.choices, default=POStatus.DRAFT)
     currency = models.CharField(max_length=3)
     expected_ship_date = models.DateField(null=True, blank=True)
@@ -184,7 +184,7 @@ class PurchaseOrder(TenantModel):
 
 class PurchaseOrderLine(TenantModel):
     order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="lines")
-    product = models.ForeignKey("products.Product", on_delete=models.PROTECT, related_name="+")
+    product = models.ForeignKey("products.Product", on_delete=models.RESTRICT, related_name="+")
     quantity = models.PositiveIntegerField()
     unit_price = _money()
     # The sum of the receipt lines, kept with them in one transaction.
@@ -228,7 +228,7 @@ class Receipt(TenantModel):
 class ReceiptLine(TenantModel):
     receipt = models.ForeignKey(Receipt, on_delete=models.CASCADE, related_name="lines")
     line = models.ForeignKey(PurchaseOrderLine, on_delete=models.CASCADE, related_name="receipts")
-    product = models.ForeignKey("products.Product", on_delete=models.PROTECT, related_name="+")
+    product = models.ForeignKey("products.Product", on_delete=models.RESTRICT, related_name="+")
     quantity = models.PositiveIntegerField()
     # The order line's price when received: what a cost batch starts from, before landed costs.
     unit_cost = _money()

@@ -143,3 +143,20 @@ def test_the_export_lists_the_teams_products(seeded: Personas):
     assert lines[0].startswith("code,name,skus,components")
     assert any(line.startswith("KIT,Mug kit,KIT-1,2xMUG") for line in lines)
     assert "SECRET" not in text
+
+
+def test_the_photo_is_a_link_to_amazons_catalogue_never_an_image_loaded_from_it(
+    seeded: Personas,
+):
+    from ams.catalog.models import Listing
+
+    with team_scope(seeded.team.id):
+        mug = Product.objects.get(code="MUG")
+        Listing.objects.filter(sku="MUG-1").update(image_url="https://m.media-amazon.com/mug.jpg")
+    html = client_for(seeded.viewer).get(url(seeded, f"{mug.pk}/")).content.decode()
+    assert 'href="https://m.media-amazon.com/mug.jpg"' in html
+    assert "<img" not in html.split('id="product-facts"')[0].split("<hgroup>")[1]
+    with team_scope(seeded.team.id):
+        Listing.objects.filter(sku="MUG-1").update(image_url="javascript:alert(1)")
+    html = client_for(seeded.viewer).get(url(seeded, f"{mug.pk}/")).content.decode()
+    assert "javascript:" not in html

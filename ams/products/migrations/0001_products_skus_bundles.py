@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
                 ('quantity', models.PositiveIntegerField()),
                 ('team', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='teams.team')),
                 ('bundle', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='components', to='products.product')),
-                ('component', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='used_in', to='products.product')),
+                ('component', models.ForeignKey(on_delete=django.db.models.deletion.RESTRICT, related_name='used_in', to='products.product')),
             ],
         ),
         migrations.CreateModel(

@@ -47,7 +47,7 @@ class Migration(migrations.Migration):
                 ('received_quantity', models.PositiveIntegerField(default=0)),
                 ('expected_date', models.DateField(blank=True, null=True)),
                 ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='purchasing.purchaseorder')),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='products.product')),
+                ('product', models.ForeignKey(on_delete=django.db.models.deletion.RESTRICT, related_name='+', to='products.product')),
                 ('team', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='teams.team')),
             ],
         ),
@@ -74,7 +74,7 @@ class Migration(migrations.Migration):
                 ('unit_cost', models.DecimalField(decimal_places=4, max_digits=14)),
                 ('currency', models.CharField(max_length=3)),
                 ('line', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='receipts', to='purchasing.purchaseorderline')),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='products.product')),
+                ('product', models.ForeignKey(on_delete=django.db.models.deletion.RESTRICT, related_name='+', to='products.product')),
                 ('receipt', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='purchasing.receipt')),
                 ('team', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='teams.team')),
             ],
@@ -102,7 +102,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='purchaseorder',
             name='supplier',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='purchasing.supplier'),
+            field=models.ForeignKey(on_delete=django.db.models.deletion.RESTRICT, related_name='orders', to='purchasing.supplier'),
         ),
         migrations.CreateModel(
             name='SupplierContact',
