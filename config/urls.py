@@ -36,6 +36,8 @@ urlpatterns = [
     path("t/<slug:team_slug>/costs/", include("ams.procurement.urls")),
     path("t/<slug:team_slug>/claims/", include("ams.claims.urls")),
     path("t/<slug:team_slug>/expenses/", include("ams.expenses.urls")),
+    path("t/<slug:team_slug>/products/", include("ams.products.urls")),
+    path("t/<slug:team_slug>/purchasing/", include("ams.purchasing.urls")),
     path("t/<slug:team_slug>/", include("ams.dashboard.urls")),
     path("billing/", include("ams.billing.urls")),
     path(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from django.core import mail
 from django.db import connection as db
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from procrastinate.contrib.django.models import ProcrastinateJob
 
 from ams.accounts.models import User
@@ -22,6 +24,14 @@ from ams.core.files import file_store
 from ams.core.models import AuditEntry
 from ams.core.purge import KEPT_TABLES, count_rows, references_to, tables_with
 from ams.core.tenancy import team_scope
+from ams.purchasing.services import (
+    LineInput,
+    create_purchase_order,
+    payment_record,
+    purchase_order_send,
+    receipt_record,
+)
+from ams.purchasing.supplier_services import supplier_contact_add
 from ams.teams import deletion
 from ams.teams.models import DeletionReceipt, Membership, Role, Team
 from ams.teams.services import invitation_create, team_create
@@ -32,6 +42,8 @@ from tests.billing.test_flow import _subscribe
 from tests.catalogue import columns_holding
 from tests.dashboard.factories import seed
 from tests.factories import Personas, add_member, make_personas
+from tests.products.helpers import add_component, add_product
+from tests.purchasing.helpers import add_price, add_supplier
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -110,6 +122,34 @@ def _world(fake: FakeStripe) -> tuple[Personas, Team, list[SellerConnection]]:
             lifetime=timedelta(days=1),
             created_by_id=p.owner.id,
         )
+    # The seller's own records: a bundle, a supplier, an order sent, received in part and paid.
+    mug = add_product(p.team, "MUG", skus=("MUG-1",))
+    kit = add_product(p.team, "KIT")
+    add_component(p.team, kit, mug, 2)
+    supplier = add_supplier(p.team, "Ningbo Mugs", email="sales@ningbo.example")
+    add_price(p.team, supplier, mug, "1.80")
+    with team_scope(p.team.id):
+        contact = supplier_contact_add(team=p.team, supplier_id=supplier.pk, name="Amy")
+        order = create_purchase_order(
+            team=p.team, actor=p.owner, supplier_id=supplier.pk, lines=[LineInput(mug.pk, 10)]
+        )
+        purchase_order_send(team=p.team, actor=p.owner, order_id=order.pk, email=False)
+        receipt_record(
+            team=p.team,
+            actor=p.owner,
+            order_id=order.pk,
+            received_on=timezone.now().date(),
+            quantities={order.lines.get().pk: 4},
+        )
+        payment_record(
+            team=p.team,
+            actor=p.owner,
+            order_id=order.pk,
+            kind="deposit",
+            amount=Decimal(5),
+            paid_on=timezone.now().date(),
+        )
+    assert contact.pk
     # The owner is also a member of another team, where they left traces.
     add_member(p.outsider_team, p.owner, Role.MEMBER)
     return p, second, connections

@@ -29,6 +29,14 @@ from ams.core.models import ExportJob, ExportStatus
 from ams.core.tenancy import TenantModel, team_scope
 from ams.expenses.models import Category, Expense
 from ams.procurement.models import CostImport, CostImportStatus
+from ams.products.services import ProductData, product_create, product_sku_add
+from ams.purchasing.services import LineInput, create_purchase_order
+from ams.purchasing.supplier_services import (
+    SupplierData,
+    supplier_contact_add,
+    supplier_create,
+    supplier_price_add,
+)
 from ams.sync.models import Family, PendingReport
 from ams.teams.access import TeamAccess
 from ams.teams.models import Invitation, Membership, Role
@@ -72,14 +80,20 @@ OWN_ROUTES = [
 ]
 
 
-def _model_for_kwarg(kwarg: str) -> type[TenantModel]:
+def _models_for_kwarg(kwarg: str) -> list[type[TenantModel]]:
+    # Two apps may name a model alike (catalog.Product, Amazon's item; products.Product, the
+    # seller's): the probe fills the id from whichever has a row of the probed team.
     wanted = kwarg.removesuffix("_id").replace("_", "")
-    for model in apps.get_models():
-        if issubclass(model, TenantModel) and model._meta.model_name == wanted:
-            return model
-    raise LookupError(
-        f"The probe cannot fill <{kwarg}>: name object kwargs after a tenant model (<model>_id)."
-    )
+    found = [
+        model
+        for model in apps.get_models()
+        if issubclass(model, TenantModel) and model._meta.model_name == wanted
+    ]
+    if not found:
+        raise LookupError(
+            f"The probe cannot fill <{kwarg}>: name object kwargs after a tenant model (<model>_id)."
+        )
+    return found
 
 
 def _team_objects(p: Personas) -> None:
@@ -146,6 +160,26 @@ def _team_objects(p: Personas) -> None:
             currency="USD",
             starts_on=now.date(),
         )
+        # A product sold under a SKU (the first of each, as the probe fills ids).
+        product = product_create(team=p.team, data=ProductData(name="Probe mug", code="MUG"))
+        product_sku_add(team=p.team, product_id=product.pk, sku="MUG-1", marketplace_id=None)
+        # A supplier with a contact and a price of that product.
+        supplier = supplier_create(team=p.team, data=SupplierData(name="Probe", currency="USD"))
+        supplier_contact_add(team=p.team, supplier_id=supplier.pk, name="Amy")
+        supplier_price_add(
+            team=p.team,
+            supplier_id=supplier.pk,
+            product_id=product.pk,
+            unit_price=Decimal("1.50"),
+            valid_from=now.date(),
+        )
+        # A draft purchase order of that product.
+        create_purchase_order(
+            team=p.team,
+            actor=p.member,
+            supplier_id=supplier.pk,
+            lines=[LineInput(product_id=product.pk, quantity=10)],
+        )
 
 
 def _membership(p: Personas, user: Any) -> Membership:
@@ -158,14 +192,16 @@ def _fill(route: Route, p: Personas, team_slug: str) -> str:
     for kwarg in route.kwargs:
         if kwarg == "team_slug":
             continue
-        model = _model_for_kwarg(kwarg)
-        obj: TenantModel | None
+        obj: TenantModel | None = None
         with team_scope(p.team.id):
-            if model is Membership:
-                obj = Membership.objects.get(team=p.team, user=p.member)
-            else:
-                obj = model._default_manager.filter(team=p.team).order_by("id").first()
-        assert obj is not None, f"no {model.__name__} of the probed team to fill <{kwarg}>"
+            for model in _models_for_kwarg(kwarg):
+                if model is Membership:
+                    obj = Membership.objects.get(team=p.team, user=p.member)
+                else:
+                    obj = model._default_manager.filter(team=p.team).order_by("id").first()
+                if obj is not None:
+                    break
+        assert obj is not None, f"no object of the probed team to fill <{kwarg}>"
         values[kwarg] = obj.pk
     return reverse(route.name, kwargs=values)
 

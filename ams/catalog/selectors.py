@@ -111,3 +111,8 @@ def listing_prices(
         ).values_list("marketplace_id", "sku", "currency", "price")
         if price is not None
     }
+
+
+def listings_of_skus(team: Team, skus: Collection[str]) -> QuerySet[Listing]:
+    """Every listing of these SKUs, in every connection and marketplace (a product's page)."""
+    return Listing.objects.filter(team=team, sku__in=list(skus)).order_by("sku", "marketplace_id")

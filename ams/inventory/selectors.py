@@ -244,3 +244,14 @@ def fnskus(team: Team, *, connection_id: int) -> dict[tuple[str, str], str]:
         .exclude(fnsku="")
         .values_list("marketplace_id", "sku", "fnsku")
     }
+
+
+def fulfillable_units(team: Team, skus: Iterable[str]) -> dict[tuple[str, str], int]:
+    """Sellable units of these SKUs per (SKU, marketplace), over every connection."""
+    rows = (
+        StockLevel.objects.filter(team=team, sku__in=list(skus))
+        .values("sku", "marketplace_id")
+        .annotate(units=Sum("fulfillable"))
+        .order_by()
+    )
+    return {(r["sku"], r["marketplace_id"]): int(r["units"] or 0) for r in rows}

@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "ams.finance",
     "ams.claims",
     "ams.expenses",
+    "ams.products",
+    "ams.purchasing",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -1,0 +1,269 @@
+"""Suppliers, what they sell at what price, and purchase orders with their receipts and payments.
+
+Like products, these are the seller's own records: tied to no Amazon connection, so a disconnect
+leaves them. Money is a Decimal with its currency; a purchase order is in one currency, the
+supplier's when it was created, and its lines, receipts and payments are in it too.
+
+A receipt line keeps the date, quantity, unit cost and currency of the goods received, so that a
+cost batch (first in, first out) can be built from each one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from ams.core.tenancy import TenantModel
+
+MONEY_DIGITS = 14
+MONEY_PLACES = 4
+CURRENCY = Q(currency__regex=r"^[A-Z]{3}$")
+
+
+def _money() -> models.DecimalField[Any, Any]:
+    return models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
+
+
+class Incoterm(models.TextChoices):
+    EXW = "EXW", "EXW (ex works)"
+    FCA = "FCA", "FCA (free carrier)"
+    FAS = "FAS", "FAS (free alongside ship)"
+    FOB = "FOB", "FOB (free on board)"
+    CFR = "CFR", "CFR (cost and freight)"
+    CIF = "CIF", "CIF (cost, insurance and freight)"
+    CPT = "CPT", "CPT (carriage paid to)"
+    CIP = "CIP", "CIP (carriage and insurance paid to)"
+    DAP = "DAP", "DAP (delivered at place)"
+    DPU = "DPU", "DPU (delivered at place unloaded)"
+    DDP = "DDP", "DDP (delivered duty paid)"
+
+
+class BalanceDue(models.TextChoices):
+    ORDER = "order", "on order"
+    SHIPMENT = "shipment", "on shipment"
+    ARRIVAL = "arrival", "on arrival"
+
+
+class Supplier(TenantModel):
+    name = models.CharField(max_length=200)
+    currency = models.CharField(max_length=3)
+    email = models.EmailField(blank=True, help_text="Where purchase orders are sent.")
+    phone = models.CharField(max_length=40, blank=True)
+    address = models.TextField(blank=True)
+    website = models.CharField(max_length=200, blank=True)
+    incoterm = models.CharField(max_length=3, choices=Incoterm.choices, blank=True)
+    # Payment terms: a deposit of this share of the order when it is placed, the balance due this
+    # many days after the order, the shipment or the arrival.
+    deposit_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
+    balance_due = models.CharField(
+        max_length=10, choices=BalanceDue.choices, default=BalanceDue.SHIPMENT
+    )
+    balance_days = models.PositiveIntegerField(default=0)
+    # The seller's own figure, in days from order to arrival; the measured one comes from receipts.
+    stated_lead_time_days = models.PositiveIntegerField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "name"], name="supplier_name_key"),
+            models.CheckConstraint(condition=CURRENCY, name="supplier_currency_code"),
+            models.CheckConstraint(
+                condition=Q(deposit_percent__gte=0) & Q(deposit_percent__lte=100),
+                name="supplier_deposit_percent_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SupplierContact(TenantModel):
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=200)
+    role = models.CharField(max_length=100, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SupplierProduct(TenantModel):
+    """A product the supplier sells: their code for it, the minimum order and the case pack."""
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="products")
+    product = models.ForeignKey("products.Product", on_delete=models.CASCADE, related_name="+")
+    supplier_code = models.CharField(max_length=64, blank=True)
+    minimum_order_quantity = models.PositiveIntegerField(default=1)
+    case_pack = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "supplier", "product"], name="supplier_product_key"
+            ),
+            models.CheckConstraint(
+                condition=Q(minimum_order_quantity__gte=1) & Q(case_pack__gte=1),
+                name="supplier_product_quantities_positive",
+            ),
+        ]
+
+
+class SupplierPrice(TenantModel):
+    """The unit price from ``min_quantity`` units on, valid from one day until another (or on)."""
+
+    offer = models.ForeignKey(SupplierProduct, on_delete=models.CASCADE, related_name="prices")
+    min_quantity = models.PositiveIntegerField(default=1)
+    unit_price = _money()
+    currency = models.CharField(max_length=3)
+    valid_from = models.DateField()
+    valid_until = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "offer", "min_quantity", "valid_from"], name="supplier_price_key"
+            ),
+            models.CheckConstraint(condition=CURRENCY, name="supplier_price_currency_code"),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0), name="supplier_price_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=F("valid_from")),
+                name="supplier_price_valid_range",
+            ),
+        ]
+
+
+class POStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SENT = "sent", "Sent"
+    CONFIRMED = "confirmed", "Confirmed"
+    PARTIALLY_RECEIVED = "partially_received", "Partially received"
+    RECEIVED = "received", "Received"
+    CLOSED = "closed", "Closed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class PurchaseOrder(TenantModel):
+    # PO-00001, PO-00002, … in the team; numbered when created.
+    number = models.CharField(max_length=20)
+    supplier = models.ForeignKey(Supplier, on_delete=models.RESTRICT, related_name="orders")
+    status = models.CharField(max_length=20, choices=POStatus.choices, default=POStatus.DRAFT)
+    currency = models.CharField(max_length=3)
+    expected_ship_date = models.DateField(null=True, blank=True)
+    expected_arrival_date = models.DateField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # When each step happened; sent_at is the start of the measured lead time.
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "number"], name="purchase_order_number_key"),
+            models.CheckConstraint(condition=CURRENCY, name="purchase_order_currency_code"),
+        ]
+        indexes = [models.Index(fields=["team", "-created_at"], name="purchase_order_recent")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class PurchaseOrderLine(TenantModel):
+    order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey("products.Product", on_delete=models.RESTRICT, related_name="+")
+    quantity = models.PositiveIntegerField()
+    unit_price = _money()
+    # The sum of the receipt lines, kept with them in one transaction.
+    received_quantity = models.PositiveIntegerField(default=0)
+    expected_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "order", "product"], name="purchase_order_line_key"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1), name="purchase_order_line_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0), name="purchase_order_line_price_not_negative"
+            ),
+        ]
+
+    @property
+    def total(self) -> Any:
+        return self.quantity * self.unit_price
+
+    @property
+    def outstanding(self) -> int:
+        return max(self.quantity - self.received_quantity, 0)
+
+
+class Receipt(TenantModel):
+    """Goods of a purchase order counted in on a day (a partial receipt is one of several)."""
+
+    order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="receipts")
+    received_on = models.DateField()
+    note = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class ReceiptLine(TenantModel):
+    receipt = models.ForeignKey(Receipt, on_delete=models.CASCADE, related_name="lines")
+    line = models.ForeignKey(PurchaseOrderLine, on_delete=models.CASCADE, related_name="receipts")
+    product = models.ForeignKey("products.Product", on_delete=models.RESTRICT, related_name="+")
+    quantity = models.PositiveIntegerField()
+    # The order line's price when received: what a cost batch starts from, before landed costs.
+    unit_cost = _money()
+    currency = models.CharField(max_length=3)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1), name="receipt_line_quantity_positive"
+            ),
+            models.CheckConstraint(condition=CURRENCY, name="receipt_line_currency_code"),
+        ]
+        indexes = [models.Index(fields=["team", "product"], name="receipt_line_product")]
+
+
+class PaymentKind(models.TextChoices):
+    DEPOSIT = "deposit", "Deposit"
+    BALANCE = "balance", "Balance"
+    OTHER = "other", "Other"
+
+
+class Payment(TenantModel):
+    order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="payments")
+    kind = models.CharField(max_length=10, choices=PaymentKind.choices)
+    amount = _money()
+    currency = models.CharField(max_length=3)
+    paid_on = models.DateField()
+    note = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(condition=CURRENCY, name="payment_currency_code"),
+        ]
