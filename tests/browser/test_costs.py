@@ -94,7 +94,7 @@ def test_cost_list_filters_and_in_place_entry(live_server, watched):
     assert history.locator("tbody tr").count() == 3
     screenshot(page, "costs-02-history")
     page.once("dialog", lambda dialog: dialog.accept())
-    history.locator("tbody tr", has_text="2026-06-01").locator("button", has_text="Delete").click()
+    history.locator("tbody tr", has_text="Jun 1, 2026").locator("button", has_text="Delete").click()
     page.wait_for_selector("text=Deleted the cost of MUG-1 from 2026-06-01.")
 
     # An error from the full form stays in place with the reason.

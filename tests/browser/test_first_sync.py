@@ -84,5 +84,5 @@ def test_the_overview_during_the_first_sync(live_server, watched):
     page.reload()
     page.wait_for_selector("#overview-more")
     fees = usd.locator("tr[data-figure='fees'] td").first.inner_text()
-    assert fees == "9.00"
+    assert fees == "9.00 USD"
     assert "syncing…" in page.locator("#last-payout").inner_text()

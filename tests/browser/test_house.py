@@ -49,7 +49,8 @@ def test_sign_up_invite_accept_role_and_two_factor(
     screenshot(page, "house-02-team")
 
     # Invite Bob.
-    page.click("nav >> text=Members")
+    page.click("nav .team-pages summary:has-text('Team')")
+    page.click("nav .team-pages a:has-text('Members')")
     page.fill("input[name=email]", "bob@example.test")
     page.select_option("select[name=role]", "member")
     page.click("text=Send invitation")

@@ -4,6 +4,7 @@ shows what it added and stops asking."""
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -103,11 +104,12 @@ def test_the_sync_page_follows_a_running_sync_and_stops_polling_when_it_ends(
         screenshot(page, "sync-page-01-running")
 
         proceed.release()
-        expect(page.locator(f"{row} [data-count='reports_downloaded']")).to_have_text(
-            "2", timeout=30_000
-        )
-        assert int(_count(page, row, "rows_read").replace(",", "")) > first_rows
-        assert "step 2 of 3" in page.locator(row).inner_text()
+        # The last 30 days are in: the job gives its worker back and the older history follows
+        # in a run of its own, whose counters the page follows in turn, still without a reload.
+        expect(page.locator(row)).to_contain_text(re.compile(r"step 1 of 2"), timeout=30_000)
+        screenshot(page, "sync-page-02-older-history")
+        assert page.locator(row).get_attribute("data-status") == "running"
+        assert int(_count(page, row, "reports_downloaded")) >= 1
     finally:
         for _ in range(10):
             proceed.release()
@@ -118,10 +120,10 @@ def test_the_sync_page_follows_a_running_sync_and_stops_polling_when_it_ends(
     assert page.evaluate("() => window.stillTheSamePage") is True
     assert page.locator("#sync-status[data-polling]").count() == 0
     added = int(page.locator(f"{row} [data-count='rows_added']").inner_text().replace(",", ""))
-    assert added > first_rows
+    assert added > 0
     assert page.locator(f"{row} [data-count='rows_updated']").inner_text() == "0"
     assert "Up to date" in page.locator(row).inner_text()
-    screenshot(page, "sync-page-02-done")
+    screenshot(page, "sync-page-03-done")
     # Idle: no more requests, however long the page stays open.
     asked = len(sync_requests)
     page.wait_for_timeout(POLL_SECONDS * 1000 * 2 + 500)
