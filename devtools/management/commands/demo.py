@@ -31,6 +31,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ams.amazon.models import SellerConnection
+from ams.core.exchange_rates import rates_refresh
+from ams.core.models import ExchangeRate
 from ams.core.tenancy import team_scope
 from devtools.demo import DEMO_EMAIL, DEMO_PASSWORD, demo_account_ensure
 from devtools.demo_connect import DemoConnectError, connect_through_consent
@@ -169,6 +171,10 @@ class Command(BaseCommand):
         fake_stripe = not stripe_base or urlsplit(stripe_base).hostname == "127.0.0.1"
 
         call_command("migrate", verbosity=0, interactive=False)
+        # Amounts in the home currency need the ECB's rates: the history shipped with the
+        # library, no download (the nightly job refreshes them where the network allows).
+        if not ExchangeRate.objects.exists():
+            rates_refresh(url="")
         account = demo_account_ensure()
         site = f"http://{options['host']}:{ports.web}"
         simulator = f"http://127.0.0.1:{ports.simulator}"
