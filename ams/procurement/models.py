@@ -19,6 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.formats import date_format
 
 from ams.core.retention import Current
 from ams.core.tenancy import TenantModel
@@ -63,7 +64,10 @@ class ProductCost(TenantModel):
 
     @property
     def valid_from_label(self) -> str:
-        return f"from {self.effective_from}" if self.effective_from else "for all history"
+        # In the reader's date format (docs/architecture.md, Numbers and dates).
+        return (
+            f"from {date_format(self.effective_from)}" if self.effective_from else "for all history"
+        )
 
 
 def _cost() -> models.DecimalField[Any, Any]:

@@ -11,6 +11,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ams.core.audit_log import audit_record
@@ -121,7 +122,7 @@ def cost_add(request: TeamRequest) -> HttpResponse:
         request,
         f"Saved: {form.row.sku} costs {unit_amount(form.row.unit_cost)} {form.row.currency} "
         + (
-            f"from {form.row.effective_from}."
+            f"from {date_format(form.row.effective_from)}."
             if form.row.effective_from
             else "for all history, until a dated cost replaces it."
         ),

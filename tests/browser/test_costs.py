@@ -88,14 +88,14 @@ def test_cost_list_filters_and_in_place_entry(live_server, watched):
     form.locator("input[name=effective_from]").fill("2026-06-01")
     form.locator("input[name=unit_cost]").fill("4.80")
     form.locator("button").click()
-    page.wait_for_selector("text=Saved: MUG-1 costs 4.80 USD from 2026-06-01.")
+    page.wait_for_selector("text=Saved: MUG-1 costs 4.80 USD from Jun 1, 2026.")
     history = page.locator("tbody[data-sku='MUG-1'] details.cost-history")
     history.locator("summary").click()
     assert history.locator("tbody tr").count() == 3
     screenshot(page, "costs-02-history")
     page.once("dialog", lambda dialog: dialog.accept())
     history.locator("tbody tr", has_text="Jun 1, 2026").locator("button", has_text="Delete").click()
-    page.wait_for_selector("text=Deleted the cost of MUG-1 from 2026-06-01.")
+    page.wait_for_selector("text=Deleted the cost of MUG-1 from Jun 1, 2026.")
 
     # An error from the full form stays in place with the reason.
     page.click("#cost-new summary")

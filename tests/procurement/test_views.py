@@ -96,7 +96,7 @@ def test_a_member_adds_a_dated_cost_in_place(seeded: Personas):
     html = response.content.decode()
     assert response.status_code == 200
     assert html.lstrip().startswith('<section id="costs">')  # the section alone, swapped in place
-    assert "Saved: MUG-2 costs 2.75 USD from 2026-02-01." in html
+    assert "Saved: MUG-2 costs 2.75 USD from 1 Feb 2026." in html
     assert "without a cost" not in html
     assert ("MUG-2", None, "USD", Decimal("2.7500"), date(2026, 2, 1)) in costs_of(seeded.team)
 
