@@ -118,9 +118,6 @@ class Statement:
     net_profit: ov.Figure
     skus_missing_cost: ov.Figure
 
-    def section(self, name: str) -> list[Line]:
-        return [line for line in self.lines if line.section == name]
-
 
 def _add(figure: ov.Figure, now: Decimal | int | None, before: Decimal | int | None) -> None:
     figure.current = Decimal(figure.current or 0) + Decimal(now or 0)
@@ -154,9 +151,9 @@ def statements(team: Team, period: ov.Period) -> list[Statement]:
     result = []
     for currency in sorted(set(figures) | set(charges) | set(expense_lines)):
         f = figures.get(currency) or ov.CurrencyFigures(currency)
-        amazon = sorted(charges.get(currency, {}).values(), key=_order)
+        posted = sorted(charges.get(currency, {}).values(), key=_order)
         net = ov.Figure(ZERO, ZERO)
-        for line in amazon:
+        for line in posted:
             _add(net, line.figure.current, line.figure.previous)
         goods = ov.Figure(f.cost_of_goods.current or ZERO, f.cost_of_goods.previous or ZERO)
         spent_lines = sorted(expense_lines.get(currency, {}).values(), key=lambda x: x.label)
@@ -177,7 +174,7 @@ def statements(team: Team, period: ov.Period) -> list[Statement]:
         result.append(
             Statement(
                 currency=currency,
-                lines=[*amazon, goods_line, *spent_lines],
+                lines=[*posted, goods_line, *spent_lines],
                 net_proceeds=net,
                 cost_of_goods=goods,
                 expenses=spent,

@@ -136,3 +136,17 @@ def test_a_date_input_stays_iso_in_every_style(personas: Personas):
         f"/t/{personas.team.slug}/orders/", {"date_from": date(2026, 2, 1).isoformat()}
     ).content.decode()
     assert 'value="2026-02-01"' in html
+
+
+def test_a_unit_cost_keeps_its_decimals_in_the_readers_style():
+    from ams.procurement.templatetags.procurement import unit_amount
+
+    with translation.override("en"):
+        assert [unit_amount(Decimal(v)) for v in ("4.5", "0.1234", "10", "1234.5")] == [
+            "4.50",
+            "0.1234",
+            "10.00",
+            "1,234.50",
+        ]
+    with translation.override("en-de"):
+        assert unit_amount(Decimal("1234.5")) == "1.234,50"

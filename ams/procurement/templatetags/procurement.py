@@ -5,6 +5,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import template
+from django.utils.formats import number_format
 
 from ams.core.marketplaces import label as marketplace_label
 
@@ -18,12 +19,13 @@ def marketplace(marketplace_id: str | None) -> str:
 
 @register.filter
 def unit_amount(value: Decimal | None) -> str:
-    """A unit cost with the decimals it has, at least two: 4.5 → 4.50, 0.1234 → 0.1234."""
+    """A unit cost with the decimals it has, at least two, in the reader's style: 4.5 → 4.50,
+    0.1234 → 0.1234, 1234.5 → 1,234.50 (1.234,50 in a dot style)."""
     if value is None:
         return ""
-    text = f"{value.normalize():f}"
-    whole, _, fraction = text.partition(".")
-    return f"{whole}.{fraction.ljust(2, '0')}"
+    exponent = value.normalize().as_tuple().exponent
+    places = max(2, -exponent) if isinstance(exponent, int) else 2
+    return number_format(value, places, force_grouping=True)
 
 
 @register.inclusion_tag("procurement/_cost_usage.html")
