@@ -134,6 +134,10 @@ class Transaction(TenantModel):
             models.Index(fields=["team", "posted_at"], name="transaction_team_posted_at"),
             models.Index(fields=["team", "order_id"], name="transaction_team_order"),
             models.Index(fields=["team", "settlement_id"], name="transaction_team_settlement"),
+            # The next payout adds up the open settlement period's group (ams.finance.payouts).
+            models.Index(
+                fields=["team", "connection", "event_group_id"], name="transaction_team_group"
+            ),
         ]
 
 

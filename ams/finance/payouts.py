@@ -17,12 +17,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection
+from django.utils import timezone
 
 from ams.teams.models import Team
 
-# A settlement period is 14 days, with up to 7 more for deferred transactions: an open group's
-# transactions all lie within this of its newest one (bounding the read to the posted-date index).
-GROUP_REACH = timedelta(days=45)
+# A marketplace whose newest transaction is older than this has no period still open.
+OPEN_WITHIN = timedelta(days=90)
 
 
 @dataclass(frozen=True)
@@ -37,16 +37,18 @@ class ExpectedPayout:
 
 
 # One query whatever the number of marketplaces: the newest transaction of each marketplace the
-# team sells in (through the posted-date index), then its group's transactions within reach.
+# team sells in (through the posted-date index, no further back than OPEN_WITHIN: a marketplace
+# with nothing posted for that long has no open period), then its group's transactions (through the
+# team, connection and group index). MATERIALIZED: computed once per marketplace, never again for each transaction joined.
 _OPEN_PERIODS = """
-WITH newest AS (
+WITH newest AS MATERIALIZED (
     SELECT cm.connection_id, cm.marketplace_id, cm.currency, n.event_group_id, n.posted_at
     FROM amazon_connectionmarketplace cm
     CROSS JOIN LATERAL (
         SELECT t.event_group_id, t.posted_at FROM finance_transaction t
         WHERE t.team_id = cm.team_id AND t.connection_id = cm.connection_id
             AND t.marketplace_id = cm.marketplace_id AND t.currency = cm.currency
-            AND t.event_group_id <> ''
+            AND t.event_group_id <> '' AND t.posted_at >= %(since)s
         ORDER BY t.posted_at DESC LIMIT 1
     ) n
     WHERE cm.team_id = %(team)s
@@ -61,7 +63,6 @@ WITH newest AS (
         ON t.team_id = %(team)s AND t.connection_id = n.connection_id
         AND t.marketplace_id = n.marketplace_id AND t.currency = n.currency
         AND t.event_group_id = n.event_group_id
-        AND t.posted_at >= n.posted_at - make_interval(days => %(reach_days)s)
     GROUP BY n.connection_id, n.marketplace_id, n.currency
 )
 SELECT g.marketplace_id, g.currency, coalesce(g.released, 0), coalesce(g.deferred, 0),
@@ -79,5 +80,8 @@ ORDER BY g.currency, g.marketplace_id
 def expected_payouts(team: Team) -> list[ExpectedPayout]:
     """The open settlement period of each marketplace the team sells in (one query)."""
     with connection.cursor() as cursor:
-        cursor.execute(_OPEN_PERIODS, {"team": team.id, "reach_days": GROUP_REACH.days})
+        cursor.execute(
+            _OPEN_PERIODS,
+            {"team": team.id, "since": timezone.now() - OPEN_WITHIN},
+        )
         return [ExpectedPayout(*row) for row in cursor.fetchall()]

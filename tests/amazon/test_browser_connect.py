@@ -37,7 +37,8 @@ def test_connect_an_amazon_account_in_the_browser(
     page.click("button[type=submit]")
     page.wait_for_url(re.compile(rf".*/t/{team.slug}/$"))
 
-    page.click("nav >> text=Amazon")
+    page.click("nav .team-pages summary:has-text('Team')")
+    page.click("nav .team-pages a:has-text('Amazon')")
     page.wait_for_selector("#no-connections")
     page.select_option("select[name=region]", "NA")
     screenshot(page, "amazon-01-connect")

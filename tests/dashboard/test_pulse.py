@@ -121,13 +121,16 @@ def test_the_next_payout_adds_the_open_periods_released_transactions(personas: P
         charges=[("X", PRINCIPAL, "999.00")],
         event_group_id="G-2",
     )
-    with team_scope(personas.team.id):
+    with team_scope(personas.team.id), time_machine.travel(MOMENT, tick=False):
         (payout,) = expected_payouts(personas.team)
     assert payout.marketplace_id == f.US
     assert payout.amount == Decimal("1285.00")  # 85.00 + 1,200.00; never the outsider's 999
     assert payout.deferred == Decimal("40.00")
     assert payout.transactions == 3
     assert payout.since == datetime(2026, 2, 20, tzinfo=UTC)
+    # Nothing posted for 90 days: no period is still open.
+    with team_scope(personas.team.id), time_machine.travel(datetime(2026, 6, 1, tzinfo=UTC)):
+        assert expected_payouts(personas.team) == []
 
 
 def test_a_period_whose_settlement_arrived_is_no_longer_expected(personas: Personas):
@@ -141,7 +144,8 @@ def test_a_period_whose_settlement_arrived_is_no_longer_expected(personas: Perso
         Settlement.objects.filter(settlement_id="S-2").update(
             ends_at=datetime(2026, 2, 27, tzinfo=UTC)
         )
-        assert expected_payouts(personas.team) == []
+        with time_machine.travel(MOMENT, tick=False):
+            assert expected_payouts(personas.team) == []
 
 
 def test_the_overview_shows_the_tiles_and_the_next_payout(personas: Personas):
