@@ -129,6 +129,12 @@ def test_the_page_and_its_export_and_never_another_teams_money(data: Personas):
     assert "Advertising (Amazon Ads)" in usd
     assert "needs every cost" in usd  # the previous period's profit
     assert "999" not in html  # the outsider's sales
+    # Germany's lamp has no cost: its cost of goods says so instead of a partial sum.
+    eur = html.split('data-currency="EUR"')[1].split("</article>")[0]
+    goods = eur.split('data-line="cost_of_goods"')[1].split("</tr>")[0]
+    this_period, previous_period = goods.split('class="num">')[1:3]
+    assert "incomplete" in this_period
+    assert previous_period.startswith("0.00 EUR")  # nothing sold in Germany then: a true zero
     assert outsider.status_code == 404
     header, *body = rows
     assert header[:3] == ["section", "line", "currency"]
