@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.http import Http404
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from ams.billing.entitlements import history_months
-from ams.core.audit_log import audit_record
-from ams.core.export_jobs import export_answer
-from ams.core.exports import FORMATS
 from ams.dashboard.pnl import AMAZON, EXPENSES, GOODS, REVENUE, SECTIONS, statements
 from ams.dashboard.pnl_export import plan_period, pnl_export
 from ams.dashboard.pnl_forms import PnlPeriodForm
+from ams.dashboard.views import _export, _export_format
 from ams.teams.access import TeamRequest, team_view
 from ams.teams.models import Role
 
@@ -25,19 +22,9 @@ from ams.teams.models import Role
 @require_GET
 def pnl(request: TeamRequest) -> HttpResponseBase:
     team = request.team
-    fmt = request.GET.get("format")
-    if fmt is not None:
-        if fmt not in FORMATS:
-            raise Http404("Unknown export format")
-        audit_record(
-            team_id=team.id,
-            actor_id=request.user.id,
-            kind="export.downloaded",
-            page="pnl",
-            format=fmt,
-        )
-        source = pnl_export(team, request.GET)
-        return export_answer(request, source, fmt, team_id=team.id, team_slug=team.slug)
+    fmt = _export_format(request)
+    if fmt:
+        return _export(request, pnl_export, fmt)
     form = PnlPeriodForm(request.GET)
     # Calendar months in UTC: a statement is read at month's end, not at midnight in one zone.
     period, key, label, cut = plan_period(team, form, timezone.now().date())
