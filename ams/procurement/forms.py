@@ -6,7 +6,8 @@ from django import forms
 
 from ams.core.marketplaces import SALE_CURRENCIES
 from ams.core.marketplaces import choices as marketplace_choices
-from ams.procurement.importing import CostRow, RowError, check_row
+from ams.core.sheets import RowError
+from ams.procurement.importing import CostRow, check_row
 from ams.procurement.selectors import COST_SORTING
 
 
@@ -71,10 +72,3 @@ class ProductCostForm(forms.Form):
         except RowError as exc:
             raise forms.ValidationError(str(exc)) from exc
         return data
-
-
-class CostImportForm(forms.Form):
-    file = forms.FileField(
-        label="CSV or Excel file",
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.xlsx,text/csv"}),
-    )

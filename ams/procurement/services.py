@@ -16,18 +16,10 @@ from ams.accounts.models import User
 from ams.core.files import FileTooLarge, file_open, file_store
 from ams.core.models import StoredFile
 from ams.core.progress import ProgressWriter
+from ams.core.sheets import MAX_UPLOAD_BYTES, TOO_LARGE, XLSX_MAGIC, ImportFileError
 from ams.core.tenancy import team_scope
 from ams.procurement import selectors
-from ams.procurement.importing import (
-    MAX_UPLOAD_BYTES,
-    TOO_LARGE,
-    XLSX_MAGIC,
-    CostRow,
-    ImportFileError,
-    Rejection,
-    check_rows,
-    read_rows,
-)
+from ams.procurement.importing import CostRow, Rejection, check_rows, read_rows
 from ams.procurement.models import CostImport, CostImportStatus, ProductCost
 from ams.procurement.window_costs import sku_window_costs_refresh
 from ams.teams.models import Team

@@ -17,11 +17,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from ams.core.audit_log import audit_record
 from ams.core.export_jobs import export_answer
 from ams.core.exports import FORMATS
+from ams.core.forms import SheetImportForm
 from ams.core.pagination import CappedPaginator
+from ams.core.sheets import ImportFileError
 from ams.procurement import selectors, services
 from ams.procurement.exports import cost_filters, cost_form, costs_export
-from ams.procurement.forms import CostFilterForm, CostImportForm, ProductCostForm
-from ams.procurement.importing import COLUMNS, ImportFileError, check_rows, read_rows
+from ams.procurement.forms import CostFilterForm, ProductCostForm
+from ams.procurement.importing import COLUMNS, check_rows, read_rows
 from ams.procurement.models import ProductCost
 from ams.procurement.templatetags.procurement import unit_amount
 from ams.teams.access import TeamRequest, team_view
@@ -148,7 +150,7 @@ def cost_delete(request: TeamRequest) -> HttpResponse:
 @team_view(read=Role.VIEWER, write=Role.MEMBER)
 @require_http_methods(["GET", "POST"])
 def cost_import(request: TeamRequest) -> HttpResponse:
-    form = CostImportForm(request.POST or None, request.FILES or None)
+    form = SheetImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:

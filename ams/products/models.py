@@ -24,6 +24,19 @@ def _size() -> models.DecimalField[Decimal | None, Decimal | None]:
     return models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
 
 
+# The sizes of a unit and of a carton, each more than zero when given.
+MEASURES = (
+    "unit_length_cm",
+    "unit_width_cm",
+    "unit_height_cm",
+    "unit_weight_g",
+    "carton_length_cm",
+    "carton_width_cm",
+    "carton_height_cm",
+    "carton_weight_kg",
+)
+
+
 class Product(TenantModel):
     name = models.CharField(max_length=200)
     # The seller's own reference (a part number), unique in the team.

@@ -7,13 +7,15 @@ changes anything; ``Product.DoesNotExist`` means a product the team does not hav
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, fields
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
 from ams.core.marketplaces import TIME_ZONES
-from ams.products.models import BundleComponent, Product, ProductSku
+from ams.products.importing import ProductRow, Rejection
+from ams.products.models import MEASURES, BundleComponent, Product, ProductSku
 from ams.teams.models import Team
 
 
@@ -39,18 +41,6 @@ class ProductData:
     note: str = ""
 
 
-_MEASURES = (
-    "unit_length_cm",
-    "unit_width_cm",
-    "unit_height_cm",
-    "unit_weight_g",
-    "carton_length_cm",
-    "carton_width_cm",
-    "carton_height_cm",
-    "carton_weight_kg",
-)
-
-
 def _check(data: ProductData) -> ProductData:
     name, code = data.name.strip(), data.code.strip()
     if not name:
@@ -60,7 +50,7 @@ def _check(data: ProductData) -> ProductData:
     country = data.country_of_origin.strip().upper()
     if country and not re.fullmatch(r"[A-Z]{2}", country):
         raise ProductError("Country of origin is a two-letter code, such as CN or DE.")
-    for field in _MEASURES:
+    for field in MEASURES:
         value = getattr(data, field)
         if value is not None and value <= 0:
             raise ProductError(f"{field.replace('_', ' ')} must be more than zero.")
@@ -175,3 +165,75 @@ def bundle_component_set(
     return BundleComponent.objects.create(
         team=team, bundle_id=bundle_id, component_id=component_id, quantity=quantity
     )
+
+
+# --- Import -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    updated: int
+    rejected: list[Rejection]
+
+    @property
+    def imported(self) -> int:
+        return self.created + self.updated
+
+
+def products_import(
+    *, team: Team, rows: Sequence[ProductRow], rejected: Sequence[Rejection]
+) -> ImportResult:
+    """Save each checked row as a whole (its product, SKUs and components) or not at all: a row
+    the services refuse is reported with their reason and the other rows are kept."""
+    created = updated = 0
+    refused = list(rejected)
+    for row in rows:
+        try:
+            with transaction.atomic():
+                made = _import_row(team, row)
+        except ProductError as exc:
+            refused.append(Rejection(row.line, row.code, str(exc)))
+            continue
+        if made:
+            created += 1
+        else:
+            updated += 1
+    refused.sort(key=lambda r: r.line)
+    return ImportResult(created, updated, refused)
+
+
+def _import_row(team: Team, row: ProductRow) -> bool:
+    """Save one row; whether it made a new product."""
+    product = Product.objects.filter(team=team, code=row.code).first()
+    if product is None:
+        if not row.fields.get("name"):
+            raise ProductError(f"{row.code} is a new product: it needs a name.")
+        product = product_create(team=team, data=ProductData(code=row.code, **row.fields))
+        made = True
+    else:
+        current = {f.name: getattr(product, f.name) for f in fields(ProductData)}
+        if any(current[name] != value for name, value in row.fields.items()):
+            data = ProductData(**{**current, **row.fields})
+            product = product_update(team=team, product_id=product.pk, data=data)
+        made = False
+    mapped = set(
+        ProductSku.objects.filter(team=team, product=product).values_list("sku", "marketplace_id")
+    )
+    for sku, marketplace_id in row.skus:
+        if (sku, marketplace_id) not in mapped:
+            product_sku_add(
+                team=team, product_id=product.pk, sku=sku, marketplace_id=marketplace_id
+            )
+    if row.components:
+        codes = [code for code, _ in row.components]
+        known = dict(Product.objects.filter(team=team, code__in=codes).values_list("code", "pk"))
+        for code, quantity in row.components:
+            if code not in known:
+                raise ProductError(
+                    f"unknown component {code}: add that product first, or put it in the same file."
+                )
+            bundle_component_set(
+                team=team, bundle_id=product.pk, component_id=known[code], quantity=quantity
+            )
+    return made

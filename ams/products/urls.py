@@ -6,6 +6,7 @@ urlpatterns = [
     path("", views.product_list, name="products"),
     path("new/", views.product_new, name="product_new"),
     path("export/", views.product_export, name="product_export"),
+    path("import/", views.product_import, name="product_import"),
     path("<int:product_id>/", views.product_detail, name="product_detail"),
     path("<int:product_id>/edit/", views.product_edit, name="product_edit"),
     path("<int:product_id>/skus/", views.product_sku_add, name="product_sku_add"),

@@ -14,10 +14,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from ams.core.audit_log import audit_record
 from ams.core.export_jobs import export_answer
 from ams.core.exports import FORMATS
+from ams.core.forms import SheetImportForm
 from ams.core.pagination import CappedPaginator
+from ams.core.sheets import ImportFileError, read_rows
 from ams.products import selectors, services
 from ams.products.exports import products_export
 from ams.products.forms import ComponentForm, ProductForm, ProductSkuForm
+from ams.products.importing import COLUMNS, MAX_PRODUCT_ROWS, PRODUCT_SHEET, check_rows
 from ams.products.models import Product, ProductSku
 from ams.products.services import ProductError
 from ams.teams.access import TeamRequest, team_view
@@ -198,4 +201,36 @@ def product_export(request: TeamRequest) -> HttpResponseBase:
     )
     return export_answer(
         request, products_export(team, request.GET), fmt, team_id=team.id, team_slug=team.slug
+    )
+
+
+@team_view(read=Role.VIEWER, write=Role.MEMBER)
+@require_http_methods(["GET", "POST"])
+def product_import(request: TeamRequest) -> HttpResponse:
+    form = SheetImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            rows, rejected = check_rows(read_rows(upload, upload.name, PRODUCT_SHEET))
+        except ImportFileError as exc:
+            form.add_error("file", str(exc))
+        else:
+            result = services.products_import(team=request.team, rows=rows, rejected=rejected)
+            audit_record(
+                team_id=request.team.id,
+                actor_id=request.user.id,
+                kind="products.imported",
+                created=result.created,
+                updated=result.updated,
+                rejected=len(result.rejected),
+            )
+            return render(request, "products/import_result.html", {"result": result})
+    context = {
+        "form": form,
+        "columns": COLUMNS,
+        "max_rows": MAX_PRODUCT_ROWS,
+        "can_import": _can_edit(request),
+    }
+    return render(
+        request, "products/import.html", context, status=400 if request.method == "POST" else 200
     )

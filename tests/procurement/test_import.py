@@ -10,8 +10,9 @@ from decimal import Decimal
 import pytest
 from openpyxl import Workbook
 
+from ams.core.sheets import MAX_UPLOAD_BYTES, ImportFileError
 from ams.core.tenancy import team_scope
-from ams.procurement.importing import MAX_UPLOAD_BYTES, ImportFileError, check_rows, read_rows
+from ams.procurement.importing import check_rows, read_rows
 from ams.procurement.models import ProductCost
 from ams.procurement.selectors import known_skus, synced_skus
 from tests.factories import Personas
@@ -125,9 +126,9 @@ def test_xlsx_rows_with_typed_cells():
 
 
 def test_a_workbook_that_unpacks_to_too_much_is_refused(monkeypatch):
-    from ams.procurement import importing
+    from ams.core import sheets
 
-    monkeypatch.setattr(importing, "MAX_XLSX_UNPACKED_BYTES", 1000)
+    monkeypatch.setattr(sheets, "MAX_XLSX_UNPACKED_BYTES", 1000)
     data = _xlsx(
         [
             ["sku", "currency", "unit_cost", "effective_from"],
