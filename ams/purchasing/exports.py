@@ -9,7 +9,8 @@ from typing import Any
 from ams.core.export_jobs import export_register
 from ams.core.exports import Cell, ExportSource
 from ams.purchasing import selectors
-from ams.purchasing.models import POStatus, PurchaseOrderLine, Supplier
+from ams.purchasing.models import POStatus, PurchaseOrderLine, Supplier, SupplierPrice
+from ams.purchasing.price_import import COLUMNS as PRICE_HEADER
 from ams.teams.models import Team
 
 SUPPLIER_HEADER = (
@@ -78,6 +79,41 @@ def suppliers_export(team: Team, data: Mapping[str, Any]) -> ExportSource:
     )
 
 
+def _price_row(price: SupplierPrice) -> Sequence[Cell]:
+    offer = price.offer
+    row: tuple[Cell, ...] = (
+        offer.supplier.name,
+        offer.product.code,
+        offer.supplier_code,
+        offer.minimum_order_quantity,
+        offer.case_pack,
+        price.min_quantity,
+        price.unit_price,
+        price.currency,
+        price.valid_from,
+        price.valid_until,
+    )
+    return row
+
+
+def supplier_prices_export(team: Team, data: Mapping[str, Any]) -> ExportSource:
+    """Every price of every supplier, in the columns the price import reads."""
+    records = selectors.supplier_prices(team)
+
+    def rows() -> Iterator[Sequence[Cell]]:
+        for price in records.iterator(chunk_size=500):
+            yield _price_row(price)
+
+    return ExportSource(
+        kind="supplier_prices",
+        table="supplier-prices",
+        header=PRICE_HEADER,
+        rows=rows,
+        counted=selectors.supplier_prices(team).order_by(),
+        params={},
+    )
+
+
 def _order_row(line: PurchaseOrderLine) -> Sequence[Cell]:
     order = line.order
     row: tuple[Cell, ...] = (
@@ -133,6 +169,11 @@ def _orders_for_job(team_id: int, params: Mapping[str, str]) -> ExportSource:
     return orders_export(Team.objects.get(id=team_id), params)
 
 
+def _prices_for_job(team_id: int, params: Mapping[str, str]) -> ExportSource:
+    return supplier_prices_export(Team.objects.get(id=team_id), params)
+
+
 def register() -> None:
     export_register("suppliers", _suppliers_for_job)
+    export_register("supplier_prices", _prices_for_job)
     export_register("purchase_orders", _orders_for_job)

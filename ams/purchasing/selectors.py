@@ -57,6 +57,17 @@ def offers(team: Team, supplier: Supplier) -> QuerySet[SupplierProduct]:
     )
 
 
+def supplier_prices(team: Team) -> QuerySet[SupplierPrice]:
+    """Every price the team's suppliers ask, by supplier, product, quantity break and start."""
+    return (
+        SupplierPrice.objects.filter(team=team)
+        .select_related("offer__supplier", "offer__product")
+        .order_by(
+            "offer__supplier__name", "offer__product__code", "min_quantity", "valid_from", "id"
+        )
+    )
+
+
 def product_offers(team: Team, product: Product) -> QuerySet[SupplierProduct]:
     prices = SupplierPrice.objects.filter(team=team).order_by("min_quantity", "-valid_from")
     return (

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import Decimal
@@ -22,6 +23,7 @@ from ams.purchasing.models import (
     SupplierPrice,
     SupplierProduct,
 )
+from ams.purchasing.price_import import PriceRow, Rejection
 from ams.teams.models import Team
 
 MAX_PRICE = Decimal("9999999999")
@@ -191,3 +193,65 @@ def supplier_price_remove(*, team: Team, supplier_id: int, price_id: int) -> Sup
     price = SupplierPrice.objects.get(team=team, offer__supplier_id=supplier_id, pk=price_id)
     price.delete()
     return price
+
+
+# --- Import -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PriceImportResult:
+    imported: int
+    rejected: list[Rejection]
+
+
+def supplier_prices_import(
+    *, team: Team, rows: Sequence[PriceRow], rejected: Sequence[Rejection]
+) -> PriceImportResult:
+    """Save each checked price (and its offer's columns) whole or not at all; a row naming a
+    supplier or product the team does not have, or a currency that is not one, is reported."""
+    suppliers = {s.name.casefold(): s.pk for s in Supplier.objects.filter(team=team)}
+    products = dict(Product.objects.filter(team=team).values_list("code", "pk"))
+    imported = 0
+    refused = list(rejected)
+    for row in rows:
+        supplier_id = suppliers.get(row.supplier.casefold())
+        product_id = products.get(row.product_code)
+        try:
+            if supplier_id is None:
+                raise PurchasingError(f"unknown supplier {row.supplier[:60]}: add it first.")
+            if product_id is None:
+                raise PurchasingError(
+                    f"unknown product code {row.product_code[:60]}: add it first."
+                )
+            with transaction.atomic():
+                if row.offer:
+                    offer = SupplierProduct.objects.filter(
+                        team=team, supplier_id=supplier_id, product_id=product_id
+                    ).first()
+                    current = {
+                        "supplier_code": offer.supplier_code if offer else "",
+                        "minimum_order_quantity": offer.minimum_order_quantity if offer else 1,
+                        "case_pack": offer.case_pack if offer else 1,
+                    }
+                    supplier_product_set(
+                        team=team,
+                        supplier_id=supplier_id,
+                        product_id=product_id,
+                        **{**current, **row.offer},
+                    )
+                supplier_price_add(
+                    team=team,
+                    supplier_id=supplier_id,
+                    product_id=product_id,
+                    unit_price=row.unit_price,
+                    valid_from=row.valid_from,
+                    min_quantity=row.min_quantity,
+                    valid_until=row.valid_until,
+                    currency=row.currency,
+                )
+        except PurchasingError as exc:
+            refused.append(Rejection(row.line, row.product_code, str(exc)))
+            continue
+        imported += 1
+    refused.sort(key=lambda r: r.line)
+    return PriceImportResult(imported, refused)

@@ -3,6 +3,7 @@ forms, the export; and one product's suppliers and cost to buy."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -14,17 +15,22 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ams.core.audit_log import audit_record
 from ams.core.export_jobs import export_answer
-from ams.core.exports import FORMATS
+from ams.core.exports import FORMATS, ExportSource
+from ams.core.forms import SheetImportForm
+from ams.core.sheets import ImportFileError, read_rows
 from ams.products.models import Product
 from ams.products.selectors import access_product
 from ams.products.selectors import products as team_products
 from ams.purchasing import selectors, supplier_services
 from ams.purchasing.errors import PurchasingError
-from ams.purchasing.exports import suppliers_export
+from ams.purchasing.exports import supplier_prices_export, suppliers_export
 from ams.purchasing.forms import ContactForm, OfferForm, PriceForm, SupplierForm
 from ams.purchasing.models import Supplier, SupplierContact, SupplierPrice
+from ams.purchasing.price_import import COLUMNS as PRICE_COLUMNS
+from ams.purchasing.price_import import MAX_PRICE_ROWS, PRICE_SHEET
+from ams.purchasing.price_import import check_rows as price_import_rows
 from ams.teams.access import TeamRequest, team_view
-from ams.teams.models import Role
+from ams.teams.models import Role, Team
 
 
 def _supplier(request: TeamRequest, supplier_id: int) -> Supplier:
@@ -226,22 +232,68 @@ def price_remove(request: TeamRequest, supplier_id: int, supplierprice_id: int) 
     return _back(request, supplier, "Removed the price.")
 
 
-@team_view(read=Role.VIEWER)
-@require_GET
-def supplier_export(request: TeamRequest) -> HttpResponseBase:
+def _export(
+    request: TeamRequest, page: str, build: Callable[[Team, Any], ExportSource]
+) -> HttpResponseBase:
     fmt = request.GET.get("format", "csv")
     if fmt not in FORMATS:
         return HttpResponse("Choose format=csv or format=xlsx.", status=400)
     team = request.team
     audit_record(
-        team_id=team.id,
-        actor_id=request.user.id,
-        kind="export.downloaded",
-        page="suppliers",
-        format=fmt,
+        team_id=team.id, actor_id=request.user.id, kind="export.downloaded", page=page, format=fmt
     )
     return export_answer(
-        request, suppliers_export(team, request.GET), fmt, team_id=team.id, team_slug=team.slug
+        request, build(team, request.GET), fmt, team_id=team.id, team_slug=team.slug
+    )
+
+
+@team_view(read=Role.VIEWER)
+@require_GET
+def supplier_export(request: TeamRequest) -> HttpResponseBase:
+    return _export(request, "suppliers", suppliers_export)
+
+
+@team_view(read=Role.VIEWER)
+@require_GET
+def price_export(request: TeamRequest) -> HttpResponseBase:
+    return _export(request, "supplier-prices", supplier_prices_export)
+
+
+@team_view(read=Role.VIEWER, write=Role.MEMBER)
+@require_http_methods(["GET", "POST"])
+def price_import(request: TeamRequest) -> HttpResponse:
+    form = SheetImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            rows, rejected = price_import_rows(
+                read_rows(upload, upload.name, PRICE_SHEET), today=timezone.now().date()
+            )
+        except ImportFileError as exc:
+            form.add_error("file", str(exc))
+        else:
+            result = supplier_services.supplier_prices_import(
+                team=request.team, rows=rows, rejected=rejected
+            )
+            audit_record(
+                team_id=request.team.id,
+                actor_id=request.user.id,
+                kind="supplier_prices.imported",
+                imported=result.imported,
+                rejected=len(result.rejected),
+            )
+            return render(request, "purchasing/price_import_result.html", {"result": result})
+    context = {
+        "form": form,
+        "columns": PRICE_COLUMNS,
+        "max_rows": MAX_PRICE_ROWS,
+        "can_import": _can_edit(request),
+    }
+    return render(
+        request,
+        "purchasing/price_import.html",
+        context,
+        status=400 if request.method == "POST" else 200,
     )
 
 

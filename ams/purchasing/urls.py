@@ -29,6 +29,8 @@ urlpatterns = [
     path("suppliers/", supplier_views.supplier_list, name="suppliers"),
     path("suppliers/new/", supplier_views.supplier_new, name="supplier_new"),
     path("suppliers/export/", supplier_views.supplier_export, name="supplier_export"),
+    path("suppliers/prices/export/", supplier_views.price_export, name="supplier_price_export"),
+    path("suppliers/prices/import/", supplier_views.price_import, name="supplier_price_import"),
     path("suppliers/<int:supplier_id>/", supplier_views.supplier_detail, name="supplier_detail"),
     path("suppliers/<int:supplier_id>/edit/", supplier_views.supplier_edit, name="supplier_edit"),
     path(
