@@ -38,6 +38,7 @@ urlpatterns = [
     path("t/<slug:team_slug>/expenses/", include("ams.expenses.urls")),
     path("t/<slug:team_slug>/products/", include("ams.products.urls")),
     path("t/<slug:team_slug>/purchasing/", include("ams.purchasing.urls")),
+    path("t/<slug:team_slug>/shipments/", include("ams.shipments.urls")),
     path("t/<slug:team_slug>/", include("ams.dashboard.urls")),
     path("billing/", include("ams.billing.urls")),
     path(

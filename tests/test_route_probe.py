@@ -30,6 +30,12 @@ from ams.core.tenancy import TenantModel, team_scope
 from ams.expenses.models import Category, Expense
 from ams.procurement.models import CostImport, CostImportStatus
 from ams.products.services import ProductData, product_create, product_sku_add
+from ams.purchasing.models import (
+    AttachmentKind,
+    POStatus,
+    PurchaseOrder,
+    PurchaseOrderAttachment,
+)
 from ams.purchasing.services import LineInput, create_purchase_order
 from ams.purchasing.supplier_services import (
     SupplierData,
@@ -37,6 +43,7 @@ from ams.purchasing.supplier_services import (
     supplier_create,
     supplier_price_add,
 )
+from ams.shipments.models import Location, LocationKind, Shipment, ShipmentLeg, ShipmentLine
 from ams.sync.models import Family, PendingReport
 from ams.teams.access import TeamAccess
 from ams.teams.models import Invitation, Membership, Role
@@ -173,12 +180,48 @@ def _team_objects(p: Personas) -> None:
             unit_price=Decimal("1.50"),
             valid_from=now.date(),
         )
-        # A draft purchase order of that product.
-        create_purchase_order(
+        # A draft purchase order of that product, with a document.
+        order = create_purchase_order(
             team=p.team,
             actor=p.member,
             supplier_id=supplier.pk,
             lines=[LineInput(product_id=product.pk, quantity=10)],
+        )
+        PurchaseOrderAttachment.objects.create(
+            team=p.team,
+            order=order,
+            kind=AttachmentKind.PROFORMA,
+            file=file_store(
+                team_id=p.team.id,
+                kind="po_attachment",
+                name="pi.pdf",
+                content_type="application/pdf",
+                chunks=[b"%PDF-1.7\n%%EOF\n"],
+                lifetime=None,
+            ),
+        )
+        # A 3PL with a planned shipment of a sent order's line, one leg long (the draft's lines,
+        # which the probe removes, never ship).
+        sent = create_purchase_order(
+            team=p.team,
+            actor=p.member,
+            supplier_id=supplier.pk,
+            lines=[LineInput(product_id=product.pk, quantity=10)],
+        )
+        PurchaseOrder.objects.filter(pk=sent.pk).update(status=POStatus.SENT)
+        location = Location.objects.create(
+            team=p.team, name="Probe 3PL", kind=LocationKind.THIRD_PARTY
+        )
+        shipment = Shipment.objects.create(team=p.team, number="SH-00001", destination=location)
+        ShipmentLine.objects.create(
+            team=p.team,
+            shipment=shipment,
+            order_line=sent.lines.get(),
+            product=product,
+            quantity=10,
+        )
+        ShipmentLeg.objects.create(
+            team=p.team, shipment=shipment, position=1, origin="A", destination="B", mode="sea"
         )
 
 

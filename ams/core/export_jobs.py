@@ -310,7 +310,7 @@ def export_file(*, team_id: int, export_id: int) -> StoredFile | None:
         .select_related("file")
         .first()
     )
-    if job is None or job.file is None or job.file.expires_at <= timezone.now():
+    if job is None or job.file is None or job.file.expired:
         return None
     return job.file
 

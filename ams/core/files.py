@@ -61,18 +61,19 @@ def file_store(
     name: str,
     content_type: str,
     chunks: Iterable[bytes],
-    lifetime: timedelta,
+    lifetime: timedelta | None,
     created_by_id: int | None = None,
     max_bytes: int | None = None,
 ) -> StoredFile:
-    """Store ``chunks`` as one file; raises FileTooLarge (and stores nothing) past ``max_bytes``."""
+    """Store ``chunks`` as one file, kept for ``lifetime`` (None: until it is deleted); raises
+    FileTooLarge (and stores nothing) past ``max_bytes``."""
     stored = StoredFile.objects.create(
         team_id=team_id,
         kind=kind,
         name=_safe_name(name),
         content_type=content_type[:120],
         created_by_id=created_by_id,
-        expires_at=timezone.now() + lifetime,
+        expires_at=None if lifetime is None else timezone.now() + lifetime,
     )
     digest = hashlib.sha256()
     size = 0

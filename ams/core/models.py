@@ -33,7 +33,8 @@ class StoredFile(TenantModel):
     Kept in PostgreSQL, in chunks, rather than on a disk: the web process and the workers may run
     on different hosts, the rows fall under the team's row-level security like every other
     table, and a team's deletion removes them with the rest. Each file expires; a daily job
-    deletes the expired ones (``ams.core.files``).
+    deletes the expired ones (``ams.core.files``); a file with no end (an attachment the seller
+    keeps) stays until its owner deletes it.
     """
 
     name = models.CharField(max_length=255)
@@ -45,10 +46,14 @@ class StoredFile(TenantModel):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField(db_index=True)
+    expires_at = models.DateTimeField(null=True, db_index=True)
 
     class Meta:
         indexes = [models.Index(fields=["team", "kind", "-created_at"], name="stored_file_recent")]
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
 
 
 class StoredFileChunk(TenantModel):
@@ -120,11 +125,7 @@ class ExportJob(TenantModel):
     @property
     def downloadable(self) -> bool:
         """Built, and its file has not expired (the list reads the file with the job)."""
-        return (
-            self.status == ExportStatus.DONE
-            and self.file is not None
-            and self.file.expires_at > timezone.now()
-        )
+        return self.status == ExportStatus.DONE and self.file is not None and not self.file.expired
 
     @property
     def percent(self) -> int:

@@ -255,3 +255,31 @@ def fulfillable_units(team: Team, skus: Iterable[str]) -> dict[tuple[str, str], 
         .order_by()
     )
     return {(r["sku"], r["marketplace_id"]): int(r["units"] or 0) for r in rows}
+
+
+@dataclass(frozen=True)
+class FbaUnits:
+    inbound: int  # in a shipment to Amazon: working, shipped or being received
+    sellable: int
+    reserved: int
+
+
+def fba_units(team: Team, skus: Iterable[str]) -> dict[tuple[str, str], FbaUnits]:
+    """Amazon's own counts of these SKUs' FBA units per (SKU, marketplace), over every connection
+    (merchant-fulfilled SKUs are the seller's stock, counted where the seller keeps it)."""
+    rows = (
+        StockLevel.objects.filter(team=team, sku__in=list(skus), fulfillment_channel="AFN")
+        .values("sku", "marketplace_id")
+        .annotate(
+            inbound=Sum(F("inbound_working") + F("inbound_shipped") + F("inbound_receiving")),
+            sellable=Sum("fulfillable"),
+            reserved=Sum("reserved"),
+        )
+        .order_by()
+    )
+    return {
+        (r["sku"], r["marketplace_id"]): FbaUnits(
+            int(r["inbound"] or 0), int(r["sellable"] or 0), int(r["reserved"] or 0)
+        )
+        for r in rows
+    }

@@ -4,7 +4,8 @@ from typing import Any
 
 from django import forms
 
-from ams.purchasing.models import BalanceDue, Incoterm, PaymentKind
+from ams.purchasing.attachments import ACCEPTED
+from ams.purchasing.models import AttachmentKind, BalanceDue, Incoterm, PaymentKind
 from ams.purchasing.supplier_services import SupplierData
 
 
@@ -94,3 +95,11 @@ class PaymentForm(forms.Form):
     amount = forms.DecimalField(max_digits=14, decimal_places=4)
     paid_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     note = forms.CharField(max_length=200, required=False)
+
+
+class AttachmentForm(forms.Form):
+    kind = forms.ChoiceField(label="What it is", choices=AttachmentKind.choices)
+    file = forms.FileField(
+        label="File",
+        widget=forms.ClearableFileInput(attrs={"accept": ACCEPTED.replace(" ", "")}),
+    )

@@ -267,3 +267,29 @@ class Payment(TenantModel):
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
             models.CheckConstraint(condition=CURRENCY, name="payment_currency_code"),
         ]
+
+
+class AttachmentKind(models.TextChoices):
+    PROFORMA = "proforma", "Proforma invoice"
+    INVOICE = "invoice", "Commercial invoice"
+    PACKING_LIST = "packing_list", "Packing list"
+    TRANSPORT = "transport", "Bill of lading or airway bill"
+    CERTIFICATE = "certificate", "Certificate or test report"
+    PHOTO = "photo", "Photo"
+    OTHER = "other", "Other"
+
+
+class PurchaseOrderAttachment(TenantModel):
+    """A document kept with a purchase order; its bytes are a team file with no end
+    (``ams.core.files``), deleted with the attachment."""
+
+    order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="attachments")
+    file = models.OneToOneField("core.StoredFile", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=AttachmentKind.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["team", "order"], name="po_attachment_order")]

@@ -18,6 +18,7 @@ from ams.purchasing.models import (
     Payment,
     POStatus,
     PurchaseOrder,
+    PurchaseOrderAttachment,
     PurchaseOrderLine,
     Receipt,
     Supplier,
@@ -253,3 +254,22 @@ def order_totals(team: Team, order: PurchaseOrder) -> OrderTotals:
     paid = sum((p.amount for p in order_payments(team, order)), Decimal(0))
     deposit = (total * order.supplier.deposit_percent / 100).quantize(Decimal("0.01"))
     return OrderTotals(order.currency, total, paid, deposit)
+
+
+def order_attachments(team: Team, order: PurchaseOrder) -> QuerySet[PurchaseOrderAttachment]:
+    return (
+        PurchaseOrderAttachment.objects.filter(team=team, order=order)
+        .select_related("file", "created_by")
+        .order_by("created_at", "id")
+    )
+
+
+def access_attachment(
+    team: Team, order: PurchaseOrder, attachment_id: int
+) -> PurchaseOrderAttachment | None:
+    """The order's attachment, or None for a missing one and for another order's or team's."""
+    return (
+        PurchaseOrderAttachment.objects.filter(team=team, order=order, pk=attachment_id)
+        .select_related("file")
+        .first()
+    )

@@ -26,6 +26,21 @@ urlpatterns = [
     path(
         "orders/<int:purchaseorder_id>/payments/", views.payment_add, name="purchase_order_payment"
     ),
+    path(
+        "orders/<int:purchaseorder_id>/documents/",
+        views.attachment_add,
+        name="purchase_order_attachment_add",
+    ),
+    path(
+        "orders/<int:purchaseorder_id>/documents/<int:purchaseorderattachment_id>/",
+        views.attachment_download,
+        name="purchase_order_attachment",
+    ),
+    path(
+        "orders/<int:purchaseorder_id>/documents/<int:purchaseorderattachment_id>/remove/",
+        views.attachment_remove,
+        name="purchase_order_attachment_remove",
+    ),
     path("suppliers/", supplier_views.supplier_list, name="suppliers"),
     path("suppliers/new/", supplier_views.supplier_new, name="supplier_new"),
     path("suppliers/export/", supplier_views.supplier_export, name="supplier_export"),

@@ -22,12 +22,19 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from ams.core.audit_log import audit_record
 from ams.core.export_jobs import export_answer
 from ams.core.exports import FORMATS
+from ams.core.files import file_response
 from ams.products.selectors import products as team_products
-from ams.purchasing import selectors, services
+from ams.purchasing import attachments, selectors, services
 from ams.purchasing.errors import PurchasingError
 from ams.purchasing.exports import orders_export
-from ams.purchasing.forms import LineForm, PaymentForm, PurchaseOrderForm
-from ams.purchasing.models import POStatus, PurchaseOrder, PurchaseOrderLine, Supplier
+from ams.purchasing.forms import AttachmentForm, LineForm, PaymentForm, PurchaseOrderForm
+from ams.purchasing.models import (
+    POStatus,
+    PurchaseOrder,
+    PurchaseOrderAttachment,
+    PurchaseOrderLine,
+    Supplier,
+)
 from ams.purchasing.pdf import purchase_order_pdf
 from ams.teams.access import TeamRequest, team_view
 from ams.teams.models import Role
@@ -115,6 +122,8 @@ def _detail_context(request: TeamRequest, order: PurchaseOrder, **forms: Any) ->
         "order": order,
         "lines": lines,
         "receipts": selectors.order_receipts(team, order),
+        "attachments": selectors.order_attachments(team, order),
+        "attachment_form": forms.get("attachment_form") or AttachmentForm(),
         "payments": selectors.order_payments(team, order),
         "totals": selectors.order_totals(team, order),
         "today": today,
@@ -357,3 +366,52 @@ def order_export(request: TeamRequest) -> HttpResponseBase:
     return export_answer(
         request, orders_export(team, request.GET), fmt, team_id=team.id, team_slug=team.slug
     )
+
+
+@team_view(read=Role.VIEWER, write=Role.MEMBER)
+@require_POST
+def attachment_add(request: TeamRequest, purchaseorder_id: int) -> HttpResponse:
+    order = _order(request, purchaseorder_id)
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            attachment = attachments.attachment_add(
+                team=request.team,
+                order_id=order.pk,
+                actor=request.user,
+                upload=form.cleaned_data["file"],
+                kind=form.cleaned_data["kind"],
+            )
+        except PurchasingError as exc:
+            form.add_error("file", str(exc))
+        else:
+            return _back(request, order, f"Kept {attachment.file.name} with the order.")
+    context = _detail_context(request, order, attachment_form=form)
+    return render(request, "purchasing/order.html", context, status=400)
+
+
+@team_view(read=Role.VIEWER)
+@require_GET
+def attachment_download(
+    request: TeamRequest, purchaseorder_id: int, purchaseorderattachment_id: int
+) -> HttpResponseBase:
+    order = _order(request, purchaseorder_id)
+    attachment = selectors.access_attachment(request.team, order, purchaseorderattachment_id)
+    if attachment is None:
+        raise Http404("No such document")
+    return file_response(attachment.file, team_id=request.team.id)
+
+
+@team_view(read=Role.VIEWER, write=Role.MEMBER)
+@require_POST
+def attachment_remove(
+    request: TeamRequest, purchaseorder_id: int, purchaseorderattachment_id: int
+) -> HttpResponse:
+    order = _order(request, purchaseorder_id)
+    try:
+        removed = attachments.attachment_remove(
+            team=request.team, order_id=order.pk, attachment_id=purchaseorderattachment_id
+        )
+    except PurchaseOrderAttachment.DoesNotExist:
+        raise Http404("No such document") from None
+    return _back(request, order, f"Removed {removed.file.name}.")
