@@ -451,10 +451,13 @@ def _short_history(key: str, y: Array, settings: Settings) -> Forecast:
         return Forecast(key, SHORT_HISTORY, zeros, zeros.copy(), zeros.copy(), None)
     recent = known[-settings.season_length :]
     mean = np.full(settings.horizon, float(recent.mean()))
-    tail = (100 - settings.level) / 200
-    lo_q, hi_q = np.quantile(known, [tail, 1 - tail])
-    lo = np.full(settings.horizon, lo_q)
-    hi = np.full(settings.horizon, hi_q)
+    if is_counts(known):
+        lo, hi = count_interval(mean, float(known.var()), settings.level)
+    else:
+        tail = (100 - settings.level) / 200
+        lo_q, hi_q = np.quantile(known, [tail, 1 - tail])
+        lo = np.full(settings.horizon, lo_q)
+        hi = np.full(settings.horizon, hi_q)
     return _finish(key, SHORT_HISTORY, mean, lo, hi, None, {}, {}, y, intermittent=False)
 
 
@@ -539,7 +542,12 @@ def warm_up(settings: Settings) -> None:
     rng = np.random.default_rng(0)
     n = 3 * max(settings.season_length, 8)
     forecast_many(
-        [("smooth", rng.poisson(3.0, n)), ("sparse", rng.poisson(0.2, n))], settings, warm=False
+        [
+            ("smooth", rng.poisson(3.0, n).astype(np.float64)),
+            ("sparse", rng.poisson(0.2, n).astype(np.float64)),
+        ],
+        settings,
+        warm=False,
     )
 
 
