@@ -54,6 +54,8 @@ class Settings:
     # A series leaves the model that measures best over all series of its kind only for one
     # that measures this much better (in root mean squared error) on its own backtest.
     switch_margin: float = 0.1
+    pooled_loss: str = "rmsse"
+    series_loss: str = "rmsse"
 
     def __post_init__(self) -> None:
         if self.season_length < 1:
@@ -286,10 +288,12 @@ class _Score:
             periods=self.periods,
         )
 
-    def loss(self, scale: float) -> float:
-        """What selection minimises: the root mean squared error over the series' scale. Squared
-        errors reward a forecast of the mean; on intermittent demand absolute errors would pick
-        whichever model forecasts zero, and lose the units a seller must stock."""
+    def loss(self, scale: float, kind: str = "rmsse") -> float:
+        """What selection minimises: the root mean squared error over the series' scale
+        ("rmsse"), or the mean absolute one ("mase"). Squared errors reward a forecast of the
+        mean; on intermittent demand absolute errors favour whichever model forecasts zero."""
+        if kind == "mase":
+            return self.abs_error / max(self.periods, 1) / scale
         return math.sqrt(self.sq_error / max(self.periods, 1)) / scale
 
 
@@ -377,7 +381,9 @@ def _pooled(backtests: Sequence[_Backtest], settings: Settings) -> dict[bool, li
             continue
 
         def total(members: Sequence[str], group: list[_Backtest] = group) -> float:
-            return sum(bt.score(tuple(members)).loss(bt.scale) for bt in group)
+            return sum(
+                bt.score(tuple(members)).loss(bt.scale, settings.pooled_loss) for bt in group
+            )
 
         choices = sorted(((total((n,)), _Choice((n,), n)) for n in names), key=lambda t: t[0])
         if settings.combination and len(choices) >= 3:
@@ -398,9 +404,10 @@ def _choose(
     options += [_Choice((n,), n) for n in bt.runs if not any(c.name == n for c in options)]
     scores = {c.name: bt.score(c.members) for c in options}
     default = options[0]
-    own = min(options, key=lambda c: scores[c.name].loss(bt.scale))
-    threshold = (1 - settings.switch_margin) * scores[default.name].loss(bt.scale)
-    return (own if scores[own.name].loss(bt.scale) < threshold else default), scores
+    kind = settings.series_loss
+    own = min(options, key=lambda c: scores[c.name].loss(bt.scale, kind))
+    threshold = (1 - settings.switch_margin) * scores[default.name].loss(bt.scale, kind)
+    return (own if scores[own.name].loss(bt.scale, kind) < threshold else default), scores
 
 
 # -- the forecast -----------------------------------------------------------------------------------
