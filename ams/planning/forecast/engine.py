@@ -94,6 +94,8 @@ class Forecast:
     # With Settings.keep_candidates: each candidate's forecast from the full history.
     candidate_means: dict[str, Array] = field(default_factory=dict)
     intermittent: bool = False
+    # The candidates averaged into the forecast: the model itself, or the combination's three.
+    members: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,9 @@ class Candidate:
     # ETS and Theta: worth their cost on smooth series only, and fitted on a recent window.
     expensive: bool = False
     seasonal: bool = False
+    # The naive forecasts copy a past that is mostly zeros on intermittent demand: measured and
+    # reported there (the seasonal naive is the floor to beat), never chosen.
+    naive: bool = False
 
 
 def _ets(m: Any, s: int) -> Any:
@@ -112,8 +117,14 @@ def _ets(m: Any, s: int) -> Any:
 
 
 CANDIDATES: tuple[Candidate, ...] = (
-    Candidate("SeasonalNaive", lambda m, s: m.SeasonalNaive(season_length=s), True, seasonal=True),
-    Candidate("Naive", lambda m, s: m.Naive(), True),
+    Candidate(
+        "SeasonalNaive",
+        lambda m, s: m.SeasonalNaive(season_length=s),
+        True,
+        seasonal=True,
+        naive=True,
+    ),
+    Candidate("Naive", lambda m, s: m.Naive(), True, naive=True),
     Candidate("HistoricAverage", lambda m, s: m.HistoricAverage(), True),
     Candidate("WindowAverage", lambda m, s: m.WindowAverage(window_size=max(s, 4)), False),
     Candidate("SES", lambda m, s: m.SimpleExponentialSmoothingOptimized(), False),
@@ -376,7 +387,11 @@ def _pooled(backtests: Sequence[_Backtest], settings: Settings) -> dict[bool, li
         group = [bt for bt in backtests if bt.runs and bt.intermittent == kind]
         if not group:
             continue
-        names = [c.name for c in CANDIDATES if all(c.name in bt.runs for bt in group)]
+        names = [
+            c.name
+            for c in CANDIDATES
+            if not (kind and c.naive) and all(c.name in bt.runs for bt in group)
+        ]
         if not names:
             continue
 
@@ -401,8 +416,13 @@ def _choose(
     by ``settings.switch_margin``; else that favourite. A few backtest windows are noisy: the
     pooled ranking keeps a series from following a lucky model."""
     options = [c for c in pooled if all(m in bt.runs for m in c.members)]
-    options += [_Choice((n,), n) for n in bt.runs if not any(c.name == n for c in options)]
-    scores = {c.name: bt.score(c.members) for c in options}
+    options += [
+        _Choice((n,), n)
+        for n in bt.runs
+        if not (bt.intermittent and _BY_NAME[n].naive) and not any(c.name == n for c in options)
+    ]
+    scores = {name: bt.score((name,)) for name in bt.runs}
+    scores.update({c.name: bt.score(c.members) for c in options})
     default = options[0]
     kind = settings.series_loss
     own = min(options, key=lambda c: scores[c.name].loss(bt.scale, kind))
@@ -480,15 +500,17 @@ def _finish(
     y: Array,
     *,
     intermittent: bool,
+    members: tuple[str, ...] = (),
 ) -> Forecast:
     lo = np.minimum(lo, mean)
     hi = np.maximum(hi, mean)
-    known = y[~np.isnan(y)]
-    if not known.size or known.min() >= 0:
-        # Demand is never negative, and neither is its forecast or its interval.
-        mean, lo, hi = (np.maximum(a, 0.0) for a in (mean, lo, hi))
-        means = {k: np.maximum(v, 0.0) for k, v in means.items()}
-    return Forecast(key, model, mean, lo, hi, accuracy, candidates, means, intermittent)
+    # Demand is never negative, and neither is its forecast or its interval (a history with
+    # negative periods, returns netted against sales, does not change that).
+    mean, lo, hi = (np.maximum(a, 0.0) for a in (mean, lo, hi))
+    means = {k: np.maximum(v, 0.0) for k, v in means.items()}
+    return Forecast(
+        key, model, mean, lo, hi, accuracy, candidates, means, intermittent, members or (model,)
+    )
 
 
 _BY_NAME = {c.name: c for c in CANDIDATES}
@@ -536,6 +558,7 @@ def _final(
         means,
         y,
         intermittent=bt.intermittent,
+        members=tuple(members),
     )
 
 
