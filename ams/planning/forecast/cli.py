@@ -132,6 +132,13 @@ def _parser() -> argparse.ArgumentParser:
         "--level", type=int, default=90, help="the interval's coverage in percent (90)"
     )
     parser.add_argument(
+        "--year-length",
+        type=int,
+        default=None,
+        help="periods in a year when the season is shorter (364 for daily data): adds last "
+        "year's shape as a candidate",
+    )
+    parser.add_argument(
         "--jobs",
         type=int,
         default=os.cpu_count() or 1,
@@ -147,7 +154,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = Settings(
-            season_length=args.season_length, horizon=args.horizon, level=args.level
+            season_length=args.season_length,
+            horizon=args.horizon,
+            level=args.level,
+            year_length=args.year_length,
         )
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)

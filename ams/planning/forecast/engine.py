@@ -56,6 +56,9 @@ class Settings:
     switch_margin: float = 0.1
     pooled_loss: str = "rmsse"
     series_loss: str = "rmsse"
+    # Periods in a year when the season is shorter (364 for daily demand: 52 whole weeks, so
+    # weekdays line up): offers last year's shape as a candidate once a year and more is known.
+    year_length: int | None = None
 
     def __post_init__(self) -> None:
         if self.season_length < 1:
@@ -112,6 +115,33 @@ class Candidate:
     naive: bool = False
 
 
+class YearAgo:
+    """Last year's demand around the same time of year (the mean of a season either side of
+    the same period, so one day's noise is not copied), times this year's growth: the last two
+    months' level over the same two months a year before (bounded to a third and three times)."""
+
+    def __init__(self, year: int, season: int) -> None:
+        self.year = year
+        self.half = max(season, 7)
+        self.recent = max(8 * season, 8)
+
+    def forecast(self, y: Array, h: int, level: list[int] | None = None) -> dict[str, Array]:
+        n, year = len(y), self.year
+        if n < year + self.recent:
+            raise ValueError("less than a year and two months of history")
+        csum = np.concatenate(([0.0], np.cumsum(y)))
+        at = n - year + np.arange(h)
+        lo = np.clip(at - self.half, 0, n)
+        hi = np.clip(at + self.half + 1, 0, n)
+        shape = (csum[hi] - csum[lo]) / np.maximum(hi - lo, 1)
+        now = y[n - self.recent :].mean()
+        then = y[n - year - self.recent : n - year].mean()
+        growth = float(np.clip(now / then, 1 / 3, 3)) if then > 0 else 1.0
+        if then <= 0 and now > 0:
+            return {"mean": np.full(h, now)}
+        return {"mean": shape * growth}
+
+
 def _ets(m: Any, s: int) -> Any:
     return m.AutoETS(season_length=s if s <= ETS_MAX_SEASON else 1)
 
@@ -133,6 +163,8 @@ CANDIDATES: tuple[Candidate, ...] = (
     Candidate("TSB", lambda m, s: m.TSB(alpha_d=0.1, alpha_p=0.1), False),
     Candidate("ADIDA", lambda m, s: m.ADIDA(), False),
     Candidate("AutoETS", _ets, True, expensive=True, seasonal=True),
+    # Built by _run from Settings.year_length (not a statsforecast model).
+    Candidate("YearAgo", lambda m, s: None, False, seasonal=True),
     Candidate(
         "Theta",
         lambda m, s: m.OptimizedTheta(season_length=s),
@@ -142,6 +174,7 @@ CANDIDATES: tuple[Candidate, ...] = (
     ),
 )
 SEASONAL_NAIVE = CANDIDATES[0].name
+YEAR_AGO = "YearAgo"
 COMBINATION = "Combination"
 SHORT_HISTORY = "RecentAverage"
 
@@ -246,7 +279,12 @@ def _run(
     season = s if s > 1 and len(y) >= 2 * s else 1
     if candidate.name == SEASONAL_NAIVE and len(y) >= s:
         season = s
-    model = candidate.make(models, season)
+    if candidate.name == YEAR_AGO:
+        if settings.year_length is None:
+            return None
+        model = YearAgo(settings.year_length, settings.season_length)
+    else:
+        model = candidate.make(models, season)
     level = [settings.level] if with_interval and candidate.native_intervals else None
     try:
         with warnings.catch_warnings():
@@ -350,7 +388,12 @@ def _backtest(key: str, values: Sequence[float] | Array, settings: Settings) -> 
         return bt
     bt.scale = mase_scale(y, settings.season_length)
     bt.intermittent = is_intermittent(y)
-    pool = [c for c in CANDIDATES if not (c.expensive and bt.intermittent)]
+    pool = [
+        c
+        for c in CANDIDATES
+        if not (c.expensive and bt.intermittent)
+        and not (c.name == YEAR_AGO and settings.year_length is None)
+    ]
     failed: set[str] = set()
     runs: dict[str, list[Array]] = {}
     for o in origins:
