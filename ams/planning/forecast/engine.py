@@ -421,19 +421,25 @@ class _Choice:
     name: str
 
 
-def _pooled(backtests: Sequence[_Backtest], settings: Settings) -> dict[bool, list[_Choice]]:
-    """Per kind of series (intermittent or not), the choices ranked by their loss over every
-    series of that kind that measured them all: the candidates alone, and the combination of
-    the three best."""
-    ranked: dict[bool, list[_Choice]] = {}
-    for kind in (False, True):
-        group = [bt for bt in backtests if bt.runs and bt.intermittent == kind]
-        if not group:
-            continue
+Kind = tuple[bool, bool]
+
+
+def _kind(bt: _Backtest) -> Kind:
+    """Intermittent or smooth, and with or without a year of history (last year's shape)."""
+    return bt.intermittent, YEAR_AGO in bt.runs
+
+
+def _pooled(backtests: Sequence[_Backtest], settings: Settings) -> dict[Kind, list[_Choice]]:
+    """Per kind of series (``_kind``), the choices ranked by their loss over every series of
+    that kind that measured them all: the candidates alone, and the combination of the three
+    best."""
+    ranked: dict[Kind, list[_Choice]] = {}
+    for kind in {_kind(bt) for bt in backtests if bt.runs}:
+        group = [bt for bt in backtests if bt.runs and _kind(bt) == kind]
         names = [
             c.name
             for c in CANDIDATES
-            if not (kind and c.naive) and all(c.name in bt.runs for bt in group)
+            if not (kind[0] and c.naive) and all(c.name in bt.runs for bt in group)
         ]
         if not names:
             continue
@@ -669,7 +675,7 @@ def forecast_many(
         if not bt.runs:
             decided.append((bt, None, {}))
             continue
-        choice, scores = _choose(bt, pooled.get(bt.intermittent, []), settings)
+        choice, scores = _choose(bt, pooled.get(_kind(bt), []), settings)
         decided.append((bt, choice, scores))
     return _parallel(_final_chunk, decided, settings, jobs)
 
