@@ -563,6 +563,7 @@ def _finish(
 
 
 _BY_NAME = {c.name: c for c in CANDIDATES}
+_NOTHING = np.empty(0)
 
 
 def _final(
@@ -676,6 +677,10 @@ def forecast_many(
             decided.append((bt, None, {}))
             continue
         choice, scores = _choose(bt, pooled.get(_kind(bt), []), settings)
+        # The final pass needs the candidates' names, not their backtest forecasts: a lighter
+        # load to send to the processes.
+        bt.runs = dict.fromkeys(bt.runs, _NOTHING)
+        bt._scores.clear()
         decided.append((bt, choice, scores))
     return _parallel(_final_chunk, decided, settings, jobs)
 
