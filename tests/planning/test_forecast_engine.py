@@ -169,3 +169,13 @@ def test_the_combination_names_its_members():
             assert len(f.members) == 3
         else:
             assert f.members == (f.model,)
+
+
+def test_a_history_whose_end_is_unknown_is_not_measured_on_nothing():
+    y = [0.0, 2.0, 0.0, 1.0, 0.0, 0.0, 3.0, 0.0, 1.0, 0.0] + [math.nan] * 30
+
+    f = forecast_one("ended", y, Settings(season_length=12, horizon=4))
+
+    assert f.model == SHORT_HISTORY
+    assert f.accuracy is None
+    assert f.mean == pytest.approx([0.7] * 4)

@@ -407,6 +407,8 @@ def _backtest(key: str, values: Sequence[float] | Array, settings: Settings) -> 
                 continue
             runs.setdefault(c.name, []).append(run.mean)
     bt.actuals = np.array([y[o : o + h] for o in origins])
+    if np.isnan(bt.actuals).all():
+        return bt  # nothing known to measure against: the short history's forecast
     bt.runs = {name: np.array(r) for name, r in runs.items() if name not in failed}
     return bt
 
