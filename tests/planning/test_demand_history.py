@@ -26,6 +26,7 @@ def snapshot(team: Team, sku: str, day: date, fulfillable: int) -> None:
 
     with team_scope(team.id):
         connection = SellerConnection.objects.filter(team=team).first()
+        assert connection is not None
         StockSnapshot.objects.create(
             team=team,
             connection=connection,

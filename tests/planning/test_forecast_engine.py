@@ -19,11 +19,13 @@ SEASONAL = {c.name for c in CANDIDATES if c.seasonal}
 EXPENSIVE = {c.name for c in CANDIDATES if c.expensive}
 
 
-def mae(forecast, actual):
+def mae(forecast: np.ndarray, actual: np.ndarray) -> float:
     return float(np.mean(np.abs(np.asarray(forecast) - actual)))
 
 
-def seasonal_series(rng, n=84, level=60.0, amplitude=25.0):
+def seasonal_series(
+    rng: np.random.Generator, n: int = 84, level: float = 60.0, amplitude: float = 25.0
+) -> np.ndarray:
     t = np.arange(n)
     return np.round(level + amplitude * np.sin(2 * np.pi * t / 12) + rng.normal(0, 2, n))
 
