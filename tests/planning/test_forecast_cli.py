@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -67,6 +68,26 @@ def test_round_trip(tmp_path):
     assert max(part_a) < 50
 
 
+def test_na_is_unknown_and_a_whole_float_is_a_period(tmp_path):
+    from ams.planning.forecast.cli import read_series
+
+    src = write(
+        tmp_path / "in.csv",
+        "series,period_index,value\na,1.0,3\na,2,NA\na,4,5\nb,7,nan\nb,8,2.5\n",
+    )
+
+    (a_key, a), (b_key, b) = read_series(src)
+
+    assert a_key == "a"
+    assert b_key == "b"
+    assert a[0] == 3.0
+    assert np.isnan(a[1])
+    assert np.isnan(a[2])  # period 3 absent
+    assert a[3] == 5.0
+    assert np.isnan(b[0])
+    assert b[1] == 2.5
+
+
 def test_it_names_the_model_when_asked(tmp_path):
     src = write(
         tmp_path / "in.csv",
@@ -102,6 +123,11 @@ def test_it_names_the_model_when_asked(tmp_path):
             "line 3: period_index 'x' is not a whole number",
         ),
         ("series,period_index,value\na,1,3\nb,1,2\na,1,4\n", "series 'a' has period 1 twice"),
+        (
+            "series,period_index,value\na,2.5,3\n",
+            "line 2: period_index '2.5' is not a whole number",
+        ),
+        ("series,period_index,value\na,1,inf\n", "line 2: value 'inf' is not finite"),
         ("series,period_index,value\n", "no rows"),
         ("series,period_index,value\n,1,3\n", "line 2: the series is empty"),
     ],

@@ -181,3 +181,30 @@ def test_a_history_whose_end_is_unknown_is_not_measured_on_nothing():
     assert f.model == SHORT_HISTORY
     assert f.accuracy is None
     assert f.mean == pytest.approx([0.7] * 4)
+
+
+@pytest.mark.parametrize("weeks", [30, 60, 110, 160])
+def test_weekly_series_with_a_yearly_season_of_any_length(weeks):
+    rng = np.random.default_rng(weeks)
+    t = np.arange(weeks)
+    y = rng.poisson(20 * (1 + 0.5 * np.cos(2 * np.pi * t / 52))).astype(float)
+
+    f = forecast_one("weekly", y, Settings(season_length=52, horizon=52))
+
+    assert len(f.mean) == 52
+    assert np.isfinite(f.mean).all()
+    assert (f.lo >= 0).all()
+    if weeks >= 2 * 52:  # a whole season seen twice: the level holds
+        assert f.mean.mean() == pytest.approx(y.mean(), rel=0.5)
+
+
+def test_last_years_shape_is_a_candidate_for_daily_demand_with_a_year_of_history():
+    rng = np.random.default_rng(9)
+    days = np.arange(800)
+    y = rng.poisson(8 * (1 + 0.8 * np.cos(2 * np.pi * days / 364))).astype(float)
+
+    with_year = forecast_one("daily", y, Settings(7, 28, year_length=364))
+    short = forecast_one("daily", y[-300:], Settings(7, 28, year_length=364))
+
+    assert "YearAgo" in with_year.candidates
+    assert "YearAgo" not in short.candidates

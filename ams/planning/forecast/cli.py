@@ -1,7 +1,7 @@
 """``python -m ams.planning.forecast --csv IN --season-length N --horizon H --out OUT``
 
-Reads series from a CSV file with the columns ``series,period_index,value`` (an empty value is an
-unknown period, as is a period index that is absent between a series' first and last), runs the
+Reads series from a CSV file with the columns ``series,period_index,value`` (an empty value, or
+NA, is an unknown period, as is a period index absent between a series' first and last), runs the
 model selection the product runs, and writes ``series,step,forecast,lo,hi`` for steps 1 to H
 after each series' last period. Needs no database and no Django settings.
 """
@@ -22,6 +22,23 @@ import numpy as np
 from ams.planning.forecast.engine import Forecast, Settings, forecast_many
 
 REQUIRED = ("series", "period_index", "value")
+
+
+# Besides an empty value, the spellings of "not known" that R and pandas write.
+UNKNOWN = frozenset({"na", "nan", "null"})
+
+
+def _whole_number(text: str) -> int | None:
+    """``text`` as an integer: ``12``, or ``12.0`` as a spreadsheet writes it."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return int(number) if math.isfinite(number) and number.is_integer() else None
 
 
 class InputError(Exception):
@@ -53,14 +70,13 @@ def read_series(path: Path) -> list[tuple[str, np.ndarray]]:
                 if not key:
                     raise InputError(f"{path}, line {line}: the series is empty.")
                 index_text = (row.get("period_index") or "").strip()
-                try:
-                    index = int(index_text)
-                except ValueError:
+                index = _whole_number(index_text)
+                if index is None:
                     raise InputError(
                         f"{path}, line {line}: period_index {index_text!r} is not a whole number."
-                    ) from None
+                    )
                 value_text = (row.get("value") or "").strip()
-                if value_text:
+                if value_text and value_text.lower() not in UNKNOWN:
                     try:
                         value = float(value_text)
                     except ValueError:
