@@ -113,3 +113,24 @@ def test_the_history_feeds_the_forecast_and_stock_outs_do_not_pull_it_down(perso
 
     assert mug.units.count(None) == 20
     assert forecast.mean == pytest.approx([3.0] * 14, abs=0.3)
+
+
+def test_a_teams_forecast_covers_its_skus_and_none_of_another_teams(personas):
+    from ams.planning.forecasting import team_demand_forecast
+
+    team, outsider = personas.team, personas.outsider_team
+    make_connection(team)
+    make_connection(outsider)
+    last = date(2026, 3, 31)
+    for d in range(40):
+        day = last - timedelta(days=d)
+        sku_day(team, "MUG-1", day, units=2)
+        sku_day(outsider, "SECRET-1", day, units=9)
+
+    with team_scope(team.id):
+        (mug,) = team_demand_forecast(team, last=last, horizon=7)
+
+    assert mug.history.sku == "MUG-1"
+    assert mug.first_day == date(2026, 4, 1)
+    assert mug.forecast.mean == pytest.approx([2.0] * 7, abs=0.2)
+    assert mug.forecast.accuracy is not None
