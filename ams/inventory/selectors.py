@@ -15,6 +15,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    Min,
     OuterRef,
     QuerySet,
     Sum,
@@ -282,4 +283,34 @@ def fba_units(team: Team, skus: Iterable[str]) -> dict[tuple[str, str], FbaUnits
             int(r["inbound"] or 0), int(r["sellable"] or 0), int(r["reserved"] or 0)
         )
         for r in rows
+    }
+
+
+@dataclass(frozen=True)
+class StockCoverage:
+    """Which days of ``first`` to ``last`` a SKU's end-of-day stock tells about: the first day
+    the stock history holds it, and the days it ended with nothing to sell."""
+
+    first_day: date
+    out_of_stock: frozenset[date]
+
+
+def stock_coverage(
+    team: Team, first: date, last: date
+) -> dict[tuple[int, str, str], StockCoverage]:
+    """Per (connection id, marketplace, SKU) of the daily stock history (``StockSnapshot``,
+    UTC days) from ``first`` to ``last``: its first day there and the days it ended out of stock
+    (no fulfillable unit). Two grouped reads, not a row per SKU and day."""
+    snapshots = StockSnapshot.objects.filter(team=team, day__range=(first, last))
+    firsts = snapshots.values_list("connection_id", "marketplace_id", "sku").annotate(
+        first_day=Min("day")
+    )
+    empty: dict[tuple[int, str, str], set[date]] = {}
+    for connection_id, marketplace_id, sku, day in snapshots.filter(fulfillable__lte=0).values_list(
+        "connection_id", "marketplace_id", "sku", "day"
+    ):
+        empty.setdefault((connection_id, marketplace_id, sku), set()).add(day)
+    return {
+        (c, m, s): StockCoverage(first_day, frozenset(empty.get((c, m, s), ())))
+        for c, m, s, first_day in firsts
     }

@@ -578,3 +578,24 @@ def recent_local_days(team: Team, first_days: dict[str, date]) -> list[LocalDayT
         )
         for r in rows
     ]
+
+
+class SkuUnitsDay(NamedTuple):
+    connection_id: int
+    marketplace_id: str
+    sku: str
+    day: date
+    units: int
+
+
+def sku_units_by_day(team: Team, first: date, last: date) -> list[SkuUnitsDay]:
+    """Units sold per connection, marketplace, SKU and marketplace-local day from ``first`` to
+    ``last`` (every currency together; cancelled lines left out, as in ``SkuDay``): the demand
+    history's known days. Days without a sale are absent."""
+    rows = (
+        SkuDay.objects.filter(team=team, day__range=(first, last))
+        .values_list("connection_id", "marketplace_id", "sku", "day")
+        .annotate(total=Sum("units"))
+        .order_by("connection_id", "marketplace_id", "sku", "day")
+    )
+    return [SkuUnitsDay(*row) for row in rows]

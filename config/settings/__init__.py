@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "ams.products",
     "ams.purchasing",
     "ams.shipments",
+    "ams.planning",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -1,4 +1,4 @@
-"""``manage.py bench ingest|backfill|first-value|pages|bank|settlements|exports|audit``: one
+"""``manage.py bench ingest|backfill|first-value|pages|bank|settlements|exports|audit|forecast``: one
 benchmark, printed as one JSON object.
 
 Benchmarks print numbers; no test times anything. ``make bench`` runs all three beside the
@@ -21,7 +21,9 @@ class Command(BaseCommand):
         "(a bank statement at the row bound read, imported twice, and matched), "
         "'settlements' (a settlement file uploaded: stored, read, checked, merged; peak memory), "
         "'exports' (rows per second and peak memory of the orders export as CSV and XLSX) or "
-        "'audit' (appends to and verification of one team's audit chain)."
+        "'audit' (appends to and verification of one team's audit chain) or 'forecast' (the "
+        "demand forecast's WAPE and MASE on simulated sellers' known demand beside the seasonal "
+        "naive and each candidate, and its time per 1,000 series)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -36,6 +38,7 @@ class Command(BaseCommand):
                 "settlements",
                 "exports",
                 "audit",
+                "forecast",
             ],
         )
         parser.add_argument(
@@ -66,7 +69,7 @@ class Command(BaseCommand):
             "--skus",
             type=int,
             default=None,
-            help="backfill: 5,000; first-value: 300; pages: 10,000",
+            help="backfill: 5,000; first-value: 300; pages: 10,000; forecast: per seller, 1,000 (about 2,000 SKU-marketplace series)",
         )
         parser.add_argument(
             "--marketplaces",
@@ -89,7 +92,7 @@ class Command(BaseCommand):
             "--days",
             type=int,
             default=730,
-            help="backfill: days of the seller's history (the backfill reads two years)",
+            help="backfill, forecast: days of the seller's history (the backfill reads two years)",
         )
         parser.add_argument(
             "--demand-scale",
@@ -120,6 +123,18 @@ class Command(BaseCommand):
             ),
         )
         parser.add_argument(
+            "--sellers", type=int, default=5, help="forecast: simulated sellers (5)"
+        )
+        parser.add_argument(
+            "--horizon", type=int, default=28, help="forecast: days forecast and measured (28)"
+        )
+        parser.add_argument(
+            "--jobs",
+            type=int,
+            default=2,
+            help="forecast: processes for the timing over every seller's series (2)",
+        )
+        parser.add_argument(
             "--drop", default="", help="pages: delete the kept team with this slug, and its rows"
         )
 
@@ -145,6 +160,16 @@ class Command(BaseCommand):
             from devtools.bench.exports import bench_exports
 
             result = bench_exports(lines=options["lines"] or 50_000)
+        elif which == "forecast":
+            from devtools.bench.forecast import bench_forecast
+
+            result = bench_forecast(
+                sellers=options["sellers"],
+                skus=options["skus"] or 1000,
+                days=options["days"],
+                horizon=options["horizon"],
+                jobs=options["jobs"],
+            )
         elif which == "audit":
             from devtools.bench.audit import bench_audit
 

@@ -1,0 +1,5 @@
+import sys
+
+from ams.planning.forecast.cli import main
+
+sys.exit(main())
