@@ -29,6 +29,7 @@ from ams.orders import selectors as orders
 from ams.orders.selectors import DayFigures, SummaryState
 from ams.procurement import period_costs
 from ams.procurement import selectors as procurement
+from ams.profit import selectors as profit_selectors
 from ams.sync.coverage import Coverage
 from ams.teams.models import Team
 
@@ -384,21 +385,33 @@ def _cost_of_goods(
         is not None
     ):
         return priced
-    rows = period_costs.cost_of_goods(
-        team,
-        first=period.first,
-        last=period.last,
-        previous_first=previous.first,
-        marketplace=marketplace,
-        window=None if window is None else WINDOWS[window],
-    )
+    if window is not None:
+        rows = [
+            (r.currency, r.now, r.cost, r.skus_missing, r.units_missing)
+            for r in period_costs.cost_of_goods(
+                team,
+                first=period.first,
+                last=period.last,
+                previous_first=previous.first,
+                marketplace=marketplace,
+                window=WINDOWS[window],
+            )
+        ]
+    else:
+        # Any other period: the units sold, already priced in the profit read model.
+        rows = [
+            (r.currency, r.now, r.cost, r.skus_missing, r.units_missing)
+            for r in profit_selectors.cost_of_goods(
+                team,
+                first=period.first,
+                last=period.last,
+                previous_first=previous.first,
+                marketplace=marketplace,
+            )
+        ]
     return {
-        (r.currency, r.now): (
-            (r.cost or Decimal(0)).quantize(CENT),
-            r.skus_missing,
-            r.units_missing,
-        )
-        for r in rows
+        (currency, now): ((cost or Decimal(0)).quantize(CENT), skus, units)
+        for currency, now, cost, skus, units in rows
     }
 
 

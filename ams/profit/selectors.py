@@ -138,8 +138,7 @@ WITH summed AS MATERIALIZED (
     LEFT JOIN unnest(%(marketplace_ids)s::text[], %(marketplace_labels)s::text[]) AS m(id, label)
         ON m.id = s.marketplace_id
 ), page AS (
-    SELECT *, row_number() OVER (ORDER BY {order}) AS position
-    FROM valued ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s
+    SELECT * FROM valued ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s
 ), totals AS (
     SELECT (SELECT count(*) FROM valued) AS count,
         (SELECT coalesce(json_agg(json_build_array(currency, sales, profit, incomplete)), '[]')
@@ -156,7 +155,7 @@ WITH summed AS MATERIALIZED (
 SELECT t.count, t.per_currency, t.home, p.marketplace_id, p.sku, p.currency,
     {", ".join(f"p.{c}" for c in _FIGURES)}
 FROM totals t LEFT JOIN page p ON true
-ORDER BY p.position
+ORDER BY {order}
 """  # noqa: S608 (fixed text: the sort is one of SORTS)
 
 
@@ -234,6 +233,8 @@ def sku_table(
     with connection.cursor() as cursor:
         # Totals come back as JSON: their numbers are read as Decimal, never as floats.
         set_json_loads(lambda text: json.loads(text, parse_float=Decimal), cursor.cursor)
+        # A year of 10,000 SKUs is grouped in memory, not spilled to disk in batches.
+        cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(_statement(sort, marketplace), params)
         fetched = cursor.fetchall()
     count, per_currency, home_sums = fetched[0][:3]
@@ -247,3 +248,68 @@ def sku_table(
         ],
         home=CurrencyTotal(home, _decimal(home_sums[0]), _decimal(home_sums[1]), home_sums[2]),
     )
+
+
+class GoodsCost(NamedTuple):
+    """One currency's cost of goods over a period (``now``) or the one before it."""
+
+    currency: str
+    now: bool
+    cost: Decimal  # of the units with a cost
+    skus_missing: int  # SKUs with units sold without a cost
+    units_missing: int
+    cost_home: Decimal | None  # None where a day sold had no rate into the home currency
+
+
+def _period_parts(name: str, columns: str, marketplace: str) -> str:
+    """The month and day rows of the period whose parameters are suffixed ``_{name}``."""
+    narrowed = "AND marketplace_id = %(marketplace)s" if marketplace else ""
+    return f"""
+    SELECT {columns} FROM {SkuProfitMonth._meta.db_table}
+    WHERE team_id = %(team)s AND month >= %(months_from_{name})s AND month < %(months_to_{name})s
+      {narrowed}
+    UNION ALL
+    SELECT {columns} FROM {SkuProfitDay._meta.db_table}
+    WHERE team_id = %(team)s AND day BETWEEN %(first_{name})s AND %(last_{name})s
+      AND NOT (day >= %(months_from_{name})s AND day < %(months_to_{name})s) {narrowed}"""  # noqa: S608 (fixed text)
+
+
+def _goods_statement(marketplace: str) -> str:
+    columns = "sku, currency, cost, cost_home, units_missing_cost, sales_unrated"
+    return f"""
+SELECT currency, now, sum(cost), count(DISTINCT sku) FILTER (WHERE units_missing_cost > 0),
+    sum(units_missing_cost), sum(cost_home), sum(sales_unrated)
+FROM (
+    SELECT true AS now, * FROM ({_period_parts("now", columns, marketplace)}) n
+    UNION ALL
+    SELECT false AS now, * FROM ({_period_parts("before", columns, marketplace)}) b
+) p
+GROUP BY currency, now
+"""  # noqa: S608 (fixed text)
+
+
+def cost_of_goods(
+    team: Team, *, first: date, last: date, previous_first: date, marketplace: str = ""
+) -> list[GoodsCost]:
+    """The cost of goods sold from ``first`` to ``last`` and from ``previous_first`` to the day
+    before ``first``, per currency: each unit at its cost on its day (``ams.profit.goods``), from
+    the read model's months and days. Only the currencies sold in."""
+    params: dict[str, Any] = {"team": team.id, "marketplace": marketplace}
+    for name, (a, b) in {
+        "now": (first, last),
+        "before": (previous_first, first - timedelta(days=1)),
+    }.items():
+        months_from, months_to = _calendar_months(a, b)
+        params |= {
+            f"first_{name}": a,
+            f"last_{name}": b,
+            f"months_from_{name}": months_from,
+            f"months_to_{name}": months_to,
+        }
+    with connection.cursor() as cursor:
+        cursor.execute(_goods_statement(marketplace), params)
+        rows = cursor.fetchall()
+    return [
+        GoodsCost(currency, now, cost, skus, units, None if unrated else cost_home)
+        for currency, now, cost, skus, units, cost_home, unrated in rows
+    ]
