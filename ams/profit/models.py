@@ -11,7 +11,8 @@ Two column families share a row, each counted on its own kind of day, as the pag
 
 Each money figure is also kept in the team's home currency at the ECB's rate of its own day;
 ``*_unrated`` counts what had no rate, so a home figure over such a day reads incomplete, never 0.
-``SkuProfitMonth`` holds the same sums per calendar month, so a year reads twelve rows per SKU.
+``SkuProfitMonth`` holds the same sums per calendar month, so a year reads twelve rows per SKU,
+and ``ProfitMonth`` per month without the SKU, so a year's statement reads a few rows.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ class ProfitFigures(TenantModel):
         "amazon.SellerConnection", on_delete=models.CASCADE, related_name="+"
     )
     marketplace_id = models.CharField(max_length=20)
-    sku = models.CharField(max_length=64)
     currency = models.CharField(max_length=3)
 
     # By order date (marketplace-local day), cancelled lines left out, as in SkuDay.
@@ -61,6 +61,7 @@ class ProfitFigures(TenantModel):
 
 
 class SkuProfitDay(ProfitFigures):
+    sku = models.CharField(max_length=64)
     day = models.DateField()
 
     retention = Aged("day")
@@ -76,6 +77,7 @@ class SkuProfitDay(ProfitFigures):
 
 
 class SkuProfitMonth(ProfitFigures):
+    sku = models.CharField(max_length=64)
     month = models.DateField()  # the first day of the calendar month
 
     retention = Aged("month")
@@ -87,4 +89,29 @@ class SkuProfitMonth(ProfitFigures):
                 name="sku_profit_month_key",
             )
         ]
-        indexes = [models.Index(fields=["team", "month"], name="sku_profit_month_team_month")]
+        indexes = [
+            models.Index(fields=["team", "month"], name="sku_profit_month_team_month"),
+            # The SKUs sold without a cost in a period, counted from these rows only.
+            models.Index(
+                fields=["team", "month"],
+                name="sku_profit_month_missing_cost",
+                condition=models.Q(units_missing_cost__gt=0),
+            ),
+        ]
+
+
+class ProfitMonth(ProfitFigures):
+    """All SKUs of a marketplace, month and currency together: what a period's statement adds up
+    (the profit and loss, the overview's cost of goods) without reading a row per SKU."""
+
+    month = models.DateField()
+
+    retention = Aged("month")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "connection", "marketplace_id", "month", "currency"],
+                name="profit_month_key",
+            )
+        ]

@@ -35,11 +35,12 @@ from ams.finance.relations import sku_fee_and_refund_charges
 from ams.orders.relations import sku_days
 from ams.orders.selectors import home_currency
 from ams.profit import goods
-from ams.profit.models import SkuProfitDay, SkuProfitMonth
+from ams.profit.models import ProfitMonth, SkuProfitDay, SkuProfitMonth
 from ams.teams.models import Team
 
 DAYS = SkuProfitDay._meta.db_table
 MONTHS = SkuProfitMonth._meta.db_table
+TOTALS = ProfitMonth._meta.db_table
 KEY = ("connection_id", "marketplace_id", "sku", "currency")
 SALES = (
     "orders",
@@ -71,7 +72,8 @@ def _to_home(currency: str, day: str, *, sale_rate: str, home_rate: str) -> str:
 
 def _apply(columns: Sequence[str]) -> str:
     """The tail of a WITH whose ``changed`` relation holds differences per key and day: added to
-    the day rows and to their months; returns the days and months touched."""
+    the day rows, to their months and to the months of all SKUs; returns the days and months
+    touched."""
     names = ", ".join(columns)
     added = ", ".join(f"{c} = r.{c} + excluded.{c}" for c in columns)
     sums = ", ".join(f"sum({c})" for c in columns)
@@ -86,6 +88,12 @@ def _apply(columns: Sequence[str]) -> str:
     SELECT %(team)s, {key}, date_trunc('month', day)::date, {sums} FROM changed
     GROUP BY {key}, date_trunc('month', day)
     ON CONFLICT (team_id, connection_id, marketplace_id, sku, month, currency) DO UPDATE SET {added}
+), totals AS (
+    INSERT INTO {TOTALS} AS r (team_id, connection_id, marketplace_id, currency, month, {names})
+    SELECT %(team)s, connection_id, marketplace_id, currency, date_trunc('month', day)::date, {sums}
+    FROM changed
+    GROUP BY connection_id, marketplace_id, currency, date_trunc('month', day)
+    ON CONFLICT (team_id, connection_id, marketplace_id, month, currency) DO UPDATE SET {added}
 )
 SELECT array_agg(DISTINCT day), array_agg(DISTINCT date_trunc('month', day)::date) FROM changed
 """  # noqa: S608 (fixed text: the models' tables)
@@ -161,10 +169,11 @@ def _run(statement: str, params: dict[str, Any], raw_params: dict[str, Any]) -> 
             f"DELETE FROM {DAYS} WHERE team_id = %(team)s AND day = ANY(%(days)s) AND {_EMPTY}",  # noqa: S608 (fixed text)
             {**raw_params, "days": days},
         )
-        cursor.execute(
-            f"DELETE FROM {MONTHS} WHERE team_id = %(team)s AND month = ANY(%(months)s) AND {_EMPTY}",  # noqa: S608 (fixed text)
-            {**raw_params, "months": months},
-        )
+        for table in (MONTHS, TOTALS):
+            cursor.execute(
+                f"DELETE FROM {table} WHERE team_id = %(team)s AND month = ANY(%(months)s) AND {_EMPTY}",  # noqa: S608 (fixed text)
+                {**raw_params, "months": months},
+            )
 
 
 def sales_refresh(
@@ -229,5 +238,6 @@ def team_rebuild() -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {DAYS} WHERE team_id = %(team)s", params)  # noqa: S608 (fixed text)
         cursor.execute(f"DELETE FROM {MONTHS} WHERE team_id = %(team)s", params)  # noqa: S608 (fixed text)
+        cursor.execute(f"DELETE FROM {TOTALS} WHERE team_id = %(team)s", params)  # noqa: S608 (fixed text)
     sales_refresh()
     _money("true", 1, params)

@@ -19,7 +19,7 @@ from psycopg.types.json import set_json_loads
 
 from ams.core.marketplaces import TIME_ZONES
 from ams.core.marketplaces import label as marketplace_label
-from ams.profit.models import SkuProfitDay, SkuProfitMonth
+from ams.profit.models import ProfitMonth, SkuProfitDay, SkuProfitMonth
 from ams.teams.models import Team
 
 CENT = Decimal("0.01")
@@ -261,30 +261,49 @@ class GoodsCost(NamedTuple):
     cost_home: Decimal | None  # None where a day sold had no rate into the home currency
 
 
-def _period_parts(name: str, columns: str, marketplace: str) -> str:
-    """The month and day rows of the period whose parameters are suffixed ``_{name}``."""
+def _period_parts(
+    name: str, columns: str, marketplace: str, *, months: str, where: str = ""
+) -> str:
+    """The rows of ``months`` (a table of month rows) and the day rows at the edges of the period
+    whose parameters are suffixed ``_{name}``; ``where`` narrows both."""
     narrowed = "AND marketplace_id = %(marketplace)s" if marketplace else ""
     return f"""
-    SELECT {columns} FROM {SkuProfitMonth._meta.db_table}
+    SELECT {columns} FROM {months}
     WHERE team_id = %(team)s AND month >= %(months_from_{name})s AND month < %(months_to_{name})s
-      {narrowed}
+      {narrowed} {where}
     UNION ALL
     SELECT {columns} FROM {SkuProfitDay._meta.db_table}
     WHERE team_id = %(team)s AND day BETWEEN %(first_{name})s AND %(last_{name})s
-      AND NOT (day >= %(months_from_{name})s AND day < %(months_to_{name})s) {narrowed}"""  # noqa: S608 (fixed text)
+      AND NOT (day >= %(months_from_{name})s AND day < %(months_to_{name})s) {narrowed} {where}"""  # noqa: S608 (fixed text)
 
 
 def _goods_statement(marketplace: str) -> str:
-    columns = "sku, currency, cost, cost_home, units_missing_cost, sales_unrated"
+    sums = "currency, cost, cost_home, units_missing_cost, sales_unrated"
+    totals = ProfitMonth._meta.db_table
+    skus = SkuProfitMonth._meta.db_table
+    missing = "AND units_missing_cost > 0"
     return f"""
-SELECT currency, now, sum(cost), count(DISTINCT sku) FILTER (WHERE units_missing_cost > 0),
-    sum(units_missing_cost), sum(cost_home), sum(sales_unrated)
-FROM (
-    SELECT true AS now, * FROM ({_period_parts("now", columns, marketplace)}) n
-    UNION ALL
-    SELECT false AS now, * FROM ({_period_parts("before", columns, marketplace)}) b
-) p
-GROUP BY currency, now
+WITH sums AS (
+    SELECT currency, now, sum(cost) AS cost, sum(units_missing_cost) AS units,
+        sum(cost_home) AS cost_home, sum(sales_unrated) AS unrated
+    FROM (
+        SELECT true AS now, * FROM ({_period_parts("now", sums, marketplace, months=totals)}) n
+        UNION ALL
+        SELECT false, * FROM ({_period_parts("before", sums, marketplace, months=totals)}) b
+    ) p
+    GROUP BY currency, now
+), missing AS (
+    -- The SKUs sold without a cost, from the SKU rows that have such units only.
+    SELECT currency, now, count(DISTINCT sku) AS skus
+    FROM (
+        SELECT true AS now, * FROM ({_period_parts("now", "currency, sku", marketplace, months=skus, where=missing)}) n
+        UNION ALL
+        SELECT false, * FROM ({_period_parts("before", "currency, sku", marketplace, months=skus, where=missing)}) b
+    ) p
+    GROUP BY currency, now
+)
+SELECT s.currency, s.now, s.cost, coalesce(m.skus, 0), s.units, s.cost_home, s.unrated
+FROM sums s LEFT JOIN missing m ON m.currency = s.currency AND m.now = s.now
 """  # noqa: S608 (fixed text)
 
 

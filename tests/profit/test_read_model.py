@@ -4,7 +4,7 @@ a saved cost reprices the days sold; and nothing of another team reaches it."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,9 +14,9 @@ from ams.core.tenancy import team_scope
 from ams.finance.writers import CHARGE_COLUMNS, ChargeRow
 from ams.procurement.models import ProductCost
 from ams.procurement.services import product_cost_delete
-from ams.profit.models import SkuProfitDay, SkuProfitMonth
+from ams.profit.models import ProfitMonth, SkuProfitDay, SkuProfitMonth
 from ams.profit.rollups import sales_refresh, team_rebuild
-from ams.profit.selectors import sku_table
+from ams.profit.selectors import cost_of_goods, sku_table
 from ams.sync.syncers.finances import transactions_writer
 from ams.teams.models import Team
 from tests.dashboard import factories as f
@@ -161,6 +161,16 @@ def held(team: Team) -> dict[str, set[tuple]]:
                 )
                 for r in SkuProfitMonth.objects.all()
             },
+            "totals": {
+                (
+                    r.connection_id,
+                    r.marketplace_id,
+                    r.currency,
+                    r.month,
+                    *(Decimal(getattr(r, c)) for c in FIGURES),
+                )
+                for r in ProfitMonth.objects.all()
+            },
         }
 
 
@@ -269,3 +279,29 @@ def test_a_page_and_the_totals_of_the_whole_table(world: Personas):
     assert by_currency["USD"].sales == Decimal("70.00")
     assert by_currency["CAD"].profit is not None
     assert first_page.home.incomplete_rows >= 1
+
+
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [(date(2026, 3, 1), date(2026, 3, 31)), (date(2026, 2, 27), date(2026, 3, 9))],
+)
+def test_a_periods_cost_of_goods_is_the_sum_of_its_sku_days(
+    world: Personas, first: date, last: date
+):
+    with team_scope(world.team.id):
+        goods = cost_of_goods(
+            world.team,
+            first=first,
+            last=last,
+            previous_first=first - (last - first) - timedelta(days=1),
+        )
+        days = list(SkuProfitDay.objects.filter(day__range=(first, last)))
+    now = {g.currency: g for g in goods if g.now}
+    for currency in ("USD", "CAD"):
+        mine = [d for d in days if d.currency == currency]
+        assert now[currency].cost == sum((d.cost for d in mine), Decimal(0))
+        assert now[currency].units_missing == sum(d.units_missing_cost for d in mine)
+        assert now[currency].skus_missing == len({d.sku for d in mine if d.units_missing_cost})
+    assert now["USD"].skus_missing == 1  # LAMP-1, never given a cost
+    with team_scope(world.outsider_team.id):
+        assert cost_of_goods(world.team, first=first, last=last, previous_first=first) == []
