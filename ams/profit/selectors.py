@@ -293,13 +293,16 @@ WITH sums AS (
     ) p
     GROUP BY currency, now
 ), missing AS (
-    -- The SKUs sold without a cost, from the SKU rows that have such units only.
-    SELECT currency, now, count(DISTINCT sku) AS skus
+    -- The SKUs sold without a cost, from the SKU rows that have such units only; made distinct
+    -- by hashing (count(DISTINCT …) would sort every row).
+    SELECT currency, now, count(*) AS skus
     FROM (
-        SELECT true AS now, * FROM ({_period_parts("now", "currency, sku", marketplace, months=skus, where=missing)}) n
-        UNION ALL
-        SELECT false, * FROM ({_period_parts("before", "currency, sku", marketplace, months=skus, where=missing)}) b
-    ) p
+        SELECT DISTINCT currency, now, sku FROM (
+            SELECT true AS now, * FROM ({_period_parts("now", "currency, sku", marketplace, months=skus, where=missing)}) n
+            UNION ALL
+            SELECT false, * FROM ({_period_parts("before", "currency, sku", marketplace, months=skus, where=missing)}) b
+        ) p
+    ) d
     GROUP BY currency, now
 )
 SELECT s.currency, s.now, s.cost, coalesce(m.skus, 0), s.units, s.cost_home, s.unrated
@@ -326,6 +329,7 @@ def cost_of_goods(
             f"months_to_{name}": months_to,
         }
     with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(_goods_statement(marketplace), params)
         rows = cursor.fetchall()
     return [
