@@ -69,6 +69,30 @@ def rates_on(day: date, currencies: Iterable[str]) -> dict[str, tuple[Decimal, d
     return found
 
 
+def rates_between(
+    first: date, last: date, currencies: Iterable[str]
+) -> dict[tuple[str, date], Decimal]:
+    """Units per euro of each currency on each day from ``first`` to ``last``, in one query: what
+    a handful of days' figures need to be converted one by one (``rate_to``)."""
+    wanted = set(currencies) - {"EUR"}
+    return {
+        (row.currency, row.day): row.per_eur
+        for row in ExchangeRate.objects.filter(day__range=(first, last), currency__in=wanted)
+    }
+
+
+def rate_to(
+    rates: dict[tuple[str, date], Decimal], *, from_currency: str, to_currency: str, day: date
+) -> Decimal | None:
+    """The factor from one currency into another on ``day``, from ``rates_between``; None without
+    a rate for that day."""
+    if from_currency == to_currency:
+        return Decimal(1)
+    source = Decimal(1) if from_currency == "EUR" else rates.get((from_currency, day))
+    target = Decimal(1) if to_currency == "EUR" else rates.get((to_currency, day))
+    return None if source is None or target is None else target / source
+
+
 def convert(amount: Decimal, *, from_currency: str, to_currency: str, day: date) -> Converted:
     """``amount`` in ``from_currency`` as ``to_currency`` at the rates of ``day``, to the cent."""
     if from_currency == to_currency:
