@@ -305,3 +305,33 @@ def test_a_periods_cost_of_goods_is_the_sum_of_its_sku_days(
     assert now["USD"].skus_missing == 1  # LAMP-1, never given a cost
     with team_scope(world.outsider_team.id):
         assert cost_of_goods(world.team, first=first, last=last, previous_first=first) == []
+
+
+def test_a_new_home_currency_converts_every_figure_again(world: Personas):
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    from ams.profit.tasks import profit_rebuild
+    from ams.teams.models import Membership
+    from ams.teams.services import team_update
+
+    def march_home() -> Decimal | None:
+        with team_scope(world.team.id):
+            table = sku_table(
+                world.team, first=date(2026, 3, 5), last=date(2026, 3, 9), home="", sort="sku"
+            )
+        return next(
+            r for r in table.rows if (r.sku, r.marketplace_id) == ("LAMP-1", f.US)
+        ).sales_home
+
+    assert march_home() == Decimal("46.296296")  # 50 USD in EUR at 9 March's 1.08
+    with team_scope(world.team.id):
+        owner = Membership.objects.get(team=world.team, user=world.owner)
+        team_update(team=world.team, actor=owner, name=world.team.name, home_currency="USD")
+    job = ProcrastinateJob.objects.get(task_name=profit_rebuild.name, args__team_id=world.team.id)
+    assert job.status == "todo"
+    assert not ProcrastinateJob.objects.filter(
+        task_name=profit_rebuild.name, args__team_id=world.outsider_team.id
+    ).exists()
+    with team_scope(world.team.id):
+        team_rebuild()  # what the job runs, in the team's scope
+    assert march_home() == Decimal("50.00")
