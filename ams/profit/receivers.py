@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from django.dispatch import receiver
 
+from ams.core.exchange_rates import rates_loaded
+from ams.core.tenancy import team_scope
 from ams.procurement.signals import costs_changed
-from ams.profit.rollups import sales_refresh
+from ams.profit.rollups import reprice_since, sales_refresh, unrated_since
 from ams.profit.tasks import profit_rebuild
+from ams.teams.models import Team
 from ams.teams.signals import home_currency_changed
 
 
@@ -25,3 +29,13 @@ def convert_again(sender: Any, *, team_id: int, **kwargs: Any) -> None:
     """Every figure in the home currency converted again, by a job deferred in the transaction
     that changed it (until it runs, the profit page still reads the figures in the old one)."""
     profit_rebuild.defer(team_id=team_id)
+
+
+@receiver(rates_loaded)
+def convert_new_days(sender: Any, *, since: date, **kwargs: Any) -> None:
+    """Once the ECB's rates of days that had none are stored (the nightly refresh), each team's
+    figures of those days stored meanwhile, incomplete in the home currency, are converted."""
+    for team_id in Team.objects.order_by("id").values_list("id", flat=True):
+        with team_scope(team_id):
+            if unrated_since(since):
+                reprice_since(since)

@@ -12,6 +12,8 @@ only what changed is written. Then the rows left with nothing are deleted.
   is merged (the charges its transactions had) and added back after it (the charges they have
   now), in the batch's transaction (``ams.sync.syncers.finances``). Only the batch's transactions
   are read, whatever their dates.
+- ``reprice_since``: the figures from a month on, converted again once the ECB's rates of days
+  that had none have arrived (``ams.profit.receivers``, after each load of the rates).
 - ``team_rebuild``: everything of the team in scope, from all its SKU days and charges (the
   ``profit_rollup`` command that fills it for data held before it existed, and a change of home
   currency).
@@ -230,6 +232,42 @@ class MoneyRefresh:
 
     def add(self, staged: str) -> None:
         _money(self._selected(staged), 1, {**_params(), "connection": self.connection_id})
+
+
+def reprice_since(first_day: date) -> None:
+    """Every figure of the team in scope from the month of ``first_day`` on converted again at
+    the rates held now (the ECB's rates of days that had none when they were stored)."""
+    params = {**_params(), "since": first_day.replace(day=1)}
+    sales_refresh(first_day=params["since"])
+    # The fees and refunds are rebuilt, not corrected by difference: what they hold was converted
+    # at the rates of their time, which a difference at today's rates would not take back.
+    zeroed = ", ".join(f"{c} = 0" for c in MONEY)
+    with connection.cursor() as cursor:
+        for table, column in ((DAYS, "day"), (MONTHS, "month"), (TOTALS, "month")):
+            cursor.execute(
+                f"UPDATE {table} SET {zeroed} WHERE team_id = %(team)s AND {column} >= %(since)s",  # noqa: S608 (fixed text)
+                params,
+            )
+    _money("t.posted_at >= %(since)s", 1, params)
+    with connection.cursor() as cursor:
+        for table, column in ((DAYS, "day"), (MONTHS, "month"), (TOTALS, "month")):
+            cursor.execute(
+                f"DELETE FROM {table} WHERE team_id = %(team)s AND {column} >= %(since)s AND {_EMPTY}",  # noqa: S608 (fixed text)
+                params,
+            )
+
+
+def unrated_since(first_day: date) -> bool:
+    """Whether the team in scope holds a figure from ``first_day`` on that had no rate, or units
+    whose cost had none."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT EXISTS (SELECT FROM {DAYS} WHERE team_id = %(team)s AND day >= %(since)s"  # noqa: S608 (fixed text)
+            " AND (sales_unrated > 0 OR money_unrated > 0 OR units_missing_cost > 0))",
+            {"team": require_team_scope(), "since": first_day},
+        )
+        (found,) = cursor.fetchone()
+    return bool(found)
 
 
 def team_rebuild() -> None:

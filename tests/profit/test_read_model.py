@@ -335,3 +335,42 @@ def test_a_new_home_currency_converts_every_figure_again(world: Personas):
     with team_scope(world.team.id):
         team_rebuild()  # what the job runs, in the team's scope
     assert march_home() == Decimal("50.00")
+
+
+def test_the_rates_of_days_that_had_none_convert_what_was_stored_meanwhile(
+    world: Personas, tmp_path, django_capture_on_commit_callbacks
+):
+    from ams.core.exchange_rates import rates_load
+
+    team = world.team
+    connection = f.connected(team)
+    sold(team, connection, [("MUG-1", date(2026, 3, 20), 1, "10.00", f.US, "USD")])
+    batch(
+        team, connection, [("T9", "Shipment", date(2026, 3, 20), [("MUG-1", COMMISSION, "-2.00")])]
+    )
+
+    def march_20():
+        with team_scope(team.id):
+            (row,) = sku_table(
+                team, first=date(2026, 3, 20), last=date(2026, 3, 20), home="EUR"
+            ).rows
+        return row
+
+    assert (march_20().sales_home, march_20().fees_home) == (None, None)  # no rate yet
+    kept_outsider = held(world.outsider_team)
+    path = tmp_path / "eurofxref-hist.csv"
+    path.write_text("Date,USD,\n2026-03-20,1.2500,\n")
+    with django_capture_on_commit_callbacks(execute=True):
+        rates_load(path, through=date(2026, 3, 20))
+    row = march_20()
+    assert (row.sales_home, row.fees_home, row.cost_home) == (
+        Decimal("8.000000"),
+        Decimal("1.600000"),
+        Decimal("3.200000"),
+    )
+    # Converted again, the rows are what building them from scratch gives.
+    kept = held(team)
+    with team_scope(team.id):
+        team_rebuild()
+    assert held(team) == kept
+    assert held(world.outsider_team) == kept_outsider
