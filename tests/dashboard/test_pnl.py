@@ -141,6 +141,8 @@ def test_the_page_and_its_export_and_never_another_teams_money(data: Personas):
     assert header[:3] == ["section", "line", "currency"]
     net = next(r for r in body if r[1] == "Net profit" and r[2] == "USD")
     assert (net[5], net[8]) == ("-52.25", "")  # an unknown profit is an empty cell, never 0
+    assert header[9:] == ["home_currency", "amount_home", "previous_amount_home"]
+    assert (net[9], net[10]) == ("USD", "-52.25")  # dollars are the home currency here
 
 
 def test_a_period_that_cannot_be_shown_says_why(data: Personas):
