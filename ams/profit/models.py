@@ -17,13 +17,16 @@ and ``ProfitMonth`` per month without the SKU, so a year's statement reads a few
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 from django.db import models
 
 from ams.core.retention import Aged
 from ams.core.tenancy import TenantModel
 
 
-def _money() -> models.DecimalField[object, object]:
+def _money() -> models.DecimalField[Any, Decimal]:
     return models.DecimalField(max_digits=20, decimal_places=6, db_default=0)
 
 

@@ -202,9 +202,8 @@ def test_every_line_in_the_home_currency_at_each_days_rate(data: Personas, febru
     assert eur.net_proceeds.current == Decimal("50.00")
     assert eur.net_proceeds_home.current == Decimal("54.50")
     assert combined is not None
-    assert combined.net_proceeds.current == (
-        usd.net_proceeds.current + eur.net_proceeds_home.current
-    )
+    assert usd.net_proceeds.current is not None
+    assert combined.net_proceeds.current == usd.net_proceeds.current + Decimal("54.50")
     assert combined.expenses.current == usd.expenses_home.current == usd.expenses.current
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -136,7 +137,7 @@ def world(personas: Personas, ecb_rates: None) -> Personas:
     return personas
 
 
-def held(team: Team) -> dict[str, set[tuple]]:
+def held(team: Team) -> dict[str, set[tuple[object, ...]]]:
     with team_scope(team.id):
         return {
             "days": {
@@ -207,7 +208,12 @@ def test_the_figures_are_those_of_the_orders_charges_and_costs(world: Personas):
     with team_scope(world.team.id):
         february = sku_table(world.team, first=date(2026, 2, 1), last=date(2026, 2, 28), home="EUR")
     (feb,) = february.rows
-    assert (feb.units, feb.sales, feb.cost, feb.fees) == (2, Decimal("40.00"), Decimal("8.00"), 0)
+    assert (feb.units, feb.sales, feb.cost, feb.fees) == (
+        2,
+        Decimal("40.00"),
+        Decimal("8.00"),
+        Decimal(0),
+    )
     # The outsider's table holds its own SKU day only.
     with team_scope(world.outsider_team.id):
         their = sku_table(
@@ -349,7 +355,7 @@ def test_the_rates_of_days_that_had_none_convert_what_was_stored_meanwhile(
         team, connection, [("T9", "Shipment", date(2026, 3, 20), [("MUG-1", COMMISSION, "-2.00")])]
     )
 
-    def march_20():
+    def march_20() -> Any:
         with team_scope(team.id):
             (row,) = sku_table(
                 team, first=date(2026, 3, 20), last=date(2026, 3, 20), home="EUR"
