@@ -20,6 +20,7 @@ from ams.teams.access import TeamRequest, team_view
 from ams.teams.models import Role, Team
 
 ROWS_PER_PAGE = 100
+MAX_PAGE = 1_000_000
 COLUMNS = (
     ("sku", "SKU", False),
     ("marketplace", "Marketplace", False),
@@ -67,7 +68,8 @@ def _page_of(team: Team, query: profit.ProfitQuery, asked: str | None) -> _Page:
     """The page asked for (the last one past the end, the first for anything else), read with
     the table's count and totals in one query."""
     try:
-        number = max(1, int(asked or 1))
+        # Past any table's last page, however large the number asked (an offset is a bigint).
+        number = min(max(1, int(asked or 1)), MAX_PAGE)
     except ValueError:
         number = 1
     table = query.table(team, limit=ROWS_PER_PAGE, offset=(number - 1) * ROWS_PER_PAGE)
