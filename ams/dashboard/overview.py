@@ -29,6 +29,7 @@ from ams.orders import selectors as orders
 from ams.orders.selectors import DayFigures, SummaryState
 from ams.procurement import period_costs
 from ams.procurement import selectors as procurement
+from ams.profit import selectors as profit_selectors
 from ams.sync.coverage import Coverage
 from ams.teams.models import Team
 
@@ -289,14 +290,18 @@ def _sales(period: Period, days: list[DayFigures]) -> dict[str, dict[str, Any]]:
     return result
 
 
-def period_money(team: Team, period: Period, marketplace: str = "") -> finance.PeriodMoney:
-    """The charges of the period and the previous one (for the figures), and the last payout."""
+def period_money(
+    team: Team, period: Period, marketplace: str = "", *, home: str = ""
+) -> finance.PeriodMoney:
+    """The charges of the period and the previous one (for the figures), also in ``home``, and
+    the last payout."""
     return finance.period_money(
         team,
         previous_first=period.previous().first,
         first=period.first,
         last=period.last,
         marketplace=marketplace,
+        home=home,
     )
 
 
@@ -384,22 +389,49 @@ def _cost_of_goods(
         is not None
     ):
         return priced
-    rows = period_costs.cost_of_goods(
+    if window is not None:
+        rows = [
+            (r.currency, r.now, r.cost, r.skus_missing, r.units_missing)
+            for r in period_costs.cost_of_goods(
+                team,
+                first=period.first,
+                last=period.last,
+                previous_first=previous.first,
+                marketplace=marketplace,
+                window=WINDOWS[window],
+            )
+        ]
+        return {
+            (currency, now): ((cost or Decimal(0)).quantize(CENT), skus, units)
+            for currency, now, cost, skus, units in rows
+        }
+    return live_cost_of_goods(team, period, previous, marketplace)[0]
+
+
+def live_cost_of_goods(
+    team: Team, period: Period, previous: Period, marketplace: str = ""
+) -> tuple[
+    dict[tuple[str, bool], tuple[Decimal, int, int]], dict[tuple[str, bool], Decimal | None]
+]:
+    """Any period's cost of goods as ``_cost_of_goods`` gives it, from the units already priced in
+    the profit read model; and the same in the team's home currency (None without a day's rate)."""
+    rows = profit_selectors.cost_of_goods(
         team,
         first=period.first,
         last=period.last,
         previous_first=previous.first,
         marketplace=marketplace,
-        window=None if window is None else WINDOWS[window],
     )
-    return {
-        (r.currency, r.now): (
-            (r.cost or Decimal(0)).quantize(CENT),
-            r.skus_missing,
-            r.units_missing,
-        )
-        for r in rows
-    }
+    return (
+        {
+            (r.currency, r.now): (r.cost.quantize(CENT), r.skus_missing, r.units_missing)
+            for r in rows
+        },
+        {
+            (r.currency, r.now): None if r.cost_home is None else r.cost_home.quantize(CENT)
+            for r in rows
+        },
+    )
 
 
 def figures(
@@ -411,15 +443,17 @@ def figures(
     days: list[DayFigures] | None = None,
     summary: SummaryState | None = None,
     money: finance.PeriodMoney | None = None,
+    goods: dict[tuple[str, bool], tuple[Decimal, int, int]] | None = None,
 ) -> list[CurrencyFigures]:
     """The period's figures per currency. ``window`` names the standard window (a key of
     ``PRESETS``) the period is, so per-SKU figures can come from the SKU summary; ``days`` (the
-    ``order_days``), ``summary`` (the ``summary_state``) and ``money`` (the ``period_money``) of
-    the period, when the caller has read them already."""
+    ``order_days``), ``summary`` (the ``summary_state``), ``money`` (the ``period_money``) and
+    ``goods`` (the ``live_cost_of_goods``) of the period, when the caller has read them already."""
     previous = period.previous()
     sales = _sales(period, order_days(team, period, marketplace) if days is None else days)
     charges = _money((period_money(team, period, marketplace) if money is None else money).charges)
-    goods = _cost_of_goods(team, period, previous, marketplace, window, summary=summary)
+    if goods is None:
+        goods = _cost_of_goods(team, period, previous, marketplace, window, summary=summary)
     result = []
     for currency in sorted(set(sales) | set(charges) | {c for c, _now in goods}):
         f = CurrencyFigures(currency)

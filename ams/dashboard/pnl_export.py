@@ -27,6 +27,10 @@ HEADER = (
     "previous_first",
     "previous_last",
     "previous_amount",
+    # Each line in the team's home currency at the ECB's rate of each day; empty without a rate.
+    "home_currency",
+    "amount_home",
+    "previous_amount_home",
 )
 
 
@@ -56,11 +60,14 @@ def pnl_export(team: Team, data: Data) -> ExportSource:
                     line.figure.current,
                     *before,
                     line.figure.previous,
+                    s.home,
+                    line.home.current,
+                    line.home.previous,
                 )
-            for label, figure in (
-                ("Net proceeds from Amazon", s.net_proceeds),
-                ("Other expenses", s.expenses),
-                ("Net profit", s.net_profit),
+            for label, figure, home in (
+                ("Net proceeds from Amazon", s.net_proceeds, s.net_proceeds_home),
+                ("Other expenses", s.expenses, s.expenses_home),
+                ("Net profit", s.net_profit, s.net_profit_home),
             ):
                 yield (
                     "Result",
@@ -70,6 +77,9 @@ def pnl_export(team: Team, data: Data) -> ExportSource:
                     figure.current,
                     *before,
                     figure.previous,
+                    s.home,
+                    home.current,
+                    home.previous,
                 )
 
     params = {"period": key}

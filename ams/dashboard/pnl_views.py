@@ -10,7 +10,15 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from ams.billing.entitlements import history_months
-from ams.dashboard.pnl import AMAZON, EXPENSES, GOODS, REVENUE, SECTIONS, statements
+from ams.dashboard.pnl import (
+    AMAZON,
+    EXPENSES,
+    GOODS,
+    REVENUE,
+    SECTIONS,
+    home_statement,
+    statements,
+)
 from ams.dashboard.pnl_export import plan_period, pnl_export
 from ams.dashboard.pnl_forms import PnlPeriodForm
 from ams.dashboard.views import _export, _export_format
@@ -28,6 +36,7 @@ def pnl(request: TeamRequest) -> HttpResponseBase:
     form = PnlPeriodForm(request.GET)
     # Calendar months in UTC: a statement is read at month's end, not at midnight in one zone.
     period, key, label, cut = plan_period(team, form, timezone.now().date())
+    found = statements(team, period)
     query = {"period": key}
     if key == "custom":
         query |= {"date_from": period.first.isoformat(), "date_to": period.last.isoformat()}
@@ -38,7 +47,8 @@ def pnl(request: TeamRequest) -> HttpResponseBase:
         "label": label,
         "cut": cut,
         "history_months": history_months(team),
-        "statements": statements(team, period),
+        "statements": found,
+        "home_total": home_statement(found),
         "sections": [(name, SECTIONS[name]) for name in (REVENUE, AMAZON, GOODS, EXPENSES)],
         "export_csv": urlencode({**query, "format": "csv"}),
         "export_xlsx": urlencode({**query, "format": "xlsx"}),

@@ -1,17 +1,16 @@
 """Profit per SKU and marketplace for a period, estimated by order date: the units, sales and cost
-of goods of the orders placed in the period (``ams.procurement.sku_profit``) beside the Amazon
-fees and refunds posted in it (``ams.finance.sku_money``), in the sale's currency and in the
-team's home currency at the ECB's rate of each day.
+of goods of the orders placed in the period beside the Amazon fees and refunds posted in it, in
+the sale's currency and in the team's home currency at the ECB's rate of each day.
 
-Both halves are aggregated in PostgreSQL (one statement each); here they are put side by side per
-(marketplace, SKU, currency), and the ratios worked out. A figure that needs a missing cost or a
-missing rate is None (shown as incomplete), never 0. The page sorts and exports these rows
-(``ams.dashboard.profit_views``).
+The figures come from the profit read model (``ams.profit``: per SKU and day, and per month),
+summed, sorted, paged and totalled in PostgreSQL in one statement; here each row of the page gets
+its ratios. A figure that needs a missing cost or a missing rate is None (shown as incomplete),
+never 0. The page and its export show these rows (``ams.dashboard.profit_views``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -28,9 +27,8 @@ from ams.core.marketplaces import zone_name
 from ams.dashboard import overview as ov
 from ams.dashboard.forms import OverviewFilterForm
 from ams.dashboard.selectors import team_marketplaces
-from ams.finance.sku_money import SkuMoney, sku_money
 from ams.orders.selectors import home_currency, skus_sold_between
-from ams.procurement.sku_profit import SkuSales, sku_sales
+from ams.profit.selectors import DEFAULT_SORT, CurrencyTotal, SkuFigures, sku_table, sort_key
 from ams.teams.models import Team
 
 CENT = Decimal("0.01")
@@ -108,122 +106,66 @@ class SkuProfit:
         return _ratio(Decimal(self.refund_count), self.orders)
 
 
-def _row(sold: SkuSales | None, money: SkuMoney | None, key: tuple[str, str, str]) -> SkuProfit:
-    units = sold.units if sold else 0
-    missing = sold.units_missing_cost if sold else 0
-    cost: Decimal | None = ZERO
-    cost_home: Decimal | None = ZERO
-    if sold is not None:
-        cost = None if missing else (sold.cost if sold.cost is not None else ZERO)
-        cost_home = None if missing else sold.cost_home
+def _row(r: SkuFigures) -> SkuProfit:
+    missing = r.units_missing_cost > 0
     return SkuProfit(
-        marketplace_id=key[0],
-        sku=key[1],
-        currency=key[2],
-        orders=sold.orders if sold else 0,
-        units=units,
-        sales=sold.sales if sold else ZERO,
-        refunds=money.refunds if money else ZERO,
-        refund_count=money.refund_count if money else 0,
-        fees=money.fees if money else ZERO,
-        cost=_cents(cost),
-        units_missing_cost=missing,
-        sales_home=_cents(sold.sales_home) if sold else ZERO,
-        refunds_home=_cents(money.refunds_home) if money else ZERO,
-        fees_home=_cents(money.fees_home) if money else ZERO,
-        cost_home=_cents(cost_home),
+        marketplace_id=r.marketplace_id,
+        sku=r.sku,
+        currency=r.currency,
+        orders=r.orders,
+        units=r.units,
+        sales=r.sales,
+        refunds=r.refunds,
+        refund_count=r.refund_count,
+        fees=r.fees,
+        cost=None if missing else _cents(r.cost),
+        units_missing_cost=r.units_missing_cost,
+        sales_home=_cents(r.sales_home),
+        refunds_home=_cents(r.refunds_home),
+        fees_home=_cents(r.fees_home),
+        cost_home=None if missing else _cents(r.cost_home),
     )
+
+
+@dataclass(frozen=True)
+class ProfitTable:
+    rows: list[SkuProfit]  # the page asked for, or every row
+    count: int
+    per_currency: list[CurrencyTotal]
+    home_total: CurrencyTotal
+
+
+def profit_table(
+    team: Team,
+    *,
+    first: date,
+    last: date,
+    home: str,
+    marketplace: str = "",
+    sort: str = DEFAULT_SORT,
+    limit: int | None = None,
+    offset: int = 0,
+) -> ProfitTable:
+    """The period's rows in the order of ``sort`` (a page of them with ``limit``), read from the
+    profit read model, and the totals of the whole table."""
+    table = sku_table(
+        team,
+        first=first,
+        last=last,
+        home=home,
+        marketplace=marketplace,
+        sort=sort,
+        limit=limit,
+        offset=offset,
+    )
+    return ProfitTable([_row(r) for r in table.rows], table.count, table.per_currency, table.home)
 
 
 def sku_profits(
     team: Team, *, first: date, last: date, home: str, marketplace: str = ""
 ) -> list[SkuProfit]:
     """Every SKU, marketplace and currency with orders, fees or refunds in the period."""
-    sold = {
-        (r.marketplace_id, r.sku, r.currency): r
-        for r in sku_sales(team, first=first, last=last, home=home, marketplace=marketplace)
-    }
-    money = {
-        (r.marketplace_id, r.sku, r.currency): r
-        for r in sku_money(team, first=first, last=last, home=home, marketplace=marketplace)
-    }
-    return [_row(sold.get(k), money.get(k), k) for k in sold.keys() | money.keys()]
-
-
-# --- Sorting ------------------------------------------------------------------------------------
-
-# The columns the table sorts by (its query string's ``sort``, "-" first for descending).
-SORTS: dict[str, Callable[[SkuProfit], Any]] = {
-    "sku": lambda r: r.sku,
-    "marketplace": lambda r: r.marketplace,
-    "units": lambda r: r.units,
-    "sales": lambda r: r.sales,
-    "refunds": lambda r: r.refunds,
-    "return_rate": lambda r: r.return_rate,
-    "fees": lambda r: r.fees,
-    "cost": lambda r: r.cost,
-    "profit": lambda r: r.profit,
-    "margin": lambda r: r.margin,
-    "roi": lambda r: r.roi,
-    "profit_home": lambda r: r.profit_home,
-}
-DEFAULT_SORT = "-profit_home"
-
-
-def sort_key(asked: str) -> str:
-    """The sort asked for, or the default one for an unknown column."""
-    return asked if asked.removeprefix("-") in SORTS else DEFAULT_SORT
-
-
-def sorted_rows(rows: Sequence[SkuProfit], sort: str) -> list[SkuProfit]:
-    """Sorted by the column; an incomplete figure (None) sorts last either way, then by SKU."""
-    column = sort_key(sort)
-    descending = column.startswith("-")
-    value = SORTS[column.removeprefix("-")]
-    known = [r for r in rows if value(r) is not None]
-    unknown = [r for r in rows if value(r) is None]
-    known.sort(key=lambda r: (r.sku, r.marketplace_id, r.currency))
-    known.sort(key=value, reverse=descending)
-    unknown.sort(key=lambda r: (r.sku, r.marketplace_id, r.currency))
-    return known + unknown
-
-
-# --- Totals -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ProfitTotal:
-    currency: str
-    sales: Decimal | None
-    profit: Decimal | None  # None when a row's profit is incomplete
-    incomplete_rows: int
-
-
-def totals(rows: Sequence[SkuProfit], home: str) -> tuple[list[ProfitTotal], ProfitTotal]:
-    """Per sale currency, and everything in the home currency."""
-    by_currency: dict[str, list[SkuProfit]] = {}
-    for r in rows:
-        by_currency.setdefault(r.currency, []).append(r)
-
-    def add(values: list[Decimal | None]) -> Decimal | None:
-        return None if any(v is None for v in values) else sum((v or ZERO for v in values), ZERO)
-
-    per_currency = [
-        ProfitTotal(
-            currency,
-            add([r.sales for r in group]),
-            add([r.profit for r in group]),
-            sum(1 for r in group if r.profit is None),
-        )
-        for currency, group in sorted(by_currency.items())
-    ]
-    home_total = ProfitTotal(
-        home,
-        add([r.sales_home for r in rows]),
-        add([r.profit_home for r in rows]),
-        sum(1 for r in rows if r.profit_home is None),
-    )
-    return per_currency, home_total
+    return profit_table(team, first=first, last=last, home=home, marketplace=marketplace).rows
 
 
 # --- Export -------------------------------------------------------------------------------------
@@ -305,12 +247,16 @@ class ProfitQuery:
     form: Any  # the bound OverviewFilterForm, showing the period in force
     kept: dict[str, str]  # the query string that gives this table again
 
-    def rows(self, team: Team) -> list[SkuProfit]:
-        return sorted_rows(
-            sku_profits(
-                team, first=self.first, last=self.last, home=self.home, marketplace=self.marketplace
-            ),
-            self.sort,
+    def table(self, team: Team, *, limit: int | None = None, offset: int = 0) -> ProfitTable:
+        return profit_table(
+            team,
+            first=self.first,
+            last=self.last,
+            home=self.home,
+            marketplace=self.marketplace,
+            sort=self.sort,
+            limit=limit,
+            offset=offset,
         )
 
 
@@ -358,7 +304,7 @@ def sku_profit_export(team: Team, data: Mapping[str, Any]) -> ExportSource:
     query = profit_query(team, data)
 
     def rows() -> Iterator[Sequence[Cell]]:
-        yield from export_rows(query.rows(team), query.home)
+        yield from export_rows(query.table(team).rows, query.home)
 
     return ExportSource(
         kind="sku_profit",

@@ -33,6 +33,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast
 
+from ams.core.exchange_rates import rate_joins
 from ams.core.marketplaces import DEFAULT_ZONE, TIME_ZONES
 from ams.core.sorting import Sorting
 from ams.finance.models import (
@@ -706,6 +707,9 @@ class ChargeDaySums(NamedTuple):
     kind: str
     now: Decimal | None
     before: Decimal | None
+    # In the home currency asked for, each day at its ECB rate; None where a day had no rate.
+    now_home: Decimal | None = None
+    before_home: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -716,30 +720,51 @@ class PeriodMoney:
 
 # The charges rollup added up over two periods, with the last payout beside it: the overview asks
 # for both, in one round trip (every row repeats the payout; one row with no sums when none).
-_PERIOD_MONEY = """
-WITH sums AS (
+_TO_HOME = (
+    "CASE WHEN d.currency = %(home)s THEN 1::numeric ELSE home_rate.per_eur / day_rate.per_eur END"
+)
+_PERIOD_MONEY = f"""
+WITH rated AS (
+    SELECT d.currency, d.transaction_type, d.category, d.kind, d.day, d.amount,
+        d.amount * {_TO_HOME} AS home
+    FROM finance_chargeday d
+    {rate_joins(alias="day_rate", currency="d.currency", day="d.day")}
+    {rate_joins(alias="home_rate", currency="%(home)s", day="d.day")}
+    WHERE d.team_id = %(team)s AND d.day >= %(previous_first)s AND d.day <= %(last)s {{marketplace}}
+), sums AS (
     SELECT currency, transaction_type, category, kind,
-        sum(amount) FILTER (WHERE day >= %(first)s) AS now, sum(amount) FILTER (WHERE day < %(first)s) AS before
-    FROM finance_chargeday
-    WHERE team_id = %(team)s AND day >= %(previous_first)s AND day <= %(last)s {marketplace}
+        sum(amount) FILTER (WHERE day >= %(first)s) AS now, sum(amount) FILTER (WHERE day < %(first)s) AS before,
+        CASE WHEN bool_and(home IS NOT NULL) FILTER (WHERE day >= %(first)s)
+            THEN sum(home) FILTER (WHERE day >= %(first)s) END AS now_home,
+        CASE WHEN bool_and(home IS NOT NULL) FILTER (WHERE day < %(first)s)
+            THEN sum(home) FILTER (WHERE day < %(first)s) END AS before_home
+    FROM rated
     GROUP BY currency, transaction_type, category, kind
 )
-SELECT payout.*, sums.* FROM ({payout}) AS payout LEFT JOIN sums ON true
-"""
+SELECT payout.*, sums.* FROM ({{payout}}) AS payout LEFT JOIN sums ON true
+"""  # noqa: S608 (fixed text)
 
 
 def period_money(
-    team: Team, *, previous_first: date, first: date, last: date, marketplace: str = ""
+    team: Team,
+    *,
+    previous_first: date,
+    first: date,
+    last: date,
+    marketplace: str = "",
+    home: str = "",
 ) -> PeriodMoney:
     """The charges rollup added up from ``first`` to ``last`` and from ``previous_first`` to the
-    day before ``first``, per currency, transaction type, category and kind; and ``last_payout``."""
-    where = "AND marketplace_id = %(marketplace)s" if marketplace else ""
+    day before ``first``, per currency, transaction type, category and kind, also in ``home`` at
+    the ECB's rate of each (marketplace-local) day; and ``last_payout``."""
+    where = "AND d.marketplace_id = %(marketplace)s" if marketplace else ""
     params: dict[str, Any] = {
         "team": team.id,
         "previous_first": previous_first,
         "first": first,
         "last": last,
         "marketplace": marketplace,
+        "home": home,
     }
     with connection.cursor() as cursor:
         cursor.execute(_PERIOD_MONEY.format(marketplace=where, payout=_LAST_PAYOUT), params)

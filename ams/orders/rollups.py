@@ -249,9 +249,10 @@ def _day_runs(days: list[date]) -> list[tuple[date, date]]:
     return runs
 
 
-def sku_days_catch_up(*, connection_id: int) -> None:
+def sku_days_catch_up(*, connection_id: int) -> list[tuple[str, date, date]]:
     """Rebuild the ``SkuDay`` days the ingest noted for ``connection_id`` and clear the note, in
-    the caller's transaction (the note's row stays locked until it ends)."""
+    the caller's transaction (the note's row stays locked until it ends). Returns the days
+    rebuilt: (marketplace, first day, last day) of each marketplace."""
     with connection.cursor() as cursor:
         # A backfill's catch-up groups every line of the run at once: sort them in memory.
         cursor.execute("SET LOCAL work_mem = '64MB'")
@@ -266,6 +267,7 @@ def sku_days_catch_up(*, connection_id: int) -> None:
         with connection.cursor() as cursor:
             cursor.execute(_SKU_DAYS_DELETE, params)
             cursor.execute(_SKU_DAYS_INSERT, params)
+    return [(m, first, last) for m, first, last in backlog]
 
 
 _SUMMARY_DELETE = "DELETE FROM orders_skusummary WHERE team_id = %(team)s AND connection_id = %(connection)s AND marketplace_id = %(marketplace)s"

@@ -1,7 +1,8 @@
-"""The cost of goods sold over any period and the one before it, priced live from the SKU days
-and the SKU summary, each unit at the cost valid on its day (the rule of
-``ams.procurement.cost_rule``). The overview reads the standard windows priced ahead
-(``ams.procurement.window_costs``) when they are current, and this otherwise. The orders' tables
+"""The cost of goods sold over a standard window (7, 30, 90 days, month to date) and the one
+before it, priced live from the SKU summary and the SKU days, each unit at the cost valid on its
+day (the rule of ``ams.procurement.cost_rule``). The overview reads the windows priced ahead
+(``ams.procurement.window_costs``) when they are current, and this otherwise; any other period
+reads the units already priced in the profit read model (``ams.profit``). The orders' tables
 are read through the SQL orders hands out (``ams.orders.relations``); docs/architecture.md,
 "Read models".
 """
@@ -61,17 +62,6 @@ SELECT t.currency, t.now, t.cost, coalesce(m.skus, 0), t.units_missing
 FROM totals t LEFT JOIN missing m ON m.currency = t.currency AND m.now = t.now
 """
 
-# A period's cost of goods and the one before it, every SKU priced day by day.
-_SOLD_IN_BOTH_PERIODS = """
-WITH sold AS (
-    SELECT marketplace_id, sku, currency, day, units, day >= %(first)s AS now
-    FROM ({sku_days}) d
-    WHERE day BETWEEN %(previous_first)s AND %(last)s AND units > 0 {marketplace}
-), costs AS ({costs}
-), priced AS ("""
-_COST_OF_GOODS = _SOLD_IN_BOTH_PERIODS + _PRICED_DAY_BY_DAY + _COST_TOTALS
-
-
 # The standard windows read the SKU summary (one row per SKU) for every SKU whose cost held through
 # both periods, priced at the cost valid on their first day; only the SKUs whose cost changed in
 # between are priced day by day from the SKU days, as above. Measured at 10,000 SKUs and 1M order
@@ -125,12 +115,12 @@ def cost_of_goods(
     last: date,
     previous_first: date,
     marketplace: str = "",
-    window: str | None = None,
+    window: str,
 ) -> list[CostOfGoods]:
     """The cost of goods sold from ``first`` to ``last`` and from ``previous_first`` to the day
-    before ``first``, per currency, each unit at the cost valid on its day; a standard ``window``
-    (one of ``WINDOWS``, the period ending on the summary's day) reads the SKU summary for the
-    SKUs whose cost held through both periods."""
+    before ``first``, per currency, each unit at the cost valid on its day, for a standard
+    ``window`` (one of ``WINDOWS``, the period ending on the summary's day): the SKU summary for
+    the SKUs whose cost held through both periods, the SKU days for the others."""
     params: dict[str, Any] = {
         "team": team.id,
         "first": first,
@@ -139,15 +129,12 @@ def cost_of_goods(
         "marketplace": marketplace,
     }
     where = _marketplace_condition(marketplace)
-    if window is None:
-        query = _COST_OF_GOODS.format(marketplace=where, **_COST_RULE)
-    else:
-        query = _WINDOW_COST_OF_GOODS.format(
-            window=window,
-            marketplace=where,
-            marketplace_w=_marketplace_condition(marketplace, "w."),
-            **_COST_RULE,
-        )
+    query = _WINDOW_COST_OF_GOODS.format(
+        window=window,
+        marketplace=where,
+        marketplace_w=_marketplace_condition(marketplace, "w."),
+        **_COST_RULE,
+    )
     with connection.cursor() as cursor:
         cursor.execute(query, params)
         return [CostOfGoods(*row) for row in cursor.fetchall()]

@@ -21,6 +21,7 @@ from ams.core.tenancy import team_scope
 from ams.procurement import selectors
 from ams.procurement.importing import CostRow, Rejection, check_rows, read_rows
 from ams.procurement.models import CostImport, CostImportStatus, ProductCost
+from ams.procurement.signals import costs_changed
 from ams.procurement.window_costs import sku_window_costs_refresh
 from ams.teams.models import Team
 
@@ -60,7 +61,9 @@ def product_costs_save(*, team: Team, actor: User | None, rows: Sequence[CostRow
         update_fields=_REPLACED,
     )
     # The overview's cost of goods per SKU and window, priced again at the new costs.
-    sku_window_costs_refresh(skus=sorted({row.sku for row in rows}))
+    skus = sorted({row.sku for row in rows})
+    sku_window_costs_refresh(skus=skus)
+    costs_changed.send(sender=ProductCost, team_id=team.id, skus=skus)
     return len(rows)
 
 
@@ -78,6 +81,7 @@ def product_cost_delete(*, team: Team, cost_id: int) -> ProductCost:
     record = ProductCost.objects.select_for_update().get(team=team, id=cost_id)
     record.delete()
     sku_window_costs_refresh(skus=[record.sku])
+    costs_changed.send(sender=ProductCost, team_id=team.id, skus=[record.sku])
     return record
 
 

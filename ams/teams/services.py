@@ -20,6 +20,7 @@ from ams.core.tenancy import team_scope, user_scope
 from ams.teams import emails
 from ams.teams.entitlements import Action, may
 from ams.teams.models import Invitation, Membership, Role, Team
+from ams.teams.signals import home_currency_changed
 
 _INVITATION_SALT = "ams.teams.invitation"
 
@@ -117,13 +118,15 @@ def team_update(
         raise PermissionDenied("only the owner changes the owner's two-factor requirement")
     if home_currency and home_currency not in SALE_CURRENCIES:
         raise ValueError(f"not a currency a marketplace sells in: {home_currency[:10]}")
-    previous = (team.name, team.require_owner_2fa)
+    previous = (team.name, team.require_owner_2fa, team.home_currency)
     team.name = name.strip()[:120] or team.name
     if require_owner_2fa is not None:
         team.require_owner_2fa = require_owner_2fa
     if home_currency is not None:
         team.home_currency = home_currency
     team.save(update_fields=["name", "require_owner_2fa", "home_currency"])
+    if team.home_currency != previous[2]:
+        home_currency_changed.send(sender=Team, team_id=team.id)
     _recorded(
         team_id=team.id,
         user_id=actor.user_id,

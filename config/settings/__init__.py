@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "ams.catalog",
     "ams.finance",
     "ams.claims",
+    "ams.profit",
     "ams.expenses",
     "ams.products",
     "ams.purchasing",

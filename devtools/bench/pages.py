@@ -28,6 +28,7 @@ from ams.finance.fee_rollups import charge_months_rebuild
 from ams.finance.selectors import month_end
 from ams.inventory.stock_health import stock_health_refresh
 from ams.orders.rollups import order_days_refresh
+from ams.profit.rollups import team_rebuild
 from ams.sync.models import Family, SyncState, SyncStatus
 from ams.sync.syncers.orders import sku_summary_refresh
 from ams.teams.models import Membership, Role, Team
@@ -233,6 +234,9 @@ PAGES = {
     "order detail (shipped, refunded, settled)": "orders/detail/?order={refunded_order}",
 }
 _TABLES = (
+    "profit_skuprofitday",
+    "profit_skuprofitmonth",
+    "profit_profitmonth",
     "orders_orderline",
     "orders_order",
     "orders_orderday",
@@ -311,6 +315,8 @@ def _stats(team: Team) -> dict[str, Any]:
             ("transactions", "finance_transaction"),
             ("charges", "finance_charge"),
             ("charge_rollup_rows", "finance_chargeskumonth"),
+            ("profit_day_rows", "profit_skuprofitday"),
+            ("profit_month_rows", "profit_skuprofitmonth"),
         ):
             cursor.execute(
                 sql.SQL("SELECT count(*) FROM {} WHERE team_id = %s").format(sql.Identifier(table)),
@@ -385,6 +391,11 @@ def _seed(*, orders: int, skus: int) -> tuple[Team, dict[str, Any]]:
         with team_scope(team.id):
             charge_months_rebuild(connection_id=conn.id)
         rollup_seconds = round(time.perf_counter() - t0, 2)
+        # The profit read model, as the fill command builds it for data held before it existed.
+        t0 = time.perf_counter()
+        with team_scope(team.id):
+            team_rebuild()
+        profit_seconds = round(time.perf_counter() - t0, 2)
         with connected_as("owner"), connection.cursor() as cursor:
             for table in _TABLES[:-3]:
                 cursor.execute(
@@ -400,6 +411,7 @@ def _seed(*, orders: int, skus: int) -> tuple[Team, dict[str, Any]]:
     return team, {
         **_stats(team),
         "charge_rollup_rebuild_seconds": rollup_seconds,
+        "profit_read_model_build_seconds": profit_seconds,
         "fill_seconds": fill_seconds,
     }
 

@@ -24,6 +24,7 @@ from ams.inventory.models import InventoryHealth, RestockAdvice, StockSnapshot
 from ams.orders.models import OrderLine, SkuDay
 from ams.orders.rollups import order_days_refresh
 from ams.procurement.selectors import CostKey, costs_for
+from ams.profit.rollups import sales_refresh
 from ams.sync.syncers.orders import sku_summary_refresh
 from ams.teams.models import Team
 from tests.dashboard import factories as f
@@ -104,6 +105,8 @@ def refresh(team: Team, c: SellerConnection) -> None:
                 last=at(11, 0),
             )
             sku_summary_refresh(connection_id=c.id, marketplace_id=marketplace_id, now=at(10, 12))
+        # The end of an orders run brings the profit read model's SKU days along.
+        sales_refresh(connection_id=c.id)
 
 
 def seed(p: Personas) -> SellerConnection:
@@ -184,6 +187,7 @@ def seed(p: Personas) -> SellerConnection:
     )
     with team_scope(p.outsider_team.id):
         order_days_refresh(connection_id=oc.id, marketplace_id=f.US, first=at(6), last=at(6))
+        sales_refresh(connection_id=oc.id)
         charge_days_refresh(
             connection_id=oc.id, marketplace_id=f.US, first=at(6, 12), last=at(6, 12)
         )
@@ -512,6 +516,7 @@ def test_the_day_rollups_match_the_rows_after_an_order_changes(data: Personas):
         )
         order_days_refresh(connection_id=c.id, marketplace_id=f.US, first=at(5), last=at(5))
         sku_summary_refresh(connection_id=c.id, marketplace_id=f.US, now=at(10, 12))
+        sales_refresh(connection_id=c.id, marketplace_id=f.US)
     transaction(
         team,
         c,

@@ -10,9 +10,10 @@ import pytest
 import time_machine
 from django.test import Client
 
+from ams.core.exchange_rates import rates_load
 from ams.core.tenancy import team_scope
 from ams.dashboard.overview import Period
-from ams.dashboard.pnl import calendar_period, statements
+from ams.dashboard.pnl import calendar_period, home_statement, statements
 from ams.expenses.services import ExpenseData, expense_add
 from tests.dashboard import factories as f
 from tests.dashboard.test_overview import at, refresh, seed, seller_connection, transaction
@@ -140,6 +141,8 @@ def test_the_page_and_its_export_and_never_another_teams_money(data: Personas):
     assert header[:3] == ["section", "line", "currency"]
     net = next(r for r in body if r[1] == "Net profit" and r[2] == "USD")
     assert (net[5], net[8]) == ("-52.25", "")  # an unknown profit is an empty cell, never 0
+    assert header[9:] == ["home_currency", "amount_home", "previous_amount_home"]
+    assert (net[9], net[10]) == ("USD", "-52.25")  # dollars are the home currency here
 
 
 def test_a_period_that_cannot_be_shown_says_why(data: Personas):
@@ -154,3 +157,76 @@ def test_a_period_that_cannot_be_shown_says_why(data: Personas):
     assert "A custom period needs a first and a last day." in missing.content.decode()
     assert default.status_code == 200
     assert "Last month" in default.content.decode()
+
+
+def euro_sale(p: Personas) -> None:
+    """A German sale posted on 9 February, in euros."""
+    team, c = p.team, seller_connection(p.team)
+    transaction(
+        team,
+        c,
+        "T-DE",
+        posted=at(9, 12),
+        kind="Shipment",
+        charges=[("Sales", "ProductCharges", "Principal", "50.00")],
+        marketplace_id=f.DE,
+        currency="EUR",
+    )
+    refresh(team, c)
+
+
+@pytest.fixture
+def february_rates(db: None, tmp_path) -> None:
+    """The ECB's dollars per euro of early February 2026 (a weekend repeats the Friday's)."""
+    path = tmp_path / "eurofxref-hist.csv"
+    path.write_text(
+        "Date,USD,\n2026-02-10,1.0800,\n2026-02-09,1.0900,\n2026-02-06,1.1000,\n"
+        "2026-02-05,1.1000,\n2026-02-04,1.1000,\n2026-02-03,1.1000,\n2026-02-02,1.1000,\n"
+        "2026-01-30,1.1000,\n"
+    )
+    rates_load(path, through=date(2026, 2, 10))
+
+
+def test_every_line_in_the_home_currency_at_each_days_rate(data: Personas, february_rates: None):
+    euro_sale(data)
+    period = Period(date(2026, 2, 1), date(2026, 2, 10))
+    with team_scope(data.team.id):
+        found = {s.currency: s for s in statements(data.team, period)}
+        combined = home_statement(list(found.values()))
+    assert set(found) == {"EUR", "USD"}
+    usd, eur = found["USD"], found["EUR"]
+    assert usd.home == eur.home == "USD"  # the main marketplace's, no choice made
+    # In its own currency a figure is itself; in another, each day at its rate.
+    assert usd.net_proceeds_home.current == usd.net_proceeds.current
+    # 50 EUR posted on 9 February, at that day's 1.09 dollars a euro.
+    assert eur.net_proceeds.current == Decimal("50.00")
+    assert eur.net_proceeds_home.current == Decimal("54.50")
+    assert combined is not None
+    assert usd.net_proceeds.current is not None
+    assert combined.net_proceeds.current == usd.net_proceeds.current + Decimal("54.50")
+    assert combined.expenses.current == usd.expenses_home.current == usd.expenses.current
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_day_without_a_rate_reads_incomplete_never_zero(data: Personas):
+    euro_sale(data)
+    # No ECB rates stored at all: the euro figures cannot be put in dollars.
+    period = Period(date(2026, 2, 1), date(2026, 2, 10))
+    with team_scope(data.team.id):
+        found = {s.currency: s for s in statements(data.team, period)}
+        combined = home_statement(list(found.values()))
+    assert found["EUR"].net_proceeds_home.current is None
+    assert found["USD"].net_proceeds_home.current == found["USD"].net_proceeds.current
+    assert combined is not None
+    assert combined.net_proceeds.current is None
+    assert combined.net_profit.current is None
+    client = Client()
+    client.force_login(data.viewer)
+    html = client.get(f"/t/{data.team.slug}/profit-and-loss/", WEEK).content.decode()
+    home = html.split('id="pnl-home"')[1].split("</article>")[0]
+    assert "All currencies in USD" in home
+    assert "European Central Bank" in home
+    assert "incomplete" in home
+    assert "0.00 USD" not in home.split('data-line="net_profit"')[1]
+    client.force_login(data.outsider)
+    assert client.get(f"/t/{data.team.slug}/profit-and-loss/", WEEK).status_code == 404

@@ -15,6 +15,7 @@ from django.test import Client
 
 from ams.core.tenancy import team_scope
 from ams.dashboard.profit import sku_profits
+from ams.profit.rollups import team_rebuild
 from ams.teams.models import Team
 from tests.dashboard import factories as f
 from tests.dashboard.money_factories import COMMISSION, FBA_FEE, PRINCIPAL, transaction
@@ -59,7 +60,15 @@ def sold(personas: Personas, ecb_rates: None) -> Personas:
     # Another team sells the same SKU: none of it may show.
     add_cost(other, "MUG-1", "1.00", None)
     sku_day(other, "MUG-1", date(2026, 3, 5), units=50, orders=50, sales="999.00")
+    rebuilt(team, other)
     return personas
+
+
+def rebuilt(*teams: Team) -> None:
+    """The profit read model of each team, as the sync and the fill command leave it."""
+    for team in teams:
+        with team_scope(team.id):
+            team_rebuild()
 
 
 def rows_of(p: Personas, first=date(2026, 3, 1), last=date(2026, 3, 31)):
@@ -105,6 +114,7 @@ def test_a_day_without_a_rate_leaves_the_home_figure_incomplete(sold: Personas):
     # The rates end on 10 March: a sale on the 20th has its profit, not yet its EUR profit.
     sku_day(sold.team, "MUG-2", date(2026, 3, 20), units=1, sales="9.00")
     add_cost(sold.team, "MUG-2", "2.00", None)
+    rebuilt(sold.team)
     row = rows_of(sold)[("MUG-2", f.US)]
     assert row.profit == Decimal("7.00")
     assert (row.sales_home, row.profit_home) == (None, None)

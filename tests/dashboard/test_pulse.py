@@ -164,3 +164,49 @@ def test_the_overview_shows_the_tiles_and_the_next_payout(personas: Personas):
     outsider = Client()
     outsider.force_login(personas.outsider)
     assert outsider.get(f"/t/{personas.team.slug}/overview/").status_code == 404
+
+
+def test_each_tile_also_adds_every_currency_in_the_home_currency_at_each_days_rate(
+    personas: Personas, tmp_path
+):
+    from ams.core.exchange_rates import rates_load
+    from ams.teams.models import Team
+
+    # Dollars per euro on 27 and 28 February; none yet for 1 March.
+    path = tmp_path / "eurofxref-hist.csv"
+    path.write_text("Date,USD,\n2026-02-27,1.1000,\n2026-02-26,1.2000,\n")
+    rates_load(path, through=date(2026, 2, 28))
+    Team.objects.filter(id=personas.team.id).update(home_currency="USD")
+    c = f.connected(personas.team)
+    de = {"marketplace_id": f.DE, "currency": "EUR"}
+    f.order_day(personas.team, c, date(2026, 2, 28), orders=1, units=1, sales="30.00")
+    f.order_day(personas.team, c, date(2026, 2, 27), orders=1, units=1, sales="10.00")
+    f.order_day(personas.team, c, date(2026, 3, 1), orders=1, units=1, sales="50.00", **de)
+    f.order_day(personas.team, c, date(2026, 2, 28), orders=1, units=1, sales="40.00", **de)
+    f.order_day(
+        personas.outsider_team,
+        f.connected(personas.outsider_team),
+        date(2026, 2, 28),
+        orders=7,
+        units=7,
+        sales="777.00",
+    )
+    with team_scope(personas.team.id):
+        tiles = {t.key: t for t in pulse(personas.team, MARKETS, moment=MOMENT).tiles}
+    # Yesterday: 10 USD (27 Feb in the US) and 40 EUR (28 Feb in Germany, the 27th's rate held).
+    assert (tiles["yesterday"].home, tiles["yesterday"].sales_home) == ("USD", Decimal("54.00"))
+    # Today holds Germany's 1 March, which has no rate yet: incomplete, never 0.
+    assert tiles["today"].sales_home is None
+    client = Client()
+    client.force_login(personas.viewer)
+    with time_machine.travel(MOMENT, tick=False):
+        html = client.get(f"/t/{personas.team.slug}/overview/").content.decode()
+    assert (
+        "54.00 USD in all, at each day&#x27;s ECB rate" in html
+        or "54.00 USD in all, at each day's ECB rate" in html
+    )
+    assert "a day has no ECB rate yet" in html
+    assert 'data-tile-home="USD"' in html
+    assert "777" not in html
+    client.force_login(personas.outsider)
+    assert client.get(f"/t/{personas.team.slug}/overview/").status_code == 404

@@ -82,6 +82,7 @@ def sku_day(
     """A SKU's day as the orders sync's rollup leaves it (ams.orders.rollups)."""
     from ams.amazon.models import SellerConnection
     from ams.orders.models import SkuDay
+    from ams.profit.rollups import sales_refresh
     from tests.amazon.factories import make_connection
 
     with team_scope(team.id):
@@ -98,4 +99,8 @@ def sku_day(
             orders=orders,
             units=units,
             sales=Decimal(sales),
+        )
+        # The end of the orders run brings the profit read model's day along (ams.profit).
+        sales_refresh(
+            connection_id=connection.id, marketplace_id=marketplace_id, first_day=day, last_day=day
         )

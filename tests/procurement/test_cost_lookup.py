@@ -210,7 +210,7 @@ def test_profit_with_a_cost_in_another_currency_is_missing(personas: Personas):
 def test_cost_of_goods_prices_every_marketplace_from_one_cost_at_each_days_rate(
     personas: Personas, ecb_rates: None
 ):
-    from ams.procurement.period_costs import cost_of_goods
+    from ams.profit.selectors import cost_of_goods
     from tests.procurement.helpers import sku_day
 
     ca = "A2EUQ1WTGCTBG2"

@@ -21,8 +21,8 @@ from ams.core.marketplaces import zone
 from ams.core.tenancy import team_scope
 from ams.orders.models import Order, OrderDay, OrderLine, SkuDay, SkuSummary
 from ams.procurement.importing import CostRow
-from ams.procurement.period_costs import cost_of_goods
 from ams.procurement.services import product_costs_save
+from ams.profit.selectors import cost_of_goods
 from ams.sync import convert_sql
 from ams.sync.models import Family, SyncState, SyncStatus
 from ams.sync.parsers import orders as parser

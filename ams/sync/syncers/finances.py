@@ -13,14 +13,17 @@ again from ``OVERLAP`` before the latest posted date it has seen; the upsert mak
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import cast
 
+from ams.core import bulk
 from ams.core.tenancy import team_scope
 from ams.finance import writers
 from ams.finance.fee_rollups import charge_months_rebuild
 from ams.finance.reconcile import settlements_reconcile
 from ams.finance.writers import ChargeRow
+from ams.profit.rollups import MoneyRefresh
 from ams.sync import backfill as history
 from ams.sync.context import RecentRead, SyncContext
 from ams.sync.cursors import FinancesCursor
@@ -104,10 +107,30 @@ def _read(
 
     ctx.ingest(
         items(),
-        writer=writers.transactions(ctx.connection_id),
+        writer=transactions_writer(ctx.connection_id),
         source="listTransactions",
         cursor=final_cursor,
     )
+
+
+def transactions_writer(connection_id: int) -> bulk.Writer:
+    """Finance's writer of transactions, with the profit read model's fees and refunds kept by
+    difference in each batch's transaction too: finance sits below ``ams.profit`` and cannot
+    call it, so the sync, above both, joins the two refreshes."""
+    finance = writers.transactions(connection_id)
+    money = MoneyRefresh(connection_id=connection_id)
+
+    def before_merge(staged: str) -> None:
+        if finance.before_merge is not None:
+            finance.before_merge(staged)
+        money.retract(staged)
+
+    def after_merge(staged: str, added_only: bool) -> None:
+        if finance.after_merge is not None:
+            finance.after_merge(staged, added_only)
+        money.add(staged)
+
+    return replace(finance, before_merge=before_merge, after_merge=after_merge)
 
 
 def backfill(ctx: SyncContext, cursor: FinancesCursor) -> None:

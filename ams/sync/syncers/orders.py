@@ -25,6 +25,7 @@ from ams.inventory.stock_health import stock_health_refresh
 from ams.orders import rollups, writers
 from ams.orders.writers import OrderLineRow
 from ams.procurement import window_costs
+from ams.profit import rollups as profit_rollups
 from ams.sync import backfill as history
 from ams.sync import pending
 from ams.sync.context import RecentRead, SyncContext
@@ -279,7 +280,15 @@ def recent_ready(ctx: SyncContext) -> None:
 def refresh_summaries(ctx: SyncContext) -> None:
     now = ctx.now()
     with team_scope(ctx.team_id):
-        rollups.sku_days_catch_up(connection_id=ctx.connection_id)
+        rebuilt = rollups.sku_days_catch_up(connection_id=ctx.connection_id)
+        # The profit read model's sales and cost of goods follow the SKU days, in their transaction.
+        for marketplace_id, first_day, last_day in rebuilt:
+            profit_rollups.sales_refresh(
+                connection_id=ctx.connection_id,
+                marketplace_id=marketplace_id,
+                first_day=first_day,
+                last_day=last_day,
+            )
     for marketplace_id in ctx.marketplace_ids:
         with team_scope(ctx.team_id):
             sku_summary_refresh(
