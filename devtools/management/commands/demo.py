@@ -34,6 +34,9 @@ from ams.amazon.models import SellerConnection
 from ams.core.exchange_rates import rates_refresh
 from ams.core.models import ExchangeRate
 from ams.core.tenancy import team_scope
+from ams.orders.models import SkuDay
+from ams.profit.models import SkuProfitDay
+from ams.profit.rollups import team_rebuild
 from devtools.demo import DEMO_EMAIL, DEMO_PASSWORD, demo_account_ensure
 from devtools.demo_connect import DemoConnectError, connect_through_consent
 from devtools.demo_ports import PortInUse, demo_ports
@@ -176,6 +179,10 @@ class Command(BaseCommand):
         if not ExchangeRate.objects.exists():
             rates_refresh(url="")
         account = demo_account_ensure()
+        # Data synced by an earlier demo, before the profit read model existed, is added up once.
+        with team_scope(account.team.id):
+            if SkuDay.objects.exists() and not SkuProfitDay.objects.exists():
+                team_rebuild()
         site = f"http://{options['host']}:{ports.web}"
         simulator = f"http://127.0.0.1:{ports.simulator}"
         python = sys.executable
