@@ -23,7 +23,7 @@ not. Nothing here holds state between calls, so a job that died between two poll
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -155,3 +155,33 @@ def option_fees(option: Mapping[str, Any]) -> dict[str, Decimal]:
             amount = Decimal(str(value.get("amount", 0))) * sign
             totals[code] = totals.get(code, Decimal(0)) + amount
     return {code: amount.quantize(Decimal("0.01")) for code, amount in totals.items()}
+
+
+def receipts_from_ledger(
+    rows: Iterable[Mapping[str, str]], shipment_confirmation_ids: Iterable[str]
+) -> dict[str, dict[str, dict[str, int]]]:
+    """Units Amazon counted in per shipment, SKU and disposition, from the inventory ledger.
+
+    The v2024-03-20 model has no received quantities; Amazon's count is the
+    ``GET_LEDGER_DETAIL_VIEW_DATA`` report's ``Receipts`` rows, whose ``ReferenceID`` is the
+    shipment's ``shipmentConfirmationId`` (``FBA…``). Pass the rows of
+    ``reports.iter_report_rows``; the answer is ``{confirmation_id: {msku: {"SELLABLE": n,
+    "CARRIER_DAMAGED": m, …}}}`` (shipments with no receipt yet are present and empty).
+    """
+    wanted = set(shipment_confirmation_ids)
+    result: dict[str, dict[str, dict[str, int]]] = {ref: {} for ref in wanted}
+    for row in rows:
+        ref = row.get("ReferenceID", "")
+        if row.get("EventType") != "Receipts" or ref not in wanted:
+            continue
+        try:
+            quantity = int(row.get("Quantity", ""))
+        except ValueError:
+            raise BadResponse(
+                f"ledger row with quantity {row.get('Quantity')!r}",
+                operation="reports_2021-06-30.getReportDocument",
+            ) from None
+        by_disposition = result[ref].setdefault(row.get("MSKU", ""), {})
+        disposition = row.get("Disposition", "") or "SELLABLE"
+        by_disposition[disposition] = by_disposition.get(disposition, 0) + quantity
+    return result

@@ -7,7 +7,7 @@ receiving pass by moving the simulator's clock.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -21,9 +21,11 @@ from spapi.inbound import (
     option_fees,
     plan_item,
     ready_to_ship,
+    receipts_from_ledger,
     wait_for_operation,
 )
 from spapi.ratelimit import NullLimiter
+from spapi.reports import iter_report_rows, request_report
 
 from .test_against_simulator import Sim, start
 
@@ -153,6 +155,72 @@ def test_the_inbound_flow_end_to_end(sim: Sim, client: SpApiClient):
 
     pages = list(client.iter_pages(client.list_inbound_plans, page_size=1))
     assert [p["inboundPlans"][0]["inboundPlanId"] for p in pages] == [plan_id]
+
+
+def test_a_short_damaged_receipt_read_from_the_ledger_matches_the_truth(
+    sim: Sim, client: SpApiClient
+):
+    sim.faults(
+        next=[
+            {"operation": "*", "kind": "inbound_short"},
+            {"operation": "*", "kind": "inbound_damaged"},
+        ]
+    )
+    skus = _skus(client, sim.marketplace_ids[0], 2)
+    quantities = {skus[0]: 40, skus[1]: 60}
+    plan_id = _to_placement(client, sim, quantities)
+    _done(client, client.generate_placement_options(plan_id))
+    options = client.list_placement_options(plan_id)["placementOptions"]
+    chosen = next(o for o in options if len(o["shipmentIds"]) == 1)
+    _done(client, client.confirm_placement_option(plan_id, chosen["placementOptionId"]))
+    shipment_id = chosen["shipmentIds"][0]
+    _done(
+        client,
+        client.generate_transportation_options(
+            plan_id,
+            placement_option_id=chosen["placementOptionId"],
+            shipment_configurations=[ready_to_ship(shipment_id, datetime.now(UTC))],
+        ),
+    )
+    own = next(
+        o
+        for o in client.list_transportation_options(plan_id, shipment_id=shipment_id)[
+            "transportationOptions"
+        ]
+        if o["shippingSolution"] == "USE_YOUR_OWN_CARRIER"
+    )
+    _done(
+        client,
+        client.confirm_transportation_options(
+            plan_id,
+            [{"shipmentId": shipment_id, "transportationOptionId": own["transportationOptionId"]}],
+        ),
+    )
+    _advance(sim, 8 * DAY)
+    shipment = client.get_shipment(plan_id, shipment_id)
+    assert shipment["status"] == "CLOSED"
+    confirmation = shipment["shipmentConfirmationId"]
+    start = datetime.fromisoformat(
+        sim.control.get("/_sim/clock").json()["now"].replace("Z", "+00:00")
+    )
+    report = request_report(
+        client,
+        "GET_LEDGER_DETAIL_VIEW_DATA",
+        marketplace_ids=sim.marketplace_ids[:1],
+        data_start_time=start.replace(hour=0, minute=0, second=0) - timedelta(days=9),
+        poll_interval=0.2,
+        max_poll_interval=0.5,
+    )
+    counted = receipts_from_ledger(
+        iter_report_rows(client, report["reportDocumentId"]), [confirmation]
+    )[confirmation]
+    truth = _truth(sim, plan_id)
+    assert sum(v["short"] for v in truth.values()) > 0
+    assert sum(v["damaged"] for v in truth.values()) > 0
+    for sku, values in truth.items():
+        assert counted[sku].get("SELLABLE", 0) == values["received"] - values["damaged"]
+        assert counted[sku].get("CARRIER_DAMAGED", 0) == values["damaged"]
+        assert values["received"] + values["short"] == quantities[sku]
 
 
 def test_an_operation_in_progress_is_returned_and_resumed(sim: Sim, client: SpApiClient):

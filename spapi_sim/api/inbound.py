@@ -1056,6 +1056,39 @@ def _receipt(ctx: Context, inbound: InboundStore, shipment: Shipment) -> None:
             hurt[sku] = max(1, received[sku] // 20)
     shipment.final_received = received
     shipment.final_damaged = hurt
+    _ledger_receipts(ctx, shipment)
+
+
+def _ledger_receipts(ctx: Context, shipment: Shipment) -> None:
+    """The inventory ledger's Receipts rows for the units counted each receiving day: sellable
+    ones, and carrier-damaged ones in their own disposition, under the FBA… shipment id."""
+    assert shipment.transport_confirmed is not None
+    world = ctx.seller
+    plan_market = next(
+        p.marketplace_id
+        for p in store(ctx.state).plans[world.selling_partner_id].values()
+        if shipment.shipment_id in p.shipments
+    )
+    mi = world.marketplace_index(plan_market)
+    assert mi is not None
+    before: tuple[dict[str, int], dict[str, int]] = ({}, {})
+    first = int(RECEIVING_START)
+    for day in range(first, int(CLOSED_AT) + 1):
+        moment = shipment.transport_confirmed + day * DAY
+        now = shipment.received_at(moment)
+        for sku in sorted(shipment.items):
+            product = world.by_sku[sku].index
+            received = now[0].get(sku, 0) - before[0].get(sku, 0)
+            damaged = now[1].get(sku, 0) - before[1].get(sku, 0)
+            if received - damaged:
+                world.inbound_receipts.append(
+                    (moment, product, mi, shipment.confirmation_id, received - damaged, "SELLABLE")
+                )
+            if damaged:
+                world.inbound_receipts.append(
+                    (moment, product, mi, shipment.confirmation_id, damaged, "CARRIER_DAMAGED")
+                )
+        before = now
 
 
 def confirm_transportation_options(ctx: Context) -> Response:

@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 
 from spapi_sim import start_server
+from spapi_sim.reports import columns as C
 from spapi_sim.tests.conftest import US, Api, small_config
 from spapi_sim.tests.schemas import validate
+from spapi_sim.tests.test_reports import _rows
 
 MODEL = "fulfillmentInbound_2024-03-20"
 BASE = "/inbound/fba/2024-03-20"
@@ -311,6 +313,21 @@ def test_a_short_and_damaged_receipt_is_in_the_truth(sim: Api):
     for sku, values in truth.items():
         assert values["shipped"] == quantities[sku]
         assert values["received"] == quantities[sku] - values["short"]
+    # Amazon's count is in the inventory ledger: Receipts under the FBA… shipment id, damaged
+    # units in their own disposition.
+    confirmation = _get(
+        sim, f"/inboundPlans/{plan}/shipments/{option['shipmentIds'][0]}", "Shipment"
+    )["shipmentConfirmationId"]
+    _header, ledger = _rows(sim, C.LEDGER_DETAIL, dataStartTime="2026-06-01T00:00:00Z")
+    counted: dict[tuple[str, str], int] = {}
+    for row in ledger:
+        if row["EventType"] == "Receipts" and row["ReferenceID"] == confirmation:
+            key = (row["MSKU"], row["Disposition"])
+            counted[key] = counted.get(key, 0) + int(row["Quantity"])
+    expected = {(sku, "SELLABLE"): v["received"] - v["damaged"] for sku, v in truth.items()} | {
+        (sku, "CARRIER_DAMAGED"): v["damaged"] for sku, v in truth.items() if v["damaged"]
+    }
+    assert counted == expected
 
 
 def test_placement_options_can_come_back_empty(sim: Api):
