@@ -69,7 +69,7 @@ class Operation:
     created: int
     failed: bool
     problems: list[dict[str, str]]
-    effect: Callable[[], None]  # called once when the operation succeeds
+    effect: Callable[[int], None]  # called once, with the instant it succeeded
     polls: int = 0
     done: bool = False
 
@@ -161,11 +161,15 @@ class InboundStore:
                 continue
             if now - op.created >= seconds or (polls > 0 and op.polls >= polls):
                 op.done = True
-                if not op.failed:
-                    op.effect()
+                # The instant Amazon finished, even when nobody asked until much later.
+                finished = min(now, op.created + int(seconds))
                 plan = self.plans.get(spid, {}).get(op.plan_id)
+                if not op.failed:
+                    op.effect(finished)
+                elif plan is not None and op.name == "createInboundPlan":
+                    plan.status = "ERRORED"
                 if plan is not None:
-                    plan.updated = now
+                    plan.updated = finished
 
 
 _STORES_LOCK = threading.Lock()
@@ -359,7 +363,7 @@ def _start(
     inbound: InboundStore,
     name: str,
     plan_id: str,
-    effect: Callable[[], None],
+    effect: Callable[[int], None],
     problems_if_failed: list[dict[str, str]] | None = None,
 ) -> str:
     """Record an operation; the fault injector may make it fail inside Amazon."""
@@ -499,12 +503,10 @@ def create_inbound_plan(ctx: Context) -> Response:
             }
         ]
 
-        def effect() -> None:
+        def effect(_finished: int) -> None:
             return None
 
         operation_id = _start(ctx, inbound, "createInboundPlan", plan_id, effect, failed_problems)
-        if inbound.operations[spid][operation_id].failed:
-            plan.status = "ERRORED"
         inbound.plans.setdefault(spid, {})[plan_id] = plan
     return _accepted(operation_id, inboundPlanId=plan_id)
 
@@ -615,7 +617,7 @@ def cancel_inbound_plan(ctx: Context) -> Response:
         if any(s.transport_confirmed is not None for s in plan.shipments.values()):
             raise invalid(f"Inbound plan {plan.plan_id} has shipments on their way.")
 
-        def effect() -> None:
+        def effect(_finished: int) -> None:
             plan.status = "VOIDED"
 
         operation_id = _start(ctx, inbound, "cancelInboundPlan", plan.plan_id, effect)
@@ -634,7 +636,7 @@ def generate_packing_options(ctx: Context) -> Response:
         option_id = _new_id(inbound.rng, "po")
         group_id = _new_id(inbound.rng, "pg")
 
-        def effect() -> None:
+        def effect(_finished: int) -> None:
             plan.packing_groups[group_id] = [i["msku"] for i in plan.items]
             plan.packing_options.append(
                 {
@@ -714,7 +716,7 @@ def confirm_packing_option(ctx: Context) -> Response:
         if plan.packing_confirmed:
             raise invalid("A packing option is already confirmed for this plan.")
 
-        def effect() -> None:
+        def effect(_finished: int) -> None:
             plan.packing_confirmed = option_id
             for other in plan.packing_options:
                 other["status"] = "ACCEPTED" if other is option else "EXPIRED"
@@ -790,7 +792,7 @@ def set_packing_information(ctx: Context) -> Response:
             for bi, raw in enumerate(grouping["boxes"]):
                 boxes.append(_box(plan, raw, f"packageGroupings[{gi}].boxes[{bi}]", inbound.rng))
 
-        def effect() -> None:
+        def effect(_finished: int) -> None:
             plan.packing_information = True
             plan.boxes = boxes
 
@@ -890,7 +892,7 @@ def generate_placement_options(ctx: Context) -> Response:
                 }
             )
 
-        def effect() -> None:
+        def effect(_finished: int) -> None:
             plan.placement_options = options
             plan.shipments = {s.shipment_id: s for s in shipments}
 
@@ -923,7 +925,7 @@ def confirm_placement_option(ctx: Context) -> Response:
         if plan.placement_confirmed:
             raise invalid("A placement option is already confirmed for this plan.")
 
-        def effect() -> None:
+        def effect(_finished: int) -> None:
             plan.placement_confirmed = option_id
             for other in plan.placement_options:
                 other["status"] = "ACCEPTED" if other is option else "EXPIRED"
@@ -1005,7 +1007,7 @@ def generate_transportation_options(ctx: Context) -> Response:
                     }
                 )
 
-        def effect() -> None:
+        def effect(_finished: int) -> None:
             kept = [o for o in plan.transportation_options if o["shipmentId"] not in wanted]
             plan.transportation_options = kept + options
 
@@ -1126,8 +1128,7 @@ def confirm_transportation_options(ctx: Context) -> Response:
                 raise invalid(f"Shipment {shipment.shipment_id} already has its transportation.")
             chosen.append((shipment, option["transportationOptionId"]))
 
-        def effect() -> None:
-            moment = ctx.state.now_seconds(ctx.seller)
+        def effect(moment: int) -> None:
             for shipment, option_id in chosen:
                 shipment.transportation_option_id = option_id
                 shipment.transport_confirmed = moment

@@ -362,6 +362,27 @@ def test_an_operation_can_fail_inside_amazon(sim: Api):
     assert len(_place(sim, plan)["placementOptions"]) == 2
 
 
+def test_a_plan_whose_creation_failed_is_errored(sim: Api):
+    sim.control(
+        "/_sim/faults",
+        {"next": [{"operation": "createInboundPlan", "kind": "inbound_operation_failed"}]},
+    )
+    body = {
+        "destinationMarketplaces": [US],
+        "sourceAddress": ADDRESS,
+        "items": [
+            {"msku": _fba_skus(sim, 1)[0], "quantity": 3, "labelOwner": "NONE", "prepOwner": "NONE"}
+        ],
+    }
+    created = _post(sim, "/inboundPlans", body)
+    status = _finish(sim, created["operationId"], expect="FAILED")
+    assert status["operationProblems"][0]["code"] == "FBA_INB_0004"
+    plan = _get(sim, f"/inboundPlans/{created['inboundPlanId']}", "InboundPlan")
+    assert plan["status"] == "ERRORED"
+    refused = sim.post(f"{BASE}/inboundPlans/{created['inboundPlanId']}/packingOptions", {})
+    assert refused.status_code == 400
+
+
 def test_bad_input_is_a_clear_400(sim: Api):
     response = sim.post(
         BASE + "/inboundPlans",
