@@ -210,3 +210,7 @@ class SimConfig:
             raise ValueError(
                 "report_seconds, report_seconds_per_1000_rows and report_polls must not be negative"
             )
+        if self.inbound_operation_seconds < 0 or self.inbound_polls < 0:
+            raise ValueError("inbound_operation_seconds and inbound_polls must not be negative")
+        if not (0 <= self.inbound_short_rate <= 1 and 0 <= self.inbound_damaged_rate <= 1):
+            raise ValueError("inbound_short_rate and inbound_damaged_rate must be between 0 and 1")

@@ -419,3 +419,17 @@ def test_another_sellers_plan_is_not_found(sim: Api):
     assert outsider.get(f"{BASE}/inboundPlans/{plan}").status_code == 404
     assert outsider.ok(BASE + "/inboundPlans")["inboundPlans"] == []
     outsider.http.close()
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        {"inbound_operation_seconds": -1},
+        {"inbound_polls": -1},
+        {"inbound_short_rate": 1.5},
+        {"inbound_damaged_rate": -0.1},
+    ],
+)
+def test_inbound_settings_out_of_range_are_refused(field: dict[str, float]):
+    with pytest.raises(ValueError, match="inbound"):
+        small_config(**field)
