@@ -48,6 +48,7 @@ logger = get_logger(__name__)
 JsonDict = dict[str, Any]
 ParamValue = str | int | float | bool | Decimal | datetime | date | Sequence[str] | None
 
+INBOUND = "fulfillmentInbound_2024-03-20"
 DEFAULT_RETRY = RetryPolicy()
 
 DEFAULT_USER_AGENT = (
@@ -789,8 +790,235 @@ class SpApiClient:
         )
         return result
 
+    # Method name → operation, for iter_pages.
 
-# Method name → operation, for iter_pages.
+    # --- fulfillment inbound 2024-03-20 ------------------------------------------------------
+    # Every write answers ``{"operationId": …}`` (createInboundPlan also ``inboundPlanId``):
+    # Amazon does the work afterwards; poll it with ``get_inbound_operation_status`` or
+    # ``spapi.inbound.wait_for_operation``.
+
+    def create_inbound_plan(
+        self,
+        *,
+        marketplace_id: str,
+        items: Sequence[Mapping[str, Any]],
+        source_address: Mapping[str, str],
+        name: str | None = None,
+    ) -> JsonDict:
+        """``createInboundPlan``: items are ``{"msku", "quantity", "labelOwner", "prepOwner"}``
+        (see ``spapi.inbound.plan_item``); returns ``{"inboundPlanId", "operationId"}``."""
+        body: JsonDict = {
+            "destinationMarketplaces": [marketplace_id],
+            "items": [dict(item) for item in items],
+            "sourceAddress": dict(source_address),
+        }
+        if name is not None:
+            body["name"] = name
+        return self._inbound("createInboundPlan", body=body)
+
+    def get_inbound_operation_status(self, operation_id: str) -> JsonDict:
+        """``getInboundOperationStatus``: ``operationStatus`` IN_PROGRESS, SUCCESS or FAILED
+        (with ``operationProblems``)."""
+        return self._inbound("getInboundOperationStatus", operationId=operation_id)
+
+    def list_inbound_plans(
+        self,
+        *,
+        status: str | None = None,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> JsonDict:
+        params: dict[str, ParamValue] = {
+            "status": status,
+            "sortBy": sort_by,
+            "sortOrder": sort_order,
+            "pageSize": page_size,
+        }
+        return self._paged(f"{INBOUND}.listInboundPlans", params, page_token)
+
+    def get_inbound_plan(self, inbound_plan_id: str) -> JsonDict:
+        return self._inbound("getInboundPlan", inboundPlanId=inbound_plan_id)
+
+    def cancel_inbound_plan(self, inbound_plan_id: str) -> JsonDict:
+        return self._inbound("cancelInboundPlan", inboundPlanId=inbound_plan_id)
+
+    def list_inbound_plan_items(
+        self, inbound_plan_id: str, *, page_size: int | None = None, page_token: str | None = None
+    ) -> JsonDict:
+        return self._inbound_page(
+            "listInboundPlanItems", page_size, page_token, inboundPlanId=inbound_plan_id
+        )
+
+    def list_inbound_plan_boxes(
+        self, inbound_plan_id: str, *, page_size: int | None = None, page_token: str | None = None
+    ) -> JsonDict:
+        return self._inbound_page(
+            "listInboundPlanBoxes", page_size, page_token, inboundPlanId=inbound_plan_id
+        )
+
+    def generate_packing_options(self, inbound_plan_id: str) -> JsonDict:
+        return self._inbound("generatePackingOptions", inboundPlanId=inbound_plan_id)
+
+    def list_packing_options(
+        self, inbound_plan_id: str, *, page_size: int | None = None, page_token: str | None = None
+    ) -> JsonDict:
+        return self._inbound_page(
+            "listPackingOptions", page_size, page_token, inboundPlanId=inbound_plan_id
+        )
+
+    def list_packing_group_items(
+        self,
+        inbound_plan_id: str,
+        packing_group_id: str,
+        *,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> JsonDict:
+        return self._inbound_page(
+            "listPackingGroupItems",
+            page_size,
+            page_token,
+            inboundPlanId=inbound_plan_id,
+            packingGroupId=packing_group_id,
+        )
+
+    def confirm_packing_option(self, inbound_plan_id: str, packing_option_id: str) -> JsonDict:
+        return self._inbound(
+            "confirmPackingOption",
+            inboundPlanId=inbound_plan_id,
+            packingOptionId=packing_option_id,
+        )
+
+    def set_packing_information(
+        self, inbound_plan_id: str, package_groupings: Sequence[Mapping[str, Any]]
+    ) -> JsonDict:
+        """``setPackingInformation``: boxes (dimensions, weight, contents) per packing group."""
+        body: JsonDict = {"packageGroupings": [dict(g) for g in package_groupings]}
+        return self._inbound("setPackingInformation", body=body, inboundPlanId=inbound_plan_id)
+
+    def generate_placement_options(
+        self,
+        inbound_plan_id: str,
+        *,
+        custom_placement: Sequence[Mapping[str, Any]] | None = None,
+    ) -> JsonDict:
+        body: JsonDict = {}
+        if custom_placement:
+            body["customPlacement"] = [dict(c) for c in custom_placement]
+        return self._inbound("generatePlacementOptions", body=body, inboundPlanId=inbound_plan_id)
+
+    def list_placement_options(
+        self, inbound_plan_id: str, *, page_size: int | None = None, page_token: str | None = None
+    ) -> JsonDict:
+        """Each option lists its shipments and its ``fees`` (the placement fee, with currency)."""
+        return self._inbound_page(
+            "listPlacementOptions", page_size, page_token, inboundPlanId=inbound_plan_id
+        )
+
+    def confirm_placement_option(self, inbound_plan_id: str, placement_option_id: str) -> JsonDict:
+        return self._inbound(
+            "confirmPlacementOption",
+            inboundPlanId=inbound_plan_id,
+            placementOptionId=placement_option_id,
+        )
+
+    def generate_transportation_options(
+        self,
+        inbound_plan_id: str,
+        *,
+        placement_option_id: str,
+        shipment_configurations: Sequence[Mapping[str, Any]],
+    ) -> JsonDict:
+        """``shipment_configurations``: ``{"shipmentId", "readyToShipWindow": {"start"}}`` each
+        (``spapi.inbound.ready_to_ship`` builds one)."""
+        body: JsonDict = {
+            "placementOptionId": placement_option_id,
+            "shipmentTransportationConfigurations": [dict(c) for c in shipment_configurations],
+        }
+        return self._inbound(
+            "generateTransportationOptions", body=body, inboundPlanId=inbound_plan_id
+        )
+
+    def list_transportation_options(
+        self,
+        inbound_plan_id: str,
+        *,
+        placement_option_id: str | None = None,
+        shipment_id: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> JsonDict:
+        params: dict[str, ParamValue] = {
+            "placementOptionId": placement_option_id,
+            "shipmentId": shipment_id,
+            "pageSize": page_size,
+        }
+        return self._paged(
+            f"{INBOUND}.listTransportationOptions",
+            params,
+            page_token,
+            {"inboundPlanId": inbound_plan_id},
+        )
+
+    def confirm_transportation_options(
+        self, inbound_plan_id: str, selections: Sequence[Mapping[str, Any]]
+    ) -> JsonDict:
+        """``selections``: ``{"shipmentId", "transportationOptionId"}`` each."""
+        body: JsonDict = {"transportationSelections": [dict(s) for s in selections]}
+        return self._inbound(
+            "confirmTransportationOptions", body=body, inboundPlanId=inbound_plan_id
+        )
+
+    def get_shipment(self, inbound_plan_id: str, shipment_id: str) -> JsonDict:
+        """``getShipment``: ``status`` (WORKING, READY_TO_SHIP, SHIPPED, IN_TRANSIT, RECEIVING,
+        CLOSED, …), ``shipmentConfirmationId`` (the FBA… id), destination warehouse."""
+        return self._inbound("getShipment", inboundPlanId=inbound_plan_id, shipmentId=shipment_id)
+
+    def list_shipment_items(
+        self,
+        inbound_plan_id: str,
+        shipment_id: str,
+        *,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> JsonDict:
+        return self._inbound_page(
+            "listShipmentItems",
+            page_size,
+            page_token,
+            inboundPlanId=inbound_plan_id,
+            shipmentId=shipment_id,
+        )
+
+    def list_shipment_boxes(
+        self,
+        inbound_plan_id: str,
+        shipment_id: str,
+        *,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> JsonDict:
+        return self._inbound_page(
+            "listShipmentBoxes",
+            page_size,
+            page_token,
+            inboundPlanId=inbound_plan_id,
+            shipmentId=shipment_id,
+        )
+
+    def _inbound(self, name: str, *, body: Any = None, **path_params: str) -> JsonDict:
+        result: JsonDict = self.call(f"{INBOUND}.{name}", path_params=path_params, body=body)
+        return result
+
+    def _inbound_page(
+        self, name: str, page_size: int | None, page_token: str | None, **path_params: str
+    ) -> JsonDict:
+        params: dict[str, ParamValue] = {"pageSize": page_size}
+        return self._paged(f"{INBOUND}.{name}", params, page_token, path_params)
+
+
 PAGINATED_METHODS: dict[str, str] = {
     "search_orders": "orders_2026-01-01.searchOrders",
     "get_orders": "ordersV0.getOrders",
@@ -804,4 +1032,13 @@ PAGINATED_METHODS: dict[str, str] = {
     "list_financial_events": "financesV0.listFinancialEvents",
     "list_transactions": "finances_2024-06-19.listTransactions",
     "get_reports": "reports_2021-06-30.getReports",
+    "list_inbound_plans": "fulfillmentInbound_2024-03-20.listInboundPlans",
+    "list_inbound_plan_items": "fulfillmentInbound_2024-03-20.listInboundPlanItems",
+    "list_inbound_plan_boxes": "fulfillmentInbound_2024-03-20.listInboundPlanBoxes",
+    "list_packing_options": "fulfillmentInbound_2024-03-20.listPackingOptions",
+    "list_packing_group_items": "fulfillmentInbound_2024-03-20.listPackingGroupItems",
+    "list_placement_options": "fulfillmentInbound_2024-03-20.listPlacementOptions",
+    "list_transportation_options": "fulfillmentInbound_2024-03-20.listTransportationOptions",
+    "list_shipment_items": "fulfillmentInbound_2024-03-20.listShipmentItems",
+    "list_shipment_boxes": "fulfillmentInbound_2024-03-20.listShipmentBoxes",
 }

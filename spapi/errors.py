@@ -10,6 +10,7 @@ The hierarchy answers the questions callers ask:
 * must the seller re-authorize? :class:`AuthorizationRevoked`;
 * is our app misconfigured? :class:`InvalidClient`, :class:`Unauthorized`;
 * did a report fail on Amazon's side? :class:`ReportFailed`;
+* did an inbound operation fail inside Amazon? :class:`InboundOperationFailed`;
 * must I fetch a fresh document URL? :class:`DocumentExpired`.
 """
 
@@ -164,6 +165,27 @@ class ReportFailed(SpApiError):
         self.processing_status = processing_status
         # A FATAL report may come with a document that explains the failure.
         self.report_document_id = report_document_id
+
+
+class InboundOperationFailed(SpApiError):
+    """A Fulfillment Inbound operation ended ``FAILED`` inside Amazon; ``problems`` are its
+    ``operationProblems`` (code, message, severity, details). The plan is as it was before the
+    operation: generate or confirm again, or change what a problem names."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation_id: str,
+        inbound_operation: str,
+        problems: list[dict[str, str]],
+        operation: str | None = "fulfillmentInbound_2024-03-20.getInboundOperationStatus",
+    ) -> None:
+        first = problems[0].get("code") if problems else None
+        super().__init__(message, code=first or "FAILED", operation=operation)
+        self.operation_id = operation_id
+        self.inbound_operation = inbound_operation
+        self.problems = problems
 
 
 class ReportTimeout(SpApiError):

@@ -13,6 +13,7 @@ catalog searchCatalogItems                 ``pagination.nextToken``    ``pageTok
 finances v0 list*                          ``payload.NextToken``       ``NextToken``
 finances 2024-06-19 listTransactions       ``payload.nextToken``       ``nextToken``
 reports getReports                         ``nextToken``               ``nextToken`` (alone)
+fulfillmentInbound 2024-03-20 list*        ``pagination.nextToken``    ``paginationToken``
 =========================================  ==========================  ===================
 
 Two tokens expire quickly: the FBA inventory ``nextToken`` after 30 seconds and the orders
@@ -55,6 +56,22 @@ PAGE_SPECS: dict[str, PageSpec] = {
     "reports_2021-06-30.getReports": PageSpec(
         ("nextToken",), "nextToken", token_replaces_filters=True
     ),
+    **{
+        f"fulfillmentInbound_2024-03-20.{name}": PageSpec(
+            ("pagination", "nextToken"), "paginationToken"
+        )
+        for name in (
+            "listInboundPlans",
+            "listInboundPlanItems",
+            "listInboundPlanBoxes",
+            "listPackingOptions",
+            "listPackingGroupItems",
+            "listPlacementOptions",
+            "listTransportationOptions",
+            "listShipmentItems",
+            "listShipmentBoxes",
+        )
+    },
 }
 
 

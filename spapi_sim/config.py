@@ -18,6 +18,13 @@ FAULT_KINDS: tuple[str, ...] = (
     "expired_url",
     "report_fatal",
     "report_cancelled",
+    # Fulfillment Inbound (api/inbound.py): an operation FAILED inside Amazon, placement or
+    # transportation options generated empty, a shipment received short or with damaged units.
+    "inbound_operation_failed",
+    "placement_empty",
+    "transportation_empty",
+    "inbound_short",
+    "inbound_damaged",
 )
 
 
@@ -154,6 +161,13 @@ class SimConfig:
     # Country codes whose FBA inventory getInventorySummaries does not serve (400 InvalidInput):
     # a client then reads the FBA buckets from the GET_FBA_MYI_UNSUPPRESSED_INVENTORY_DATA report.
     inventory_api_unavailable: tuple[str, ...] = ()
+    # Fulfillment Inbound: simulated seconds from a write to its operation's final status; on a
+    # frozen clock, inbound_polls > 0 finishes an operation after that many status polls. Each
+    # shipment is received short / with damaged units with these probabilities (seeded).
+    inbound_operation_seconds: float = 10.0
+    inbound_polls: int = 0
+    inbound_short_rate: float = 0.2
+    inbound_damaged_rate: float = 0.1
 
     @property
     def fault_config(self) -> FaultConfig:
@@ -196,3 +210,7 @@ class SimConfig:
             raise ValueError(
                 "report_seconds, report_seconds_per_1000_rows and report_polls must not be negative"
             )
+        if self.inbound_operation_seconds < 0 or self.inbound_polls < 0:
+            raise ValueError("inbound_operation_seconds and inbound_polls must not be negative")
+        if not (0 <= self.inbound_short_rate <= 1 and 0 <= self.inbound_damaged_rate <= 1):
+            raise ValueError("inbound_short_rate and inbound_damaged_rate must be between 0 and 1")

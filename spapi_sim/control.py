@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from spapi_sim import truth
+from spapi_sim.api.inbound import inbound_truth
 from spapi_sim.clock import iso
 from spapi_sim.consent import redirect_uri_allowed
 from spapi_sim.http import Request, Response, Router, json_response
@@ -25,6 +26,7 @@ def register(router: Router) -> None:
     router.add("POST", "/_sim/stats/reset", reset_stats, kind="sim")
     router.add("POST", "/_sim/rate_scale", set_rate_scale, kind="sim")
     router.add("GET", "/_sim/truth/{sellingPartnerId}", get_truth, kind="sim")
+    router.add("GET", "/_sim/inbound/{sellingPartnerId}", get_inbound_truth, kind="sim")
 
 
 def _error(status: int, message: str) -> Response:
@@ -144,3 +146,11 @@ def get_truth(state: SimState, request: Request) -> Response:
     return Response(
         200, json.dumps(data, indent=1).encode(), [("Content-Type", "application/json")]
     )
+
+
+def get_inbound_truth(state: SimState, request: Request) -> Response:
+    """Fulfillment Inbound's truth: per plan and shipment, units shipped and received per SKU."""
+    spid = request.params["sellingPartnerId"]
+    if spid not in state.sellers:
+        return _error(404, f"unknown selling_partner_id {spid!r}")
+    return json_response(200, inbound_truth(state, spid))

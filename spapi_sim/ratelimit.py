@@ -52,6 +52,28 @@ USAGE_PLANS: dict[str, tuple[float, int]] = {
     "cancelReport": (0.0222, 10),
     "getReportDocument": (0.0167, 15),
     "createRestrictedDataToken": (1.0, 10),
+    # Fulfillment Inbound v2024-03-20.
+    "createInboundPlan": (2.0, 2),
+    "cancelInboundPlan": (2.0, 2),
+    "setPackingInformation": (2.0, 2),
+    "generatePackingOptions": (2.0, 2),
+    "confirmPackingOption": (2.0, 2),
+    "generatePlacementOptions": (2.0, 2),
+    "confirmPlacementOption": (2.0, 2),
+    "generateTransportationOptions": (2.0, 2),
+    "confirmTransportationOptions": (2.0, 2),
+    "listInboundPlans": (2.0, 6),
+    "getInboundPlan": (2.0, 6),
+    "listInboundPlanBoxes": (2.0, 6),
+    "listInboundPlanItems": (2.0, 6),
+    "listPackingOptions": (2.0, 6),
+    "listPlacementOptions": (2.0, 6),
+    "getShipment": (2.0, 6),
+    "listTransportationOptions": (2.0, 6),
+    "getInboundOperationStatus": (2.0, 6),
+    "listPackingGroupItems": (2.0, 30),
+    "listShipmentBoxes": (2.0, 30),
+    "listShipmentItems": (2.0, 30),
 }
 
 

@@ -16,6 +16,7 @@ from spapi_sim.api import (
     catalog,
     fees,
     finances,
+    inbound,
     inventory,
     listings,
     orders,
@@ -34,7 +35,18 @@ logger = logging.getLogger(__name__)
 
 def build_router() -> Router:
     router = Router()
-    for module in (sellers, orders, inventory, listings, catalog, pricing, fees, finances, reports):
+    for module in (
+        sellers,
+        orders,
+        inventory,
+        listings,
+        catalog,
+        pricing,
+        fees,
+        finances,
+        reports,
+        inbound,
+    ):
         module.register(router)
     router.add(
         "POST",

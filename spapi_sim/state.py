@@ -74,6 +74,8 @@ class SimState:
         # Set by the server once it listens, for URLs in responses (report documents).
         self.base_url = ""
         self.reports = ReportStore(self)
+        # Stores that API modules make on first use (the inbound plans: api/inbound.py).
+        self.extensions: dict[str, Any] = {}
 
     def _plan_seconds(self) -> float:
         """The usage plans' clock when they run on the simulated one: its seconds."""

@@ -440,6 +440,9 @@ def _ledger(world: SellerWorld, spec: DocumentSpec) -> Iterator[Row]:
             # Units lost before they reached the shelves were never received: Amazon reimburses
             # them as Lost_Inbound (the reimbursements report), the ledger shows no adjustment.
             row(t, p, "Receipts", ref, h.s_qty[shipment] - h.s_lost[shipment], "SELLABLE", "", mi)
+        for t, sku, mi, ref, qty, disposition in list(world.inbound_receipts):
+            if t // DAY == day and mi in markets and spec.data_start <= t <= end:
+                row(t, world.products[sku], "Receipts", ref, qty, disposition, "", mi)
         for number in h.incidents_by_day.get(day, ()):
             incident = h.incidents[number]
             p = world.products[incident.sku]

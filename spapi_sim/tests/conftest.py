@@ -31,6 +31,8 @@ def small_config(**overrides: Any) -> SimConfig:
         "rate_scale": 0,
         # The clock is frozen: reports are built by polls instead (DONE on the third getReport).
         "report_polls": 2,
+        # Likewise inbound operations: SUCCESS or FAILED on the second getInboundOperationStatus.
+        "inbound_polls": 2,
     }
     values.update(overrides)
     return SimConfig(**values)

@@ -6,6 +6,7 @@ The schemas are strict: types, required fields, enums, and no property the model
 from __future__ import annotations
 
 import gzip
+from typing import Any
 
 import httpx
 import pytest
@@ -273,6 +274,168 @@ def test_reports(api: Api):
     )
     validate("reports_2021-06-30", "GetReportsResponse", listed)
     assert gzip.decompress(httpx.get(document["url"]).content).startswith(b"item-name\t")
+
+
+INBOUND = "fulfillmentInbound_2024-03-20"
+INBOUND_BASE = "/inbound/fba/2024-03-20/inboundPlans"
+
+
+def _inbound_done(api: Api, response: httpx.Response, definition: str) -> dict[str, Any]:
+    """A 202 with its operationId, polled (twice: inbound_polls) until it succeeds."""
+    assert response.status_code == 202, response.text
+    body: dict[str, Any] = response.json()
+    validate(INBOUND, definition, body)
+    for expected in ("IN_PROGRESS", "SUCCESS"):
+        status = api.ok(f"/inbound/fba/2024-03-20/operations/{body['operationId']}")
+        validate(INBOUND, "InboundOperationStatus", status)
+        assert status["operationStatus"] == expected
+    return body
+
+
+def test_fulfillment_inbound(api: Api):
+    inventory = api.ok(
+        "/fba/inventory/v1/summaries",
+        granularityType="Marketplace",
+        granularityId=US,
+        marketplaceIds=US,
+    )
+    skus = [s["sellerSku"] for s in inventory["payload"]["inventorySummaries"][:4]]
+    address = {
+        "name": "Warehouse One",
+        "addressLine1": "1 Dock Road",
+        "city": "Newark",
+        "postalCode": "07114",
+        "countryCode": "US",
+        "phoneNumber": "+1 555 0100",
+    }
+    created = _inbound_done(
+        api,
+        api.post(
+            INBOUND_BASE,
+            {
+                "destinationMarketplaces": [US],
+                "sourceAddress": address,
+                "items": [
+                    {"msku": sku, "quantity": 12, "labelOwner": "AMAZON", "prepOwner": "SELLER"}
+                    for sku in skus
+                ],
+            },
+        ),
+        "CreateInboundPlanResponse",
+    )
+    plan = f"{INBOUND_BASE}/{created['inboundPlanId']}"
+    validate(INBOUND, "ListInboundPlansResponse", api.ok(INBOUND_BASE, pageSize=1))
+    validate(INBOUND, "ListInboundPlanItemsResponse", api.ok(f"{plan}/items"))
+    _inbound_done(api, api.post(f"{plan}/packingOptions", {}), "GeneratePackingOptionsResponse")
+    packing = api.ok(f"{plan}/packingOptions")
+    validate(INBOUND, "ListPackingOptionsResponse", packing)
+    option = packing["packingOptions"][0]
+    group = option["packingGroups"][0]
+    validate(
+        INBOUND, "ListPackingGroupItemsResponse", api.ok(f"{plan}/packingGroups/{group}/items")
+    )
+    _inbound_done(
+        api,
+        api.post(f"{plan}/packingOptions/{option['packingOptionId']}/confirmation", {}),
+        "ConfirmPackingOptionResponse",
+    )
+    box = {
+        "contentInformationSource": "BOX_CONTENT_PROVIDED",
+        "dimensions": {"length": 40, "width": 30, "height": 30, "unitOfMeasurement": "CM"},
+        "weight": {"value": 9.5, "unit": "KG"},
+        "quantity": 2,
+        "items": [
+            {"msku": sku, "quantity": 6, "labelOwner": "AMAZON", "prepOwner": "SELLER"}
+            for sku in skus
+        ],
+    }
+    _inbound_done(
+        api,
+        api.post(
+            f"{plan}/packingInformation",
+            {"packageGroupings": [{"packingGroupId": group, "boxes": [box]}]},
+        ),
+        "SetPackingInformationResponse",
+    )
+    validate(INBOUND, "ListInboundPlanBoxesResponse", api.ok(f"{plan}/boxes"))
+    _inbound_done(api, api.post(f"{plan}/placementOptions", {}), "GeneratePlacementOptionsResponse")
+    placement = api.ok(f"{plan}/placementOptions")
+    validate(INBOUND, "ListPlacementOptionsResponse", placement)
+    split = next(o for o in placement["placementOptions"] if len(o["shipmentIds"]) > 1)
+    _inbound_done(
+        api,
+        api.post(f"{plan}/placementOptions/{split['placementOptionId']}/confirmation", {}),
+        "ConfirmPlacementOptionResponse",
+    )
+    _inbound_done(
+        api,
+        api.post(
+            f"{plan}/transportationOptions",
+            {
+                "placementOptionId": split["placementOptionId"],
+                "shipmentTransportationConfigurations": [
+                    {"shipmentId": sid, "readyToShipWindow": {"start": "2026-06-02T00:00:00Z"}}
+                    for sid in split["shipmentIds"]
+                ],
+            },
+        ),
+        "GenerateTransportationOptionsResponse",
+    )
+    transport = api.ok(
+        f"{plan}/transportationOptions", placementOptionId=split["placementOptionId"]
+    )
+    validate(INBOUND, "ListTransportationOptionsResponse", transport)
+    own = [
+        o
+        for o in transport["transportationOptions"]
+        if o["shippingSolution"] == "USE_YOUR_OWN_CARRIER"
+    ]
+    assert len(own) == len(split["shipmentIds"])
+    _inbound_done(
+        api,
+        api.post(
+            f"{plan}/transportationOptions/confirmation",
+            {
+                "transportationSelections": [
+                    {
+                        "shipmentId": o["shipmentId"],
+                        "transportationOptionId": o["transportationOptionId"],
+                    }
+                    for o in own
+                ]
+            },
+        ),
+        "ConfirmTransportationOptionsResponse",
+    )
+    validate(INBOUND, "InboundPlan", api.ok(plan))
+    for shipment_id in split["shipmentIds"]:
+        shipment = f"{plan}/shipments/{shipment_id}"
+        validate(INBOUND, "Shipment", api.ok(shipment))
+        validate(INBOUND, "ListShipmentItemsResponse", api.ok(f"{shipment}/items"))
+        validate(INBOUND, "ListShipmentBoxesResponse", api.ok(f"{shipment}/boxes"))
+    # A second plan, cancelled.
+    other = _inbound_done(
+        api,
+        api.post(
+            INBOUND_BASE,
+            {
+                "destinationMarketplaces": [US],
+                "sourceAddress": address,
+                "items": [
+                    {"msku": skus[0], "quantity": 1, "labelOwner": "NONE", "prepOwner": "NONE"}
+                ],
+            },
+        ),
+        "CreateInboundPlanResponse",
+    )
+    response = api.http.put(
+        f"{INBOUND_BASE}/{other['inboundPlanId']}/cancellation", headers=api.headers
+    )
+    _inbound_done(api, response, "CancelInboundPlanResponse")
+    assert api.ok(f"{INBOUND_BASE}/{other['inboundPlanId']}")["status"] == "VOIDED"
+    for bad in (api.post(INBOUND_BASE, {"items": []}), api.get(f"{INBOUND_BASE}/wf-missing")):
+        assert bad.status_code in (400, 404)
+        validate(INBOUND, "ErrorList", bad.json())
 
 
 @pytest.mark.parametrize(

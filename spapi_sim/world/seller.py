@@ -85,6 +85,11 @@ class SellerWorld:
         self.anchor_second = self.history.seconds(config.anchor)
         offset = ids.derive(config.seed, "settlement-offset", index) % 14
         self.ledger = Ledger(self.book, config.seed, index, int(offset))
+        # Units of Fulfillment Inbound shipments (api/inbound.py) counted in at a fulfilment
+        # centre, for the inventory ledger's Receipts rows: (second, product index, marketplace
+        # index, shipment confirmation id, quantity, disposition). Appended under the inbound
+        # store's lock; read by copying the list.
+        self.inbound_receipts: list[tuple[int, int, int, str, int, str]] = []
         self.ledger.plan_fee_jumps(config.history_days)
 
     def build(self, now: dt.datetime) -> None:
