@@ -25,6 +25,7 @@ from ams.core.export_jobs import export_register
 from ams.core.exports import Cell, ExportSource
 from ams.core.marketplaces import label as marketplace_label
 from ams.core.marketplaces import zone_name
+from ams.costing.relations import batch_cost_days
 from ams.dashboard import overview as ov
 from ams.dashboard.forms import OverviewFilterForm
 from ams.dashboard.selectors import team_marketplaces
@@ -141,7 +142,15 @@ def sku_profits(
     """Every SKU, marketplace and currency with orders, fees or refunds in the period."""
     sold = {
         (r.marketplace_id, r.sku, r.currency): r
-        for r in sku_sales(team, first=first, last=last, home=home, marketplace=marketplace)
+        for r in sku_sales(
+            team,
+            first=first,
+            last=last,
+            home=home,
+            marketplace=marketplace,
+            # The units bought in batches cost what their batches say (ams.costing).
+            batch_costs=batch_cost_days(first="%(first)s", last="%(last)s"),
+        )
     }
     money = {
         (r.marketplace_id, r.sku, r.currency): r

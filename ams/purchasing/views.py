@@ -27,7 +27,13 @@ from ams.purchasing import selectors, services
 from ams.purchasing.errors import PurchasingError
 from ams.purchasing.exports import orders_export
 from ams.purchasing.forms import LineForm, PaymentForm, PurchaseOrderForm
-from ams.purchasing.models import POStatus, PurchaseOrder, PurchaseOrderLine, Supplier
+from ams.purchasing.models import (
+    POStatus,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    StockPool,
+    Supplier,
+)
 from ams.purchasing.pdf import purchase_order_pdf
 from ams.teams.access import TeamRequest, team_view
 from ams.teams.models import Role
@@ -118,6 +124,7 @@ def _detail_context(request: TeamRequest, order: PurchaseOrder, **forms: Any) ->
         "payments": selectors.order_payments(team, order),
         "totals": selectors.order_totals(team, order),
         "today": today,
+        "stock_pools": StockPool.choices,
         "is_draft": order.status == POStatus.DRAFT,
         "can_edit": can_edit,
         "can_approve": can_approve,
@@ -291,6 +298,7 @@ def receipt_add(request: TeamRequest, purchaseorder_id: int) -> HttpResponse:
             quantities=quantities,
             confirm_over=request.POST.get("confirm_over") == "1",
             note=request.POST.get("note", "")[:500],
+            stock_pool=request.POST.get("stock_pool", StockPool.OWN),
         )
     except PurchasingError as exc:
         context = _detail_context(request, _order(request, order.pk), receipt_error=str(exc))

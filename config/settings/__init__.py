@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "ams.expenses",
     "ams.products",
     "ams.purchasing",
+    "ams.costing",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

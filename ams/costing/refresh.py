@@ -1,0 +1,550 @@
+"""Cost batches from receipts, and the sales that consume them, rebuilt from a day on.
+
+``costing_refresh(team, since={product id: day})`` reprices only what a change can reach: for each
+product named, the batches are valued again and the ``Consumption`` rows of that product (in every
+stock pool) from that day on are deleted and replayed. The state of each batch at that day is what
+the rows kept before it say (units taken and given back), so nothing earlier is read again. With
+no ``since`` (or a new home currency, or a new method) everything is rebuilt.
+
+The replay streams the order lines of the SKUs that sell those products (their bundles too) in
+purchase order through the pools of ``ams.costing.fifo``, in integer cents, and writes the rows by
+COPY. Each sale consumes the oldest batch in its pool (or the pool's average): FBA orders the pool
+of their marketplace's region, the orders the seller ships (FBM) the seller's own stock. A receipt
+counts from the start of its day; on one day, receipts come before sales and returns, which keep
+their order in time. A customer return to sellable stock (``ams.inventory.relations``) gives the
+units back to the batch they were sold from. See docs/architecture.md, "Cost of goods from receipts".
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from django.db import connection, transaction
+
+from ams.core.bulk import Column, drop_stage, stage
+from ams.core.exchange_rates import CENT
+from ams.core.marketplaces import DEFAULT_ZONE, TIME_ZONES, region
+from ams.costing.errors import CostingError
+from ams.costing.fifo import AveragePool, FifoPool, Lot, Take, returned
+from ams.costing.models import Consumption, CostBatch, CostingSettings, Method, Source
+from ams.inventory.relations import sellable_returns
+from ams.orders.relations import lines_synced_since, sold_lines
+from ams.orders.selectors import home_currency
+from ams.products.selectors import component_map, sku_map
+from ams.purchasing.landed import landed_by_receipt_line
+from ams.purchasing.models import ReceiptLine, StockPool
+from ams.teams.models import Team
+
+BEGINNING = date(2000, 1, 1)
+_REGION_POOL = {"NA": StockPool.FBA_NA, "EU": StockPool.FBA_EU, "FE": StockPool.FBA_FE}
+
+
+def pool_of(channel: str, marketplace_id: str) -> str | None:
+    """The stock a sale ships from: FBA from its region's fulfilment centres, else the seller's own."""
+    if channel != "AFN":
+        return str(StockPool.OWN)
+    found = region(marketplace_id)
+    return str(_REGION_POOL[found]) if found in _REGION_POOL else None
+
+
+@dataclass(frozen=True)
+class RefreshStats:
+    full: bool
+    products: int
+    batches: int
+    sales: int
+    returns: int
+    rows: int
+
+
+def _cents(amount: Decimal) -> int:
+    return int((amount * 100).to_integral_value(ROUND_HALF_EVEN))
+
+
+def _money_text(cents: int | None) -> str | None:
+    if cents is None:
+        return None
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(cents), 100)
+    return f"{sign}{whole}.{part:02d}"
+
+
+_RATE = """
+SELECT currency, per_eur FROM core_exchangerate
+WHERE currency = ANY(%(currencies)s) AND day <= %(day)s AND day > %(day)s - 14
+ORDER BY day DESC
+"""
+
+
+def home_rate(currency: str, home: str, day: date) -> Decimal:
+    """Units of ``home`` per unit of ``currency`` on ``day`` (the ECB's rate of the day, or the
+    last one published in the two weeks before it, when today's is not loaded yet)."""
+    if currency == home:
+        return Decimal(1)
+    found: dict[str, Decimal] = {"EUR": Decimal(1)}
+    with connection.cursor() as cursor:
+        cursor.execute(_RATE, {"currencies": [currency, home], "day": day})
+        for code, per_eur in cursor.fetchall():
+            found.setdefault(code, per_eur)
+    if currency not in found or home not in found:
+        missing = currency if currency not in found else home
+        raise CostingError(
+            f"There is no exchange rate for {missing} on {day}: the goods cannot be valued "
+            f"in {home}. Load the rates (manage.py exchange_rates) and try again."
+        )
+    return found[home] / found[currency]
+
+
+def _batches_build(
+    team: Team, home: str, product_ids: Iterable[int] | None
+) -> tuple[dict[int, date], int]:
+    """Value every receipt line of the products (all with None) as a batch in ``home``; returns
+    the earliest day of a new, changed or removed batch per product, and the batches kept."""
+    lines = ReceiptLine.objects.filter(team=team).select_related("receipt")
+    batches = CostBatch.objects.filter(team=team)
+    if product_ids is not None:
+        ids = list(product_ids)
+        lines = lines.filter(product_id__in=ids)
+        batches = batches.filter(product_id__in=ids)
+    lines_list = list(lines.order_by("receipt__received_on", "pk"))
+
+    def to_home(amount: Decimal, currency: str, day: date) -> Decimal:
+        return (amount * home_rate(currency, home, day)).quantize(CENT, ROUND_HALF_EVEN)
+
+    landed = landed_by_receipt_line(team, receipt_lines=lines_list, to_home=to_home)
+    existing = {b.receipt_line_id: b for b in batches}
+    changed: dict[int, date] = {}
+    rates: dict[tuple[str, date], Decimal] = {}
+
+    def note(product_id: int, day: date) -> None:
+        changed[product_id] = min(day, changed.get(product_id, day))
+
+    new: list[CostBatch] = []
+    for rl in lines_list:
+        day = rl.receipt.received_on
+        key = (rl.currency, day)
+        if key not in rates:
+            rates[key] = home_rate(rl.currency, home, day)
+        rate = rates[key]
+        goods = (rl.quantity * rl.unit_cost * rate).quantize(CENT, ROUND_HALF_EVEN)
+        landed_value = landed.get(rl.pk, Decimal(0))
+        values = {
+            "product_id": rl.product_id,
+            "stock_pool": rl.receipt.stock_pool,
+            "received_on": day,
+            "quantity": rl.quantity,
+            "goods_value": goods,
+            "landed_value": landed_value,
+            "currency": home,
+            "unit_price": rl.unit_cost,
+            "price_currency": rl.currency,
+            "rate": rate.quantize(Decimal("1E-10")),
+        }
+        batch = existing.pop(rl.pk, None)
+        if batch is None:
+            new.append(CostBatch(team=team, receipt_line_id=rl.pk, **values))
+            note(rl.product_id, day)
+            continue
+        if any(getattr(batch, k) != v for k, v in values.items()):
+            note(batch.product_id, min(batch.received_on, day))
+            for k, v in values.items():
+                setattr(batch, k, v)
+            batch.save(update_fields=list(values))
+    for gone in existing.values():
+        note(gone.product_id, gone.received_on)
+    if existing:
+        CostBatch.objects.filter(team=team, pk__in=[b.pk for b in existing.values()]).delete()
+    CostBatch.objects.bulk_create(new, batch_size=2000)
+    return changed, len(lines_list)
+
+
+def _zone_params(team: Team) -> dict[str, Any]:
+    return {
+        "team": team.id,
+        "default_zone": DEFAULT_ZONE,
+        "zone_ids": list(TIME_ZONES),
+        "zone_names": list(TIME_ZONES.values()),
+    }
+
+
+def _new_lines(
+    team: Team, settings: CostingSettings, by_sku: Mapping[str, set[int]]
+) -> tuple[dict[int, date], datetime | None]:
+    """Products whose SKUs sold lines written since the last refresh, from the day before the
+    earliest (its local day can be a day behind UTC's); and the newest write seen."""
+    if settings.lines_through is None:
+        return {}, None
+    starts: dict[int, date] = {}
+    query = f"SELECT sku, min(purchased_at) FROM ({lines_synced_since()}) n GROUP BY sku"  # noqa: S608 (fixed text)
+    with connection.cursor() as cursor:
+        cursor.execute(query, {"team": team.id, "since": settings.lines_through})
+        rows = cursor.fetchall()
+        cursor.execute("SELECT max(synced_at) FROM orders_orderline WHERE team_id = %s", [team.id])
+        (newest,) = cursor.fetchone() or (None,)
+    for sku, first in rows:
+        for product_id in by_sku.get(sku, ()):
+            day = first.date() - timedelta(days=1)
+            starts[product_id] = min(day, starts.get(product_id, day))
+    return starts, newest
+
+
+@transaction.atomic
+def costing_refresh(team: Team, *, since: Mapping[int, date] | None = None) -> RefreshStats:
+    """Bring the batches and their consumption up to date: from ``since`` per product, plus the
+    products of any order line written since the last refresh; everything when ``since`` is None."""
+    settings, _ = CostingSettings.objects.select_for_update().get_or_create(team=team)
+    home = home_currency(team)
+    full = since is None or settings.currency != home
+    mapping = sku_map(team)
+    parts = component_map(team)
+    by_sku: dict[str, set[int]] = defaultdict(set)
+    for (sku, _marketplace), product_id in mapping.by_key.items():
+        for component in parts.get(product_id) or {product_id: 1}:
+            by_sku[sku].add(component)
+    starts: dict[int, date] | None
+    if full:
+        _changed, batches = _batches_build(team, home, None)
+        starts = None
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT max(synced_at) FROM orders_orderline WHERE team_id = %s", [team.id]
+            )
+            (newest,) = cursor.fetchone() or (None,)
+    else:
+        assert since is not None
+        changed, batches = _batches_build(team, home, set(since))
+        starts = dict(since)
+        for product_id, day in changed.items():
+            starts[product_id] = min(day, starts.get(product_id, day))
+        from_lines, newest = _new_lines(team, settings, by_sku)
+        for product_id, day in from_lines.items():
+            starts[product_id] = min(day, starts.get(product_id, day))
+    stats = _replay(team, home, settings.method, starts, mapping.product_of, parts, by_sku)
+    settings.currency = home
+    if newest is not None:
+        settings.lines_through = newest
+    elif settings.lines_through is None:
+        settings.lines_through = datetime(2000, 1, 1, tzinfo=UTC)
+    settings.save(update_fields=["currency", "lines_through"])
+    return RefreshStats(full, stats[0], batches, stats[1], stats[2], stats[3])
+
+
+_COLUMNS = (
+    "team_id",
+    "connection_id",
+    "marketplace_id",
+    "amazon_order_id",
+    "sku",
+    "currency",
+    "order_day",
+    "product_id",
+    "stock_pool",
+    "batch_id",
+    "is_return",
+    "day",
+    "per_sku",
+    "units",
+    "cost",
+    "cost_currency",
+    "source",
+)
+
+# An item: (connection id, Amazon order id, SKU); with its product, the key of what it took.
+ItemKey = tuple[int, str, str]
+
+
+@dataclass
+class _Taken:
+    marketplace_id: str
+    currency: str
+    order_day: date
+    per_sku: int
+    pool: str
+    takes: list[Take]
+
+
+def _delete_from(team: Team, starts: Mapping[int, date] | None) -> None:
+    table = Consumption._meta.db_table
+    with connection.cursor() as cursor:
+        if starts is None:
+            cursor.execute(f"DELETE FROM {table} WHERE team_id = %s", [team.id])  # noqa: S608 (model's table)
+            return
+        cursor.execute(
+            f"""DELETE FROM {table} c USING unnest(%(products)s::bigint[], %(days)s::date[]) s(product_id, day)
+            WHERE c.team_id = %(team)s AND c.product_id = s.product_id AND c.day >= s.day""",  # noqa: S608 (model's table)
+            {"team": team.id, "products": list(starts), "days": list(starts.values())},
+        )
+
+
+def _pools(
+    team: Team, method: str, starts: Mapping[int, date] | None
+) -> tuple[dict[tuple[int, str], FifoPool | AveragePool], list[tuple[date, int, Lot, int, str]]]:
+    """Each (product, pool) as it stood at its start day, and the receipts on or after it."""
+    batches = CostBatch.objects.filter(team=team).order_by("received_on", "pk")
+    if starts is not None:
+        batches = batches.filter(product_id__in=list(starts))
+    taken: dict[int, tuple[int, int]] = {}
+    kept: dict[tuple[int, str], tuple[int, int]] = {}
+    if starts is not None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""SELECT batch_id, product_id, stock_pool, sum(units), sum(cost * 100)::bigint
+                FROM {Consumption._meta.db_table}
+                WHERE team_id = %s AND product_id = ANY(%s) AND source = 'batch'
+                GROUP BY batch_id, product_id, stock_pool""",  # noqa: S608 (model's table)
+                [team.id, list(starts)],
+            )
+            for batch_id, product_id, pool, units, cents in cursor.fetchall():
+                if batch_id is not None:
+                    taken[batch_id] = (int(units), int(cents))
+                old = kept.get((product_id, pool), (0, 0))
+                kept[(product_id, pool)] = (old[0] + int(units), old[1] + int(cents))
+    pools: dict[tuple[int, str], FifoPool | AveragePool] = {}
+    receipts: list[tuple[date, int, Lot, int, str]] = []
+    for b in batches:
+        key = (b.product_id, b.stock_pool)
+        if key not in pools:
+            pools[key] = FifoPool() if method == Method.FIFO else AveragePool()
+        lot = Lot(b.pk, b.quantity, _cents(b.goods_value + b.landed_value))
+        start = BEGINNING if starts is None else starts[b.product_id]
+        if b.received_on >= start:
+            receipts.append((b.received_on, b.pk, lot, b.product_id, b.stock_pool))
+            continue
+        pool = pools[key]
+        if isinstance(pool, FifoPool):
+            lot.taken = taken.get(b.pk, (0, 0))[0]
+            pool.receive(lot)
+        else:
+            pool.receive(lot)
+    for key, (units, cents) in kept.items():
+        pool = pools.get(key)
+        if isinstance(pool, AveragePool):
+            pool.units -= units
+            pool.value -= cents
+    return pools, receipts
+
+
+def _earlier_takes(
+    team: Team, items: set[ItemKey], products: Iterable[int]
+) -> dict[ItemKey, dict[int, _Taken]]:
+    """What the items (returned in the replay, sold before it) took, net of earlier returns."""
+    out: dict[ItemKey, dict[int, _Taken]] = {}
+    if not items:
+        return out
+    conns, orders, skus = zip(*items, strict=True)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT c.connection_id, c.amazon_order_id, c.sku, c.product_id, c.marketplace_id,
+                c.currency, c.order_day, c.per_sku, c.stock_pool, c.batch_id, c.source,
+                sum(c.units), sum(c.cost * 100)::bigint
+            FROM {Consumption._meta.db_table} c
+            JOIN unnest(%(conns)s::bigint[], %(orders)s::text[], %(skus)s::text[]) i(connection_id, amazon_order_id, sku)
+              ON i.connection_id = c.connection_id AND i.amazon_order_id = c.amazon_order_id AND i.sku = c.sku
+            WHERE c.team_id = %(team)s AND c.product_id = ANY(%(products)s)
+            GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
+            ORDER BY min(c.id)""",  # noqa: S608 (model's table)
+            {
+                "team": team.id,
+                "conns": list(conns),
+                "orders": list(orders),
+                "skus": list(skus),
+                "products": list(products),
+            },
+        )
+        for row in cursor.fetchall():
+            conn, order, sku, product, mkt, cur, day, per_sku, pool, batch, source, units, cents = (
+                row
+            )
+            by_product = out.setdefault((conn, order, sku), {})
+            taken = by_product.setdefault(product, _Taken(mkt, cur, day, per_sku, pool, []))
+            covered = source == Source.BATCH
+            taken.takes.append(Take(batch, int(units), int(cents) if covered else None, covered))
+    return out
+
+
+def _replay(
+    team: Team,
+    home: str,
+    method: str,
+    starts: dict[int, date] | None,
+    product_of: Any,
+    parts: Mapping[int, Mapping[int, int]],
+    by_sku: Mapping[str, set[int]],
+) -> tuple[int, int, int, int]:
+    if starts is not None and not starts:
+        return (0, 0, 0, 0)
+    _delete_from(team, starts)
+    pools, receipts = _pools(team, method, starts)
+    if starts is None:
+        skus = [sku for sku, products in by_sku.items() if products]
+        since = datetime(2000, 1, 1, tzinfo=UTC)
+    else:
+        skus = [sku for sku, products in by_sku.items() if products & starts.keys()]
+        since = datetime.combine(min(starts.values()) - timedelta(days=1), time.min, tzinfo=UTC)
+    params = {**_zone_params(team), "skus": skus, "since": since}
+
+    def start_of(product_id: int) -> date:
+        return BEGINNING if starts is None else starts.get(product_id, date.max)
+
+    # Returns first: the items they name are the only ones whose takes are kept.
+    with connection.cursor() as cursor:
+        cursor.execute(sellable_returns(skus="r.sku = ANY(%(skus)s)", since="%(since)s"), params)
+        return_rows = cursor.fetchall()
+    wanted: set[ItemKey] = {(r[1], r[3], r[4]) for r in return_rows}
+    taken = _earlier_takes(team, wanted, starts) if starts is not None else {}
+
+    # Events sort by (day, 0 receipt / 1 sale or return, instant, kind, id).
+    events: list[tuple[Any, ...]] = [
+        (day, 0, None, 0, batch_id, lot, product_id, pool)
+        for day, batch_id, lot, product_id, pool in receipts
+    ]
+    for rid, conn, mkt, order, sku, qty, at, day in return_rows:
+        events.append((day, 1, at, 1, rid, conn, mkt, order, sku, qty))
+    sales = 0
+    with connection.cursor() as cursor:
+        cursor.execute(sold_lines(skus="l.sku = ANY(%(skus)s)", since="%(since)s"), params)
+        while batch := cursor.fetchmany(20_000):
+            events.extend((row[9], 1, row[8], 0, row[0], row) for row in batch)
+    events.sort(key=lambda e: e[:5])
+
+    rows: list[tuple[Any, ...]] = []
+    team_id = team.id
+    fifo = method == Method.FIFO
+    returns = 0
+    for event in events:
+        if event[1] == 0:
+            _day, _r, _at, _k, _bid, lot, product_id, pool_name = event
+            key = (product_id, pool_name)
+            if key not in pools:
+                pools[key] = FifoPool() if fifo else AveragePool()
+            pools[key].receive(lot)
+            continue
+        if event[3] == 0:
+            line = event[5]
+            _id, conn, mkt, order, sku, currency, channel, quantity, _at, day = line
+            product = product_of(sku, mkt)
+            pool_name = pool_of(channel, mkt)
+            if product is None or pool_name is None:
+                continue
+            sales += 1
+            for component, per_sku in (parts.get(product) or {product: 1}).items():
+                if day < start_of(component):
+                    continue
+                key = (component, pool_name)
+                pool = pools.get(key)
+                units = quantity * per_sku
+                takes = pool.take(units) if pool is not None else [Take(None, units, None, False)]
+                item = (conn, order, sku)
+                if item in wanted:
+                    taken.setdefault(item, {})[component] = _Taken(
+                        mkt, currency, day, per_sku, pool_name, list(takes)
+                    )
+                rows.extend(
+                    (
+                        team_id,
+                        conn,
+                        mkt,
+                        order,
+                        sku,
+                        currency,
+                        day,
+                        component,
+                        pool_name,
+                        t.batch_id,
+                        False,
+                        day,
+                        per_sku,
+                        t.units,
+                        _money_text(t.cost),
+                        home,
+                        Source.BATCH if t.covered else Source.UNCOVERED,
+                    )
+                    for t in takes
+                )
+            continue
+        _day, _r, _at, _k, _rid, conn, mkt, order, sku, qty = event
+        day = event[0]
+        item = (conn, order, sku)
+        for component, sold in taken.get(item, {}).items():
+            if day < start_of(component):
+                continue
+            pool = pools.get((component, sold.pool))
+            if pool is None:
+                continue
+            returns += 1
+            for batch_id, units, paid in returned(sold.takes, qty * sold.per_sku):
+                if isinstance(pool, FifoPool):
+                    if batch_id is None:
+                        continue
+                    credit = pool.give_back(batch_id, units)
+                else:
+                    credit = paid
+                    pool.give_back_value(units, credit)
+                _reduce(sold.takes, batch_id, units, credit)
+                rows.append(
+                    (
+                        team_id,
+                        conn,
+                        sold.marketplace_id,
+                        order,
+                        sku,
+                        sold.currency,
+                        sold.order_day,
+                        component,
+                        sold.pool,
+                        batch_id,
+                        True,
+                        day,
+                        sold.per_sku,
+                        -units,
+                        _money_text(-credit),
+                        home,
+                        Source.BATCH,
+                    )
+                )
+    _copy(rows)
+    products = len({r[7] for r in rows})
+    return products, sales, returns, len(rows)
+
+
+def _reduce(takes: list[Take], batch_id: int | None, units: int, credit: int) -> None:
+    """Record in an item's takes that ``units`` of ``batch_id`` came back (last take first)."""
+    for i in range(len(takes) - 1, -1, -1):
+        t = takes[i]
+        if t.covered and t.batch_id == batch_id and t.units > 0:
+            k = min(units, t.units)
+            takes[i] = Take(t.batch_id, t.units - k, (t.cost or 0) - credit, True)
+            return
+
+
+_TYPES = {
+    "team_id": "bigint",
+    "connection_id": "bigint",
+    "order_day": "date",
+    "product_id": "bigint",
+    "batch_id": "bigint",
+    "is_return": "boolean",
+    "day": "date",
+    "per_sku": "integer",
+    "units": "integer",
+    "cost": "numeric(16,2)",
+}
+_STAGE = tuple(Column(name, _TYPES.get(name, "text")) for name in _COLUMNS)
+
+
+def _copy(rows: Iterable[tuple[Any, ...]]) -> None:
+    """COPY into a staging table (row-level security refuses COPY into the table itself), then
+    one INSERT."""
+    staged, count = stage(_STAGE, rows)
+    names = ", ".join(_COLUMNS)
+    with connection.cursor() as cursor:
+        if count:
+            cursor.execute(
+                f"INSERT INTO {Consumption._meta.db_table} ({names}) SELECT {names} FROM {staged}"  # noqa: S608 (model's table, our staging table)
+            )
+    drop_stage(staged)
