@@ -17,6 +17,7 @@ units back to the batch they were sold from. See docs/architecture.md, "Cost of 
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -32,14 +33,19 @@ from ams.core.marketplaces import DEFAULT_ZONE, TIME_ZONES, region
 from ams.costing.errors import CostingError
 from ams.costing.fifo import AveragePool, FifoPool, Lot, Take, returned
 from ams.costing.models import Consumption, CostBatch, CostingSettings, Method, Source
-from ams.inventory.relations import sellable_returns
-from ams.orders.relations import lines_synced_since, sold_lines
+from ams.inventory.relations import (
+    newest_return_write,
+    returns_synced_since,
+    sellable_returns,
+)
+from ams.orders.relations import lines_synced_since, newest_line_write, sold_lines
 from ams.orders.selectors import home_currency
 from ams.products.selectors import component_map, sku_map
 from ams.purchasing.landed import landed_by_receipt_line
 from ams.purchasing.models import ReceiptLine, StockPool
 from ams.teams.models import Team
 
+logger = logging.getLogger(__name__)
 BEGINNING = date(2000, 1, 1)
 _REGION_POOL = {"NA": StockPool.FBA_NA, "EU": StockPool.FBA_EU, "FE": StockPool.FBA_FE}
 
@@ -172,20 +178,32 @@ def _zone_params(team: Team) -> dict[str, Any]:
     }
 
 
+def _newest_write(cursor: Any, team: Team) -> datetime | None:
+    cursor.execute(
+        f"SELECT greatest(({newest_line_write()}), ({newest_return_write()}))",
+        {"team": team.id},
+    )
+    row = cursor.fetchone()
+    return row[0] if row else None
+
+
 def _new_lines(
     team: Team, settings: CostingSettings, by_sku: Mapping[str, set[int]]
 ) -> tuple[dict[int, date], datetime | None]:
-    """Products whose SKUs sold lines written since the last refresh, from the day before the
-    earliest (its local day can be a day behind UTC's); and the newest write seen."""
+    """Products whose SKUs sold lines (or had sellable returns) written since the last refresh,
+    from the day before the earliest (its local day can be a day behind UTC's); and the newest
+    write seen."""
     if settings.lines_through is None:
         return {}, None
     starts: dict[int, date] = {}
-    query = f"SELECT sku, min(purchased_at) FROM ({lines_synced_since()}) n GROUP BY sku"  # noqa: S608 (fixed text)
+    query = f"""SELECT sku, min(at) FROM (
+        SELECT sku, purchased_at AS at FROM ({lines_synced_since()}) n
+        UNION ALL SELECT sku, returned_at FROM ({returns_synced_since()}) r
+    ) w GROUP BY sku"""  # noqa: S608 (fixed text)
     with connection.cursor() as cursor:
         cursor.execute(query, {"team": team.id, "since": settings.lines_through})
         rows = cursor.fetchall()
-        cursor.execute("SELECT max(synced_at) FROM orders_orderline WHERE team_id = %s", [team.id])
-        (newest,) = cursor.fetchone() or (None,)
+        newest = _newest_write(cursor, team)
     for sku, first in rows:
         for product_id in by_sku.get(sku, ()):
             day = first.date() - timedelta(days=1)
@@ -211,10 +229,7 @@ def costing_refresh(team: Team, *, since: Mapping[int, date] | None = None) -> R
         _changed, batches = _batches_build(team, home, None)
         starts = None
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT max(synced_at) FROM orders_orderline WHERE team_id = %s", [team.id]
-            )
-            (newest,) = cursor.fetchone() or (None,)
+            newest = _newest_write(cursor, team)
     else:
         assert since is not None
         changed, batches = _batches_build(team, home, set(since))
@@ -548,3 +563,15 @@ def _copy(rows: Iterable[tuple[Any, ...]]) -> None:
                 f"INSERT INTO {Consumption._meta.db_table} ({names}) SELECT {names} FROM {staged}"  # noqa: S608 (model's table, our staging table)
             )
     drop_stage(staged)
+
+
+def sales_repriced(team_id: int) -> None:
+    """After a sync wrote order lines or returns: their sales consume their batches, from their
+    own day. Goods that cannot be valued (a rate not loaded yet) leave the sync alone: the
+    batches are valued by the next refresh, and the profit pages price those units by the dated
+    cost meanwhile."""
+    try:
+        with transaction.atomic():
+            costing_refresh(Team.objects.get(pk=team_id), since={})
+    except CostingError:
+        logger.warning("cost batches not valued for team %s: a rate is missing", team_id)

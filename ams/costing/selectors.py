@@ -12,6 +12,11 @@ from ams.costing.models import Consumption, CostBatch, Source
 from ams.teams.models import Team
 
 
+def has_batches(team: Team) -> bool:
+    """Whether any of the team's sales took from a batch: the pages price by batches then."""
+    return Consumption.objects.filter(team=team, source=Source.BATCH).exists()
+
+
 def batches(team: Team) -> QuerySet[CostBatch]:
     return (
         CostBatch.objects.filter(team=team)

@@ -21,6 +21,8 @@ from zoneinfo import ZoneInfo
 from ams.amazon import selectors as amazon
 from ams.catalog import selectors as catalog
 from ams.core.months import months_before
+from ams.costing import selectors as costing
+from ams.costing.relations import batch_cost_days
 from ams.finance import selectors as finance
 from ams.finance.selectors import ChargeDaySums, Payout
 from ams.inventory import stock_health as inventory_health
@@ -377,9 +379,12 @@ def _cost_of_goods(
     summary: SummaryState | None = None,
 ) -> dict[tuple[str, bool], tuple[Decimal, int, int]]:
     """Per (currency, period or previous period): the cost of goods, and the SKUs and units sold
-    without a cost. The standard windows read the prices kept ahead when they are current."""
+    without a cost. The standard windows read the prices kept ahead when they are current; a
+    team with cost batches has its sales priced day by day, the batches first (ams.costing)."""
+    batches = costing.has_batches(team)
     if (
-        window is not None
+        not batches
+        and window is not None
         and (priced := _priced_windows(team, period, marketplace, window, summary=summary))
         is not None
     ):
@@ -390,7 +395,10 @@ def _cost_of_goods(
         last=period.last,
         previous_first=previous.first,
         marketplace=marketplace,
-        window=None if window is None else WINDOWS[window],
+        window=None if window is None or batches else WINDOWS[window],
+        batch_costs=(
+            batch_cost_days(first="%(previous_first)s", last="%(last)s") if batches else None
+        ),
     )
     return {
         (r.currency, r.now): (

@@ -25,3 +25,19 @@ def sellable_returns(*, skus: str, since: str) -> str:
     WHERE r.team_id = %(team)s AND {skus} AND r.returned_at >= {since}
       AND upper(r.disposition) = 'SELLABLE' AND r.quantity > 0
     ORDER BY r.returned_at, r.id"""  # noqa: S608 (model's table, the caller's fixed text)
+
+
+def returns_synced_since() -> str:
+    """A SELECT of (``sku``, ``returned_at``) of the team's (``%(team)s``) sellable customer
+    returns written after ``%(since)s``: what a read model built from them has not seen."""
+    table = connection.ops.quote_name(CustomerReturn._meta.db_table)
+    return (
+        f"SELECT sku, returned_at FROM {table} WHERE team_id = %(team)s AND synced_at > %(since)s"  # noqa: S608 (model's table)
+        " AND upper(disposition) = 'SELLABLE'"
+    )
+
+
+def newest_return_write() -> str:
+    """A SELECT of the newest ``synced_at`` of the team's (``%(team)s``) customer returns."""
+    table = connection.ops.quote_name(CustomerReturn._meta.db_table)
+    return f"SELECT max(synced_at) FROM {table} WHERE team_id = %(team)s"  # noqa: S608 (model's table)

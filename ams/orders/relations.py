@@ -62,3 +62,9 @@ def lines_synced_since() -> str:
     return (
         f"SELECT sku, purchased_at FROM {table} WHERE team_id = %(team)s AND synced_at > %(since)s"  # noqa: S608 (model's table)
     )
+
+
+def newest_line_write() -> str:
+    """A SELECT of the newest ``synced_at`` of the team's (``%(team)s``) order lines."""
+    table = connection.ops.quote_name(OrderLine._meta.db_table)
+    return f"SELECT max(synced_at) FROM {table} WHERE team_id = %(team)s"  # noqa: S608 (model's table)

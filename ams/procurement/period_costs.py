@@ -64,12 +64,52 @@ FROM totals t LEFT JOIN missing m ON m.currency = t.currency AND m.now = t.now
 # A period's cost of goods and the one before it, every SKU priced day by day.
 _SOLD_IN_BOTH_PERIODS = """
 WITH sold AS (
-    SELECT marketplace_id, sku, currency, day, units, day >= %(first)s AS now
+    SELECT connection_id, marketplace_id, sku, currency, day, units, day >= %(first)s AS now
     FROM ({sku_days}) d
     WHERE day BETWEEN %(previous_first)s AND %(last)s AND units > 0 {marketplace}
 ), costs AS ({costs}
 ), priced AS ("""
 _COST_OF_GOODS = _SOLD_IN_BOTH_PERIODS + _PRICED_DAY_BY_DAY + _COST_TOTALS
+
+# With the cost of the units bought in batches (``batch_costs``, in the home currency): those
+# units cost what their batches say, converted into the sale's currency at the day's rate (without
+# a rate they count as missing), and only the others are priced by the rule.
+_PRICED_WITH_BATCHES = """
+    SELECT s.currency, s.sku, s.now, greatest(s.units - coalesce(b.units, 0), 0) AS units,
+        {day_cost} AS unit_cost, {day_currency} AS cost_currency, coalesce(b.units, 0) AS batch_units,
+        CASE WHEN b.cost_currency = s.currency THEN b.cost
+            ELSE b.cost * batch_sale_rate.per_eur / batch_home_rate.per_eur END AS batch_cost
+    FROM sold s {day_joins}
+    LEFT JOIN ({batch_costs}) b ON b.connection_id = s.connection_id
+        AND b.marketplace_id = s.marketplace_id AND b.sku = s.sku AND b.currency = s.currency
+        AND b.day = s.day
+    LEFT JOIN core_exchangerate batch_sale_rate ON batch_sale_rate.currency = s.currency
+        AND batch_sale_rate.day = s.day
+    LEFT JOIN core_exchangerate batch_home_rate ON batch_home_rate.currency = b.cost_currency
+        AND batch_home_rate.day = s.day
+), totals AS (
+    SELECT currency, now,
+        CASE WHEN count(*) FILTER (
+                WHERE (units > 0 AND cost_currency = currency) OR batch_cost IS NOT NULL) > 0
+            THEN coalesce(sum(units * unit_cost) FILTER (WHERE units > 0 AND cost_currency = currency), 0)
+                + coalesce(sum(batch_cost), 0)
+        END AS cost,
+        coalesce(sum(units) FILTER (WHERE units > 0 AND cost_currency IS DISTINCT FROM currency), 0)
+            + coalesce(sum(batch_units) FILTER (WHERE batch_units > 0 AND batch_cost IS NULL), 0)
+            AS units_missing
+    FROM priced
+    GROUP BY currency, now
+), missing AS (
+    SELECT currency, now, count(DISTINCT sku) AS skus
+    FROM priced
+    WHERE (units > 0 AND cost_currency IS DISTINCT FROM currency)
+        OR (batch_units > 0 AND batch_cost IS NULL)
+    GROUP BY currency, now
+)
+SELECT t.currency, t.now, t.cost, coalesce(m.skus, 0), t.units_missing
+FROM totals t LEFT JOIN missing m ON m.currency = t.currency AND m.now = t.now
+"""
+_BATCH_COST_OF_GOODS = _SOLD_IN_BOTH_PERIODS + _PRICED_WITH_BATCHES
 
 
 # The standard windows read the SKU summary (one row per SKU) for every SKU whose cost held through
@@ -126,11 +166,14 @@ def cost_of_goods(
     previous_first: date,
     marketplace: str = "",
     window: str | None = None,
+    batch_costs: str | None = None,
 ) -> list[CostOfGoods]:
     """The cost of goods sold from ``first`` to ``last`` and from ``previous_first`` to the day
     before ``first``, per currency, each unit at the cost valid on its day; a standard ``window``
     (one of ``WINDOWS``, the period ending on the summary's day) reads the SKU summary for the
-    SKUs whose cost held through both periods."""
+    SKUs whose cost held through both periods. ``batch_costs``: the cost of the units bought in
+    batches (``ams.costing.relations.batch_cost_days`` over ``%(previous_first)s`` …
+    ``%(last)s``, handed in by the page above both apps), priced day by day."""
     params: dict[str, Any] = {
         "team": team.id,
         "first": first,
@@ -139,7 +182,11 @@ def cost_of_goods(
         "marketplace": marketplace,
     }
     where = _marketplace_condition(marketplace)
-    if window is None:
+    if batch_costs is not None:
+        query = _BATCH_COST_OF_GOODS.format(
+            marketplace=where, batch_costs=batch_costs, **_COST_RULE
+        )
+    elif window is None:
         query = _COST_OF_GOODS.format(marketplace=where, **_COST_RULE)
     else:
         query = _WINDOW_COST_OF_GOODS.format(

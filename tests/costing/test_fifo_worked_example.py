@@ -307,3 +307,14 @@ def test_another_team_sees_none_of_it(worked):
         assert (item.batch_cost, item.uncovered_units) == (Decimal(0), 50)
     with team_scope(worked.team.id):
         assert "111" not in {c.amazon_order_id[:3] for c in order_item_costs(worked.team)}
+
+
+def test_the_profit_and_loss_statement_counts_the_same_cost_of_goods(worked):
+    from ams.dashboard import overview as ov
+    from ams.dashboard.pnl import statements
+
+    with team_scope(worked.team.id):
+        found = statements(worked.team, ov.Period(date(2026, 2, 1), date(2026, 3, 31)))
+    (eur,) = [s for s in found if s.currency == "EUR"]
+    assert eur.cost_of_goods.current == Decimal("64.78")
+    assert eur.skus_missing_cost.current == 0

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from ams.core.tenancy import team_scope
+from ams.costing.refresh import sales_repriced
 from ams.inventory.stock_health import stock_health_refresh
 from ams.orders import rollups, writers
 from ams.orders.writers import OrderLineRow
@@ -280,6 +281,8 @@ def refresh_summaries(ctx: SyncContext) -> None:
     now = ctx.now()
     with team_scope(ctx.team_id):
         rollups.sku_days_catch_up(connection_id=ctx.connection_id)
+        # The new lines consume their batches (ams.costing): from their own day, not from scratch.
+        sales_repriced(ctx.team_id)
     for marketplace_id in ctx.marketplace_ids:
         with team_scope(ctx.team_id):
             sku_summary_refresh(
