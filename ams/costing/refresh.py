@@ -106,67 +106,111 @@ def home_rate(currency: str, home: str, day: date) -> Decimal:
     return found[home] / found[currency]
 
 
+_BATCH_STAGE = (
+    Column("receipt_line_id", "bigint"),
+    Column("product_id", "bigint"),
+    Column("stock_pool", "text"),
+    Column("received_on", "date"),
+    Column("quantity", "integer"),
+    Column("goods_value", "numeric(16,2)"),
+    Column("landed_value", "numeric(16,2)"),
+    Column("currency", "text"),
+    Column("unit_price", "numeric(14,4)"),
+    Column("price_currency", "text"),
+    Column("rate", "numeric(20,10)"),
+)
+_BATCH_FIELDS = ", ".join(c.name for c in _BATCH_STAGE)
+_TABLE = CostBatch._meta.db_table
+
+# New batches and changed ones, each returned with its product and day; unchanged ones untouched.
+_BATCH_UPSERT = f"""
+INSERT INTO {_TABLE} (team_id, {_BATCH_FIELDS})
+SELECT %(team)s, {_BATCH_FIELDS} FROM {{staged}}
+ON CONFLICT (team_id, receipt_line_id) DO UPDATE SET
+    {", ".join(f"{c.name} = excluded.{c.name}" for c in _BATCH_STAGE[1:])}
+WHERE ({", ".join(f"{_TABLE}.{c.name}" for c in _BATCH_STAGE[1:])})
+    IS DISTINCT FROM ({", ".join(f"excluded.{c.name}" for c in _BATCH_STAGE[1:])})
+RETURNING product_id, received_on
+"""  # noqa: S608 (model's table, our staging table)
+
+# Batches whose receipt line is gone (in the products looked at).
+_BATCH_GONE = f"""
+DELETE FROM {_TABLE} b
+WHERE b.team_id = %(team)s AND {{products}}
+  AND NOT EXISTS (SELECT FROM {{staged}} s WHERE s.receipt_line_id = b.receipt_line_id)
+RETURNING product_id, received_on
+"""  # noqa: S608 (model's table, our staging table)
+
+
 def _batches_build(
     team: Team, home: str, product_ids: Iterable[int] | None
 ) -> tuple[dict[int, date], int]:
-    """Value every receipt line of the products (all with None) as a batch in ``home``; returns
-    the earliest day of a new, changed or removed batch per product, and the batches kept."""
-    lines = ReceiptLine.objects.filter(team=team).select_related("receipt")
-    batches = CostBatch.objects.filter(team=team)
+    """Value every receipt line of the products (all with None) as a batch in ``home``, written
+    set-based; returns the earliest day of a new, changed or removed batch per product, and the
+    number of batches looked at."""
+    lines = ReceiptLine.objects.filter(team=team)
+    ids: list[int] | None = None
     if product_ids is not None:
         ids = list(product_ids)
         lines = lines.filter(product_id__in=ids)
-        batches = batches.filter(product_id__in=ids)
-    lines_list = list(lines.order_by("receipt__received_on", "pk"))
-
-    def to_home(amount: Decimal, currency: str, day: date) -> Decimal:
-        return (amount * home_rate(currency, home, day)).quantize(CENT, ROUND_HALF_EVEN)
-
-    landed = landed_by_receipt_line(team, receipt_lines=lines_list, to_home=to_home)
-    existing = {b.receipt_line_id: b for b in batches}
-    changed: dict[int, date] = {}
+    rows = list(
+        lines.values_list(
+            "pk",
+            "product_id",
+            "receipt__stock_pool",
+            "receipt__received_on",
+            "quantity",
+            "unit_cost",
+            "currency",
+            "receipt__order_id",
+        )
+    )
     rates: dict[tuple[str, date], Decimal] = {}
 
-    def note(product_id: int, day: date) -> None:
-        changed[product_id] = min(day, changed.get(product_id, day))
-
-    new: list[CostBatch] = []
-    for rl in lines_list:
-        day = rl.receipt.received_on
-        key = (rl.currency, day)
+    def rate_of(currency: str, day: date) -> Decimal:
+        key = (currency, day)
         if key not in rates:
-            rates[key] = home_rate(rl.currency, home, day)
-        rate = rates[key]
-        goods = (rl.quantity * rl.unit_cost * rate).quantize(CENT, ROUND_HALF_EVEN)
-        landed_value = landed.get(rl.pk, Decimal(0))
-        values = {
-            "product_id": rl.product_id,
-            "stock_pool": rl.receipt.stock_pool,
-            "received_on": day,
-            "quantity": rl.quantity,
-            "goods_value": goods,
-            "landed_value": landed_value,
-            "currency": home,
-            "unit_price": rl.unit_cost,
-            "price_currency": rl.currency,
-            "rate": rate.quantize(Decimal("1E-10")),
-        }
-        batch = existing.pop(rl.pk, None)
-        if batch is None:
-            new.append(CostBatch(team=team, receipt_line_id=rl.pk, **values))
-            note(rl.product_id, day)
-            continue
-        if any(getattr(batch, k) != v for k, v in values.items()):
-            note(batch.product_id, min(batch.received_on, day))
-            for k, v in values.items():
-                setattr(batch, k, v)
-            batch.save(update_fields=list(values))
-    for gone in existing.values():
-        note(gone.product_id, gone.received_on)
-    if existing:
-        CostBatch.objects.filter(team=team, pk__in=[b.pk for b in existing.values()]).delete()
-    CostBatch.objects.bulk_create(new, batch_size=2000)
-    return changed, len(lines_list)
+            rates[key] = home_rate(currency, home, day)
+        return rates[key]
+
+    def to_home(amount: Decimal, currency: str, day: date) -> Decimal:
+        return (amount * rate_of(currency, day)).quantize(CENT, ROUND_HALF_EVEN)
+
+    landed = landed_by_receipt_line(team, order_ids={r[7] for r in rows}, to_home=to_home)
+    zero = Decimal(0)
+    staged_rows = []
+    for pk, product_id, pool, day, quantity, unit_cost, currency, _order in rows:
+        rate = rate_of(currency, day)
+        staged_rows.append(
+            (
+                pk,
+                product_id,
+                pool,
+                day,
+                quantity,
+                (quantity * unit_cost * rate).quantize(CENT, ROUND_HALF_EVEN),
+                landed.get(pk, zero),
+                home,
+                unit_cost,
+                currency,
+                rate.quantize(Decimal("1E-10")),
+            )
+        )
+    staged, _count = stage(_BATCH_STAGE, staged_rows)
+    changed: dict[int, date] = {}
+    products = "true" if ids is None else "b.product_id = ANY(%(products)s)"
+    with connection.cursor() as cursor:
+        cursor.execute(_BATCH_UPSERT.format(staged=staged), {"team": team.id})
+        found = cursor.fetchall()
+        cursor.execute(
+            _BATCH_GONE.format(staged=staged, products=products),
+            {"team": team.id, "products": ids or []},
+        )
+        found += cursor.fetchall()
+    drop_stage(staged)
+    for product_id, day in found:
+        changed[product_id] = min(day, changed.get(product_id, day))
+    return changed, len(rows)
 
 
 def _zone_params(team: Team) -> dict[str, Any]:
@@ -212,9 +256,12 @@ def _new_lines(
 
 
 @transaction.atomic
-def costing_refresh(team: Team, *, since: Mapping[int, date] | None = None) -> RefreshStats:
-    """Bring the batches and their consumption up to date: from ``since`` per product, plus the
-    products of any order line written since the last refresh; everything when ``since`` is None."""
+def costing_refresh(
+    team: Team, *, since: Mapping[int, date] | None = None, new_sales: bool = False
+) -> RefreshStats:
+    """Bring the batches and their consumption up to date: from ``since`` per product (plus, with
+    ``new_sales``, the products of the order lines and returns written since the last refresh:
+    what a sync calls); everything when ``since`` is None."""
     settings, _ = CostingSettings.objects.select_for_update().get_or_create(team=team)
     home = home_currency(team)
     full = since is None or settings.currency != home
@@ -236,7 +283,7 @@ def costing_refresh(team: Team, *, since: Mapping[int, date] | None = None) -> R
         starts = dict(since)
         for product_id, day in changed.items():
             starts[product_id] = min(day, starts.get(product_id, day))
-        from_lines, newest = _new_lines(team, settings, by_sku)
+        from_lines, newest = _new_lines(team, settings, by_sku) if new_sales else ({}, None)
         for product_id, day in from_lines.items():
             starts[product_id] = min(day, starts.get(product_id, day))
     stats = _replay(team, home, settings.method, starts, mapping.product_of, parts, by_sku)
@@ -303,6 +350,7 @@ def _pools(
     batches = CostBatch.objects.filter(team=team).order_by("received_on", "pk")
     if starts is not None:
         batches = batches.filter(product_id__in=list(starts))
+    fields = ("pk", "product_id", "stock_pool", "quantity", "goods_value", "landed_value")
     taken: dict[int, tuple[int, int]] = {}
     kept: dict[tuple[int, str], tuple[int, int]] = {}
     if starts is not None:
@@ -321,18 +369,26 @@ def _pools(
                 kept[(product_id, pool)] = (old[0] + int(units), old[1] + int(cents))
     pools: dict[tuple[int, str], FifoPool | AveragePool] = {}
     receipts: list[tuple[date, int, Lot, int, str]] = []
-    for b in batches:
-        key = (b.product_id, b.stock_pool)
+    for (
+        batch_id,
+        product_id,
+        pool_name,
+        quantity,
+        goods,
+        landed,
+        received_on,
+    ) in batches.values_list(*fields, "received_on"):
+        key = (product_id, pool_name)
         if key not in pools:
             pools[key] = FifoPool() if method == Method.FIFO else AveragePool()
-        lot = Lot(b.pk, b.quantity, _cents(b.goods_value + b.landed_value))
-        start = BEGINNING if starts is None else starts[b.product_id]
-        if b.received_on >= start:
-            receipts.append((b.received_on, b.pk, lot, b.product_id, b.stock_pool))
+        lot = Lot(batch_id, quantity, _cents(goods + landed))
+        start = BEGINNING if starts is None else starts[product_id]
+        if received_on >= start:
+            receipts.append((received_on, batch_id, lot, product_id, pool_name))
             continue
         pool = pools[key]
         if isinstance(pool, FifoPool):
-            lot.taken = taken.get(b.pk, (0, 0))[0]
+            lot.taken = taken.get(batch_id, (0, 0))[0]
             pool.receive(lot)
         else:
             pool.receive(lot)
@@ -572,6 +628,6 @@ def sales_repriced(team_id: int) -> None:
     cost meanwhile."""
     try:
         with transaction.atomic():
-            costing_refresh(Team.objects.get(pk=team_id), since={})
+            costing_refresh(Team.objects.get(pk=team_id), since={}, new_sales=True)
     except CostingError:
         logger.warning("cost batches not valued for team %s: a rate is missing", team_id)

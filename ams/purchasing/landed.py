@@ -90,14 +90,11 @@ def _share(value: int, part: int, whole: int) -> int:
 
 
 def landed_by_receipt_line(
-    team: Team, *, receipt_lines: Iterable[ReceiptLine], to_home: ToHome
+    team: Team, *, order_ids: Iterable[int], to_home: ToHome
 ) -> dict[int, Decimal]:
-    """The landed cost of each receipt line (of the orders these receipt lines belong to), in the
-    home currency: each charge converted at its payment day's rate (else the order's first
+    """The landed cost of each receipt line of the orders ``order_ids``, in the home currency: each charge converted at its payment day's rate (else the order's first
     receipt's), spread over the order's lines, and each line's share over its receipts by units."""
-    receipt_lines = list(receipt_lines)
-    order_ids = {rl.receipt.order_id for rl in receipt_lines}
-    charges = list(LandedCharge.objects.filter(team=team, order_id__in=order_ids))
+    charges = list(LandedCharge.objects.filter(team=team, order_id__in=list(order_ids)))
     if not charges:
         return {}
     by_order: dict[int, list[LandedCharge]] = defaultdict(list)
