@@ -30,7 +30,7 @@ from ams.core.tenancy import TenantModel, team_scope
 from ams.expenses.models import Category, Expense
 from ams.procurement.models import CostImport, CostImportStatus
 from ams.products.services import ProductData, product_create, product_sku_add
-from ams.purchasing.services import LineInput, create_purchase_order
+from ams.purchasing.services import LineInput, create_purchase_order, landed_charge_add
 from ams.purchasing.supplier_services import (
     SupplierData,
     supplier_contact_add,
@@ -173,12 +173,20 @@ def _team_objects(p: Personas) -> None:
             unit_price=Decimal("1.50"),
             valid_from=now.date(),
         )
-        # A draft purchase order of that product.
-        create_purchase_order(
+        # A draft purchase order of that product, with a freight charge.
+        order = create_purchase_order(
             team=p.team,
             actor=p.member,
             supplier_id=supplier.pk,
             lines=[LineInput(product_id=product.pk, quantity=10)],
+        )
+        landed_charge_add(
+            team=p.team,
+            order_id=order.pk,
+            kind="freight",
+            amount=Decimal("5.00"),
+            currency="USD",
+            basis="units",
         )
 
 

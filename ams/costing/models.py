@@ -10,6 +10,8 @@ at what cost, and the units that came back to a batch with a return. See docs/ar
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import models
 from django.db.models import Q
 
@@ -72,15 +74,30 @@ class CostBatch(TenantModel):
         ]
 
     @property
-    def value(self) -> object:
+    def value(self) -> Decimal:
         return self.goods_value + self.landed_value
+
+    @property
+    def unit_cost(self) -> Decimal:
+        return (self.value / self.quantity).quantize(Decimal("0.0001"))
 
 
 class Consumption(TenantModel):
     """Read model: what one order item took from (or, with ``kind`` return, gave back to) one batch
     of one product; ``batch`` NULL for the units no batch covered. Rebuilt by
-    ``ams.costing.refresh`` from a day on, per product and stock pool."""
+    ``ams.costing.refresh`` from a day on, per product and stock pool.
 
+    Its keys have no database constraints, as the order lines' (``orders.OrderLine``): a rebuild
+    writes a row per order item, and a checked key costs each row a lookup at commit. The rows go
+    with their team, product and batch through the refresh and the purge."""
+
+    team = models.ForeignKey(
+        "teams.Team",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
     connection = models.ForeignKey(
         "amazon.SellerConnection",
         on_delete=models.CASCADE,
@@ -95,11 +112,20 @@ class Consumption(TenantModel):
     currency = models.CharField(max_length=3)
     order_day = models.DateField()
     product = models.ForeignKey(
-        "products.Product", on_delete=models.CASCADE, related_name="+", db_index=False
+        "products.Product",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     stock_pool = models.CharField(max_length=8)
     batch = models.ForeignKey(
-        CostBatch, on_delete=models.CASCADE, null=True, related_name="+", db_index=False
+        CostBatch,
+        on_delete=models.CASCADE,
+        null=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     is_return = models.BooleanField(default=False)
     # The local day of the sale or return, the point from which a refresh rebuilds.

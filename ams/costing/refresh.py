@@ -631,3 +631,14 @@ def sales_repriced(team_id: int) -> None:
             costing_refresh(Team.objects.get(pk=team_id), since={}, new_sales=True)
     except CostingError:
         logger.warning("cost batches not valued for team %s: a rate is missing", team_id)
+
+
+@transaction.atomic
+def costing_method_set(*, team: Team, method: str) -> RefreshStats:
+    """First in, first out or weighted average for every pool of the team: everything repriced."""
+    if method not in Method.values:
+        raise CostingError("Choose first in, first out or weighted average.")
+    settings, _ = CostingSettings.objects.select_for_update().get_or_create(team=team)
+    settings.method = method
+    settings.save(update_fields=["method"])
+    return costing_refresh(team)

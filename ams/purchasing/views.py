@@ -22,11 +22,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from ams.core.audit_log import audit_record
 from ams.core.export_jobs import export_answer
 from ams.core.exports import FORMATS
+from ams.orders.selectors import home_currency
 from ams.products.selectors import products as team_products
 from ams.purchasing import selectors, services
+from ams.purchasing.cash import cash_view
 from ams.purchasing.errors import PurchasingError
 from ams.purchasing.exports import orders_export
-from ams.purchasing.forms import LineForm, PaymentForm, PurchaseOrderForm
+from ams.purchasing.forms import ChargeForm, LineForm, PaymentForm, PurchaseOrderForm
 from ams.purchasing.models import (
     POStatus,
     PurchaseOrder,
@@ -72,6 +74,13 @@ def order_list(request: TeamRequest) -> HttpResponse:
         "can_edit": _role(request, Role.MEMBER),
     }
     return render(request, "purchasing/orders.html", context)
+
+
+@team_view(read=Role.VIEWER)
+@require_GET
+def cash(request: TeamRequest) -> HttpResponse:
+    view = cash_view(request.team, home=home_currency(request.team), today=timezone.now().date())
+    return render(request, "purchasing/cash.html", {"view": view})
 
 
 @team_view(read=Role.MEMBER, write=Role.MEMBER)
@@ -141,6 +150,10 @@ def _detail_context(request: TeamRequest, order: PurchaseOrder, **forms: Any) ->
         ),
         "payment_form": forms.get("payment_form")
         or PaymentForm(auto_id="payment_%s", initial={"paid_on": today}),
+        "charges": selectors.order_charges(team, order),
+        "may_charge": can_edit and order.status != POStatus.CANCELLED,
+        "charge_form": forms.get("charge_form")
+        or ChargeForm(auto_id="charge_%s", initial={"currency": order.currency}),
         "receipt_error": forms.get("receipt_error", ""),
     }
 
@@ -330,6 +343,52 @@ def payment_add(request: TeamRequest, purchaseorder_id: int) -> HttpResponse:
             return _back(request, order, f"Paid {payment.amount.normalize():f} {payment.currency}.")
     context = _detail_context(request, order, payment_form=form)
     return render(request, "purchasing/order.html", context, status=400)
+
+
+@team_view(read=Role.VIEWER, write=Role.MEMBER)
+@require_POST
+def charge_add(request: TeamRequest, purchaseorder_id: int) -> HttpResponse:
+    order = _order(request, purchaseorder_id)
+    form = ChargeForm(request.POST, auto_id="charge_%s")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            charge = services.landed_charge_add(
+                team=request.team,
+                order_id=order.pk,
+                kind=data["kind"],
+                amount=data["amount"],
+                currency=data["currency"],
+                basis=data["basis"],
+                paid_on=data["paid_on"],
+                note=data["note"],
+            )
+        except PurchasingError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return _back(
+                request,
+                order,
+                f"Added {charge.get_kind_display().lower()} of "
+                f"{charge.amount.normalize():f} {charge.currency}.",
+            )
+    context = _detail_context(request, order, charge_form=form)
+    return render(request, "purchasing/order.html", context, status=400)
+
+
+@team_view(read=Role.VIEWER, write=Role.MEMBER)
+@require_POST
+def charge_remove(
+    request: TeamRequest, purchaseorder_id: int, landedcharge_id: int
+) -> HttpResponse:
+    order = _order(request, purchaseorder_id)
+    try:
+        services.landed_charge_remove(
+            team=request.team, order_id=order.pk, charge_id=landedcharge_id
+        )
+    except PurchasingError as exc:
+        return _refused(request, order, str(exc))
+    return _back(request, order, "Charge removed.")
 
 
 @team_view(read=Role.VIEWER)
