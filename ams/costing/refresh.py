@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -70,14 +70,6 @@ class RefreshStats:
 
 def _cents(amount: Decimal) -> int:
     return int((amount * 100).to_integral_value(ROUND_HALF_EVEN))
-
-
-def _money_text(cents: int | None) -> str | None:
-    if cents is None:
-        return None
-    sign = "-" if cents < 0 else ""
-    whole, part = divmod(abs(cents), 100)
-    return f"{sign}{whole}.{part:02d}"
 
 
 _RATE = """
@@ -297,7 +289,6 @@ def costing_refresh(
 
 
 _COLUMNS = (
-    "team_id",
     "connection_id",
     "marketplace_id",
     "amazon_order_id",
@@ -312,7 +303,6 @@ _COLUMNS = (
     "per_sku",
     "units",
     "cost",
-    "cost_currency",
     "source",
 )
 
@@ -338,7 +328,8 @@ def _delete_from(team: Team, starts: Mapping[int, date] | None) -> None:
             return
         cursor.execute(
             f"""DELETE FROM {table} c USING unnest(%(products)s::bigint[], %(days)s::date[]) s(product_id, day)
-            WHERE c.team_id = %(team)s AND c.product_id = s.product_id AND c.day >= s.day""",  # noqa: S608 (model's table)
+            WHERE c.team_id = %(team)s AND c.product_id = ANY(%(products)s)
+              AND c.product_id = s.product_id AND c.day >= s.day""",  # noqa: S608 (model's table)
             {"team": team.id, "products": list(starts), "days": list(starts.values())},
         )
 
@@ -478,88 +469,94 @@ def _replay(
         events.append((day, 1, at, 1, rid, conn, mkt, order, sku, qty))
     sales = 0
     with connection.cursor() as cursor:
+        # A rebuild sorts every line of the team at once: in memory.
+        cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(sold_lines(skus="l.sku = ANY(%(skus)s)", since="%(since)s"), params)
-        while batch := cursor.fetchmany(20_000):
-            events.extend((row[9], 1, row[8], 0, row[0], row) for row in batch)
+        while chunk := cursor.fetchmany(20_000):
+            events.extend((row[9], 1, row[8], 0, row[0], row) for row in chunk)
+            sales += len(chunk)
     events.sort(key=lambda e: e[:5])
 
-    rows: list[tuple[Any, ...]] = []
-    team_id = team.id
+    counts = {"returns": 0, "rows": 0}
+    products_seen: set[int] = set()
     fifo = method == Method.FIFO
-    returns = 0
-    for event in events:
-        if event[1] == 0:
-            _day, _r, _at, _k, _bid, lot, product_id, pool_name = event
-            key = (product_id, pool_name)
-            if key not in pools:
-                pools[key] = FifoPool() if fifo else AveragePool()
-            pools[key].receive(lot)
-            continue
-        if event[3] == 0:
-            line = event[5]
-            _id, conn, mkt, order, sku, currency, channel, quantity, _at, day = line
-            product = product_of(sku, mkt)
-            pool_name = pool_of(channel, mkt)
-            if product is None or pool_name is None:
+    pool_names: dict[tuple[str, str], str | None] = {}
+    batch, uncovered = str(Source.BATCH), str(Source.UNCOVERED)
+
+    def consumed() -> Iterator[tuple[Any, ...]]:
+        """The rows, made while the COPY sends them (the database parses them on the other core)."""
+        for event in events:
+            if event[1] == 0:
+                _day, _r, _at, _k, _bid, lot, product_id, pool_name = event
+                key = (product_id, pool_name)
+                if key not in pools:
+                    pools[key] = FifoPool() if fifo else AveragePool()
+                pools[key].receive(lot)
                 continue
-            sales += 1
-            for component, per_sku in (parts.get(product) or {product: 1}).items():
+            if event[3] == 0:
+                _id, conn, mkt, order, sku, currency, channel, quantity, _at, day = event[5]
+                product = product_of(sku, mkt)
+                where = (channel, mkt)
+                if where not in pool_names:
+                    pool_names[where] = pool_of(channel, mkt)
+                pool_name = pool_names[where]
+                if product is None or pool_name is None:
+                    continue
+                for component, per_sku in (parts.get(product) or {product: 1}).items():
+                    if day < start_of(component):
+                        continue
+                    pool = pools.get((component, pool_name))
+                    units = quantity * per_sku
+                    takes = (
+                        pool.take(units) if pool is not None else [Take(None, units, None, False)]
+                    )
+                    item = (conn, order, sku)
+                    if item in wanted:
+                        taken.setdefault(item, {})[component] = _Taken(
+                            mkt, currency, day, per_sku, pool_name, list(takes)
+                        )
+                    products_seen.add(component)
+                    for t in takes:
+                        counts["rows"] += 1
+                        yield (
+                            conn,
+                            mkt,
+                            order,
+                            sku,
+                            currency,
+                            day,
+                            component,
+                            pool_name,
+                            t.batch_id,
+                            False,
+                            day,
+                            per_sku,
+                            t.units,
+                            t.cost,
+                            batch if t.covered else uncovered,
+                        )
+                continue
+            _day, _r, _at, _k, _rid, conn, mkt, order, sku, qty = event
+            day = event[0]
+            item = (conn, order, sku)
+            for component, sold in taken.get(item, {}).items():
                 if day < start_of(component):
                     continue
-                key = (component, pool_name)
-                pool = pools.get(key)
-                units = quantity * per_sku
-                takes = pool.take(units) if pool is not None else [Take(None, units, None, False)]
-                item = (conn, order, sku)
-                if item in wanted:
-                    taken.setdefault(item, {})[component] = _Taken(
-                        mkt, currency, day, per_sku, pool_name, list(takes)
-                    )
-                rows.extend(
-                    (
-                        team_id,
-                        conn,
-                        mkt,
-                        order,
-                        sku,
-                        currency,
-                        day,
-                        component,
-                        pool_name,
-                        t.batch_id,
-                        False,
-                        day,
-                        per_sku,
-                        t.units,
-                        _money_text(t.cost),
-                        home,
-                        Source.BATCH if t.covered else Source.UNCOVERED,
-                    )
-                    for t in takes
-                )
-            continue
-        _day, _r, _at, _k, _rid, conn, mkt, order, sku, qty = event
-        day = event[0]
-        item = (conn, order, sku)
-        for component, sold in taken.get(item, {}).items():
-            if day < start_of(component):
-                continue
-            pool = pools.get((component, sold.pool))
-            if pool is None:
-                continue
-            returns += 1
-            for batch_id, units, paid in returned(sold.takes, qty * sold.per_sku):
-                if isinstance(pool, FifoPool):
-                    if batch_id is None:
-                        continue
-                    credit = pool.give_back(batch_id, units)
-                else:
-                    credit = paid
-                    pool.give_back_value(units, credit)
-                _reduce(sold.takes, batch_id, units, credit)
-                rows.append(
-                    (
-                        team_id,
+                pool = pools.get((component, sold.pool))
+                if pool is None:
+                    continue
+                counts["returns"] += 1
+                for batch_id, units, paid in returned(sold.takes, qty * sold.per_sku):
+                    if isinstance(pool, FifoPool):
+                        if batch_id is None:
+                            continue
+                        credit = pool.give_back(batch_id, units)
+                    else:
+                        credit = paid
+                        pool.give_back_value(units, credit)
+                    _reduce(sold.takes, batch_id, units, credit)
+                    counts["rows"] += 1
+                    yield (
                         conn,
                         sold.marketplace_id,
                         order,
@@ -573,14 +570,12 @@ def _replay(
                         day,
                         sold.per_sku,
                         -units,
-                        _money_text(-credit),
-                        home,
-                        Source.BATCH,
+                        -credit,
+                        batch,
                     )
-                )
-    _copy(rows)
-    products = len({r[7] for r in rows})
-    return products, sales, returns, len(rows)
+
+    _copy(team, home, consumed())
+    return len(products_seen), sales, counts["returns"], counts["rows"]
 
 
 def _reduce(takes: list[Take], batch_id: int | None, units: int, credit: int) -> None:
@@ -594,7 +589,6 @@ def _reduce(takes: list[Take], batch_id: int | None, units: int, credit: int) ->
 
 
 _TYPES = {
-    "team_id": "bigint",
     "connection_id": "bigint",
     "order_day": "date",
     "product_id": "bigint",
@@ -603,20 +597,24 @@ _TYPES = {
     "day": "date",
     "per_sku": "integer",
     "units": "integer",
-    "cost": "numeric(16,2)",
+    "cost": "bigint",  # cents
 }
 _STAGE = tuple(Column(name, _TYPES.get(name, "text")) for name in _COLUMNS)
+# The staged cents as the table's money.
+_SELECTED = ", ".join("cost::numeric / 100" if name == "cost" else name for name in _COLUMNS)
 
 
-def _copy(rows: Iterable[tuple[Any, ...]]) -> None:
+def _copy(team: Team, home: str, rows: Iterable[tuple[Any, ...]]) -> None:
     """COPY into a staging table (row-level security refuses COPY into the table itself), then
-    one INSERT."""
+    one INSERT that adds the team and the currency."""
     staged, count = stage(_STAGE, rows)
     names = ", ".join(_COLUMNS)
     with connection.cursor() as cursor:
         if count:
             cursor.execute(
-                f"INSERT INTO {Consumption._meta.db_table} ({names}) SELECT {names} FROM {staged}"  # noqa: S608 (model's table, our staging table)
+                f"INSERT INTO {Consumption._meta.db_table} (team_id, cost_currency, {names}) "  # noqa: S608 (model's table, our staging table)
+                f"SELECT %s, %s, {_SELECTED} FROM {staged}",
+                [team.id, home],
             )
     drop_stage(staged)
 

@@ -14,10 +14,11 @@ from ams.inventory.models import CustomerReturn
 def sellable_returns(*, skus: str, since: str) -> str:
     """A SELECT of the team's (``%(team)s``) customer returns that went back to sellable stock
     (disposition SELLABLE), of the SKUs matching ``skus`` (an SQL condition on ``sku``), returned
-    at or after ``since``, with ``day`` (local, zones as in ``ams.orders.relations.sold_lines``)."""
+    at or after ``since``, with ``at`` (microseconds since 1970) and ``day`` (local, zones as in ``ams.orders.relations.sold_lines``)."""
     table = connection.ops.quote_name(CustomerReturn._meta.db_table)
     return f"""
-    SELECT r.id, r.connection_id, r.marketplace_id, r.order_id, r.sku, r.quantity, r.returned_at,
+    SELECT r.id, r.connection_id, r.marketplace_id, r.order_id, r.sku, r.quantity,
+        (extract(epoch FROM r.returned_at) * 1000000)::bigint AS at,
         (r.returned_at AT TIME ZONE coalesce(z.name, %(default_zone)s))::date AS day
     FROM {table} r
     LEFT JOIN unnest(%(zone_ids)s::text[], %(zone_names)s::text[]) AS z(marketplace_id, name)

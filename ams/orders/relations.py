@@ -45,7 +45,8 @@ def sold_lines(*, skus: str, since: str) -> str:
     table = connection.ops.quote_name(OrderLine._meta.db_table)
     return f"""
     SELECT l.id, l.connection_id, l.marketplace_id, l.amazon_order_id, l.sku, l.currency,
-        l.fulfillment_channel, l.quantity, l.purchased_at,
+        l.fulfillment_channel, l.quantity,
+        (extract(epoch FROM l.purchased_at) * 1000000)::bigint AS at,
         (l.purchased_at AT TIME ZONE coalesce(z.name, %(default_zone)s))::date AS day
     FROM {table} l
     LEFT JOIN unnest(%(zone_ids)s::text[], %(zone_names)s::text[]) AS z(marketplace_id, name)
