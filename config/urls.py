@@ -34,6 +34,7 @@ urlpatterns = [
     path("t/<slug:team_slug>/", include("ams.teams.urls")),
     path("t/<slug:team_slug>/billing/", include(billing_urls.team_urlpatterns)),
     path("t/<slug:team_slug>/costs/", include("ams.procurement.urls")),
+    path("t/<slug:team_slug>/cost-batches/", include("ams.costing.urls")),
     path("t/<slug:team_slug>/claims/", include("ams.claims.urls")),
     path("t/<slug:team_slug>/expenses/", include("ams.expenses.urls")),
     path("t/<slug:team_slug>/products/", include("ams.products.urls")),

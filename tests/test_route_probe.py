@@ -36,7 +36,7 @@ from ams.purchasing.models import (
     PurchaseOrder,
     PurchaseOrderAttachment,
 )
-from ams.purchasing.services import LineInput, create_purchase_order
+from ams.purchasing.services import LineInput, create_purchase_order, landed_charge_add
 from ams.purchasing.supplier_services import (
     SupplierData,
     supplier_contact_add,
@@ -180,7 +180,7 @@ def _team_objects(p: Personas) -> None:
             unit_price=Decimal("1.50"),
             valid_from=now.date(),
         )
-        # A draft purchase order of that product, with a document.
+        # A draft purchase order of that product, with a document and a freight charge.
         order = create_purchase_order(
             team=p.team,
             actor=p.member,
@@ -222,6 +222,14 @@ def _team_objects(p: Personas) -> None:
         )
         ShipmentLeg.objects.create(
             team=p.team, shipment=shipment, position=1, origin="A", destination="B", mode="sea"
+        )
+        landed_charge_add(
+            team=p.team,
+            order_id=order.pk,
+            kind="freight",
+            amount=Decimal("5.00"),
+            currency="USD",
+            basis="units",
         )
 
 

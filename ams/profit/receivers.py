@@ -10,6 +10,7 @@ from django.dispatch import receiver
 
 from ams.core.exchange_rates import rates_loaded
 from ams.core.tenancy import team_scope
+from ams.costing.signals import cogs_changed
 from ams.procurement.signals import costs_changed
 from ams.profit.rollups import reprice_since, sales_refresh, unrated_since
 from ams.profit.tasks import profit_rebuild
@@ -22,6 +23,17 @@ def reprice_skus(sender: Any, *, team_id: int, skus: Sequence[str], **kwargs: An
     """Units sold are priced again at the costs now saved, in the transaction that saved them
     (the caller's team scope is in force)."""
     sales_refresh(skus=skus)
+
+
+@receiver(cogs_changed)
+def reprice_batches(
+    sender: Any, *, team_id: int, skus: frozenset[str] | None, since: date | None, **kwargs: Any
+) -> None:
+    """Units sold are priced again from the day their batches changed (a receipt, a landed cost,
+    new sales or returns), in the repricing transaction."""
+    if skus is not None and not skus:
+        return
+    sales_refresh(skus=None if skus is None else sorted(skus), first_day=since)
 
 
 @receiver(home_currency_changed)

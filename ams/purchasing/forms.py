@@ -5,7 +5,14 @@ from typing import Any
 from django import forms
 
 from ams.purchasing.attachments import ACCEPTED
-from ams.purchasing.models import AttachmentKind, BalanceDue, Incoterm, PaymentKind
+from ams.purchasing.models import (
+    AllocationBasis,
+    AttachmentKind,
+    BalanceDue,
+    ChargeKind,
+    Incoterm,
+    PaymentKind,
+)
 from ams.purchasing.supplier_services import SupplierData
 
 
@@ -103,3 +110,20 @@ class AttachmentForm(forms.Form):
         label="File",
         widget=forms.ClearableFileInput(attrs={"accept": ACCEPTED.replace(" ", "")}),
     )
+
+
+class ChargeForm(forms.Form):
+    kind = forms.ChoiceField(choices=ChargeKind.choices)
+    amount = forms.DecimalField(max_digits=14, decimal_places=4)
+    currency = forms.CharField(max_length=3, help_text="Three letters, like USD.")
+    basis = forms.ChoiceField(
+        choices=AllocationBasis.choices,
+        label="Spread over the lines",
+        help_text="Weight and volume come from the products' unit weight and size.",
+    )
+    paid_on = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Converted at this day's rate; empty: at the rate of the first receipt's day.",
+    )
+    note = forms.CharField(max_length=200, required=False)

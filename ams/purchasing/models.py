@@ -213,11 +213,24 @@ class PurchaseOrderLine(TenantModel):
         return max(self.quantity - self.received_quantity, 0)
 
 
+class StockPool(models.TextChoices):
+    """Where received goods are kept, and so which sales use them up (docs/architecture.md, "Cost
+    of goods from receipts"): the seller's own stock ships the orders the seller fulfils (FBM);
+    Amazon's fulfilment centres of one region ship that region's FBA orders (Europe is one pool,
+    as Pan-European FBA moves stock between its countries)."""
+
+    OWN = "own", "Own warehouse (orders I ship)"
+    FBA_NA = "fba_na", "FBA North America"
+    FBA_EU = "fba_eu", "FBA Europe"
+    FBA_FE = "fba_fe", "FBA Far East"
+
+
 class Receipt(TenantModel):
     """Goods of a purchase order counted in on a day (a partial receipt is one of several)."""
 
     order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="receipts")
     received_on = models.DateField()
+    stock_pool = models.CharField(max_length=8, choices=StockPool.choices, default=StockPool.OWN)
     note = models.CharField(max_length=500, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -293,3 +306,39 @@ class PurchaseOrderAttachment(TenantModel):
 
     class Meta:
         indexes = [models.Index(fields=["team", "order"], name="po_attachment_order")]
+
+
+class ChargeKind(models.TextChoices):
+    FREIGHT = "freight", "Freight"
+    DUTY = "duty", "Duty"
+    INSURANCE = "insurance", "Insurance"
+    PREP = "prep", "Prep"
+    OTHER = "other", "Other"
+
+
+class AllocationBasis(models.TextChoices):
+    UNITS = "units", "by units"
+    VALUE = "value", "by value"
+    WEIGHT = "weight", "by weight"
+    VOLUME = "volume", "by volume"
+
+
+class LandedCharge(TenantModel):
+    """A cost of getting an order's goods to stock (freight, duty, …), in its own currency, spread
+    over the order's lines by the basis the seller chose (``ams.purchasing.landed``)."""
+
+    order = models.ForeignKey(PurchaseOrder, on_delete=models.CASCADE, related_name="charges")
+    kind = models.CharField(max_length=10, choices=ChargeKind.choices)
+    amount = _money()
+    currency = models.CharField(max_length=3)
+    basis = models.CharField(max_length=6, choices=AllocationBasis.choices)
+    # Converted at the rate of the day it was paid; unpaid, of the day the goods were received.
+    paid_on = models.DateField(null=True, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="landed_charge_positive"),
+            models.CheckConstraint(condition=CURRENCY, name="landed_charge_currency_code"),
+        ]

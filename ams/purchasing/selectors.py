@@ -14,7 +14,10 @@ from django.db.models import Count, Min, Prefetch, Q, QuerySet
 from ams.products.models import Product
 from ams.products.rollup import UnitCost, bundle_cost
 from ams.products.selectors import component_map
+from ams.purchasing.errors import PurchasingError
+from ams.purchasing.landed import charge_by_line
 from ams.purchasing.models import (
+    LandedCharge,
     Payment,
     POStatus,
     PurchaseOrder,
@@ -273,3 +276,27 @@ def access_attachment(
         .select_related("file")
         .first()
     )
+
+
+@dataclass(frozen=True)
+class ChargeSplit:
+    charge: LandedCharge
+    # (line, its part in the charge's currency), or why the charge cannot be spread.
+    parts: list[tuple[PurchaseOrderLine, Decimal]]
+    problem: str = ""
+
+
+def order_charges(team: Team, order: PurchaseOrder) -> list[ChargeSplit]:
+    """The order's landed charges, each with its part per line in its own currency (the batches
+    take them in the home currency, at the rate of the charge's day: ``ams.costing``)."""
+    lines = list(order_lines(team, order))
+    out: list[ChargeSplit] = []
+    for charge in LandedCharge.objects.filter(team=team, order=order).order_by("pk"):
+        cents = int((charge.amount * 100).to_integral_value())
+        try:
+            split = charge_by_line(charge, lines, cents) if lines else {}
+        except PurchasingError as exc:
+            out.append(ChargeSplit(charge, [], str(exc)))
+            continue
+        out.append(ChargeSplit(charge, [(line, Decimal(split[line.pk]) / 100) for line in lines]))
+    return out

@@ -26,7 +26,11 @@ from ams.accounts.models import User
 from ams.products.models import Product
 from ams.purchasing import emails, selectors
 from ams.purchasing.errors import PurchasingError
+from ams.purchasing.landed import line_weights
 from ams.purchasing.models import (
+    AllocationBasis,
+    ChargeKind,
+    LandedCharge,
     Payment,
     PaymentKind,
     POStatus,
@@ -34,9 +38,11 @@ from ams.purchasing.models import (
     PurchaseOrderLine,
     Receipt,
     ReceiptLine,
+    StockPool,
     Supplier,
 )
 from ams.purchasing.pdf import purchase_order_pdf
+from ams.purchasing.signals import goods_cost_changed
 from ams.teams.models import Team
 
 MAX_QUANTITY = 10_000_000
@@ -334,10 +340,13 @@ def receipt_record(
     quantities: Mapping[int, int],
     confirm_over: bool = False,
     note: str = "",
+    stock_pool: str = StockPool.OWN,
 ) -> Receipt:
-    """Goods counted in: units per order line id (lines not named received nothing this time).
+    """Goods counted in: units per order line id (lines not named received nothing this time),
+    into ``stock_pool`` (the seller's own stock, or Amazon's fulfilment centres of a region).
 
-    More than ordered is refused unless ``confirm_over``: the seller says the extra units came."""
+    More than ordered is refused unless ``confirm_over``: the seller says the extra units came.
+    The goods' cost changes from the receipt's day on (``signals.goods_cost_changed``)."""
     order = _locked(team, order_id)
     if order.status not in (
         POStatus.SENT,
@@ -350,6 +359,8 @@ def receipt_record(
         )
     if received_on > timezone.now().date():
         raise PurchasingError("Goods cannot be received on a day still to come.")
+    if stock_pool not in StockPool.values:
+        raise PurchasingError("Say where the goods went: your own stock or an FBA region.")
     if order.sent_at is not None and received_on < order.sent_at.date():
         raise PurchasingError(
             f"{order.number} was sent on {order.sent_at.date()}; goods came later."
@@ -381,7 +392,12 @@ def receipt_record(
             "More than ordered: " + ", ".join(over) + ". Confirm that these units arrived."
         )
     receipt = Receipt.objects.create(
-        team=team, order=order, received_on=received_on, note=note.strip(), created_by=actor
+        team=team,
+        order=order,
+        received_on=received_on,
+        stock_pool=stock_pool,
+        note=note.strip(),
+        created_by=actor,
     )
     ReceiptLine.objects.bulk_create(
         ReceiptLine(
@@ -402,6 +418,12 @@ def receipt_record(
     complete = all(line.received_quantity >= line.quantity for line in lines.values())
     _step(order, POStatus.RECEIVED if complete else POStatus.PARTIALLY_RECEIVED)
     order.save(update_fields=["status"])
+    goods_cost_changed.send(
+        sender=Receipt,
+        team_id=team.id,
+        product_ids=frozenset(lines[line_id].product_id for line_id in received),
+        day=received_on,
+    )
     return receipt
 
 
@@ -438,3 +460,77 @@ def payment_record(
         note=note.strip(),
         created_by=actor,
     )
+
+
+def _goods_cost_changed(team: Team, order: PurchaseOrder) -> None:
+    """The order's received goods cost something else from its first receipt on."""
+    first = order.receipts.order_by("received_on").values_list("received_on", flat=True).first()
+    if first is None:
+        return
+    goods_cost_changed.send(
+        sender=LandedCharge,
+        team_id=team.id,
+        product_ids=frozenset(
+            PurchaseOrderLine.objects.filter(team=team, order=order).values_list(
+                "product_id", flat=True
+            )
+        ),
+        day=first,
+    )
+
+
+@transaction.atomic
+def landed_charge_add(
+    *,
+    team: Team,
+    order_id: int,
+    kind: str,
+    amount: Decimal,
+    currency: str,
+    basis: str,
+    paid_on: date | None = None,
+    note: str = "",
+) -> LandedCharge:
+    """A charge on the order (freight, duty, insurance, prep, other) in its own currency, spread
+    over the lines by ``basis``; the received goods are valued again with it."""
+    order = _locked(team, order_id)
+    if order.status == POStatus.CANCELLED:
+        raise PurchasingError(f"{order.number} is cancelled: it takes no charges.")
+    if kind not in ChargeKind.values:
+        raise PurchasingError("A charge is freight, duty, insurance, prep or other.")
+    if basis not in AllocationBasis.values:
+        raise PurchasingError("Spread a charge by units, value, weight or volume.")
+    if amount <= 0:
+        raise PurchasingError("A charge is more than zero.")
+    if amount > MAX_PRICE:
+        raise PurchasingError("That charge is too large.")
+    currency = currency.strip().upper()
+    if len(currency) != 3 or not currency.isalpha():
+        raise PurchasingError(f"{currency!r} is not a currency code (three letters, like USD).")
+    if paid_on is not None and paid_on > timezone.now().date():
+        raise PurchasingError("A charge cannot be paid on a day still to come.")
+    lines = list(selectors.order_lines(team, order))
+    if not lines:
+        raise PurchasingError(f"{order.number} has no lines to spread the charge over.")
+    line_weights(lines, basis)  # a product without its weight or size is named before any write
+    charge = LandedCharge.objects.create(
+        team=team,
+        order=order,
+        kind=kind,
+        amount=amount,
+        currency=currency,
+        basis=basis,
+        paid_on=paid_on,
+        note=note.strip()[:200],
+    )
+    _goods_cost_changed(team, order)
+    return charge
+
+
+@transaction.atomic
+def landed_charge_remove(*, team: Team, order_id: int, charge_id: int) -> None:
+    order = _locked(team, order_id)
+    deleted, _ = LandedCharge.objects.filter(team=team, order=order, pk=charge_id).delete()
+    if not deleted:
+        raise PurchasingError("That charge is not on this order.")
+    _goods_cost_changed(team, order)

@@ -41,6 +41,13 @@ urlpatterns = [
         views.attachment_remove,
         name="purchase_order_attachment_remove",
     ),
+    path("orders/<int:purchaseorder_id>/charges/", views.charge_add, name="purchase_order_charge"),
+    path(
+        "orders/<int:purchaseorder_id>/charges/<int:landedcharge_id>/remove/",
+        views.charge_remove,
+        name="purchase_order_charge_remove",
+    ),
+    path("cash/", views.cash, name="purchase_cash"),
     path("suppliers/", supplier_views.supplier_list, name="suppliers"),
     path("suppliers/new/", supplier_views.supplier_new, name="supplier_new"),
     path("suppliers/export/", supplier_views.supplier_export, name="supplier_export"),

@@ -23,16 +23,25 @@ from ams.core.audit_log import audit_record
 from ams.core.export_jobs import export_answer
 from ams.core.exports import FORMATS
 from ams.core.files import file_response
+from ams.orders.selectors import home_currency
 from ams.products.selectors import products as team_products
 from ams.purchasing import attachments, selectors, services
+from ams.purchasing.cash import cash_view
 from ams.purchasing.errors import PurchasingError
 from ams.purchasing.exports import orders_export
-from ams.purchasing.forms import AttachmentForm, LineForm, PaymentForm, PurchaseOrderForm
+from ams.purchasing.forms import (
+    AttachmentForm,
+    ChargeForm,
+    LineForm,
+    PaymentForm,
+    PurchaseOrderForm,
+)
 from ams.purchasing.models import (
     POStatus,
     PurchaseOrder,
     PurchaseOrderAttachment,
     PurchaseOrderLine,
+    StockPool,
     Supplier,
 )
 from ams.purchasing.pdf import purchase_order_pdf
@@ -73,6 +82,13 @@ def order_list(request: TeamRequest) -> HttpResponse:
         "can_edit": _role(request, Role.MEMBER),
     }
     return render(request, "purchasing/orders.html", context)
+
+
+@team_view(read=Role.VIEWER)
+@require_GET
+def cash(request: TeamRequest) -> HttpResponse:
+    view = cash_view(request.team, home=home_currency(request.team), today=timezone.now().date())
+    return render(request, "purchasing/cash.html", {"view": view})
 
 
 @team_view(read=Role.MEMBER, write=Role.MEMBER)
@@ -127,6 +143,7 @@ def _detail_context(request: TeamRequest, order: PurchaseOrder, **forms: Any) ->
         "payments": selectors.order_payments(team, order),
         "totals": selectors.order_totals(team, order),
         "today": today,
+        "stock_pools": StockPool.choices,
         "is_draft": order.status == POStatus.DRAFT,
         "can_edit": can_edit,
         "can_approve": can_approve,
@@ -143,6 +160,10 @@ def _detail_context(request: TeamRequest, order: PurchaseOrder, **forms: Any) ->
         ),
         "payment_form": forms.get("payment_form")
         or PaymentForm(auto_id="payment_%s", initial={"paid_on": today}),
+        "charges": selectors.order_charges(team, order),
+        "may_charge": can_edit and order.status != POStatus.CANCELLED,
+        "charge_form": forms.get("charge_form")
+        or ChargeForm(auto_id="charge_%s", initial={"currency": order.currency}),
         "receipt_error": forms.get("receipt_error", ""),
     }
 
@@ -300,6 +321,7 @@ def receipt_add(request: TeamRequest, purchaseorder_id: int) -> HttpResponse:
             quantities=quantities,
             confirm_over=request.POST.get("confirm_over") == "1",
             note=request.POST.get("note", "")[:500],
+            stock_pool=request.POST.get("stock_pool", StockPool.OWN),
         )
     except PurchasingError as exc:
         context = _detail_context(request, _order(request, order.pk), receipt_error=str(exc))
@@ -331,6 +353,52 @@ def payment_add(request: TeamRequest, purchaseorder_id: int) -> HttpResponse:
             return _back(request, order, f"Paid {payment.amount.normalize():f} {payment.currency}.")
     context = _detail_context(request, order, payment_form=form)
     return render(request, "purchasing/order.html", context, status=400)
+
+
+@team_view(read=Role.VIEWER, write=Role.MEMBER)
+@require_POST
+def charge_add(request: TeamRequest, purchaseorder_id: int) -> HttpResponse:
+    order = _order(request, purchaseorder_id)
+    form = ChargeForm(request.POST, auto_id="charge_%s")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            charge = services.landed_charge_add(
+                team=request.team,
+                order_id=order.pk,
+                kind=data["kind"],
+                amount=data["amount"],
+                currency=data["currency"],
+                basis=data["basis"],
+                paid_on=data["paid_on"],
+                note=data["note"],
+            )
+        except PurchasingError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return _back(
+                request,
+                order,
+                f"Added {charge.get_kind_display().lower()} of "
+                f"{charge.amount.normalize():f} {charge.currency}.",
+            )
+    context = _detail_context(request, order, charge_form=form)
+    return render(request, "purchasing/order.html", context, status=400)
+
+
+@team_view(read=Role.VIEWER, write=Role.MEMBER)
+@require_POST
+def charge_remove(
+    request: TeamRequest, purchaseorder_id: int, landedcharge_id: int
+) -> HttpResponse:
+    order = _order(request, purchaseorder_id)
+    try:
+        services.landed_charge_remove(
+            team=request.team, order_id=order.pk, charge_id=landedcharge_id
+        )
+    except PurchasingError as exc:
+        return _refused(request, order, str(exc))
+    return _back(request, order, "Charge removed.")
 
 
 @team_view(read=Role.VIEWER)

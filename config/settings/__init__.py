@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "ams.purchasing",
     "ams.shipments",
     "ams.planning",
+    "ams.costing",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

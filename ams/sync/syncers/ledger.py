@@ -16,6 +16,7 @@ from typing import cast
 
 from ams.core import bulk
 from ams.core.tenancy import team_scope
+from ams.costing.refresh import sales_repriced
 from ams.finance.writers import REIMBURSEMENT_WRITER
 from ams.inventory.writers import CUSTOMER_RETURNS, INVENTORY_ADJUSTMENTS
 from ams.sync.context import SyncContext
@@ -73,6 +74,9 @@ def run(ctx: SyncContext) -> str:
             done += 1
             ctx.progress(done, steps)
     ctx.save_cursor(LedgerCursor(since=since.isoformat(), read_through=now.isoformat()))
+    with team_scope(ctx.team_id):
+        # Units returned to sellable stock go back to their batches (ams.costing).
+        sales_repriced(ctx.team_id)
     return "incremental" if read_through else "backfill"
 
 

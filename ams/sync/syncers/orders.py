@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from ams.core.tenancy import team_scope
+from ams.costing.refresh import sales_repriced
 from ams.inventory.stock_health import stock_health_refresh
 from ams.orders import rollups, writers
 from ams.orders.writers import OrderLineRow
@@ -281,6 +282,8 @@ def refresh_summaries(ctx: SyncContext) -> None:
     now = ctx.now()
     with team_scope(ctx.team_id):
         rebuilt = rollups.sku_days_catch_up(connection_id=ctx.connection_id)
+        # The new lines consume their batches (ams.costing): from their own day, not from scratch.
+        sales_repriced(ctx.team_id)
         # The profit read model's sales and cost of goods follow the SKU days, in their transaction.
         for marketplace_id, first_day, last_day in rebuilt:
             profit_rollups.sales_refresh(

@@ -1,4 +1,4 @@
-"""``manage.py bench ingest|backfill|first-value|pages|bank|settlements|exports|audit|forecast``: one
+"""``manage.py bench ingest|backfill|first-value|pages|bank|settlements|exports|audit|forecast|cogs``: one
 benchmark, printed as one JSON object.
 
 Benchmarks print numbers; no test times anything. ``make bench`` runs all three beside the
@@ -21,9 +21,11 @@ class Command(BaseCommand):
         "(a bank statement at the row bound read, imported twice, and matched), "
         "'settlements' (a settlement file uploaded: stored, read, checked, merged; peak memory), "
         "'exports' (rows per second and peak memory of the orders export as CSV and XLSX) or "
-        "'audit' (appends to and verification of one team's audit chain) or 'forecast' (the "
+        "'audit' (appends to and verification of one team's audit chain), 'forecast' (the "
         "demand forecast's WAPE and MASE on simulated sellers' known demand beside the seasonal "
-        "naive and each candidate, and its time per 1,000 series)."
+        "naive and each candidate, and its time per 1,000 series) or 'cogs' (FIFO cost of "
+        "goods over 1,000,000 order lines, 10,000 SKUs and 2,000 receipts: from scratch and after "
+        "one new receipt)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -39,6 +41,7 @@ class Command(BaseCommand):
                 "exports",
                 "audit",
                 "forecast",
+                "cogs",
             ],
         )
         parser.add_argument(
@@ -63,13 +66,13 @@ class Command(BaseCommand):
             "--rows",
             type=int,
             default=None,
-            help="ingest: order-item rows (1,000,000); bank: statement rows (200,000)",
+            help="ingest: order-item rows (1,000,000); bank: statement rows (200,000); cogs: order lines (1,000,000)",
         )
         parser.add_argument(
             "--skus",
             type=int,
             default=None,
-            help="backfill: 5,000; first-value: 300; pages: 10,000; forecast: per seller, 1,000 (about 2,000 SKU-marketplace series)",
+            help="backfill: 5,000; first-value: 300; pages: 10,000; forecast: per seller, 1,000 (about 2,000 SKU-marketplace series); cogs: 10,000",
         )
         parser.add_argument(
             "--marketplaces",
@@ -170,6 +173,10 @@ class Command(BaseCommand):
                 horizon=options["horizon"],
                 jobs=options["jobs"],
             )
+        elif which == "cogs":
+            from devtools.bench.cogs import bench_cogs
+
+            result = bench_cogs(lines=options["rows"] or 1_000_000, skus=options["skus"] or 10_000)
         elif which == "audit":
             from devtools.bench.audit import bench_audit
 

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class CostingConfig(AppConfig):
+    name = "ams.costing"
+    label = "costing"
+    verbose_name = "Cost of goods from receipts"
+
+    def ready(self) -> None:
+        # A receipt or a landed cost reprices the sales from its day (ams.purchasing.signals).
+        from ams.costing import receivers  # noqa: F401 (connects the receivers)
