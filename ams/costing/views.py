@@ -15,7 +15,7 @@ from ams.teams.access import TeamRequest, team_view
 from ams.teams.models import Role
 
 
-@team_view(read=Role.VIEWER)
+@team_view(read=Role.VIEWER, costs=True)
 @require_GET
 def batch_list(request: TeamRequest) -> HttpResponse:
     team = request.team
@@ -29,7 +29,7 @@ def batch_list(request: TeamRequest) -> HttpResponse:
     return render(request, "costing/batches.html", context)
 
 
-@team_view(read=Role.VIEWER, write=Role.ADMIN)
+@team_view(read=Role.VIEWER, write=Role.ADMIN, costs=True)
 @require_POST
 def method_set(request: TeamRequest) -> HttpResponse:
     try:

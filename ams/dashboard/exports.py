@@ -84,6 +84,8 @@ def local_day(posted: Any, marketplace_id: str) -> date:
 
 # --- Orders -------------------------------------------------------------------------------------
 
+# The last columns of the orders export, left out for a member the team keeps costs from.
+COST_COLUMNS = ("unit_cost", "cost", "missing_cost")
 ORDER_HEADER = (
     "order_id",
     "purchased_at_utc",
@@ -99,9 +101,7 @@ ORDER_HEADER = (
     "shipping_price",
     "tax",
     "promotion_discount",
-    "unit_cost",
-    "cost",
-    "missing_cost",
+    *COST_COLUMNS,
 )
 _ORDER_COLUMNS = (
     "amazon_order_id",
@@ -120,8 +120,15 @@ _ORDER_COLUMNS = (
 )
 
 
+def orders_export_without_costs(team: Team, data: Data) -> ExportSource:
+    """The orders export for a member the team keeps costs from: no cost columns."""
+    return orders_export(team, {**dict(data.items()), "costs": "0"})
+
+
 def orders_export(team: Team, data: Data) -> ExportSource:
-    """One row per order line, with the cost valid on the line's local day."""
+    """One row per order line, with the cost valid on the line's local day (``costs=0``: without
+    the cost columns, which the job building it later keeps in its parameters)."""
+    with_costs = str(data.get("costs", "")) != "0"
     asked = OrderFilterForm(data, marketplaces=selectors.team_marketplaces(team)).filters()
     # The job saves what was asked; the plan's window is applied again whenever it is built.
     filters, _window = within_plan(team, asked, "date_from", today=timezone.now().date())
@@ -167,6 +174,10 @@ def orders_export(team: Team, data: Data) -> ExportSource:
                         ),
                     )
                 )
+            if not with_costs:
+                for _key, row in keyed:
+                    yield row
+                continue
             costs = costs_for(team, [key for key, _row in keyed])
             for key, row in keyed:
                 cost = costs[key]
@@ -182,13 +193,14 @@ def orders_export(team: Team, data: Data) -> ExportSource:
                         "",
                     )
 
+    params = _params(filter_values(asked))
     return ExportSource(
         kind="orders",
         table="orders",
-        header=ORDER_HEADER,
+        header=ORDER_HEADER if with_costs else ORDER_HEADER[: -len(COST_COLUMNS)],
         rows=rows,
         counted=lines.order_by(),
-        params=_params(filter_values(asked)),
+        params=params if with_costs else {**params, "costs": "0"},
     )
 
 

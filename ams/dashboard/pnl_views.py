@@ -26,7 +26,7 @@ from ams.teams.access import TeamRequest, team_view
 from ams.teams.models import Role
 
 
-@team_view(read=Role.VIEWER)
+@team_view(read=Role.VIEWER, costs=True)
 @require_GET
 def pnl(request: TeamRequest) -> HttpResponseBase:
     team = request.team

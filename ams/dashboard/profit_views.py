@@ -80,7 +80,7 @@ def _page_of(team: Team, query: profit.ProfitQuery, asked: str | None) -> _Page:
     return _Page(number, table.rows, table.count, table.per_currency, table.home_total)
 
 
-@team_view(read=Role.VIEWER)
+@team_view(read=Role.VIEWER, costs=True)
 @require_GET
 def sku_profit(request: TeamRequest) -> HttpResponseBase:
     """Per SKU and marketplace: what was sold in the period (by order date), what it cost, what

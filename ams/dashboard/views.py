@@ -143,7 +143,12 @@ def _export(
 def orders(request: TeamRequest) -> HttpResponseBase:
     fmt = _export_format(request)
     if fmt:
-        return _export(request, exports.orders_export, fmt)
+        build = (
+            exports.orders_export
+            if request.membership.costs_visible
+            else exports.orders_export_without_costs
+        )
+        return _export(request, build, fmt)
     form, asked = _filters(request, OrderFilterForm)
     team = request.team
     # The page and its exports show no more history than the plan keeps.
@@ -322,6 +327,8 @@ class FigureRow:
 
 # The figures that count things; every other figure is an amount in its article's currency.
 COUNT_FIGURES = frozenset({"units", "orders"})
+# The figures a member the team keeps costs from does not see.
+COST_FIGURES = frozenset({"cost_of_goods", "profit"})
 
 
 def _figure_rows(
@@ -330,9 +337,12 @@ def _figure_rows(
     period: ov.Period,
     marketplace: str,
     states: dict[str, ov.FigureState],
+    *,
+    costs_visible: bool = True,
 ) -> list[FigureRow]:
     """The figure rows, each with what its state lets it show: no zero for a family not synced
-    yet, no change against a previous period the history does not hold."""
+    yet, no change against a previous period the history does not hold; without the cost of goods
+    and profit for a member the team keeps costs from."""
     return [
         replace(
             row,
@@ -341,6 +351,7 @@ def _figure_rows(
             currency="" if row.key in COUNT_FIGURES else f.currency,
         )
         for row in _all_figure_rows(team_slug, f, period, marketplace)
+        if costs_visible or row.key not in COST_FIGURES
     ]
 
 
@@ -502,7 +513,14 @@ def overview(request: TeamRequest) -> HttpResponseBase:
         "figures": [
             (
                 f,
-                _figure_rows(team.slug, f, period, marketplace, states),
+                _figure_rows(
+                    team.slug,
+                    f,
+                    period,
+                    marketplace,
+                    states,
+                    costs_visible=request.membership.costs_visible,
+                ),
                 f.currency in series,
                 moves.get(f.currency),
             )

@@ -28,7 +28,7 @@ def _expense(request: TeamRequest, expense_id: int) -> Expense:
     return expense
 
 
-@team_view(read=Role.VIEWER, write=Role.MEMBER)
+@team_view(read=Role.VIEWER, write=Role.MEMBER, costs=True)
 @require_http_methods(["GET", "POST"])
 def expense_list(request: TeamRequest) -> HttpResponseBase:
     team = request.team
@@ -56,7 +56,7 @@ def expense_list(request: TeamRequest) -> HttpResponseBase:
     return render(request, "expenses/list.html", context, status=400 if form.errors else 200)
 
 
-@team_view(read=Role.VIEWER, write=Role.MEMBER)
+@team_view(read=Role.VIEWER, write=Role.MEMBER, costs=True)
 @require_http_methods(["GET", "POST"])
 def expense_edit(request: TeamRequest, expense_id: int) -> HttpResponseBase:
     team = request.team
@@ -80,7 +80,7 @@ def expense_edit(request: TeamRequest, expense_id: int) -> HttpResponseBase:
     return render(request, "expenses/edit.html", context, status=400 if form.errors else 200)
 
 
-@team_view(read=Role.VIEWER, write=Role.MEMBER)
+@team_view(read=Role.VIEWER, write=Role.MEMBER, costs=True)
 @require_POST
 def expense_delete(request: TeamRequest, expense_id: int) -> HttpResponseBase:
     expense = _expense(request, expense_id)

@@ -88,7 +88,7 @@ def _costs_context(
     }
 
 
-@team_view(read=Role.VIEWER)
+@team_view(read=Role.VIEWER, costs=True)
 @require_GET
 def cost_list(request: TeamRequest) -> HttpResponse:
     context = _costs_context(request, _filters(request), request.GET.get("page"))
@@ -112,7 +112,7 @@ def _after_write(request: TeamRequest, form: ProductCostForm | None, ok: bool) -
     )
 
 
-@team_view(read=Role.VIEWER, write=Role.MEMBER)
+@team_view(read=Role.VIEWER, write=Role.MEMBER, costs=True)
 @require_POST
 def cost_add(request: TeamRequest) -> HttpResponse:
     form = ProductCostForm(request.POST, known_skus=selectors.synced_skus(request.team))
@@ -132,7 +132,7 @@ def cost_add(request: TeamRequest) -> HttpResponse:
     return _after_write(request, form, ok=True)
 
 
-@team_view(read=Role.VIEWER, write=Role.MEMBER)
+@team_view(read=Role.VIEWER, write=Role.MEMBER, costs=True)
 @require_POST
 def cost_delete(request: TeamRequest) -> HttpResponse:
     try:
@@ -147,7 +147,7 @@ def cost_delete(request: TeamRequest) -> HttpResponse:
     return _after_write(request, None, ok=True)
 
 
-@team_view(read=Role.VIEWER, write=Role.MEMBER)
+@team_view(read=Role.VIEWER, write=Role.MEMBER, costs=True)
 @require_http_methods(["GET", "POST"])
 def cost_import(request: TeamRequest) -> HttpResponse:
     form = SheetImportForm(request.POST or None, request.FILES or None)
@@ -181,7 +181,7 @@ def cost_import(request: TeamRequest) -> HttpResponse:
     return render(request, "procurement/import.html", context, status=status)
 
 
-@team_view(read=Role.VIEWER)
+@team_view(read=Role.VIEWER, costs=True)
 @require_GET
 def cost_import_result(request: TeamRequest, costimport_id: int) -> HttpResponse:
     """A large import's progress while a worker reads it, then its outcome (404 for another team's)."""
@@ -198,7 +198,7 @@ def cost_import_result(request: TeamRequest, costimport_id: int) -> HttpResponse
     return render(request, template, context)
 
 
-@team_view(read=Role.VIEWER)
+@team_view(read=Role.VIEWER, costs=True)
 @require_GET
 def cost_export(request: TeamRequest) -> HttpResponseBase:
     fmt = request.GET.get("format", "csv")

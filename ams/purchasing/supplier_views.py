@@ -79,7 +79,7 @@ def _detail_context(request: TeamRequest, supplier: Supplier, **forms: Any) -> d
     }
 
 
-@team_view(read=Role.VIEWER)
+@team_view(read=Role.VIEWER, costs=True)
 @require_GET
 def supplier_detail(request: TeamRequest, supplier_id: int) -> HttpResponse:
     supplier = _supplier(request, supplier_id)
@@ -111,13 +111,13 @@ def _save(request: TeamRequest, supplier: Supplier | None) -> HttpResponse:
     return render(request, "purchasing/supplier_form.html", context, status=status)
 
 
-@team_view(read=Role.MEMBER, write=Role.MEMBER)
+@team_view(read=Role.MEMBER, write=Role.MEMBER, costs=True)
 @require_http_methods(["GET", "POST"])
 def supplier_new(request: TeamRequest) -> HttpResponse:
     return _save(request, None)
 
 
-@team_view(read=Role.MEMBER, write=Role.MEMBER)
+@team_view(read=Role.MEMBER, write=Role.MEMBER, costs=True)
 @require_http_methods(["GET", "POST"])
 def supplier_edit(request: TeamRequest, supplier_id: int) -> HttpResponse:
     return _save(request, _supplier(request, supplier_id))
@@ -133,7 +133,7 @@ def _again(request: TeamRequest, supplier: Supplier, **forms: Any) -> HttpRespon
     return render(request, "purchasing/supplier.html", context, status=400)
 
 
-@team_view(read=Role.VIEWER, write=Role.MEMBER)
+@team_view(read=Role.VIEWER, write=Role.MEMBER, costs=True)
 @require_POST
 def contact_add(request: TeamRequest, supplier_id: int) -> HttpResponse:
     supplier = _supplier(request, supplier_id)
@@ -150,7 +150,7 @@ def contact_add(request: TeamRequest, supplier_id: int) -> HttpResponse:
     return _again(request, supplier, contact_form=form)
 
 
-@team_view(read=Role.VIEWER, write=Role.MEMBER)
+@team_view(read=Role.VIEWER, write=Role.MEMBER, costs=True)
 @require_POST
 def contact_remove(request: TeamRequest, supplier_id: int, suppliercontact_id: int) -> HttpResponse:
     supplier = _supplier(request, supplier_id)
@@ -163,7 +163,7 @@ def contact_remove(request: TeamRequest, supplier_id: int, suppliercontact_id: i
     return _back(request, supplier, f"Removed {contact.name}.")
 
 
-@team_view(read=Role.VIEWER, write=Role.MEMBER)
+@team_view(read=Role.VIEWER, write=Role.MEMBER, costs=True)
 @require_POST
 def offer_set(request: TeamRequest, supplier_id: int) -> HttpResponse:
     supplier = _supplier(request, supplier_id)
@@ -188,7 +188,7 @@ def offer_set(request: TeamRequest, supplier_id: int) -> HttpResponse:
     return _again(request, supplier, offer_form=form)
 
 
-@team_view(read=Role.VIEWER, write=Role.MEMBER)
+@team_view(read=Role.VIEWER, write=Role.MEMBER, costs=True)
 @require_POST
 def price_add(request: TeamRequest, supplier_id: int) -> HttpResponse:
     supplier = _supplier(request, supplier_id)
@@ -219,7 +219,7 @@ def price_add(request: TeamRequest, supplier_id: int) -> HttpResponse:
     return _again(request, supplier, price_form=form)
 
 
-@team_view(read=Role.VIEWER, write=Role.MEMBER)
+@team_view(read=Role.VIEWER, write=Role.MEMBER, costs=True)
 @require_POST
 def price_remove(request: TeamRequest, supplier_id: int, supplierprice_id: int) -> HttpResponse:
     supplier = _supplier(request, supplier_id)
@@ -253,13 +253,13 @@ def supplier_export(request: TeamRequest) -> HttpResponseBase:
     return _export(request, "suppliers", suppliers_export)
 
 
-@team_view(read=Role.VIEWER)
+@team_view(read=Role.VIEWER, costs=True)
 @require_GET
 def price_export(request: TeamRequest) -> HttpResponseBase:
     return _export(request, "supplier-prices", supplier_prices_export)
 
 
-@team_view(read=Role.VIEWER, write=Role.MEMBER)
+@team_view(read=Role.VIEWER, write=Role.MEMBER, costs=True)
 @require_http_methods(["GET", "POST"])
 def price_import(request: TeamRequest) -> HttpResponse:
     form = SheetImportForm(request.POST or None, request.FILES or None)
@@ -297,7 +297,7 @@ def price_import(request: TeamRequest) -> HttpResponse:
     )
 
 
-@team_view(read=Role.VIEWER)
+@team_view(read=Role.VIEWER, costs=True)
 @require_GET
 def product_suppliers(request: TeamRequest, product_id: int) -> HttpResponse:
     """One product's suppliers, their terms and prices, and what a unit costs to buy today."""

@@ -64,7 +64,7 @@ def _supplier_choices(request: TeamRequest) -> list[tuple[int, str]]:
     return [(s.pk, s.name) for s in selectors.suppliers(request.team)]
 
 
-@team_view(read=Role.VIEWER)
+@team_view(read=Role.VIEWER, costs=True)
 @require_GET
 def order_list(request: TeamRequest) -> HttpResponse:
     status = request.GET.get("status", "")
@@ -84,14 +84,14 @@ def order_list(request: TeamRequest) -> HttpResponse:
     return render(request, "purchasing/orders.html", context)
 
 
-@team_view(read=Role.VIEWER)
+@team_view(read=Role.VIEWER, costs=True)
 @require_GET
 def cash(request: TeamRequest) -> HttpResponse:
     view = cash_view(request.team, home=home_currency(request.team), today=timezone.now().date())
     return render(request, "purchasing/cash.html", {"view": view})
 
 
-@team_view(read=Role.MEMBER, write=Role.MEMBER)
+@team_view(read=Role.MEMBER, write=Role.MEMBER, costs=True)
 @require_http_methods(["GET", "POST"])
 def order_new(request: TeamRequest) -> HttpResponse:
     form = PurchaseOrderForm(
@@ -168,7 +168,7 @@ def _detail_context(request: TeamRequest, order: PurchaseOrder, **forms: Any) ->
     }
 
 
-@team_view(read=Role.VIEWER)
+@team_view(read=Role.VIEWER, costs=True)
 @require_GET
 def order_detail(request: TeamRequest, purchaseorder_id: int) -> HttpResponse:
     order = _order(request, purchaseorder_id)
@@ -186,7 +186,7 @@ def _refused(request: TeamRequest, order: PurchaseOrder, message: str) -> HttpRe
     return render(request, "purchasing/order.html", context, status=400)
 
 
-@team_view(read=Role.VIEWER, write=Role.MEMBER)
+@team_view(read=Role.VIEWER, write=Role.MEMBER, costs=True)
 @require_POST
 def line_set(request: TeamRequest, purchaseorder_id: int) -> HttpResponse:
     order = _order(request, purchaseorder_id)
@@ -216,7 +216,7 @@ def line_set(request: TeamRequest, purchaseorder_id: int) -> HttpResponse:
     return render(request, "purchasing/order.html", context, status=400)
 
 
-@team_view(read=Role.VIEWER, write=Role.MEMBER)
+@team_view(read=Role.VIEWER, write=Role.MEMBER, costs=True)
 @require_POST
 def line_remove(
     request: TeamRequest, purchaseorder_id: int, purchaseorderline_id: int
@@ -233,7 +233,7 @@ def line_remove(
     return _back(request, order, f"{line.product.code} taken off the order.")
 
 
-@team_view(read=Role.VIEWER, write=Role.ADMIN)
+@team_view(read=Role.VIEWER, write=Role.ADMIN, costs=True)
 @require_POST
 def order_send(request: TeamRequest, purchaseorder_id: int) -> HttpResponse:
     order = _order(request, purchaseorder_id)
@@ -269,19 +269,19 @@ def _simple_step(request: TeamRequest, purchaseorder_id: int, step: str) -> Http
     return _back(request, order, f"{changed.number} is {changed.get_status_display().lower()}.")
 
 
-@team_view(read=Role.VIEWER, write=Role.MEMBER)
+@team_view(read=Role.VIEWER, write=Role.MEMBER, costs=True)
 @require_POST
 def order_confirm(request: TeamRequest, purchaseorder_id: int) -> HttpResponse:
     return _simple_step(request, purchaseorder_id, "confirm")
 
 
-@team_view(read=Role.VIEWER, write=Role.ADMIN)
+@team_view(read=Role.VIEWER, write=Role.ADMIN, costs=True)
 @require_POST
 def order_cancel(request: TeamRequest, purchaseorder_id: int) -> HttpResponse:
     return _simple_step(request, purchaseorder_id, "cancel")
 
 
-@team_view(read=Role.VIEWER, write=Role.ADMIN)
+@team_view(read=Role.VIEWER, write=Role.ADMIN, costs=True)
 @require_POST
 def order_close(request: TeamRequest, purchaseorder_id: int) -> HttpResponse:
     return _simple_step(request, purchaseorder_id, "close")
@@ -307,7 +307,7 @@ def _receipt_input(request: TeamRequest, order: PurchaseOrder) -> tuple[dict[int
     return quantities, day
 
 
-@team_view(read=Role.VIEWER, write=Role.MEMBER)
+@team_view(read=Role.VIEWER, write=Role.MEMBER, costs=True)
 @require_POST
 def receipt_add(request: TeamRequest, purchaseorder_id: int) -> HttpResponse:
     order = _order(request, purchaseorder_id)
@@ -330,7 +330,7 @@ def receipt_add(request: TeamRequest, purchaseorder_id: int) -> HttpResponse:
     return _back(request, order, f"Received {units} units on {receipt.received_on}.")
 
 
-@team_view(read=Role.VIEWER, write=Role.ADMIN)
+@team_view(read=Role.VIEWER, write=Role.ADMIN, costs=True)
 @require_POST
 def payment_add(request: TeamRequest, purchaseorder_id: int) -> HttpResponse:
     order = _order(request, purchaseorder_id)
@@ -355,7 +355,7 @@ def payment_add(request: TeamRequest, purchaseorder_id: int) -> HttpResponse:
     return render(request, "purchasing/order.html", context, status=400)
 
 
-@team_view(read=Role.VIEWER, write=Role.MEMBER)
+@team_view(read=Role.VIEWER, write=Role.MEMBER, costs=True)
 @require_POST
 def charge_add(request: TeamRequest, purchaseorder_id: int) -> HttpResponse:
     order = _order(request, purchaseorder_id)
@@ -386,7 +386,7 @@ def charge_add(request: TeamRequest, purchaseorder_id: int) -> HttpResponse:
     return render(request, "purchasing/order.html", context, status=400)
 
 
-@team_view(read=Role.VIEWER, write=Role.MEMBER)
+@team_view(read=Role.VIEWER, write=Role.MEMBER, costs=True)
 @require_POST
 def charge_remove(
     request: TeamRequest, purchaseorder_id: int, landedcharge_id: int
@@ -401,7 +401,7 @@ def charge_remove(
     return _back(request, order, "Charge removed.")
 
 
-@team_view(read=Role.VIEWER)
+@team_view(read=Role.VIEWER, costs=True)
 @require_GET
 def order_pdf(request: TeamRequest, purchaseorder_id: int) -> HttpResponse:
     order = _order(request, purchaseorder_id)
@@ -417,7 +417,7 @@ def order_pdf(request: TeamRequest, purchaseorder_id: int) -> HttpResponse:
     return response
 
 
-@team_view(read=Role.VIEWER)
+@team_view(read=Role.VIEWER, costs=True)
 @require_GET
 def order_export(request: TeamRequest) -> HttpResponseBase:
     fmt = request.GET.get("format", "csv")
@@ -436,7 +436,7 @@ def order_export(request: TeamRequest) -> HttpResponseBase:
     )
 
 
-@team_view(read=Role.VIEWER, write=Role.MEMBER)
+@team_view(read=Role.VIEWER, write=Role.MEMBER, costs=True)
 @require_POST
 def attachment_add(request: TeamRequest, purchaseorder_id: int) -> HttpResponse:
     order = _order(request, purchaseorder_id)
@@ -458,7 +458,7 @@ def attachment_add(request: TeamRequest, purchaseorder_id: int) -> HttpResponse:
     return render(request, "purchasing/order.html", context, status=400)
 
 
-@team_view(read=Role.VIEWER)
+@team_view(read=Role.VIEWER, costs=True)
 @require_GET
 def attachment_download(
     request: TeamRequest, purchaseorder_id: int, purchaseorderattachment_id: int
@@ -470,7 +470,7 @@ def attachment_download(
     return file_response(attachment.file, team_id=request.team.id)
 
 
-@team_view(read=Role.VIEWER, write=Role.MEMBER)
+@team_view(read=Role.VIEWER, write=Role.MEMBER, costs=True)
 @require_POST
 def attachment_remove(
     request: TeamRequest, purchaseorder_id: int, purchaseorderattachment_id: int

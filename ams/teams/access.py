@@ -44,6 +44,7 @@ class TeamRequest(HttpRequest):
 class TeamAccess:
     read: Role
     write: Role | None  # None: the view accepts no unsafe method
+    costs: bool = False  # the page shows costs, prices paid or margins
 
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
@@ -51,7 +52,11 @@ View = TypeVar("View", bound=Callable[..., HttpResponse])
 
 # Views may stream (exports): any response, not only HttpResponse.
 def team_view(
-    *, read: Role = Role.VIEWER, write: Role | None = None, while_lapsed: bool = False
+    *,
+    read: Role = Role.VIEWER,
+    write: Role | None = None,
+    while_lapsed: bool = False,
+    costs: bool = False,
 ) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
     def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @wraps(view)
@@ -67,6 +72,10 @@ def team_view(
                 role = membership.role_enum
                 if not role.at_least(read):
                     raise PermissionDenied("Your role cannot open this page.")
+                if costs and not membership.costs_visible:
+                    raise PermissionDenied(
+                        "This page shows costs and margins, which the team keeps from you."
+                    )
                 if request.method not in SAFE_METHODS and (
                     write is None or not role.at_least(write)
                 ):
@@ -92,7 +101,7 @@ def team_view(
                 return view(team_request, *args, **kwargs)
 
         protected = login_required(wrapped)
-        protected.team_access = TeamAccess(read=read, write=write)  # type: ignore[attr-defined]
+        protected.team_access = TeamAccess(read=read, write=write, costs=costs)  # type: ignore[attr-defined]
         return protected
 
     return decorator

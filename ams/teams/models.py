@@ -73,6 +73,9 @@ class Membership(TenantModel):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    # Off: the member works with the team's data but not its costs, prices paid and margins (staff,
+    # a virtual assistant, a supplier). Owners and admins always see them: they can turn it on.
+    sees_costs = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -86,6 +89,11 @@ class Membership(TenantModel):
     @property
     def role_enum(self) -> Role:
         return Role(self.role)
+
+    @property
+    def costs_visible(self) -> bool:
+        """Whether costs, prices paid, profit and margins show to this member."""
+        return self.sees_costs or self.role_enum.at_least(Role.ADMIN)
 
     @property
     def role_phrase(self) -> str:

@@ -328,6 +328,29 @@ def membership_set_role(
 
 
 @transaction.atomic
+def membership_set_sees_costs(
+    *, team: Team, actor: Membership, membership_id: int, sees_costs: bool
+) -> Membership:
+    """Show or keep from a member or viewer the team's costs, prices paid and margins (owners and
+    admins always see them)."""
+    _require_manager(actor)
+    with team_scope(team.id):
+        target = _member(team, membership_id)
+        if target.role_enum.at_least(Role.ADMIN):
+            raise ValidationError("Owners and admins always see costs and margins.")
+        target.sees_costs = sees_costs
+        target.save(update_fields=["sees_costs"])
+    _recorded(
+        team_id=team.id,
+        user_id=actor.user_id,
+        kind="membership.costs_shown" if sees_costs else "membership.costs_hidden",
+        membership_id=target.id,
+        member_user_id=target.user_id,
+    )
+    return target
+
+
+@transaction.atomic
 def membership_remove(*, team: Team, actor: Membership, membership_id: int) -> None:
     _require_manager(actor)
     with team_scope(team.id):

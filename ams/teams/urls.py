@@ -6,6 +6,7 @@ urlpatterns = [
     path("", views.team_dashboard, name="team_dashboard"),
     path("members/", views.members, name="team_members"),
     path("members/<int:membership_id>/role/", views.member_role, name="team_member_role"),
+    path("members/<int:membership_id>/costs/", views.member_costs, name="team_member_costs"),
     path("members/<int:membership_id>/remove/", views.member_remove, name="team_member_remove"),
     path(
         "members/<int:membership_id>/transfer/",

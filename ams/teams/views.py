@@ -150,6 +150,27 @@ def member_role(request: TeamRequest, membership_id: int) -> HttpResponse:
 
 @team_view(write=Role.ADMIN)
 @require_POST
+def member_costs(request: TeamRequest, membership_id: int) -> HttpResponse:
+    shown = request.POST.get("sees_costs") == "on"
+    try:
+        target = services.membership_set_sees_costs(
+            team=request.team,
+            actor=request.membership,
+            membership_id=membership_id,
+            sees_costs=shown,
+        )
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(
+            request,
+            f"{target.user.name} {'now sees' if shown else 'no longer sees'} costs and margins.",
+        )
+    return _back_to_members(request)
+
+
+@team_view(write=Role.ADMIN)
+@require_POST
 def member_remove(request: TeamRequest, membership_id: int) -> HttpResponse:
     try:
         services.membership_remove(
