@@ -239,11 +239,11 @@ def test_each_order_costs_what_the_hand_calculation_says(worked):
         uncovered = list(
             Consumption.objects.filter(source="uncovered").values_list("amazon_order_id", "units")
         )
-        by_batch = {}
+        by_batch: dict[int | None, Decimal] = {}
         for batch_id, cost in Consumption.objects.filter(source="batch").values_list(
             "batch_id", "cost"
         ):
-            by_batch[batch_id] = by_batch.get(batch_id, 0) + cost
+            by_batch[batch_id] = by_batch.get(batch_id, Decimal(0)) + (cost or Decimal(0))
         values = dict(CostBatch.objects.values_list("pk", "goods_value").order_by())
         landed = dict(CostBatch.objects.values_list("pk", "landed_value"))
     assert uncovered == [("303-5", 1)]
@@ -288,7 +288,11 @@ def test_weighted_average_prices_every_sale_at_the_pool_average(worked):
         costing_refresh(worked.team)
         by_batch_source = list(Consumption.objects.values_list("source", flat=True).distinct())
         total = sum(
-            c for c in Consumption.objects.filter(source="batch").values_list("cost", flat=True)
+            (
+                c or Decimal(0)
+                for c in Consumption.objects.filter(source="batch").values_list("cost", flat=True)
+            ),
+            Decimal(0),
         )
     # Received by 3 March: 28.08 + 21.70 + 10.00 = 59.78 EUR for 21 units. 24 sold, 2 came back:
     # 22 left, and the last sale finds 8 where it wants 9. The pool is empty, so the sales took its
