@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from ams.amazon import selectors as amazon
 from ams.catalog import selectors as catalog
 from ams.core.months import months_before
+from ams.costing import selectors as costing
 from ams.finance import selectors as finance
 from ams.finance.selectors import ChargeDaySums, Payout
 from ams.inventory import stock_health as inventory_health
@@ -382,14 +383,18 @@ def _cost_of_goods(
     summary: SummaryState | None = None,
 ) -> dict[tuple[str, bool], tuple[Decimal, int, int]]:
     """Per (currency, period or previous period): the cost of goods, and the SKUs and units sold
-    without a cost. The standard windows read the prices kept ahead when they are current."""
+    without a cost. The standard windows read the prices kept ahead when they are current; a team
+    whose sales take from cost batches (``ams.costing``) is read from the profit read model, which
+    prices them by their batches, for every period."""
+    by_rule_only = window is not None and not costing.has_batches(team)
     if (
-        window is not None
+        by_rule_only
+        and window is not None
         and (priced := _priced_windows(team, period, marketplace, window, summary=summary))
         is not None
     ):
         return priced
-    if window is not None:
+    if by_rule_only and window is not None:
         rows = [
             (r.currency, r.now, r.cost, r.skus_missing, r.units_missing)
             for r in period_costs.cost_of_goods(

@@ -322,3 +322,19 @@ def test_the_profit_and_loss_statement_counts_the_same_cost_of_goods(worked):
     (eur,) = [s for s in found if s.currency == "EUR"]
     assert eur.cost_of_goods.current == Decimal("64.78")
     assert eur.skus_missing_cost.current == 0
+
+
+def test_the_overview_of_a_standard_window_counts_the_batches_too(worked):
+    """The 30 days to 31 March, asked as the overview's standard window on that day: the cost of
+    goods is the batches' (the P&L's), not the dated cost the SKU summary keeps ahead."""
+    from ams.dashboard import overview as ov
+    from ams.dashboard.pnl import statements
+
+    period = ov.Period(date(2026, 3, 2), date(2026, 3, 31))
+    with team_scope(worked.team.id):
+        (eur,) = [s for s in statements(worked.team, period) if s.currency == "EUR"]
+        goods = ov._cost_of_goods(worked.team, period, period.previous(), "", "30d")
+    assert goods[("EUR", True)][0] == eur.cost_of_goods.current
+    # Order 303-5's 9 units on 3 March: batch 2's last 4 (21.70 - 9.30 = 12.40), batch 3's 4
+    # (10.00) and one unit no batch holds at the dated 5.00.
+    assert eur.cost_of_goods.current == Decimal("27.40")

@@ -20,16 +20,17 @@ pytestmark = pytest.mark.django_db
 # Counted in a test, which runs inside a transaction: savepoints instead of BEGIN and COMMIT.
 # Every team page (12): session, user, the request's savepoint, team, scope in (savepoint, set) and
 # out (set, release), membership; the full page adds the team switcher (its own scope: 5), the
-# billing banner and, for an owner, the Amazon banner. The overview's own reads (15 at most):
+# billing banner and, for an owner, the Amazon banner. The overview's own reads (16 at most):
 # marketplaces, the plan's history (the subscription), order days (figures and chart), money, cost
-# of goods (the live pricing when the priced windows are not today's), the summary's state,
+# of goods (whether any sale took from a cost batch; the live pricing when the priced windows are
+# not today's), the summary's state,
 # top and falling SKUs, what each family has synced (freshness and history), stock health, the
 # distinct SKUs stocked, counts and payout; today, yesterday and the month (one query), their
 # home currency (the team's main currency when it chose none) and the ECB rates of their days,
 # and the next payout (one query).
-FULL_PAGE = 33
+FULL_PAGE = 34
 # An htmx request (the team's home page loads the overview so) renders no switcher and no banner.
-PARTIAL = 25
+PARTIAL = 26
 
 
 def queries(client: Client, url: str, **headers: str) -> list[str]:
