@@ -25,6 +25,17 @@ def batches(team: Team) -> QuerySet[CostBatch]:
     )
 
 
+def batch_units_sold(team: Team) -> dict[int, int]:
+    """{batch id: units its sales took, less the returns given back to it}, in one grouped read."""
+    rows = (
+        Consumption.objects.filter(team=team, batch__isnull=False)
+        .values("batch_id")
+        .annotate(units=Sum("units"))
+        .order_by()
+    )
+    return {row["batch_id"]: int(row["units"] or 0) for row in rows}
+
+
 @dataclass(frozen=True)
 class ItemCost:
     """One order item's cost of goods from batches (net of returns), and the units no batch held

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from ams.core.audit_log import audit_record
+from ams.core.export_jobs import export_answer
+from ams.core.exports import FORMATS
 from ams.costing import selectors
 from ams.costing.errors import CostingError
+from ams.costing.exports import batches_export
 from ams.costing.models import CostingSettings, Method
 from ams.costing.refresh import costing_method_set
 from ams.teams.access import TeamRequest, team_view
@@ -27,6 +32,25 @@ def batch_list(request: TeamRequest) -> HttpResponse:
         "can_choose": request.membership.role in (Role.OWNER, Role.ADMIN),
     }
     return render(request, "costing/batches.html", context)
+
+
+@team_view(read=Role.VIEWER, costs=True)
+@require_GET
+def batch_export(request: TeamRequest) -> HttpResponseBase:
+    fmt = request.GET.get("format", "csv")
+    if fmt not in FORMATS:
+        return HttpResponse("Choose format=csv or format=xlsx.", status=400)
+    team = request.team
+    audit_record(
+        team_id=team.id,
+        actor_id=request.user.id,
+        kind="export.downloaded",
+        page="cost-batches",
+        format=fmt,
+    )
+    return export_answer(
+        request, batches_export(team, request.GET), fmt, team_id=team.id, team_slug=team.slug
+    )
 
 
 @team_view(read=Role.VIEWER, write=Role.ADMIN, costs=True)

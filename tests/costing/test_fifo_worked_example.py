@@ -338,3 +338,34 @@ def test_the_overview_of_a_standard_window_counts_the_batches_too(worked):
     # Order 303-5's 9 units on 3 March: batch 2's last 4 (21.70 - 9.30 = 12.40), batch 3's 4
     # (10.00) and one unit no batch holds at the dated 5.00.
     assert eur.cost_of_goods.current == Decimal("27.40")
+
+
+def test_the_batches_export_says_what_each_batch_gave(worked):
+    from django.test import Client
+
+    from tests.procurement.helpers import streamed
+
+    client = Client()
+    client.force_login(worked.member)
+    url = f"/t/{worked.team.slug}/cost-batches/export/?format=csv"
+    text = b"".join(streamed(client.get(url))).decode("utf-8-sig")
+    lines = [line.split(",") for line in text.splitlines()]
+    header = lines[0]
+    got = {
+        row[header.index("received_on")]: (
+            row[header.index("units")],
+            row[header.index("units_sold")],
+            row[header.index("units_left")],
+            row[header.index("unit_cost")],
+        )
+        for row in lines[1:]
+    }
+    # Batch 1: 3 + 5 + 2 sold, 2 given back and sold again; batch 2: 2 + 1 + 4; batch 3: 4 of 4.
+    assert got == {
+        "2026-02-02": ("10", "10", "0", "2.8080"),
+        "2026-02-16": ("7", "7", "0", "3.1000"),
+        "2026-03-02": ("4", "4", "0", "2.5000"),
+    }
+    outsider = Client()
+    outsider.force_login(worked.outsider)
+    assert outsider.get(url).status_code == 404
