@@ -34,8 +34,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from ams.core.audit_log import audit_record
 from ams.core.exports import (
     CONTENT_TYPES,
+    FORMATS,
     ExportSource,
     export_filename,
     export_response,
@@ -124,6 +126,26 @@ def export_request(
         rows=source.rows,
         release=release,
     )
+
+
+def export_download(
+    request: HttpRequest,
+    build: Callable[[], ExportSource],
+    *,
+    team_id: int,
+    team_slug: str,
+    page: str,
+) -> HttpResponseBase:
+    """A page's export view: ``?format=csv`` (the default) or ``xlsx``, anything else a 400; the
+    download recorded in the team's audit trail under ``page``, then answered as ``export_answer``
+    does."""
+    fmt = request.GET.get("format", "csv")
+    if fmt not in FORMATS:
+        return HttpResponse("Choose format=csv or format=xlsx.", status=400)
+    audit_record(
+        team_id=team_id, actor_id=request.user.pk, kind="export.downloaded", page=page, format=fmt
+    )
+    return export_answer(request, build(), fmt, team_id=team_id, team_slug=team_slug)
 
 
 def export_answer(

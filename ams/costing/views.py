@@ -8,9 +8,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from ams.core.audit_log import audit_record
-from ams.core.export_jobs import export_answer
-from ams.core.exports import FORMATS
+from ams.core.export_jobs import export_download
 from ams.costing import selectors
 from ams.costing.errors import CostingError
 from ams.costing.exports import batches_export
@@ -37,19 +35,13 @@ def batch_list(request: TeamRequest) -> HttpResponse:
 @team_view(read=Role.VIEWER, costs=True)
 @require_GET
 def batch_export(request: TeamRequest) -> HttpResponseBase:
-    fmt = request.GET.get("format", "csv")
-    if fmt not in FORMATS:
-        return HttpResponse("Choose format=csv or format=xlsx.", status=400)
     team = request.team
-    audit_record(
+    return export_download(
+        request,
+        lambda: batches_export(team, request.GET),
         team_id=team.id,
-        actor_id=request.user.id,
-        kind="export.downloaded",
+        team_slug=team.slug,
         page="cost-batches",
-        format=fmt,
-    )
-    return export_answer(
-        request, batches_export(team, request.GET), fmt, team_id=team.id, team_slug=team.slug
     )
 
 

@@ -14,9 +14,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ams.core.audit_log import audit_record
-from ams.core.export_jobs import export_answer
-from ams.core.exports import FORMATS
+from ams.core.export_jobs import export_download
 from ams.core.forms import SheetImportForm
 from ams.core.pagination import CappedPaginator
 from ams.core.sheets import ImportFileError
@@ -201,17 +199,11 @@ def cost_import_result(request: TeamRequest, costimport_id: int) -> HttpResponse
 @team_view(read=Role.VIEWER, costs=True)
 @require_GET
 def cost_export(request: TeamRequest) -> HttpResponseBase:
-    fmt = request.GET.get("format", "csv")
-    if fmt not in FORMATS:
-        return HttpResponse("Choose format=csv or format=xlsx.", status=400)
     team = request.team
-    audit_record(
+    return export_download(
+        request,
+        lambda: costs_export(team, request.GET),
         team_id=team.id,
-        actor_id=request.user.id,
-        kind="export.downloaded",
+        team_slug=team.slug,
         page="costs",
-        format=fmt,
-    )
-    return export_answer(
-        request, costs_export(team, request.GET), fmt, team_id=team.id, team_slug=team.slug
     )

@@ -12,8 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ams.core.audit_log import audit_record
-from ams.core.export_jobs import export_answer
-from ams.core.exports import FORMATS
+from ams.core.export_jobs import export_download
 from ams.core.forms import SheetImportForm
 from ams.core.pagination import CappedPaginator
 from ams.core.sheets import ImportFileError, read_rows
@@ -188,19 +187,13 @@ def component_set(request: TeamRequest, product_id: int) -> HttpResponse:
 @team_view(read=Role.VIEWER)
 @require_GET
 def product_export(request: TeamRequest) -> HttpResponseBase:
-    fmt = request.GET.get("format", "csv")
-    if fmt not in FORMATS:
-        return HttpResponse("Choose format=csv or format=xlsx.", status=400)
     team = request.team
-    audit_record(
+    return export_download(
+        request,
+        lambda: products_export(team, request.GET),
         team_id=team.id,
-        actor_id=request.user.id,
-        kind="export.downloaded",
+        team_slug=team.slug,
         page="products",
-        format=fmt,
-    )
-    return export_answer(
-        request, products_export(team, request.GET), fmt, team_id=team.id, team_slug=team.slug
     )
 
 

@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ams.core.audit_log import audit_record
-from ams.core.export_jobs import export_answer
-from ams.core.exports import FORMATS, ExportSource
+from ams.core.export_jobs import export_download
+from ams.core.exports import ExportSource
 from ams.core.forms import SheetImportForm
 from ams.core.sheets import ImportFileError, read_rows
 from ams.products.models import Product
@@ -235,15 +235,13 @@ def price_remove(request: TeamRequest, supplier_id: int, supplierprice_id: int) 
 def _export(
     request: TeamRequest, page: str, build: Callable[[Team, Any], ExportSource]
 ) -> HttpResponseBase:
-    fmt = request.GET.get("format", "csv")
-    if fmt not in FORMATS:
-        return HttpResponse("Choose format=csv or format=xlsx.", status=400)
     team = request.team
-    audit_record(
-        team_id=team.id, actor_id=request.user.id, kind="export.downloaded", page=page, format=fmt
-    )
-    return export_answer(
-        request, build(team, request.GET), fmt, team_id=team.id, team_slug=team.slug
+    return export_download(
+        request,
+        lambda: build(team, request.GET),
+        team_id=team.id,
+        team_slug=team.slug,
+        page=page,
     )
 
 

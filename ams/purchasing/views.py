@@ -20,8 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ams.core.audit_log import audit_record
-from ams.core.export_jobs import export_answer
-from ams.core.exports import FORMATS
+from ams.core.export_jobs import export_download
 from ams.core.files import file_response
 from ams.orders.selectors import home_currency
 from ams.products.selectors import products as team_products
@@ -420,19 +419,13 @@ def order_pdf(request: TeamRequest, purchaseorder_id: int) -> HttpResponse:
 @team_view(read=Role.VIEWER, costs=True)
 @require_GET
 def order_export(request: TeamRequest) -> HttpResponseBase:
-    fmt = request.GET.get("format", "csv")
-    if fmt not in FORMATS:
-        return HttpResponse("Choose format=csv or format=xlsx.", status=400)
     team = request.team
-    audit_record(
+    return export_download(
+        request,
+        lambda: orders_export(team, request.GET),
         team_id=team.id,
-        actor_id=request.user.id,
-        kind="export.downloaded",
+        team_slug=team.slug,
         page="purchase_orders",
-        format=fmt,
-    )
-    return export_answer(
-        request, orders_export(team, request.GET), fmt, team_id=team.id, team_slug=team.slug
     )
 
 
