@@ -459,3 +459,24 @@ def test_the_purge_leaves_no_shared_row_naming_the_seller_or_the_connections_job
     assert not ProcrastinateJob.objects.filter(id=finished).exists()
     assert ProcrastinateJob.objects.filter(id=kept_job).exists()
     assert _shared_columns_naming(kept_seller) == ["public.amazon_spapi_rate_bucket.seller_id"]
+
+
+def test_forgetting_the_shared_rows_counts_exactly_what_it_deleted(personas):
+    """The count goes to the purge's log line: the buckets naming the seller and the connection's
+    finished jobs, nothing else, and nothing the second time."""
+    conn = make_connection(personas.team)
+    seller = conn.selling_partner_id
+    with db.cursor() as cursor:
+        for key in (seller, f"unproven:team-{personas.team.id}:{seller}", "A-KEPT-SELLER"):
+            cursor.execute(
+                "INSERT INTO amazon_spapi_rate_bucket (seller_id, operation, tokens, last, rate, burst) "
+                "VALUES (%s, 'getOrders', 1, 0, 0.0167, 20)",
+                [key],
+            )
+    finished = purge_connection.defer(team_id=personas.team.id, connection_id=conn.id)
+    ProcrastinateJob.objects.filter(id=finished).update(status="succeeded")
+    forget = {"seller_id": seller, "team_id": personas.team.id, "connection_id": conn.id}
+    assert purge.shared_rows_forget(**forget) == 3
+    assert purge.shared_rows_forget(**forget) == 0
+    # Once the purge has verified, the seller id is blank: only the jobs are matched.
+    assert purge.shared_rows_forget(**{**forget, "seller_id": ""}) == 0
